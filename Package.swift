@@ -1,0 +1,162 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let upcomingFeatures: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let package = Package(
+    name: "XCert",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "registry", targets: ["Registry"]),
+        .executable(name: "filing", targets: ["Filing"]),
+        .executable(name: "assessment", targets: ["Assessment"]),
+        .executable(name: "settlement", targets: ["Settlement"]),
+        .executable(name: "xctl", targets: ["xctl"]),
+        .library(name: "XCertWire", targets: ["XCertWire"]),
+        .library(name: "XCertProto", targets: ["XCertProto"]),
+        .library(name: "XCertService", targets: ["XCertService"]),
+        .library(name: "XCertStore", targets: ["XCertStore"]),
+        .library(name: "XCertDomain", targets: ["XCertDomain"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+    ],
+    targets: [
+        // The rules as pure Swift: no I/O.
+        .target(name: "XCertDomain", path: "Shared/XCertDomain", swiftSettings: upcomingFeatures),
+
+        // Code generated from proto/ by scripts/gen-proto (committed).
+        .target(
+            name: "XCertProto",
+            dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")],
+            path: "Shared/XCertProto",
+            exclude: ["xcert.protoset"]
+        ),
+
+        // Framing, RPC server and client, status, metadata, deadlines.
+        .target(
+            name: "XCertWire",
+            dependencies: [
+                "XCertProto",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Shared/XCertWire",
+            swiftSettings: upcomingFeatures
+        ),
+
+        // PostgresClient setup, migrations, transactions, idempotency keys.
+        .target(
+            name: "XCertStore",
+            dependencies: [
+                "XCertWire",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ],
+            path: "Shared/XCertStore",
+            swiftSettings: upcomingFeatures
+        ),
+
+        // Configuration, logging, metrics, lifecycle, auth checks, health, reflection.
+        .target(
+            name: "XCertService",
+            dependencies: [
+                "XCertWire", "XCertStore", "XCertProto",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ],
+            path: "Shared/XCertService",
+            swiftSettings: upcomingFeatures
+        ),
+
+        .executableTarget(name: "Registry", dependencies: ["XCertService", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")], path: "Services/Registry", swiftSettings: upcomingFeatures),
+        .executableTarget(name: "Filing", dependencies: ["XCertService", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")], path: "Services/Filing", swiftSettings: upcomingFeatures),
+        .executableTarget(name: "Assessment", dependencies: ["XCertService", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")], path: "Services/Assessment", swiftSettings: upcomingFeatures),
+        .executableTarget(name: "Settlement", dependencies: ["XCertService", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")], path: "Services/Settlement", swiftSettings: upcomingFeatures),
+
+        .executableTarget(
+            name: "xctl",
+            dependencies: [
+                "XCertWire", "XCertStore", "XCertService", "XCertProto",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Tools/xctl",
+            swiftSettings: upcomingFeatures
+        ),
+
+        // What the test targets share: a raw frame connection, test servers, test databases, processes.
+        .target(
+            name: "XCertTestSupport",
+            dependencies: [
+                "XCertWire", "XCertProto", "XCertStore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ],
+            path: "Tests/XCertTestSupport"
+        ),
+        .testTarget(name: "XCertDomainTests", dependencies: ["XCertDomain"], path: "Tests/XCertDomainTests"),
+        .testTarget(
+            name: "XCertWireTests",
+            dependencies: [
+                "XCertWire", "XCertProto", "XCertTestSupport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOTestUtils", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
+            ],
+            path: "Tests/XCertWireTests"
+        ),
+        .testTarget(
+            name: "XCertIntegrationTests",
+            dependencies: [
+                "XCertWire", "XCertStore", "XCertService", "XCertProto", "XCertTestSupport",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ],
+            path: "Tests/XCertIntegrationTests"
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,10 @@
+import NIOCore
+import NIOPosix
+import XCertService
+
+// Run Swift concurrency on NIO's event loops: no thread hop between socket and handler.
+_ = NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
+
+await ServiceMain.run(name: "settlement", defaultPort: 7104) { _ in
+    []
+}

@@ -1,0 +1,53 @@
+/// Type of a school (院校类型). Mirrors `xcert.common.v1.SchoolType`.
+public enum SchoolType: String, Sendable, Hashable, CaseIterable, Codable {
+    /// 中职: reviewed by its city bureau first, then by the province.
+    case secondaryVocational = "secondary_vocational"
+    /// 高职
+    case higherVocational = "higher_vocational"
+    /// 本科层次职业教育试点
+    case vocationalUndergraduate = "vocational_undergraduate"
+    /// 应用型本科
+    case appliedUndergraduate = "applied_undergraduate"
+    /// 国家开放大学
+    case openUniversity = "open_university"
+    /// 技工学校: recorded, but never eligible for the pilot (DOMAIN.md rule 5).
+    case technicalSchool = "technical_school"
+
+    /// Whether schools of this type may join the pilot (rule 5: technical schools may not).
+    public var isEligibleForPilot: Bool { self != .technicalSchool }
+
+    /// Whether applications go to the city bureau before the province (rule 4).
+    public var isReviewedByCityFirst: Bool { self == .secondaryVocational }
+
+    /// The Chinese term used in provincial documents.
+    public var chineseName: String {
+        switch self {
+        case .secondaryVocational: "中职"
+        case .higherVocational: "高职"
+        case .vocationalUndergraduate: "本科层次职业教育试点"
+        case .appliedUndergraduate: "应用型本科"
+        case .openUniversity: "国家开放大学"
+        case .technicalSchool: "技工学校"
+        }
+    }
+}
+
+/// Level of a vocational skill level certificate (职业技能等级).
+public enum CertificateLevel: Int, Sendable, Hashable, CaseIterable, Codable, Comparable {
+    /// 初级
+    case elementary = 1
+    /// 中级
+    case intermediate = 2
+    /// 高级
+    case advanced = 3
+
+    public var chineseName: String {
+        switch self {
+        case .elementary: "初级"
+        case .intermediate: "中级"
+        case .advanced: "高级"
+        }
+    }
+
+    public static func < (lhs: Self, rhs: Self) -> Bool { lhs.rawValue < rhs.rawValue }
+}

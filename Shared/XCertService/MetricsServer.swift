@@ -1,0 +1,110 @@
+import Logging
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import Prometheus
+import ServiceLifecycle
+
+/// Serves the Prometheus text format at `GET /metrics` over plain HTTP, and nothing
+/// else (PROTOCOL.md: port + 1000).
+public final class MetricsServer: Service, Sendable {
+    private let host: String
+    private let port: Int
+    private let registry: PrometheusCollectorRegistry
+    private let logger: Logger
+    private let listening: EventLoopPromise<SocketAddress>
+
+    public init(host: String, port: Int, registry: PrometheusCollectorRegistry, logger: Logger) {
+        self.host = host
+        self.port = port
+        self.registry = registry
+        self.logger = logger
+        self.listening = MultiThreadedEventLoopGroup.singleton.any().makePromise()
+    }
+
+    /// The address it listens on, once it does.
+    public var listeningAddress: SocketAddress {
+        get async throws { try await self.listening.futureResult.get() }
+    }
+
+    public func run() async throws {
+        let registry = self.registry
+        let channel: any Channel
+        do {
+            channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+                .childChannelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.configureHTTPServerPipeline()
+                        try channel.pipeline.syncOperations.addHandler(MetricsHandler(registry: registry))
+                    }
+                }
+                .bind(host: self.host, port: self.port)
+                .get()
+        } catch {
+            self.listening.fail(error)
+            throw error
+        }
+        if let address = channel.localAddress { self.listening.succeed(address) }
+        self.logger.info("metrics listening", metadata: ["address": "\(channel.localAddress.map { "\($0)" } ?? "?")"])
+        try await withGracefulShutdownHandler {
+            try await channel.closeFuture.get()
+        } onGracefulShutdown: {
+            channel.close(promise: nil)
+        }
+    }
+}
+
+private final class MetricsHandler: ChannelInboundHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    private let registry: PrometheusCollectorRegistry
+    private var head: HTTPRequestHead?
+
+    init(registry: PrometheusCollectorRegistry) {
+        self.registry = registry
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch self.unwrapInboundIn(data) {
+        case .head(let head):
+            self.head = head
+        case .body:
+            break
+        case .end:
+            guard let head = self.head else { return }
+            self.head = nil
+            let path = head.uri.split(separator: "?", maxSplits: 1).first.map(String.init) ?? head.uri
+            if head.method == .GET && path == "/metrics" {
+                self.respond(context: context, head: head, status: .ok, type: "text/plain; version=0.0.4; charset=utf-8", body: self.registry.emitToBuffer())
+            } else {
+                self.respond(context: context, head: head, status: .notFound, type: "text/plain; charset=utf-8", body: Array("only GET /metrics is served here\n".utf8))
+            }
+        }
+    }
+
+    private func respond(context: ChannelHandlerContext, head: HTTPRequestHead, status: HTTPResponseStatus, type: String, body: [UInt8]) {
+        var headers = HTTPHeaders()
+        headers.add(name: "Content-Type", value: type)
+        headers.add(name: "Content-Length", value: "\(body.count)")
+        let keepAlive = head.isKeepAlive
+        if !keepAlive { headers.add(name: "Connection", value: "close") }
+        context.write(self.wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: status, headers: headers))), promise: nil)
+        var buffer = context.channel.allocator.buffer(capacity: body.count)
+        buffer.writeBytes(body)
+        context.write(self.wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
+        let done = context.writeAndFlushPromise(self.wrapOutboundOut(.end(nil)))
+        if !keepAlive {
+            done.whenComplete { _ in context.close(promise: nil) }
+        }
+    }
+}
+
+private extension ChannelHandlerContext {
+    func writeAndFlushPromise(_ data: NIOAny) -> EventLoopFuture<Void> {
+        let promise = self.eventLoop.makePromise(of: Void.self)
+        self.writeAndFlush(data, promise: promise)
+        return promise.futureResult
+    }
+}

@@ -1,0 +1,77 @@
+import Foundation
+import Logging
+import XCertStore
+import XCertWire
+
+/// How one service process runs, from `XCERT_…` environment variables, each with a
+/// default that works beside the embedded database of `scripts/up`.
+///
+/// | variable | default |
+/// | --- | --- |
+/// | `XCERT_HOST` | `127.0.0.1` (containers set `0.0.0.0`) |
+/// | `XCERT_PORT` | the service's port (7101–7104) |
+/// | `XCERT_METRICS_PORT` | port + 1000 |
+/// | `XCERT_MAX_FRAME_BYTES` | 4194304 |
+/// | `XCERT_MAX_IN_FLIGHT_PER_CONNECTION` | 128 |
+/// | `XCERT_MAX_CONCURRENT_REQUESTS` | 4096 |
+/// | `XCERT_DEFAULT_TIMEOUT_MS` | 30000 |
+/// | `XCERT_MAX_TIMEOUT_MS` | 300000 |
+/// | `XCERT_GRACE_PERIOD_MS` | 10000 |
+/// | `XCERT_MIGRATE` | `true`: apply pending migrations at start |
+/// | `XCERT_LOG_LEVEL` | `info` |
+///
+/// The database is configured by libpq's variables (see ``DatabaseConfiguration``).
+public struct ServiceConfiguration: Sendable {
+    public var name: String
+    public var server: RPCServerConfiguration
+    public var metricsPort: Int
+    public var database: DatabaseConfiguration
+    public var migrate: Bool
+    public var logLevel: Logger.Level
+
+    public init(name: String, defaultPort: Int, environment: [String: String] = ProcessInfo.processInfo.environment) throws {
+        var reader = EnvironmentReader(environment)
+        let port = try reader.int("XCERT_PORT", default: defaultPort, in: 0...65535)
+        var server = RPCServerConfiguration(host: environment["XCERT_HOST"] ?? "127.0.0.1", port: port)
+        server.maximumFrameLength = try reader.int("XCERT_MAX_FRAME_BYTES", default: server.maximumFrameLength, in: 0...Int(UInt32.max))
+        server.maximumInFlightPerConnection = try reader.int("XCERT_MAX_IN_FLIGHT_PER_CONNECTION", default: 128, in: 1...100_000)
+        server.maximumConcurrentRequests = try reader.int("XCERT_MAX_CONCURRENT_REQUESTS", default: 4096, in: 1...1_000_000)
+        server.defaultTimeout = .milliseconds(try reader.int("XCERT_DEFAULT_TIMEOUT_MS", default: 30_000, in: 1...3_600_000))
+        server.maximumTimeout = .milliseconds(try reader.int("XCERT_MAX_TIMEOUT_MS", default: 300_000, in: 1...3_600_000))
+        server.gracePeriod = .milliseconds(try reader.int("XCERT_GRACE_PERIOD_MS", default: 10_000, in: 0...600_000))
+        self.name = name
+        self.server = server
+        self.metricsPort = try reader.int("XCERT_METRICS_PORT", default: port == 0 ? 0 : port + 1000, in: 0...65535)
+        self.database = try DatabaseConfiguration(environment: environment)
+        self.migrate = try reader.bool("XCERT_MIGRATE", default: true)
+        let level = environment["XCERT_LOG_LEVEL"] ?? "info"
+        guard let logLevel = Logger.Level(rawValue: level) else {
+            throw ConfigurationError("XCERT_LOG_LEVEL must be one of trace, debug, info, notice, warning, error, critical; not \(level)")
+        }
+        self.logLevel = logLevel
+    }
+}
+
+/// Typed reads of environment variables with errors that name the variable.
+struct EnvironmentReader {
+    let environment: [String: String]
+
+    init(_ environment: [String: String]) { self.environment = environment }
+
+    func int(_ name: String, default value: Int, in range: ClosedRange<Int>) throws -> Int {
+        guard let text = self.environment[name], !text.isEmpty else { return value }
+        guard let number = Int(text), range.contains(number) else {
+            throw ConfigurationError("\(name) must be a whole number from \(range.lowerBound) to \(range.upperBound), not \(text)")
+        }
+        return number
+    }
+
+    func bool(_ name: String, default value: Bool) throws -> Bool {
+        guard let text = self.environment[name], !text.isEmpty else { return value }
+        switch text.lowercased() {
+        case "1", "true", "yes", "on": return true
+        case "0", "false", "no", "off": return false
+        default: throw ConfigurationError("\(name) must be true or false, not \(text)")
+        }
+    }
+}

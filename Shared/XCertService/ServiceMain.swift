@@ -1,0 +1,116 @@
+import Foundation
+import Logging
+import Metrics
+import NIOCore
+import NIOPosix
+import PostgresNIO
+import Prometheus
+import ServiceLifecycle
+import UnixSignals
+import XCertStore
+import XCertWire
+
+/// What a service's handlers are built with.
+public struct ServiceContext: Sendable {
+    /// `registry`, `filing`, `assessment` or `settlement`: also its schema's name.
+    public let name: String
+    /// The one way to reach the database (transactions as `xcert_<name>`).
+    public let database: Database
+    /// The one token check.
+    public let authenticator: Authenticator
+    /// This service's idempotency keys.
+    public let idempotency: IdempotencyStore
+    public let logger: Logger
+}
+
+/// The body of every service executable: configuration, logging, metrics, the database,
+/// health and reflection, the service's own methods, and a lifecycle that drains on
+/// SIGTERM or SIGINT and exits 0.
+public enum ServiceMain {
+    /// Runs the service until it is told to stop; exits the process on a start-up error.
+    public static func run(
+        name: String,
+        defaultPort: Int,
+        services: @Sendable (ServiceContext) -> [any RPCService]
+    ) async -> Never {
+        let configuration: ServiceConfiguration
+        do {
+            configuration = try ServiceConfiguration(name: name, defaultPort: defaultPort)
+        } catch {
+            FileHandle.standardError.write(Data("\(name): configuration error: \(error)\n".utf8))
+            exit(2)
+        }
+        let level = configuration.logLevel
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let registry = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        let logger = Logger(label: "xcert.\(name)")
+
+        do {
+            try await self.serve(configuration: configuration, metrics: registry, logger: logger, services: services)
+            logger.info("exited cleanly")
+            exit(0)
+        } catch {
+            logger.critical("stopped on an error", metadata: ["error": "\(String(reflecting: error))"])
+            exit(1)
+        }
+    }
+
+    /// Builds the parts and runs them in one `ServiceGroup` until shutdown. Tests call
+    /// this with their own configuration; `started` receives the running servers.
+    public static func serve(
+        configuration: ServiceConfiguration,
+        metrics: PrometheusCollectorRegistry,
+        logger: Logger,
+        services: @Sendable (ServiceContext) -> [any RPCService]
+    ) async throws {
+        let client = PostgresClient(configuration: configuration.database.clientConfiguration, backgroundLogger: logger)
+        let database = Database(client: client, role: "xcert_\(configuration.name)")
+        let idempotency = IdempotencyStore(schema: configuration.name)
+        let monitor = DatabaseMonitor(
+            database: database,
+            migrator: configuration.migrate ? Migrator() : nil,
+            idempotencyStore: idempotency,
+            logger: logger
+        )
+        let context = ServiceContext(
+            name: configuration.name,
+            database: database,
+            authenticator: Authenticator(database: database),
+            idempotency: idempotency,
+            logger: logger
+        )
+        let own = services(context).flatMap(\.methods) + HealthService(serviceName: configuration.name, monitor: monitor).methods
+        var table = MethodTable()
+        table.register(own)
+        table.register(ReflectionService(serviceName: configuration.name, others: own).methods)
+
+        let server = RPCServer(configuration: configuration.server, methods: table, logger: logger)
+        let metricsServer = MetricsServer(
+            host: configuration.server.host, port: configuration.metricsPort, registry: metrics, logger: logger
+        )
+        // Shutdown runs in reverse: the RPC server drains first, the database client goes last.
+        let group = ServiceGroup(
+            configuration: .init(
+                services: [
+                    .init(service: client),
+                    .init(service: monitor),
+                    .init(service: metricsServer),
+                    .init(service: server),
+                ],
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger
+            )
+        )
+        logger.info("starting", metadata: [
+            "port": "\(configuration.server.port)",
+            "metrics-port": "\(configuration.metricsPort)",
+            "database": "\(configuration.database.user)@\(configuration.database.host):\(configuration.database.port)/\(configuration.database.database)",
+        ])
+        try await group.run()
+    }
+}

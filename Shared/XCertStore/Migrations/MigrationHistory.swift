@@ -1,0 +1,12 @@
+/// The database's one ordered schema history. Append new migrations; never edit one
+/// that has shipped (its checksum is verified on every start).
+public enum MigrationHistory {
+    public static let all: [Migration] = [
+        .v1RolesAndSchemas,
+        .v2PrincipalsAndTokens,
+        .v3IdempotencyKeys,
+    ]
+
+    /// The schema of each service, which is also the suffix of its role (`xcert_<schema>`).
+    public static let serviceSchemas = ["registry", "filing", "assessment", "settlement"]
+}

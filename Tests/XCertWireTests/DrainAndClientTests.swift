@@ -1,0 +1,174 @@
+import Foundation
+import NIOCore
+import NIOPosix
+import ServiceLifecycle
+import ServiceLifecycleTestKit
+import Testing
+import XCertProto
+import XCertTestSupport
+import XCertWire
+
+@Suite("Graceful shutdown", .timeLimit(.minutes(1)))
+struct DrainTests {
+    private func server(_ methods: [RPCMethod], grace: Duration) -> RPCServer {
+        var table = MethodTable()
+        table.register(methods)
+        return RPCServer(
+            configuration: RPCServerConfiguration(host: "127.0.0.1", port: 0, gracePeriod: grace),
+            methods: table,
+            logger: testLogger("drain")
+        )
+    }
+
+    @Test("on shutdown: no new connections, new requests UNAVAILABLE, in-flight ones finish, then the server returns")
+    func drainsInFlight() async throws {
+        let gate = Gate()
+        let server = self.server([gate.method("/test.v1.Test/Hold")] + TestMethods.basic, grace: .seconds(20))
+        try await testGracefulShutdown { trigger in
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await server.run() }
+                let port = try await server.listeningAddress.port!
+                let connection = try await RawConnection.connect(port: port)
+                try await connection.send(RawConnection.request(id: 1, method: "/test.v1.Test/Hold"))
+                try await gate.waitForStarted(1)
+
+                trigger.triggerGracefulShutdown()
+                try await Task.sleep(for: .milliseconds(100))
+                try await connection.send(RawConnection.request(id: 2, method: TestMethods.echo))
+                let refused = try await connection.receive(1)
+                #expect(refused.first?.id == 2)
+                #expect(refused.first?.status.code == .unavailable)
+
+                await #expect(throws: (any Error).self) {
+                    let late = try await RawConnection.connect(port: port)
+                    await late.close()
+                }
+
+                gate.open()
+                let finished = try await connection.receive(1)
+                #expect(finished.first?.id == 1)
+                #expect(finished.first?.hasStatus == false)
+                try await connection.waitForClose()
+                try await group.next()
+                #expect(gate.cancelled == 0)
+            }
+        }
+    }
+
+    @Test("requests still running when the grace period ends are cancelled and the server returns")
+    func gracePeriodBoundsTheDrain() async throws {
+        let gate = Gate()
+        let server = self.server([gate.method("/test.v1.Test/Hold")], grace: .milliseconds(300))
+        try await testGracefulShutdown { trigger in
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await server.run() }
+                let port = try await server.listeningAddress.port!
+                let connection = try await RawConnection.connect(port: port)
+                try await connection.send(RawConnection.request(id: 1, method: "/test.v1.Test/Hold"))
+                try await gate.waitForStarted(1)
+                let start = ContinuousClock.now
+                trigger.triggerGracefulShutdown()
+                try await group.next()
+                #expect(ContinuousClock.now - start >= .milliseconds(250))
+                #expect(gate.cancelled == 1)
+                await connection.close()
+            }
+        }
+    }
+}
+
+private final class HangUpOnRead: ChannelInboundHandler, Sendable {
+    typealias InboundIn = ByteBuffer
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) { context.close(promise: nil) }
+}
+
+@Suite("RPC client", .timeLimit(.minutes(1)))
+struct RPCClientTests {
+    @Test("no server: UNAVAILABLE quickly, naming the address")
+    func connectionRefused() async throws {
+        // A port that was free a moment ago.
+        let port = try await withTestServer(TestMethods.basic) { _, port in port }
+        let client = testClient(port: port)
+        await #expect(throws: RPCError.self) {
+            _ = try await client.call(TestMethods.echo, payload: Data(), timeout: .seconds(2))
+        }
+        do {
+            _ = try await client.call(TestMethods.echo, payload: Data(), timeout: .seconds(2))
+        } catch let error as RPCError {
+            #expect(error.code == .unavailable)
+            #expect(error.message.contains("127.0.0.1:\(port)"))
+        }
+        await client.close()
+    }
+
+    @Test("after the server comes back, the client reconnects (with backoff)")
+    func reconnects() async throws {
+        let port = try await withTestServer(TestMethods.basic) { _, port in port }
+        let client = RPCClient(configuration: RPCClientConfiguration(
+            host: "127.0.0.1", port: port, defaultTimeout: .seconds(5), initialBackoff: .milliseconds(20), maximumBackoff: .milliseconds(200)
+        ))
+        _ = try? await client.call(TestMethods.echo, payload: Data(), timeout: .milliseconds(500))
+        try await withTestServer(TestMethods.basic, configure: { $0.port = port }) { _, _ in
+            let response = try await withTimeout(.seconds(10)) {
+                while true {
+                    if let answer = try? await client.unary(TestMethods.echo, TestMethods.request("back"), as: Xcert_Health_V1_HealthCheckResponse.self) {
+                        return answer
+                    }
+                    try await Task.sleep(for: .milliseconds(20))
+                }
+            }
+            #expect(response.detail == "back")
+        }
+        await client.close()
+    }
+
+    @Test("calls in flight when the connection drops fail with UNAVAILABLE; the next call reconnects")
+    func connectionLoss() async throws {
+        let port = try await withTestServer(TestMethods.basic) { _, port in port }
+        let client = testClient(port: port, timeout: .seconds(10))
+        // A peer that reads the request and hangs up without answering.
+        let hangUp = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(HangUpOnRead()) }
+            }
+            .bind(host: "127.0.0.1", port: port).get()
+        do {
+            _ = try await client.call("/test.v1.Test/Hold", payload: Data())
+            Issue.record("the call should have failed")
+        } catch let error as RPCError {
+            #expect(error.code == .unavailable)
+        }
+        try await hangUp.close()
+        try await withTestServer(TestMethods.basic, configure: { $0.port = port }) { _, _ in
+            let response = try await withTimeout(.seconds(10)) {
+                while true {
+                    if let answer = try? await client.unary(TestMethods.echo, TestMethods.request("again"), as: Xcert_Health_V1_HealthCheckResponse.self) {
+                        return answer
+                    }
+                    try await Task.sleep(for: .milliseconds(20))
+                }
+            }
+            #expect(response.detail == "again")
+        }
+        await client.close()
+    }
+
+    @Test("a server that never answers: the call fails with DEADLINE_EXCEEDED")
+    func silentServer() async throws {
+        // A listener that accepts and reads but never writes.
+        let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .bind(host: "127.0.0.1", port: 0).get()
+        let client = testClient(port: channel.localAddress!.port!)
+        let start = ContinuousClock.now
+        do {
+            _ = try await client.call(TestMethods.echo, payload: Data(), timeout: .milliseconds(300))
+            Issue.record("expected a deadline error")
+        } catch let error as RPCError {
+            #expect(error.code == .deadlineExceeded)
+        }
+        #expect(ContinuousClock.now - start < .seconds(5))
+        await client.close()
+        try await channel.close()
+    }
+}

@@ -1,0 +1,68 @@
+import ArgumentParser
+import Foundation
+import Logging
+import PostgresNIO
+import XCertService
+import XCertStore
+
+/// `xctl admin …`: principals and tokens.
+struct Admin: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Principals and tokens.",
+        subcommands: [BootstrapToken.self]
+    )
+
+    /// Creates the first province-admin token, straight in the database (before any
+    /// token exists there is nobody to ask the registry).
+    struct BootstrapToken: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "bootstrap-token",
+            abstract: "Create a province-admin token and write it to a file (mode 600), unless the file already holds a working one."
+        )
+
+        @Option(help: "Where to write the token.") var out: String = ".xcert/admin.token"
+        @Option(help: "The principal's name.") var name: String = "province administrator"
+
+        func run() async throws {
+            let existing = (try? String(contentsOfFile: self.out, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
+            let name = self.name
+            let created: String? = try await withOwnerClient { client, logger in
+                try await Migrator().migrate(client: client, logger: logger)
+                return try await client.withTransaction(logger: logger) { connection -> String? in
+                    if let existing, !existing.isEmpty {
+                        let digest = Authenticator.digest(of: existing)
+                        let rows = try await connection.query(
+                            "SELECT 1 FROM registry.tokens WHERE token_sha256 = \(digest) AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now())",
+                            logger: logger
+                        )
+                        for try await _ in rows { return nil }
+                    }
+                    let (token, digest) = Authenticator.newToken()
+                    let rows = try await connection.query(
+                        "INSERT INTO registry.principals (name, role, party) VALUES (\(name), 'province_admin', NULL) RETURNING id",
+                        logger: logger
+                    )
+                    var principalID: Int64 = 0
+                    for try await id in rows.decode(Int64.self) { principalID = id }
+                    try await connection.query(
+                        "INSERT INTO registry.tokens (principal_id, token_sha256, label) VALUES (\(principalID), \(digest), 'bootstrap')",
+                        logger: logger
+                    )
+                    return token
+                }
+            }
+            guard let token = created else {
+                print("\(self.out) already holds a working province-admin token")
+                return
+            }
+            let directory = (self.out as NSString).deletingLastPathComponent
+            if !directory.isEmpty {
+                try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            }
+            guard FileManager.default.createFile(atPath: self.out, contents: Data((token + "\n").utf8), attributes: [.posixPermissions: 0o600]) else {
+                throw ValidationError("cannot write \(self.out)")
+            }
+            print("wrote a new province-admin token to \(self.out)")
+        }
+    }
+}
