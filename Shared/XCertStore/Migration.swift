@@ -52,6 +52,15 @@ public struct Migrator: Sendable {
     /// disagrees with this one.
     @discardableResult
     public func migrate(client: PostgresClient, logger: Logger) async throws -> [Int] {
+        do {
+            return try await self.migrateInTransaction(client: client, logger: logger)
+        } catch let error as PostgresTransactionError {
+            if let mismatch = error.closureError as? MigrationError { throw mismatch }
+            throw error
+        }
+    }
+
+    private func migrateInTransaction(client: PostgresClient, logger: Logger) async throws -> [Int] {
         try await client.withTransaction(logger: logger) { connection in
             try await connection.query("SELECT pg_advisory_xact_lock(\(Self.lockKey))", logger: logger)
             try await connection.query("CREATE SCHEMA IF NOT EXISTS xcert_meta", logger: logger)

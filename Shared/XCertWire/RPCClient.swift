@@ -108,9 +108,9 @@ public final class RPCClient: Sendable {
         let eventLoop = connection.channel.eventLoop
         let promise = eventLoop.makePromise(of: Xcert_Wire_V1_Response.self)
         let id = request.id
-        // The server enforces the deadline; the local timer (with slack for the answer's
-        // trip) only guards against a server that never answers.
-        let localTimeout = TimeAmount(timeout) + .milliseconds(250)
+        // The server enforces the deadline and answers DEADLINE_EXCEEDED itself; the local
+        // timer, a second later, only guards against a server that never answers.
+        let localTimeout = TimeAmount(timeout) + .seconds(1)
         eventLoop.execute {
             connection.handler.value.send(id: id, frame: frame, promise: promise, timeout: localTimeout)
         }

@@ -258,9 +258,7 @@ public final class RPCServer: Service, Sendable {
         response.id = request.id
         let code: RPCError.Code
         do {
-            response.payload = try await withDeadline(context.deadline) {
-                try await method.handle(request.payload, context)
-            }
+            response.payload = try await race({ try await method.handle(request.payload, context) }, against: context.deadline, allowed: timeout)
             code = .ok
         } catch {
             let rpcError = RPCError(mapping: error)
@@ -290,16 +288,7 @@ public func withDeadline<Result: Sendable>(
     _ deadline: ContinuousClock.Instant,
     _ body: @escaping @Sendable () async throws -> Result
 ) async throws -> Result {
-    let timeout = deadline - .now
-    return try await withThrowingTaskGroup(of: Result.self) { group in
-        group.addTask { try await body() }
-        group.addTask {
-            try await Task.sleep(until: deadline, clock: .continuous)
-            throw RPCError(.deadlineExceeded, "the deadline of \(timeout.milliseconds) ms passed; the work was rolled back")
-        }
-        defer { group.cancelAll() }
-        return try await group.next()!
-    }
+    try await race(body, against: deadline, allowed: deadline - .now)
 }
 
 /// ``withDeadline(_:_:)`` for a span from now.
@@ -307,7 +296,24 @@ public func withTimeout<Result: Sendable>(
     _ timeout: Duration,
     _ body: @escaping @Sendable () async throws -> Result
 ) async throws -> Result {
-    try await withDeadline(.now + timeout, body)
+    try await race(body, against: .now + timeout, allowed: timeout)
+}
+
+/// Races `body` against a sleep until `deadline`; `allowed` is what the error names.
+func race<Result: Sendable>(
+    _ body: @escaping @Sendable () async throws -> Result,
+    against deadline: ContinuousClock.Instant,
+    allowed: Duration
+) async throws -> Result {
+    try await withThrowingTaskGroup(of: Result.self) { group in
+        group.addTask { try await body() }
+        group.addTask {
+            try await Task.sleep(until: deadline, clock: .continuous)
+            throw RPCError(.deadlineExceeded, "the deadline of \(allowed.milliseconds) ms passed; the work was rolled back")
+        }
+        defer { group.cancelAll() }
+        return try await group.next()!
+    }
 }
 
 extension Duration {

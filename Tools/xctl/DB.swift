@@ -25,7 +25,12 @@ struct DB: AsyncParsableCommand {
     }
 }
 
-/// Runs `body` with a PostgresClient connected as the owner, then shuts it down.
+/// Runs `body` with a PostgresClient connected as the owner.
+///
+/// The client's `run()` is left to end with the process rather than awaited: under
+/// load, PostgresNIO 1.33's `run()` was seen not to return after cancellation (two of
+/// four racing `xctl db migrate` processes hung at exit), and a command line tool has
+/// nothing to clean up that process exit does not.
 func withOwnerClient<Result: Sendable>(
     _ body: @Sendable @escaping (PostgresClient, Logger) async throws -> Result
 ) async throws -> Result {
@@ -33,12 +38,7 @@ func withOwnerClient<Result: Sendable>(
     var logger = Logger(label: "xctl")
     logger.logLevel = .warning
     let client = PostgresClient(configuration: configuration.clientConfiguration, backgroundLogger: logger)
-    return try await withThrowingTaskGroup(of: Result?.self) { group in
-        group.addTask {
-            await client.run()
-            return nil
-        }
-        defer { group.cancelAll() }
-        return try await body(client, logger)
-    }
+    let running = Task { await client.run() }
+    defer { running.cancel() }
+    return try await body(client, logger)
 }

@@ -6,6 +6,11 @@ extension Migration {
         version: 1,
         name: "roles and schemas",
         statements: [
+            // Roles are cluster-wide: migrations of two databases in one cluster (tests do
+            // that) may create them at once, so a role or membership that appears meanwhile
+            // is taken as it is. The migrating user (the owner) becomes a member of each
+            // service role: services log in as the owner and run every request under
+            // SET LOCAL ROLE of their own role.
             """
             DO $$
             DECLARE
@@ -13,15 +18,23 @@ extension Migration {
             BEGIN
                 FOREACH role_name IN ARRAY ARRAY['xcert_registry', 'xcert_filing', 'xcert_assessment', 'xcert_settlement', 'xcert_analyst'] LOOP
                     IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = role_name) THEN
-                        EXECUTE format('CREATE ROLE %I NOLOGIN', role_name);
+                        BEGIN
+                            EXECUTE format('CREATE ROLE %I NOLOGIN', role_name);
+                        EXCEPTION WHEN duplicate_object OR unique_violation THEN
+                            NULL;
+                        END;
+                    END IF;
+                    IF NOT pg_has_role(current_user, role_name, 'MEMBER') THEN
+                        BEGIN
+                            EXECUTE format('GRANT %I TO %I', role_name, current_user);
+                        EXCEPTION WHEN duplicate_object OR unique_violation THEN
+                            NULL;
+                        END;
                     END IF;
                 END LOOP;
             END
             $$
             """,
-            // The migrating user (the owner) may act as each service role: services log in
-            // as the owner and run every request under SET LOCAL ROLE of their own role.
-            "GRANT xcert_registry, xcert_filing, xcert_assessment, xcert_settlement, xcert_analyst TO CURRENT_USER",
             "REVOKE ALL ON SCHEMA public FROM PUBLIC",
         ] + MigrationHistory.serviceSchemas.flatMap { schema in
             [

@@ -1,0 +1,75 @@
+import Foundation
+import Logging
+import PostgresNIO
+import XCertStore
+
+/// The PostgreSQL cluster `scripts/test` starts for the tests (`XCERT_TEST_PG*`), and a
+/// fresh database in it per test, dropped afterwards.
+public enum TestCluster {
+    static let environment = ProcessInfo.processInfo.environment
+
+    /// Whether `scripts/test` (or a developer) named a cluster to test against.
+    public static let isConfigured = environment["XCERT_TEST_PGPORT"] != nil
+
+    public static var host: String { environment["XCERT_TEST_PGHOST"] ?? "127.0.0.1" }
+    public static var port: Int { Int(environment["XCERT_TEST_PGPORT"] ?? "") ?? 55432 }
+    public static var user: String { environment["XCERT_TEST_PGUSER"] ?? "xcert_owner" }
+    public static var password: String? { environment["XCERT_TEST_PGPASSWORD"] }
+
+    /// The configuration of database `name` in the test cluster.
+    public static func configuration(database name: String) -> DatabaseConfiguration {
+        DatabaseConfiguration(host: host, port: port, user: user, password: password, database: name, maximumConnections: 8)
+    }
+}
+
+/// Creates an empty database, runs `body` with a running client on it, drops it.
+public func withTestDatabase<Result: Sendable>(
+    migrated: Bool = true,
+    _ body: @Sendable (DatabaseConfiguration, PostgresClient) async throws -> Result
+) async throws -> Result {
+    let name = "xcert_test_\(UInt32.random(in: 0...UInt32.max))"
+    let logger = testLogger("db")
+    try await withRunningClient(TestCluster.configuration(database: "postgres")) { admin in
+        try await admin.query("CREATE DATABASE \(unescaped: name)", logger: logger)
+    }
+    let configuration = TestCluster.configuration(database: name)
+    do {
+        let result = try await withRunningClient(configuration) { client in
+            if migrated { try await Migrator().migrate(client: client, logger: logger) }
+            return try await body(configuration, client)
+        }
+        try await dropDatabase(name)
+        return result
+    } catch {
+        try? await dropDatabase(name)
+        throw error
+    }
+}
+
+private func dropDatabase(_ name: String) async throws {
+    try await withRunningClient(TestCluster.configuration(database: "postgres")) { admin in
+        try await admin.query("DROP DATABASE IF EXISTS \(unescaped: name) WITH (FORCE)", logger: testLogger("db"))
+    }
+}
+
+/// Runs `body` with a PostgresClient whose `run()` goes on in the background. The
+/// client is cancelled afterwards but not awaited (see `withOwnerClient` in xctl: its
+/// `run()` does not always return after cancellation under load).
+public func withRunningClient<Result: Sendable>(
+    _ configuration: DatabaseConfiguration,
+    _ body: @Sendable (PostgresClient) async throws -> Result
+) async throws -> Result {
+    let client = PostgresClient(configuration: configuration.clientConfiguration, backgroundLogger: testLogger("pg"))
+    let running = Task { await client.run() }
+    defer { running.cancel() }
+    return try await body(client)
+}
+
+extension PostgresClient {
+    /// The first column of the first row, for assertions.
+    public func scalar<Value: PostgresDecodable & Sendable>(_ query: PostgresQuery, as: Value.Type = Value.self) async throws -> Value? {
+        let rows = try await self.query(query, logger: testLogger("db"))
+        for try await value in rows.decode(Value.self) { return value }
+        return nil
+    }
+}
