@@ -33,9 +33,15 @@ public struct Rate: Sendable, Hashable, Codable, CustomStringConvertible {
         guard self.hasData else { return "no data" }
         var scale: Int64 = 1
         for _ in 0..<decimals { scale *= 10 }
-        // numerator * 100 * scale / denominator, rounded half up, without overflow for
-        // realistic counts (candidates number in the millions, not 10^15).
-        let scaled = (self.numerator * 100 * scale * 2 + self.denominator) / (self.denominator * 2)
+        // numerator * 100 * scale / denominator, rounded half up, in integers; counts beyond
+        // 10^14 (never seen: candidates number in the millions) fall back to a double.
+        let (doubled, overflow) = self.numerator.multipliedReportingOverflow(by: 100 * scale * 2)
+        let scaled: Int64
+        if overflow || doubled > Int64.max - self.denominator {
+            scaled = Int64((Double(self.numerator) * 100 * Double(scale) / Double(self.denominator)).rounded())
+        } else {
+            scaled = (doubled + self.denominator) / (self.denominator * 2)
+        }
         let whole = scaled / scale
         let fraction = scaled % scale
         if decimals == 0 { return "\(whole)%" }

@@ -42,6 +42,7 @@ public final class MetricsServer: Service, Sendable {
                 .bind(host: self.host, port: self.port)
                 .get()
         } catch {
+            self.logger.critical("cannot listen for metrics", metadata: ["address": "\(self.host):\(self.port)", "error": "\(error)"])
             self.listening.fail(error)
             throw error
         }

@@ -94,18 +94,22 @@ public enum ServiceMain {
             host: configuration.server.host, port: configuration.metricsPort, registry: metrics, logger: logger
         )
         // Shutdown runs in reverse: the RPC server drains first, the database client goes last.
-        let group = ServiceGroup(
-            configuration: .init(
-                services: [
-                    .init(service: client),
-                    .init(service: monitor),
-                    .init(service: metricsServer),
-                    .init(service: server),
-                ],
-                gracefulShutdownSignals: [.sigterm, .sigint],
-                logger: logger
-            )
+        var groupConfiguration = ServiceGroupConfiguration(
+            services: [
+                .init(service: client),
+                .init(service: monitor),
+                .init(service: metricsServer),
+                .init(service: server),
+            ],
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger
         )
+        // The server bounds its own drain by the grace period; these bounds make sure the
+        // process ends even if a part does not (e.g. a failed start cancelling a database
+        // client that is still connecting), by escalating to cancellation, then to a crash.
+        groupConfiguration.maximumGracefulShutdownDuration = configuration.server.gracePeriod + .seconds(5)
+        groupConfiguration.maximumCancellationDuration = .seconds(5)
+        let group = ServiceGroup(configuration: groupConfiguration)
         logger.info("starting", metadata: [
             "port": "\(configuration.server.port)",
             "metrics-port": "\(configuration.metricsPort)",

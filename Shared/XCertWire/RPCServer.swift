@@ -102,6 +102,9 @@ public final class RPCServer: Service, Sendable {
                     }
                 }
         } catch {
+            self.logger.critical("cannot listen", metadata: [
+                "address": "\(self.configuration.host):\(self.configuration.port)", "error": "\(error)",
+            ])
             self.listening.fail(error)
             throw error
         }

@@ -21,11 +21,29 @@ public final class ServiceProcess: @unchecked Sendable {
         return URL(fileURLWithPath: FileManager.default.currentDirectoryPath).appendingPathComponent(".build/debug")
     }
 
-    /// Starts `name` (`registry`, `filing`, …) and waits until it listens.
+    /// Starts `name` (`registry`, `filing`, …) and waits until it listens. Ports are
+    /// picked free just before the start; should another process take one meanwhile, the
+    /// service fails to start and is started again on other ports (three tries).
     public static func start(
         _ name: String,
         database: DatabaseConfiguration,
         environment extra: [String: String] = [:]
+    ) async throws -> ServiceProcess {
+        var attempt = 1
+        while true {
+            do {
+                return try await self.startOnce(name, database: database, environment: extra)
+            } catch let failure as ProcessFailure where attempt < 3 {
+                attempt += 1
+                FileHandle.standardError.write(Data("\(failure); trying other ports\n".utf8))
+            }
+        }
+    }
+
+    private static func startOnce(
+        _ name: String,
+        database: DatabaseConfiguration,
+        environment extra: [String: String]
     ) async throws -> ServiceProcess {
         let port = try freePort()
         let metricsPort = try freePort()
