@@ -58,151 +58,140 @@ private final class WriteMethods: Sendable {
     }
 }
 
+/// A fresh database with the test tables, and a server of ``WriteMethods`` on it.
+private func withWriteServer(
+    _ body: @Sendable (_ database: DatabaseConfiguration, _ client: PostgresClient, _ methods: WriteMethods, _ port: Int) async throws -> Void
+) async throws {
+    try await withTestDatabase { configuration, client in
+        try await WriteMethods.prepare(client)
+        let methods = WriteMethods(database: Database(client: client, role: "xcert_filing"))
+        try await withTestServer(methods.methods) { _, port in
+            try await body(configuration, client, methods, port)
+        }
+    }
+}
+
 @Suite("Transactions, deadlines and idempotency", .enabled(if: TestCluster.isConfigured, "needs the PostgreSQL that scripts/test starts"), .timeLimit(.minutes(2)))
 struct TransactionTests {
     @Test("a request past its deadline gets DEADLINE_EXCEEDED and its write is rolled back")
     func deadlineRollsBack() async throws {
-        try await withTestDatabase { _, client in
-            try await WriteMethods.prepare(client)
-            let methods = WriteMethods(database: Database(client: client, role: "xcert_filing"))
-            try await withTestServer(methods.methods) { _, port in
-                let rpc = testClient(port: port)
-                let response = try await rpc.call(
-                    WriteMethods.sleepAfterInsert, payload: try request("late").serializedData(), timeout: .milliseconds(300)
-                )
-                #expect(response.status.code == .deadlineExceeded)
-                // The answer comes only after the handler unwound.
-                #expect(methods.handlerEnded.withLock { $0 } == 1)
-                #expect(try await client.scalar("SELECT count(*) FROM filing.writes WHERE id = 'late'", as: Int.self) == 0)
-                await rpc.close()
-            }
+        try await withWriteServer { _, client, methods, port in
+            let rpc = testClient(port: port)
+            let response = try await rpc.call(
+                WriteMethods.sleepAfterInsert, payload: try request("late").serializedData(), timeout: .milliseconds(300)
+            )
+            #expect(response.status.code == .deadlineExceeded)
+            // The answer comes only after the handler unwound.
+            #expect(methods.handlerEnded.withLock { $0 } == 1)
+            #expect(try await client.scalar("SELECT count(*) FROM filing.writes WHERE id = 'late'", as: Int.self) == 0)
+            await rpc.close()
         }
     }
 
     @Test("a statement still running at the deadline is stopped by statement_timeout and rolled back")
     func statementTimeout() async throws {
-        try await withTestDatabase { configuration, client in
-            try await WriteMethods.prepare(client)
-            let methods = WriteMethods(database: Database(client: client, role: "xcert_filing"))
-            try await withTestServer(methods.methods) { _, port in
-                let rpc = testClient(port: port)
-                let start = ContinuousClock.now
-                let response = try await rpc.call(
-                    WriteMethods.slowStatementAfterInsert, payload: try request("slow").serializedData(), timeout: .milliseconds(400)
-                )
-                #expect(response.status.code == .deadlineExceeded)
-                #expect(ContinuousClock.now - start < .seconds(10), "pg_sleep(30) must have been cut off")
-                #expect(try await client.scalar("SELECT count(*) FROM filing.writes WHERE id = 'slow'", as: Int.self) == 0)
-                let sleeping = try await client.scalar(
-                    "SELECT count(*) FROM pg_stat_activity WHERE datname = \(configuration.database) AND query LIKE 'SELECT pg_sleep%' AND state = 'active'",
-                    as: Int.self
-                )
-                #expect(sleeping == 0)
-                await rpc.close()
-            }
+        try await withWriteServer { configuration, client, methods, port in
+            let rpc = testClient(port: port)
+            let start = ContinuousClock.now
+            let response = try await rpc.call(
+                WriteMethods.slowStatementAfterInsert, payload: try request("slow").serializedData(), timeout: .milliseconds(400)
+            )
+            #expect(response.status.code == .deadlineExceeded)
+            #expect(ContinuousClock.now - start < .seconds(10), "pg_sleep(30) must have been cut off")
+            #expect(try await client.scalar("SELECT count(*) FROM filing.writes WHERE id = 'slow'", as: Int.self) == 0)
+            let sleeping = try await client.scalar(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = \(configuration.database) AND query LIKE 'SELECT pg_sleep%' AND state = 'active'",
+                as: Int.self
+            )
+            #expect(sleeping == 0)
+            await rpc.close()
         }
     }
 
     @Test("a client that disconnects mid-request leaves no write behind")
     func disconnectLeavesNoWrite() async throws {
-        try await withTestDatabase { _, client in
-            try await WriteMethods.prepare(client)
-            let methods = WriteMethods(database: Database(client: client, role: "xcert_filing"))
-            try await withTestServer(methods.methods) { _, port in
-                let connection = try await RawConnection.connect(port: port)
-                var envelope = RawConnection.request(id: 1, method: WriteMethods.sleepAfterInsert, payload: request("gone"))
-                envelope.timeoutMs = 60_000
-                try await connection.send(envelope)
-                // Wait until the insert happened inside the open transaction.
-                try await withTimeout(.seconds(10)) {
-                    while try await client.scalar(
-                        "SELECT count(*) FROM pg_locks WHERE relation = 'filing.writes'::regclass AND mode = 'RowExclusiveLock'", as: Int.self
-                    ) == 0 {
-                        try await Task.sleep(for: .milliseconds(20))
-                    }
+        try await withWriteServer { _, client, methods, port in
+            let connection = try await RawConnection.connect(port: port)
+            var envelope = RawConnection.request(id: 1, method: WriteMethods.sleepAfterInsert, payload: request("gone"))
+            envelope.timeoutMs = 60_000
+            try await connection.send(envelope)
+            // Wait until the insert happened inside the open transaction.
+            try await withTimeout(.seconds(10)) {
+                while try await client.scalar(
+                    "SELECT count(*) FROM pg_locks WHERE relation = 'filing.writes'::regclass AND mode = 'RowExclusiveLock'", as: Int.self
+                ) == 0 {
+                    try await Task.sleep(for: .milliseconds(20))
                 }
-                await connection.close()
-                try await withTimeout(.seconds(10)) {
-                    while methods.handlerEnded.withLock({ $0 }) == 0 { try await Task.sleep(for: .milliseconds(20)) }
-                }
-                #expect(try await client.scalar("SELECT count(*) FROM filing.writes WHERE id = 'gone'", as: Int.self) == 0)
             }
+            await connection.close()
+            try await withTimeout(.seconds(10)) {
+                while methods.handlerEnded.withLock({ $0 }) == 0 { try await Task.sleep(for: .milliseconds(20)) }
+            }
+            #expect(try await client.scalar("SELECT count(*) FROM filing.writes WHERE id = 'gone'", as: Int.self) == 0)
         }
     }
 
     @Test("a retry with the same idempotency-key returns the first answer without doing the work again")
     func idempotentRetry() async throws {
-        try await withTestDatabase { _, client in
-            try await WriteMethods.prepare(client)
-            let methods = WriteMethods(database: Database(client: client, role: "xcert_filing"))
-            try await withTestServer(methods.methods) { _, port in
-                let rpc = testClient(port: port)
-                let first = try await rpc.unary(WriteMethods.count, request("a"), as: Xcert_Health_V1_HealthCheckResponse.self, metadata: ["idempotency-key": "key-1"])
-                let retry = try await rpc.unary(WriteMethods.count, request("a"), as: Xcert_Health_V1_HealthCheckResponse.self, metadata: ["idempotency-key": "key-1"])
-                #expect(first.detail == "count 1 for a")
-                #expect(retry == first)
-                #expect(try await client.scalar("SELECT value FROM filing.counter", as: Int.self) == 1)
+        try await withWriteServer { _, client, methods, port in
+            let rpc = testClient(port: port)
+            let first = try await rpc.unary(WriteMethods.count, request("a"), as: Xcert_Health_V1_HealthCheckResponse.self, metadata: ["idempotency-key": "key-1"])
+            let retry = try await rpc.unary(WriteMethods.count, request("a"), as: Xcert_Health_V1_HealthCheckResponse.self, metadata: ["idempotency-key": "key-1"])
+            #expect(first.detail == "count 1 for a")
+            #expect(retry == first)
+            #expect(try await client.scalar("SELECT value FROM filing.counter", as: Int.self) == 1)
 
-                // The same key with another payload.
-                do {
-                    _ = try await rpc.unary(WriteMethods.count, request("b"), as: Xcert_Health_V1_HealthCheckResponse.self, metadata: ["idempotency-key": "key-1"])
-                    Issue.record("expected FAILED_PRECONDITION")
-                } catch let error as RPCError {
-                    #expect(error.code == .failedPrecondition)
-                    #expect(error.fieldViolations.first?.field == "metadata.idempotency-key")
-                }
-                // Without a key the work is done each time.
-                _ = try await rpc.unary(WriteMethods.count, request("c"), as: Xcert_Health_V1_HealthCheckResponse.self)
-                _ = try await rpc.unary(WriteMethods.count, request("c"), as: Xcert_Health_V1_HealthCheckResponse.self)
-                #expect(try await client.scalar("SELECT value FROM filing.counter", as: Int.self) == 3)
-                await rpc.close()
+            // The same key with another payload.
+            do {
+                _ = try await rpc.unary(WriteMethods.count, request("b"), as: Xcert_Health_V1_HealthCheckResponse.self, metadata: ["idempotency-key": "key-1"])
+                Issue.record("expected FAILED_PRECONDITION")
+            } catch let error as RPCError {
+                #expect(error.code == .failedPrecondition)
+                #expect(error.fieldViolations.first?.field == "metadata.idempotency-key")
             }
+            // Without a key the work is done each time.
+            _ = try await rpc.unary(WriteMethods.count, request("c"), as: Xcert_Health_V1_HealthCheckResponse.self)
+            _ = try await rpc.unary(WriteMethods.count, request("c"), as: Xcert_Health_V1_HealthCheckResponse.self)
+            #expect(try await client.scalar("SELECT value FROM filing.counter", as: Int.self) == 3)
+            await rpc.close()
         }
     }
 
     @Test("20 concurrent calls with one key do the work once and all get the same answer")
     func concurrentSameKey() async throws {
-        try await withTestDatabase { _, client in
-            try await WriteMethods.prepare(client)
-            let methods = WriteMethods(database: Database(client: client, role: "xcert_filing"))
-            try await withTestServer(methods.methods) { _, port in
-                let rpc = testClient(port: port)
-                let answers = try await withThrowingTaskGroup(of: String.self) { group in
-                    for _ in 0..<20 {
-                        group.addTask {
-                            try await rpc.unary(WriteMethods.count, request("x"), as: Xcert_Health_V1_HealthCheckResponse.self, metadata: ["idempotency-key": "same"]).detail
-                        }
+        try await withWriteServer { _, client, methods, port in
+            let rpc = testClient(port: port)
+            let answers = try await withThrowingTaskGroup(of: String.self) { group in
+                for _ in 0..<20 {
+                    group.addTask {
+                        try await rpc.unary(WriteMethods.count, request("x"), as: Xcert_Health_V1_HealthCheckResponse.self, metadata: ["idempotency-key": "same"]).detail
                     }
-                    var answers: Set<String> = []
-                    for try await answer in group { answers.insert(answer) }
-                    return answers
                 }
-                #expect(answers == ["count 1 for x"])
-                #expect(try await client.scalar("SELECT value FROM filing.counter", as: Int.self) == 1)
-                await rpc.close()
+                var answers: Set<String> = []
+                for try await answer in group { answers.insert(answer) }
+                return answers
             }
+            #expect(answers == ["count 1 for x"])
+            #expect(try await client.scalar("SELECT value FROM filing.counter", as: Int.self) == 1)
+            await rpc.close()
         }
     }
 
     @Test("a malformed idempotency-key is INVALID_ARGUMENT and nothing is written")
     func malformedKey() async throws {
-        try await withTestDatabase { _, client in
-            try await WriteMethods.prepare(client)
-            let methods = WriteMethods(database: Database(client: client, role: "xcert_filing"))
-            try await withTestServer(methods.methods) { _, port in
-                let rpc = testClient(port: port)
-                for key in ["", String(repeating: "k", count: 129), "tab\there", "中文"] {
-                    do {
-                        _ = try await rpc.unary(WriteMethods.count, request("z"), as: Xcert_Health_V1_HealthCheckResponse.self, metadata: ["idempotency-key": key])
-                        Issue.record("key \(key.debugDescription) was accepted")
-                    } catch let error as RPCError {
-                        #expect(error.code == .invalidArgument)
-                        #expect(error.fieldViolations.first?.field == "metadata.idempotency-key")
-                    }
+        try await withWriteServer { _, client, methods, port in
+            let rpc = testClient(port: port)
+            for key in ["", String(repeating: "k", count: 129), "tab\there", "中文"] {
+                do {
+                    _ = try await rpc.unary(WriteMethods.count, request("z"), as: Xcert_Health_V1_HealthCheckResponse.self, metadata: ["idempotency-key": key])
+                    Issue.record("key \(key.debugDescription) was accepted")
+                } catch let error as RPCError {
+                    #expect(error.code == .invalidArgument)
+                    #expect(error.fieldViolations.first?.field == "metadata.idempotency-key")
                 }
-                #expect(try await client.scalar("SELECT value FROM filing.counter", as: Int.self) == 0)
-                await rpc.close()
             }
+            #expect(try await client.scalar("SELECT value FROM filing.counter", as: Int.self) == 0)
+            await rpc.close()
         }
     }
 }

@@ -77,6 +77,18 @@ struct DrainTests {
     }
 }
 
+/// Calls Echo until a call succeeds (the client reconnecting after its backoff).
+private func echoOnceReconnected(_ client: RPCClient, _ text: String) async throws -> Xcert_Health_V1_HealthCheckResponse {
+    try await withTimeout(.seconds(10)) {
+        while true {
+            if let answer = try? await client.unary(TestMethods.echo, TestMethods.request(text), as: Xcert_Health_V1_HealthCheckResponse.self) {
+                return answer
+            }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+    }
+}
+
 private final class HangUpOnRead: ChannelInboundHandler, Sendable {
     typealias InboundIn = ByteBuffer
     func channelRead(context: ChannelHandlerContext, data: NIOAny) { context.close(promise: nil) }
@@ -109,14 +121,7 @@ struct RPCClientTests {
         ))
         _ = try? await client.call(TestMethods.echo, payload: Data(), timeout: .milliseconds(500))
         try await withTestServer(TestMethods.basic, configure: { $0.port = port }) { _, _ in
-            let response = try await withTimeout(.seconds(10)) {
-                while true {
-                    if let answer = try? await client.unary(TestMethods.echo, TestMethods.request("back"), as: Xcert_Health_V1_HealthCheckResponse.self) {
-                        return answer
-                    }
-                    try await Task.sleep(for: .milliseconds(20))
-                }
-            }
+            let response = try await echoOnceReconnected(client, "back")
             #expect(response.detail == "back")
         }
         await client.close()
@@ -141,14 +146,7 @@ struct RPCClientTests {
         }
         try await hangUp.close()
         try await withTestServer(TestMethods.basic, configure: { $0.port = port }) { _, _ in
-            let response = try await withTimeout(.seconds(10)) {
-                while true {
-                    if let answer = try? await client.unary(TestMethods.echo, TestMethods.request("again"), as: Xcert_Health_V1_HealthCheckResponse.self) {
-                        return answer
-                    }
-                    try await Task.sleep(for: .milliseconds(20))
-                }
-            }
+            let response = try await echoOnceReconnected(client, "again")
             #expect(response.detail == "again")
         }
         await client.close()
