@@ -283,7 +283,8 @@ private final class ClientHandler: ChannelInboundHandler {
     private var pending: [UInt64: Pending] = [:]
     private var context: ChannelHandlerContext?
     private var flushScheduled = false
-    /// A connection-level answer (id 0), reported to the calls the closing connection fails.
+    /// The server's refusal of the connection (id 0, RESOURCE_EXHAUSTED, then it closes),
+    /// reported to the calls the closing connection fails.
     private var connectionStatus: Xcert_Wire_V1_Status?
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -330,7 +331,8 @@ private final class ClientHandler: ChannelInboundHandler {
             return
         }
         if response.id == 0 {
-            self.connectionStatus = response.status
+            // Other connection-level answers (a frame that did not parse) concern no call.
+            if response.status.code == .resourceExhausted { self.connectionStatus = response.status }
             return
         }
         guard let entry = self.pending.removeValue(forKey: response.id) else { return }

@@ -33,6 +33,6 @@ public func testLogger(_ label: String) -> Logger {
 }
 
 /// A client of a test server on loopback.
-public func testClient(port: Int, timeout: Duration = .seconds(20)) -> RPCClient {
-    RPCClient(configuration: RPCClientConfiguration(host: "127.0.0.1", port: port, defaultTimeout: timeout))
+public func testClient(host: String = "127.0.0.1", port: Int, timeout: Duration = .seconds(20)) -> RPCClient {
+    RPCClient(configuration: RPCClientConfiguration(host: host, port: port, defaultTimeout: timeout))
 }

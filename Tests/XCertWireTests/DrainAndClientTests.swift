@@ -10,11 +10,15 @@ import XCertWire
 
 @Suite("Graceful shutdown", .timeLimit(.minutes(1)))
 struct DrainTests {
+    /// On an address of its own (all of 127/8 is loopback), so that a port it gives up
+    /// cannot be taken over by a test server running in parallel on 127.0.0.1.
+    static let host = "127.0.0.2"
+
     private func server(_ methods: [RPCMethod], grace: Duration) -> RPCServer {
         var table = MethodTable()
         table.register(methods)
         return RPCServer(
-            configuration: RPCServerConfiguration(host: "127.0.0.1", port: 0, gracePeriod: grace),
+            configuration: RPCServerConfiguration(host: Self.host, port: 0, gracePeriod: grace),
             methods: table,
             logger: testLogger("drain")
         )
@@ -28,7 +32,7 @@ struct DrainTests {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { try await server.run() }
                 let port = try await server.listeningAddress.port!
-                let connection = try await RawConnection.connect(port: port)
+                let connection = try await RawConnection.connect(host: Self.host, port: port)
                 try await connection.send(RawConnection.request(id: 1, method: "/test.v1.Test/Hold"))
                 try await gate.waitForStarted(1)
 
@@ -40,7 +44,7 @@ struct DrainTests {
                 #expect(refused.first?.status.code == .unavailable)
 
                 await #expect(throws: (any Error).self) {
-                    let late = try await RawConnection.connect(port: port)
+                    let late = try await RawConnection.connect(host: Self.host, port: port)
                     await late.close()
                 }
 
@@ -63,7 +67,7 @@ struct DrainTests {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { try await server.run() }
                 let port = try await server.listeningAddress.port!
-                let connection = try await RawConnection.connect(port: port)
+                let connection = try await RawConnection.connect(host: Self.host, port: port)
                 try await connection.send(RawConnection.request(id: 1, method: "/test.v1.Test/Hold"))
                 try await gate.waitForStarted(1)
                 let start = ContinuousClock.now
@@ -94,13 +98,17 @@ private final class HangUpOnRead: ChannelInboundHandler, Sendable {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) { context.close(promise: nil) }
 }
 
-@Suite("RPC client", .timeLimit(.minutes(1)))
+@Suite("RPC client", .serialized, .timeLimit(.minutes(1)))
 struct RPCClientTests {
+    /// These tests give ports up and take them again: an address of their own keeps
+    /// servers of tests running in parallel on 127.0.0.1 from taking them meanwhile.
+    static let host = "127.0.0.3"
+
     @Test("no server: UNAVAILABLE quickly, naming the address")
     func connectionRefused() async throws {
         // A port that was free a moment ago.
-        let port = try await withTestServer(TestMethods.basic) { _, port in port }
-        let client = testClient(port: port)
+        let port = try await withTestServer(TestMethods.basic, configure: { $0.host = Self.host }) { _, port in port }
+        let client = testClient(host: Self.host, port: port)
         await #expect(throws: RPCError.self) {
             _ = try await client.call(TestMethods.echo, payload: Data(), timeout: .seconds(2))
         }
@@ -108,19 +116,19 @@ struct RPCClientTests {
             _ = try await client.call(TestMethods.echo, payload: Data(), timeout: .seconds(2))
         } catch let error as RPCError {
             #expect(error.code == .unavailable)
-            #expect(error.message.contains("127.0.0.1:\(port)"))
+            #expect(error.message.contains("\(Self.host):\(port)"))
         }
         await client.close()
     }
 
     @Test("after the server comes back, the client reconnects (with backoff)")
     func reconnects() async throws {
-        let port = try await withTestServer(TestMethods.basic) { _, port in port }
+        let port = try await withTestServer(TestMethods.basic, configure: { $0.host = Self.host }) { _, port in port }
         let client = RPCClient(configuration: RPCClientConfiguration(
-            host: "127.0.0.1", port: port, defaultTimeout: .seconds(5), initialBackoff: .milliseconds(20), maximumBackoff: .milliseconds(200)
+            host: Self.host, port: port, defaultTimeout: .seconds(5), initialBackoff: .milliseconds(20), maximumBackoff: .milliseconds(200)
         ))
         _ = try? await client.call(TestMethods.echo, payload: Data(), timeout: .milliseconds(500))
-        try await withTestServer(TestMethods.basic, configure: { $0.port = port }) { _, _ in
+        try await withTestServer(TestMethods.basic, configure: { $0.host = Self.host; $0.port = port }) { _, _ in
             let response = try await echoOnceReconnected(client, "back")
             #expect(response.detail == "back")
         }
@@ -129,15 +137,15 @@ struct RPCClientTests {
 
     @Test("calls in flight when the connection drops fail with UNAVAILABLE; the next call reconnects")
     func connectionLoss() async throws {
-        let port = try await withTestServer(TestMethods.basic) { _, port in port }
-        let client = testClient(port: port, timeout: .seconds(10))
+        let port = try await withTestServer(TestMethods.basic, configure: { $0.host = Self.host }) { _, port in port }
+        let client = testClient(host: Self.host, port: port, timeout: .seconds(10))
         // A peer that reads the request and hangs up without answering.
         let hangUp = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(HangUpOnRead()) }
             }
-            .bind(host: "127.0.0.1", port: port).get()
+            .bind(host: Self.host, port: port).get()
         do {
             _ = try await client.call("/test.v1.Test/Hold", payload: Data())
             Issue.record("the call should have failed")
@@ -145,7 +153,7 @@ struct RPCClientTests {
             #expect(error.code == .unavailable)
         }
         try await hangUp.close()
-        try await withTestServer(TestMethods.basic, configure: { $0.port = port }) { _, _ in
+        try await withTestServer(TestMethods.basic, configure: { $0.host = Self.host; $0.port = port }) { _, _ in
             let response = try await echoOnceReconnected(client, "again")
             #expect(response.detail == "again")
         }
