@@ -169,6 +169,8 @@ public final class RPCServer: Service, Sendable {
             var unreaped = 0
             do {
                 for try await frame in inbound {
+                    // Deadlines count from here, when the server read the frame (PROTOCOL.md).
+                    let received = ContinuousClock.now
                     if case .oversized(let length, let limit) = frame {
                         await connection.refuse(RPCError(
                             .resourceExhausted,
@@ -183,7 +185,7 @@ public final class RPCServer: Service, Sendable {
                     }
                     unreaped += 1
                     group.addTask {
-                        await self.execute(request, method: method, on: connection, peer: peer)
+                        await self.execute(request, method: method, received: received, on: connection, peer: peer)
                     }
                 }
             } catch {
@@ -238,10 +240,15 @@ public final class RPCServer: Service, Sendable {
 
     // MARK: - One request
 
-    private func execute(_ request: Xcert_Wire_V1_Request, method: RPCMethod, on connection: Connection, peer: String) async {
+    private func execute(
+        _ request: Xcert_Wire_V1_Request,
+        method: RPCMethod,
+        received: ContinuousClock.Instant,
+        on connection: Connection,
+        peer: String
+    ) async {
         defer { self.state.releaseSlot() }
         self.metrics.started()
-        let start = ContinuousClock.now
         let requestID = request.metadata["request-id"].flatMap { $0.isEmpty ? nil : $0 } ?? Self.makeRequestID()
         var timeout = request.timeoutMs == 0 ? self.configuration.defaultTimeout : .milliseconds(request.timeoutMs)
         timeout = min(timeout, self.configuration.maximumTimeout)
@@ -251,7 +258,7 @@ public final class RPCServer: Service, Sendable {
         let context = RequestContext(
             method: method.name,
             metadata: request.metadata,
-            deadline: start + timeout,
+            deadline: received + timeout,
             requestID: requestID,
             peer: peer,
             logger: logger
@@ -275,7 +282,7 @@ public final class RPCServer: Service, Sendable {
             code = rpcError.code
         }
         response.metadata["request-id"] = requestID
-        self.metrics.record(method: method.name, code: code, duration: .now - start)
+        self.metrics.record(method: method.name, code: code, duration: .now - received)
         connection.end(id: request.id)
         connection.send(response)
     }
