@@ -128,6 +128,7 @@ let package = Package(
             path: "Tests/XCertTestSupport"
         ),
         .testTarget(name: "XCertDomainTests", dependencies: ["XCertDomain"], path: "Tests/XCertDomainTests"),
+        .testTarget(name: "XCertStoreTests", dependencies: ["XCertStore", "XCertService"], path: "Tests/XCertStoreTests"),
         .testTarget(
             name: "XCertWireTests",
             dependencies: [
