@@ -9,7 +9,7 @@ import XCertStore
 struct Admin: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Principals and tokens.",
-        subcommands: [BootstrapToken.self]
+        subcommands: [BootstrapToken.self, PrincipalCommand.self, TokenCommand.self]
     )
 
     /// Creates the first province-admin token, straight in the database (before any

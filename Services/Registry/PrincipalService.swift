@@ -1,0 +1,200 @@
+import Foundation
+import PostgresNIO
+import XCertProto
+import XCertService
+import XCertStore
+import XCertWire
+
+/// `xcert.registry.v1.PrincipalService`: who may call, and their tokens.
+///
+/// Only province admins manage principals and tokens; any valid token may ask WhoAmI.
+/// A new token is returned once and only its SHA-256 is stored; for that reason
+/// CreateToken keeps no idempotency record (the record would hold the token): a retried
+/// call makes a second token, and the unused one should be revoked.
+struct PrincipalService: RPCService {
+    let context: ServiceContext
+
+    private static let prefix = "/xcert.registry.v1.PrincipalService/"
+
+    var methods: [RPCMethod] {
+        [
+            .unary(Self.prefix + "CreatePrincipal", mutating: true, handler: self.createPrincipal),
+            .unary(Self.prefix + "ListPrincipals", handler: self.listPrincipals),
+            .unary(Self.prefix + "CreateToken", mutating: true, handler: self.createToken),
+            .unary(Self.prefix + "RevokeToken", mutating: true, handler: self.revokeToken),
+            .unary(Self.prefix + "ListTokens", handler: self.listTokens),
+            .unary(Self.prefix + "WhoAmI", handler: self.whoAmI),
+        ]
+    }
+
+    // MARK: - Handlers
+
+    @Sendable
+    func createPrincipal(_ request: Xcert_Registry_V1_CreatePrincipalRequest, _ call: RequestContext) async throws -> Xcert_Registry_V1_Principal {
+        let admin = try await self.context.authenticator.authorize(call, allowing: [.provinceAdmin])
+        let (name, role, party) = try PrincipalValidation.validate(request)
+        return try await self.context.idempotency.perform(
+            call, principal: admin.idempotencyScope, request: request, database: self.context.database
+        ) { connection in
+            let rows = try await connection.query(
+                "INSERT INTO registry.principals (name, role, party) VALUES (\(name), \(role.rawValue), \(party)) RETURNING id, name, role, party, created_at",
+                logger: call.logger
+            )
+            for try await row in rows.decode(PrincipalRow.self) { return message(row) }
+            throw RPCError(.internal, "the new principal was not returned")
+        }
+    }
+
+    @Sendable
+    func listPrincipals(_ request: Xcert_Registry_V1_ListPrincipalsRequest, _ call: RequestContext) async throws -> Xcert_Registry_V1_ListPrincipalsResponse {
+        _ = try await self.context.authenticator.authorize(call, allowing: [.provinceAdmin])
+        let page = try Paging(request.page, field: "page")
+        let role: String? = request.role == .unspecified ? nil : try PrincipalValidation.role(request.role, field: "role").rawValue
+        return try await self.context.database.transaction(call) { connection in
+            let rows = try await connection.query(
+                """
+                SELECT id, name, role, party, created_at FROM registry.principals
+                WHERE id > \(page.after) AND (\(role)::text IS NULL OR role = \(role))
+                ORDER BY id LIMIT \(page.size + 1)
+                """,
+                logger: call.logger
+            )
+            var principals: [Xcert_Registry_V1_Principal] = []
+            for try await row in rows.decode(PrincipalRow.self) { principals.append(message(row)) }
+            var response = Xcert_Registry_V1_ListPrincipalsResponse()
+            (response.principals, response.page) = page.cut(principals, id: \.id)
+            return response
+        }
+    }
+
+    @Sendable
+    func createToken(_ request: Xcert_Registry_V1_CreateTokenRequest, _ call: RequestContext) async throws -> Xcert_Registry_V1_CreateTokenResponse {
+        _ = try await self.context.authenticator.authorize(call, allowing: [.provinceAdmin])
+        var violations: [RPCError.FieldViolation] = []
+        if request.principalID <= 0 { violations.append(.init(field: "principal_id", description: "must name a principal (a positive id)")) }
+        if request.label.count > 200 { violations.append(.init(field: "label", description: "must be at most 200 characters")) }
+        if !(0...3650).contains(request.validDays) { violations.append(.init(field: "valid_days", description: "must be 0 (no expiry) to 3650")) }
+        guard violations.isEmpty else { throw RPCError.invalidArgument(violations) }
+
+        let (token, digest) = Authenticator.newToken()
+        let validDays = request.validDays == 0 ? nil : Int(request.validDays)
+        return try await self.context.database.transaction(call) { connection in
+            let rows = try await connection.query(
+                """
+                INSERT INTO registry.tokens (principal_id, token_sha256, label, expires_at)
+                SELECT id, \(digest), \(request.label), now() + make_interval(days => \(validDays))
+                FROM registry.principals WHERE id = \(request.principalID)
+                RETURNING id, principal_id, label, created_at, expires_at, revoked_at
+                """,
+                logger: call.logger
+            )
+            for try await row in rows.decode(TokenRow.self) {
+                var response = Xcert_Registry_V1_CreateTokenResponse()
+                response.token = token
+                response.info = message(row)
+                return response
+            }
+            throw RPCError(.notFound, "there is no principal \(request.principalID)")
+        }
+    }
+
+    @Sendable
+    func revokeToken(_ request: Xcert_Registry_V1_RevokeTokenRequest, _ call: RequestContext) async throws -> Xcert_Registry_V1_Token {
+        let admin = try await self.context.authenticator.authorize(call, allowing: [.provinceAdmin])
+        guard request.tokenID > 0 else {
+            throw RPCError.invalidArgument([.init(field: "token_id", description: "must name a token (a positive id)")])
+        }
+        return try await self.context.idempotency.perform(
+            call, principal: admin.idempotencyScope, request: request, database: self.context.database
+        ) { connection in
+            // Revoking a revoked token changes nothing and answers the same.
+            let rows = try await connection.query(
+                """
+                UPDATE registry.tokens SET revoked_at = coalesce(revoked_at, now())
+                WHERE id = \(request.tokenID)
+                RETURNING id, principal_id, label, created_at, expires_at, revoked_at
+                """,
+                logger: call.logger
+            )
+            for try await row in rows.decode(TokenRow.self) {
+                call.logger.notice("token revoked", metadata: [
+                    "token": "\(request.tokenID)", "by": "\(admin.id)", "reason": "\(request.reason)",
+                ])
+                return message(row)
+            }
+            throw RPCError(.notFound, "there is no token \(request.tokenID)")
+        }
+    }
+
+    @Sendable
+    func listTokens(_ request: Xcert_Registry_V1_ListTokensRequest, _ call: RequestContext) async throws -> Xcert_Registry_V1_ListTokensResponse {
+        _ = try await self.context.authenticator.authorize(call, allowing: [.provinceAdmin])
+        let page = try Paging(request.page, field: "page")
+        let principal: Int64? = request.principalID == 0 ? nil : request.principalID
+        return try await self.context.database.transaction(call) { connection in
+            let rows = try await connection.query(
+                """
+                SELECT id, principal_id, label, created_at, expires_at, revoked_at FROM registry.tokens
+                WHERE id > \(page.after)
+                  AND (\(principal)::bigint IS NULL OR principal_id = \(principal))
+                  AND (\(request.includeRevoked) OR revoked_at IS NULL)
+                ORDER BY id LIMIT \(page.size + 1)
+                """,
+                logger: call.logger
+            )
+            var tokens: [Xcert_Registry_V1_Token] = []
+            for try await row in rows.decode(TokenRow.self) { tokens.append(message(row)) }
+            var response = Xcert_Registry_V1_ListTokensResponse()
+            (response.tokens, response.page) = page.cut(tokens, id: \.id)
+            return response
+        }
+    }
+
+    @Sendable
+    func whoAmI(_ request: Xcert_Registry_V1_WhoAmIRequest, _ call: RequestContext) async throws -> Xcert_Registry_V1_Principal {
+        let principal = try await self.context.authenticator.authenticate(call)
+        var message = Xcert_Registry_V1_Principal()
+        message.id = principal.id
+        message.name = principal.name
+        message.role = PrincipalValidation.wireRole(principal.role)
+        message.party = principal.party ?? ""
+        return message
+    }
+}
+
+// MARK: - Rows
+
+private typealias PrincipalRow = (Int64, String, String, String?, Date)
+private typealias TokenRow = (Int64, Int64, String, Date, Date?, Date?)
+
+extension Xcert_Common_V1_Timestamp {
+    init(_ date: Date) {
+        self.init()
+        let seconds = date.timeIntervalSince1970.rounded(.down)
+        self.seconds = Int64(seconds)
+        self.nanos = Int32(((date.timeIntervalSince1970 - seconds) * 1_000_000_000).rounded(.down))
+    }
+}
+
+/// A `registry.principals` row as its message.
+private func message(_ row: PrincipalRow) -> Xcert_Registry_V1_Principal {
+    var principal = Xcert_Registry_V1_Principal()
+    principal.id = row.0
+    principal.name = row.1
+    principal.role = Principal.Role(rawValue: row.2).map(PrincipalValidation.wireRole) ?? .unspecified
+    principal.party = row.3 ?? ""
+    principal.createdAt = .init(row.4)
+    return principal
+}
+
+/// A `registry.tokens` row as its message.
+private func message(_ row: TokenRow) -> Xcert_Registry_V1_Token {
+    var token = Xcert_Registry_V1_Token()
+    token.id = row.0
+    token.principalID = row.1
+    token.label = row.2
+    token.createdAt = .init(row.3)
+    if let expires = row.4 { token.expiresAt = .init(expires) }
+    if let revoked = row.5 { token.revokedAt = .init(revoked) }
+    return token
+}

@@ -1,0 +1,180 @@
+import Foundation
+import Testing
+import XCertProto
+import XCertStore
+import XCertTestSupport
+import XCertWire
+
+@Suite("Registry: principals and tokens", .enabled(if: TestCluster.isConfigured, "needs the PostgreSQL that scripts/test starts"), .timeLimit(.minutes(3)))
+struct PrincipalServiceTests {
+    static let service = "/xcert.registry.v1.PrincipalService/"
+
+    private func call<Request: SwiftProtobuf.Message, Response: SwiftProtobuf.Message>(
+        _ client: RPCClient, _ method: String, _ request: Request, as: Response.Type, token: String
+    ) async throws -> Response {
+        try await client.unary(Self.service + method, request, as: Response.self, metadata: ["authorization": "Bearer \(token)"])
+    }
+
+    private func code(_ body: () async throws -> Void) async -> RPCError.Code? {
+        do {
+            try await body()
+            return .ok
+        } catch let error as RPCError {
+            return error.code
+        } catch {
+            return nil
+        }
+    }
+
+    @Test("an admin creates a school principal and its token through xctl; the token works, shows its role, and is refused admin methods; revoked, it stops")
+    func lifecycle() async throws {
+        try await withTestDatabase { database, postgres in
+            let registry = try await ServiceProcess.start("registry", database: database)
+            try await registry.waitForHealth(.serving)
+            let xctl = ServiceProcess.binDirectory.appendingPathComponent("xctl").path
+            let tokenFile = FileManager.default.temporaryDirectory.appendingPathComponent("admin-\(UUID().uuidString).token").path
+            defer { try? FileManager.default.removeItem(atPath: tokenFile) }
+            let bootstrap = try await runCommand(xctl, ["admin", "bootstrap-token", "--out", tokenFile], environment: database.libpqEnvironment)
+            try #require(bootstrap.status == 0, "\(bootstrap.output)")
+            let address = ["--registry", "127.0.0.1:\(registry.port)", "--token-file", tokenFile]
+
+            let created = try await runCommand(xctl, ["admin", "principal", "create", "--role", "school", "--name", "南昌职业大学", "--party", "4136010001"] + address)
+            try #require(created.status == 0, "\(created.output)")
+            // "created principal 7: 南昌职业大学 (school of 4136010001)"
+            let principalID = try #require(created.output.split(separator: " ").dropFirst(2).first.flatMap { Int64($0.dropLast()) }, "\(created.output)")
+            let issued = try await runCommand(xctl, ["admin", "token", "create", "--principal", "\(principalID)", "--label", "school portal"] + address)
+            try #require(issued.status == 0, "\(issued.output)")
+            // The token on standard output, the notice about it on standard error (both captured).
+            let schoolToken = try #require(issued.output.split(separator: "\n").first { $0.hasPrefix("xct_") }.map(String.init), "\(issued.output)")
+            #expect(issued.output.contains("shown this once"))
+
+            let client = testClient(port: registry.port)
+            let me = try await self.call(client, "WhoAmI", Xcert_Registry_V1_WhoAmIRequest(), as: Xcert_Registry_V1_Principal.self, token: schoolToken)
+            #expect(me.role == .school)
+            #expect(me.party == "4136010001")
+            #expect(me.name == "南昌职业大学")
+            #expect(await self.code {
+                _ = try await self.call(client, "ListTokens", Xcert_Registry_V1_ListTokensRequest(), as: Xcert_Registry_V1_ListTokensResponse.self, token: schoolToken)
+            } == .permissionDenied)
+
+            // The list shows the token's record, never the token; the database holds its hash only.
+            let listed = try await runCommand(xctl, ["admin", "token", "list", "--principal", "\(principalID)"] + address)
+            #expect(listed.status == 0)
+            #expect(listed.output.contains("school portal"))
+            #expect(!listed.output.contains(schoolToken))
+            #expect(try await postgres.scalar("SELECT count(*) FROM registry.tokens WHERE token_sha256 = sha256(convert_to(\(schoolToken), 'UTF8'))", as: Int.self) == 1)
+            #expect(try await postgres.scalar("SELECT count(*) FROM registry.idempotency_keys WHERE position(\(schoolToken) IN encode(response, 'escape')) > 0", as: Int.self) == 0)
+
+            let tokenID = try #require(try await postgres.scalar("SELECT id FROM registry.tokens WHERE principal_id = \(principalID)", as: Int64.self))
+            let revoked = try await runCommand(xctl, ["admin", "token", "revoke", "\(tokenID)", "--reason", "left the pilot"] + address)
+            #expect(revoked.status == 0, "\(revoked.output)")
+            let start = ContinuousClock.now
+            var refused = false
+            while !refused && ContinuousClock.now - start < .seconds(6) {
+                refused = await self.code {
+                    _ = try await self.call(client, "WhoAmI", Xcert_Registry_V1_WhoAmIRequest(), as: Xcert_Registry_V1_Principal.self, token: schoolToken)
+                } == .unauthenticated
+                if !refused { try await Task.sleep(for: .milliseconds(100)) }
+            }
+            #expect(refused, "a revoked token must stop working within 5 seconds")
+            await client.close()
+            #expect(try await registry.terminate() == 0)
+        }
+    }
+
+    @Test("bad input: every wrong field is named, and nothing is created")
+    func validation() async throws {
+        try await withTestDatabase { database, postgres in
+            let registry = try await ServiceProcess.start("registry", database: database)
+            try await registry.waitForHealth(.serving)
+            let admin = try await self.adminToken(postgres)
+            let client = testClient(port: registry.port)
+
+            var request = Xcert_Registry_V1_CreatePrincipalRequest()
+            request.name = "  "
+            request.role = .school
+            request.party = "12"
+            do {
+                _ = try await self.call(client, "CreatePrincipal", request, as: Xcert_Registry_V1_Principal.self, token: admin)
+                Issue.record("accepted an empty name and a 2-digit school code")
+            } catch let error as RPCError {
+                #expect(error.code == .invalidArgument)
+                #expect(Set(error.fieldViolations.map(\.field)) == ["name", "party"])
+            }
+            request = Xcert_Registry_V1_CreatePrincipalRequest()
+            request.name = "someone"
+            do {
+                _ = try await self.call(client, "CreatePrincipal", request, as: Xcert_Registry_V1_Principal.self, token: admin)
+                Issue.record("accepted a principal without a role")
+            } catch let error as RPCError {
+                #expect(error.fieldViolations.map(\.field) == ["role"])
+            }
+            var token = Xcert_Registry_V1_CreateTokenRequest()
+            token.principalID = 999_999
+            #expect(await self.code {
+                _ = try await self.call(client, "CreateToken", token, as: Xcert_Registry_V1_CreateTokenResponse.self, token: admin)
+            } == .notFound)
+            token.validDays = -1
+            #expect(await self.code {
+                _ = try await self.call(client, "CreateToken", token, as: Xcert_Registry_V1_CreateTokenResponse.self, token: admin)
+            } == .invalidArgument)
+            #expect(try await postgres.scalar("SELECT count(*) FROM registry.principals", as: Int.self) == 1)
+            #expect(try await postgres.scalar("SELECT count(*) FROM registry.tokens", as: Int.self) == 1)
+            await client.close()
+            _ = try await registry.terminate()
+        }
+    }
+
+    @Test("lists come in pages; a retried create with the same key creates one principal")
+    func pagingAndIdempotency() async throws {
+        try await withTestDatabase { database, postgres in
+            let registry = try await ServiceProcess.start("registry", database: database)
+            try await registry.waitForHealth(.serving)
+            let admin = try await self.adminToken(postgres)
+            let client = testClient(port: registry.port)
+            var create = Xcert_Registry_V1_CreatePrincipalRequest()
+            create.role = .cityReviewer
+            for city in ["360100", "360200", "360300"] {
+                create.name = "reviewer \(city)"
+                create.party = city
+                let metadata = ["authorization": "Bearer \(admin)", "idempotency-key": "reviewer-\(city)"]
+                let first = try await client.unary(Self.service + "CreatePrincipal", create, as: Xcert_Registry_V1_Principal.self, metadata: metadata)
+                let retry = try await client.unary(Self.service + "CreatePrincipal", create, as: Xcert_Registry_V1_Principal.self, metadata: metadata)
+                #expect(first == retry)
+            }
+            var list = Xcert_Registry_V1_ListPrincipalsRequest()
+            list.role = .cityReviewer
+            list.page.pageSize = 2
+            let first = try await self.call(client, "ListPrincipals", list, as: Xcert_Registry_V1_ListPrincipalsResponse.self, token: admin)
+            #expect(first.principals.map(\.party) == ["360100", "360200"])
+            #expect(!first.page.nextPageToken.isEmpty)
+            list.page.pageToken = first.page.nextPageToken
+            let second = try await self.call(client, "ListPrincipals", list, as: Xcert_Registry_V1_ListPrincipalsResponse.self, token: admin)
+            #expect(second.principals.map(\.party) == ["360300"])
+            #expect(second.page.nextPageToken.isEmpty)
+            list.page.pageToken = "not-a-token"
+            #expect(await self.code {
+                _ = try await self.call(client, "ListPrincipals", list, as: Xcert_Registry_V1_ListPrincipalsResponse.self, token: admin)
+            } == .invalidArgument)
+            await client.close()
+            _ = try await registry.terminate()
+        }
+    }
+
+    /// A province-admin token made straight in the database.
+    private func adminToken(_ postgres: PostgresClient) async throws -> String {
+        let token = "xct_test_\(UUID().uuidString)"
+        let logger = testLogger("principals")
+        try await postgres.query(
+            """
+            WITH p AS (INSERT INTO registry.principals (name, role) VALUES ('admin', 'province_admin') RETURNING id)
+            INSERT INTO registry.tokens (principal_id, token_sha256) SELECT id, sha256(convert_to(\(token), 'UTF8')) FROM p
+            """,
+            logger: logger
+        )
+        return token
+    }
+}
+
+import PostgresNIO
+import SwiftProtobuf

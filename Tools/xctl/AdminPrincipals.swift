@@ -1,0 +1,170 @@
+import ArgumentParser
+import Foundation
+import SwiftProtobuf
+import XCertProto
+import XCertWire
+
+/// Options shared by the commands that call the registry.
+struct RegistryOptions: ParsableArguments {
+    @Option(help: "The registry, host:port.") var registry: String = "127.0.0.1:7101"
+    @OptionGroup var credentials: Credentials
+    @Option(help: "The call's deadline in milliseconds.") var timeoutMs: Int = 30_000
+
+    /// Calls a PrincipalService method; an error status is printed and exits 1.
+    func call<Request: SwiftProtobuf.Message, Response: SwiftProtobuf.Message>(
+        _ method: String, _ request: Request, as: Response.Type, idempotencyKey: String? = nil
+    ) async throws -> Response {
+        let client = try makeClient(self.registry, timeoutMs: self.timeoutMs)
+        defer { Task { await client.close() } }
+        var metadata = try self.credentials.metadata()
+        if let idempotencyKey { metadata["idempotency-key"] = idempotencyKey }
+        do {
+            return try await client.unary("/xcert.registry.v1.PrincipalService/" + method, request, as: Response.self, metadata: metadata)
+        } catch let error as RPCError {
+            printError(error)
+            throw ExitCode(1)
+        }
+    }
+}
+
+extension Admin {
+    struct PrincipalCommand: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "principal",
+            abstract: "Who may call: create and list principals.",
+            subcommands: [Create.self, List.self]
+        )
+
+        struct Create: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "Create a principal; prints its id.")
+            @Option(help: "province_admin, city_reviewer, school, organization or service.") var role: String
+            @Option(help: "Its name, e.g. the school's or the officer's.") var name: String
+            @Option(help: "Whom it acts for: city code, school code, organization id or service name.") var party: String = ""
+            @Option(help: "An idempotency-key, so that a retry creates nothing twice.") var idempotencyKey: String?
+            @OptionGroup var options: RegistryOptions
+
+            func run() async throws {
+                var request = Xcert_Registry_V1_CreatePrincipalRequest()
+                request.name = self.name
+                request.role = try wireRole(self.role)
+                request.party = self.party
+                let principal = try await self.options.call("CreatePrincipal", request, as: Xcert_Registry_V1_Principal.self, idempotencyKey: self.idempotencyKey)
+                print("created principal \(principal.id): \(principal.name) (\(roleName(principal.role))\(principal.party.isEmpty ? "" : " of \(principal.party)"))")
+            }
+        }
+
+        struct List: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "List principals, every page.")
+            @Option(help: "Only this role.") var role: String?
+            @OptionGroup var options: RegistryOptions
+
+            func run() async throws {
+                var request = Xcert_Registry_V1_ListPrincipalsRequest()
+                if let role = self.role { request.role = try wireRole(role) }
+                print("id\trole\tparty\tname")
+                repeat {
+                    let page = try await self.options.call("ListPrincipals", request, as: Xcert_Registry_V1_ListPrincipalsResponse.self)
+                    for principal in page.principals {
+                        print("\(principal.id)\t\(roleName(principal.role))\t\(principal.party)\t\(principal.name)")
+                    }
+                    request.page.pageToken = page.page.nextPageToken
+                } while !request.page.pageToken.isEmpty
+            }
+        }
+    }
+
+    struct TokenCommand: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "token",
+            abstract: "Bearer tokens: create (shown once), revoke, list.",
+            subcommands: [Create.self, Revoke.self, List.self]
+        )
+
+        struct Create: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "Create a token for a principal and print it once; only its SHA-256 is kept.")
+            @Option(help: "The principal's id.") var principal: Int64
+            @Option(help: "What it is for.") var label: String = ""
+            @Option(help: "Days until it expires (0: never).") var validDays: Int32 = 0
+            @OptionGroup var options: RegistryOptions
+
+            func run() async throws {
+                var request = Xcert_Registry_V1_CreateTokenRequest()
+                request.principalID = self.principal
+                request.label = self.label
+                request.validDays = self.validDays
+                let response = try await self.options.call("CreateToken", request, as: Xcert_Registry_V1_CreateTokenResponse.self)
+                print(response.token)
+                FileHandle.standardError.write(Data("token \(response.info.id) for principal \(response.info.principalID); shown this once, store it safely\n".utf8))
+            }
+        }
+
+        struct Revoke: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "Revoke a token; every service refuses it within 5 seconds.")
+            @Argument(help: "The token's id.") var id: Int64
+            @Option(help: "Why (kept in the registry's log).") var reason: String = ""
+            @OptionGroup var options: RegistryOptions
+
+            func run() async throws {
+                var request = Xcert_Registry_V1_RevokeTokenRequest()
+                request.tokenID = self.id
+                request.reason = self.reason
+                let token = try await self.options.call("RevokeToken", request, as: Xcert_Registry_V1_Token.self)
+                print("revoked token \(token.id) of principal \(token.principalID)")
+            }
+        }
+
+        struct List: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "List tokens (never the tokens themselves), every page.")
+            @Option(help: "Only this principal's.") var principal: Int64 = 0
+            @Flag(help: "Include revoked tokens.") var includeRevoked = false
+            @OptionGroup var options: RegistryOptions
+
+            func run() async throws {
+                var request = Xcert_Registry_V1_ListTokensRequest()
+                request.principalID = self.principal
+                request.includeRevoked = self.includeRevoked
+                print("id\tprincipal\tcreated\texpires\trevoked\tlabel")
+                repeat {
+                    let page = try await self.options.call("ListTokens", request, as: Xcert_Registry_V1_ListTokensResponse.self)
+                    for token in page.tokens {
+                        let expires = token.hasExpiresAt ? format(token.expiresAt) : "never"
+                        let revoked = token.hasRevokedAt ? format(token.revokedAt) : "-"
+                        print("\(token.id)\t\(token.principalID)\t\(format(token.createdAt))\t\(expires)\t\(revoked)\t\(token.label)")
+                    }
+                    request.page.pageToken = page.page.nextPageToken
+                } while !request.page.pageToken.isEmpty
+            }
+        }
+    }
+}
+
+private func wireRole(_ text: String) throws -> Xcert_Registry_V1_Role {
+    switch text.lowercased() {
+    case "province_admin": return .provinceAdmin
+    case "city_reviewer": return .cityReviewer
+    case "school": return .school
+    case "organization": return .organization
+    case "service": return .service
+    default: throw CLIError("--role must be province_admin, city_reviewer, school, organization or service, not \(text)")
+    }
+}
+
+private func roleName(_ role: Xcert_Registry_V1_Role) -> String {
+    switch role {
+    case .provinceAdmin: "province_admin"
+    case .cityReviewer: "city_reviewer"
+    case .school: "school"
+    case .organization: "organization"
+    case .service: "service"
+    default: "unspecified"
+    }
+}
+
+/// An instant in the province's time, e.g. `2026-11-25 15:04:05 +08:00`.
+private func format(_ timestamp: Xcert_Common_V1_Timestamp) -> String {
+    let formatter = DateFormatter()
+    formatter.locale = Locale(identifier: "en_US_POSIX")
+    formatter.timeZone = TimeZone(identifier: "Asia/Shanghai")
+    formatter.dateFormat = "yyyy-MM-dd HH:mm:ss xxx"
+    return formatter.string(from: Date(timeIntervalSince1970: TimeInterval(timestamp.seconds)))
+}
