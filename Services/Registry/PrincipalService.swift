@@ -9,8 +9,9 @@ import XCertWire
 ///
 /// Only province admins manage principals and tokens; any valid token may ask WhoAmI.
 /// A new token is returned once and only its SHA-256 is stored; for that reason
-/// CreateToken keeps no idempotency record (the record would hold the token): a retried
-/// call makes a second token, and the unused one should be revoked.
+/// CreateToken keeps no idempotency record (the record would hold the token) and refuses
+/// an `idempotency-key` rather than ignore it: a retried call makes a second token, and
+/// the unused one should be revoked. Reflection lists it as not taking a key.
 struct PrincipalService: RPCService {
     let context: ServiceContext
 
@@ -20,7 +21,7 @@ struct PrincipalService: RPCService {
         [
             .unary(Self.prefix + "CreatePrincipal", mutating: true, handler: self.createPrincipal),
             .unary(Self.prefix + "ListPrincipals", handler: self.listPrincipals),
-            .unary(Self.prefix + "CreateToken", mutating: true, handler: self.createToken),
+            .unary(Self.prefix + "CreateToken", mutating: false, handler: self.createToken),
             .unary(Self.prefix + "RevokeToken", mutating: true, handler: self.revokeToken),
             .unary(Self.prefix + "ListTokens", handler: self.listTokens),
             .unary(Self.prefix + "WhoAmI", handler: self.whoAmI),
@@ -71,6 +72,12 @@ struct PrincipalService: RPCService {
     func createToken(_ request: Xcert_Registry_V1_CreateTokenRequest, _ call: RequestContext) async throws -> Xcert_Registry_V1_CreateTokenResponse {
         _ = try await self.context.authenticator.authorize(call, allowing: [.provinceAdmin])
         var violations: [RPCError.FieldViolation] = []
+        if call.idempotencyKey != nil {
+            violations.append(.init(
+                field: "metadata.idempotency-key",
+                description: "CreateToken takes none: its answer (the token) is never stored; revoke a token made by a retry"
+            ))
+        }
         if request.principalID <= 0 { violations.append(.init(field: "principal_id", description: "must name a principal (a positive id)")) }
         if request.label.count > 200 { violations.append(.init(field: "label", description: "must be at most 200 characters")) }
         if !(0...3650).contains(request.validDays) { violations.append(.init(field: "valid_days", description: "must be 0 (no expiry) to 3650")) }

@@ -118,6 +118,18 @@ struct PrincipalServiceTests {
             #expect(await self.code {
                 _ = try await self.call(client, "CreateToken", token, as: Xcert_Registry_V1_CreateTokenResponse.self, token: admin)
             } == .invalidArgument)
+            // A key would promise a stored answer, and the answer is the token: refused.
+            token = Xcert_Registry_V1_CreateTokenRequest()
+            token.principalID = 1
+            do {
+                _ = try await client.unary(
+                    Self.service + "CreateToken", token, as: Xcert_Registry_V1_CreateTokenResponse.self,
+                    metadata: ["authorization": "Bearer \(admin)", "idempotency-key": "k1"]
+                )
+                Issue.record("CreateToken accepted an idempotency-key")
+            } catch let error as RPCError {
+                #expect(error.fieldViolations.map(\.field) == ["metadata.idempotency-key"])
+            }
             #expect(try await postgres.scalar("SELECT count(*) FROM registry.principals", as: Int.self) == 1)
             #expect(try await postgres.scalar("SELECT count(*) FROM registry.tokens", as: Int.self) == 1)
             await client.close()
