@@ -163,7 +163,7 @@ struct PrincipalService: RPCService {
         var message = Xcert_Registry_V1_Principal()
         message.id = principal.id
         message.name = principal.name
-        message.role = PrincipalValidation.wireRole(principal.role)
+        message.role = principal.role.wire
         message.party = principal.party ?? ""
         return message
     }
@@ -174,21 +174,12 @@ struct PrincipalService: RPCService {
 private typealias PrincipalRow = (Int64, String, String, String?, Date)
 private typealias TokenRow = (Int64, Int64, String, Date, Date?, Date?)
 
-extension Xcert_Common_V1_Timestamp {
-    init(_ date: Date) {
-        self.init()
-        let seconds = date.timeIntervalSince1970.rounded(.down)
-        self.seconds = Int64(seconds)
-        self.nanos = Int32(((date.timeIntervalSince1970 - seconds) * 1_000_000_000).rounded(.down))
-    }
-}
-
 /// A `registry.principals` row as its message.
 private func message(_ row: PrincipalRow) -> Xcert_Registry_V1_Principal {
     var principal = Xcert_Registry_V1_Principal()
     principal.id = row.0
     principal.name = row.1
-    principal.role = Principal.Role(rawValue: row.2).map(PrincipalValidation.wireRole) ?? .unspecified
+    principal.role = Principal.Role(rawValue: row.2)?.wire ?? .unspecified
     principal.party = row.3 ?? ""
     principal.createdAt = .init(row.4)
     return principal

@@ -48,25 +48,9 @@ enum PrincipalValidation {
     }
 
     static func role(_ role: Xcert_Registry_V1_Role, field: String) throws -> Principal.Role {
-        switch role {
-        case .provinceAdmin: return .provinceAdmin
-        case .cityReviewer: return .cityReviewer
-        case .school: return .school
-        case .organization: return .organization
-        case .service: return .service
-        default:
+        guard let role = Principal.Role(wire: role) else {
             throw RPCError.invalidArgument([.init(field: field, description: "must be a role: ROLE_PROVINCE_ADMIN, ROLE_CITY_REVIEWER, ROLE_SCHOOL, ROLE_ORGANIZATION or ROLE_SERVICE")])
         }
-    }
-
-    static func wireRole(_ role: Principal.Role) -> Xcert_Registry_V1_Role {
-        switch role {
-        case .provinceAdmin: .provinceAdmin
-        case .cityReviewer: .cityReviewer
-        case .school: .school
-        case .organization: .organization
-        case .service: .service
-        default: .unspecified
-        }
+        return role
     }
 }

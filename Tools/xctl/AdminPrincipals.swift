@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import SwiftProtobuf
 import XCertProto
+import XCertService
 import XCertWire
 
 /// Options shared by the commands that call the registry.
@@ -139,25 +140,14 @@ extension Admin {
 }
 
 private func wireRole(_ text: String) throws -> Xcert_Registry_V1_Role {
-    switch text.lowercased() {
-    case "province_admin": return .provinceAdmin
-    case "city_reviewer": return .cityReviewer
-    case "school": return .school
-    case "organization": return .organization
-    case "service": return .service
-    default: throw CLIError("--role must be province_admin, city_reviewer, school, organization or service, not \(text)")
+    guard let role = Principal.Role(rawValue: text.lowercased()) else {
+        throw CLIError("--role must be province_admin, city_reviewer, school, organization or service, not \(text)")
     }
+    return role.wire
 }
 
 private func roleName(_ role: Xcert_Registry_V1_Role) -> String {
-    switch role {
-    case .provinceAdmin: "province_admin"
-    case .cityReviewer: "city_reviewer"
-    case .school: "school"
-    case .organization: "organization"
-    case .service: "service"
-    default: "unspecified"
-    }
+    Principal.Role(wire: role)?.rawValue ?? "unspecified"
 }
 
 /// An instant in the province's time, e.g. `2026-11-25 15:04:05 +08:00`.
