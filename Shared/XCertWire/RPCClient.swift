@@ -19,6 +19,10 @@ public struct RPCClientConfiguration: Sendable {
     /// failure up to ``maximumBackoff``, with jitter.
     public var initialBackoff: Duration
     public var maximumBackoff: Duration
+    /// How long after a call's deadline the client gives up on an answer by itself. The
+    /// server enforces the deadline and answers DEADLINE_EXCEEDED; this only guards
+    /// against a server that never answers.
+    public var localDeadlineSlack: Duration
 
     public init(
         host: String = "127.0.0.1",
@@ -27,7 +31,8 @@ public struct RPCClientConfiguration: Sendable {
         connectTimeout: Duration = .seconds(5),
         maximumFrameLength: Int = 64 * 1024 * 1024,
         initialBackoff: Duration = .milliseconds(50),
-        maximumBackoff: Duration = .seconds(5)
+        maximumBackoff: Duration = .seconds(5),
+        localDeadlineSlack: Duration = .seconds(1)
     ) {
         self.host = host
         self.port = port
@@ -36,6 +41,7 @@ public struct RPCClientConfiguration: Sendable {
         self.maximumFrameLength = maximumFrameLength
         self.initialBackoff = initialBackoff
         self.maximumBackoff = maximumBackoff
+        self.localDeadlineSlack = localDeadlineSlack
     }
 
     /// Parses `host:port`.
@@ -108,9 +114,7 @@ public final class RPCClient: Sendable {
         let eventLoop = connection.channel.eventLoop
         let promise = eventLoop.makePromise(of: Xcert_Wire_V1_Response.self)
         let id = request.id
-        // The server enforces the deadline and answers DEADLINE_EXCEEDED itself; the local
-        // timer, a second later, only guards against a server that never answers.
-        let localTimeout = TimeAmount(timeout) + .seconds(1)
+        let localTimeout = TimeAmount(timeout + self.configuration.localDeadlineSlack)
         eventLoop.execute {
             connection.handler.value.send(id: id, frame: frame, promise: promise, timeout: localTimeout)
         }

@@ -97,7 +97,16 @@ public final class RawConnection: Sendable {
     }
 
     public func close() async {
+        self.channel.outbound.finish()
         try? await self.channel.channel.close()
+        self.decoder.cancel()
+    }
+
+    deinit {
+        // A writer must be finished before it goes (NIO traps otherwise), also when a
+        // test ends early or the server closed the connection.
+        self.channel.outbound.finish()
+        self.channel.channel.close(promise: nil)
         self.decoder.cancel()
     }
 }

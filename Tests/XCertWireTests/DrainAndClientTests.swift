@@ -139,13 +139,22 @@ struct RPCClientTests {
     func connectionLoss() async throws {
         let port = try await withTestServer(TestMethods.basic, configure: { $0.host = Self.host }) { _, port in port }
         let client = testClient(host: Self.host, port: port, timeout: .seconds(10))
-        // A peer that reads the request and hangs up without answering.
-        let hangUp = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .childChannelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(HangUpOnRead()) }
+        // A peer that reads the request and hangs up without answering, on the port the
+        // test server just gave up (retried briefly: the kernel may still hold it a moment).
+        let hangUp = try await withTimeout(.seconds(10)) {
+            while true {
+                do {
+                    return try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                        .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+                        .childChannelInitializer { channel in
+                            channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(HangUpOnRead()) }
+                        }
+                        .bind(host: Self.host, port: port).get()
+                } catch {
+                    try await Task.sleep(for: .milliseconds(20))
+                }
             }
-            .bind(host: Self.host, port: port).get()
+        }
         do {
             _ = try await client.call("/test.v1.Test/Hold", payload: Data())
             Issue.record("the call should have failed")
@@ -165,7 +174,8 @@ struct RPCClientTests {
         // A listener that accepts and reads but never writes.
         let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .bind(host: "127.0.0.1", port: 0).get()
-        let client = testClient(port: channel.localAddress!.port!)
+        // The client's own guard is under test here: the default slack of one second.
+        let client = testClient(port: channel.localAddress!.port!, localDeadlineSlack: .seconds(1))
         let start = ContinuousClock.now
         do {
             _ = try await client.call(TestMethods.echo, payload: Data(), timeout: .milliseconds(300))

@@ -239,7 +239,7 @@ struct RPCServerTests {
             let response = try await client.call("/test.v1.Test/Hold", payload: Data(), timeout: .milliseconds(200))
             #expect(response.status.code == .deadlineExceeded)
             #expect(response.status.message.contains("200 ms"))
-            #expect(ContinuousClock.now - start < .seconds(5))
+            #expect(ContinuousClock.now - start < .seconds(30))
             #expect(gate.cancelled == 1, "the answer must come after the handler was cancelled")
             await client.close()
         }
