@@ -31,6 +31,7 @@ let package = Package(
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/yaslab/CSV.swift", from: "2.5.2"),
     ],
     targets: [
         // The rules as pure Swift: no I/O.
@@ -78,7 +79,7 @@ let package = Package(
         .target(
             name: "XCertService",
             dependencies: [
-                "XCertWire", "XCertStore", "XCertProto",
+                "XCertWire", "XCertStore", "XCertProto", "XCertDomain",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -95,7 +96,7 @@ let package = Package(
             swiftSettings: upcomingFeatures
         ),
 
-        .executableTarget(name: "Registry", dependencies: ["XCertService", "XCertStore", "XCertWire", "XCertProto", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"), .product(name: "PostgresNIO", package: "postgres-nio")], path: "Services/Registry", swiftSettings: upcomingFeatures),
+        .executableTarget(name: "Registry", dependencies: ["XCertService", "XCertStore", "XCertWire", "XCertProto", "XCertDomain", .product(name: "CSV", package: "CSV.swift"), .product(name: "SwiftProtobuf", package: "swift-protobuf"), .product(name: "Logging", package: "swift-log"), .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"), .product(name: "PostgresNIO", package: "postgres-nio")], path: "Services/Registry", swiftSettings: upcomingFeatures),
         .executableTarget(name: "Filing", dependencies: ["XCertService", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")], path: "Services/Filing", swiftSettings: upcomingFeatures),
         .executableTarget(name: "Assessment", dependencies: ["XCertService", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")], path: "Services/Assessment", swiftSettings: upcomingFeatures),
         .executableTarget(name: "Settlement", dependencies: ["XCertService", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")], path: "Services/Settlement", swiftSettings: upcomingFeatures),
@@ -103,7 +104,7 @@ let package = Package(
         .executableTarget(
             name: "xctl",
             dependencies: [
-                "XCertWire", "XCertStore", "XCertService", "XCertProto",
+                "XCertWire", "XCertStore", "XCertService", "XCertProto", "XCertDomain",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                 .product(name: "NIOPosix", package: "swift-nio"),

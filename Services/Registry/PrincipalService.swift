@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import PostgresNIO
 import XCertProto
 import XCertService
@@ -37,12 +38,28 @@ struct PrincipalService: RPCService {
         return try await self.context.idempotency.perform(
             call, principal: admin.idempotencyScope, request: request, database: self.context.database
         ) { connection in
+            try await Self.checkPartyExists(party, role: role, connection, call.logger)
             let rows = try await connection.query(
                 "INSERT INTO registry.principals (name, role, party) VALUES (\(name), \(role.rawValue), \(party)) RETURNING id, name, role, party, created_at",
                 logger: call.logger
             )
             for try await row in rows.decode(PrincipalRow.self) { return message(row) }
             throw RPCError(.internal, "the new principal was not returned")
+        }
+    }
+
+    /// A principal acts for a city, school or organization the registry knows.
+    private static func checkPartyExists(_ party: String?, role: Principal.Role, _ connection: PostgresConnection, _ logger: Logger) async throws {
+        guard let party else { return }
+        let known: Bool
+        switch role {
+        case .cityReviewer: known = try await !ReferenceStore.cities(codes: [party], connection, logger).isEmpty
+        case .school: known = try await !ReferenceStore.schools(codes: [party], connection, logger).isEmpty
+        case .organization: known = try await !ReferenceStore.organizations(ids: [Int64(party) ?? 0], connection, logger).isEmpty
+        default: known = true
+        }
+        guard known else {
+            throw RPCError.invalidArgument([.init(field: "party", description: "there is no \(role == .cityReviewer ? "city" : role == .school ? "school" : "organization") \(party) in the registry; create it first")])
         }
     }
 

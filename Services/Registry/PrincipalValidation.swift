@@ -39,7 +39,7 @@ enum PrincipalValidation {
         case .school:
             return digits && party.count == 10 ? nil : "must be the school's 10-digit national code, e.g. 4136010001"
         case .organization:
-            return (1...64).contains(party.count) ? nil : "must be the organization's id (1 to 64 characters)"
+            return Int64(party).map { $0 > 0 } == true ? nil : "must be the organization's id, a positive number"
         case .service:
             return self.serviceNames.contains(party) ? nil : "must be one of registry, filing, assessment, settlement"
         default:

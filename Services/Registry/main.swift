@@ -6,5 +6,11 @@ import XCertService
 _ = NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
 
 await ServiceMain.run(name: "registry", defaultPort: 7101) { context in
-    [PrincipalService(context: context)]
+    [
+        PrincipalService(context: context),
+        ReferenceDataService(context: context),
+        PilotService(context: context),
+        AllianceService(context: context),
+        SiteService(context: context),
+    ]
 }

@@ -51,3 +51,40 @@ public enum CertificateLevel: Int, Sendable, Hashable, CaseIterable, Codable, Co
 
     public static func < (lhs: Self, rhs: Self) -> Bool { lhs.rawValue < rhs.rawValue }
 }
+
+extension SchoolType {
+    /// The type a province's spreadsheet or an operator names (trimmed): the English raw value
+    /// (`higher_vocational`) or a Chinese name (中职, 高职, 职业本科, …).
+    public init?(name: String) {
+        switch name {
+        case "中职", "中等职业学校", "中职学校": self = .secondaryVocational
+        case "高职", "高职院校", "高等职业院校", "高职（专科）": self = .higherVocational
+        case "职业本科", "本科层次职业教育试点", "本科层次职业学校": self = .vocationalUndergraduate
+        case "应用型本科", "应用型本科高校": self = .appliedUndergraduate
+        case "国家开放大学", "开放大学": self = .openUniversity
+        case "技工学校", "技工院校": self = .technicalSchool
+        case let other: self.init(rawValue: other.lowercased())
+        }
+    }
+}
+
+extension CertificateLevel {
+    /// The level named in English (`elementary`) or Chinese (初级).
+    public init?(name: String) {
+        switch name.lowercased() {
+        case "初级", "elementary": self = .elementary
+        case "中级", "intermediate": self = .intermediate
+        case "高级", "advanced": self = .advanced
+        default: return nil
+        }
+    }
+
+    /// The English name, as `init(name:)` reads it.
+    public var name: String {
+        switch self {
+        case .elementary: "elementary"
+        case .intermediate: "intermediate"
+        case .advanced: "advanced"
+        }
+    }
+}

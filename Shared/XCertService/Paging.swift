@@ -1,42 +1,66 @@
 import XCertProto
 import XCertWire
 
-/// Keyset paging of a list by a growing id: the page token is the last id of the
-/// previous page. Lists ask for `size + 1` rows; ``cut(_:id:)`` keeps `size` and says
-/// whether there is more.
+/// Keyset paging of a list ordered by a growing key: the page token is the key of the
+/// last item of the previous page, an id (``after``) or a code (``afterCode``). Lists
+/// ask for `size + 1` rows; ``cut(_:key:)`` keeps `size` and says whether there is more.
 public struct Paging: Sendable {
     public static let defaultSize = 100
     public static let maximumSize = 1000
 
+    /// What a list is ordered by, which decides what its page tokens look like.
+    public enum Key: Sendable {
+        /// A positive integer id.
+        case id
+        /// A code such as a school's or a certificate's (letters, digits, `-`).
+        case code
+    }
+
     /// How many to return.
     public let size: Int
-    /// Return ids above this.
+    /// Return ids above this (lists keyed by id).
     public let after: Int64
+    /// Return codes above this; empty for the first page (lists keyed by code).
+    public let afterCode: String
 
-    public init(_ request: Xcert_Common_V1_PageRequest, field: String) throws {
-        var violations: [RPCError.FieldViolation] = []
-        if request.pageSize < 0 || request.pageSize > Int32(Self.maximumSize) {
-            violations.append(.init(field: "\(field).page_size", description: "must be 0 (the default, \(Self.defaultSize)) to \(Self.maximumSize)"))
-        }
+    public init(_ request: Xcert_Common_V1_PageRequest, field: String, key: Key = .id) throws {
+        var checks = FieldChecks()
+        checks.require(
+            (0...Int32(Self.maximumSize)).contains(request.pageSize),
+            "\(field).page_size", "must be 0 (the default, \(Self.defaultSize)) to \(Self.maximumSize)"
+        )
         var after: Int64 = 0
+        var afterCode = ""
         if !request.pageToken.isEmpty {
-            if let value = Int64(request.pageToken), value >= 0 {
-                after = value
-            } else {
-                violations.append(.init(field: "\(field).page_token", description: "must be the next_page_token of a previous page"))
+            switch key {
+            case .id:
+                if let value = Int64(request.pageToken), value >= 0 { after = value }
+                else { checks.fail("\(field).page_token", "must be the next_page_token of a previous page") }
+            case .code:
+                if request.pageToken.count <= 64, request.pageToken.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") }) {
+                    afterCode = request.pageToken
+                } else {
+                    checks.fail("\(field).page_token", "must be the next_page_token of a previous page")
+                }
             }
         }
-        guard violations.isEmpty else { throw RPCError.invalidArgument(violations) }
+        try checks.check()
         self.size = request.pageSize == 0 ? Self.defaultSize : Int(request.pageSize)
         self.after = after
+        self.afterCode = afterCode
     }
 
     /// The first `size` items and the paging answer (`next_page_token` empty on the last page).
     public func cut<Item>(_ items: [Item], id: (Item) -> Int64) -> ([Item], Xcert_Common_V1_PageResponse) {
+        self.cut(items, key: { String(id($0)) })
+    }
+
+    /// The first `size` items and the paging answer, for lists keyed by code.
+    public func cut<Item>(_ items: [Item], key: (Item) -> String) -> ([Item], Xcert_Common_V1_PageResponse) {
         var page = Xcert_Common_V1_PageResponse()
         guard items.count > self.size else { return (items, page) }
         let kept = Array(items.prefix(self.size))
-        page.nextPageToken = String(id(kept[kept.count - 1]))
+        page.nextPageToken = key(kept[kept.count - 1])
         return (kept, page)
     }
 }

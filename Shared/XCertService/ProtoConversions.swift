@@ -1,4 +1,5 @@
 import Foundation
+import XCertDomain
 import XCertProto
 
 extension Xcert_Common_V1_Timestamp {
@@ -34,5 +35,61 @@ extension Principal.Role {
         case .service: .service
         default: .unspecified
         }
+    }
+}
+
+extension SchoolType {
+    /// The type of `xcert.common.v1.SchoolType`; nil for SCHOOL_TYPE_UNSPECIFIED.
+    public init?(wire type: Xcert_Common_V1_SchoolType) {
+        switch type {
+        case .secondaryVocational: self = .secondaryVocational
+        case .higherVocational: self = .higherVocational
+        case .vocationalUndergraduate: self = .vocationalUndergraduate
+        case .appliedUndergraduate: self = .appliedUndergraduate
+        case .openUniversity: self = .openUniversity
+        case .technicalSchool: self = .technicalSchool
+        default: return nil
+        }
+    }
+
+    /// The same type as `xcert.common.v1.SchoolType`.
+    public var wire: Xcert_Common_V1_SchoolType {
+        switch self {
+        case .secondaryVocational: .secondaryVocational
+        case .higherVocational: .higherVocational
+        case .vocationalUndergraduate: .vocationalUndergraduate
+        case .appliedUndergraduate: .appliedUndergraduate
+        case .openUniversity: .openUniversity
+        case .technicalSchool: .technicalSchool
+        }
+    }
+}
+
+extension CertificateLevel {
+    /// The level of `xcert.common.v1.CertificateLevel`; nil for UNSPECIFIED or unknown.
+    public init?(wire level: Xcert_Common_V1_CertificateLevel) {
+        self.init(rawValue: level.rawValue)
+    }
+
+    /// The same level as `xcert.common.v1.CertificateLevel`.
+    public var wire: Xcert_Common_V1_CertificateLevel {
+        Xcert_Common_V1_CertificateLevel(rawValue: self.rawValue) ?? .unspecified
+    }
+
+    /// Levels as the database keeps them (`integer[]`, ascending, no repeats).
+    public static func stored(_ levels: some Sequence<CertificateLevel>) -> [Int32] {
+        Set(levels).sorted().map { Int32($0.rawValue) }
+    }
+
+    /// Stored levels as wire levels.
+    public static func wire(stored: [Int32]) -> [Xcert_Common_V1_CertificateLevel] {
+        stored.map { Xcert_Common_V1_CertificateLevel(rawValue: Int($0)) ?? .unspecified }
+    }
+}
+
+extension Date {
+    /// The instant of a wire timestamp.
+    public init(_ timestamp: Xcert_Common_V1_Timestamp) {
+        self.init(timeIntervalSince1970: TimeInterval(timestamp.seconds) + TimeInterval(timestamp.nanos) / 1e9)
     }
 }

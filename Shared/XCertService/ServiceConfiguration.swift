@@ -19,6 +19,8 @@ import XCertWire
 /// | `XCERT_GRACE_PERIOD_MS` | 10000 |
 /// | `XCERT_MIGRATE` | `true`: apply pending migrations at start |
 /// | `XCERT_LOG_LEVEL` | `info` |
+/// | `XCERT_<PEER>_ADDRESS` | `127.0.0.1:<the peer's port>`, e.g. `XCERT_FILING_ADDRESS` |
+/// | `XCERT_SERVICE_TOKEN` | none: a token of this service's `service` principal, for calls to peers |
 ///
 /// The database is configured by libpq's variables (see ``DatabaseConfiguration``).
 public struct ServiceConfiguration: Sendable {
@@ -28,6 +30,10 @@ public struct ServiceConfiguration: Sendable {
     public var database: DatabaseConfiguration
     public var migrate: Bool
     public var logLevel: Logger.Level
+    /// Where the other services are, by name.
+    public var peers: [String: RPCClientConfiguration]
+    /// The token this service presents to its peers.
+    public var serviceToken: String?
 
     public init(name: String, defaultPort: Int, environment: [String: String] = ProcessInfo.processInfo.environment) throws {
         var reader = EnvironmentReader(environment)
@@ -49,6 +55,18 @@ public struct ServiceConfiguration: Sendable {
             throw ConfigurationError("XCERT_LOG_LEVEL must be one of trace, debug, info, notice, warning, error, critical; not \(level)")
         }
         self.logLevel = logLevel
+        var peers: [String: RPCClientConfiguration] = [:]
+        for (peer, peerPort) in Peers.defaultPorts where peer != name {
+            let variable = "XCERT_\(peer.uppercased())_ADDRESS"
+            let address = environment[variable].flatMap { $0.isEmpty ? nil : $0 } ?? "127.0.0.1:\(peerPort)"
+            guard var client = RPCClientConfiguration(address: address) else {
+                throw ConfigurationError("\(variable) must be host:port, not \(address)")
+            }
+            client.connectTimeout = .seconds(2)
+            peers[peer] = client
+        }
+        self.peers = peers
+        self.serviceToken = environment["XCERT_SERVICE_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
     }
 }
 

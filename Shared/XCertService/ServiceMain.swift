@@ -20,6 +20,8 @@ public struct ServiceContext: Sendable {
     public let authenticator: Authenticator
     /// This service's idempotency keys.
     public let idempotency: IdempotencyStore
+    /// The one way to call the other services.
+    public let peers: Peers
     public let logger: Logger
 }
 
@@ -82,6 +84,7 @@ public enum ServiceMain {
             database: database,
             authenticator: Authenticator(database: database),
             idempotency: idempotency,
+            peers: Peers(addresses: configuration.peers, token: configuration.serviceToken),
             logger: logger
         )
         let own = services(context).flatMap(\.methods) + HealthService(serviceName: configuration.name, monitor: monitor).methods

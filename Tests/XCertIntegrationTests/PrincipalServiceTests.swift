@@ -37,6 +37,18 @@ struct PrincipalServiceTests {
             let bootstrap = try await runCommand(xctl, ["admin", "bootstrap-token", "--out", tokenFile], environment: database.libpqEnvironment)
             try #require(bootstrap.status == 0, "\(bootstrap.output)")
             let address = ["--registry", "127.0.0.1:\(registry.port)", "--token-file", tokenFile]
+            // A principal acts for a school the registry knows.
+            try await postgres.query(
+"INSERT INTO registry.cities VALUES ('360100', '南昌市')",
+                logger: testLogger("principals")
+            )
+            try await postgres.query(
+                "INSERT INTO registry.schools (code, name, type, city_code, specialty_count, enrolled_students) VALUES ('4136010001', '南昌职业大学', 'higher_vocational', '360100', 30, 12000)",
+                logger: testLogger("principals")
+            )
+            let unknown = try await runCommand(xctl, ["admin", "principal", "create", "--role", "school", "--name", "无此学校", "--party", "4136019999"] + address)
+            #expect(unknown.status == 1)
+            #expect(unknown.output.contains("there is no school 4136019999"), "\(unknown.output)")
 
             let created = try await runCommand(xctl, ["admin", "principal", "create", "--role", "school", "--name", "南昌职业大学", "--party", "4136010001"] + address)
             try #require(created.status == 0, "\(created.output)")
@@ -151,6 +163,10 @@ struct PrincipalServiceTests {
             try await registry.waitForHealth(.serving)
             let admin = try await self.adminToken(postgres)
             let client = testClient(port: registry.port)
+            try await postgres.query(
+                "INSERT INTO registry.cities VALUES ('360100', '南昌市'), ('360200', '景德镇市'), ('360300', '萍乡市')",
+                logger: testLogger("principals")
+            )
             var create = Xcert_Registry_V1_CreatePrincipalRequest()
             create.role = .cityReviewer
             for city in ["360100", "360200", "360300"] {

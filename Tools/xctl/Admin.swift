@@ -12,20 +12,29 @@ struct Admin: AsyncParsableCommand {
         subcommands: [BootstrapToken.self, PrincipalCommand.self, TokenCommand.self]
     )
 
-    /// Creates the first province-admin token, straight in the database (before any
-    /// token exists there is nobody to ask the registry).
+    /// Creates the first province-admin token, or a service's token, straight in the
+    /// database (before any token exists there is nobody to ask the registry).
     struct BootstrapToken: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "bootstrap-token",
-            abstract: "Create a province-admin token and write it to a file (mode 600), unless the file already holds a working one."
+            abstract: "Create a province-admin token (or, with --service, a service's token) and write it to a file (mode 600), unless the file already holds a working one."
         )
 
         @Option(help: "Where to write the token.") var out: String = ".xcert/admin.token"
         @Option(help: "The principal's name.") var name: String = "province administrator"
+        @Option(help: "Make the token of this service (registry, filing, assessment, settlement) instead, for its calls to the others.") var service: String?
+
+        func validate() throws {
+            if let service, !["registry", "filing", "assessment", "settlement"].contains(service) {
+                throw ValidationError("--service must be registry, filing, assessment or settlement, not \(service)")
+            }
+        }
 
         func run() async throws {
             let existing = (try? String(contentsOfFile: self.out, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
-            let name = self.name
+            let name = self.service.map { "\($0) service" } ?? self.name
+            let role = self.service == nil ? "province_admin" : "service"
+            let party = self.service
             let created: String? = try await withOwnerClient { client, logger in
                 try await Migrator().migrate(client: client, logger: logger)
                 return try await client.withTransaction(logger: logger) { connection -> String? in
@@ -39,7 +48,7 @@ struct Admin: AsyncParsableCommand {
                     }
                     let (token, digest) = Authenticator.newToken()
                     let rows = try await connection.query(
-                        "INSERT INTO registry.principals (name, role, party) VALUES (\(name), 'province_admin', NULL) RETURNING id",
+                        "INSERT INTO registry.principals (name, role, party) VALUES (\(name), \(role), \(party)) RETURNING id",
                         logger: logger
                     )
                     var principalID: Int64 = 0
@@ -52,7 +61,7 @@ struct Admin: AsyncParsableCommand {
                 }
             }
             guard let token = created else {
-                print("\(self.out) already holds a working province-admin token")
+                print("\(self.out) already holds a working token")
                 return
             }
             let directory = (self.out as NSString).deletingLastPathComponent
@@ -62,7 +71,7 @@ struct Admin: AsyncParsableCommand {
             guard FileManager.default.createFile(atPath: self.out, contents: Data((token + "\n").utf8), attributes: [.posixPermissions: 0o600]) else {
                 throw ValidationError("cannot write \(self.out)")
             }
-            print("wrote a new province-admin token to \(self.out)")
+            print("wrote a new \(role) token to \(self.out)")
         }
     }
 }

@@ -11,16 +11,17 @@ struct RegistryOptions: ParsableArguments {
     @OptionGroup var credentials: Credentials
     @Option(help: "The call's deadline in milliseconds.") var timeoutMs: Int = 30_000
 
-    /// Calls a PrincipalService method; an error status is printed and exits 1.
+    /// Calls a registry method, `Service/Method` of `xcert.registry.v1`; an error status
+    /// is printed and exits 1.
     func call<Request: SwiftProtobuf.Message, Response: SwiftProtobuf.Message>(
-        _ method: String, _ request: Request, as: Response.Type, idempotencyKey: String? = nil
+        _ method: String, _ request: Request, as: Response.Type = Response.self, idempotencyKey: String? = nil
     ) async throws -> Response {
         let client = try makeClient(self.registry, timeoutMs: self.timeoutMs)
         defer { Task { await client.close() } }
         var metadata = try self.credentials.metadata()
         if let idempotencyKey { metadata["idempotency-key"] = idempotencyKey }
         do {
-            return try await client.unary("/xcert.registry.v1.PrincipalService/" + method, request, as: Response.self, metadata: metadata)
+            return try await client.unary("/xcert.registry.v1." + method, request, as: Response.self, metadata: metadata)
         } catch let error as RPCError {
             printError(error)
             throw ExitCode(1)
@@ -49,7 +50,7 @@ extension Admin {
                 request.name = self.name
                 request.role = try wireRole(self.role)
                 request.party = self.party
-                let principal = try await self.options.call("CreatePrincipal", request, as: Xcert_Registry_V1_Principal.self, idempotencyKey: self.idempotencyKey)
+                let principal = try await self.options.call("PrincipalService/CreatePrincipal", request, as: Xcert_Registry_V1_Principal.self, idempotencyKey: self.idempotencyKey)
                 print("created principal \(principal.id): \(principal.name) (\(roleName(principal.role))\(principal.party.isEmpty ? "" : " of \(principal.party)"))")
             }
         }
@@ -64,7 +65,7 @@ extension Admin {
                 if let role = self.role { request.role = try wireRole(role) }
                 print("id\trole\tparty\tname")
                 repeat {
-                    let page = try await self.options.call("ListPrincipals", request, as: Xcert_Registry_V1_ListPrincipalsResponse.self)
+                    let page = try await self.options.call("PrincipalService/ListPrincipals", request, as: Xcert_Registry_V1_ListPrincipalsResponse.self)
                     for principal in page.principals {
                         print("\(principal.id)\t\(roleName(principal.role))\t\(principal.party)\t\(principal.name)")
                     }
@@ -93,7 +94,7 @@ extension Admin {
                 request.principalID = self.principal
                 request.label = self.label
                 request.validDays = self.validDays
-                let response = try await self.options.call("CreateToken", request, as: Xcert_Registry_V1_CreateTokenResponse.self)
+                let response = try await self.options.call("PrincipalService/CreateToken", request, as: Xcert_Registry_V1_CreateTokenResponse.self)
                 print(response.token)
                 FileHandle.standardError.write(Data("token \(response.info.id) for principal \(response.info.principalID); shown this once, store it safely\n".utf8))
             }
@@ -109,7 +110,7 @@ extension Admin {
                 var request = Xcert_Registry_V1_RevokeTokenRequest()
                 request.tokenID = self.id
                 request.reason = self.reason
-                let token = try await self.options.call("RevokeToken", request, as: Xcert_Registry_V1_Token.self)
+                let token = try await self.options.call("PrincipalService/RevokeToken", request, as: Xcert_Registry_V1_Token.self)
                 print("revoked token \(token.id) of principal \(token.principalID)")
             }
         }
@@ -126,11 +127,11 @@ extension Admin {
                 request.includeRevoked = self.includeRevoked
                 print("id\tprincipal\tcreated\texpires\trevoked\tlabel")
                 repeat {
-                    let page = try await self.options.call("ListTokens", request, as: Xcert_Registry_V1_ListTokensResponse.self)
+                    let page = try await self.options.call("PrincipalService/ListTokens", request, as: Xcert_Registry_V1_ListTokensResponse.self)
                     for token in page.tokens {
-                        let expires = token.hasExpiresAt ? format(token.expiresAt) : "never"
-                        let revoked = token.hasRevokedAt ? format(token.revokedAt) : "-"
-                        print("\(token.id)\t\(token.principalID)\t\(format(token.createdAt))\t\(expires)\t\(revoked)\t\(token.label)")
+                        let expires = token.hasExpiresAt ? shanghaiTime(token.expiresAt) : "never"
+                        let revoked = token.hasRevokedAt ? shanghaiTime(token.revokedAt) : "-"
+                        print("\(token.id)\t\(token.principalID)\t\(shanghaiTime(token.createdAt))\t\(expires)\t\(revoked)\t\(token.label)")
                     }
                     request.page.pageToken = page.page.nextPageToken
                 } while !request.page.pageToken.isEmpty
@@ -148,13 +149,4 @@ private func wireRole(_ text: String) throws -> Xcert_Registry_V1_Role {
 
 private func roleName(_ role: Xcert_Registry_V1_Role) -> String {
     Principal.Role(wire: role)?.rawValue ?? "unspecified"
-}
-
-/// An instant in the province's time, e.g. `2026-11-25 15:04:05 +08:00`.
-private func format(_ timestamp: Xcert_Common_V1_Timestamp) -> String {
-    let formatter = DateFormatter()
-    formatter.locale = Locale(identifier: "en_US_POSIX")
-    formatter.timeZone = TimeZone(identifier: "Asia/Shanghai")
-    formatter.dateFormat = "yyyy-MM-dd HH:mm:ss xxx"
-    return formatter.string(from: Date(timeIntervalSince1970: TimeInterval(timestamp.seconds)))
 }

@@ -5,6 +5,7 @@ public enum MigrationHistory {
         .v1RolesAndSchemas,
         .v2PrincipalsAndTokens,
         .v3IdempotencyKeys,
+        .v4RegistryReferenceAndPilot,
     ]
 
     /// The schema of each service, which is also the suffix of its role (`xcert_<schema>`).

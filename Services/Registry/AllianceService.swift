@@ -1,0 +1,434 @@
+import Foundation
+import PostgresNIO
+import SwiftProtobuf
+import Logging
+import XCertDomain
+import XCertProto
+import XCertService
+import XCertStore
+import XCertWire
+
+/// `xcert.registry.v1.AllianceService`: each certificate's alliance of qualified schools,
+/// and the selection of its lead schools (000): notice → applications → expert review →
+/// public notice → final result. Province admins run the selection; schools apply for
+/// themselves; everyone authenticated reads alliances and results.
+struct AllianceService: RPCService {
+    let context: ServiceContext
+
+    private static let prefix = "/xcert.registry.v1.AllianceService/"
+
+    var methods: [RPCMethod] {
+        [
+            .unary(Self.prefix + "GetAlliance", handler: self.getAlliance),
+            .unary(Self.prefix + "ListAlliances", handler: self.listAlliances),
+            .unary(Self.prefix + "OpenLeadSelection", mutating: true, handler: self.openLeadSelection),
+            .unary(Self.prefix + "GetLeadSelection", handler: self.getLeadSelection),
+            .unary(Self.prefix + "SubmitLeadApplication", mutating: true, handler: self.submitLeadApplication),
+            .unary(Self.prefix + "CloseLeadApplications", mutating: true, handler: self.closeLeadApplications),
+            .unary(Self.prefix + "RecordExpertScore", mutating: true, handler: self.recordExpertScore),
+            .unary(Self.prefix + "NameLeadSchools", mutating: true, handler: self.nameLeadSchools),
+            .unary(Self.prefix + "FinalizeLeadSelection", mutating: true, handler: self.finalizeLeadSelection),
+        ]
+    }
+
+    // MARK: - Alliances
+
+    @Sendable
+    func getAlliance(_ request: Xcert_Registry_V1_GetAllianceRequest, _ call: RequestContext) async throws -> Xcert_Registry_V1_Alliance {
+        _ = try await self.context.authenticator.authenticate(call)
+        return try await self.context.database.transaction(call) { connection in
+            let certificate = try await ReferenceStore.certificate(request.certificateCode, connection, call.logger)
+            var alliance = Xcert_Registry_V1_Alliance()
+            alliance.certificateCode = certificate.code
+            alliance.certificateName = certificate.name
+            alliance.year = request.year
+            alliance.schoolCodes = try await Self.members(certificate.code, request.year, connection, call.logger)
+            alliance.schoolCount = Int32(alliance.schoolCodes.count)
+            alliance.openToLeadSelection = alliance.schoolCount >= AllianceRules.minimumSchoolsForSelection
+            if let selection = try await Self.selection(certificate.code, request.year, connection, call.logger), selection.phase == .final {
+                alliance.leads = selection.leads
+            }
+            return alliance
+        }
+    }
+
+    @Sendable
+    func listAlliances(_ request: Xcert_Registry_V1_ListAlliancesRequest, _ call: RequestContext) async throws -> Xcert_Registry_V1_ListAlliancesResponse {
+        _ = try await self.context.authenticator.authenticate(call)
+        return try await self.context.database.transaction(call) { connection in
+            let rows = try await connection.query(
+                """
+                SELECT c.code, c.name, count(DISTINCT q.school_code)
+                FROM registry.qualifications q JOIN registry.certificates c ON c.code = q.certificate_code
+                WHERE q.year = \(request.year) AND q.revoked_at IS NULL
+                GROUP BY c.code, c.name ORDER BY c.code
+                """,
+                logger: call.logger
+            )
+            var response = Xcert_Registry_V1_ListAlliancesResponse()
+            for try await (code, name, count) in rows.decode((String, String, Int64).self) {
+                var alliance = Xcert_Registry_V1_Alliance()
+                alliance.certificateCode = code
+                alliance.certificateName = name
+                alliance.year = request.year
+                alliance.schoolCount = Int32(count)
+                alliance.openToLeadSelection = count >= AllianceRules.minimumSchoolsForSelection
+                if !request.onlyNotOpen || !alliance.openToLeadSelection { response.alliances.append(alliance) }
+            }
+            return response
+        }
+    }
+
+    /// The schools holding a qualification in force for the certificate and year.
+    static func members(_ certificate: String, _ year: Int32, _ connection: PostgresConnection, _ logger: Logger) async throws -> [String] {
+        let rows = try await connection.query(
+            """
+            SELECT DISTINCT school_code FROM registry.qualifications
+            WHERE certificate_code = \(certificate) AND year = \(year) AND revoked_at IS NULL ORDER BY school_code
+            """,
+            logger: logger
+        )
+        var schools: [String] = []
+        for try await school in rows.decode(String.self) { schools.append(school) }
+        return schools
+    }
+
+    // MARK: - Lead-school selection
+
+    @Sendable
+    func openLeadSelection(_ request: Xcert_Registry_V1_OpenLeadSelectionRequest, _ call: RequestContext) async throws -> Xcert_Registry_V1_LeadSelection {
+        let admin = try await self.context.authenticator.authorize(call, allowing: [.provinceAdmin])
+        var checks = FieldChecks()
+        checks.require((2019...2100).contains(request.year), "year", "must be a pilot year, 2019 to 2100")
+        let close = try checks.collect { try CalendarDate(request.applicationsClose, field: "applications_close") }
+        try checks.check()
+        return try await self.context.idempotency.perform(call, principal: admin.idempotencyScope, request: request, database: self.context.database) { connection in
+            let certificate = try await ReferenceStore.certificate(request.certificateCode, connection, call.logger)
+            let members = try await Self.members(certificate.code, request.year, connection, call.logger)
+            guard members.count >= AllianceRules.minimumSchoolsForSelection else {
+                throw RPCError(.failedPrecondition, "certificate \(certificate.code) has \(members.count) qualified schools in \(request.year); certificates with fewer than \(AllianceRules.minimumSchoolsForSelection) are not put to lead-school selection (merge by specialty category or assign a school)")
+            }
+            let inserted = try await connection.query(
+                """
+                INSERT INTO registry.lead_selections (certificate_code, year, phase, applications_close)
+                VALUES (\(certificate.code), \(request.year), 'applications', \(close?.text)::date)
+                ON CONFLICT DO NOTHING RETURNING year
+                """,
+                logger: call.logger
+            )
+            var created = false
+            for try await _ in inserted.decode(Int32.self) { created = true }
+            guard created else { throw RPCError(.alreadyExists, "the lead-school selection of \(certificate.code) for \(request.year) is already open") }
+            return try await Self.requireSelection(certificate.code, request.year, connection, call.logger)
+        }
+    }
+
+    @Sendable
+    func getLeadSelection(_ request: Xcert_Registry_V1_GetLeadSelectionRequest, _ call: RequestContext) async throws -> Xcert_Registry_V1_LeadSelection {
+        let principal = try await self.context.authenticator.authenticate(call)
+        return try await self.context.database.transaction(call) { connection in
+            var selection = try await Self.requireSelection(request.certificateCode, request.year, connection, call.logger)
+            // Applications are read by the province; a school sees its own.
+            switch principal.role {
+            case .provinceAdmin, .service: break
+            case .school: selection.applications.removeAll { $0.schoolCode != principal.party }
+            default: selection.applications = []
+            }
+            return selection
+        }
+    }
+
+    @Sendable
+    func submitLeadApplication(_ request: Xcert_Registry_V1_SubmitLeadApplicationRequest, _ call: RequestContext) async throws -> Xcert_Registry_V1_LeadApplication {
+        let principal = try await self.context.authenticator.authorize(call, allowing: [.provinceAdmin, .school])
+        if principal.role == .school, principal.party != request.schoolCode {
+            throw RPCError(.permissionDenied, "a school applies only for itself (\(principal.party ?? "none")), not for \(request.schoolCode)")
+        }
+        var checks = FieldChecks()
+        let form = request.form
+        checks.require((1...50).contains(form.contactPerson.trimmed.count), "form.contact_person", "is required (联系人), at most 50 characters")
+        checks.require(!form.contactPhone.trimmed.isEmpty && form.contactPhone.trimmed.isPhone, "form.contact_phone", "is required (联系方式): a phone number")
+        checks.require((1...200).contains(form.address.trimmed.count), "form.address", "is required (通信地址), at most 200 characters")
+        checks.require((1...500).contains(form.schoolProfile.trimmed.count), "form.school_profile", "is required (三、申请院校基本情况), at most 500 characters; it has \(form.schoolProfile.trimmed.count)")
+        checks.require((1...500).contains(form.implementation.trimmed.count), "form.implementation", "is required (四、1+X实施情况), at most 500 characters; it has \(form.implementation.trimmed.count)")
+        checks.require(form.advantages.count <= 5 && form.advantages.allSatisfy { (1...500).contains($0.trimmed.count) }, "form.advantages", "one item per preference condition of §十四 (at most 5), each 1 to 500 characters")
+        checks.require((1...2000).contains(form.workPlan.trimmed.count), "form.work_plan", "is required (六、拟开展工作计划), at most 2000 characters")
+        checks.require(form.commitmentSigned, "form.commitment_signed", "the school's commitment (七、院校承诺) must be signed")
+        try checks.check()
+        return try await self.context.idempotency.perform(call, principal: principal.idempotencyScope, request: request, database: self.context.database) { connection in
+            guard let selection = try await Self.selection(request.certificateCode, request.year, connection, call.logger) else {
+                throw RPCError(.failedPrecondition, "no lead-school selection is open for \(request.certificateCode) in \(request.year)")
+            }
+            guard selection.phase == .applications else {
+                throw RPCError(.failedPrecondition, "applications for the lead schools of \(request.certificateCode) in \(request.year) are closed")
+            }
+            let open = try await connection.query(
+                "SELECT (now() AT TIME ZONE 'Asia/Shanghai')::date <= applications_close FROM registry.lead_selections WHERE certificate_code = \(request.certificateCode) AND year = \(request.year)",
+                logger: call.logger
+            )
+            for try await stillOpen in open.decode(Bool.self) where !stillOpen {
+                let close = selection.applicationsClose
+                throw RPCError(.failedPrecondition, String(format: "applications closed on %04d-%02d-%02d 23:59:59 +08:00", close.year, close.month, close.day))
+            }
+            let school = try await ReferenceStore.school(request.schoolCode, connection, call.logger)
+            if !school.irregularities.isEmpty {
+                let listed = school.irregularities.map { "\($0.year): \($0.description_p)" }.joined(separator: "; ")
+                throw RPCError(.failedPrecondition, "school \(school.code) has recorded irregularities during the pilot (\(listed)); such schools may not apply (000 §十五)")
+            }
+            let members = try await Self.members(request.certificateCode, request.year, connection, call.logger)
+            guard members.contains(school.code) else {
+                throw RPCError(.failedPrecondition, "school \(school.code) holds no pilot qualification for \(request.certificateCode) in \(request.year); only the alliance's schools may apply")
+            }
+            let inserted = try await connection.query(
+                """
+                INSERT INTO registry.lead_applications (certificate_code, year, school_code, contact_person, contact_phone, address,
+                    school_profile, implementation, advantages, work_plan, commitment_signed)
+                VALUES (\(request.certificateCode), \(request.year), \(school.code), \(form.contactPerson.trimmed), \(form.contactPhone.trimmed),
+                    \(form.address.trimmed), \(form.schoolProfile.trimmed), \(form.implementation.trimmed), \(form.advantages.map(\.trimmed)),
+                    \(form.workPlan.trimmed), \(form.commitmentSigned))
+                ON CONFLICT DO NOTHING RETURNING id
+                """,
+                logger: call.logger
+            )
+            for try await id in inserted.decode(Int64.self) {
+                return try await Self.application(id, connection, call.logger)
+            }
+            throw RPCError(.alreadyExists, "school \(school.code) has already applied to lead \(request.certificateCode) in \(request.year)")
+        }
+    }
+
+    @Sendable
+    func closeLeadApplications(_ request: Xcert_Registry_V1_CloseLeadApplicationsRequest, _ call: RequestContext) async throws -> Xcert_Registry_V1_LeadSelection {
+        try await self.advance(call, request, request.certificateCode, request.year, from: .applications, to: "expert_review")
+    }
+
+    @Sendable
+    func recordExpertScore(_ request: Xcert_Registry_V1_RecordExpertScoreRequest, _ call: RequestContext) async throws -> Xcert_Registry_V1_LeadApplication {
+        let admin = try await self.context.authenticator.authorize(call, allowing: [.provinceAdmin])
+        var checks = FieldChecks()
+        checks.require(request.applicationID > 0, "application_id", "must name a lead application")
+        checks.require((1...50).contains(request.expert.trimmed.count), "expert", "must name the expert, 1 to 50 characters")
+        checks.require((0...100).contains(request.score), "score", "must be 0 to 100, not \(request.score)")
+        checks.require(request.comment.count <= 1000, "comment", "must be at most 1000 characters")
+        try checks.check()
+        return try await self.context.idempotency.perform(call, principal: admin.idempotencyScope, request: request, database: self.context.database) { connection in
+            let application = try await Self.application(request.applicationID, connection, call.logger)
+            let selection = try await Self.requireSelection(application.certificateCode, application.year, connection, call.logger)
+            guard selection.phase == .expertReview else {
+                throw RPCError(.failedPrecondition, "the selection of \(application.certificateCode) in \(application.year) is not in expert review; close the applications first")
+            }
+            let inserted = try await connection.query(
+                """
+                INSERT INTO registry.expert_scores (application_id, expert, score, comment)
+                VALUES (\(request.applicationID), \(request.expert.trimmed), \(request.score), \(request.comment))
+                ON CONFLICT DO NOTHING RETURNING score
+                """,
+                logger: call.logger
+            )
+            var recorded = false
+            for try await _ in inserted.decode(Int32.self) { recorded = true }
+            guard recorded else { throw RPCError(.alreadyExists, "\(request.expert.trimmed) has already scored application \(request.applicationID)") }
+            return try await Self.application(request.applicationID, connection, call.logger)
+        }
+    }
+
+    @Sendable
+    func nameLeadSchools(_ request: Xcert_Registry_V1_NameLeadSchoolsRequest, _ call: RequestContext) async throws -> Xcert_Registry_V1_LeadSelection {
+        let admin = try await self.context.authenticator.authorize(call, allowing: [.provinceAdmin])
+        var checks = FieldChecks()
+        for problem in AllianceRules.problems(naming: request.leads.map { ($0.schoolCode, $0.primary) }) {
+            checks.fail("leads", problem)
+        }
+        checks.require((1...30).contains(request.noticeDays), "notice_days", "must be 1 to 30 days of public notice (公示)")
+        try checks.check()
+        return try await self.context.idempotency.perform(call, principal: admin.idempotencyScope, request: request, database: self.context.database) { connection in
+            let selection = try await Self.requireSelection(request.certificateCode, request.year, connection, call.logger)
+            guard selection.phase == .expertReview else {
+                throw RPCError(.failedPrecondition, "lead schools are named after the expert review; the selection of \(request.certificateCode) in \(request.year) is \(selection.phase)")
+            }
+            let applicants = Set(selection.applications.map(\.schoolCode))
+            var violations = FieldChecks()
+            for (index, lead) in request.leads.enumerated() where !applicants.contains(lead.schoolCode) {
+                violations.fail("leads[\(index)].school_code", "\(lead.schoolCode) did not apply to lead \(request.certificateCode) in \(request.year)")
+            }
+            try violations.check()
+            for lead in request.leads {
+                try await connection.query(
+                    "INSERT INTO registry.lead_schools (certificate_code, year, school_code, is_primary) VALUES (\(request.certificateCode), \(request.year), \(lead.schoolCode), \(lead.primary))",
+                    logger: call.logger
+                )
+            }
+            try await connection.query(
+                """
+                UPDATE registry.lead_selections SET phase = 'public_notice', notice_ends_at = now() + make_interval(days => \(request.noticeDays))
+                WHERE certificate_code = \(request.certificateCode) AND year = \(request.year)
+                """,
+                logger: call.logger
+            )
+            return try await Self.requireSelection(request.certificateCode, request.year, connection, call.logger)
+        }
+    }
+
+    @Sendable
+    func finalizeLeadSelection(_ request: Xcert_Registry_V1_FinalizeLeadSelectionRequest, _ call: RequestContext) async throws -> Xcert_Registry_V1_LeadSelection {
+        try await self.advance(call, request, request.certificateCode, request.year, from: .publicNotice, to: "final")
+    }
+
+    /// Moves a selection one phase on; the public notice must have run its course first.
+    private func advance<Request: SwiftProtobuf.Message>(
+        _ call: RequestContext, _ request: Request, _ certificate: String, _ year: Int32,
+        from phase: Xcert_Registry_V1_SelectionPhase, to next: String
+    ) async throws -> Xcert_Registry_V1_LeadSelection {
+        let admin = try await self.context.authenticator.authorize(call, allowing: [.provinceAdmin])
+        return try await self.context.idempotency.perform(call, principal: admin.idempotencyScope, request: request, database: self.context.database) { connection in
+            let selection = try await Self.requireSelection(certificate, year, connection, call.logger)
+            guard selection.phase == phase else {
+                throw RPCError(.failedPrecondition, "the selection of \(certificate) in \(year) is \(selection.phase), not \(phase)")
+            }
+            if phase == .publicNotice, Date(selection.noticeEndsAt) > Date() {
+                throw RPCError(.failedPrecondition, "the public notice of \(certificate) in \(year) runs until \(Date(selection.noticeEndsAt)); objections may still come")
+            }
+            try await connection.query(
+                """
+                UPDATE registry.lead_selections SET phase = \(next), finalized_at = CASE WHEN \(next) = 'final' THEN now() END
+                WHERE certificate_code = \(certificate) AND year = \(year)
+                """,
+                logger: call.logger
+            )
+            return try await Self.requireSelection(certificate, year, connection, call.logger)
+        }
+    }
+
+    // MARK: - Reading
+
+    static func requireSelection(_ certificate: String, _ year: Int32, _ connection: PostgresConnection, _ logger: Logger) async throws -> Xcert_Registry_V1_LeadSelection {
+        guard let selection = try await self.selection(certificate, year, connection, logger) else {
+            throw RPCError(.notFound, "there is no lead-school selection of \(certificate) for \(year)")
+        }
+        return selection
+    }
+
+    static func selection(_ certificate: String, _ year: Int32, _ connection: PostgresConnection, _ logger: Logger) async throws -> Xcert_Registry_V1_LeadSelection? {
+        let rows = try await connection.query(
+            """
+            SELECT phase, extract(year FROM applications_close)::integer, extract(month FROM applications_close)::integer,
+                   extract(day FROM applications_close)::integer, notice_ends_at, finalized_at
+            FROM registry.lead_selections WHERE certificate_code = \(certificate) AND year = \(year)
+            """,
+            logger: logger
+        )
+        var found: Xcert_Registry_V1_LeadSelection?
+        for try await row in rows.decode((String, Int32, Int32, Int32, Date?, Date?).self) {
+            var selection = Xcert_Registry_V1_LeadSelection()
+            selection.certificateCode = certificate
+            selection.year = year
+            selection.phase = SelectionPhases.wire(row.0)
+            selection.applicationsClose.year = row.1
+            selection.applicationsClose.month = row.2
+            selection.applicationsClose.day = row.3
+            if let ends = row.4 { selection.noticeEndsAt = .init(ends) }
+            if let finalized = row.5 { selection.finalizedAt = .init(finalized) }
+            found = selection
+        }
+        guard var selection = found else { return nil }
+        let ids = try await connection.query(
+            "SELECT id FROM registry.lead_applications WHERE certificate_code = \(certificate) AND year = \(year) ORDER BY id",
+            logger: logger
+        )
+        var applicationIDs: [Int64] = []
+        for try await id in ids.decode(Int64.self) { applicationIDs.append(id) }
+        for id in applicationIDs { selection.applications.append(try await self.application(id, connection, logger)) }
+        let leads = try await connection.query(
+            """
+            SELECT l.school_code, s.name, l.is_primary FROM registry.lead_schools l JOIN registry.schools s ON s.code = l.school_code
+            WHERE l.certificate_code = \(certificate) AND l.year = \(year) ORDER BY l.is_primary DESC, l.school_code
+            """,
+            logger: logger
+        )
+        for try await (code, name, primary) in leads.decode((String, String, Bool).self) {
+            var lead = Xcert_Registry_V1_LeadSchool()
+            lead.schoolCode = code
+            lead.schoolName = name
+            lead.primary = primary
+            selection.leads.append(lead)
+        }
+        return selection
+    }
+
+    static func application(_ id: Int64, _ connection: PostgresConnection, _ logger: Logger) async throws -> Xcert_Registry_V1_LeadApplication {
+        let rows = try await connection.query(
+            """
+            SELECT a.id, a.certificate_code, a.year, a.school_code, s.name, a.contact_person, a.contact_phone, a.address,
+                   a.school_profile, a.implementation, a.advantages, a.work_plan, a.commitment_signed, a.submitted_at
+            FROM registry.lead_applications a JOIN registry.schools s ON s.code = a.school_code WHERE a.id = \(id)
+            """,
+            logger: logger
+        )
+        var found: Xcert_Registry_V1_LeadApplication?
+        for try await row in rows.decode((Int64, String, Int32, String, String, String, String, String, String, String, [String], String, Bool, Date).self) {
+            var application = Xcert_Registry_V1_LeadApplication()
+            application.id = row.0
+            application.certificateCode = row.1
+            application.year = row.2
+            application.schoolCode = row.3
+            application.schoolName = row.4
+            application.form.contactPerson = row.5
+            application.form.contactPhone = row.6
+            application.form.address = row.7
+            application.form.schoolProfile = row.8
+            application.form.implementation = row.9
+            application.form.advantages = row.10
+            application.form.workPlan = row.11
+            application.form.commitmentSigned = row.12
+            application.submittedAt = .init(row.13)
+            found = application
+        }
+        guard var application = found else { throw RPCError(.notFound, "there is no lead application \(id)") }
+        let scores = try await connection.query(
+            "SELECT expert, score, comment, scored_at FROM registry.expert_scores WHERE application_id = \(id) ORDER BY scored_at, expert",
+            logger: logger
+        )
+        for try await (expert, score, comment, scoredAt) in scores.decode((String, Int32, String, Date).self) {
+            var entry = Xcert_Registry_V1_ExpertScore()
+            entry.expert = expert
+            entry.score = score
+            entry.comment = comment
+            entry.scoredAt = .init(scoredAt)
+            application.scores.append(entry)
+        }
+        application.averageScore.numerator = application.scores.reduce(0) { $0 + Int64($1.score) }
+        application.averageScore.denominator = Int64(application.scores.count)
+        return application
+    }
+}
+
+/// `SelectionPhase` as the database keeps it.
+enum SelectionPhases {
+    static func wire(_ stored: String) -> Xcert_Registry_V1_SelectionPhase {
+        switch stored {
+        case "applications": .applications
+        case "expert_review": .expertReview
+        case "public_notice": .publicNotice
+        case "final": .final
+        default: .unspecified
+        }
+    }
+}
+
+/// A checked calendar date of the wire (`xcert.common.v1.Date`), as `YYYY-MM-DD`.
+struct CalendarDate: Sendable {
+    let text: String
+
+    init(_ date: Xcert_Common_V1_Date, field: String) throws {
+        var components = DateComponents()
+        components.year = Int(date.year)
+        components.month = Int(date.month)
+        components.day = Int(date.day)
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "Asia/Shanghai")!
+        guard (2019...2100).contains(date.year), components.isValidDate(in: calendar) else {
+            throw RPCError.invalidArgument([.init(field: field, description: "must be a real date from 2019 on, not \(date.year)-\(date.month)-\(date.day)")])
+        }
+        self.text = String(format: "%04d-%02d-%02d", date.year, date.month, date.day)
+    }
+}

@@ -1,0 +1,325 @@
+import Foundation
+import PostgresNIO
+import XCertDomain
+import XCertProto
+import XCertService
+import XCertStore
+import XCertWire
+
+/// `xcert.registry.v1.PilotService`: schools' pilot applications under rules 2–5, their
+/// review (the city bureau first for secondary schools, then the province), the
+/// qualifications approval creates, their revocation, and the qualification feed.
+struct PilotService: RPCService {
+    let context: ServiceContext
+
+    private static let prefix = "/xcert.registry.v1.PilotService/"
+
+    var methods: [RPCMethod] {
+        [
+            .unary(Self.prefix + "SubmitApplication", mutating: true, handler: self.submitApplication),
+            .unary(Self.prefix + "GetApplication", handler: self.getApplication),
+            .unary(Self.prefix + "ListApplications", handler: self.listApplications),
+            .unary(Self.prefix + "ReviewApplication", mutating: true, handler: self.reviewApplication),
+            .unary(Self.prefix + "GetQualification", handler: self.getQualification),
+            .unary(Self.prefix + "ListQualifications", handler: self.listQualifications),
+            .unary(Self.prefix + "RevokeQualification", mutating: true, handler: self.revokeQualification),
+            .unary(Self.prefix + "ListQualificationChanges", handler: self.listQualificationChanges),
+        ]
+    }
+
+    // MARK: - Applications
+
+    @Sendable
+    func submitApplication(_ request: Xcert_Registry_V1_SubmitApplicationRequest, _ call: RequestContext) async throws -> Xcert_Registry_V1_PilotApplication {
+        let principal = try await self.context.authenticator.authorize(call, allowing: [.provinceAdmin, .school])
+        if principal.role == .school, principal.party != request.schoolCode {
+            throw RPCError(.permissionDenied, "a school applies only for itself (\(principal.party ?? "none")), not for \(request.schoolCode)")
+        }
+        var checks = FieldChecks()
+        checks.require(request.schoolCode.isDigits(10), "school_code", "must be a school's 10-digit national code")
+        checks.require(request.certificateCode.isCertificateCode, "certificate_code", "must be a certificate's code, e.g. BIM")
+        checks.require((2019...2100).contains(request.year), "year", "must be a pilot year, 2019 to 2100; not \(request.year)")
+        let levels = request.levels.compactMap(CertificateLevel.init(wire:))
+        checks.require(!levels.isEmpty && levels.count == request.levels.count, "levels", "must list at least one level: ELEMENTARY, INTERMEDIATE or ADVANCED")
+        checks.require(!request.specialtyCodes.isEmpty, "specialty_codes", "must list the school's specialties that pilot the certificate")
+        checks.require(Set(request.specialtyCodes).count == request.specialtyCodes.count, "specialty_codes", "lists a specialty twice")
+        checks.require((1...100_000).contains(request.studentScale), "student_scale", "must be 1 to 100000 students; not \(request.studentScale)")
+        try checks.check()
+
+        return try await self.context.idempotency.perform(call, principal: principal.idempotencyScope, request: request, database: self.context.database) { connection in
+            // Lock the school: its applications for the year are counted against the caps
+            // one at a time, so two racing for the last place cannot both get it.
+            let locked = try await connection.query(
+                "SELECT type, specialty_count, enrolled_students FROM registry.schools WHERE code = \(request.schoolCode) FOR UPDATE",
+                logger: call.logger
+            )
+            var found: (String, Int32, Int32)?
+            for try await row in locked.decode((String, Int32, Int32).self) { found = row }
+            guard let (typeName, specialtyCount, enrolled) = found, let type = SchoolType(rawValue: typeName) else {
+                throw RPCError(.notFound, "there is no school \(request.schoolCode)")
+            }
+            guard type.isEligibleForPilot else {
+                throw RPCError(.failedPrecondition, "school \(request.schoolCode) is a \(type.chineseName) (\(type.rawValue)); technical schools may not join the pilot")
+            }
+            let certificate = try await ReferenceStore.certificate(request.certificateCode, connection, call.logger)
+            let offered = Set(certificate.levels)
+            if let missing = request.levels.first(where: { !offered.contains($0) }) {
+                throw RPCError.invalidArgument([.init(field: "levels", description: "certificate \(certificate.code) has no level \(missing)")])
+            }
+            let school = try await ReferenceStore.school(request.schoolCode, connection, call.logger)
+            let own = Set(school.specialties.map(\.code))
+            let foreign = request.specialtyCodes.filter { !own.contains($0) }
+            if !foreign.isEmpty {
+                throw RPCError.invalidArgument([.init(field: "specialty_codes", description: "\(foreign.joined(separator: ", ")) are not specialties of school \(request.schoolCode)")])
+            }
+            let live = try await connection.query(
+                """
+                SELECT id, state FROM registry.pilot_applications
+                WHERE school_code = \(request.schoolCode) AND certificate_code = \(request.certificateCode) AND year = \(request.year) AND state <> 'rejected'
+                """,
+                logger: call.logger
+            )
+            for try await (id, state) in live.decode((Int64, String).self) {
+                throw RPCError(.alreadyExists, "school \(request.schoolCode) already has application \(id) for \(request.certificateCode) in \(request.year) (\(state))")
+            }
+
+            // Rule 3: count the year's approved and pending applications with this one.
+            let totals = try await connection.query(
+                """
+                SELECT count(DISTINCT a.certificate_code), coalesce(sum(a.student_scale), 0)
+                FROM registry.pilot_applications a
+                LEFT JOIN registry.qualifications q ON q.application_id = a.id
+                WHERE a.school_code = \(request.schoolCode) AND a.year = \(request.year)
+                  AND a.state <> 'rejected' AND q.revoked_at IS NULL
+                """,
+                logger: call.logger
+            )
+            var (certificates, students) = (0, 0)
+            for try await (count, sum) in totals.decode((Int64, Int64).self) { (certificates, students) = (Int(count), Int(sum)) }
+            let caps = PilotCaps(specialtyCount: Int(specialtyCount), enrolledStudents: Int(enrolled))
+            let breaches = caps.breaches(certificates: certificates + 1, students: students + Int(request.studentScale))
+            if !breaches.isEmpty {
+                throw RPCError(.failedPrecondition, "school \(request.schoolCode) cannot apply for \(request.certificateCode) in \(request.year): " + breaches.map(\.description).joined(separator: "; "))
+            }
+
+            // Rule 2: only certificates filed and approved in the province for the year.
+            var approval = Xcert_Filing_V1_CheckCertificateApprovalRequest()
+            approval.certificateCode = request.certificateCode
+            approval.year = request.year
+            let answer = try await self.context.peers.call(
+                "filing", "/xcert.filing.v1.ApprovalService/CheckCertificateApproval", approval,
+                as: Xcert_Filing_V1_CheckCertificateApprovalResponse.self, context: call
+            )
+            guard answer.approved else {
+                throw RPCError(.failedPrecondition, "certificate \(request.certificateCode) has no approved filing in the province for \(request.year); only filed and approved certificates may be applied for")
+            }
+
+            let first = ReviewStep.first(for: type)
+            let inserted = try await connection.query(
+                """
+                INSERT INTO registry.pilot_applications (school_code, certificate_code, year, levels, specialty_codes, student_scale, state, submitted_by)
+                VALUES (\(request.schoolCode), \(request.certificateCode), \(request.year), \(CertificateLevel.stored(levels)),
+                        \(request.specialtyCodes), \(request.studentScale), \(ApplicationStates.awaiting(first)), \(principal.name))
+                RETURNING id
+                """,
+                logger: call.logger
+            )
+            var id: Int64 = 0
+            for try await value in inserted.decode(Int64.self) { id = value }
+            return try await PilotStore.application(id, scope: .everything, connection, call.logger)
+        }
+    }
+
+    @Sendable
+    func getApplication(_ request: Xcert_Registry_V1_GetApplicationRequest, _ call: RequestContext) async throws -> Xcert_Registry_V1_PilotApplication {
+        let scope = try await self.applicationScope(call)
+        return try await self.context.database.transaction(call) { connection in
+            try await PilotStore.application(request.id, scope: scope, connection, call.logger)
+        }
+    }
+
+    @Sendable
+    func listApplications(_ request: Xcert_Registry_V1_ListApplicationsRequest, _ call: RequestContext) async throws -> Xcert_Registry_V1_ListApplicationsResponse {
+        let scope = try await self.applicationScope(call)
+        let page = try Paging(request.page, field: "page")
+        var filter = PilotStore.Filter(after: page.after, limit: page.size + 1)
+        filter.schoolCode = request.schoolCode.nonEmpty
+        filter.certificateCode = request.certificateCode.nonEmpty
+        filter.year = request.year == 0 ? nil : request.year
+        filter.cityCode = request.cityCode.nonEmpty
+        filter.state = ApplicationStates.stored(request.state)
+        return try await self.context.database.transaction(call) { connection in
+            let applications = try await PilotStore.applications(filter, scope: scope, connection, call.logger)
+            var response = Xcert_Registry_V1_ListApplicationsResponse()
+            (response.applications, response.page) = page.cut(applications, id: \.id)
+            return response
+        }
+    }
+
+    /// Applications are the schools', their reviewers' and the province's business.
+    private func applicationScope(_ call: RequestContext) async throws -> Scope {
+        let principal = try await self.context.authenticator.authorize(call, allowing: [.provinceAdmin, .cityReviewer, .school, .service])
+        return try Scope(principal)
+    }
+
+    @Sendable
+    func reviewApplication(_ request: Xcert_Registry_V1_ReviewApplicationRequest, _ call: RequestContext) async throws -> Xcert_Registry_V1_PilotApplication {
+        let reviewer = try await self.context.authenticator.authorize(call, allowing: [.provinceAdmin, .cityReviewer])
+        let scope = try Scope(reviewer)
+        var checks = FieldChecks()
+        checks.require(request.applicationID > 0, "application_id", "must name an application (a positive id)")
+        let reason = request.reason.trimmed
+        checks.require(request.approve || !reason.isEmpty, "reason", "is required to reject: say why")
+        checks.require(reason.count <= 1000, "reason", "must be at most 1000 characters")
+        try checks.check()
+
+        return try await self.context.idempotency.perform(call, principal: reviewer.idempotencyScope, request: request, database: self.context.database) { connection in
+            let rows = try await connection.query(
+                """
+                SELECT a.state, a.school_code, s.type, s.city_code, c.organization_id FROM registry.pilot_applications a
+                JOIN registry.schools s ON s.code = a.school_code
+                JOIN registry.certificates c ON c.code = a.certificate_code
+                WHERE a.id = \(request.applicationID) FOR UPDATE OF a
+                """,
+                logger: call.logger
+            )
+            var found: (String, String, String, String, Int64?)?
+            for try await row in rows.decode((String, String, String, String, Int64?).self) { found = row }
+            guard let (state, school, type, city, organization) = found,
+                  scope.covers(school: school, type: type, city: city, certificateOrganization: organization)
+            else {
+                throw RPCError(.notFound, "there is no pilot application \(request.applicationID)")
+            }
+            let step: ReviewStep
+            switch state {
+            case ApplicationStates.awaitingCity: step = .city
+            case ApplicationStates.awaitingProvince: step = .province
+            default: throw RPCError(.failedPrecondition, "application \(request.applicationID) is \(state.replacingOccurrences(of: "_", with: " ")); it awaits no review")
+            }
+            switch (step, reviewer.role) {
+            case (.city, .cityReviewer), (.province, .provinceAdmin):
+                break
+            case (.city, _):
+                throw RPCError(.failedPrecondition, "application \(request.applicationID) awaits the review of city \(city) first")
+            default:
+                throw RPCError(.permissionDenied, "application \(request.applicationID) awaits the province's review; a city reviewer decides only the city step")
+            }
+            try await connection.query(
+                """
+                INSERT INTO registry.application_reviews (application_id, step, approved, reason, reviewer_id, reviewer_name)
+                VALUES (\(request.applicationID), \(step.rawValue), \(request.approve), \(reason), \(reviewer.id), \(reviewer.name))
+                """,
+                logger: call.logger
+            )
+            let next: String
+            if !request.approve {
+                next = ApplicationStates.rejected
+            } else if let following = step.next {
+                next = ApplicationStates.awaiting(following)
+            } else {
+                next = ApplicationStates.approved
+            }
+            try await connection.query("UPDATE registry.pilot_applications SET state = \(next) WHERE id = \(request.applicationID)", logger: call.logger)
+            if next == ApplicationStates.approved {
+                let granted = try await connection.query(
+                    """
+                    INSERT INTO registry.qualifications (application_id, school_code, certificate_code, year, levels, specialty_codes, student_scale)
+                    SELECT id, school_code, certificate_code, year, levels, specialty_codes, student_scale
+                    FROM registry.pilot_applications WHERE id = \(request.applicationID)
+                    RETURNING id
+                    """,
+                    logger: call.logger
+                )
+                for try await id in granted.decode(Int64.self) {
+                    try await PilotStore.recordChange(qualification: id, kind: "created", connection, call.logger)
+                }
+            }
+            return try await PilotStore.application(request.applicationID, scope: .everything, connection, call.logger)
+        }
+    }
+
+    // MARK: - Qualifications
+
+    @Sendable
+    func getQualification(_ request: Xcert_Registry_V1_GetQualificationRequest, _ call: RequestContext) async throws -> Xcert_Registry_V1_PilotQualification {
+        let scope = try await self.qualificationScope(call)
+        return try await self.context.database.transaction(call) { connection in
+            try await PilotStore.qualification(request.id, scope: scope, connection, call.logger)
+        }
+    }
+
+    @Sendable
+    func listQualifications(_ request: Xcert_Registry_V1_ListQualificationsRequest, _ call: RequestContext) async throws -> Xcert_Registry_V1_ListQualificationsResponse {
+        let scope = try await self.qualificationScope(call)
+        let page = try Paging(request.page, field: "page")
+        var filter = PilotStore.Filter(after: page.after, limit: page.size + 1)
+        filter.schoolCode = request.schoolCode.nonEmpty
+        filter.certificateCode = request.certificateCode.nonEmpty
+        filter.year = request.year == 0 ? nil : request.year
+        filter.cityCode = request.cityCode.nonEmpty
+        filter.includeRevoked = request.includeRevoked
+        return try await self.context.database.transaction(call) { connection in
+            let qualifications = try await PilotStore.qualifications(filter, scope: scope, connection, call.logger)
+            var response = Xcert_Registry_V1_ListQualificationsResponse()
+            (response.qualifications, response.page) = page.cut(qualifications, id: \.id)
+            return response
+        }
+    }
+
+    /// Qualifications are also visible to the organization of their certificate.
+    private func qualificationScope(_ call: RequestContext) async throws -> Scope {
+        try Scope(try await self.context.authenticator.authenticate(call))
+    }
+
+    @Sendable
+    func revokeQualification(_ request: Xcert_Registry_V1_RevokeQualificationRequest, _ call: RequestContext) async throws -> Xcert_Registry_V1_PilotQualification {
+        let admin = try await self.context.authenticator.authorize(call, allowing: [.provinceAdmin])
+        var checks = FieldChecks()
+        checks.require(request.qualificationID > 0, "qualification_id", "must name a qualification (a positive id)")
+        let reason = request.reason.trimmed
+        checks.require((1...1000).contains(reason.count), "reason", "is required: say which rule was broken (1 to 1000 characters)")
+        try checks.check()
+        return try await self.context.idempotency.perform(call, principal: admin.idempotencyScope, request: request, database: self.context.database) { connection in
+            let rows = try await connection.query(
+                "SELECT revoked_at FROM registry.qualifications WHERE id = \(request.qualificationID) FOR UPDATE",
+                logger: call.logger
+            )
+            var found: Date??
+            for try await revoked in rows.decode(Date?.self) { found = .some(revoked) }
+            guard let revoked = found else { throw RPCError(.notFound, "there is no pilot qualification \(request.qualificationID)") }
+            if let revoked {
+                throw RPCError(.failedPrecondition, "qualification \(request.qualificationID) was already revoked at \(revoked)")
+            }
+            try await connection.query(
+                """
+                UPDATE registry.qualifications SET revoked_at = now(), revocation_reason = \(reason), revoked_by = \(admin.name)
+                WHERE id = \(request.qualificationID)
+                """,
+                logger: call.logger
+            )
+            try await PilotStore.recordChange(qualification: request.qualificationID, kind: "revoked", connection, call.logger)
+            call.logger.notice("pilot qualification revoked", metadata: ["qualification": "\(request.qualificationID)", "by": "\(admin.id)"])
+            return try await PilotStore.qualification(request.qualificationID, scope: .everything, connection, call.logger)
+        }
+    }
+
+    @Sendable
+    func listQualificationChanges(_ request: Xcert_Registry_V1_ListQualificationChangesRequest, _ call: RequestContext) async throws -> Xcert_Registry_V1_ListQualificationChangesResponse {
+        _ = try await self.context.authenticator.authorize(call, allowing: [.provinceAdmin, .service])
+        var checks = FieldChecks()
+        checks.require(request.after >= 0, "after", "must be 0 or a cursor of an earlier answer")
+        checks.require((0...1000).contains(request.limit), "limit", "must be 0 (100) to 1000")
+        try checks.check()
+        return try await self.context.database.transaction(call) { connection in
+            var response = Xcert_Registry_V1_ListQualificationChangesResponse()
+            response.changes = try await PilotStore.changes(after: request.after, limit: request.limit == 0 ? 100 : Int(request.limit), connection, call.logger)
+            response.nextCursor = response.changes.last?.cursor ?? request.after
+            return response
+        }
+    }
+}
+
+extension String {
+    /// nil for the empty string: how an unset filter reads.
+    var nonEmpty: String? { self.isEmpty ? nil : self }
+}

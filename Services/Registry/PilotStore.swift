@@ -1,0 +1,226 @@
+import Foundation
+import Logging
+import PostgresNIO
+import XCertDomain
+import XCertProto
+import XCertService
+import XCertWire
+
+/// The registry's SQL for pilot applications, reviews, qualifications and their feed.
+enum PilotStore {
+    /// Filters of application and qualification lists; nil means any.
+    struct Filter: Sendable {
+        var ids: [Int64]?
+        var schoolCode: String?
+        var certificateCode: String?
+        var year: Int32?
+        var cityCode: String?
+        var state: String?
+        var includeRevoked = true
+        var after: Int64 = 0
+        var limit = 10_000
+    }
+
+    // MARK: - Applications
+
+    static func applications(_ filter: Filter, scope: Scope, _ connection: PostgresConnection, _ logger: Logger) async throws -> [Xcert_Registry_V1_PilotApplication] {
+        let rows = try await connection.query(
+            """
+            SELECT a.id, a.school_code, a.certificate_code, a.year, a.levels, a.specialty_codes, a.student_scale,
+                   a.state, a.submitted_at, a.submitted_by, coalesce(q.id, 0)
+            FROM registry.pilot_applications a
+            JOIN registry.schools s ON s.code = a.school_code
+            JOIN registry.certificates c ON c.code = a.certificate_code
+            LEFT JOIN registry.qualifications q ON q.application_id = a.id
+            WHERE a.id > \(filter.after)
+              AND (\(filter.ids)::bigint[] IS NULL OR a.id = ANY(\(filter.ids)))
+              AND (\(filter.schoolCode)::text IS NULL OR a.school_code = \(filter.schoolCode))
+              AND (\(filter.certificateCode)::text IS NULL OR a.certificate_code = \(filter.certificateCode))
+              AND (\(filter.year)::integer IS NULL OR a.year = \(filter.year))
+              AND (\(filter.cityCode)::text IS NULL OR s.city_code = \(filter.cityCode))
+              AND (\(filter.state)::text IS NULL OR a.state = \(filter.state))
+              AND (\(scope.schoolCode)::text IS NULL OR a.school_code = \(scope.schoolCode))
+              AND (\(scope.cityCode)::text IS NULL OR (s.city_code = \(scope.cityCode) AND s.type = 'secondary_vocational'))
+              AND (\(scope.organizationID)::bigint IS NULL OR c.organization_id = \(scope.organizationID))
+            ORDER BY a.id LIMIT \(filter.limit)
+            """,
+            logger: logger
+        )
+        var applications: [Xcert_Registry_V1_PilotApplication] = []
+        for try await row in rows.decode((Int64, String, String, Int32, [Int32], [String], Int32, String, Date, String, Int64).self) {
+            var application = Xcert_Registry_V1_PilotApplication()
+            application.id = row.0
+            application.schoolCode = row.1
+            application.certificateCode = row.2
+            application.year = row.3
+            application.levels = CertificateLevel.wire(stored: row.4)
+            application.specialtyCodes = row.5
+            application.studentScale = row.6
+            application.state = ApplicationStates.wire(row.7)
+            application.submittedAt = .init(row.8)
+            application.submittedBy = row.9
+            application.qualificationID = row.10
+            applications.append(application)
+        }
+        guard !applications.isEmpty else { return applications }
+        let reviews = try await connection.query(
+            """
+            SELECT application_id, step, approved, reason, reviewer_id, reviewer_name, reviewed_at
+            FROM registry.application_reviews WHERE application_id = ANY(\(applications.map(\.id)))
+            ORDER BY reviewed_at, step
+            """,
+            logger: logger
+        )
+        var byApplication: [Int64: [Xcert_Registry_V1_Review]] = [:]
+        for try await row in reviews.decode((Int64, String, Bool, String, Int64, String, Date).self) {
+            var review = Xcert_Registry_V1_Review()
+            review.step = row.1 == ReviewStep.city.rawValue ? .city : .province
+            review.approved = row.2
+            review.reason = row.3
+            review.reviewerID = row.4
+            review.reviewer = row.5
+            review.reviewedAt = .init(row.6)
+            byApplication[row.0, default: []].append(review)
+        }
+        for index in applications.indices {
+            applications[index].reviews = byApplication[applications[index].id] ?? []
+        }
+        return applications
+    }
+
+    static func application(_ id: Int64, scope: Scope, _ connection: PostgresConnection, _ logger: Logger) async throws -> Xcert_Registry_V1_PilotApplication {
+        guard let application = try await self.applications(Filter(ids: [id]), scope: scope, connection, logger).first else {
+            throw RPCError(.notFound, "there is no pilot application \(id)")
+        }
+        return application
+    }
+
+    // MARK: - Qualifications
+
+    static func qualifications(_ filter: Filter, scope: Scope, _ connection: PostgresConnection, _ logger: Logger) async throws -> [Xcert_Registry_V1_PilotQualification] {
+        let rows = try await connection.query(
+            """
+            SELECT q.id, q.application_id, q.school_code, q.certificate_code, q.year, q.levels, q.specialty_codes,
+                   q.student_scale, q.granted_at, q.revoked_at, coalesce(q.revocation_reason, ''), coalesce(q.revoked_by, ''), s.city_code
+            FROM registry.qualifications q
+            JOIN registry.schools s ON s.code = q.school_code
+            JOIN registry.certificates c ON c.code = q.certificate_code
+            WHERE q.id > \(filter.after)
+              AND (\(filter.ids)::bigint[] IS NULL OR q.id = ANY(\(filter.ids)))
+              AND (\(filter.schoolCode)::text IS NULL OR q.school_code = \(filter.schoolCode))
+              AND (\(filter.certificateCode)::text IS NULL OR q.certificate_code = \(filter.certificateCode))
+              AND (\(filter.year)::integer IS NULL OR q.year = \(filter.year))
+              AND (\(filter.cityCode)::text IS NULL OR s.city_code = \(filter.cityCode))
+              AND (\(filter.includeRevoked) OR q.revoked_at IS NULL)
+              AND (\(scope.schoolCode)::text IS NULL OR q.school_code = \(scope.schoolCode))
+              AND (\(scope.cityCode)::text IS NULL OR (s.city_code = \(scope.cityCode) AND s.type = 'secondary_vocational'))
+              AND (\(scope.organizationID)::bigint IS NULL OR c.organization_id = \(scope.organizationID))
+            ORDER BY q.id LIMIT \(filter.limit)
+            """,
+            logger: logger
+        )
+        var qualifications: [Xcert_Registry_V1_PilotQualification] = []
+        for try await row in rows.decode((Int64, Int64, String, String, Int32, [Int32], [String], Int32, Date, Date?, String, String, String).self) {
+            var qualification = Xcert_Registry_V1_PilotQualification()
+            qualification.id = row.0
+            qualification.applicationID = row.1
+            qualification.schoolCode = row.2
+            qualification.certificateCode = row.3
+            qualification.year = row.4
+            qualification.levels = CertificateLevel.wire(stored: row.5)
+            qualification.specialtyCodes = row.6
+            qualification.studentScale = row.7
+            qualification.grantedAt = .init(row.8)
+            if let revoked = row.9 { qualification.revokedAt = .init(revoked) }
+            qualification.revocationReason = row.10
+            qualification.revokedBy = row.11
+            qualification.cityCode = row.12
+            qualifications.append(qualification)
+        }
+        return qualifications
+    }
+
+    static func qualification(_ id: Int64, scope: Scope, _ connection: PostgresConnection, _ logger: Logger) async throws -> Xcert_Registry_V1_PilotQualification {
+        guard let qualification = try await self.qualifications(Filter(ids: [id]), scope: scope, connection, logger).first else {
+            throw RPCError(.notFound, "there is no pilot qualification \(id)")
+        }
+        return qualification
+    }
+
+    /// Appends a change to the feed. The advisory lock, held to the end of the
+    /// transaction, makes writers take cursors one at a time in commit order, so a
+    /// follower reading after cursor N never misses a change committed later below N.
+    static func recordChange(qualification: Int64, kind: String, _ connection: PostgresConnection, _ logger: Logger) async throws {
+        try await connection.query("SELECT pg_advisory_xact_lock(\(Self.feedLock))", logger: logger)
+        try await connection.query(
+            "INSERT INTO registry.qualification_changes (qualification_id, kind) VALUES (\(qualification), \(kind))",
+            logger: logger
+        )
+    }
+
+    /// The advisory lock key of the qualification feed ("xqfeed" in ASCII).
+    static let feedLock: Int64 = 0x78_71_66_65_65_64
+
+    static func changes(after: Int64, limit: Int, _ connection: PostgresConnection, _ logger: Logger) async throws -> [Xcert_Registry_V1_QualificationChange] {
+        let rows = try await connection.query(
+            """
+            SELECT cursor, qualification_id, kind, changed_at FROM registry.qualification_changes
+            WHERE cursor > \(after) ORDER BY cursor LIMIT \(limit)
+            """,
+            logger: logger
+        )
+        var changes: [(Int64, Int64, String, Date)] = []
+        for try await row in rows.decode((Int64, Int64, String, Date).self) { changes.append(row) }
+        guard !changes.isEmpty else { return [] }
+        let qualifications = try await self.qualifications(Filter(ids: Array(Set(changes.map(\.1)))), scope: .everything, connection, logger)
+        let byID = Dictionary(uniqueKeysWithValues: qualifications.map { ($0.id, $0) })
+        return changes.map { cursor, id, kind, changedAt in
+            var change = Xcert_Registry_V1_QualificationChange()
+            change.cursor = cursor
+            change.kind = kind == "created" ? .created : .revoked
+            change.changedAt = .init(changedAt)
+            var qualification = byID[id] ?? Xcert_Registry_V1_PilotQualification()
+            if kind == "created" {
+                // As it was when created: the revocation came later.
+                qualification.clearRevokedAt()
+                qualification.revocationReason = ""
+                qualification.revokedBy = ""
+            }
+            change.qualification = qualification
+            return change
+        }
+    }
+}
+
+/// `ApplicationState` as the database keeps it.
+enum ApplicationStates {
+    static let awaitingCity = "awaiting_city_review"
+    static let awaitingProvince = "awaiting_province_review"
+    static let approved = "approved"
+    static let rejected = "rejected"
+
+    static func stored(_ state: Xcert_Registry_V1_ApplicationState) -> String? {
+        switch state {
+        case .awaitingCityReview: awaitingCity
+        case .awaitingProvinceReview: awaitingProvince
+        case .approved: approved
+        case .rejected: rejected
+        default: nil
+        }
+    }
+
+    static func wire(_ stored: String) -> Xcert_Registry_V1_ApplicationState {
+        switch stored {
+        case awaitingCity: .awaitingCityReview
+        case awaitingProvince: .awaitingProvinceReview
+        case approved: .approved
+        case rejected: .rejected
+        default: .unspecified
+        }
+    }
+
+    /// The state that awaits `step`.
+    static func awaiting(_ step: ReviewStep) -> String {
+        step == .city ? awaitingCity : awaitingProvince
+    }
+}

@@ -1,0 +1,441 @@
+import Foundation
+import Logging
+import PostgresNIO
+import XCertDomain
+import XCertProto
+import XCertService
+import XCertWire
+
+/// The registry's SQL for reference data: reads that build messages, and writes of
+/// checked records. Every function runs on a connection inside the caller's transaction.
+enum ReferenceStore {
+    /// What a save did.
+    enum Outcome: Sendable { case created, updated, unchanged }
+
+    // MARK: - Province and cities
+
+    static func province(_ connection: PostgresConnection, _ logger: Logger) async throws -> Xcert_Registry_V1_Province? {
+        let rows = try await connection.query("SELECT code, name FROM registry.province", logger: logger)
+        for try await (code, name) in rows.decode((String, String).self) {
+            var province = Xcert_Registry_V1_Province()
+            province.code = code
+            province.name = name
+            return province
+        }
+        return nil
+    }
+
+    static func cities(codes: [String]? = nil, after: String = "", limit: Int = 10_000, _ connection: PostgresConnection, _ logger: Logger) async throws -> [Xcert_Registry_V1_City] {
+        let rows = try await connection.query(
+            """
+            SELECT code, name FROM registry.cities
+            WHERE code > \(after) AND (\(codes)::text[] IS NULL OR code = ANY(\(codes)))
+            ORDER BY code LIMIT \(limit)
+            """,
+            logger: logger
+        )
+        var cities: [Xcert_Registry_V1_City] = []
+        for try await (code, name) in rows.decode((String, String).self) {
+            var city = Xcert_Registry_V1_City()
+            city.code = code
+            city.name = name
+            cities.append(city)
+        }
+        return cities
+    }
+
+    /// Checks that a city fits the province: its code starts with the province's.
+    static func checkCityInProvince(_ code: String, field: String, _ connection: PostgresConnection, _ logger: Logger) async throws {
+        if let province = try await self.province(connection, logger), !code.hasPrefix(province.code) {
+            throw RPCError.invalidArgument([.init(field: field, description: "\(code) is not a city of \(province.name) (codes \(province.code)xx00)")])
+        }
+    }
+
+    static func saveCity(_ city: CityRecord, creating: Bool, upsert: Bool = false, _ connection: PostgresConnection, _ logger: Logger) async throws -> Outcome {
+        let existing = try await self.cities(codes: [city.code], connection, logger).first
+        if let existing {
+            if creating && !upsert { throw RPCError(.alreadyExists, "city \(city.code) exists (\(existing.name))") }
+            if existing.name == city.name { return .unchanged }
+        } else if !creating && !upsert {
+            throw RPCError(.notFound, "there is no city \(city.code)")
+        }
+        let clash = try await connection.query("SELECT code FROM registry.cities WHERE name = \(city.name) AND code <> \(city.code)", logger: logger)
+        for try await other in clash.decode(String.self) {
+            throw RPCError(.alreadyExists, "city \(other) is already named \(city.name)")
+        }
+        try await connection.query(
+            "INSERT INTO registry.cities (code, name) VALUES (\(city.code), \(city.name)) ON CONFLICT (code) DO UPDATE SET name = excluded.name",
+            logger: logger
+        )
+        return existing == nil ? .created : .updated
+    }
+
+    // MARK: - Schools
+
+    typealias SchoolRow = (String, String, String, String, Int32, Int32, [String], Int64, [String], [String])
+
+    static func schools(
+        codes: [String]? = nil, cityCode: String? = nil, type: String? = nil, nameContains: String? = nil,
+        after: String = "", limit: Int = 10_000, withIrregularities: Bool = false,
+        _ connection: PostgresConnection, _ logger: Logger
+    ) async throws -> [Xcert_Registry_V1_School] {
+        let pattern = nameContains.map(likePattern(containing:))
+        let rows = try await connection.query(
+            """
+            SELECT s.code, s.name, s.type, s.city_code, s.specialty_count, s.enrolled_students, s.honours, s.version,
+                   ARRAY(SELECT code FROM registry.school_specialties WHERE school_code = s.code ORDER BY position),
+                   ARRAY(SELECT name FROM registry.school_specialties WHERE school_code = s.code ORDER BY position)
+            FROM registry.schools s
+            WHERE s.code > \(after)
+              AND (\(codes)::text[] IS NULL OR s.code = ANY(\(codes)))
+              AND (\(cityCode)::text IS NULL OR s.city_code = \(cityCode))
+              AND (\(type)::text IS NULL OR s.type = \(type))
+              AND (\(pattern)::text IS NULL OR s.name LIKE \(pattern))
+            ORDER BY s.code LIMIT \(limit)
+            """,
+            logger: logger
+        )
+        var schools: [Xcert_Registry_V1_School] = []
+        for try await row in rows.decode(SchoolRow.self) {
+            var school = Xcert_Registry_V1_School()
+            school.code = row.0
+            school.name = row.1
+            school.type = SchoolType(rawValue: row.2)?.wire ?? .unspecified
+            school.cityCode = row.3
+            school.specialtyCount = row.4
+            school.enrolledStudents = row.5
+            school.honours = row.6
+            school.version = row.7
+            school.specialties = zip(row.8, row.9).map { code, name in
+                var specialty = Xcert_Registry_V1_Specialty()
+                specialty.code = code
+                specialty.name = name
+                return specialty
+            }
+            schools.append(school)
+        }
+        if withIrregularities, !schools.isEmpty {
+            let irregularities = try await self.irregularities(schools: schools.map(\.code), connection, logger)
+            for index in schools.indices {
+                schools[index].irregularities = irregularities[schools[index].code] ?? []
+            }
+        }
+        return schools
+    }
+
+    static func school(_ code: String, _ connection: PostgresConnection, _ logger: Logger) async throws -> Xcert_Registry_V1_School {
+        guard let school = try await self.schools(codes: [code], withIrregularities: true, connection, logger).first else {
+            throw RPCError(.notFound, "there is no school \(code)")
+        }
+        return school
+    }
+
+    static func irregularities(schools: [String], _ connection: PostgresConnection, _ logger: Logger) async throws -> [String: [Xcert_Registry_V1_Irregularity]] {
+        let rows = try await connection.query(
+            """
+            SELECT school_code, id, kind, description, year, recorded_at, recorded_by FROM registry.irregularities
+            WHERE school_code = ANY(\(schools)) ORDER BY id
+            """,
+            logger: logger
+        )
+        var result: [String: [Xcert_Registry_V1_Irregularity]] = [:]
+        for try await row in rows.decode((String, Int64, String, String, Int32, Date, String).self) {
+            var irregularity = Xcert_Registry_V1_Irregularity()
+            irregularity.id = row.1
+            irregularity.kind = IrregularityKinds.wire(row.2)
+            irregularity.description_p = row.3
+            irregularity.year = row.4
+            irregularity.recordedAt = .init(row.5)
+            irregularity.recordedBy = row.6
+            result[row.0, default: []].append(irregularity)
+        }
+        return result
+    }
+
+    /// Creates, updates or (with `upsert`) either. An update may not drop a specialty a
+    /// live application or qualification pilots with.
+    static func saveSchool(
+        _ school: SchoolRecord, creating: Bool, upsert: Bool = false, expectedVersion: Int64 = 0,
+        field: (String) -> String, _ connection: PostgresConnection, _ logger: Logger
+    ) async throws -> (Outcome, Xcert_Registry_V1_School?) {
+        let existing = try await self.schools(codes: [school.code], connection, logger).first
+        if let existing {
+            if creating && !upsert { throw RPCError(.alreadyExists, "school \(school.code) exists (\(existing.name))") }
+            if expectedVersion != 0 && existing.version != expectedVersion {
+                throw RPCError(.aborted, "school \(school.code) is at version \(existing.version), not \(expectedVersion): someone changed it meanwhile; read it again")
+            }
+            if SchoolRecord(existing) == school { return (.unchanged, existing) }
+            let kept = Set(school.specialties.map(\.code))
+            let dropped = try await connection.query(
+                """
+                SELECT DISTINCT code FROM registry.pilot_applications a, unnest(a.specialty_codes) AS code
+                WHERE a.school_code = \(school.code) AND a.state <> 'rejected' AND NOT (code = ANY(\(Array(kept))))
+                ORDER BY code
+                """,
+                logger: logger
+            )
+            var inUse: [String] = []
+            for try await code in dropped.decode(String.self) { inUse.append(code) }
+            if !inUse.isEmpty {
+                throw RPCError(.failedPrecondition, "school \(school.code) pilots with specialties \(inUse.joined(separator: ", ")); they cannot be removed", fieldViolations: [.init(field: field("specialties"), description: "must keep \(inUse.joined(separator: ", ")), which pilot applications refer to")])
+            }
+        } else if !creating && !upsert {
+            throw RPCError(.notFound, "there is no school \(school.code)")
+        }
+        guard try await !self.cities(codes: [school.cityCode], connection, logger).isEmpty else {
+            throw RPCError.invalidArgument([.init(field: field("city_code"), description: "there is no city \(school.cityCode); create it first")])
+        }
+        try await connection.query(
+            """
+            INSERT INTO registry.schools (code, name, type, city_code, specialty_count, enrolled_students, honours)
+            VALUES (\(school.code), \(school.name), \(school.type.rawValue), \(school.cityCode), \(school.specialtyCount), \(school.enrolledStudents), \(school.honours))
+            ON CONFLICT (code) DO UPDATE SET name = excluded.name, type = excluded.type, city_code = excluded.city_code,
+                specialty_count = excluded.specialty_count, enrolled_students = excluded.enrolled_students,
+                honours = excluded.honours, version = registry.schools.version + 1, updated_at = now()
+            """,
+            logger: logger
+        )
+        try await connection.query("DELETE FROM registry.school_specialties WHERE school_code = \(school.code)", logger: logger)
+        try await connection.query(
+            """
+            INSERT INTO registry.school_specialties (school_code, code, name, position)
+            SELECT \(school.code), c, n, p FROM unnest(\(school.specialties.map(\.code))::text[], \(school.specialties.map(\.name))::text[]) WITH ORDINALITY AS s(c, n, p)
+            """,
+            logger: logger
+        )
+        return (existing == nil ? .created : .updated, nil)
+    }
+
+    // MARK: - Organizations
+
+    static func organizations(
+        ids: [Int64]? = nil, names: [String]? = nil, nameContains: String? = nil, after: Int64 = 0, limit: Int = 10_000,
+        _ connection: PostgresConnection, _ logger: Logger
+    ) async throws -> [Xcert_Registry_V1_Organization] {
+        let pattern = nameContains.map(likePattern(containing:))
+        let rows = try await connection.query(
+            """
+            SELECT o.id, o.name, o.fax, o.address, o.postcode, o.version,
+                   ARRAY(SELECT name FROM registry.organization_contacts WHERE organization_id = o.id ORDER BY position),
+                   ARRAY(SELECT office_phone FROM registry.organization_contacts WHERE organization_id = o.id ORDER BY position),
+                   ARRAY(SELECT mobile FROM registry.organization_contacts WHERE organization_id = o.id ORDER BY position),
+                   ARRAY(SELECT email FROM registry.organization_contacts WHERE organization_id = o.id ORDER BY position)
+            FROM registry.organizations o
+            WHERE o.id > \(after)
+              AND (\(ids)::bigint[] IS NULL OR o.id = ANY(\(ids)))
+              AND (\(names)::text[] IS NULL OR o.name = ANY(\(names)))
+              AND (\(pattern)::text IS NULL OR o.name LIKE \(pattern))
+            ORDER BY o.id LIMIT \(limit)
+            """,
+            logger: logger
+        )
+        var organizations: [Xcert_Registry_V1_Organization] = []
+        for try await row in rows.decode((Int64, String, String, String, String, Int64, [String], [String], [String], [String]).self) {
+            var organization = Xcert_Registry_V1_Organization()
+            organization.id = row.0
+            organization.name = row.1
+            organization.fax = row.2
+            organization.address = row.3
+            organization.postcode = row.4
+            organization.version = row.5
+            organization.contacts = row.6.indices.map { index in
+                var contact = Xcert_Registry_V1_Contact()
+                contact.name = row.6[index]
+                contact.officePhone = row.7[index]
+                contact.mobile = row.8[index]
+                contact.email = row.9[index]
+                return contact
+            }
+            organizations.append(organization)
+        }
+        return organizations
+    }
+
+    /// Saves an organization: `id` 0 creates it (or, with `upsert`, updates the one of the same name).
+    static func saveOrganization(
+        _ organization: OrganizationRecord, id: Int64, upsert: Bool = false, expectedVersion: Int64 = 0,
+        _ connection: PostgresConnection, _ logger: Logger
+    ) async throws -> (Outcome, Int64) {
+        let sameName = try await self.organizations(names: [organization.name], connection, logger).first
+        var existing: Xcert_Registry_V1_Organization?
+        if id != 0 {
+            existing = try await self.organizations(ids: [id], connection, logger).first
+            guard existing != nil else { throw RPCError(.notFound, "there is no organization \(id)") }
+            if let sameName, sameName.id != id { throw RPCError(.alreadyExists, "organization \(sameName.id) is already named \(organization.name)") }
+        } else if let sameName {
+            guard upsert else { throw RPCError(.alreadyExists, "organization \(sameName.id) is already named \(organization.name)") }
+            existing = sameName
+        }
+        if let existing {
+            if expectedVersion != 0 && existing.version != expectedVersion {
+                throw RPCError(.aborted, "organization \(existing.id) is at version \(existing.version), not \(expectedVersion): someone changed it meanwhile; read it again")
+            }
+            if OrganizationRecord(existing) == organization { return (.unchanged, existing.id) }
+        }
+        let rows = try await connection.query(
+            existing == nil
+                ? """
+                INSERT INTO registry.organizations (name, fax, address, postcode)
+                VALUES (\(organization.name), \(organization.fax), \(organization.address), \(organization.postcode))
+                RETURNING id
+                """
+                : """
+                UPDATE registry.organizations SET name = \(organization.name), fax = \(organization.fax), address = \(organization.address),
+                    postcode = \(organization.postcode), version = version + 1
+                WHERE id = \(existing?.id) RETURNING id
+                """,
+            logger: logger
+        )
+        var savedID: Int64 = 0
+        for try await value in rows.decode(Int64.self) { savedID = value }
+        try await connection.query("DELETE FROM registry.organization_contacts WHERE organization_id = \(savedID)", logger: logger)
+        let contacts = organization.contacts
+        try await connection.query(
+            """
+            INSERT INTO registry.organization_contacts (organization_id, position, name, office_phone, mobile, email)
+            SELECT \(savedID), p, n, o, m, e FROM unnest(\(contacts.map(\.name))::text[], \(contacts.map(\.officePhone))::text[], \(contacts.map(\.mobile))::text[], \(contacts.map(\.email))::text[]) WITH ORDINALITY AS c(n, o, m, e, p)
+            """,
+            logger: logger
+        )
+        return (existing == nil ? .created : .updated, savedID)
+    }
+
+    // MARK: - Certificates
+
+    static func certificates(
+        codes: [String]? = nil, organizationID: Int64? = nil, batch: Int32? = nil, nameContains: String? = nil,
+        after: String = "", limit: Int = 10_000, _ connection: PostgresConnection, _ logger: Logger
+    ) async throws -> [Xcert_Registry_V1_Certificate] {
+        let pattern = nameContains.map(likePattern(containing:))
+        let rows = try await connection.query(
+            """
+            SELECT c.code, c.name, c.batch, c.levels, coalesce(c.organization_id, 0), coalesce(o.name, ''),
+                   c.component_names, c.component_weights, c.pass_mark, c.version
+            FROM registry.certificates c LEFT JOIN registry.organizations o ON o.id = c.organization_id
+            WHERE c.code > \(after)
+              AND (\(codes)::text[] IS NULL OR c.code = ANY(\(codes)))
+              AND (\(organizationID)::bigint IS NULL OR c.organization_id = \(organizationID))
+              AND (\(batch)::integer IS NULL OR c.batch = \(batch))
+              AND (\(pattern)::text IS NULL OR c.name LIKE \(pattern))
+            ORDER BY c.code LIMIT \(limit)
+            """,
+            logger: logger
+        )
+        var certificates: [Xcert_Registry_V1_Certificate] = []
+        for try await row in rows.decode((String, String, Int32, [Int32], Int64, String, [String], [Int32], Int32, Int64).self) {
+            var certificate = Xcert_Registry_V1_Certificate()
+            certificate.code = row.0
+            certificate.name = row.1
+            certificate.batch = row.2
+            certificate.levels = CertificateLevel.wire(stored: row.3)
+            certificate.organizationID = row.4
+            certificate.organizationName = row.5
+            certificate.scoring.components = zip(row.6, row.7).map { name, weight in
+                var component = Xcert_Registry_V1_ScoringComponent()
+                component.name = name
+                component.weightPercent = weight
+                return component
+            }
+            certificate.scoring.passMark = row.8
+            certificate.version = row.9
+            certificates.append(certificate)
+        }
+        return certificates
+    }
+
+    static func certificate(_ code: String, _ connection: PostgresConnection, _ logger: Logger) async throws -> Xcert_Registry_V1_Certificate {
+        guard let certificate = try await self.certificates(codes: [code], connection, logger).first else {
+            throw RPCError(.notFound, "there is no certificate \(code)")
+        }
+        return certificate
+    }
+
+    static func saveCertificate(
+        _ certificate: CertificateRecord, creating: Bool, upsert: Bool = false, expectedVersion: Int64 = 0,
+        field: (String) -> String, _ connection: PostgresConnection, _ logger: Logger
+    ) async throws -> Outcome {
+        let existing = try await self.certificates(codes: [certificate.code], connection, logger).first
+        if let existing {
+            if creating && !upsert { throw RPCError(.alreadyExists, "certificate \(certificate.code) exists (\(existing.name))") }
+            if expectedVersion != 0 && existing.version != expectedVersion {
+                throw RPCError(.aborted, "certificate \(certificate.code) is at version \(existing.version), not \(expectedVersion): someone changed it meanwhile; read it again")
+            }
+            if CertificateRecord(existing) == certificate { return .unchanged }
+        } else if !creating && !upsert {
+            throw RPCError(.notFound, "there is no certificate \(certificate.code)")
+        }
+        let clash = try await connection.query("SELECT code FROM registry.certificates WHERE name = \(certificate.name) AND code <> \(certificate.code)", logger: logger)
+        for try await other in clash.decode(String.self) {
+            throw RPCError.invalidArgument([.init(field: field("name"), description: "certificate \(other) is already named \(certificate.name)")])
+        }
+        if let organization = certificate.organizationID, try await self.organizations(ids: [organization], connection, logger).isEmpty {
+            throw RPCError.invalidArgument([.init(field: field("organization_id"), description: "there is no organization \(organization)")])
+        }
+        try await connection.query(
+            """
+            INSERT INTO registry.certificates (code, name, batch, levels, organization_id, component_names, component_weights, pass_mark)
+            VALUES (\(certificate.code), \(certificate.name), \(certificate.batch), \(certificate.levels), \(certificate.organizationID),
+                    \(certificate.scoring.components.map(\.name)), \(certificate.scoring.components.map { Int32($0.weightPercent) }), \(Int32(certificate.scoring.passMark)))
+            ON CONFLICT (code) DO UPDATE SET name = excluded.name, batch = excluded.batch, levels = excluded.levels,
+                organization_id = excluded.organization_id, component_names = excluded.component_names,
+                component_weights = excluded.component_weights, pass_mark = excluded.pass_mark,
+                version = registry.certificates.version + 1
+            """,
+            logger: logger
+        )
+        return existing == nil ? .created : .updated
+    }
+}
+
+/// A LIKE pattern matching names that contain `text` literally.
+func likePattern(containing text: String) -> String {
+    let escaped = text.replacingOccurrences(of: "\\", with: "\\\\")
+        .replacingOccurrences(of: "%", with: "\\%")
+        .replacingOccurrences(of: "_", with: "\\_")
+    return "%" + escaped + "%"
+}
+
+/// `IrregularityKind` as the database keeps it.
+enum IrregularityKinds {
+    static func stored(_ kind: Xcert_Registry_V1_IrregularityKind) -> String? {
+        switch kind {
+        case .trainingOrFacilities: "training_or_facilities"
+        case .fundsMisused: "funds_misused"
+        case .reformDefects: "reform_defects"
+        case .other: "other"
+        default: nil
+        }
+    }
+
+    static func wire(_ stored: String) -> Xcert_Registry_V1_IrregularityKind {
+        switch stored {
+        case "training_or_facilities": .trainingOrFacilities
+        case "funds_misused": .fundsMisused
+        case "reform_defects": .reformDefects
+        default: .other
+        }
+    }
+}
+
+// MARK: - Records of stored messages (to tell an unchanged import row)
+
+extension SchoolRecord {
+    init?(_ school: Xcert_Registry_V1_School) {
+        var checks = FieldChecks()
+        self.init(school, checks: &checks, field: { $0 })
+    }
+}
+
+extension OrganizationRecord {
+    init?(_ organization: Xcert_Registry_V1_Organization) {
+        var checks = FieldChecks()
+        self.init(organization, checks: &checks, field: { $0 })
+    }
+}
+
+extension CertificateRecord {
+    init?(_ certificate: Xcert_Registry_V1_Certificate) {
+        var checks = FieldChecks()
+        self.init(certificate, checks: &checks, field: { $0 })
+    }
+}

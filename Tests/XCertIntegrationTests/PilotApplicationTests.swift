@@ -1,0 +1,281 @@
+import Foundation
+import Testing
+import XCertProto
+import XCertTestSupport
+import XCertWire
+
+@Suite("Registry: pilot applications under the province's rules", .enabled(if: TestCluster.isConfigured, "needs the PostgreSQL that scripts/test starts"), .timeLimit(.minutes(3)))
+struct PilotApplicationTests {
+    @Test("the 40 % cap: exactly 40 % of the specialty count is accepted, one more certificate refused with the numbers")
+    func certificateCap() async throws {
+        try await withRegistry { registry in
+            try await registry.seedReference()
+            // 7 specialties: 40 % is 2.8, so at most 2 distinct certificates.
+            try await registry.createSchool("4136010001", specialties: 7)
+            for certificate in ["BIM", "AUTO", "NEV"] { registry.filing.approve(certificate, year: 2020) }
+            _ = try await registry.apply("4136010001", "BIM")
+            _ = try await registry.apply("4136010001", "AUTO")
+            let refused = try #require(await self.refusal { _ = try await registry.apply("4136010001", "NEV") })
+            #expect(refused.code == .failedPrecondition)
+            #expect(refused.message.contains("3 distinct certificates"), "\(refused.message)")
+            #expect(refused.message.contains("40 % of its 7 specialties (at most 2)"), "\(refused.message)")
+            // Another year has its own count.
+            registry.filing.approve("NEV", year: 2021)
+            _ = try await registry.apply("4136010001", "NEV", year: 2021)
+            #expect(try await registry.scalar("SELECT count(*) FROM registry.pilot_applications", as: Int.self) == 3)
+        }
+    }
+
+    @Test("the 30 % cap: a pilot scale of exactly 30 % of enrolled students is accepted, one student more refused")
+    func studentCap() async throws {
+        try await withRegistry { registry in
+            try await registry.seedReference()
+            try await registry.createSchool("4136010002", specialties: 10, enrolled: 1000)
+            for certificate in ["BIM", "AUTO"] { registry.filing.approve(certificate, year: 2020) }
+            _ = try await registry.apply("4136010002", "BIM", scale: 200)
+            let refused = try #require(await self.refusal { _ = try await registry.apply("4136010002", "AUTO", scale: 101) })
+            #expect(refused.code == .failedPrecondition)
+            #expect(refused.message.contains("301 students, more than 30 % of its 1000 enrolled students (at most 300)"), "\(refused.message)")
+            _ = try await registry.apply("4136010002", "AUTO", scale: 100)
+        }
+    }
+
+    @Test("refused: a certificate without an approved filing, a technical school, a specialty not the school's, a second live application")
+    func eligibility() async throws {
+        try await withRegistry { registry in
+            try await registry.seedReference()
+            try await registry.createSchool("4136010003")
+            try await registry.createSchool("4136010004", type: .technicalSchool)
+            let unfiled = try #require(await self.refusal { _ = try await registry.apply("4136010003", "BIM") })
+            #expect(unfiled.code == .failedPrecondition)
+            #expect(unfiled.message.contains("no approved filing"), "\(unfiled.message)")
+            #expect(registry.filing.questionCount == 1, "the registry asks the filing service over the wire")
+
+            registry.filing.approve("BIM", year: 2020)
+            let technical = try #require(await self.refusal { _ = try await registry.apply("4136010004", "BIM") })
+            #expect(technical.code == .failedPrecondition)
+            #expect(technical.message.contains("technical schools"), "\(technical.message)")
+
+            let foreign = try #require(await self.refusal { _ = try await registry.apply("4136010003", "BIM", specialties: ["X999"]) })
+            #expect(foreign.code == .invalidArgument)
+            #expect(foreign.fieldViolations.map(\.field) == ["specialty_codes"])
+
+            var bad = Xcert_Registry_V1_SubmitApplicationRequest()
+            bad.schoolCode = "41360"
+            bad.year = 1999
+            let invalid = try #require(await registry.refusal("PilotService/SubmitApplication", bad, as: Xcert_Registry_V1_PilotApplication.self, token: registry.admin))
+            #expect(invalid.code == .invalidArgument)
+            #expect(Set(invalid.fieldViolations.map(\.field)) == ["school_code", "certificate_code", "year", "levels", "specialty_codes", "student_scale"])
+
+            _ = try await registry.apply("4136010003", "BIM")
+            let twice = try #require(await self.refusal { _ = try await registry.apply("4136010003", "BIM") })
+            #expect(twice.code == .alreadyExists)
+            #expect(try await registry.scalar("SELECT count(*) FROM registry.pilot_applications", as: Int.self) == 1)
+        }
+    }
+
+    @Test("two applications racing for the last place under a cap: exactly one wins")
+    func race() async throws {
+        try await withRegistry { registry in
+            try await registry.seedReference()
+            // 5 specialties: at most 2 certificates; one is taken, two race for the other.
+            try await registry.createSchool("4136010005", specialties: 5)
+            for certificate in ["BIM", "AUTO", "NEV"] { registry.filing.approve(certificate, year: 2020) }
+            _ = try await registry.apply("4136010005", "BIM")
+            for round in 0..<5 {
+                let outcomes = try await withThrowingTaskGroup(of: RPCError?.self) { group in
+                    for certificate in ["AUTO", "NEV"] {
+                        group.addTask { await self.refusal { _ = try await registry.apply("4136010005", certificate) } }
+                    }
+                    return try await group.reduce(into: [RPCError?]()) { $0.append($1) }
+                }
+                #expect(outcomes.filter { $0 == nil }.count == 1, "round \(round): \(outcomes)")
+                #expect(outcomes.compactMap { $0?.code } == [.failedPrecondition], "round \(round): \(outcomes)")
+                // Free the place again for the next round: reject the winner.
+                let winner = try #require(try await registry.scalar(
+                    "SELECT id FROM registry.pilot_applications WHERE certificate_code <> 'BIM' AND state <> 'rejected'", as: Int64.self
+                ))
+                _ = try await registry.review(winner, approve: false, reason: "round \(round) over", token: registry.admin)
+            }
+        }
+    }
+
+    @Test("a secondary school goes to its city's reviewer, then to the province; each step records who, when and why; approval makes the qualification")
+    func twoStepReview() async throws {
+        try await withRegistry { registry in
+            try await registry.seedReference()
+            try await registry.createSchool("4136070001", type: .secondaryVocational, city: "360700")
+            registry.filing.approve("AUTO", year: 2020)
+            let school = try await registry.token(role: "school", party: "4136070001")
+            let ganzhou = try await registry.token(role: "city_reviewer", party: "360700", name: "赣州市教育局")
+            let jiujiang = try await registry.token(role: "city_reviewer", party: "360400", name: "九江市教育局")
+
+            let application = try await registry.apply("4136070001", "AUTO", token: school)
+            #expect(application.state == .awaitingCityReview)
+            #expect(application.submittedBy == "school 4136070001")
+            // The province cannot skip the city; another city does not see it.
+            let early = try #require(await self.refusal { _ = try await registry.review(application.id, approve: true, token: registry.admin) })
+            #expect(early.code == .failedPrecondition)
+            #expect(early.message.contains("city 360700"), "\(early.message)")
+            #expect(await self.refusal { _ = try await registry.review(application.id, approve: true, token: jiujiang) }?.code == .notFound)
+            // A rejection needs a reason.
+            let bare = try #require(await self.refusal { _ = try await registry.review(application.id, approve: false, token: ganzhou) })
+            #expect(bare.fieldViolations.map(\.field) == ["reason"])
+
+            let afterCity = try await registry.review(application.id, approve: true, reason: "材料齐全", token: ganzhou)
+            #expect(afterCity.state == .awaitingProvinceReview)
+            // The city's step is done: its reviewer cannot decide the province's.
+            #expect(await self.refusal { _ = try await registry.review(application.id, approve: true, token: ganzhou) }?.code == .permissionDenied)
+            let approved = try await registry.review(application.id, approve: true, token: registry.admin)
+            #expect(approved.state == .approved)
+            #expect(approved.reviews.map(\.step) == [.city, .province])
+            #expect(approved.reviews.map(\.reviewer) == ["赣州市教育局", "省厅管理员"])
+            #expect(approved.reviews[0].reason == "材料齐全")
+            #expect(approved.reviews.allSatisfy { $0.hasReviewedAt })
+            #expect(approved.qualificationID > 0)
+
+            var get = Xcert_Registry_V1_GetQualificationRequest()
+            get.id = approved.qualificationID
+            let qualification = try await registry.call("PilotService/GetQualification", get, as: Xcert_Registry_V1_PilotQualification.self, token: school)
+            #expect(qualification.schoolCode == "4136070001")
+            #expect(qualification.certificateCode == "AUTO")
+            #expect(qualification.specialtyCodes == ["S001"])
+            #expect(qualification.studentScale == 50)
+            #expect(!qualification.hasRevokedAt)
+        }
+    }
+
+    @Test("a higher-vocational school goes to the province directly; a rejection is final and frees its place")
+    func directReview() async throws {
+        try await withRegistry { registry in
+            try await registry.seedReference()
+            try await registry.createSchool("4136010006", specialties: 3)  // one certificate at most
+            for certificate in ["BIM", "AUTO"] { registry.filing.approve(certificate, year: 2020) }
+            let application = try await registry.apply("4136010006", "BIM")
+            #expect(application.state == .awaitingProvinceReview)
+            let rejected = try await registry.review(application.id, approve: false, reason: "试点条件不足", token: registry.admin)
+            #expect(rejected.state == .rejected)
+            #expect(await self.refusal { _ = try await registry.review(application.id, approve: true, token: registry.admin) }?.code == .failedPrecondition)
+            _ = try await registry.apply("4136010006", "AUTO")
+        }
+    }
+
+    @Test("the province revokes a qualification with a reason; it stays on record, the feed shows both changes in order, and a follower resumes from its cursor")
+    func revocationAndFeed() async throws {
+        try await withRegistry { registry in
+            try await registry.seedReference()
+            for code in ["4136010007", "4136010008"] { try await registry.createSchool(code) }
+            registry.filing.approve("BIM", year: 2020)
+            let first = try await registry.qualify("4136010007", "BIM")
+            let second = try await registry.qualify("4136010008", "BIM")
+
+            var revoke = Xcert_Registry_V1_RevokeQualificationRequest()
+            revoke.qualificationID = first.qualificationID
+            #expect(await registry.refusal("PilotService/RevokeQualification", revoke, as: Xcert_Registry_V1_PilotQualification.self, token: registry.admin)?.fieldViolations.map(\.field) == ["reason"])
+            revoke.reason = "将教学外包给培训评价组织（004 第22条）"
+            let school = try await registry.token(role: "school", party: "4136010007")
+            #expect(await registry.refusal("PilotService/RevokeQualification", revoke, as: Xcert_Registry_V1_PilotQualification.self, token: school)?.code == .permissionDenied)
+            let revoked = try await registry.call("PilotService/RevokeQualification", revoke, as: Xcert_Registry_V1_PilotQualification.self, token: registry.admin)
+            #expect(revoked.hasRevokedAt)
+            #expect(revoked.revocationReason == revoke.reason)
+            #expect(revoked.revokedBy == "省厅管理员")
+            #expect(await registry.refusal("PilotService/RevokeQualification", revoke, as: Xcert_Registry_V1_PilotQualification.self, token: registry.admin)?.code == .failedPrecondition)
+
+            // Lists leave revoked ones out unless asked.
+            var list = Xcert_Registry_V1_ListQualificationsRequest()
+            list.certificateCode = "BIM"
+            #expect(try await registry.call("PilotService/ListQualifications", list, as: Xcert_Registry_V1_ListQualificationsResponse.self, token: registry.admin).qualifications.map(\.id) == [second.qualificationID])
+            list.includeRevoked = true
+            #expect(try await registry.call("PilotService/ListQualifications", list, as: Xcert_Registry_V1_ListQualificationsResponse.self, token: registry.admin).qualifications.count == 2)
+
+            // The feed, read by a service, two at a time.
+            let service = try await registry.token(role: "service", party: "assessment")
+            var feed = Xcert_Registry_V1_ListQualificationChangesRequest()
+            feed.limit = 2
+            let page1 = try await registry.call("PilotService/ListQualificationChanges", feed, as: Xcert_Registry_V1_ListQualificationChangesResponse.self, token: service)
+            #expect(page1.changes.map(\.kind) == [.created, .created])
+            #expect(page1.changes.map(\.qualification.id) == [first.qualificationID, second.qualificationID])
+            #expect(!page1.changes[0].qualification.hasRevokedAt, "a created change shows the qualification as created")
+            feed.after = page1.nextCursor
+            let page2 = try await registry.call("PilotService/ListQualificationChanges", feed, as: Xcert_Registry_V1_ListQualificationChangesResponse.self, token: service)
+            #expect(page2.changes.map(\.kind) == [.revoked])
+            #expect(page2.changes[0].qualification.revocationReason == revoke.reason)
+            feed.after = page2.nextCursor
+            let page3 = try await registry.call("PilotService/ListQualificationChanges", feed, as: Xcert_Registry_V1_ListQualificationChangesResponse.self, token: service)
+            #expect(page3.changes.isEmpty)
+            #expect(page3.nextCursor == page2.nextCursor)
+            #expect(await registry.refusal("PilotService/ListQualificationChanges", feed, as: Xcert_Registry_V1_ListQualificationChangesResponse.self, token: school)?.code == .permissionDenied)
+        }
+    }
+
+    @Test("who sees which applications and qualifications: a school its own, a city reviewer its city's secondary schools, an organization its certificates' qualifications")
+    func authorization() async throws {
+        try await withRegistry { registry in
+            let seeded = try await registry.seedReference()
+            try await registry.createSchool("4136010009")
+            try await registry.createSchool("4136070002", type: .secondaryVocational, city: "360700")
+            try await registry.createSchool("4136070003", city: "360700")
+            for certificate in ["BIM", "AUTO"] { registry.filing.approve(certificate, year: 2020) }
+            let own = try await registry.token(role: "school", party: "4136010009")
+            let other = try await registry.token(role: "school", party: "4136070002")
+            let reviewer = try await registry.token(role: "city_reviewer", party: "360700")
+            let car = try await registry.token(role: "organization", party: "\(seeded.carOrganization)")
+
+            let mine = try await registry.apply("4136010009", "BIM", token: own)
+            // A school applies only for itself.
+            #expect(await self.refusal { _ = try await registry.apply("4136010009", "AUTO", token: other) }?.code == .permissionDenied)
+            let secondary = try await registry.apply("4136070002", "AUTO", token: other)
+            let higher = try await registry.apply("4136070003", "AUTO")
+
+            var get = Xcert_Registry_V1_GetApplicationRequest()
+            get.id = mine.id
+            #expect(try await registry.call("PilotService/GetApplication", get, as: Xcert_Registry_V1_PilotApplication.self, token: own).id == mine.id)
+            #expect(await registry.refusal("PilotService/GetApplication", get, as: Xcert_Registry_V1_PilotApplication.self, token: other)?.code == .notFound)
+            #expect(await registry.refusal("PilotService/GetApplication", get, as: Xcert_Registry_V1_PilotApplication.self, token: reviewer)?.code == .notFound)
+            #expect(await registry.refusal("PilotService/GetApplication", get, as: Xcert_Registry_V1_PilotApplication.self, token: car)?.code == .permissionDenied)
+
+            let list = Xcert_Registry_V1_ListApplicationsRequest()
+            let ids = { (token: String) in
+                try await registry.call("PilotService/ListApplications", list, as: Xcert_Registry_V1_ListApplicationsResponse.self, token: token).applications.map(\.id)
+            }
+            #expect(try await ids(registry.admin) == [mine.id, secondary.id, higher.id])
+            #expect(try await ids(own) == [mine.id])
+            #expect(try await ids(reviewer) == [secondary.id], "only its city's secondary schools")
+            // A city reviewer cannot decide a higher-vocational school's application.
+            #expect(await self.refusal { _ = try await registry.review(higher.id, approve: true, token: reviewer) }?.code == .notFound)
+
+            _ = try await registry.review(mine.id, approve: true, token: registry.admin)
+            _ = try await registry.review(higher.id, approve: true, token: registry.admin)
+            let qualifications = { (token: String) in
+                try await registry.call("PilotService/ListQualifications", Xcert_Registry_V1_ListQualificationsRequest(), as: Xcert_Registry_V1_ListQualificationsResponse.self, token: token)
+                    .qualifications.map(\.certificateCode)
+            }
+            #expect(try await qualifications(car) == ["AUTO"], "an organization sees its own certificates' qualifications")
+            #expect(try await qualifications(own) == ["BIM"])
+            #expect(try await qualifications(registry.admin) == ["BIM", "AUTO"])
+            // Master data is readable by everyone authenticated, writable by the province only.
+            var school = Xcert_Registry_V1_GetSchoolRequest()
+            school.code = "4136070003"
+            #expect(try await registry.call("ReferenceDataService/GetSchool", school, as: Xcert_Registry_V1_School.self, token: car).code == "4136070003")
+            var city = Xcert_Registry_V1_CreateCityRequest()
+            city.city.code = "360200"
+            city.city.name = "景德镇市"
+            for token in [own, reviewer, car] {
+                #expect(await registry.refusal("ReferenceDataService/CreateCity", city, as: Xcert_Registry_V1_City.self, token: token)?.code == .permissionDenied)
+            }
+            #expect(await registry.refusal("ReferenceDataService/GetSchool", school, as: Xcert_Registry_V1_School.self, token: "xct_nobody")?.code == .unauthenticated)
+        }
+    }
+
+    /// The error `body` ends with; nil if it succeeds.
+    private func refusal(_ body: () async throws -> Void) async -> RPCError? {
+        do {
+            try await body()
+            return nil
+        } catch let error as RPCError {
+            return error
+        } catch {
+            return RPCError(.unknown, "\(error)")
+        }
+    }
+}

@@ -1,0 +1,103 @@
+import Foundation
+import XCertProto
+import XCertTestSupport
+import XCertWire
+
+/// Reference data the registry tests share, made through the API as a province admin.
+extension RegistryHarness {
+    /// The organizations' ids, after ``seedReference()``.
+    struct Seeded {
+        var carOrganization: Int64
+        var bimOrganization: Int64
+    }
+
+    /// Jiangxi with three cities, two organizations and three certificates:
+    /// BIM (organization "bim"), AUTO and NEV (organization "car").
+    @discardableResult
+    func seedReference() async throws -> Seeded {
+        var province = Xcert_Registry_V1_SetProvinceRequest()
+        province.province.code = "36"
+        province.province.name = "江西省"
+        _ = try await self.call("ReferenceDataService/SetProvince", province, as: Xcert_Registry_V1_Province.self, token: self.admin)
+        for (code, name) in [("360100", "南昌市"), ("360400", "九江市"), ("360700", "赣州市")] {
+            var city = Xcert_Registry_V1_CreateCityRequest()
+            city.city.code = code
+            city.city.name = name
+            _ = try await self.call("ReferenceDataService/CreateCity", city, as: Xcert_Registry_V1_City.self, token: self.admin)
+        }
+        var ids: [Int64] = []
+        for name in ["北京中车行高新技术有限公司", "廊坊市中科建筑产业化创新研究中心"] {
+            var organization = Xcert_Registry_V1_CreateOrganizationRequest()
+            organization.organization.name = name
+            var contact = Xcert_Registry_V1_Contact()
+            contact.name = "陈学峰"
+            contact.mobile = "13051681116"
+            contact.email = "1681116@163.com"
+            organization.organization.contacts = [contact]
+            ids.append(try await self.call("ReferenceDataService/CreateOrganization", organization, as: Xcert_Registry_V1_Organization.self, token: self.admin).id)
+        }
+        for (code, name, organization) in [("BIM", "建筑信息模型（BIM）", ids[1]), ("AUTO", "汽车运用与维修", ids[0]), ("NEV", "智能新能源汽车", ids[0])] {
+            var certificate = Xcert_Registry_V1_CreateCertificateRequest()
+            certificate.certificate.code = code
+            certificate.certificate.name = name
+            certificate.certificate.batch = 1
+            certificate.certificate.levels = [.elementary, .intermediate, .advanced]
+            certificate.certificate.organizationID = organization
+            _ = try await self.call("ReferenceDataService/CreateCertificate", certificate, as: Xcert_Registry_V1_Certificate.self, token: self.admin)
+        }
+        return Seeded(carOrganization: ids[0], bimOrganization: ids[1])
+    }
+
+    /// A school with `specialties` listed specialties S001… (its specialty count).
+    @discardableResult
+    func createSchool(
+        _ code: String, type: Xcert_Common_V1_SchoolType = .higherVocational, city: String = "360100",
+        specialties: Int32 = 10, enrolled: Int32 = 10_000, name: String? = nil
+    ) async throws -> Xcert_Registry_V1_School {
+        var request = Xcert_Registry_V1_CreateSchoolRequest()
+        request.school.code = code
+        request.school.name = name ?? "学校\(code)"
+        request.school.type = type
+        request.school.cityCode = city
+        request.school.specialtyCount = specialties
+        request.school.enrolledStudents = enrolled
+        request.school.specialties = (1...max(1, specialties)).map { index in
+            var specialty = Xcert_Registry_V1_Specialty()
+            specialty.code = String(format: "S%03d", index)
+            specialty.name = "专业\(index)"
+            return specialty
+        }
+        return try await self.call("ReferenceDataService/CreateSchool", request, as: Xcert_Registry_V1_School.self, token: self.admin)
+    }
+
+    /// A pilot application of a school, as that school.
+    func apply(
+        _ school: String, _ certificate: String, year: Int32 = 2020, scale: Int32 = 50,
+        levels: [Xcert_Common_V1_CertificateLevel] = [.elementary], specialties: [String] = ["S001"], token: String? = nil
+    ) async throws -> Xcert_Registry_V1_PilotApplication {
+        var request = Xcert_Registry_V1_SubmitApplicationRequest()
+        request.schoolCode = school
+        request.certificateCode = certificate
+        request.year = year
+        request.levels = levels
+        request.specialtyCodes = specialties
+        request.studentScale = scale
+        return try await self.call("PilotService/SubmitApplication", request, as: Xcert_Registry_V1_PilotApplication.self, token: token ?? self.admin)
+    }
+
+    /// A decision on an application's current step.
+    func review(_ application: Int64, approve: Bool, reason: String = "", token: String) async throws -> Xcert_Registry_V1_PilotApplication {
+        var request = Xcert_Registry_V1_ReviewApplicationRequest()
+        request.applicationID = application
+        request.approve = approve
+        request.reason = reason
+        return try await self.call("PilotService/ReviewApplication", request, as: Xcert_Registry_V1_PilotApplication.self, token: token)
+    }
+
+    /// A qualification of a higher-vocational school, through application and the province's approval.
+    @discardableResult
+    func qualify(_ school: String, _ certificate: String, year: Int32 = 2020, scale: Int32 = 50) async throws -> Xcert_Registry_V1_PilotApplication {
+        let application = try await self.apply(school, certificate, year: year, scale: scale)
+        return try await self.review(application.id, approve: true, token: self.admin)
+    }
+}

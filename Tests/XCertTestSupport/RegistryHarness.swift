@@ -1,0 +1,135 @@
+import Foundation
+import Logging
+import PostgresNIO
+import Synchronization
+import SwiftProtobuf
+import XCertProto
+import XCertStore
+import XCertWire
+
+/// The filing service as the registry sees it for rule 2, until the real one exists: it
+/// answers `CheckCertificateApproval` from the approvals a test grants, and only to the
+/// registry's service token.
+public final class FilingApprovalsFake: Sendable {
+    private let approved = Mutex<Set<String>>([])
+    private let questions = Atomic<Int>(0)
+    public let serviceToken: String
+
+    public init(serviceToken: String) {
+        self.serviceToken = serviceToken
+    }
+
+    /// Grants an approved filing of `certificate` for `year`.
+    public func approve(_ certificate: String, year: Int32) {
+        _ = self.approved.withLock { $0.insert("\(certificate)/\(year)") }
+    }
+
+    /// How many questions it was asked.
+    public var questionCount: Int { self.questions.load(ordering: .relaxed) }
+
+    public var methods: [RPCMethod] {
+        [
+            .unary("/xcert.filing.v1.ApprovalService/CheckCertificateApproval") {
+                (request: Xcert_Filing_V1_CheckCertificateApprovalRequest, context: RequestContext) -> Xcert_Filing_V1_CheckCertificateApprovalResponse in
+                guard context.metadata["authorization"] == "Bearer \(self.serviceToken)" else {
+                    throw RPCError(.unauthenticated, "the fake filing service knows only the registry's service token")
+                }
+                self.questions.add(1, ordering: .relaxed)
+                var response = Xcert_Filing_V1_CheckCertificateApprovalResponse()
+                response.approved = self.approved.withLock { $0.contains("\(request.certificateCode)/\(request.year)") }
+                if response.approved {
+                    response.filingID = 1
+                    response.roundNumber = 1
+                }
+                return response
+            },
+        ]
+    }
+}
+
+/// A registry process on a fresh database, with a filing fake beside it and a
+/// province-admin token: what the registry's integration tests start from.
+public struct RegistryHarness: Sendable {
+    public let registry: ServiceProcess
+    public let client: RPCClient
+    public let postgres: PostgresClient
+    public let database: DatabaseConfiguration
+    public let filing: FilingApprovalsFake
+    /// A province admin's token.
+    public let admin: String
+
+    /// Calls `Service/Method` of `xcert.registry.v1` with `token`.
+    public func call<Request: SwiftProtobuf.Message, Response: SwiftProtobuf.Message>(
+        _ method: String, _ request: Request, as: Response.Type = Response.self, token: String, idempotencyKey: String? = nil
+    ) async throws -> Response {
+        var metadata = ["authorization": "Bearer \(token)"]
+        if let idempotencyKey { metadata["idempotency-key"] = idempotencyKey }
+        return try await self.client.unary("/xcert.registry.v1." + method, request, as: Response.self, metadata: metadata)
+    }
+
+    /// The error a call ends with; nil if it succeeds.
+    public func refusal<Request: SwiftProtobuf.Message, Response: SwiftProtobuf.Message>(
+        _ method: String, _ request: Request, as: Response.Type = Response.self, token: String
+    ) async -> RPCError? {
+        do {
+            _ = try await self.call(method, request, as: Response.self, token: token)
+            return nil
+        } catch let error as RPCError {
+            return error
+        } catch {
+            return RPCError(.unknown, "\(error)")
+        }
+    }
+
+    /// A token of a new principal with `role` acting for `party`, made in the database.
+    public func token(role: String, party: String?, name: String? = nil) async throws -> String {
+        try await makeToken(self.postgres, role: role, party: party, name: name ?? "\(role) \(party ?? "")")
+    }
+
+    /// The first column of the first row of a query, for assertions.
+    public func scalar<Value: PostgresDecodable & Sendable>(_ query: PostgresQuery, as: Value.Type = Value.self) async throws -> Value? {
+        try await self.postgres.scalar(query, as: Value.self)
+    }
+}
+
+/// A token of a new principal, made straight in the database.
+func makeToken(_ postgres: PostgresClient, role: String, party: String?, name: String, token: String = "xct_test_\(UUID().uuidString)") async throws -> String {
+    try await postgres.query(
+        """
+        WITH p AS (INSERT INTO registry.principals (name, role, party) VALUES (\(name), \(role), \(party)) RETURNING id)
+        INSERT INTO registry.tokens (principal_id, token_sha256) SELECT id, sha256(convert_to(\(token), 'UTF8')) FROM p
+        """,
+        logger: testLogger("tokens")
+    )
+    return token
+}
+
+/// Starts a fresh database, a filing fake and a registry that asks it, runs `body`, and
+/// stops them.
+public func withRegistry<Result: Sendable>(_ body: @Sendable (RegistryHarness) async throws -> Result) async throws -> Result {
+    try await withTestDatabase { database, postgres in
+        let serviceToken = "xct_test_service_\(UUID().uuidString)"
+        let filing = FilingApprovalsFake(serviceToken: serviceToken)
+        return try await withTestServer(filing.methods) { _, filingPort in
+            _ = try await makeToken(postgres, role: "service", party: "registry", name: "registry service", token: serviceToken)
+            let admin = try await makeToken(postgres, role: "province_admin", party: nil, name: "省厅管理员")
+            let registry = try await ServiceProcess.start("registry", database: database, environment: [
+                "XCERT_FILING_ADDRESS": "127.0.0.1:\(filingPort)",
+                "XCERT_SERVICE_TOKEN": serviceToken,
+            ])
+            let client = testClient(port: registry.port)
+            do {
+                try await registry.waitForHealth(.serving)
+                let harness = RegistryHarness(registry: registry, client: client, postgres: postgres, database: database, filing: filing, admin: admin)
+                let result = try await body(harness)
+                await client.close()
+                _ = try await registry.terminate()
+                return result
+            } catch {
+                await client.close()
+                _ = try? await registry.terminate()
+                throw error
+            }
+        }
+    }
+}
