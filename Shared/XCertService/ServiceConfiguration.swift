@@ -21,6 +21,7 @@ import XCertWire
 /// | `XCERT_LOG_LEVEL` | `info` |
 /// | `XCERT_<PEER>_ADDRESS` | `127.0.0.1:<the peer's port>`, e.g. `XCERT_FILING_ADDRESS` |
 /// | `XCERT_SERVICE_TOKEN` | none: a token of this service's `service` principal, for calls to peers |
+/// | `XCERT_SERVICE_TOKEN_FILE` | none: a file holding that token (containers mount it) |
 ///
 /// The database is configured by libpq's variables (see ``DatabaseConfiguration``).
 public struct ServiceConfiguration: Sendable {
@@ -66,7 +67,16 @@ public struct ServiceConfiguration: Sendable {
             peers[peer] = client
         }
         self.peers = peers
-        self.serviceToken = environment["XCERT_SERVICE_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
+        if let token = environment["XCERT_SERVICE_TOKEN"], !token.isEmpty {
+            self.serviceToken = token
+        } else if let file = environment["XCERT_SERVICE_TOKEN_FILE"], !file.isEmpty {
+            guard let text = try? String(contentsOfFile: file, encoding: .utf8), case let token = text.trimmingCharacters(in: .whitespacesAndNewlines), !token.isEmpty else {
+                throw ConfigurationError("XCERT_SERVICE_TOKEN_FILE names \(file), which holds no token")
+            }
+            self.serviceToken = token
+        } else {
+            self.serviceToken = nil
+        }
     }
 }
 

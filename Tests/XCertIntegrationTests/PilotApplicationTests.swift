@@ -74,6 +74,40 @@ struct PilotApplicationTests {
         }
     }
 
+    @Test("a retried application or review with the same idempotency key does the work once")
+    func idempotentRetries() async throws {
+        try await withRegistry { registry in
+            try await registry.seedReference()
+            try await registry.createSchool("4136010010")
+            registry.filing.approve("BIM", year: 2020)
+            var request = Xcert_Registry_V1_SubmitApplicationRequest()
+            request.schoolCode = "4136010010"
+            request.certificateCode = "BIM"
+            request.year = 2020
+            request.levels = [.elementary]
+            request.specialtyCodes = ["S001"]
+            request.studentScale = 40
+            let first = try await registry.call("PilotService/SubmitApplication", request, as: Xcert_Registry_V1_PilotApplication.self, token: registry.admin, idempotencyKey: "apply-1")
+            let retry = try await registry.call("PilotService/SubmitApplication", request, as: Xcert_Registry_V1_PilotApplication.self, token: registry.admin, idempotencyKey: "apply-1")
+            #expect(first == retry)
+            var review = Xcert_Registry_V1_ReviewApplicationRequest()
+            review.applicationID = first.id
+            review.approve = true
+            let approved = try await registry.call("PilotService/ReviewApplication", review, as: Xcert_Registry_V1_PilotApplication.self, token: registry.admin, idempotencyKey: "review-1")
+            let again = try await registry.call("PilotService/ReviewApplication", review, as: Xcert_Registry_V1_PilotApplication.self, token: registry.admin, idempotencyKey: "review-1")
+            #expect(approved == again)
+            #expect(try await registry.scalar("SELECT count(*) FROM registry.pilot_applications", as: Int.self) == 1)
+            #expect(try await registry.scalar("SELECT count(*) FROM registry.qualifications", as: Int.self) == 1)
+            #expect(try await registry.scalar("SELECT count(*) FROM registry.qualification_changes", as: Int.self) == 1)
+            // The same key with another request is refused.
+            request.studentScale = 41
+            let reused = try #require(await self.refusal {
+                _ = try await registry.call("PilotService/SubmitApplication", request, as: Xcert_Registry_V1_PilotApplication.self, token: registry.admin, idempotencyKey: "apply-1")
+            })
+            #expect(reused.code == .failedPrecondition)
+        }
+    }
+
     @Test("two applications racing for the last place under a cap: exactly one wins")
     func race() async throws {
         try await withRegistry { registry in
