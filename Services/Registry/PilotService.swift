@@ -142,11 +142,9 @@ struct PilotService: RPCService {
     func listApplications(_ request: Xcert_Registry_V1_ListApplicationsRequest, _ call: RequestContext) async throws -> Xcert_Registry_V1_ListApplicationsResponse {
         let scope = try await self.applicationScope(call)
         let page = try Paging(request.page, field: "page")
-        var filter = PilotStore.Filter(after: page.after, limit: page.size + 1)
-        filter.schoolCode = request.schoolCode.nonEmpty
-        filter.certificateCode = request.certificateCode.nonEmpty
-        filter.year = request.year == 0 ? nil : request.year
-        filter.cityCode = request.cityCode.nonEmpty
+        var filter = PilotStore.Filter(
+            schoolCode: request.schoolCode, certificateCode: request.certificateCode, year: request.year, cityCode: request.cityCode, page: page
+        )
         filter.state = ApplicationStates.stored(request.state)
         return try await self.context.database.transaction(call) { connection in
             let applications = try await PilotStore.applications(filter, scope: scope, connection, call.logger)
@@ -252,11 +250,9 @@ struct PilotService: RPCService {
     func listQualifications(_ request: Xcert_Registry_V1_ListQualificationsRequest, _ call: RequestContext) async throws -> Xcert_Registry_V1_ListQualificationsResponse {
         let scope = try await self.qualificationScope(call)
         let page = try Paging(request.page, field: "page")
-        var filter = PilotStore.Filter(after: page.after, limit: page.size + 1)
-        filter.schoolCode = request.schoolCode.nonEmpty
-        filter.certificateCode = request.certificateCode.nonEmpty
-        filter.year = request.year == 0 ? nil : request.year
-        filter.cityCode = request.cityCode.nonEmpty
+        var filter = PilotStore.Filter(
+            schoolCode: request.schoolCode, certificateCode: request.certificateCode, year: request.year, cityCode: request.cityCode, page: page
+        )
         filter.includeRevoked = request.includeRevoked
         return try await self.context.database.transaction(call) { connection in
             let qualifications = try await PilotStore.qualifications(filter, scope: scope, connection, call.logger)

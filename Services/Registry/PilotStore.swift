@@ -19,6 +19,20 @@ enum PilotStore {
         var includeRevoked = true
         var after: Int64 = 0
         var limit = 10_000
+
+        init(ids: [Int64]? = nil) {
+            self.ids = ids
+        }
+
+        /// A list request's filters (empty and 0 meaning any) and page.
+        init(schoolCode: String, certificateCode: String, year: Int32, cityCode: String, page: Paging) {
+            self.schoolCode = schoolCode.nonEmpty
+            self.certificateCode = certificateCode.nonEmpty
+            self.year = year == 0 ? nil : year
+            self.cityCode = cityCode.nonEmpty
+            self.after = page.after
+            self.limit = page.size + 1
+        }
     }
 
     // MARK: - Applications

@@ -103,10 +103,7 @@ struct ReferenceDataService: RPCService {
     }
 
     private func saveCity<Request: SwiftProtobuf.Message>(_ city: Xcert_Registry_V1_City, creating: Bool, _ call: RequestContext, _ request: Request) async throws -> Xcert_Registry_V1_City {
-        var checks = FieldChecks()
-        let record = CityRecord(city, checks: &checks, field: { "city.\($0)" })
-        try checks.check()
-        guard let record else { throw RPCError(.internal, "unchecked city") }
+        let record = try CityRecord.checked(city, prefix: "city")
         return try await self.change(call, request) { connection, _ in
             try await ReferenceStore.checkCityInProvince(record.code, field: "city.code", connection, call.logger)
             _ = try await ReferenceStore.saveCity(record, creating: creating, connection, call.logger)
@@ -150,10 +147,7 @@ struct ReferenceDataService: RPCService {
     private func saveSchool<Request: SwiftProtobuf.Message>(
         _ school: Xcert_Registry_V1_School, creating: Bool, expectedVersion: Int64, _ call: RequestContext, _ request: Request
     ) async throws -> Xcert_Registry_V1_School {
-        var checks = FieldChecks()
-        let record = SchoolRecord(school, checks: &checks, field: { "school.\($0)" })
-        try checks.check()
-        guard let record else { throw RPCError(.internal, "unchecked school") }
+        let record = try SchoolRecord.checked(school, prefix: "school")
         return try await self.change(call, request) { connection, _ in
             _ = try await ReferenceStore.saveSchool(record, creating: creating, expectedVersion: expectedVersion, field: { "school.\($0)" }, connection, call.logger)
             return try await ReferenceStore.school(record.code, connection, call.logger)
@@ -223,10 +217,7 @@ struct ReferenceDataService: RPCService {
     private func saveOrganization<Request: SwiftProtobuf.Message>(
         _ organization: Xcert_Registry_V1_Organization, id: Int64, expectedVersion: Int64, _ call: RequestContext, _ request: Request
     ) async throws -> Xcert_Registry_V1_Organization {
-        var checks = FieldChecks()
-        let record = OrganizationRecord(organization, checks: &checks, field: { "organization.\($0)" })
-        try checks.check()
-        guard let record else { throw RPCError(.internal, "unchecked organization") }
+        let record = try OrganizationRecord.checked(organization, prefix: "organization")
         return try await self.change(call, request) { connection, _ in
             let (_, savedID) = try await ReferenceStore.saveOrganization(record, id: id, expectedVersion: expectedVersion, connection, call.logger)
             return try await ReferenceStore.organizations(ids: [savedID], connection, call.logger)[0]
@@ -272,10 +263,7 @@ struct ReferenceDataService: RPCService {
     private func saveCertificate<Request: SwiftProtobuf.Message>(
         _ certificate: Xcert_Registry_V1_Certificate, creating: Bool, expectedVersion: Int64, _ call: RequestContext, _ request: Request
     ) async throws -> Xcert_Registry_V1_Certificate {
-        var checks = FieldChecks()
-        let record = CertificateRecord(certificate, checks: &checks, field: { "certificate.\($0)" })
-        try checks.check()
-        guard let record else { throw RPCError(.internal, "unchecked certificate") }
+        let record = try CertificateRecord.checked(certificate, prefix: "certificate")
         return try await self.change(call, request) { connection, _ in
             _ = try await ReferenceStore.saveCertificate(record, creating: creating, expectedVersion: expectedVersion, field: { "certificate.\($0)" }, connection, call.logger)
             return try await ReferenceStore.certificate(record.code, connection, call.logger)

@@ -1,4 +1,6 @@
 import Foundation
+import SwiftProtobuf
+import XCertWire
 import XCertDomain
 import XCertProto
 import XCertService
@@ -7,8 +9,30 @@ import XCertService
 /// message field by field into `checks`, naming fields through `field`, so that the
 /// same checks serve the RPCs (`school.code`) and CSV imports (`line 3, column 学校标识码`).
 /// It returns nil when anything was wrong.
+protocol CheckedRecord: Sendable, Hashable {
+    associatedtype Message: SwiftProtobuf.Message
+    init?(_ message: Message, checks: inout FieldChecks, field: (String) -> String)
+}
 
-struct CityRecord: Sendable, Hashable {
+extension CheckedRecord {
+    /// The record of a request's `message`, or INVALID_ARGUMENT naming each bad field
+    /// as `prefix.field`.
+    static func checked(_ message: Message, prefix: String) throws -> Self {
+        var checks = FieldChecks()
+        let record = Self(message, checks: &checks, field: { "\(prefix).\($0)" })
+        try checks.check()
+        guard let record else { throw RPCError(.internal, "\(prefix) failed its checks without saying why") }
+        return record
+    }
+
+    /// The record of a stored message, to tell whether an import changes it.
+    static func stored(_ message: Message) -> Self? {
+        var checks = FieldChecks()
+        return Self(message, checks: &checks, field: { $0 })
+    }
+}
+
+struct CityRecord: CheckedRecord {
     var code: String
     var name: String
 
@@ -25,7 +49,7 @@ struct CityRecord: Sendable, Hashable {
     }
 }
 
-struct SchoolRecord: Sendable, Hashable {
+struct SchoolRecord: CheckedRecord {
     struct SpecialtyRecord: Sendable, Hashable {
         var code: String
         var name: String
@@ -78,7 +102,7 @@ struct SchoolRecord: Sendable, Hashable {
     }
 }
 
-struct OrganizationRecord: Sendable, Hashable {
+struct OrganizationRecord: CheckedRecord {
     var name: String
     var contacts: [Xcert_Registry_V1_Contact]
     var fax: String
@@ -118,7 +142,7 @@ struct OrganizationRecord: Sendable, Hashable {
     }
 }
 
-struct CertificateRecord: Sendable, Hashable {
+struct CertificateRecord: CheckedRecord {
     var code: String
     var name: String
     var batch: Int32

@@ -164,7 +164,7 @@ enum ReferenceStore {
             if expectedVersion != 0 && existing.version != expectedVersion {
                 throw RPCError(.aborted, "school \(school.code) is at version \(existing.version), not \(expectedVersion): someone changed it meanwhile; read it again")
             }
-            if SchoolRecord(existing) == school { return (.unchanged, existing) }
+            if SchoolRecord.stored(existing) == school { return (.unchanged, existing) }
             let kept = Set(school.specialties.map(\.code))
             let dropped = try await connection.query(
                 """
@@ -270,7 +270,7 @@ enum ReferenceStore {
             if expectedVersion != 0 && existing.version != expectedVersion {
                 throw RPCError(.aborted, "organization \(existing.id) is at version \(existing.version), not \(expectedVersion): someone changed it meanwhile; read it again")
             }
-            if OrganizationRecord(existing) == organization { return (.unchanged, existing.id) }
+            if OrganizationRecord.stored(existing) == organization { return (.unchanged, existing.id) }
         }
         let rows = try await connection.query(
             existing == nil
@@ -360,7 +360,7 @@ enum ReferenceStore {
             if expectedVersion != 0 && existing.version != expectedVersion {
                 throw RPCError(.aborted, "certificate \(certificate.code) is at version \(existing.version), not \(expectedVersion): someone changed it meanwhile; read it again")
             }
-            if CertificateRecord(existing) == certificate { return .unchanged }
+            if CertificateRecord.stored(existing) == certificate { return .unchanged }
         } else if !creating && !upsert {
             throw RPCError(.notFound, "there is no certificate \(certificate.code)")
         }
@@ -414,28 +414,5 @@ enum IrregularityKinds {
         case "reform_defects": .reformDefects
         default: .other
         }
-    }
-}
-
-// MARK: - Records of stored messages (to tell an unchanged import row)
-
-extension SchoolRecord {
-    init?(_ school: Xcert_Registry_V1_School) {
-        var checks = FieldChecks()
-        self.init(school, checks: &checks, field: { $0 })
-    }
-}
-
-extension OrganizationRecord {
-    init?(_ organization: Xcert_Registry_V1_Organization) {
-        var checks = FieldChecks()
-        self.init(organization, checks: &checks, field: { $0 })
-    }
-}
-
-extension CertificateRecord {
-    init?(_ certificate: Xcert_Registry_V1_Certificate) {
-        var checks = FieldChecks()
-        self.init(certificate, checks: &checks, field: { $0 })
     }
 }
