@@ -1,7 +1,7 @@
 import Foundation
+import XCertDomain
 import Logging
 import PostgresNIO
-import XCertDomain
 import XCertProto
 import XCertService
 import XCertWire
@@ -361,6 +361,23 @@ enum ReferenceStore {
                 throw RPCError(.aborted, "certificate \(certificate.code) is at version \(existing.version), not \(expectedVersion): someone changed it meanwhile; read it again")
             }
             if CertificateRecord.stored(existing) == certificate { return .unchanged }
+            // A level that applications or sites use stays.
+            let used = try await connection.query(
+                """
+                SELECT DISTINCT level FROM (
+                    SELECT unnest(levels) AS level FROM registry.pilot_applications WHERE certificate_code = \(certificate.code) AND state <> 'rejected'
+                    UNION SELECT unnest(levels) FROM registry.assessment_sites WHERE certificate_code = \(certificate.code)
+                ) used WHERE NOT (level = ANY(\(certificate.levels))) ORDER BY level
+                """,
+                logger: logger
+            )
+            var inUse: [String] = []
+            for try await level in used.decode(Int32.self) {
+                inUse.append(CertificateLevel(rawValue: Int(level))?.chineseName ?? "\(level)")
+            }
+            if !inUse.isEmpty {
+                throw RPCError(.failedPrecondition, "certificate \(certificate.code) is applied for or examined at \(inUse.joined(separator: ", ")); those levels cannot be removed", fieldViolations: [.init(field: field("levels"), description: "must keep \(inUse.joined(separator: ", ")), which applications or sites use")])
+            }
         } else if !creating && !upsert {
             throw RPCError(.notFound, "there is no certificate \(certificate.code)")
         }

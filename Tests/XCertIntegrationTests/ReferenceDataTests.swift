@@ -69,7 +69,7 @@ struct ReferenceDataTests {
         }
     }
 
-    @Test("nothing is deleted that anything refers to: a specialty an application pilots with stays")
+    @Test("nothing is deleted that anything refers to: a specialty or a level an application uses stays")
     func referencedSpecialtyStays() async throws {
         try await withRegistry { registry in
             try await registry.seedReference()
@@ -84,6 +84,17 @@ struct ReferenceDataTests {
             #expect(refused.message.contains("S002"), "\(refused.message)")
             update.school.specialties = [school.specialties[1]]
             #expect(try await registry.call("ReferenceDataService/UpdateSchool", update, as: Xcert_Registry_V1_School.self, token: registry.admin).specialties.map(\.code) == ["S002"])
+            // Likewise a level the application uses.
+            var get = Xcert_Registry_V1_GetCertificateRequest()
+            get.code = "BIM"
+            var certificate = Xcert_Registry_V1_UpdateCertificateRequest()
+            certificate.certificate = try await registry.call("ReferenceDataService/GetCertificate", get, as: Xcert_Registry_V1_Certificate.self, token: registry.admin)
+            certificate.certificate.levels = [.intermediate, .advanced]
+            let level = try #require(await registry.refusal("ReferenceDataService/UpdateCertificate", certificate, as: Xcert_Registry_V1_Certificate.self, token: registry.admin))
+            #expect(level.code == .failedPrecondition)
+            #expect(level.message.contains("初级"), "\(level.message)")
+            certificate.certificate.levels = [.elementary, .intermediate]
+            #expect(try await registry.call("ReferenceDataService/UpdateCertificate", certificate, as: Xcert_Registry_V1_Certificate.self, token: registry.admin).version == 2)
         }
     }
 

@@ -52,6 +52,9 @@ struct XctlRegistryTests {
             let qualificationID = try #require(approved.split(separator: " ").last.map { $0.trimmingCharacters(in: .whitespacesAndNewlines) })
             #expect(try await run(["pilot", "list", "--state", "approved", "--format", "csv"]).contains("4136010001,AUTO,2020,初级、中级,300,approved"))
             #expect(try await run(["pilot", "qualifications", "--certificate", "AUTO"]).contains("4136010001"))
+            #expect(try await run(["pilot", "qualification", qualificationID]).contains("\"school_code\" : \"4136010001\""))
+            #expect(try await run(["pilot", "show", applicationID]).contains("REVIEW_STEP_PROVINCE"))
+            #expect(try await run(["registry", "city", "show", "360700"]).contains("赣州市"))
 
             try await run(["sites", "register", "--school", "4136010001", "--certificate", "AUTO", "--level", "初级", "--capacity", "40", "--year-opened", "2020"])
             #expect(try await run(["sites", "list", "--certificate", "AUTO", "--format", "csv"]).contains("AUTO,4136010001,江西交通职业技术学院,360100"))

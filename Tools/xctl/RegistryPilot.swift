@@ -8,7 +8,7 @@ import XCertService
 struct Pilot: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Pilot applications, reviews, qualifications and their change feed.",
-        subcommands: [Apply.self, Review.self, Show.self, List.self, Qualifications.self, Revoke.self, Changes.self]
+        subcommands: [Apply.self, Review.self, Show.self, List.self, Qualification.self, Qualifications.self, Revoke.self, Changes.self]
     )
 
     struct Apply: AsyncParsableCommand {
@@ -99,6 +99,17 @@ struct Pilot: AsyncParsableCommand {
                 applications.map { ["\($0.id)", $0.schoolCode, $0.certificateCode, "\($0.year)", levelNames($0.levels), "\($0.studentScale)", stateName($0.state), shanghaiTime($0.submittedAt)] },
                 format: self.format
             )
+        }
+    }
+
+    struct Qualification: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "One pilot qualification, with its revocation if any.")
+        @Argument(help: "The qualification's id.") var id: Int64
+        @OptionGroup var options: RegistryOptions
+        func run() async throws {
+            var request = Xcert_Registry_V1_GetQualificationRequest()
+            request.id = self.id
+            try emit(try await self.options.call("PilotService/GetQualification", request, as: Xcert_Registry_V1_PilotQualification.self))
         }
     }
 

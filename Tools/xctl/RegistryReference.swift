@@ -68,7 +68,7 @@ struct Registry: AsyncParsableCommand {
     }
 
     struct CityCommand: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "city", abstract: "Prefecture-level cities.", subcommands: [Create.self, Update.self, List.self])
+        static let configuration = CommandConfiguration(commandName: "city", abstract: "Prefecture-level cities.", subcommands: [Create.self, Update.self, Show.self, List.self])
 
         struct Fields: ParsableArguments {
             @Option(help: "The 6-digit code, e.g. 360100.") var code: String
@@ -102,6 +102,17 @@ struct Registry: AsyncParsableCommand {
                 request.city = self.fields.city
                 let city = try await self.options.call("ReferenceDataService/UpdateCity", request, as: Xcert_Registry_V1_City.self, idempotencyKey: self.change.idempotencyKey)
                 print("updated city \(city.code) \(city.name)")
+            }
+        }
+
+        struct Show: AsyncParsableCommand {
+            @Argument(help: "The city's code.") var code: String
+            @OptionGroup var options: RegistryOptions
+            func run() async throws {
+                var request = Xcert_Registry_V1_GetCityRequest()
+                request.code = self.code
+                let city = try await self.options.call("ReferenceDataService/GetCity", request, as: Xcert_Registry_V1_City.self)
+                print("\(city.code)\t\(city.name)")
             }
         }
 
