@@ -1,7 +1,7 @@
 import Foundation
-import XCertDomain
 import Logging
 import PostgresNIO
+import XCertDomain
 import XCertProto
 import XCertService
 import XCertWire
