@@ -5,6 +5,9 @@ import XCertService
 // Run Swift concurrency on NIO's event loops: no thread hop between socket and handler.
 _ = NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
 
-await ServiceMain.run(name: "filing", defaultPort: 7102) { _ in
-    []
+await ServiceMain.run(name: "filing", defaultPort: 7102) { context in
+    [
+        FilingService(context: context),
+        ApprovalService(context: context),
+    ]
 }

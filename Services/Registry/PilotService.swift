@@ -314,8 +314,3 @@ struct PilotService: RPCService {
         }
     }
 }
-
-extension String {
-    /// nil for the empty string: how an unset filter reads.
-    var nonEmpty: String? { self.isEmpty ? nil : self }
-}

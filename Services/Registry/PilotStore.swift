@@ -4,6 +4,7 @@ import PostgresNIO
 import XCertDomain
 import XCertProto
 import XCertService
+import XCertStore
 import XCertWire
 
 /// The registry's SQL for pilot applications, reviews, qualifications and their feed.
@@ -161,19 +162,17 @@ enum PilotStore {
         return qualification
     }
 
-    /// Appends a change to the feed. The advisory lock, held to the end of the
-    /// transaction, makes writers take cursors one at a time in commit order, so a
-    /// follower reading after cursor N never misses a change committed later below N.
+    /// The qualification feed.
+    static let feed = ChangeFeed(table: "registry.qualification_changes")
+
+    /// Appends a change to the feed, in commit order (see ``ChangeFeed``).
     static func recordChange(qualification: Int64, kind: String, _ connection: PostgresConnection, _ logger: Logger) async throws {
-        try await connection.query("SELECT pg_advisory_xact_lock(\(Self.feedLock))", logger: logger)
+        try await Self.feed.lockForAppend(connection, logger: logger)
         try await connection.query(
             "INSERT INTO registry.qualification_changes (qualification_id, kind) VALUES (\(qualification), \(kind))",
             logger: logger
         )
     }
-
-    /// The advisory lock key of the qualification feed ("xqfeed" in ASCII).
-    static let feedLock: Int64 = 0x78_71_66_65_65_64
 
     static func changes(after: Int64, limit: Int, _ connection: PostgresConnection, _ logger: Logger) async throws -> [Xcert_Registry_V1_QualificationChange] {
         let rows = try await connection.query(

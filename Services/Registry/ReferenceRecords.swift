@@ -177,25 +177,3 @@ struct CertificateRecord: CheckedRecord {
         self.scoring = scoring
     }
 }
-
-extension String {
-    var trimmed: String { self.trimmingCharacters(in: .whitespacesAndNewlines) }
-
-    func isDigits(_ count: Int) -> Bool {
-        self.count == count && self.allSatisfy { $0.isASCII && $0.isNumber }
-    }
-
-    var isCertificateCode: Bool {
-        (2...32).contains(self.count) && self.first != "-"
-            && self.allSatisfy { $0.isASCII && ($0.isUppercase || $0.isNumber || $0 == "-") }
-    }
-
-    var isPhone: Bool {
-        self.count <= 30 && self.allSatisfy { $0.isASCII && ($0.isNumber || "-+() ".contains($0)) }
-    }
-
-    var isEmail: Bool {
-        let parts = self.split(separator: "@", omittingEmptySubsequences: false)
-        return self.count <= 100 && parts.count == 2 && !parts[0].isEmpty && parts[1].contains(".") && !self.contains(" ")
-    }
-}

@@ -9,7 +9,8 @@
 //   https://github.com/apple/swift-protobuf/
 
 /// What the filing service tells the others about approved filings (备案). The registry
-/// asks it before accepting a school's pilot application (DOMAIN rule 2).
+/// asks it before accepting a school's pilot application (DOMAIN rule 2); settlement
+/// follows the feed of approvals to set fee standards.
 
 import SwiftProtobuf
 
@@ -63,6 +64,125 @@ public nonisolated struct Xcert_Filing_V1_CheckCertificateApprovalResponse: Send
   public init() {}
 
   fileprivate var _approvedAt: Xcert_Common_V1_Timestamp? = nil
+}
+
+/// The approved list the province publishes per round (备案通过名单).
+public nonisolated struct Xcert_Filing_V1_ApprovedCertificate: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var certificateCode: String = String()
+
+  public var organizationID: Int64 = 0
+
+  public var year: Int32 = 0
+
+  public var roundNumber: Int32 = 0
+
+  public var filingID: Int64 = 0
+
+  public var filingVersion: Int32 = 0
+
+  public var fees: [Xcert_Filing_V1_LevelFee] = []
+
+  public var approvedAt: Xcert_Common_V1_Timestamp {
+    get {_approvedAt ?? Xcert_Common_V1_Timestamp()}
+    set {_approvedAt = newValue}
+  }
+  /// Returns true if `approvedAt` has been explicitly set.
+  public var hasApprovedAt: Bool {self._approvedAt != nil}
+  /// Clears the value of `approvedAt`. Subsequent reads from it will return its default value.
+  public mutating func clearApprovedAt() {self._approvedAt = nil}
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _approvedAt: Xcert_Common_V1_Timestamp? = nil
+}
+
+public nonisolated struct Xcert_Filing_V1_ListApprovedCertificatesRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// required
+  public var year: Int32 = 0
+
+  /// 0: every round of the year
+  public var roundNumber: Int32 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Xcert_Filing_V1_ListApprovedCertificatesResponse: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var certificates: [Xcert_Filing_V1_ApprovedCertificate] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Xcert_Filing_V1_ApprovalChange: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// increases in commit order
+  public var cursor: Int64 = 0
+
+  public var approval: Xcert_Filing_V1_ApprovedCertificate {
+    get {_approval ?? Xcert_Filing_V1_ApprovedCertificate()}
+    set {_approval = newValue}
+  }
+  /// Returns true if `approval` has been explicitly set.
+  public var hasApproval: Bool {self._approval != nil}
+  /// Clears the value of `approval`. Subsequent reads from it will return its default value.
+  public mutating func clearApproval() {self._approval = nil}
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _approval: Xcert_Filing_V1_ApprovedCertificate? = nil
+}
+
+/// Approvals after `after` (0: from the beginning), oldest first. A follower applies each
+/// and stores next_cursor with its effect in one transaction.
+public nonisolated struct Xcert_Filing_V1_ListApprovalChangesRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var after: Int64 = 0
+
+  /// 0: 100; at most 1000
+  public var limit: Int32 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Xcert_Filing_V1_ListApprovalChangesResponse: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var changes: [Xcert_Filing_V1_ApprovalChange] = []
+
+  public var nextCursor: Int64 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
 }
 
 // MARK: - Code below here is support for the SwiftProtobuf runtime.
@@ -148,6 +268,249 @@ nonisolated extension Xcert_Filing_V1_CheckCertificateApprovalResponse: SwiftPro
     if lhs.filingID != rhs.filingID {return false}
     if lhs.roundNumber != rhs.roundNumber {return false}
     if lhs._approvedAt != rhs._approvedAt {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Xcert_Filing_V1_ApprovedCertificate: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ApprovedCertificate"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}certificate_code\0\u{3}organization_id\0\u{1}year\0\u{3}round_number\0\u{3}filing_id\0\u{3}filing_version\0\u{1}fees\0\u{3}approved_at\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.certificateCode) }()
+      case 2: try { try decoder.decodeSingularInt64Field(value: &self.organizationID) }()
+      case 3: try { try decoder.decodeSingularInt32Field(value: &self.year) }()
+      case 4: try { try decoder.decodeSingularInt32Field(value: &self.roundNumber) }()
+      case 5: try { try decoder.decodeSingularInt64Field(value: &self.filingID) }()
+      case 6: try { try decoder.decodeSingularInt32Field(value: &self.filingVersion) }()
+      case 7: try { try decoder.decodeRepeatedMessageField(value: &self.fees) }()
+      case 8: try { try decoder.decodeSingularMessageField(value: &self._approvedAt) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if !self.certificateCode.isEmpty {
+      try visitor.visitSingularStringField(value: self.certificateCode, fieldNumber: 1)
+    }
+    if self.organizationID != 0 {
+      try visitor.visitSingularInt64Field(value: self.organizationID, fieldNumber: 2)
+    }
+    if self.year != 0 {
+      try visitor.visitSingularInt32Field(value: self.year, fieldNumber: 3)
+    }
+    if self.roundNumber != 0 {
+      try visitor.visitSingularInt32Field(value: self.roundNumber, fieldNumber: 4)
+    }
+    if self.filingID != 0 {
+      try visitor.visitSingularInt64Field(value: self.filingID, fieldNumber: 5)
+    }
+    if self.filingVersion != 0 {
+      try visitor.visitSingularInt32Field(value: self.filingVersion, fieldNumber: 6)
+    }
+    if !self.fees.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.fees, fieldNumber: 7)
+    }
+    try { if let v = self._approvedAt {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 8)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Xcert_Filing_V1_ApprovedCertificate, rhs: Xcert_Filing_V1_ApprovedCertificate) -> Bool {
+    if lhs.certificateCode != rhs.certificateCode {return false}
+    if lhs.organizationID != rhs.organizationID {return false}
+    if lhs.year != rhs.year {return false}
+    if lhs.roundNumber != rhs.roundNumber {return false}
+    if lhs.filingID != rhs.filingID {return false}
+    if lhs.filingVersion != rhs.filingVersion {return false}
+    if lhs.fees != rhs.fees {return false}
+    if lhs._approvedAt != rhs._approvedAt {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Xcert_Filing_V1_ListApprovedCertificatesRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ListApprovedCertificatesRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}year\0\u{3}round_number\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularInt32Field(value: &self.year) }()
+      case 2: try { try decoder.decodeSingularInt32Field(value: &self.roundNumber) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.year != 0 {
+      try visitor.visitSingularInt32Field(value: self.year, fieldNumber: 1)
+    }
+    if self.roundNumber != 0 {
+      try visitor.visitSingularInt32Field(value: self.roundNumber, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Xcert_Filing_V1_ListApprovedCertificatesRequest, rhs: Xcert_Filing_V1_ListApprovedCertificatesRequest) -> Bool {
+    if lhs.year != rhs.year {return false}
+    if lhs.roundNumber != rhs.roundNumber {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Xcert_Filing_V1_ListApprovedCertificatesResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ListApprovedCertificatesResponse"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}certificates\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeRepeatedMessageField(value: &self.certificates) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.certificates.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.certificates, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Xcert_Filing_V1_ListApprovedCertificatesResponse, rhs: Xcert_Filing_V1_ListApprovedCertificatesResponse) -> Bool {
+    if lhs.certificates != rhs.certificates {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Xcert_Filing_V1_ApprovalChange: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ApprovalChange"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}cursor\0\u{1}approval\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularInt64Field(value: &self.cursor) }()
+      case 2: try { try decoder.decodeSingularMessageField(value: &self._approval) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if self.cursor != 0 {
+      try visitor.visitSingularInt64Field(value: self.cursor, fieldNumber: 1)
+    }
+    try { if let v = self._approval {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 2)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Xcert_Filing_V1_ApprovalChange, rhs: Xcert_Filing_V1_ApprovalChange) -> Bool {
+    if lhs.cursor != rhs.cursor {return false}
+    if lhs._approval != rhs._approval {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Xcert_Filing_V1_ListApprovalChangesRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ListApprovalChangesRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}after\0\u{1}limit\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularInt64Field(value: &self.after) }()
+      case 2: try { try decoder.decodeSingularInt32Field(value: &self.limit) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.after != 0 {
+      try visitor.visitSingularInt64Field(value: self.after, fieldNumber: 1)
+    }
+    if self.limit != 0 {
+      try visitor.visitSingularInt32Field(value: self.limit, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Xcert_Filing_V1_ListApprovalChangesRequest, rhs: Xcert_Filing_V1_ListApprovalChangesRequest) -> Bool {
+    if lhs.after != rhs.after {return false}
+    if lhs.limit != rhs.limit {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Xcert_Filing_V1_ListApprovalChangesResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ListApprovalChangesResponse"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}changes\0\u{3}next_cursor\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeRepeatedMessageField(value: &self.changes) }()
+      case 2: try { try decoder.decodeSingularInt64Field(value: &self.nextCursor) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.changes.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.changes, fieldNumber: 1)
+    }
+    if self.nextCursor != 0 {
+      try visitor.visitSingularInt64Field(value: self.nextCursor, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Xcert_Filing_V1_ListApprovalChangesResponse, rhs: Xcert_Filing_V1_ListApprovalChangesResponse) -> Bool {
+    if lhs.changes != rhs.changes {return false}
+    if lhs.nextCursor != rhs.nextCursor {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -47,23 +47,74 @@ public final class FilingApprovalsFake: Sendable {
     }
 }
 
-/// A registry process on a fresh database, with a filing fake beside it and a
-/// province-admin token: what the registry's integration tests start from.
+/// The settlement service as the filing service sees it for rule 10, until the real one
+/// exists: it answers `CheckFees` from the ceilings a test sets.
+public final class FeeCeilingsFake: Sendable {
+    private let ceilings = Mutex<[String: Int64]>([:])
+
+    public init() {}
+
+    /// Sets the ceiling of a certificate's level, in fen.
+    public func setCeiling(_ certificate: String, level: Xcert_Common_V1_CertificateLevel, fen: Int64) {
+        self.ceilings.withLock { $0["\(certificate)/\(level.rawValue)"] = fen }
+    }
+
+    public var methods: [RPCMethod] {
+        [
+            .unary("/xcert.settlement.v1.FeeCeilingService/CheckFees") {
+                (request: Xcert_Settlement_V1_CheckFeesRequest, _: RequestContext) -> Xcert_Settlement_V1_CheckFeesResponse in
+                var response = Xcert_Settlement_V1_CheckFeesResponse()
+                for fee in request.fees {
+                    guard let ceiling = self.ceilings.withLock({ $0["\(request.certificateCode)/\(fee.level.rawValue)"] }) else {
+                        response.unconfiguredLevels.append(fee.level)
+                        continue
+                    }
+                    if fee.fee.fen > ceiling {
+                        var excess = Xcert_Settlement_V1_FeeExcess()
+                        excess.level = fee.level
+                        excess.fee = fee.fee
+                        excess.ceiling.fen = ceiling
+                        response.excesses.append(excess)
+                    }
+                }
+                response.withinCeilings = response.excesses.isEmpty
+                return response
+            },
+        ]
+    }
+}
+
+/// A registry process on a fresh database and a province-admin token: what the
+/// registry's integration tests start from. With ``withRegistry(_:)`` the registry asks
+/// a filing fake (``filing``); with ``withFilingStack(_:)`` it asks a real filing process,
+/// which asks a settlement fake (``settlement``).
 public struct RegistryHarness: Sendable {
     public let registry: ServiceProcess
     public let client: RPCClient
     public let postgres: PostgresClient
     public let database: DatabaseConfiguration
+    /// The filing fake the registry asks (not consulted when a real filing process runs).
     public let filing: FilingApprovalsFake
+    /// The real filing process and its client, in the filing stack.
+    public var filingProcess: ServiceProcess?
+    public var filingClient: RPCClient?
+    /// The settlement fake the real filing process asks.
+    public var settlement: FeeCeilingsFake?
     /// A province admin's token.
     public let admin: String
 
-    /// Calls `Service/Method` of `xcert.registry.v1` with `token`.
+    /// Calls `Service/Method` with `token`: the filing service's `FilingService`,
+    /// `ApprovalService` and `RosterService`, else the registry's `xcert.registry.v1`.
     public func call<Request: SwiftProtobuf.Message, Response: SwiftProtobuf.Message>(
         _ method: String, _ request: Request, as: Response.Type = Response.self, token: String, idempotencyKey: String? = nil
     ) async throws -> Response {
         var metadata = ["authorization": "Bearer \(token)"]
         if let idempotencyKey { metadata["idempotency-key"] = idempotencyKey }
+        let service = method.prefix { $0 != "/" }
+        if ["FilingService", "ApprovalService", "RosterService", "ReportService"].contains(service) {
+            guard let filingClient = self.filingClient else { throw RPCError(.unavailable, "this harness runs no filing process") }
+            return try await filingClient.unary("/xcert.filing.v1." + method, request, as: Response.self, metadata: metadata)
+        }
         return try await self.client.unary("/xcert.registry.v1." + method, request, as: Response.self, metadata: metadata)
     }
 
@@ -127,6 +178,60 @@ public func withRegistry<Result: Sendable>(_ body: @Sendable (RegistryHarness) a
                 return result
             } catch {
                 await client.close()
+                _ = try? await registry.terminate()
+                throw error
+            }
+        }
+    }
+}
+
+/// Starts a fresh database, a registry and a filing process that ask each other, and a
+/// settlement fake the filing process asks; runs `body`, and stops them.
+public func withFilingStack<Result: Sendable>(_ body: @Sendable (RegistryHarness) async throws -> Result) async throws -> Result {
+    try await withTestDatabase { database, postgres in
+        let settlement = FeeCeilingsFake()
+        return try await withTestServer(settlement.methods) { _, settlementPort in
+            let registryToken = try await makeToken(postgres, role: "service", party: "registry", name: "registry service")
+            let filingToken = try await makeToken(postgres, role: "service", party: "filing", name: "filing service")
+            let admin = try await makeToken(postgres, role: "province_admin", party: nil, name: "省厅管理员")
+            let filingPort = try freePort()
+            let registry = try await ServiceProcess.start("registry", database: database, environment: [
+                "XCERT_FILING_ADDRESS": "127.0.0.1:\(filingPort)",
+                "XCERT_SERVICE_TOKEN": registryToken,
+            ])
+            let filing: ServiceProcess
+            do {
+                filing = try await ServiceProcess.start("filing", database: database, port: filingPort, environment: [
+                    "XCERT_REGISTRY_ADDRESS": "127.0.0.1:\(registry.port)",
+                    "XCERT_SETTLEMENT_ADDRESS": "127.0.0.1:\(settlementPort)",
+                    "XCERT_SERVICE_TOKEN": filingToken,
+                ])
+            } catch {
+                _ = try? await registry.terminate()
+                throw error
+            }
+            let client = testClient(port: registry.port)
+            let filingClient = testClient(port: filing.port)
+            do {
+                try await registry.waitForHealth(.serving)
+                try await filing.waitForHealth(.serving)
+                var harness = RegistryHarness(
+                    registry: registry, client: client, postgres: postgres, database: database,
+                    filing: FilingApprovalsFake(serviceToken: registryToken), admin: admin
+                )
+                harness.filingProcess = filing
+                harness.filingClient = filingClient
+                harness.settlement = settlement
+                let result = try await body(harness)
+                await client.close()
+                await filingClient.close()
+                _ = try await filing.terminate()
+                _ = try await registry.terminate()
+                return result
+            } catch {
+                await client.close()
+                await filingClient.close()
+                _ = try? await filing.terminate()
                 _ = try? await registry.terminate()
                 throw error
             }

@@ -22,17 +22,18 @@ public final class ServiceProcess: @unchecked Sendable {
     }
 
     /// Starts `name` (`registry`, `filing`, …) and waits until it listens. Ports are
-    /// picked free just before the start; should another process take one meanwhile, the
+    /// picked free just before the start (unless `port` names one a peer was told of); should another process take one meanwhile, the
     /// service fails to start and is started again on other ports (three tries).
     public static func start(
         _ name: String,
         database: DatabaseConfiguration,
+        port: Int? = nil,
         environment extra: [String: String] = [:]
     ) async throws -> ServiceProcess {
         var attempt = 1
         while true {
             do {
-                return try await self.startOnce(name, database: database, environment: extra)
+                return try await self.startOnce(name, database: database, port: port, environment: extra)
             } catch let failure as ProcessFailure where attempt < 3 {
                 attempt += 1
                 FileHandle.standardError.write(Data("\(failure); trying other ports\n".utf8))
@@ -43,9 +44,10 @@ public final class ServiceProcess: @unchecked Sendable {
     private static func startOnce(
         _ name: String,
         database: DatabaseConfiguration,
+        port fixedPort: Int?,
         environment extra: [String: String]
     ) async throws -> ServiceProcess {
-        let port = try freePort()
+        let port = try fixedPort ?? freePort()
         let metricsPort = try freePort()
         let process = Process()
         process.executableURL = binDirectory.appendingPathComponent(name)

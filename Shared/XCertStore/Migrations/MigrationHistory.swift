@@ -6,6 +6,7 @@ public enum MigrationHistory {
         .v2PrincipalsAndTokens,
         .v3IdempotencyKeys,
         .v4RegistryReferenceAndPilot,
+        .v5FilingRoundsAndFilings,
     ]
 
     /// The schema of each service, which is also the suffix of its role (`xcert_<schema>`).

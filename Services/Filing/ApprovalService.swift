@@ -1,0 +1,74 @@
+import Foundation
+import PostgresNIO
+import XCertProto
+import XCertService
+import XCertStore
+import XCertWire
+
+/// `xcert.filing.v1.ApprovalService`: the approved certificates, asked by the registry
+/// (rule 2), published per round, and followed by settlement through their feed.
+struct ApprovalService: RPCService {
+    let context: ServiceContext
+
+    private static let prefix = "/xcert.filing.v1.ApprovalService/"
+
+    var methods: [RPCMethod] {
+        [
+            .unary(Self.prefix + "CheckCertificateApproval", handler: self.checkCertificateApproval),
+            .unary(Self.prefix + "ListApprovedCertificates", handler: self.listApprovedCertificates),
+            .unary(Self.prefix + "ListApprovalChanges", handler: self.listApprovalChanges),
+        ]
+    }
+
+    @Sendable
+    func checkCertificateApproval(_ request: Xcert_Filing_V1_CheckCertificateApprovalRequest, _ call: RequestContext) async throws -> Xcert_Filing_V1_CheckCertificateApprovalResponse {
+        _ = try await self.context.authenticator.authenticate(call)
+        return try await self.context.database.transaction(call) { connection in
+            var response = Xcert_Filing_V1_CheckCertificateApprovalResponse()
+            if let approval = try await FilingStore.approvals(certificateCode: request.certificateCode, year: request.year, limit: 1, connection, call.logger).first?.approval {
+                response.approved = true
+                response.filingID = approval.filingID
+                response.roundNumber = approval.roundNumber
+                response.approvedAt = approval.approvedAt
+            }
+            return response
+        }
+    }
+
+    @Sendable
+    func listApprovedCertificates(_ request: Xcert_Filing_V1_ListApprovedCertificatesRequest, _ call: RequestContext) async throws -> Xcert_Filing_V1_ListApprovedCertificatesResponse {
+        _ = try await self.context.authenticator.authenticate(call)
+        guard (2019...2100).contains(request.year) else {
+            throw RPCError.invalidArgument([.init(field: "year", description: "must be a pilot year, 2019 to 2100")])
+        }
+        return try await self.context.database.transaction(call) { connection in
+            var response = Xcert_Filing_V1_ListApprovedCertificatesResponse()
+            response.certificates = try await FilingStore.approvals(
+                year: request.year, roundNumber: request.roundNumber == 0 ? nil : request.roundNumber, connection, call.logger
+            ).map(\.approval).sorted { ($0.roundNumber, $0.certificateCode) < ($1.roundNumber, $1.certificateCode) }
+            return response
+        }
+    }
+
+    @Sendable
+    func listApprovalChanges(_ request: Xcert_Filing_V1_ListApprovalChangesRequest, _ call: RequestContext) async throws -> Xcert_Filing_V1_ListApprovalChangesResponse {
+        _ = try await self.context.authenticator.authorize(call, allowing: [.provinceAdmin, .service])
+        var checks = FieldChecks()
+        checks.require(request.after >= 0, "after", "must be 0 or a cursor of an earlier answer")
+        checks.require((0...1000).contains(request.limit), "limit", "must be 0 (100) to 1000")
+        try checks.check()
+        return try await self.context.database.transaction(call) { connection in
+            var response = Xcert_Filing_V1_ListApprovalChangesResponse()
+            response.changes = try await FilingStore.approvals(
+                year: nil, afterCursor: request.after, limit: request.limit == 0 ? 100 : Int(request.limit), connection, call.logger
+            ).map { cursor, approval in
+                var change = Xcert_Filing_V1_ApprovalChange()
+                change.cursor = cursor
+                change.approval = approval
+                return change
+            }
+            response.nextCursor = response.changes.last?.cursor ?? request.after
+            return response
+        }
+    }
+}

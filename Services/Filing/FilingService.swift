@@ -1,0 +1,288 @@
+import Foundation
+import PostgresNIO
+import SwiftProtobuf
+import XCertDomain
+import XCertProto
+import XCertService
+import XCertStore
+import XCertWire
+
+/// `xcert.filing.v1.FilingService`: filing rounds, organizations' filings of their pilot
+/// work plans (rule 1), and the province's review. An organization reads and changes
+/// only its own filings; the province reads and reviews all.
+struct FilingService: RPCService {
+    let context: ServiceContext
+
+    private static let prefix = "/xcert.filing.v1.FilingService/"
+
+    var methods: [RPCMethod] {
+        [
+            .unary(Self.prefix + "OpenRound", mutating: true, handler: self.openRound),
+            .unary(Self.prefix + "ListRounds", handler: self.listRounds),
+            .unary(Self.prefix + "CloseRound", mutating: true, handler: self.closeRound),
+            .unary(Self.prefix + "SubmitFiling", mutating: true, handler: self.submitFiling),
+            .unary(Self.prefix + "GetFiling", handler: self.getFiling),
+            .unary(Self.prefix + "ListFilings", handler: self.listFilings),
+            .unary(Self.prefix + "WithdrawFiling", mutating: true, handler: self.withdrawFiling),
+            .unary(Self.prefix + "ReviewFiling", mutating: true, handler: self.reviewFiling),
+        ]
+    }
+
+    // MARK: - Rounds
+
+    @Sendable
+    func openRound(_ request: Xcert_Filing_V1_OpenRoundRequest, _ call: RequestContext) async throws -> Xcert_Filing_V1_FilingRound {
+        let admin = try await self.context.authenticator.authorize(call, allowing: [.provinceAdmin])
+        var checks = FieldChecks()
+        checks.require((2019...2100).contains(request.year), "year", "must be a pilot year, 2019 to 2100")
+        checks.require((1...99).contains(request.number), "number", "must be the round's number in its year, 1 to 99")
+        let closes = LocalDate(year: Int(request.closes.year), month: Int(request.closes.month), day: Int(request.closes.day))
+        checks.require(closes != nil, "closes", "must be a real date (year, month, day), the round's last day in Asia/Shanghai")
+        try checks.check()
+        return try await self.context.idempotency.perform(call, principal: admin.idempotencyScope, request: request, database: self.context.database) { connection in
+            let inserted = try await connection.query(
+                """
+                INSERT INTO filing.rounds (year, number, closes, opened_by) VALUES (\(request.year), \(request.number), \(closes?.description)::date, \(admin.name))
+                ON CONFLICT DO NOTHING RETURNING number
+                """,
+                logger: call.logger
+            )
+            var created = false
+            for try await _ in inserted.decode(Int32.self) { created = true }
+            guard created else { throw RPCError(.alreadyExists, "round \(request.number) of \(request.year) exists") }
+            return try await FilingStore.rounds(year: request.year, number: request.number, connection, call.logger)[0]
+        }
+    }
+
+    @Sendable
+    func listRounds(_ request: Xcert_Filing_V1_ListRoundsRequest, _ call: RequestContext) async throws -> Xcert_Filing_V1_ListRoundsResponse {
+        _ = try await self.context.authenticator.authenticate(call)
+        return try await self.context.database.transaction(call) { connection in
+            var response = Xcert_Filing_V1_ListRoundsResponse()
+            response.rounds = try await FilingStore.rounds(year: request.year == 0 ? nil : request.year, connection, call.logger)
+            return response
+        }
+    }
+
+    @Sendable
+    func closeRound(_ request: Xcert_Filing_V1_CloseRoundRequest, _ call: RequestContext) async throws -> Xcert_Filing_V1_FilingRound {
+        let admin = try await self.context.authenticator.authorize(call, allowing: [.provinceAdmin])
+        return try await self.context.idempotency.perform(call, principal: admin.idempotencyScope, request: request, database: self.context.database) { connection in
+            try await connection.query(
+                "UPDATE filing.rounds SET closed_at = coalesce(closed_at, now()) WHERE year = \(request.year) AND number = \(request.number)",
+                logger: call.logger
+            )
+            guard let round = try await FilingStore.rounds(year: request.year, number: request.number, connection, call.logger).first else {
+                throw RPCError(.notFound, "there is no round \(request.number) of \(request.year)")
+            }
+            return round
+        }
+    }
+
+    // MARK: - Filings
+
+    @Sendable
+    func submitFiling(_ request: Xcert_Filing_V1_SubmitFilingRequest, _ call: RequestContext) async throws -> Xcert_Filing_V1_Filing {
+        let organization = try await self.context.authenticator.authorize(call, allowing: [.organization])
+        let organizationID = try Self.organizationID(of: organization)
+        var checks = FieldChecks()
+        checks.require(request.certificateCode.isCertificateCode, "certificate_code", "must be a certificate's code as the registry has it, e.g. BIM; not \"\(request.certificateCode)\"")
+        checks.require((2019...2100).contains(request.year), "year", "must be a pilot year, 2019 to 2100; not \(request.year)")
+        checks.require((1...99).contains(request.roundNumber), "round_number", "must name a filing round of the year (1, 2, …); not \(request.roundNumber)")
+        let plan = WorkPlanRecord(request.plan, checks: &checks)
+        try checks.check()
+
+        // Rule 1 is for the certificates an organization owns: ask the registry.
+        var get = Xcert_Registry_V1_GetCertificateRequest()
+        get.code = request.certificateCode
+        let certificate: Xcert_Registry_V1_Certificate
+        do {
+            certificate = try await self.context.peers.call("registry", "/xcert.registry.v1.ReferenceDataService/GetCertificate", get, as: Xcert_Registry_V1_Certificate.self, context: call)
+        } catch let error as RPCError where error.code == .notFound {
+            throw RPCError.invalidArgument([.init(field: "certificate_code", description: "the registry has no certificate \(request.certificateCode)")])
+        }
+        guard certificate.organizationID == organizationID else {
+            throw RPCError(.permissionDenied, "certificate \(certificate.code) \(certificate.name) is not this organization's; an organization files only its own certificates")
+        }
+        var feeChecks = FieldChecks()
+        let offered = Set(certificate.levels.compactMap(CertificateLevel.init(wire:)))
+        for (index, fee) in plan.fees.enumerated() where !offered.contains(fee.level) {
+            feeChecks.fail("plan.fees[\(index)].level", "certificate \(certificate.code) has no level \(fee.level.chineseName)")
+        }
+        for level in offered.sorted() where !plan.fees.contains(where: { $0.level == level }) {
+            feeChecks.fail("plan.fees", "lacks the fee of \(level.chineseName) (\(level.name)), a level of certificate \(certificate.code)")
+        }
+        try feeChecks.check()
+
+        return try await self.context.idempotency.perform(call, principal: organization.idempotencyScope, request: request, database: self.context.database) { connection in
+            guard let round = try await FilingStore.rounds(year: request.year, number: request.roundNumber, connection, call.logger).first else {
+                throw RPCError(.failedPrecondition, "there is no filing round \(request.roundNumber) of \(request.year); the province opens rounds")
+            }
+            guard round.open else {
+                throw RPCError(.failedPrecondition, "filing round \(round.number) of \(round.year) closed at \(round.hasClosedAt ? "\(Date(round.closedAt)) (closed early by the province)" : round.closingInstant); submissions are no longer accepted")
+            }
+            let live = try await connection.query(
+                """
+                SELECT id, version, state FROM filing.filings
+                WHERE organization_id = \(organizationID) AND certificate_code = \(certificate.code) AND year = \(request.year) AND state IN ('submitted', 'approved')
+                """,
+                logger: call.logger
+            )
+            for try await (id, version, state) in live.decode((Int64, Int32, String).self) {
+                throw RPCError(.alreadyExists, "filing \(id) (version \(version)) of \(certificate.code) for \(request.year) is \(state); withdraw it or await its review before filing again")
+            }
+            let inserted = try await connection.query(
+                """
+                INSERT INTO filing.filings (organization_id, certificate_code, year, round_number, version, state, school_levels, specialty_scope,
+                    site_arrangement, teacher_requirements, teaching_conditions, exam_arrangement, submitted_by)
+                SELECT \(organizationID), \(certificate.code), \(request.year), \(request.roundNumber), coalesce(max(version), 0) + 1, 'submitted',
+                    \(plan.schoolLevels), \(plan.specialtyScope), \(plan.siteArrangement), \(plan.teacherRequirements), \(plan.teachingConditions),
+                    \(plan.examArrangement), \(organization.name)
+                FROM filing.filings WHERE organization_id = \(organizationID) AND certificate_code = \(certificate.code) AND year = \(request.year)
+                RETURNING id
+                """,
+                logger: call.logger
+            )
+            var id: Int64 = 0
+            for try await value in inserted.decode(Int64.self) { id = value }
+            try await connection.query(
+                """
+                INSERT INTO filing.filing_fees (filing_id, level, fee_fen, cost_basis)
+                SELECT \(id), l, f, b FROM unnest(\(plan.fees.map { Int32($0.level.rawValue) })::integer[], \(plan.fees.map(\.fen))::bigint[], \(plan.fees.map(\.costBasis))::text[]) AS x(l, f, b)
+                """,
+                logger: call.logger
+            )
+            try await connection.query(
+                """
+                INSERT INTO filing.filing_attachments (filing_id, position, name, size_bytes, sha256)
+                SELECT \(id), p, n, s, h FROM unnest(\(plan.attachments.map(\.name))::text[], \(plan.attachments.map(\.size))::bigint[], \(plan.attachments.map(\.sha256))::text[]) WITH ORDINALITY AS x(n, s, h, p)
+                """,
+                logger: call.logger
+            )
+            return try await FilingStore.filing(id, organization: nil, connection, call.logger)
+        }
+    }
+
+    @Sendable
+    func getFiling(_ request: Xcert_Filing_V1_GetFilingRequest, _ call: RequestContext) async throws -> Xcert_Filing_V1_Filing {
+        let organization = try await self.readerOrganization(call)
+        return try await self.context.database.transaction(call) { connection in
+            try await FilingStore.filing(request.id, organization: organization, connection, call.logger)
+        }
+    }
+
+    @Sendable
+    func listFilings(_ request: Xcert_Filing_V1_ListFilingsRequest, _ call: RequestContext) async throws -> Xcert_Filing_V1_ListFilingsResponse {
+        let organization = try await self.readerOrganization(call)
+        let page = try Paging(request.page, field: "page")
+        if let organization, request.organizationID != 0, request.organizationID != organization {
+            // Another organization's filings do not exist for this caller.
+            return Xcert_Filing_V1_ListFilingsResponse()
+        }
+        var filter = FilingStore.Filter()
+        filter.organizationID = organization ?? (request.organizationID == 0 ? nil : request.organizationID)
+        filter.certificateCode = request.certificateCode.nonEmpty
+        filter.year = request.year == 0 ? nil : request.year
+        filter.state = FilingStates.stored(request.state)
+        filter.latestOnly = !request.allVersions
+        filter.after = page.after
+        filter.limit = page.size + 1
+        return try await self.context.database.transaction(call) { connection in
+            var response = Xcert_Filing_V1_ListFilingsResponse()
+            (response.filings, response.page) = page.cut(try await FilingStore.filings(filter, connection, call.logger), id: \.id)
+            return response
+        }
+    }
+
+    @Sendable
+    func withdrawFiling(_ request: Xcert_Filing_V1_WithdrawFilingRequest, _ call: RequestContext) async throws -> Xcert_Filing_V1_Filing {
+        let organization = try await self.context.authenticator.authorize(call, allowing: [.organization])
+        let organizationID = try Self.organizationID(of: organization)
+        let reason = request.reason.trimmed
+        guard (1...1000).contains(reason.count) else {
+            throw RPCError.invalidArgument([.init(field: "reason", description: "is required: say why the filing is withdrawn (1 to 1000 characters)")])
+        }
+        return try await self.context.idempotency.perform(call, principal: organization.idempotencyScope, request: request, database: self.context.database) { connection in
+            let filing = try await FilingStore.filing(request.id, organization: organizationID, connection, call.logger)
+            guard filing.state == .submitted else {
+                throw RPCError(.failedPrecondition, "filing \(filing.id) is \(FilingStates.stored(filing.state) ?? "reviewed"); only a submitted filing awaiting review can be withdrawn")
+            }
+            try await connection.query(
+                "UPDATE filing.filings SET state = 'withdrawn', withdrawal_reason = \(reason) WHERE id = \(filing.id) AND state = 'submitted'",
+                logger: call.logger
+            )
+            return try await FilingStore.filing(filing.id, organization: nil, connection, call.logger)
+        }
+    }
+
+    @Sendable
+    func reviewFiling(_ request: Xcert_Filing_V1_ReviewFilingRequest, _ call: RequestContext) async throws -> Xcert_Filing_V1_Filing {
+        let admin = try await self.context.authenticator.authorize(call, allowing: [.provinceAdmin])
+        let reason = request.reason.trimmed
+        var checks = FieldChecks()
+        checks.require(request.id > 0, "id", "must name a filing")
+        checks.require(request.approve || !reason.isEmpty, "reason", "is required to reject: say what the organization must change")
+        checks.require(reason.count <= 1000, "reason", "must be at most 1000 characters")
+        try checks.check()
+        return try await self.context.idempotency.perform(call, principal: admin.idempotencyScope, request: request, database: self.context.database) { connection in
+            let locked = try await connection.query("SELECT state FROM filing.filings WHERE id = \(request.id) FOR UPDATE", logger: call.logger)
+            var state: String?
+            for try await value in locked.decode(String.self) { state = value }
+            guard let state else { throw RPCError(.notFound, "there is no filing \(request.id)") }
+            guard state == FilingStates.submitted else {
+                throw RPCError(.failedPrecondition, "filing \(request.id) is \(state); only a submitted filing is reviewed")
+            }
+            let filing = try await FilingStore.filing(request.id, organization: nil, connection, call.logger)
+            if request.approve {
+                try await self.checkFeeCeilings(filing, call)
+            }
+            try await connection.query(
+                """
+                UPDATE filing.filings SET state = \(request.approve ? FilingStates.approved : FilingStates.rejected),
+                    review_approved = \(request.approve), review_reason = \(reason), reviewer = \(admin.name), reviewed_at = now()
+                WHERE id = \(request.id)
+                """,
+                logger: call.logger
+            )
+            if request.approve {
+                try await FilingStore.approvalFeed.lockForAppend(connection, logger: call.logger)
+                try await connection.query("INSERT INTO filing.approval_changes (filing_id) VALUES (\(request.id))", logger: call.logger)
+            }
+            return try await FilingStore.filing(request.id, organization: nil, connection, call.logger)
+        }
+    }
+
+    /// A fee above the province's ceiling cannot be approved (rule 10): settlement keeps the ceilings.
+    private func checkFeeCeilings(_ filing: Xcert_Filing_V1_Filing, _ call: RequestContext) async throws {
+        var check = Xcert_Settlement_V1_CheckFeesRequest()
+        check.certificateCode = filing.certificateCode
+        check.fees = filing.plan.fees.map { fee in
+            var proposed = Xcert_Settlement_V1_ProposedFee()
+            proposed.level = fee.level
+            proposed.fee = fee.fee
+            return proposed
+        }
+        let answer = try await self.context.peers.call(
+            "settlement", "/xcert.settlement.v1.FeeCeilingService/CheckFees", check, as: Xcert_Settlement_V1_CheckFeesResponse.self, context: call
+        )
+        guard answer.withinCeilings else {
+            let excesses = answer.excesses.map { excess in
+                "\(CertificateLevel(wire: excess.level)?.chineseName ?? "?") \(Money(fen: excess.fee.fen)) above the ceiling \(Money(fen: excess.ceiling.fen))"
+            }
+            throw RPCError(.failedPrecondition, "filing \(filing.id) cannot be approved: its fees exceed the province's ceilings for \(filing.certificateCode): \(excesses.joined(separator: "; "))")
+        }
+    }
+
+    /// The organization a reader is limited to; nil for the province and services.
+    private func readerOrganization(_ call: RequestContext) async throws -> Int64? {
+        let principal = try await self.context.authenticator.authorize(call, allowing: [.provinceAdmin, .service, .organization])
+        return principal.role == .organization ? try Self.organizationID(of: principal) : nil
+    }
+
+    static func organizationID(of principal: Principal) throws -> Int64 {
+        guard let party = principal.party, let id = Int64(party), id > 0 else {
+            throw RPCError(.permissionDenied, "this principal names no organization")
+        }
+        return id
+    }
+}

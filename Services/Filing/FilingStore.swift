@@ -1,0 +1,212 @@
+import Foundation
+import Logging
+import PostgresNIO
+import XCertDomain
+import XCertProto
+import XCertService
+import XCertStore
+import XCertWire
+
+/// The filing service's SQL for rounds, filings and approvals.
+enum FilingStore {
+    /// The feed of approvals that settlement follows.
+    static let approvalFeed = ChangeFeed(table: "filing.approval_changes")
+
+    // MARK: - Rounds
+
+    static func rounds(year: Int32?, number: Int32? = nil, _ connection: PostgresConnection, _ logger: Logger) async throws -> [Xcert_Filing_V1_FilingRound] {
+        let rows = try await connection.query(
+            """
+            SELECT year, number, extract(year FROM closes)::integer, extract(month FROM closes)::integer, extract(day FROM closes)::integer, closed_at
+            FROM filing.rounds
+            WHERE (\(year)::integer IS NULL OR year = \(year)) AND (\(number)::integer IS NULL OR number = \(number))
+            ORDER BY year, number
+            """,
+            logger: logger
+        )
+        var rounds: [Xcert_Filing_V1_FilingRound] = []
+        let now = Date().timeIntervalSince1970
+        for try await row in rows.decode((Int32, Int32, Int32, Int32, Int32, Date?).self) {
+            var round = Xcert_Filing_V1_FilingRound()
+            round.year = row.0
+            round.number = row.1
+            round.closes.year = row.2
+            round.closes.month = row.3
+            round.closes.day = row.4
+            let closes = LocalDate(year: Int(row.2), month: Int(row.3), day: Int(row.4))
+            round.closingInstant = closes?.closingInstant ?? ""
+            round.open = row.5 == nil && closes?.accepts(instant: now) == true
+            if let closed = row.5 { round.closedAt = .init(closed) }
+            rounds.append(round)
+        }
+        return rounds
+    }
+
+    // MARK: - Filings
+
+    struct Filter: Sendable {
+        var ids: [Int64]?
+        var organizationID: Int64?
+        var certificateCode: String?
+        var year: Int32?
+        var state: String?
+        var latestOnly = false
+        var after: Int64 = 0
+        var limit = 10_000
+    }
+
+    static func filings(_ filter: Filter, _ connection: PostgresConnection, _ logger: Logger) async throws -> [Xcert_Filing_V1_Filing] {
+        let rows = try await connection.query(
+            """
+            SELECT f.id, f.organization_id, f.certificate_code, f.year, f.round_number, f.version, f.state, f.school_levels,
+                   f.specialty_scope, f.site_arrangement, f.teacher_requirements, f.teaching_conditions, f.exam_arrangement,
+                   f.submitted_at, f.submitted_by, f.review_approved, coalesce(f.review_reason, ''), coalesce(f.reviewer, ''),
+                   f.reviewed_at, coalesce(f.withdrawal_reason, '')
+            FROM filing.filings f
+            WHERE f.id > \(filter.after)
+              AND (\(filter.ids)::bigint[] IS NULL OR f.id = ANY(\(filter.ids)))
+              AND (\(filter.organizationID)::bigint IS NULL OR f.organization_id = \(filter.organizationID))
+              AND (\(filter.certificateCode)::text IS NULL OR f.certificate_code = \(filter.certificateCode))
+              AND (\(filter.year)::integer IS NULL OR f.year = \(filter.year))
+              AND (\(filter.state)::text IS NULL OR f.state = \(filter.state))
+              AND (NOT \(filter.latestOnly) OR f.version = (
+                  SELECT max(version) FROM filing.filings l
+                  WHERE l.organization_id = f.organization_id AND l.certificate_code = f.certificate_code AND l.year = f.year))
+            ORDER BY f.id LIMIT \(filter.limit)
+            """,
+            logger: logger
+        )
+        var filings: [Xcert_Filing_V1_Filing] = []
+        for try await row in rows.decode((Int64, Int64, String, Int32, Int32, Int32, String, [Int32], [String], String, String, String, String, Date, String, Bool?, String, String, Date?, String).self) {
+            var filing = Xcert_Filing_V1_Filing()
+            filing.id = row.0
+            filing.organizationID = row.1
+            filing.certificateCode = row.2
+            filing.year = row.3
+            filing.roundNumber = row.4
+            filing.version = row.5
+            filing.state = FilingStates.wire(row.6)
+            filing.plan.schoolLevels = row.7.map { Xcert_Filing_V1_SchoolLevel(rawValue: Int($0)) ?? .unspecified }
+            filing.plan.specialtyScope = row.8
+            filing.plan.siteArrangement = row.9
+            filing.plan.teacherRequirements = row.10
+            filing.plan.teachingConditions = row.11
+            filing.plan.examArrangement = row.12
+            filing.submittedAt = .init(row.13)
+            filing.submittedBy = row.14
+            if let approved = row.15 {
+                filing.review.approved = approved
+                filing.review.reason = row.16
+                filing.review.reviewer = row.17
+                if let at = row.18 { filing.review.reviewedAt = .init(at) }
+            }
+            filing.withdrawalReason = row.19
+            filings.append(filing)
+        }
+        guard !filings.isEmpty else { return filings }
+        let ids = filings.map(\.id)
+        let fees = try await connection.query(
+            "SELECT filing_id, level, fee_fen, cost_basis FROM filing.filing_fees WHERE filing_id = ANY(\(ids)) ORDER BY filing_id, level",
+            logger: logger
+        )
+        var feesByFiling: [Int64: [Xcert_Filing_V1_LevelFee]] = [:]
+        for try await (id, level, fen, basis) in fees.decode((Int64, Int32, Int64, String).self) {
+            var fee = Xcert_Filing_V1_LevelFee()
+            fee.level = Xcert_Common_V1_CertificateLevel(rawValue: Int(level)) ?? .unspecified
+            fee.fee.fen = fen
+            fee.costBasis = basis
+            feesByFiling[id, default: []].append(fee)
+        }
+        let attachments = try await connection.query(
+            "SELECT filing_id, name, size_bytes, sha256 FROM filing.filing_attachments WHERE filing_id = ANY(\(ids)) ORDER BY filing_id, position",
+            logger: logger
+        )
+        var attachmentsByFiling: [Int64: [Xcert_Filing_V1_Attachment]] = [:]
+        for try await (id, name, size, sha256) in attachments.decode((Int64, String, Int64, String).self) {
+            var attachment = Xcert_Filing_V1_Attachment()
+            attachment.name = name
+            attachment.sizeBytes = size
+            attachment.sha256 = sha256
+            attachmentsByFiling[id, default: []].append(attachment)
+        }
+        for index in filings.indices {
+            filings[index].plan.fees = feesByFiling[filings[index].id] ?? []
+            filings[index].plan.attachments = attachmentsByFiling[filings[index].id] ?? []
+        }
+        return filings
+    }
+
+    /// One filing, if the caller may see it: an organization sees only its own.
+    static func filing(_ id: Int64, organization: Int64?, _ connection: PostgresConnection, _ logger: Logger) async throws -> Xcert_Filing_V1_Filing {
+        var filter = Filter(ids: [id])
+        filter.organizationID = organization
+        guard let filing = try await self.filings(filter, connection, logger).first else {
+            throw RPCError(.notFound, "there is no filing \(id)")
+        }
+        return filing
+    }
+
+    // MARK: - Approvals
+
+    static func approvals(
+        certificateCode: String? = nil, year: Int32?, roundNumber: Int32? = nil, afterCursor: Int64? = nil, limit: Int = 10_000,
+        _ connection: PostgresConnection, _ logger: Logger
+    ) async throws -> [(cursor: Int64, approval: Xcert_Filing_V1_ApprovedCertificate)] {
+        let rows = try await connection.query(
+            """
+            SELECT c.cursor, f.id FROM filing.approval_changes c JOIN filing.filings f ON f.id = c.filing_id
+            WHERE (\(afterCursor)::bigint IS NULL OR c.cursor > \(afterCursor))
+              AND (\(certificateCode)::text IS NULL OR f.certificate_code = \(certificateCode))
+              AND (\(year)::integer IS NULL OR f.year = \(year))
+              AND (\(roundNumber)::integer IS NULL OR f.round_number = \(roundNumber))
+            ORDER BY c.cursor LIMIT \(limit)
+            """,
+            logger: logger
+        )
+        var cursors: [(Int64, Int64)] = []
+        for try await row in rows.decode((Int64, Int64).self) { cursors.append(row) }
+        guard !cursors.isEmpty else { return [] }
+        let filings = Dictionary(uniqueKeysWithValues: try await self.filings(Filter(ids: cursors.map(\.1)), connection, logger).map { ($0.id, $0) })
+        return cursors.compactMap { cursor, id in
+            guard let filing = filings[id] else { return nil }
+            var approval = Xcert_Filing_V1_ApprovedCertificate()
+            approval.certificateCode = filing.certificateCode
+            approval.organizationID = filing.organizationID
+            approval.year = filing.year
+            approval.roundNumber = filing.roundNumber
+            approval.filingID = filing.id
+            approval.filingVersion = filing.version
+            approval.fees = filing.plan.fees
+            approval.approvedAt = filing.review.reviewedAt
+            return (cursor, approval)
+        }
+    }
+}
+
+/// `FilingState` as the database keeps it.
+enum FilingStates {
+    static let submitted = "submitted"
+    static let approved = "approved"
+    static let rejected = "rejected"
+    static let withdrawn = "withdrawn"
+
+    static func stored(_ state: Xcert_Filing_V1_FilingState) -> String? {
+        switch state {
+        case .submitted: submitted
+        case .approved: approved
+        case .rejected: rejected
+        case .withdrawn: withdrawn
+        default: nil
+        }
+    }
+
+    static func wire(_ stored: String) -> Xcert_Filing_V1_FilingState {
+        switch stored {
+        case submitted: .submitted
+        case approved: .approved
+        case rejected: .rejected
+        case withdrawn: .withdrawn
+        default: .unspecified
+        }
+    }
+}

@@ -1,0 +1,65 @@
+/// A calendar date in the province's time zone (Asia/Shanghai, UTC+8, no daylight
+/// saving): "closes May 29" means open until 2020-05-29 23:59:59 +08:00.
+public struct LocalDate: Sendable, Hashable, Comparable, CustomStringConvertible {
+    /// The province's offset from UTC.
+    public static let utcOffsetSeconds: Int64 = 8 * 3600
+
+    public let year: Int
+    public let month: Int
+    public let day: Int
+
+    /// nil unless the date exists in the Gregorian calendar.
+    public init?(year: Int, month: Int, day: Int) {
+        guard (1...9999).contains(year), (1...12).contains(month), (1...Self.days(inMonth: month, of: year)).contains(day) else { return nil }
+        self.year = year
+        self.month = month
+        self.day = day
+    }
+
+    /// The first instant after this day, in seconds since the Unix epoch: a deadline on
+    /// this day accepts every instant before it.
+    public var endInstant: Int64 {
+        (Self.daysSinceEpoch(year: self.year, month: self.month, day: self.day) + 1) * 86_400 - Self.utcOffsetSeconds
+    }
+
+    /// Whether a deadline on this day still accepts the instant `seconds` (since the Unix epoch).
+    public func accepts(instant seconds: Double) -> Bool {
+        seconds < Double(self.endInstant)
+    }
+
+    /// The last second of the day as the province writes it, e.g. `2020-05-29 23:59:59 +08:00`.
+    public var closingInstant: String { "\(self) 23:59:59 +08:00" }
+
+    /// `YYYY-MM-DD`.
+    public var description: String {
+        "\(Self.padded(self.year, 4))-\(Self.padded(self.month, 2))-\(Self.padded(self.day, 2))"
+    }
+
+    public static func < (lhs: LocalDate, rhs: LocalDate) -> Bool {
+        (lhs.year, lhs.month, lhs.day) < (rhs.year, rhs.month, rhs.day)
+    }
+
+    private static func padded(_ value: Int, _ width: Int) -> String {
+        let text = String(value)
+        return String(repeating: "0", count: max(0, width - text.count)) + text
+    }
+
+    private static func days(inMonth month: Int, of year: Int) -> Int {
+        switch month {
+        case 2: (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 ? 29 : 28
+        case 4, 6, 9, 11: 30
+        default: 31
+        }
+    }
+
+    /// Days from 1970-01-01 to the date (proleptic Gregorian; Howard Hinnant's algorithm).
+    private static func daysSinceEpoch(year: Int, month: Int, day: Int) -> Int64 {
+        let y = Int64(month <= 2 ? year - 1 : year)
+        let era = (y >= 0 ? y : y - 399) / 400
+        let yearOfEra = y - era * 400
+        let m = Int64(month)
+        let dayOfYear = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + Int64(day) - 1
+        let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
+        return era * 146_097 + dayOfEra - 719_468
+    }
+}

@@ -1,0 +1,32 @@
+import Foundation
+
+/// The shapes of text that requests carry, checked the same way by every service.
+extension String {
+    /// Without leading and trailing white space.
+    public var trimmed: String { self.trimmingCharacters(in: .whitespacesAndNewlines) }
+
+    /// nil for the empty string: how an unset filter reads.
+    public var nonEmpty: String? { self.isEmpty ? nil : self }
+
+    /// Exactly `count` ASCII digits (a school's 10-digit code, a city's 6).
+    public func isDigits(_ count: Int) -> Bool {
+        self.count == count && self.allSatisfy { $0.isASCII && $0.isNumber }
+    }
+
+    /// A certificate's code: 2 to 32 of A-Z, 0-9 and `-`, not starting with `-`.
+    public var isCertificateCode: Bool {
+        (2...32).contains(self.count) && self.first != "-"
+            && self.allSatisfy { $0.isASCII && ($0.isUppercase || $0.isNumber || $0 == "-") }
+    }
+
+    /// A phone or fax number as people write them: digits, `-`, `+`, parentheses, spaces.
+    public var isPhone: Bool {
+        self.count <= 30 && self.allSatisfy { $0.isASCII && ($0.isNumber || "-+() ".contains($0)) }
+    }
+
+    /// An e-mail address, loosely: one `@`, a dot in the domain, no spaces.
+    public var isEmail: Bool {
+        let parts = self.split(separator: "@", omittingEmptySubsequences: false)
+        return self.count <= 100 && parts.count == 2 && !parts[0].isEmpty && parts[1].contains(".") && !self.contains(" ")
+    }
+}
