@@ -97,7 +97,7 @@ let package = Package(
         ),
 
         .executableTarget(name: "Registry", dependencies: ["XCertService", "XCertStore", "XCertWire", "XCertProto", "XCertDomain", .product(name: "CSV", package: "CSV.swift"), .product(name: "SwiftProtobuf", package: "swift-protobuf"), .product(name: "Logging", package: "swift-log"), .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"), .product(name: "PostgresNIO", package: "postgres-nio")], path: "Services/Registry", swiftSettings: upcomingFeatures),
-        .executableTarget(name: "Filing", dependencies: ["XCertService", "XCertStore", "XCertWire", "XCertProto", "XCertDomain", .product(name: "SwiftProtobuf", package: "swift-protobuf"), .product(name: "Logging", package: "swift-log"), .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"), .product(name: "PostgresNIO", package: "postgres-nio")], path: "Services/Filing", swiftSettings: upcomingFeatures),
+        .executableTarget(name: "Filing", dependencies: ["XCertService", "XCertStore", "XCertWire", "XCertProto", "XCertDomain", .product(name: "SwiftProtobuf", package: "swift-protobuf"), .product(name: "Logging", package: "swift-log"), .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"), .product(name: "PostgresNIO", package: "postgres-nio"), .product(name: "Crypto", package: "swift-crypto")], path: "Services/Filing", swiftSettings: upcomingFeatures),
         .executableTarget(name: "Assessment", dependencies: ["XCertService", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")], path: "Services/Assessment", swiftSettings: upcomingFeatures),
         .executableTarget(name: "Settlement", dependencies: ["XCertService", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")], path: "Services/Settlement", swiftSettings: upcomingFeatures),
 
@@ -156,6 +156,7 @@ let package = Package(
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             path: "Tests/XCertIntegrationTests"
         ),

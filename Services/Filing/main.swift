@@ -1,3 +1,4 @@
+import Foundation
 import NIOCore
 import NIOPosix
 import XCertService
@@ -5,9 +6,18 @@ import XCertService
 // Run Swift concurrency on NIO's event loops: no thread hop between socket and handler.
 _ = NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
 
+let nationalIDs: NationalIDHasher
+do {
+    nationalIDs = try NationalIDHasher(environment: ProcessInfo.processInfo.environment)
+} catch {
+    FileHandle.standardError.write(Data("filing: configuration error: \(error)\n".utf8))
+    exit(2)
+}
+
 await ServiceMain.run(name: "filing", defaultPort: 7102) { context in
     [
         FilingService(context: context),
         ApprovalService(context: context),
+        RosterService(context: context, hasher: nationalIDs),
     ]
 }

@@ -192,4 +192,13 @@ public struct ScoringRule: Sendable, Hashable {
         let weighted = zip(scores, self.components).reduce(0) { $0 + Int64($1.0) * Int64($1.1.weightPercent) }
         return (Rate(weighted, over: 100), weighted >= Int64(self.passMark) * 100)
     }
+
+    /// Scores of a roster, each in tenths of a point out of 100 (87.5 is 875): the
+    /// weighted total in tenths, rounded down, and whether the exact total reaches the
+    /// pass mark.
+    public func score(tenths: [Int]) -> (totalTenths: Int, passed: Bool) {
+        precondition(tenths.count == self.components.count, "one score per component")
+        let weighted = zip(tenths, self.components).reduce(0) { $0 + $1.0 * $1.1.weightPercent }
+        return (weighted / 100, weighted >= self.passMark * 1000)
+    }
 }

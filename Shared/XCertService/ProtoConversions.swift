@@ -87,6 +87,18 @@ extension CertificateLevel {
     }
 }
 
+extension ScoringRule {
+    /// The rule of `xcert.registry.v1.ScoringRule`; the province's default when it has no
+    /// components (the registry stores every certificate with a rule).
+    public init(wire rule: Xcert_Registry_V1_ScoringRule) {
+        guard !rule.components.isEmpty else {
+            self = .provinceDefault
+            return
+        }
+        self.init(components: rule.components.map { .init(name: $0.name, weightPercent: Int($0.weightPercent)) }, passMark: Int(rule.passMark))
+    }
+}
+
 extension Date {
     /// The instant of a wire timestamp.
     public init(_ timestamp: Xcert_Common_V1_Timestamp) {

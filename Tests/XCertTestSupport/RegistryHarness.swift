@@ -100,6 +100,8 @@ public struct RegistryHarness: Sendable {
     public var filingClient: RPCClient?
     /// The settlement fake the real filing process asks.
     public var settlement: FeeCeilingsFake?
+    /// The filing process's environment, to start it again on its port after a kill.
+    public var filingEnvironment: [String: String] = [:]
     /// A province admin's token.
     public let admin: String
 
@@ -185,6 +187,9 @@ public func withRegistry<Result: Sendable>(_ body: @Sendable (RegistryHarness) a
     }
 }
 
+/// The key of the national ID hashes of the filing processes the tests start.
+public let nationalIDKey = "xcert-test-national-id-key-0123456789abcdef"
+
 /// Starts a fresh database, a registry and a filing process that ask each other, and a
 /// settlement fake the filing process asks; runs `body`, and stops them.
 public func withFilingStack<Result: Sendable>(_ body: @Sendable (RegistryHarness) async throws -> Result) async throws -> Result {
@@ -199,13 +204,15 @@ public func withFilingStack<Result: Sendable>(_ body: @Sendable (RegistryHarness
                 "XCERT_FILING_ADDRESS": "127.0.0.1:\(filingPort)",
                 "XCERT_SERVICE_TOKEN": registryToken,
             ])
+            let filingEnvironment = [
+                "XCERT_REGISTRY_ADDRESS": "127.0.0.1:\(registry.port)",
+                "XCERT_SETTLEMENT_ADDRESS": "127.0.0.1:\(settlementPort)",
+                "XCERT_SERVICE_TOKEN": filingToken,
+                "XCERT_NATIONAL_ID_KEY": nationalIDKey,
+            ]
             let filing: ServiceProcess
             do {
-                filing = try await ServiceProcess.start("filing", database: database, port: filingPort, environment: [
-                    "XCERT_REGISTRY_ADDRESS": "127.0.0.1:\(registry.port)",
-                    "XCERT_SETTLEMENT_ADDRESS": "127.0.0.1:\(settlementPort)",
-                    "XCERT_SERVICE_TOKEN": filingToken,
-                ])
+                filing = try await ServiceProcess.start("filing", database: database, port: filingPort, environment: filingEnvironment)
             } catch {
                 _ = try? await registry.terminate()
                 throw error
@@ -222,6 +229,7 @@ public func withFilingStack<Result: Sendable>(_ body: @Sendable (RegistryHarness
                 harness.filingProcess = filing
                 harness.filingClient = filingClient
                 harness.settlement = settlement
+                harness.filingEnvironment = filingEnvironment
                 let result = try await body(harness)
                 await client.close()
                 await filingClient.close()

@@ -7,6 +7,7 @@ public enum MigrationHistory {
         .v3IdempotencyKeys,
         .v4RegistryReferenceAndPilot,
         .v5FilingRoundsAndFilings,
+        .v6RostersAndReports,
     ]
 
     /// The schema of each service, which is also the suffix of its role (`xcert_<schema>`).

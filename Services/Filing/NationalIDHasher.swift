@@ -1,0 +1,46 @@
+import Crypto
+import Foundation
+import XCertDomain
+
+/// Keeps national ID numbers out of the database: a keyed HMAC-SHA256 matches the same
+/// person across rosters, and only the last four characters are kept for display. The key
+/// comes from `XCERT_NATIONAL_ID_KEY` or the file named by `XCERT_NATIONAL_ID_KEY_FILE`
+/// (at least 32 characters); without the key, numbers in a stolen copy of the database
+/// cannot be confirmed by hashing guesses.
+struct NationalIDHasher: Sendable {
+    private let key: SymmetricKey
+
+    init(secret: String) throws {
+        guard secret.utf8.count >= 32 else {
+            throw NationalIDKeyError("the national ID key must be at least 32 characters (bytes), not \(secret.utf8.count)")
+        }
+        self.key = SymmetricKey(data: Data(secret.utf8))
+    }
+
+    /// The hasher of the environment's key.
+    init(environment: [String: String]) throws {
+        if let secret = environment["XCERT_NATIONAL_ID_KEY"], !secret.isEmpty {
+            try self.init(secret: secret)
+        } else if let file = environment["XCERT_NATIONAL_ID_KEY_FILE"], !file.isEmpty {
+            guard let text = try? String(contentsOfFile: file, encoding: .utf8) else {
+                throw NationalIDKeyError("XCERT_NATIONAL_ID_KEY_FILE names \(file), which cannot be read")
+            }
+            try self.init(secret: text.trimmingCharacters(in: .whitespacesAndNewlines))
+        } else {
+            throw NationalIDKeyError("set XCERT_NATIONAL_ID_KEY or XCERT_NATIONAL_ID_KEY_FILE: rosters keep national ID numbers only as a keyed hash")
+        }
+    }
+
+    /// The HMAC-SHA256 of the number, as 64 lowercase hex digits.
+    func hash(_ id: NationalID) -> String {
+        HMAC<SHA256>.authenticationCode(for: Data(id.value.utf8), using: self.key).map { byte in
+            let hex = String(byte, radix: 16)
+            return byte < 16 ? "0" + hex : hex
+        }.joined()
+    }
+}
+
+struct NationalIDKeyError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}

@@ -1,0 +1,429 @@
+import Crypto
+import Foundation
+import PostgresNIO
+import SwiftProtobuf
+import XCertDomain
+import XCertProto
+import XCertService
+import XCertStore
+import XCertWire
+
+/// `xcert.filing.v1.RosterService`: exam result rosters, uploaded in idempotent chunks
+/// by the organization that owns the certificate, checked row by row against the
+/// registry, sealed, corrected by superseding versions, and published to assessment
+/// through their feed.
+struct RosterService: RPCService {
+    let context: ServiceContext
+    let hasher: NationalIDHasher
+
+    /// The most candidates one chunk may carry.
+    static let maximumChunkRows = 5000
+
+    private static let prefix = "/xcert.filing.v1.RosterService/"
+
+    var methods: [RPCMethod] {
+        [
+            .unary(Self.prefix + "CreateRoster", mutating: true, handler: self.createRoster),
+            .unary(Self.prefix + "UploadChunk", mutating: true, handler: self.uploadChunk),
+            .unary(Self.prefix + "SealRoster", mutating: true, handler: self.sealRoster),
+            .unary(Self.prefix + "GetRoster", handler: self.getRoster),
+            .unary(Self.prefix + "ListRosters", handler: self.listRosters),
+            .unary(Self.prefix + "ListCandidates", handler: self.listCandidates),
+            .unary(Self.prefix + "ListRosterChanges", handler: self.listRosterChanges),
+        ]
+    }
+
+    // MARK: - Writing
+
+    @Sendable
+    func createRoster(_ request: Xcert_Filing_V1_CreateRosterRequest, _ call: RequestContext) async throws -> Xcert_Filing_V1_Roster {
+        let organization = try await self.context.authenticator.authorize(call, allowing: [.organization])
+        let organizationID = try FilingService.organizationID(of: organization)
+        let session = request.session
+        var checks = FieldChecks()
+        checks.require(session.certificateCode.isCertificateCode, "session.certificate_code", "must be a certificate's code as the registry has it, e.g. BIM")
+        let level = CertificateLevel(wire: session.level)
+        checks.require(level != nil, "session.level", "must be ELEMENTARY, INTERMEDIATE or ADVANCED")
+        checks.require(session.siteSchoolCode.isDigits(10), "session.site_school_code", "must be the 10-digit code of the school that hosted the exam")
+        let examDate = LocalDate(year: Int(session.examDate.year), month: Int(session.examDate.month), day: Int(session.examDate.day))
+        if let examDate {
+            checks.require((2019...2100).contains(examDate.year), "session.exam_date", "must be in a pilot year, 2019 to 2100")
+            checks.require(examDate.endInstant - 86_400 <= Int64(Date().timeIntervalSince1970), "session.exam_date", "\(examDate) is after today in Asia/Shanghai: upload results after the exam")
+        } else {
+            checks.fail("session.exam_date", "must be a real date (year, month, day), the exam's day in Asia/Shanghai")
+        }
+        let reason = request.correctionReason.trimmed
+        if request.supersedesRosterID != 0 {
+            checks.require(request.supersedesRosterID > 0, "supersedes_roster_id", "must be a sealed roster's id, or 0 for a first version")
+            checks.require((1...1000).contains(reason.count), "correction_reason", "is required to correct a sealed roster: say what was wrong (1 to 1000 characters)")
+        } else {
+            checks.require(reason.isEmpty, "correction_reason", "is only for a correction: set supersedes_roster_id too")
+        }
+        try checks.check()
+        guard let level, let examDate else { return Xcert_Filing_V1_Roster() }
+
+        let certificate = try await self.ownedCertificate(session.certificateCode, organizationID: organizationID, field: "session.certificate_code", call)
+        guard certificate.levels.contains(session.level) else {
+            throw RPCError.invalidArgument([.init(field: "session.level", description: "certificate \(certificate.code) has no level \(level.chineseName)")])
+        }
+        _ = try await self.school(session.siteSchoolCode, field: "session.site_school_code", call)
+        let rule = ScoringRule(wire: certificate.scoring)
+
+        return try await self.context.idempotency.perform(call, principal: organization.idempotencyScope, request: request, database: self.context.database) { connection in
+            var version: Int32 = 1
+            if request.supersedesRosterID != 0 {
+                let previous = try await RosterStore.roster(request.supersedesRosterID, organization: organizationID, connection, call.logger)
+                switch previous.state {
+                case .sealed: break
+                case .uploading:
+                    throw RPCError(.failedPrecondition, "roster \(previous.id) is not sealed yet: upload into it, then seal it; only a sealed roster is corrected")
+                default:
+                    throw RPCError(.failedPrecondition, "roster \(previous.id) is already superseded by roster \(previous.supersededByRosterID); correct that one")
+                }
+                guard previous.session == session else {
+                    throw RPCError.invalidArgument([.init(field: "session", description: "must be the exam session of roster \(previous.id), which it corrects")])
+                }
+                if previous.supersededByRosterID != 0 {
+                    throw RPCError(.alreadyExists, "roster \(previous.supersededByRosterID) already corrects roster \(previous.id); upload into it and seal it")
+                }
+                version = previous.version + 1
+            }
+            let inserted = try await connection.query(
+                """
+                INSERT INTO filing.rosters (organization_id, certificate_code, level, site_school_code, exam_date, version, state,
+                    supersedes_roster_id, correction_reason, component_names, component_weights, pass_mark, created_by)
+                VALUES (\(organizationID), \(certificate.code), \(Int32(level.rawValue)), \(session.siteSchoolCode), \(examDate.description)::date,
+                    \(version), 'uploading', \(request.supersedesRosterID == 0 ? nil : request.supersedesRosterID), \(reason.nonEmpty),
+                    \(rule.components.map(\.name)), \(rule.components.map { Int32($0.weightPercent) }), \(Int32(rule.passMark)), \(organization.name))
+                ON CONFLICT DO NOTHING RETURNING id
+                """,
+                logger: call.logger
+            )
+            var id: Int64?
+            for try await value in inserted.decode(Int64.self) { id = value }
+            guard let id else {
+                throw RPCError(.alreadyExists, try await self.existingSessionMessage(session, level: level, date: examDate, connection, call))
+            }
+            return try await RosterStore.roster(id, connection, call.logger)
+        }
+    }
+
+    @Sendable
+    func uploadChunk(_ request: Xcert_Filing_V1_UploadChunkRequest, _ call: RequestContext) async throws -> Xcert_Filing_V1_UploadChunkResponse {
+        let organization = try await self.context.authenticator.authorize(call, allowing: [.organization])
+        let organizationID = try FilingService.organizationID(of: organization)
+        var checks = FieldChecks()
+        checks.require(request.rosterID > 0, "roster_id", "must name a roster")
+        checks.require((0...9999).contains(request.chunkIndex), "chunk_index", "must be 0 to 9999")
+        checks.require((1...Self.maximumChunkRows).contains(request.rows.count), "rows", "must hold 1 to \(Self.maximumChunkRows) candidates; not \(request.rows.count)")
+        try checks.check()
+        let digest = try Self.digest(request.rows)
+
+        // Before any work: the roster must be the caller's and open, and a repeated chunk answers as before.
+        let (roster, rule) = try await self.context.database.transaction(call) { connection in
+            (try await RosterStore.roster(request.rosterID, organization: organizationID, connection, call.logger),
+             try await RosterStore.scoringRule(of: request.rosterID, connection, call.logger))
+        }
+        if let repeated = try Self.repeatedChunk(roster, request.chunkIndex, digest) { return repeated }
+        try Self.requireUploading(roster)
+
+        var rowChecks = FieldChecks()
+        let candidates = CandidateRowChecks(rule: rule, hasher: self.hasher).check(request.rows, &rowChecks)
+        try rowChecks.check()
+        try await self.checkQualifications(candidates, roster: roster, call)
+
+        return try await self.context.idempotency.perform(call, principal: organization.idempotencyScope, request: request, database: self.context.database) { connection in
+            try await connection.query("SELECT 1 FROM filing.rosters WHERE id = \(roster.id) FOR UPDATE", logger: call.logger)
+            let current = try await RosterStore.roster(roster.id, connection, call.logger)
+            if let repeated = try Self.repeatedChunk(current, request.chunkIndex, digest) { return repeated }
+            try Self.requireUploading(current)
+            let clashes = try await RosterStore.clashes(roster: roster.id, candidates, connection, call.logger)
+            guard clashes.isEmpty else { throw RPCError.invalidArgument(clashes) }
+            try await RosterStore.insertChunk(roster: roster.id, index: request.chunkIndex, digest: digest, candidates, connection, call.logger)
+            let stored = try await RosterStore.roster(roster.id, connection, call.logger)
+            var response = Xcert_Filing_V1_UploadChunkResponse()
+            response.rosterID = stored.id
+            response.chunk = stored.chunks.first { $0.index == request.chunkIndex } ?? Xcert_Filing_V1_UploadedChunk()
+            response.rosterRowCount = stored.rowCount
+            return response
+        }
+    }
+
+    @Sendable
+    func sealRoster(_ request: Xcert_Filing_V1_SealRosterRequest, _ call: RequestContext) async throws -> Xcert_Filing_V1_Roster {
+        let organization = try await self.context.authenticator.authorize(call, allowing: [.organization])
+        let organizationID = try FilingService.organizationID(of: organization)
+        var checks = FieldChecks()
+        checks.require(request.rosterID > 0, "roster_id", "must name a roster")
+        checks.require(request.expectedRowCount >= 0, "expected_row_count", "must be 0 (not checked) or the number of candidates uploaded")
+        try checks.check()
+        return try await self.context.idempotency.perform(call, principal: organization.idempotencyScope, request: request, database: self.context.database) { connection in
+            try await connection.query(
+                "SELECT 1 FROM filing.rosters WHERE id = \(request.rosterID) AND organization_id = \(organizationID) FOR UPDATE",
+                logger: call.logger
+            )
+            let roster = try await RosterStore.roster(request.rosterID, organization: organizationID, connection, call.logger)
+            guard roster.state == .uploading else {
+                // Sealing again answers the same: the roster is in the feed once.
+                return roster
+            }
+            let indices = roster.chunks.map(\.index)
+            guard !indices.isEmpty else {
+                throw RPCError(.failedPrecondition, "roster \(roster.id) has no chunks yet; upload its candidates, then seal it")
+            }
+            if let missing = (0..<Int32(indices.count)).first(where: { indices[Int($0)] != $0 }) {
+                throw RPCError(.failedPrecondition, "roster \(roster.id) lacks chunk \(missing): chunks are numbered from 0 without gaps (uploaded: \(Self.ranges(indices)))")
+            }
+            if request.expectedRowCount != 0, request.expectedRowCount != roster.rowCount {
+                throw RPCError(.failedPrecondition, "roster \(roster.id) holds \(roster.rowCount) candidates in \(indices.count) chunks, not the \(request.expectedRowCount) expected; upload what is missing before sealing")
+            }
+            if roster.supersedesRosterID != 0 {
+                try await connection.query(
+                    "UPDATE filing.rosters SET state = 'superseded' WHERE id = \(roster.supersedesRosterID) AND state = 'sealed'",
+                    logger: call.logger
+                )
+            }
+            try await connection.query(
+                """
+                INSERT INTO filing.roster_tallies (roster_id, school_code, declared, approved, completed, passed)
+                SELECT roster_id, school_code, count(*), count(*) FILTER (WHERE approved), count(*) FILTER (WHERE attended), count(*) FILTER (WHERE passed)
+                FROM filing.roster_candidates WHERE roster_id = \(roster.id) GROUP BY roster_id, school_code
+                """,
+                logger: call.logger
+            )
+            try await connection.query("UPDATE filing.rosters SET state = 'sealed', sealed_at = now() WHERE id = \(roster.id)", logger: call.logger)
+            try await RosterStore.feed.lockForAppend(connection, logger: call.logger)
+            try await connection.query("INSERT INTO filing.roster_changes (roster_id) VALUES (\(roster.id))", logger: call.logger)
+            return try await RosterStore.roster(roster.id, connection, call.logger)
+        }
+    }
+
+    // MARK: - Reading
+
+    @Sendable
+    func getRoster(_ request: Xcert_Filing_V1_GetRosterRequest, _ call: RequestContext) async throws -> Xcert_Filing_V1_Roster {
+        let reader = try await self.reader(call)
+        return try await self.context.database.transaction(call) { connection in
+            try await RosterStore.roster(request.id, organization: reader.organization, candidateSchool: reader.school, connection, call.logger)
+        }
+    }
+
+    @Sendable
+    func listRosters(_ request: Xcert_Filing_V1_ListRostersRequest, _ call: RequestContext) async throws -> Xcert_Filing_V1_ListRostersResponse {
+        let reader = try await self.reader(call)
+        let page = try Paging(request.page, field: "page")
+        if let organization = reader.organization, request.organizationID != 0, request.organizationID != organization {
+            return Xcert_Filing_V1_ListRostersResponse()
+        }
+        var filter = RosterStore.Filter()
+        filter.organizationID = reader.organization ?? (request.organizationID == 0 ? nil : request.organizationID)
+        filter.candidateSchool = reader.school
+        filter.certificateCode = request.certificateCode.nonEmpty
+        filter.year = request.year == 0 ? nil : request.year
+        filter.state = RosterStates.stored(request.state)
+        filter.after = page.after
+        filter.limit = page.size + 1
+        return try await self.context.database.transaction(call) { connection in
+            var response = Xcert_Filing_V1_ListRostersResponse()
+            (response.rosters, response.page) = page.cut(try await RosterStore.rosters(filter, connection, call.logger), id: \.id)
+            return response
+        }
+    }
+
+    @Sendable
+    func listCandidates(_ request: Xcert_Filing_V1_ListCandidatesRequest, _ call: RequestContext) async throws -> Xcert_Filing_V1_ListCandidatesResponse {
+        let reader = try await self.reader(call)
+        var checks = FieldChecks()
+        checks.require(request.rosterID > 0, "roster_id", "must name a roster")
+        checks.require((0...Int32(Self.maximumChunkRows)).contains(request.page.pageSize), "page.page_size", "must be 0 (the default, 1000) to \(Self.maximumChunkRows)")
+        checks.require(request.page.pageToken.isEmpty || Int64(request.page.pageToken) != nil, "page.page_token", "must be the next_page_token of a previous page")
+        try checks.check()
+        if let school = reader.school, !request.schoolCode.isEmpty, request.schoolCode != school {
+            throw RPCError(.permissionDenied, "a school reads only its own candidates")
+        }
+        let school = reader.school ?? request.schoolCode.nonEmpty
+        let size = request.page.pageSize == 0 ? 1000 : Int(request.page.pageSize)
+        let after = Int64(request.page.pageToken) ?? -1
+        return try await self.context.database.transaction(call) { connection in
+            _ = try await RosterStore.roster(request.rosterID, organization: reader.organization, candidateSchool: reader.school, connection, call.logger)
+            var candidates = try await RosterStore.candidates(roster: request.rosterID, school: school, after: after, limit: size + 1, connection, call.logger)
+            var response = Xcert_Filing_V1_ListCandidatesResponse()
+            if candidates.count > size {
+                candidates.removeLast()
+                response.page.nextPageToken = String(RosterStore.position(candidates[candidates.count - 1]))
+            }
+            response.candidates = candidates
+            return response
+        }
+    }
+
+    @Sendable
+    func listRosterChanges(_ request: Xcert_Filing_V1_ListRosterChangesRequest, _ call: RequestContext) async throws -> Xcert_Filing_V1_ListRosterChangesResponse {
+        _ = try await self.context.authenticator.authorize(call, allowing: [.provinceAdmin, .service])
+        var checks = FieldChecks()
+        checks.require(request.after >= 0, "after", "must be 0 or a cursor of an earlier answer")
+        checks.require((0...1000).contains(request.limit), "limit", "must be 0 (100) to 1000")
+        try checks.check()
+        return try await self.context.database.transaction(call) { connection in
+            var response = Xcert_Filing_V1_ListRosterChangesResponse()
+            response.changes = try await RosterStore.changes(after: request.after, limit: request.limit == 0 ? 100 : Int(request.limit), connection, call.logger)
+            response.nextCursor = response.changes.last?.cursor ?? request.after
+            return response
+        }
+    }
+
+    // MARK: - Helpers
+
+    /// Who reads: an organization its own rosters, a school the rosters of its candidates,
+    /// the province and services everything.
+    private func reader(_ call: RequestContext) async throws -> (organization: Int64?, school: String?) {
+        let principal = try await self.context.authenticator.authorize(call, allowing: [.provinceAdmin, .service, .organization, .school])
+        switch principal.role {
+        case .organization: return (try FilingService.organizationID(of: principal), nil)
+        case .school:
+            guard let school = principal.party, !school.isEmpty else { throw RPCError(.permissionDenied, "this principal names no school") }
+            return (nil, school)
+        default: return (nil, nil)
+        }
+    }
+
+    /// The certificate, asked of the registry; refused unless the organization owns it.
+    private func ownedCertificate(_ code: String, organizationID: Int64, field: String, _ call: RequestContext) async throws -> Xcert_Registry_V1_Certificate {
+        var get = Xcert_Registry_V1_GetCertificateRequest()
+        get.code = code
+        let certificate: Xcert_Registry_V1_Certificate
+        do {
+            certificate = try await self.context.peers.call("registry", "/xcert.registry.v1.ReferenceDataService/GetCertificate", get, as: Xcert_Registry_V1_Certificate.self, context: call)
+        } catch let error as RPCError where error.code == .notFound {
+            throw RPCError.invalidArgument([.init(field: field, description: "the registry has no certificate \(code)")])
+        }
+        guard certificate.organizationID == organizationID else {
+            throw RPCError(.permissionDenied, "certificate \(certificate.code) \(certificate.name) is not this organization's")
+        }
+        return certificate
+    }
+
+    /// The school, asked of the registry; nil-free: unknown is INVALID_ARGUMENT on `field`.
+    private func school(_ code: String, field: String, _ call: RequestContext) async throws -> Xcert_Registry_V1_School {
+        var get = Xcert_Registry_V1_GetSchoolRequest()
+        get.code = code
+        do {
+            return try await self.context.peers.call("registry", "/xcert.registry.v1.ReferenceDataService/GetSchool", get, as: Xcert_Registry_V1_School.self, context: call)
+        } catch let error as RPCError where error.code == .notFound {
+            throw RPCError.invalidArgument([.init(field: field, description: "the registry has no school \(code)")])
+        }
+    }
+
+    /// Every candidate's school must be known and hold a qualification in force for the
+    /// roster's certificate and level in the exam's year: asked of the registry once per chunk.
+    private func checkQualifications(_ candidates: [CheckedCandidate], roster: Xcert_Filing_V1_Roster, _ call: RequestContext) async throws {
+        let session = roster.session
+        var qualified: [String: Set<Xcert_Common_V1_CertificateLevel>] = [:]
+        var request = Xcert_Registry_V1_ListQualificationsRequest()
+        request.certificateCode = session.certificateCode
+        request.year = session.examDate.year
+        request.page.pageSize = Int32(Paging.maximumSize)
+        repeat {
+            let page = try await self.context.peers.call(
+                "registry", "/xcert.registry.v1.PilotService/ListQualifications", request, as: Xcert_Registry_V1_ListQualificationsResponse.self, context: call
+            )
+            for qualification in page.qualifications where !qualification.hasRevokedAt {
+                qualified[qualification.schoolCode, default: []].formUnion(qualification.levels)
+            }
+            request.page.pageToken = page.page.nextPageToken
+        } while !request.page.pageToken.isEmpty
+
+        let unqualified = candidates.filter { qualified[$0.schoolCode]?.contains(session.level) != true }
+        guard !unqualified.isEmpty else { return }
+        var known: [String: Bool] = [:]
+        for code in Set(unqualified.map(\.schoolCode)).sorted() {
+            do {
+                _ = try await self.school(code, field: "", call)
+                known[code] = true
+            } catch let error as RPCError where error.code == .invalidArgument {
+                known[code] = false
+            }
+        }
+        let level = CertificateLevel(wire: session.level)?.chineseName ?? "?"
+        var violations = unqualified.prefix(CandidateRowChecks.maximumViolations).map { candidate in
+            RPCError.FieldViolation(
+                field: "rows[\(candidate.rowIndex)].school_code",
+                description: known[candidate.schoolCode] == true
+                    ? "school \(candidate.schoolCode) holds no pilot qualification for \(session.certificateCode) \(level) in \(session.examDate.year)"
+                    : "the registry has no school \(candidate.schoolCode)"
+            )
+        }
+        if unqualified.count > violations.count {
+            violations.append(.init(field: "rows", description: "and \(unqualified.count - violations.count) more rows with the same problem"))
+        }
+        throw RPCError.invalidArgument(violations)
+    }
+
+    private func existingSessionMessage(
+        _ session: Xcert_Filing_V1_ExamSession, level: CertificateLevel, date: LocalDate, _ connection: PostgresConnection, _ call: RequestContext
+    ) async throws -> String {
+        let rows = try await connection.query(
+            """
+            SELECT id, state FROM filing.rosters
+            WHERE certificate_code = \(session.certificateCode) AND level = \(Int32(level.rawValue)) AND site_school_code = \(session.siteSchoolCode)
+              AND exam_date = \(date.description)::date AND supersedes_roster_id IS NULL
+            """,
+            logger: call.logger
+        )
+        for try await (id, state) in rows.decode((Int64, String).self) {
+            return "roster \(id) (\(state)) is already the roster of this exam session; upload into it, or, once sealed, correct it with a roster that supersedes it"
+        }
+        return "a roster of this exam session is being corrected already"
+    }
+
+    /// The chunk's identity: the SHA-256 of its rows as serialized.
+    private static func digest(_ rows: [Xcert_Filing_V1_CandidateRow]) throws -> Data {
+        var hasher = SHA256()
+        for row in rows {
+            let bytes = try row.serializedBytes() as [UInt8]
+            withUnsafeBytes(of: UInt32(bytes.count).bigEndian) { hasher.update(bufferPointer: $0) }
+            hasher.update(data: bytes)
+        }
+        return Data(hasher.finalize())
+    }
+
+    /// The first answer again, if this chunk was acknowledged with the same rows; a
+    /// refusal if it was acknowledged with other rows.
+    private static func repeatedChunk(_ roster: Xcert_Filing_V1_Roster, _ index: Int32, _ digest: Data) throws -> Xcert_Filing_V1_UploadChunkResponse? {
+        guard let chunk = roster.chunks.first(where: { $0.index == index }) else { return nil }
+        let hex = digest.map { String(format: "%02x", $0) }.joined()
+        guard chunk.sha256 == hex else {
+            throw RPCError(
+                .failedPrecondition, "chunk \(index) of roster \(roster.id) was already uploaded with other rows; a roster's chunks never change",
+                fieldViolations: [.init(field: "chunk_index", description: "chunk \(index) is already acknowledged with different rows")]
+            )
+        }
+        var response = Xcert_Filing_V1_UploadChunkResponse()
+        response.rosterID = roster.id
+        response.chunk = chunk
+        response.alreadyUploaded = true
+        response.rosterRowCount = roster.rowCount
+        return response
+    }
+
+    private static func requireUploading(_ roster: Xcert_Filing_V1_Roster) throws {
+        guard roster.state == .uploading else {
+            throw RPCError(.failedPrecondition, "roster \(roster.id) is sealed and never changes; to correct it, create a roster with supersedes_roster_id \(roster.id) and a correction_reason")
+        }
+    }
+
+    /// `0-3, 5, 7-9`.
+    private static func ranges(_ indices: [Int32]) -> String {
+        var parts: [String] = []
+        var start = indices[0]
+        var end = start
+        for index in indices.dropFirst() {
+            if index == end + 1 { end = index; continue }
+            parts.append(start == end ? "\(start)" : "\(start)-\(end)")
+            start = index
+            end = index
+        }
+        parts.append(start == end ? "\(start)" : "\(start)-\(end)")
+        return parts.joined(separator: ", ")
+    }
+}

@@ -1,0 +1,280 @@
+import Foundation
+import Logging
+import PostgresNIO
+import XCertDomain
+import XCertProto
+import XCertService
+import XCertStore
+import XCertWire
+
+/// The filing service's SQL for exam result rosters.
+enum RosterStore {
+    /// The feed of sealed rosters that assessment follows.
+    static let feed = ChangeFeed(table: "filing.roster_changes")
+
+    struct Filter: Sendable {
+        var ids: [Int64]?
+        var organizationID: Int64?
+        /// Only rosters with a candidate of this school.
+        var candidateSchool: String?
+        var certificateCode: String?
+        var year: Int32?
+        var state: String?
+        var after: Int64 = 0
+        var limit = 1000
+    }
+
+    /// Rosters with their acknowledged chunks and, once sealed, their tallies (only
+    /// `candidateSchool`'s when the filter names one).
+    static func rosters(_ filter: Filter, _ connection: PostgresConnection, _ logger: Logger) async throws -> [Xcert_Filing_V1_Roster] {
+        let rows = try await connection.query(
+            """
+            SELECT r.id, r.organization_id, r.certificate_code, r.level, r.site_school_code,
+                   extract(year FROM r.exam_date)::integer, extract(month FROM r.exam_date)::integer, extract(day FROM r.exam_date)::integer,
+                   r.version, r.state, coalesce(r.supersedes_roster_id, 0), coalesce(r.correction_reason, ''),
+                   coalesce((SELECT s.id FROM filing.rosters s WHERE s.supersedes_roster_id = r.id), 0),
+                   r.row_count, r.created_at, r.sealed_at, r.created_by
+            FROM filing.rosters r
+            WHERE r.id > \(filter.after)
+              AND (\(filter.ids)::bigint[] IS NULL OR r.id = ANY(\(filter.ids)))
+              AND (\(filter.organizationID)::bigint IS NULL OR r.organization_id = \(filter.organizationID))
+              AND (\(filter.certificateCode)::text IS NULL OR r.certificate_code = \(filter.certificateCode))
+              AND (\(filter.year)::integer IS NULL OR extract(year FROM r.exam_date) = \(filter.year))
+              AND (\(filter.state)::text IS NULL OR r.state = \(filter.state))
+              AND (\(filter.candidateSchool)::text IS NULL OR EXISTS (
+                  SELECT 1 FROM filing.roster_candidates c WHERE c.school_code = \(filter.candidateSchool) AND c.roster_id = r.id))
+            ORDER BY r.id LIMIT \(filter.limit)
+            """,
+            logger: logger
+        )
+        var rosters: [Xcert_Filing_V1_Roster] = []
+        for try await row in rows.decode((Int64, Int64, String, Int32, String, Int32, Int32, Int32, Int32, String, Int64, String, Int64, Int64, Date, Date?, String).self) {
+            var roster = Xcert_Filing_V1_Roster()
+            roster.id = row.0
+            roster.organizationID = row.1
+            roster.session.certificateCode = row.2
+            roster.session.level = Xcert_Common_V1_CertificateLevel(rawValue: Int(row.3)) ?? .unspecified
+            roster.session.siteSchoolCode = row.4
+            roster.session.examDate.year = row.5
+            roster.session.examDate.month = row.6
+            roster.session.examDate.day = row.7
+            roster.version = row.8
+            roster.state = RosterStates.wire(row.9)
+            roster.supersedesRosterID = row.10
+            roster.correctionReason = row.11
+            roster.supersededByRosterID = row.12
+            roster.rowCount = row.13
+            roster.createdAt = .init(row.14)
+            if let sealed = row.15 { roster.sealedAt = .init(sealed) }
+            roster.createdBy = row.16
+            rosters.append(roster)
+        }
+        guard !rosters.isEmpty else { return rosters }
+        let ids = rosters.map(\.id)
+        let chunks = try await connection.query(
+            "SELECT roster_id, chunk_index, row_count, encode(sha256, 'hex'), uploaded_at FROM filing.roster_chunks WHERE roster_id = ANY(\(ids)) ORDER BY roster_id, chunk_index",
+            logger: logger
+        )
+        var chunksByRoster: [Int64: [Xcert_Filing_V1_UploadedChunk]] = [:]
+        for try await (id, index, count, sha256, uploaded) in chunks.decode((Int64, Int32, Int32, String, Date).self) {
+            var chunk = Xcert_Filing_V1_UploadedChunk()
+            chunk.index = index
+            chunk.rowCount = count
+            chunk.sha256 = sha256
+            chunk.uploadedAt = .init(uploaded)
+            chunksByRoster[id, default: []].append(chunk)
+        }
+        let tallies = try await connection.query(
+            """
+            SELECT roster_id, school_code, declared, approved, completed, passed FROM filing.roster_tallies
+            WHERE roster_id = ANY(\(ids)) AND (\(filter.candidateSchool)::text IS NULL OR school_code = \(filter.candidateSchool))
+            ORDER BY roster_id, school_code
+            """,
+            logger: logger
+        )
+        var talliesByRoster: [Int64: [Xcert_Filing_V1_SchoolTally]] = [:]
+        for try await (id, school, declared, approved, completed, passed) in tallies.decode((Int64, String, Int64, Int64, Int64, Int64).self) {
+            var tally = Xcert_Filing_V1_SchoolTally()
+            tally.schoolCode = school
+            tally.declared = declared
+            tally.approved = approved
+            tally.completed = completed
+            tally.passed = passed
+            talliesByRoster[id, default: []].append(tally)
+        }
+        for index in rosters.indices {
+            rosters[index].chunks = chunksByRoster[rosters[index].id] ?? []
+            rosters[index].tallies = talliesByRoster[rosters[index].id] ?? []
+        }
+        return rosters
+    }
+
+    /// One roster, if the caller may see it; NOT_FOUND otherwise.
+    static func roster(_ id: Int64, organization: Int64? = nil, candidateSchool: String? = nil, _ connection: PostgresConnection, _ logger: Logger) async throws -> Xcert_Filing_V1_Roster {
+        var filter = Filter(ids: [id])
+        filter.organizationID = organization
+        filter.candidateSchool = candidateSchool
+        guard let roster = try await self.rosters(filter, connection, logger).first else {
+            throw RPCError(.notFound, "there is no roster \(id)")
+        }
+        return roster
+    }
+
+    /// The scoring rule a roster was made with.
+    static func scoringRule(of rosterID: Int64, _ connection: PostgresConnection, _ logger: Logger) async throws -> ScoringRule {
+        let rows = try await connection.query(
+            "SELECT component_names, component_weights, pass_mark FROM filing.rosters WHERE id = \(rosterID)",
+            logger: logger
+        )
+        for try await (names, weights, passMark) in rows.decode(([String], [Int32], Int32).self) {
+            return ScoringRule(components: zip(names, weights).map { .init(name: $0, weightPercent: Int($1)) }, passMark: Int(passMark))
+        }
+        throw RPCError(.notFound, "there is no roster \(rosterID)")
+    }
+
+    /// Stores a checked chunk: its acknowledgement, its candidates, the roster's count.
+    static func insertChunk(
+        roster rosterID: Int64, index: Int32, digest: Data, _ candidates: [CheckedCandidate], _ connection: PostgresConnection, _ logger: Logger
+    ) async throws {
+        try await connection.query(
+            "INSERT INTO filing.roster_chunks (roster_id, chunk_index, row_count, sha256) VALUES (\(rosterID), \(index), \(Int32(candidates.count)), \(digest))",
+            logger: logger
+        )
+        try await connection.query(
+            """
+            INSERT INTO filing.roster_candidates (roster_id, chunk_index, row_index, candidate_number, name, national_id_hmac, national_id_last4,
+                school_code, specialty, approved, attended, scores_tenths, total_tenths, passed)
+            SELECT \(rosterID), \(index), r, n, nm, decode(h, 'hex'), l4, sc, sp, ap, at, s::integer[], t, p
+            FROM unnest(\(candidates.map(\.rowIndex))::integer[], \(candidates.map(\.candidateNumber))::text[], \(candidates.map(\.name))::text[],
+                        \(candidates.map(\.nationalIDHash))::text[], \(candidates.map(\.nationalIDLastFour))::text[], \(candidates.map(\.schoolCode))::text[],
+                        \(candidates.map(\.specialty))::text[], \(candidates.map(\.approved))::boolean[], \(candidates.map(\.attended))::boolean[],
+                        \(candidates.map { "{" + $0.scoresTenths.map(String.init).joined(separator: ",") + "}" })::text[],
+                        \(candidates.map { Int32($0.totalTenths) })::integer[], \(candidates.map(\.passed))::boolean[])
+                 AS x(r, n, nm, h, l4, sc, sp, ap, at, s, t, p)
+            """,
+            logger: logger
+        )
+        try await connection.query(
+            "UPDATE filing.rosters SET row_count = row_count + \(Int64(candidates.count)) WHERE id = \(rosterID)",
+            logger: logger
+        )
+    }
+
+    /// Candidates of `candidates` whose number or person is already in another chunk of
+    /// the roster (each looked up through its unique index).
+    static func clashes(roster rosterID: Int64, _ candidates: [CheckedCandidate], _ connection: PostgresConnection, _ logger: Logger) async throws -> [RPCError.FieldViolation] {
+        let byNumber = Dictionary(candidates.map { ($0.candidateNumber, $0.rowIndex) }, uniquingKeysWith: { first, _ in first })
+        let byPerson = Dictionary(candidates.map { ($0.nationalIDHash, $0.rowIndex) }, uniquingKeysWith: { first, _ in first })
+        var violations: [(Int32, RPCError.FieldViolation)] = []
+        let numbers = try await connection.query(
+            """
+            SELECT candidate_number, chunk_index, row_index FROM filing.roster_candidates
+            WHERE roster_id = \(rosterID) AND candidate_number = ANY(\(Array(byNumber.keys))::text[])
+            """,
+            logger: logger
+        )
+        for try await (number, chunk, row) in numbers.decode((String, Int32, Int32).self) {
+            guard let index = byNumber[number] else { continue }
+            violations.append((index, .init(field: "rows[\(index)].candidate_number", description: "is already chunk \(chunk) row \(row) of this roster")))
+        }
+        let people = try await connection.query(
+            """
+            SELECT encode(national_id_hmac, 'hex'), chunk_index, row_index FROM filing.roster_candidates
+            WHERE roster_id = \(rosterID) AND national_id_hmac = ANY(ARRAY(SELECT decode(h, 'hex') FROM unnest(\(Array(byPerson.keys))::text[]) AS h))
+            """,
+            logger: logger
+        )
+        for try await (person, chunk, row) in people.decode((String, Int32, Int32).self) {
+            guard let index = byPerson[person] else { continue }
+            violations.append((index, .init(field: "rows[\(index)].national_id", description: "the same person is already chunk \(chunk) row \(row) of this roster")))
+        }
+        return violations.sorted { $0.0 < $1.0 }.map(\.1)
+    }
+
+    /// A roster's candidates in upload order, after position `after` (chunk × 10,000 + row).
+    static func candidates(
+        roster rosterID: Int64, school: String?, after: Int64, limit: Int, _ connection: PostgresConnection, _ logger: Logger
+    ) async throws -> [Xcert_Filing_V1_StoredCandidate] {
+        let rows = try await connection.query(
+            """
+            SELECT chunk_index, row_index, candidate_number, name, national_id_last4, school_code, specialty, approved, attended,
+                   scores_tenths, total_tenths, passed
+            FROM filing.roster_candidates
+            WHERE roster_id = \(rosterID) AND (chunk_index::bigint * 10000 + row_index) > \(after)
+              AND (\(school)::text IS NULL OR school_code = \(school))
+            ORDER BY chunk_index, row_index LIMIT \(limit)
+            """,
+            logger: logger
+        )
+        var candidates: [Xcert_Filing_V1_StoredCandidate] = []
+        for try await row in rows.decode((Int32, Int32, String, String, String, String, String, Bool, Bool, [Int32], Int32, Bool).self) {
+            var candidate = Xcert_Filing_V1_StoredCandidate()
+            candidate.chunkIndex = row.0
+            candidate.rowIndex = row.1
+            candidate.candidateNumber = row.2
+            candidate.name = row.3
+            candidate.nationalIDLast4 = row.4
+            candidate.schoolCode = row.5
+            candidate.specialty = row.6
+            candidate.registration = row.7 ? .approved : .declared
+            candidate.attended = row.8
+            candidate.componentScoresTenths = row.9
+            candidate.totalScoreTenths = row.10
+            candidate.passed = row.11
+            candidates.append(candidate)
+        }
+        return candidates
+    }
+
+    /// A candidate's position, the key of candidate pages.
+    static func position(_ candidate: Xcert_Filing_V1_StoredCandidate) -> Int64 {
+        Int64(candidate.chunkIndex) * 10_000 + Int64(candidate.rowIndex)
+    }
+
+    /// Sealed rosters after `cursor`, oldest first.
+    static func changes(after cursor: Int64, limit: Int, _ connection: PostgresConnection, _ logger: Logger) async throws -> [Xcert_Filing_V1_RosterChange] {
+        let rows = try await connection.query(
+            "SELECT cursor, roster_id FROM filing.roster_changes WHERE cursor > \(cursor) ORDER BY cursor LIMIT \(limit)",
+            logger: logger
+        )
+        var cursors: [(Int64, Int64)] = []
+        for try await row in rows.decode((Int64, Int64).self) { cursors.append(row) }
+        guard !cursors.isEmpty else { return [] }
+        let rosters = Dictionary(uniqueKeysWithValues: try await self.rosters(Filter(ids: cursors.map(\.1)), connection, logger).map { ($0.id, $0) })
+        return cursors.compactMap { cursor, id in
+            guard var roster = rosters[id] else { return nil }
+            // A follower counts the version the change announced, even if a correction superseded it since.
+            roster.state = .sealed
+            roster.supersededByRosterID = 0
+            var change = Xcert_Filing_V1_RosterChange()
+            change.cursor = cursor
+            change.roster = roster
+            return change
+        }
+    }
+}
+
+/// `RosterState` as the database keeps it.
+enum RosterStates {
+    static let uploading = "uploading"
+    static let sealed = "sealed"
+    static let superseded = "superseded"
+
+    static func stored(_ state: Xcert_Filing_V1_RosterState) -> String? {
+        switch state {
+        case .uploading: uploading
+        case .sealed: sealed
+        case .superseded: superseded
+        default: nil
+        }
+    }
+
+    static func wire(_ stored: String) -> Xcert_Filing_V1_RosterState {
+        switch stored {
+        case uploading: .uploading
+        case sealed: .sealed
+        case superseded: .superseded
+        default: .unspecified
+        }
+    }
+}
