@@ -84,7 +84,7 @@ struct FilingService: RPCService {
     @Sendable
     func submitFiling(_ request: Xcert_Filing_V1_SubmitFilingRequest, _ call: RequestContext) async throws -> Xcert_Filing_V1_Filing {
         let organization = try await self.context.authenticator.authorize(call, allowing: [.organization])
-        let organizationID = try Self.organizationID(of: organization)
+        let organizationID = try Callers.organizationID(of: organization)
         var checks = FieldChecks()
         checks.require(request.certificateCode.isCertificateCode, "certificate_code", "must be a certificate's code as the registry has it, e.g. BIM; not \"\(request.certificateCode)\"")
         checks.require((2019...2100).contains(request.year), "year", "must be a pilot year, 2019 to 2100; not \(request.year)")
@@ -165,7 +165,7 @@ struct FilingService: RPCService {
 
     @Sendable
     func getFiling(_ request: Xcert_Filing_V1_GetFilingRequest, _ call: RequestContext) async throws -> Xcert_Filing_V1_Filing {
-        let organization = try await self.readerOrganization(call)
+        let organization = try await Callers.readerOrganization(self.context, call)
         return try await self.context.database.transaction(call) { connection in
             try await FilingStore.filing(request.id, organization: organization, connection, call.logger)
         }
@@ -173,7 +173,7 @@ struct FilingService: RPCService {
 
     @Sendable
     func listFilings(_ request: Xcert_Filing_V1_ListFilingsRequest, _ call: RequestContext) async throws -> Xcert_Filing_V1_ListFilingsResponse {
-        let organization = try await self.readerOrganization(call)
+        let organization = try await Callers.readerOrganization(self.context, call)
         let page = try Paging(request.page, field: "page")
         if let organization, request.organizationID != 0, request.organizationID != organization {
             // Another organization's filings do not exist for this caller.
@@ -197,7 +197,7 @@ struct FilingService: RPCService {
     @Sendable
     func withdrawFiling(_ request: Xcert_Filing_V1_WithdrawFilingRequest, _ call: RequestContext) async throws -> Xcert_Filing_V1_Filing {
         let organization = try await self.context.authenticator.authorize(call, allowing: [.organization])
-        let organizationID = try Self.organizationID(of: organization)
+        let organizationID = try Callers.organizationID(of: organization)
         let reason = request.reason.trimmed
         guard (1...1000).contains(reason.count) else {
             throw RPCError.invalidArgument([.init(field: "reason", description: "is required: say why the filing is withdrawn (1 to 1000 characters)")])
@@ -271,18 +271,5 @@ struct FilingService: RPCService {
             }
             throw RPCError(.failedPrecondition, "filing \(filing.id) cannot be approved: its fees exceed the province's ceilings for \(filing.certificateCode): \(excesses.joined(separator: "; "))")
         }
-    }
-
-    /// The organization a reader is limited to; nil for the province and services.
-    private func readerOrganization(_ call: RequestContext) async throws -> Int64? {
-        let principal = try await self.context.authenticator.authorize(call, allowing: [.provinceAdmin, .service, .organization])
-        return principal.role == .organization ? try Self.organizationID(of: principal) : nil
-    }
-
-    static func organizationID(of principal: Principal) throws -> Int64 {
-        guard let party = principal.party, let id = Int64(party), id > 0 else {
-            throw RPCError(.permissionDenied, "this principal names no organization")
-        }
-        return id
     }
 }

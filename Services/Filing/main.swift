@@ -18,6 +18,7 @@ await ServiceMain.run(name: "filing", defaultPort: 7102) { context in
     [
         FilingService(context: context),
         ApprovalService(context: context),
+        ReportService(context: context),
         RosterService(context: context, hasher: nationalIDs),
     ]
 }

@@ -1,0 +1,180 @@
+import Foundation
+import Testing
+import XCertProto
+import XCertTestSupport
+import XCertWire
+
+@Suite("Filing: organizations' yearly reports", .enabled(if: TestCluster.isConfigured, "needs the PostgreSQL that scripts/test starts"), .timeLimit(.minutes(3)))
+struct ReportTests {
+    @Test("a report of every section reads back with its pass rates; returned, resubmitted as version 2 and accepted; version 1 stays as it was")
+    func versionChain() async throws {
+        try await withFilingStack { h in
+            let seeded = try await h.seedReference()
+            let car = try await h.token(role: "organization", party: String(seeded.carOrganization))
+            let first = try await h.call("ReportService/SubmitReport", Self.report(), as: Xcert_Filing_V1_YearlyReport.self, token: car)
+            #expect(first.version == 1 && first.state == .submitted && first.organizationID == seeded.carOrganization)
+            #expect(first.content.exams[0].province.passRate.numerator == 90 && first.content.exams[0].province.passRate.denominator == 110)
+            #expect(!first.content.exams[1].province.hasPassRate, "no candidate completed: no data, not 0 %")
+            #expect(first.content.textbooks[0].authors == ["张三", "李四"] && first.content.fees[0].outstanding.fen == 200_000)
+
+            var returning = Xcert_Filing_V1_ReviewReportRequest()
+            returning.id = first.id
+            #expect(await h.refusal("ReportService/ReviewReport", returning, as: Xcert_Filing_V1_YearlyReport.self, token: h.admin)?.fieldViolations.map(\.field) == ["reason"])
+            #expect(await h.refusal("ReportService/ReviewReport", returning, as: Xcert_Filing_V1_YearlyReport.self, token: car)?.code == .permissionDenied)
+            returning.reason = "师资培训人数与明细不符"
+            let returned = try await h.call("ReportService/ReviewReport", returning, as: Xcert_Filing_V1_YearlyReport.self, token: h.admin)
+            #expect(returned.state == .returned && returned.reviewReason == "师资培训人数与明细不符")
+
+            var corrected = Self.report()
+            corrected.content.trainings[0].participantsProvince = 30
+            let second = try await h.call("ReportService/SubmitReport", corrected, as: Xcert_Filing_V1_YearlyReport.self, token: car)
+            #expect(second.version == 2 && second.id != first.id)
+            let live = try #require(await h.refusal("ReportService/SubmitReport", corrected, as: Xcert_Filing_V1_YearlyReport.self, token: car))
+            #expect(live.code == .alreadyExists && live.message.contains("report \(second.id)"), "\(live.message)")
+            var accept = Xcert_Filing_V1_ReviewReportRequest()
+            accept.id = second.id
+            accept.accept = true
+            #expect(try await h.call("ReportService/ReviewReport", accept, as: Xcert_Filing_V1_YearlyReport.self, token: h.admin).state == .accepted)
+            #expect(await h.refusal("ReportService/ReviewReport", accept, as: Xcert_Filing_V1_YearlyReport.self, token: h.admin)?.code == .failedPrecondition)
+
+            var get = Xcert_Filing_V1_GetReportRequest()
+            get.id = first.id
+            let firstNow = try await h.call("ReportService/GetReport", get, as: Xcert_Filing_V1_YearlyReport.self, token: car)
+            #expect(firstNow == returned, "version 1 is unchanged")
+            var list = Xcert_Filing_V1_ListReportsRequest()
+            list.year = 2025
+            #expect(try await h.call("ReportService/ListReports", list, as: Xcert_Filing_V1_ListReportsResponse.self, token: h.admin).reports.map(\.version) == [2])
+            list.allVersions = true
+            #expect(try await h.call("ReportService/ListReports", list, as: Xcert_Filing_V1_ListReportsResponse.self, token: h.admin).reports.map(\.version) == [1, 2])
+        }
+    }
+
+    @Test("each inconsistent figure is its own field violation; a certificate not the organization's is named; nothing is stored")
+    func fieldViolations() async throws {
+        try await withFilingStack { h in
+            let seeded = try await h.seedReference()
+            let car = try await h.token(role: "organization", party: String(seeded.carOrganization))
+            var bad = Self.report()
+            bad.content.exams[0].province.declared = 3001          // more than the 3000 nationally
+            bad.content.exams[0].national.approved = 5000           // more than declared
+            bad.content.fees[0].outstanding.fen = 1                 // not receivable − received
+            bad.content.textbooks[0].authors = ["一", "二", "三", "四", "五", "六"]
+            bad.content.trainings[0].days = 0
+            bad.content.sites[0].level = .unspecified
+            let refused = try #require(await h.refusal("ReportService/SubmitReport", bad, as: Xcert_Filing_V1_YearlyReport.self, token: car))
+            #expect(refused.code == .invalidArgument)
+            #expect(Set(refused.fieldViolations.map(\.field)) == [
+                "content.exams[0].province.declared", "content.exams[0].national.approved", "content.fees[0].outstanding.fen",
+                "content.textbooks[0].authors", "content.trainings[0].days", "content.sites[0].level",
+            ], "\(refused.fieldViolations)")
+            #expect(refused.fieldViolations.first { $0.field == "content.fees[0].outstanding.fen" }?.description.contains("200000 fen") == true)
+
+            var foreign = Self.report()
+            foreign.content.exams[1].certificateCode = "BIM"
+            let notOwn = try #require(await h.refusal("ReportService/SubmitReport", foreign, as: Xcert_Filing_V1_YearlyReport.self, token: car))
+            #expect(notOwn.fieldViolations.map(\.field) == ["content.exams[1].certificate_code"])
+            #expect(notOwn.fieldViolations[0].description.contains("BIM is not one of this organization's certificates"))
+            #expect(try await h.scalar("SELECT count(*) FROM filing.reports", as: Int64.self) == 0)
+        }
+    }
+
+    @Test("an organization reads only its own reports; a school may not read them; withdrawing needs a reason")
+    func isolation() async throws {
+        try await withFilingStack { h in
+            let seeded = try await h.seedReference()
+            let car = try await h.token(role: "organization", party: String(seeded.carOrganization))
+            let bim = try await h.token(role: "organization", party: String(seeded.bimOrganization))
+            let report = try await h.call("ReportService/SubmitReport", Self.report(), as: Xcert_Filing_V1_YearlyReport.self, token: car)
+            var get = Xcert_Filing_V1_GetReportRequest()
+            get.id = report.id
+            #expect(await h.refusal("ReportService/GetReport", get, as: Xcert_Filing_V1_YearlyReport.self, token: bim)?.code == .notFound)
+            var list = Xcert_Filing_V1_ListReportsRequest()
+            list.organizationID = seeded.carOrganization
+            #expect(try await h.call("ReportService/ListReports", list, as: Xcert_Filing_V1_ListReportsResponse.self, token: bim).reports.isEmpty)
+            let school = try await h.token(role: "school", party: "4136010001")
+            #expect(await h.refusal("ReportService/GetReport", get, as: Xcert_Filing_V1_YearlyReport.self, token: school)?.code == .permissionDenied)
+            var withdraw = Xcert_Filing_V1_WithdrawReportRequest()
+            withdraw.id = report.id
+            #expect(await h.refusal("ReportService/WithdrawReport", withdraw, as: Xcert_Filing_V1_YearlyReport.self, token: car)?.fieldViolations.map(\.field) == ["reason"])
+            withdraw.reason = "数据有误"
+            #expect(await h.refusal("ReportService/WithdrawReport", withdraw, as: Xcert_Filing_V1_YearlyReport.self, token: bim)?.code == .notFound)
+            #expect(try await h.call("ReportService/WithdrawReport", withdraw, as: Xcert_Filing_V1_YearlyReport.self, token: car).state == .withdrawn)
+            #expect(try await h.call("ReportService/SubmitReport", Self.report(), as: Xcert_Filing_V1_YearlyReport.self, token: car).version == 2)
+        }
+    }
+
+    /// A consistent 2025 report of organization "car" (certificates AUTO and NEV).
+    static func report() -> Xcert_Filing_V1_SubmitReportRequest {
+        func counts(_ declared: Int64, _ approved: Int64, _ completed: Int64, _ passed: Int64) -> Xcert_Filing_V1_CandidateCounts {
+            var counts = Xcert_Filing_V1_CandidateCounts()
+            counts.declared = declared
+            counts.approved = approved
+            counts.completed = completed
+            counts.passed = passed
+            return counts
+        }
+        func date(_ year: Int32, _ month: Int32, _ day: Int32) -> Xcert_Common_V1_Date {
+            var date = Xcert_Common_V1_Date()
+            date.year = year
+            date.month = month
+            date.day = day
+            return date
+        }
+        var request = Xcert_Filing_V1_SubmitReportRequest()
+        request.year = 2025
+        var exam = Xcert_Filing_V1_ExamLine()
+        exam.certificateCode = "AUTO"
+        exam.level = .elementary
+        exam.national = counts(3000, 2800, 2600, 2000)
+        exam.province = counts(120, 115, 110, 90)
+        var planned = Xcert_Filing_V1_ExamLine()
+        planned.certificateCode = "NEV"
+        planned.level = .intermediate
+        planned.national = counts(500, 400, 300, 200)
+        planned.province = counts(20, 0, 0, 0)
+        request.content.exams = [exam, planned]
+        var training = Xcert_Filing_V1_TeacherTraining()
+        training.name = "汽车运用与维修师资培训"
+        training.startDate = date(2025, 7, 10)
+        training.days = 5
+        training.place = "南昌"
+        training.participantsNational = 200
+        training.participantsProvince = 40
+        request.content.trainings = [training]
+        var site = Xcert_Filing_V1_SiteLine()
+        site.certificateCode = "AUTO"
+        site.level = .elementary
+        site.sitesNational = 120
+        site.sitesProvince = 6
+        site.candidatesAssessed = 110
+        site.examSessions = 4
+        request.content.sites = [site]
+        var fee = Xcert_Filing_V1_FeeLine()
+        fee.certificateCode = "AUTO"
+        fee.level = .elementary
+        fee.completed = 110
+        fee.receivable.fen = 3_300_000
+        fee.received.fen = 3_100_000
+        fee.outstanding.fen = 200_000
+        request.content.fees = [fee]
+        var resource = Xcert_Filing_V1_ResourceLine()
+        resource.certificateCode = "AUTO"
+        resource.level = .elementary
+        resource.publishedTextbooks = 3
+        resource.questionBankSize = 5000
+        resource.mockPapers = 10
+        resource.resourcePack = true
+        request.content.resources = [resource]
+        var book = Xcert_Filing_V1_Textbook()
+        book.title = "汽车运用与维修（初级）"
+        book.authors = ["张三", "李四"]
+        book.publisher = "高等教育出版社"
+        book.publishedOn = date(2024, 9, 1)
+        book.nationalPlanning = false
+        book.certificateCode = "AUTO"
+        book.level = .elementary
+        request.content.textbooks = [book]
+        request.content.narrative = "二、开展工作的具体举措……"
+        return request
+    }
+}
