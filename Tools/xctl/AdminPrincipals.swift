@@ -5,28 +5,44 @@ import XCertProto
 import XCertService
 import XCertWire
 
-/// Options shared by the commands that call the registry.
-struct RegistryOptions: ParsableArguments {
-    @Option(help: "The registry, host:port.") var registry: String = "127.0.0.1:7101"
-    @OptionGroup var credentials: Credentials
-    @Option(help: "The call's deadline in milliseconds.") var timeoutMs: Int = 30_000
+/// Options of the commands that call one service: where it is, the credentials, the
+/// deadline. ``call(_:_:as:idempotencyKey:)`` is the one way such a command calls.
+protocol ServiceOptions: ParsableArguments {
+    /// The service's `host:port`.
+    var address: String { get }
+    var credentials: Credentials { get }
+    var timeoutMs: Int { get }
+    /// The proto package of its methods, e.g. `xcert.registry.v1`.
+    static var package: String { get }
+}
 
-    /// Calls a registry method, `Service/Method` of `xcert.registry.v1`; an error status
-    /// is printed and exits 1.
+extension ServiceOptions {
+    /// Calls `Service/Method` of ``package``; an error status is printed (code, message,
+    /// field violations) and exits 1.
     func call<Request: SwiftProtobuf.Message, Response: SwiftProtobuf.Message>(
         _ method: String, _ request: Request, as: Response.Type = Response.self, idempotencyKey: String? = nil
     ) async throws -> Response {
-        let client = try makeClient(self.registry, timeoutMs: self.timeoutMs)
+        let client = try makeClient(self.address, timeoutMs: self.timeoutMs)
         defer { Task { await client.close() } }
         var metadata = try self.credentials.metadata()
         if let idempotencyKey { metadata["idempotency-key"] = idempotencyKey }
         do {
-            return try await client.unary("/xcert.registry.v1." + method, request, as: Response.self, metadata: metadata)
+            return try await client.unary("/\(Self.package).\(method)", request, as: Response.self, metadata: metadata)
         } catch let error as RPCError {
             printError(error)
             throw ExitCode(1)
         }
     }
+}
+
+/// Options shared by the commands that call the registry.
+struct RegistryOptions: ServiceOptions {
+    @Option(help: "The registry, host:port.") var registry: String = "127.0.0.1:7101"
+    @OptionGroup var credentials: Credentials
+    @Option(help: "The call's deadline in milliseconds.") var timeoutMs: Int = 30_000
+
+    static let package = "xcert.registry.v1"
+    var address: String { self.registry }
 }
 
 extension Admin {
