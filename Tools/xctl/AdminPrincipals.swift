@@ -18,9 +18,10 @@ protocol ServiceOptions: ParsableArguments {
 
 extension ServiceOptions {
     /// Calls `Service/Method` of ``package``; an error status is printed (code, message,
-    /// field violations) and exits 1.
+    /// field violations, after `explaining` rewrites them for the reader) and exits 1.
     func call<Request: SwiftProtobuf.Message, Response: SwiftProtobuf.Message>(
-        _ method: String, _ request: Request, as: Response.Type = Response.self, idempotencyKey: String? = nil
+        _ method: String, _ request: Request, as: Response.Type = Response.self, idempotencyKey: String? = nil,
+        explaining: (RPCError) -> RPCError = { $0 }
     ) async throws -> Response {
         let client = try makeClient(self.address, timeoutMs: self.timeoutMs)
         defer { Task { await client.close() } }
@@ -29,7 +30,7 @@ extension ServiceOptions {
         do {
             return try await client.unary("/\(Self.package).\(method)", request, as: Response.self, metadata: metadata)
         } catch let error as RPCError {
-            printError(error)
+            printError(explaining(error))
             throw ExitCode(1)
         }
     }

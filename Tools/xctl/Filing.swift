@@ -21,7 +21,7 @@ struct FilingOptions: ServiceOptions {
 struct Filing: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Filing rounds, organizations' work-plan filings and their review, the approved certificates and their feed.",
-        subcommands: [RoundCommand.self, Submit.self, Show.self, List.self, Withdraw.self, Review.self, Approved.self, Changes.self]
+        subcommands: [RoundCommand.self, Submit.self, Show.self, List.self, Withdraw.self, Review.self, Approved.self, Changes.self, ReportCommand.self, RosterCommand.self]
     )
 
     // MARK: - Rounds
@@ -294,7 +294,7 @@ private func feeText(_ fees: [Xcert_Filing_V1_LevelFee]) -> String {
 }
 
 /// `YYYY-MM-DD` as a wire date; a date that does not exist is refused here.
-private func wireDate(_ text: String, option: String) throws -> Xcert_Common_V1_Date {
+func wireDate(_ text: String, option: String) throws -> Xcert_Common_V1_Date {
     let parts = text.split(separator: "-", omittingEmptySubsequences: false).map { Int($0) }
     guard parts.count == 3, let year = parts[0], let month = parts[1], let day = parts[2], LocalDate(year: year, month: month, day: day) != nil else {
         throw ValidationError("\(option) takes a real date, YYYY-MM-DD; not \(text)")
@@ -306,7 +306,7 @@ private func wireDate(_ text: String, option: String) throws -> Xcert_Common_V1_
     return date
 }
 
-private func dateText(_ date: Xcert_Common_V1_Date) -> String {
+func dateText(_ date: Xcert_Common_V1_Date) -> String {
     LocalDate(year: Int(date.year), month: Int(date.month), day: Int(date.day))?.description ?? "\(date.year)-\(date.month)-\(date.day)"
 }
 
