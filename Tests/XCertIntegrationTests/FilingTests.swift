@@ -301,6 +301,25 @@ struct FilingTests {
         }
     }
 
+    @Test("five submissions of one certificate racing: exactly one is stored, the others are refused (ALREADY_EXISTS, or ABORTED to retry)")
+    func race() async throws {
+        try await withFilingStack { h in
+            let seeded = try await h.seedReference()
+            let car = try await h.token(role: "organization", party: String(seeded.carOrganization))
+            try await h.openRound()
+            let outcomes = try await withThrowingTaskGroup(of: RPCError?.self) { group in
+                for _ in 0..<5 {
+                    group.addTask { await rpcRefusal { _ = try await h.submitFiling("AUTO", token: car) } }
+                }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            #expect(outcomes.filter { $0 == nil }.count == 1, "\(outcomes)")
+            #expect(outcomes.compactMap { $0?.code }.allSatisfy { $0 == .alreadyExists || $0 == .aborted }, "\(outcomes)")
+            #expect(try await h.filingCount == 1)
+            #expect(try await h.scalar("SELECT max(version) FROM filing.filings", as: Int32.self) == 1)
+        }
+    }
+
     @Test("organizations see only their own filings; the province sees all")
     func isolation() async throws {
         try await withFilingStack { h in
