@@ -88,6 +88,16 @@ struct XctlFilingTests {
             let rejectedList = try await run(["list", "--state", "rejected", "--all-versions", "--format", "csv"], token: car)
             #expect(rejectedList.contains("\(nevID),\(seeded.carOrganization),NEV,2020,1,1,rejected,") && rejectedList.contains("收费依据不足"), "\(rejectedList)")
             #expect(!rejectedList.contains(",AUTO,"), "\(rejectedList)")
+            // Version 2 after the rejection, withdrawn by the organization.
+            let resubmitted = try await run(["submit", "--certificate", "NEV", "--year", "2020", "--round", "1", "--json", json.path], token: car)
+            #expect(resubmitted.contains("\"version\" : 2"), "\(resubmitted)")
+            let v2Line = try #require(resubmitted.split(separator: "\n").first { $0.trimmingCharacters(in: .whitespaces).hasPrefix("\"id\"") })
+            let v2ID = String(String(v2Line).filter(\.isNumber))
+            let withdrawn = try await run(["withdraw", v2ID, "--reason", "方案调整"], token: car)
+            #expect(withdrawn.contains("filing \(v2ID) (NEV 2020, version 2): withdrawn"), "\(withdrawn)")
+            let nevVersions = try await run(["list", "--certificate", "NEV", "--all-versions", "--format", "csv"], token: car)
+            #expect(nevVersions.contains(",NEV,2020,1,1,rejected,") && nevVersions.contains("\(v2ID),\(seeded.carOrganization),NEV,2020,1,2,withdrawn,") && nevVersions.hasSuffix(",方案调整\r\n"), "\(nevVersions)")
+            #expect(try await run(["list", "--certificate", "NEV", "--format", "csv"], token: car).split(separator: "\r\n").count == 2, "header and the latest version")
 
             let approvedList = try await run(["approved", "--year", "2020", "--format", "csv"], token: car)
             #expect(approvedList.contains("AUTO,\(seeded.carOrganization),2020,1,\(id),1,初级 380.00; 中级 480.00; 高级 580.00,2"), "\(approvedList)")
