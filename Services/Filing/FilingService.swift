@@ -119,7 +119,7 @@ struct FilingService: RPCService {
                 throw RPCError(.failedPrecondition, "there is no filing round \(request.roundNumber) of \(request.year); the province opens rounds")
             }
             guard round.open else {
-                throw RPCError(.failedPrecondition, "filing round \(round.number) of \(round.year) closed at \(round.hasClosedAt ? "\(Date(round.closedAt)) (closed early by the province)" : round.closingInstant); submissions are no longer accepted")
+                throw RPCError(.failedPrecondition, "filing round \(round.number) of \(round.year) closed at \(round.hasClosedAt ? "\(LocalDate.provinceTime(round.closedAt.seconds)) (closed early by the province)" : round.closingInstant); submissions are no longer accepted")
             }
             let live = try await connection.query(
                 """

@@ -30,6 +30,21 @@ public struct LocalDate: Sendable, Hashable, Comparable, CustomStringConvertible
     /// The last second of the day as the province writes it, e.g. `2020-05-29 23:59:59 +08:00`.
     public var closingInstant: String { "\(self) 23:59:59 +08:00" }
 
+    /// The day on which the instant `seconds` (since the Unix epoch) falls in the province.
+    public init(containing seconds: Int64) {
+        let local = seconds + Self.utcOffsetSeconds
+        let days = local >= 0 ? local / 86_400 : (local - 86_399) / 86_400
+        (self.year, self.month, self.day) = Self.civil(daysSinceEpoch: days)
+    }
+
+    /// An instant as the province writes it, e.g. `2020-05-29 23:59:59 +08:00`.
+    public static func provinceTime(_ seconds: Int64) -> String {
+        let date = LocalDate(containing: seconds)
+        let local = seconds + Self.utcOffsetSeconds
+        let second = ((local % 86_400) + 86_400) % 86_400
+        return "\(date) \(Self.padded(Int(second / 3600), 2)):\(Self.padded(Int(second / 60 % 60), 2)):\(Self.padded(Int(second % 60), 2)) +08:00"
+    }
+
     /// `YYYY-MM-DD`.
     public var description: String {
         "\(Self.padded(self.year, 4))-\(Self.padded(self.month, 2))-\(Self.padded(self.day, 2))"
@@ -50,6 +65,20 @@ public struct LocalDate: Sendable, Hashable, Comparable, CustomStringConvertible
         case 4, 6, 9, 11: 30
         default: 31
         }
+    }
+
+    /// The date `days` after 1970-01-01 (Howard Hinnant's inverse algorithm).
+    private static func civil(daysSinceEpoch days: Int64) -> (Int, Int, Int) {
+        let z = days + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let dayOfEra = z - era * 146_097
+        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
+        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
+        let mp = (5 * dayOfYear + 2) / 153
+        let day = dayOfYear - (153 * mp + 2) / 5 + 1
+        let month = mp < 10 ? mp + 3 : mp - 9
+        let year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
+        return (Int(year), Int(month), Int(day))
     }
 
     /// Days from 1970-01-01 to the date (proleptic Gregorian; Howard Hinnant's algorithm).

@@ -86,4 +86,22 @@ struct LocalDateTests {
         }
         #expect(checked == 4383, "12 years, 3 of them leap")
     }
+
+    @Test("an instant in the province's time agrees with Foundation's Asia/Shanghai formatting, every 7,919 seconds of 1992–2030")
+    func provinceTime() throws {
+        #expect(LocalDate.provinceTime(1_590_767_999) == "2020-05-29 23:59:59 +08:00")
+        #expect(LocalDate.provinceTime(1_590_768_000) == "2020-05-30 00:00:00 +08:00")
+        #expect(LocalDate(containing: 1_590_768_000).description == "2020-05-30")
+        // Before the epoch: 1970-01-01 begins at -28,800 in the province.
+        #expect(LocalDate(containing: -28_800).description == "1970-01-01")
+        #expect(LocalDate.provinceTime(-28_801) == "1969-12-31 23:59:59 +08:00")
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = try #require(TimeZone(identifier: "Asia/Shanghai"))
+        formatter.dateFormat = "yyyy-MM-dd HH:mm:ss xxx"
+        // From 1992: China last observed summer time in 1991.
+        for seconds in stride(from: Int64(694_224_000), to: Int64(1_924_992_000), by: 7_919) {
+            #expect(LocalDate.provinceTime(seconds) == formatter.string(from: Date(timeIntervalSince1970: TimeInterval(seconds))), "\(seconds)")
+        }
+    }
 }

@@ -187,7 +187,8 @@ public func withRegistry<Result: Sendable>(_ body: @Sendable (RegistryHarness) a
     }
 }
 
-/// The key of the national ID hashes of the filing processes the tests start.
+/// The key of the national ID hashes of the filing processes the tests start (every
+/// ``ServiceProcess`` gets it).
 public let nationalIDKey = "xcert-test-national-id-key-0123456789abcdef"
 
 /// Starts a fresh database, a registry and a filing process that ask each other, and a
@@ -208,7 +209,6 @@ public func withFilingStack<Result: Sendable>(_ body: @Sendable (RegistryHarness
                 "XCERT_REGISTRY_ADDRESS": "127.0.0.1:\(registry.port)",
                 "XCERT_SETTLEMENT_ADDRESS": "127.0.0.1:\(settlementPort)",
                 "XCERT_SERVICE_TOKEN": filingToken,
-                "XCERT_NATIONAL_ID_KEY": nationalIDKey,
             ]
             let filing: ServiceProcess
             do {

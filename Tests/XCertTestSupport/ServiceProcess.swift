@@ -54,6 +54,8 @@ public final class ServiceProcess: @unchecked Sendable {
         var environment = ProcessInfo.processInfo.environment
         environment["XCERT_PORT"] = "\(port)"
         environment["XCERT_METRICS_PORT"] = "\(metricsPort)"
+        // Filing needs its national ID key; the tests' is public (``nationalIDKey``).
+        environment["XCERT_NATIONAL_ID_KEY"] = nationalIDKey
         environment["PGHOST"] = database.host
         environment["PGPORT"] = "\(database.port)"
         environment["PGUSER"] = database.user

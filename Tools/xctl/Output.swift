@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import SwiftProtobuf
+import XCertDomain
 import XCertProto
 
 /// How a command prints what it lists.
@@ -82,11 +83,7 @@ func allPages<Item>(_ fetch: (String) async throws -> ([Item], String)) async th
 
 /// An instant in the province's time, e.g. `2026-11-25 15:04:05 +08:00`.
 func shanghaiTime(_ timestamp: Xcert_Common_V1_Timestamp) -> String {
-    let formatter = DateFormatter()
-    formatter.locale = Locale(identifier: "en_US_POSIX")
-    formatter.timeZone = TimeZone(identifier: "Asia/Shanghai")
-    formatter.dateFormat = "yyyy-MM-dd HH:mm:ss xxx"
-    return formatter.string(from: Date(timeIntervalSince1970: TimeInterval(timestamp.seconds)))
+    LocalDate.provinceTime(timestamp.seconds)
 }
 
 /// Options of a command that changes something.
