@@ -5,6 +5,6 @@ import XCertService
 // Run Swift concurrency on NIO's event loops: no thread hop between socket and handler.
 _ = NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
 
-await ServiceMain.run(name: "assessment", defaultPort: 7103) { _ in
-    []
+await ServiceMain.run(name: "assessment", defaultPort: 7103, background: OutcomeFollowers.all) { context in
+    [OutcomeService(context: context)]
 }

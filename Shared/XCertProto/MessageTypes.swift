@@ -5,6 +5,15 @@ import SwiftProtobuf
 /// Every message type generated from `proto/`, by its full protobuf name.
 public enum XCertMessageTypes {
     public static let all: [any SwiftProtobuf.Message.Type] = [
+        Xcert_Assessment_V1_CertificateOutcome.self,
+        Xcert_Assessment_V1_GetFollowingRequest.self,
+        Xcert_Assessment_V1_GetFollowingResponse.self,
+        Xcert_Assessment_V1_ListCertificateOutcomesRequest.self,
+        Xcert_Assessment_V1_ListCertificateOutcomesResponse.self,
+        Xcert_Assessment_V1_ListOutcomesRequest.self,
+        Xcert_Assessment_V1_ListOutcomesResponse.self,
+        Xcert_Assessment_V1_Outcome.self,
+        Xcert_Assessment_V1_RateOrNoData.self,
         Xcert_Common_V1_Date.self,
         Xcert_Common_V1_Money.self,
         Xcert_Common_V1_PageRequest.self,

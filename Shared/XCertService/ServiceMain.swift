@@ -33,6 +33,7 @@ public enum ServiceMain {
     public static func run(
         name: String,
         defaultPort: Int,
+        background: @Sendable (ServiceContext) -> [any Service] = { _ in [] },
         services: @Sendable (ServiceContext) -> [any RPCService]
     ) async -> Never {
         let configuration: ServiceConfiguration
@@ -53,7 +54,7 @@ public enum ServiceMain {
         let logger = Logger(label: "xcert.\(name)")
 
         do {
-            try await self.serve(configuration: configuration, metrics: registry, logger: logger, services: services)
+            try await self.serve(configuration: configuration, metrics: registry, logger: logger, background: background, services: services)
             logger.info("exited cleanly")
             exit(0)
         } catch {
@@ -62,12 +63,14 @@ public enum ServiceMain {
         }
     }
 
-    /// Builds the parts and runs them in one `ServiceGroup` until shutdown. Tests call
+    /// Builds the parts and runs them in one `ServiceGroup` until shutdown, with the
+    /// service's own long-running parts from `background` (e.g. ``FeedFollower``s). Tests call
     /// this with their own configuration; `started` receives the running servers.
     public static func serve(
         configuration: ServiceConfiguration,
         metrics: PrometheusCollectorRegistry,
         logger: Logger,
+        background: @Sendable (ServiceContext) -> [any Service] = { _ in [] },
         services: @Sendable (ServiceContext) -> [any RPCService]
     ) async throws {
         let client = PostgresClient(configuration: configuration.database.clientConfiguration, backgroundLogger: logger)
@@ -98,12 +101,9 @@ public enum ServiceMain {
         )
         // Shutdown runs in reverse: the RPC server drains first, the database client goes last.
         var groupConfiguration = ServiceGroupConfiguration(
-            services: [
-                .init(service: client),
-                .init(service: monitor),
-                .init(service: metricsServer),
-                .init(service: server),
-            ],
+            services: [.init(service: client), .init(service: monitor)]
+                + background(context).map { .init(service: $0) }
+                + [.init(service: metricsServer), .init(service: server)],
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger
         )

@@ -8,6 +8,7 @@ public enum MigrationHistory {
         .v4RegistryReferenceAndPilot,
         .v5FilingRoundsAndFilings,
         .v6RostersAndReports,
+        .v7AssessmentOutcomes,
     ]
 
     /// The schema of each service, which is also the suffix of its role (`xcert_<schema>`).

@@ -1,0 +1,183 @@
+import Logging
+import PostgresNIO
+import XCertDomain
+import XCertProto
+import XCertService
+import XCertStore
+import XCertWire
+
+/// `xcert.assessment.v1.OutcomeService`: exam outcomes and their exact rates, as the
+/// followed rosters and qualifications add up. A school sees its own outcomes, an
+/// organization its certificates', the province and services everything.
+struct OutcomeService: RPCService {
+    let context: ServiceContext
+
+    private static let prefix = "/xcert.assessment.v1.OutcomeService/"
+
+    var methods: [RPCMethod] {
+        [
+            .unary(Self.prefix + "ListOutcomes", handler: self.listOutcomes),
+            .unary(Self.prefix + "ListCertificateOutcomes", handler: self.listCertificateOutcomes),
+            .unary(Self.prefix + "GetFollowing", handler: self.getFollowing),
+        ]
+    }
+
+    /// What a caller may see.
+    struct Scope {
+        var school: String?
+        var organization: Int64?
+    }
+
+    @Sendable
+    func listOutcomes(_ request: Xcert_Assessment_V1_ListOutcomesRequest, _ call: RequestContext) async throws -> Xcert_Assessment_V1_ListOutcomesResponse {
+        let scope = try await self.scope(call, naming: request.schoolCode)
+        let level = request.level == .unspecified ? nil : Int32(request.level.rawValue)
+        return try await self.context.database.transaction(call) { connection in
+            let rows = try await connection.query(
+                """
+                SELECT school_code, certificate_code, level, year, organization_id, sum(declared)::bigint, sum(approved)::bigint, sum(completed)::bigint, sum(passed)::bigint
+                FROM assessment.roster_counts
+                WHERE replaced_by IS NULL
+                  AND (\(scope.school ?? request.schoolCode.nonEmpty)::text IS NULL OR school_code = \(scope.school ?? request.schoolCode.nonEmpty))
+                  AND (\(scope.organization)::bigint IS NULL OR organization_id = \(scope.organization))
+                  AND (\(request.certificateCode.nonEmpty)::text IS NULL OR certificate_code = \(request.certificateCode.nonEmpty))
+                  AND (\(level)::integer IS NULL OR level = \(level))
+                  AND (\(request.year == 0 ? nil : request.year)::integer IS NULL OR year = \(request.year))
+                GROUP BY school_code, certificate_code, level, year, organization_id
+                ORDER BY year, certificate_code, level, school_code
+                """,
+                logger: call.logger
+            )
+            var response = Xcert_Assessment_V1_ListOutcomesResponse()
+            for try await row in rows.decode((String, String, Int32, Int32, Int64, Int64, Int64, Int64, Int64).self) {
+                var outcome = Xcert_Assessment_V1_Outcome()
+                outcome.schoolCode = row.0
+                outcome.certificateCode = row.1
+                outcome.level = Xcert_Common_V1_CertificateLevel(rawValue: Int(row.2)) ?? .unspecified
+                outcome.year = row.3
+                outcome.organizationID = row.4
+                (outcome.declared, outcome.approved, outcome.completed, outcome.passed) = (row.5, row.6, row.7, row.8)
+                response.outcomes.append(Self.withRates(outcome))
+            }
+            var total = Xcert_Assessment_V1_Outcome()
+            for outcome in response.outcomes {
+                total.declared += outcome.declared
+                total.approved += outcome.approved
+                total.completed += outcome.completed
+                total.passed += outcome.passed
+            }
+            response.total = Self.withRates(total)
+            return response
+        }
+    }
+
+    @Sendable
+    func listCertificateOutcomes(_ request: Xcert_Assessment_V1_ListCertificateOutcomesRequest, _ call: RequestContext) async throws -> Xcert_Assessment_V1_ListCertificateOutcomesResponse {
+        let scope = try await self.scope(call, naming: request.schoolCode)
+        guard (2019...2100).contains(request.year) else {
+            throw RPCError.invalidArgument([.init(field: "year", description: "must be a pilot year, 2019 to 2100")])
+        }
+        var certificates: [String]?
+        if let organization = scope.organization { certificates = try await self.certificates(of: organization, call) }
+        let school = scope.school ?? request.schoolCode.nonEmpty
+        return try await self.context.database.transaction(call) { connection in
+            // Every school with a qualification in force or with counted candidates.
+            let rows = try await connection.query(
+                """
+                WITH scales AS (
+                    SELECT school_code, certificate_code, sum(student_scale)::bigint AS scale FROM assessment.qualified_scales
+                    WHERE year = \(request.year) AND NOT revoked GROUP BY school_code, certificate_code
+                ), counts AS (
+                    SELECT school_code, certificate_code, sum(declared)::bigint AS declared, sum(approved)::bigint AS approved,
+                           sum(completed)::bigint AS completed, sum(passed)::bigint AS passed
+                    FROM assessment.roster_counts WHERE year = \(request.year) AND replaced_by IS NULL GROUP BY school_code, certificate_code
+                )
+                SELECT school_code, certificate_code, coalesce(s.scale, 0), coalesce(c.declared, 0), coalesce(c.approved, 0), coalesce(c.completed, 0), coalesce(c.passed, 0)
+                FROM scales s FULL JOIN counts c USING (school_code, certificate_code)
+                WHERE (\(school)::text IS NULL OR school_code = \(school))
+                  AND (\(request.certificateCode.nonEmpty)::text IS NULL OR certificate_code = \(request.certificateCode.nonEmpty))
+                  AND (\(certificates)::text[] IS NULL OR certificate_code = ANY(\(certificates)))
+                ORDER BY certificate_code, school_code
+                """,
+                logger: call.logger
+            )
+            var response = Xcert_Assessment_V1_ListCertificateOutcomesResponse()
+            for try await row in rows.decode((String, String, Int64, Int64, Int64, Int64, Int64).self) {
+                var outcome = Xcert_Assessment_V1_CertificateOutcome()
+                outcome.schoolCode = row.0
+                outcome.certificateCode = row.1
+                outcome.year = request.year
+                (outcome.qualifiedScale, outcome.declared, outcome.approved, outcome.completed, outcome.passed) = (row.2, row.3, row.4, row.5, row.6)
+                outcome.registrationRate = Self.rate(outcome.declared, over: outcome.qualifiedScale)
+                outcome.participationRate = Self.rate(outcome.completed, over: outcome.approved)
+                outcome.passRate = Self.rate(outcome.passed, over: outcome.completed)
+                response.outcomes.append(outcome)
+            }
+            return response
+        }
+    }
+
+    @Sendable
+    func getFollowing(_ request: Xcert_Assessment_V1_GetFollowingRequest, _ call: RequestContext) async throws -> Xcert_Assessment_V1_GetFollowingResponse {
+        _ = try await self.context.authenticator.authorize(call, allowing: [.provinceAdmin, .service])
+        var response = Xcert_Assessment_V1_GetFollowingResponse()
+        response.rosterCursor = try await FeedFollower.cursor(of: OutcomeFollowers.rosterFeed, schema: self.context.name, self.context.database, call.logger)
+        response.qualificationCursor = try await FeedFollower.cursor(of: OutcomeFollowers.qualificationFeed, schema: self.context.name, self.context.database, call.logger)
+        response.rostersCounted = try await self.context.database.transaction(call) { connection in
+            let rows = try await connection.query("SELECT count(DISTINCT roster_id) FROM assessment.roster_counts WHERE replaced_by IS NULL", logger: call.logger)
+            for try await count in rows.decode(Int64.self) { return count }
+            return 0
+        }
+        return response
+    }
+
+    // MARK: - Helpers
+
+    private func scope(_ call: RequestContext, naming school: String) async throws -> Scope {
+        let principal = try await self.context.authenticator.authorize(call, allowing: [.provinceAdmin, .service, .school, .organization])
+        switch principal.role {
+        case .school:
+            guard let own = principal.party, !own.isEmpty else { throw RPCError(.permissionDenied, "this principal names no school") }
+            guard school.isEmpty || school == own else { throw RPCError(.permissionDenied, "a school sees only its own outcomes") }
+            return Scope(school: own)
+        case .organization:
+            guard let party = principal.party, let id = Int64(party), id > 0 else { throw RPCError(.permissionDenied, "this principal names no organization") }
+            return Scope(organization: id)
+        default:
+            return Scope()
+        }
+    }
+
+    /// The codes of an organization's certificates, as the registry has them.
+    private func certificates(of organization: Int64, _ call: RequestContext) async throws -> [String] {
+        var request = Xcert_Registry_V1_ListCertificatesRequest()
+        request.organizationID = organization
+        request.page.pageSize = Int32(Paging.maximumSize)
+        var codes: [String] = []
+        repeat {
+            let page = try await self.context.peers.call(
+                "registry", "/xcert.registry.v1.ReferenceDataService/ListCertificates", request, as: Xcert_Registry_V1_ListCertificatesResponse.self, context: call
+            )
+            codes += page.certificates.map(\.code)
+            request.page.pageToken = page.page.nextPageToken
+        } while !request.page.pageToken.isEmpty
+        return codes
+    }
+
+    static func withRates(_ outcome: Xcert_Assessment_V1_Outcome) -> Xcert_Assessment_V1_Outcome {
+        var outcome = outcome
+        outcome.participationRate = self.rate(outcome.completed, over: outcome.approved)
+        outcome.passRate = self.rate(outcome.passed, over: outcome.completed)
+        return outcome
+    }
+
+    /// An exact rate, or no data when the denominator is 0.
+    static func rate(_ numerator: Int64, over denominator: Int64) -> Xcert_Assessment_V1_RateOrNoData {
+        var rate = Xcert_Assessment_V1_RateOrNoData()
+        if denominator > 0 {
+            rate.value.numerator = numerator
+            rate.value.denominator = denominator
+        }
+        return rate
+    }
+}

@@ -1,0 +1,196 @@
+import Foundation
+import SwiftProtobuf
+import Testing
+import XCertProto
+import XCertTestSupport
+import XCertWire
+
+@Suite("Assessment: outcomes followed from sealed rosters and qualifications", .enabled(if: TestCluster.isConfigured, "needs the PostgreSQL that scripts/test starts"), .timeLimit(.minutes(4)))
+struct OutcomeTests {
+    @Test("sealed rosters become outcomes per school and level with exact rates; a correction replaces its version's counts exactly once")
+    func followsAndReplaces() async throws {
+        try await withFilingStack { h in
+            let world = try await h.rosterWorld()
+            let assessment = try await Assessment.start(h)
+            let first = try await h.createRoster(token: world.car)
+            let rows = Candidates.rows(from: 0, count: 10)
+            _ = try await h.upload(first.id, chunk: 0, rows, token: world.car)
+            _ = try await h.seal(first.id, token: world.car)
+            try await assessment.waitFor(rostersCounted: 1, cursor: 1, h)
+
+            let outcomes = try await assessment.outcomes(token: h.admin)
+            #expect(outcomes.outcomes.map(\.schoolCode) == ["4136010001", "4136010003"])
+            for (outcome, tally) in zip(outcomes.outcomes, RosterTests.tallies(rows)) {
+                #expect([outcome.declared, outcome.approved, outcome.completed, outcome.passed] == [tally.declared, tally.approved, tally.completed, tally.passed])
+                #expect(outcome.passRate.value.numerator == tally.passed && outcome.passRate.value.denominator == tally.completed)
+                #expect(outcome.participationRate.value.numerator == tally.completed && outcome.participationRate.value.denominator == tally.approved)
+                #expect(outcome.level == .elementary && outcome.year == 2026 && outcome.organizationID == world.carOrganization)
+            }
+            #expect(outcomes.total.declared == 10)
+
+            // A correction: school 4136010003 loses two candidates, who were never there.
+            var corrected = rows
+            corrected.removeAll { $0.candidateNumber == rows[1].candidateNumber || $0.candidateNumber == rows[3].candidateNumber }
+            let correction = try await h.createRoster(supersedes: first.id, reason: "两名考生重复报名", token: world.car)
+            _ = try await h.upload(correction.id, chunk: 0, corrected, token: world.car)
+            _ = try await h.seal(correction.id, token: world.car)
+            try await assessment.waitFor(rostersCounted: 1, cursor: 2, h)
+            let after = try await assessment.outcomes(token: h.admin)
+            #expect(after.outcomes.map(\.declared) == RosterTests.tallies(corrected).map(\.declared), "replaced, not added: \(after.outcomes.map(\.declared))")
+            #expect(after.total.declared == 8)
+
+            // The registration rate: declared over the qualified pilot scale (50 each).
+            var request = Xcert_Assessment_V1_ListCertificateOutcomesRequest()
+            request.year = 2026
+            let byCertificate = try await assessment.call("ListCertificateOutcomes", request, as: Xcert_Assessment_V1_ListCertificateOutcomesResponse.self, token: h.admin)
+            #expect(byCertificate.outcomes.map(\.schoolCode) == ["4136010001", "4136010003"])
+            #expect(byCertificate.outcomes.map(\.qualifiedScale) == [50, 50])
+            #expect(byCertificate.outcomes.map(\.registrationRate.value.numerator) == [5, 3])
+            #expect(byCertificate.outcomes.allSatisfy { $0.registrationRate.value.denominator == 50 })
+            _ = try await assessment.process.terminate()
+        }
+    }
+
+    @Test("zero denominators are no data, never 0 % or 100 %; all passed is exactly 100 %")
+    func rateEdges() async throws {
+        try await withFilingStack { h in
+            let world = try await h.rosterWorld()
+            let assessment = try await Assessment.start(h)
+            let roster = try await h.createRoster(token: world.car)
+            // 4136010001: every candidate declared only (nobody approved); 4136010003: approved, all passed.
+            var rows: [Xcert_Filing_V1_CandidateRow] = []
+            for n in 0..<3 {
+                var declared = Candidates.row(n, school: "4136010001")
+                declared.registration = .declared
+                declared.attended = false
+                declared.componentScoresTenths = []
+                declared.passed = false
+                rows.append(declared)
+                rows.append(Candidates.row(100 + n, school: "4136010003", theory: 900, practical: 900))
+            }
+            _ = try await h.upload(roster.id, chunk: 0, rows, token: world.car)
+            _ = try await h.seal(roster.id, token: world.car)
+            try await assessment.waitFor(rostersCounted: 1, cursor: 1, h)
+            let outcomes = try await assessment.outcomes(token: h.admin).outcomes
+            let declaredOnly = try #require(outcomes.first { $0.schoolCode == "4136010001" })
+            #expect(declaredOnly.declared == 3 && declaredOnly.approved == 0)
+            #expect(!declaredOnly.participationRate.hasValue && !declaredOnly.passRate.hasValue, "no data")
+            let allPassed = try #require(outcomes.first { $0.schoolCode == "4136010003" })
+            #expect(allPassed.passRate.value.numerator == 3 && allPassed.passRate.value.denominator == 3)
+
+            // A qualified school without candidates: a registration rate of exactly 0 (its scale is not 0).
+            var request = Xcert_Assessment_V1_ListCertificateOutcomesRequest()
+            request.year = 2026
+            request.schoolCode = "4136010001"
+            let one = try await assessment.call("ListCertificateOutcomes", request, as: Xcert_Assessment_V1_ListCertificateOutcomesResponse.self, token: h.admin)
+            #expect(one.outcomes.map(\.registrationRate.value.numerator) == [3])
+            request.year = 2025
+            #expect(try await assessment.call("ListCertificateOutcomes", request, as: Xcert_Assessment_V1_ListCertificateOutcomesResponse.self, token: h.admin).outcomes.isEmpty)
+            _ = try await assessment.process.terminate()
+        }
+    }
+
+    @Test("stopped while rosters are sealed, restarted: it catches up with nothing lost or doubled")
+    func catchesUp() async throws {
+        try await withFilingStack { h in
+            let world = try await h.rosterWorld()
+            let assessment = try await Assessment.start(h)
+            let first = try await h.createRoster(day: 15, token: world.car)
+            _ = try await h.upload(first.id, chunk: 0, Candidates.rows(from: 0, count: 20), token: world.car)
+            _ = try await h.seal(first.id, token: world.car)
+            try await assessment.waitFor(rostersCounted: 1, cursor: 1, h)
+            kill(assessment.process.pid, SIGKILL)
+            _ = try await assessment.process.waitForExit(within: .seconds(10))
+
+            // While it is down: two more sessions and a correction of the first.
+            for (day, first) in [(Int32(16), 100), (Int32(17), 200)] {
+                let roster = try await h.createRoster(day: day, token: world.car)
+                _ = try await h.upload(roster.id, chunk: 0, Candidates.rows(from: first, count: 20), token: world.car)
+                _ = try await h.seal(roster.id, token: world.car)
+            }
+            let correction = try await h.createRoster(supersedes: first.id, reason: "补录", token: world.car)
+            _ = try await h.upload(correction.id, chunk: 0, Candidates.rows(from: 0, count: 30), token: world.car)
+            _ = try await h.seal(correction.id, token: world.car)
+
+            let restarted = try await Assessment.start(h)
+            try await restarted.waitFor(rostersCounted: 3, cursor: 4, h)
+            let outcomes = try await restarted.outcomes(token: h.admin)
+            #expect(outcomes.total.declared == 30 + 20 + 20, "every sealed version counted once, the replaced one not at all")
+            #expect(try await h.scalar("SELECT count(*) FROM assessment.roster_counts", as: Int64.self) == 8, "two schools × four versions, each stored once")
+            _ = try await restarted.process.terminate()
+        }
+    }
+
+    @Test("a school sees its own outcomes, an organization its certificates', the feed position is for the province")
+    func authorization() async throws {
+        try await withFilingStack { h in
+            let world = try await h.rosterWorld()
+            let assessment = try await Assessment.start(h)
+            let roster = try await h.createRoster(token: world.car)
+            _ = try await h.upload(roster.id, chunk: 0, Candidates.rows(from: 0, count: 6), token: world.car)
+            _ = try await h.seal(roster.id, token: world.car)
+            try await assessment.waitFor(rostersCounted: 1, cursor: 1, h)
+
+            let school = try await h.token(role: "school", party: "4136010003")
+            #expect(try await assessment.outcomes(token: school).outcomes.map(\.schoolCode) == ["4136010003"])
+            var other = Xcert_Assessment_V1_ListOutcomesRequest()
+            other.schoolCode = "4136010001"
+            #expect(await assessment.refusal("ListOutcomes", other, as: Xcert_Assessment_V1_ListOutcomesResponse.self, token: school)?.code == .permissionDenied)
+            #expect(try await assessment.outcomes(token: world.car).outcomes.count == 2)
+            #expect(try await assessment.outcomes(token: world.bim).outcomes.isEmpty)
+            var byCertificate = Xcert_Assessment_V1_ListCertificateOutcomesRequest()
+            byCertificate.year = 2026
+            #expect(try await assessment.call("ListCertificateOutcomes", byCertificate, as: Xcert_Assessment_V1_ListCertificateOutcomesResponse.self, token: world.bim).outcomes.isEmpty)
+            #expect(try await assessment.call("ListCertificateOutcomes", byCertificate, as: Xcert_Assessment_V1_ListCertificateOutcomesResponse.self, token: world.car).outcomes.count == 2)
+            #expect(await assessment.refusal("GetFollowing", Xcert_Assessment_V1_GetFollowingRequest(), as: Xcert_Assessment_V1_GetFollowingResponse.self, token: world.car)?.code == .permissionDenied)
+            let reviewer = try await h.token(role: "city_reviewer", party: "360100")
+            #expect(await assessment.refusal("ListOutcomes", Xcert_Assessment_V1_ListOutcomesRequest(), as: Xcert_Assessment_V1_ListOutcomesResponse.self, token: reviewer)?.code == .permissionDenied)
+            _ = try await assessment.process.terminate()
+        }
+    }
+}
+
+/// An assessment process beside the filing stack, following its registry and filing.
+struct Assessment {
+    let process: ServiceProcess
+    let client: RPCClient
+
+    static func start(_ h: RegistryHarness, port: Int? = nil) async throws -> Assessment {
+        let token = try await h.token(role: "service", party: "assessment")
+        let process = try await ServiceProcess.start("assessment", database: h.database, port: port, environment: [
+            "XCERT_REGISTRY_ADDRESS": "127.0.0.1:\(h.registry.port)",
+            "XCERT_FILING_ADDRESS": "127.0.0.1:\(try #require(h.filingProcess).port)",
+            "XCERT_SERVICE_TOKEN": token,
+        ])
+        try await process.waitForHealth(.serving)
+        return Assessment(process: process, client: testClient(port: process.port))
+    }
+
+    func call<Request: SwiftProtobuf.Message, Response: SwiftProtobuf.Message>(_ method: String, _ request: Request, as: Response.Type, token: String) async throws -> Response {
+        try await self.client.unary("/xcert.assessment.v1.OutcomeService/" + method, request, as: Response.self, metadata: ["authorization": "Bearer \(token)"])
+    }
+
+    func refusal<Request: SwiftProtobuf.Message, Response: SwiftProtobuf.Message>(_ method: String, _ request: Request, as: Response.Type, token: String) async -> RPCError? {
+        do {
+            _ = try await self.call(method, request, as: Response.self, token: token)
+            return nil
+        } catch {
+            return error as? RPCError ?? RPCError(.unknown, "\(error)")
+        }
+    }
+
+    func outcomes(token: String) async throws -> Xcert_Assessment_V1_ListOutcomesResponse {
+        try await self.call("ListOutcomes", Xcert_Assessment_V1_ListOutcomesRequest(), as: Xcert_Assessment_V1_ListOutcomesResponse.self, token: token)
+    }
+
+    /// Waits until the follower has applied the roster feed up to `cursor` (at most 30 s).
+    func waitFor(rostersCounted: Int64, cursor: Int64, _ h: RegistryHarness) async throws {
+        var following = Xcert_Assessment_V1_GetFollowingResponse()
+        for _ in 0..<300 {
+            following = try await self.call("GetFollowing", Xcert_Assessment_V1_GetFollowingRequest(), as: Xcert_Assessment_V1_GetFollowingResponse.self, token: h.admin)
+            if following.rosterCursor >= cursor && following.qualificationCursor > 0 { break }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        #expect(following.rosterCursor == cursor && following.rostersCounted == rostersCounted, "\(following)")
+    }
+}
