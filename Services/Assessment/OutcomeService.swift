@@ -18,6 +18,7 @@ struct OutcomeService: RPCService {
         [
             .unary(Self.prefix + "ListOutcomes", handler: self.listOutcomes),
             .unary(Self.prefix + "ListCertificateOutcomes", handler: self.listCertificateOutcomes),
+            .unary(Self.prefix + "GetDeclarationTable", handler: self.getDeclarationTable),
             .unary(Self.prefix + "GetFollowing", handler: self.getFollowing),
         ]
     }
@@ -31,44 +32,40 @@ struct OutcomeService: RPCService {
     @Sendable
     func listOutcomes(_ request: Xcert_Assessment_V1_ListOutcomesRequest, _ call: RequestContext) async throws -> Xcert_Assessment_V1_ListOutcomesResponse {
         let scope = try await self.scope(call, naming: request.schoolCode)
-        let level = request.level == .unspecified ? nil : Int32(request.level.rawValue)
-        return try await self.context.database.transaction(call) { connection in
-            let rows = try await connection.query(
-                """
-                SELECT school_code, certificate_code, level, year, organization_id, sum(declared)::bigint, sum(approved)::bigint, sum(completed)::bigint, sum(passed)::bigint
-                FROM assessment.roster_counts
-                WHERE replaced_by IS NULL
-                  AND (\(scope.school ?? request.schoolCode.nonEmpty)::text IS NULL OR school_code = \(scope.school ?? request.schoolCode.nonEmpty))
-                  AND (\(scope.organization)::bigint IS NULL OR organization_id = \(scope.organization))
-                  AND (\(request.certificateCode.nonEmpty)::text IS NULL OR certificate_code = \(request.certificateCode.nonEmpty))
-                  AND (\(level)::integer IS NULL OR level = \(level))
-                  AND (\(request.year == 0 ? nil : request.year)::integer IS NULL OR year = \(request.year))
-                GROUP BY school_code, certificate_code, level, year, organization_id
-                ORDER BY year, certificate_code, level, school_code
-                """,
-                logger: call.logger
-            )
-            var response = Xcert_Assessment_V1_ListOutcomesResponse()
-            for try await row in rows.decode((String, String, Int32, Int32, Int64, Int64, Int64, Int64, Int64).self) {
-                var outcome = Xcert_Assessment_V1_Outcome()
-                outcome.schoolCode = row.0
-                outcome.certificateCode = row.1
-                outcome.level = Xcert_Common_V1_CertificateLevel(rawValue: Int(row.2)) ?? .unspecified
-                outcome.year = row.3
-                outcome.organizationID = row.4
-                (outcome.declared, outcome.approved, outcome.completed, outcome.passed) = (row.5, row.6, row.7, row.8)
-                response.outcomes.append(Self.withRates(outcome))
-            }
-            var total = Xcert_Assessment_V1_Outcome()
-            for outcome in response.outcomes {
-                total.declared += outcome.declared
-                total.approved += outcome.approved
-                total.completed += outcome.completed
-                total.passed += outcome.passed
-            }
-            response.total = Self.withRates(total)
-            return response
+        var response = Xcert_Assessment_V1_ListOutcomesResponse()
+        response.outcomes = try await self.outcomes(request, scope: scope, call)
+        response.total = Self.total(of: response.outcomes)
+        return response
+    }
+
+    @Sendable
+    func getDeclarationTable(_ request: Xcert_Assessment_V1_GetDeclarationTableRequest, _ call: RequestContext) async throws -> Xcert_Assessment_V1_GetDeclarationTableResponse {
+        let scope = try await self.scope(call, naming: "")
+        guard (2019...2100).contains(request.year) else {
+            throw RPCError.invalidArgument([.init(field: "year", description: "must be a pilot year, 2019 to 2100")])
         }
+        var filter = Xcert_Assessment_V1_ListOutcomesRequest()
+        filter.year = request.year
+        filter.certificateCode = request.certificateCode
+        let outcomes = try await self.outcomes(filter, scope: scope, call)
+        let (schools, certificates) = try await self.names(call)
+        var response = Xcert_Assessment_V1_GetDeclarationTableResponse()
+        response.lines = outcomes.map { outcome in
+            var line = Xcert_Assessment_V1_DeclarationLine()
+            line.certificateCode = outcome.certificateCode
+            line.certificateName = certificates[outcome.certificateCode] ?? ""
+            line.level = outcome.level
+            line.schoolCode = outcome.schoolCode
+            line.schoolName = schools[outcome.schoolCode] ?? ""
+            (line.declared, line.approved, line.completed, line.passed) = (outcome.declared, outcome.approved, outcome.completed, outcome.passed)
+            line.passRate = outcome.passRate
+            return line
+        }
+        let total = Self.total(of: outcomes)
+        response.total.certificateName = "合计"
+        (response.total.declared, response.total.approved, response.total.completed, response.total.passed) = (total.declared, total.approved, total.completed, total.passed)
+        response.total.passRate = total.passRate
+        return response
     }
 
     @Sendable
@@ -78,7 +75,7 @@ struct OutcomeService: RPCService {
             throw RPCError.invalidArgument([.init(field: "year", description: "must be a pilot year, 2019 to 2100")])
         }
         var certificates: [String]?
-        if let organization = scope.organization { certificates = try await self.certificates(of: organization, call) }
+        if let organization = scope.organization { certificates = try await self.certificates(of: organization, call).map(\.code) }
         let school = scope.school ?? request.schoolCode.nonEmpty
         return try await self.context.database.transaction(call) { connection in
             // Every school with a qualification in force or with counted candidates.
@@ -133,6 +130,70 @@ struct OutcomeService: RPCService {
 
     // MARK: - Helpers
 
+    /// Outcomes in force that `scope` may see, by year, certificate, level and school.
+    private func outcomes(_ request: Xcert_Assessment_V1_ListOutcomesRequest, scope: Scope, _ call: RequestContext) async throws -> [Xcert_Assessment_V1_Outcome] {
+        let level = request.level == .unspecified ? nil : Int32(request.level.rawValue)
+        let school = scope.school ?? request.schoolCode.nonEmpty
+        return try await self.context.database.transaction(call) { connection in
+            let rows = try await connection.query(
+                """
+                SELECT school_code, certificate_code, level, year, organization_id, sum(declared)::bigint, sum(approved)::bigint, sum(completed)::bigint, sum(passed)::bigint
+                FROM assessment.roster_counts
+                WHERE replaced_by IS NULL
+                  AND (\(school)::text IS NULL OR school_code = \(school))
+                  AND (\(scope.organization)::bigint IS NULL OR organization_id = \(scope.organization))
+                  AND (\(request.certificateCode.nonEmpty)::text IS NULL OR certificate_code = \(request.certificateCode.nonEmpty))
+                  AND (\(level)::integer IS NULL OR level = \(level))
+                  AND (\(request.year == 0 ? nil : request.year)::integer IS NULL OR year = \(request.year))
+                GROUP BY school_code, certificate_code, level, year, organization_id
+                ORDER BY year, certificate_code, level, school_code
+                """,
+                logger: call.logger
+            )
+            var outcomes: [Xcert_Assessment_V1_Outcome] = []
+            for try await row in rows.decode((String, String, Int32, Int32, Int64, Int64, Int64, Int64, Int64).self) {
+                var outcome = Xcert_Assessment_V1_Outcome()
+                outcome.schoolCode = row.0
+                outcome.certificateCode = row.1
+                outcome.level = Xcert_Common_V1_CertificateLevel(rawValue: Int(row.2)) ?? .unspecified
+                outcome.year = row.3
+                outcome.organizationID = row.4
+                (outcome.declared, outcome.approved, outcome.completed, outcome.passed) = (row.5, row.6, row.7, row.8)
+                outcomes.append(Self.withRates(outcome))
+            }
+            return outcomes
+        }
+    }
+
+    /// The sum of outcomes (合计), with its rates.
+    static func total(of outcomes: [Xcert_Assessment_V1_Outcome]) -> Xcert_Assessment_V1_Outcome {
+        var total = Xcert_Assessment_V1_Outcome()
+        for outcome in outcomes {
+            total.declared += outcome.declared
+            total.approved += outcome.approved
+            total.completed += outcome.completed
+            total.passed += outcome.passed
+        }
+        return self.withRates(total)
+    }
+
+    /// The registry's names of schools and certificates, by code.
+    private func names(_ call: RequestContext) async throws -> (schools: [String: String], certificates: [String: String]) {
+        var schools: [String: String] = [:]
+        var schoolRequest = Xcert_Registry_V1_ListSchoolsRequest()
+        schoolRequest.page.pageSize = Int32(Paging.maximumSize)
+        repeat {
+            let page = try await self.context.peers.call(
+                "registry", "/xcert.registry.v1.ReferenceDataService/ListSchools", schoolRequest, as: Xcert_Registry_V1_ListSchoolsResponse.self, context: call
+            )
+            for school in page.schools { schools[school.code] = school.name }
+            schoolRequest.page.pageToken = page.page.nextPageToken
+        } while !schoolRequest.page.pageToken.isEmpty
+        var certificates: [String: String] = [:]
+        for certificate in try await self.certificates(of: nil, call) { certificates[certificate.code] = certificate.name }
+        return (schools, certificates)
+    }
+
     private func scope(_ call: RequestContext, naming school: String) async throws -> Scope {
         let principal = try await self.context.authenticator.authorize(call, allowing: [.provinceAdmin, .service, .school, .organization])
         switch principal.role {
@@ -148,20 +209,20 @@ struct OutcomeService: RPCService {
         }
     }
 
-    /// The codes of an organization's certificates, as the registry has them.
-    private func certificates(of organization: Int64, _ call: RequestContext) async throws -> [String] {
+    /// The registry's certificates, of one organization or all.
+    private func certificates(of organization: Int64?, _ call: RequestContext) async throws -> [Xcert_Registry_V1_Certificate] {
         var request = Xcert_Registry_V1_ListCertificatesRequest()
-        request.organizationID = organization
+        request.organizationID = organization ?? 0
         request.page.pageSize = Int32(Paging.maximumSize)
-        var codes: [String] = []
+        var certificates: [Xcert_Registry_V1_Certificate] = []
         repeat {
             let page = try await self.context.peers.call(
                 "registry", "/xcert.registry.v1.ReferenceDataService/ListCertificates", request, as: Xcert_Registry_V1_ListCertificatesResponse.self, context: call
             )
-            codes += page.certificates.map(\.code)
+            certificates += page.certificates
             request.page.pageToken = page.page.nextPageToken
         } while !request.page.pageToken.isEmpty
-        return codes
+        return certificates
     }
 
     static func withRates(_ outcome: Xcert_Assessment_V1_Outcome) -> Xcert_Assessment_V1_Outcome {

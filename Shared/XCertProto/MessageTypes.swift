@@ -6,6 +6,9 @@ import SwiftProtobuf
 public enum XCertMessageTypes {
     public static let all: [any SwiftProtobuf.Message.Type] = [
         Xcert_Assessment_V1_CertificateOutcome.self,
+        Xcert_Assessment_V1_DeclarationLine.self,
+        Xcert_Assessment_V1_GetDeclarationTableRequest.self,
+        Xcert_Assessment_V1_GetDeclarationTableResponse.self,
         Xcert_Assessment_V1_GetFollowingRequest.self,
         Xcert_Assessment_V1_GetFollowingResponse.self,
         Xcert_Assessment_V1_ListCertificateOutcomesRequest.self,

@@ -237,6 +237,92 @@ public nonisolated struct Xcert_Assessment_V1_ListCertificateOutcomesResponse: S
   public init() {}
 }
 
+/// One line of 003's appendix table 1 (江西省各试点院校申报考核明细汇总表).
+public nonisolated struct Xcert_Assessment_V1_DeclarationLine: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var certificateCode: String = String()
+
+  public var certificateName: String = String()
+
+  public var level: Xcert_Common_V1_CertificateLevel = .unspecified
+
+  public var schoolCode: String = String()
+
+  public var schoolName: String = String()
+
+  /// 申报人数
+  public var declared: Int64 = 0
+
+  /// 获批人数
+  public var approved: Int64 = 0
+
+  /// 完成考核人数
+  public var completed: Int64 = 0
+
+  /// 通过人数
+  public var passed: Int64 = 0
+
+  /// 通过率
+  public var passRate: Xcert_Assessment_V1_RateOrNoData {
+    get {_passRate ?? Xcert_Assessment_V1_RateOrNoData()}
+    set {_passRate = newValue}
+  }
+  /// Returns true if `passRate` has been explicitly set.
+  public var hasPassRate: Bool {self._passRate != nil}
+  /// Clears the value of `passRate`. Subsequent reads from it will return its default value.
+  public mutating func clearPassRate() {self._passRate = nil}
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _passRate: Xcert_Assessment_V1_RateOrNoData? = nil
+}
+
+public nonisolated struct Xcert_Assessment_V1_GetDeclarationTableRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// required
+  public var year: Int32 = 0
+
+  /// filter; empty: every certificate
+  public var certificateCode: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Xcert_Assessment_V1_GetDeclarationTableResponse: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// by certificate, level, school
+  public var lines: [Xcert_Assessment_V1_DeclarationLine] = []
+
+  /// 合计
+  public var total: Xcert_Assessment_V1_DeclarationLine {
+    get {_total ?? Xcert_Assessment_V1_DeclarationLine()}
+    set {_total = newValue}
+  }
+  /// Returns true if `total` has been explicitly set.
+  public var hasTotal: Bool {self._total != nil}
+  /// Clears the value of `total`. Subsequent reads from it will return its default value.
+  public mutating func clearTotal() {self._total = nil}
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _total: Xcert_Assessment_V1_DeclarationLine? = nil
+}
+
 /// How far the service has followed its sources.
 public nonisolated struct Xcert_Assessment_V1_GetFollowingRequest: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
@@ -622,6 +708,159 @@ nonisolated extension Xcert_Assessment_V1_ListCertificateOutcomesResponse: Swift
 
   public static func ==(lhs: Xcert_Assessment_V1_ListCertificateOutcomesResponse, rhs: Xcert_Assessment_V1_ListCertificateOutcomesResponse) -> Bool {
     if lhs.outcomes != rhs.outcomes {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Xcert_Assessment_V1_DeclarationLine: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".DeclarationLine"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}certificate_code\0\u{3}certificate_name\0\u{1}level\0\u{3}school_code\0\u{3}school_name\0\u{1}declared\0\u{1}approved\0\u{1}completed\0\u{1}passed\0\u{3}pass_rate\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.certificateCode) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.certificateName) }()
+      case 3: try { try decoder.decodeSingularEnumField(value: &self.level) }()
+      case 4: try { try decoder.decodeSingularStringField(value: &self.schoolCode) }()
+      case 5: try { try decoder.decodeSingularStringField(value: &self.schoolName) }()
+      case 6: try { try decoder.decodeSingularInt64Field(value: &self.declared) }()
+      case 7: try { try decoder.decodeSingularInt64Field(value: &self.approved) }()
+      case 8: try { try decoder.decodeSingularInt64Field(value: &self.completed) }()
+      case 9: try { try decoder.decodeSingularInt64Field(value: &self.passed) }()
+      case 10: try { try decoder.decodeSingularMessageField(value: &self._passRate) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if !self.certificateCode.isEmpty {
+      try visitor.visitSingularStringField(value: self.certificateCode, fieldNumber: 1)
+    }
+    if !self.certificateName.isEmpty {
+      try visitor.visitSingularStringField(value: self.certificateName, fieldNumber: 2)
+    }
+    if self.level != .unspecified {
+      try visitor.visitSingularEnumField(value: self.level, fieldNumber: 3)
+    }
+    if !self.schoolCode.isEmpty {
+      try visitor.visitSingularStringField(value: self.schoolCode, fieldNumber: 4)
+    }
+    if !self.schoolName.isEmpty {
+      try visitor.visitSingularStringField(value: self.schoolName, fieldNumber: 5)
+    }
+    if self.declared != 0 {
+      try visitor.visitSingularInt64Field(value: self.declared, fieldNumber: 6)
+    }
+    if self.approved != 0 {
+      try visitor.visitSingularInt64Field(value: self.approved, fieldNumber: 7)
+    }
+    if self.completed != 0 {
+      try visitor.visitSingularInt64Field(value: self.completed, fieldNumber: 8)
+    }
+    if self.passed != 0 {
+      try visitor.visitSingularInt64Field(value: self.passed, fieldNumber: 9)
+    }
+    try { if let v = self._passRate {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 10)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Xcert_Assessment_V1_DeclarationLine, rhs: Xcert_Assessment_V1_DeclarationLine) -> Bool {
+    if lhs.certificateCode != rhs.certificateCode {return false}
+    if lhs.certificateName != rhs.certificateName {return false}
+    if lhs.level != rhs.level {return false}
+    if lhs.schoolCode != rhs.schoolCode {return false}
+    if lhs.schoolName != rhs.schoolName {return false}
+    if lhs.declared != rhs.declared {return false}
+    if lhs.approved != rhs.approved {return false}
+    if lhs.completed != rhs.completed {return false}
+    if lhs.passed != rhs.passed {return false}
+    if lhs._passRate != rhs._passRate {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Xcert_Assessment_V1_GetDeclarationTableRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".GetDeclarationTableRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}year\0\u{3}certificate_code\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularInt32Field(value: &self.year) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.certificateCode) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.year != 0 {
+      try visitor.visitSingularInt32Field(value: self.year, fieldNumber: 1)
+    }
+    if !self.certificateCode.isEmpty {
+      try visitor.visitSingularStringField(value: self.certificateCode, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Xcert_Assessment_V1_GetDeclarationTableRequest, rhs: Xcert_Assessment_V1_GetDeclarationTableRequest) -> Bool {
+    if lhs.year != rhs.year {return false}
+    if lhs.certificateCode != rhs.certificateCode {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Xcert_Assessment_V1_GetDeclarationTableResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".GetDeclarationTableResponse"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}lines\0\u{1}total\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeRepeatedMessageField(value: &self.lines) }()
+      case 2: try { try decoder.decodeSingularMessageField(value: &self._total) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if !self.lines.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.lines, fieldNumber: 1)
+    }
+    try { if let v = self._total {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 2)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Xcert_Assessment_V1_GetDeclarationTableResponse, rhs: Xcert_Assessment_V1_GetDeclarationTableResponse) -> Bool {
+    if lhs.lines != rhs.lines {return false}
+    if lhs._total != rhs._total {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -121,6 +121,41 @@ struct OutcomeTests {
         }
     }
 
+    @Test("003 appendix table 1 with the registry's names and its total, as a method and through xctl as CSV")
+    func declarationTable() async throws {
+        try await withFilingStack { h in
+            let world = try await h.rosterWorld()
+            let assessment = try await Assessment.start(h)
+            let roster = try await h.createRoster(token: world.car)
+            let rows = Candidates.rows(from: 0, count: 10)
+            _ = try await h.upload(roster.id, chunk: 0, rows, token: world.car)
+            _ = try await h.seal(roster.id, token: world.car)
+            try await assessment.waitFor(rostersCounted: 1, cursor: 1, h)
+
+            var request = Xcert_Assessment_V1_GetDeclarationTableRequest()
+            request.year = 2026
+            let table = try await assessment.call("GetDeclarationTable", request, as: Xcert_Assessment_V1_GetDeclarationTableResponse.self, token: h.admin)
+            let tallies = RosterTests.tallies(rows)
+            #expect(table.lines.map(\.schoolName) == ["学校4136010001", "学校4136010003"])
+            #expect(table.lines.allSatisfy { $0.certificateName == "汽车运用与维修" && $0.level == .elementary })
+            #expect(table.lines.map(\.passed) == tallies.map(\.passed))
+            #expect(table.total.declared == 10 && table.total.passed == tallies.map(\.passed).reduce(0, +))
+            request.year = 0
+            #expect(await assessment.refusal("GetDeclarationTable", request, as: Xcert_Assessment_V1_GetDeclarationTableResponse.self, token: h.admin)?.fieldViolations.map(\.field) == ["year"])
+
+            let xctl = ServiceProcess.binDirectory.appendingPathComponent("xctl").path
+            let csv = try await runCommand(xctl, [
+                "assessment", "report", "declarations", "--year", "2026", "--format", "csv",
+                "--assessment", "127.0.0.1:\(assessment.process.port)", "--token", h.admin,
+            ])
+            let first = tallies[0]
+            let rate = String(format: "%.2f%%", Double(first.passed) * 100 / Double(first.completed))
+            #expect(csv.status == 0 && csv.output.contains("1,汽车运用与维修,初级,学校4136010001,5,5,5,\(first.passed),\(rate)"), "\(csv.output)")
+            #expect(csv.output.contains("合计,,,,10,10,10,"), "\(csv.output)")
+            _ = try await assessment.process.terminate()
+        }
+    }
+
     @Test("a school sees its own outcomes, an organization its certificates', the feed position is for the province")
     func authorization() async throws {
         try await withFilingStack { h in
