@@ -53,14 +53,11 @@ struct ApprovalService: RPCService {
     @Sendable
     func listApprovalChanges(_ request: Xcert_Filing_V1_ListApprovalChangesRequest, _ call: RequestContext) async throws -> Xcert_Filing_V1_ListApprovalChangesResponse {
         _ = try await self.context.authenticator.authorize(call, allowing: [.provinceAdmin, .service])
-        var checks = FieldChecks()
-        checks.require(request.after >= 0, "after", "must be 0 or a cursor of an earlier answer")
-        checks.require((0...1000).contains(request.limit), "limit", "must be 0 (100) to 1000")
-        try checks.check()
+        let feed = try FeedPaging(after: request.after, limit: request.limit)
         return try await self.context.database.transaction(call) { connection in
             var response = Xcert_Filing_V1_ListApprovalChangesResponse()
             response.changes = try await FilingStore.approvals(
-                year: nil, afterCursor: request.after, limit: request.limit == 0 ? 100 : Int(request.limit), connection, call.logger
+                year: nil, afterCursor: feed.after, limit: feed.limit, connection, call.logger
             ).map { cursor, approval in
                 var change = Xcert_Filing_V1_ApprovalChange()
                 change.cursor = cursor

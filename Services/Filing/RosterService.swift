@@ -60,7 +60,7 @@ struct RosterService: RPCService {
             checks.require(reason.isEmpty, "correction_reason", "is only for a correction: set supersedes_roster_id too")
         }
         try checks.check()
-        guard let level, let examDate else { return Xcert_Filing_V1_Roster() }
+        guard let level, let examDate else { throw RPCError(.internal, "the session's level and date were not checked") }
 
         let certificate = try await self.ownedCertificate(session.certificateCode, organizationID: organizationID, field: "session.certificate_code", call)
         guard certificate.levels.contains(session.level) else {
@@ -260,13 +260,10 @@ struct RosterService: RPCService {
     @Sendable
     func listRosterChanges(_ request: Xcert_Filing_V1_ListRosterChangesRequest, _ call: RequestContext) async throws -> Xcert_Filing_V1_ListRosterChangesResponse {
         _ = try await self.context.authenticator.authorize(call, allowing: [.provinceAdmin, .service])
-        var checks = FieldChecks()
-        checks.require(request.after >= 0, "after", "must be 0 or a cursor of an earlier answer")
-        checks.require((0...1000).contains(request.limit), "limit", "must be 0 (100) to 1000")
-        try checks.check()
+        let feed = try FeedPaging(after: request.after, limit: request.limit)
         return try await self.context.database.transaction(call) { connection in
             var response = Xcert_Filing_V1_ListRosterChangesResponse()
-            response.changes = try await RosterStore.changes(after: request.after, limit: request.limit == 0 ? 100 : Int(request.limit), connection, call.logger)
+            response.changes = try await RosterStore.changes(after: feed.after, limit: feed.limit, connection, call.logger)
             response.nextCursor = response.changes.last?.cursor ?? request.after
             return response
         }

@@ -302,13 +302,10 @@ struct PilotService: RPCService {
     @Sendable
     func listQualificationChanges(_ request: Xcert_Registry_V1_ListQualificationChangesRequest, _ call: RequestContext) async throws -> Xcert_Registry_V1_ListQualificationChangesResponse {
         _ = try await self.context.authenticator.authorize(call, allowing: [.provinceAdmin, .service])
-        var checks = FieldChecks()
-        checks.require(request.after >= 0, "after", "must be 0 or a cursor of an earlier answer")
-        checks.require((0...1000).contains(request.limit), "limit", "must be 0 (100) to 1000")
-        try checks.check()
+        let feed = try FeedPaging(after: request.after, limit: request.limit)
         return try await self.context.database.transaction(call) { connection in
             var response = Xcert_Registry_V1_ListQualificationChangesResponse()
-            response.changes = try await PilotStore.changes(after: request.after, limit: request.limit == 0 ? 100 : Int(request.limit), connection, call.logger)
+            response.changes = try await PilotStore.changes(after: feed.after, limit: feed.limit, connection, call.logger)
             response.nextCursor = response.changes.last?.cursor ?? request.after
             return response
         }

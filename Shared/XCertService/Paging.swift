@@ -64,3 +64,24 @@ public struct Paging: Sendable {
         return (kept, page)
     }
 }
+
+/// A page of a change feed (`List…Changes`): the changes after a cursor, at most `limit`.
+public struct FeedPaging: Sendable {
+    public static let defaultLimit = 100
+    public static let maximumLimit = 1000
+
+    /// Changes after this cursor; 0 from the beginning.
+    public let after: Int64
+    /// How many at the most.
+    public let limit: Int
+
+    /// INVALID_ARGUMENT names `after` or `limit` when they are out of range.
+    public init(after: Int64, limit: Int32) throws {
+        var checks = FieldChecks()
+        checks.require(after >= 0, "after", "must be 0 or a cursor of an earlier answer")
+        checks.require((0...Int32(Self.maximumLimit)).contains(limit), "limit", "must be 0 (\(Self.defaultLimit)) to \(Self.maximumLimit)")
+        try checks.check()
+        self.after = after
+        self.limit = limit == 0 ? Self.defaultLimit : Int(limit)
+    }
+}
