@@ -9,6 +9,7 @@ public enum MigrationHistory {
         .v5FilingRoundsAndFilings,
         .v6RostersAndReports,
         .v7AssessmentOutcomes,
+        .v8EvaluationSchemes,
     ]
 
     /// The schema of each service, which is also the suffix of its role (`xcert_<schema>`).

@@ -1,0 +1,220 @@
+import Foundation
+import Logging
+import PostgresNIO
+import SwiftProtobuf
+import XCertProto
+import XCertService
+import XCertStore
+import XCertWire
+
+/// `xcert.assessment.v1.SchemeService`: the province's evaluation schemes per year. A
+/// draft can be changed; a published version is in use and frozen, so a change makes a
+/// new version. Province admins change them; every authenticated caller reads them.
+struct SchemeService: RPCService {
+    let context: ServiceContext
+
+    private static let prefix = "/xcert.assessment.v1.SchemeService/"
+
+    var methods: [RPCMethod] {
+        [
+            .unary(Self.prefix + "GetDefaultTemplate", handler: self.getDefaultTemplate),
+            .unary(Self.prefix + "CreateScheme", mutating: true, handler: self.createScheme),
+            .unary(Self.prefix + "UpdateScheme", mutating: true, handler: self.updateScheme),
+            .unary(Self.prefix + "PublishScheme", mutating: true, handler: self.publishScheme),
+            .unary(Self.prefix + "GetScheme", handler: self.getScheme),
+            .unary(Self.prefix + "ListSchemes", handler: self.listSchemes),
+        ]
+    }
+
+    @Sendable
+    func getDefaultTemplate(_ request: Xcert_Assessment_V1_GetDefaultTemplateRequest, _ call: RequestContext) async throws -> Xcert_Assessment_V1_Scheme {
+        _ = try await self.context.authenticator.authenticate(call)
+        var scheme = Xcert_Assessment_V1_Scheme()
+        scheme.indicators = DefaultScheme.indicators
+        return Self.withTotals(scheme)
+    }
+
+    @Sendable
+    func createScheme(_ request: Xcert_Assessment_V1_CreateSchemeRequest, _ call: RequestContext) async throws -> Xcert_Assessment_V1_Scheme {
+        let admin = try await self.context.authenticator.authorize(call, allowing: [.provinceAdmin])
+        var checks = FieldChecks()
+        Self.checkYear(request.year, &checks)
+        let indicators = request.indicators.isEmpty ? DefaultScheme.indicators : request.indicators
+        SchemeChecks.check(indicators, field: "indicators", &checks)
+        checks.require(request.note.count <= 1000, "note", "must be at most 1000 characters")
+        try checks.check()
+        return try await self.context.idempotency.perform(call, principal: admin.idempotencyScope, request: request, database: self.context.database) { connection in
+            try await connection.query("SELECT pg_advisory_xact_lock(hashtextextended('assessment.schemes ' || \(request.year), 0))", logger: call.logger)
+            let content = try Self.json(indicators)
+            let rows = try await connection.query(
+                """
+                INSERT INTO assessment.schemes (year, version, state, content, note, created_by)
+                SELECT \(request.year), coalesce(max(version), 0) + 1, 'draft', \(content)::jsonb, \(request.note), \(admin.name)
+                FROM assessment.schemes WHERE year = \(request.year)
+                RETURNING version
+                """,
+                logger: call.logger
+            )
+            var version: Int32 = 0
+            for try await value in rows.decode(Int32.self) { version = value }
+            return try await Self.scheme(year: request.year, version: version, connection, call.logger)
+        }
+    }
+
+    @Sendable
+    func updateScheme(_ request: Xcert_Assessment_V1_UpdateSchemeRequest, _ call: RequestContext) async throws -> Xcert_Assessment_V1_Scheme {
+        let admin = try await self.context.authenticator.authorize(call, allowing: [.provinceAdmin])
+        var checks = FieldChecks()
+        Self.checkYear(request.year, &checks)
+        checks.require(request.version > 0, "version", "must name a draft version")
+        SchemeChecks.check(request.indicators, field: "indicators", &checks)
+        checks.require(request.note.count <= 1000, "note", "must be at most 1000 characters")
+        try checks.check()
+        return try await self.context.idempotency.perform(call, principal: admin.idempotencyScope, request: request, database: self.context.database) { connection in
+            let current = try await Self.scheme(year: request.year, version: request.version, forUpdate: true, connection, call.logger)
+            guard current.state == .draft else {
+                throw RPCError(.failedPrecondition, "version \(current.version) of \(current.year) is published and in use, so it is frozen; create a new version to change it")
+            }
+            try await connection.query(
+                "UPDATE assessment.schemes SET content = \(try Self.json(request.indicators))::jsonb, note = \(request.note) WHERE year = \(request.year) AND version = \(request.version)",
+                logger: call.logger
+            )
+            return try await Self.scheme(year: request.year, version: request.version, connection, call.logger)
+        }
+    }
+
+    @Sendable
+    func publishScheme(_ request: Xcert_Assessment_V1_PublishSchemeRequest, _ call: RequestContext) async throws -> Xcert_Assessment_V1_Scheme {
+        let admin = try await self.context.authenticator.authorize(call, allowing: [.provinceAdmin])
+        return try await self.context.idempotency.perform(call, principal: admin.idempotencyScope, request: request, database: self.context.database) { connection in
+            let current = try await Self.scheme(year: request.year, version: request.version, forUpdate: true, connection, call.logger)
+            guard current.state == .draft else { return current }
+            try await connection.query(
+                "UPDATE assessment.schemes SET state = 'published', published_at = now() WHERE year = \(request.year) AND version = \(request.version)",
+                logger: call.logger
+            )
+            return try await Self.scheme(year: request.year, version: request.version, connection, call.logger)
+        }
+    }
+
+    @Sendable
+    func getScheme(_ request: Xcert_Assessment_V1_GetSchemeRequest, _ call: RequestContext) async throws -> Xcert_Assessment_V1_Scheme {
+        _ = try await self.context.authenticator.authenticate(call)
+        return try await self.context.database.transaction(call) { connection in
+            guard request.version == 0 else {
+                return try await Self.scheme(year: request.year, version: request.version, connection, call.logger)
+            }
+            guard let inUse = try await Self.schemes(year: request.year, connection, call.logger).last(where: { $0.state == .published }) else {
+                throw RPCError(.notFound, "no scheme of \(request.year) is published yet")
+            }
+            return inUse
+        }
+    }
+
+    @Sendable
+    func listSchemes(_ request: Xcert_Assessment_V1_ListSchemesRequest, _ call: RequestContext) async throws -> Xcert_Assessment_V1_ListSchemesResponse {
+        _ = try await self.context.authenticator.authenticate(call)
+        return try await self.context.database.transaction(call) { connection in
+            var response = Xcert_Assessment_V1_ListSchemesResponse()
+            response.schemes = try await Self.schemes(year: request.year == 0 ? nil : request.year, connection, call.logger)
+            return response
+        }
+    }
+
+    // MARK: - Storage
+
+    static func schemes(year: Int32?, version: Int32? = nil, forUpdate: Bool = false, _ connection: PostgresConnection, _ logger: Logger) async throws -> [Xcert_Assessment_V1_Scheme] {
+        let rows = try await connection.query(
+            """
+            SELECT year, version, state, content::text, note FROM assessment.schemes
+            WHERE (\(year)::integer IS NULL OR year = \(year)) AND (\(version)::integer IS NULL OR version = \(version))
+            ORDER BY year, version \(unescaped: forUpdate ? "FOR UPDATE" : "")
+            """,
+            logger: logger
+        )
+        var schemes: [Xcert_Assessment_V1_Scheme] = []
+        for try await (year, version, state, content, note) in rows.decode((Int32, Int32, String, String, String).self) {
+            var scheme = try Xcert_Assessment_V1_Scheme(jsonString: content)
+            scheme.year = year
+            scheme.version = version
+            scheme.state = state == "published" ? .published : .draft
+            scheme.note = note
+            schemes.append(Self.withTotals(scheme))
+        }
+        return schemes
+    }
+
+    static func scheme(year: Int32, version: Int32, forUpdate: Bool = false, _ connection: PostgresConnection, _ logger: Logger) async throws -> Xcert_Assessment_V1_Scheme {
+        guard let scheme = try await self.schemes(year: year, version: version, forUpdate: forUpdate, connection, logger).first else {
+            throw RPCError(.notFound, "there is no version \(version) of the \(year) scheme")
+        }
+        return scheme
+    }
+
+    private static func json(_ indicators: [Xcert_Assessment_V1_Indicator]) throws -> String {
+        var scheme = Xcert_Assessment_V1_Scheme()
+        scheme.indicators = indicators
+        var options = JSONEncodingOptions()
+        options.preserveProtoFieldNames = true
+        return try scheme.jsonString(options: options)
+    }
+
+    static func withTotals(_ scheme: Xcert_Assessment_V1_Scheme) -> Xcert_Assessment_V1_Scheme {
+        var scheme = scheme
+        scheme.totalMaxPointsTenths = scheme.indicators.filter { !$0.bonus }.reduce(0) { $0 + $1.maxPointsTenths }
+        scheme.bonusMaxPointsTenths = scheme.indicators.filter(\.bonus).reduce(0) { $0 + $1.maxPointsTenths }
+        return scheme
+    }
+
+    private static func checkYear(_ year: Int32, _ checks: inout FieldChecks) {
+        checks.require((2019...2100).contains(year), "year", "must be the evaluated year, 2019 to 2100; not \(year)")
+    }
+}
+
+/// A scheme's indicators, checked item by item (`indicators[3].rate_rule`).
+enum SchemeChecks {
+    static func check(_ indicators: [Xcert_Assessment_V1_Indicator], field: String, _ checks: inout FieldChecks) {
+        checks.require((1...100).contains(indicators.count), field, "must list 1 to 100 indicators")
+        var codes = Set<String>()
+        var sources = Set<Int>()
+        for (index, indicator) in indicators.enumerated() {
+            let item = "\(field)[\(index)]"
+            let codeIsWellFormed = !indicator.code.isEmpty && indicator.code.count <= 16
+                && indicator.code.split(separator: "-", omittingEmptySubsequences: false).allSatisfy { !$0.isEmpty && $0.allSatisfy(\.isNumber) }
+            checks.require(codeIsWellFormed, "\(item).code", "must be numbers joined by -, e.g. 1-4-1; not \"\(indicator.code)\"")
+            if !codes.insert(indicator.code).inserted { checks.fail("\(item).code", "\(indicator.code) is listed twice") }
+            checks.require((1...100).contains(indicator.firstLevel.trimmed.count), "\(item).first_level", "must name its first-level indicator")
+            checks.require((1...200).contains(indicator.name.trimmed.count), "\(item).name", "must be 1 to 200 characters")
+            checks.require((1...1000).contains(indicator.maxPointsTenths), "\(item).max_points_tenths", "must be 1 to 1000 tenths (0.1 to 100 points)")
+            switch indicator.kind {
+            case .manual:
+                checks.require(indicator.source == .unspecified && indicator.rule == nil, "\(item).kind", "a manual item has no measure source or rule")
+            case .computed:
+                checks.require(indicator.source != .unspecified, "\(item).source", "a computed item needs the source of its measure")
+                if indicator.source != .unspecified, !sources.insert(indicator.source.rawValue).inserted {
+                    checks.fail("\(item).source", "\(indicator.source) is measured by another item already")
+                }
+                self.checkRule(indicator, item, &checks)
+            default:
+                checks.fail("\(item).kind", "must be INDICATOR_KIND_MANUAL or INDICATOR_KIND_COMPUTED")
+            }
+        }
+    }
+
+    private static func checkRule(_ indicator: Xcert_Assessment_V1_Indicator, _ item: String, _ checks: inout FieldChecks) {
+        let isRate = [.registrationRate, .participationRate, .passRate, .feesPaidOnTime, .feesPaidShare].contains(indicator.source)
+        switch indicator.rule {
+        case .rateRule(let rule)?:
+            checks.require(isRate, "\(item).rate_rule", "\(indicator.source) is a count: give a count_rule")
+            checks.require(
+                0 <= rule.lowBasisPoints && rule.lowBasisPoints < rule.highBasisPoints && rule.highBasisPoints <= 10_000,
+                "\(item).rate_rule", "needs 0 ≤ low_basis_points < high_basis_points ≤ 10000; not \(rule.lowBasisPoints) and \(rule.highBasisPoints)"
+            )
+        case .countRule(let rule)?:
+            checks.require(!isRate, "\(item).count_rule", "\(indicator.source) is a rate: give a rate_rule")
+            checks.require((1...1000).contains(rule.pointsTenthsPerUnit), "\(item).count_rule.points_tenths_per_unit", "must be 1 to 1000")
+        case nil:
+            checks.fail("\(item).rule", "a computed item needs a rate_rule or a count_rule")
+        }
+    }
+}
