@@ -7,7 +7,7 @@ import XCertWire
 
 @Suite("Assessment: evaluation schemes", .enabled(if: TestCluster.isConfigured, "needs the PostgreSQL that scripts/test starts"), .timeLimit(.minutes(3)))
 struct SchemeTests {
-    @Test("the default template is 003's table: 7 first-level and 33 second-level indicators, the six computable ones computed")
+    @Test("the default template is 003's table: 7 first-level and 33 second-level indicators, the computable ones (1-1 … 1-5, 6-2) computed")
     func defaultTemplate() async throws {
         try await withFilingStack { h in
             let assessment = try await Assessment.start(h)
@@ -89,6 +89,38 @@ struct SchemeTests {
                 "indicators[7].code", "indicators[8].code", "indicators[9].kind",
             ], "\(refused.fieldViolations)")
             #expect(try await h.scalar("SELECT count(*) FROM assessment.schemes", as: Int64.self) == 0)
+            _ = try await assessment.process.terminate()
+        }
+    }
+}
+
+extension SchemeTests {
+    @Test("through xctl: the template as CSV and JSON, a draft from JSON, publishing, the frozen version refused, the list")
+    func throughXctl() async throws {
+        try await withFilingStack { h in
+            let assessment = try await Assessment.start(h)
+            let xctl = ServiceProcess.binDirectory.appendingPathComponent("xctl").path
+            @discardableResult
+            func run(_ arguments: [String], status: Int32 = 0) async throws -> String {
+                let result = try await runCommand(xctl, ["assessment", "scheme"] + arguments + ["--assessment", "127.0.0.1:\(assessment.process.port)", "--token", h.admin])
+                #expect(result.status == status, "xctl assessment scheme \(arguments.joined(separator: " ")): \(result.output)")
+                return result.output
+            }
+            let csv = try await run(["template", "--format", "csv"])
+            #expect(csv.contains("1-4-1,1. 年度目标完成情况,考核费用支付时间,4.0,50.00% → 100.00%"), "\(csv)")
+            #expect(csv.contains("6-2,6. 配合省1+X推进办工作情况,证书联盟牵头院校作用发挥,6.0,3.0 per unit"), "\(csv)")
+            let json = FileManager.default.temporaryDirectory.appendingPathComponent("scheme-\(UUID().uuidString).json")
+            try Data(try await run(["template", "--json"]).utf8).write(to: json)
+            defer { try? FileManager.default.removeItem(at: json) }
+
+            #expect(try await run(["create", "--year", "2026"]).contains("scheme 2026 version 1: draft, 33 indicators, 100.0 points + 8.0 bonus"))
+            #expect(try await run(["create", "--year", "2026", "--json", json.path, "--note", "按模板"]).contains("version 2: draft"))
+            #expect(try await run(["publish", "--year", "2026", "--version", "2"]).contains("version 2: published"))
+            let frozen = try await run(["update", "--year", "2026", "--version", "2", "--json", json.path], status: 1)
+            #expect(frozen.contains("FAILED_PRECONDITION") && frozen.contains("frozen"), "\(frozen)")
+            #expect(try await run(["show", "--year", "2026", "--format", "csv"]).contains("7-8,7. 特色加分项目,参与本土培训评价组织申报及推广工作,1.0,\"manual, bonus\""))
+            let list = try await run(["list", "--format", "csv"])
+            #expect(list.contains("2026,1,draft,33,100.0,8.0,") && list.contains("2026,2,published,33,100.0,8.0,按模板"), "\(list)")
             _ = try await assessment.process.terminate()
         }
     }

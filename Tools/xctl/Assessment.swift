@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SwiftProtobuf
 import XCertDomain
 import XCertProto
 import XCertService
@@ -18,7 +19,7 @@ struct AssessmentOptions: ServiceOptions {
 struct Assessment: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Exam outcomes and rates, 003's appendix table 1, how far assessment has followed its feeds.",
-        subcommands: [Outcomes.self, Report.self, Following.self]
+        subcommands: [Outcomes.self, Report.self, Following.self, SchemeCommand.self]
     )
 
     struct Outcomes: AsyncParsableCommand {
@@ -77,6 +78,139 @@ struct Assessment: AsyncParsableCommand {
             try emit(try await self.options.call("OutcomeService/GetFollowing", Xcert_Assessment_V1_GetFollowingRequest(), as: Xcert_Assessment_V1_GetFollowingResponse.self))
         }
     }
+}
+
+extension Assessment {
+    /// `xctl assessment scheme …`: the evaluation schemes per year.
+    struct SchemeCommand: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "scheme",
+            abstract: "Evaluation schemes: the default template, drafts from JSON, publishing (which freezes a version), reading.",
+            subcommands: [Template.self, Create.self, Update.self, Publish.self, Show.self, List.self]
+        )
+
+        struct Template: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "003's indicator table as the default template: a table, a CSV, or --json to edit and create from.")
+            @Flag(help: "Print the template as JSON (a Scheme, proto field names).") var json = false
+            @Option(help: "table or csv.") var format: OutputFormat = .table
+            @OptionGroup var options: AssessmentOptions
+            func run() async throws {
+                let scheme = try await self.options.call("SchemeService/GetDefaultTemplate", Xcert_Assessment_V1_GetDefaultTemplateRequest(), as: Xcert_Assessment_V1_Scheme.self)
+                if self.json { try emit(scheme) } else { emitIndicators(scheme, format: self.format) }
+            }
+        }
+
+        struct Create: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "A new draft version for a year: from --json FILE (a Scheme whose indicators are used), else the default template.")
+            @Option(help: "The evaluated year.") var year: Int32
+            @Option(help: "A Scheme in protobuf JSON; its indicators are taken.") var json: String?
+            @Option(help: "What this version changes.") var note: String = ""
+            @OptionGroup var change: ChangeOptions
+            @OptionGroup var options: AssessmentOptions
+            func run() async throws {
+                var request = Xcert_Assessment_V1_CreateSchemeRequest()
+                request.year = self.year
+                request.note = self.note
+                if let file = self.json { request.indicators = try readScheme(file).indicators }
+                let scheme = try await self.options.call("SchemeService/CreateScheme", request, as: Xcert_Assessment_V1_Scheme.self, idempotencyKey: self.change.idempotencyKey)
+                print("scheme \(scheme.year) version \(scheme.version): draft, \(scheme.indicators.count) indicators, \(pointsText(scheme.totalMaxPointsTenths)) points + \(pointsText(scheme.bonusMaxPointsTenths)) bonus")
+            }
+        }
+
+        struct Update: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "Replace a draft's indicators from --json FILE; a published version is frozen.")
+            @Option(help: "The evaluated year.") var year: Int32
+            @Option(help: "The draft's version.") var version: Int32
+            @Option(help: "A Scheme in protobuf JSON; its indicators are taken.") var json: String
+            @Option(help: "What this version changes.") var note: String = ""
+            @OptionGroup var change: ChangeOptions
+            @OptionGroup var options: AssessmentOptions
+            func run() async throws {
+                var request = Xcert_Assessment_V1_UpdateSchemeRequest()
+                request.year = self.year
+                request.version = self.version
+                request.indicators = try readScheme(self.json).indicators
+                request.note = self.note
+                let scheme = try await self.options.call("SchemeService/UpdateScheme", request, as: Xcert_Assessment_V1_Scheme.self, idempotencyKey: self.change.idempotencyKey)
+                print("scheme \(scheme.year) version \(scheme.version): draft, \(pointsText(scheme.totalMaxPointsTenths)) points + \(pointsText(scheme.bonusMaxPointsTenths)) bonus")
+            }
+        }
+
+        struct Publish: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "Publish a draft: it is in use from now on and frozen.")
+            @Option(help: "The evaluated year.") var year: Int32
+            @Option(help: "The draft's version.") var version: Int32
+            @OptionGroup var change: ChangeOptions
+            @OptionGroup var options: AssessmentOptions
+            func run() async throws {
+                var request = Xcert_Assessment_V1_PublishSchemeRequest()
+                request.year = self.year
+                request.version = self.version
+                let scheme = try await self.options.call("SchemeService/PublishScheme", request, as: Xcert_Assessment_V1_Scheme.self, idempotencyKey: self.change.idempotencyKey)
+                print("scheme \(scheme.year) version \(scheme.version): published")
+            }
+        }
+
+        struct Show: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "A year's scheme in use (or --version N) as a table, a CSV or JSON.")
+            @Option(help: "The evaluated year.") var year: Int32
+            @Option(help: "A version; 0: the one in use.") var version: Int32 = 0
+            @Flag(help: "Print it as JSON.") var json = false
+            @Option(help: "table or csv.") var format: OutputFormat = .table
+            @OptionGroup var options: AssessmentOptions
+            func run() async throws {
+                var request = Xcert_Assessment_V1_GetSchemeRequest()
+                request.year = self.year
+                request.version = self.version
+                let scheme = try await self.options.call("SchemeService/GetScheme", request, as: Xcert_Assessment_V1_Scheme.self)
+                if self.json { try emit(scheme) } else { emitIndicators(scheme, format: self.format) }
+            }
+        }
+
+        struct List: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "Every version of the schemes, oldest first.")
+            @Option(help: "Only this year's.") var year: Int32 = 0
+            @Option(help: "table or csv.") var format: OutputFormat = .table
+            @OptionGroup var options: AssessmentOptions
+            func run() async throws {
+                var request = Xcert_Assessment_V1_ListSchemesRequest()
+                request.year = self.year
+                let response = try await self.options.call("SchemeService/ListSchemes", request, as: Xcert_Assessment_V1_ListSchemesResponse.self)
+                emit(
+                    ["year", "version", "state", "indicators", "points", "bonus", "note"],
+                    response.schemes.map { [String($0.year), String($0.version), $0.state == .published ? "published" : "draft", String($0.indicators.count),
+                                            pointsText($0.totalMaxPointsTenths), pointsText($0.bonusMaxPointsTenths), $0.note] },
+                    format: self.format
+                )
+            }
+        }
+    }
+}
+
+private func readScheme(_ file: String) throws -> Xcert_Assessment_V1_Scheme {
+    guard let data = FileManager.default.contents(atPath: file) else { throw CLIError("cannot read \(file)") }
+    do {
+        return try Xcert_Assessment_V1_Scheme(jsonString: String(decoding: data, as: UTF8.self))
+    } catch {
+        throw CLIError("\(file) is not a Scheme in protobuf JSON: \(error)")
+    }
+}
+
+/// A scheme's indicators: code, first level, name, maximum points, how it is scored.
+private func emitIndicators(_ scheme: Xcert_Assessment_V1_Scheme, format: OutputFormat) {
+    let rows = scheme.indicators.map { indicator -> [String] in
+        let scoring: String
+        switch indicator.rule {
+        case .rateRule(let rule)?:
+            scoring = "\(Rate(Int64(rule.lowBasisPoints), over: 10_000).percentage()) → \(Rate(Int64(rule.highBasisPoints), over: 10_000).percentage())"
+        case .countRule(let rule)?:
+            scoring = "\(pointsText(rule.pointsTenthsPerUnit)) per unit"
+        case nil:
+            scoring = indicator.bonus ? "manual, bonus" : "manual"
+        }
+        return [indicator.code, indicator.firstLevel, indicator.name, pointsText(indicator.maxPointsTenths), scoring]
+    }
+    emit(["code", "first_level", "name", "max_points", "scoring"], rows, format: format)
 }
 
 /// An exact rate as a percentage with two decimals, or `no data`.
