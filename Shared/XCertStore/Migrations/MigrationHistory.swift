@@ -10,6 +10,7 @@ public enum MigrationHistory {
         .v6RostersAndReports,
         .v7AssessmentOutcomes,
         .v8EvaluationSchemes,
+        .v9Evaluations,
     ]
 
     /// The schema of each service, which is also the suffix of its role (`xcert_<schema>`).

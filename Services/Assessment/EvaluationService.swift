@@ -1,0 +1,246 @@
+import Foundation
+import Logging
+import PostgresNIO
+import SwiftProtobuf
+import XCertProto
+import XCertService
+import XCertStore
+import XCertWire
+
+/// `xcert.assessment.v1.EvaluationService`: a school's self-evaluation against the year's
+/// scheme in use, and the province's review, which locks it. A school reads and submits
+/// its own; the province reads all, may submit on a school's behalf, and reviews.
+struct EvaluationService: RPCService {
+    let context: ServiceContext
+
+    private static let prefix = "/xcert.assessment.v1.EvaluationService/"
+
+    var methods: [RPCMethod] {
+        [
+            .unary(Self.prefix + "SubmitSelfEvaluation", mutating: true, handler: self.submitSelfEvaluation),
+            .unary(Self.prefix + "ReviewEvaluation", mutating: true, handler: self.reviewEvaluation),
+            .unary(Self.prefix + "GetEvaluation", handler: self.getEvaluation),
+        ]
+    }
+
+    @Sendable
+    func submitSelfEvaluation(_ request: Xcert_Assessment_V1_SubmitSelfEvaluationRequest, _ call: RequestContext) async throws -> Xcert_Assessment_V1_Evaluation {
+        let principal = try await self.schoolOrProvince(call, school: request.schoolCode)
+        try Self.checkKey(request.schoolCode, request.year)
+        var get = Xcert_Registry_V1_GetSchoolRequest()
+        get.code = request.schoolCode
+        do {
+            _ = try await self.context.peers.call("registry", "/xcert.registry.v1.ReferenceDataService/GetSchool", get, as: Xcert_Registry_V1_School.self, context: call)
+        } catch let error as RPCError where error.code == .notFound {
+            throw RPCError.invalidArgument([.init(field: "school_code", description: "the registry has no school \(request.schoolCode)")])
+        }
+        return try await self.context.idempotency.perform(call, principal: principal.idempotencyScope, request: request, database: self.context.database) { connection in
+            let existing = try await Self.header(request.schoolCode, request.year, connection, call.logger)
+            if existing?.state == "locked" {
+                throw RPCError(.failedPrecondition, "the \(request.year) evaluation of \(request.schoolCode) is reviewed and locked")
+            }
+            let scheme: Xcert_Assessment_V1_Scheme
+            if let existing {
+                scheme = try await SchemeService.scheme(year: request.year, version: existing.schemeVersion, connection, call.logger)
+            } else {
+                guard let inUse = try await SchemeService.schemes(year: request.year, connection, call.logger).last(where: { $0.state == .published }) else {
+                    throw RPCError(.failedPrecondition, "no scheme of \(request.year) is published yet; the province publishes the year's scheme first")
+                }
+                scheme = inUse
+            }
+            var checks = FieldChecks()
+            let manual = Self.manualItems(of: scheme)
+            var scores: [String: Xcert_Assessment_V1_SelfScore] = [:]
+            for (index, score) in request.scores.enumerated() {
+                let field = "scores[\(index)]"
+                guard let item = Self.item(score.code, of: scheme, field: "\(field).code", &checks) else { continue }
+                if scores.updateValue(score, forKey: score.code) != nil { checks.fail("\(field).code", "\(score.code) is scored twice") }
+                checks.require((0...item.maxPointsTenths).contains(score.pointsTenths), "\(field).points_tenths", "must be 0 to the item's maximum, \(item.maxPointsTenths) tenths; not \(score.pointsTenths)")
+                checks.require(score.pointsTenths == 0 || !score.evidence.isEmpty, "\(field).evidence", "a score above 0 needs evidence (name and SHA-256 of each document)")
+                for (position, evidence) in score.evidence.enumerated() {
+                    checks.require((1...200).contains(evidence.name.trimmed.count), "\(field).evidence[\(position)].name", "must be the document's name, 1 to 200 characters")
+                    checks.require(evidence.sha256.count == 64 && evidence.sha256.allSatisfy { "0123456789abcdef".contains($0) }, "\(field).evidence[\(position)].sha256", "must be the document's SHA-256 as 64 lowercase hex digits")
+                }
+            }
+            try checks.check()
+
+            var options = JSONEncodingOptions()
+            options.preserveProtoFieldNames = true
+            try await connection.query(
+                """
+                INSERT INTO assessment.evaluations (school_code, year, scheme_version, state, submitted_by)
+                VALUES (\(request.schoolCode), \(request.year), \(scheme.version), 'self_submitted', \(principal.name))
+                ON CONFLICT (school_code, year) DO UPDATE SET submitted_at = now(), submitted_by = excluded.submitted_by
+                """,
+                logger: call.logger
+            )
+            try await connection.query("DELETE FROM assessment.evaluation_items WHERE school_code = \(request.schoolCode) AND year = \(request.year)", logger: call.logger)
+            let codes = manual.map(\.code)
+            let points = manual.map { scores[$0.code]?.pointsTenths ?? 0 }
+            let evidence = try manual.map { item -> String in
+                var holder = Xcert_Assessment_V1_SelfScore()
+                holder.evidence = scores[item.code]?.evidence ?? []
+                return try holder.jsonString(options: options)
+            }
+            try await connection.query(
+                """
+                INSERT INTO assessment.evaluation_items (school_code, year, code, self_points_tenths, evidence)
+                SELECT \(request.schoolCode), \(request.year), c, p, e::jsonb FROM unnest(\(codes)::text[], \(points)::integer[], \(evidence)::text[]) AS x(c, p, e)
+                """,
+                logger: call.logger
+            )
+            return try await Self.evaluation(request.schoolCode, request.year, connection, call.logger)
+        }
+    }
+
+    @Sendable
+    func reviewEvaluation(_ request: Xcert_Assessment_V1_ReviewEvaluationRequest, _ call: RequestContext) async throws -> Xcert_Assessment_V1_Evaluation {
+        let admin = try await self.context.authenticator.authorize(call, allowing: [.provinceAdmin])
+        try Self.checkKey(request.schoolCode, request.year)
+        return try await self.context.idempotency.perform(call, principal: admin.idempotencyScope, request: request, database: self.context.database) { connection in
+            guard let existing = try await Self.header(request.schoolCode, request.year, connection, call.logger) else {
+                throw RPCError(.failedPrecondition, "\(request.schoolCode) has not submitted its \(request.year) self-evaluation yet")
+            }
+            guard existing.state != "locked" else {
+                throw RPCError(.failedPrecondition, "the \(request.year) evaluation of \(request.schoolCode) is reviewed and locked")
+            }
+            let scheme = try await SchemeService.scheme(year: request.year, version: existing.schemeVersion, connection, call.logger)
+            var checks = FieldChecks()
+            var scored = Set<String>()
+            for (index, score) in request.scores.enumerated() {
+                let field = "scores[\(index)]"
+                guard let item = Self.item(score.code, of: scheme, field: "\(field).code", &checks) else { continue }
+                if !scored.insert(score.code).inserted { checks.fail("\(field).code", "\(score.code) is scored twice") }
+                checks.require((0...item.maxPointsTenths).contains(score.pointsTenths), "\(field).points_tenths", "must be 0 to the item's maximum, \(item.maxPointsTenths) tenths; not \(score.pointsTenths)")
+                checks.require(score.comment.count <= 1000, "\(field).comment", "must be at most 1000 characters")
+            }
+            let missing = Self.manualItems(of: scheme).map(\.code).filter { !scored.contains($0) }
+            checks.require(missing.isEmpty, "scores", "must score every manual item; missing \(missing.joined(separator: ", "))")
+            try checks.check()
+            try await connection.query(
+                """
+                UPDATE assessment.evaluation_items i SET reviewed_points_tenths = x.p, review_comment = x.m
+                FROM unnest(\(request.scores.map(\.code))::text[], \(request.scores.map(\.pointsTenths))::integer[], \(request.scores.map(\.comment))::text[]) AS x(c, p, m)
+                WHERE i.school_code = \(request.schoolCode) AND i.year = \(request.year) AND i.code = x.c
+                """,
+                logger: call.logger
+            )
+            try await connection.query(
+                "UPDATE assessment.evaluations SET state = 'locked', reviewer = \(admin.name), reviewed_at = now() WHERE school_code = \(request.schoolCode) AND year = \(request.year)",
+                logger: call.logger
+            )
+            return try await Self.evaluation(request.schoolCode, request.year, connection, call.logger)
+        }
+    }
+
+    @Sendable
+    func getEvaluation(_ request: Xcert_Assessment_V1_GetEvaluationRequest, _ call: RequestContext) async throws -> Xcert_Assessment_V1_Evaluation {
+        _ = try await self.schoolOrProvince(call, school: request.schoolCode)
+        return try await self.context.database.transaction(call) { connection in
+            try await Self.evaluation(request.schoolCode, request.year, connection, call.logger)
+        }
+    }
+
+    // MARK: - Helpers
+
+    /// A school acting for itself, or a province admin.
+    private func schoolOrProvince(_ call: RequestContext, school: String) async throws -> Principal {
+        let principal = try await self.context.authenticator.authorize(call, allowing: [.provinceAdmin, .school])
+        if principal.role == .school, principal.party != school {
+            throw RPCError(.permissionDenied, "a school reads and submits only its own evaluation")
+        }
+        return principal
+    }
+
+    private static func checkKey(_ school: String, _ year: Int32) throws {
+        var checks = FieldChecks()
+        checks.require(school.isDigits(10), "school_code", "must be the school's 10-digit code")
+        checks.require((2019...2100).contains(year), "year", "must be the evaluated year, 2019 to 2100")
+        try checks.check()
+    }
+
+    private static func manualItems(of scheme: Xcert_Assessment_V1_Scheme) -> [Xcert_Assessment_V1_Indicator] {
+        scheme.indicators.filter { $0.kind == .manual }
+    }
+
+    /// The manual item `code` of the scheme; a violation on `field` otherwise.
+    private static func item(_ code: String, of scheme: Xcert_Assessment_V1_Scheme, field: String, _ checks: inout FieldChecks) -> Xcert_Assessment_V1_Indicator? {
+        guard let item = scheme.indicators.first(where: { $0.code == code }) else {
+            checks.fail(field, "\(code) is not an item of the \(scheme.year) scheme (version \(scheme.version))")
+            return nil
+        }
+        guard item.kind == .manual else {
+            checks.fail(field, "\(code) \(item.name) is computed from the system's data; it is not scored by hand")
+            return nil
+        }
+        return item
+    }
+
+    private struct Header {
+        var schemeVersion: Int32
+        var state: String
+        var submittedAt: Date
+        var reviewer: String
+        var reviewedAt: Date?
+    }
+
+    private static func header(_ school: String, _ year: Int32, _ connection: PostgresConnection, _ logger: Logger) async throws -> Header? {
+        let rows = try await connection.query(
+            """
+            SELECT scheme_version, state, submitted_at, coalesce(reviewer, ''), reviewed_at FROM assessment.evaluations
+            WHERE school_code = \(school) AND year = \(year) FOR UPDATE
+            """,
+            logger: logger
+        )
+        for try await (version, state, submitted, reviewer, reviewed) in rows.decode((Int32, String, Date, String, Date?).self) {
+            return Header(schemeVersion: version, state: state, submittedAt: submitted, reviewer: reviewer, reviewedAt: reviewed)
+        }
+        return nil
+    }
+
+    static func evaluation(_ school: String, _ year: Int32, _ connection: PostgresConnection, _ logger: Logger) async throws -> Xcert_Assessment_V1_Evaluation {
+        guard let header = try await self.header(school, year, connection, logger) else {
+            throw RPCError(.notFound, "\(school) has no \(year) evaluation yet")
+        }
+        let scheme = try await SchemeService.scheme(year: year, version: header.schemeVersion, connection, logger)
+        let rows = try await connection.query(
+            "SELECT code, self_points_tenths, evidence::text, reviewed_points_tenths, coalesce(review_comment, '') FROM assessment.evaluation_items WHERE school_code = \(school) AND year = \(year)",
+            logger: logger
+        )
+        var stored: [String: (Int32, [Xcert_Assessment_V1_Evidence], Int32?, String)] = [:]
+        for try await (code, points, evidence, reviewed, comment) in rows.decode((String, Int32, String, Int32?, String).self) {
+            stored[code] = (points, try Xcert_Assessment_V1_SelfScore(jsonString: evidence).evidence, reviewed, comment)
+        }
+        var evaluation = Xcert_Assessment_V1_Evaluation()
+        evaluation.schoolCode = school
+        evaluation.year = year
+        evaluation.schemeVersion = header.schemeVersion
+        evaluation.state = header.state == "locked" ? .locked : .selfSubmitted
+        evaluation.submittedAt = .init(header.submittedAt)
+        evaluation.reviewer = header.reviewer
+        if let reviewed = header.reviewedAt { evaluation.reviewedAt = .init(reviewed) }
+        for indicator in scheme.indicators {
+            var item = Xcert_Assessment_V1_ItemScore()
+            item.code = indicator.code
+            item.firstLevel = indicator.firstLevel
+            item.name = indicator.name
+            item.maxPointsTenths = indicator.maxPointsTenths
+            item.kind = indicator.kind
+            item.bonus = indicator.bonus
+            if let (points, evidence, reviewed, comment) = stored[indicator.code] {
+                item.selfPointsTenths = points
+                item.evidence = evidence
+                if let reviewed {
+                    item.reviewed = true
+                    item.reviewedPointsTenths = reviewed
+                    item.differenceTenths = reviewed - points
+                    item.reviewComment = comment
+                }
+            }
+            evaluation.selfTotalTenths += item.selfPointsTenths
+            evaluation.reviewedTotalTenths += item.reviewedPointsTenths
+            evaluation.items.append(item)
+        }
+        return evaluation
+    }
+}

@@ -1,0 +1,125 @@
+import Foundation
+import SwiftProtobuf
+import Testing
+import XCertProto
+import XCertTestSupport
+import XCertWire
+
+@Suite("Assessment: self-evaluation and review", .enabled(if: TestCluster.isConfigured, "needs the PostgreSQL that scripts/test starts"), .timeLimit(.minutes(3)))
+struct EvaluationTests {
+    static let evidence: Xcert_Assessment_V1_Evidence = {
+        var evidence = Xcert_Assessment_V1_Evidence()
+        evidence.name = "1+X工作领导小组成立文件.pdf"
+        evidence.sha256 = String(repeating: "ab", count: 32)
+        return evidence
+    }()
+
+    static func score(_ code: String, _ tenths: Int32, evidence: Bool = true) -> Xcert_Assessment_V1_SelfScore {
+        var score = Xcert_Assessment_V1_SelfScore()
+        score.code = code
+        score.pointsTenths = tenths
+        if evidence { score.evidence = [Self.evidence] }
+        return score
+    }
+
+    @Test("self-scores are checked against the scheme in use; review scores every manual item, keeps the difference and locks the evaluation")
+    func selfEvaluationAndReview() async throws {
+        try await withFilingStack { h in
+            try await h.seedReference()
+            try await h.createSchool("4136010001")
+            let assessment = try await Assessment.start(h)
+            let school = try await h.token(role: "school", party: "4136010001")
+            var submit = Xcert_Assessment_V1_SubmitSelfEvaluationRequest()
+            submit.schoolCode = "4136010001"
+            submit.year = 2026
+            submit.scores = [Self.score("2-1", 40)]
+            let unpublished = try #require(await assessment.evaluationRefusal("SubmitSelfEvaluation", submit, token: school))
+            #expect(unpublished.code == .failedPrecondition && unpublished.message.contains("no scheme of 2026 is published"), "\(unpublished.message)")
+
+            var create = Xcert_Assessment_V1_CreateSchemeRequest()
+            create.year = 2026
+            _ = try await assessment.scheme("CreateScheme", create, token: h.admin)
+            var publish = Xcert_Assessment_V1_PublishSchemeRequest()
+            publish.year = 2026
+            publish.version = 1
+            _ = try await assessment.scheme("PublishScheme", publish, token: h.admin)
+
+            submit.scores = [Self.score("2-1", 41), Self.score("2-2", 10, evidence: false), Self.score("1-1", 10), Self.score("9-9", 1), Self.score("2-3", 30), Self.score("2-3", 30)]
+            let refused = try #require(await assessment.evaluationRefusal("SubmitSelfEvaluation", submit, token: school))
+            #expect(refused.fieldViolations.map(\.field) == ["scores[0].points_tenths", "scores[1].evidence", "scores[2].code", "scores[3].code", "scores[5].code"], "\(refused.fieldViolations)")
+            #expect(refused.fieldViolations[2].description.contains("computed from the system's data"))
+            #expect(try await h.scalar("SELECT count(*) FROM assessment.evaluations", as: Int64.self) == 0)
+
+            submit.scores = [Self.score("2-1", 40), Self.score("2-2", 0, evidence: false), Self.score("3-1", 50), Self.score("7-1", 10)]
+            let first = try await assessment.evaluation("SubmitSelfEvaluation", submit, token: school)
+            #expect(first.state == .selfSubmitted && first.schemeVersion == 1 && first.items.count == 33)
+            #expect(first.selfTotalTenths == 100)
+            #expect(first.items.first { $0.code == "2-1" }?.evidence == [Self.evidence])
+            // Until the review, the school may submit again; it replaces the scores.
+            submit.scores = [Self.score("2-1", 40), Self.score("3-1", 45)]
+            #expect(try await assessment.evaluation("SubmitSelfEvaluation", submit, token: school).selfTotalTenths == 85)
+
+            // Another school, an organization: refused.
+            let other = try await h.token(role: "school", party: "4136010002")
+            #expect(await assessment.evaluationRefusal("SubmitSelfEvaluation", submit, token: other)?.code == .permissionDenied)
+            var get = Xcert_Assessment_V1_GetEvaluationRequest()
+            get.schoolCode = "4136010001"
+            get.year = 2026
+            #expect(await assessment.evaluationRefusal("GetEvaluation", get, token: other)?.code == .permissionDenied)
+
+            var review = Xcert_Assessment_V1_ReviewEvaluationRequest()
+            review.schoolCode = "4136010001"
+            review.year = 2026
+            review.scores = [Self.review("2-1", 30, "文件未盖章")]
+            let partial = try #require(await assessment.evaluationRefusal("ReviewEvaluation", review, token: h.admin))
+            #expect(partial.fieldViolations.map(\.field) == ["scores"] && partial.fieldViolations[0].description.contains("2-2"), "\(partial.fieldViolations)")
+            #expect(await assessment.evaluationRefusal("ReviewEvaluation", review, token: school)?.code == .permissionDenied)
+            let manual = first.items.filter { $0.kind == .manual }.map(\.code)
+            review.scores = manual.map { code in
+                code == "2-1" ? Self.review(code, 30, "文件未盖章") : code == "3-1" ? Self.review(code, 45, "") : Self.review(code, 0, "")
+            }
+            let locked = try await assessment.evaluation("ReviewEvaluation", review, token: h.admin)
+            #expect(locked.state == .locked && locked.reviewedTotalTenths == 75 && locked.selfTotalTenths == 85)
+            let item = try #require(locked.items.first { $0.code == "2-1" })
+            #expect(item.reviewed && item.reviewedPointsTenths == 30 && item.differenceTenths == -10 && item.reviewComment == "文件未盖章")
+
+            let late = try #require(await assessment.evaluationRefusal("SubmitSelfEvaluation", submit, token: school))
+            #expect(late.code == .failedPrecondition && late.message.contains("locked"))
+            #expect(await assessment.evaluationRefusal("ReviewEvaluation", review, token: h.admin)?.code == .failedPrecondition)
+            #expect(try await assessment.evaluation("GetEvaluation", get, token: school) == locked)
+
+            // The scheme it was scored against stays its scheme after a new version is published.
+            create.indicators = try await assessment.scheme("GetDefaultTemplate", Xcert_Assessment_V1_GetDefaultTemplateRequest(), token: h.admin).indicators
+            create.indicators[6].maxPointsTenths = 50
+            _ = try await assessment.scheme("CreateScheme", create, token: h.admin)
+            publish.version = 2
+            _ = try await assessment.scheme("PublishScheme", publish, token: h.admin)
+            let after = try await assessment.evaluation("GetEvaluation", get, token: h.admin)
+            #expect(after.schemeVersion == 1 && after.items.first { $0.code == "2-1" }?.maxPointsTenths == 40)
+            _ = try await assessment.process.terminate()
+        }
+    }
+
+    static func review(_ code: String, _ tenths: Int32, _ comment: String) -> Xcert_Assessment_V1_ReviewScore {
+        var score = Xcert_Assessment_V1_ReviewScore()
+        score.code = code
+        score.pointsTenths = tenths
+        score.comment = comment
+        return score
+    }
+}
+
+extension Assessment {
+    func evaluation<Request: SwiftProtobuf.Message>(_ method: String, _ request: Request, token: String) async throws -> Xcert_Assessment_V1_Evaluation {
+        try await self.client.unary("/xcert.assessment.v1.EvaluationService/" + method, request, as: Xcert_Assessment_V1_Evaluation.self, metadata: ["authorization": "Bearer \(token)"])
+    }
+
+    func evaluationRefusal<Request: SwiftProtobuf.Message>(_ method: String, _ request: Request, token: String) async -> RPCError? {
+        do {
+            _ = try await self.evaluation(method, request, token: token)
+            return nil
+        } catch {
+            return error as? RPCError ?? RPCError(.unknown, "\(error)")
+        }
+    }
+}
