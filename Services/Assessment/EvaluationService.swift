@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import PostgresNIO
 import SwiftProtobuf
+import XCertDomain
 import XCertProto
 import XCertService
 import XCertStore
@@ -125,6 +126,17 @@ struct EvaluationService: RPCService {
                 """,
                 logger: call.logger
             )
+            // The computed items' points as they stand now are what the review locks.
+            let computed = try await Self.computedItems(scheme, school: request.schoolCode, year: request.year, connection, call.logger).filter { $0.pendingReason.isEmpty }
+            try await connection.query(
+                """
+                INSERT INTO assessment.evaluation_items (school_code, year, code, self_points_tenths, evidence, reviewed_points_tenths, review_comment, measure_numerator, measure_denominator)
+                SELECT \(request.schoolCode), \(request.year), c, 0, '{}'::jsonb, p, 'computed', nullif(n, -1), nullif(d, -1)
+                FROM unnest(\(computed.map(\.code))::text[], \(computed.map(\.finalPointsTenths))::integer[],
+                            \(computed.map { $0.hasMeasure ? $0.measure.numerator : -1 })::bigint[], \(computed.map { $0.hasMeasure ? $0.measure.denominator : -1 })::bigint[]) AS x(c, p, n, d)
+                """,
+                logger: call.logger
+            )
             try await connection.query(
                 "UPDATE assessment.evaluations SET state = 'locked', reviewer = \(admin.name), reviewed_at = now() WHERE school_code = \(request.schoolCode) AND year = \(request.year)",
                 logger: call.logger
@@ -198,18 +210,82 @@ struct EvaluationService: RPCService {
         return nil
     }
 
+    /// The computed items of `scheme` for a school and year, from the outcomes followed so
+    /// far: 1-1, 1-2 and 1-3 over all its certificates; the others name what they wait for.
+    static func computedItems(
+        _ scheme: Xcert_Assessment_V1_Scheme, school: String, year: Int32, _ connection: PostgresConnection, _ logger: Logger
+    ) async throws -> [Xcert_Assessment_V1_ItemScore] {
+        let rows = try await connection.query(
+            """
+            SELECT coalesce((SELECT sum(student_scale) FROM assessment.qualified_scales WHERE school_code = \(school) AND year = \(year) AND NOT revoked), 0)::bigint,
+                   coalesce(sum(declared), 0)::bigint, coalesce(sum(approved), 0)::bigint, coalesce(sum(completed), 0)::bigint, coalesce(sum(passed), 0)::bigint
+            FROM assessment.roster_counts WHERE school_code = \(school) AND year = \(year) AND replaced_by IS NULL
+            """,
+            logger: logger
+        )
+        var measures: [Xcert_Assessment_V1_MeasureSource: Rate] = [:]
+        for try await (scale, declared, approved, completed, passed) in rows.decode((Int64, Int64, Int64, Int64, Int64).self) {
+            measures[.registrationRate] = Rate(declared, over: scale)
+            measures[.participationRate] = Rate(completed, over: approved)
+            measures[.passRate] = Rate(passed, over: completed)
+        }
+        return scheme.indicators.filter { $0.kind == .computed }.map { indicator in
+            var item = Xcert_Assessment_V1_ItemScore()
+            item.code = indicator.code
+            item.computed = true
+            switch (measures[indicator.source], indicator.rule) {
+            case (let rate?, .rateRule(let rule)?):
+                if rate.hasData {
+                    item.measure.numerator = rate.numerator
+                    item.measure.denominator = rate.denominator
+                }
+                item.finalPointsTenths = Int32(IndicatorScoring.points(
+                    rate: rate, lowBasisPoints: Int(rule.lowBasisPoints), highBasisPoints: Int(rule.highBasisPoints), maximumTenths: Int(indicator.maxPointsTenths)
+                ) ?? 0)
+            default:
+                item.pendingReason = Self.pendingReason(indicator.source)
+            }
+            return item
+        }
+    }
+
+    private static func pendingReason(_ source: Xcert_Assessment_V1_MeasureSource) -> String {
+        switch source {
+        case .feesPaidOnTime, .feesPaidShare: "needs the settlement service's payments, which it does not follow yet"
+        case .newSites: "needs the registry's assessment sites, which it does not follow yet"
+        case .allianceLeads: "needs the registry's alliance leads, which it does not follow yet"
+        default: "has no measure"
+        }
+    }
+
     static func evaluation(_ school: String, _ year: Int32, _ connection: PostgresConnection, _ logger: Logger) async throws -> Xcert_Assessment_V1_Evaluation {
         guard let header = try await self.header(school, year, connection, logger) else {
             throw RPCError(.notFound, "\(school) has no \(year) evaluation yet")
         }
         let scheme = try await SchemeService.scheme(year: year, version: header.schemeVersion, connection, logger)
         let rows = try await connection.query(
-            "SELECT code, self_points_tenths, evidence::text, reviewed_points_tenths, coalesce(review_comment, '') FROM assessment.evaluation_items WHERE school_code = \(school) AND year = \(year)",
+            """
+            SELECT code, self_points_tenths, evidence::text, reviewed_points_tenths, coalesce(review_comment, ''), measure_numerator, measure_denominator
+            FROM assessment.evaluation_items WHERE school_code = \(school) AND year = \(year)
+            """,
             logger: logger
         )
         var stored: [String: (Int32, [Xcert_Assessment_V1_Evidence], Int32?, String)] = [:]
-        for try await (code, points, evidence, reviewed, comment) in rows.decode((String, Int32, String, Int32?, String).self) {
+        var frozen: [String: Xcert_Assessment_V1_ItemScore] = [:]
+        for try await (code, points, evidence, reviewed, comment, numerator, denominator) in rows.decode((String, Int32, String, Int32?, String, Int64?, Int64?).self) {
             stored[code] = (points, try Xcert_Assessment_V1_SelfScore(jsonString: evidence).evidence, reviewed, comment)
+            var item = Xcert_Assessment_V1_ItemScore()
+            item.finalPointsTenths = reviewed ?? 0
+            if let numerator, let denominator {
+                item.measure.numerator = numerator
+                item.measure.denominator = denominator
+            }
+            frozen[code] = item
+        }
+        // Computed items: frozen by the review, else as the outcomes stand now.
+        var computed: [String: Xcert_Assessment_V1_ItemScore] = [:]
+        if header.state != "locked" {
+            for item in try await self.computedItems(scheme, school: school, year: year, connection, logger) { computed[item.code] = item }
         }
         var evaluation = Xcert_Assessment_V1_Evaluation()
         evaluation.schoolCode = school
@@ -227,7 +303,17 @@ struct EvaluationService: RPCService {
             item.maxPointsTenths = indicator.maxPointsTenths
             item.kind = indicator.kind
             item.bonus = indicator.bonus
-            if let (points, evidence, reviewed, comment) = stored[indicator.code] {
+            if indicator.kind == .computed {
+                item.computed = true
+                if let value = header.state == "locked" ? frozen[indicator.code] : computed[indicator.code] {
+                    item.finalPointsTenths = value.finalPointsTenths
+                    if value.hasMeasure { item.measure = value.measure }
+                    item.pendingReason = value.pendingReason
+                } else {
+                    item.pendingReason = "was not computable when the evaluation was reviewed"
+                }
+                evaluation.computedTotalTenths += item.finalPointsTenths
+            } else if let (points, evidence, reviewed, comment) = stored[indicator.code] {
                 item.selfPointsTenths = points
                 item.evidence = evidence
                 if let reviewed {
@@ -235,10 +321,12 @@ struct EvaluationService: RPCService {
                     item.reviewedPointsTenths = reviewed
                     item.differenceTenths = reviewed - points
                     item.reviewComment = comment
+                    item.finalPointsTenths = reviewed
                 }
+                evaluation.selfTotalTenths += item.selfPointsTenths
+                evaluation.reviewedTotalTenths += item.reviewedPointsTenths
             }
-            evaluation.selfTotalTenths += item.selfPointsTenths
-            evaluation.reviewedTotalTenths += item.reviewedPointsTenths
+            evaluation.finalTotalTenths += item.finalPointsTenths
             evaluation.items.append(item)
         }
         return evaluation

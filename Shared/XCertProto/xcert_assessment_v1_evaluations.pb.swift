@@ -118,41 +118,108 @@ public nonisolated struct Xcert_Assessment_V1_ReviewScore: Sendable {
   public init() {}
 }
 
-public nonisolated struct Xcert_Assessment_V1_ItemScore: Sendable {
+public nonisolated struct Xcert_Assessment_V1_ItemScore: @unchecked Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  public var code: String = String()
+  public var code: String {
+    get {_storage._code}
+    set {_uniqueStorage()._code = newValue}
+  }
 
-  public var firstLevel: String = String()
+  public var firstLevel: String {
+    get {_storage._firstLevel}
+    set {_uniqueStorage()._firstLevel = newValue}
+  }
 
-  public var name: String = String()
+  public var name: String {
+    get {_storage._name}
+    set {_uniqueStorage()._name = newValue}
+  }
 
-  public var maxPointsTenths: Int32 = 0
+  public var maxPointsTenths: Int32 {
+    get {_storage._maxPointsTenths}
+    set {_uniqueStorage()._maxPointsTenths = newValue}
+  }
 
-  public var kind: Xcert_Assessment_V1_IndicatorKind = .unspecified
+  public var kind: Xcert_Assessment_V1_IndicatorKind {
+    get {_storage._kind}
+    set {_uniqueStorage()._kind = newValue}
+  }
 
-  public var bonus: Bool = false
+  public var bonus: Bool {
+    get {_storage._bonus}
+    set {_uniqueStorage()._bonus = newValue}
+  }
 
   /// manual items
-  public var selfPointsTenths: Int32 = 0
+  public var selfPointsTenths: Int32 {
+    get {_storage._selfPointsTenths}
+    set {_uniqueStorage()._selfPointsTenths = newValue}
+  }
 
-  public var evidence: [Xcert_Assessment_V1_Evidence] = []
+  public var evidence: [Xcert_Assessment_V1_Evidence] {
+    get {_storage._evidence}
+    set {_uniqueStorage()._evidence = newValue}
+  }
 
-  public var reviewed: Bool = false
+  public var reviewed: Bool {
+    get {_storage._reviewed}
+    set {_uniqueStorage()._reviewed = newValue}
+  }
 
   /// the final score of a manual item
-  public var reviewedPointsTenths: Int32 = 0
+  public var reviewedPointsTenths: Int32 {
+    get {_storage._reviewedPointsTenths}
+    set {_uniqueStorage()._reviewedPointsTenths = newValue}
+  }
 
   /// reviewed − self
-  public var differenceTenths: Int32 = 0
+  public var differenceTenths: Int32 {
+    get {_storage._differenceTenths}
+    set {_uniqueStorage()._differenceTenths = newValue}
+  }
 
-  public var reviewComment: String = String()
+  public var reviewComment: String {
+    get {_storage._reviewComment}
+    set {_uniqueStorage()._reviewComment = newValue}
+  }
+
+  /// Computed items: the measure and the points it earns (from the outcomes while the
+  /// evaluation is open; frozen by the review). A measure without data earns 0 points.
+  public var computed: Bool {
+    get {_storage._computed}
+    set {_uniqueStorage()._computed = newValue}
+  }
+
+  /// absent: no data, or not a rate
+  public var measure: Xcert_Common_V1_Rate {
+    get {_storage._measure ?? Xcert_Common_V1_Rate()}
+    set {_uniqueStorage()._measure = newValue}
+  }
+  /// Returns true if `measure` has been explicitly set.
+  public var hasMeasure: Bool {_storage._measure != nil}
+  /// Clears the value of `measure`. Subsequent reads from it will return its default value.
+  public mutating func clearMeasure() {_uniqueStorage()._measure = nil}
+
+  /// why a computed item is not computed yet
+  public var pendingReason: String {
+    get {_storage._pendingReason}
+    set {_uniqueStorage()._pendingReason = newValue}
+  }
+
+  /// reviewed (manual) or computed points
+  public var finalPointsTenths: Int32 {
+    get {_storage._finalPointsTenths}
+    set {_uniqueStorage()._finalPointsTenths = newValue}
+  }
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
+
+  fileprivate var _storage = _StorageClass.defaultInstance
 }
 
 public nonisolated struct Xcert_Assessment_V1_Evaluation: Sendable {
@@ -197,6 +264,12 @@ public nonisolated struct Xcert_Assessment_V1_Evaluation: Sendable {
   public var hasReviewedAt: Bool {self._reviewedAt != nil}
   /// Clears the value of `reviewedAt`. Subsequent reads from it will return its default value.
   public mutating func clearReviewedAt() {self._reviewedAt = nil}
+
+  /// computed items
+  public var computedTotalTenths: Int32 = 0
+
+  /// every item's final points (manual ones once reviewed)
+  public var finalTotalTenths: Int32 = 0
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -380,84 +453,174 @@ nonisolated extension Xcert_Assessment_V1_ReviewScore: SwiftProtobuf.Message, Sw
 
 nonisolated extension Xcert_Assessment_V1_ItemScore: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ItemScore"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}code\0\u{3}first_level\0\u{1}name\0\u{3}max_points_tenths\0\u{1}kind\0\u{1}bonus\0\u{3}self_points_tenths\0\u{1}evidence\0\u{1}reviewed\0\u{3}reviewed_points_tenths\0\u{3}difference_tenths\0\u{3}review_comment\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}code\0\u{3}first_level\0\u{1}name\0\u{3}max_points_tenths\0\u{1}kind\0\u{1}bonus\0\u{3}self_points_tenths\0\u{1}evidence\0\u{1}reviewed\0\u{3}reviewed_points_tenths\0\u{3}difference_tenths\0\u{3}review_comment\0\u{1}computed\0\u{1}measure\0\u{3}pending_reason\0\u{3}final_points_tenths\0")
+
+  fileprivate class _StorageClass {
+    var _code: String = String()
+    var _firstLevel: String = String()
+    var _name: String = String()
+    var _maxPointsTenths: Int32 = 0
+    var _kind: Xcert_Assessment_V1_IndicatorKind = .unspecified
+    var _bonus: Bool = false
+    var _selfPointsTenths: Int32 = 0
+    var _evidence: [Xcert_Assessment_V1_Evidence] = []
+    var _reviewed: Bool = false
+    var _reviewedPointsTenths: Int32 = 0
+    var _differenceTenths: Int32 = 0
+    var _reviewComment: String = String()
+    var _computed: Bool = false
+    var _measure: Xcert_Common_V1_Rate? = nil
+    var _pendingReason: String = String()
+    var _finalPointsTenths: Int32 = 0
+
+      // This property is used as the initial default value for new instances of the type.
+      // The type itself is protecting the reference to its storage via CoW semantics.
+      // This will force a copy to be made of this reference when the first mutation occurs;
+      // hence, it is safe to mark this as `nonisolated(unsafe)`.
+      static nonisolated(unsafe) let defaultInstance = _StorageClass()
+
+    private init() {}
+
+    init(copying source: _StorageClass) {
+      _code = source._code
+      _firstLevel = source._firstLevel
+      _name = source._name
+      _maxPointsTenths = source._maxPointsTenths
+      _kind = source._kind
+      _bonus = source._bonus
+      _selfPointsTenths = source._selfPointsTenths
+      _evidence = source._evidence
+      _reviewed = source._reviewed
+      _reviewedPointsTenths = source._reviewedPointsTenths
+      _differenceTenths = source._differenceTenths
+      _reviewComment = source._reviewComment
+      _computed = source._computed
+      _measure = source._measure
+      _pendingReason = source._pendingReason
+      _finalPointsTenths = source._finalPointsTenths
+    }
+  }
+
+  fileprivate mutating func _uniqueStorage() -> _StorageClass {
+    if !isKnownUniquelyReferenced(&_storage) {
+      _storage = _StorageClass(copying: _storage)
+    }
+    return _storage
+  }
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
-    while let fieldNumber = try decoder.nextFieldNumber() {
-      // The use of inline closures is to circumvent an issue where the compiler
-      // allocates stack space for every case branch when no optimizations are
-      // enabled. https://github.com/apple/swift-protobuf/issues/1034
-      switch fieldNumber {
-      case 1: try { try decoder.decodeSingularStringField(value: &self.code) }()
-      case 2: try { try decoder.decodeSingularStringField(value: &self.firstLevel) }()
-      case 3: try { try decoder.decodeSingularStringField(value: &self.name) }()
-      case 4: try { try decoder.decodeSingularInt32Field(value: &self.maxPointsTenths) }()
-      case 5: try { try decoder.decodeSingularEnumField(value: &self.kind) }()
-      case 6: try { try decoder.decodeSingularBoolField(value: &self.bonus) }()
-      case 7: try { try decoder.decodeSingularInt32Field(value: &self.selfPointsTenths) }()
-      case 8: try { try decoder.decodeRepeatedMessageField(value: &self.evidence) }()
-      case 9: try { try decoder.decodeSingularBoolField(value: &self.reviewed) }()
-      case 10: try { try decoder.decodeSingularInt32Field(value: &self.reviewedPointsTenths) }()
-      case 11: try { try decoder.decodeSingularInt32Field(value: &self.differenceTenths) }()
-      case 12: try { try decoder.decodeSingularStringField(value: &self.reviewComment) }()
-      default: break
+    _ = _uniqueStorage()
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      while let fieldNumber = try decoder.nextFieldNumber() {
+        // The use of inline closures is to circumvent an issue where the compiler
+        // allocates stack space for every case branch when no optimizations are
+        // enabled. https://github.com/apple/swift-protobuf/issues/1034
+        switch fieldNumber {
+        case 1: try { try decoder.decodeSingularStringField(value: &_storage._code) }()
+        case 2: try { try decoder.decodeSingularStringField(value: &_storage._firstLevel) }()
+        case 3: try { try decoder.decodeSingularStringField(value: &_storage._name) }()
+        case 4: try { try decoder.decodeSingularInt32Field(value: &_storage._maxPointsTenths) }()
+        case 5: try { try decoder.decodeSingularEnumField(value: &_storage._kind) }()
+        case 6: try { try decoder.decodeSingularBoolField(value: &_storage._bonus) }()
+        case 7: try { try decoder.decodeSingularInt32Field(value: &_storage._selfPointsTenths) }()
+        case 8: try { try decoder.decodeRepeatedMessageField(value: &_storage._evidence) }()
+        case 9: try { try decoder.decodeSingularBoolField(value: &_storage._reviewed) }()
+        case 10: try { try decoder.decodeSingularInt32Field(value: &_storage._reviewedPointsTenths) }()
+        case 11: try { try decoder.decodeSingularInt32Field(value: &_storage._differenceTenths) }()
+        case 12: try { try decoder.decodeSingularStringField(value: &_storage._reviewComment) }()
+        case 13: try { try decoder.decodeSingularBoolField(value: &_storage._computed) }()
+        case 14: try { try decoder.decodeSingularMessageField(value: &_storage._measure) }()
+        case 15: try { try decoder.decodeSingularStringField(value: &_storage._pendingReason) }()
+        case 16: try { try decoder.decodeSingularInt32Field(value: &_storage._finalPointsTenths) }()
+        default: break
+        }
       }
     }
   }
 
   public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    if !self.code.isEmpty {
-      try visitor.visitSingularStringField(value: self.code, fieldNumber: 1)
-    }
-    if !self.firstLevel.isEmpty {
-      try visitor.visitSingularStringField(value: self.firstLevel, fieldNumber: 2)
-    }
-    if !self.name.isEmpty {
-      try visitor.visitSingularStringField(value: self.name, fieldNumber: 3)
-    }
-    if self.maxPointsTenths != 0 {
-      try visitor.visitSingularInt32Field(value: self.maxPointsTenths, fieldNumber: 4)
-    }
-    if self.kind != .unspecified {
-      try visitor.visitSingularEnumField(value: self.kind, fieldNumber: 5)
-    }
-    if self.bonus != false {
-      try visitor.visitSingularBoolField(value: self.bonus, fieldNumber: 6)
-    }
-    if self.selfPointsTenths != 0 {
-      try visitor.visitSingularInt32Field(value: self.selfPointsTenths, fieldNumber: 7)
-    }
-    if !self.evidence.isEmpty {
-      try visitor.visitRepeatedMessageField(value: self.evidence, fieldNumber: 8)
-    }
-    if self.reviewed != false {
-      try visitor.visitSingularBoolField(value: self.reviewed, fieldNumber: 9)
-    }
-    if self.reviewedPointsTenths != 0 {
-      try visitor.visitSingularInt32Field(value: self.reviewedPointsTenths, fieldNumber: 10)
-    }
-    if self.differenceTenths != 0 {
-      try visitor.visitSingularInt32Field(value: self.differenceTenths, fieldNumber: 11)
-    }
-    if !self.reviewComment.isEmpty {
-      try visitor.visitSingularStringField(value: self.reviewComment, fieldNumber: 12)
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every if/case branch local when no optimizations
+      // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+      // https://github.com/apple/swift-protobuf/issues/1182
+      if !_storage._code.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._code, fieldNumber: 1)
+      }
+      if !_storage._firstLevel.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._firstLevel, fieldNumber: 2)
+      }
+      if !_storage._name.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._name, fieldNumber: 3)
+      }
+      if _storage._maxPointsTenths != 0 {
+        try visitor.visitSingularInt32Field(value: _storage._maxPointsTenths, fieldNumber: 4)
+      }
+      if _storage._kind != .unspecified {
+        try visitor.visitSingularEnumField(value: _storage._kind, fieldNumber: 5)
+      }
+      if _storage._bonus != false {
+        try visitor.visitSingularBoolField(value: _storage._bonus, fieldNumber: 6)
+      }
+      if _storage._selfPointsTenths != 0 {
+        try visitor.visitSingularInt32Field(value: _storage._selfPointsTenths, fieldNumber: 7)
+      }
+      if !_storage._evidence.isEmpty {
+        try visitor.visitRepeatedMessageField(value: _storage._evidence, fieldNumber: 8)
+      }
+      if _storage._reviewed != false {
+        try visitor.visitSingularBoolField(value: _storage._reviewed, fieldNumber: 9)
+      }
+      if _storage._reviewedPointsTenths != 0 {
+        try visitor.visitSingularInt32Field(value: _storage._reviewedPointsTenths, fieldNumber: 10)
+      }
+      if _storage._differenceTenths != 0 {
+        try visitor.visitSingularInt32Field(value: _storage._differenceTenths, fieldNumber: 11)
+      }
+      if !_storage._reviewComment.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._reviewComment, fieldNumber: 12)
+      }
+      if _storage._computed != false {
+        try visitor.visitSingularBoolField(value: _storage._computed, fieldNumber: 13)
+      }
+      try { if let v = _storage._measure {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 14)
+      } }()
+      if !_storage._pendingReason.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._pendingReason, fieldNumber: 15)
+      }
+      if _storage._finalPointsTenths != 0 {
+        try visitor.visitSingularInt32Field(value: _storage._finalPointsTenths, fieldNumber: 16)
+      }
     }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Xcert_Assessment_V1_ItemScore, rhs: Xcert_Assessment_V1_ItemScore) -> Bool {
-    if lhs.code != rhs.code {return false}
-    if lhs.firstLevel != rhs.firstLevel {return false}
-    if lhs.name != rhs.name {return false}
-    if lhs.maxPointsTenths != rhs.maxPointsTenths {return false}
-    if lhs.kind != rhs.kind {return false}
-    if lhs.bonus != rhs.bonus {return false}
-    if lhs.selfPointsTenths != rhs.selfPointsTenths {return false}
-    if lhs.evidence != rhs.evidence {return false}
-    if lhs.reviewed != rhs.reviewed {return false}
-    if lhs.reviewedPointsTenths != rhs.reviewedPointsTenths {return false}
-    if lhs.differenceTenths != rhs.differenceTenths {return false}
-    if lhs.reviewComment != rhs.reviewComment {return false}
+    if lhs._storage !== rhs._storage {
+      let storagesAreEqual: Bool = withExtendedLifetime((lhs._storage, rhs._storage)) { (_args: (_StorageClass, _StorageClass)) in
+        let _storage = _args.0
+        let rhs_storage = _args.1
+        if _storage._code != rhs_storage._code {return false}
+        if _storage._firstLevel != rhs_storage._firstLevel {return false}
+        if _storage._name != rhs_storage._name {return false}
+        if _storage._maxPointsTenths != rhs_storage._maxPointsTenths {return false}
+        if _storage._kind != rhs_storage._kind {return false}
+        if _storage._bonus != rhs_storage._bonus {return false}
+        if _storage._selfPointsTenths != rhs_storage._selfPointsTenths {return false}
+        if _storage._evidence != rhs_storage._evidence {return false}
+        if _storage._reviewed != rhs_storage._reviewed {return false}
+        if _storage._reviewedPointsTenths != rhs_storage._reviewedPointsTenths {return false}
+        if _storage._differenceTenths != rhs_storage._differenceTenths {return false}
+        if _storage._reviewComment != rhs_storage._reviewComment {return false}
+        if _storage._computed != rhs_storage._computed {return false}
+        if _storage._measure != rhs_storage._measure {return false}
+        if _storage._pendingReason != rhs_storage._pendingReason {return false}
+        if _storage._finalPointsTenths != rhs_storage._finalPointsTenths {return false}
+        return true
+      }
+      if !storagesAreEqual {return false}
+    }
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -465,7 +628,7 @@ nonisolated extension Xcert_Assessment_V1_ItemScore: SwiftProtobuf.Message, Swif
 
 nonisolated extension Xcert_Assessment_V1_Evaluation: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Evaluation"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}school_code\0\u{1}year\0\u{3}scheme_version\0\u{1}state\0\u{1}items\0\u{3}self_total_tenths\0\u{3}reviewed_total_tenths\0\u{3}submitted_at\0\u{1}reviewer\0\u{3}reviewed_at\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}school_code\0\u{1}year\0\u{3}scheme_version\0\u{1}state\0\u{1}items\0\u{3}self_total_tenths\0\u{3}reviewed_total_tenths\0\u{3}submitted_at\0\u{1}reviewer\0\u{3}reviewed_at\0\u{3}computed_total_tenths\0\u{3}final_total_tenths\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -483,6 +646,8 @@ nonisolated extension Xcert_Assessment_V1_Evaluation: SwiftProtobuf.Message, Swi
       case 8: try { try decoder.decodeSingularMessageField(value: &self._submittedAt) }()
       case 9: try { try decoder.decodeSingularStringField(value: &self.reviewer) }()
       case 10: try { try decoder.decodeSingularMessageField(value: &self._reviewedAt) }()
+      case 11: try { try decoder.decodeSingularInt32Field(value: &self.computedTotalTenths) }()
+      case 12: try { try decoder.decodeSingularInt32Field(value: &self.finalTotalTenths) }()
       default: break
       }
     }
@@ -523,6 +688,12 @@ nonisolated extension Xcert_Assessment_V1_Evaluation: SwiftProtobuf.Message, Swi
     try { if let v = self._reviewedAt {
       try visitor.visitSingularMessageField(value: v, fieldNumber: 10)
     } }()
+    if self.computedTotalTenths != 0 {
+      try visitor.visitSingularInt32Field(value: self.computedTotalTenths, fieldNumber: 11)
+    }
+    if self.finalTotalTenths != 0 {
+      try visitor.visitSingularInt32Field(value: self.finalTotalTenths, fieldNumber: 12)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -537,6 +708,8 @@ nonisolated extension Xcert_Assessment_V1_Evaluation: SwiftProtobuf.Message, Swi
     if lhs._submittedAt != rhs._submittedAt {return false}
     if lhs.reviewer != rhs.reviewer {return false}
     if lhs._reviewedAt != rhs._reviewedAt {return false}
+    if lhs.computedTotalTenths != rhs.computedTotalTenths {return false}
+    if lhs.finalTotalTenths != rhs.finalTotalTenths {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

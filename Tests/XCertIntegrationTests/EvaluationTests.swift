@@ -100,6 +100,70 @@ struct EvaluationTests {
         }
     }
 
+    @Test("1-1, 1-2 and 1-3 are computed from the outcomes by the scheme's rules, follow a correction until the review, and are frozen by it")
+    func computedItems() async throws {
+        try await withFilingStack { h in
+            let world = try await h.rosterWorld()
+            let assessment = try await Assessment.start(h)
+            var create = Xcert_Assessment_V1_CreateSchemeRequest()
+            create.year = 2026
+            _ = try await assessment.scheme("CreateScheme", create, token: h.admin)
+            var publish = Xcert_Assessment_V1_PublishSchemeRequest()
+            publish.year = 2026
+            publish.version = 1
+            _ = try await assessment.scheme("PublishScheme", publish, token: h.admin)
+
+            // 40 candidates of 4136010001 (qualified for 50): 30 pass, 10 fail.
+            let passing = (0..<30).map { Candidates.row($0, theory: 800, practical: 700) }
+            let failing = (30..<40).map { Candidates.row($0, theory: 300, practical: 300) }
+            let roster = try await h.createRoster(token: world.car)
+            _ = try await h.upload(roster.id, chunk: 0, passing + failing, token: world.car)
+            _ = try await h.seal(roster.id, token: world.car)
+            try await assessment.waitFor(rostersCounted: 1, cursor: 1, h)
+
+            let school = try await h.token(role: "school", party: "4136010001")
+            var submit = Xcert_Assessment_V1_SubmitSelfEvaluationRequest()
+            submit.schoolCode = "4136010001"
+            submit.year = 2026
+            submit.scores = [Self.score("2-1", 40)]
+            let open = try await assessment.evaluation("SubmitSelfEvaluation", submit, token: school)
+            func points(_ evaluation: Xcert_Assessment_V1_Evaluation) -> [String: Int32] {
+                Dictionary(uniqueKeysWithValues: evaluation.items.filter(\.computed).map { ($0.code, $0.finalPointsTenths) })
+            }
+            // 80 % registered: 6 × (80 − 50) / 40 = 4.5; all sat: 6; 75 % passed: 6 × 25 / 40 = 3.75, rounded down to 3.7.
+            #expect(points(open) == ["1-1": 45, "1-2": 60, "1-3": 37, "1-4-1": 0, "1-4-2": 0, "1-5": 0, "6-2": 0])
+            #expect(open.items.first { $0.code == "1-1" }?.measure.numerator == 40 && open.items.first { $0.code == "1-1" }?.measure.denominator == 50)
+            #expect(open.items.first { $0.code == "1-5" }?.pendingReason.contains("registry") == true)
+            #expect(open.computedTotalTenths == 142 && open.finalTotalTenths == 142, "manual items count once reviewed")
+
+            // The ten who failed were never there: 60 % registered (1.5), 100 % passed (6).
+            let correction = try await h.createRoster(supersedes: roster.id, reason: "十人未报名", token: world.car)
+            _ = try await h.upload(correction.id, chunk: 0, passing, token: world.car)
+            _ = try await h.seal(correction.id, token: world.car)
+            try await assessment.waitFor(rostersCounted: 1, cursor: 2, h)
+            var get = Xcert_Assessment_V1_GetEvaluationRequest()
+            get.schoolCode = "4136010001"
+            get.year = 2026
+            let corrected = try await assessment.evaluation("GetEvaluation", get, token: school)
+            #expect(points(corrected)["1-1"] == 15 && points(corrected)["1-3"] == 60)
+
+            var review = Xcert_Assessment_V1_ReviewEvaluationRequest()
+            review.schoolCode = "4136010001"
+            review.year = 2026
+            review.scores = open.items.filter { $0.kind == .manual }.map { Self.review($0.code, $0.code == "2-1" ? 40 : 0, "") }
+            let locked = try await assessment.evaluation("ReviewEvaluation", review, token: h.admin)
+            #expect(locked.computedTotalTenths == 135 && locked.finalTotalTenths == 175)
+
+            // After the review, outcomes may change; the evaluation does not.
+            let again = try await h.createRoster(supersedes: correction.id, reason: "恢复", token: world.car)
+            _ = try await h.upload(again.id, chunk: 0, passing + failing, token: world.car)
+            _ = try await h.seal(again.id, token: world.car)
+            try await assessment.waitFor(rostersCounted: 1, cursor: 3, h)
+            #expect(try await assessment.evaluation("GetEvaluation", get, token: school) == locked)
+            _ = try await assessment.process.terminate()
+        }
+    }
+
     static func review(_ code: String, _ tenths: Int32, _ comment: String) -> Xcert_Assessment_V1_ReviewScore {
         var score = Xcert_Assessment_V1_ReviewScore()
         score.code = code

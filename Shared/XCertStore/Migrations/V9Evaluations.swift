@@ -1,5 +1,6 @@
 extension Migration {
-    /// Schools' yearly evaluations: their self-scores with evidence and the province's review.
+    /// Schools' yearly evaluations: their self-scores with evidence, the province's review,
+    /// and the computed items' points as the review froze them.
     static let v9Evaluations = Migration(
         version: 9,
         name: "evaluations",
@@ -28,6 +29,9 @@ extension Migration {
                 evidence jsonb NOT NULL,
                 reviewed_points_tenths integer CHECK (reviewed_points_tenths >= 0),
                 review_comment text,
+                -- A computed item's measure, frozen by the review (NULL: no data).
+                measure_numerator bigint,
+                measure_denominator bigint,
                 PRIMARY KEY (school_code, year, code),
                 FOREIGN KEY (school_code, year) REFERENCES assessment.evaluations (school_code, year)
             )
