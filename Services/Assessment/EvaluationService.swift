@@ -310,7 +310,8 @@ struct EvaluationService: RPCService {
                     if value.hasMeasure { item.measure = value.measure }
                     item.pendingReason = value.pendingReason
                 } else {
-                    item.pendingReason = "was not computable when the evaluation was reviewed"
+                    // Not computable when the review locked the evaluation.
+                    item.pendingReason = Self.pendingReason(indicator.source)
                 }
                 evaluation.computedTotalTenths += item.finalPointsTenths
             } else if let (points, evidence, reviewed, comment) = stored[indicator.code] {

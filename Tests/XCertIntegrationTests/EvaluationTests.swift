@@ -88,6 +88,19 @@ struct EvaluationTests {
             #expect(await assessment.evaluationRefusal("ReviewEvaluation", review, token: h.admin)?.code == .failedPrecondition)
             #expect(try await assessment.evaluation("GetEvaluation", get, token: school) == locked)
 
+            // The scorecard and a refused submission through xctl.
+            let xctl = ServiceProcess.binDirectory.appendingPathComponent("xctl").path
+            let address = ["--assessment", "127.0.0.1:\(assessment.process.port)"]
+            let card = try await runCommand(xctl, ["assessment", "evaluation", "show", "--school", "4136010001", "--year", "2026", "--format", "csv", "--token", school] + address)
+            #expect(card.status == 0 && card.output.contains("2-1,明确专职部门负责校内1+X推进工作,4.0,4.0,3.0,-1.0,3.0,文件未盖章"), "\(card.output)")
+            #expect(card.output.contains("1-5,当年新增考核站点,4.0,,,,0.0,\"needs the registry's assessment sites"), "\(card.output)")
+            #expect(card.output.contains("合计,,,8.5,7.5,,7.5,reviewed by 省厅管理员"), "\(card.output)")
+            let json = FileManager.default.temporaryDirectory.appendingPathComponent("scores-\(UUID().uuidString).json")
+            try Data(#"{"scores": [{"code": "2-1", "points_tenths": 41}]}"#.utf8).write(to: json)
+            defer { try? FileManager.default.removeItem(at: json) }
+            let refusedByXctl = try await runCommand(xctl, ["assessment", "evaluation", "submit", "--school", "4136010001", "--year", "2026", "--json", json.path, "--token", school] + address)
+            #expect(refusedByXctl.status == 1 && refusedByXctl.output.contains("FAILED_PRECONDITION") && refusedByXctl.output.contains("locked"), "\(refusedByXctl.output)")
+
             // The scheme it was scored against stays its scheme after a new version is published.
             create.indicators = try await assessment.scheme("GetDefaultTemplate", Xcert_Assessment_V1_GetDefaultTemplateRequest(), token: h.admin).indicators
             create.indicators[6].maxPointsTenths = 50

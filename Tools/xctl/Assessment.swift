@@ -19,7 +19,7 @@ struct AssessmentOptions: ServiceOptions {
 struct Assessment: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Exam outcomes and rates, 003's appendix table 1, how far assessment has followed its feeds.",
-        subcommands: [Outcomes.self, Report.self, Following.self, SchemeCommand.self]
+        subcommands: [Outcomes.self, Report.self, Following.self, SchemeCommand.self, EvaluationCommand.self]
     )
 
     struct Outcomes: AsyncParsableCommand {
@@ -187,13 +187,95 @@ extension Assessment {
     }
 }
 
-private func readScheme(_ file: String) throws -> Xcert_Assessment_V1_Scheme {
+extension Assessment {
+    /// `xctl assessment evaluation …`: a school's self-evaluation, the province's review, the scorecard.
+    struct EvaluationCommand: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "evaluation",
+            abstract: "A school's self-evaluation and the province's review, from JSON; its scorecard as a table or CSV.",
+            subcommands: [Submit.self, Review.self, Show.self]
+        )
+
+        struct Submit: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(
+                abstract: "A school submits its self-scores (again, until the review).",
+                discussion: "FILE is a SubmitSelfEvaluationRequest's scores in protobuf JSON: {\"scores\": [{\"code\": \"2-1\", \"points_tenths\": 40, \"evidence\": [{\"name\": \"…pdf\", \"sha256\": \"…\"}]}]}."
+            )
+            @Option(help: "The school's code.") var school: String
+            @Option(help: "The evaluated year.") var year: Int32
+            @Option(help: "The scores as JSON.") var json: String
+            @OptionGroup var change: ChangeOptions
+            @OptionGroup var options: AssessmentOptions
+            func run() async throws {
+                var request = try readJSON(self.json, as: Xcert_Assessment_V1_SubmitSelfEvaluationRequest.self)
+                request.schoolCode = self.school
+                request.year = self.year
+                let evaluation = try await self.options.call("EvaluationService/SubmitSelfEvaluation", request, as: Xcert_Assessment_V1_Evaluation.self, idempotencyKey: self.change.idempotencyKey)
+                print("evaluation of \(evaluation.schoolCode) for \(evaluation.year) (scheme version \(evaluation.schemeVersion)): self-scored \(pointsText(evaluation.selfTotalTenths)), computed \(pointsText(evaluation.computedTotalTenths))")
+            }
+        }
+
+        struct Review: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(
+                abstract: "The province scores every manual item; the review locks the evaluation.",
+                discussion: "FILE is {\"scores\": [{\"code\": \"2-1\", \"points_tenths\": 30, \"comment\": \"…\"}, …]} covering every manual item."
+            )
+            @Option(help: "The school's code.") var school: String
+            @Option(help: "The evaluated year.") var year: Int32
+            @Option(help: "The scores as JSON.") var json: String
+            @OptionGroup var change: ChangeOptions
+            @OptionGroup var options: AssessmentOptions
+            func run() async throws {
+                var request = try readJSON(self.json, as: Xcert_Assessment_V1_ReviewEvaluationRequest.self)
+                request.schoolCode = self.school
+                request.year = self.year
+                let evaluation = try await self.options.call("EvaluationService/ReviewEvaluation", request, as: Xcert_Assessment_V1_Evaluation.self, idempotencyKey: self.change.idempotencyKey)
+                print("evaluation of \(evaluation.schoolCode) for \(evaluation.year): locked, final \(pointsText(evaluation.finalTotalTenths)) (self-scored \(pointsText(evaluation.selfTotalTenths)), reviewed \(pointsText(evaluation.reviewedTotalTenths)), computed \(pointsText(evaluation.computedTotalTenths)))")
+            }
+        }
+
+        struct Show: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "A school's scorecard: every item with its maximum, self-score, review, difference and final points, and the totals.")
+            @Option(help: "The school's code.") var school: String
+            @Option(help: "The evaluated year.") var year: Int32
+            @Option(help: "table or csv.") var format: OutputFormat = .table
+            @OptionGroup var options: AssessmentOptions
+            func run() async throws {
+                var request = Xcert_Assessment_V1_GetEvaluationRequest()
+                request.schoolCode = self.school
+                request.year = self.year
+                let evaluation = try await self.options.call("EvaluationService/GetEvaluation", request, as: Xcert_Assessment_V1_Evaluation.self)
+                let rows = evaluation.items.map { item -> [String] in
+                    let basis: String
+                    if item.computed {
+                        basis = !item.pendingReason.isEmpty ? item.pendingReason
+                            : item.hasMeasure ? "computed: \(Rate(item.measure.numerator, over: item.measure.denominator).percentage())" : "computed: no data"
+                    } else {
+                        basis = item.reviewComment
+                    }
+                    return [item.code, item.name, pointsText(item.maxPointsTenths), item.computed ? "" : pointsText(item.selfPointsTenths),
+                            item.reviewed ? pointsText(item.reviewedPointsTenths) : "", item.reviewed ? pointsText(item.differenceTenths) : "",
+                            pointsText(item.finalPointsTenths), basis]
+                } + [["合计", "", "", pointsText(evaluation.selfTotalTenths), pointsText(evaluation.reviewedTotalTenths), "", pointsText(evaluation.finalTotalTenths),
+                      evaluation.state == .locked ? "reviewed by \(evaluation.reviewer)" : "awaiting review"]]
+                emit(["code", "indicator", "max", "self", "reviewed", "difference", "final", "basis"], rows, format: self.format)
+            }
+        }
+    }
+}
+
+/// A request message read from a protobuf JSON file.
+private func readJSON<Message: SwiftProtobuf.Message>(_ file: String, as: Message.Type) throws -> Message {
     guard let data = FileManager.default.contents(atPath: file) else { throw CLIError("cannot read \(file)") }
     do {
-        return try Xcert_Assessment_V1_Scheme(jsonString: String(decoding: data, as: UTF8.self))
+        return try Message(jsonString: String(decoding: data, as: UTF8.self))
     } catch {
-        throw CLIError("\(file) is not a Scheme in protobuf JSON: \(error)")
+        throw CLIError("\(file) is not a \(Message.protoMessageName) in protobuf JSON: \(error)")
     }
+}
+
+private func readScheme(_ file: String) throws -> Xcert_Assessment_V1_Scheme {
+    try readJSON(file, as: Xcert_Assessment_V1_Scheme.self)
 }
 
 /// A scheme's indicators: code, first level, name, maximum points, how it is scored.
