@@ -54,7 +54,7 @@ pg_init() {
 listen_addresses = '127.0.0.1'
 port = $port
 unix_socket_directories = '$dir/run'
-max_connections = 200
+max_connections = 400
 shared_buffers = 128MB
 fsync = on
 synchronous_commit = on

@@ -5,7 +5,7 @@ import XCertProto
 import XCertTestSupport
 import XCertWire
 
-@Suite("Assessment: self-evaluation and review", .enabled(if: TestCluster.isConfigured, "needs the PostgreSQL that scripts/test starts"), .timeLimit(.minutes(3)))
+@Suite("Assessment: self-evaluation and review", .enabled(if: TestCluster.isConfigured, "needs the PostgreSQL that scripts/test starts"), .serialized, .timeLimit(.minutes(3)))
 struct EvaluationTests {
     static let evidence: Xcert_Assessment_V1_Evidence = {
         var evidence = Xcert_Assessment_V1_Evidence()

@@ -6,7 +6,7 @@ import XCertWire
 
 /// The filing service against a real registry and a real database, with a settlement
 /// fake for the fee ceilings (`withFilingStack`).
-@Suite("Filing: rounds, work-plan filings, their versions and review, approvals", .enabled(if: TestCluster.isConfigured, "needs the PostgreSQL that scripts/test starts"), .timeLimit(.minutes(3)))
+@Suite("Filing: rounds, work-plan filings, their versions and review, approvals", .enabled(if: TestCluster.isConfigured, "needs the PostgreSQL that scripts/test starts"), .serialized, .timeLimit(.minutes(3)))
 struct FilingTests {
     // MARK: - Rounds
 

@@ -5,7 +5,7 @@ import XCertProto
 import XCertTestSupport
 import XCertWire
 
-@Suite("Assessment: outcomes followed from sealed rosters and qualifications", .enabled(if: TestCluster.isConfigured, "needs the PostgreSQL that scripts/test starts"), .timeLimit(.minutes(4)))
+@Suite("Assessment: outcomes followed from sealed rosters and qualifications", .enabled(if: TestCluster.isConfigured, "needs the PostgreSQL that scripts/test starts"), .serialized, .timeLimit(.minutes(4)))
 struct OutcomeTests {
     @Test("sealed rosters become outcomes per school and level with exact rates; a correction replaces its version's counts exactly once")
     func followsAndReplaces() async throws {

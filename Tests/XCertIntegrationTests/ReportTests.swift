@@ -4,7 +4,7 @@ import XCertProto
 import XCertTestSupport
 import XCertWire
 
-@Suite("Filing: organizations' yearly reports", .enabled(if: TestCluster.isConfigured, "needs the PostgreSQL that scripts/test starts"), .timeLimit(.minutes(3)))
+@Suite("Filing: organizations' yearly reports", .enabled(if: TestCluster.isConfigured, "needs the PostgreSQL that scripts/test starts"), .serialized, .timeLimit(.minutes(3)))
 struct ReportTests {
     @Test("a report of every section reads back with its pass rates; returned, resubmitted as version 2 and accepted; version 1 stays as it was")
     func versionChain() async throws {

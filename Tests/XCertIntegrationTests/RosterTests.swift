@@ -6,7 +6,7 @@ import XCertProto
 import XCertTestSupport
 import XCertWire
 
-@Suite("Filing: exam result rosters", .enabled(if: TestCluster.isConfigured, "needs the PostgreSQL that scripts/test starts"), .timeLimit(.minutes(5)))
+@Suite("Filing: exam result rosters", .enabled(if: TestCluster.isConfigured, "needs the PostgreSQL that scripts/test starts"), .serialized, .timeLimit(.minutes(5)))
 struct RosterTests {
     @Test("each row check: national ID, scale, component count, the pass flag against the 40/60 rule at its boundary, attendance; a bad chunk stores nothing")
     func rowChecks() async throws {

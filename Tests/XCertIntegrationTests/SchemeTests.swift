@@ -5,7 +5,7 @@ import XCertProto
 import XCertTestSupport
 import XCertWire
 
-@Suite("Assessment: evaluation schemes", .enabled(if: TestCluster.isConfigured, "needs the PostgreSQL that scripts/test starts"), .timeLimit(.minutes(3)))
+@Suite("Assessment: evaluation schemes", .enabled(if: TestCluster.isConfigured, "needs the PostgreSQL that scripts/test starts"), .serialized, .timeLimit(.minutes(3)))
 struct SchemeTests {
     @Test("the default template is 003's table: 7 first-level and 33 second-level indicators, the computable ones (1-1 … 1-5, 6-2) computed")
     func defaultTemplate() async throws {

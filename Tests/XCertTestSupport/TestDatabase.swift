@@ -18,7 +18,7 @@ public enum TestCluster {
 
     /// The configuration of database `name` in the test cluster.
     public static func configuration(database name: String) -> DatabaseConfiguration {
-        DatabaseConfiguration(host: host, port: port, user: user, password: password, database: name, maximumConnections: 8)
+        DatabaseConfiguration(host: host, port: port, user: user, password: password, database: name, maximumConnections: 4)
     }
 }
 

@@ -196,20 +196,25 @@ extension Assessment {
             subcommands: [Submit.self, Review.self, Show.self]
         )
 
+        /// Whose evaluation, and the file of scores.
+        struct ScoresInput: ParsableArguments {
+            @Option(help: "The school's code.") var school: String
+            @Option(help: "The evaluated year.") var year: Int32
+            @Option(help: "The scores as JSON.") var json: String
+        }
+
         struct Submit: AsyncParsableCommand {
             static let configuration = CommandConfiguration(
                 abstract: "A school submits its self-scores (again, until the review).",
                 discussion: "FILE is a SubmitSelfEvaluationRequest's scores in protobuf JSON: {\"scores\": [{\"code\": \"2-1\", \"points_tenths\": 40, \"evidence\": [{\"name\": \"…pdf\", \"sha256\": \"…\"}]}]}."
             )
-            @Option(help: "The school's code.") var school: String
-            @Option(help: "The evaluated year.") var year: Int32
-            @Option(help: "The scores as JSON.") var json: String
+            @OptionGroup var input: ScoresInput
             @OptionGroup var change: ChangeOptions
             @OptionGroup var options: AssessmentOptions
             func run() async throws {
-                var request = try readJSON(self.json, as: Xcert_Assessment_V1_SubmitSelfEvaluationRequest.self)
-                request.schoolCode = self.school
-                request.year = self.year
+                var request = try readJSON(self.input.json, as: Xcert_Assessment_V1_SubmitSelfEvaluationRequest.self)
+                request.schoolCode = self.input.school
+                request.year = self.input.year
                 let evaluation = try await self.options.call("EvaluationService/SubmitSelfEvaluation", request, as: Xcert_Assessment_V1_Evaluation.self, idempotencyKey: self.change.idempotencyKey)
                 print("evaluation of \(evaluation.schoolCode) for \(evaluation.year) (scheme version \(evaluation.schemeVersion)): self-scored \(pointsText(evaluation.selfTotalTenths)), computed \(pointsText(evaluation.computedTotalTenths))")
             }
@@ -220,15 +225,13 @@ extension Assessment {
                 abstract: "The province scores every manual item; the review locks the evaluation.",
                 discussion: "FILE is {\"scores\": [{\"code\": \"2-1\", \"points_tenths\": 30, \"comment\": \"…\"}, …]} covering every manual item."
             )
-            @Option(help: "The school's code.") var school: String
-            @Option(help: "The evaluated year.") var year: Int32
-            @Option(help: "The scores as JSON.") var json: String
+            @OptionGroup var input: ScoresInput
             @OptionGroup var change: ChangeOptions
             @OptionGroup var options: AssessmentOptions
             func run() async throws {
-                var request = try readJSON(self.json, as: Xcert_Assessment_V1_ReviewEvaluationRequest.self)
-                request.schoolCode = self.school
-                request.year = self.year
+                var request = try readJSON(self.input.json, as: Xcert_Assessment_V1_ReviewEvaluationRequest.self)
+                request.schoolCode = self.input.school
+                request.year = self.input.year
                 let evaluation = try await self.options.call("EvaluationService/ReviewEvaluation", request, as: Xcert_Assessment_V1_Evaluation.self, idempotencyKey: self.change.idempotencyKey)
                 print("evaluation of \(evaluation.schoolCode) for \(evaluation.year): locked, final \(pointsText(evaluation.finalTotalTenths)) (self-scored \(pointsText(evaluation.selfTotalTenths)), reviewed \(pointsText(evaluation.reviewedTotalTenths)), computed \(pointsText(evaluation.computedTotalTenths)))")
             }
@@ -261,16 +264,6 @@ extension Assessment {
                 emit(["code", "indicator", "max", "self", "reviewed", "difference", "final", "basis"], rows, format: self.format)
             }
         }
-    }
-}
-
-/// A request message read from a protobuf JSON file.
-private func readJSON<Message: SwiftProtobuf.Message>(_ file: String, as: Message.Type) throws -> Message {
-    guard let data = FileManager.default.contents(atPath: file) else { throw CLIError("cannot read \(file)") }
-    do {
-        return try Message(jsonString: String(decoding: data, as: UTF8.self))
-    } catch {
-        throw CLIError("\(file) is not a \(Message.protoMessageName) in protobuf JSON: \(error)")
     }
 }
 

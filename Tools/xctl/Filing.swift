@@ -123,12 +123,7 @@ struct Filing: AsyncParsableCommand {
                 || [self.siteArrangement, self.teacherRequirements, self.teachingConditions, self.examArrangement].contains { $0 != nil }
             if let file = self.json {
                 guard !flagged else { throw ValidationError("give the work plan either as --json or as flags, not both") }
-                guard let data = FileManager.default.contents(atPath: file) else { throw CLIError("cannot read \(file)") }
-                do {
-                    return try Xcert_Filing_V1_WorkPlan(jsonString: String(decoding: data, as: UTF8.self))
-                } catch {
-                    throw CLIError("\(file) is not a WorkPlan in protobuf JSON: \(error)")
-                }
+                return try readJSON(file, as: Xcert_Filing_V1_WorkPlan.self)
             }
             // Missing elements are left empty: the service names each one to fix.
             var plan = Xcert_Filing_V1_WorkPlan()

@@ -24,14 +24,9 @@ extension Filing {
             @OptionGroup var change: ChangeOptions
             @OptionGroup var options: FilingOptions
             func run() async throws {
-                guard let data = FileManager.default.contents(atPath: self.json) else { throw CLIError("cannot read \(self.json)") }
                 var request = Xcert_Filing_V1_SubmitReportRequest()
                 request.year = self.year
-                do {
-                    request.content = try Xcert_Filing_V1_YearlyReportContent(jsonString: String(decoding: data, as: UTF8.self))
-                } catch {
-                    throw CLIError("\(self.json) is not a YearlyReportContent in protobuf JSON: \(error)")
-                }
+                request.content = try readJSON(self.json, as: Xcert_Filing_V1_YearlyReportContent.self)
                 try emit(try await self.options.call("ReportService/SubmitReport", request, as: Xcert_Filing_V1_YearlyReport.self, idempotencyKey: self.change.idempotencyKey))
             }
         }

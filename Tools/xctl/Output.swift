@@ -90,3 +90,14 @@ func shanghaiTime(_ timestamp: Xcert_Common_V1_Timestamp) -> String {
 struct ChangeOptions: ParsableArguments {
     @Option(help: "An idempotency-key, so that a retry does the work once.") var idempotencyKey: String?
 }
+
+/// A message read from a protobuf JSON file (proto field names or JSON names); a file
+/// that is missing or not such a message is a CLIError naming it.
+func readJSON<Message: SwiftProtobuf.Message>(_ file: String, as: Message.Type) throws -> Message {
+    guard let data = FileManager.default.contents(atPath: file) else { throw CLIError("cannot read \(file)") }
+    do {
+        return try Message(jsonString: String(decoding: data, as: UTF8.self))
+    } catch {
+        throw CLIError("\(file) is not a \(Message.protoMessageName) in protobuf JSON: \(error)")
+    }
+}
