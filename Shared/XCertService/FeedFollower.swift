@@ -66,6 +66,10 @@ public struct FeedFollower: Service {
         guard !page.isEmpty else { return true }
         try await self.context.database.transaction(timeout: .seconds(60), logger: logger) { connection in
             // Whoever holds the row applies the page; a second follower (another replica) waits and then sees the new cursor.
+            try await connection.query(
+                "INSERT INTO \(unescaped: self.table) (feed, cursor) VALUES (\(self.feed), 0) ON CONFLICT (feed) DO NOTHING",
+                logger: logger
+            )
             let rows = try await connection.query(
                 "SELECT cursor FROM \(unescaped: self.table) WHERE feed = \(self.feed) FOR UPDATE",
                 logger: logger
