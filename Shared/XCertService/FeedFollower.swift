@@ -44,6 +44,12 @@ public struct FeedFollower: Service {
         var logger = self.context.logger
         logger[metadataKey: "feed"] = "\(self.feed)"
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            // While the database monitor finds the database unreachable (or the schema not
+            // migrated yet), there is nothing to store a page in: wait without noise.
+            guard self.context.database.availability.isReachable else {
+                try? await Task.sleep(for: self.interval)
+                continue
+            }
             var caughtUp = true
             do {
                 caughtUp = try await self.step(logger)
