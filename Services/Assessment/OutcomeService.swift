@@ -48,7 +48,8 @@ struct OutcomeService: RPCService {
         filter.year = request.year
         filter.certificateCode = request.certificateCode
         let outcomes = try await self.outcomes(filter, scope: scope, call)
-        let (schools, certificates) = try await self.names(call)
+        let schools = try await RegistryLookups.schools(self.context, call).mapValues(\.name)
+        let certificates = Dictionary(try await RegistryLookups.certificates(of: nil, self.context, call).map { ($0.code, $0.name) }, uniquingKeysWith: { first, _ in first })
         var response = Xcert_Assessment_V1_GetDeclarationTableResponse()
         response.lines = outcomes.map { outcome in
             var line = Xcert_Assessment_V1_DeclarationLine()
@@ -75,7 +76,7 @@ struct OutcomeService: RPCService {
             throw RPCError.invalidArgument([.init(field: "year", description: "must be a pilot year, 2019 to 2100")])
         }
         var certificates: [String]?
-        if let organization = scope.organization { certificates = try await self.certificates(of: organization, call).map(\.code) }
+        if let organization = scope.organization { certificates = try await RegistryLookups.certificates(of: organization, self.context, call).map(\.code) }
         let school = scope.school ?? request.schoolCode.nonEmpty
         return try await self.context.database.transaction(call) { connection in
             // Every school with a qualification in force or with counted candidates.
@@ -177,23 +178,6 @@ struct OutcomeService: RPCService {
         return self.withRates(total)
     }
 
-    /// The registry's names of schools and certificates, by code.
-    private func names(_ call: RequestContext) async throws -> (schools: [String: String], certificates: [String: String]) {
-        var schools: [String: String] = [:]
-        var schoolRequest = Xcert_Registry_V1_ListSchoolsRequest()
-        schoolRequest.page.pageSize = Int32(Paging.maximumSize)
-        repeat {
-            let page = try await self.context.peers.call(
-                "registry", "/xcert.registry.v1.ReferenceDataService/ListSchools", schoolRequest, as: Xcert_Registry_V1_ListSchoolsResponse.self, context: call
-            )
-            for school in page.schools { schools[school.code] = school.name }
-            schoolRequest.page.pageToken = page.page.nextPageToken
-        } while !schoolRequest.page.pageToken.isEmpty
-        var certificates: [String: String] = [:]
-        for certificate in try await self.certificates(of: nil, call) { certificates[certificate.code] = certificate.name }
-        return (schools, certificates)
-    }
-
     private func scope(_ call: RequestContext, naming school: String) async throws -> Scope {
         let principal = try await self.context.authenticator.authorize(call, allowing: [.provinceAdmin, .service, .school, .organization])
         switch principal.role {
@@ -207,22 +191,6 @@ struct OutcomeService: RPCService {
         default:
             return Scope()
         }
-    }
-
-    /// The registry's certificates, of one organization or all.
-    private func certificates(of organization: Int64?, _ call: RequestContext) async throws -> [Xcert_Registry_V1_Certificate] {
-        var request = Xcert_Registry_V1_ListCertificatesRequest()
-        request.organizationID = organization ?? 0
-        request.page.pageSize = Int32(Paging.maximumSize)
-        var certificates: [Xcert_Registry_V1_Certificate] = []
-        repeat {
-            let page = try await self.context.peers.call(
-                "registry", "/xcert.registry.v1.ReferenceDataService/ListCertificates", request, as: Xcert_Registry_V1_ListCertificatesResponse.self, context: call
-            )
-            certificates += page.certificates
-            request.page.pageToken = page.page.nextPageToken
-        } while !request.page.pageToken.isEmpty
-        return certificates
     }
 
     static func withRates(_ outcome: Xcert_Assessment_V1_Outcome) -> Xcert_Assessment_V1_Outcome {

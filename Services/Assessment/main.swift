@@ -6,5 +6,5 @@ import XCertService
 _ = NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
 
 await ServiceMain.run(name: "assessment", defaultPort: 7103, background: OutcomeFollowers.all) { context in
-    [OutcomeService(context: context), SchemeService(context: context), EvaluationService(context: context)]
+    [OutcomeService(context: context), SchemeService(context: context), EvaluationService(context: context), ResultService(context: context)]
 }

@@ -11,6 +11,7 @@ public enum MigrationHistory {
         .v7AssessmentOutcomes,
         .v8EvaluationSchemes,
         .v9Evaluations,
+        .v10ResultPolicies,
     ]
 
     /// The schema of each service, which is also the suffix of its role (`xcert_<schema>`).

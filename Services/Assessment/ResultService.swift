@@ -1,0 +1,153 @@
+import Foundation
+import Logging
+import PostgresNIO
+import SwiftProtobuf
+import XCertDomain
+import XCertProto
+import XCertService
+import XCertStore
+import XCertWire
+
+/// `xcert.assessment.v1.ResultService`: the year's results by the province's result
+/// policy: each evaluated school's final total, rank within its school type, tier, and
+/// exit warnings.
+struct ResultService: RPCService {
+    let context: ServiceContext
+
+    private static let prefix = "/xcert.assessment.v1.ResultService/"
+
+    var methods: [RPCMethod] {
+        [
+            .unary(Self.prefix + "SetResultPolicy", mutating: true, handler: self.setResultPolicy),
+            .unary(Self.prefix + "GetResultPolicy", handler: self.getResultPolicy),
+            .unary(Self.prefix + "ListResults", handler: self.listResults),
+        ]
+    }
+
+    /// Without a policy of the province's own: 优秀 from 90, 良好 from 75, 合格 from 60
+    /// points; a warning below 60 points or below a 30 % registration rate.
+    static var defaultPolicy: Xcert_Assessment_V1_ResultPolicy {
+        var policy = Xcert_Assessment_V1_ResultPolicy()
+        policy.tiers = [("优秀", 900), ("良好", 750), ("合格", 600)].map { name, minimum in
+            var tier = Xcert_Assessment_V1_Tier()
+            tier.name = name
+            tier.minTotalTenths = Int32(minimum)
+            return tier
+        }
+        policy.failingTotalTenths = 600
+        policy.registrationFloorBasisPoints = 3000
+        return policy
+    }
+
+    @Sendable
+    func setResultPolicy(_ request: Xcert_Assessment_V1_SetResultPolicyRequest, _ call: RequestContext) async throws -> Xcert_Assessment_V1_ResultPolicy {
+        let admin = try await self.context.authenticator.authorize(call, allowing: [.provinceAdmin])
+        var checks = FieldChecks()
+        checks.require((2019...2100).contains(request.year), "year", "must be the evaluated year, 2019 to 2100")
+        let policy = request.policy
+        var names = Set<String>()
+        for (index, tier) in policy.tiers.enumerated() {
+            checks.require((1...20).contains(tier.name.trimmed.count), "policy.tiers[\(index)].name", "must be 1 to 20 characters")
+            if !names.insert(tier.name).inserted { checks.fail("policy.tiers[\(index)].name", "\(tier.name) is listed twice") }
+            checks.require((0...2000).contains(tier.minTotalTenths), "policy.tiers[\(index)].min_total_tenths", "must be 0 to 2000 tenths")
+        }
+        checks.require((0...2000).contains(policy.failingTotalTenths), "policy.failing_total_tenths", "must be 0 to 2000 tenths")
+        checks.require((0...10_000).contains(policy.registrationFloorBasisPoints), "policy.registration_floor_basis_points", "must be 0 to 10000")
+        try checks.check()
+        var options = JSONEncodingOptions()
+        options.preserveProtoFieldNames = true
+        let json = try policy.jsonString(options: options)
+        return try await self.context.idempotency.perform(call, principal: admin.idempotencyScope, request: request, database: self.context.database) { connection in
+            try await connection.query(
+                """
+                INSERT INTO assessment.result_policies (year, policy, set_by) VALUES (\(request.year), \(json)::jsonb, \(admin.name))
+                ON CONFLICT (year) DO UPDATE SET policy = excluded.policy, set_by = excluded.set_by, set_at = now()
+                """,
+                logger: call.logger
+            )
+            return try await Self.policy(request.year, connection, call.logger)
+        }
+    }
+
+    @Sendable
+    func getResultPolicy(_ request: Xcert_Assessment_V1_GetResultPolicyRequest, _ call: RequestContext) async throws -> Xcert_Assessment_V1_ResultPolicy {
+        _ = try await self.context.authenticator.authenticate(call)
+        return try await self.context.database.transaction(call) { connection in
+            try await Self.policy(request.year, connection, call.logger)
+        }
+    }
+
+    @Sendable
+    func listResults(_ request: Xcert_Assessment_V1_ListResultsRequest, _ call: RequestContext) async throws -> Xcert_Assessment_V1_ListResultsResponse {
+        let principal = try await self.context.authenticator.authorize(call, allowing: [.provinceAdmin, .service, .school])
+        guard (2019...2100).contains(request.year) else {
+            throw RPCError.invalidArgument([.init(field: "year", description: "must be the evaluated year, 2019 to 2100")])
+        }
+        let schools = try await RegistryLookups.schools(self.context, call)
+        var response = try await self.context.database.transaction(call) { connection in
+            var response = Xcert_Assessment_V1_ListResultsResponse()
+            response.policy = try await Self.policy(request.year, connection, call.logger)
+            let rows = try await connection.query("SELECT school_code FROM assessment.evaluations WHERE year = \(request.year) ORDER BY school_code", logger: call.logger)
+            var codes: [String] = []
+            for try await code in rows.decode(String.self) { codes.append(code) }
+            for code in codes {
+                let evaluation = try await EvaluationService.evaluation(code, request.year, connection, call.logger)
+                var result = Xcert_Assessment_V1_SchoolResult()
+                result.schoolCode = code
+                result.schoolName = schools[code]?.name ?? ""
+                result.schoolType = schools[code]?.type ?? .unspecified
+                result.totalTenths = evaluation.finalTotalTenths
+                result.reviewed = evaluation.state == .locked
+                if let measure = evaluation.items.first(where: { $0.computed && $0.code == "1-1" }), measure.hasMeasure {
+                    result.registrationRate.value = measure.measure
+                }
+                response.results.append(result)
+            }
+            return response
+        }
+        Self.grade(&response)
+        if principal.role == .school {
+            response.results = response.results.filter { $0.schoolCode == principal.party }
+        }
+        return response
+    }
+
+    /// Ranks within each school type, tiers and warnings by the response's policy.
+    static func grade(_ response: inout Xcert_Assessment_V1_ListResultsResponse) {
+        let policy = response.policy
+        let tiers = policy.tiers.map { (name: $0.name, minimum: Int($0.minTotalTenths)) }
+        for type in Set(response.results.map(\.schoolType.rawValue)) {
+            let indices = response.results.indices.filter { response.results[$0].schoolType.rawValue == type }
+            let ranks = Ranking.competitionRanks(indices.map { Int(response.results[$0].totalTenths) })
+            for (index, rank) in zip(indices, ranks) { response.results[index].rankInType = Int32(rank) }
+        }
+        for index in response.results.indices {
+            var result = response.results[index]
+            result.tier = Ranking.tier(of: Int(result.totalTenths), among: tiers) ?? ""
+            if result.totalTenths < policy.failingTotalTenths {
+                result.warnings.append("total \(Self.points(result.totalTenths)) is below the failing threshold \(Self.points(policy.failingTotalTenths))")
+            }
+            let floor = Rate(Int64(policy.registrationFloorBasisPoints), over: 10_000)
+            if !result.registrationRate.hasValue {
+                result.warnings.append("no registration rate: no qualified pilot scale or no candidates (floor \(floor.percentage()))")
+            } else if Rate(result.registrationRate.value.numerator, over: result.registrationRate.value.denominator).isAtLeast(floor) == false {
+                let rate = Rate(result.registrationRate.value.numerator, over: result.registrationRate.value.denominator)
+                result.warnings.append("registration rate \(rate.percentage()) is below the floor \(floor.percentage())")
+            }
+            response.results[index] = result
+        }
+        response.results.sort { ($0.schoolType.rawValue, $0.rankInType, $0.schoolCode) < ($1.schoolType.rawValue, $1.rankInType, $1.schoolCode) }
+    }
+
+    static func policy(_ year: Int32, _ connection: PostgresConnection, _ logger: Logger) async throws -> Xcert_Assessment_V1_ResultPolicy {
+        let rows = try await connection.query("SELECT policy::text FROM assessment.result_policies WHERE year = \(year)", logger: logger)
+        for try await json in rows.decode(String.self) {
+            return try Xcert_Assessment_V1_ResultPolicy(jsonString: json)
+        }
+        return self.defaultPolicy
+    }
+
+    private static func points(_ tenths: Int32) -> String {
+        "\(tenths / 10).\(abs(tenths % 10))"
+    }
+}

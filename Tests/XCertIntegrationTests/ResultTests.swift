@@ -1,0 +1,102 @@
+import Foundation
+import SwiftProtobuf
+import Testing
+import XCertProto
+import XCertTestSupport
+import XCertWire
+
+@Suite("Assessment: the year's results", .enabled(if: TestCluster.isConfigured, "needs the PostgreSQL that scripts/test starts"), .serialized, .timeLimit(.minutes(3)))
+struct ResultTests {
+    @Test("totals, ranks within school type (provisional until reviewed), tiers and exit warnings by the province's policy")
+    func results() async throws {
+        try await withFilingStack { h in
+            let world = try await h.rosterWorld()
+            try await h.createSchool("4136070001", type: .secondaryVocational, city: "360700")
+            let assessment = try await Assessment.start(h)
+            var create = Xcert_Assessment_V1_CreateSchemeRequest()
+            create.year = 2026
+            _ = try await assessment.scheme("CreateScheme", create, token: h.admin)
+            var publish = Xcert_Assessment_V1_PublishSchemeRequest()
+            publish.year = 2026
+            publish.version = 1
+            let scheme = try await assessment.scheme("PublishScheme", publish, token: h.admin)
+            let manual = scheme.indicators.filter { $0.kind == .manual }.map(\.code)
+
+            // 20 candidates of 4136010001 (40 % of its 50), 10 of 4136010003 (20 %); all sat and passed.
+            let roster = try await h.createRoster(token: world.car)
+            _ = try await h.upload(roster.id, chunk: 0, (0..<20).map { Candidates.row($0) } + (20..<30).map { Candidates.row($0, school: "4136010003") }, token: world.car)
+            _ = try await h.seal(roster.id, token: world.car)
+            try await assessment.waitFor(rostersCounted: 1, cursor: 1, h)
+
+            func evaluate(_ school: String, _ scores: [String: Int32], review: Bool) async throws {
+                var submit = Xcert_Assessment_V1_SubmitSelfEvaluationRequest()
+                submit.schoolCode = school
+                submit.year = 2026
+                submit.scores = scores.map { EvaluationTests.score($0.key, $0.value) }
+                _ = try await assessment.evaluation("SubmitSelfEvaluation", submit, token: h.admin)
+                guard review else { return }
+                var request = Xcert_Assessment_V1_ReviewEvaluationRequest()
+                request.schoolCode = school
+                request.year = 2026
+                request.scores = manual.map { EvaluationTests.review($0, scores[$0] ?? 0, "") }
+                _ = try await assessment.evaluation("ReviewEvaluation", request, token: h.admin)
+            }
+            try await evaluate("4136010001", ["2-1": 40], review: true)      // 4.0 + 6.0 (1-2) + 6.0 (1-3) = 16.0
+            try await evaluate("4136010003", ["2-1": 40], review: false)     // not reviewed: 12.0 computed only
+            try await evaluate("4136010002", [:], review: true)              // no candidates: 0
+            try await evaluate("4136070001", ["3-1": 50], review: true)      // 5.0
+
+            var policy = Xcert_Assessment_V1_SetResultPolicyRequest()
+            policy.year = 2026
+            policy.policy.tiers = [("合格", Int32(100)), ("优秀", 150), ("合格", 90)].map { name, minimum in
+                var tier = Xcert_Assessment_V1_Tier()
+                tier.name = name
+                tier.minTotalTenths = minimum
+                return tier
+            }
+            policy.policy.failingTotalTenths = 100
+            policy.policy.registrationFloorBasisPoints = 3000
+            let refused = try #require(await assessment.resultRefusal("SetResultPolicy", policy, token: h.admin))
+            #expect(refused.fieldViolations.map(\.field) == ["policy.tiers[2].name"])
+            policy.policy.tiers.removeLast()
+            #expect(await assessment.resultRefusal("SetResultPolicy", policy, token: world.car)?.code == .permissionDenied)
+            _ = try await assessment.result("SetResultPolicy", policy, as: Xcert_Assessment_V1_ResultPolicy.self, token: h.admin)
+
+            var list = Xcert_Assessment_V1_ListResultsRequest()
+            list.year = 2026
+            let results = try await assessment.result("ListResults", list, as: Xcert_Assessment_V1_ListResultsResponse.self, token: h.admin).results
+            #expect(results.map(\.schoolCode) == ["4136070001", "4136010001", "4136010003", "4136010002"])
+            #expect(results.map(\.totalTenths) == [50, 160, 120, 0])
+            #expect(results.map(\.rankInType) == [1, 1, 2, 3])
+            #expect(results.map(\.tier) == ["", "优秀", "合格", ""])
+            #expect(results.map(\.reviewed) == [true, true, false, true])
+            #expect(results[1].warnings.isEmpty, "\(results[1].warnings)")
+            #expect(results[2].warnings == ["registration rate 20.00% is below the floor 30.00%"])
+            #expect(results[3].warnings.first == "total 0.0 is below the failing threshold 10.0")
+            #expect(results[3].warnings.last?.hasPrefix("no registration rate") == true)
+            #expect(results[1].schoolName == "学校4136010001" && results[0].schoolType == .secondaryVocational)
+
+            let school = try await h.token(role: "school", party: "4136010003")
+            #expect(try await assessment.result("ListResults", list, as: Xcert_Assessment_V1_ListResultsResponse.self, token: school).results.map(\.schoolCode) == ["4136010003"])
+            var other = Xcert_Assessment_V1_GetResultPolicyRequest()
+            other.year = 2025
+            #expect(try await assessment.result("GetResultPolicy", other, as: Xcert_Assessment_V1_ResultPolicy.self, token: school).failingTotalTenths == 600, "the default policy")
+            _ = try await assessment.process.terminate()
+        }
+    }
+}
+
+extension Assessment {
+    func result<Request: SwiftProtobuf.Message, Response: SwiftProtobuf.Message>(_ method: String, _ request: Request, as: Response.Type, token: String) async throws -> Response {
+        try await self.client.unary("/xcert.assessment.v1.ResultService/" + method, request, as: Response.self, metadata: ["authorization": "Bearer \(token)"])
+    }
+
+    func resultRefusal<Request: SwiftProtobuf.Message>(_ method: String, _ request: Request, token: String) async -> RPCError? {
+        do {
+            _ = try await self.result(method, request, as: Xcert_Assessment_V1_ResultPolicy.self, token: token)
+            return nil
+        } catch {
+            return error as? RPCError ?? RPCError(.unknown, "\(error)")
+        }
+    }
+}
