@@ -76,6 +76,10 @@ struct ResultTests {
             #expect(results[3].warnings.last?.hasPrefix("no registration rate") == true)
             #expect(results[1].schoolName == "学校4136010001" && results[0].schoolType == .secondaryVocational)
 
+            let xctl = ServiceProcess.binDirectory.appendingPathComponent("xctl").path
+            let csv = try await runCommand(xctl, ["assessment", "results", "--year", "2026", "--format", "csv", "--assessment", "127.0.0.1:\(assessment.process.port)", "--token", h.admin])
+            #expect(csv.status == 0 && csv.output.contains("4136010003,学校4136010003,高职,12.0,provisional,2,合格,20.00%,registration rate 20.00% is below the floor 30.00%"), "\(csv.output)")
+
             let school = try await h.token(role: "school", party: "4136010003")
             #expect(try await assessment.result("ListResults", list, as: Xcert_Assessment_V1_ListResultsResponse.self, token: school).results.map(\.schoolCode) == ["4136010003"])
             var other = Xcert_Assessment_V1_GetResultPolicyRequest()

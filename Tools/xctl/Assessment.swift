@@ -19,7 +19,7 @@ struct AssessmentOptions: ServiceOptions {
 struct Assessment: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Exam outcomes and rates, 003's appendix table 1, how far assessment has followed its feeds.",
-        subcommands: [Outcomes.self, Report.self, Following.self, SchemeCommand.self, EvaluationCommand.self]
+        subcommands: [Outcomes.self, Report.self, Following.self, SchemeCommand.self, EvaluationCommand.self, Results.self]
     )
 
     struct Outcomes: AsyncParsableCommand {
@@ -68,6 +68,27 @@ struct Assessment: AsyncParsableCommand {
                       String(response.total.passed), rateText(response.total.passRate)]]
                 emit(["序号", "证书名称", "级别", "试点院校名称", "申报人数", "获批人数", "完成考核人数", "通过人数", "通过率"], rows, format: self.format)
             }
+        }
+    }
+
+    struct Results: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "The year's results: totals, ranks within school type, tiers and exit warnings.")
+        @Option(help: "The evaluated year.") var year: Int32
+        @Option(help: "table or csv.") var format: OutputFormat = .table
+        @OptionGroup var options: AssessmentOptions
+        func run() async throws {
+            var request = Xcert_Assessment_V1_ListResultsRequest()
+            request.year = self.year
+            let response = try await self.options.call("ResultService/ListResults", request, as: Xcert_Assessment_V1_ListResultsResponse.self)
+            emit(
+                ["school", "name", "type", "total", "reviewed", "rank_in_type", "tier", "registration_rate", "warnings"],
+                response.results.map { result in
+                    [result.schoolCode, result.schoolName, SchoolType(wire: result.schoolType)?.chineseName ?? "", pointsText(result.totalTenths),
+                     result.reviewed ? "yes" : "provisional", String(result.rankInType), result.tier, rateText(result.registrationRate),
+                     result.warnings.joined(separator: "; ")]
+                },
+                format: self.format
+            )
         }
     }
 
