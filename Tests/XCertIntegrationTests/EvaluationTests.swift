@@ -118,13 +118,7 @@ struct EvaluationTests {
         try await withFilingStack { h in
             let world = try await h.rosterWorld()
             let assessment = try await Assessment.start(h)
-            var create = Xcert_Assessment_V1_CreateSchemeRequest()
-            create.year = 2026
-            _ = try await assessment.scheme("CreateScheme", create, token: h.admin)
-            var publish = Xcert_Assessment_V1_PublishSchemeRequest()
-            publish.year = 2026
-            publish.version = 1
-            _ = try await assessment.scheme("PublishScheme", publish, token: h.admin)
+            try await assessment.publishDefaultScheme(token: h.admin)
 
             // 40 candidates of 4136010001 (qualified for 50): 30 pass, 10 fail.
             let passing = (0..<30).map { Candidates.row($0, theory: 800, practical: 700) }

@@ -13,13 +13,7 @@ struct ResultTests {
             let world = try await h.rosterWorld()
             try await h.createSchool("4136070001", type: .secondaryVocational, city: "360700")
             let assessment = try await Assessment.start(h)
-            var create = Xcert_Assessment_V1_CreateSchemeRequest()
-            create.year = 2026
-            _ = try await assessment.scheme("CreateScheme", create, token: h.admin)
-            var publish = Xcert_Assessment_V1_PublishSchemeRequest()
-            publish.year = 2026
-            publish.version = 1
-            let scheme = try await assessment.scheme("PublishScheme", publish, token: h.admin)
+            let scheme = try await assessment.publishDefaultScheme(token: h.admin)
             let manual = scheme.indicators.filter { $0.kind == .manual }.map(\.code)
 
             // 20 candidates of 4136010001 (40 % of its 50), 10 of 4136010003 (20 %); all sat and passed.

@@ -127,6 +127,18 @@ extension SchemeTests {
 }
 
 extension Assessment {
+    /// The default template as the year's first version, published: where evaluations start.
+    @discardableResult
+    func publishDefaultScheme(year: Int32 = 2026, token: String) async throws -> Xcert_Assessment_V1_Scheme {
+        var create = Xcert_Assessment_V1_CreateSchemeRequest()
+        create.year = year
+        let draft = try await self.scheme("CreateScheme", create, token: token)
+        var publish = Xcert_Assessment_V1_PublishSchemeRequest()
+        publish.year = year
+        publish.version = draft.version
+        return try await self.scheme("PublishScheme", publish, token: token)
+    }
+
     func scheme<Request: SwiftProtobuf.Message>(_ method: String, _ request: Request, token: String) async throws -> Xcert_Assessment_V1_Scheme {
         try await self.client.unary("/xcert.assessment.v1.SchemeService/" + method, request, as: Xcert_Assessment_V1_Scheme.self, metadata: ["authorization": "Bearer \(token)"])
     }
