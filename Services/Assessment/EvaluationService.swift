@@ -60,7 +60,7 @@ struct EvaluationService: RPCService {
                 checks.require(score.pointsTenths == 0 || !score.evidence.isEmpty, "\(field).evidence", "a score above 0 needs evidence (name and SHA-256 of each document)")
                 for (position, evidence) in score.evidence.enumerated() {
                     checks.require((1...200).contains(evidence.name.trimmed.count), "\(field).evidence[\(position)].name", "must be the document's name, 1 to 200 characters")
-                    checks.require(evidence.sha256.count == 64 && evidence.sha256.allSatisfy { "0123456789abcdef".contains($0) }, "\(field).evidence[\(position)].sha256", "must be the document's SHA-256 as 64 lowercase hex digits")
+                    checks.require(evidence.sha256.isSHA256Hex, "\(field).evidence[\(position)].sha256", "must be the document's SHA-256 as 64 lowercase hex digits")
                 }
             }
             try checks.check()

@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import XCertDomain
+import XCertStore
 
 /// Keeps national ID numbers out of the database: a keyed HMAC-SHA256 matches the same
 /// person across rosters, and only the last four characters are kept for display. The key
@@ -33,10 +34,7 @@ struct NationalIDHasher: Sendable {
 
     /// The HMAC-SHA256 of the number, as 64 lowercase hex digits.
     func hash(_ id: NationalID) -> String {
-        HMAC<SHA256>.authenticationCode(for: Data(id.value.utf8), using: self.key).map { byte in
-            let hex = String(byte, radix: 16)
-            return byte < 16 ? "0" + hex : hex
-        }.joined()
+        HMAC<SHA256>.authenticationCode(for: Data(id.value.utf8), using: self.key).lowercaseHex
     }
 }
 

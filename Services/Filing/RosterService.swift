@@ -388,8 +388,7 @@ struct RosterService: RPCService {
     /// refusal if it was acknowledged with other rows.
     private static func repeatedChunk(_ roster: Xcert_Filing_V1_Roster, _ index: Int32, _ digest: Data) throws -> Xcert_Filing_V1_UploadChunkResponse? {
         guard let chunk = roster.chunks.first(where: { $0.index == index }) else { return nil }
-        let hex = digest.map { String(format: "%02x", $0) }.joined()
-        guard chunk.sha256 == hex else {
+        guard chunk.sha256 == digest.lowercaseHex else {
             throw RPCError(
                 .failedPrecondition, "chunk \(index) of roster \(roster.id) was already uploaded with other rows; a roster's chunks never change",
                 fieldViolations: [.init(field: "chunk_index", description: "chunk \(index) is already acknowledged with different rows")]

@@ -14,6 +14,11 @@ extension String {
     }
 
     /// A certificate's code: 2 to 32 of A-Z, 0-9 and `-`, not starting with `-`.
+    /// A SHA-256 as 64 lowercase hex digits, as documents are recorded.
+    public var isSHA256Hex: Bool {
+        self.utf8.count == 64 && self.utf8.allSatisfy { (48...57).contains($0) || (97...102).contains($0) }
+    }
+
     public var isCertificateCode: Bool {
         (2...32).contains(self.count) && self.first != "-"
             && self.allSatisfy { $0.isASCII && ($0.isUppercase || $0.isNumber || $0 == "-") }

@@ -22,7 +22,7 @@ public struct Migration: Sendable {
 
     public var checksum: String {
         let digest = SHA256.hash(data: Data(self.statements.joined(separator: "\n;\n").utf8))
-        return digest.map { String(format: "%02x", $0) }.joined()
+        return digest.lowercaseHex
     }
 }
 

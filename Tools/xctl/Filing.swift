@@ -5,6 +5,7 @@ import SwiftProtobuf
 import XCertDomain
 import XCertProto
 import XCertService
+import XCertStore
 
 /// Options shared by the commands that call the filing service.
 struct FilingOptions: ServiceOptions {
@@ -333,6 +334,6 @@ private func attachment(_ path: String) throws -> Xcert_Filing_V1_Attachment {
     var attachment = Xcert_Filing_V1_Attachment()
     attachment.name = URL(fileURLWithPath: path).lastPathComponent
     attachment.sizeBytes = Int64(data.count)
-    attachment.sha256 = SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
+    attachment.sha256 = SHA256.hash(data: data).lowercaseHex
     return attachment
 }
