@@ -125,7 +125,7 @@ struct ResultService: RPCService {
             var result = response.results[index]
             result.tier = Ranking.tier(of: Int(result.totalTenths), among: tiers) ?? ""
             if result.totalTenths < policy.failingTotalTenths {
-                result.warnings.append("total \(Self.points(result.totalTenths)) is below the failing threshold \(Self.points(policy.failingTotalTenths))")
+                result.warnings.append("total \(Points.text(tenths: Int(result.totalTenths))) is below the failing threshold \(Points.text(tenths: Int(policy.failingTotalTenths)))")
             }
             let floor = Rate(Int64(policy.registrationFloorBasisPoints), over: 10_000)
             if !result.registrationRate.hasValue {
@@ -147,7 +147,4 @@ struct ResultService: RPCService {
         return self.defaultPolicy
     }
 
-    private static func points(_ tenths: Int32) -> String {
-        "\(tenths / 10).\(abs(tenths % 10))"
-    }
 }

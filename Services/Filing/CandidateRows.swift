@@ -92,7 +92,7 @@ struct CandidateRowChecks {
                 checks.require(!row.passed, "\(field).passed", "must be false: the candidate did not sit the exam")
             }
             if let result, result.passed != row.passed {
-                let total = "\(result.totalTenths / 10).\(result.totalTenths % 10)"
+                let total = Points.text(tenths: result.totalTenths)
                 checks.fail(
                     "\(field).passed",
                     row.passed

@@ -52,3 +52,15 @@ struct ExamResultTests {
         }
     }
 }
+
+@Suite("Points in tenths, written")
+struct PointsTextTests {
+    @Test("one decimal, the sign kept below one point")
+    func text() {
+        #expect(Points.text(tenths: 805) == "80.5")
+        #expect(Points.text(tenths: 0) == "0.0")
+        #expect(Points.text(tenths: 1000) == "100.0")
+        #expect(Points.text(tenths: -10) == "-1.0")
+        #expect(Points.text(tenths: -5) == "-0.5")
+    }
+}

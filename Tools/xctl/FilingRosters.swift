@@ -295,10 +295,9 @@ enum RosterCSV {
     }
 }
 
-/// Tenths of a point as points, e.g. 805 → `80.5`, -5 → `-0.5`.
+/// Tenths of a point as points, e.g. 805 → `80.5`.
 func pointsText(_ tenths: Int32) -> String {
-    let magnitude = abs(Int(tenths))
-    return "\(tenths < 0 ? "-" : "")\(magnitude / 10).\(magnitude % 10)"
+    Points.text(tenths: Int(tenths))
 }
 
 func rosterStateName(_ state: Xcert_Filing_V1_RosterState) -> String {
