@@ -28,13 +28,7 @@ struct EvaluationService: RPCService {
     func submitSelfEvaluation(_ request: Xcert_Assessment_V1_SubmitSelfEvaluationRequest, _ call: RequestContext) async throws -> Xcert_Assessment_V1_Evaluation {
         let principal = try await self.schoolOrProvince(call, school: request.schoolCode)
         try Self.checkKey(request.schoolCode, request.year)
-        var get = Xcert_Registry_V1_GetSchoolRequest()
-        get.code = request.schoolCode
-        do {
-            _ = try await self.context.peers.call("registry", "/xcert.registry.v1.ReferenceDataService/GetSchool", get, as: Xcert_Registry_V1_School.self, context: call)
-        } catch let error as RPCError where error.code == .notFound {
-            throw RPCError.invalidArgument([.init(field: "school_code", description: "the registry has no school \(request.schoolCode)")])
-        }
+        _ = try await RegistryLookups.school(request.schoolCode, field: "school_code", self.context, call)
         return try await self.context.idempotency.perform(call, principal: principal.idempotencyScope, request: request, database: self.context.database) { connection in
             let existing = try await Self.header(request.schoolCode, request.year, connection, call.logger)
             if existing?.state == "locked" {

@@ -93,17 +93,7 @@ struct FilingService: RPCService {
         try checks.check()
 
         // Rule 1 is for the certificates an organization owns: ask the registry.
-        var get = Xcert_Registry_V1_GetCertificateRequest()
-        get.code = request.certificateCode
-        let certificate: Xcert_Registry_V1_Certificate
-        do {
-            certificate = try await self.context.peers.call("registry", "/xcert.registry.v1.ReferenceDataService/GetCertificate", get, as: Xcert_Registry_V1_Certificate.self, context: call)
-        } catch let error as RPCError where error.code == .notFound {
-            throw RPCError.invalidArgument([.init(field: "certificate_code", description: "the registry has no certificate \(request.certificateCode)")])
-        }
-        guard certificate.organizationID == organizationID else {
-            throw RPCError(.permissionDenied, "certificate \(certificate.code) \(certificate.name) is not this organization's; an organization files only its own certificates")
-        }
+        let certificate = try await Callers.ownedCertificate(request.certificateCode, organization: organizationID, field: "certificate_code", self.context, call)
         var feeChecks = FieldChecks()
         let offered = Set(certificate.levels.compactMap(CertificateLevel.init(wire:)))
         for (index, fee) in plan.fees.enumerated() where !offered.contains(fee.level) {

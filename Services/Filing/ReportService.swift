@@ -142,17 +142,7 @@ struct ReportService: RPCService {
 
     /// Every certificate a report names must be the organization's own, as the registry has it.
     private func requireOwnCertificates(_ content: Xcert_Filing_V1_YearlyReportContent, organizationID: Int64, _ call: RequestContext) async throws {
-        var request = Xcert_Registry_V1_ListCertificatesRequest()
-        request.organizationID = organizationID
-        request.page.pageSize = Int32(Paging.maximumSize)
-        var own = Set<String>()
-        repeat {
-            let page = try await self.context.peers.call(
-                "registry", "/xcert.registry.v1.ReferenceDataService/ListCertificates", request, as: Xcert_Registry_V1_ListCertificatesResponse.self, context: call
-            )
-            own.formUnion(page.certificates.map(\.code))
-            request.page.pageToken = page.page.nextPageToken
-        } while !request.page.pageToken.isEmpty
+        let own = Set(try await RegistryLookups.certificates(of: organizationID, self.context, call).map(\.code))
         var checks = FieldChecks()
         for (field, code) in ReportContentChecks.certificates(content) where !own.contains(code) {
             checks.fail(field, "\(code) is not one of this organization's certificates in the registry")

@@ -62,11 +62,11 @@ struct RosterService: RPCService {
         try checks.check()
         guard let level, let examDate else { throw RPCError(.internal, "the session's level and date were not checked") }
 
-        let certificate = try await self.ownedCertificate(session.certificateCode, organizationID: organizationID, field: "session.certificate_code", call)
+        let certificate = try await Callers.ownedCertificate(session.certificateCode, organization: organizationID, field: "session.certificate_code", self.context, call)
         guard certificate.levels.contains(session.level) else {
             throw RPCError.invalidArgument([.init(field: "session.level", description: "certificate \(certificate.code) has no level \(level.chineseName)")])
         }
-        _ = try await self.school(session.siteSchoolCode, field: "session.site_school_code", call)
+        _ = try await RegistryLookups.school(session.siteSchoolCode, field: "session.site_school_code", self.context, call)
         let rule = ScoringRule(wire: certificate.scoring)
 
         return try await self.context.idempotency.perform(call, principal: organization.idempotencyScope, request: request, database: self.context.database) { connection in
@@ -284,33 +284,6 @@ struct RosterService: RPCService {
         }
     }
 
-    /// The certificate, asked of the registry; refused unless the organization owns it.
-    private func ownedCertificate(_ code: String, organizationID: Int64, field: String, _ call: RequestContext) async throws -> Xcert_Registry_V1_Certificate {
-        var get = Xcert_Registry_V1_GetCertificateRequest()
-        get.code = code
-        let certificate: Xcert_Registry_V1_Certificate
-        do {
-            certificate = try await self.context.peers.call("registry", "/xcert.registry.v1.ReferenceDataService/GetCertificate", get, as: Xcert_Registry_V1_Certificate.self, context: call)
-        } catch let error as RPCError where error.code == .notFound {
-            throw RPCError.invalidArgument([.init(field: field, description: "the registry has no certificate \(code)")])
-        }
-        guard certificate.organizationID == organizationID else {
-            throw RPCError(.permissionDenied, "certificate \(certificate.code) \(certificate.name) is not this organization's")
-        }
-        return certificate
-    }
-
-    /// The school, asked of the registry; nil-free: unknown is INVALID_ARGUMENT on `field`.
-    private func school(_ code: String, field: String, _ call: RequestContext) async throws -> Xcert_Registry_V1_School {
-        var get = Xcert_Registry_V1_GetSchoolRequest()
-        get.code = code
-        do {
-            return try await self.context.peers.call("registry", "/xcert.registry.v1.ReferenceDataService/GetSchool", get, as: Xcert_Registry_V1_School.self, context: call)
-        } catch let error as RPCError where error.code == .notFound {
-            throw RPCError.invalidArgument([.init(field: field, description: "the registry has no school \(code)")])
-        }
-    }
-
     /// Every candidate's school must be known and hold a qualification in force for the
     /// roster's certificate and level in the exam's year: asked of the registry once per chunk.
     private func checkQualifications(_ candidates: [CheckedCandidate], roster: Xcert_Filing_V1_Roster, _ call: RequestContext) async throws {
@@ -335,7 +308,7 @@ struct RosterService: RPCService {
         var known: [String: Bool] = [:]
         for code in Set(unqualified.map(\.schoolCode)).sorted() {
             do {
-                _ = try await self.school(code, field: "", call)
+                _ = try await RegistryLookups.school(code, field: "", self.context, call)
                 known[code] = true
             } catch let error as RPCError where error.code == .invalidArgument {
                 known[code] = false
