@@ -29,6 +29,7 @@ struct EvaluationService: RPCService {
         let principal = try await self.schoolOrProvince(call, school: request.schoolCode)
         try Self.checkKey(request.schoolCode, request.year)
         _ = try await RegistryLookups.school(request.schoolCode, field: "school_code", self.context, call)
+        let peers = await PeerMeasures.fetch(year: request.year, school: request.schoolCode, self.context, call)
         return try await self.context.idempotency.perform(call, principal: principal.idempotencyScope, request: request, database: self.context.database) { connection in
             let existing = try await Self.header(request.schoolCode, request.year, connection, call.logger)
             if existing?.state == "locked" {
@@ -84,7 +85,7 @@ struct EvaluationService: RPCService {
                 """,
                 logger: call.logger
             )
-            return try await Self.evaluation(request.schoolCode, request.year, connection, call.logger)
+            return try await Self.evaluation(request.schoolCode, request.year, peers: peers, connection, call.logger)
         }
     }
 
@@ -92,6 +93,7 @@ struct EvaluationService: RPCService {
     func reviewEvaluation(_ request: Xcert_Assessment_V1_ReviewEvaluationRequest, _ call: RequestContext) async throws -> Xcert_Assessment_V1_Evaluation {
         let admin = try await self.context.authenticator.authorize(call, allowing: [.provinceAdmin])
         try Self.checkKey(request.schoolCode, request.year)
+        let peers = await PeerMeasures.fetch(year: request.year, school: request.schoolCode, self.context, call)
         return try await self.context.idempotency.perform(call, principal: admin.idempotencyScope, request: request, database: self.context.database) { connection in
             guard let existing = try await Self.header(request.schoolCode, request.year, connection, call.logger) else {
                 throw RPCError(.failedPrecondition, "\(request.schoolCode) has not submitted its \(request.year) self-evaluation yet")
@@ -120,14 +122,17 @@ struct EvaluationService: RPCService {
                 """,
                 logger: call.logger
             )
-            // The computed items' points as they stand now are what the review locks.
-            let computed = try await Self.computedItems(scheme, school: request.schoolCode, year: request.year, connection, call.logger).filter { $0.pendingReason.isEmpty }
+            // The computed items' points as they stand now are what the review locks: all of them.
+            let computed = try await Self.computedItems(scheme, school: request.schoolCode, year: request.year, peers: peers, connection, call.logger)
+            if let pending = computed.first(where: { !$0.pendingReason.isEmpty }) {
+                throw RPCError(.unavailable, "the review would lock computed item \(pending.code) without its measure: it \(pending.pendingReason); retry when it answers")
+            }
             try await connection.query(
                 """
                 INSERT INTO assessment.evaluation_items (school_code, year, code, self_points_tenths, evidence, reviewed_points_tenths, review_comment, measure_numerator, measure_denominator)
                 SELECT \(request.schoolCode), \(request.year), c, 0, '{}'::jsonb, p, 'computed', nullif(n, -1), nullif(d, -1)
                 FROM unnest(\(computed.map(\.code))::text[], \(computed.map(\.finalPointsTenths))::integer[],
-                            \(computed.map { $0.hasMeasure ? $0.measure.numerator : -1 })::bigint[], \(computed.map { $0.hasMeasure ? $0.measure.denominator : -1 })::bigint[]) AS x(c, p, n, d)
+                            \(computed.map(Self.frozenMeasure).map(\.numerator))::bigint[], \(computed.map(Self.frozenMeasure).map(\.denominator))::bigint[]) AS x(c, p, n, d)
                 """,
                 logger: call.logger
             )
@@ -135,15 +140,16 @@ struct EvaluationService: RPCService {
                 "UPDATE assessment.evaluations SET state = 'locked', reviewer = \(admin.name), reviewed_at = now() WHERE school_code = \(request.schoolCode) AND year = \(request.year)",
                 logger: call.logger
             )
-            return try await Self.evaluation(request.schoolCode, request.year, connection, call.logger)
+            return try await Self.evaluation(request.schoolCode, request.year, peers: peers, connection, call.logger)
         }
     }
 
     @Sendable
     func getEvaluation(_ request: Xcert_Assessment_V1_GetEvaluationRequest, _ call: RequestContext) async throws -> Xcert_Assessment_V1_Evaluation {
         _ = try await self.schoolOrProvince(call, school: request.schoolCode)
+        let peers = await PeerMeasures.fetch(year: request.year, school: request.schoolCode, self.context, call)
         return try await self.context.database.transaction(call) { connection in
-            try await Self.evaluation(request.schoolCode, request.year, connection, call.logger)
+            try await Self.evaluation(request.schoolCode, request.year, peers: peers, connection, call.logger)
         }
     }
 
@@ -156,6 +162,14 @@ struct EvaluationService: RPCService {
             throw RPCError(.permissionDenied, "a school reads and submits only its own evaluation")
         }
         return principal
+    }
+
+    /// What the review freezes of a computed item's measure: a rate as it is, a count as
+    /// count / 1, no data as -1 / -1 (stored as NULL).
+    private static func frozenMeasure(_ item: Xcert_Assessment_V1_ItemScore) -> (numerator: Int64, denominator: Int64) {
+        if item.hasMeasure { return (item.measure.numerator, item.measure.denominator) }
+        if item.count > 0 { return (item.count, 1) }
+        return (-1, -1)
     }
 
     private static func checkKey(_ school: String, _ year: Int32) throws {
@@ -204,10 +218,11 @@ struct EvaluationService: RPCService {
         return nil
     }
 
-    /// The computed items of `scheme` for a school and year, from the outcomes followed so
-    /// far: 1-1, 1-2 and 1-3 over all its certificates; the others name what they wait for.
+    /// The computed items of `scheme` for a school and year: 1-1, 1-2 and 1-3 from the
+    /// outcomes followed so far, the others from the peers' measures; an item whose peer
+    /// did not answer is pending, with why.
     static func computedItems(
-        _ scheme: Xcert_Assessment_V1_Scheme, school: String, year: Int32, _ connection: PostgresConnection, _ logger: Logger
+        _ scheme: Xcert_Assessment_V1_Scheme, school: String, year: Int32, peers: PeerMeasures, _ connection: PostgresConnection, _ logger: Logger
     ) async throws -> [Xcert_Assessment_V1_ItemScore] {
         let rows = try await connection.query(
             """
@@ -217,18 +232,19 @@ struct EvaluationService: RPCService {
             """,
             logger: logger
         )
-        var measures: [Xcert_Assessment_V1_MeasureSource: Rate] = [:]
+        var outcomes: [Xcert_Assessment_V1_MeasureSource: Rate] = [:]
         for try await (scale, declared, approved, completed, passed) in rows.decode((Int64, Int64, Int64, Int64, Int64).self) {
-            measures[.registrationRate] = Rate(declared, over: scale)
-            measures[.participationRate] = Rate(completed, over: approved)
-            measures[.passRate] = Rate(passed, over: completed)
+            outcomes[.registrationRate] = Rate(declared, over: scale)
+            outcomes[.participationRate] = Rate(completed, over: approved)
+            outcomes[.passRate] = Rate(passed, over: completed)
         }
         return scheme.indicators.filter { $0.kind == .computed }.map { indicator in
             var item = Xcert_Assessment_V1_ItemScore()
             item.code = indicator.code
             item.computed = true
-            switch (measures[indicator.source], indicator.rule) {
-            case (let rate?, .rateRule(let rule)?):
+            let measure = outcomes[indicator.source].map(PeerMeasures.Measure.rate) ?? peers.measure(indicator.source, school: school)
+            switch (measure, indicator.rule) {
+            case (.rate(let rate)?, .rateRule(let rule)?):
                 if rate.hasData {
                     item.measure.numerator = rate.numerator
                     item.measure.denominator = rate.denominator
@@ -236,23 +252,21 @@ struct EvaluationService: RPCService {
                 item.finalPointsTenths = Int32(IndicatorScoring.points(
                     rate: rate, lowBasisPoints: Int(rule.lowBasisPoints), highBasisPoints: Int(rule.highBasisPoints), maximumTenths: Int(indicator.maxPointsTenths)
                 ) ?? 0)
+            case (.count(let count)?, .countRule(let rule)?):
+                item.count = Int64(count)
+                item.finalPointsTenths = Int32(IndicatorScoring.points(
+                    count: count, perUnitTenths: Int(rule.pointsTenthsPerUnit), maximumTenths: Int(indicator.maxPointsTenths)
+                ))
             default:
-                item.pendingReason = Self.pendingReason(indicator.source)
+                item.pendingReason = peers.unavailable[indicator.source].map { "its source did not answer: \($0)" } ?? "has no measure"
             }
             return item
         }
     }
 
-    private static func pendingReason(_ source: Xcert_Assessment_V1_MeasureSource) -> String {
-        switch source {
-        case .feesPaidOnTime, .feesPaidShare: "needs the settlement service's payments, which it does not follow yet"
-        case .newSites: "needs the registry's assessment sites, which it does not follow yet"
-        case .allianceLeads: "needs the registry's alliance leads, which it does not follow yet"
-        default: "has no measure"
-        }
-    }
-
-    static func evaluation(_ school: String, _ year: Int32, _ connection: PostgresConnection, _ logger: Logger) async throws -> Xcert_Assessment_V1_Evaluation {
+    static func evaluation(
+        _ school: String, _ year: Int32, peers: PeerMeasures, _ connection: PostgresConnection, _ logger: Logger
+    ) async throws -> Xcert_Assessment_V1_Evaluation {
         guard let header = try await self.header(school, year, connection, logger) else {
             throw RPCError(.notFound, "\(school) has no \(year) evaluation yet")
         }
@@ -279,7 +293,7 @@ struct EvaluationService: RPCService {
         // Computed items: frozen by the review, else as the outcomes stand now.
         var computed: [String: Xcert_Assessment_V1_ItemScore] = [:]
         if header.state != "locked" {
-            for item in try await self.computedItems(scheme, school: school, year: year, connection, logger) { computed[item.code] = item }
+            for item in try await self.computedItems(scheme, school: school, year: year, peers: peers, connection, logger) { computed[item.code] = item }
         }
         var evaluation = Xcert_Assessment_V1_Evaluation()
         evaluation.schoolCode = school
@@ -301,11 +315,15 @@ struct EvaluationService: RPCService {
                 item.computed = true
                 if let value = header.state == "locked" ? frozen[indicator.code] : computed[indicator.code] {
                     item.finalPointsTenths = value.finalPointsTenths
-                    if value.hasMeasure { item.measure = value.measure }
+                    if case .countRule? = indicator.rule {
+                        // A frozen count is kept as count / 1.
+                        item.count = value.hasMeasure ? value.measure.numerator : value.count
+                    } else if value.hasMeasure {
+                        item.measure = value.measure
+                    }
                     item.pendingReason = value.pendingReason
                 } else {
-                    // Not computable when the review locked the evaluation.
-                    item.pendingReason = Self.pendingReason(indicator.source)
+                    item.pendingReason = "was not computed when the review locked the evaluation"
                 }
                 evaluation.computedTotalTenths += item.finalPointsTenths
             } else if let (points, evidence, reviewed, comment) = stored[indicator.code] {

@@ -20,6 +20,7 @@ struct OutcomeService: RPCService {
             .unary(Self.prefix + "ListCertificateOutcomes", handler: self.listCertificateOutcomes),
             .unary(Self.prefix + "GetDeclarationTable", handler: self.getDeclarationTable),
             .unary(Self.prefix + "GetFollowing", handler: self.getFollowing),
+            .unary(Self.prefix + "RebuildOutcomes", mutating: true, handler: self.rebuildOutcomes),
         ]
     }
 
@@ -129,6 +130,22 @@ struct OutcomeService: RPCService {
         return response
     }
 
+    @Sendable
+    func rebuildOutcomes(_ request: Xcert_Assessment_V1_RebuildOutcomesRequest, _ call: RequestContext) async throws -> Xcert_Assessment_V1_GetFollowingResponse {
+        let admin = try await self.context.authenticator.authorize(call, allowing: [.provinceAdmin])
+        let feeds = [OutcomeFollowers.rosterFeed, OutcomeFollowers.qualificationFeed]
+        _ = try await self.context.idempotency.perform(call, principal: admin.idempotencyScope, request: request, database: self.context.database) { connection in
+            // Holding the cursors keeps a follower from storing a page read before the reset.
+            try await connection.query("SELECT feed FROM assessment.feed_cursors WHERE feed = ANY(\(feeds)) FOR UPDATE", logger: call.logger)
+            try await connection.query("DELETE FROM assessment.roster_counts", logger: call.logger)
+            try await connection.query("DELETE FROM assessment.qualified_scales", logger: call.logger)
+            try await connection.query("UPDATE assessment.feed_cursors SET cursor = 0, updated_at = now() WHERE feed = ANY(\(feeds))", logger: call.logger)
+            call.logger.notice("outcomes forgotten; following the feeds again from their start", metadata: ["by": "\(admin.name)"])
+            return Xcert_Assessment_V1_GetFollowingResponse()
+        }
+        return try await self.getFollowing(Xcert_Assessment_V1_GetFollowingRequest(), call)
+    }
+
     // MARK: - Helpers
 
     /// Outcomes in force that `scope` may see, by year, certificate, level and school.
@@ -182,12 +199,11 @@ struct OutcomeService: RPCService {
         let principal = try await self.context.authenticator.authorize(call, allowing: [.provinceAdmin, .service, .school, .organization])
         switch principal.role {
         case .school:
-            guard let own = principal.party, !own.isEmpty else { throw RPCError(.permissionDenied, "this principal names no school") }
+            let own = try principal.schoolCode()
             guard school.isEmpty || school == own else { throw RPCError(.permissionDenied, "a school sees only its own outcomes") }
             return Scope(school: own)
         case .organization:
-            guard let party = principal.party, let id = Int64(party), id > 0 else { throw RPCError(.permissionDenied, "this principal names no organization") }
-            return Scope(organization: id)
+            return Scope(organization: try principal.organizationID())
         default:
             return Scope()
         }

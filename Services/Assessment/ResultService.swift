@@ -21,6 +21,7 @@ struct ResultService: RPCService {
             .unary(Self.prefix + "SetResultPolicy", mutating: true, handler: self.setResultPolicy),
             .unary(Self.prefix + "GetResultPolicy", handler: self.getResultPolicy),
             .unary(Self.prefix + "ListResults", handler: self.listResults),
+            .unary(Self.prefix + "ListOrganizationResults", handler: self.listOrganizationResults),
         ]
     }
 
@@ -84,14 +85,18 @@ struct ResultService: RPCService {
             throw RPCError.invalidArgument([.init(field: "year", description: "must be the evaluated year, 2019 to 2100")])
         }
         let schools = try await RegistryLookups.schools(self.context, call)
+        let peers = await PeerMeasures.fetch(year: request.year, school: principal.role == .school ? try principal.schoolCode() : nil, self.context, call)
         var response = try await self.context.database.transaction(call) { connection in
             var response = Xcert_Assessment_V1_ListResultsResponse()
             response.policy = try await Self.policy(request.year, connection, call.logger)
-            let rows = try await connection.query("SELECT school_code FROM assessment.evaluations WHERE year = \(request.year) ORDER BY school_code", logger: call.logger)
+            let rows = try await connection.query(
+                "SELECT school_code FROM assessment.evaluations WHERE year = \(request.year) AND (\(principal.role == .school ? principal.party : nil)::text IS NULL OR school_code = \(principal.party)) ORDER BY school_code",
+                logger: call.logger
+            )
             var codes: [String] = []
             for try await code in rows.decode(String.self) { codes.append(code) }
             for code in codes {
-                let evaluation = try await EvaluationService.evaluation(code, request.year, connection, call.logger)
+                let evaluation = try await EvaluationService.evaluation(code, request.year, peers: peers, connection, call.logger)
                 var result = Xcert_Assessment_V1_SchoolResult()
                 result.schoolCode = code
                 result.schoolName = schools[code]?.name ?? ""
@@ -106,8 +111,73 @@ struct ResultService: RPCService {
             return response
         }
         Self.grade(&response)
-        if principal.role == .school {
-            response.results = response.results.filter { $0.schoolCode == principal.party }
+        return response
+    }
+
+    @Sendable
+    func listOrganizationResults(
+        _ request: Xcert_Assessment_V1_ListOrganizationResultsRequest, _ call: RequestContext
+    ) async throws -> Xcert_Assessment_V1_ListOrganizationResultsResponse {
+        let principal = try await self.context.authenticator.authorize(call, allowing: [.provinceAdmin, .service, .organization])
+        guard (2019...2100).contains(request.year) else {
+            throw RPCError.invalidArgument([.init(field: "year", description: "must be the evaluated year, 2019 to 2100")])
+        }
+        var organization = request.organizationID == 0 ? nil : request.organizationID
+        if principal.role == .organization {
+            let own = try principal.organizationID()
+            guard organization == nil || organization == own else {
+                throw RPCError(.permissionDenied, "an organization reads only its own results")
+            }
+            organization = own
+        }
+        var coverageRequest = Xcert_Registry_V1_GetSiteCoverageRequest()
+        coverageRequest.year = request.year
+        async let coverage = self.context.peers.call(
+            "registry", "/xcert.registry.v1.SiteService/GetSiteCoverage", coverageRequest, as: Xcert_Registry_V1_GetSiteCoverageResponse.self, context: call
+        )
+        async let certificates = RegistryLookups.certificates(of: organization, self.context, call)
+        async let cities = RegistryLookups.cities(self.context, call)
+        let counts = try await self.context.database.transaction(call) { connection in
+            let rows = try await connection.query(
+                """
+                SELECT certificate_code, level, sum(completed)::bigint, sum(passed)::bigint FROM assessment.roster_counts
+                WHERE year = \(request.year) AND replaced_by IS NULL AND (\(organization)::bigint IS NULL OR organization_id = \(organization))
+                GROUP BY certificate_code, level
+                """,
+                logger: call.logger
+            )
+            var counts: [String: (completed: Int64, passed: Int64)] = [:]
+            for try await (certificate, level, completed, passed) in rows.decode((String, Int32, Int64, Int64).self) {
+                counts["\(certificate)/\(level)"] = (completed, passed)
+            }
+            return counts
+        }
+        let byOrganization = Dictionary(grouping: try await certificates, by: \.organizationID)
+        let cityCodes = try await cities.map(\.code)
+        var response = Xcert_Assessment_V1_ListOrganizationResultsResponse()
+        for covered in try await coverage.organizations where organization == nil || covered.organizationID == organization {
+            var result = Xcert_Assessment_V1_OrganizationResult()
+            result.organizationID = covered.organizationID
+            result.organizationName = covered.organizationName
+            for certificate in (byOrganization[covered.organizationID] ?? []).sorted(by: { $0.code < $1.code }) {
+                for level in certificate.levels.sorted(by: { $0.rawValue < $1.rawValue }) {
+                    let count = counts["\(certificate.code)/\(level.rawValue)"] ?? (0, 0)
+                    var rate = Xcert_Assessment_V1_LevelPassRate()
+                    rate.certificateCode = certificate.code
+                    rate.certificateName = certificate.name
+                    rate.level = level
+                    rate.completed = count.completed
+                    rate.passed = count.passed
+                    rate.passRate = OutcomeService.rate(count.passed, over: count.completed)
+                    result.passRates.append(rate)
+                }
+            }
+            result.coveredCities = covered.coveredCities
+            result.cities = covered.cities
+            result.cityCoverage = OutcomeService.rate(Int64(covered.coveredCities), over: Int64(covered.cities))
+            let coveredCodes = Set(covered.coveredCityCodes)
+            result.uncoveredCityCodes = cityCodes.filter { !coveredCodes.contains($0) }
+            response.organizations.append(result)
         }
         return response
     }

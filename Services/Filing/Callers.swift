@@ -5,14 +5,6 @@ import XCertWire
 /// Who calls the filing service, as its methods need to know: organizations act only
 /// for themselves, the province and services see everything.
 enum Callers {
-    /// The organization a principal of role `organization` acts for.
-    static func organizationID(of principal: Principal) throws -> Int64 {
-        guard let party = principal.party, let id = Int64(party), id > 0 else {
-            throw RPCError(.permissionDenied, "this principal names no organization")
-        }
-        return id
-    }
-
     /// The certificate `code` from the registry, refused unless `organization` owns it: an
     /// organization acts only for its own certificates.
     static func ownedCertificate(_ code: String, organization: Int64, field: String, _ context: ServiceContext, _ call: RequestContext) async throws -> Xcert_Registry_V1_Certificate {
@@ -26,6 +18,6 @@ enum Callers {
     /// The organization a reader is limited to; nil for the province and services.
     static func readerOrganization(_ context: ServiceContext, _ call: RequestContext) async throws -> Int64? {
         let principal = try await context.authenticator.authorize(call, allowing: [.provinceAdmin, .service, .organization])
-        return principal.role == .organization ? try self.organizationID(of: principal) : nil
+        return principal.role == .organization ? try principal.organizationID() : nil
     }
 }

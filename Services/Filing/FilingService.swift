@@ -84,7 +84,7 @@ struct FilingService: RPCService {
     @Sendable
     func submitFiling(_ request: Xcert_Filing_V1_SubmitFilingRequest, _ call: RequestContext) async throws -> Xcert_Filing_V1_Filing {
         let organization = try await self.context.authenticator.authorize(call, allowing: [.organization])
-        let organizationID = try Callers.organizationID(of: organization)
+        let organizationID = try organization.organizationID()
         var checks = FieldChecks()
         checks.require(request.certificateCode.isCertificateCode, "certificate_code", "must be a certificate's code as the registry has it, e.g. BIM; not \"\(request.certificateCode)\"")
         checks.require((2019...2100).contains(request.year), "year", "must be a pilot year, 2019 to 2100; not \(request.year)")
@@ -187,7 +187,7 @@ struct FilingService: RPCService {
     @Sendable
     func withdrawFiling(_ request: Xcert_Filing_V1_WithdrawFilingRequest, _ call: RequestContext) async throws -> Xcert_Filing_V1_Filing {
         let organization = try await self.context.authenticator.authorize(call, allowing: [.organization])
-        let organizationID = try Callers.organizationID(of: organization)
+        let organizationID = try organization.organizationID()
         let reason = request.reason.trimmed
         guard (1...1000).contains(reason.count) else {
             throw RPCError.invalidArgument([.init(field: "reason", description: "is required: say why the filing is withdrawn (1 to 1000 characters)")])

@@ -29,7 +29,7 @@ struct ReportService: RPCService {
     @Sendable
     func submitReport(_ request: Xcert_Filing_V1_SubmitReportRequest, _ call: RequestContext) async throws -> Xcert_Filing_V1_YearlyReport {
         let organization = try await self.context.authenticator.authorize(call, allowing: [.organization])
-        let organizationID = try Callers.organizationID(of: organization)
+        let organizationID = try organization.organizationID()
         var checks = FieldChecks()
         checks.require((2019...2100).contains(request.year), "year", "must be the report's pilot year, 2019 to 2100; not \(request.year)")
         ReportContentChecks.check(request.content, &checks)
@@ -94,7 +94,7 @@ struct ReportService: RPCService {
     @Sendable
     func withdrawReport(_ request: Xcert_Filing_V1_WithdrawReportRequest, _ call: RequestContext) async throws -> Xcert_Filing_V1_YearlyReport {
         let organization = try await self.context.authenticator.authorize(call, allowing: [.organization])
-        let organizationID = try Callers.organizationID(of: organization)
+        let organizationID = try organization.organizationID()
         let reason = request.reason.trimmed
         guard (1...1000).contains(reason.count) else {
             throw RPCError.invalidArgument([.init(field: "reason", description: "is required: say why the report is withdrawn (1 to 1000 characters)")])

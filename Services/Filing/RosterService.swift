@@ -38,7 +38,7 @@ struct RosterService: RPCService {
     @Sendable
     func createRoster(_ request: Xcert_Filing_V1_CreateRosterRequest, _ call: RequestContext) async throws -> Xcert_Filing_V1_Roster {
         let organization = try await self.context.authenticator.authorize(call, allowing: [.organization])
-        let organizationID = try Callers.organizationID(of: organization)
+        let organizationID = try organization.organizationID()
         let session = request.session
         var checks = FieldChecks()
         checks.require(session.certificateCode.isCertificateCode, "session.certificate_code", "must be a certificate's code as the registry has it, e.g. BIM")
@@ -111,7 +111,7 @@ struct RosterService: RPCService {
     @Sendable
     func uploadChunk(_ request: Xcert_Filing_V1_UploadChunkRequest, _ call: RequestContext) async throws -> Xcert_Filing_V1_UploadChunkResponse {
         let organization = try await self.context.authenticator.authorize(call, allowing: [.organization])
-        let organizationID = try Callers.organizationID(of: organization)
+        let organizationID = try organization.organizationID()
         var checks = FieldChecks()
         checks.require(request.rosterID > 0, "roster_id", "must name a roster")
         checks.require((0...9999).contains(request.chunkIndex), "chunk_index", "must be 0 to 9999")
@@ -152,7 +152,7 @@ struct RosterService: RPCService {
     @Sendable
     func sealRoster(_ request: Xcert_Filing_V1_SealRosterRequest, _ call: RequestContext) async throws -> Xcert_Filing_V1_Roster {
         let organization = try await self.context.authenticator.authorize(call, allowing: [.organization])
-        let organizationID = try Callers.organizationID(of: organization)
+        let organizationID = try organization.organizationID()
         var checks = FieldChecks()
         checks.require(request.rosterID > 0, "roster_id", "must name a roster")
         checks.require(request.expectedRowCount >= 0, "expected_row_count", "must be 0 (not checked) or the number of candidates uploaded")
@@ -276,10 +276,9 @@ struct RosterService: RPCService {
     private func reader(_ call: RequestContext) async throws -> (organization: Int64?, school: String?) {
         let principal = try await self.context.authenticator.authorize(call, allowing: [.provinceAdmin, .service, .organization, .school])
         switch principal.role {
-        case .organization: return (try Callers.organizationID(of: principal), nil)
+        case .organization: return (try principal.organizationID(), nil)
         case .school:
-            guard let school = principal.party, !school.isEmpty else { throw RPCError(.permissionDenied, "this principal names no school") }
-            return (nil, school)
+            return (nil, try principal.schoolCode())
         default: return (nil, nil)
         }
     }

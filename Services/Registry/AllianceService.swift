@@ -65,7 +65,7 @@ struct AllianceService: RPCService {
                 """,
                 logger: call.logger
             )
-            var response = Xcert_Registry_V1_ListAlliancesResponse()
+            var alliances: [Xcert_Registry_V1_Alliance] = []
             for try await (code, name, count) in rows.decode((String, String, Int64).self) {
                 var alliance = Xcert_Registry_V1_Alliance()
                 alliance.certificateCode = code
@@ -73,10 +73,41 @@ struct AllianceService: RPCService {
                 alliance.year = request.year
                 alliance.schoolCount = Int32(count)
                 alliance.openToLeadSelection = count >= AllianceRules.minimumSchoolsForSelection
-                if !request.onlyNotOpen || !alliance.openToLeadSelection { response.alliances.append(alliance) }
+                if !request.onlyNotOpen || !alliance.openToLeadSelection { alliances.append(alliance) }
+            }
+            let leads = try await Self.finalLeads(year: request.year, connection, call.logger)
+            var response = Xcert_Registry_V1_ListAlliancesResponse()
+            response.alliances = alliances.map { alliance in
+                var alliance = alliance
+                alliance.leads = leads[alliance.certificateCode] ?? []
+                return alliance
             }
             return response
         }
+    }
+
+    /// The lead schools of the year's final selections, by certificate.
+    static func finalLeads(year: Int32, _ connection: PostgresConnection, _ logger: Logger) async throws -> [String: [Xcert_Registry_V1_LeadSchool]] {
+        let rows = try await connection.query(
+            """
+            SELECT l.certificate_code, l.school_code, s.name, l.is_primary
+            FROM registry.lead_schools l
+            JOIN registry.lead_selections x ON x.certificate_code = l.certificate_code AND x.year = l.year
+            JOIN registry.schools s ON s.code = l.school_code
+            WHERE l.year = \(year) AND x.phase = 'final'
+            ORDER BY l.certificate_code, l.is_primary DESC, l.school_code
+            """,
+            logger: logger
+        )
+        var leads: [String: [Xcert_Registry_V1_LeadSchool]] = [:]
+        for try await (certificate, code, name, primary) in rows.decode((String, String, String, Bool).self) {
+            var lead = Xcert_Registry_V1_LeadSchool()
+            lead.schoolCode = code
+            lead.schoolName = name
+            lead.primary = primary
+            leads[certificate, default: []].append(lead)
+        }
+        return leads
     }
 
     /// The schools holding a qualification in force for the certificate and year.

@@ -30,10 +30,7 @@ struct Scope: Sendable {
         case .cityReviewer:
             self.init(cityCode: principal.party ?? "-")
         case .organization:
-            guard let party = principal.party, let id = Int64(party) else {
-                throw RPCError(.permissionDenied, "this organization principal names no organization id")
-            }
-            self.init(organizationID: id)
+            self.init(organizationID: try principal.organizationID())
         default:
             throw RPCError(.permissionDenied, "the role \(principal.role) may not see pilot records")
         }

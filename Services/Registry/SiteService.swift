@@ -120,6 +120,29 @@ struct SiteService: RPCService {
                 gap.qualifiedSchools = Int32(row.4)
                 response.gaps.append(gap)
             }
+            // Each organization: the cities its sites (of any of its certificates) are in.
+            let organizations = try await connection.query(
+                """
+                SELECT o.id, o.name, coalesce(array_agg(DISTINCT s.city_code ORDER BY s.city_code) FILTER (WHERE s.city_code IS NOT NULL), '{}'),
+                       (SELECT count(*) FROM registry.cities)
+                FROM registry.organizations o
+                LEFT JOIN registry.certificates c ON c.organization_id = o.id
+                LEFT JOIN registry.assessment_sites a ON a.certificate_code = c.code AND a.year_opened <= \(request.year)
+                LEFT JOIN registry.schools s ON s.code = a.school_code
+                WHERE \(scope.organizationID)::bigint IS NULL OR o.id = \(scope.organizationID)
+                GROUP BY o.id, o.name ORDER BY o.id
+                """,
+                logger: call.logger
+            )
+            for try await (id, name, covered, cities) in organizations.decode((Int64, String, [String], Int64).self) {
+                var coverage = Xcert_Registry_V1_OrganizationCoverage()
+                coverage.organizationID = id
+                coverage.organizationName = name
+                coverage.coveredCityCodes = covered
+                coverage.coveredCities = Int32(covered.count)
+                coverage.cities = Int32(cities)
+                response.organizations.append(coverage)
+            }
             return response
         }
     }

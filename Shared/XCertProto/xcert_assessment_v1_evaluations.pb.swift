@@ -215,6 +215,12 @@ public nonisolated struct Xcert_Assessment_V1_ItemScore: @unchecked Sendable {
     set {_uniqueStorage()._finalPointsTenths = newValue}
   }
 
+  /// computed count items: the count (sites new this year, alliances led)
+  public var count: Int64 {
+    get {_storage._count}
+    set {_uniqueStorage()._count = newValue}
+  }
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -453,7 +459,7 @@ nonisolated extension Xcert_Assessment_V1_ReviewScore: SwiftProtobuf.Message, Sw
 
 nonisolated extension Xcert_Assessment_V1_ItemScore: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ItemScore"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}code\0\u{3}first_level\0\u{1}name\0\u{3}max_points_tenths\0\u{1}kind\0\u{1}bonus\0\u{3}self_points_tenths\0\u{1}evidence\0\u{1}reviewed\0\u{3}reviewed_points_tenths\0\u{3}difference_tenths\0\u{3}review_comment\0\u{1}computed\0\u{1}measure\0\u{3}pending_reason\0\u{3}final_points_tenths\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}code\0\u{3}first_level\0\u{1}name\0\u{3}max_points_tenths\0\u{1}kind\0\u{1}bonus\0\u{3}self_points_tenths\0\u{1}evidence\0\u{1}reviewed\0\u{3}reviewed_points_tenths\0\u{3}difference_tenths\0\u{3}review_comment\0\u{1}computed\0\u{1}measure\0\u{3}pending_reason\0\u{3}final_points_tenths\0\u{1}count\0")
 
   fileprivate class _StorageClass {
     var _code: String = String()
@@ -472,6 +478,7 @@ nonisolated extension Xcert_Assessment_V1_ItemScore: SwiftProtobuf.Message, Swif
     var _measure: Xcert_Common_V1_Rate? = nil
     var _pendingReason: String = String()
     var _finalPointsTenths: Int32 = 0
+    var _count: Int64 = 0
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -498,6 +505,7 @@ nonisolated extension Xcert_Assessment_V1_ItemScore: SwiftProtobuf.Message, Swif
       _measure = source._measure
       _pendingReason = source._pendingReason
       _finalPointsTenths = source._finalPointsTenths
+      _count = source._count
     }
   }
 
@@ -532,6 +540,7 @@ nonisolated extension Xcert_Assessment_V1_ItemScore: SwiftProtobuf.Message, Swif
         case 14: try { try decoder.decodeSingularMessageField(value: &_storage._measure) }()
         case 15: try { try decoder.decodeSingularStringField(value: &_storage._pendingReason) }()
         case 16: try { try decoder.decodeSingularInt32Field(value: &_storage._finalPointsTenths) }()
+        case 17: try { try decoder.decodeSingularInt64Field(value: &_storage._count) }()
         default: break
         }
       }
@@ -592,6 +601,9 @@ nonisolated extension Xcert_Assessment_V1_ItemScore: SwiftProtobuf.Message, Swif
       if _storage._finalPointsTenths != 0 {
         try visitor.visitSingularInt32Field(value: _storage._finalPointsTenths, fieldNumber: 16)
       }
+      if _storage._count != 0 {
+        try visitor.visitSingularInt64Field(value: _storage._count, fieldNumber: 17)
+      }
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -617,6 +629,7 @@ nonisolated extension Xcert_Assessment_V1_ItemScore: SwiftProtobuf.Message, Swif
         if _storage._measure != rhs_storage._measure {return false}
         if _storage._pendingReason != rhs_storage._pendingReason {return false}
         if _storage._finalPointsTenths != rhs_storage._finalPointsTenths {return false}
+        if _storage._count != rhs_storage._count {return false}
         return true
       }
       if !storagesAreEqual {return false}

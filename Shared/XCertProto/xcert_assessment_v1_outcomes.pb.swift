@@ -353,6 +353,19 @@ public nonisolated struct Xcert_Assessment_V1_GetFollowingResponse: Sendable {
   public init() {}
 }
 
+/// Forgets the outcomes and follows both feeds again from their start, in the order they
+/// were written: what an operator does after a fix. Recomputing gives the same outcomes;
+/// until the followers catch up (GetFollowing), reads show fewer.
+public nonisolated struct Xcert_Assessment_V1_RebuildOutcomesRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
 // MARK: - Code below here is support for the SwiftProtobuf runtime.
 
 fileprivate nonisolated let _protobuf_package = "xcert.assessment.v1"
@@ -920,6 +933,25 @@ nonisolated extension Xcert_Assessment_V1_GetFollowingResponse: SwiftProtobuf.Me
     if lhs.rosterCursor != rhs.rosterCursor {return false}
     if lhs.qualificationCursor != rhs.qualificationCursor {return false}
     if lhs.rostersCounted != rhs.rostersCounted {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Xcert_Assessment_V1_RebuildOutcomesRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".RebuildOutcomesRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap()
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    // Load everything into unknown fields
+    while try decoder.nextFieldNumber() != nil {}
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Xcert_Assessment_V1_RebuildOutcomesRequest, rhs: Xcert_Assessment_V1_RebuildOutcomesRequest) -> Bool {
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -170,6 +170,104 @@ public nonisolated struct Xcert_Assessment_V1_ListResultsResponse: Sendable {
   fileprivate var _policy: Xcert_Assessment_V1_ResultPolicy? = nil
 }
 
+/// One certificate level's pass rate 通过率 in the year: passed ÷ completed.
+public nonisolated struct Xcert_Assessment_V1_LevelPassRate: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var certificateCode: String = String()
+
+  public var certificateName: String = String()
+
+  public var level: Xcert_Common_V1_CertificateLevel = .unspecified
+
+  public var completed: Int64 = 0
+
+  public var passed: Int64 = 0
+
+  /// no data: nobody completed the exam
+  public var passRate: Xcert_Assessment_V1_RateOrNoData {
+    get {_passRate ?? Xcert_Assessment_V1_RateOrNoData()}
+    set {_passRate = newValue}
+  }
+  /// Returns true if `passRate` has been explicitly set.
+  public var hasPassRate: Bool {self._passRate != nil}
+  /// Clears the value of `passRate`. Subsequent reads from it will return its default value.
+  public mutating func clearPassRate() {self._passRate = nil}
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _passRate: Xcert_Assessment_V1_RateOrNoData? = nil
+}
+
+/// An organization's year: the pass rate of each of its certificates' levels, and the
+/// share of the province's cities its assessment sites (opened by the year) are in.
+public nonisolated struct Xcert_Assessment_V1_OrganizationResult: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var organizationID: Int64 = 0
+
+  public var organizationName: String = String()
+
+  /// by certificate, then level
+  public var passRates: [Xcert_Assessment_V1_LevelPassRate] = []
+
+  public var coveredCities: Int32 = 0
+
+  public var cities: Int32 = 0
+
+  /// covered_cities ÷ cities
+  public var cityCoverage: Xcert_Assessment_V1_RateOrNoData {
+    get {_cityCoverage ?? Xcert_Assessment_V1_RateOrNoData()}
+    set {_cityCoverage = newValue}
+  }
+  /// Returns true if `cityCoverage` has been explicitly set.
+  public var hasCityCoverage: Bool {self._cityCoverage != nil}
+  /// Clears the value of `cityCoverage`. Subsequent reads from it will return its default value.
+  public mutating func clearCityCoverage() {self._cityCoverage = nil}
+
+  public var uncoveredCityCodes: [String] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _cityCoverage: Xcert_Assessment_V1_RateOrNoData? = nil
+}
+
+public nonisolated struct Xcert_Assessment_V1_ListOrganizationResultsRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var year: Int32 = 0
+
+  /// 0: every organization (an organization: its own)
+  public var organizationID: Int64 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Xcert_Assessment_V1_ListOrganizationResultsResponse: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// by id
+  public var organizations: [Xcert_Assessment_V1_OrganizationResult] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
 // MARK: - Code below here is support for the SwiftProtobuf runtime.
 
 fileprivate nonisolated let _protobuf_package = "xcert.assessment.v1"
@@ -456,6 +554,194 @@ nonisolated extension Xcert_Assessment_V1_ListResultsResponse: SwiftProtobuf.Mes
   public static func ==(lhs: Xcert_Assessment_V1_ListResultsResponse, rhs: Xcert_Assessment_V1_ListResultsResponse) -> Bool {
     if lhs._policy != rhs._policy {return false}
     if lhs.results != rhs.results {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Xcert_Assessment_V1_LevelPassRate: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".LevelPassRate"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}certificate_code\0\u{3}certificate_name\0\u{1}level\0\u{1}completed\0\u{1}passed\0\u{3}pass_rate\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.certificateCode) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.certificateName) }()
+      case 3: try { try decoder.decodeSingularEnumField(value: &self.level) }()
+      case 4: try { try decoder.decodeSingularInt64Field(value: &self.completed) }()
+      case 5: try { try decoder.decodeSingularInt64Field(value: &self.passed) }()
+      case 6: try { try decoder.decodeSingularMessageField(value: &self._passRate) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if !self.certificateCode.isEmpty {
+      try visitor.visitSingularStringField(value: self.certificateCode, fieldNumber: 1)
+    }
+    if !self.certificateName.isEmpty {
+      try visitor.visitSingularStringField(value: self.certificateName, fieldNumber: 2)
+    }
+    if self.level != .unspecified {
+      try visitor.visitSingularEnumField(value: self.level, fieldNumber: 3)
+    }
+    if self.completed != 0 {
+      try visitor.visitSingularInt64Field(value: self.completed, fieldNumber: 4)
+    }
+    if self.passed != 0 {
+      try visitor.visitSingularInt64Field(value: self.passed, fieldNumber: 5)
+    }
+    try { if let v = self._passRate {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 6)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Xcert_Assessment_V1_LevelPassRate, rhs: Xcert_Assessment_V1_LevelPassRate) -> Bool {
+    if lhs.certificateCode != rhs.certificateCode {return false}
+    if lhs.certificateName != rhs.certificateName {return false}
+    if lhs.level != rhs.level {return false}
+    if lhs.completed != rhs.completed {return false}
+    if lhs.passed != rhs.passed {return false}
+    if lhs._passRate != rhs._passRate {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Xcert_Assessment_V1_OrganizationResult: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".OrganizationResult"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}organization_id\0\u{3}organization_name\0\u{3}pass_rates\0\u{3}covered_cities\0\u{1}cities\0\u{3}city_coverage\0\u{3}uncovered_city_codes\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularInt64Field(value: &self.organizationID) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.organizationName) }()
+      case 3: try { try decoder.decodeRepeatedMessageField(value: &self.passRates) }()
+      case 4: try { try decoder.decodeSingularInt32Field(value: &self.coveredCities) }()
+      case 5: try { try decoder.decodeSingularInt32Field(value: &self.cities) }()
+      case 6: try { try decoder.decodeSingularMessageField(value: &self._cityCoverage) }()
+      case 7: try { try decoder.decodeRepeatedStringField(value: &self.uncoveredCityCodes) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if self.organizationID != 0 {
+      try visitor.visitSingularInt64Field(value: self.organizationID, fieldNumber: 1)
+    }
+    if !self.organizationName.isEmpty {
+      try visitor.visitSingularStringField(value: self.organizationName, fieldNumber: 2)
+    }
+    if !self.passRates.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.passRates, fieldNumber: 3)
+    }
+    if self.coveredCities != 0 {
+      try visitor.visitSingularInt32Field(value: self.coveredCities, fieldNumber: 4)
+    }
+    if self.cities != 0 {
+      try visitor.visitSingularInt32Field(value: self.cities, fieldNumber: 5)
+    }
+    try { if let v = self._cityCoverage {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 6)
+    } }()
+    if !self.uncoveredCityCodes.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.uncoveredCityCodes, fieldNumber: 7)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Xcert_Assessment_V1_OrganizationResult, rhs: Xcert_Assessment_V1_OrganizationResult) -> Bool {
+    if lhs.organizationID != rhs.organizationID {return false}
+    if lhs.organizationName != rhs.organizationName {return false}
+    if lhs.passRates != rhs.passRates {return false}
+    if lhs.coveredCities != rhs.coveredCities {return false}
+    if lhs.cities != rhs.cities {return false}
+    if lhs._cityCoverage != rhs._cityCoverage {return false}
+    if lhs.uncoveredCityCodes != rhs.uncoveredCityCodes {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Xcert_Assessment_V1_ListOrganizationResultsRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ListOrganizationResultsRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}year\0\u{3}organization_id\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularInt32Field(value: &self.year) }()
+      case 2: try { try decoder.decodeSingularInt64Field(value: &self.organizationID) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.year != 0 {
+      try visitor.visitSingularInt32Field(value: self.year, fieldNumber: 1)
+    }
+    if self.organizationID != 0 {
+      try visitor.visitSingularInt64Field(value: self.organizationID, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Xcert_Assessment_V1_ListOrganizationResultsRequest, rhs: Xcert_Assessment_V1_ListOrganizationResultsRequest) -> Bool {
+    if lhs.year != rhs.year {return false}
+    if lhs.organizationID != rhs.organizationID {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Xcert_Assessment_V1_ListOrganizationResultsResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ListOrganizationResultsResponse"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}organizations\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeRepeatedMessageField(value: &self.organizations) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.organizations.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.organizations, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Xcert_Assessment_V1_ListOrganizationResultsResponse, rhs: Xcert_Assessment_V1_ListOrganizationResultsResponse) -> Bool {
+    if lhs.organizations != rhs.organizations {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -98,7 +98,7 @@ public nonisolated struct Xcert_Registry_V1_Alliance: Sendable {
   /// category or assigned by the province, 000 §五).
   public var openToLeadSelection: Bool = false
 
-  /// once named
+  /// once the selection is final
   public var leads: [Xcert_Registry_V1_LeadSchool] = []
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
@@ -141,7 +141,7 @@ public nonisolated struct Xcert_Registry_V1_ListAlliancesResponse: Sendable {
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  /// school_codes left empty here; ask GetAlliance
+  /// school_codes left empty here (ask GetAlliance); leads filled in
   public var alliances: [Xcert_Registry_V1_Alliance] = []
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()

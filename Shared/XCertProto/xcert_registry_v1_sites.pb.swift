@@ -177,6 +177,29 @@ public nonisolated struct Xcert_Registry_V1_GetSiteCoverageRequest: Sendable {
   public init() {}
 }
 
+/// The cities an organization's sites (of any of its certificates, opened by the year)
+/// are in, out of the province's cities.
+public nonisolated struct Xcert_Registry_V1_OrganizationCoverage: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var organizationID: Int64 = 0
+
+  public var organizationName: String = String()
+
+  public var coveredCityCodes: [String] = []
+
+  public var coveredCities: Int32 = 0
+
+  /// the province's cities
+  public var cities: Int32 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
 public nonisolated struct Xcert_Registry_V1_GetSiteCoverageResponse: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
@@ -184,6 +207,9 @@ public nonisolated struct Xcert_Registry_V1_GetSiteCoverageResponse: Sendable {
 
   /// by certificate, then city
   public var gaps: [Xcert_Registry_V1_CoverageGap] = []
+
+  /// by id; an organization: its own
+  public var organizations: [Xcert_Registry_V1_OrganizationCoverage] = []
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -582,9 +608,59 @@ nonisolated extension Xcert_Registry_V1_GetSiteCoverageRequest: SwiftProtobuf.Me
   }
 }
 
+nonisolated extension Xcert_Registry_V1_OrganizationCoverage: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".OrganizationCoverage"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}organization_id\0\u{3}organization_name\0\u{3}covered_city_codes\0\u{3}covered_cities\0\u{1}cities\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularInt64Field(value: &self.organizationID) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.organizationName) }()
+      case 3: try { try decoder.decodeRepeatedStringField(value: &self.coveredCityCodes) }()
+      case 4: try { try decoder.decodeSingularInt32Field(value: &self.coveredCities) }()
+      case 5: try { try decoder.decodeSingularInt32Field(value: &self.cities) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.organizationID != 0 {
+      try visitor.visitSingularInt64Field(value: self.organizationID, fieldNumber: 1)
+    }
+    if !self.organizationName.isEmpty {
+      try visitor.visitSingularStringField(value: self.organizationName, fieldNumber: 2)
+    }
+    if !self.coveredCityCodes.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.coveredCityCodes, fieldNumber: 3)
+    }
+    if self.coveredCities != 0 {
+      try visitor.visitSingularInt32Field(value: self.coveredCities, fieldNumber: 4)
+    }
+    if self.cities != 0 {
+      try visitor.visitSingularInt32Field(value: self.cities, fieldNumber: 5)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Xcert_Registry_V1_OrganizationCoverage, rhs: Xcert_Registry_V1_OrganizationCoverage) -> Bool {
+    if lhs.organizationID != rhs.organizationID {return false}
+    if lhs.organizationName != rhs.organizationName {return false}
+    if lhs.coveredCityCodes != rhs.coveredCityCodes {return false}
+    if lhs.coveredCities != rhs.coveredCities {return false}
+    if lhs.cities != rhs.cities {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
 nonisolated extension Xcert_Registry_V1_GetSiteCoverageResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".GetSiteCoverageResponse"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}gaps\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}gaps\0\u{1}organizations\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -593,6 +669,7 @@ nonisolated extension Xcert_Registry_V1_GetSiteCoverageResponse: SwiftProtobuf.M
       // enabled. https://github.com/apple/swift-protobuf/issues/1034
       switch fieldNumber {
       case 1: try { try decoder.decodeRepeatedMessageField(value: &self.gaps) }()
+      case 2: try { try decoder.decodeRepeatedMessageField(value: &self.organizations) }()
       default: break
       }
     }
@@ -602,11 +679,15 @@ nonisolated extension Xcert_Registry_V1_GetSiteCoverageResponse: SwiftProtobuf.M
     if !self.gaps.isEmpty {
       try visitor.visitRepeatedMessageField(value: self.gaps, fieldNumber: 1)
     }
+    if !self.organizations.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.organizations, fieldNumber: 2)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Xcert_Registry_V1_GetSiteCoverageResponse, rhs: Xcert_Registry_V1_GetSiteCoverageResponse) -> Bool {
     if lhs.gaps != rhs.gaps {return false}
+    if lhs.organizations != rhs.organizations {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

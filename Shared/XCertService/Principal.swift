@@ -1,3 +1,5 @@
+import XCertWire
+
 /// Who is calling, as the token check established it.
 public struct Principal: Sendable, Hashable {
     /// What a principal may do; `party` says for whom.
@@ -43,4 +45,21 @@ public struct Principal: Sendable, Hashable {
 
     /// The key under which this principal's idempotency keys are kept.
     public var idempotencyScope: String { "principal:\(self.id)" }
+
+    /// The organization id a principal of role `organization` acts for; PERMISSION_DENIED
+    /// when its party is not one.
+    public func organizationID() throws -> Int64 {
+        guard let party = self.party, let id = Int64(party), id > 0 else {
+            throw RPCError(.permissionDenied, "this principal names no organization")
+        }
+        return id
+    }
+
+    /// The school code a principal of role `school` acts for; PERMISSION_DENIED when it names none.
+    public func schoolCode() throws -> String {
+        guard let party = self.party, !party.isEmpty else {
+            throw RPCError(.permissionDenied, "this principal names no school")
+        }
+        return party
+    }
 }

@@ -42,6 +42,21 @@ public enum RegistryLookups {
         return schools
     }
 
+    /// The province's cities, by code.
+    public static func cities(_ context: ServiceContext, _ call: RequestContext) async throws -> [Xcert_Registry_V1_City] {
+        var request = Xcert_Registry_V1_ListCitiesRequest()
+        request.page.pageSize = Int32(Paging.maximumSize)
+        var cities: [Xcert_Registry_V1_City] = []
+        repeat {
+            let page = try await context.peers.call(
+                "registry", "/xcert.registry.v1.ReferenceDataService/ListCities", request, as: Xcert_Registry_V1_ListCitiesResponse.self, context: call
+            )
+            cities += page.cities
+            request.page.pageToken = page.page.nextPageToken
+        } while !request.page.pageToken.isEmpty
+        return cities
+    }
+
     /// The registry's certificates, of one organization or all.
     public static func certificates(of organization: Int64?, _ context: ServiceContext, _ call: RequestContext) async throws -> [Xcert_Registry_V1_Certificate] {
         var request = Xcert_Registry_V1_ListCertificatesRequest()

@@ -139,6 +139,10 @@ struct AllianceAndSiteTests {
             #expect(final.schoolCount == 12)
             #expect(Set(final.leads.map(\.schoolCode)) == Set(schools.prefix(3)))
             #expect(final.leads.filter(\.primary).map(\.schoolCode) == [schools[1]])
+            // The list names the final leads too (what the assessment service scores 6-2 from).
+            list.onlyNotOpen = false
+            let listed = try await registry.call("AllianceService/ListAlliances", list, as: Xcert_Registry_V1_ListAlliancesResponse.self, token: registry.admin).alliances
+            #expect(listed.map { "\($0.certificateCode):\($0.leads.map(\.schoolCode).sorted())" } == ["AUTO:[]", "BIM:\(Array(schools.prefix(3)).sorted())"])
 
             // One school may lead several certificates: schools[1] leads NEV as well.
             for school in schools.prefix(10) { try await registry.qualify(school, "NEV") }
@@ -152,6 +156,8 @@ struct AllianceAndSiteTests {
             name.certificateCode = "NEV"
             name.leads = self.leads([schools[1]], primary: [0])
             #expect(try await registry.call("AllianceService/NameLeadSchools", name, as: Xcert_Registry_V1_LeadSelection.self, token: registry.admin).leads.map(\.schoolCode) == [schools[1]])
+            let noticed = try await registry.call("AllianceService/ListAlliances", list, as: Xcert_Registry_V1_ListAlliancesResponse.self, token: registry.admin).alliances
+            #expect(noticed.first { $0.certificateCode == "NEV" }?.leads.isEmpty == true, "leads under public notice are not final yet")
         }
     }
 
@@ -188,8 +194,22 @@ struct AllianceAndSiteTests {
             let gaps = try await registry.call("SiteService/GetSiteCoverage", coverage, as: Xcert_Registry_V1_GetSiteCoverageResponse.self, token: registry.admin).gaps
             #expect(gaps.map { "\($0.certificateCode)@\($0.cityCode)=\($0.qualifiedSchools)" } == ["AUTO@360400=1", "AUTO@360700=1", "BIM@360100=4", "BIM@360400=4"])
             #expect(gaps.first?.cityName == "九江市")
-            let own = try await registry.call("SiteService/GetSiteCoverage", coverage, as: Xcert_Registry_V1_GetSiteCoverageResponse.self, token: car).gaps
-            #expect(Set(own.map(\.certificateCode)) == ["AUTO"], "an organization sees its own certificates' gaps")
+            let own = try await registry.call("SiteService/GetSiteCoverage", coverage, as: Xcert_Registry_V1_GetSiteCoverageResponse.self, token: car)
+            #expect(Set(own.gaps.map(\.certificateCode)) == ["AUTO"], "an organization sees its own certificates' gaps")
+            // Each organization's cities: its sites opened by the year, out of the province's cities.
+            let cities = try #require(try await registry.scalar("SELECT count(*)::integer FROM registry.cities", as: Int32.self))
+            let organizations = try await registry.call("SiteService/GetSiteCoverage", coverage, as: Xcert_Registry_V1_GetSiteCoverageResponse.self, token: registry.admin).organizations
+            let carID = try #require(try await registry.scalar("SELECT organization_id FROM registry.certificates WHERE code = 'AUTO'", as: Int64.self))
+            let bimID = try #require(try await registry.scalar("SELECT organization_id FROM registry.certificates WHERE code = 'BIM'", as: Int64.self))
+            let byID = Dictionary(uniqueKeysWithValues: organizations.map { ($0.organizationID, $0) })
+            #expect(byID[carID]?.coveredCityCodes == ["360100"], "the 2021 site in 九江 does not count for 2020")
+            #expect(byID[bimID]?.coveredCityCodes == ["360700"])
+            #expect(byID[carID]?.cities == cities)
+            #expect(organizations.filter { $0.organizationID != carID && $0.organizationID != bimID }.allSatisfy { $0.coveredCities == 0 })
+            #expect(own.organizations.map(\.organizationID) == [carID], "an organization sees its own coverage")
+            coverage.year = 2021
+            #expect(try await registry.call("SiteService/GetSiteCoverage", coverage, as: Xcert_Registry_V1_GetSiteCoverageResponse.self, token: car).organizations.first?.coveredCityCodes == ["360100", "360400"])
+            coverage.year = 2020
             let listed = try await registry.call("SiteService/ListSites", Xcert_Registry_V1_ListSitesRequest(), as: Xcert_Registry_V1_ListSitesResponse.self, token: bim).sites
             #expect(listed.map(\.certificateCode) == ["BIM"], "an organization lists its own sites")
 

@@ -93,7 +93,7 @@ struct EvaluationTests {
             let address = ["--assessment", "127.0.0.1:\(assessment.process.port)"]
             let card = try await runCommand(xctl, ["assessment", "evaluation", "show", "--school", "4136010001", "--year", "2026", "--format", "csv", "--token", school] + address)
             #expect(card.status == 0 && card.output.contains("2-1,明确专职部门负责校内1+X推进工作,4.0,4.0,3.0,-1.0,3.0,文件未盖章"), "\(card.output)")
-            #expect(card.output.contains("1-5,当年新增考核站点,4.0,,,,0.0,\"needs the registry's assessment sites"), "\(card.output)")
+            #expect(card.output.contains("1-5,当年新增考核站点,4.0,,,,0.0,computed: none or no data"), "\(card.output)")
             #expect(card.output.contains("合计,,,8.5,7.5,,7.5,reviewed by 省厅管理员"), "\(card.output)")
             let json = FileManager.default.temporaryDirectory.appendingPathComponent("scores-\(UUID().uuidString).json")
             try Data(#"{"scores": [{"code": "2-1", "points_tenths": 41}]}"#.utf8).write(to: json)
@@ -113,11 +113,12 @@ struct EvaluationTests {
         }
     }
 
-    @Test("1-1, 1-2 and 1-3 are computed from the outcomes by the scheme's rules, follow a correction until the review, and are frozen by it")
+    @Test("computed items: 1-1, 1-2 and 1-3 from the outcomes, 1-4-1 and 1-4-2 from settlement, 1-5 and 6-2 from the registry; they follow changes until the review, which needs every source and freezes them")
     func computedItems() async throws {
         try await withFilingStack { h in
             let world = try await h.rosterWorld()
             let assessment = try await Assessment.start(h)
+            let settlement = try #require(h.settlement)
             try await assessment.publishDefaultScheme(token: h.admin)
 
             // 40 candidates of 4136010001 (qualified for 50): 30 pass, 10 fail.
@@ -128,6 +129,36 @@ struct EvaluationTests {
             _ = try await h.seal(roster.id, token: world.car)
             try await assessment.waitFor(rostersCounted: 1, cursor: 1, h)
 
+            // Settlement: 3 of 4 receivables paid by their due dates, 300 of 400 yuan paid.
+            settlement.setPayments("4136010001", year: 2026, due: 4, paidByDueDate: 3, receivableFen: 40_000, receivedFen: 30_000)
+            settlement.setPayments("4136010003", year: 2026, due: 1, paidByDueDate: 1, receivableFen: 10_000, receivedFen: 10_000)
+            // Registry: one site opened at the school in 2026 counts; one opened in 2025 and one elsewhere do not.
+            for (school, year) in [("4136010001", Int32(2026)), ("4136010002", 2026)] {
+                var site = Xcert_Registry_V1_RegisterSiteRequest()
+                site.schoolCode = school
+                site.certificateCode = "AUTO"
+                site.levels = [.elementary]
+                site.capacity = 40
+                site.yearOpened = year
+                _ = try await h.call("SiteService/RegisterSite", site, as: Xcert_Registry_V1_AssessmentSite.self, token: world.car)
+            }
+            var older = Xcert_Registry_V1_RegisterSiteRequest()
+            older.schoolCode = "4136010001"
+            older.certificateCode = "BIM"
+            older.levels = [.elementary]
+            older.capacity = 40
+            older.yearOpened = 2025
+            _ = try await h.call("SiteService/RegisterSite", older, as: Xcert_Registry_V1_AssessmentSite.self, token: world.bim)
+            // The school leads AUTO's alliance (a final selection; the selection itself is the registry's tests').
+            try await h.postgres.query(
+                "INSERT INTO registry.lead_selections (certificate_code, year, phase, applications_close, finalized_at) VALUES ('AUTO', 2026, 'final', '2026-03-31', now())",
+                logger: testLogger("evaluation")
+            )
+            try await h.postgres.query(
+                "INSERT INTO registry.lead_schools (certificate_code, year, school_code, is_primary) VALUES ('AUTO', 2026, '4136010001', true)",
+                logger: testLogger("evaluation")
+            )
+
             let school = try await h.token(role: "school", party: "4136010001")
             var submit = Xcert_Assessment_V1_SubmitSelfEvaluationRequest()
             submit.schoolCode = "4136010001"
@@ -137,35 +168,57 @@ struct EvaluationTests {
             func points(_ evaluation: Xcert_Assessment_V1_Evaluation) -> [String: Int32] {
                 Dictionary(uniqueKeysWithValues: evaluation.items.filter(\.computed).map { ($0.code, $0.finalPointsTenths) })
             }
+            func item(_ evaluation: Xcert_Assessment_V1_Evaluation, _ code: String) -> Xcert_Assessment_V1_ItemScore? {
+                evaluation.items.first { $0.code == code }
+            }
             // 80 % registered: 6 × (80 − 50) / 40 = 4.5; all sat: 6; 75 % passed: 6 × 25 / 40 = 3.75, rounded down to 3.7.
-            #expect(points(open) == ["1-1": 45, "1-2": 60, "1-3": 37, "1-4-1": 0, "1-4-2": 0, "1-5": 0, "6-2": 0])
-            #expect(open.items.first { $0.code == "1-1" }?.measure.numerator == 40 && open.items.first { $0.code == "1-1" }?.measure.denominator == 50)
-            #expect(open.items.first { $0.code == "1-5" }?.pendingReason.contains("registry") == true)
-            #expect(open.computedTotalTenths == 142 && open.finalTotalTenths == 142, "manual items count once reviewed")
+            // 75 % on time and 75 % paid: 4 × (75 − 50) / 50 = 2 each; one new site: 2; one alliance led: 3.
+            #expect(points(open) == ["1-1": 45, "1-2": 60, "1-3": 37, "1-4-1": 20, "1-4-2": 20, "1-5": 20, "6-2": 30])
+            #expect(item(open, "1-1")?.measure.numerator == 40 && item(open, "1-1")?.measure.denominator == 50)
+            #expect(item(open, "1-4-2")?.measure.numerator == 30_000 && item(open, "1-4-2")?.measure.denominator == 40_000)
+            #expect(item(open, "1-5")?.count == 1 && item(open, "6-2")?.count == 1)
+            #expect(open.items.filter(\.computed).allSatisfy { $0.pendingReason.isEmpty })
+            #expect(open.computedTotalTenths == 232 && open.finalTotalTenths == 232, "manual items count once reviewed")
 
-            // The ten who failed were never there: 60 % registered (1.5), 100 % passed (6).
+            // The ten who failed were never there: 60 % registered (1.5), 100 % passed (6); and everything is paid now.
             let correction = try await h.createRoster(supersedes: roster.id, reason: "十人未报名", token: world.car)
             _ = try await h.upload(correction.id, chunk: 0, passing, token: world.car)
             _ = try await h.seal(correction.id, token: world.car)
             try await assessment.waitFor(rostersCounted: 1, cursor: 2, h)
+            settlement.setPayments("4136010001", year: 2026, due: 4, paidByDueDate: 3, receivableFen: 30_000, receivedFen: 30_000)
             var get = Xcert_Assessment_V1_GetEvaluationRequest()
             get.schoolCode = "4136010001"
             get.year = 2026
             let corrected = try await assessment.evaluation("GetEvaluation", get, token: school)
-            #expect(points(corrected)["1-1"] == 15 && points(corrected)["1-3"] == 60)
+            #expect(points(corrected)["1-1"] == 15 && points(corrected)["1-3"] == 60 && points(corrected)["1-4-2"] == 40)
 
+            // Settlement down: the items wait, with why, and the review is refused rather than locking a 0.
+            settlement.answerTimeliness(false)
+            let waiting = try await assessment.evaluation("GetEvaluation", get, token: school)
+            #expect(item(waiting, "1-4-1")?.pendingReason.contains("settlement") == true, "\(String(describing: item(waiting, "1-4-1")))")
+            #expect(item(waiting, "1-4-1")?.finalPointsTenths == 0 && points(waiting)["1-5"] == 20)
             var review = Xcert_Assessment_V1_ReviewEvaluationRequest()
             review.schoolCode = "4136010001"
             review.year = 2026
             review.scores = open.items.filter { $0.kind == .manual }.map { Self.review($0.code, $0.code == "2-1" ? 40 : 0, "") }
-            let locked = try await assessment.evaluation("ReviewEvaluation", review, token: h.admin)
-            #expect(locked.computedTotalTenths == 135 && locked.finalTotalTenths == 175)
+            let refused = try #require(await assessment.evaluationRefusal("ReviewEvaluation", review, token: h.admin))
+            #expect(refused.code == .unavailable && refused.message.contains("1-4-1"), "\(refused)")
+            #expect(try await assessment.evaluation("GetEvaluation", get, token: school).state == .selfSubmitted)
+            settlement.answerTimeliness(true)
 
-            // After the review, outcomes may change; the evaluation does not.
+            let locked = try await assessment.evaluation("ReviewEvaluation", review, token: h.admin)
+            #expect(locked.computedTotalTenths == 245 && locked.finalTotalTenths == 285)
+            #expect(item(locked, "1-5")?.count == 1 && item(locked, "1-4-2")?.measure.denominator == 30_000)
+
+            // After the review, outcomes, payments and sites may change; the evaluation does not.
             let again = try await h.createRoster(supersedes: correction.id, reason: "恢复", token: world.car)
             _ = try await h.upload(again.id, chunk: 0, passing + failing, token: world.car)
             _ = try await h.seal(again.id, token: world.car)
             try await assessment.waitFor(rostersCounted: 1, cursor: 3, h)
+            settlement.setPayments("4136010001", year: 2026, due: 4, paidByDueDate: 0, receivableFen: 40_000, receivedFen: 0)
+            older.certificateCode = "NEV"
+            older.yearOpened = 2026
+            _ = try await h.call("SiteService/RegisterSite", older, as: Xcert_Registry_V1_AssessmentSite.self, token: h.admin)
             #expect(try await assessment.evaluation("GetEvaluation", get, token: school) == locked)
             _ = try await assessment.process.terminate()
         }

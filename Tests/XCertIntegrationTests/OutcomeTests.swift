@@ -90,7 +90,7 @@ struct OutcomeTests {
         }
     }
 
-    @Test("stopped while rosters are sealed, restarted: it catches up with nothing lost or doubled")
+    @Test("stopped while rosters are sealed, restarted: it catches up with nothing lost or doubled; rebuilding from the feeds' start gives the same outcomes, every time")
     func catchesUp() async throws {
         try await withFilingStack { h in
             let world = try await h.rosterWorld()
@@ -117,6 +117,25 @@ struct OutcomeTests {
             let outcomes = try await restarted.outcomes(token: h.admin)
             #expect(outcomes.total.declared == 30 + 20 + 20, "every sealed version counted once, the replaced one not at all")
             #expect(try await h.scalar("SELECT count(*) FROM assessment.roster_counts", as: Int64.self) == 8, "two schools × four versions, each stored once")
+
+            // Recomputation from the feeds' start is idempotent: twice, the same outcomes.
+            var table = Xcert_Assessment_V1_GetDeclarationTableRequest()
+            table.year = 2026
+            let declarations = try await restarted.call("GetDeclarationTable", table, as: Xcert_Assessment_V1_GetDeclarationTableResponse.self, token: h.admin)
+            var byCertificate = Xcert_Assessment_V1_ListCertificateOutcomesRequest()
+            byCertificate.year = 2026
+            let rates = try await restarted.call("ListCertificateOutcomes", byCertificate, as: Xcert_Assessment_V1_ListCertificateOutcomesResponse.self, token: h.admin)
+            #expect(rates.outcomes.map(\.qualifiedScale) == [50, 50])
+            #expect(await restarted.refusal("RebuildOutcomes", Xcert_Assessment_V1_RebuildOutcomesRequest(), as: Xcert_Assessment_V1_GetFollowingResponse.self, token: world.car)?.code == .permissionDenied)
+            for _ in 0..<2 {
+                let reset = try await restarted.call("RebuildOutcomes", Xcert_Assessment_V1_RebuildOutcomesRequest(), as: Xcert_Assessment_V1_GetFollowingResponse.self, token: h.admin)
+                #expect(reset.rostersCounted == 0 || reset.rosterCursor > 0, "forgotten, or already following again: \(reset)")
+                try await restarted.waitFor(rostersCounted: 3, cursor: 4, h)
+                #expect(try await restarted.outcomes(token: h.admin) == outcomes)
+                #expect(try await restarted.call("GetDeclarationTable", table, as: Xcert_Assessment_V1_GetDeclarationTableResponse.self, token: h.admin) == declarations)
+                #expect(try await restarted.call("ListCertificateOutcomes", byCertificate, as: Xcert_Assessment_V1_ListCertificateOutcomesResponse.self, token: h.admin) == rates)
+                #expect(try await h.scalar("SELECT count(*) FROM assessment.roster_counts", as: Int64.self) == 8)
+            }
             _ = try await restarted.process.terminate()
         }
     }
@@ -195,6 +214,7 @@ struct Assessment {
         let process = try await ServiceProcess.start("assessment", database: h.database, port: port, environment: [
             "XCERT_REGISTRY_ADDRESS": "127.0.0.1:\(h.registry.port)",
             "XCERT_FILING_ADDRESS": "127.0.0.1:\(try #require(h.filingProcess).port)",
+            "XCERT_SETTLEMENT_ADDRESS": try #require(h.filingEnvironment["XCERT_SETTLEMENT_ADDRESS"]),
             "XCERT_SERVICE_TOKEN": token,
         ])
         try await process.waitForHealth(.serving)

@@ -82,9 +82,74 @@ struct ResultTests {
             _ = try await assessment.process.terminate()
         }
     }
+
+    @Test("per organization: the pass rate of each of its certificate levels (no data where nobody sat) and the share of the province's cities its sites are in")
+    func organizationResults() async throws {
+        try await withFilingStack { h in
+            let world = try await h.rosterWorld()
+            let assessment = try await Assessment.start(h)
+            // AUTO elementary: 20 at 4136010001 (15 pass), 10 at 4136010003 (all pass).
+            let roster = try await h.createRoster(token: world.car)
+            let rows = (0..<15).map { Candidates.row($0) } + (15..<20).map { Candidates.row($0, theory: 300, practical: 300) }
+                + (20..<30).map { Candidates.row($0, school: "4136010003") }
+            _ = try await h.upload(roster.id, chunk: 0, rows, token: world.car)
+            _ = try await h.seal(roster.id, token: world.car)
+            try await assessment.waitFor(rostersCounted: 1, cursor: 1, h)
+            // car's sites: 南昌 in 2026 counts, 九江 opened in 2027 does not yet.
+            try await h.createSchool("4136040001", city: "360400")
+            for (school, year) in [("4136010001", Int32(2026)), ("4136040001", 2027)] {
+                var site = Xcert_Registry_V1_RegisterSiteRequest()
+                site.schoolCode = school
+                site.certificateCode = "AUTO"
+                site.levels = [.elementary]
+                site.capacity = 40
+                site.yearOpened = year
+                _ = try await h.call("SiteService/RegisterSite", site, as: Xcert_Registry_V1_AssessmentSite.self, token: world.car)
+            }
+            let cities = try #require(try await h.scalar("SELECT count(*)::integer FROM registry.cities", as: Int32.self))
+
+            var request = Xcert_Assessment_V1_ListOrganizationResultsRequest()
+            request.year = 2026
+            let all = try await assessment.result("ListOrganizationResults", request, as: Xcert_Assessment_V1_ListOrganizationResultsResponse.self, token: h.admin).organizations
+            let car = try #require(all.first { $0.organizationID == world.carOrganization })
+            let rates = car.passRates.map { rate in
+                "\(rate.certificateCode)/\(rate.level):\(rate.completed)/\(rate.passed):" + (rate.passRate.hasValue ? "\(rate.passRate.value.numerator)/\(rate.passRate.value.denominator)" : "no data")
+            }
+            #expect(rates == [
+                "AUTO/elementary:30/25:25/30", "AUTO/intermediate:0/0:no data", "AUTO/advanced:0/0:no data",
+                "NEV/elementary:0/0:no data", "NEV/intermediate:0/0:no data", "NEV/advanced:0/0:no data",
+            ])
+            #expect(car.coveredCities == 1 && car.cities == cities)
+            #expect(car.cityCoverage.value.numerator == 1 && car.cityCoverage.value.denominator == Int64(cities))
+            #expect(car.uncoveredCityCodes.count == Int(cities) - 1 && !car.uncoveredCityCodes.contains("360100"))
+            let bim = try #require(all.first { $0.organizationID != world.carOrganization && $0.passRates.contains { $0.certificateCode == "BIM" } })
+            #expect(bim.coveredCities == 0 && bim.passRates.allSatisfy { !$0.passRate.hasValue })
+
+            // An organization reads its own; schools read none.
+            let own = try await assessment.result("ListOrganizationResults", request, as: Xcert_Assessment_V1_ListOrganizationResultsResponse.self, token: world.car).organizations
+            #expect(own == [car])
+            request.organizationID = bim.organizationID
+            #expect(await assessment.organizationResultRefusal(request, token: world.car)?.code == .permissionDenied)
+            #expect(try await assessment.result("ListOrganizationResults", request, as: Xcert_Assessment_V1_ListOrganizationResultsResponse.self, token: h.admin).organizations == [bim])
+            let school = try await h.token(role: "school", party: "4136010001")
+            #expect(await assessment.organizationResultRefusal(request, token: school)?.code == .permissionDenied)
+            request.year = 1999
+            #expect(await assessment.organizationResultRefusal(request, token: h.admin)?.fieldViolations.map(\.field) == ["year"])
+            _ = try await assessment.process.terminate()
+        }
+    }
 }
 
 extension Assessment {
+    func organizationResultRefusal(_ request: Xcert_Assessment_V1_ListOrganizationResultsRequest, token: String) async -> RPCError? {
+        do {
+            _ = try await self.result("ListOrganizationResults", request, as: Xcert_Assessment_V1_ListOrganizationResultsResponse.self, token: token)
+            return nil
+        } catch {
+            return error as? RPCError ?? RPCError(.unknown, "\(error)")
+        }
+    }
+
     func result<Request: SwiftProtobuf.Message, Response: SwiftProtobuf.Message>(_ method: String, _ request: Request, as: Response.Type, token: String) async throws -> Response {
         try await self.client.unary("/xcert.assessment.v1.ResultService/" + method, request, as: Response.self, metadata: ["authorization": "Bearer \(token)"])
     }

@@ -47,16 +47,35 @@ public final class FilingApprovalsFake: Sendable {
     }
 }
 
-/// The settlement service as the filing service sees it for rule 10, until the real one
-/// exists: it answers `CheckFees` from the ceilings a test sets.
-public final class FeeCeilingsFake: Sendable {
+/// The settlement service as the filing and assessment services see it, until the real
+/// one exists: it answers `CheckFees` from the ceilings a test sets (rule 10), and
+/// `GetPaymentTimeliness` from the schools' payments a test sets (1-4-1, 1-4-2).
+public final class SettlementFake: Sendable {
     private let ceilings = Mutex<[String: Int64]>([:])
+    private let timeliness = Mutex<[Int32: [String: Xcert_Settlement_V1_SchoolPaymentTimeliness]]>([:])
+    private let answersTimeliness = Mutex(true)
 
     public init() {}
 
     /// Sets the ceiling of a certificate's level, in fen.
     public func setCeiling(_ certificate: String, level: Xcert_Common_V1_CertificateLevel, fen: Int64) {
         self.ceilings.withLock { $0["\(certificate)/\(level.rawValue)"] = fen }
+    }
+
+    /// Sets a school's receivables of the year and how it paid them.
+    public func setPayments(_ school: String, year: Int32, due: Int32, paidByDueDate: Int32, receivableFen: Int64, receivedFen: Int64) {
+        var payments = Xcert_Settlement_V1_SchoolPaymentTimeliness()
+        payments.schoolCode = school
+        payments.receivablesDue = due
+        payments.paidByDueDate = paidByDueDate
+        payments.receivable.fen = receivableFen
+        payments.received.fen = receivedFen
+        self.timeliness.withLock { $0[year, default: [:]][school] = payments }
+    }
+
+    /// Whether `GetPaymentTimeliness` answers; when not, it is UNAVAILABLE.
+    public func answerTimeliness(_ answers: Bool) {
+        self.answersTimeliness.withLock { $0 = answers }
     }
 
     public var methods: [RPCMethod] {
@@ -80,6 +99,15 @@ public final class FeeCeilingsFake: Sendable {
                 response.withinCeilings = response.excesses.isEmpty
                 return response
             },
+            .unary("/xcert.settlement.v1.SettlementReportService/GetPaymentTimeliness") {
+                (request: Xcert_Settlement_V1_GetPaymentTimelinessRequest, _: RequestContext) -> Xcert_Settlement_V1_GetPaymentTimelinessResponse in
+                guard self.answersTimeliness.withLock({ $0 }) else { throw RPCError(.unavailable, "settlement is down (the test says so)") }
+                var response = Xcert_Settlement_V1_GetPaymentTimelinessResponse()
+                response.schools = self.timeliness.withLock { $0[request.year] ?? [:] }.values
+                    .filter { request.schoolCode.isEmpty || $0.schoolCode == request.schoolCode }
+                    .sorted { $0.schoolCode < $1.schoolCode }
+                return response
+            },
         ]
     }
 }
@@ -99,7 +127,7 @@ public struct RegistryHarness: Sendable {
     public var filingProcess: ServiceProcess?
     public var filingClient: RPCClient?
     /// The settlement fake the real filing process asks.
-    public var settlement: FeeCeilingsFake?
+    public var settlement: SettlementFake?
     /// The filing process's environment, to start it again on its port after a kill.
     public var filingEnvironment: [String: String] = [:]
     /// A province admin's token.
@@ -195,7 +223,7 @@ public let nationalIDKey = "xcert-test-national-id-key-0123456789abcdef"
 /// settlement fake the filing process asks; runs `body`, and stops them.
 public func withFilingStack<Result: Sendable>(_ body: @Sendable (RegistryHarness) async throws -> Result) async throws -> Result {
     try await withTestDatabase { database, postgres in
-        let settlement = FeeCeilingsFake()
+        let settlement = SettlementFake()
         return try await withTestServer(settlement.methods) { _, settlementPort in
             let registryToken = try await makeToken(postgres, role: "service", party: "registry", name: "registry service")
             let filingToken = try await makeToken(postgres, role: "service", party: "filing", name: "filing service")

@@ -19,7 +19,7 @@ struct AssessmentOptions: ServiceOptions {
 struct Assessment: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Exam outcomes and rates, 003's appendix table 1, how far assessment has followed its feeds.",
-        subcommands: [Outcomes.self, Report.self, Following.self, SchemeCommand.self, EvaluationCommand.self, Results.self]
+        subcommands: [Outcomes.self, Report.self, Following.self, SchemeCommand.self, EvaluationCommand.self, Results.self, Organizations.self, Rebuild.self]
     )
 
     struct Outcomes: AsyncParsableCommand {
@@ -89,6 +89,47 @@ struct Assessment: AsyncParsableCommand {
                 },
                 format: self.format
             )
+        }
+    }
+
+    struct Organizations: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Per organization: the pass rate of each of its certificate levels, and the share of the province's cities its sites are in."
+        )
+        @Option(help: "The year.") var year: Int32
+        @Option(help: "Only this organization's (an organization sees only its own).") var organization: Int64 = 0
+        @Option(help: "table or csv.") var format: OutputFormat = .table
+        @OptionGroup var options: AssessmentOptions
+        func run() async throws {
+            var request = Xcert_Assessment_V1_ListOrganizationResultsRequest()
+            request.year = self.year
+            request.organizationID = self.organization
+            let response = try await self.options.call(
+                "ResultService/ListOrganizationResults", request, as: Xcert_Assessment_V1_ListOrganizationResultsResponse.self
+            )
+            let rows = response.organizations.flatMap { organization in
+                let coverage = "\(organization.coveredCities)/\(organization.cities) (\(rateText(organization.cityCoverage)))"
+                return organization.passRates.map { rate in
+                    [String(organization.organizationID), organization.organizationName, rate.certificateCode, levelNames([rate.level]),
+                     String(rate.completed), String(rate.passed), rateText(rate.passRate), coverage]
+                }
+            }
+            emit(["organization", "name", "certificate", "level", "completed", "passed", "pass_rate", "cities_covered"], rows, format: self.format)
+        }
+    }
+
+    struct Rebuild: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Forget the outcomes and follow filing's rosters and registry's qualifications again from their start (after a fix); watch `following`."
+        )
+        @OptionGroup var change: ChangeOptions
+        @OptionGroup var options: AssessmentOptions
+        func run() async throws {
+            let following = try await self.options.call(
+                "OutcomeService/RebuildOutcomes", Xcert_Assessment_V1_RebuildOutcomesRequest(), as: Xcert_Assessment_V1_GetFollowingResponse.self,
+                idempotencyKey: self.change.idempotencyKey
+            )
+            print("outcomes forgotten; following again from the start (roster cursor \(following.rosterCursor), qualification cursor \(following.qualificationCursor))")
         }
     }
 
@@ -273,7 +314,8 @@ extension Assessment {
                     let basis: String
                     if item.computed {
                         basis = !item.pendingReason.isEmpty ? item.pendingReason
-                            : item.hasMeasure ? "computed: \(Rate(item.measure.numerator, over: item.measure.denominator).percentage())" : "computed: no data"
+                            : item.hasMeasure ? "computed: \(Rate(item.measure.numerator, over: item.measure.denominator).percentage())"
+                            : item.count > 0 ? "computed: \(item.count)" : "computed: none or no data"
                     } else {
                         basis = item.reviewComment
                     }

@@ -1,0 +1,116 @@
+import XCertDomain
+import XCertProto
+import XCertService
+import XCertWire
+
+/// The measures of computed items that other services hold, asked over the wire when an
+/// evaluation is read, reviewed or ranked: settlement's payment timeliness (1-4-1 and
+/// 1-4-2), the registry's assessment sites new in the year (1-5) and the alliances a
+/// school leads (6-2). A source that does not answer leaves its items pending, with why.
+struct PeerMeasures: Sendable {
+    /// Sites opened in the year, by school.
+    var newSites: [String: Int] = [:]
+    /// Certificates whose alliance the school leads in the year (final selections), by school.
+    var alliancesLed: [String: Int] = [:]
+    /// The year's receivables and payments, by school.
+    var payments: [String: Xcert_Settlement_V1_SchoolPaymentTimeliness] = [:]
+    /// Why a source's measures are missing: the peer's error.
+    var unavailable: [Xcert_Assessment_V1_MeasureSource: String] = [:]
+
+    static let settlementSources: Set<Xcert_Assessment_V1_MeasureSource> = [.feesPaidOnTime, .feesPaidShare]
+
+    /// Asks the peers, all at once, for one school's measures or (nil) every school's.
+    static func fetch(year: Int32, school: String?, _ context: ServiceContext, _ call: RequestContext) async -> PeerMeasures {
+        async let sites = Self.attempt { try await Self.newSites(year: year, school: school, context, call) }
+        async let leads = Self.attempt { try await Self.alliancesLed(year: year, context, call) }
+        async let payments = Self.attempt { try await Self.payments(year: year, school: school, context, call) }
+        var measures = PeerMeasures()
+        switch await sites {
+        case .success(let counts): measures.newSites = counts
+        case .failure(let error): measures.unavailable[.newSites] = error.message
+        }
+        switch await leads {
+        case .success(let counts): measures.alliancesLed = counts
+        case .failure(let error): measures.unavailable[.allianceLeads] = error.message
+        }
+        switch await payments {
+        case .success(let schools): measures.payments = schools
+        case .failure(let error):
+            for source in Self.settlementSources { measures.unavailable[source] = error.message }
+        }
+        return measures
+    }
+
+    /// The measure of `source` for `school`: a rate or a count; nil when the source did not answer.
+    func measure(_ source: Xcert_Assessment_V1_MeasureSource, school: String) -> Measure? {
+        guard self.unavailable[source] == nil else { return nil }
+        switch source {
+        case .newSites: return .count(self.newSites[school] ?? 0)
+        case .allianceLeads: return .count(self.alliancesLed[school] ?? 0)
+        case .feesPaidOnTime:
+            let payments = self.payments[school]
+            return .rate(Rate(Int64(payments?.paidByDueDate ?? 0), over: Int64(payments?.receivablesDue ?? 0)))
+        case .feesPaidShare:
+            let payments = self.payments[school]
+            return .rate(Rate(payments?.received.fen ?? 0, over: payments?.receivable.fen ?? 0))
+        default: return nil
+        }
+    }
+
+    enum Measure: Sendable {
+        case rate(Rate)
+        case count(Int)
+    }
+
+    private static func attempt<Value: Sendable>(_ body: () async throws -> Value) async -> Result<Value, RPCError> {
+        do {
+            return .success(try await body())
+        } catch let error as RPCError {
+            return .failure(error)
+        } catch {
+            return .failure(RPCError(.unavailable, "\(error)"))
+        }
+    }
+
+    private static func newSites(year: Int32, school: String?, _ context: ServiceContext, _ call: RequestContext) async throws -> [String: Int] {
+        var request = Xcert_Registry_V1_ListSitesRequest()
+        request.yearOpened = year
+        request.schoolCode = school ?? ""
+        request.page.pageSize = Int32(Paging.maximumSize)
+        var counts: [String: Int] = [:]
+        repeat {
+            let page = try await context.peers.call(
+                "registry", "/xcert.registry.v1.SiteService/ListSites", request, as: Xcert_Registry_V1_ListSitesResponse.self, context: call
+            )
+            for site in page.sites { counts[site.schoolCode, default: 0] += 1 }
+            request.page.pageToken = page.page.nextPageToken
+        } while !request.page.pageToken.isEmpty
+        return counts
+    }
+
+    private static func alliancesLed(year: Int32, _ context: ServiceContext, _ call: RequestContext) async throws -> [String: Int] {
+        var request = Xcert_Registry_V1_ListAlliancesRequest()
+        request.year = year
+        let response = try await context.peers.call(
+            "registry", "/xcert.registry.v1.AllianceService/ListAlliances", request, as: Xcert_Registry_V1_ListAlliancesResponse.self, context: call
+        )
+        var counts: [String: Int] = [:]
+        for alliance in response.alliances {
+            for lead in Set(alliance.leads.map(\.schoolCode)) { counts[lead, default: 0] += 1 }
+        }
+        return counts
+    }
+
+    private static func payments(
+        year: Int32, school: String?, _ context: ServiceContext, _ call: RequestContext
+    ) async throws -> [String: Xcert_Settlement_V1_SchoolPaymentTimeliness] {
+        var request = Xcert_Settlement_V1_GetPaymentTimelinessRequest()
+        request.year = year
+        request.schoolCode = school ?? ""
+        let response = try await context.peers.call(
+            "settlement", "/xcert.settlement.v1.SettlementReportService/GetPaymentTimeliness", request,
+            as: Xcert_Settlement_V1_GetPaymentTimelinessResponse.self, context: call
+        )
+        return Dictionary(response.schools.map { ($0.schoolCode, $0) }, uniquingKeysWith: { first, _ in first })
+    }
+}
