@@ -95,6 +95,8 @@ struct EvaluationTests {
             #expect(card.status == 0 && card.output.contains("2-1,明确专职部门负责校内1+X推进工作,4.0,4.0,3.0,-1.0,3.0,文件未盖章"), "\(card.output)")
             #expect(card.output.contains("1-5,当年新增考核站点,4.0,,,,0.0,computed: none or no data"), "\(card.output)")
             #expect(card.output.contains("合计,,,8.5,7.5,,7.5,reviewed by 省厅管理员"), "\(card.output)")
+            let report = try await runCommand(xctl, ["assessment", "report", "scorecard", "--school", "4136010001", "--year", "2026", "--format", "csv", "--token", school] + address)
+            #expect(report.status == 0 && report.output == card.output)
             let json = FileManager.default.temporaryDirectory.appendingPathComponent("scores-\(UUID().uuidString).json")
             try Data(#"{"scores": [{"code": "2-1", "points_tenths": 41}]}"#.utf8).write(to: json)
             defer { try? FileManager.default.removeItem(at: json) }

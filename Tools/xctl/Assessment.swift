@@ -47,7 +47,15 @@ struct Assessment: AsyncParsableCommand {
     }
 
     struct Report: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "003's reports.", subcommands: [Declarations.self])
+        static let configuration = CommandConfiguration(abstract: "003's reports.", subcommands: [Declarations.self, Scorecard.self])
+
+        struct Scorecard: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "A school's scorecard (the same as `evaluation show`).")
+            @OptionGroup var scorecard: ScorecardOptions
+            func run() async throws {
+                try await self.scorecard.print()
+            }
+        }
 
         struct Declarations: AsyncParsableCommand {
             static let configuration = CommandConfiguration(abstract: "Appendix table 1: declaration and assessment per pilot school (江西省各试点院校申报考核明细汇总表).")
@@ -301,32 +309,41 @@ extension Assessment {
 
         struct Show: AsyncParsableCommand {
             static let configuration = CommandConfiguration(abstract: "A school's scorecard: every item with its maximum, self-score, review, difference and final points, and the totals.")
-            @Option(help: "The school's code.") var school: String
-            @Option(help: "The evaluated year.") var year: Int32
-            @Option(help: "table or csv.") var format: OutputFormat = .table
-            @OptionGroup var options: AssessmentOptions
+            @OptionGroup var scorecard: ScorecardOptions
             func run() async throws {
-                var request = Xcert_Assessment_V1_GetEvaluationRequest()
-                request.schoolCode = self.school
-                request.year = self.year
-                let evaluation = try await self.options.call("EvaluationService/GetEvaluation", request, as: Xcert_Assessment_V1_Evaluation.self)
-                let rows = evaluation.items.map { item -> [String] in
-                    let basis: String
-                    if item.computed {
-                        basis = !item.pendingReason.isEmpty ? item.pendingReason
-                            : item.hasMeasure ? "computed: \(Rate(item.measure.numerator, over: item.measure.denominator).percentage())"
-                            : item.count > 0 ? "computed: \(item.count)" : "computed: none or no data"
-                    } else {
-                        basis = item.reviewComment
-                    }
-                    return [item.code, item.name, pointsText(item.maxPointsTenths), item.computed ? "" : pointsText(item.selfPointsTenths),
-                            item.reviewed ? pointsText(item.reviewedPointsTenths) : "", item.reviewed ? pointsText(item.differenceTenths) : "",
-                            pointsText(item.finalPointsTenths), basis]
-                } + [["合计", "", "", pointsText(evaluation.selfTotalTenths), pointsText(evaluation.reviewedTotalTenths), "", pointsText(evaluation.finalTotalTenths),
-                      evaluation.state == .locked ? "reviewed by \(evaluation.reviewer)" : "awaiting review"]]
-                emit(["code", "indicator", "max", "self", "reviewed", "difference", "final", "basis"], rows, format: self.format)
+                try await self.scorecard.print()
             }
         }
+    }
+}
+
+/// What `evaluation show` and `report scorecard` print: a school's scorecard.
+struct ScorecardOptions: ParsableArguments {
+    @Option(help: "The school's code.") var school: String
+    @Option(help: "The evaluated year.") var year: Int32
+    @Option(help: "table or csv.") var format: OutputFormat = .table
+    @OptionGroup var options: AssessmentOptions
+
+    func print() async throws {
+        var request = Xcert_Assessment_V1_GetEvaluationRequest()
+        request.schoolCode = self.school
+        request.year = self.year
+        let evaluation = try await self.options.call("EvaluationService/GetEvaluation", request, as: Xcert_Assessment_V1_Evaluation.self)
+        let rows = evaluation.items.map { item -> [String] in
+            let basis: String
+            if item.computed {
+                basis = !item.pendingReason.isEmpty ? item.pendingReason
+                    : item.hasMeasure ? "computed: \(Rate(item.measure.numerator, over: item.measure.denominator).percentage())"
+                    : item.count > 0 ? "computed: \(item.count)" : "computed: none or no data"
+            } else {
+                basis = item.reviewComment
+            }
+            return [item.code, item.name, pointsText(item.maxPointsTenths), item.computed ? "" : pointsText(item.selfPointsTenths),
+                    item.reviewed ? pointsText(item.reviewedPointsTenths) : "", item.reviewed ? pointsText(item.differenceTenths) : "",
+                    pointsText(item.finalPointsTenths), basis]
+        } + [["合计", "", "", pointsText(evaluation.selfTotalTenths), pointsText(evaluation.reviewedTotalTenths), "", pointsText(evaluation.finalTotalTenths),
+              evaluation.state == .locked ? "reviewed by \(evaluation.reviewer)" : "awaiting review"]]
+        emit(["code", "indicator", "max", "self", "reviewed", "difference", "final", "basis"], rows, format: self.format)
     }
 }
 
