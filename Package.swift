@@ -32,6 +32,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/yaslab/CSV.swift", from: "2.5.2"),
+        .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
     ],
     targets: [
         // The rules as pure Swift: no I/O.
@@ -99,7 +100,7 @@ let package = Package(
         .executableTarget(name: "Registry", dependencies: ["XCertService", "XCertStore", "XCertWire", "XCertProto", "XCertDomain", .product(name: "CSV", package: "CSV.swift"), .product(name: "SwiftProtobuf", package: "swift-protobuf"), .product(name: "Logging", package: "swift-log"), .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"), .product(name: "PostgresNIO", package: "postgres-nio")], path: "Services/Registry", swiftSettings: upcomingFeatures),
         .executableTarget(name: "Filing", dependencies: ["XCertService", "XCertStore", "XCertWire", "XCertProto", "XCertDomain", .product(name: "SwiftProtobuf", package: "swift-protobuf"), .product(name: "Logging", package: "swift-log"), .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"), .product(name: "PostgresNIO", package: "postgres-nio"), .product(name: "Crypto", package: "swift-crypto")], path: "Services/Filing", swiftSettings: upcomingFeatures),
         .executableTarget(name: "Assessment", dependencies: ["XCertService", "XCertStore", "XCertWire", "XCertProto", "XCertDomain", .product(name: "Logging", package: "swift-log"), .product(name: "SwiftProtobuf", package: "swift-protobuf"), .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"), .product(name: "PostgresNIO", package: "postgres-nio")], path: "Services/Assessment", swiftSettings: upcomingFeatures),
-        .executableTarget(name: "Settlement", dependencies: ["XCertService", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")], path: "Services/Settlement", swiftSettings: upcomingFeatures),
+        .executableTarget(name: "Settlement", dependencies: ["XCertService", "XCertStore", "XCertWire", "XCertProto", "XCertDomain", .product(name: "Logging", package: "swift-log"), .product(name: "SwiftProtobuf", package: "swift-protobuf"), .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"), .product(name: "PostgresNIO", package: "postgres-nio")], path: "Services/Settlement", swiftSettings: upcomingFeatures),
 
         .executableTarget(
             name: "xctl",
@@ -130,7 +131,7 @@ let package = Package(
             ],
             path: "Tests/XCertTestSupport"
         ),
-        .testTarget(name: "XCertDomainTests", dependencies: ["XCertDomain"], path: "Tests/XCertDomainTests"),
+        .testTarget(name: "XCertDomainTests", dependencies: ["XCertDomain", .product(name: "PropertyBased", package: "swift-property-based")], path: "Tests/XCertDomainTests"),
         .testTarget(name: "XCertStoreTests", dependencies: ["XCertStore", "XCertService"], path: "Tests/XCertStoreTests"),
         .testTarget(
             name: "XCertWireTests",

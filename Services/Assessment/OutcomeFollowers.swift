@@ -1,7 +1,10 @@
 import Logging
+import NIOCore
 import PostgresNIO
+import SwiftProtobuf
 import XCertProto
 import XCertService
+import XCertStore
 import XCertWire
 
 /// The feeds the assessment service follows to keep outcomes: filing's sealed rosters and
@@ -9,6 +12,8 @@ import XCertWire
 enum OutcomeFollowers {
     static let rosterFeed = "filing.rosters"
     static let qualificationFeed = "registry.qualifications"
+    /// The feed of counted roster versions this service writes, for settlement.
+    static let outcomeFeed = ChangeFeed(table: "assessment.outcome_changes")
 
     static func all(_ context: ServiceContext) -> [FeedFollower] {
         [self.rosters(context), self.qualifications(context)]
@@ -52,6 +57,41 @@ enum OutcomeFollowers {
                 logger: logger
             )
         }
+        // Announce the version once: a rebuild counts it again but does not announce it again.
+        var change = Xcert_Assessment_V1_OutcomeChange()
+        change.rosterID = roster.id
+        change.supersedesRosterID = roster.supersedesRosterID
+        change.organizationID = roster.organizationID
+        change.certificateCode = roster.session.certificateCode
+        change.level = roster.session.level
+        change.examDate = roster.session.examDate
+        change.siteSchoolCode = roster.session.siteSchoolCode
+        change.schools = tallies.map { tally in
+            var school = Xcert_Assessment_V1_SchoolCompleted()
+            school.schoolCode = tally.schoolCode
+            school.completed = tally.completed
+            return school
+        }
+        try await self.outcomeFeed.lockForAppend(connection, logger: logger)
+        try await connection.query(
+            "INSERT INTO assessment.outcome_changes (roster_id, change) VALUES (\(roster.id), \(ByteBuffer(bytes: try change.serializedBytes() as [UInt8]))) ON CONFLICT (roster_id) DO NOTHING",
+            logger: logger
+        )
+    }
+
+    /// The counted roster versions after `cursor`, oldest first.
+    static func changes(after cursor: Int64, limit: Int, _ connection: PostgresConnection, _ logger: Logger) async throws -> [Xcert_Assessment_V1_OutcomeChange] {
+        let rows = try await connection.query(
+            "SELECT cursor, change FROM assessment.outcome_changes WHERE cursor > \(cursor) ORDER BY cursor LIMIT \(limit)",
+            logger: logger
+        )
+        var changes: [Xcert_Assessment_V1_OutcomeChange] = []
+        for try await (cursor, bytes) in rows.decode((Int64, ByteBuffer).self) {
+            var change = try Xcert_Assessment_V1_OutcomeChange(serializedBytes: Array(buffer: bytes))
+            change.cursor = cursor
+            changes.append(change)
+        }
+        return changes
     }
 
     /// The latest state of each qualification: its school's pilot scale for the

@@ -21,6 +21,7 @@ struct OutcomeService: RPCService {
             .unary(Self.prefix + "GetDeclarationTable", handler: self.getDeclarationTable),
             .unary(Self.prefix + "GetFollowing", handler: self.getFollowing),
             .unary(Self.prefix + "RebuildOutcomes", mutating: true, handler: self.rebuildOutcomes),
+            .unary(Self.prefix + "ListOutcomeChanges", handler: self.listOutcomeChanges),
         ]
     }
 
@@ -144,6 +145,18 @@ struct OutcomeService: RPCService {
             return Xcert_Assessment_V1_GetFollowingResponse()
         }
         return try await self.getFollowing(Xcert_Assessment_V1_GetFollowingRequest(), call)
+    }
+
+    @Sendable
+    func listOutcomeChanges(_ request: Xcert_Assessment_V1_ListOutcomeChangesRequest, _ call: RequestContext) async throws -> Xcert_Assessment_V1_ListOutcomeChangesResponse {
+        _ = try await self.context.authenticator.authorize(call, allowing: [.provinceAdmin, .service])
+        let feed = try FeedPaging(after: request.after, limit: request.limit)
+        return try await self.context.database.transaction(call) { connection in
+            var response = Xcert_Assessment_V1_ListOutcomeChangesResponse()
+            response.changes = try await OutcomeFollowers.changes(after: feed.after, limit: feed.limit, connection, call.logger)
+            response.nextCursor = response.changes.last?.cursor ?? request.after
+            return response
+        }
     }
 
     // MARK: - Helpers

@@ -45,6 +45,12 @@ public struct LocalDate: Sendable, Hashable, Comparable, CustomStringConvertible
         return "\(date) \(Self.padded(Int(second / 3600), 2)):\(Self.padded(Int(second / 60 % 60), 2)):\(Self.padded(Int(second % 60), 2)) +08:00"
     }
 
+    /// The date `days` later (earlier when negative).
+    public func adding(days: Int) -> LocalDate {
+        let (year, month, day) = Self.civil(daysSinceEpoch: Self.daysSinceEpoch(year: self.year, month: self.month, day: self.day) + Int64(days))
+        return LocalDate(year: year, month: month, day: day) ?? self
+    }
+
     /// `YYYY-MM-DD`.
     public var description: String {
         "\(Self.padded(self.year, 4))-\(Self.padded(self.month, 2))-\(Self.padded(self.day, 2))"

@@ -353,6 +353,93 @@ public nonisolated struct Xcert_Assessment_V1_GetFollowingResponse: Sendable {
   public init() {}
 }
 
+/// One school's candidates who completed the exam, in a counted roster version.
+public nonisolated struct Xcert_Assessment_V1_SchoolCompleted: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var schoolCode: String = String()
+
+  public var completed: Int64 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// A roster version the service counted (a sealed exam session, or a correction replacing
+/// the version it supersedes): what settlement charges receivables from. Each roster
+/// version appears once, also after a rebuild.
+public nonisolated struct Xcert_Assessment_V1_OutcomeChange: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// increases in commit order
+  public var cursor: Int64 = 0
+
+  public var rosterID: Int64 = 0
+
+  /// 0: the session's first version
+  public var supersedesRosterID: Int64 = 0
+
+  public var organizationID: Int64 = 0
+
+  public var certificateCode: String = String()
+
+  public var level: Xcert_Common_V1_CertificateLevel = .unspecified
+
+  public var examDate: Xcert_Common_V1_Date {
+    get {_examDate ?? Xcert_Common_V1_Date()}
+    set {_examDate = newValue}
+  }
+  /// Returns true if `examDate` has been explicitly set.
+  public var hasExamDate: Bool {self._examDate != nil}
+  /// Clears the value of `examDate`. Subsequent reads from it will return its default value.
+  public mutating func clearExamDate() {self._examDate = nil}
+
+  public var siteSchoolCode: String = String()
+
+  public var schools: [Xcert_Assessment_V1_SchoolCompleted] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _examDate: Xcert_Common_V1_Date? = nil
+}
+
+/// Changes after `after` (0: from the beginning), oldest first; services and province admins.
+public nonisolated struct Xcert_Assessment_V1_ListOutcomeChangesRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var after: Int64 = 0
+
+  /// 0: 100; at most 1000
+  public var limit: Int32 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Xcert_Assessment_V1_ListOutcomeChangesResponse: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var changes: [Xcert_Assessment_V1_OutcomeChange] = []
+
+  public var nextCursor: Int64 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
 /// Forgets the outcomes and follows both feeds again from their start, in the order they
 /// were written: what an operator does after a fix. Recomputing gives the same outcomes;
 /// until the followers catch up (GetFollowing), reads show fewer.
@@ -933,6 +1020,185 @@ nonisolated extension Xcert_Assessment_V1_GetFollowingResponse: SwiftProtobuf.Me
     if lhs.rosterCursor != rhs.rosterCursor {return false}
     if lhs.qualificationCursor != rhs.qualificationCursor {return false}
     if lhs.rostersCounted != rhs.rostersCounted {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Xcert_Assessment_V1_SchoolCompleted: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".SchoolCompleted"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}school_code\0\u{1}completed\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.schoolCode) }()
+      case 2: try { try decoder.decodeSingularInt64Field(value: &self.completed) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.schoolCode.isEmpty {
+      try visitor.visitSingularStringField(value: self.schoolCode, fieldNumber: 1)
+    }
+    if self.completed != 0 {
+      try visitor.visitSingularInt64Field(value: self.completed, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Xcert_Assessment_V1_SchoolCompleted, rhs: Xcert_Assessment_V1_SchoolCompleted) -> Bool {
+    if lhs.schoolCode != rhs.schoolCode {return false}
+    if lhs.completed != rhs.completed {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Xcert_Assessment_V1_OutcomeChange: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".OutcomeChange"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}cursor\0\u{3}roster_id\0\u{3}supersedes_roster_id\0\u{3}organization_id\0\u{3}certificate_code\0\u{1}level\0\u{3}exam_date\0\u{3}site_school_code\0\u{1}schools\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularInt64Field(value: &self.cursor) }()
+      case 2: try { try decoder.decodeSingularInt64Field(value: &self.rosterID) }()
+      case 3: try { try decoder.decodeSingularInt64Field(value: &self.supersedesRosterID) }()
+      case 4: try { try decoder.decodeSingularInt64Field(value: &self.organizationID) }()
+      case 5: try { try decoder.decodeSingularStringField(value: &self.certificateCode) }()
+      case 6: try { try decoder.decodeSingularEnumField(value: &self.level) }()
+      case 7: try { try decoder.decodeSingularMessageField(value: &self._examDate) }()
+      case 8: try { try decoder.decodeSingularStringField(value: &self.siteSchoolCode) }()
+      case 9: try { try decoder.decodeRepeatedMessageField(value: &self.schools) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if self.cursor != 0 {
+      try visitor.visitSingularInt64Field(value: self.cursor, fieldNumber: 1)
+    }
+    if self.rosterID != 0 {
+      try visitor.visitSingularInt64Field(value: self.rosterID, fieldNumber: 2)
+    }
+    if self.supersedesRosterID != 0 {
+      try visitor.visitSingularInt64Field(value: self.supersedesRosterID, fieldNumber: 3)
+    }
+    if self.organizationID != 0 {
+      try visitor.visitSingularInt64Field(value: self.organizationID, fieldNumber: 4)
+    }
+    if !self.certificateCode.isEmpty {
+      try visitor.visitSingularStringField(value: self.certificateCode, fieldNumber: 5)
+    }
+    if self.level != .unspecified {
+      try visitor.visitSingularEnumField(value: self.level, fieldNumber: 6)
+    }
+    try { if let v = self._examDate {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 7)
+    } }()
+    if !self.siteSchoolCode.isEmpty {
+      try visitor.visitSingularStringField(value: self.siteSchoolCode, fieldNumber: 8)
+    }
+    if !self.schools.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.schools, fieldNumber: 9)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Xcert_Assessment_V1_OutcomeChange, rhs: Xcert_Assessment_V1_OutcomeChange) -> Bool {
+    if lhs.cursor != rhs.cursor {return false}
+    if lhs.rosterID != rhs.rosterID {return false}
+    if lhs.supersedesRosterID != rhs.supersedesRosterID {return false}
+    if lhs.organizationID != rhs.organizationID {return false}
+    if lhs.certificateCode != rhs.certificateCode {return false}
+    if lhs.level != rhs.level {return false}
+    if lhs._examDate != rhs._examDate {return false}
+    if lhs.siteSchoolCode != rhs.siteSchoolCode {return false}
+    if lhs.schools != rhs.schools {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Xcert_Assessment_V1_ListOutcomeChangesRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ListOutcomeChangesRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}after\0\u{1}limit\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularInt64Field(value: &self.after) }()
+      case 2: try { try decoder.decodeSingularInt32Field(value: &self.limit) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.after != 0 {
+      try visitor.visitSingularInt64Field(value: self.after, fieldNumber: 1)
+    }
+    if self.limit != 0 {
+      try visitor.visitSingularInt32Field(value: self.limit, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Xcert_Assessment_V1_ListOutcomeChangesRequest, rhs: Xcert_Assessment_V1_ListOutcomeChangesRequest) -> Bool {
+    if lhs.after != rhs.after {return false}
+    if lhs.limit != rhs.limit {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Xcert_Assessment_V1_ListOutcomeChangesResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ListOutcomeChangesResponse"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}changes\0\u{3}next_cursor\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeRepeatedMessageField(value: &self.changes) }()
+      case 2: try { try decoder.decodeSingularInt64Field(value: &self.nextCursor) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.changes.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.changes, fieldNumber: 1)
+    }
+    if self.nextCursor != 0 {
+      try visitor.visitSingularInt64Field(value: self.nextCursor, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Xcert_Assessment_V1_ListOutcomeChangesResponse, rhs: Xcert_Assessment_V1_ListOutcomeChangesResponse) -> Bool {
+    if lhs.changes != rhs.changes {return false}
+    if lhs.nextCursor != rhs.nextCursor {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

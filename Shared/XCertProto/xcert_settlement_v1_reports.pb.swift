@@ -8,8 +8,10 @@
 // For information on using the generated types, please see the documentation:
 //   https://github.com/apple/swift-protobuf/
 
-/// Settlement's reports: how punctually and how fully each school pays its assessment
-/// fees (the inputs of indicators 1-4-1 考核费用支付时间 and 1-4-2 考核费用支付金额).
+/// Settlement's reports: 003's appendix table 3 (outstanding fees per school), the
+/// organization report's fee table (receivable, received, outstanding), and how punctually
+/// and how fully each school pays (the inputs of indicators 1-4-1 考核费用支付时间 and
+/// 1-4-2 考核费用支付金额).
 
 import SwiftProtobuf
 
@@ -91,6 +93,180 @@ public nonisolated struct Xcert_Settlement_V1_GetPaymentTimelinessResponse: Send
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
+}
+
+/// 附表3 江西省试点院校未结清明细统计表: one line per certificate level and school with an
+/// outstanding amount.
+public nonisolated struct Xcert_Settlement_V1_OutstandingLine: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var certificateCode: String = String()
+
+  public var certificateName: String = String()
+
+  public var level: Xcert_Common_V1_CertificateLevel = .unspecified
+
+  public var schoolCode: String = String()
+
+  public var schoolName: String = String()
+
+  /// 完成考核人数
+  public var completed: Int64 = 0
+
+  /// 未结金额
+  public var outstanding: Xcert_Common_V1_Money {
+    get {_outstanding ?? Xcert_Common_V1_Money()}
+    set {_outstanding = newValue}
+  }
+  /// Returns true if `outstanding` has been explicitly set.
+  public var hasOutstanding: Bool {self._outstanding != nil}
+  /// Clears the value of `outstanding`. Subsequent reads from it will return its default value.
+  public mutating func clearOutstanding() {self._outstanding = nil}
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _outstanding: Xcert_Common_V1_Money? = nil
+}
+
+public nonisolated struct Xcert_Settlement_V1_GetOutstandingTableRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var year: Int32 = 0
+
+  /// empty: every certificate (an organization: its own)
+  public var certificateCode: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Xcert_Settlement_V1_GetOutstandingTableResponse: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// by certificate, level, school
+  public var lines: [Xcert_Settlement_V1_OutstandingLine] = []
+
+  /// 合计
+  public var total: Xcert_Settlement_V1_OutstandingLine {
+    get {_total ?? Xcert_Settlement_V1_OutstandingLine()}
+    set {_total = newValue}
+  }
+  /// Returns true if `total` has been explicitly set.
+  public var hasTotal: Bool {self._total != nil}
+  /// Clears the value of `total`. Subsequent reads from it will return its default value.
+  public mutating func clearTotal() {self._total = nil}
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _total: Xcert_Settlement_V1_OutstandingLine? = nil
+}
+
+/// The organization report's table 4 (考核费用结算情况): per certificate level.
+public nonisolated struct Xcert_Settlement_V1_FeeLine: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var organizationID: Int64 = 0
+
+  public var organizationName: String = String()
+
+  public var certificateCode: String = String()
+
+  public var certificateName: String = String()
+
+  public var level: Xcert_Common_V1_CertificateLevel = .unspecified
+
+  /// 完成考核人数
+  public var completed: Int64 = 0
+
+  /// 应收金额
+  public var receivable: Xcert_Common_V1_Money {
+    get {_receivable ?? Xcert_Common_V1_Money()}
+    set {_receivable = newValue}
+  }
+  /// Returns true if `receivable` has been explicitly set.
+  public var hasReceivable: Bool {self._receivable != nil}
+  /// Clears the value of `receivable`. Subsequent reads from it will return its default value.
+  public mutating func clearReceivable() {self._receivable = nil}
+
+  /// 实收金额
+  public var received: Xcert_Common_V1_Money {
+    get {_received ?? Xcert_Common_V1_Money()}
+    set {_received = newValue}
+  }
+  /// Returns true if `received` has been explicitly set.
+  public var hasReceived: Bool {self._received != nil}
+  /// Clears the value of `received`. Subsequent reads from it will return its default value.
+  public mutating func clearReceived() {self._received = nil}
+
+  /// 未结金额
+  public var outstanding: Xcert_Common_V1_Money {
+    get {_outstanding ?? Xcert_Common_V1_Money()}
+    set {_outstanding = newValue}
+  }
+  /// Returns true if `outstanding` has been explicitly set.
+  public var hasOutstanding: Bool {self._outstanding != nil}
+  /// Clears the value of `outstanding`. Subsequent reads from it will return its default value.
+  public mutating func clearOutstanding() {self._outstanding = nil}
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _receivable: Xcert_Common_V1_Money? = nil
+  fileprivate var _received: Xcert_Common_V1_Money? = nil
+  fileprivate var _outstanding: Xcert_Common_V1_Money? = nil
+}
+
+public nonisolated struct Xcert_Settlement_V1_GetOrganizationFeeTableRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var year: Int32 = 0
+
+  /// 0: every organization (an organization: its own)
+  public var organizationID: Int64 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Xcert_Settlement_V1_GetOrganizationFeeTableResponse: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// by organization, certificate, level
+  public var lines: [Xcert_Settlement_V1_FeeLine] = []
+
+  public var total: Xcert_Settlement_V1_FeeLine {
+    get {_total ?? Xcert_Settlement_V1_FeeLine()}
+    set {_total = newValue}
+  }
+  /// Returns true if `total` has been explicitly set.
+  public var hasTotal: Bool {self._total != nil}
+  /// Clears the value of `total`. Subsequent reads from it will return its default value.
+  public mutating func clearTotal() {self._total = nil}
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _total: Xcert_Settlement_V1_FeeLine? = nil
 }
 
 // MARK: - Code below here is support for the SwiftProtobuf runtime.
@@ -211,6 +387,292 @@ nonisolated extension Xcert_Settlement_V1_GetPaymentTimelinessResponse: SwiftPro
 
   public static func ==(lhs: Xcert_Settlement_V1_GetPaymentTimelinessResponse, rhs: Xcert_Settlement_V1_GetPaymentTimelinessResponse) -> Bool {
     if lhs.schools != rhs.schools {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Xcert_Settlement_V1_OutstandingLine: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".OutstandingLine"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}certificate_code\0\u{3}certificate_name\0\u{1}level\0\u{3}school_code\0\u{3}school_name\0\u{1}completed\0\u{1}outstanding\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.certificateCode) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.certificateName) }()
+      case 3: try { try decoder.decodeSingularEnumField(value: &self.level) }()
+      case 4: try { try decoder.decodeSingularStringField(value: &self.schoolCode) }()
+      case 5: try { try decoder.decodeSingularStringField(value: &self.schoolName) }()
+      case 6: try { try decoder.decodeSingularInt64Field(value: &self.completed) }()
+      case 7: try { try decoder.decodeSingularMessageField(value: &self._outstanding) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if !self.certificateCode.isEmpty {
+      try visitor.visitSingularStringField(value: self.certificateCode, fieldNumber: 1)
+    }
+    if !self.certificateName.isEmpty {
+      try visitor.visitSingularStringField(value: self.certificateName, fieldNumber: 2)
+    }
+    if self.level != .unspecified {
+      try visitor.visitSingularEnumField(value: self.level, fieldNumber: 3)
+    }
+    if !self.schoolCode.isEmpty {
+      try visitor.visitSingularStringField(value: self.schoolCode, fieldNumber: 4)
+    }
+    if !self.schoolName.isEmpty {
+      try visitor.visitSingularStringField(value: self.schoolName, fieldNumber: 5)
+    }
+    if self.completed != 0 {
+      try visitor.visitSingularInt64Field(value: self.completed, fieldNumber: 6)
+    }
+    try { if let v = self._outstanding {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 7)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Xcert_Settlement_V1_OutstandingLine, rhs: Xcert_Settlement_V1_OutstandingLine) -> Bool {
+    if lhs.certificateCode != rhs.certificateCode {return false}
+    if lhs.certificateName != rhs.certificateName {return false}
+    if lhs.level != rhs.level {return false}
+    if lhs.schoolCode != rhs.schoolCode {return false}
+    if lhs.schoolName != rhs.schoolName {return false}
+    if lhs.completed != rhs.completed {return false}
+    if lhs._outstanding != rhs._outstanding {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Xcert_Settlement_V1_GetOutstandingTableRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".GetOutstandingTableRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}year\0\u{3}certificate_code\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularInt32Field(value: &self.year) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.certificateCode) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.year != 0 {
+      try visitor.visitSingularInt32Field(value: self.year, fieldNumber: 1)
+    }
+    if !self.certificateCode.isEmpty {
+      try visitor.visitSingularStringField(value: self.certificateCode, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Xcert_Settlement_V1_GetOutstandingTableRequest, rhs: Xcert_Settlement_V1_GetOutstandingTableRequest) -> Bool {
+    if lhs.year != rhs.year {return false}
+    if lhs.certificateCode != rhs.certificateCode {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Xcert_Settlement_V1_GetOutstandingTableResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".GetOutstandingTableResponse"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}lines\0\u{1}total\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeRepeatedMessageField(value: &self.lines) }()
+      case 2: try { try decoder.decodeSingularMessageField(value: &self._total) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if !self.lines.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.lines, fieldNumber: 1)
+    }
+    try { if let v = self._total {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 2)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Xcert_Settlement_V1_GetOutstandingTableResponse, rhs: Xcert_Settlement_V1_GetOutstandingTableResponse) -> Bool {
+    if lhs.lines != rhs.lines {return false}
+    if lhs._total != rhs._total {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Xcert_Settlement_V1_FeeLine: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".FeeLine"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}organization_id\0\u{3}organization_name\0\u{3}certificate_code\0\u{3}certificate_name\0\u{1}level\0\u{1}completed\0\u{1}receivable\0\u{1}received\0\u{1}outstanding\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularInt64Field(value: &self.organizationID) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.organizationName) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.certificateCode) }()
+      case 4: try { try decoder.decodeSingularStringField(value: &self.certificateName) }()
+      case 5: try { try decoder.decodeSingularEnumField(value: &self.level) }()
+      case 6: try { try decoder.decodeSingularInt64Field(value: &self.completed) }()
+      case 7: try { try decoder.decodeSingularMessageField(value: &self._receivable) }()
+      case 8: try { try decoder.decodeSingularMessageField(value: &self._received) }()
+      case 9: try { try decoder.decodeSingularMessageField(value: &self._outstanding) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if self.organizationID != 0 {
+      try visitor.visitSingularInt64Field(value: self.organizationID, fieldNumber: 1)
+    }
+    if !self.organizationName.isEmpty {
+      try visitor.visitSingularStringField(value: self.organizationName, fieldNumber: 2)
+    }
+    if !self.certificateCode.isEmpty {
+      try visitor.visitSingularStringField(value: self.certificateCode, fieldNumber: 3)
+    }
+    if !self.certificateName.isEmpty {
+      try visitor.visitSingularStringField(value: self.certificateName, fieldNumber: 4)
+    }
+    if self.level != .unspecified {
+      try visitor.visitSingularEnumField(value: self.level, fieldNumber: 5)
+    }
+    if self.completed != 0 {
+      try visitor.visitSingularInt64Field(value: self.completed, fieldNumber: 6)
+    }
+    try { if let v = self._receivable {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 7)
+    } }()
+    try { if let v = self._received {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 8)
+    } }()
+    try { if let v = self._outstanding {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 9)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Xcert_Settlement_V1_FeeLine, rhs: Xcert_Settlement_V1_FeeLine) -> Bool {
+    if lhs.organizationID != rhs.organizationID {return false}
+    if lhs.organizationName != rhs.organizationName {return false}
+    if lhs.certificateCode != rhs.certificateCode {return false}
+    if lhs.certificateName != rhs.certificateName {return false}
+    if lhs.level != rhs.level {return false}
+    if lhs.completed != rhs.completed {return false}
+    if lhs._receivable != rhs._receivable {return false}
+    if lhs._received != rhs._received {return false}
+    if lhs._outstanding != rhs._outstanding {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Xcert_Settlement_V1_GetOrganizationFeeTableRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".GetOrganizationFeeTableRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}year\0\u{3}organization_id\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularInt32Field(value: &self.year) }()
+      case 2: try { try decoder.decodeSingularInt64Field(value: &self.organizationID) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.year != 0 {
+      try visitor.visitSingularInt32Field(value: self.year, fieldNumber: 1)
+    }
+    if self.organizationID != 0 {
+      try visitor.visitSingularInt64Field(value: self.organizationID, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Xcert_Settlement_V1_GetOrganizationFeeTableRequest, rhs: Xcert_Settlement_V1_GetOrganizationFeeTableRequest) -> Bool {
+    if lhs.year != rhs.year {return false}
+    if lhs.organizationID != rhs.organizationID {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Xcert_Settlement_V1_GetOrganizationFeeTableResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".GetOrganizationFeeTableResponse"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}lines\0\u{1}total\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeRepeatedMessageField(value: &self.lines) }()
+      case 2: try { try decoder.decodeSingularMessageField(value: &self._total) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if !self.lines.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.lines, fieldNumber: 1)
+    }
+    try { if let v = self._total {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 2)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Xcert_Settlement_V1_GetOrganizationFeeTableResponse, rhs: Xcert_Settlement_V1_GetOrganizationFeeTableResponse) -> Bool {
+    if lhs.lines != rhs.lines {return false}
+    if lhs._total != rhs._total {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

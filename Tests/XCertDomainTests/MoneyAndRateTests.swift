@@ -10,6 +10,17 @@ struct MoneyTests {
         #expect(Money(fen: 38_000).multiplied(by: 1_000) == Money(fen: 38_000_000))
     }
 
+    @Test("yuan as written become exact fen; anything else is refused")
+    func parsesYuan() {
+        #expect(Money(yuan: "1500") == Money(fen: 150_000))
+        #expect(Money(yuan: "1500.5") == Money(fen: 150_050))
+        #expect(Money(yuan: "0.05") == Money(fen: 5))
+        #expect(Money(yuan: "-12.05") == Money(fen: -1_205))
+        for bad in ["", "1.", ".5", "1.005", "1,500", "¥5", "1e3", "92233720368547758.08", "一百"] {
+            #expect(Money(yuan: bad) == nil, "\(bad)")
+        }
+    }
+
     @Test("an overflow is refused, never wrapped")
     func overflowRefused() {
         #expect(Money(fen: .max).adding(Money(fen: 1)) == nil)

@@ -135,22 +135,9 @@ struct EvaluationTests {
             settlement.setPayments("4136010001", year: 2026, due: 4, paidByDueDate: 3, receivableFen: 40_000, receivedFen: 30_000)
             settlement.setPayments("4136010003", year: 2026, due: 1, paidByDueDate: 1, receivableFen: 10_000, receivedFen: 10_000)
             // Registry: one site opened at the school in 2026 counts; one opened in 2025 and one elsewhere do not.
-            for (school, year) in [("4136010001", Int32(2026)), ("4136010002", 2026)] {
-                var site = Xcert_Registry_V1_RegisterSiteRequest()
-                site.schoolCode = school
-                site.certificateCode = "AUTO"
-                site.levels = [.elementary]
-                site.capacity = 40
-                site.yearOpened = year
-                _ = try await h.call("SiteService/RegisterSite", site, as: Xcert_Registry_V1_AssessmentSite.self, token: world.car)
-            }
-            var older = Xcert_Registry_V1_RegisterSiteRequest()
-            older.schoolCode = "4136010001"
-            older.certificateCode = "BIM"
-            older.levels = [.elementary]
-            older.capacity = 40
-            older.yearOpened = 2025
-            _ = try await h.call("SiteService/RegisterSite", older, as: Xcert_Registry_V1_AssessmentSite.self, token: world.bim)
+            try await h.registerSite("4136010001", "AUTO", opened: 2026, token: world.car)
+            try await h.registerSite("4136010002", "AUTO", opened: 2026, token: world.car)
+            try await h.registerSite("4136010001", "BIM", opened: 2025, token: world.bim)
             // The school leads AUTO's alliance (a final selection; the selection itself is the registry's tests').
             try await h.postgres.query(
                 "INSERT INTO registry.lead_selections (certificate_code, year, phase, applications_close, finalized_at) VALUES ('AUTO', 2026, 'final', '2026-03-31', now())",
@@ -218,9 +205,7 @@ struct EvaluationTests {
             _ = try await h.seal(again.id, token: world.car)
             try await assessment.waitFor(rostersCounted: 1, cursor: 3, h)
             settlement.setPayments("4136010001", year: 2026, due: 4, paidByDueDate: 0, receivableFen: 40_000, receivedFen: 0)
-            older.certificateCode = "NEV"
-            older.yearOpened = 2026
-            _ = try await h.call("SiteService/RegisterSite", older, as: Xcert_Registry_V1_AssessmentSite.self, token: h.admin)
+            try await h.registerSite("4136010001", "NEV", opened: 2026, token: h.admin)
             #expect(try await assessment.evaluation("GetEvaluation", get, token: school) == locked)
             _ = try await assessment.process.terminate()
         }

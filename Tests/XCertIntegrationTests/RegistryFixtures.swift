@@ -48,6 +48,18 @@ extension RegistryHarness {
         return Seeded(carOrganization: ids[0], bimOrganization: ids[1])
     }
 
+    /// Registers an elementary-level assessment site of `certificate` at `school`, opened in `year`.
+    @discardableResult
+    func registerSite(_ school: String, _ certificate: String, opened year: Int32, token: String) async throws -> Xcert_Registry_V1_AssessmentSite {
+        var site = Xcert_Registry_V1_RegisterSiteRequest()
+        site.schoolCode = school
+        site.certificateCode = certificate
+        site.levels = [.elementary]
+        site.capacity = 40
+        site.yearOpened = year
+        return try await self.call("SiteService/RegisterSite", site, as: Xcert_Registry_V1_AssessmentSite.self, token: token)
+    }
+
     /// A school with `specialties` listed specialties S001… (its specialty count).
     @discardableResult
     func createSchool(

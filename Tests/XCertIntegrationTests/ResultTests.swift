@@ -97,15 +97,8 @@ struct ResultTests {
             try await assessment.waitFor(rostersCounted: 1, cursor: 1, h)
             // car's sites: 南昌 in 2026 counts, 九江 opened in 2027 does not yet.
             try await h.createSchool("4136040001", city: "360400")
-            for (school, year) in [("4136010001", Int32(2026)), ("4136040001", 2027)] {
-                var site = Xcert_Registry_V1_RegisterSiteRequest()
-                site.schoolCode = school
-                site.certificateCode = "AUTO"
-                site.levels = [.elementary]
-                site.capacity = 40
-                site.yearOpened = year
-                _ = try await h.call("SiteService/RegisterSite", site, as: Xcert_Registry_V1_AssessmentSite.self, token: world.car)
-            }
+            try await h.registerSite("4136010001", "AUTO", opened: 2026, token: world.car)
+            try await h.registerSite("4136040001", "AUTO", opened: 2027, token: world.car)
             let cities = try #require(try await h.scalar("SELECT count(*)::integer FROM registry.cities", as: Int32.self))
 
             var request = Xcert_Assessment_V1_ListOrganizationResultsRequest()

@@ -291,19 +291,14 @@ private func feeText(_ fees: [Xcert_Filing_V1_LevelFee]) -> String {
 
 /// `YYYY-MM-DD` as a wire date; a date that does not exist is refused here.
 func wireDate(_ text: String, option: String) throws -> Xcert_Common_V1_Date {
-    let parts = text.split(separator: "-", omittingEmptySubsequences: false).map { Int($0) }
-    guard parts.count == 3, let year = parts[0], let month = parts[1], let day = parts[2], LocalDate(year: year, month: month, day: day) != nil else {
+    guard let date = LocalDate(iso: text) else {
         throw ValidationError("\(option) takes a real date, YYYY-MM-DD; not \(text)")
     }
-    var date = Xcert_Common_V1_Date()
-    date.year = Int32(year)
-    date.month = Int32(month)
-    date.day = Int32(day)
-    return date
+    return date.wire
 }
 
 func dateText(_ date: Xcert_Common_V1_Date) -> String {
-    LocalDate(year: Int(date.year), month: Int(date.month), day: Int(date.day))?.description ?? "\(date.year)-\(date.month)-\(date.day)"
+    LocalDate(wire: date)?.description ?? "\(date.year)-\(date.month)-\(date.day)"
 }
 
 private func wireSchoolLevel(_ name: String) throws -> Xcert_Filing_V1_SchoolLevel {

@@ -12,6 +12,8 @@ public enum MigrationHistory {
         .v8EvaluationSchemes,
         .v9Evaluations,
         .v10ResultPolicies,
+        .v11OutcomeChanges,
+        .v12Settlement,
     ]
 
     /// The schema of each service, which is also the suffix of its role (`xcert_<schema>`).

@@ -1,0 +1,288 @@
+import Foundation
+import Logging
+import PostgresNIO
+import XCertDomain
+import XCertProto
+import XCertService
+import XCertStore
+import XCertWire
+
+/// `xcert.settlement.v1.LedgerService`: fee standards, the due policy, receivables,
+/// payments, reversals, refunds and a school's account. A school sees and pays only its
+/// own; an organization sees the receivables owed to it; province admins everything.
+struct LedgerService: RPCService {
+    let context: ServiceContext
+
+    private static let prefix = "/xcert.settlement.v1.LedgerService/"
+
+    var methods: [RPCMethod] {
+        [
+            .unary(Self.prefix + "ListFeeStandards", handler: self.listFeeStandards),
+            .unary(Self.prefix + "SetDuePolicy", mutating: true, handler: self.setDuePolicy),
+            .unary(Self.prefix + "GetDuePolicy", handler: self.getDuePolicy),
+            .unary(Self.prefix + "ListReceivables", handler: self.listReceivables),
+            .unary(Self.prefix + "RecordPayment", mutating: true, handler: self.recordPayment),
+            .unary(Self.prefix + "ReversePayment", mutating: true, handler: self.reversePayment),
+            .unary(Self.prefix + "RefundCredit", mutating: true, handler: self.refundCredit),
+            .unary(Self.prefix + "GetAccount", handler: self.getAccount),
+        ]
+    }
+
+    /// The largest single payment or refund: 100 million yuan.
+    static let largestAmountFen: Int64 = 10_000_000_000
+
+    // MARK: - Standards and due dates
+
+    @Sendable
+    func listFeeStandards(_ request: Xcert_Settlement_V1_ListFeeStandardsRequest, _ call: RequestContext) async throws -> Xcert_Settlement_V1_ListFeeStandardsResponse {
+        _ = try await self.context.authenticator.authenticate(call)
+        return try await self.context.database.transaction(call) { connection in
+            let rows = try await connection.query(
+                """
+                SELECT certificate_code, level, year, fee_fen, organization_id, filing_id, filing_version, approved_at FROM settlement.fee_standards
+                WHERE (\(request.year == 0 ? nil : request.year)::integer IS NULL OR year = \(request.year))
+                  AND (\(request.certificateCode.nonEmpty)::text IS NULL OR certificate_code = \(request.certificateCode))
+                ORDER BY year, certificate_code, level
+                """,
+                logger: call.logger
+            )
+            var response = Xcert_Settlement_V1_ListFeeStandardsResponse()
+            for try await row in rows.decode((String, Int16, Int32, Int64, Int64, Int64, Int32, Date).self) {
+                var standard = Xcert_Settlement_V1_FeeStandard()
+                standard.certificateCode = row.0
+                standard.level = Xcert_Common_V1_CertificateLevel(rawValue: Int(row.1)) ?? .unspecified
+                standard.year = row.2
+                standard.fee.fen = row.3
+                standard.organizationID = row.4
+                standard.filingID = row.5
+                standard.filingVersion = row.6
+                standard.approvedAt = .init(row.7)
+                response.standards.append(standard)
+            }
+            return response
+        }
+    }
+
+    @Sendable
+    func setDuePolicy(_ request: Xcert_Settlement_V1_SetDuePolicyRequest, _ call: RequestContext) async throws -> Xcert_Settlement_V1_DuePolicy {
+        let admin = try await self.context.authenticator.authorize(call, allowing: [.provinceAdmin])
+        let policy = request.policy
+        var checks = FieldChecks()
+        checks.require((2019...2100).contains(policy.year), "policy.year", "must be an exam year, 2019 to 2100")
+        checks.require(policy.basis == .beforeExam || policy.basis == .afterExam, "policy.basis", "must be BEFORE_EXAM or AFTER_EXAM")
+        checks.require((0...366).contains(policy.days), "policy.days", "must be 0 to 366 days, not \(policy.days)")
+        try checks.check()
+        return try await self.context.idempotency.perform(call, principal: admin.idempotencyScope, request: request, database: self.context.database) { connection in
+            try await connection.query(
+                """
+                INSERT INTO settlement.due_policies (year, basis, days, set_by) VALUES (\(policy.year), \(policy.basis == .beforeExam ? "before_exam" : "after_exam"), \(policy.days), \(admin.name))
+                ON CONFLICT (year) DO UPDATE SET basis = excluded.basis, days = excluded.days, set_by = excluded.set_by, set_at = now()
+                """,
+                logger: call.logger
+            )
+            return try await DuePolicies.policy(year: policy.year, connection, call.logger)
+        }
+    }
+
+    @Sendable
+    func getDuePolicy(_ request: Xcert_Settlement_V1_GetDuePolicyRequest, _ call: RequestContext) async throws -> Xcert_Settlement_V1_DuePolicy {
+        _ = try await self.context.authenticator.authenticate(call)
+        return try await self.context.database.transaction(call) { connection in
+            try await DuePolicies.policy(year: request.year, connection, call.logger)
+        }
+    }
+
+    // MARK: - Receivables and accounts
+
+    @Sendable
+    func listReceivables(_ request: Xcert_Settlement_V1_ListReceivablesRequest, _ call: RequestContext) async throws -> Xcert_Settlement_V1_ListReceivablesResponse {
+        let reader = try await SettlementReaders.reader(call, self.context)
+        let page = try Paging(request.page, field: "page")
+        if let school = reader.school, !request.schoolCode.isEmpty, request.schoolCode != school {
+            throw RPCError(.permissionDenied, "a school sees only its own receivables")
+        }
+        return try await self.context.database.transaction(call) { connection in
+            var filter = LedgerStore.Filter()
+            filter.year = request.year == 0 ? nil : request.year
+            filter.school = reader.school ?? request.schoolCode.nonEmpty
+            filter.organization = reader.organization
+            filter.certificate = request.certificateCode.nonEmpty
+            filter.onlyOpen = request.onlyOpen
+            filter.after = page.after
+            filter.limit = page.size + 1
+            let receivables = try await LedgerStore.receivables(filter, connection, call.logger)
+            var response = Xcert_Settlement_V1_ListReceivablesResponse()
+            (response.receivables, response.page) = page.cut(receivables, id: \.id)
+            return response
+        }
+    }
+
+    @Sendable
+    func getAccount(_ request: Xcert_Settlement_V1_GetAccountRequest, _ call: RequestContext) async throws -> Xcert_Settlement_V1_Account {
+        let principal = try await self.schoolOrProvince(call, school: request.schoolCode, reading: true)
+        _ = principal
+        return try await self.context.database.transaction(call) { connection in
+            try await Self.account(request.schoolCode, year: request.year, connection, call.logger)
+        }
+    }
+
+    static func account(_ school: String, year: Int32, _ connection: PostgresConnection, _ logger: Logger) async throws -> Xcert_Settlement_V1_Account {
+        var filter = LedgerStore.Filter()
+        filter.school = school
+        filter.year = year == 0 ? nil : year
+        filter.withEntries = true
+        var account = Xcert_Settlement_V1_Account()
+        account.schoolCode = school
+        account.receivables = try await LedgerStore.receivables(filter, connection, logger)
+            .sorted { ($0.examDate.year, $0.examDate.month, $0.examDate.day, $0.id) < ($1.examDate.year, $1.examDate.month, $1.examDate.day, $1.id) }
+        account.payments = try await LedgerStore.payments(school: school, connection, logger)
+        account.refunds = try await LedgerStore.refunds(school: school, connection, logger)
+        account.receivable.fen = account.receivables.reduce(0) { $0 + $1.amount.fen }
+        account.outstanding.fen = account.receivables.reduce(0) { $0 + $1.outstanding.fen }
+        account.received.fen = account.payments.filter { !$0.reversed }.reduce(0) { $0 + $1.amount.fen } - account.refunds.reduce(0) { $0 + $1.amount.fen }
+        account.credit.fen = account.payments.reduce(0) { $0 + $1.unallocated.fen }
+        return account
+    }
+
+    // MARK: - Payments, reversals, refunds
+
+    @Sendable
+    func recordPayment(_ request: Xcert_Settlement_V1_RecordPaymentRequest, _ call: RequestContext) async throws -> Xcert_Settlement_V1_Payment {
+        let principal = try await self.schoolOrProvince(call, school: request.schoolCode, reading: false)
+        var checks = FieldChecks()
+        checks.require(request.schoolCode.isDigits(10), "school_code", "must be the school's 10-digit code")
+        checks.require(request.amount.fen > 0, "amount.fen", "must be more than 0 fen, not \(request.amount.fen)")
+        checks.require(request.amount.fen <= Self.largestAmountFen, "amount.fen", "must be at most \(Money(fen: Self.largestAmountFen)) in one payment")
+        let paidOn = Self.checkDay(request.paidOn, field: "paid_on", &checks)
+        checks.require((1...100).contains(request.reference.trimmed.count), "reference", "must be the payment's reference, 1 to 100 characters")
+        checks.require(request.receivableID >= 0, "receivable_id", "must be 0 (the oldest open first) or a receivable of the school")
+        try checks.check()
+        return try await self.context.idempotency.perform(call, principal: principal.idempotencyScope, request: request, database: self.context.database) { connection in
+            try await LedgerStore.lockAccount(request.schoolCode, connection, call.logger)
+            var ledger = try await LedgerStore.ledger(request.schoolCode, connection, call.logger)
+            let named = request.receivableID == 0 ? nil : request.receivableID
+            if let named, !ledger.receivables.contains(where: { $0.id == named }) {
+                throw RPCError.invalidArgument([.init(field: "receivable_id", description: "\(request.schoolCode) has no receivable \(named)")])
+            }
+            let inserted = try await connection.query(
+                """
+                INSERT INTO settlement.payments (school_code, amount_fen, paid_on, reference, named_receivable_id, recorded_by)
+                VALUES (\(request.schoolCode), \(request.amount.fen), \(paidOn?.description ?? "")::date, \(request.reference.trimmed), \(named), \(principal.name))
+                RETURNING id
+                """,
+                logger: call.logger
+            )
+            var id: Int64 = 0
+            for try await value in inserted.decode(Int64.self) { id = value }
+            let allocations: [SchoolLedger.Allocation]
+            do {
+                allocations = try ledger.pay(id, amount: request.amount.fen, named: named)
+            } catch let refusal as SchoolLedger.Refusal {
+                throw RPCError.invalidArgument([.init(field: "amount.fen", description: refusal.description)])
+            }
+            try await LedgerStore.append(allocations, school: request.schoolCode, connection, call.logger)
+            return try await LedgerStore.payments(school: request.schoolCode, ids: [id], connection, call.logger)[0]
+        }
+    }
+
+    @Sendable
+    func reversePayment(_ request: Xcert_Settlement_V1_ReversePaymentRequest, _ call: RequestContext) async throws -> Xcert_Settlement_V1_Payment {
+        let admin = try await self.context.authenticator.authorize(call, allowing: [.provinceAdmin])
+        var checks = FieldChecks()
+        checks.require(request.paymentID > 0, "payment_id", "must name a payment")
+        checks.require((1...500).contains(request.reason.trimmed.count), "reason", "must say why, 1 to 500 characters")
+        try checks.check()
+        return try await self.context.idempotency.perform(call, principal: admin.idempotencyScope, request: request, database: self.context.database) { connection in
+            let rows = try await connection.query("SELECT school_code FROM settlement.payments WHERE id = \(request.paymentID)", logger: call.logger)
+            var found: String?
+            for try await school in rows.decode(String.self) { found = school }
+            guard let school = found else { throw RPCError(.notFound, "there is no payment \(request.paymentID)") }
+            try await LedgerStore.lockAccount(school, connection, call.logger)
+            var ledger = try await LedgerStore.ledger(school, connection, call.logger)
+            let releases: [SchoolLedger.Allocation]
+            do {
+                releases = try ledger.reverse(request.paymentID)
+            } catch let refusal as SchoolLedger.Refusal {
+                throw RPCError(.failedPrecondition, refusal.description)
+            }
+            try await connection.query(
+                "INSERT INTO settlement.reversals (payment_id, reason, recorded_by) VALUES (\(request.paymentID), \(request.reason.trimmed), \(admin.name))",
+                logger: call.logger
+            )
+            try await LedgerStore.append(releases, school: school, connection, call.logger)
+            return try await LedgerStore.payments(school: school, ids: [request.paymentID], connection, call.logger)[0]
+        }
+    }
+
+    @Sendable
+    func refundCredit(_ request: Xcert_Settlement_V1_RefundCreditRequest, _ call: RequestContext) async throws -> Xcert_Settlement_V1_Refund {
+        let admin = try await self.context.authenticator.authorize(call, allowing: [.provinceAdmin])
+        var checks = FieldChecks()
+        checks.require(request.schoolCode.isDigits(10), "school_code", "must be the school's 10-digit code")
+        checks.require(request.amount.fen > 0, "amount.fen", "must be more than 0 fen, not \(request.amount.fen)")
+        checks.require(request.amount.fen <= Self.largestAmountFen, "amount.fen", "must be at most \(Money(fen: Self.largestAmountFen)) in one refund")
+        let refundedOn = Self.checkDay(request.refundedOn, field: "refunded_on", &checks)
+        checks.require((1...100).contains(request.reference.trimmed.count), "reference", "must be the refund's reference, 1 to 100 characters")
+        try checks.check()
+        return try await self.context.idempotency.perform(call, principal: admin.idempotencyScope, request: request, database: self.context.database) { connection in
+            try await LedgerStore.lockAccount(request.schoolCode, connection, call.logger)
+            var ledger = try await LedgerStore.ledger(request.schoolCode, connection, call.logger)
+            guard request.amount.fen <= ledger.credit else {
+                throw RPCError(.failedPrecondition, "\(request.schoolCode) has a credit of \(Money(fen: ledger.credit)); a refund of \(Money(fen: request.amount.fen)) is more")
+            }
+            let inserted = try await connection.query(
+                """
+                INSERT INTO settlement.refunds (school_code, amount_fen, refunded_on, reference, recorded_by)
+                VALUES (\(request.schoolCode), \(request.amount.fen), \(refundedOn?.description ?? "")::date, \(request.reference.trimmed), \(admin.name))
+                RETURNING id
+                """,
+                logger: call.logger
+            )
+            var id: Int64 = 0
+            for try await value in inserted.decode(Int64.self) { id = value }
+            let allocations = try ledger.refund(id, amount: request.amount.fen)
+            try await LedgerStore.append(allocations, school: request.schoolCode, connection, call.logger)
+            return try await LedgerStore.refunds(school: request.schoolCode, ids: [id], connection, call.logger)[0]
+        }
+    }
+
+    // MARK: - Helpers
+
+    /// A school acting for itself, or a province admin (or, reading, a service).
+    private func schoolOrProvince(_ call: RequestContext, school: String, reading: Bool) async throws -> Principal {
+        let principal = try await self.context.authenticator.authorize(call, allowing: reading ? [.provinceAdmin, .service, .school] : [.provinceAdmin, .school])
+        if principal.role == .school, try principal.schoolCode() != school {
+            throw RPCError(.permissionDenied, "a school sees and pays only its own account")
+        }
+        return principal
+    }
+
+    /// A real day, not after today in the province.
+    private static func checkDay(_ date: Xcert_Common_V1_Date, field: String, _ checks: inout FieldChecks) -> LocalDate? {
+        guard let day = LocalDate(wire: date), (2019...2100).contains(day.year) else {
+            checks.fail(field, "must be a real date from 2019 on, not \(date.year)-\(date.month)-\(date.day)")
+            return nil
+        }
+        let today = LocalDate(containing: Int64(Date().timeIntervalSince1970))
+        checks.require(day <= today, field, "\(day) is after today (\(today)) in Asia/Shanghai")
+        return day
+    }
+}
+
+/// Who reads settlement's records: a school its own, an organization what is owed to it,
+/// the province and services everything.
+enum SettlementReaders {
+    struct Reader {
+        var school: String?
+        var organization: Int64?
+    }
+
+    static func reader(_ call: RequestContext, _ context: ServiceContext) async throws -> Reader {
+        let principal = try await context.authenticator.authorize(call, allowing: [.provinceAdmin, .service, .school, .organization])
+        switch principal.role {
+        case .school: return Reader(school: try principal.schoolCode())
+        case .organization: return Reader(organization: try principal.organizationID())
+        default: return Reader()
+        }
+    }
+}
