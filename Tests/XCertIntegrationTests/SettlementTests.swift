@@ -190,6 +190,23 @@ struct SettlementTests {
             }
             #expect(await settlement.refusal("SubsidyService/AllocateSubsidy", subsidy, token: h.admin)?.fieldViolations.map(\.field) == ["weights"])
 
+            // A due policy of the province's own applies to receivables charged after it: 5 days before the exam (another session).
+            var policy = Xcert_Settlement_V1_SetDuePolicyRequest()
+            policy.policy.year = 2026
+            policy.policy.basis = .beforeExam
+            policy.policy.days = 400
+            #expect(await settlement.refusal("LedgerService/SetDuePolicy", policy, token: h.admin)?.fieldViolations.map(\.field) == ["policy.days"])
+            policy.policy.days = 5
+            #expect(await settlement.refusal("LedgerService/SetDuePolicy", policy, token: other)?.code == .permissionDenied)
+            _ = try await settlement.call("LedgerService/SetDuePolicy", policy, as: Xcert_Settlement_V1_DuePolicy.self, token: h.admin)
+            let later = try await h.createRoster(day: 20, token: world.car)
+            _ = try await h.upload(later.id, chunk: 0, [Candidates.row(100, school: "4136010003")], token: world.car)
+            _ = try await h.seal(later.id, token: world.car)
+            receivables = try await settlement.waitFor(receivables: 3, token: h.admin)
+            #expect(receivables.map { "\($0.level):\(dateText($0.examDate))→\(dateText($0.dueDate))" } == [
+                "elementary:2026-06-15→2026-07-15", "elementary:2026-06-15→2026-07-15", "elementary:2026-06-20→2026-06-15",
+            ])
+
             _ = try await settlement.process.terminate()
             _ = try await assessment.process.terminate()
         }
@@ -222,6 +239,10 @@ struct SettlementTests {
         request.schoolCode = school
         return request
     }
+}
+
+private func dateText(_ date: Xcert_Common_V1_Date) -> String {
+    String(format: "%04d-%02d-%02d", date.year, date.month, date.day)
 }
 
 /// A settlement process beside the filing stack (and an assessment process, when given).
