@@ -3,6 +3,7 @@ import PostgresNIO
 import SwiftProtobuf
 import Testing
 import XCertProto
+import XCertStore
 import XCertTestSupport
 import XCertWire
 
@@ -139,6 +140,44 @@ struct SettlementTests {
             fees.year = 2026
             let feeTable = try await settlement.call("SettlementReportService/GetOrganizationFeeTable", fees, as: Xcert_Settlement_V1_GetOrganizationFeeTableResponse.self, token: world.car)
             #expect(feeTable.lines.map { "\($0.certificateCode):\($0.level):\($0.completed):\($0.receivable.fen):\($0.received.fen):\($0.outstanding.fen)" } == ["AUTO:elementary:13:390000:290000:100000"])
+            // The analysts' views give the numbers of the services' reports.
+            let analyst = Database(client: h.postgres, role: "xcert_analyst")
+            let viewed = try await analyst.transaction(timeout: .seconds(5), logger: testLogger("analytics")) { connection in
+                var lines: [String] = []
+                let outstandingRows = try await connection.query(
+                    "SELECT certificate_name, level_name, school_name, completed, outstanding_fen FROM analytics.outstanding_fees WHERE year = 2026 ORDER BY certificate_code, level, school_code",
+                    logger: testLogger("analytics")
+                )
+                for try await (certificate, level, school, completed, outstanding) in outstandingRows.decode((String, String, String, Int64, Int64).self) {
+                    lines.append("outstanding \(certificate):\(level):\(school):\(completed):\(outstanding)")
+                }
+                let feeRows = try await connection.query(
+                    "SELECT certificate_code, completed, receivable_fen, received_fen, outstanding_fen FROM analytics.org_fee_summary WHERE year = 2026 ORDER BY organization_id, certificate_code, level",
+                    logger: testLogger("analytics")
+                )
+                for try await (certificate, completed, receivable, received, outstanding) in feeRows.decode((String, Int64, Int64, Int64, Int64).self) {
+                    lines.append("fees \(certificate):\(completed):\(receivable):\(received):\(outstanding)")
+                }
+                let detailRows = try await connection.query(
+                    "SELECT school_code, declared, completed, passed FROM analytics.school_assessment_detail WHERE year = 2026 ORDER BY certificate_code, level, school_code",
+                    logger: testLogger("analytics")
+                )
+                for try await (school, declared, completed, passed) in detailRows.decode((String, Int64, Int64, Int64).self) {
+                    lines.append("detail \(school):\(declared):\(completed):\(passed)")
+                }
+                let filingRows = try await connection.query("SELECT certificate_code, version, state, fees FROM analytics.filings", logger: testLogger("analytics"))
+                for try await (certificate, version, state, fees) in filingRows.decode((String, Int32, String, String).self) {
+                    lines.append("filing \(certificate):\(version):\(state):\(fees)")
+                }
+                return lines
+            }
+            #expect(viewed == [
+                "outstanding 汽车运用与维修:初级:学校4136010001:8:100000",
+                "fees AUTO:13:390000:290000:100000",
+                "detail 4136010001:8:8:8", "detail 4136010003:5:5:5",
+                "filing AUTO:1:approved:初级 300.00; 中级 300.00; 高级 300.00",
+            ], "the same as appendix table 3, the fee table and the roster counts")
+
             // The same tables through xctl, as CSV for Excel; a payment of 1.005 yuan refused before it is sent.
             let xctl = ServiceProcess.binDirectory.appendingPathComponent("xctl").path
             let address = ["--settlement", "127.0.0.1:\(settlement.process.port)", "--token", h.admin]

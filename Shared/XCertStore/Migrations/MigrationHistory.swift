@@ -14,6 +14,7 @@ public enum MigrationHistory {
         .v10ResultPolicies,
         .v11OutcomeChanges,
         .v12Settlement,
+        .v13AnalyticsViews,
     ]
 
     /// The schema of each service, which is also the suffix of its role (`xcert_<schema>`).

@@ -1,0 +1,52 @@
+import Foundation
+import PostgresNIO
+import Testing
+import XCertStore
+import XCertTestSupport
+
+@Suite("Analytics: the analysts' views and what xcert_analyst may do", .enabled(if: TestCluster.isConfigured, "needs the PostgreSQL that scripts/test starts"), .timeLimit(.minutes(3)))
+struct AnalyticsTests {
+    static let views = ["school_assessment_detail", "assessment_sites", "outstanding_fees", "org_fee_summary", "school_evaluation", "pilot_qualifications", "filings"]
+
+    @Test("xcert_analyst reads every view and nothing else: no base table, no write, nothing created; every view and column is documented")
+    func analystReadsOnlyTheViews() async throws {
+        try await withTestDatabase { _, client in
+            let logger = testLogger("analytics")
+            let analyst = Database(client: client, role: "xcert_analyst")
+            for view in Self.views {
+                _ = try await analyst.transaction(timeout: .seconds(5), logger: logger) { connection in
+                    try await connection.query(PostgresQuery(unsafeSQL: "SELECT count(*) FROM analytics.\(view)"), logger: logger)
+                }
+            }
+            let refused = [
+                "SELECT count(*) FROM registry.schools", "SELECT count(*) FROM settlement.payments", "SELECT count(*) FROM assessment.roster_counts",
+                "SELECT count(*) FROM filing.roster_candidates", "SELECT count(*) FROM registry.tokens",
+                "DELETE FROM analytics.filings", "UPDATE analytics.outstanding_fees SET outstanding_fen = 0",
+                "INSERT INTO analytics.pilot_qualifications (year) VALUES (2026)",
+                "CREATE TABLE analytics.mine (x integer)", "CREATE VIEW analytics.mine AS SELECT 1", "CREATE TABLE public.mine (x integer)",
+                "CREATE TEMPORARY TABLE mine (x integer)", "CREATE SCHEMA mine",
+            ]
+            for statement in refused {
+                await #expect(throws: StoreError.self, "\(statement)") {
+                    try await analyst.transaction(timeout: .seconds(5), logger: logger) { connection in
+                        try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
+                    }
+                }
+            }
+            // Documented: each view and each of its columns has a comment.
+            let undocumented = try await client.scalar(
+                """
+                SELECT count(*) FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+                WHERE n.nspname = 'analytics' AND a.attnum > 0 AND NOT a.attisdropped AND col_description(c.oid, a.attnum) IS NULL
+                """,
+                as: Int64.self
+            )
+            #expect(undocumented == 0)
+            let views = try await client.scalar(
+                "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'analytics' AND c.relkind = 'v' AND obj_description(c.oid) IS NOT NULL",
+                as: Int64.self
+            )
+            #expect(views == Int64(Self.views.count))
+        }
+    }
+}
