@@ -157,6 +157,7 @@ struct LedgerService: RPCService {
         checks.require((1...100).contains(request.reference.trimmed.count), "reference", "must be the payment's reference, 1 to 100 characters")
         checks.require(request.receivableID >= 0, "receivable_id", "must be 0 (the oldest open first) or a receivable of the school")
         try checks.check()
+        _ = try await RegistryLookups.school(request.schoolCode, field: "school_code", self.context, call)
         return try await self.context.idempotency.perform(call, principal: principal.idempotencyScope, request: request, database: self.context.database) { connection in
             try await LedgerStore.lockAccount(request.schoolCode, connection, call.logger)
             var ledger = try await LedgerStore.ledger(request.schoolCode, connection, call.logger)
@@ -224,6 +225,7 @@ struct LedgerService: RPCService {
         let refundedOn = Self.checkDay(request.refundedOn, field: "refunded_on", &checks)
         checks.require((1...100).contains(request.reference.trimmed.count), "reference", "must be the refund's reference, 1 to 100 characters")
         try checks.check()
+        _ = try await RegistryLookups.school(request.schoolCode, field: "school_code", self.context, call)
         return try await self.context.idempotency.perform(call, principal: admin.idempotencyScope, request: request, database: self.context.database) { connection in
             try await LedgerStore.lockAccount(request.schoolCode, connection, call.logger)
             var ledger = try await LedgerStore.ledger(request.schoolCode, connection, call.logger)

@@ -120,6 +120,7 @@ struct SettlementTests {
             #expect(await settlement.refusal("LedgerService/RecordPayment", Self.payment("4136010003", .max, (2026, 7, 1)), token: other)?.fieldViolations.map(\.field) == ["amount.fen"])
             #expect(await settlement.refusal("LedgerService/RecordPayment", Self.payment("4136010003", 1, (2099, 1, 1)), token: other)?.fieldViolations.map(\.field) == ["paid_on"])
             #expect(await settlement.refusal("LedgerService/RecordPayment", Self.payment("4136010003", 1, (2026, 7, 1)), token: world.car)?.code == .permissionDenied)
+            #expect(await settlement.refusal("LedgerService/RecordPayment", Self.payment("4136019999", 1, (2026, 7, 1)), token: h.admin)?.fieldViolations.map(\.field) == ["school_code"])
             #expect(try await h.scalar("SELECT count(*) FROM settlement.payments", as: Int64.self) == 4, "nothing stored by the refusals")
 
             // Who sees what: a school its own receivables, an organization those owed to it, another organization none.
