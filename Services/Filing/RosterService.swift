@@ -30,6 +30,7 @@ struct RosterService: RPCService {
             .unary(Self.prefix + "ListRosters", handler: self.listRosters),
             .unary(Self.prefix + "ListCandidates", handler: self.listCandidates),
             .unary(Self.prefix + "ListRosterChanges", handler: self.listRosterChanges),
+            .unary(Self.prefix + "GetSiteSessionTable", handler: self.getSiteSessionTable),
         ]
     }
 
@@ -267,6 +268,51 @@ struct RosterService: RPCService {
             response.nextCursor = response.changes.last?.cursor ?? request.after
             return response
         }
+    }
+
+    @Sendable
+    func getSiteSessionTable(_ request: Xcert_Filing_V1_GetSiteSessionTableRequest, _ call: RequestContext) async throws -> Xcert_Filing_V1_GetSiteSessionTableResponse {
+        let organization = try await Callers.readerOrganization(self.context, call)
+        guard (2019...2100).contains(request.year) else {
+            throw RPCError.invalidArgument([.init(field: "year", description: "must be an exam year, 2019 to 2100")])
+        }
+        async let schools = RegistryLookups.schools(self.context, call)
+        async let certificates = RegistryLookups.certificates(of: organization, self.context, call)
+        var response = try await self.context.database.transaction(call) { connection in
+            let rows = try await connection.query(
+                """
+                SELECT certificate_code, level, site_school_code, count(*)::integer, array_agg(to_char(exam_date, 'YYYY-MM-DD') ORDER BY exam_date), sum(row_count)::bigint
+                FROM filing.rosters
+                WHERE state = \(RosterStates.sealed) AND extract(year FROM exam_date) = \(request.year)
+                  AND (\(request.certificateCode.nonEmpty)::text IS NULL OR certificate_code = \(request.certificateCode))
+                  AND (\(organization)::bigint IS NULL OR organization_id = \(organization))
+                GROUP BY certificate_code, level, site_school_code
+                ORDER BY certificate_code, level, site_school_code
+                """,
+                logger: call.logger
+            )
+            var response = Xcert_Filing_V1_GetSiteSessionTableResponse()
+            for try await (certificate, level, site, sessions, dates, candidates) in rows.decode((String, Int32, String, Int32, [String], Int64).self) {
+                var line = Xcert_Filing_V1_SiteSessionLine()
+                line.certificateCode = certificate
+                line.level = Xcert_Common_V1_CertificateLevel(rawValue: Int(level)) ?? .unspecified
+                line.siteSchoolCode = site
+                line.sessions = sessions
+                line.examDates = dates.compactMap { LocalDate(iso: $0)?.wire }
+                line.candidates = candidates
+                response.lines.append(line)
+                response.total.sessions += sessions
+                response.total.candidates += candidates
+            }
+            return response
+        }
+        let schoolNames = try await schools.mapValues(\.name)
+        let certificateNames = Dictionary(try await certificates.map { ($0.code, $0.name) }, uniquingKeysWith: { first, _ in first })
+        for index in response.lines.indices {
+            response.lines[index].certificateName = certificateNames[response.lines[index].certificateCode] ?? ""
+            response.lines[index].siteSchoolName = schoolNames[response.lines[index].siteSchoolCode] ?? ""
+        }
+        return response
     }
 
     // MARK: - Helpers

@@ -631,6 +631,78 @@ public nonisolated struct Xcert_Filing_V1_ListRosterChangesResponse: Sendable {
   public init() {}
 }
 
+/// 003 附表2 江西省考核站点设置明细表: one line per certificate level and site school with the
+/// exam sessions held there in the year (sealed rosters in force).
+public nonisolated struct Xcert_Filing_V1_SiteSessionLine: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var certificateCode: String = String()
+
+  public var level: Xcert_Common_V1_CertificateLevel = .unspecified
+
+  public var siteSchoolCode: String = String()
+
+  /// 开展考核次数
+  public var sessions: Int32 = 0
+
+  /// 考核时间
+  public var examDates: [Xcert_Common_V1_Date] = []
+
+  /// 考核人数
+  public var candidates: Int64 = 0
+
+  /// 证书名称, the registry's
+  public var certificateName: String = String()
+
+  /// 考核站点院校名称, the registry's
+  public var siteSchoolName: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Xcert_Filing_V1_GetSiteSessionTableRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var year: Int32 = 0
+
+  /// empty: every certificate (an organization: its own)
+  public var certificateCode: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Xcert_Filing_V1_GetSiteSessionTableResponse: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// by certificate, level, site school
+  public var lines: [Xcert_Filing_V1_SiteSessionLine] = []
+
+  public var total: Xcert_Filing_V1_SiteSessionLine {
+    get {_total ?? Xcert_Filing_V1_SiteSessionLine()}
+    set {_total = newValue}
+  }
+  /// Returns true if `total` has been explicitly set.
+  public var hasTotal: Bool {self._total != nil}
+  /// Clears the value of `total`. Subsequent reads from it will return its default value.
+  public mutating func clearTotal() {self._total = nil}
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _total: Xcert_Filing_V1_SiteSessionLine? = nil
+}
+
 // MARK: - Code below here is support for the SwiftProtobuf runtime.
 
 fileprivate nonisolated let _protobuf_package = "xcert.filing.v1"
@@ -1585,6 +1657,145 @@ nonisolated extension Xcert_Filing_V1_ListRosterChangesResponse: SwiftProtobuf.M
   public static func ==(lhs: Xcert_Filing_V1_ListRosterChangesResponse, rhs: Xcert_Filing_V1_ListRosterChangesResponse) -> Bool {
     if lhs.changes != rhs.changes {return false}
     if lhs.nextCursor != rhs.nextCursor {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Xcert_Filing_V1_SiteSessionLine: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".SiteSessionLine"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}certificate_code\0\u{1}level\0\u{3}site_school_code\0\u{1}sessions\0\u{3}exam_dates\0\u{1}candidates\0\u{3}certificate_name\0\u{3}site_school_name\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.certificateCode) }()
+      case 2: try { try decoder.decodeSingularEnumField(value: &self.level) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.siteSchoolCode) }()
+      case 4: try { try decoder.decodeSingularInt32Field(value: &self.sessions) }()
+      case 5: try { try decoder.decodeRepeatedMessageField(value: &self.examDates) }()
+      case 6: try { try decoder.decodeSingularInt64Field(value: &self.candidates) }()
+      case 7: try { try decoder.decodeSingularStringField(value: &self.certificateName) }()
+      case 8: try { try decoder.decodeSingularStringField(value: &self.siteSchoolName) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.certificateCode.isEmpty {
+      try visitor.visitSingularStringField(value: self.certificateCode, fieldNumber: 1)
+    }
+    if self.level != .unspecified {
+      try visitor.visitSingularEnumField(value: self.level, fieldNumber: 2)
+    }
+    if !self.siteSchoolCode.isEmpty {
+      try visitor.visitSingularStringField(value: self.siteSchoolCode, fieldNumber: 3)
+    }
+    if self.sessions != 0 {
+      try visitor.visitSingularInt32Field(value: self.sessions, fieldNumber: 4)
+    }
+    if !self.examDates.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.examDates, fieldNumber: 5)
+    }
+    if self.candidates != 0 {
+      try visitor.visitSingularInt64Field(value: self.candidates, fieldNumber: 6)
+    }
+    if !self.certificateName.isEmpty {
+      try visitor.visitSingularStringField(value: self.certificateName, fieldNumber: 7)
+    }
+    if !self.siteSchoolName.isEmpty {
+      try visitor.visitSingularStringField(value: self.siteSchoolName, fieldNumber: 8)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Xcert_Filing_V1_SiteSessionLine, rhs: Xcert_Filing_V1_SiteSessionLine) -> Bool {
+    if lhs.certificateCode != rhs.certificateCode {return false}
+    if lhs.level != rhs.level {return false}
+    if lhs.siteSchoolCode != rhs.siteSchoolCode {return false}
+    if lhs.sessions != rhs.sessions {return false}
+    if lhs.examDates != rhs.examDates {return false}
+    if lhs.candidates != rhs.candidates {return false}
+    if lhs.certificateName != rhs.certificateName {return false}
+    if lhs.siteSchoolName != rhs.siteSchoolName {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Xcert_Filing_V1_GetSiteSessionTableRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".GetSiteSessionTableRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}year\0\u{3}certificate_code\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularInt32Field(value: &self.year) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.certificateCode) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.year != 0 {
+      try visitor.visitSingularInt32Field(value: self.year, fieldNumber: 1)
+    }
+    if !self.certificateCode.isEmpty {
+      try visitor.visitSingularStringField(value: self.certificateCode, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Xcert_Filing_V1_GetSiteSessionTableRequest, rhs: Xcert_Filing_V1_GetSiteSessionTableRequest) -> Bool {
+    if lhs.year != rhs.year {return false}
+    if lhs.certificateCode != rhs.certificateCode {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Xcert_Filing_V1_GetSiteSessionTableResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".GetSiteSessionTableResponse"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}lines\0\u{1}total\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeRepeatedMessageField(value: &self.lines) }()
+      case 2: try { try decoder.decodeSingularMessageField(value: &self._total) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if !self.lines.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.lines, fieldNumber: 1)
+    }
+    try { if let v = self._total {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 2)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Xcert_Filing_V1_GetSiteSessionTableResponse, rhs: Xcert_Filing_V1_GetSiteSessionTableResponse) -> Bool {
+    if lhs.lines != rhs.lines {return false}
+    if lhs._total != rhs._total {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -186,6 +186,24 @@ struct SettlementTests {
             #expect(csv.status == 0 && csv.output.contains("1,汽车运用与维修,初级,学校4136010001,8,1000.00\r\n合计,,,,8,1000.00"), "\(csv.output)")
             let feeCSV = try await runCommand(xctl, ["settlement", "report", "fees", "--year", "2026", "--format", "csv"] + address)
             #expect(feeCSV.status == 0 && feeCSV.output.contains(",汽车运用与维修,初级,13,3900.00,2900.00,1000.00"), "\(feeCSV.output)")
+            // xctl report: every table from its service, English or 003's Chinese headers.
+            let services = ["--filing", "127.0.0.1:\(try #require(h.filingProcess).port)", "--assessment", "127.0.0.1:\(assessment.process.port)",
+                            "--settlement", "127.0.0.1:\(settlement.process.port)", "--token", h.admin]
+            let chinese = try await runCommand(xctl, ["report", "outstanding", "--year", "2026", "--format", "csv", "--chinese-headers"] + services)
+            #expect(chinese.status == 0 && chinese.output.contains("序号,证书名称,级别,试点院校名称,完成考核人数,未结金额\r\n"), "\(chinese.output)")
+            let english = try await runCommand(xctl, ["report", "fees", "--year", "2026", "--format", "csv"] + services)
+            #expect(english.status == 0 && english.output.contains("no,organization,certificate,level,completed,receivable,received,outstanding\r\n"), "\(english.output)")
+            let sites = try await runCommand(xctl, ["report", "sites", "--year", "2026", "--format", "csv"] + services)
+            #expect(sites.status == 0 && sites.output.contains("1,汽车运用与维修,初级,学校4136010001,1,2026-06-15,13\r\n合计,,,,1,,13"), "\(sites.output)")
+            let declarations = try await runCommand(xctl, ["report", "declarations", "--year", "2026", "--format", "csv"] + services)
+            #expect(declarations.status == 0 && declarations.output.contains("合计,,,,13,13,13,13,100.00%"), "\(declarations.output)")
+            let siteView = try await analyst.transaction(timeout: .seconds(5), logger: testLogger("analytics")) { connection in
+                let rows = try await connection.query("SELECT sessions, exam_dates, candidates FROM analytics.assessment_sites WHERE year = 2026", logger: testLogger("analytics"))
+                var lines: [String] = []
+                for try await (sessions, dates, candidates) in rows.decode((Int64, String, Int64).self) { lines.append("\(sessions),\(dates),\(candidates)") }
+                return lines
+            }
+            #expect(siteView == ["1,2026-06-15,13"], "the view agrees with appendix table 2")
             let badAmount = try await runCommand(xctl, ["settlement", "pay", "--school", "4136010003", "--amount", "1.005", "--date", "2026-07-01", "--reference", "x"] + address)
             #expect(badAmount.status != 0 && badAmount.output.contains("--amount takes yuan"), "\(badAmount.output)")
             fees.organizationID = world.carOrganization + 1

@@ -23,16 +23,29 @@ extension ServiceOptions {
         _ method: String, _ request: Request, as: Response.Type = Response.self, idempotencyKey: String? = nil,
         explaining: (RPCError) -> RPCError = { $0 }
     ) async throws -> Response {
-        let client = try makeClient(self.address, timeoutMs: self.timeoutMs)
-        defer { Task { await client.close() } }
-        var metadata = try self.credentials.metadata()
-        if let idempotencyKey { metadata["idempotency-key"] = idempotencyKey }
-        do {
-            return try await client.unary("/\(Self.package).\(method)", request, as: Response.self, metadata: metadata)
-        } catch let error as RPCError {
-            printError(explaining(error))
-            throw ExitCode(1)
-        }
+        try await callService(
+            address: self.address, path: "/\(Self.package).\(method)", request, as: Response.self, credentials: self.credentials, timeoutMs: self.timeoutMs,
+            idempotencyKey: idempotencyKey, explaining: explaining
+        )
+    }
+}
+
+/// Calls the method at `path` (`/package.Service/Method`) of the service at `address`; an
+/// error status is printed (code, message, field violations, after `explaining` rewrites
+/// them for the reader) and exits 1.
+func callService<Request: SwiftProtobuf.Message, Response: SwiftProtobuf.Message>(
+    address: String, path: String, _ request: Request, as: Response.Type, credentials: Credentials, timeoutMs: Int,
+    idempotencyKey: String? = nil, explaining: (RPCError) -> RPCError = { $0 }
+) async throws -> Response {
+    let client = try makeClient(address, timeoutMs: timeoutMs)
+    defer { Task { await client.close() } }
+    var metadata = try credentials.metadata()
+    if let idempotencyKey { metadata["idempotency-key"] = idempotencyKey }
+    do {
+        return try await client.unary(path, request, as: Response.self, metadata: metadata)
+    } catch let error as RPCError {
+        printError(explaining(error))
+        throw ExitCode(1)
     }
 }
 

@@ -68,13 +68,7 @@ struct Assessment: AsyncParsableCommand {
                 request.year = self.year
                 request.certificateCode = self.certificate
                 let response = try await self.options.call("OutcomeService/GetDeclarationTable", request, as: Xcert_Assessment_V1_GetDeclarationTableResponse.self)
-                let rows = response.lines.enumerated().map { index, line in
-                    [String(index + 1), line.certificateName.isEmpty ? line.certificateCode : line.certificateName, levelNames([line.level]),
-                     line.schoolName.isEmpty ? line.schoolCode : line.schoolName,
-                     String(line.declared), String(line.approved), String(line.completed), String(line.passed), rateText(line.passRate)]
-                } + [["合计", "", "", "", String(response.total.declared), String(response.total.approved), String(response.total.completed),
-                      String(response.total.passed), rateText(response.total.passRate)]]
-                emit(["序号", "证书名称", "级别", "试点院校名称", "申报人数", "获批人数", "完成考核人数", "通过人数", "通过率"], rows, format: self.format)
+                ReportTables.declarations(response).write(chineseHeaders: true, format: self.format)
             }
         }
     }
@@ -88,15 +82,7 @@ struct Assessment: AsyncParsableCommand {
             var request = Xcert_Assessment_V1_ListResultsRequest()
             request.year = self.year
             let response = try await self.options.call("ResultService/ListResults", request, as: Xcert_Assessment_V1_ListResultsResponse.self)
-            emit(
-                ["school", "name", "type", "total", "reviewed", "rank_in_type", "tier", "registration_rate", "warnings"],
-                response.results.map { result in
-                    [result.schoolCode, result.schoolName, SchoolType(wire: result.schoolType)?.chineseName ?? "", pointsText(result.totalTenths),
-                     result.reviewed ? "yes" : "provisional", String(result.rankInType), result.tier, rateText(result.registrationRate),
-                     result.warnings.joined(separator: "; ")]
-                },
-                format: self.format
-            )
+            ReportTables.results(response).write(chineseHeaders: false, format: self.format)
         }
     }
 
@@ -369,6 +355,6 @@ private func emitIndicators(_ scheme: Xcert_Assessment_V1_Scheme, format: Output
 }
 
 /// An exact rate as a percentage with two decimals, or `no data`.
-private func rateText(_ rate: Xcert_Assessment_V1_RateOrNoData) -> String {
+func rateText(_ rate: Xcert_Assessment_V1_RateOrNoData) -> String {
     rate.hasValue ? Rate(rate.value.numerator, over: rate.value.denominator).percentage() : Rate(0, over: 0).percentage()
 }

@@ -216,11 +216,7 @@ struct Settlement: AsyncParsableCommand {
                 request.year = self.year
                 request.certificateCode = self.certificate
                 let response = try await self.options.call("SettlementReportService/GetOutstandingTable", request, as: Xcert_Settlement_V1_GetOutstandingTableResponse.self)
-                let rows = response.lines.enumerated().map { index, line in
-                    [String(index + 1), line.certificateName.isEmpty ? line.certificateCode : line.certificateName, levelNames([line.level]),
-                     line.schoolName.isEmpty ? line.schoolCode : line.schoolName, String(line.completed), yuan(line.outstanding)]
-                } + [["合计", "", "", "", String(response.total.completed), yuan(response.total.outstanding)]]
-                emit(["序号", "证书名称", "级别", "试点院校名称", "完成考核人数", "未结金额"], rows, format: self.format)
+                ReportTables.outstanding(response).write(chineseHeaders: true, format: self.format)
             }
         }
 
@@ -235,11 +231,7 @@ struct Settlement: AsyncParsableCommand {
                 request.year = self.year
                 request.organizationID = self.organization
                 let response = try await self.options.call("SettlementReportService/GetOrganizationFeeTable", request, as: Xcert_Settlement_V1_GetOrganizationFeeTableResponse.self)
-                let rows = response.lines.enumerated().map { index, line in
-                    [String(index + 1), line.organizationName, line.certificateName.isEmpty ? line.certificateCode : line.certificateName, levelNames([line.level]),
-                     String(line.completed), yuan(line.receivable), yuan(line.received), yuan(line.outstanding)]
-                } + [["合计", "", "", "", String(response.total.completed), yuan(response.total.receivable), yuan(response.total.received), yuan(response.total.outstanding)]]
-                emit(["序号", "评价组织", "证书名称", "级别", "完成考核人数", "应收金额", "实收金额", "未结金额"], rows, format: self.format)
+                ReportTables.fees(response).write(chineseHeaders: true, format: self.format)
             }
         }
 

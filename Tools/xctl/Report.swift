@@ -1,0 +1,172 @@
+import ArgumentParser
+import Foundation
+import SwiftProtobuf
+import XCertDomain
+import XCertProto
+import XCertService
+
+/// `xctl report NAME --year Y`: the province's report tables, from the services that own
+/// them, under English headers or (`--chinese-headers`) 003's own.
+struct Report: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "The province's report tables: 003's appendix tables 1–3, the organization fee table, the year's results.",
+        subcommands: [Declarations.self, Sites.self, Outstanding.self, Fees.self, Results.self]
+    )
+
+    struct Declarations: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "003 appendix table 1: declaration and assessment per pilot school (from assessment).")
+        @OptionGroup var report: ReportOptions
+        func run() async throws {
+            var request = Xcert_Assessment_V1_GetDeclarationTableRequest()
+            request.year = self.report.year
+            let response = try await self.report.call(self.report.assessment, "xcert.assessment.v1.OutcomeService/GetDeclarationTable", request, as: Xcert_Assessment_V1_GetDeclarationTableResponse.self)
+            ReportTables.declarations(response).write(self.report)
+        }
+    }
+
+    struct Sites: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "003 appendix table 2: exam sessions per site school (from filing).")
+        @OptionGroup var report: ReportOptions
+        func run() async throws {
+            var request = Xcert_Filing_V1_GetSiteSessionTableRequest()
+            request.year = self.report.year
+            let response = try await self.report.call(self.report.filing, "xcert.filing.v1.RosterService/GetSiteSessionTable", request, as: Xcert_Filing_V1_GetSiteSessionTableResponse.self)
+            ReportTables.sites(response).write(self.report)
+        }
+    }
+
+    struct Outstanding: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "003 appendix table 3: outstanding fees per pilot school (from settlement).")
+        @OptionGroup var report: ReportOptions
+        func run() async throws {
+            var request = Xcert_Settlement_V1_GetOutstandingTableRequest()
+            request.year = self.report.year
+            let response = try await self.report.call(self.report.settlement, "xcert.settlement.v1.SettlementReportService/GetOutstandingTable", request, as: Xcert_Settlement_V1_GetOutstandingTableResponse.self)
+            ReportTables.outstanding(response).write(self.report)
+        }
+    }
+
+    struct Fees: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "The organization report's fee table: receivable, received, outstanding per certificate level (from settlement).")
+        @OptionGroup var report: ReportOptions
+        func run() async throws {
+            var request = Xcert_Settlement_V1_GetOrganizationFeeTableRequest()
+            request.year = self.report.year
+            let response = try await self.report.call(
+                self.report.settlement, "xcert.settlement.v1.SettlementReportService/GetOrganizationFeeTable", request, as: Xcert_Settlement_V1_GetOrganizationFeeTableResponse.self
+            )
+            ReportTables.fees(response).write(self.report)
+        }
+    }
+
+    struct Results: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "The year's evaluation results: totals, ranks within school type, tiers, exit warnings (from assessment).")
+        @OptionGroup var report: ReportOptions
+        func run() async throws {
+            var request = Xcert_Assessment_V1_ListResultsRequest()
+            request.year = self.report.year
+            let response = try await self.report.call(self.report.assessment, "xcert.assessment.v1.ResultService/ListResults", request, as: Xcert_Assessment_V1_ListResultsResponse.self)
+            ReportTables.results(response).write(self.report)
+        }
+    }
+}
+
+/// What every report takes: the year, the output, and where the services are.
+struct ReportOptions: ParsableArguments {
+    @Option(help: "The year.") var year: Int32
+    @Option(help: "table or csv (UTF-8 with a BOM, for Excel).") var format: OutputFormat = .table
+    @Flag(help: "003's Chinese column headers instead of English ones.") var chineseHeaders = false
+    @Option(help: "The filing service, host:port.") var filing: String = "127.0.0.1:7102"
+    @Option(help: "The assessment service, host:port.") var assessment: String = "127.0.0.1:7103"
+    @Option(help: "The settlement service, host:port.") var settlement: String = "127.0.0.1:7104"
+    @OptionGroup var credentials: Credentials
+    @Option(help: "The call's deadline in milliseconds.") var timeoutMs: Int = 30_000
+
+    func call<Request: SwiftProtobuf.Message, Response: SwiftProtobuf.Message>(
+        _ address: String, _ path: String, _ request: Request, as: Response.Type
+    ) async throws -> Response {
+        try await callService(address: address, path: "/" + path, request, as: Response.self, credentials: self.credentials, timeoutMs: self.timeoutMs)
+    }
+}
+
+/// A report as a table: its rows under English headers or 003's Chinese ones.
+struct ReportTable {
+    var english: [String]
+    var chinese: [String]
+    var rows: [[String]]
+
+    func write(_ options: ReportOptions) {
+        self.write(chineseHeaders: options.chineseHeaders, format: options.format)
+    }
+
+    func write(chineseHeaders: Bool, format: OutputFormat) {
+        emit(chineseHeaders ? self.chinese : self.english, self.rows, format: format)
+    }
+}
+
+/// The report tables, shared by `xctl report` and the services' own `report` commands.
+enum ReportTables {
+    static func declarations(_ response: Xcert_Assessment_V1_GetDeclarationTableResponse) -> ReportTable {
+        let rows = response.lines.enumerated().map { index, line in
+            [String(index + 1), line.certificateName.isEmpty ? line.certificateCode : line.certificateName, levelNames([line.level]),
+             line.schoolName.isEmpty ? line.schoolCode : line.schoolName,
+             String(line.declared), String(line.approved), String(line.completed), String(line.passed), rateText(line.passRate)]
+        } + [["合计", "", "", "", String(response.total.declared), String(response.total.approved), String(response.total.completed),
+              String(response.total.passed), rateText(response.total.passRate)]]
+        return ReportTable(
+            english: ["no", "certificate", "level", "school", "declared", "approved", "completed", "passed", "pass_rate"],
+            chinese: ["序号", "证书名称", "级别", "试点院校名称", "申报人数", "获批人数", "完成考核人数", "通过人数", "通过率"],
+            rows: rows
+        )
+    }
+
+    static func sites(_ response: Xcert_Filing_V1_GetSiteSessionTableResponse) -> ReportTable {
+        let rows = response.lines.enumerated().map { index, line in
+            [String(index + 1), line.certificateName.isEmpty ? line.certificateCode : line.certificateName, levelNames([line.level]),
+             line.siteSchoolName.isEmpty ? line.siteSchoolCode : line.siteSchoolName, String(line.sessions),
+             line.examDates.map(dateText).joined(separator: "、"), String(line.candidates)]
+        } + [["合计", "", "", "", String(response.total.sessions), "", String(response.total.candidates)]]
+        return ReportTable(
+            english: ["no", "certificate", "level", "site_school", "sessions", "exam_dates", "candidates"],
+            chinese: ["序号", "证书名称", "级别", "考核站点院校名称", "开展考核次数", "考核时间", "考核人数"],
+            rows: rows
+        )
+    }
+
+    static func outstanding(_ response: Xcert_Settlement_V1_GetOutstandingTableResponse) -> ReportTable {
+        let rows = response.lines.enumerated().map { index, line in
+            [String(index + 1), line.certificateName.isEmpty ? line.certificateCode : line.certificateName, levelNames([line.level]),
+             line.schoolName.isEmpty ? line.schoolCode : line.schoolName, String(line.completed), Money(fen: line.outstanding.fen).description]
+        } + [["合计", "", "", "", String(response.total.completed), Money(fen: response.total.outstanding.fen).description]]
+        return ReportTable(
+            english: ["no", "certificate", "level", "school", "completed", "outstanding"],
+            chinese: ["序号", "证书名称", "级别", "试点院校名称", "完成考核人数", "未结金额"],
+            rows: rows
+        )
+    }
+
+    static func fees(_ response: Xcert_Settlement_V1_GetOrganizationFeeTableResponse) -> ReportTable {
+        let rows = response.lines.enumerated().map { index, line in
+            [String(index + 1), line.organizationName, line.certificateName.isEmpty ? line.certificateCode : line.certificateName, levelNames([line.level]),
+             String(line.completed), Money(fen: line.receivable.fen).description, Money(fen: line.received.fen).description, Money(fen: line.outstanding.fen).description]
+        } + [["合计", "", "", "", String(response.total.completed), Money(fen: response.total.receivable.fen).description,
+              Money(fen: response.total.received.fen).description, Money(fen: response.total.outstanding.fen).description]]
+        return ReportTable(
+            english: ["no", "organization", "certificate", "level", "completed", "receivable", "received", "outstanding"],
+            chinese: ["序号", "评价组织", "证书名称", "级别", "完成考核人数", "应收金额", "实收金额", "未结金额"],
+            rows: rows
+        )
+    }
+
+    static func results(_ response: Xcert_Assessment_V1_ListResultsResponse) -> ReportTable {
+        ReportTable(
+            english: ["school", "name", "type", "total", "reviewed", "rank_in_type", "tier", "registration_rate", "warnings"],
+            chinese: ["院校代码", "院校名称", "院校类型", "总分", "审核", "类型内排名", "等级", "报考率", "预警"],
+            rows: response.results.map { result in
+                [result.schoolCode, result.schoolName, SchoolType(wire: result.schoolType)?.chineseName ?? "", pointsText(result.totalTenths),
+                 result.reviewed ? "yes" : "provisional", String(result.rankInType), result.tier, rateText(result.registrationRate),
+                 result.warnings.joined(separator: "; ")]
+            }
+        )
+    }
+}
