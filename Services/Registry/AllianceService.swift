@@ -131,7 +131,11 @@ struct AllianceService: RPCService {
         let admin = try await self.context.authenticator.authorize(call, allowing: [.provinceAdmin])
         var checks = FieldChecks()
         checks.require((2019...2100).contains(request.year), "year", "must be a pilot year, 2019 to 2100")
-        let close = try checks.collect { try CalendarDate(request.applicationsClose, field: "applications_close") }
+        let close = LocalDate(wire: request.applicationsClose).flatMap { (2019...2100).contains($0.year) ? $0 : nil }
+        if close == nil {
+            let date = request.applicationsClose
+            checks.fail("applications_close", "must be a real date from 2019 on, not \(date.year)-\(date.month)-\(date.day)")
+        }
         try checks.check()
         return try await self.context.idempotency.perform(call, principal: admin.idempotencyScope, request: request, database: self.context.database) { connection in
             let certificate = try await ReferenceStore.certificate(request.certificateCode, connection, call.logger)
@@ -142,7 +146,7 @@ struct AllianceService: RPCService {
             let inserted = try await connection.query(
                 """
                 INSERT INTO registry.lead_selections (certificate_code, year, phase, applications_close)
-                VALUES (\(certificate.code), \(request.year), 'applications', \(close?.text)::date)
+                VALUES (\(certificate.code), \(request.year), 'applications', \(close?.description)::date)
                 ON CONFLICT DO NOTHING RETURNING year
                 """,
                 logger: call.logger
@@ -446,20 +450,3 @@ enum SelectionPhases {
     }
 }
 
-/// A checked calendar date of the wire (`xcert.common.v1.Date`), as `YYYY-MM-DD`.
-struct CalendarDate: Sendable {
-    let text: String
-
-    init(_ date: Xcert_Common_V1_Date, field: String) throws {
-        var components = DateComponents()
-        components.year = Int(date.year)
-        components.month = Int(date.month)
-        components.day = Int(date.day)
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(identifier: "Asia/Shanghai")!
-        guard (2019...2100).contains(date.year), components.isValidDate(in: calendar) else {
-            throw RPCError.invalidArgument([.init(field: field, description: "must be a real date from 2019 on, not \(date.year)-\(date.month)-\(date.day)")])
-        }
-        self.text = String(format: "%04d-%02d-%02d", date.year, date.month, date.day)
-    }
-}

@@ -49,4 +49,33 @@ struct AnalyticsTests {
             #expect(views == Int64(Self.views.count))
         }
     }
+
+    @Test("xctl admin analyst-login lets xcert_analyst log in with its own password (kept, mode 600): psql reads the views, not the base tables")
+    func analystLogin() async throws {
+        try await withTestDatabase { configuration, _ in
+            let xctl = ServiceProcess.binDirectory.appendingPathComponent("xctl").path
+            let file = FileManager.default.temporaryDirectory.appendingPathComponent("analyst-\(UUID().uuidString).password").path
+            defer { try? FileManager.default.removeItem(atPath: file) }
+            let first = try await runCommand(xctl, ["admin", "analyst-login", "--out", file], environment: configuration.libpqEnvironment)
+            #expect(first.status == 0, "\(first.output)")
+            let password = try String(contentsOfFile: file, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+            #expect(password.count == 48)
+            let mode = try FileManager.default.attributesOfItem(atPath: file)[.posixPermissions] as? NSNumber
+            #expect(mode?.intValue == 0o600)
+            let again = try await runCommand(xctl, ["admin", "analyst-login", "--out", file], environment: configuration.libpqEnvironment)
+            let kept = try String(contentsOfFile: file, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+            #expect(again.status == 0 && kept == password, "the password is kept")
+
+            var analyst = configuration.libpqEnvironment
+            analyst["PGUSER"] = "xcert_analyst"
+            analyst["PGPASSWORD"] = password
+            let view = try await runCommand("/usr/bin/psql", ["-X", "-A", "-t", "-c", "SELECT count(*) FROM analytics.filings"], environment: analyst)
+            #expect(view.status == 0 && view.output.trimmingCharacters(in: .whitespacesAndNewlines) == "0", "\(view.output)")
+            let base = try await runCommand("/usr/bin/psql", ["-X", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-c", "SELECT count(*) FROM filing.filings"], environment: analyst)
+            #expect(base.status != 0 && base.output.contains("permission denied"), "\(base.output)")
+            analyst["PGPASSWORD"] = "wrong"
+            let wrong = try await runCommand("/usr/bin/psql", ["-X", "-c", "SELECT 1"], environment: analyst)
+            #expect(wrong.status != 0)
+        }
+    }
 }

@@ -9,7 +9,7 @@ import XCertStore
 struct Admin: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Principals and tokens.",
-        subcommands: [BootstrapToken.self, PrincipalCommand.self, TokenCommand.self]
+        subcommands: [BootstrapToken.self, AnalystLogin.self, PrincipalCommand.self, TokenCommand.self]
     )
 
     /// Creates the first province-admin token, or a service's token, straight in the
@@ -72,6 +72,47 @@ struct Admin: AsyncParsableCommand {
                 throw ValidationError("cannot write \(self.out)")
             }
             print("wrote a new \(role) token to \(self.out)")
+        }
+    }
+
+    struct AnalystLogin: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "analyst-login",
+            abstract: "Let xcert_analyst log in (it reads the analytics views, nothing else) with the password kept in --out, made (mode 600) when the file is missing."
+        )
+
+        @Option(help: "The file of the analyst's password.") var out: String = ".xcert/analyst.password"
+
+        func run() async throws {
+            let kept = (try? String(contentsOfFile: self.out, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+            let isNew = kept.isEmpty
+            var generator = SystemRandomNumberGenerator()
+            let password = isNew ? (0..<24).map { _ in String(format: "%02x", UInt8.random(in: .min ... .max, using: &generator)) }.joined() : kept
+            try await withOwnerClient { client, logger in
+                try await Migrator().migrate(client: client, logger: logger)
+                try await client.withTransaction(logger: logger) { connection in
+                    // ALTER ROLE takes no parameters: the password goes in bound, and PostgreSQL quotes it.
+                    try await connection.query("SELECT set_config('xcert.analyst_password', \(password), true)", logger: logger)
+                    try await connection.query(
+                        """
+                        DO $$ BEGIN
+                            EXECUTE format('ALTER ROLE xcert_analyst LOGIN PASSWORD %L', current_setting('xcert.analyst_password'));
+                        END $$
+                        """,
+                        logger: logger
+                    )
+                }
+            }
+            if isNew {
+                let directory = (self.out as NSString).deletingLastPathComponent
+                if !directory.isEmpty {
+                    try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+                }
+                guard FileManager.default.createFile(atPath: self.out, contents: Data((password + "\n").utf8), attributes: [.posixPermissions: 0o600]) else {
+                    throw ValidationError("cannot write \(self.out)")
+                }
+            }
+            print("xcert_analyst may log in with the password in \(self.out)")
         }
     }
 }
