@@ -38,10 +38,11 @@ as_postgres() {
     fi
 }
 
-# pg_init DIR PORT PASSWORD: a new cluster in DIR/data, superuser xcert_owner with PASSWORD,
-# password (scram) authentication on 127.0.0.1 only, socket in DIR/run.
+# pg_init DIR PORT PASSWORD [MAX_CONNECTIONS]: a new cluster in DIR/data, superuser
+# xcert_owner with PASSWORD, password (scram) authentication on 127.0.0.1 only, socket in
+# DIR/run, at most MAX_CONNECTIONS clients (default 400).
 pg_init() {
-    local dir=$1 port=$2 password=$3
+    local dir=$1 port=$2 password=$3 max_connections=${4:-400}
     mkdir -p "$dir/run"
     local pwfile
     pwfile=$(mktemp)
@@ -54,7 +55,7 @@ pg_init() {
 listen_addresses = '127.0.0.1'
 port = $port
 unix_socket_directories = '$dir/run'
-max_connections = 400
+max_connections = $max_connections
 shared_buffers = 128MB
 fsync = on
 synchronous_commit = on

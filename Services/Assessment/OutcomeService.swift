@@ -149,14 +149,12 @@ struct OutcomeService: RPCService {
 
     @Sendable
     func listOutcomeChanges(_ request: Xcert_Assessment_V1_ListOutcomeChangesRequest, _ call: RequestContext) async throws -> Xcert_Assessment_V1_ListOutcomeChangesResponse {
-        _ = try await self.context.authenticator.authorize(call, allowing: [.provinceAdmin, .service])
-        let feed = try FeedPaging(after: request.after, limit: request.limit)
-        return try await self.context.database.transaction(call) { connection in
-            var response = Xcert_Assessment_V1_ListOutcomeChangesResponse()
-            response.changes = try await OutcomeFollowers.changes(after: feed.after, limit: feed.limit, connection, call.logger)
-            response.nextCursor = response.changes.last?.cursor ?? request.after
-            return response
+        let page = try await FeedPaging.changes(after: request.after, limit: request.limit, cursor: { $0.cursor }, self.context, call) { after, limit, connection, logger in
+            try await OutcomeFollowers.changes(after: after, limit: limit, connection, logger)
         }
+        var response = Xcert_Assessment_V1_ListOutcomeChangesResponse()
+        (response.changes, response.nextCursor) = page
+        return response
     }
 
     // MARK: - Helpers

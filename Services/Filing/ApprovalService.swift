@@ -52,20 +52,16 @@ struct ApprovalService: RPCService {
 
     @Sendable
     func listApprovalChanges(_ request: Xcert_Filing_V1_ListApprovalChangesRequest, _ call: RequestContext) async throws -> Xcert_Filing_V1_ListApprovalChangesResponse {
-        _ = try await self.context.authenticator.authorize(call, allowing: [.provinceAdmin, .service])
-        let feed = try FeedPaging(after: request.after, limit: request.limit)
-        return try await self.context.database.transaction(call) { connection in
-            var response = Xcert_Filing_V1_ListApprovalChangesResponse()
-            response.changes = try await FilingStore.approvals(
-                year: nil, afterCursor: feed.after, limit: feed.limit, connection, call.logger
-            ).map { cursor, approval in
+        let page = try await FeedPaging.changes(after: request.after, limit: request.limit, cursor: { $0.cursor }, self.context, call) { after, limit, connection, logger in
+            try await FilingStore.approvals(year: nil, afterCursor: after, limit: limit, connection, logger).map { cursor, approval in
                 var change = Xcert_Filing_V1_ApprovalChange()
                 change.cursor = cursor
                 change.approval = approval
                 return change
             }
-            response.nextCursor = response.changes.last?.cursor ?? request.after
-            return response
         }
+        var response = Xcert_Filing_V1_ListApprovalChangesResponse()
+        (response.changes, response.nextCursor) = page
+        return response
     }
 }

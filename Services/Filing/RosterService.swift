@@ -260,14 +260,12 @@ struct RosterService: RPCService {
 
     @Sendable
     func listRosterChanges(_ request: Xcert_Filing_V1_ListRosterChangesRequest, _ call: RequestContext) async throws -> Xcert_Filing_V1_ListRosterChangesResponse {
-        _ = try await self.context.authenticator.authorize(call, allowing: [.provinceAdmin, .service])
-        let feed = try FeedPaging(after: request.after, limit: request.limit)
-        return try await self.context.database.transaction(call) { connection in
-            var response = Xcert_Filing_V1_ListRosterChangesResponse()
-            response.changes = try await RosterStore.changes(after: feed.after, limit: feed.limit, connection, call.logger)
-            response.nextCursor = response.changes.last?.cursor ?? request.after
-            return response
+        let page = try await FeedPaging.changes(after: request.after, limit: request.limit, cursor: { $0.cursor }, self.context, call) { after, limit, connection, logger in
+            try await RosterStore.changes(after: after, limit: limit, connection, logger)
         }
+        var response = Xcert_Filing_V1_ListRosterChangesResponse()
+        (response.changes, response.nextCursor) = page
+        return response
     }
 
     @Sendable

@@ -301,13 +301,11 @@ struct PilotService: RPCService {
 
     @Sendable
     func listQualificationChanges(_ request: Xcert_Registry_V1_ListQualificationChangesRequest, _ call: RequestContext) async throws -> Xcert_Registry_V1_ListQualificationChangesResponse {
-        _ = try await self.context.authenticator.authorize(call, allowing: [.provinceAdmin, .service])
-        let feed = try FeedPaging(after: request.after, limit: request.limit)
-        return try await self.context.database.transaction(call) { connection in
-            var response = Xcert_Registry_V1_ListQualificationChangesResponse()
-            response.changes = try await PilotStore.changes(after: feed.after, limit: feed.limit, connection, call.logger)
-            response.nextCursor = response.changes.last?.cursor ?? request.after
-            return response
+        let page = try await FeedPaging.changes(after: request.after, limit: request.limit, cursor: { $0.cursor }, self.context, call) { after, limit, connection, logger in
+            try await PilotStore.changes(after: after, limit: limit, connection, logger)
         }
+        var response = Xcert_Registry_V1_ListQualificationChangesResponse()
+        (response.changes, response.nextCursor) = page
+        return response
     }
 }

@@ -150,11 +150,7 @@ struct LedgerService: RPCService {
     func recordPayment(_ request: Xcert_Settlement_V1_RecordPaymentRequest, _ call: RequestContext) async throws -> Xcert_Settlement_V1_Payment {
         let principal = try await self.schoolOrProvince(call, school: request.schoolCode, reading: false)
         var checks = FieldChecks()
-        checks.require(request.schoolCode.isDigits(10), "school_code", "must be the school's 10-digit code")
-        checks.require(request.amount.fen > 0, "amount.fen", "must be more than 0 fen, not \(request.amount.fen)")
-        checks.require(request.amount.fen <= Self.largestAmountFen, "amount.fen", "must be at most \(Money(fen: Self.largestAmountFen)) in one payment")
-        let paidOn = Self.checkDay(request.paidOn, field: "paid_on", &checks)
-        checks.require((1...100).contains(request.reference.trimmed.count), "reference", "must be the payment's reference, 1 to 100 characters")
+        let paidOn = Self.checkMoney(school: request.schoolCode, amount: request.amount, day: request.paidOn, dayField: "paid_on", reference: request.reference, of: "payment", &checks)
         checks.require(request.receivableID >= 0, "receivable_id", "must be 0 (the oldest open first) or a receivable of the school")
         try checks.check()
         _ = try await RegistryLookups.school(request.schoolCode, field: "school_code", self.context, call)
@@ -219,11 +215,7 @@ struct LedgerService: RPCService {
     func refundCredit(_ request: Xcert_Settlement_V1_RefundCreditRequest, _ call: RequestContext) async throws -> Xcert_Settlement_V1_Refund {
         let admin = try await self.context.authenticator.authorize(call, allowing: [.provinceAdmin])
         var checks = FieldChecks()
-        checks.require(request.schoolCode.isDigits(10), "school_code", "must be the school's 10-digit code")
-        checks.require(request.amount.fen > 0, "amount.fen", "must be more than 0 fen, not \(request.amount.fen)")
-        checks.require(request.amount.fen <= Self.largestAmountFen, "amount.fen", "must be at most \(Money(fen: Self.largestAmountFen)) in one refund")
-        let refundedOn = Self.checkDay(request.refundedOn, field: "refunded_on", &checks)
-        checks.require((1...100).contains(request.reference.trimmed.count), "reference", "must be the refund's reference, 1 to 100 characters")
+        let refundedOn = Self.checkMoney(school: request.schoolCode, amount: request.amount, day: request.refundedOn, dayField: "refunded_on", reference: request.reference, of: "refund", &checks)
         try checks.check()
         _ = try await RegistryLookups.school(request.schoolCode, field: "school_code", self.context, call)
         return try await self.context.idempotency.perform(call, principal: admin.idempotencyScope, request: request, database: self.context.database) { connection in
@@ -257,6 +249,19 @@ struct LedgerService: RPCService {
             throw RPCError(.permissionDenied, "a school sees and pays only its own account")
         }
         return principal
+    }
+
+    /// The fields of money moving (a payment or a refund): the school, an amount of 1 fen up
+    /// to the largest, the day (returned when sound) and a reference.
+    private static func checkMoney(
+        school: String, amount: Xcert_Common_V1_Money, day: Xcert_Common_V1_Date, dayField: String, reference: String, of what: String, _ checks: inout FieldChecks
+    ) -> LocalDate? {
+        checks.require(school.isDigits(10), "school_code", "must be the school's 10-digit code")
+        checks.require(amount.fen > 0, "amount.fen", "must be more than 0 fen, not \(amount.fen)")
+        checks.require(amount.fen <= Self.largestAmountFen, "amount.fen", "must be at most \(Money(fen: Self.largestAmountFen)) in one \(what)")
+        let checked = Self.checkDay(day, field: dayField, &checks)
+        checks.require((1...100).contains(reference.trimmed.count), "reference", "must be the \(what)'s reference, 1 to 100 characters")
+        return checked
     }
 
     /// A real day, not after today in the province.
