@@ -108,17 +108,22 @@ enum SettlementFollowers {
         for try await school in previous.decode(String.self) where completed[school] == nil { completed[school] = 0 }
 
         for (school, count) in completed.sorted(by: { $0.key < $1.key }) {
-            guard let amount = Money(fen: fee).multiplied(by: count)?.fen else {
-                throw RPCError(.internal, "\(count) candidates × \(fee) fen overflows")
-            }
             try await LedgerStore.lockAccount(school, connection, logger)
             var ledger = try await LedgerStore.ledger(school, connection, logger)
             let existing = try await connection.query(
-                "SELECT id FROM settlement.receivables WHERE session_roster_id = \(session) AND school_code = \(school)",
+                "SELECT id, fee_fen FROM settlement.receivables WHERE session_roster_id = \(session) AND school_code = \(school)",
                 logger: logger
             )
             var receivableID: Int64?
-            for try await id in existing.decode(Int64.self) { receivableID = id }
+            // A correction keeps the fee the session was charged at.
+            var charged = fee
+            for try await (id, sessionFee) in existing.decode((Int64, Int64).self) {
+                receivableID = id
+                charged = sessionFee
+            }
+            guard let amount = Money(fen: charged).multiplied(by: count)?.fen else {
+                throw RPCError(.internal, "\(count) candidates × \(charged) fen overflows")
+            }
             let allocations: [SchoolLedger.Allocation]
             if let receivableID {
                 let current = ledger.receivables.first { $0.id == receivableID }?.amount ?? 0
