@@ -25,12 +25,6 @@ struct OutcomeService: RPCService {
         ]
     }
 
-    /// What a caller may see.
-    struct Scope {
-        var school: String?
-        var organization: Int64?
-    }
-
     @Sendable
     func listOutcomes(_ request: Xcert_Assessment_V1_ListOutcomesRequest, _ call: RequestContext) async throws -> Xcert_Assessment_V1_ListOutcomesResponse {
         let scope = try await self.scope(call, naming: request.schoolCode)
@@ -160,7 +154,7 @@ struct OutcomeService: RPCService {
     // MARK: - Helpers
 
     /// Outcomes in force that `scope` may see, by year, certificate, level and school.
-    private func outcomes(_ request: Xcert_Assessment_V1_ListOutcomesRequest, scope: Scope, _ call: RequestContext) async throws -> [Xcert_Assessment_V1_Outcome] {
+    private func outcomes(_ request: Xcert_Assessment_V1_ListOutcomesRequest, scope: ReadScope, _ call: RequestContext) async throws -> [Xcert_Assessment_V1_Outcome] {
         let level = request.level == .unspecified ? nil : Int32(request.level.rawValue)
         let school = scope.school ?? request.schoolCode.nonEmpty
         return try await self.context.database.transaction(call) { connection in
@@ -206,18 +200,12 @@ struct OutcomeService: RPCService {
         return self.withRates(total)
     }
 
-    private func scope(_ call: RequestContext, naming school: String) async throws -> Scope {
-        let principal = try await self.context.authenticator.authorize(call, allowing: [.provinceAdmin, .service, .school, .organization])
-        switch principal.role {
-        case .school:
-            let own = try principal.schoolCode()
-            guard school.isEmpty || school == own else { throw RPCError(.permissionDenied, "a school sees only its own outcomes") }
-            return Scope(school: own)
-        case .organization:
-            return Scope(organization: try principal.organizationID())
-        default:
-            return Scope()
+    private func scope(_ call: RequestContext, naming school: String) async throws -> ReadScope {
+        let scope = try await self.context.authenticator.readScope(call, allowing: [.provinceAdmin, .service, .school, .organization])
+        if let own = scope.school, !school.isEmpty, school != own {
+            throw RPCError(.permissionDenied, "a school sees only its own outcomes")
         }
+        return scope
     }
 
     static func withRates(_ outcome: Xcert_Assessment_V1_Outcome) -> Xcert_Assessment_V1_Outcome {

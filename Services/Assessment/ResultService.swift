@@ -80,7 +80,7 @@ struct ResultService: RPCService {
 
     @Sendable
     func listResults(_ request: Xcert_Assessment_V1_ListResultsRequest, _ call: RequestContext) async throws -> Xcert_Assessment_V1_ListResultsResponse {
-        let principal = try await self.context.authenticator.authorize(call, allowing: [.provinceAdmin, .service, .school])
+        let reader = try await self.context.authenticator.readScope(call, allowing: [.provinceAdmin, .service, .school])
         guard (2019...2100).contains(request.year) else {
             throw RPCError.invalidArgument([.init(field: "year", description: "must be the evaluated year, 2019 to 2100")])
         }
@@ -109,8 +109,7 @@ struct ResultService: RPCService {
             return response
         }
         Self.grade(&response)
-        if principal.role == .school {
-            let own = try principal.schoolCode()
+        if let own = reader.school {
             response.results = response.results.filter { $0.schoolCode == own }
         }
         return response
@@ -120,13 +119,12 @@ struct ResultService: RPCService {
     func listOrganizationResults(
         _ request: Xcert_Assessment_V1_ListOrganizationResultsRequest, _ call: RequestContext
     ) async throws -> Xcert_Assessment_V1_ListOrganizationResultsResponse {
-        let principal = try await self.context.authenticator.authorize(call, allowing: [.provinceAdmin, .service, .organization])
+        let reader = try await self.context.authenticator.readScope(call, allowing: [.provinceAdmin, .service, .organization])
         guard (2019...2100).contains(request.year) else {
             throw RPCError.invalidArgument([.init(field: "year", description: "must be the evaluated year, 2019 to 2100")])
         }
         var organization = request.organizationID == 0 ? nil : request.organizationID
-        if principal.role == .organization {
-            let own = try principal.organizationID()
+        if let own = reader.organization {
             guard organization == nil || organization == own else {
                 throw RPCError(.permissionDenied, "an organization reads only its own results")
             }

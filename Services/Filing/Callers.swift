@@ -17,7 +17,6 @@ enum Callers {
 
     /// The organization a reader is limited to; nil for the province and services.
     static func readerOrganization(_ context: ServiceContext, _ call: RequestContext) async throws -> Int64? {
-        let principal = try await context.authenticator.authorize(call, allowing: [.provinceAdmin, .service, .organization])
-        return principal.role == .organization ? try principal.organizationID() : nil
+        try await context.authenticator.readScope(call, allowing: [.provinceAdmin, .service, .organization]).organization
     }
 }

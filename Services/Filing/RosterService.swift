@@ -317,14 +317,8 @@ struct RosterService: RPCService {
 
     /// Who reads: an organization its own rosters, a school the rosters of its candidates,
     /// the province and services everything.
-    private func reader(_ call: RequestContext) async throws -> (organization: Int64?, school: String?) {
-        let principal = try await self.context.authenticator.authorize(call, allowing: [.provinceAdmin, .service, .organization, .school])
-        switch principal.role {
-        case .organization: return (try principal.organizationID(), nil)
-        case .school:
-            return (nil, try principal.schoolCode())
-        default: return (nil, nil)
-        }
+    private func reader(_ call: RequestContext) async throws -> ReadScope {
+        try await self.context.authenticator.readScope(call, allowing: [.provinceAdmin, .service, .organization, .school])
     }
 
     /// Every candidate's school must be known and hold a qualification in force for the

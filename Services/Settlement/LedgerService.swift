@@ -96,7 +96,7 @@ struct LedgerService: RPCService {
 
     @Sendable
     func listReceivables(_ request: Xcert_Settlement_V1_ListReceivablesRequest, _ call: RequestContext) async throws -> Xcert_Settlement_V1_ListReceivablesResponse {
-        let reader = try await SettlementReaders.reader(call, self.context)
+        let reader = try await self.context.authenticator.readScope(call, allowing: [.provinceAdmin, .service, .school, .organization])
         let page = try Paging(request.page, field: "page")
         if let school = reader.school, !request.schoolCode.isEmpty, request.schoolCode != school {
             throw RPCError(.permissionDenied, "a school sees only its own receivables")
@@ -273,23 +273,5 @@ struct LedgerService: RPCService {
         let today = LocalDate(containing: Int64(Date().timeIntervalSince1970))
         checks.require(day <= today, field, "\(day) is after today (\(today)) in Asia/Shanghai")
         return day
-    }
-}
-
-/// Who reads settlement's records: a school its own, an organization what is owed to it,
-/// the province and services everything.
-enum SettlementReaders {
-    struct Reader {
-        var school: String?
-        var organization: Int64?
-    }
-
-    static func reader(_ call: RequestContext, _ context: ServiceContext) async throws -> Reader {
-        let principal = try await context.authenticator.authorize(call, allowing: [.provinceAdmin, .service, .school, .organization])
-        switch principal.role {
-        case .school: return Reader(school: try principal.schoolCode())
-        case .organization: return Reader(organization: try principal.organizationID())
-        default: return Reader()
-        }
     }
 }

@@ -97,11 +97,10 @@ struct SettlementReportService: RPCService {
 
     @Sendable
     func getPaymentTimeliness(_ request: Xcert_Settlement_V1_GetPaymentTimelinessRequest, _ call: RequestContext) async throws -> Xcert_Settlement_V1_GetPaymentTimelinessResponse {
-        let principal = try await self.context.authenticator.authorize(call, allowing: [.provinceAdmin, .service, .school])
+        let reader = try await self.context.authenticator.readScope(call, allowing: [.provinceAdmin, .service, .school])
         try Self.checkYear(request.year)
         var school = request.schoolCode.nonEmpty
-        if principal.role == .school {
-            let own = try principal.schoolCode()
+        if let own = reader.school {
             guard school == nil || school == own else { throw RPCError(.permissionDenied, "a school sees only its own payments") }
             school = own
         }
@@ -147,8 +146,7 @@ struct SettlementReportService: RPCService {
 
     /// nil for the province and services; an organization's id for an organization.
     private func provinceOrOrganization(_ call: RequestContext) async throws -> Int64? {
-        let principal = try await self.context.authenticator.authorize(call, allowing: [.provinceAdmin, .service, .organization])
-        return principal.role == .organization ? try principal.organizationID() : nil
+        try await self.context.authenticator.readScope(call, allowing: [.provinceAdmin, .service, .organization]).organization
     }
 
     private static func checkYear(_ year: Int32) throws {

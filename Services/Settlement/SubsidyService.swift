@@ -110,8 +110,7 @@ struct SubsidyService: RPCService {
 
     /// nil for the province and services; a school's code for a school.
     private func reader(_ call: RequestContext) async throws -> String? {
-        let principal = try await self.context.authenticator.authorize(call, allowing: [.provinceAdmin, .service, .school])
-        return principal.role == .school ? try principal.schoolCode() : nil
+        try await self.context.authenticator.readScope(call, allowing: [.provinceAdmin, .service, .school]).school
     }
 
     /// Allocations by id with their shares (only `school`'s, when set).

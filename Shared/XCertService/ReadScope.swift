@@ -1,0 +1,34 @@
+import XCertWire
+
+/// Whose records a reader may see: a school only its own, an organization only its own,
+/// the province and services everything (both nil). Each service decides what "its own"
+/// means for its records; this says only who the reader is.
+public struct ReadScope: Sendable, Equatable {
+    /// Only this school's, when set.
+    public var school: String?
+    /// Only this organization's, when set.
+    public var organization: Int64?
+
+    public static let everything = ReadScope()
+
+    public init(school: String? = nil, organization: Int64? = nil) {
+        self.school = school
+        self.organization = organization
+    }
+
+    /// The scope of `principal`: its school or its organization; everything for other roles.
+    public init(_ principal: Principal) throws {
+        switch principal.role {
+        case .school: self.init(school: try principal.schoolCode())
+        case .organization: self.init(organization: try principal.organizationID())
+        default: self.init()
+        }
+    }
+}
+
+extension Authenticator {
+    /// Authorizes a caller of one of `roles` and says whose records it may read.
+    public func readScope(_ context: RequestContext, allowing roles: Set<Principal.Role>) async throws -> ReadScope {
+        try ReadScope(try await self.authorize(context, allowing: roles))
+    }
+}
