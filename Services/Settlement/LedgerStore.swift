@@ -22,9 +22,7 @@ enum LedgerStore {
         var receivables: [(id: Int64, amount: Int64)] = []
         let receivableRows = try await connection.query(
             """
-            SELECT r.id, coalesce(sum(e.amount_fen), 0)::bigint FROM settlement.receivables r
-            LEFT JOIN settlement.receivable_entries e ON e.receivable_id = r.id
-            WHERE r.school_code = \(school) GROUP BY r.id ORDER BY min(r.exam_date), r.id
+            SELECT id, amount_fen FROM settlement.receivable_balances WHERE school_code = \(school) ORDER BY exam_date, id
             """,
             logger: logger
         )
@@ -89,11 +87,7 @@ enum LedgerStore {
         let rows = try await connection.query(
             """
             WITH r AS (
-                SELECT r.*,
-                       (SELECT sum(e.amount_fen) FROM settlement.receivable_entries e WHERE e.receivable_id = r.id)::bigint AS amount,
-                       (SELECT e.completed FROM settlement.receivable_entries e WHERE e.receivable_id = r.id ORDER BY e.id DESC LIMIT 1) AS completed,
-                       coalesce((SELECT sum(a.amount_fen) FROM settlement.allocations a WHERE a.receivable_id = r.id), 0)::bigint AS settled
-                FROM settlement.receivables r
+                SELECT * FROM settlement.receivable_balances r
                 WHERE r.id > \(filter.after)
                   AND (\(filter.ids)::bigint[] IS NULL OR r.id = ANY(\(filter.ids)))
                   AND (\(filter.year)::integer IS NULL OR r.year = \(filter.year))
@@ -102,11 +96,11 @@ enum LedgerStore {
                   AND (\(filter.certificate)::text IS NULL OR r.certificate_code = \(filter.certificate))
             )
             SELECT r.id, r.school_code, r.organization_id, r.certificate_code, r.level, r.year, r.session_roster_id,
-                   to_char(r.exam_date, 'YYYY-MM-DD'), to_char(r.due_date, 'YYYY-MM-DD'), r.fee_fen, r.amount, r.completed, r.settled,
+                   to_char(r.exam_date, 'YYYY-MM-DD'), to_char(r.due_date, 'YYYY-MM-DD'), r.fee_fen, r.amount_fen, r.completed, r.settled_fen,
                    (SELECT to_char(max(p.paid_on), 'YYYY-MM-DD') FROM settlement.payments p
                     WHERE p.id IN (SELECT a.payment_id FROM settlement.allocations a WHERE a.receivable_id = r.id GROUP BY a.payment_id HAVING sum(a.amount_fen) > 0))
             FROM r
-            WHERE NOT \(filter.onlyOpen) OR r.amount > r.settled
+            WHERE NOT \(filter.onlyOpen) OR r.amount_fen > r.settled_fen
             ORDER BY r.id
             LIMIT \(Int64(min(filter.limit, Int(Int64.max))))
             """,

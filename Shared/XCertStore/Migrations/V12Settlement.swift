@@ -133,6 +133,17 @@ extension Migration {
             )
             """,
             "CREATE INDEX allocations_by_school ON settlement.allocations (school_code, id)",
+            // Each receivable with what is derived from its entries: the candidates of its latest
+            // version, its amount (corrections included) and what payments settled of it. The
+            // service and the analysts' views read balances from here, the one definition.
+            """
+            CREATE VIEW settlement.receivable_balances AS
+            SELECT r.*,
+                   (SELECT e.completed FROM settlement.receivable_entries e WHERE e.receivable_id = r.id ORDER BY e.id DESC LIMIT 1) AS completed,
+                   coalesce((SELECT sum(e.amount_fen) FROM settlement.receivable_entries e WHERE e.receivable_id = r.id), 0)::bigint AS amount_fen,
+                   coalesce((SELECT sum(a.amount_fen) FROM settlement.allocations a WHERE a.receivable_id = r.id), 0)::bigint AS settled_fen
+            FROM settlement.receivables r
+            """,
             """
             CREATE TABLE settlement.subsidy_allocations (
                 id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,

@@ -49,15 +49,6 @@ enum AnalyticsViews {
         self.levelName.replacingOccurrences(of: "%@", with: column)
     }
 
-    /// Each receivable with its derived balance: what the fee views add up.
-    static let receivableBalances = """
-        SELECT r.id, r.year, r.organization_id, r.certificate_code, r.level, r.school_code, r.due_date,
-               (SELECT e.completed FROM settlement.receivable_entries e WHERE e.receivable_id = r.id ORDER BY e.id DESC LIMIT 1) AS completed,
-               coalesce((SELECT sum(e.amount_fen) FROM settlement.receivable_entries e WHERE e.receivable_id = r.id), 0) AS amount_fen,
-               coalesce((SELECT sum(a.amount_fen) FROM settlement.allocations a WHERE a.receivable_id = r.id), 0) AS settled_fen
-        FROM settlement.receivables r
-        """
-
     static let all: [AnalyticsView] = [
         AnalyticsView(
             name: "school_assessment_detail",
@@ -112,7 +103,7 @@ enum AnalyticsViews {
                 SELECT b.year, b.certificate_code, c.name AS certificate_name, b.level, \(levelName("b.level")) AS level_name,
                        b.school_code, s.name AS school_name, sum(b.completed)::bigint AS completed,
                        sum(b.amount_fen - b.settled_fen)::bigint AS outstanding_fen
-                FROM (\(receivableBalances)) b
+                FROM settlement.receivable_balances b
                 JOIN registry.certificates c ON c.code = b.certificate_code
                 JOIN registry.schools s ON s.code = b.school_code
                 GROUP BY b.year, b.certificate_code, c.name, b.level, b.school_code, s.name
@@ -133,7 +124,7 @@ enum AnalyticsViews {
                        b.level, \(levelName("b.level")) AS level_name, sum(b.completed)::bigint AS completed,
                        sum(b.amount_fen)::bigint AS receivable_fen, sum(b.settled_fen)::bigint AS received_fen,
                        sum(b.amount_fen - b.settled_fen)::bigint AS outstanding_fen
-                FROM (\(receivableBalances)) b
+                FROM settlement.receivable_balances b
                 JOIN registry.certificates c ON c.code = b.certificate_code
                 LEFT JOIN registry.organizations o ON o.id = b.organization_id
                 GROUP BY b.year, b.organization_id, o.name, b.certificate_code, c.name, b.level
