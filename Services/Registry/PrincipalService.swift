@@ -101,7 +101,7 @@ struct PrincipalService: RPCService {
         guard violations.isEmpty else { throw RPCError.invalidArgument(violations) }
 
         let (token, digest) = Authenticator.newToken()
-        let validDays = request.validDays == 0 ? nil : Int(request.validDays)
+        let validDays = request.validDays == 0 ? nil : request.validDays
         return try await self.context.database.transaction(call) { connection in
             let rows = try await connection.query(
                 """

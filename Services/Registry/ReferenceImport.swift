@@ -331,6 +331,11 @@ enum ReferenceImport {
         case .certificates:
             let organizations = try await ReferenceStore.organizations(connection, logger)
             let organizationByName = Dictionary(organizations.map { ($0.name, $0.id) }, uniquingKeysWith: { first, _ in first })
+            // An empty organization cell says the list does not know it (the seeds' 40 small
+            // certificates): a certificate already recorded keeps its organization.
+            let recordedOrganization = Dictionary(
+                try await ReferenceStore.certificates(connection, logger).map { ($0.code, $0.organizationID) }, uniquingKeysWith: { first, _ in first }
+            )
             for row in table.rows where checks.violations.count < self.maximumViolations {
                 let field = { (key: String) in table.field(line: row.line, column: self.certificateColumn(of: key)) }
                 var certificate = Xcert_Registry_V1_Certificate()
@@ -344,6 +349,7 @@ enum ReferenceImport {
                 let levels = self.values(row["levels"]).map(CertificateLevel.init(name:))
                 certificate.levels = levels.map { $0?.wire ?? .unspecified }
                 let organization = row["organization"]
+                certificate.organizationID = recordedOrganization[row["code"]] ?? 0
                 if !organization.isEmpty {
                     if let id = organizationByName[organization] {
                         certificate.organizationID = id

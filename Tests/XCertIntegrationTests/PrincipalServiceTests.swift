@@ -61,6 +61,16 @@ struct PrincipalServiceTests {
             #expect(issued.output.contains("shown this once"))
 
             let client = testClient(port: registry.port)
+            // A token for 30 days expires 30 days from now, and works until then.
+            var expiring = Xcert_Registry_V1_CreateTokenRequest()
+            expiring.principalID = principalID
+            expiring.label = "30 days"
+            expiring.validDays = 30
+            let admin = try String(contentsOfFile: tokenFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+            let made = try await self.call(client, "CreateToken", expiring, as: Xcert_Registry_V1_CreateTokenResponse.self, token: admin)
+            let lifetime = made.info.expiresAt.seconds - made.info.createdAt.seconds
+            #expect(lifetime == 30 * 86_400, "expires \(lifetime) s after it was made")
+            #expect(try await self.call(client, "WhoAmI", Xcert_Registry_V1_WhoAmIRequest(), as: Xcert_Registry_V1_Principal.self, token: made.token).party == "4136010001")
             let me = try await self.call(client, "WhoAmI", Xcert_Registry_V1_WhoAmIRequest(), as: Xcert_Registry_V1_Principal.self, token: schoolToken)
             #expect(me.role == .school)
             #expect(me.party == "4136010001")
@@ -77,7 +87,7 @@ struct PrincipalServiceTests {
             #expect(try await postgres.scalar("SELECT count(*) FROM registry.tokens WHERE token_sha256 = sha256(convert_to(\(schoolToken), 'UTF8'))", as: Int.self) == 1)
             #expect(try await postgres.scalar("SELECT count(*) FROM registry.idempotency_keys WHERE position(\(schoolToken) IN encode(response, 'escape')) > 0", as: Int.self) == 0)
 
-            let tokenID = try #require(try await postgres.scalar("SELECT id FROM registry.tokens WHERE principal_id = \(principalID)", as: Int64.self))
+            let tokenID = try #require(try await postgres.scalar("SELECT id FROM registry.tokens WHERE principal_id = \(principalID) AND label = 'school portal'", as: Int64.self))
             let revoked = try await runCommand(xctl, ["admin", "token", "revoke", "\(tokenID)", "--reason", "left the pilot"] + address)
             #expect(revoked.status == 0, "\(revoked.output)")
             // Accepted answers may come only from calls begun within the 5 s of the cache.
