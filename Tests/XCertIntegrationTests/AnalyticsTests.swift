@@ -52,6 +52,10 @@ struct AnalyticsTests {
 
     @Test("xctl admin analyst-login lets xcert_analyst log in with its own password (kept, mode 600): psql reads the views, not the base tables")
     func analystLogin() async throws {
+        try await AnalystRoleLock.shared.withLock { try await self.analystLoginHoldingTheRole() }
+    }
+
+    private func analystLoginHoldingTheRole() async throws {
         try await withTestDatabase { configuration, _ in
             let xctl = ServiceProcess.binDirectory.appendingPathComponent("xctl").path
             let file = FileManager.default.temporaryDirectory.appendingPathComponent("analyst-\(UUID().uuidString).password").path

@@ -73,3 +73,23 @@ extension PostgresClient {
         return nil
     }
 }
+
+/// `xcert_analyst` is a role of the whole test cluster, and `xctl admin analyst-login` sets
+/// its password: the tests that set it and then log in with it hold this lock meanwhile, so
+/// that no other test changes the password between the two.
+public actor AnalystRoleLock {
+    public static let shared = AnalystRoleLock()
+    private var held = false
+    private var waiting: [CheckedContinuation<Void, Never>] = []
+
+    public func withLock<Result: Sendable>(_ body: @Sendable () async throws -> Result) async rethrows -> Result {
+        if self.held {
+            await withCheckedContinuation { self.waiting.append($0) }
+        }
+        self.held = true
+        defer {
+            if self.waiting.isEmpty { self.held = false } else { self.waiting.removeFirst().resume() }
+        }
+        return try await body()
+    }
+}
