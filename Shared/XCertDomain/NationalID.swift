@@ -15,6 +15,15 @@ public struct NationalID: Sendable, Hashable {
         self.value = String(decoding: characters, as: UTF8.self)
     }
 
+    /// The number made of 17 digits and the check character they call for; nil unless
+    /// `body` is 17 digits.
+    public init?(completing body: String) {
+        let digits = Array(body.utf8)
+        guard digits.count == 17, digits.allSatisfy({ (48...57).contains($0) }) else { return nil }
+        let sum = zip(digits, Self.weights).reduce(0) { $0 + Int($1.0 - 48) * $1.1 }
+        self.value = body + String(decoding: [Self.checkCharacters[sum % 11]], as: UTF8.self)
+    }
+
     /// Why `text` is not a national ID number, in plain words; nil when it is one.
     public static func problem(_ text: String) -> String? {
         let characters = Array(text.uppercased().utf8)

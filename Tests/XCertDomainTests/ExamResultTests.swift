@@ -16,6 +16,11 @@ struct ExamResultTests {
         #expect(NationalID.problem("11010519491231002")?.contains("18 characters") == true)
         #expect(NationalID.problem("1101051949123100AX")?.contains("17 digits") == true)
         #expect(NationalID.problem("110105194912310021")?.contains("check character") == true)
+        // Completing 17 digits gives the number with its check character.
+        #expect(NationalID(completing: "11010519491231002")?.value == "11010519491231002X")
+        #expect(NationalID(completing: "44052418800101001")?.value == "440524188001010014")
+        #expect(NationalID(completing: "1101051949123100") == nil)
+        #expect(NationalID(completing: "1101051949123100A") == nil)
     }
 
     @Test("changing any one digit of a valid number is always detected")

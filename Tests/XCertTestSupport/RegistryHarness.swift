@@ -274,3 +274,49 @@ public func withFilingStack<Result: Sendable>(_ body: @Sendable (RegistryHarness
         }
     }
 }
+
+/// The four real services on a fresh database, each told where the others are: what
+/// `scripts/up` runs, for the tests that drive the whole system (the demo).
+public struct FullStack: Sendable {
+    public let registry: ServiceProcess
+    public let filing: ServiceProcess
+    public let assessment: ServiceProcess
+    public let settlement: ServiceProcess
+    public let postgres: PostgresClient
+    /// A province admin's token.
+    public let admin: String
+
+    /// The `--registry … --settlement …` options of xctl for this stack.
+    public var addressOptions: [String] {
+        ["--registry", "127.0.0.1:\(self.registry.port)", "--filing", "127.0.0.1:\(self.filing.port)",
+         "--assessment", "127.0.0.1:\(self.assessment.port)", "--settlement", "127.0.0.1:\(self.settlement.port)"]
+    }
+}
+
+/// Starts a fresh database and the four services on ports picked first, so that each is
+/// told the others' addresses; runs `body`, and stops them.
+public func withFullStack<Result: Sendable>(_ body: @Sendable (FullStack) async throws -> Result) async throws -> Result {
+    try await withTestDatabase { database, postgres in
+        let names = ["registry", "filing", "assessment", "settlement"]
+        var ports: [String: Int] = [:]
+        for name in names { ports[name] = try freePort() }
+        var started: [ServiceProcess] = []
+        do {
+            for name in names {
+                let token = try await makeToken(postgres, role: "service", party: name, name: "\(name) service")
+                var environment = ["XCERT_SERVICE_TOKEN": token]
+                for peer in names where peer != name { environment["XCERT_\(peer.uppercased())_ADDRESS"] = "127.0.0.1:\(ports[peer]!)" }
+                started.append(try await ServiceProcess.start(name, database: database, port: ports[name], environment: environment))
+            }
+            for service in started { try await service.waitForHealth(.serving) }
+            let admin = try await makeToken(postgres, role: "province_admin", party: nil, name: "省厅管理员")
+            let stack = FullStack(registry: started[0], filing: started[1], assessment: started[2], settlement: started[3], postgres: postgres, admin: admin)
+            let result = try await body(stack)
+            for service in started.reversed() { _ = try await service.terminate() }
+            return result
+        } catch {
+            for service in started.reversed() { _ = try? await service.terminate() }
+            throw error
+        }
+    }
+}

@@ -1,0 +1,167 @@
+import Foundation
+import Logging
+import PostgresNIO
+import Testing
+import XCertProto
+import XCertStore
+import XCertTestSupport
+import XCertWire
+
+@Suite("Demo: a pilot year driven through the four services, as scripts/up --demo does", .enabled(if: TestCluster.isConfigured, "needs the PostgreSQL that scripts/test starts"), .timeLimit(.minutes(10)))
+struct DemoTests {
+    static let year: Int32 = 2025
+
+    @Test("xctl demo drives a small year over the wire; every report table equals what the analysts' views return; a second run drives nothing twice")
+    func smallYear() async throws {
+        try await withFullStack { stack in
+            let xctl = ServiceProcess.binDirectory.appendingPathComponent("xctl").path
+            let reference = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../data/reference").standardized.path
+            let registry = ["--registry", "127.0.0.1:\(stack.registry.port)", "--token", stack.admin]
+            // The reference data, as scripts/up loads it.
+            for arguments in [
+                ["registry", "province", "set", "--code", "36", "--name", "江西省"],
+                ["registry", "import", "cities", "\(reference)/cities-jiangxi.csv"],
+                ["registry", "import", "organizations", "\(reference)/organizations-first-batch.csv"],
+                ["registry", "import", "certificates", "\(reference)/certificates-first-batch.csv"],
+                ["registry", "import", "certificates", "\(reference)/certificates-jiangxi-2020-small.csv"],
+            ] {
+                let result = try await runCommand(xctl, arguments + registry)
+                try #require(result.status == 0, "xctl \(arguments.joined(separator: " ")): \(result.output)")
+            }
+
+            let demo = ["demo", "--year", String(Self.year), "--seed", "7", "--schools", "30", "--candidates", "3000", "--token", stack.admin] + stack.addressOptions
+            let first = try await runCommand(xctl, demo)
+            try #require(first.status == 0, "xctl demo: \(first.output.suffix(4000))")
+            for expected in ["附表1", "附表2", "附表3", "培训评价组织考核费用结算情况", "Summary of the pilot year 2025", "round 1 closed", "refused by the 40 % / 30 % caps", "corrected"] {
+                #expect(first.output.contains(expected), "\(expected) in: \(first.output.suffix(3000))")
+            }
+
+            let reports = try await Self.reports(stack)
+            let views = try await Self.views(stack)
+            #expect(reports.declarations == views.declarations, "appendix table 1 = analytics.school_assessment_detail")
+            #expect(reports.sites == views.sites, "appendix table 2 = analytics.assessment_sites")
+            #expect(reports.outstanding == views.outstanding, "appendix table 3 = analytics.outstanding_fees")
+            #expect(reports.fees == views.fees, "the organization fee table = analytics.org_fee_summary")
+
+            // What the year holds: every part of the story happened, through the services.
+            #expect(reports.declarations.count > 20 && reports.sites.count > 10, "\(reports.declarations.count) declaration lines, \(reports.sites.count) site lines")
+            #expect(reports.totalCompleted > 2_000 && reports.totalCompleted < 3_000, "about 3,000 candidates, most completed: \(reports.totalCompleted)")
+            #expect(reports.received > 0 && reports.outstandingTotal > 0, "some paid, some still owe: \(reports.received) received, \(reports.outstandingTotal) outstanding")
+            #expect(views.filingStates == ["approved"], "every certificate ends approved: \(views.filingStates)")
+            #expect(views.filingsFiledAgain >= 4 && views.roundTwoFilings >= 1, "\(views.filingsFiledAgain) filed again, \(views.roundTwoFilings) in round 2")
+            #expect(views.lockedEvaluations > 0 && views.qualifications > 30, "\(views.lockedEvaluations) reviewed evaluations, \(views.qualifications) qualifications")
+
+            // Again on the same stack: nothing is driven twice; the same reports come out.
+            let second = try await runCommand(xctl, demo + ["--summary-only"])
+            #expect(second.status == 0 && second.output.contains("has already been driven"), "\(second.output.suffix(2000))")
+            #expect(try await Self.reports(stack) == reports)
+        }
+    }
+
+    /// The four report tables as lines of their numbers, and their totals.
+    struct Reports: Equatable {
+        var declarations: [String] = []
+        var sites: [String] = []
+        var outstanding: [String] = []
+        var fees: [String] = []
+        var totalCompleted: Int64 = 0
+        var received: Int64 = 0
+        var outstandingTotal: Int64 = 0
+    }
+
+    static func reports(_ stack: FullStack) async throws -> Reports {
+        let metadata = ["authorization": "Bearer \(stack.admin)"]
+        let assessment = testClient(port: stack.assessment.port)
+        let filing = testClient(port: stack.filing.port)
+        let settlement = testClient(port: stack.settlement.port)
+        defer { Task { await assessment.close(); await filing.close(); await settlement.close() } }
+        var reports = Reports()
+        var declarations = Xcert_Assessment_V1_GetDeclarationTableRequest()
+        declarations.year = Self.year
+        let table1 = try await assessment.unary("/xcert.assessment.v1.OutcomeService/GetDeclarationTable", declarations, as: Xcert_Assessment_V1_GetDeclarationTableResponse.self, metadata: metadata)
+        reports.declarations = table1.lines.map { "\($0.certificateCode) \($0.level.rawValue) \($0.schoolCode) \($0.declared) \($0.approved) \($0.completed) \($0.passed)" }
+        reports.totalCompleted = table1.total.completed
+        var sites = Xcert_Filing_V1_GetSiteSessionTableRequest()
+        sites.year = Self.year
+        let table2 = try await filing.unary("/xcert.filing.v1.RosterService/GetSiteSessionTable", sites, as: Xcert_Filing_V1_GetSiteSessionTableResponse.self, metadata: metadata)
+        reports.sites = table2.lines.map { line in
+            "\(line.certificateCode) \(line.level.rawValue) \(line.siteSchoolCode) \(line.sessions) \(line.examDates.map { String(format: "%04d-%02d-%02d", $0.year, $0.month, $0.day) }.joined(separator: ",")) \(line.candidates)"
+        }
+        var outstanding = Xcert_Settlement_V1_GetOutstandingTableRequest()
+        outstanding.year = Self.year
+        let table3 = try await settlement.unary("/xcert.settlement.v1.SettlementReportService/GetOutstandingTable", outstanding, as: Xcert_Settlement_V1_GetOutstandingTableResponse.self, metadata: metadata)
+        reports.outstanding = table3.lines.map { "\($0.certificateCode) \($0.level.rawValue) \($0.schoolCode) \($0.completed) \($0.outstanding.fen)" }
+        reports.outstandingTotal = table3.total.outstanding.fen
+        var fees = Xcert_Settlement_V1_GetOrganizationFeeTableRequest()
+        fees.year = Self.year
+        let feeTable = try await settlement.unary("/xcert.settlement.v1.SettlementReportService/GetOrganizationFeeTable", fees, as: Xcert_Settlement_V1_GetOrganizationFeeTableResponse.self, metadata: metadata)
+        reports.fees = feeTable.lines.map { "\($0.certificateCode) \($0.level.rawValue) \($0.completed) \($0.receivable.fen) \($0.received.fen) \($0.outstanding.fen)" }
+        reports.received = feeTable.total.received.fen
+        return reports
+    }
+
+    /// The same lines from the analysts' views, read as xcert_analyst, and what the
+    /// filings, qualifications and evaluations views say of the year.
+    struct Views {
+        var declarations: [String] = []
+        var sites: [String] = []
+        var outstanding: [String] = []
+        var fees: [String] = []
+        var filingStates: Set<String> = []
+        var filingsFiledAgain = 0
+        var roundTwoFilings = 0
+        var lockedEvaluations = 0
+        var qualifications = 0
+    }
+
+    static func views(_ stack: FullStack) async throws -> Views {
+        let analyst = Database(client: stack.postgres, role: "xcert_analyst")
+        let logger = testLogger("demo-views")
+        return try await analyst.transaction(timeout: .seconds(30), logger: logger) { connection in
+            var views = Views()
+            let year = Self.year
+            for try await (certificate, level, school, declared, approved, completed, passed) in try await connection.query(
+                "SELECT certificate_code, level, school_code, declared, approved, completed, passed FROM analytics.school_assessment_detail WHERE year = \(year) ORDER BY certificate_code, level, school_code",
+                logger: logger
+            ).decode((String, Int32, String, Int64, Int64, Int64, Int64).self) {
+                views.declarations.append("\(certificate) \(level) \(school) \(declared) \(approved) \(completed) \(passed)")
+            }
+            for try await (certificate, level, site, sessions, dates, candidates) in try await connection.query(
+                "SELECT certificate_code, level, site_school_code, sessions, exam_dates, candidates FROM analytics.assessment_sites WHERE year = \(year) ORDER BY certificate_code, level, site_school_code",
+                logger: logger
+            ).decode((String, Int32, String, Int64, String, Int64).self) {
+                views.sites.append("\(certificate) \(level) \(site) \(sessions) \(dates) \(candidates)")
+            }
+            for try await (certificate, level, school, completed, outstanding) in try await connection.query(
+                "SELECT certificate_code, level, school_code, completed, outstanding_fen FROM analytics.outstanding_fees WHERE year = \(year) ORDER BY certificate_code, level, school_code",
+                logger: logger
+            ).decode((String, Int32, String, Int64, Int64).self) {
+                views.outstanding.append("\(certificate) \(level) \(school) \(completed) \(outstanding)")
+            }
+            for try await (certificate, level, completed, receivable, received, outstanding) in try await connection.query(
+                "SELECT certificate_code, level, completed, receivable_fen, received_fen, outstanding_fen FROM analytics.org_fee_summary WHERE year = \(year) ORDER BY organization_id, certificate_code, level",
+                logger: logger
+            ).decode((String, Int32, Int64, Int64, Int64, Int64).self) {
+                views.fees.append("\(certificate) \(level) \(completed) \(receivable) \(received) \(outstanding)")
+            }
+            for try await (state, version, round) in try await connection.query(
+                "SELECT state, version, round_number FROM analytics.filings WHERE year = \(year)", logger: logger
+            ).decode((String, Int32, Int32).self) {
+                views.filingStates.insert(state)
+                if version > 1 { views.filingsFiledAgain += 1 }
+                if round == 2 { views.roundTwoFilings += 1 }
+            }
+            for try await count in try await connection.query(
+                "SELECT count(DISTINCT school_code) FROM analytics.school_evaluation WHERE year = \(year) AND state = 'locked'", logger: logger
+            ).decode(Int64.self) {
+                views.lockedEvaluations = Int(count)
+            }
+            for try await count in try await connection.query(
+                "SELECT count(*) FROM analytics.pilot_qualifications WHERE year = \(year) AND in_force", logger: logger
+            ).decode(Int64.self) {
+                views.qualifications = Int(count)
+            }
+            return views
+        }
+    }
+}
