@@ -215,6 +215,14 @@ extension DemoRun {
             plans.append(Plan(school: school, applications: requests, overCap: overCap))
         }
 
+        // Scales that the year's candidates fill: about nine in ten planned students declared.
+        let planned = plans.filter { $0.school.type.isEligibleForPilot }.flatMap(\.applications).reduce(0) { $0 + Int($1.studentScale) }
+        let factor = min(1.0, Double(self.candidateTarget) * 1.1 / Double(max(1, planned)))
+        for index in plans.indices where plans[index].school.type.isEligibleForPilot {
+            for application in plans[index].applications.indices {
+                plans[index].applications[application].studentScale = Int32(max(10, (Double(plans[index].applications[application].studentScale) * factor).rounded()))
+            }
+        }
         let submitted = try await mapConcurrently(plans) { plan -> [Xcert_Registry_V1_PilotApplication] in
             let party = parties.schools[plan.school.code]!
             guard plan.school.type.isEligibleForPilot else {
