@@ -23,14 +23,23 @@ public final class Authenticator: Sendable {
 
     private let database: Database
     private let cache = Mutex<[Data: CacheEntry]>([:])
+    private let limits: CallLimits
 
-    public init(database: Database) {
+    public init(database: Database, limits: CallLimits = CallLimits(.unlimited)) {
         self.database = database
+        self.limits = limits
     }
 
     /// The caller, or UNAUTHENTICATED when the token is missing, malformed, unknown,
-    /// revoked or expired.
+    /// revoked or expired; RESOURCE_EXHAUSTED when the caller is past its limit of calls
+    /// (``CallLimits``).
     public func authenticate(_ context: RequestContext) async throws -> Principal {
+        let principal = try await self.principal(context)
+        try self.limits.admit(principal, method: context.method)
+        return principal
+    }
+
+    private func principal(_ context: RequestContext) async throws -> Principal {
         guard let header = context.metadata["authorization"] else {
             throw RPCError(.unauthenticated, "this method needs the metadata authorization: Bearer <token>")
         }

@@ -35,9 +35,11 @@ public struct ServiceConfiguration: Sendable {
     public var peers: [String: RPCClientConfiguration]
     /// The token this service presents to its peers.
     public var serviceToken: String?
+    /// Calls a second per principal (schools, city bureaus, organizations).
+    public var callLimits: CallLimitConfiguration
 
     public init(name: String, defaultPort: Int, environment: [String: String] = ProcessInfo.processInfo.environment) throws {
-        var reader = EnvironmentReader(environment)
+        let reader = EnvironmentReader(environment)
         let port = try reader.int("XCERT_PORT", default: defaultPort, in: 0...65535)
         var server = RPCServerConfiguration(host: environment["XCERT_HOST"] ?? "127.0.0.1", port: port)
         server.maximumFrameLength = try reader.int("XCERT_MAX_FRAME_BYTES", default: server.maximumFrameLength, in: 0...Int(UInt32.max))
@@ -67,6 +69,12 @@ public struct ServiceConfiguration: Sendable {
             peers[peer] = client
         }
         self.peers = peers
+        self.callLimits = CallLimitConfiguration(
+            readsPerSecond: Double(try reader.int("XCERT_LIMIT_READS_PER_SECOND", default: 200, in: 0...1_000_000)),
+            readBurst: Double(try reader.int("XCERT_LIMIT_READ_BURST", default: 400, in: 0...1_000_000)),
+            writesPerSecond: Double(try reader.int("XCERT_LIMIT_WRITES_PER_SECOND", default: 50, in: 0...1_000_000)),
+            writeBurst: Double(try reader.int("XCERT_LIMIT_WRITE_BURST", default: 100, in: 0...1_000_000))
+        )
         if let token = environment["XCERT_SERVICE_TOKEN"], !token.isEmpty {
             self.serviceToken = token
         } else if let file = environment["XCERT_SERVICE_TOKEN_FILE"], !file.isEmpty {

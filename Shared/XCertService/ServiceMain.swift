@@ -85,7 +85,7 @@ public enum ServiceMain {
         let context = ServiceContext(
             name: configuration.name,
             database: database,
-            authenticator: Authenticator(database: database),
+            authenticator: Authenticator(database: database, limits: CallLimits(configuration.callLimits)),
             idempotency: idempotency,
             peers: Peers(addresses: configuration.peers, token: configuration.serviceToken),
             logger: logger

@@ -174,7 +174,7 @@ public struct RegistryHarness: Sendable {
 }
 
 /// A token of a new principal, made straight in the database.
-func makeToken(_ postgres: PostgresClient, role: String, party: String?, name: String, token: String = "xct_test_\(UUID().uuidString)") async throws -> String {
+public func makeToken(_ postgres: PostgresClient, role: String, party: String?, name: String, token: String = "xct_test_\(UUID().uuidString)") async throws -> String {
     try await postgres.query(
         """
         WITH p AS (INSERT INTO registry.principals (name, role, party) VALUES (\(name), \(role), \(party)) RETURNING id)
