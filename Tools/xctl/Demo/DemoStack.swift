@@ -42,7 +42,9 @@ struct DemoStack: Sendable {
     }
 
     /// Calls `Service/Method` of `service`'s package as `party`; a change or a read whose
-    /// connection was lost or whose deadline passed is tried again (see ``Kind``).
+    /// connection was lost or whose deadline passed is tried again (see ``Kind``), and one
+    /// refused for the party's limit of calls a second is tried again after the
+    /// `retry-after-ms` the service names.
     func call<Request: SwiftProtobuf.Message, Response: SwiftProtobuf.Message>(
         _ service: Service, _ method: String, _ request: Request, as: Response.Type = Response.self, by party: Party, kind: Kind = .change
     ) async throws -> Response {
@@ -57,6 +59,10 @@ struct DemoStack: Sendable {
             } catch let error as RPCError where (error.code == .unavailable || error.code == .deadlineExceeded) && kind != .once && attempt < 4 {
                 attempt += 1
                 try await Task.sleep(for: .milliseconds(250 * attempt))
+            } catch let error as RPCError where error.code == .resourceExhausted && kind != .once && attempt < 50 {
+                // Past the party's limit of calls: wait as long as the service says.
+                attempt += 1
+                try await Task.sleep(for: .milliseconds(Int(error.metadata["retry-after-ms"] ?? "") ?? 100))
             }
         }
     }
