@@ -138,6 +138,8 @@ struct OutcomeService: RPCService {
             call.logger.notice("outcomes forgotten; following the feeds again from their start", metadata: ["by": "\(admin.name)"])
             return Xcert_Assessment_V1_GetFollowingResponse()
         }
+        // Follow again now, not at the followers' next look.
+        for feed in feeds { self.context.feedWakeUps.wake(feed) }
         return try await self.getFollowing(Xcert_Assessment_V1_GetFollowingRequest(), call)
     }
 

@@ -23,6 +23,8 @@ public struct ServiceContext: Sendable {
     /// The one way to call the other services.
     public let peers: Peers
     public let logger: Logger
+    /// Wakes this service's feed followers early (after a rebuild, say).
+    public let feedWakeUps = FeedWakeUps()
 }
 
 /// The body of every service executable: configuration, logging, metrics, the database,
