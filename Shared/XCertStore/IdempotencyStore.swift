@@ -15,9 +15,13 @@ public struct IdempotencyStore: Sendable {
     /// How long keys are kept; PROTOCOL.md promises at least 24 hours.
     public static let retention: Duration = .seconds(48 * 3600)
 
+    /// The service's audit log, `<schema>.audit_log`.
+    private let auditTable: String
+
     public init(schema: String) {
         precondition(schema.allSatisfy { $0.isLetter || $0 == "_" }, "schema names are identifiers")
         self.table = "\(schema).idempotency_keys"
+        self.auditTable = "\(schema).audit_log"
     }
 
     /// Checks the `idempotency-key` metadata: absent, or 1 to 128 printable ASCII characters.
@@ -37,6 +41,10 @@ public struct IdempotencyStore: Sendable {
     /// stores its response with the key; a retry with the same request gets that stored
     /// response; the same key with a different request is FAILED_PRECONDITION. Without a
     /// key the call simply runs in a transaction.
+    ///
+    /// Every call is written to the service's audit log (`<schema>.audit_log`): a change
+    /// or a replay in its own transaction, a refusal from inside it in a transaction of
+    /// its own after the rollback.
     public func perform<Request: SwiftProtobuf.Message, Response: SwiftProtobuf.Message>(
         _ context: RequestContext,
         principal: String,
@@ -44,40 +52,78 @@ public struct IdempotencyStore: Sendable {
         database: Database,
         _ body: (PostgresConnection) async throws -> Response
     ) async throws -> Response {
-        guard let key = try Self.validatedKey(context) else {
-            return try await database.transaction(context, body)
-        }
-        let requestHash = Data(SHA256.hash(data: try request.serializedData()))
-        let method = context.method
-        let table = self.table
-        return try await database.transaction(context) { connection in
-            // Two concurrent calls with one key: the second waits here for the first.
-            try await connection.query(
-                "SELECT pg_advisory_xact_lock(hashtextextended(\(principal) || ' ' || \(method) || ' ' || \(key), 0))",
-                logger: context.logger
-            )
-            let rows = try await connection.query(
-                "SELECT request_sha256, response FROM \(unescaped: table) WHERE principal = \(principal) AND method = \(method) AND key = \(key)",
-                logger: context.logger
-            )
-            for try await (storedHash, storedResponse) in rows.decode((Data, Data).self) {
-                guard storedHash == requestHash else {
-                    throw RPCError(
-                        .failedPrecondition,
-                        "idempotency-key \(key) was already used for a different \(method) request",
-                        fieldViolations: [.init(field: "metadata.idempotency-key", description: "already used with another payload")]
+        let key = try Self.validatedKey(context)
+        do {
+            return try await database.transaction(context) { connection in
+                if let key, let stored = try await self.stored(context, principal: principal, key: key, request: request, as: Response.self, connection) {
+                    try await self.audit(context, principal: principal, targets: AuditTargets.describe(request, stored), outcome: "OK (replayed)", connection)
+                    return stored
+                }
+                let response = try await body(connection)
+                if let key {
+                    try await connection.query(
+                        "INSERT INTO \(unescaped: self.table) (principal, method, key, request_sha256, response) VALUES (\(principal), \(context.method), \(key), \(try Self.hash(request)), \(try response.serializedData()))",
+                        logger: context.logger
                     )
                 }
-                return try Response(serializedBytes: storedResponse)
+                try await self.audit(context, principal: principal, targets: AuditTargets.describe(request, response), outcome: "OK", connection)
+                return response
             }
-            let response = try await body(connection)
-            let responseBytes = try response.serializedData()
-            try await connection.query(
-                "INSERT INTO \(unescaped: table) (principal, method, key, request_sha256, response) VALUES (\(principal), \(method), \(key), \(requestHash), \(responseBytes))",
-                logger: context.logger
-            )
-            return response
+        } catch {
+            let status = RPCError(mapping: error)
+            if status.code != .unavailable {
+                // The refusal, on record; a log that cannot be written must not hide it.
+                _ = try? await database.transaction(context) { connection in
+                    try await self.audit(context, principal: principal, targets: AuditTargets.describe(request, Optional<Response>.none), outcome: status.code.description, connection)
+                }
+            }
+            throw error
         }
+    }
+
+    /// The stored response of an earlier call with `key`; nil when there is none.
+    private func stored<Request: SwiftProtobuf.Message, Response: SwiftProtobuf.Message>(
+        _ context: RequestContext, principal: String, key: String, request: Request, as: Response.Type, _ connection: PostgresConnection
+    ) async throws -> Response? {
+        let method = context.method
+        // Two concurrent calls with one key: the second waits here for the first.
+        try await connection.query(
+            "SELECT pg_advisory_xact_lock(hashtextextended(\(principal) || ' ' || \(method) || ' ' || \(key), 0))",
+            logger: context.logger
+        )
+        let rows = try await connection.query(
+            "SELECT request_sha256, response FROM \(unescaped: self.table) WHERE principal = \(principal) AND method = \(method) AND key = \(key)",
+            logger: context.logger
+        )
+        for try await (storedHash, storedResponse) in rows.decode((Data, Data).self) {
+            guard storedHash == (try Self.hash(request)) else {
+                throw RPCError(
+                    .failedPrecondition,
+                    "idempotency-key \(key) was already used for a different \(method) request",
+                    fieldViolations: [.init(field: "metadata.idempotency-key", description: "already used with another payload")]
+                )
+            }
+            return try Response(serializedBytes: storedResponse)
+        }
+        return nil
+    }
+
+    private static func hash(_ request: some SwiftProtobuf.Message) throws -> Data {
+        Data(SHA256.hash(data: try request.serializedData()))
+    }
+
+    /// One entry of the audit log; `principal` is a ``Principal``'s idempotency scope,
+    /// `principal:<id>`, whose name and role the registry's table gives.
+    private func audit(_ context: RequestContext, principal: String, targets: String, outcome: String, _ connection: PostgresConnection) async throws {
+        let principalID = principal.hasPrefix("principal:") ? Int64(principal.dropFirst("principal:".count)) : nil
+        try await connection.query(
+            """
+            INSERT INTO \(unescaped: self.auditTable) (principal_id, principal_name, principal_role, method, targets, request_id, outcome)
+            SELECT \(principalID), coalesce(p.name, \(principal)), coalesce(p.role, 'unknown'), \(context.method), \(targets), \(context.requestID), \(outcome)
+            FROM (SELECT 1) AS one LEFT JOIN registry.principals p ON p.id = \(principalID)
+            """,
+            logger: context.logger
+        )
     }
 
     /// Deletes keys older than ``retention``; returns how many.
@@ -93,5 +139,55 @@ public struct IdempotencyStore: Sendable {
             for try await count in rows.decode(Int.self) { return count }
             return 0
         }
+    }
+}
+
+/// What a change names, for the audit log: the request's ids, codes, years and numbers (one
+/// level of nested messages too, e.g. `session.site_school_code`), and the id of what the
+/// response made. Never a token, password or national ID number, nor rows of candidates.
+enum AuditTargets {
+    static func describe(_ request: some SwiftProtobuf.Message, _ response: (some SwiftProtobuf.Message)?) -> String {
+        var parts = Self.fields(of: request)
+        if let response, let id = Self.object(response)?["id"] {
+            parts.append("→ id=\(id)")
+        }
+        return parts.joined(separator: " ")
+    }
+
+    private static func fields(of message: some SwiftProtobuf.Message) -> [String] {
+        guard let object = Self.object(message) else { return [] }
+        var parts: [String] = []
+        for key in object.keys.sorted() {
+            if let nested = object[key] as? [String: Any] {
+                for inner in nested.keys.sorted() where Self.isTarget(inner) {
+                    if let value = Self.scalar(nested[inner]) { parts.append("\(key).\(inner)=\(value)") }
+                }
+            } else if Self.isTarget(key), let value = Self.scalar(object[key]) {
+                parts.append("\(key)=\(value)")
+            }
+        }
+        return parts
+    }
+
+    private static func isTarget(_ name: String) -> Bool {
+        let secret = ["token", "password", "national", "secret"].contains { name.contains($0) }
+        return !secret && (name == "id" || name == "code" || name == "year" || name == "number" || name == "approve"
+            || name.hasSuffix("_id") || name.hasSuffix("_code") || name.hasSuffix("_number"))
+            && name != "candidate_number"
+    }
+
+    private static func scalar(_ value: Any?) -> String? {
+        switch value {
+        case let text as String: text.count <= 64 ? text : nil
+        case let number as NSNumber: number.stringValue
+        default: nil
+        }
+    }
+
+    private static func object(_ message: some SwiftProtobuf.Message) -> [String: Any]? {
+        var options = JSONEncodingOptions()
+        options.preserveProtoFieldNames = true
+        guard let data = try? message.jsonUTF8Data(options: options) else { return nil }
+        return (try? JSONSerialization.jsonObject(with: data)) as? [String: Any]
     }
 }

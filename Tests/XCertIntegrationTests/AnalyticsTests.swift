@@ -6,7 +6,7 @@ import XCertTestSupport
 
 @Suite("Analytics: the analysts' views and what xcert_analyst may do", .enabled(if: TestCluster.isConfigured, "needs the PostgreSQL that scripts/test starts"), .timeLimit(.minutes(3)))
 struct AnalyticsTests {
-    static let views = ["school_assessment_detail", "assessment_sites", "outstanding_fees", "org_fee_summary", "school_evaluation", "pilot_qualifications", "filings"]
+    static let views = ["school_assessment_detail", "assessment_sites", "outstanding_fees", "org_fee_summary", "school_evaluation", "pilot_qualifications", "filings", "audit_log"]
 
     @Test("xcert_analyst reads every view and nothing else: no base table, no write, nothing created; every view and column is documented")
     func analystReadsOnlyTheViews() async throws {

@@ -15,6 +15,7 @@ public enum MigrationHistory {
         .v11OutcomeChanges,
         .v12Settlement,
         .v13AnalyticsViews,
+        .v14AuditLog,
     ]
 
     /// The schema of each service, which is also the suffix of its role (`xcert_<schema>`).

@@ -1,0 +1,71 @@
+import Foundation
+import PostgresNIO
+import Testing
+import XCertProto
+import XCertStore
+import XCertTestSupport
+import XCertWire
+
+@Suite("Audit log: every change and refusal on record, append-only, without secrets", .enabled(if: TestCluster.isConfigured, "needs the PostgreSQL that scripts/test starts"), .timeLimit(.minutes(3)))
+struct AuditLogTests {
+    @Test("who, what, when, request id and outcome of each change, a replay and a refusal; analysts read it; the service cannot change it; no token or national ID in it or in the logs")
+    func changesOnRecord() async throws {
+        try await withFilingStack { h in
+            let world = try await h.rosterWorld()
+            // A change, and its replay with the same key.
+            var submit = RegistryHarness.submission("NEV", year: RosterWorld.year)
+            submit.plan.fees = [Xcert_Common_V1_CertificateLevel.elementary, .intermediate, .advanced].map { level in
+                var fee = Xcert_Filing_V1_LevelFee()
+                fee.level = level
+                fee.fee.fen = 30_000
+                fee.costBasis = "场地、考评员、耗材"
+                return fee
+            }
+            let filing = try await h.call("FilingService/SubmitFiling", submit, as: Xcert_Filing_V1_Filing.self, token: world.car, idempotencyKey: "audit-1")
+            _ = try await h.call("FilingService/SubmitFiling", submit, as: Xcert_Filing_V1_Filing.self, token: world.car, idempotencyKey: "audit-1")
+            // A refusal from inside the change: a second live filing of the same certificate and year.
+            let refused = await h.refusal("FilingService/SubmitFiling", submit, as: Xcert_Filing_V1_Filing.self, token: world.car)
+            #expect(refused?.code == .alreadyExists)
+            // Rows with national ID numbers.
+            let roster = try await h.createRoster(token: world.car)
+            let rows = Candidates.rows(from: 1, count: 10)
+            _ = try await h.upload(roster.id, chunk: 0, rows, token: world.car)
+
+            let analyst = Database(client: h.postgres, role: "xcert_analyst")
+            let entries = try await analyst.transaction(timeout: .seconds(10), logger: testLogger("audit")) { connection in
+                var entries: [(String, String, String, String, String, String)] = []
+                let result = try await connection.query(
+                    "SELECT service, principal_role, method, targets, request_id, outcome FROM analytics.audit_log ORDER BY at, id",
+                    logger: testLogger("audit")
+                )
+                for try await row in result.decode((String, String, String, String, String, String).self) { entries.append(row) }
+                return entries
+            }
+            let submissions = entries.filter { $0.2 == "/xcert.filing.v1.FilingService/SubmitFiling" && $0.3.contains("certificate_code=NEV") }
+            #expect(submissions.map(\.5) == ["OK", "OK (replayed)", "ALREADY_EXISTS"], "\(submissions)")
+            #expect(submissions.allSatisfy { $0.0 == "filing" && $0.1 == "organization" && !$0.4.isEmpty })
+            #expect(submissions.first?.3.contains("year=\(RosterWorld.year)") == true && submissions.first?.3.contains("→ id=\(filing.id)") == true, "\(submissions.first?.3 ?? "")")
+            #expect(entries.contains { $0.0 == "registry" && $0.2.hasSuffix("PilotService/ReviewApplication") && $0.1 == "province_admin" && $0.5 == "OK" })
+            let upload = try #require(entries.first { $0.2.hasSuffix("RosterService/UploadChunk") })
+            #expect(upload.3 == "roster_id=\(roster.id)", "the roster, not its rows: \(upload.3)")
+            let everything = entries.map { "\($0)" }.joined(separator: "\n")
+            for row in rows { #expect(!everything.contains(row.nationalID)) }
+            #expect(!everything.contains(world.car) && !everything.contains(h.admin))
+
+            // Append-only: the filing service's own role may not change or remove an entry.
+            let service = Database(client: h.postgres, role: "xcert_filing")
+            for statement in ["UPDATE filing.audit_log SET outcome = 'OK'", "DELETE FROM filing.audit_log", "TRUNCATE filing.audit_log"] {
+                do {
+                    try await service.transaction(timeout: .seconds(5), logger: testLogger("audit")) { connection in
+                        try await connection.query(PostgresQuery(unsafeSQL: statement), logger: testLogger("audit"))
+                    }
+                    Issue.record("\(statement) was allowed")
+                } catch {}
+            }
+            // Nor do the service's own logs hold a token or a national ID number.
+            let log = try String(contentsOf: try #require(h.filingProcess).logFile, encoding: .utf8)
+            #expect(!log.contains(world.car) && !log.contains(h.admin))
+            for row in rows { #expect(!log.contains(row.nationalID)) }
+        }
+    }
+}
