@@ -17,6 +17,10 @@ import XCertWire
 /// | `XCERT_DEFAULT_TIMEOUT_MS` | 30000 |
 /// | `XCERT_MAX_TIMEOUT_MS` | 300000 |
 /// | `XCERT_GRACE_PERIOD_MS` | 10000 |
+/// | `XCERT_READ_TIMEOUT_MS` | 30000: a frame begun must be finished within this |
+/// | `XCERT_IDLE_TIMEOUT_MS` | 300000: a connection without traffic or requests for this long is closed |
+/// | `XCERT_MAX_CONNECTIONS` | 4096 |
+/// | `XCERT_MAX_CONNECTIONS_PER_ADDRESS` | 1024 |
 /// | `XCERT_MIGRATE` | `true`: apply pending migrations at start |
 /// | `XCERT_LOG_LEVEL` | `info` |
 /// | `XCERT_<PEER>_ADDRESS` | `127.0.0.1:<the peer's port>`, e.g. `XCERT_FILING_ADDRESS` |
@@ -48,6 +52,10 @@ public struct ServiceConfiguration: Sendable {
         server.defaultTimeout = .milliseconds(try reader.int("XCERT_DEFAULT_TIMEOUT_MS", default: 30_000, in: 1...3_600_000))
         server.maximumTimeout = .milliseconds(try reader.int("XCERT_MAX_TIMEOUT_MS", default: 300_000, in: 1...3_600_000))
         server.gracePeriod = .milliseconds(try reader.int("XCERT_GRACE_PERIOD_MS", default: 10_000, in: 0...600_000))
+        server.readTimeout = .milliseconds(try reader.int("XCERT_READ_TIMEOUT_MS", default: 30_000, in: 1...3_600_000))
+        server.idleTimeout = .milliseconds(try reader.int("XCERT_IDLE_TIMEOUT_MS", default: 300_000, in: 1...86_400_000))
+        server.maximumConnections = try reader.int("XCERT_MAX_CONNECTIONS", default: 4096, in: 1...1_000_000)
+        server.maximumConnectionsPerAddress = try reader.int("XCERT_MAX_CONNECTIONS_PER_ADDRESS", default: 1024, in: 1...1_000_000)
         self.name = name
         self.server = server
         self.metricsPort = try reader.int("XCERT_METRICS_PORT", default: port == 0 ? 0 : port + 1000, in: 0...65535)

@@ -22,13 +22,29 @@ public struct FrameDecoder: NIOSingleStepByteToMessageDecoder {
     /// The largest frame body accepted, in bytes.
     public let maximumFrameLength: Int
     private var poisoned = false
+    /// Where the server's ``ConnectionGuard`` reads whether a frame is unfinished.
+    private let progress: FrameProgress?
 
     public init(maximumFrameLength: Int) {
+        self.init(maximumFrameLength: maximumFrameLength, progress: nil)
+    }
+
+    init(maximumFrameLength: Int, progress: FrameProgress?) {
         precondition(maximumFrameLength >= 0 && maximumFrameLength <= Int(UInt32.max))
         self.maximumFrameLength = maximumFrameLength
+        self.progress = progress
     }
 
     public mutating func decode(buffer: inout ByteBuffer) throws -> InboundFrame? {
+        let frame = self.split(&buffer)
+        if let progress = self.progress {
+            progress.partialBytes = buffer.readableBytes
+            if frame != nil { progress.framesDecoded += 1 }
+        }
+        return frame
+    }
+
+    private mutating func split(_ buffer: inout ByteBuffer) -> InboundFrame? {
         if self.poisoned {
             buffer.moveReaderIndex(forwardBy: buffer.readableBytes)
             return nil

@@ -58,8 +58,23 @@ struct ConfigurationTests {
         #expect(configuration.server.maximumFrameLength == 4 * 1024 * 1024)
         #expect(configuration.server.maximumInFlightPerConnection == 128)
         #expect(configuration.server.gracePeriod == .seconds(10))
+        #expect(configuration.server.readTimeout == .seconds(30))
+        #expect(configuration.server.idleTimeout == .seconds(300))
+        #expect(configuration.server.maximumConnections == 4096)
+        #expect(configuration.server.maximumConnectionsPerAddress == 1024)
         #expect(configuration.migrate)
-        for (name, value) in [("XCERT_PORT", "x"), ("XCERT_MIGRATE", "maybe"), ("XCERT_LOG_LEVEL", "loud"), ("XCERT_GRACE_PERIOD_MS", "-1")] {
+        let guarded = try ServiceConfiguration(name: "filing", defaultPort: 7102, environment: [
+            "XCERT_READ_TIMEOUT_MS": "5000", "XCERT_IDLE_TIMEOUT_MS": "60000",
+            "XCERT_MAX_CONNECTIONS": "100", "XCERT_MAX_CONNECTIONS_PER_ADDRESS": "10",
+        ])
+        #expect(guarded.server.readTimeout == .seconds(5))
+        #expect(guarded.server.idleTimeout == .seconds(60))
+        #expect(guarded.server.maximumConnections == 100)
+        #expect(guarded.server.maximumConnectionsPerAddress == 10)
+        for (name, value) in [
+            ("XCERT_PORT", "x"), ("XCERT_MIGRATE", "maybe"), ("XCERT_LOG_LEVEL", "loud"), ("XCERT_GRACE_PERIOD_MS", "-1"),
+            ("XCERT_READ_TIMEOUT_MS", "0"), ("XCERT_MAX_CONNECTIONS_PER_ADDRESS", "none"),
+        ] {
             #expect {
                 try ServiceConfiguration(name: "filing", defaultPort: 7102, environment: [name: value])
             } throws: { error in
