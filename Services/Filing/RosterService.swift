@@ -120,6 +120,13 @@ struct RosterService: RPCService {
         try checks.check()
         let digest = try Self.digest(request.rows)
 
+        // A retry with the call's idempotency key gets the first answer (not "already uploaded"),
+        // even once the roster is sealed.
+        if let replayed = try await self.context.idempotency.replay(
+            call, principal: organization.idempotencyScope, request: request, as: Xcert_Filing_V1_UploadChunkResponse.self, database: self.context.database
+        ) {
+            return replayed
+        }
         // Before any work: the roster must be the caller's and open, and a repeated chunk answers as before.
         let (roster, rule) = try await self.context.database.transaction(call) { connection in
             (try await RosterStore.roster(request.rosterID, organization: organizationID, connection, call.logger),

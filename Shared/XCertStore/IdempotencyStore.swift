@@ -81,6 +81,28 @@ public struct IdempotencyStore: Sendable {
         }
     }
 
+    /// The stored response of an earlier call with this call's key, audited as a replay;
+    /// nil without a key or when the key is new (then ``perform(_:principal:request:database:_:)``
+    /// does the work). For a method that answers a repeat of its work differently from its
+    /// first call and checks for repeats before it gets to `perform`: asked first, this
+    /// keeps the first answer for whoever retries with the key.
+    public func replay<Request: SwiftProtobuf.Message, Response: SwiftProtobuf.Message>(
+        _ context: RequestContext,
+        principal: String,
+        request: Request,
+        as: Response.Type,
+        database: Database
+    ) async throws -> Response? {
+        guard let key = try Self.validatedKey(context) else { return nil }
+        return try await database.transaction(context) { connection in
+            guard let stored = try await self.stored(context, principal: principal, key: key, request: request, as: Response.self, connection) else {
+                return nil
+            }
+            try await self.audit(context, principal: principal, targets: AuditTargets.describe(request, stored), outcome: "OK (replayed)", connection)
+            return stored
+        }
+    }
+
     /// The stored response of an earlier call with `key`; nil when there is none.
     private func stored<Request: SwiftProtobuf.Message, Response: SwiftProtobuf.Message>(
         _ context: RequestContext, principal: String, key: String, request: Request, as: Response.Type, _ connection: PostgresConnection

@@ -283,13 +283,46 @@ public struct FullStack: Sendable {
     public let assessment: ServiceProcess
     public let settlement: ServiceProcess
     public let postgres: PostgresClient
+    public let database: DatabaseConfiguration
     /// A province admin's token.
     public let admin: String
+    /// Each service's environment (its token, its peers' addresses), to start it again.
+    let environments: [String: [String: String]]
 
     /// The `--registry … --settlement …` options of xctl for this stack.
     public var addressOptions: [String] {
         ["--registry", "127.0.0.1:\(self.registry.port)", "--filing", "127.0.0.1:\(self.filing.port)",
          "--assessment", "127.0.0.1:\(self.assessment.port)", "--settlement", "127.0.0.1:\(self.settlement.port)"]
+    }
+
+    /// The process first started for `name`.
+    public func process(_ name: String) -> ServiceProcess {
+        switch name {
+        case "registry": self.registry
+        case "filing": self.filing
+        case "assessment": self.assessment
+        default: self.settlement
+        }
+    }
+
+    /// Starts `name` again on its port, as after a crash; the caller terminates it.
+    public func restart(_ name: String) async throws -> ServiceProcess {
+        let process = try await ServiceProcess.start(name, database: self.database, port: self.process(name).port, environment: self.environments[name] ?? [:])
+        try await process.waitForHealth(.serving)
+        return process
+    }
+
+    /// The registry's fixtures' view of this stack: a ``RegistryHarness`` whose filing calls
+    /// go to the real filing service. The caller closes its `client` and `filingClient`.
+    public func harness() -> RegistryHarness {
+        var harness = RegistryHarness(
+            registry: self.registry, client: testClient(port: self.registry.port), postgres: self.postgres, database: self.database,
+            filing: FilingApprovalsFake(serviceToken: ""), admin: self.admin
+        )
+        harness.filingProcess = self.filing
+        harness.filingClient = testClient(port: self.filing.port)
+        harness.filingEnvironment = self.environments["filing"] ?? [:]
+        return harness
     }
 }
 
@@ -297,26 +330,45 @@ public struct FullStack: Sendable {
 /// told the others' addresses; runs `body`, and stops them.
 public func withFullStack<Result: Sendable>(_ body: @Sendable (FullStack) async throws -> Result) async throws -> Result {
     try await withTestDatabase { database, postgres in
-        let names = ["registry", "filing", "assessment", "settlement"]
-        var ports: [String: Int] = [:]
-        for name in names { ports[name] = try freePort() }
-        var started: [ServiceProcess] = []
-        do {
-            for name in names {
-                let token = try await makeToken(postgres, role: "service", party: name, name: "\(name) service")
-                var environment = ["XCERT_SERVICE_TOKEN": token]
-                for peer in names where peer != name { environment["XCERT_\(peer.uppercased())_ADDRESS"] = "127.0.0.1:\(ports[peer]!)" }
-                started.append(try await ServiceProcess.start(name, database: database, port: ports[name], environment: environment))
-            }
-            for service in started { try await service.waitForHealth(.serving) }
-            let admin = try await makeToken(postgres, role: "province_admin", party: nil, name: "省厅管理员")
-            let stack = FullStack(registry: started[0], filing: started[1], assessment: started[2], settlement: started[3], postgres: postgres, admin: admin)
-            let result = try await body(stack)
-            for service in started.reversed() { _ = try await service.terminate() }
-            return result
-        } catch {
-            for service in started.reversed() { _ = try? await service.terminate() }
-            throw error
+        try await withServices(database: database, postgres: postgres, body)
+    }
+}
+
+/// As ``withFullStack(_:)``, on database `xcert` of a cluster of the test's own.
+public func withFullStack<Result: Sendable>(on cluster: PrivateCluster, _ body: @Sendable (FullStack) async throws -> Result) async throws -> Result {
+    try await withRunningClient(cluster.database) { postgres in
+        try await Migrator().migrate(client: postgres, logger: testLogger("db"))
+        return try await withServices(database: cluster.database, postgres: postgres, body)
+    }
+}
+
+private func withServices<Result: Sendable>(
+    database: DatabaseConfiguration, postgres: PostgresClient, _ body: @Sendable (FullStack) async throws -> Result
+) async throws -> Result {
+    let names = ["registry", "filing", "assessment", "settlement"]
+    var ports: [String: Int] = [:]
+    for name in names { ports[name] = try freePort() }
+    var started: [ServiceProcess] = []
+    var environments: [String: [String: String]] = [:]
+    do {
+        for name in names {
+            let token = try await makeToken(postgres, role: "service", party: name, name: "\(name) service")
+            var environment = ["XCERT_SERVICE_TOKEN": token]
+            for peer in names where peer != name { environment["XCERT_\(peer.uppercased())_ADDRESS"] = "127.0.0.1:\(ports[peer]!)" }
+            environments[name] = environment
+            started.append(try await ServiceProcess.start(name, database: database, port: ports[name], environment: environment))
         }
+        for service in started { try await service.waitForHealth(.serving) }
+        let admin = try await makeToken(postgres, role: "province_admin", party: nil, name: "省厅管理员")
+        let stack = FullStack(
+            registry: started[0], filing: started[1], assessment: started[2], settlement: started[3],
+            postgres: postgres, database: database, admin: admin, environments: environments
+        )
+        let result = try await body(stack)
+        for service in started.reversed() { _ = try await service.terminate() }
+        return result
+    } catch {
+        for service in started.reversed() { _ = try? await service.terminate() }
+        throw error
     }
 }
