@@ -20,6 +20,7 @@ let package = Package(
         .library(name: "XCertService", targets: ["XCertService"]),
         .library(name: "XCertStore", targets: ["XCertStore"]),
         .library(name: "XCertDomain", targets: ["XCertDomain"]),
+        .library(name: "XCertWireFuzzing", targets: ["XCertWireFuzzing"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
@@ -131,12 +132,27 @@ let package = Package(
             ],
             path: "Tests/XCertTestSupport"
         ),
+        // The wire fuzzer's target: a connection's bytes through the frame decoder and the
+        // dispatch, over a table of every rpc of proto/, and its seed corpus. The fuzzer
+        // itself (libFuzzer's entry points) is the Fuzz/ package; XCertWireTests replay
+        // Fuzz/corpus/ and Fuzz/crashes/ through this.
+        .target(
+            name: "XCertWireFuzzing",
+            dependencies: [
+                "XCertWire", "XCertProto",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ],
+            path: "Fuzz/Harness",
+            swiftSettings: upcomingFeatures
+        ),
         .testTarget(name: "XCertDomainTests", dependencies: ["XCertDomain", .product(name: "PropertyBased", package: "swift-property-based")], path: "Tests/XCertDomainTests"),
         .testTarget(name: "XCertStoreTests", dependencies: ["XCertStore", "XCertService"], path: "Tests/XCertStoreTests"),
         .testTarget(
             name: "XCertWireTests",
             dependencies: [
-                "XCertWire", "XCertProto", "XCertTestSupport",
+                "XCertWire", "XCertProto", "XCertTestSupport", "XCertWireFuzzing",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),

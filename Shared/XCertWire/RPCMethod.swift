@@ -55,6 +55,7 @@ public struct RPCMethod: Sendable {
     /// Whether the method changes state (and so takes an `idempotency-key`).
     public let isMutating: Bool
     let handle: @Sendable (Data, RequestContext) async throws -> Data
+    private let parse: @Sendable (Data) throws(RPCError) -> any SwiftProtobuf.Message
 
     /// A unary method with typed request and response.
     ///
@@ -69,20 +70,16 @@ public struct RPCMethod: Sendable {
             name: name,
             requestType: Request.protoMessageName,
             responseType: Response.protoMessageName,
-            isMutating: mutating
-        ) { payload, context in
-            let request: Request
-            do {
-                request = try Request(serializedBytes: payload)
-            } catch {
-                throw RPCError(
-                    .invalidArgument,
-                    "payload does not parse as \(Request.protoMessageName): \(error)"
-                )
+            isMutating: mutating,
+            parse: { (payload: Data) throws(RPCError) -> any SwiftProtobuf.Message in
+                try Self.parsePayload(payload, as: Request.self)
+            },
+            handle: { payload, context in
+                let request = try Self.parsePayload(payload, as: Request.self)
+                let response = try await handler(request, context)
+                return try response.serializedData()
             }
-            let response = try await handler(request, context)
-            return try response.serializedData()
-        }
+        )
     }
 
     init(
@@ -90,13 +87,38 @@ public struct RPCMethod: Sendable {
         requestType: String,
         responseType: String,
         isMutating: Bool,
+        parse: @escaping @Sendable (Data) throws(RPCError) -> any SwiftProtobuf.Message,
         handle: @escaping @Sendable (Data, RequestContext) async throws -> Data
     ) {
         self.name = name
         self.requestType = requestType
         self.responseType = responseType
         self.isMutating = isMutating
+        self.parse = parse
         self.handle = handle
+    }
+
+    /// Parses `payload` as this method's request message, as the handler path does before
+    /// the handler runs (the two share one parse).
+    ///
+    /// - Throws: INVALID_ARGUMENT, the answer the request gets, when it does not parse.
+    public func parseRequest(_ payload: Data) throws(RPCError) -> any SwiftProtobuf.Message {
+        try self.parse(payload)
+    }
+
+    /// The one parse of a request's payload.
+    private static func parsePayload<Request: SwiftProtobuf.Message>(
+        _ payload: Data,
+        as _: Request.Type
+    ) throws(RPCError) -> Request {
+        do {
+            return try Request(serializedBytes: payload)
+        } catch {
+            throw RPCError(
+                .invalidArgument,
+                "payload does not parse as \(Request.protoMessageName): \(error)"
+            )
+        }
     }
 }
 

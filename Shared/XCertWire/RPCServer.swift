@@ -234,26 +234,22 @@ public final class RPCServer: Service, Sendable {
     private func admit(_ frame: InboundFrame, on connection: Connection) -> (Xcert_Wire_V1_Request, RPCMethod)? {
         guard case .frame(let bytes) = frame else { return nil }
         let request: Xcert_Wire_V1_Request
-        do {
-            request = try Xcert_Wire_V1_Request(serializedBytes: Array(bytes.readableBytesView))
+        do throws(RPCError) {
+            request = try RequestAdmission.envelope(from: bytes)
         } catch {
-            connection.send(id: 0, RPCError(.invalidArgument, "frame does not parse as xcert.wire.v1.Request"))
-            return nil
-        }
-        guard request.id != 0 else {
-            connection.send(id: 0, RPCError(
-                .invalidArgument, "request id 0 is reserved for connection-level answers",
-                fieldViolations: [.init(field: "id", description: "must not be 0")]
-            ))
+            connection.send(id: 0, error)
             return nil
         }
         guard !self.state.isDraining else {
             connection.send(id: request.id, RPCError(.unavailable, "the server is shutting down; retry on another connection"))
             return nil
         }
-        guard let method = self.methods[request.method] else {
+        let method: RPCMethod
+        do throws(RPCError) {
+            method = try RequestAdmission.method(for: request, in: self.methods)
+        } catch {
             self.metrics.unknownMethod()
-            connection.send(id: request.id, RPCError(.unimplemented, "method \(request.method) is not served here"))
+            connection.send(id: request.id, error)
             return nil
         }
         guard connection.begin(id: request.id) else {
