@@ -14,8 +14,8 @@ import XCertWire
 struct XCertLoad: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "xcert-load",
-        abstract: "Load generators for the service scenarios of scripts/bench (B2–B5).",
-        subcommands: [Setup.self, Filings.self, Schools.self, Roster.self, Rebuild.self]
+        abstract: "Load generators for the service scenarios of scripts/bench (B2–B5) and scripts/soak.",
+        subcommands: [Setup.self, Filings.self, Schools.self, Roster.self, Rebuild.self, Soak.self]
     )
 }
 
@@ -147,16 +147,29 @@ struct Filings: AsyncParsableCommand {
         let (certificates, firstYear, years, target) = (self.certificates, self.firstYear, self.years, self.target)
         try await closedLoop(target: "xcert", clients: clients, self.loop, note: "SubmitFiling, each a new filing, one connection per client") { client, index in
             guard index < certificates * Int(years) else { throw ValidationError("more submissions than certificates × years") }
-            var request = Xcert_Filing_V1_SubmitFilingRequest()
-            request.certificateCode = String(format: "BENCH-%04d", index % certificates + 1)
-            request.year = firstYear + Int32(index / certificates)
-            request.roundNumber = 1
-            request.plan = plan
             _ = try await client.unary(
-                "/xcert.filing.v1.FilingService/SubmitFiling", request, as: Xcert_Filing_V1_Filing.self,
+                Self.method, Self.request(index, certificates: certificates, firstYear: firstYear, plan: plan), as: Xcert_Filing_V1_Filing.self,
                 metadata: target.metadata(idempotencyKey: "bench-\(UUID().uuidString)")
             )
         }
+    }
+
+    static let method = "/xcert.filing.v1.FilingService/SubmitFiling"
+
+    /// Submission `index`, a new filing: certificate BENCH-nnnn (`index` mod `certificates`)
+    /// for year `firstYear` + `index` / `certificates`, round 1.
+    static func request(_ index: Int, certificates: Int, firstYear: Int32, plan: Xcert_Filing_V1_WorkPlan) -> Xcert_Filing_V1_SubmitFilingRequest {
+        var request = Xcert_Filing_V1_SubmitFilingRequest()
+        request.certificateCode = self.certificateCode(index % certificates)
+        request.year = firstYear + Int32(index / certificates)
+        request.roundNumber = 1
+        request.plan = plan
+        return request
+    }
+
+    /// BENCH-0001 for 0, as `xcert-load setup` names them.
+    static func certificateCode(_ index: Int) -> String {
+        String(format: "BENCH-%04d", index + 1)
     }
 
     static func plan() -> Xcert_Filing_V1_WorkPlan {
@@ -193,10 +206,17 @@ struct Schools: AsyncParsableCommand {
         let clients = try (0..<self.loop.clients).map { _ in try self.target.client() }
         let metadata = self.target.metadata()
         try await closedLoop(target: "xcert", clients: clients, self.loop, note: "GetSchool of a random one of \(codes.count) schools") { client, index in
-            var request = Xcert_Registry_V1_GetSchoolRequest()
-            request.code = codes[(index &* 7919) % codes.count]
-            _ = try await client.unary("/xcert.registry.v1.ReferenceDataService/GetSchool", request, as: Xcert_Registry_V1_School.self, metadata: metadata)
+            _ = try await client.unary(Self.method, Self.request(index, codes: codes), as: Xcert_Registry_V1_School.self, metadata: metadata)
         }
+    }
+
+    static let method = "/xcert.registry.v1.ReferenceDataService/GetSchool"
+
+    /// Look-up `index`: one of `codes`, scattered.
+    static func request(_ index: Int, codes: [String]) -> Xcert_Registry_V1_GetSchoolRequest {
+        var request = Xcert_Registry_V1_GetSchoolRequest()
+        request.code = codes[(index &* 7919) % codes.count]
+        return request
     }
 }
 
@@ -227,17 +247,13 @@ struct Roster: AsyncParsableCommand {
         let client = try self.target.client(timeout: .seconds(120))
         let parts = self.date.split(separator: "-").compactMap { Int32($0) }
         guard parts.count == 3 else { throw ValidationError("--date must be YYYY-MM-DD") }
-        var create = Xcert_Filing_V1_CreateRosterRequest()
-        create.session.certificateCode = self.certificate
-        create.session.level = .elementary
-        create.session.siteSchoolCode = self.site
-        create.session.examDate.year = parts[0]
-        create.session.examDate.month = parts[1]
-        create.session.examDate.day = parts[2]
+        var date = Xcert_Common_V1_Date()
+        (date.year, date.month, date.day) = (parts[0], parts[1], parts[2])
+        let create = Self.createRequest(certificate: self.certificate, site: self.site, date: date)
         let started = monotonicNanoseconds()
         let clientStart = ProcessSample.read(pid: "self")
         let serverStart = self.serverPID.flatMap { ProcessSample.read(pid: $0) }
-        let roster = try await client.unary("/xcert.filing.v1.RosterService/CreateRoster", create, as: Xcert_Filing_V1_Roster.self, metadata: self.target.metadata(idempotencyKey: UUID().uuidString))
+        let roster = try await client.unary(Self.createMethod, create, as: Xcert_Filing_V1_Roster.self, metadata: self.target.metadata(idempotencyKey: UUID().uuidString))
         let chunks = (rows + self.chunk - 1) / self.chunk
         let measurement = Measurement()
         let (chunkSize, target) = (self.chunk, self.target)
@@ -247,22 +263,16 @@ struct Roster: AsyncParsableCommand {
                     while true {
                         let index = measurement.next.wrappingAdd(1, ordering: .relaxed).oldValue
                         guard index < chunks else { return }
-                        var request = Xcert_Filing_V1_UploadChunkRequest()
-                        request.rosterID = roster.id
-                        request.chunkIndex = Int32(index)
-                        request.rows = (index * chunkSize..<min(rows, (index + 1) * chunkSize)).map { Self.row($0, schools: schools) }
+                        let request = Self.chunkRequest(roster: roster.id, index: index, chunk: chunkSize, rows: rows, schools: schools)
                         let start = monotonicNanoseconds()
-                        _ = try await client.unary("/xcert.filing.v1.RosterService/UploadChunk", request, as: Xcert_Filing_V1_UploadChunkResponse.self, metadata: target.metadata(idempotencyKey: UUID().uuidString))
+                        _ = try await client.unary(Self.chunkMethod, request, as: Xcert_Filing_V1_UploadChunkResponse.self, metadata: target.metadata(idempotencyKey: UUID().uuidString))
                         measurement.record(since: start)
                     }
                 }
             }
             try await group.waitForAll()
         }
-        var seal = Xcert_Filing_V1_SealRosterRequest()
-        seal.rosterID = roster.id
-        seal.expectedRowCount = Int64(rows)
-        _ = try await client.unary("/xcert.filing.v1.RosterService/SealRoster", seal, as: Xcert_Filing_V1_Roster.self, metadata: self.target.metadata(idempotencyKey: UUID().uuidString))
+        _ = try await client.unary(Self.sealMethod, Self.sealRequest(roster: roster.id, rows: rows), as: Xcert_Filing_V1_Roster.self, metadata: self.target.metadata(idempotencyKey: UUID().uuidString))
         let seconds = Double(monotonicNanoseconds() - started) / 1e9
         await client.close()
         writeLine("B3 roster: \(rows) rows in \(chunks) chunks, created, uploaded and sealed in \(String(format: "%.2f", seconds)) s = \(Int(Double(rows) / seconds)) rows/s")
@@ -272,6 +282,38 @@ struct Roster: AsyncParsableCommand {
             server: serverStart.flatMap { start in self.serverPID.flatMap { ProcessSample.read(pid: $0) }.map { (start, $0) } },
             serverPID: self.serverPID, note: "rps: rows a second, from CreateRoster to SealRoster; latencies: per \(self.chunk)-row chunk", completed: rows
         )
+    }
+
+    static let createMethod = "/xcert.filing.v1.RosterService/CreateRoster"
+    static let chunkMethod = "/xcert.filing.v1.RosterService/UploadChunk"
+    static let sealMethod = "/xcert.filing.v1.RosterService/SealRoster"
+
+    /// A first roster of the session (elementary level) of `certificate` at `site` on `date`.
+    static func createRequest(certificate: String, site: String, date: Xcert_Common_V1_Date) -> Xcert_Filing_V1_CreateRosterRequest {
+        var create = Xcert_Filing_V1_CreateRosterRequest()
+        create.session.certificateCode = certificate
+        create.session.level = .elementary
+        create.session.siteSchoolCode = site
+        create.session.examDate = date
+        return create
+    }
+
+    /// Chunk `index` of a roster of `rows` candidates in chunks of `chunk`: candidates
+    /// `index` × `chunk` … (``row(_:schools:)``).
+    static func chunkRequest(roster: Int64, index: Int, chunk: Int, rows: Int, schools: [String]) -> Xcert_Filing_V1_UploadChunkRequest {
+        var request = Xcert_Filing_V1_UploadChunkRequest()
+        request.rosterID = roster
+        request.chunkIndex = Int32(index)
+        request.rows = (index * chunk..<min(rows, (index + 1) * chunk)).map { Self.row($0, schools: schools) }
+        return request
+    }
+
+    /// Seals a roster of `rows` candidates.
+    static func sealRequest(roster: Int64, rows: Int) -> Xcert_Filing_V1_SealRosterRequest {
+        var seal = Xcert_Filing_V1_SealRosterRequest()
+        seal.rosterID = roster
+        seal.expectedRowCount = Int64(rows)
+        return seal
     }
 
     /// Candidate `n`: approved, most attended, scores by the 40/60 rule.

@@ -6,7 +6,7 @@
 # each scenario with bench_start (scripts/bench stops them after it).
 #
 # services_up sets BENCH_ADMIN_TOKEN, BENCH_ORG_TOKEN, BENCH_WORLD (schools.txt,
-# qualified.txt) and exports libpq's PG* variables for psql.
+# qualified.txt) and exports libpq's PG* variables for psql. scripts/soak uses it too.
 
 services_up() {
     bench_pg
@@ -46,8 +46,10 @@ services_up() {
 
     BENCH_WORLD=$BENCH_WORK/world
     if [ ! -f "$BENCH_WORLD/organization.token" ]; then
+        # SERVICES_SETUP_ARGS: more options for setup, split on spaces (scripts/soak: --certificates N).
+        # shellcheck disable=SC2086
         "$BENCH_BIN/xcert-load" setup --registry 127.0.0.1:7301 --filing 127.0.0.1:7302 --settlement 127.0.0.1:7304 \
-            --token "$BENCH_ADMIN_TOKEN" --out "$BENCH_WORLD"
+            --token "$BENCH_ADMIN_TOKEN" --out "$BENCH_WORLD" ${SERVICES_SETUP_ARGS:-}
     fi
     BENCH_ORG_TOKEN=$(cat "$BENCH_WORLD/organization.token")
 }

@@ -16,6 +16,7 @@ public enum MigrationHistory {
         .v12Settlement,
         .v13AnalyticsViews,
         .v14AuditLog,
+        .v15AllocationIndexes,
     ]
 
     /// The schema of each service, which is also the suffix of its role (`xcert_<schema>`).
