@@ -67,9 +67,9 @@ public struct RPCServerConfiguration: Sendable {
 /// Each connection runs in a child task of a discarding task group, each request in a
 /// child task of its connection's group. A connection's tasks prefer the event loop its
 /// channel lives on (``EventLoopTaskExecutor``), so a request is read, run and answered on
-/// one thread unless its handler awaits something elsewhere. On graceful shutdown the server stops accepting,
-/// answers new requests UNAVAILABLE, lets requests in flight finish within the grace
-/// period, then closes every connection and returns.
+/// one thread unless its handler awaits something elsewhere. On graceful shutdown the
+/// server stops accepting, answers new requests UNAVAILABLE, lets requests in flight
+/// finish within the grace period, then closes every connection and returns.
 public final class RPCServer: Service, Sendable {
     public let configuration: RPCServerConfiguration
     private let methods: MethodTable
