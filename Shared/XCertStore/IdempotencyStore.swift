@@ -55,8 +55,7 @@ public struct IdempotencyStore: Sendable {
         let key = try Self.validatedKey(context)
         do {
             return try await database.transaction(context) { connection in
-                if let key, let stored = try await self.stored(context, principal: principal, key: key, request: request, as: Response.self, connection) {
-                    try await self.audit(context, principal: principal, targets: AuditTargets.describe(request, stored), outcome: "OK (replayed)", connection)
+                if let key, let stored = try await self.replayed(context, principal: principal, key: key, request: request, as: Response.self, connection) {
                     return stored
                 }
                 let response = try await body(connection)
@@ -95,12 +94,20 @@ public struct IdempotencyStore: Sendable {
     ) async throws -> Response? {
         guard let key = try Self.validatedKey(context) else { return nil }
         return try await database.transaction(context) { connection in
-            guard let stored = try await self.stored(context, principal: principal, key: key, request: request, as: Response.self, connection) else {
-                return nil
-            }
-            try await self.audit(context, principal: principal, targets: AuditTargets.describe(request, stored), outcome: "OK (replayed)", connection)
-            return stored
+            try await self.replayed(context, principal: principal, key: key, request: request, as: Response.self, connection)
         }
+    }
+
+    /// The stored response of an earlier call with `key`, written to the audit log as a
+    /// replay; nil when there is none.
+    private func replayed<Request: SwiftProtobuf.Message, Response: SwiftProtobuf.Message>(
+        _ context: RequestContext, principal: String, key: String, request: Request, as: Response.Type, _ connection: PostgresConnection
+    ) async throws -> Response? {
+        guard let stored = try await self.stored(context, principal: principal, key: key, request: request, as: Response.self, connection) else {
+            return nil
+        }
+        try await self.audit(context, principal: principal, targets: AuditTargets.describe(request, stored), outcome: "OK (replayed)", connection)
+        return stored
     }
 
     /// The stored response of an earlier call with `key`; nil when there is none.
