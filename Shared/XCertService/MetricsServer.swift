@@ -2,23 +2,27 @@ import Logging
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import NIOSSL
 import Prometheus
 import ServiceLifecycle
+import XCertWire
 
-/// Serves the Prometheus text format at `GET /metrics` over plain HTTP, and nothing
-/// else (PROTOCOL.md: port + 1000).
+/// Serves the Prometheus text format at `GET /metrics` over HTTP, or HTTPS with the
+/// service's TLS settings, and nothing else (PROTOCOL.md: port + 1000).
 public final class MetricsServer: Service, Sendable {
     private let host: String
     private let port: Int
     private let registry: PrometheusCollectorRegistry
     private let logger: Logger
+    private let tls: ServerTLSConfiguration?
     private let listening: EventLoopPromise<SocketAddress>
 
-    public init(host: String, port: Int, registry: PrometheusCollectorRegistry, logger: Logger) {
+    public init(host: String, port: Int, registry: PrometheusCollectorRegistry, logger: Logger, tls: ServerTLSConfiguration? = nil) {
         self.host = host
         self.port = port
         self.registry = registry
         self.logger = logger
+        self.tls = tls
         self.listening = MultiThreadedEventLoopGroup.singleton.any().makePromise()
     }
 
@@ -31,10 +35,14 @@ public final class MetricsServer: Service, Sendable {
         let registry = self.registry
         let channel: any Channel
         do {
+            let tlsContext = try self.tls?.makeContext()
             channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
                 .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
                 .childChannelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
+                        if let tlsContext {
+                            try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tlsContext))
+                        }
                         try channel.pipeline.syncOperations.configureHTTPServerPipeline()
                         try channel.pipeline.syncOperations.addHandler(MetricsHandler(registry: registry))
                     }
@@ -47,7 +55,9 @@ public final class MetricsServer: Service, Sendable {
             throw error
         }
         if let address = channel.localAddress { self.listening.succeed(address) }
-        self.logger.info("metrics listening", metadata: ["address": "\(channel.localAddress.map { "\($0)" } ?? "?")"])
+        self.logger.info("metrics listening", metadata: [
+            "address": "\(channel.localAddress.map { "\($0)" } ?? "?")", "tls": .string(self.tls == nil ? "off" : "on"),
+        ])
         try await withGracefulShutdownHandler {
             try await channel.closeFuture.get()
         } onGracefulShutdown: {

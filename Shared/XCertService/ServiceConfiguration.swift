@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import NIOSSL
 import XCertStore
 import XCertWire
 
@@ -26,6 +27,12 @@ import XCertWire
 /// | `XCERT_<PEER>_ADDRESS` | `127.0.0.1:<the peer's port>`, e.g. `XCERT_FILING_ADDRESS` |
 /// | `XCERT_SERVICE_TOKEN` | none: a token of this service's `service` principal, for calls to peers |
 /// | `XCERT_SERVICE_TOKEN_FILE` | none: a file holding that token (containers mount it) |
+/// | `XCERT_TLS_CERT`, `XCERT_TLS_KEY` | none: PEM certificate chain and key; set, both ports serve TLS only |
+/// | `XCERT_TLS_CLIENT_CA` | none: PEM roots that callers' certificates, when presented, must chain to |
+/// | `XCERT_TLS_REQUIRE_CLIENT_CERT` | `false`: refuse callers without such a certificate |
+/// | `XCERT_PEER_TLS` | whether this service serves TLS: call the peers over TLS |
+/// | `XCERT_TLS_CA` | the system's roots: PEM roots the peers' certificates must chain to |
+/// | `XCERT_TLS_CLIENT_CERT`, `XCERT_TLS_CLIENT_KEY` | none: the certificate presented to peers that ask |
 ///
 /// The database is configured by libpq's variables (see ``DatabaseConfiguration``).
 public struct ServiceConfiguration: Sendable {
@@ -56,6 +63,9 @@ public struct ServiceConfiguration: Sendable {
         server.idleTimeout = .milliseconds(try reader.int("XCERT_IDLE_TIMEOUT_MS", default: 300_000, in: 1...86_400_000))
         server.maximumConnections = try reader.int("XCERT_MAX_CONNECTIONS", default: 4096, in: 1...1_000_000)
         server.maximumConnectionsPerAddress = try reader.int("XCERT_MAX_CONNECTIONS_PER_ADDRESS", default: 1024, in: 1...1_000_000)
+        server.tls = try TLSEnvironment.server(environment)
+        let peerTLS = try reader.bool("XCERT_PEER_TLS", default: server.tls != nil)
+            ? try TLSEnvironment.client(environment) : nil
         self.name = name
         self.server = server
         self.metricsPort = try reader.int("XCERT_METRICS_PORT", default: port == 0 ? 0 : port + 1000, in: 0...65535)
@@ -74,6 +84,7 @@ public struct ServiceConfiguration: Sendable {
                 throw ConfigurationError("\(variable) must be host:port, not \(address)")
             }
             client.connectTimeout = .seconds(2)
+            client.tls = peerTLS
             peers[peer] = client
         }
         self.peers = peers
@@ -96,6 +107,72 @@ public struct ServiceConfiguration: Sendable {
     }
 }
 
+/// TLS settings from `XCERT_TLS_…` variables (see ``ServiceConfiguration``); files are read
+/// at once, so a missing, unreadable or expired one stops the start with the variable's name.
+public enum TLSEnvironment {
+    /// The server's TLS (`XCERT_TLS_CERT`, `XCERT_TLS_KEY`, `XCERT_TLS_CLIENT_CA`,
+    /// `XCERT_TLS_REQUIRE_CLIENT_CERT`); nil when neither certificate nor key is set.
+    public static func server(_ environment: [String: String]) throws -> ServerTLSConfiguration? {
+        let reader = EnvironmentReader(environment)
+        let certificate = reader.path("XCERT_TLS_CERT"), key = reader.path("XCERT_TLS_KEY")
+        let clientRoots = try reader.certificates("XCERT_TLS_CLIENT_CA")
+        let requireClientCertificate = try reader.bool("XCERT_TLS_REQUIRE_CLIENT_CERT", default: false)
+        guard certificate != nil || key != nil else {
+            if clientRoots != nil || requireClientCertificate {
+                throw ConfigurationError("XCERT_TLS_CLIENT_CA and XCERT_TLS_REQUIRE_CLIENT_CERT need XCERT_TLS_CERT and XCERT_TLS_KEY")
+            }
+            return nil
+        }
+        guard certificate != nil, key != nil else {
+            throw ConfigurationError("XCERT_TLS_CERT and XCERT_TLS_KEY go together; only \(certificate != nil ? "XCERT_TLS_CERT" : "XCERT_TLS_KEY") is set")
+        }
+        if requireClientCertificate && clientRoots == nil {
+            throw ConfigurationError("XCERT_TLS_REQUIRE_CLIENT_CERT needs XCERT_TLS_CLIENT_CA, the roots to check callers' certificates against")
+        }
+        let tls = ServerTLSConfiguration(
+            certificateChain: try reader.certificates("XCERT_TLS_CERT")!,
+            privateKey: try reader.privateKey("XCERT_TLS_KEY")!,
+            clientCertificateTrustRoots: clientRoots,
+            requireClientCertificate: requireClientCertificate
+        )
+        do {
+            _ = try tls.makeContext()
+        } catch {
+            throw ConfigurationError("XCERT_TLS_CERT and XCERT_TLS_KEY cannot be used together: \(error)")
+        }
+        return tls
+    }
+
+    /// A tool's TLS (xctl's): on when `XCERT_TLS` is true, or by default when `XCERT_TLS_CA`
+    /// is set; then as ``client(_:)``.
+    public static func tool(_ environment: [String: String]) throws -> ClientTLSConfiguration? {
+        let reader = EnvironmentReader(environment)
+        guard try reader.bool("XCERT_TLS", default: reader.path("XCERT_TLS_CA") != nil) else { return nil }
+        return try self.client(environment)
+    }
+
+    /// A client's TLS (`XCERT_TLS_CA`, `XCERT_TLS_CLIENT_CERT`, `XCERT_TLS_CLIENT_KEY`): for
+    /// a service's calls to its peers, and for xctl.
+    public static func client(_ environment: [String: String]) throws -> ClientTLSConfiguration {
+        let reader = EnvironmentReader(environment)
+        let certificate = reader.path("XCERT_TLS_CLIENT_CERT"), key = reader.path("XCERT_TLS_CLIENT_KEY")
+        guard (certificate == nil) == (key == nil) else {
+            throw ConfigurationError("XCERT_TLS_CLIENT_CERT and XCERT_TLS_CLIENT_KEY go together; only \(certificate != nil ? "XCERT_TLS_CLIENT_CERT" : "XCERT_TLS_CLIENT_KEY") is set")
+        }
+        let tls = ClientTLSConfiguration(
+            trustRoots: try reader.certificates("XCERT_TLS_CA"),
+            certificateChain: try reader.certificates("XCERT_TLS_CLIENT_CERT") ?? [],
+            privateKey: try reader.privateKey("XCERT_TLS_CLIENT_KEY")
+        )
+        do {
+            _ = try tls.makeContext()
+        } catch {
+            throw ConfigurationError("XCERT_TLS_CA, XCERT_TLS_CLIENT_CERT and XCERT_TLS_CLIENT_KEY cannot be used together: \(error)")
+        }
+        return tls
+    }
+}
+
 /// Typed reads of environment variables with errors that name the variable.
 struct EnvironmentReader {
     let environment: [String: String]
@@ -108,6 +185,31 @@ struct EnvironmentReader {
             throw ConfigurationError("\(name) must be a whole number from \(range.lowerBound) to \(range.upperBound), not \(text)")
         }
         return number
+    }
+
+    /// A path, or nil when the variable is unset or empty.
+    func path(_ name: String) -> String? {
+        self.environment[name].flatMap { $0.isEmpty ? nil : $0 }
+    }
+
+    /// The certificates of the PEM file the variable names; nil when it is unset.
+    func certificates(_ name: String) throws -> [NIOSSLCertificate]? {
+        guard let path = self.path(name) else { return nil }
+        do {
+            return try TLSFiles.certificates(at: path)
+        } catch {
+            throw ConfigurationError("\(name): \(error)")
+        }
+    }
+
+    /// The private key of the PEM file the variable names; nil when it is unset.
+    func privateKey(_ name: String) throws -> NIOSSLPrivateKey? {
+        guard let path = self.path(name) else { return nil }
+        do {
+            return try TLSFiles.privateKey(at: path)
+        } catch {
+            throw ConfigurationError("\(name): \(error)")
+        }
     }
 
     func bool(_ name: String, default value: Bool) throws -> Bool {

@@ -99,7 +99,8 @@ public enum ServiceMain {
 
         let server = RPCServer(configuration: configuration.server, methods: table, logger: logger)
         let metricsServer = MetricsServer(
-            host: configuration.server.host, port: configuration.metricsPort, registry: metrics, logger: logger
+            host: configuration.server.host, port: configuration.metricsPort, registry: metrics, logger: logger,
+            tls: configuration.server.tls
         )
         // Shutdown runs in reverse: the RPC server drains first, the database client goes last.
         var groupConfiguration = ServiceGroupConfiguration(

@@ -1,4 +1,5 @@
 import NIOCore
+import NIOTLS
 
 /// What ``FrameDecoder`` tells the ``ConnectionGuard`` in front of it: how many bytes of an
 /// unfinished frame it holds and how many frames it has handed on. Lives on the channel's
@@ -17,9 +18,11 @@ final class FrameProgress {
 ///   server may itself have stopped reading (the in-flight cap), so the limit starts over.
 /// - A connection on which nothing was read or written for `idleTimeout`, with no request in
 ///   flight, is closed.
+/// - On a TLS port the handshake, begun when the peer connects, must also be finished within
+///   `readTimeout` (a peer that connects and sends nothing, or half a hello, is closed).
 ///
-/// It sits first in the pipeline: inbound bytes pass through it to the decoder, answers pass
-/// through it to the socket, so it sees all traffic without parsing any.
+/// It sits first in the pipeline after TLS: inbound bytes pass through it to the decoder,
+/// answers pass through it to TLS and the socket, so it sees all traffic without parsing any.
 final class ConnectionGuard: ChannelDuplexHandler {
     typealias InboundIn = ByteBuffer
     typealias InboundOut = ByteBuffer
@@ -29,26 +32,48 @@ final class ConnectionGuard: ChannelDuplexHandler {
     private let readTimeout: TimeAmount
     private let idleTimeout: TimeAmount
     private let progress: FrameProgress
+    /// On a TLS port, until the handshake completes.
+    private var awaitingTLSHandshake: Bool
     private var framesAnswered = 0
     private var lastActivity = NIODeadline.now()
     private var stallTimer: Scheduled<Void>?
     private var idleTimer: Scheduled<Void>?
 
-    init(readTimeout: Duration, idleTimeout: Duration, progress: FrameProgress) {
+    init(readTimeout: Duration, idleTimeout: Duration, progress: FrameProgress, awaitsTLSHandshake: Bool = false) {
         self.readTimeout = TimeAmount(readTimeout)
         self.idleTimeout = TimeAmount(idleTimeout)
         self.progress = progress
+        self.awaitingTLSHandshake = awaitsTLSHandshake
     }
 
     private var requestsInFlight: Bool { self.progress.framesDecoded > self.framesAnswered }
 
+    /// Something begun and not finished: a frame, or the TLS handshake.
+    private var unfinished: Bool { self.progress.partialBytes > 0 || self.awaitingTLSHandshake }
+
     func handlerAdded(context: ChannelHandlerContext) {
-        if context.channel.isActive { self.armIdleTimer(context: context) }
+        if context.channel.isActive { self.armTimers(context: context) }
     }
 
     func channelActive(context: ChannelHandlerContext) {
-        self.armIdleTimer(context: context)
+        self.armTimers(context: context)
         context.fireChannelActive()
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if self.awaitingTLSHandshake, let event = event as? TLSUserEvent, case .handshakeCompleted = event {
+            self.awaitingTLSHandshake = false
+            if self.progress.partialBytes == 0 {
+                self.stallTimer?.cancel()
+                self.stallTimer = nil
+            }
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    private func armTimers(context: ChannelHandlerContext) {
+        self.armIdleTimer(context: context)
+        if self.awaitingTLSHandshake, self.stallTimer == nil { self.armStallTimer(context: context) }
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
@@ -60,7 +85,7 @@ final class ConnectionGuard: ChannelDuplexHandler {
         self.lastActivity = .now()
         context.fireChannelRead(data)
         // The decoder has taken the bytes: is a frame left unfinished?
-        if self.progress.partialBytes == 0 {
+        if !self.unfinished {
             self.stallTimer?.cancel()
             self.stallTimer = nil
         } else if self.stallTimer == nil {
@@ -79,7 +104,7 @@ final class ConnectionGuard: ChannelDuplexHandler {
         self.stallTimer = context.eventLoop.scheduleTask(in: self.readTimeout) {
             let (handler, context) = loopBound.value
             handler.stallTimer = nil
-            guard handler.progress.partialBytes > 0 else { return }
+            guard handler.unfinished else { return }
             if handler.requestsInFlight {
                 handler.armStallTimer(context: context)
             } else {

@@ -1,6 +1,7 @@
 import Foundation
 import NIOCore
 import NIOPosix
+import NIOSSL
 import SwiftProtobuf
 import Synchronization
 import XCertProto
@@ -23,6 +24,8 @@ public struct RPCClientConfiguration: Sendable {
     /// server enforces the deadline and answers DEADLINE_EXCEEDED; this only guards
     /// against a server that never answers.
     public var localDeadlineSlack: Duration
+    /// TLS for the connection; nil: plaintext.
+    public var tls: ClientTLSConfiguration?
 
     public init(
         host: String = "127.0.0.1",
@@ -32,7 +35,8 @@ public struct RPCClientConfiguration: Sendable {
         maximumFrameLength: Int = 64 * 1024 * 1024,
         initialBackoff: Duration = .milliseconds(50),
         maximumBackoff: Duration = .seconds(5),
-        localDeadlineSlack: Duration = .seconds(1)
+        localDeadlineSlack: Duration = .seconds(1),
+        tls: ClientTLSConfiguration? = nil
     ) {
         self.host = host
         self.port = port
@@ -42,6 +46,7 @@ public struct RPCClientConfiguration: Sendable {
         self.initialBackoff = initialBackoff
         self.maximumBackoff = maximumBackoff
         self.localDeadlineSlack = localDeadlineSlack
+        self.tls = tls
     }
 
     /// Parses `host:port`.
@@ -60,16 +65,34 @@ public struct RPCClientConfiguration: Sendable {
 /// Calls are pipelined (a call never waits for another) and matched to responses by id.
 /// Writes issued in the same event-loop tick share one flush. A lost connection fails the
 /// calls in flight on it with UNAVAILABLE; the next call reconnects, after an exponential
-/// backoff while attempts keep failing.
+/// backoff while attempts keep failing. With ``RPCClientConfiguration/tls`` a connection
+/// counts as made once the TLS handshake is done; a refused certificate is a failed attempt.
 public final class RPCClient: Sendable {
     public let configuration: RPCClientConfiguration
     private let eventLoopGroup: any EventLoopGroup
     private let state = Mutex(ConnectionState.idle(failures: 0, retryAt: nil))
     private let nextID = Atomic<UInt64>(1)
+    /// Made once from ``RPCClientConfiguration/tls``: the context, or why there is none.
+    private let tls: TLSSetup
+
+    private enum TLSSetup: Sendable {
+        case plaintext
+        case context(NIOSSLContext, serverName: String?)
+        case unusable(String)
+    }
 
     public init(configuration: RPCClientConfiguration, eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) {
         self.configuration = configuration
         self.eventLoopGroup = eventLoopGroup
+        if let tls = configuration.tls {
+            do {
+                self.tls = .context(try tls.makeContext(), serverName: tls.serverName(connectingTo: configuration.host))
+            } catch {
+                self.tls = .unusable("\(error)")
+            }
+        } else {
+            self.tls = .plaintext
+        }
     }
 
     /// Calls `method` with a typed request; a non-OK status is thrown as ``RPCError``.
@@ -212,16 +235,40 @@ public final class RPCClient: Sendable {
 
     private func connect(promise: EventLoopPromise<Connected>, failures: Int) {
         let limit = self.configuration.maximumFrameLength
+        let tls = self.tls
+        let address = self.address
+        if case .unusable(let problem) = tls {
+            self.state.withLock { state in
+                if case .connecting = state { state = .idle(failures: failures, retryAt: nil) }
+            }
+            promise.fail(RPCError(.unavailable, "cannot connect to \(address): the TLS settings cannot be used: \(problem)"))
+            return
+        }
         ClientBootstrap(group: promise.futureResult.eventLoop)
             .connectTimeout(TimeAmount(self.configuration.connectTimeout))
             .channelOption(.tcpOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    if case .context(let context, let serverName) = tls {
+                        let observer = TLSHandshakeObserver(address: address, handshake: channel.eventLoop.makePromise())
+                        try channel.pipeline.syncOperations.addHandler(NIOSSLClientHandler(context: context, serverHostname: serverName))
+                        try channel.pipeline.syncOperations.addHandler(observer)
+                    }
                     try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(FrameDecoder(maximumFrameLength: limit)))
                     try channel.pipeline.syncOperations.addHandler(ClientHandler())
                 }
             }
             .connect(host: self.configuration.host, port: self.configuration.port)
+            .flatMap { channel -> EventLoopFuture<any Channel> in
+                // With TLS, the connection is made when the handshake is.
+                guard let observer = try? channel.pipeline.syncOperations.handler(type: TLSHandshakeObserver.self) else {
+                    return channel.eventLoop.makeSucceededFuture(channel)
+                }
+                return observer.handshake.futureResult.map { channel }.flatMapErrorThrowing { error in
+                    channel.close(promise: nil)
+                    throw error
+                }
+            }
             .flatMapThrowing { channel in
                 let handler = try channel.pipeline.syncOperations.handler(type: ClientHandler.self)
                 return Connected(channel: channel, handler: NIOLoopBound(handler, eventLoop: channel.eventLoop))

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import NIOCore
 import NIOPosix
+import NIOSSL
 import ServiceLifecycle
 import SwiftProtobuf
 import Synchronization
@@ -32,6 +33,8 @@ public struct RPCServerConfiguration: Sendable {
     /// Open connections from one client address; the excess is answered RESOURCE_EXHAUSTED
     /// and closed.
     public var maximumConnectionsPerAddress: Int
+    /// TLS on the port; nil: plaintext (the embedded stack on loopback).
+    public var tls: ServerTLSConfiguration?
 
     public init(
         host: String = "127.0.0.1",
@@ -45,7 +48,8 @@ public struct RPCServerConfiguration: Sendable {
         readTimeout: Duration = .seconds(30),
         idleTimeout: Duration = .seconds(300),
         maximumConnections: Int = 4096,
-        maximumConnectionsPerAddress: Int = 1024
+        maximumConnectionsPerAddress: Int = 1024,
+        tls: ServerTLSConfiguration? = nil
     ) {
         self.host = host
         self.port = port
@@ -59,10 +63,12 @@ public struct RPCServerConfiguration: Sendable {
         self.idleTimeout = idleTimeout
         self.maximumConnections = maximumConnections
         self.maximumConnectionsPerAddress = maximumConnectionsPerAddress
+        self.tls = tls
     }
 }
 
-/// Serves a ``MethodTable`` over TCP by PROTOCOL.md, as a lifecycle `Service`.
+/// Serves a ``MethodTable`` over TCP by PROTOCOL.md, as a lifecycle `Service`; inside TLS
+/// when ``RPCServerConfiguration/tls`` is set.
 ///
 /// Each connection runs in a child task of a discarding task group, each request in a
 /// child task of its connection's group. A connection's tasks prefer the event loop its
@@ -102,6 +108,14 @@ public final class RPCServer: Service, Sendable {
     public func run() async throws {
         let configuration = self.configuration
         let serverChannel: NIOAsyncChannel<NIOAsyncChannel<InboundFrame, Never>, Never>
+        let tlsContext: NIOSSLContext?
+        do {
+            tlsContext = try configuration.tls?.makeContext()
+        } catch {
+            self.logger.critical("cannot use the TLS settings", metadata: ["error": "\(error)"])
+            self.listening.fail(error)
+            throw error
+        }
         do {
             serverChannel = try await ServerBootstrap(group: self.eventLoopGroup)
                 .serverChannelOption(.backlog, value: 256)
@@ -110,11 +124,15 @@ public final class RPCServer: Service, Sendable {
                 .bind(host: self.configuration.host, port: self.configuration.port) { channel in
                     channel.eventLoop.makeCompletedFuture {
                         let progress = FrameProgress()
+                        if let tlsContext {
+                            try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tlsContext))
+                        }
                         try channel.pipeline.syncOperations.addHandlers(
                             ConnectionGuard(
                                 readTimeout: configuration.readTimeout,
                                 idleTimeout: configuration.idleTimeout,
-                                progress: progress
+                                progress: progress,
+                                awaitsTLSHandshake: tlsContext != nil
                             ),
                             ByteToMessageHandler(FrameDecoder(maximumFrameLength: configuration.maximumFrameLength, progress: progress))
                         )
@@ -136,7 +154,10 @@ public final class RPCServer: Service, Sendable {
         if let address = serverChannel.channel.localAddress {
             self.listening.succeed(address)
         }
-        self.logger.info("listening", metadata: ["address": "\(serverChannel.channel.localAddress.map { "\($0)" } ?? "?")"])
+        self.logger.info("listening", metadata: [
+            "address": "\(serverChannel.channel.localAddress.map { "\($0)" } ?? "?")",
+            "tls": .string(configuration.tls == nil ? "off" : "on"),
+        ])
 
         try await withGracefulShutdownHandler {
             try await withThrowingDiscardingTaskGroup { group in
@@ -221,6 +242,9 @@ public final class RPCServer: Service, Sendable {
                         await self.execute(request, method: method, received: received, on: connection, peer: peer)
                     }
                 }
+            } catch NIOSSLError.handshakeFailed(let reason) {
+                // Not TLS, or a certificate refused: the caller sees the connection closed.
+                self.logger.notice("TLS handshake failed", metadata: ["peer": .string(peer), "reason": .string("\(reason)")])
             } catch {
                 // A reset or another read error: the connection is gone.
             }
@@ -325,18 +349,28 @@ public final class RPCServer: Service, Sendable {
 }
 
 /// Runs `body`, cancelling it when `timeout` has passed; the caller then gets
-/// DEADLINE_EXCEEDED, but only after `body` has unwound (its transaction rolled back).
-/// Cancelling the caller cancels the body too; the caller itself is not cancelled by the
-/// deadline (the body runs in a child task).
+/// DEADLINE_EXCEEDED, but only after `body` has unwound (its transaction rolled back), also
+/// when `body` ends quietly on cancellation (a loop over a stream, say). Cancelling the
+/// caller cancels the body too; the caller itself is not cancelled by the deadline (the
+/// body runs in a child task).
 public func withTimeout<Result: Sendable>(
     _ timeout: Duration,
     _ body: @escaping @Sendable () async throws -> Result
 ) async throws -> Result {
     let deadline = ContinuousClock.now + timeout
     return try await withThrowingTaskGroup(of: Result.self) { group in
-        group.addTask { try await cancellingAtDeadline(deadline, allowed: timeout, body) }
+        group.addTask { try await cancellingAtDeadline(deadline, allowed: timeout, resultAfterExpiry: .discard, body) }
         return try await group.next()!
     }
+}
+
+/// What ``cancellingAtDeadline(_:allowed:resultAfterExpiry:_:)`` does with a result that
+/// `body` returns after the deadline cancelled it.
+enum ResultAfterExpiry {
+    /// Return it: the work was done (a request's answer, which its idempotency key keeps).
+    case keep
+    /// Throw DEADLINE_EXCEEDED: a body that returns when cancelled did not finish its work.
+    case discard
 }
 
 /// Runs `body` in the current task and cancels that task when `deadline` passes; `allowed`
@@ -352,6 +386,7 @@ public func withTimeout<Result: Sendable>(
 func cancellingAtDeadline<Result: Sendable>(
     _ deadline: ContinuousClock.Instant,
     allowed: Duration,
+    resultAfterExpiry: ResultAfterExpiry = .keep,
     _ body: () async throws -> Result
 ) async throws -> Result {
     let canceller = DeadlineCanceller()
@@ -362,14 +397,19 @@ func cancellingAtDeadline<Result: Sendable>(
         canceller.finish()
         timer.cancel()
     }
+    let result: Result
     do {
-        return try await body()
+        result = try await body()
     } catch {
         if canceller.hasExpired {
             throw RPCError(.deadlineExceeded, "the deadline of \(allowed.milliseconds) ms passed; the work was rolled back")
         }
         throw error
     }
+    if resultAfterExpiry == .discard, canceller.hasExpired {
+        throw RPCError(.deadlineExceeded, "the deadline of \(allowed.milliseconds) ms passed")
+    }
+    return result
 }
 
 /// The task a deadline cancels, held only while its body runs: `finish` and `expire` take

@@ -186,19 +186,23 @@ public func makeToken(_ postgres: PostgresClient, role: String, party: String?, 
 }
 
 /// Starts a fresh database, a filing fake and a registry that asks it, runs `body`, and
-/// stops them.
-public func withRegistry<Result: Sendable>(_ body: @Sendable (RegistryHarness) async throws -> Result) async throws -> Result {
+/// stops them. With `tls`, every port is TLS: the registry's (certificate from `tls`), and
+/// the fake's, which requires the registry's client certificate.
+public func withRegistry<Result: Sendable>(
+    tls: TestTLSDeployment? = nil, _ body: @Sendable (RegistryHarness) async throws -> Result
+) async throws -> Result {
     try await withTestDatabase { database, postgres in
         let serviceToken = "xct_test_service_\(UUID().uuidString)"
         let filing = FilingApprovalsFake(serviceToken: serviceToken)
-        return try await withTestServer(filing.methods) { _, filingPort in
+        let filingTLS = try tls?.authority.issue("filing").server(clientRoots: tls?.authority, requireClientCertificate: true)
+        return try await withTestServer(filing.methods, configure: { $0.tls = filingTLS }) { _, filingPort in
             _ = try await makeToken(postgres, role: "service", party: "registry", name: "registry service", token: serviceToken)
             let admin = try await makeToken(postgres, role: "province_admin", party: nil, name: "省厅管理员")
             let registry = try await ServiceProcess.start("registry", database: database, environment: [
                 "XCERT_FILING_ADDRESS": "127.0.0.1:\(filingPort)",
                 "XCERT_SERVICE_TOKEN": serviceToken,
-            ])
-            let client = testClient(port: registry.port)
+            ].merging(try tls?.environment(for: "registry") ?? [:]) { $1 }, tls: try tls?.client())
+            let client = testClient(port: registry.port, tls: registry.tls)
             do {
                 try await registry.waitForHealth(.serving)
                 let harness = RegistryHarness(registry: registry, client: client, postgres: postgres, database: database, filing: filing, admin: admin)

@@ -12,6 +12,8 @@ public final class ServiceProcess: @unchecked Sendable {
     public let name: String
     public let port: Int
     public let metricsPort: Int
+    /// How its clients reach it: over TLS when set.
+    public let tls: ClientTLSConfiguration?
     private let process: Process
     public let logFile: URL
 
@@ -28,12 +30,13 @@ public final class ServiceProcess: @unchecked Sendable {
         _ name: String,
         database: DatabaseConfiguration,
         port: Int? = nil,
-        environment extra: [String: String] = [:]
+        environment extra: [String: String] = [:],
+        tls: ClientTLSConfiguration? = nil
     ) async throws -> ServiceProcess {
         var attempt = 1
         while true {
             do {
-                return try await self.startOnce(name, database: database, port: port, environment: extra)
+                return try await self.startOnce(name, database: database, port: port, environment: extra, tls: tls)
             } catch let failure as ProcessFailure where attempt < 3 {
                 attempt += 1
                 FileHandle.standardError.write(Data("\(failure); trying other ports\n".utf8))
@@ -45,7 +48,8 @@ public final class ServiceProcess: @unchecked Sendable {
         _ name: String,
         database: DatabaseConfiguration,
         port fixedPort: Int?,
-        environment extra: [String: String]
+        environment extra: [String: String],
+        tls: ClientTLSConfiguration?
     ) async throws -> ServiceProcess {
         let port = try fixedPort ?? freePort()
         let metricsPort = try freePort()
@@ -72,15 +76,16 @@ public final class ServiceProcess: @unchecked Sendable {
         process.standardOutput = handle
         process.standardError = handle
         try process.run()
-        let service = ServiceProcess(name: name, port: port, metricsPort: metricsPort, process: process, logFile: logFile)
+        let service = ServiceProcess(name: name, port: port, metricsPort: metricsPort, tls: tls, process: process, logFile: logFile)
         try await service.waitUntilListening()
         return service
     }
 
-    private init(name: String, port: Int, metricsPort: Int, process: Process, logFile: URL) {
+    private init(name: String, port: Int, metricsPort: Int, tls: ClientTLSConfiguration?, process: Process, logFile: URL) {
         self.name = name
         self.port = port
         self.metricsPort = metricsPort
+        self.tls = tls
         self.process = process
         self.logFile = logFile
     }
@@ -90,7 +95,7 @@ public final class ServiceProcess: @unchecked Sendable {
 
     /// The health status the service reports now (nil when it does not answer).
     public func health() async -> Xcert_Health_V1_HealthCheckResponse? {
-        let client = testClient(port: self.port, timeout: .seconds(2))
+        let client = testClient(port: self.port, timeout: .seconds(2), tls: self.tls)
         defer { Task { await client.close() } }
         return try? await client.unary(
             "/xcert.health.v1.Health/Check", Xcert_Health_V1_HealthCheckRequest(), as: Xcert_Health_V1_HealthCheckResponse.self

@@ -46,7 +46,12 @@ public func testLogger(_ label: String) -> Logger {
 
 /// A client of a test server on loopback. It waits for the server's own answer up to
 /// `localDeadlineSlack` past a call's deadline (tests pin the server's behaviour, and
-/// this machine may be busy), not the one second of the default.
-public func testClient(host: String = "127.0.0.1", port: Int, timeout: Duration = .seconds(20), localDeadlineSlack: Duration = .seconds(30)) -> RPCClient {
-    RPCClient(configuration: RPCClientConfiguration(host: host, port: port, defaultTimeout: timeout, localDeadlineSlack: localDeadlineSlack))
+/// this machine may be busy), not the one second of the default. Over TLS with `tls`.
+public func testClient(
+    host: String = "127.0.0.1", port: Int, timeout: Duration = .seconds(20), localDeadlineSlack: Duration = .seconds(30),
+    tls: ClientTLSConfiguration? = nil
+) -> RPCClient {
+    RPCClient(configuration: RPCClientConfiguration(
+        host: host, port: port, defaultTimeout: timeout, localDeadlineSlack: localDeadlineSlack, tls: tls
+    ))
 }

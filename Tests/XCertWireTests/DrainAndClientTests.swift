@@ -188,3 +188,22 @@ struct RPCClientTests {
         try await channel.close()
     }
 }
+
+@Suite("withTimeout")
+struct WithTimeoutTests {
+    @Test("a body that ends quietly when the deadline cancels it still gives DEADLINE_EXCEEDED; one done in time gives its result")
+    func quietBody() async throws {
+        let (stream, continuation) = AsyncStream.makeStream(of: Int.self)
+        let started = ContinuousClock.now
+        // Iterating a stream ends without an error on cancellation: the loop never saw its end.
+        let error = await #expect(throws: RPCError.self) {
+            try await withTimeout(.milliseconds(200)) {
+                for await _ in stream {}
+            }
+        }
+        #expect(error?.code == .deadlineExceeded)
+        #expect(ContinuousClock.now - started >= .milliseconds(200))
+        continuation.finish()
+        #expect(try await withTimeout(.seconds(10)) { 42 } == 42)
+    }
+}

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import SwiftProtobuf
 import XCertProto
+import XCertService
 import XCertWire
 
 /// `xctl call ADDR METHOD JSON`: like grpcurl, for every method in proto/.
@@ -94,12 +95,19 @@ struct CLIError: Error, CustomStringConvertible {
     init(_ description: String) { self.description = description }
 }
 
+/// A client of `address`; over TLS when `XCERT_TLS` says so or `XCERT_TLS_CA` is set
+/// (``TLSEnvironment/tool(_:)``).
 func makeClient(_ address: String, timeoutMs: Int) throws -> RPCClient {
     guard var configuration = RPCClientConfiguration(address: address) else {
         throw ValidationError("the address must be host:port, not \(address)")
     }
     configuration.defaultTimeout = .milliseconds(timeoutMs)
     configuration.connectTimeout = .milliseconds(min(timeoutMs, 3000))
+    do {
+        configuration.tls = try TLSEnvironment.tool(ProcessInfo.processInfo.environment)
+    } catch {
+        throw CLIError("\(error)")
+    }
     return RPCClient(configuration: configuration)
 }
 
