@@ -98,6 +98,31 @@ public struct IdempotencyStore: Sendable {
         }
     }
 
+    /// Runs `call`, a mutating method's checks against state that can change (a peer's
+    /// answer, a record's state) and then its ``perform(_:principal:request:database:_:)``;
+    /// when those checks refuse, a retry whose key already has an answer gets that first
+    /// answer instead of the refusal (say, a payment retried after the school's record
+    /// changed). The key is looked up only on a refusal, so the first call pays nothing.
+    public func firstAnswerOnRefusal<Request: SwiftProtobuf.Message, Response: SwiftProtobuf.Message>(
+        _ context: RequestContext,
+        principal: String,
+        request: Request,
+        database: Database,
+        _ call: () async throws -> Response
+    ) async throws -> Response {
+        do {
+            return try await call()
+        } catch let refusal as RPCError where Self.refusals.contains(refusal.code) {
+            guard let stored = try await self.replay(context, principal: principal, request: request, as: Response.self, database: database) else {
+                throw refusal
+            }
+            return stored
+        }
+    }
+
+    /// The answers that say "not this call, as things stand": the ones a stored answer outranks.
+    private static let refusals: Set<RPCError.Code> = [.invalidArgument, .failedPrecondition, .notFound, .alreadyExists, .permissionDenied, .outOfRange]
+
     /// The stored response of an earlier call with `key`, written to the audit log as a
     /// replay; nil when there is none.
     private func replayed<Request: SwiftProtobuf.Message, Response: SwiftProtobuf.Message>(

@@ -15,12 +15,15 @@ private final class WriteMethods: Sendable {
     let database: Database
     let idempotency = IdempotencyStore(schema: "filing")
     let handlerEnded = Mutex(0)
+    /// What the check before ``countAfterCheck``'s change answers now; nil: it passes.
+    let checkRefuses = Mutex<RPCError.Code?>(nil)
 
     init(database: Database) { self.database = database }
 
     static let sleepAfterInsert = "/test.v1.Write/SleepAfterInsert"
     static let slowStatementAfterInsert = "/test.v1.Write/SlowStatementAfterInsert"
     static let count = "/test.v1.Write/Count"
+    static let countAfterCheck = "/test.v1.Write/CountAfterCheck"
 
     static func prepare(_ client: PostgresClient) async throws {
         let logger = testLogger("prepare")
@@ -52,6 +55,18 @@ private final class WriteMethods: Sendable {
                     var response = Xcert_Health_V1_HealthCheckResponse()
                     for try await value in rows.decode(Int.self) { response.detail = "count \(value) for \(request.service)" }
                     return response
+                }
+            },
+            // As a method that asks a peer before its change: the peer's answer can change.
+            .unary(Self.countAfterCheck, mutating: true) { (request: Xcert_Health_V1_HealthCheckRequest, context) -> Xcert_Health_V1_HealthCheckResponse in
+                try await self.idempotency.firstAnswerOnRefusal(context, principal: "test", request: request, database: self.database) {
+                    if let code = self.checkRefuses.withLock({ $0 }) { throw RPCError(code, "the check before the change says no") }
+                    return try await self.idempotency.perform(context, principal: "test", request: request, database: self.database) { connection in
+                        let rows = try await connection.query("UPDATE filing.counter SET value = value + 1 WHERE id = 1 RETURNING value", logger: context.logger)
+                        var response = Xcert_Health_V1_HealthCheckResponse()
+                        for try await value in rows.decode(Int.self) { response.detail = "count \(value) for \(request.service)" }
+                        return response
+                    }
                 }
             },
         ]
@@ -153,6 +168,41 @@ struct TransactionTests {
             _ = try await rpc.unary(WriteMethods.count, request("c"), as: Xcert_Health_V1_HealthCheckResponse.self)
             _ = try await rpc.unary(WriteMethods.count, request("c"), as: Xcert_Health_V1_HealthCheckResponse.self)
             #expect(try await client.scalar("SELECT value FROM filing.counter", as: Int.self) == 3)
+            await rpc.close()
+        }
+    }
+
+    @Test("a retry refused by a check before the change gets the first answer of its key; a new key gets the refusal")
+    func firstAnswerOnRefusal() async throws {
+        try await withWriteServer { _, client, methods, port in
+            let rpc = testClient(port: port)
+            func call(_ text: String, key: String) async throws -> String {
+                try await rpc.unary(WriteMethods.countAfterCheck, request(text), as: Xcert_Health_V1_HealthCheckResponse.self, metadata: ["idempotency-key": key]).detail
+            }
+            func refusal(_ text: String, key: String) async -> RPCError? {
+                do {
+                    _ = try await call(text, key: key)
+                    return nil
+                } catch {
+                    return error as? RPCError
+                }
+            }
+            let first = try await call("a", key: "key-1")
+            #expect(first == "count 1 for a")
+            // Now the check refuses: the retry with key-1 is answered as the first time.
+            methods.checkRefuses.withLock { $0 = .failedPrecondition }
+            let retry = try await call("a", key: "key-1")
+            #expect(retry == first)
+            let newKey = await refusal("a", key: "key-2")
+            #expect(newKey?.code == .failedPrecondition)
+            // The same key with another payload is still refused as such.
+            let otherPayload = await refusal("b", key: "key-1")
+            #expect(otherPayload?.fieldViolations.first?.field == "metadata.idempotency-key")
+            // A check that could not be made (the peer unavailable) is not a refusal: retry later.
+            methods.checkRefuses.withLock { $0 = .unavailable }
+            let unavailable = await refusal("a", key: "key-1")
+            #expect(unavailable?.code == .unavailable)
+            #expect(try await client.scalar("SELECT value FROM filing.counter", as: Int.self) == 1)
             await rpc.close()
         }
     }
