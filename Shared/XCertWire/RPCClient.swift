@@ -261,8 +261,13 @@ public final class RPCClient: Sendable {
             .connect(host: self.configuration.host, port: self.configuration.port)
             .flatMap { channel -> EventLoopFuture<any Channel> in
                 // With TLS, the connection is made when the handshake is.
-                guard let observer = try? channel.pipeline.syncOperations.handler(type: TLSHandshakeObserver.self) else {
-                    return channel.eventLoop.makeSucceededFuture(channel)
+                guard case .context = tls else { return channel.eventLoop.makeSucceededFuture(channel) }
+                let observer: TLSHandshakeObserver
+                do {
+                    observer = try channel.pipeline.syncOperations.handler(type: TLSHandshakeObserver.self)
+                } catch {
+                    channel.close(promise: nil)
+                    return channel.eventLoop.makeFailedFuture(error)
                 }
                 return observer.handshake.futureResult.map { channel }.flatMapErrorThrowing { error in
                     channel.close(promise: nil)
