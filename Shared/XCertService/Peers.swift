@@ -23,7 +23,8 @@ public final class Peers: Sendable {
 
     /// Calls `method` of the peer `service` on behalf of `context`'s request, within its
     /// deadline. The peer's refusal comes back as its status; a peer that cannot be
-    /// reached, or that does not know the method yet, is UNAVAILABLE.
+    /// reached, or that does not know the method yet, is UNAVAILABLE. A read (every call
+    /// between the services is one) whose connection broke is asked once more.
     public func call<Request: SwiftProtobuf.Message, Response: SwiftProtobuf.Message>(
         _ service: String, _ method: String, _ request: Request, as: Response.Type = Response.self, context: RequestContext
     ) async throws -> Response {
@@ -33,7 +34,13 @@ public final class Peers: Sendable {
         let client = try self.client(for: service)
         let metadata = ["authorization": "Bearer \(token)", "request-id": context.requestID]
         do {
-            return try await client.unary(method, request, as: Response.self, metadata: metadata, timeout: context.remaining)
+            do {
+                return try await client.unary(method, request, as: Response.self, metadata: metadata, timeout: context.remaining)
+            } catch let error as RPCError where error.code == .unavailable && CallLimits.MethodClass(method: method) == .read && context.remaining > .zero {
+                // The peer may have closed the connection as idle just as this call went out
+                // on it (its idle timeout); a read is safe to ask once more, on a new connection.
+                return try await client.unary(method, request, as: Response.self, metadata: metadata, timeout: context.remaining)
+            }
         } catch let error as RPCError {
             switch error.code {
             case .unimplemented:

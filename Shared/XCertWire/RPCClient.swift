@@ -186,8 +186,14 @@ public final class RPCClient: Sendable {
         while true {
             let step = self.state.withLock { state -> NextStep in
                 switch state {
-                case .connected(let connection):
+                case .connected(let connection) where connection.channel.isActive:
                     return .use(connection)
+                case .connected:
+                    // Closed, and the close not yet seen by its callback (which may run after
+                    // the calls it failed are retried): connect anew.
+                    let promise = self.eventLoopGroup.any().makePromise(of: Connected.self)
+                    state = .connecting(promise.futureResult, failures: 0)
+                    return .connect(promise, failures: 0)
                 case .connecting(let future, _):
                     return .wait(future)
                 case .idle(let failures, let retryAt):

@@ -44,13 +44,14 @@ struct HostileConnectionTests {
     @Test("a connection with no traffic for the idle time is closed; one waiting for a slow answer is not")
     func idleConnections() async throws {
         try await withTestServer(TestMethods.basic, configure: { $0.idleTimeout = .seconds(1) }) { _, port in
+            // The idle time counts from the connection, so the clock starts before it.
+            let started = ContinuousClock.now
             let idle = try await RawConnection.connect(port: port)
             let waiting = try await RawConnection.connect(port: port)
             // Sleeps three idle times before answering.
             try await waiting.send(bytes: RawConnection.frame(RawConnection.request(
                 id: 1, method: TestMethods.sleep, payload: TestMethods.request("3000")
             )))
-            let started = ContinuousClock.now
             try await idle.waitForClose(within: .seconds(10))
             #expect(ContinuousClock.now - started >= .milliseconds(900))
 
