@@ -84,4 +84,9 @@ pg_create_database() {
             -c "CREATE DATABASE \"$name\""
 }
 
+# Makes SwiftPM plan the package in $1 (Benchmarks/, Fuzz/) anew. It does so by itself only
+# when that package's own files change, not when a file is added to the main package it
+# depends on by path (a new Shared/XCertWire/TLS.swift was left out of Benchmarks' build).
+replan_package() { touch "$1/Package.swift"; }
+
 random_secret() { head -c 24 /dev/urandom | base64 | tr -d '/+=' ; }

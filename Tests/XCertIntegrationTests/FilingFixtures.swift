@@ -104,15 +104,3 @@ extension RegistryHarness {
         get async throws { try await self.scalar("SELECT count(*) FROM filing.filings", as: Int64.self) ?? -1 }
     }
 }
-
-/// The error `body` ends with; nil if it succeeds.
-func rpcRefusal(_ body: () async throws -> Void) async -> RPCError? {
-    do {
-        try await body()
-        return nil
-    } catch let error as RPCError {
-        return error
-    } catch {
-        return RPCError(.unknown, "\(error)")
-    }
-}

@@ -15,7 +15,7 @@ struct PilotApplicationTests {
             for certificate in ["BIM", "AUTO", "NEV"] { registry.filing.approve(certificate, year: 2020) }
             _ = try await registry.apply("4136010001", "BIM")
             _ = try await registry.apply("4136010001", "AUTO")
-            let refused = try #require(await self.refusal { _ = try await registry.apply("4136010001", "NEV") })
+            let refused = try #require(await rpcRefusal { _ = try await registry.apply("4136010001", "NEV") })
             #expect(refused.code == .failedPrecondition)
             #expect(refused.message.contains("3 distinct certificates"), "\(refused.message)")
             #expect(refused.message.contains("40 % of its 7 specialties (at most 2)"), "\(refused.message)")
@@ -33,7 +33,7 @@ struct PilotApplicationTests {
             try await registry.createSchool("4136010002", specialties: 10, enrolled: 1000)
             for certificate in ["BIM", "AUTO"] { registry.filing.approve(certificate, year: 2020) }
             _ = try await registry.apply("4136010002", "BIM", scale: 200)
-            let refused = try #require(await self.refusal { _ = try await registry.apply("4136010002", "AUTO", scale: 101) })
+            let refused = try #require(await rpcRefusal { _ = try await registry.apply("4136010002", "AUTO", scale: 101) })
             #expect(refused.code == .failedPrecondition)
             #expect(refused.message.contains("301 students, more than 30 % of its 1000 enrolled students (at most 300)"), "\(refused.message)")
             _ = try await registry.apply("4136010002", "AUTO", scale: 100)
@@ -46,17 +46,17 @@ struct PilotApplicationTests {
             try await registry.seedReference()
             try await registry.createSchool("4136010003")
             try await registry.createSchool("4136010004", type: .technicalSchool)
-            let unfiled = try #require(await self.refusal { _ = try await registry.apply("4136010003", "BIM") })
+            let unfiled = try #require(await rpcRefusal { _ = try await registry.apply("4136010003", "BIM") })
             #expect(unfiled.code == .failedPrecondition)
             #expect(unfiled.message.contains("no approved filing"), "\(unfiled.message)")
             #expect(registry.filing.questionCount == 1, "the registry asks the filing service over the wire")
 
             registry.filing.approve("BIM", year: 2020)
-            let technical = try #require(await self.refusal { _ = try await registry.apply("4136010004", "BIM") })
+            let technical = try #require(await rpcRefusal { _ = try await registry.apply("4136010004", "BIM") })
             #expect(technical.code == .failedPrecondition)
             #expect(technical.message.contains("technical schools"), "\(technical.message)")
 
-            let foreign = try #require(await self.refusal { _ = try await registry.apply("4136010003", "BIM", specialties: ["X999"]) })
+            let foreign = try #require(await rpcRefusal { _ = try await registry.apply("4136010003", "BIM", specialties: ["X999"]) })
             #expect(foreign.code == .invalidArgument)
             #expect(foreign.fieldViolations.map(\.field) == ["specialty_codes"])
 
@@ -68,7 +68,7 @@ struct PilotApplicationTests {
             #expect(Set(invalid.fieldViolations.map(\.field)) == ["school_code", "certificate_code", "year", "levels", "specialty_codes", "student_scale"])
 
             _ = try await registry.apply("4136010003", "BIM")
-            let twice = try #require(await self.refusal { _ = try await registry.apply("4136010003", "BIM") })
+            let twice = try #require(await rpcRefusal { _ = try await registry.apply("4136010003", "BIM") })
             #expect(twice.code == .alreadyExists)
             #expect(try await registry.scalar("SELECT count(*) FROM registry.pilot_applications", as: Int.self) == 1)
         }
@@ -101,7 +101,7 @@ struct PilotApplicationTests {
             #expect(try await registry.scalar("SELECT count(*) FROM registry.qualification_changes", as: Int.self) == 1)
             // The same key with another request is refused.
             request.studentScale = 41
-            let reused = try #require(await self.refusal {
+            let reused = try #require(await rpcRefusal {
                 _ = try await registry.call("PilotService/SubmitApplication", request, as: Xcert_Registry_V1_PilotApplication.self, token: registry.admin, idempotencyKey: "apply-1")
             })
             #expect(reused.code == .failedPrecondition)
@@ -119,7 +119,7 @@ struct PilotApplicationTests {
             for round in 0..<5 {
                 let outcomes = try await withThrowingTaskGroup(of: RPCError?.self) { group in
                     for certificate in ["AUTO", "NEV"] {
-                        group.addTask { await self.refusal { _ = try await registry.apply("4136010005", certificate) } }
+                        group.addTask { await rpcRefusal { _ = try await registry.apply("4136010005", certificate) } }
                     }
                     return try await group.reduce(into: [RPCError?]()) { $0.append($1) }
                 }
@@ -148,18 +148,18 @@ struct PilotApplicationTests {
             #expect(application.state == .awaitingCityReview)
             #expect(application.submittedBy == "school 4136070001")
             // The province cannot skip the city; another city does not see it.
-            let early = try #require(await self.refusal { _ = try await registry.review(application.id, approve: true, token: registry.admin) })
+            let early = try #require(await rpcRefusal { _ = try await registry.review(application.id, approve: true, token: registry.admin) })
             #expect(early.code == .failedPrecondition)
             #expect(early.message.contains("city 360700"), "\(early.message)")
-            #expect(await self.refusal { _ = try await registry.review(application.id, approve: true, token: jiujiang) }?.code == .notFound)
+            #expect(await rpcRefusal { _ = try await registry.review(application.id, approve: true, token: jiujiang) }?.code == .notFound)
             // A rejection needs a reason.
-            let bare = try #require(await self.refusal { _ = try await registry.review(application.id, approve: false, token: ganzhou) })
+            let bare = try #require(await rpcRefusal { _ = try await registry.review(application.id, approve: false, token: ganzhou) })
             #expect(bare.fieldViolations.map(\.field) == ["reason"])
 
             let afterCity = try await registry.review(application.id, approve: true, reason: "材料齐全", token: ganzhou)
             #expect(afterCity.state == .awaitingProvinceReview)
             // The city's step is done: its reviewer cannot decide the province's.
-            #expect(await self.refusal { _ = try await registry.review(application.id, approve: true, token: ganzhou) }?.code == .permissionDenied)
+            #expect(await rpcRefusal { _ = try await registry.review(application.id, approve: true, token: ganzhou) }?.code == .permissionDenied)
             let approved = try await registry.review(application.id, approve: true, token: registry.admin)
             #expect(approved.state == .approved)
             #expect(approved.reviews.map(\.step) == [.city, .province])
@@ -189,7 +189,7 @@ struct PilotApplicationTests {
             #expect(application.state == .awaitingProvinceReview)
             let rejected = try await registry.review(application.id, approve: false, reason: "试点条件不足", token: registry.admin)
             #expect(rejected.state == .rejected)
-            #expect(await self.refusal { _ = try await registry.review(application.id, approve: true, token: registry.admin) }?.code == .failedPrecondition)
+            #expect(await rpcRefusal { _ = try await registry.review(application.id, approve: true, token: registry.admin) }?.code == .failedPrecondition)
             _ = try await registry.apply("4136010006", "AUTO")
         }
     }
@@ -257,7 +257,7 @@ struct PilotApplicationTests {
 
             let mine = try await registry.apply("4136010009", "BIM", token: own)
             // A school applies only for itself.
-            #expect(await self.refusal { _ = try await registry.apply("4136010009", "AUTO", token: other) }?.code == .permissionDenied)
+            #expect(await rpcRefusal { _ = try await registry.apply("4136010009", "AUTO", token: other) }?.code == .permissionDenied)
             let secondary = try await registry.apply("4136070002", "AUTO", token: other)
             let higher = try await registry.apply("4136070003", "AUTO")
 
@@ -276,7 +276,7 @@ struct PilotApplicationTests {
             #expect(try await ids(own) == [mine.id])
             #expect(try await ids(reviewer) == [secondary.id], "only its city's secondary schools")
             // A city reviewer cannot decide a higher-vocational school's application.
-            #expect(await self.refusal { _ = try await registry.review(higher.id, approve: true, token: reviewer) }?.code == .notFound)
+            #expect(await rpcRefusal { _ = try await registry.review(higher.id, approve: true, token: reviewer) }?.code == .notFound)
 
             _ = try await registry.review(mine.id, approve: true, token: registry.admin)
             _ = try await registry.review(higher.id, approve: true, token: registry.admin)
@@ -298,18 +298,6 @@ struct PilotApplicationTests {
                 #expect(await registry.refusal("ReferenceDataService/CreateCity", city, as: Xcert_Registry_V1_City.self, token: token)?.code == .permissionDenied)
             }
             #expect(await registry.refusal("ReferenceDataService/GetSchool", school, as: Xcert_Registry_V1_School.self, token: "xct_nobody")?.code == .unauthenticated)
-        }
-    }
-
-    /// The error `body` ends with; nil if it succeeds.
-    private func refusal(_ body: () async throws -> Void) async -> RPCError? {
-        do {
-            try await body()
-            return nil
-        } catch let error as RPCError {
-            return error
-        } catch {
-            return RPCError(.unknown, "\(error)")
         }
     }
 }

@@ -180,12 +180,7 @@ struct TransactionTests {
                 try await rpc.unary(WriteMethods.countAfterCheck, request(text), as: Xcert_Health_V1_HealthCheckResponse.self, metadata: ["idempotency-key": key]).detail
             }
             func refusal(_ text: String, key: String) async -> RPCError? {
-                do {
-                    _ = try await call(text, key: key)
-                    return nil
-                } catch {
-                    return error as? RPCError
-                }
+                await rpcRefusal { _ = try await call(text, key: key) }
             }
             let first = try await call("a", key: "key-1")
             #expect(first == "count 1 for a")

@@ -37,6 +37,18 @@ public func withTestServer<Result: Sendable>(
     }
 }
 
+/// The error `body` ends with; nil if it succeeds.
+public func rpcRefusal(_ body: () async throws -> Void) async -> RPCError? {
+    do {
+        try await body()
+        return nil
+    } catch let error as RPCError {
+        return error
+    } catch {
+        return RPCError(.unknown, "\(error)")
+    }
+}
+
 /// A logger for tests: warnings and worse to standard error, or `XCERT_TEST_LOG_LEVEL`.
 public func testLogger(_ label: String) -> Logger {
     var logger = Logger(label: "test.\(label)", factory: { StreamLogHandler.standardError(label: $0) })

@@ -14,18 +14,6 @@ struct TLSTests {
         try await client.unary(TestMethods.echo, TestMethods.request(text), as: Xcert_Health_V1_HealthCheckResponse.self).detail
     }
 
-    /// The error of a call that must fail.
-    static func failure(_ body: () async throws -> Void) async -> RPCError? {
-        do {
-            try await body()
-            return nil
-        } catch let error as RPCError {
-            return error
-        } catch {
-            return RPCError(.unknown, "\(error)")
-        }
-    }
-
     @Test("a client that trusts the server's authority completes the handshake, and many calls share the connection")
     func handshake() async throws {
         let authority = try TestCertificateAuthority()
@@ -58,7 +46,7 @@ struct TLSTests {
             // Our own client without TLS: UNAVAILABLE, well within its deadline.
             let plaintext = testClient(port: port, timeout: .seconds(30))
             let callStarted = ContinuousClock.now
-            let error = try #require(await Self.failure { _ = try await Self.echo(plaintext, "plaintext") })
+            let error = try #require(await rpcRefusal { _ = try await Self.echo(plaintext, "plaintext") })
             #expect(error.code == .unavailable, "\(error)")
             #expect(ContinuousClock.now - callStarted < .seconds(10))
             await plaintext.close()
@@ -74,7 +62,7 @@ struct TLSTests {
         let authority = try TestCertificateAuthority()
         try await withTestServer(TestMethods.basic) { _, port in
             let client = testClient(port: port, timeout: .seconds(10), tls: try .trusting(authority))
-            let error = try #require(await Self.failure { _ = try await Self.echo(client, "hello") })
+            let error = try #require(await rpcRefusal { _ = try await Self.echo(client, "hello") })
             #expect(error.code == .unavailable, "\(error)")
             #expect(error.message.contains("TLS handshake with 127.0.0.1:\(port) failed"), "\(error.message)")
             await client.close()
@@ -90,7 +78,7 @@ struct TLSTests {
         for (tls, what) in [(expired, "expired"), (foreign, "another authority's")] {
             try await withTestServer(TestMethods.basic, configure: { $0.tls = tls }) { _, port in
                 let client = testClient(port: port, timeout: .seconds(10), tls: try .trusting(authority))
-                let error = try #require(await Self.failure { _ = try await Self.echo(client, "hello") }, "an \(what) certificate was accepted")
+                let error = try #require(await rpcRefusal { _ = try await Self.echo(client, "hello") }, "an \(what) certificate was accepted")
                 #expect(error.code == .unavailable, "\(what): \(error)")
                 #expect(error.message.contains("TLS handshake"), "\(what): \(error.message)")
                 #expect(error.message.contains("CERTIFICATE_VERIFY_FAILED"), "\(what): \(error.message)")
@@ -118,7 +106,7 @@ struct TLSTests {
             ]
             for (what, clientTLS) in refused {
                 let client = testClient(port: port, timeout: .seconds(10), tls: clientTLS)
-                let error = try #require(await Self.failure { _ = try await Self.echo(client, what) }, "\(what) was served")
+                let error = try #require(await rpcRefusal { _ = try await Self.echo(client, what) }, "\(what) was served")
                 #expect(error.code == .unavailable, "\(what): \(error)")
                 await client.close()
             }
@@ -140,7 +128,7 @@ struct TLSTests {
 
             let expired = try authority.issue("filing", notBefore: Date() - 3 * day, notAfter: Date() - day).client(trusting: authority)
             let client = testClient(port: port, timeout: .seconds(10), tls: expired)
-            let error = try #require(await Self.failure { _ = try await Self.echo(client, "expired") })
+            let error = try #require(await rpcRefusal { _ = try await Self.echo(client, "expired") })
             #expect(error.code == .unavailable, "\(error)")
             await client.close()
         }

@@ -154,3 +154,31 @@ public func parseAddress(_ address: String) -> (host: String, port: Int)? {
     guard let colon = address.lastIndex(of: ":"), let port = Int(address[address.index(after: colon)...]) else { return nil }
     return (String(address[..<colon]), port)
 }
+
+/// The command line of an echo server: `--host H` (default 127.0.0.1), `--port P` (default
+/// 0: any) and the whole-number options in `numbers` with their defaults (e.g. `--threads`).
+/// Anything else prints the usage and exits 2.
+public struct EchoServerOptions {
+    public var host = "127.0.0.1"
+    public var port = 0
+    public var numbers: [String: Int]
+
+    public init(program: String, numbers: [String: Int] = [:], arguments: [String] = Array(CommandLine.arguments.dropFirst())) {
+        self.numbers = numbers
+        var remaining = arguments.makeIterator()
+        while let argument = remaining.next() {
+            switch argument {
+            case "--host":
+                self.host = remaining.next() ?? self.host
+            case "--port":
+                self.port = remaining.next().flatMap { Int($0) } ?? self.port
+            case let option where numbers[option] != nil:
+                self.numbers[option] = remaining.next().flatMap { Int($0) } ?? numbers[option]
+            default:
+                let extra = numbers.keys.sorted().map { " [\($0) N]" }.joined()
+                print("usage: \(program) [--host H] [--port P]\(extra)")
+                exit(2)
+            }
+        }
+    }
+}

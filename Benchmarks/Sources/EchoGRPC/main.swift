@@ -33,21 +33,10 @@ struct EchoService: RegistrableRPCService {
     }
 }
 
-var host = "127.0.0.1"
-var port = 0
-var arguments = CommandLine.arguments.dropFirst().makeIterator()
-while let argument = arguments.next() {
-    switch argument {
-    case "--host": host = arguments.next() ?? host
-    case "--port": port = Int(arguments.next() ?? "") ?? port
-    default:
-        print("usage: echo-grpc [--host H] [--port P]")
-        exit(2)
-    }
-}
+let options = EchoServerOptions(program: "echo-grpc")
 
 let transport = HTTP2ServerTransport.Posix(
-    address: .ipv4(host: host, port: port),
+    address: .ipv4(host: options.host, port: options.port),
     transportSecurity: .plaintext
 )
 let server = GRPCServer(transport: transport, services: [EchoService()])

@@ -43,22 +43,9 @@ final class EchoHandler: ChannelInboundHandler {
     }
 }
 
-var host = "127.0.0.1"
-var port = 0
-var threads = System.coreCount
-var arguments = CommandLine.arguments.dropFirst().makeIterator()
-while let argument = arguments.next() {
-    switch argument {
-    case "--host": host = arguments.next() ?? host
-    case "--port": port = Int(arguments.next() ?? "") ?? port
-    case "--threads": threads = Int(arguments.next() ?? "") ?? threads
-    default:
-        print("usage: echo-raw [--host H] [--port P] [--threads N]")
-        exit(2)
-    }
-}
+let options = EchoServerOptions(program: "echo-raw", numbers: ["--threads": System.coreCount])
 
-let group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
+let group = MultiThreadedEventLoopGroup(numberOfThreads: options.numbers["--threads"]!)
 let channel = try ServerBootstrap(group: group)
     .serverChannelOption(.backlog, value: 256)
     .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -69,7 +56,7 @@ let channel = try ServerBootstrap(group: group)
             try channel.pipeline.syncOperations.addHandler(EchoHandler())
         }
     }
-    .bind(host: host, port: port)
+    .bind(host: options.host, port: options.port)
     .wait()
 writeLine("LISTENING \(channel.localAddress?.port ?? 0)")
 try channel.closeFuture.wait()

@@ -26,18 +26,7 @@ import XCertWire
 
 _ = NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
 
-var host = "127.0.0.1"
-var port = 0
-var arguments = CommandLine.arguments.dropFirst().makeIterator()
-while let argument = arguments.next() {
-    switch argument {
-    case "--host": host = arguments.next() ?? host
-    case "--port": port = Int(arguments.next() ?? "") ?? port
-    default:
-        print("usage: echo-xcert [--host H] [--port P]")
-        exit(2)
-    }
-}
+let options = EchoServerOptions(program: "echo-xcert")
 
 LoggingSystem.bootstrap { label in
     var handler = StreamLogHandler.standardError(label: label)
@@ -52,7 +41,7 @@ var table = MethodTable()
 table.register([
     .unary("/xcert.bench.v1.Echo/Echo") { (request: Xcert_Health_V1_HealthCheckRequest, _) in request },
 ])
-let server = RPCServer(configuration: RPCServerConfiguration(host: host, port: port), methods: table, logger: logger)
+let server = RPCServer(configuration: RPCServerConfiguration(host: options.host, port: options.port), methods: table, logger: logger)
 let group = ServiceGroup(configuration: ServiceGroupConfiguration(
     services: [.init(service: server)],
     gracefulShutdownSignals: [.sigterm, .sigint],
