@@ -12,6 +12,8 @@ import XCertWire
 /// only its own filings; the province reads and reviews all.
 struct FilingService: RPCService {
     let context: ServiceContext
+    /// What the registry said of certificates lately.
+    let certificates: CertificateCache
 
     private static let prefix = "/xcert.filing.v1.FilingService/"
 
@@ -93,7 +95,7 @@ struct FilingService: RPCService {
         try checks.check()
 
         // Rule 1 is for the certificates an organization owns: ask the registry.
-        let certificate = try await Callers.ownedCertificate(request.certificateCode, organization: organizationID, field: "certificate_code", self.context, call)
+        let certificate = try await Callers.ownedCertificate(request.certificateCode, organization: organizationID, field: "certificate_code", certificates: self.certificates, self.context, call)
         var feeChecks = FieldChecks()
         let offered = Set(certificate.levels.compactMap(CertificateLevel.init(wire:)))
         for (index, fee) in plan.fees.enumerated() where !offered.contains(fee.level) {
