@@ -8,9 +8,11 @@ extension String {
     /// nil for the empty string: how an unset filter reads.
     public var nonEmpty: String? { self.isEmpty ? nil : self }
 
-    /// Exactly `count` ASCII digits (a school's 10-digit code, a city's 6).
+    /// Exactly `count` ASCII digits (a school's 10-digit code, a city's 6). Read as UTF-8
+    /// bytes, the same answer as by characters (a digit with a combining mark is not one
+    /// byte) without grapheme breaking: every roster row is checked with it.
     public func isDigits(_ count: Int) -> Bool {
-        self.count == count && self.allSatisfy { $0.isASCII && $0.isNumber }
+        self.utf8.count == count && self.utf8.allSatisfy { (48...57).contains($0) }
     }
 
     /// A certificate's code: 2 to 32 of A-Z, 0-9 and `-`, not starting with `-`.
