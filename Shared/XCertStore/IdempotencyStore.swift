@@ -59,13 +59,8 @@ public struct IdempotencyStore: Sendable {
                     return stored
                 }
                 let response = try await body(connection)
-                if let key {
-                    try await connection.query(
-                        "INSERT INTO \(unescaped: self.table) (principal, method, key, request_sha256, response) VALUES (\(principal), \(context.method), \(key), \(try Self.hash(request)), \(try response.serializedData()))",
-                        logger: context.logger
-                    )
-                }
-                try await self.audit(context, principal: principal, targets: AuditTargets.describe(request, response), outcome: "OK", connection)
+                let kept = try key.map { (key: $0, requestHash: try Self.hash(request), response: try response.serializedData()) }
+                try await self.audit(context, principal: principal, targets: AuditTargets.describe(request, response), outcome: "OK", keeping: kept, connection)
                 return response
             }
         } catch {
@@ -142,11 +137,21 @@ public struct IdempotencyStore: Sendable {
     }
 
     /// One entry of the audit log; `principal` is a ``Principal``'s idempotency scope,
-    /// `principal:<id>`, whose name and role the registry's table gives.
-    private func audit(_ context: RequestContext, principal: String, targets: String, outcome: String, _ connection: PostgresConnection) async throws {
+    /// `principal:<id>`, whose name and role the registry's table gives. With `kept`, the
+    /// call's key, its request's hash and its response are stored in the same statement
+    /// (one round trip for both).
+    private func audit(
+        _ context: RequestContext, principal: String, targets: String, outcome: String,
+        keeping kept: (key: String, requestHash: Data, response: Data)? = nil, _ connection: PostgresConnection
+    ) async throws {
         let principalID = principal.hasPrefix("principal:") ? Int64(principal.dropFirst("principal:".count)) : nil
         try await connection.query(
             """
+            WITH kept AS (
+                INSERT INTO \(unescaped: self.table) (principal, method, key, request_sha256, response)
+                SELECT \(principal), \(context.method), \(kept?.key)::text, \(kept?.requestHash)::bytea, \(kept?.response)::bytea
+                WHERE \(kept?.key)::text IS NOT NULL
+            )
             INSERT INTO \(unescaped: self.auditTable) (principal_id, principal_name, principal_role, method, targets, request_id, outcome)
             SELECT \(principalID), coalesce(p.name, \(principal)), coalesce(p.role, 'unknown'), \(context.method), \(targets), \(context.requestID), \(outcome)
             FROM (SELECT 1) AS one LEFT JOIN registry.principals p ON p.id = \(principalID)
