@@ -132,8 +132,7 @@ enum RosterStore {
         throw RPCError(.notFound, "there is no roster \(rosterID)")
     }
 
-    /// Stores a checked chunk: its acknowledgement, its candidates (by COPY, see
-    /// ``CandidateCopy``), the roster's count.
+    /// Stores a checked chunk: its acknowledgement, its candidates, the roster's count.
     static func insertChunk(
         roster rosterID: Int64, index: Int32, digest: Data, _ candidates: [CheckedCandidate], _ connection: PostgresConnection, _ logger: Logger
     ) async throws {
@@ -141,12 +140,20 @@ enum RosterStore {
             "INSERT INTO filing.roster_chunks (roster_id, chunk_index, row_count, sha256) VALUES (\(rosterID), \(index), \(Int32(candidates.count)), \(digest))",
             logger: logger
         )
-        // PostgresNIO quotes COPY's table name whole, so the schema comes from the search path
-        // (for this transaction only).
-        try await connection.query("SELECT set_config('search_path', 'filing', true)", logger: logger)
-        try await connection.copyFrom(table: "roster_candidates", columns: CandidateCopy.columns, logger: logger) { writer in
-            try await writer.write(CandidateCopy.rows(roster: rosterID, chunk: index, candidates))
-        }
+        try await connection.query(
+            """
+            INSERT INTO filing.roster_candidates (roster_id, chunk_index, row_index, candidate_number, name, national_id_hmac, national_id_last4,
+                school_code, specialty, approved, attended, scores_tenths, total_tenths, passed)
+            SELECT \(rosterID), \(index), r, n, nm, decode(h, 'hex'), l4, sc, sp, ap, at, s::integer[], t, p
+            FROM unnest(\(candidates.map(\.rowIndex))::integer[], \(candidates.map(\.candidateNumber))::text[], \(candidates.map(\.name))::text[],
+                        \(candidates.map(\.nationalIDHash))::text[], \(candidates.map(\.nationalIDLastFour))::text[], \(candidates.map(\.schoolCode))::text[],
+                        \(candidates.map(\.specialty))::text[], \(candidates.map(\.approved))::boolean[], \(candidates.map(\.attended))::boolean[],
+                        \(candidates.map { "{" + $0.scoresTenths.map(String.init).joined(separator: ",") + "}" })::text[],
+                        \(candidates.map { Int32($0.totalTenths) })::integer[], \(candidates.map(\.passed))::boolean[])
+                 AS x(r, n, nm, h, l4, sc, sp, ap, at, s, t, p)
+            """,
+            logger: logger
+        )
         try await connection.query(
             "UPDATE filing.rosters SET row_count = row_count + \(Int64(candidates.count)) WHERE id = \(rosterID)",
             logger: logger
