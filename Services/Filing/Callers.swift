@@ -5,10 +5,13 @@ import XCertWire
 /// Who calls the filing service, as its methods need to know: organizations act only
 /// for themselves, the province and services see everything.
 enum Callers {
-    /// The certificate `code` from the registry, refused unless `organization` owns it: an
+    /// The certificate `code` from the registry (or from `certificates`, what it said in
+    /// the last ``CertificateCache/lifetime``), refused unless `organization` owns it: an
     /// organization acts only for its own certificates.
-    static func ownedCertificate(_ code: String, organization: Int64, field: String, _ context: ServiceContext, _ call: RequestContext) async throws -> Xcert_Registry_V1_Certificate {
-        let certificate = try await RegistryLookups.certificate(code, field: field, context, call)
+    static func ownedCertificate(
+        _ code: String, organization: Int64, field: String, certificates: CertificateCache, _ context: ServiceContext, _ call: RequestContext
+    ) async throws -> Xcert_Registry_V1_Certificate {
+        let certificate = try await certificates.certificate(code, field: field, context, call)
         guard certificate.organizationID == organization else {
             throw RPCError(.permissionDenied, "certificate \(certificate.code) \(certificate.name) is not this organization's; an organization acts only for its own certificates")
         }
@@ -18,5 +21,27 @@ enum Callers {
     /// The organization a reader is limited to; nil for the province and services.
     static func readerOrganization(_ context: ServiceContext, _ call: RequestContext) async throws -> Int64? {
         try await context.authenticator.readScope(call, allowing: [.provinceAdmin, .service, .organization]).organization
+    }
+}
+
+/// The registry's certificates as the filing service last heard them, so that a burst of
+/// submissions does not ask the registry the same question for each: a certificate's
+/// answer is trusted for ``lifetime`` (the same bound as the token check's), so a
+/// certificate given to another organization, or whose levels change, is seen so within
+/// that time. An unknown certificate is never cached: a new one can be filed for at once.
+final class CertificateCache: Sendable {
+    /// How long the registry's answer is trusted.
+    static let lifetime = Authenticator.cacheLifetime
+
+    private let cache = ExpiringCache<String, Xcert_Registry_V1_Certificate>(lifetime: CertificateCache.lifetime, capacity: 10_000)
+
+    /// The certificate `code`; the registry not knowing it is INVALID_ARGUMENT on `field`.
+    func certificate(_ code: String, field: String, _ context: ServiceContext, _ call: RequestContext) async throws -> Xcert_Registry_V1_Certificate {
+        // Trusted from when the question was asked, not from when the answer came.
+        let asked = ContinuousClock.now
+        if let certificate = self.cache.value(for: code, now: asked) { return certificate }
+        let certificate = try await RegistryLookups.certificate(code, field: field, context, call)
+        self.cache.insert(certificate, for: code, now: asked)
+        return certificate
     }
 }

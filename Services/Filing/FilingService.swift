@@ -12,6 +12,8 @@ import XCertWire
 /// only its own filings; the province reads and reviews all.
 struct FilingService: RPCService {
     let context: ServiceContext
+    /// What the registry said of certificates lately.
+    let certificates: CertificateCache
 
     private static let prefix = "/xcert.filing.v1.FilingService/"
 
@@ -93,7 +95,7 @@ struct FilingService: RPCService {
         try checks.check()
 
         // Rule 1 is for the certificates an organization owns: ask the registry.
-        let certificate = try await Callers.ownedCertificate(request.certificateCode, organization: organizationID, field: "certificate_code", self.context, call)
+        let certificate = try await Callers.ownedCertificate(request.certificateCode, organization: organizationID, field: "certificate_code", certificates: self.certificates, self.context, call)
         var feeChecks = FieldChecks()
         let offered = Set(certificate.levels.compactMap(CertificateLevel.init(wire:)))
         for (index, fee) in plan.fees.enumerated() where !offered.contains(fee.level) {
@@ -121,34 +123,32 @@ struct FilingService: RPCService {
             for try await (id, version, state) in live.decode((Int64, Int32, String).self) {
                 throw RPCError(.alreadyExists, "filing \(id) (version \(version)) of \(certificate.code) for \(request.year) is \(state); withdraw it or await its review before filing again")
             }
+            // The filing, its fees and its attachments in one statement (one round trip).
             let inserted = try await connection.query(
                 """
-                INSERT INTO filing.filings (organization_id, certificate_code, year, round_number, version, state, school_levels, specialty_scope,
-                    site_arrangement, teacher_requirements, teaching_conditions, exam_arrangement, submitted_by)
-                SELECT \(organizationID), \(certificate.code), \(request.year), \(request.roundNumber), coalesce(max(version), 0) + 1, 'submitted',
-                    \(plan.schoolLevels), \(plan.specialtyScope), \(plan.siteArrangement), \(plan.teacherRequirements), \(plan.teachingConditions),
-                    \(plan.examArrangement), \(organization.name)
-                FROM filing.filings WHERE organization_id = \(organizationID) AND certificate_code = \(certificate.code) AND year = \(request.year)
-                RETURNING id
+                WITH made AS (
+                    INSERT INTO filing.filings (organization_id, certificate_code, year, round_number, version, state, school_levels, specialty_scope,
+                        site_arrangement, teacher_requirements, teaching_conditions, exam_arrangement, submitted_by)
+                    SELECT \(organizationID), \(certificate.code), \(request.year), \(request.roundNumber), coalesce(max(version), 0) + 1, 'submitted',
+                        \(plan.schoolLevels), \(plan.specialtyScope), \(plan.siteArrangement), \(plan.teacherRequirements), \(plan.teachingConditions),
+                        \(plan.examArrangement), \(organization.name)
+                    FROM filing.filings WHERE organization_id = \(organizationID) AND certificate_code = \(certificate.code) AND year = \(request.year)
+                    RETURNING id
+                ), fees AS (
+                    INSERT INTO filing.filing_fees (filing_id, level, fee_fen, cost_basis)
+                    SELECT made.id, l, f, b
+                    FROM made, unnest(\(plan.fees.map { Int32($0.level.rawValue) })::integer[], \(plan.fees.map(\.fen))::bigint[], \(plan.fees.map(\.costBasis))::text[]) AS x(l, f, b)
+                ), attachments AS (
+                    INSERT INTO filing.filing_attachments (filing_id, position, name, size_bytes, sha256)
+                    SELECT made.id, p, n, s, h
+                    FROM made, unnest(\(plan.attachments.map(\.name))::text[], \(plan.attachments.map(\.size))::bigint[], \(plan.attachments.map(\.sha256))::text[]) WITH ORDINALITY AS x(n, s, h, p)
+                )
+                SELECT id FROM made
                 """,
                 logger: call.logger
             )
             var id: Int64 = 0
             for try await value in inserted.decode(Int64.self) { id = value }
-            try await connection.query(
-                """
-                INSERT INTO filing.filing_fees (filing_id, level, fee_fen, cost_basis)
-                SELECT \(id), l, f, b FROM unnest(\(plan.fees.map { Int32($0.level.rawValue) })::integer[], \(plan.fees.map(\.fen))::bigint[], \(plan.fees.map(\.costBasis))::text[]) AS x(l, f, b)
-                """,
-                logger: call.logger
-            )
-            try await connection.query(
-                """
-                INSERT INTO filing.filing_attachments (filing_id, position, name, size_bytes, sha256)
-                SELECT \(id), p, n, s, h FROM unnest(\(plan.attachments.map(\.name))::text[], \(plan.attachments.map(\.size))::bigint[], \(plan.attachments.map(\.sha256))::text[]) WITH ORDINALITY AS x(n, s, h, p)
-                """,
-                logger: call.logger
-            )
             return try await FilingStore.filing(id, organization: nil, connection, call.logger)
         }
     }

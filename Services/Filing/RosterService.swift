@@ -15,6 +15,8 @@ import XCertWire
 struct RosterService: RPCService {
     let context: ServiceContext
     let hasher: NationalIDHasher
+    /// What the registry said of certificates lately.
+    let certificates: CertificateCache
 
     /// The most candidates one chunk may carry.
     static let maximumChunkRows = 5000
@@ -63,7 +65,7 @@ struct RosterService: RPCService {
         try checks.check()
         guard let level, let examDate else { throw RPCError(.internal, "the session's level and date were not checked") }
 
-        let certificate = try await Callers.ownedCertificate(session.certificateCode, organization: organizationID, field: "session.certificate_code", self.context, call)
+        let certificate = try await Callers.ownedCertificate(session.certificateCode, organization: organizationID, field: "session.certificate_code", certificates: self.certificates, self.context, call)
         guard certificate.levels.contains(session.level) else {
             throw RPCError.invalidArgument([.init(field: "session.level", description: "certificate \(certificate.code) has no level \(level.chineseName)")])
         }

@@ -15,10 +15,11 @@ do {
 }
 
 await ServiceMain.run(name: "filing", defaultPort: 7102) { context in
-    [
-        FilingService(context: context),
+    let certificates = CertificateCache()
+    return [
+        FilingService(context: context, certificates: certificates),
         ApprovalService(context: context),
         ReportService(context: context),
-        RosterService(context: context, hasher: nationalIDs),
+        RosterService(context: context, hasher: nationalIDs, certificates: certificates),
     ]
 }

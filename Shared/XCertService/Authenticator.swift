@@ -1,7 +1,6 @@
 import Crypto
 import Foundation
 import PostgresNIO
-import Synchronization
 import XCertStore
 import XCertWire
 
@@ -16,13 +15,9 @@ public final class Authenticator: Sendable {
     /// How long a token's principal is trusted without asking the database again.
     public static let cacheLifetime: Duration = .seconds(5)
 
-    private struct CacheEntry {
-        let principal: Principal
-        let expires: ContinuousClock.Instant
-    }
-
     private let database: Database
-    private let cache = Mutex<[Data: CacheEntry]>([:])
+    /// Principals by token digest.
+    private let cache = ExpiringCache<Data, Principal>(lifetime: Authenticator.cacheLifetime, capacity: 10_000)
     private let limits: CallLimits
 
     public init(database: Database, limits: CallLimits = CallLimits(.unlimited)) {
@@ -48,17 +43,14 @@ public final class Authenticator: Sendable {
         }
         let digest = Self.digest(of: String(token))
         let now = ContinuousClock.now
-        if let entry = self.cache.withLock({ $0[digest] }), entry.expires > now {
-            return entry.principal
+        if let principal = self.cache.value(for: digest, now: now) {
+            return principal
         }
         guard let principal = try await self.lookUp(digest: digest, context: context) else {
-            self.cache.withLock { _ = $0.removeValue(forKey: digest) }
+            self.cache.remove(digest)
             throw RPCError(.unauthenticated, "the token is unknown, revoked or expired")
         }
-        self.cache.withLock { cache in
-            if cache.count > 10_000 { cache.removeAll(keepingCapacity: true) }
-            cache[digest] = CacheEntry(principal: principal, expires: now + Self.cacheLifetime)
-        }
+        self.cache.insert(principal, for: digest, now: now)
         return principal
     }
 

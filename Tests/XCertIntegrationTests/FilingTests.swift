@@ -107,6 +107,35 @@ struct FilingTests {
         }
     }
 
+    @Test("a certificate given to another organization in the registry is filed for only by the new one, within the 5 s the filing service trusts the registry's answer")
+    func ownershipChange() async throws {
+        try await withFilingStack { h in
+            let seeded = try await h.seedReference()
+            let car = try await h.token(role: "organization", party: String(seeded.carOrganization))
+            let bim = try await h.token(role: "organization", party: String(seeded.bimOrganization))
+            try await h.openRound(year: 2020)
+            try await h.openRound(year: 2022)
+            // The filing service now holds the registry's answer: NEV is car's.
+            #expect(try await h.submitFiling("NEV", year: 2020, token: car).version == 1)
+            let denied = try #require(await rpcRefusal { _ = try await h.submitFiling("NEV", year: 2020, token: bim) })
+            #expect(denied.code == .permissionDenied)
+
+            var get = Xcert_Registry_V1_GetCertificateRequest()
+            get.code = "NEV"
+            var update = Xcert_Registry_V1_UpdateCertificateRequest()
+            update.certificate = try await h.call("ReferenceDataService/GetCertificate", get, as: Xcert_Registry_V1_Certificate.self, token: h.admin)
+            update.certificate.organizationID = seeded.bimOrganization
+            _ = try await h.call("ReferenceDataService/UpdateCertificate", update, as: Xcert_Registry_V1_Certificate.self, token: h.admin)
+            let given = ContinuousClock.now
+            // The filing service may answer from what the registry said for 5 s after it
+            // asked (it asked before the change), never longer.
+            try await Task.sleep(until: given + .milliseconds(5200))
+            let refused = try #require(await rpcRefusal { _ = try await h.submitFiling("NEV", year: 2022, token: car) })
+            #expect(refused.code == .permissionDenied, "\(refused)")
+            #expect(try await h.submitFiling("NEV", year: 2022, token: bim).organizationID == seeded.bimOrganization)
+        }
+    }
+
     // MARK: - The work plan
 
     @Test("every missing or invalid element of the work plan is its own field violation, and nothing is stored")
