@@ -95,61 +95,63 @@ struct FilingService: RPCService {
         try checks.check()
 
         // Rule 1 is for the certificates an organization owns: ask the registry.
-        let certificate = try await Callers.ownedCertificate(request.certificateCode, organization: organizationID, field: "certificate_code", certificates: self.certificates, self.context, call)
-        var feeChecks = FieldChecks()
-        let offered = Set(certificate.levels.compactMap(CertificateLevel.init(wire:)))
-        for (index, fee) in plan.fees.enumerated() where !offered.contains(fee.level) {
-            feeChecks.fail("plan.fees[\(index)].level", "certificate \(certificate.code) has no level \(fee.level.chineseName)")
-        }
-        for level in offered.sorted() where !plan.fees.contains(where: { $0.level == level }) {
-            feeChecks.fail("plan.fees", "lacks the fee of \(level.chineseName) (\(level.name)), a level of certificate \(certificate.code)")
-        }
-        try feeChecks.check()
+        return try await self.context.idempotency.firstAnswerOnRefusal(call, principal: organization.idempotencyScope, request: request, database: self.context.database) {
+            let certificate = try await Callers.ownedCertificate(request.certificateCode, organization: organizationID, field: "certificate_code", certificates: self.certificates, self.context, call)
+            var feeChecks = FieldChecks()
+            let offered = Set(certificate.levels.compactMap(CertificateLevel.init(wire:)))
+            for (index, fee) in plan.fees.enumerated() where !offered.contains(fee.level) {
+                feeChecks.fail("plan.fees[\(index)].level", "certificate \(certificate.code) has no level \(fee.level.chineseName)")
+            }
+            for level in offered.sorted() where !plan.fees.contains(where: { $0.level == level }) {
+                feeChecks.fail("plan.fees", "lacks the fee of \(level.chineseName) (\(level.name)), a level of certificate \(certificate.code)")
+            }
+            try feeChecks.check()
 
-        return try await self.context.idempotency.perform(call, principal: organization.idempotencyScope, request: request, database: self.context.database) { connection in
-            guard let round = try await FilingStore.rounds(year: request.year, number: request.roundNumber, connection, call.logger).first else {
-                throw RPCError(.failedPrecondition, "there is no filing round \(request.roundNumber) of \(request.year); the province opens rounds")
-            }
-            guard round.open else {
-                throw RPCError(.failedPrecondition, "filing round \(round.number) of \(round.year) closed at \(round.hasClosedAt ? "\(LocalDate.provinceTime(round.closedAt.seconds)) (closed early by the province)" : round.closingInstant); submissions are no longer accepted")
-            }
-            let live = try await connection.query(
-                """
-                SELECT id, version, state FROM filing.filings
-                WHERE organization_id = \(organizationID) AND certificate_code = \(certificate.code) AND year = \(request.year) AND state IN ('submitted', 'approved')
-                """,
-                logger: call.logger
-            )
-            for try await (id, version, state) in live.decode((Int64, Int32, String).self) {
-                throw RPCError(.alreadyExists, "filing \(id) (version \(version)) of \(certificate.code) for \(request.year) is \(state); withdraw it or await its review before filing again")
-            }
-            // The filing, its fees and its attachments in one statement (one round trip).
-            let inserted = try await connection.query(
-                """
-                WITH made AS (
-                    INSERT INTO filing.filings (organization_id, certificate_code, year, round_number, version, state, school_levels, specialty_scope,
-                        site_arrangement, teacher_requirements, teaching_conditions, exam_arrangement, submitted_by)
-                    SELECT \(organizationID), \(certificate.code), \(request.year), \(request.roundNumber), coalesce(max(version), 0) + 1, 'submitted',
-                        \(plan.schoolLevels), \(plan.specialtyScope), \(plan.siteArrangement), \(plan.teacherRequirements), \(plan.teachingConditions),
-                        \(plan.examArrangement), \(organization.name)
-                    FROM filing.filings WHERE organization_id = \(organizationID) AND certificate_code = \(certificate.code) AND year = \(request.year)
-                    RETURNING id
-                ), fees AS (
-                    INSERT INTO filing.filing_fees (filing_id, level, fee_fen, cost_basis)
-                    SELECT made.id, l, f, b
-                    FROM made, unnest(\(plan.fees.map { Int32($0.level.rawValue) })::integer[], \(plan.fees.map(\.fen))::bigint[], \(plan.fees.map(\.costBasis))::text[]) AS x(l, f, b)
-                ), attachments AS (
-                    INSERT INTO filing.filing_attachments (filing_id, position, name, size_bytes, sha256)
-                    SELECT made.id, p, n, s, h
-                    FROM made, unnest(\(plan.attachments.map(\.name))::text[], \(plan.attachments.map(\.size))::bigint[], \(plan.attachments.map(\.sha256))::text[]) WITH ORDINALITY AS x(n, s, h, p)
+            return try await self.context.idempotency.perform(call, principal: organization.idempotencyScope, request: request, database: self.context.database) { connection in
+                guard let round = try await FilingStore.rounds(year: request.year, number: request.roundNumber, connection, call.logger).first else {
+                    throw RPCError(.failedPrecondition, "there is no filing round \(request.roundNumber) of \(request.year); the province opens rounds")
+                }
+                guard round.open else {
+                    throw RPCError(.failedPrecondition, "filing round \(round.number) of \(round.year) closed at \(round.hasClosedAt ? "\(LocalDate.provinceTime(round.closedAt.seconds)) (closed early by the province)" : round.closingInstant); submissions are no longer accepted")
+                }
+                let live = try await connection.query(
+                    """
+                    SELECT id, version, state FROM filing.filings
+                    WHERE organization_id = \(organizationID) AND certificate_code = \(certificate.code) AND year = \(request.year) AND state IN ('submitted', 'approved')
+                    """,
+                    logger: call.logger
                 )
-                SELECT id FROM made
-                """,
-                logger: call.logger
-            )
-            var id: Int64 = 0
-            for try await value in inserted.decode(Int64.self) { id = value }
-            return try await FilingStore.filing(id, organization: nil, connection, call.logger)
+                for try await (id, version, state) in live.decode((Int64, Int32, String).self) {
+                    throw RPCError(.alreadyExists, "filing \(id) (version \(version)) of \(certificate.code) for \(request.year) is \(state); withdraw it or await its review before filing again")
+                }
+                // The filing, its fees and its attachments in one statement (one round trip).
+                let inserted = try await connection.query(
+                    """
+                    WITH made AS (
+                        INSERT INTO filing.filings (organization_id, certificate_code, year, round_number, version, state, school_levels, specialty_scope,
+                            site_arrangement, teacher_requirements, teaching_conditions, exam_arrangement, submitted_by)
+                        SELECT \(organizationID), \(certificate.code), \(request.year), \(request.roundNumber), coalesce(max(version), 0) + 1, 'submitted',
+                            \(plan.schoolLevels), \(plan.specialtyScope), \(plan.siteArrangement), \(plan.teacherRequirements), \(plan.teachingConditions),
+                            \(plan.examArrangement), \(organization.name)
+                        FROM filing.filings WHERE organization_id = \(organizationID) AND certificate_code = \(certificate.code) AND year = \(request.year)
+                        RETURNING id
+                    ), fees AS (
+                        INSERT INTO filing.filing_fees (filing_id, level, fee_fen, cost_basis)
+                        SELECT made.id, l, f, b
+                        FROM made, unnest(\(plan.fees.map { Int32($0.level.rawValue) })::integer[], \(plan.fees.map(\.fen))::bigint[], \(plan.fees.map(\.costBasis))::text[]) AS x(l, f, b)
+                    ), attachments AS (
+                        INSERT INTO filing.filing_attachments (filing_id, position, name, size_bytes, sha256)
+                        SELECT made.id, p, n, s, h
+                        FROM made, unnest(\(plan.attachments.map(\.name))::text[], \(plan.attachments.map(\.size))::bigint[], \(plan.attachments.map(\.sha256))::text[]) WITH ORDINALITY AS x(n, s, h, p)
+                    )
+                    SELECT id FROM made
+                    """,
+                    logger: call.logger
+                )
+                var id: Int64 = 0
+                for try await value in inserted.decode(Int64.self) { id = value }
+                return try await FilingStore.filing(id, organization: nil, connection, call.logger)
+            }
         }
     }
 

@@ -34,31 +34,33 @@ struct ReportService: RPCService {
         checks.require((2019...2100).contains(request.year), "year", "must be the report's pilot year, 2019 to 2100; not \(request.year)")
         ReportContentChecks.check(request.content, &checks)
         try checks.check()
-        try await self.requireOwnCertificates(request.content, organizationID: organizationID, call)
-        var options = JSONEncodingOptions()
-        options.preserveProtoFieldNames = true
-        let json = try request.content.jsonString(options: options)
+        return try await self.context.idempotency.firstAnswerOnRefusal(call, principal: organization.idempotencyScope, request: request, database: self.context.database) {
+            try await self.requireOwnCertificates(request.content, organizationID: organizationID, call)
+            var options = JSONEncodingOptions()
+            options.preserveProtoFieldNames = true
+            let json = try request.content.jsonString(options: options)
 
-        return try await self.context.idempotency.perform(call, principal: organization.idempotencyScope, request: request, database: self.context.database) { connection in
-            let live = try await connection.query(
-                "SELECT id, version, state FROM filing.reports WHERE organization_id = \(organizationID) AND year = \(request.year) AND state IN ('submitted', 'accepted')",
-                logger: call.logger
-            )
-            for try await (id, version, state) in live.decode((Int64, Int32, String).self) {
-                throw RPCError(.alreadyExists, "report \(id) (version \(version)) for \(request.year) is \(state); withdraw it or await its review before reporting again")
+            return try await self.context.idempotency.perform(call, principal: organization.idempotencyScope, request: request, database: self.context.database) { connection in
+                let live = try await connection.query(
+                    "SELECT id, version, state FROM filing.reports WHERE organization_id = \(organizationID) AND year = \(request.year) AND state IN ('submitted', 'accepted')",
+                    logger: call.logger
+                )
+                for try await (id, version, state) in live.decode((Int64, Int32, String).self) {
+                    throw RPCError(.alreadyExists, "report \(id) (version \(version)) for \(request.year) is \(state); withdraw it or await its review before reporting again")
+                }
+                let inserted = try await connection.query(
+                    """
+                    INSERT INTO filing.reports (organization_id, year, version, state, content, submitted_by)
+                    SELECT \(organizationID), \(request.year), coalesce(max(version), 0) + 1, 'submitted', \(json)::jsonb, \(organization.name)
+                    FROM filing.reports WHERE organization_id = \(organizationID) AND year = \(request.year)
+                    RETURNING id
+                    """,
+                    logger: call.logger
+                )
+                var id: Int64 = 0
+                for try await value in inserted.decode(Int64.self) { id = value }
+                return try await Self.report(id, organization: nil, connection, call.logger)
             }
-            let inserted = try await connection.query(
-                """
-                INSERT INTO filing.reports (organization_id, year, version, state, content, submitted_by)
-                SELECT \(organizationID), \(request.year), coalesce(max(version), 0) + 1, 'submitted', \(json)::jsonb, \(organization.name)
-                FROM filing.reports WHERE organization_id = \(organizationID) AND year = \(request.year)
-                RETURNING id
-                """,
-                logger: call.logger
-            )
-            var id: Int64 = 0
-            for try await value in inserted.decode(Int64.self) { id = value }
-            return try await Self.report(id, organization: nil, connection, call.logger)
         }
     }
 

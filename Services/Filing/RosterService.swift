@@ -65,49 +65,51 @@ struct RosterService: RPCService {
         try checks.check()
         guard let level, let examDate else { throw RPCError(.internal, "the session's level and date were not checked") }
 
-        let certificate = try await Callers.ownedCertificate(session.certificateCode, organization: organizationID, field: "session.certificate_code", certificates: self.certificates, self.context, call)
-        guard certificate.levels.contains(session.level) else {
-            throw RPCError.invalidArgument([.init(field: "session.level", description: "certificate \(certificate.code) has no level \(level.chineseName)")])
-        }
-        _ = try await RegistryLookups.school(session.siteSchoolCode, field: "session.site_school_code", self.context, call)
-        let rule = ScoringRule(wire: certificate.scoring)
+        return try await self.context.idempotency.firstAnswerOnRefusal(call, principal: organization.idempotencyScope, request: request, database: self.context.database) {
+            let certificate = try await Callers.ownedCertificate(session.certificateCode, organization: organizationID, field: "session.certificate_code", certificates: self.certificates, self.context, call)
+            guard certificate.levels.contains(session.level) else {
+                throw RPCError.invalidArgument([.init(field: "session.level", description: "certificate \(certificate.code) has no level \(level.chineseName)")])
+            }
+            _ = try await RegistryLookups.school(session.siteSchoolCode, field: "session.site_school_code", self.context, call)
+            let rule = ScoringRule(wire: certificate.scoring)
 
-        return try await self.context.idempotency.perform(call, principal: organization.idempotencyScope, request: request, database: self.context.database) { connection in
-            var version: Int32 = 1
-            if request.supersedesRosterID != 0 {
-                let previous = try await RosterStore.roster(request.supersedesRosterID, organization: organizationID, connection, call.logger)
-                switch previous.state {
-                case .sealed: break
-                case .uploading:
-                    throw RPCError(.failedPrecondition, "roster \(previous.id) is not sealed yet: upload into it, then seal it; only a sealed roster is corrected")
-                default:
-                    throw RPCError(.failedPrecondition, "roster \(previous.id) is already superseded by roster \(previous.supersededByRosterID); correct that one")
+            return try await self.context.idempotency.perform(call, principal: organization.idempotencyScope, request: request, database: self.context.database) { connection in
+                var version: Int32 = 1
+                if request.supersedesRosterID != 0 {
+                    let previous = try await RosterStore.roster(request.supersedesRosterID, organization: organizationID, connection, call.logger)
+                    switch previous.state {
+                    case .sealed: break
+                    case .uploading:
+                        throw RPCError(.failedPrecondition, "roster \(previous.id) is not sealed yet: upload into it, then seal it; only a sealed roster is corrected")
+                    default:
+                        throw RPCError(.failedPrecondition, "roster \(previous.id) is already superseded by roster \(previous.supersededByRosterID); correct that one")
+                    }
+                    guard previous.session == session else {
+                        throw RPCError.invalidArgument([.init(field: "session", description: "must be the exam session of roster \(previous.id), which it corrects")])
+                    }
+                    if previous.supersededByRosterID != 0 {
+                        throw RPCError(.alreadyExists, "roster \(previous.supersededByRosterID) already corrects roster \(previous.id); upload into it and seal it")
+                    }
+                    version = previous.version + 1
                 }
-                guard previous.session == session else {
-                    throw RPCError.invalidArgument([.init(field: "session", description: "must be the exam session of roster \(previous.id), which it corrects")])
+                let inserted = try await connection.query(
+                    """
+                    INSERT INTO filing.rosters (organization_id, certificate_code, level, site_school_code, exam_date, version, state,
+                        supersedes_roster_id, correction_reason, component_names, component_weights, pass_mark, created_by)
+                    VALUES (\(organizationID), \(certificate.code), \(Int32(level.rawValue)), \(session.siteSchoolCode), \(examDate.description)::date,
+                        \(version), 'uploading', \(request.supersedesRosterID == 0 ? nil : request.supersedesRosterID), \(reason.nonEmpty),
+                        \(rule.components.map(\.name)), \(rule.components.map { Int32($0.weightPercent) }), \(Int32(rule.passMark)), \(organization.name))
+                    ON CONFLICT DO NOTHING RETURNING id
+                    """,
+                    logger: call.logger
+                )
+                var id: Int64?
+                for try await value in inserted.decode(Int64.self) { id = value }
+                guard let id else {
+                    throw RPCError(.alreadyExists, try await self.existingSessionMessage(session, level: level, date: examDate, connection, call))
                 }
-                if previous.supersededByRosterID != 0 {
-                    throw RPCError(.alreadyExists, "roster \(previous.supersededByRosterID) already corrects roster \(previous.id); upload into it and seal it")
-                }
-                version = previous.version + 1
+                return try await RosterStore.roster(id, connection, call.logger)
             }
-            let inserted = try await connection.query(
-                """
-                INSERT INTO filing.rosters (organization_id, certificate_code, level, site_school_code, exam_date, version, state,
-                    supersedes_roster_id, correction_reason, component_names, component_weights, pass_mark, created_by)
-                VALUES (\(organizationID), \(certificate.code), \(Int32(level.rawValue)), \(session.siteSchoolCode), \(examDate.description)::date,
-                    \(version), 'uploading', \(request.supersedesRosterID == 0 ? nil : request.supersedesRosterID), \(reason.nonEmpty),
-                    \(rule.components.map(\.name)), \(rule.components.map { Int32($0.weightPercent) }), \(Int32(rule.passMark)), \(organization.name))
-                ON CONFLICT DO NOTHING RETURNING id
-                """,
-                logger: call.logger
-            )
-            var id: Int64?
-            for try await value in inserted.decode(Int64.self) { id = value }
-            guard let id else {
-                throw RPCError(.alreadyExists, try await self.existingSessionMessage(session, level: level, date: examDate, connection, call))
-            }
-            return try await RosterStore.roster(id, connection, call.logger)
         }
     }
 
