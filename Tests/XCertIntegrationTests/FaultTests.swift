@@ -53,22 +53,25 @@ struct FaultTests {
                         let fault = ContinuousClock.now
                         kill(process.pid, SIGKILL)
                         _ = try await process.waitForExit(within: .seconds(10))
+                        let inEffect = ContinuousClock.now
                         restarted.removeAll { $0.name == name }
                         restarted.append(try await stack.restart(name))
-                        recoveries.append(("SIGKILL \(name)", try await ledger.firstAcknowledgement(after: fault) - fault))
+                        recoveries.append(("SIGKILL \(name)", try await ledger.firstAcknowledgement(after: inEffect) - fault))
                     }
 
                     var fault = ContinuousClock.now
                     try await cluster.stop()
+                    var inEffect = ContinuousClock.now
                     try await Task.sleep(for: .seconds(1))
                     try await cluster.start()
-                    recoveries.append(("PostgreSQL restart", try await ledger.firstAcknowledgement(after: fault) - fault))
+                    recoveries.append(("PostgreSQL restart", try await ledger.firstAcknowledgement(after: inEffect) - fault))
 
                     fault = ContinuousClock.now
                     try cluster.pause()
+                    inEffect = ContinuousClock.now
                     try await Task.sleep(for: Self.pause)
                     try await cluster.resume()
-                    recoveries.append(("PostgreSQL SIGSTOP \(Self.pause)", try await ledger.firstAcknowledgement(after: fault) - fault))
+                    recoveries.append(("PostgreSQL SIGSTOP \(Self.pause)", try await ledger.firstAcknowledgement(after: inEffect) - fault))
 
                     try await ledger.waitForAcknowledgements(ledger.acknowledgedCount + 10)
                     ledger.stop()
@@ -325,8 +328,9 @@ final class LoadLedger: Sendable {
         }
     }
 
-    /// When the first write sent after `instant` was acknowledged (waits for it): from a
-    /// fault, the time until writes go through again.
+    /// When the first write sent after `instant` was acknowledged (waits for it). From the
+    /// moment a fault is in effect (the process gone, PostgreSQL stopped or frozen), so that a
+    /// write that slipped through as the fault began does not count as a recovery.
     func firstAcknowledgement(after instant: ContinuousClock.Instant, within limit: Duration = .seconds(120)) async throws -> ContinuousClock.Instant {
         let giveUp = ContinuousClock.now + limit
         while true {
