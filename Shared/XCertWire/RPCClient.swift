@@ -182,6 +182,13 @@ public final class RPCClient: Sendable {
         case closed
     }
 
+    /// Puts `state` to waiting on a new connection attempt, which the caller then makes.
+    private func beginConnecting(_ state: inout ConnectionState, failures: Int) -> NextStep {
+        let promise = self.eventLoopGroup.any().makePromise(of: Connected.self)
+        state = .connecting(promise.futureResult, failures: failures)
+        return .connect(promise, failures: failures)
+    }
+
     private func connection(before deadline: ContinuousClock.Instant) async throws -> Connected {
         while true {
             let step = self.state.withLock { state -> NextStep in
@@ -191,16 +198,12 @@ public final class RPCClient: Sendable {
                 case .connected:
                     // Closed, and the close not yet seen by its callback (which may run after
                     // the calls it failed are retried): connect anew.
-                    let promise = self.eventLoopGroup.any().makePromise(of: Connected.self)
-                    state = .connecting(promise.futureResult, failures: 0)
-                    return .connect(promise, failures: 0)
+                    return self.beginConnecting(&state, failures: 0)
                 case .connecting(let future, _):
                     return .wait(future)
                 case .idle(let failures, let retryAt):
                     if let retryAt, retryAt > .now { return .backoff(until: retryAt) }
-                    let promise = self.eventLoopGroup.any().makePromise(of: Connected.self)
-                    state = .connecting(promise.futureResult, failures: failures)
-                    return .connect(promise, failures: failures)
+                    return self.beginConnecting(&state, failures: failures)
                 case .closed:
                     return .closed
                 }
