@@ -17,6 +17,7 @@ let package = Package(
         .executable(name: "xctl", targets: ["xctl"]),
         .library(name: "XCertWire", targets: ["XCertWire"]),
         .library(name: "XCertProto", targets: ["XCertProto"]),
+        .library(name: "XCertAPI", targets: ["XCertAPI"]),
         .library(name: "XCertService", targets: ["XCertService"]),
         .library(name: "XCertStore", targets: ["XCertStore"]),
         .library(name: "XCertDomain", targets: ["XCertDomain"]),
@@ -69,6 +70,18 @@ let package = Package(
             swiftSettings: upcomingFeatures
         ),
 
+        // Generated from proto/ by scripts/gen-proto (committed): per service its method
+        // descriptors with their declared contracts, its server protocol and typed client;
+        // the request bounds.
+        .target(
+            name: "XCertAPI",
+            dependencies: [
+                "XCertWire", "XCertProto",
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ],
+            path: "Shared/XCertAPI"
+        ),
+
         // PostgresClient setup, migrations, transactions, idempotency keys.
         .target(
             name: "XCertStore",
@@ -87,7 +100,7 @@ let package = Package(
         .target(
             name: "XCertService",
             dependencies: [
-                "XCertWire", "XCertStore", "XCertProto", "XCertDomain",
+                "XCertWire", "XCertStore", "XCertProto", "XCertDomain", "XCertAPI",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -105,15 +118,15 @@ let package = Package(
             swiftSettings: upcomingFeatures
         ),
 
-        .executableTarget(name: "Registry", dependencies: ["XCertService", "XCertStore", "XCertWire", "XCertProto", "XCertDomain", .product(name: "CSV", package: "CSV.swift"), .product(name: "SwiftProtobuf", package: "swift-protobuf"), .product(name: "Logging", package: "swift-log"), .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"), .product(name: "PostgresNIO", package: "postgres-nio")], path: "Services/Registry", swiftSettings: upcomingFeatures),
-        .executableTarget(name: "Filing", dependencies: ["XCertService", "XCertStore", "XCertWire", "XCertProto", "XCertDomain", .product(name: "SwiftProtobuf", package: "swift-protobuf"), .product(name: "Logging", package: "swift-log"), .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"), .product(name: "PostgresNIO", package: "postgres-nio"), .product(name: "Crypto", package: "swift-crypto")], path: "Services/Filing", swiftSettings: upcomingFeatures),
-        .executableTarget(name: "Assessment", dependencies: ["XCertService", "XCertStore", "XCertWire", "XCertProto", "XCertDomain", .product(name: "Logging", package: "swift-log"), .product(name: "SwiftProtobuf", package: "swift-protobuf"), .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"), .product(name: "PostgresNIO", package: "postgres-nio")], path: "Services/Assessment", swiftSettings: upcomingFeatures),
-        .executableTarget(name: "Settlement", dependencies: ["XCertService", "XCertStore", "XCertWire", "XCertProto", "XCertDomain", .product(name: "Logging", package: "swift-log"), .product(name: "SwiftProtobuf", package: "swift-protobuf"), .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"), .product(name: "PostgresNIO", package: "postgres-nio")], path: "Services/Settlement", swiftSettings: upcomingFeatures),
+        .executableTarget(name: "Registry", dependencies: ["XCertService", "XCertStore", "XCertWire", "XCertProto", "XCertDomain", "XCertAPI", .product(name: "CSV", package: "CSV.swift"), .product(name: "SwiftProtobuf", package: "swift-protobuf"), .product(name: "Logging", package: "swift-log"), .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"), .product(name: "PostgresNIO", package: "postgres-nio")], path: "Services/Registry", swiftSettings: upcomingFeatures),
+        .executableTarget(name: "Filing", dependencies: ["XCertService", "XCertStore", "XCertWire", "XCertProto", "XCertDomain", "XCertAPI", .product(name: "SwiftProtobuf", package: "swift-protobuf"), .product(name: "Logging", package: "swift-log"), .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"), .product(name: "PostgresNIO", package: "postgres-nio"), .product(name: "Crypto", package: "swift-crypto")], path: "Services/Filing", swiftSettings: upcomingFeatures),
+        .executableTarget(name: "Assessment", dependencies: ["XCertService", "XCertStore", "XCertWire", "XCertProto", "XCertDomain", "XCertAPI", .product(name: "Logging", package: "swift-log"), .product(name: "SwiftProtobuf", package: "swift-protobuf"), .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"), .product(name: "PostgresNIO", package: "postgres-nio")], path: "Services/Assessment", swiftSettings: upcomingFeatures),
+        .executableTarget(name: "Settlement", dependencies: ["XCertService", "XCertStore", "XCertWire", "XCertProto", "XCertDomain", "XCertAPI", .product(name: "Logging", package: "swift-log"), .product(name: "SwiftProtobuf", package: "swift-protobuf"), .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"), .product(name: "PostgresNIO", package: "postgres-nio")], path: "Services/Settlement", swiftSettings: upcomingFeatures),
 
         .executableTarget(
             name: "xctl",
             dependencies: [
-                "XCertWire", "XCertStore", "XCertService", "XCertProto", "XCertDomain",
+                "XCertWire", "XCertStore", "XCertService", "XCertProto", "XCertDomain", "XCertAPI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -130,7 +143,7 @@ let package = Package(
         .target(
             name: "XCertTestSupport",
             dependencies: [
-                "XCertWire", "XCertProto", "XCertStore",
+                "XCertWire", "XCertProto", "XCertStore", "XCertAPI",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -150,7 +163,7 @@ let package = Package(
         .target(
             name: "XCertWireFuzzing",
             dependencies: [
-                "XCertWire", "XCertProto",
+                "XCertWire", "XCertProto", "XCertAPI",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
@@ -159,11 +172,11 @@ let package = Package(
             swiftSettings: upcomingFeatures
         ),
         .testTarget(name: "XCertDomainTests", dependencies: ["XCertDomain", .product(name: "PropertyBased", package: "swift-property-based")], path: "Tests/XCertDomainTests"),
-        .testTarget(name: "XCertStoreTests", dependencies: ["XCertStore", "XCertService"], path: "Tests/XCertStoreTests"),
+        .testTarget(name: "XCertStoreTests", dependencies: ["XCertStore", "XCertService", "XCertAPI", "XCertWire"], path: "Tests/XCertStoreTests"),
         .testTarget(
             name: "XCertWireTests",
             dependencies: [
-                "XCertWire", "XCertProto", "XCertTestSupport", "XCertWireFuzzing",
+                "XCertWire", "XCertProto", "XCertTestSupport", "XCertWireFuzzing", "XCertAPI",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
@@ -179,7 +192,9 @@ let package = Package(
         .testTarget(
             name: "XCertIntegrationTests",
             dependencies: [
-                "XCertWire", "XCertStore", "XCertService", "XCertProto", "XCertTestSupport",
+                "XCertWire", "XCertStore", "XCertService", "XCertProto", "XCertTestSupport", "XCertAPI",
+                // The handler fuzzer's request generator (HandlerFuzzTests).
+                "XCertWireFuzzing",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

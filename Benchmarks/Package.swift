@@ -113,6 +113,7 @@ let package = Package(
                 "BenchSupport",
                 .product(name: "XCertWire", package: "XCert"),
                 .product(name: "XCertProto", package: "XCert"),
+                .product(name: "XCertAPI", package: "XCert"),
                 .product(name: "XCertDomain", package: "XCert"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
@@ -123,6 +124,7 @@ let package = Package(
             dependencies: [
                 .product(name: "XCertWire", package: "XCert"),
                 .product(name: "XCertProto", package: "XCert"),
+                .product(name: "XCertAPI", package: "XCert"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

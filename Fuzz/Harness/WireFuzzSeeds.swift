@@ -1,6 +1,8 @@
 import Foundation
 import SwiftProtobuf
+import XCertAPI
 import XCertProto
+import XCertWire
 
 /// The wire fuzzer's seed corpus (`Fuzz/corpus/`), made from `proto/`: each file is the byte
 /// stream of one connection.
@@ -40,8 +42,8 @@ public enum WireFuzzSeeds {
 
     // MARK: - The edges
 
-    private static let health = "/xcert.health.v1.Health/Check"
-    private static let reflection = "/xcert.reflection.v1.Reflection/ListMethods"
+    private static let health = Xcert_Health_V1_Health.Method.check.name
+    private static let reflection = Xcert_Reflection_V1_Reflection.Method.listMethods.name
 
     private static var edges: [(name: String, bytes: [UInt8])] {
         var healthCheck = Xcert_Health_V1_HealthCheckRequest()

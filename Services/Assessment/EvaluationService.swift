@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import PostgresNIO
 import SwiftProtobuf
+import XCertAPI
 import XCertDomain
 import XCertProto
 import XCertService
@@ -11,18 +12,10 @@ import XCertWire
 /// `xcert.assessment.v1.EvaluationService`: a school's self-evaluation against the year's
 /// scheme in use, and the province's review, which locks it. A school reads and submits
 /// its own; the province reads all, may submit on a school's behalf, and reviews.
-struct EvaluationService: RPCService {
+struct EvaluationService: Xcert_Assessment_V1_EvaluationService.Handler {
     let context: ServiceContext
 
-    private static let prefix = "/xcert.assessment.v1.EvaluationService/"
-
-    var methods: [RPCMethod] {
-        [
-            .unary(Self.prefix + "SubmitSelfEvaluation", mutating: true, handler: self.submitSelfEvaluation),
-            .unary(Self.prefix + "ReviewEvaluation", mutating: true, handler: self.reviewEvaluation),
-            .unary(Self.prefix + "GetEvaluation", handler: self.getEvaluation),
-        ]
-    }
+    
 
     @Sendable
     func submitSelfEvaluation(_ request: Xcert_Assessment_V1_SubmitSelfEvaluationRequest, _ call: RequestContext) async throws -> Xcert_Assessment_V1_Evaluation {
@@ -93,7 +86,7 @@ struct EvaluationService: RPCService {
 
     @Sendable
     func reviewEvaluation(_ request: Xcert_Assessment_V1_ReviewEvaluationRequest, _ call: RequestContext) async throws -> Xcert_Assessment_V1_Evaluation {
-        let admin = try await self.context.authenticator.authorize(call, allowing: [.provinceAdmin])
+        let admin = try call.caller()
         try Self.checkKey(request.schoolCode, request.year)
         let peers = await PeerMeasures.fetch(year: request.year, school: request.schoolCode, self.context, call)
         return try await self.context.idempotency.perform(call, principal: admin.idempotencyScope, request: request, database: self.context.database) { connection in
@@ -157,11 +150,12 @@ struct EvaluationService: RPCService {
 
     // MARK: - Helpers
 
-    /// A school acting for itself, or a province admin.
+    /// A school acting for itself, or a province admin; another school's evaluation is
+    /// NOT_FOUND to a school.
     private func schoolOrProvince(_ call: RequestContext, school: String) async throws -> Principal {
-        let principal = try await self.context.authenticator.authorize(call, allowing: [.provinceAdmin, .school])
+        let principal = try call.caller()
         if principal.role == .school, principal.party != school {
-            throw RPCError(.permissionDenied, "a school reads and submits only its own evaluation")
+            throw RPCError.notFound("the evaluation of school \(school)")
         }
         return principal
     }

@@ -2,6 +2,7 @@ import Logging
 import NIOCore
 import PostgresNIO
 import SwiftProtobuf
+import XCertAPI
 import XCertProto
 import XCertService
 import XCertStore
@@ -27,8 +28,7 @@ enum OutcomeFollowers {
             var request = Xcert_Filing_V1_ListRosterChangesRequest()
             request.after = after
             request.limit = 100
-            let page = try await context.peers.call(
-                "filing", "/xcert.filing.v1.RosterService/ListRosterChanges", request, as: Xcert_Filing_V1_ListRosterChangesResponse.self, context: call
+            let page = try await context.peers.call("filing", Xcert_Filing_V1_RosterService.Method.listRosterChanges, request, context: call
             )
             return FeedFollower.Page(nextCursor: page.nextCursor, isEmpty: page.changes.isEmpty) { connection, logger in
                 for change in page.changes {
@@ -101,8 +101,7 @@ enum OutcomeFollowers {
             var request = Xcert_Registry_V1_ListQualificationChangesRequest()
             request.after = after
             request.limit = 500
-            let page = try await context.peers.call(
-                "registry", "/xcert.registry.v1.PilotService/ListQualificationChanges", request, as: Xcert_Registry_V1_ListQualificationChangesResponse.self, context: call
+            let page = try await context.peers.call("registry", Xcert_Registry_V1_PilotService.Method.listQualificationChanges, request, context: call
             )
             return FeedFollower.Page(nextCursor: page.nextCursor, isEmpty: page.changes.isEmpty) { connection, logger in
                 let qualifications = page.changes.map(\.qualification)

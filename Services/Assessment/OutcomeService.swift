@@ -1,5 +1,6 @@
 import Logging
 import PostgresNIO
+import XCertAPI
 import XCertDomain
 import XCertProto
 import XCertService
@@ -9,21 +10,10 @@ import XCertWire
 /// `xcert.assessment.v1.OutcomeService`: exam outcomes and their exact rates, as the
 /// followed rosters and qualifications add up. A school sees its own outcomes, an
 /// organization its certificates', the province and services everything.
-struct OutcomeService: RPCService {
+struct OutcomeService: Xcert_Assessment_V1_OutcomeService.Handler {
     let context: ServiceContext
 
-    private static let prefix = "/xcert.assessment.v1.OutcomeService/"
-
-    var methods: [RPCMethod] {
-        [
-            .unary(Self.prefix + "ListOutcomes", handler: self.listOutcomes),
-            .unary(Self.prefix + "ListCertificateOutcomes", handler: self.listCertificateOutcomes),
-            .unary(Self.prefix + "GetDeclarationTable", handler: self.getDeclarationTable),
-            .unary(Self.prefix + "GetFollowing", handler: self.getFollowing),
-            .unary(Self.prefix + "RebuildOutcomes", mutating: true, handler: self.rebuildOutcomes),
-            .unary(Self.prefix + "ListOutcomeChanges", handler: self.listOutcomeChanges),
-        ]
-    }
+    
 
     @Sendable
     func listOutcomes(_ request: Xcert_Assessment_V1_ListOutcomesRequest, _ call: RequestContext) async throws -> Xcert_Assessment_V1_ListOutcomesResponse {
@@ -113,7 +103,6 @@ struct OutcomeService: RPCService {
 
     @Sendable
     func getFollowing(_ request: Xcert_Assessment_V1_GetFollowingRequest, _ call: RequestContext) async throws -> Xcert_Assessment_V1_GetFollowingResponse {
-        _ = try await self.context.authenticator.authorize(call, allowing: [.provinceAdmin, .service])
         var response = Xcert_Assessment_V1_GetFollowingResponse()
         response.rosterCursor = try await FeedFollower.cursor(of: OutcomeFollowers.rosterFeed, schema: self.context.name, self.context.database, call.logger)
         response.qualificationCursor = try await FeedFollower.cursor(of: OutcomeFollowers.qualificationFeed, schema: self.context.name, self.context.database, call.logger)
@@ -127,7 +116,7 @@ struct OutcomeService: RPCService {
 
     @Sendable
     func rebuildOutcomes(_ request: Xcert_Assessment_V1_RebuildOutcomesRequest, _ call: RequestContext) async throws -> Xcert_Assessment_V1_GetFollowingResponse {
-        let admin = try await self.context.authenticator.authorize(call, allowing: [.provinceAdmin])
+        let admin = try call.caller()
         let feeds = [OutcomeFollowers.rosterFeed, OutcomeFollowers.qualificationFeed]
         _ = try await self.context.idempotency.perform(call, principal: admin.idempotencyScope, request: request, database: self.context.database) { connection in
             // Holding the cursors keeps a follower from storing a page read before the reset.
@@ -203,9 +192,9 @@ struct OutcomeService: RPCService {
     }
 
     private func scope(_ call: RequestContext, naming school: String) async throws -> ReadScope {
-        let scope = try await self.context.authenticator.readScope(call, allowing: [.provinceAdmin, .service, .school, .organization])
+        let scope = try call.readScope()
         if let own = scope.school, !school.isEmpty, school != own {
-            throw RPCError(.permissionDenied, "a school sees only its own outcomes")
+            throw RPCError.notFound("school \(school)'s outcomes")
         }
         return scope
     }

@@ -1,4 +1,5 @@
 import XCertDomain
+import XCertAPI
 import XCertProto
 import XCertService
 import XCertWire
@@ -79,8 +80,7 @@ struct PeerMeasures: Sendable {
         request.page.pageSize = Int32(Paging.maximumSize)
         var counts: [String: Int] = [:]
         repeat {
-            let page = try await context.peers.call(
-                "registry", "/xcert.registry.v1.SiteService/ListSites", request, as: Xcert_Registry_V1_ListSitesResponse.self, context: call
+            let page = try await context.peers.call("registry", Xcert_Registry_V1_SiteService.Method.listSites, request, context: call
             )
             for site in page.sites { counts[site.schoolCode, default: 0] += 1 }
             request.page.pageToken = page.page.nextPageToken
@@ -91,8 +91,7 @@ struct PeerMeasures: Sendable {
     private static func alliancesLed(year: Int32, _ context: ServiceContext, _ call: RequestContext) async throws -> [String: Int] {
         var request = Xcert_Registry_V1_ListAlliancesRequest()
         request.year = year
-        let response = try await context.peers.call(
-            "registry", "/xcert.registry.v1.AllianceService/ListAlliances", request, as: Xcert_Registry_V1_ListAlliancesResponse.self, context: call
+        let response = try await context.peers.call("registry", Xcert_Registry_V1_AllianceService.Method.listAlliances, request, context: call
         )
         var counts: [String: Int] = [:]
         for alliance in response.alliances {
@@ -107,9 +106,7 @@ struct PeerMeasures: Sendable {
         var request = Xcert_Settlement_V1_GetPaymentTimelinessRequest()
         request.year = year
         request.schoolCode = school ?? ""
-        let response = try await context.peers.call(
-            "settlement", "/xcert.settlement.v1.SettlementReportService/GetPaymentTimeliness", request,
-            as: Xcert_Settlement_V1_GetPaymentTimelinessResponse.self, context: call
+        let response = try await context.peers.call("settlement", Xcert_Settlement_V1_SettlementReportService.Method.getPaymentTimeliness, request, context: call
         )
         return Dictionary(response.schools.map { ($0.schoolCode, $0) }, uniquingKeysWith: { first, _ in first })
     }

@@ -3,6 +3,7 @@ import Logging
 import PostgresNIO
 import SwiftProtobuf
 import XCertDomain
+import XCertAPI
 import XCertProto
 import XCertService
 import XCertStore
@@ -11,19 +12,10 @@ import XCertWire
 /// `xcert.assessment.v1.ResultService`: the year's results by the province's result
 /// policy: each evaluated school's final total, rank within its school type, tier, and
 /// exit warnings.
-struct ResultService: RPCService {
+struct ResultService: Xcert_Assessment_V1_ResultService.Handler {
     let context: ServiceContext
 
-    private static let prefix = "/xcert.assessment.v1.ResultService/"
-
-    var methods: [RPCMethod] {
-        [
-            .unary(Self.prefix + "SetResultPolicy", mutating: true, handler: self.setResultPolicy),
-            .unary(Self.prefix + "GetResultPolicy", handler: self.getResultPolicy),
-            .unary(Self.prefix + "ListResults", handler: self.listResults),
-            .unary(Self.prefix + "ListOrganizationResults", handler: self.listOrganizationResults),
-        ]
-    }
+    
 
     /// Without a policy of the province's own: 优秀 from 90, 良好 from 75, 合格 from 60
     /// points; a warning below 60 points or below a 30 % registration rate.
@@ -42,7 +34,7 @@ struct ResultService: RPCService {
 
     @Sendable
     func setResultPolicy(_ request: Xcert_Assessment_V1_SetResultPolicyRequest, _ call: RequestContext) async throws -> Xcert_Assessment_V1_ResultPolicy {
-        let admin = try await self.context.authenticator.authorize(call, allowing: [.provinceAdmin])
+        let admin = try call.caller()
         var checks = FieldChecks()
         checks.require((2019...2100).contains(request.year), "year", "must be the evaluated year, 2019 to 2100")
         let policy = request.policy
@@ -72,7 +64,6 @@ struct ResultService: RPCService {
 
     @Sendable
     func getResultPolicy(_ request: Xcert_Assessment_V1_GetResultPolicyRequest, _ call: RequestContext) async throws -> Xcert_Assessment_V1_ResultPolicy {
-        _ = try await self.context.authenticator.authenticate(call)
         return try await self.context.database.transaction(call) { connection in
             try await Self.policy(request.year, connection, call.logger)
         }
@@ -80,7 +71,7 @@ struct ResultService: RPCService {
 
     @Sendable
     func listResults(_ request: Xcert_Assessment_V1_ListResultsRequest, _ call: RequestContext) async throws -> Xcert_Assessment_V1_ListResultsResponse {
-        let reader = try await self.context.authenticator.readScope(call, allowing: [.provinceAdmin, .service, .school])
+        let reader = try call.readScope()
         guard (2019...2100).contains(request.year) else {
             throw RPCError.invalidArgument([.init(field: "year", description: "must be the evaluated year, 2019 to 2100")])
         }
@@ -119,21 +110,20 @@ struct ResultService: RPCService {
     func listOrganizationResults(
         _ request: Xcert_Assessment_V1_ListOrganizationResultsRequest, _ call: RequestContext
     ) async throws -> Xcert_Assessment_V1_ListOrganizationResultsResponse {
-        let reader = try await self.context.authenticator.readScope(call, allowing: [.provinceAdmin, .service, .organization])
+        let reader = try call.readScope()
         guard (2019...2100).contains(request.year) else {
             throw RPCError.invalidArgument([.init(field: "year", description: "must be the evaluated year, 2019 to 2100")])
         }
         var organization = request.organizationID == 0 ? nil : request.organizationID
         if let own = reader.organization {
             guard organization == nil || organization == own else {
-                throw RPCError(.permissionDenied, "an organization reads only its own results")
+                throw RPCError.notFound("the results of organization \(request.organizationID)")
             }
             organization = own
         }
         var coverageRequest = Xcert_Registry_V1_GetSiteCoverageRequest()
         coverageRequest.year = request.year
-        async let coverage = self.context.peers.call(
-            "registry", "/xcert.registry.v1.SiteService/GetSiteCoverage", coverageRequest, as: Xcert_Registry_V1_GetSiteCoverageResponse.self, context: call
+        async let coverage = self.context.peers.call("registry", Xcert_Registry_V1_SiteService.Method.getSiteCoverage, coverageRequest, context: call
         )
         async let certificates = RegistryLookups.certificates(of: organization, self.context, call)
         async let cities = RegistryLookups.cities(self.context, call)

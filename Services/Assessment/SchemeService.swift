@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import PostgresNIO
 import SwiftProtobuf
+import XCertAPI
 import XCertProto
 import XCertService
 import XCertStore
@@ -10,25 +11,13 @@ import XCertWire
 /// `xcert.assessment.v1.SchemeService`: the province's evaluation schemes per year. A
 /// draft can be changed; a published version is in use and frozen, so a change makes a
 /// new version. Province admins change them; every authenticated caller reads them.
-struct SchemeService: RPCService {
+struct SchemeService: Xcert_Assessment_V1_SchemeService.Handler {
     let context: ServiceContext
 
-    private static let prefix = "/xcert.assessment.v1.SchemeService/"
-
-    var methods: [RPCMethod] {
-        [
-            .unary(Self.prefix + "GetDefaultTemplate", handler: self.getDefaultTemplate),
-            .unary(Self.prefix + "CreateScheme", mutating: true, handler: self.createScheme),
-            .unary(Self.prefix + "UpdateScheme", mutating: true, handler: self.updateScheme),
-            .unary(Self.prefix + "PublishScheme", mutating: true, handler: self.publishScheme),
-            .unary(Self.prefix + "GetScheme", handler: self.getScheme),
-            .unary(Self.prefix + "ListSchemes", handler: self.listSchemes),
-        ]
-    }
+    
 
     @Sendable
     func getDefaultTemplate(_ request: Xcert_Assessment_V1_GetDefaultTemplateRequest, _ call: RequestContext) async throws -> Xcert_Assessment_V1_Scheme {
-        _ = try await self.context.authenticator.authenticate(call)
         var scheme = Xcert_Assessment_V1_Scheme()
         scheme.indicators = DefaultScheme.indicators
         return Self.withTotals(scheme)
@@ -36,7 +25,7 @@ struct SchemeService: RPCService {
 
     @Sendable
     func createScheme(_ request: Xcert_Assessment_V1_CreateSchemeRequest, _ call: RequestContext) async throws -> Xcert_Assessment_V1_Scheme {
-        let admin = try await self.context.authenticator.authorize(call, allowing: [.provinceAdmin])
+        let admin = try call.caller()
         var checks = FieldChecks()
         Self.checkYear(request.year, &checks)
         let indicators = request.indicators.isEmpty ? DefaultScheme.indicators : request.indicators
@@ -63,7 +52,7 @@ struct SchemeService: RPCService {
 
     @Sendable
     func updateScheme(_ request: Xcert_Assessment_V1_UpdateSchemeRequest, _ call: RequestContext) async throws -> Xcert_Assessment_V1_Scheme {
-        let admin = try await self.context.authenticator.authorize(call, allowing: [.provinceAdmin])
+        let admin = try call.caller()
         var checks = FieldChecks()
         Self.checkYear(request.year, &checks)
         checks.require(request.version > 0, "version", "must name a draft version")
@@ -85,7 +74,7 @@ struct SchemeService: RPCService {
 
     @Sendable
     func publishScheme(_ request: Xcert_Assessment_V1_PublishSchemeRequest, _ call: RequestContext) async throws -> Xcert_Assessment_V1_Scheme {
-        let admin = try await self.context.authenticator.authorize(call, allowing: [.provinceAdmin])
+        let admin = try call.caller()
         return try await self.context.idempotency.perform(call, principal: admin.idempotencyScope, request: request, database: self.context.database) { connection in
             let current = try await Self.scheme(year: request.year, version: request.version, forUpdate: true, connection, call.logger)
             guard current.state == .draft else { return current }
@@ -99,7 +88,6 @@ struct SchemeService: RPCService {
 
     @Sendable
     func getScheme(_ request: Xcert_Assessment_V1_GetSchemeRequest, _ call: RequestContext) async throws -> Xcert_Assessment_V1_Scheme {
-        _ = try await self.context.authenticator.authenticate(call)
         return try await self.context.database.transaction(call) { connection in
             guard request.version == 0 else {
                 return try await Self.scheme(year: request.year, version: request.version, connection, call.logger)
@@ -113,7 +101,6 @@ struct SchemeService: RPCService {
 
     @Sendable
     func listSchemes(_ request: Xcert_Assessment_V1_ListSchemesRequest, _ call: RequestContext) async throws -> Xcert_Assessment_V1_ListSchemesResponse {
-        _ = try await self.context.authenticator.authenticate(call)
         return try await self.context.database.transaction(call) { connection in
             var response = Xcert_Assessment_V1_ListSchemesResponse()
             response.schemes = try await Self.schemes(year: request.year == 0 ? nil : request.year, connection, call.logger)

@@ -1,5 +1,6 @@
 import Foundation
 import PostgresNIO
+import XCertAPI
 import XCertProto
 import XCertService
 import XCertStore
@@ -7,22 +8,13 @@ import XCertWire
 
 /// `xcert.filing.v1.ApprovalService`: the approved certificates, asked by the registry
 /// (rule 2), published per round, and followed by settlement through their feed.
-struct ApprovalService: RPCService {
+struct ApprovalService: Xcert_Filing_V1_ApprovalService.Handler {
     let context: ServiceContext
 
-    private static let prefix = "/xcert.filing.v1.ApprovalService/"
-
-    var methods: [RPCMethod] {
-        [
-            .unary(Self.prefix + "CheckCertificateApproval", handler: self.checkCertificateApproval),
-            .unary(Self.prefix + "ListApprovedCertificates", handler: self.listApprovedCertificates),
-            .unary(Self.prefix + "ListApprovalChanges", handler: self.listApprovalChanges),
-        ]
-    }
+    
 
     @Sendable
     func checkCertificateApproval(_ request: Xcert_Filing_V1_CheckCertificateApprovalRequest, _ call: RequestContext) async throws -> Xcert_Filing_V1_CheckCertificateApprovalResponse {
-        _ = try await self.context.authenticator.authenticate(call)
         return try await self.context.database.transaction(call) { connection in
             var response = Xcert_Filing_V1_CheckCertificateApprovalResponse()
             if let approval = try await FilingStore.approvals(certificateCode: request.certificateCode, year: request.year, limit: 1, connection, call.logger).first?.approval {
@@ -37,7 +29,6 @@ struct ApprovalService: RPCService {
 
     @Sendable
     func listApprovedCertificates(_ request: Xcert_Filing_V1_ListApprovedCertificatesRequest, _ call: RequestContext) async throws -> Xcert_Filing_V1_ListApprovedCertificatesResponse {
-        _ = try await self.context.authenticator.authenticate(call)
         guard (2019...2100).contains(request.year) else {
             throw RPCError.invalidArgument([.init(field: "year", description: "must be a pilot year, 2019 to 2100")])
         }

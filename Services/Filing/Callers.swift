@@ -20,7 +20,7 @@ enum Callers {
 
     /// The organization a reader is limited to; nil for the province and services.
     static func readerOrganization(_ context: ServiceContext, _ call: RequestContext) async throws -> Int64? {
-        try await context.authenticator.readScope(call, allowing: [.provinceAdmin, .service, .organization]).organization
+        try call.readScope().organization
     }
 }
 

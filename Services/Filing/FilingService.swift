@@ -2,6 +2,7 @@ import Foundation
 import PostgresNIO
 import SwiftProtobuf
 import XCertDomain
+import XCertAPI
 import XCertProto
 import XCertService
 import XCertStore
@@ -10,31 +11,18 @@ import XCertWire
 /// `xcert.filing.v1.FilingService`: filing rounds, organizations' filings of their pilot
 /// work plans (rule 1), and the province's review. An organization reads and changes
 /// only its own filings; the province reads and reviews all.
-struct FilingService: RPCService {
+struct FilingService: Xcert_Filing_V1_FilingService.Handler {
     let context: ServiceContext
     /// What the registry said of certificates lately.
     let certificates: CertificateCache
 
-    private static let prefix = "/xcert.filing.v1.FilingService/"
-
-    var methods: [RPCMethod] {
-        [
-            .unary(Self.prefix + "OpenRound", mutating: true, handler: self.openRound),
-            .unary(Self.prefix + "ListRounds", handler: self.listRounds),
-            .unary(Self.prefix + "CloseRound", mutating: true, handler: self.closeRound),
-            .unary(Self.prefix + "SubmitFiling", mutating: true, handler: self.submitFiling),
-            .unary(Self.prefix + "GetFiling", handler: self.getFiling),
-            .unary(Self.prefix + "ListFilings", handler: self.listFilings),
-            .unary(Self.prefix + "WithdrawFiling", mutating: true, handler: self.withdrawFiling),
-            .unary(Self.prefix + "ReviewFiling", mutating: true, handler: self.reviewFiling),
-        ]
-    }
+    
 
     // MARK: - Rounds
 
     @Sendable
     func openRound(_ request: Xcert_Filing_V1_OpenRoundRequest, _ call: RequestContext) async throws -> Xcert_Filing_V1_FilingRound {
-        let admin = try await self.context.authenticator.authorize(call, allowing: [.provinceAdmin])
+        let admin = try call.caller()
         var checks = FieldChecks()
         checks.require((2019...2100).contains(request.year), "year", "must be a pilot year, 2019 to 2100")
         checks.require((1...99).contains(request.number), "number", "must be the round's number in its year, 1 to 99")
@@ -58,7 +46,6 @@ struct FilingService: RPCService {
 
     @Sendable
     func listRounds(_ request: Xcert_Filing_V1_ListRoundsRequest, _ call: RequestContext) async throws -> Xcert_Filing_V1_ListRoundsResponse {
-        _ = try await self.context.authenticator.authenticate(call)
         return try await self.context.database.transaction(call) { connection in
             var response = Xcert_Filing_V1_ListRoundsResponse()
             response.rounds = try await FilingStore.rounds(year: request.year == 0 ? nil : request.year, connection, call.logger)
@@ -68,7 +55,7 @@ struct FilingService: RPCService {
 
     @Sendable
     func closeRound(_ request: Xcert_Filing_V1_CloseRoundRequest, _ call: RequestContext) async throws -> Xcert_Filing_V1_FilingRound {
-        let admin = try await self.context.authenticator.authorize(call, allowing: [.provinceAdmin])
+        let admin = try call.caller()
         return try await self.context.idempotency.perform(call, principal: admin.idempotencyScope, request: request, database: self.context.database) { connection in
             try await connection.query(
                 "UPDATE filing.rounds SET closed_at = coalesce(closed_at, now()) WHERE year = \(request.year) AND number = \(request.number)",
@@ -85,7 +72,7 @@ struct FilingService: RPCService {
 
     @Sendable
     func submitFiling(_ request: Xcert_Filing_V1_SubmitFilingRequest, _ call: RequestContext) async throws -> Xcert_Filing_V1_Filing {
-        let organization = try await self.context.authenticator.authorize(call, allowing: [.organization])
+        let organization = try call.caller()
         let organizationID = try organization.organizationID()
         var checks = FieldChecks()
         checks.require(request.certificateCode.isCertificateCode, "certificate_code", "must be a certificate's code as the registry has it, e.g. BIM; not \"\(request.certificateCode)\"")
@@ -188,7 +175,7 @@ struct FilingService: RPCService {
 
     @Sendable
     func withdrawFiling(_ request: Xcert_Filing_V1_WithdrawFilingRequest, _ call: RequestContext) async throws -> Xcert_Filing_V1_Filing {
-        let organization = try await self.context.authenticator.authorize(call, allowing: [.organization])
+        let organization = try call.caller()
         let organizationID = try organization.organizationID()
         let reason = request.reason.trimmed
         guard (1...1000).contains(reason.count) else {
@@ -209,7 +196,7 @@ struct FilingService: RPCService {
 
     @Sendable
     func reviewFiling(_ request: Xcert_Filing_V1_ReviewFilingRequest, _ call: RequestContext) async throws -> Xcert_Filing_V1_Filing {
-        let admin = try await self.context.authenticator.authorize(call, allowing: [.provinceAdmin])
+        let admin = try call.caller()
         let reason = request.reason.trimmed
         var checks = FieldChecks()
         checks.require(request.id > 0, "id", "must name a filing")
@@ -254,8 +241,7 @@ struct FilingService: RPCService {
             proposed.fee = fee.fee
             return proposed
         }
-        let answer = try await self.context.peers.call(
-            "settlement", "/xcert.settlement.v1.FeeCeilingService/CheckFees", check, as: Xcert_Settlement_V1_CheckFeesResponse.self, context: call
+        let answer = try await self.context.peers.call("settlement", Xcert_Settlement_V1_FeeCeilingService.Method.checkFees, check, context: call
         )
         guard answer.withinCeilings else {
             let excesses = answer.excesses.map { excess in

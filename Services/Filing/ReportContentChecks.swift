@@ -46,8 +46,12 @@ enum ReportContentChecks {
             checks.require(fee.completed >= 0, "\(field).completed", "must not be negative")
             checks.require(fee.receivable.fen >= 0, "\(field).receivable.fen", "must not be negative")
             checks.require((0...max(0, fee.receivable.fen)).contains(fee.received.fen), "\(field).received.fen", "must be 0 to the receivable, \(Money(fen: fee.receivable.fen))")
-            let outstanding = fee.receivable.fen - fee.received.fen
-            checks.require(fee.outstanding.fen == outstanding, "\(field).outstanding.fen", "must be receivable − received, \(outstanding) fen; not \(fee.outstanding.fen)")
+            // Checked arithmetic: the amounts are the caller's, any Int64 at all.
+            if let outstanding = Money(fen: fee.receivable.fen).subtracting(Money(fen: fee.received.fen)) {
+                checks.require(fee.outstanding.fen == outstanding.fen, "\(field).outstanding.fen", "must be receivable − received, \(outstanding.fen) fen; not \(fee.outstanding.fen)")
+            } else {
+                checks.fail("\(field).received.fen", "receivable − received does not fit in 64-bit fen")
+            }
         }
         for (index, resource) in content.resources.enumerated() {
             let field = "content.resources[\(index)]"

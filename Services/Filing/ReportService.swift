@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import PostgresNIO
 import SwiftProtobuf
+import XCertAPI
 import XCertDomain
 import XCertProto
 import XCertService
@@ -11,24 +12,14 @@ import XCertWire
 /// `xcert.filing.v1.ReportService`: organizations' yearly reports (003 appendix 2),
 /// versioned like filings. An organization reads and changes only its own; the province
 /// reads all and accepts or returns them.
-struct ReportService: RPCService {
+struct ReportService: Xcert_Filing_V1_ReportService.Handler {
     let context: ServiceContext
 
-    private static let prefix = "/xcert.filing.v1.ReportService/"
-
-    var methods: [RPCMethod] {
-        [
-            .unary(Self.prefix + "SubmitReport", mutating: true, handler: self.submitReport),
-            .unary(Self.prefix + "GetReport", handler: self.getReport),
-            .unary(Self.prefix + "ListReports", handler: self.listReports),
-            .unary(Self.prefix + "WithdrawReport", mutating: true, handler: self.withdrawReport),
-            .unary(Self.prefix + "ReviewReport", mutating: true, handler: self.reviewReport),
-        ]
-    }
+    
 
     @Sendable
     func submitReport(_ request: Xcert_Filing_V1_SubmitReportRequest, _ call: RequestContext) async throws -> Xcert_Filing_V1_YearlyReport {
-        let organization = try await self.context.authenticator.authorize(call, allowing: [.organization])
+        let organization = try call.caller()
         let organizationID = try organization.organizationID()
         var checks = FieldChecks()
         checks.require((2019...2100).contains(request.year), "year", "must be the report's pilot year, 2019 to 2100; not \(request.year)")
@@ -95,7 +86,7 @@ struct ReportService: RPCService {
 
     @Sendable
     func withdrawReport(_ request: Xcert_Filing_V1_WithdrawReportRequest, _ call: RequestContext) async throws -> Xcert_Filing_V1_YearlyReport {
-        let organization = try await self.context.authenticator.authorize(call, allowing: [.organization])
+        let organization = try call.caller()
         let organizationID = try organization.organizationID()
         let reason = request.reason.trimmed
         guard (1...1000).contains(reason.count) else {
@@ -116,7 +107,7 @@ struct ReportService: RPCService {
 
     @Sendable
     func reviewReport(_ request: Xcert_Filing_V1_ReviewReportRequest, _ call: RequestContext) async throws -> Xcert_Filing_V1_YearlyReport {
-        let admin = try await self.context.authenticator.authorize(call, allowing: [.provinceAdmin])
+        let admin = try call.caller()
         let reason = request.reason.trimmed
         var checks = FieldChecks()
         checks.require(request.id > 0, "id", "must name a report")

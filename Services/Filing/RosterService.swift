@@ -3,6 +3,7 @@ import Foundation
 import PostgresNIO
 import SwiftProtobuf
 import XCertDomain
+import XCertAPI
 import XCertProto
 import XCertService
 import XCertStore
@@ -12,7 +13,7 @@ import XCertWire
 /// by the organization that owns the certificate, checked row by row against the
 /// registry, sealed, corrected by superseding versions, and published to assessment
 /// through their feed.
-struct RosterService: RPCService {
+struct RosterService: Xcert_Filing_V1_RosterService.Handler {
     let context: ServiceContext
     let hasher: NationalIDHasher
     /// What the registry said of certificates lately.
@@ -21,26 +22,13 @@ struct RosterService: RPCService {
     /// The most candidates one chunk may carry.
     static let maximumChunkRows = 5000
 
-    private static let prefix = "/xcert.filing.v1.RosterService/"
-
-    var methods: [RPCMethod] {
-        [
-            .unary(Self.prefix + "CreateRoster", mutating: true, handler: self.createRoster),
-            .unary(Self.prefix + "UploadChunk", mutating: true, handler: self.uploadChunk),
-            .unary(Self.prefix + "SealRoster", mutating: true, handler: self.sealRoster),
-            .unary(Self.prefix + "GetRoster", handler: self.getRoster),
-            .unary(Self.prefix + "ListRosters", handler: self.listRosters),
-            .unary(Self.prefix + "ListCandidates", handler: self.listCandidates),
-            .unary(Self.prefix + "ListRosterChanges", handler: self.listRosterChanges),
-            .unary(Self.prefix + "GetSiteSessionTable", handler: self.getSiteSessionTable),
-        ]
-    }
+    
 
     // MARK: - Writing
 
     @Sendable
     func createRoster(_ request: Xcert_Filing_V1_CreateRosterRequest, _ call: RequestContext) async throws -> Xcert_Filing_V1_Roster {
-        let organization = try await self.context.authenticator.authorize(call, allowing: [.organization])
+        let organization = try call.caller()
         let organizationID = try organization.organizationID()
         let session = request.session
         var checks = FieldChecks()
@@ -115,14 +103,14 @@ struct RosterService: RPCService {
 
     @Sendable
     func uploadChunk(_ request: Xcert_Filing_V1_UploadChunkRequest, _ call: RequestContext) async throws -> Xcert_Filing_V1_UploadChunkResponse {
-        let organization = try await self.context.authenticator.authorize(call, allowing: [.organization])
+        let organization = try call.caller()
         let organizationID = try organization.organizationID()
         var checks = FieldChecks()
         checks.require(request.rosterID > 0, "roster_id", "must name a roster")
         checks.require((0...9999).contains(request.chunkIndex), "chunk_index", "must be 0 to 9999")
         checks.require((1...Self.maximumChunkRows).contains(request.rows.count), "rows", "must hold 1 to \(Self.maximumChunkRows) candidates; not \(request.rows.count)")
         try checks.check()
-        let digest = try Self.digest(request.rows)
+        let digest = try self.hasher.chunkDigest(request.rows)
 
         // A retry with the call's idempotency key gets the first answer (not "already uploaded"),
         // even once the roster is sealed.
@@ -163,7 +151,7 @@ struct RosterService: RPCService {
 
     @Sendable
     func sealRoster(_ request: Xcert_Filing_V1_SealRosterRequest, _ call: RequestContext) async throws -> Xcert_Filing_V1_Roster {
-        let organization = try await self.context.authenticator.authorize(call, allowing: [.organization])
+        let organization = try call.caller()
         let organizationID = try organization.organizationID()
         var checks = FieldChecks()
         checks.require(request.rosterID > 0, "roster_id", "must name a roster")
@@ -251,7 +239,7 @@ struct RosterService: RPCService {
         checks.require(request.page.pageToken.isEmpty || Int64(request.page.pageToken) != nil, "page.page_token", "must be the next_page_token of a previous page")
         try checks.check()
         if let school = reader.school, !request.schoolCode.isEmpty, request.schoolCode != school {
-            throw RPCError(.permissionDenied, "a school reads only its own candidates")
+            throw RPCError.notFound("school \(request.schoolCode)'s candidates")
         }
         let school = reader.school ?? request.schoolCode.nonEmpty
         let size = request.page.pageSize == 0 ? 1000 : Int(request.page.pageSize)
@@ -329,7 +317,7 @@ struct RosterService: RPCService {
     /// Who reads: an organization its own rosters, a school the rosters of its candidates,
     /// the province and services everything.
     private func reader(_ call: RequestContext) async throws -> ReadScope {
-        try await self.context.authenticator.readScope(call, allowing: [.provinceAdmin, .service, .organization, .school])
+        try call.readScope()
     }
 
     /// Every candidate's school must be known and hold a qualification in force for the
@@ -342,8 +330,7 @@ struct RosterService: RPCService {
         request.year = session.examDate.year
         request.page.pageSize = Int32(Paging.maximumSize)
         repeat {
-            let page = try await self.context.peers.call(
-                "registry", "/xcert.registry.v1.PilotService/ListQualifications", request, as: Xcert_Registry_V1_ListQualificationsResponse.self, context: call
+            let page = try await self.context.peers.call("registry", Xcert_Registry_V1_PilotService.Method.listQualifications, request, context: call
             )
             for qualification in page.qualifications where !qualification.hasRevokedAt {
                 qualified[qualification.schoolCode, default: []].formUnion(qualification.levels)
@@ -392,17 +379,6 @@ struct RosterService: RPCService {
             return "roster \(id) (\(state)) is already the roster of this exam session; upload into it, or, once sealed, correct it with a roster that supersedes it"
         }
         return "a roster of this exam session is being corrected already"
-    }
-
-    /// The chunk's identity: the SHA-256 of its rows as serialized.
-    private static func digest(_ rows: [Xcert_Filing_V1_CandidateRow]) throws -> Data {
-        var hasher = SHA256()
-        for row in rows {
-            let bytes = try row.serializedBytes() as [UInt8]
-            withUnsafeBytes(of: UInt32(bytes.count).bigEndian) { hasher.update(bufferPointer: $0) }
-            hasher.update(data: bytes)
-        }
-        return Data(hasher.finalize())
     }
 
     /// The first answer again, if this chunk was acknowledged with the same rows; a

@@ -2,6 +2,7 @@ import Foundation
 import PostgresNIO
 import SwiftProtobuf
 import Logging
+import XCertAPI
 import XCertDomain
 import XCertProto
 import XCertService
@@ -12,30 +13,15 @@ import XCertWire
 /// and the selection of its lead schools (000): notice → applications → expert review →
 /// public notice → final result. Province admins run the selection; schools apply for
 /// themselves; everyone authenticated reads alliances and results.
-struct AllianceService: RPCService {
+struct AllianceService: Xcert_Registry_V1_AllianceService.Handler {
     let context: ServiceContext
 
-    private static let prefix = "/xcert.registry.v1.AllianceService/"
-
-    var methods: [RPCMethod] {
-        [
-            .unary(Self.prefix + "GetAlliance", handler: self.getAlliance),
-            .unary(Self.prefix + "ListAlliances", handler: self.listAlliances),
-            .unary(Self.prefix + "OpenLeadSelection", mutating: true, handler: self.openLeadSelection),
-            .unary(Self.prefix + "GetLeadSelection", handler: self.getLeadSelection),
-            .unary(Self.prefix + "SubmitLeadApplication", mutating: true, handler: self.submitLeadApplication),
-            .unary(Self.prefix + "CloseLeadApplications", mutating: true, handler: self.closeLeadApplications),
-            .unary(Self.prefix + "RecordExpertScore", mutating: true, handler: self.recordExpertScore),
-            .unary(Self.prefix + "NameLeadSchools", mutating: true, handler: self.nameLeadSchools),
-            .unary(Self.prefix + "FinalizeLeadSelection", mutating: true, handler: self.finalizeLeadSelection),
-        ]
-    }
+    
 
     // MARK: - Alliances
 
     @Sendable
     func getAlliance(_ request: Xcert_Registry_V1_GetAllianceRequest, _ call: RequestContext) async throws -> Xcert_Registry_V1_Alliance {
-        _ = try await self.context.authenticator.authenticate(call)
         return try await self.context.database.transaction(call) { connection in
             let certificate = try await ReferenceStore.certificate(request.certificateCode, connection, call.logger)
             var alliance = Xcert_Registry_V1_Alliance()
@@ -54,7 +40,6 @@ struct AllianceService: RPCService {
 
     @Sendable
     func listAlliances(_ request: Xcert_Registry_V1_ListAlliancesRequest, _ call: RequestContext) async throws -> Xcert_Registry_V1_ListAlliancesResponse {
-        _ = try await self.context.authenticator.authenticate(call)
         return try await self.context.database.transaction(call) { connection in
             let rows = try await connection.query(
                 """
@@ -128,7 +113,7 @@ struct AllianceService: RPCService {
 
     @Sendable
     func openLeadSelection(_ request: Xcert_Registry_V1_OpenLeadSelectionRequest, _ call: RequestContext) async throws -> Xcert_Registry_V1_LeadSelection {
-        let admin = try await self.context.authenticator.authorize(call, allowing: [.provinceAdmin])
+        let admin = try call.caller()
         var checks = FieldChecks()
         checks.require((2019...2100).contains(request.year), "year", "must be a pilot year, 2019 to 2100")
         let close = LocalDate(wire: request.applicationsClose).flatMap { (2019...2100).contains($0.year) ? $0 : nil }
@@ -160,7 +145,7 @@ struct AllianceService: RPCService {
 
     @Sendable
     func getLeadSelection(_ request: Xcert_Registry_V1_GetLeadSelectionRequest, _ call: RequestContext) async throws -> Xcert_Registry_V1_LeadSelection {
-        let principal = try await self.context.authenticator.authenticate(call)
+        let principal = try call.caller()
         return try await self.context.database.transaction(call) { connection in
             var selection = try await Self.requireSelection(request.certificateCode, request.year, connection, call.logger)
             // Applications are read by the province; a school sees its own.
@@ -175,7 +160,7 @@ struct AllianceService: RPCService {
 
     @Sendable
     func submitLeadApplication(_ request: Xcert_Registry_V1_SubmitLeadApplicationRequest, _ call: RequestContext) async throws -> Xcert_Registry_V1_LeadApplication {
-        let principal = try await self.context.authenticator.authorize(call, allowing: [.provinceAdmin, .school])
+        let principal = try call.caller()
         if principal.role == .school, principal.party != request.schoolCode {
             throw RPCError(.permissionDenied, "a school applies only for itself (\(principal.party ?? "none")), not for \(request.schoolCode)")
         }
@@ -239,7 +224,7 @@ struct AllianceService: RPCService {
 
     @Sendable
     func recordExpertScore(_ request: Xcert_Registry_V1_RecordExpertScoreRequest, _ call: RequestContext) async throws -> Xcert_Registry_V1_LeadApplication {
-        let admin = try await self.context.authenticator.authorize(call, allowing: [.provinceAdmin])
+        let admin = try call.caller()
         var checks = FieldChecks()
         checks.require(request.applicationID > 0, "application_id", "must name a lead application")
         checks.require((1...50).contains(request.expert.trimmed.count), "expert", "must name the expert, 1 to 50 characters")
@@ -269,7 +254,7 @@ struct AllianceService: RPCService {
 
     @Sendable
     func nameLeadSchools(_ request: Xcert_Registry_V1_NameLeadSchoolsRequest, _ call: RequestContext) async throws -> Xcert_Registry_V1_LeadSelection {
-        let admin = try await self.context.authenticator.authorize(call, allowing: [.provinceAdmin])
+        let admin = try call.caller()
         var checks = FieldChecks()
         for problem in AllianceRules.problems(naming: request.leads.map { ($0.schoolCode, $0.primary) }) {
             checks.fail("leads", problem)
@@ -314,7 +299,7 @@ struct AllianceService: RPCService {
         _ call: RequestContext, _ request: Request, _ certificate: String, _ year: Int32,
         from phase: Xcert_Registry_V1_SelectionPhase, to next: String
     ) async throws -> Xcert_Registry_V1_LeadSelection {
-        let admin = try await self.context.authenticator.authorize(call, allowing: [.provinceAdmin])
+        let admin = try call.caller()
         return try await self.context.idempotency.perform(call, principal: admin.idempotencyScope, request: request, database: self.context.database) { connection in
             let selection = try await Self.requireSelection(certificate, year, connection, call.logger)
             guard selection.phase == phase else {

@@ -1,6 +1,7 @@
 import Foundation
 import PostgresNIO
 import XCertDomain
+import XCertAPI
 import XCertProto
 import XCertService
 import XCertStore
@@ -9,29 +10,16 @@ import XCertWire
 /// `xcert.registry.v1.PilotService`: schools' pilot applications under rules 2–5, their
 /// review (the city bureau first for secondary schools, then the province), the
 /// qualifications approval creates, their revocation, and the qualification feed.
-struct PilotService: RPCService {
+struct PilotService: Xcert_Registry_V1_PilotService.Handler {
     let context: ServiceContext
 
-    private static let prefix = "/xcert.registry.v1.PilotService/"
-
-    var methods: [RPCMethod] {
-        [
-            .unary(Self.prefix + "SubmitApplication", mutating: true, handler: self.submitApplication),
-            .unary(Self.prefix + "GetApplication", handler: self.getApplication),
-            .unary(Self.prefix + "ListApplications", handler: self.listApplications),
-            .unary(Self.prefix + "ReviewApplication", mutating: true, handler: self.reviewApplication),
-            .unary(Self.prefix + "GetQualification", handler: self.getQualification),
-            .unary(Self.prefix + "ListQualifications", handler: self.listQualifications),
-            .unary(Self.prefix + "RevokeQualification", mutating: true, handler: self.revokeQualification),
-            .unary(Self.prefix + "ListQualificationChanges", handler: self.listQualificationChanges),
-        ]
-    }
+    
 
     // MARK: - Applications
 
     @Sendable
     func submitApplication(_ request: Xcert_Registry_V1_SubmitApplicationRequest, _ call: RequestContext) async throws -> Xcert_Registry_V1_PilotApplication {
-        let principal = try await self.context.authenticator.authorize(call, allowing: [.provinceAdmin, .school])
+        let principal = try call.caller()
         if principal.role == .school, principal.party != request.schoolCode {
             throw RPCError(.permissionDenied, "a school applies only for itself (\(principal.party ?? "none")), not for \(request.schoolCode)")
         }
@@ -106,9 +94,7 @@ struct PilotService: RPCService {
             var approval = Xcert_Filing_V1_CheckCertificateApprovalRequest()
             approval.certificateCode = request.certificateCode
             approval.year = request.year
-            let answer = try await self.context.peers.call(
-                "filing", "/xcert.filing.v1.ApprovalService/CheckCertificateApproval", approval,
-                as: Xcert_Filing_V1_CheckCertificateApprovalResponse.self, context: call
+            let answer = try await self.context.peers.call("filing", Xcert_Filing_V1_ApprovalService.Method.checkCertificateApproval, approval, context: call
             )
             guard answer.approved else {
                 throw RPCError(.failedPrecondition, "certificate \(request.certificateCode) has no approved filing in the province for \(request.year); only filed and approved certificates may be applied for")
@@ -156,13 +142,13 @@ struct PilotService: RPCService {
 
     /// Applications are the schools', their reviewers' and the province's business.
     private func applicationScope(_ call: RequestContext) async throws -> Scope {
-        let principal = try await self.context.authenticator.authorize(call, allowing: [.provinceAdmin, .cityReviewer, .school, .service])
+        let principal = try call.caller()
         return try Scope(principal)
     }
 
     @Sendable
     func reviewApplication(_ request: Xcert_Registry_V1_ReviewApplicationRequest, _ call: RequestContext) async throws -> Xcert_Registry_V1_PilotApplication {
-        let reviewer = try await self.context.authenticator.authorize(call, allowing: [.provinceAdmin, .cityReviewer])
+        let reviewer = try call.caller()
         let scope = try Scope(reviewer)
         var checks = FieldChecks()
         checks.require(request.applicationID > 0, "application_id", "must name an application (a positive id)")
@@ -264,12 +250,12 @@ struct PilotService: RPCService {
 
     /// Qualifications are also visible to the organization of their certificate.
     private func qualificationScope(_ call: RequestContext) async throws -> Scope {
-        try Scope(try await self.context.authenticator.authenticate(call))
+        try Scope(try call.caller())
     }
 
     @Sendable
     func revokeQualification(_ request: Xcert_Registry_V1_RevokeQualificationRequest, _ call: RequestContext) async throws -> Xcert_Registry_V1_PilotQualification {
-        let admin = try await self.context.authenticator.authorize(call, allowing: [.provinceAdmin])
+        let admin = try call.caller()
         var checks = FieldChecks()
         checks.require(request.qualificationID > 0, "qualification_id", "must name a qualification (a positive id)")
         let reason = request.reason.trimmed

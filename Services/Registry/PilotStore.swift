@@ -162,6 +162,19 @@ enum PilotStore {
         return qualification
     }
 
+    /// Whether `school` holds a qualification for `certificate` that is not revoked (any year).
+    static func holdsQualification(_ school: String, _ certificate: String, _ connection: PostgresConnection, _ logger: Logger) async throws -> Bool {
+        let rows = try await connection.query(
+            """
+            SELECT EXISTS (SELECT 1 FROM registry.qualifications
+                           WHERE school_code = \(school) AND certificate_code = \(certificate) AND revoked_at IS NULL)
+            """,
+            logger: logger
+        )
+        for try await held in rows.decode(Bool.self) { return held }
+        return false
+    }
+
     /// The qualification feed.
     static let feed = ChangeFeed(table: "registry.qualification_changes")
 

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import PostgresNIO
+import XCertAPI
 import XCertProto
 import XCertService
 import XCertStore
@@ -13,27 +14,16 @@ import XCertWire
 /// CreateToken keeps no idempotency record (the record would hold the token) and refuses
 /// an `idempotency-key` rather than ignore it: a retried call makes a second token, and
 /// the unused one should be revoked. Reflection lists it as not taking a key.
-struct PrincipalService: RPCService {
+struct PrincipalService: Xcert_Registry_V1_PrincipalService.Handler {
     let context: ServiceContext
 
-    private static let prefix = "/xcert.registry.v1.PrincipalService/"
-
-    var methods: [RPCMethod] {
-        [
-            .unary(Self.prefix + "CreatePrincipal", mutating: true, handler: self.createPrincipal),
-            .unary(Self.prefix + "ListPrincipals", handler: self.listPrincipals),
-            .unary(Self.prefix + "CreateToken", mutating: false, handler: self.createToken),
-            .unary(Self.prefix + "RevokeToken", mutating: true, handler: self.revokeToken),
-            .unary(Self.prefix + "ListTokens", handler: self.listTokens),
-            .unary(Self.prefix + "WhoAmI", handler: self.whoAmI),
-        ]
-    }
+    
 
     // MARK: - Handlers
 
     @Sendable
     func createPrincipal(_ request: Xcert_Registry_V1_CreatePrincipalRequest, _ call: RequestContext) async throws -> Xcert_Registry_V1_Principal {
-        let admin = try await self.context.authenticator.authorize(call, allowing: [.provinceAdmin])
+        let admin = try call.caller()
         let (name, role, party) = try PrincipalValidation.validate(request)
         return try await self.context.idempotency.perform(
             call, principal: admin.idempotencyScope, request: request, database: self.context.database
@@ -65,7 +55,6 @@ struct PrincipalService: RPCService {
 
     @Sendable
     func listPrincipals(_ request: Xcert_Registry_V1_ListPrincipalsRequest, _ call: RequestContext) async throws -> Xcert_Registry_V1_ListPrincipalsResponse {
-        _ = try await self.context.authenticator.authorize(call, allowing: [.provinceAdmin])
         let page = try Paging(request.page, field: "page")
         let role: String? = request.role == .unspecified ? nil : try PrincipalValidation.role(request.role, field: "role").rawValue
         return try await self.context.database.transaction(call) { connection in
@@ -87,7 +76,6 @@ struct PrincipalService: RPCService {
 
     @Sendable
     func createToken(_ request: Xcert_Registry_V1_CreateTokenRequest, _ call: RequestContext) async throws -> Xcert_Registry_V1_CreateTokenResponse {
-        _ = try await self.context.authenticator.authorize(call, allowing: [.provinceAdmin])
         var violations: [RPCError.FieldViolation] = []
         if call.idempotencyKey != nil {
             violations.append(.init(
@@ -124,7 +112,7 @@ struct PrincipalService: RPCService {
 
     @Sendable
     func revokeToken(_ request: Xcert_Registry_V1_RevokeTokenRequest, _ call: RequestContext) async throws -> Xcert_Registry_V1_Token {
-        let admin = try await self.context.authenticator.authorize(call, allowing: [.provinceAdmin])
+        let admin = try call.caller()
         guard request.tokenID > 0 else {
             throw RPCError.invalidArgument([.init(field: "token_id", description: "must name a token (a positive id)")])
         }
@@ -152,7 +140,6 @@ struct PrincipalService: RPCService {
 
     @Sendable
     func listTokens(_ request: Xcert_Registry_V1_ListTokensRequest, _ call: RequestContext) async throws -> Xcert_Registry_V1_ListTokensResponse {
-        _ = try await self.context.authenticator.authorize(call, allowing: [.provinceAdmin])
         let page = try Paging(request.page, field: "page")
         let principal: Int64? = request.principalID == 0 ? nil : request.principalID
         return try await self.context.database.transaction(call) { connection in
@@ -176,7 +163,7 @@ struct PrincipalService: RPCService {
 
     @Sendable
     func whoAmI(_ request: Xcert_Registry_V1_WhoAmIRequest, _ call: RequestContext) async throws -> Xcert_Registry_V1_Principal {
-        let principal = try await self.context.authenticator.authenticate(call)
+        let principal = try call.caller()
         var message = Xcert_Registry_V1_Principal()
         message.id = principal.id
         message.name = principal.name

@@ -1,6 +1,7 @@
 import Foundation
 import PostgresNIO
 import SwiftProtobuf
+import XCertAPI
 import XCertDomain
 import XCertProto
 import XCertService
@@ -10,41 +11,16 @@ import XCertWire
 /// `xcert.registry.v1.ReferenceDataService`: the province, its cities, schools,
 /// organizations and certificates. Every authenticated principal reads; province
 /// admins write. Nothing is deleted.
-struct ReferenceDataService: RPCService {
+struct ReferenceDataService: Xcert_Registry_V1_ReferenceDataService.Handler {
     let context: ServiceContext
 
-    private static let prefix = "/xcert.registry.v1.ReferenceDataService/"
-
-    var methods: [RPCMethod] {
-        [
-            .unary(Self.prefix + "GetProvince", handler: self.getProvince),
-            .unary(Self.prefix + "SetProvince", mutating: true, handler: self.setProvince),
-            .unary(Self.prefix + "CreateCity", mutating: true, handler: self.createCity),
-            .unary(Self.prefix + "UpdateCity", mutating: true, handler: self.updateCity),
-            .unary(Self.prefix + "GetCity", handler: self.getCity),
-            .unary(Self.prefix + "ListCities", handler: self.listCities),
-            .unary(Self.prefix + "CreateSchool", mutating: true, handler: self.createSchool),
-            .unary(Self.prefix + "UpdateSchool", mutating: true, handler: self.updateSchool),
-            .unary(Self.prefix + "GetSchool", handler: self.getSchool),
-            .unary(Self.prefix + "ListSchools", handler: self.listSchools),
-            .unary(Self.prefix + "RecordIrregularity", mutating: true, handler: self.recordIrregularity),
-            .unary(Self.prefix + "CreateOrganization", mutating: true, handler: self.createOrganization),
-            .unary(Self.prefix + "UpdateOrganization", mutating: true, handler: self.updateOrganization),
-            .unary(Self.prefix + "GetOrganization", handler: self.getOrganization),
-            .unary(Self.prefix + "ListOrganizations", handler: self.listOrganizations),
-            .unary(Self.prefix + "CreateCertificate", mutating: true, handler: self.createCertificate),
-            .unary(Self.prefix + "UpdateCertificate", mutating: true, handler: self.updateCertificate),
-            .unary(Self.prefix + "GetCertificate", handler: self.getCertificate),
-            .unary(Self.prefix + "ListCertificates", handler: self.listCertificates),
-            .unary(Self.prefix + "Import", mutating: true, handler: self.importCSV),
-        ]
-    }
+    
 
     /// Runs a province admin's change in one transaction, once per idempotency key.
     private func change<Request: SwiftProtobuf.Message, Response: SwiftProtobuf.Message>(
         _ call: RequestContext, _ request: Request, _ body: @escaping (PostgresConnection, Principal) async throws -> Response
     ) async throws -> Response {
-        let admin = try await self.context.authenticator.authorize(call, allowing: [.provinceAdmin])
+        let admin = try call.caller()
         return try await self.context.idempotency.perform(call, principal: admin.idempotencyScope, request: request, database: self.context.database) { connection in
             try await body(connection, admin)
         }
@@ -52,8 +28,7 @@ struct ReferenceDataService: RPCService {
 
     /// Runs a read by any authenticated principal.
     private func read<Response: Sendable>(_ call: RequestContext, _ body: (PostgresConnection) async throws -> Response) async throws -> Response {
-        _ = try await self.context.authenticator.authenticate(call)
-        return try await self.context.database.transaction(call, body)
+        try await self.context.database.transaction(call, body)
     }
 
     // MARK: - Province and cities
@@ -156,8 +131,27 @@ struct ReferenceDataService: RPCService {
 
     @Sendable
     func getSchool(_ request: Xcert_Registry_V1_GetSchoolRequest, _ call: RequestContext) async throws -> Xcert_Registry_V1_School {
-        try await self.read(call) { connection in
-            try await ReferenceStore.school(request.code, connection, call.logger)
+        let reader = try call.caller()
+        return try await self.read(call) { connection in
+            Self.school(try await ReferenceStore.school(request.code, connection, call.logger), as: reader)
+        }
+    }
+
+    /// `school` as `reader` may see it: its irregularities are shown to the province, the
+    /// services, the school itself and the city bureau that reviews it (a secondary school's
+    /// city); to everyone else the school comes without them.
+    static func school(_ school: Xcert_Registry_V1_School, as reader: Principal) -> Xcert_Registry_V1_School {
+        switch reader.role {
+        case .provinceAdmin, .service:
+            return school
+        case .school where reader.party == school.code:
+            return school
+        case .cityReviewer where reader.party == school.cityCode && school.type == .secondaryVocational:
+            return school
+        default:
+            var shown = school
+            shown.irregularities = []
+            return shown
         }
     }
 
@@ -165,6 +159,7 @@ struct ReferenceDataService: RPCService {
     func listSchools(_ request: Xcert_Registry_V1_ListSchoolsRequest, _ call: RequestContext) async throws -> Xcert_Registry_V1_ListSchoolsResponse {
         let page = try Paging(request.page, field: "page", key: .code)
         let type = request.type == .unspecified ? nil : SchoolType(wire: request.type)?.rawValue
+        let reader = try call.caller()
         return try await self.read(call) { connection in
             let schools = try await ReferenceStore.schools(
                 cityCode: request.cityCode.isEmpty ? nil : request.cityCode, type: type,
@@ -172,7 +167,7 @@ struct ReferenceDataService: RPCService {
                 after: page.afterCode, limit: page.size + 1, withIrregularities: true, connection, call.logger
             )
             var response = Xcert_Registry_V1_ListSchoolsResponse()
-            (response.schools, response.page) = page.cut(schools, key: \.code)
+            (response.schools, response.page) = page.cut(schools.map { Self.school($0, as: reader) }, key: \.code)
             return response
         }
     }
@@ -296,7 +291,7 @@ struct ReferenceDataService: RPCService {
     // MARK: - Import
 
     @Sendable
-    func importCSV(_ request: Xcert_Registry_V1_ImportRequest, _ call: RequestContext) async throws -> Xcert_Registry_V1_ImportResponse {
+    func `import`(_ request: Xcert_Registry_V1_ImportRequest, _ call: RequestContext) async throws -> Xcert_Registry_V1_ImportResponse {
         let table = try ReferenceImport.parse(request.csv, kind: request.kind)
         do {
             return try await self.change(call, request) { connection, _ in

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import PostgresNIO
+import XCertAPI
 import XCertDomain
 import XCertProto
 import XCertService
@@ -10,26 +11,16 @@ import XCertWire
 /// `xcert.registry.v1.SiteService`: organizations' assessment sites, their coverage of
 /// the cities that have qualified schools (004 item 12), and the province's monitoring
 /// points (004 item 19).
-struct SiteService: RPCService {
+struct SiteService: Xcert_Registry_V1_SiteService.Handler {
     let context: ServiceContext
 
-    private static let prefix = "/xcert.registry.v1.SiteService/"
-
-    var methods: [RPCMethod] {
-        [
-            .unary(Self.prefix + "RegisterSite", mutating: true, handler: self.registerSite),
-            .unary(Self.prefix + "ListSites", handler: self.listSites),
-            .unary(Self.prefix + "GetSiteCoverage", handler: self.getSiteCoverage),
-            .unary(Self.prefix + "SelectMonitoringPoints", mutating: true, handler: self.selectMonitoringPoints),
-            .unary(Self.prefix + "GetMonitoringPoints", handler: self.getMonitoringPoints),
-        ]
-    }
+    
 
     // MARK: - Sites
 
     @Sendable
     func registerSite(_ request: Xcert_Registry_V1_RegisterSiteRequest, _ call: RequestContext) async throws -> Xcert_Registry_V1_AssessmentSite {
-        let principal = try await self.context.authenticator.authorize(call, allowing: [.provinceAdmin, .organization])
+        let principal = try call.caller()
         let scope = try Scope(principal)
         var checks = FieldChecks()
         checks.require(request.schoolCode.isDigits(10), "school_code", "must be a school's 10-digit national code")
@@ -37,7 +28,9 @@ struct SiteService: RPCService {
         let levels = request.levels.compactMap(CertificateLevel.init(wire:))
         checks.require(!levels.isEmpty && levels.count == request.levels.count, "levels", "must list the levels examined there: ELEMENTARY, INTERMEDIATE or ADVANCED")
         checks.require((1...10_000).contains(request.capacity), "capacity", "must be 1 to 10000 candidates per session, not \(request.capacity)")
-        checks.require((2019...2100).contains(request.yearOpened), "year_opened", "must be the year the site opened, 2019 to 2100")
+        // It counts toward indicator 1-5 (new sites this year): never a year still to come.
+        let thisYear = Int32(LocalDate(containing: Int64(Date().timeIntervalSince1970)).year)
+        checks.require((2019...thisYear).contains(request.yearOpened), "year_opened", "must be the year the site opened, 2019 to this year (\(thisYear))")
         try checks.check()
         return try await self.context.idempotency.perform(call, principal: principal.idempotencyScope, request: request, database: self.context.database) { connection in
             let certificate = try await ReferenceStore.certificate(request.certificateCode, connection, call.logger)
@@ -49,6 +42,13 @@ struct SiteService: RPCService {
                 throw RPCError.invalidArgument([.init(field: "levels", description: "certificate \(certificate.code) has no level \(missing)")])
             }
             _ = try await ReferenceStore.school(request.schoolCode, connection, call.logger)
+            if scope.organizationID != nil, try await !PilotStore.holdsQualification(request.schoolCode, certificate.code, connection, call.logger) {
+                throw RPCError(
+                    .failedPrecondition,
+                    "school \(request.schoolCode) holds no pilot qualification for \(certificate.code); an organization registers sites only at the certificate's pilot schools",
+                    fieldViolations: [.init(field: "school_code", description: "holds no pilot qualification for \(certificate.code)")]
+                )
+            }
             let inserted = try await connection.query(
                 """
                 INSERT INTO registry.assessment_sites (school_code, certificate_code, levels, capacity, year_opened, registered_by)
@@ -66,7 +66,7 @@ struct SiteService: RPCService {
 
     @Sendable
     func listSites(_ request: Xcert_Registry_V1_ListSitesRequest, _ call: RequestContext) async throws -> Xcert_Registry_V1_ListSitesResponse {
-        let principal = try await self.context.authenticator.authenticate(call)
+        let principal = try call.caller()
         // Sites are public to the pilot; an organization lists its own.
         let scope = principal.role == .organization ? try Scope(principal) : .everything
         let page = try Paging(request.page, field: "page")
@@ -85,7 +85,7 @@ struct SiteService: RPCService {
 
     @Sendable
     func getSiteCoverage(_ request: Xcert_Registry_V1_GetSiteCoverageRequest, _ call: RequestContext) async throws -> Xcert_Registry_V1_GetSiteCoverageResponse {
-        let principal = try await self.context.authenticator.authorize(call, allowing: [.provinceAdmin, .service, .organization])
+        let principal = try call.caller()
         let scope = try Scope(principal)
         guard (2019...2100).contains(request.year) else {
             throw RPCError.invalidArgument([.init(field: "year", description: "must be a pilot year, 2019 to 2100")])
@@ -193,7 +193,7 @@ struct SiteService: RPCService {
 
     @Sendable
     func selectMonitoringPoints(_ request: Xcert_Registry_V1_SelectMonitoringPointsRequest, _ call: RequestContext) async throws -> Xcert_Registry_V1_MonitoringPoints {
-        let admin = try await self.context.authenticator.authorize(call, allowing: [.provinceAdmin])
+        let admin = try call.caller()
         var checks = FieldChecks()
         checks.require((2019...2100).contains(request.year), "year", "must be a pilot year, 2019 to 2100")
         checks.require((0...30).contains(request.target), "target", "must be 0 (about 10) to 30")
@@ -238,7 +238,6 @@ struct SiteService: RPCService {
 
     @Sendable
     func getMonitoringPoints(_ request: Xcert_Registry_V1_GetMonitoringPointsRequest, _ call: RequestContext) async throws -> Xcert_Registry_V1_MonitoringPoints {
-        _ = try await self.context.authenticator.authenticate(call)
         return try await self.context.database.transaction(call) { connection in
             try await Self.points(request.certificateCode, request.year, connection, call.logger)
         }

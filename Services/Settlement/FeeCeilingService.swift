@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import PostgresNIO
+import XCertAPI
 import XCertDomain
 import XCertProto
 import XCertService
@@ -10,22 +11,14 @@ import XCertWire
 /// `xcert.settlement.v1.FeeCeilingService`: the province's fee ceilings (收费上限) per
 /// certificate level, and the check the filing service asks before approving a filing's
 /// fees (DOMAIN rule 10). Province admins set them; everyone authenticated reads them.
-struct FeeCeilingService: RPCService {
+struct FeeCeilingService: Xcert_Settlement_V1_FeeCeilingService.Handler {
     let context: ServiceContext
 
-    private static let prefix = "/xcert.settlement.v1.FeeCeilingService/"
-
-    var methods: [RPCMethod] {
-        [
-            .unary(Self.prefix + "SetFeeCeilings", mutating: true, handler: self.setFeeCeilings),
-            .unary(Self.prefix + "ListFeeCeilings", handler: self.listFeeCeilings),
-            .unary(Self.prefix + "CheckFees", handler: self.checkFees),
-        ]
-    }
+    
 
     @Sendable
     func setFeeCeilings(_ request: Xcert_Settlement_V1_SetFeeCeilingsRequest, _ call: RequestContext) async throws -> Xcert_Settlement_V1_ListFeeCeilingsResponse {
-        let admin = try await self.context.authenticator.authorize(call, allowing: [.provinceAdmin])
+        let admin = try call.caller()
         var checks = FieldChecks()
         checks.require(!request.ceilings.isEmpty, "ceilings", "must name at least one certificate level")
         var seen = Set<String>()
@@ -62,7 +55,6 @@ struct FeeCeilingService: RPCService {
 
     @Sendable
     func listFeeCeilings(_ request: Xcert_Settlement_V1_ListFeeCeilingsRequest, _ call: RequestContext) async throws -> Xcert_Settlement_V1_ListFeeCeilingsResponse {
-        _ = try await self.context.authenticator.authenticate(call)
         return try await self.context.database.transaction(call) { connection in
             var response = Xcert_Settlement_V1_ListFeeCeilingsResponse()
             response.ceilings = try await Self.ceilings(certificates: request.certificateCode.isEmpty ? nil : [request.certificateCode], connection, call.logger)
@@ -72,7 +64,6 @@ struct FeeCeilingService: RPCService {
 
     @Sendable
     func checkFees(_ request: Xcert_Settlement_V1_CheckFeesRequest, _ call: RequestContext) async throws -> Xcert_Settlement_V1_CheckFeesResponse {
-        _ = try await self.context.authenticator.authenticate(call)
         var checks = FieldChecks()
         checks.require(request.certificateCode.isCertificateCode, "certificate_code", "must be a certificate's code, e.g. BIM")
         for (index, fee) in request.fees.enumerated() {

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import PostgresNIO
+import XCertAPI
 import XCertDomain
 import XCertProto
 import XCertService
@@ -10,23 +11,10 @@ import XCertWire
 /// `xcert.settlement.v1.LedgerService`: fee standards, the due policy, receivables,
 /// payments, reversals, refunds and a school's account. A school sees and pays only its
 /// own; an organization sees the receivables owed to it; province admins everything.
-struct LedgerService: RPCService {
+struct LedgerService: Xcert_Settlement_V1_LedgerService.Handler {
     let context: ServiceContext
 
-    private static let prefix = "/xcert.settlement.v1.LedgerService/"
-
-    var methods: [RPCMethod] {
-        [
-            .unary(Self.prefix + "ListFeeStandards", handler: self.listFeeStandards),
-            .unary(Self.prefix + "SetDuePolicy", mutating: true, handler: self.setDuePolicy),
-            .unary(Self.prefix + "GetDuePolicy", handler: self.getDuePolicy),
-            .unary(Self.prefix + "ListReceivables", handler: self.listReceivables),
-            .unary(Self.prefix + "RecordPayment", mutating: true, handler: self.recordPayment),
-            .unary(Self.prefix + "ReversePayment", mutating: true, handler: self.reversePayment),
-            .unary(Self.prefix + "RefundCredit", mutating: true, handler: self.refundCredit),
-            .unary(Self.prefix + "GetAccount", handler: self.getAccount),
-        ]
-    }
+    
 
     /// The largest single payment or refund: 100 million yuan.
     static let largestAmountFen: Int64 = 10_000_000_000
@@ -35,7 +23,6 @@ struct LedgerService: RPCService {
 
     @Sendable
     func listFeeStandards(_ request: Xcert_Settlement_V1_ListFeeStandardsRequest, _ call: RequestContext) async throws -> Xcert_Settlement_V1_ListFeeStandardsResponse {
-        _ = try await self.context.authenticator.authenticate(call)
         return try await self.context.database.transaction(call) { connection in
             let rows = try await connection.query(
                 """
@@ -65,7 +52,7 @@ struct LedgerService: RPCService {
 
     @Sendable
     func setDuePolicy(_ request: Xcert_Settlement_V1_SetDuePolicyRequest, _ call: RequestContext) async throws -> Xcert_Settlement_V1_DuePolicy {
-        let admin = try await self.context.authenticator.authorize(call, allowing: [.provinceAdmin])
+        let admin = try call.caller()
         let policy = request.policy
         var checks = FieldChecks()
         checks.require((2019...2100).contains(policy.year), "policy.year", "must be an exam year, 2019 to 2100")
@@ -86,7 +73,6 @@ struct LedgerService: RPCService {
 
     @Sendable
     func getDuePolicy(_ request: Xcert_Settlement_V1_GetDuePolicyRequest, _ call: RequestContext) async throws -> Xcert_Settlement_V1_DuePolicy {
-        _ = try await self.context.authenticator.authenticate(call)
         return try await self.context.database.transaction(call) { connection in
             try await DuePolicies.policy(year: request.year, connection, call.logger)
         }
@@ -96,10 +82,10 @@ struct LedgerService: RPCService {
 
     @Sendable
     func listReceivables(_ request: Xcert_Settlement_V1_ListReceivablesRequest, _ call: RequestContext) async throws -> Xcert_Settlement_V1_ListReceivablesResponse {
-        let reader = try await self.context.authenticator.readScope(call, allowing: [.provinceAdmin, .service, .school, .organization])
+        let reader = try call.readScope()
         let page = try Paging(request.page, field: "page")
         if let school = reader.school, !request.schoolCode.isEmpty, request.schoolCode != school {
-            throw RPCError(.permissionDenied, "a school sees only its own receivables")
+            throw RPCError.notFound("school \(request.schoolCode)'s receivables")
         }
         return try await self.context.database.transaction(call) { connection in
             var filter = LedgerStore.Filter()
@@ -186,7 +172,7 @@ struct LedgerService: RPCService {
 
     @Sendable
     func reversePayment(_ request: Xcert_Settlement_V1_ReversePaymentRequest, _ call: RequestContext) async throws -> Xcert_Settlement_V1_Payment {
-        let admin = try await self.context.authenticator.authorize(call, allowing: [.provinceAdmin])
+        let admin = try call.caller()
         var checks = FieldChecks()
         checks.require(request.paymentID > 0, "payment_id", "must name a payment")
         checks.require((1...500).contains(request.reason.trimmed.count), "reason", "must say why, 1 to 500 characters")
@@ -215,7 +201,7 @@ struct LedgerService: RPCService {
 
     @Sendable
     func refundCredit(_ request: Xcert_Settlement_V1_RefundCreditRequest, _ call: RequestContext) async throws -> Xcert_Settlement_V1_Refund {
-        let admin = try await self.context.authenticator.authorize(call, allowing: [.provinceAdmin])
+        let admin = try call.caller()
         var checks = FieldChecks()
         let refundedOn = Self.checkMoney(school: request.schoolCode, amount: request.amount, day: request.refundedOn, dayField: "refunded_on", reference: request.reference, of: "refund", &checks)
         try checks.check()
@@ -246,11 +232,12 @@ struct LedgerService: RPCService {
 
     // MARK: - Helpers
 
-    /// A school acting for itself, or a province admin (or, reading, a service).
+    /// A school acting for itself, or a province admin (or, reading, a service); another
+    /// school's account is NOT_FOUND to a school.
     private func schoolOrProvince(_ call: RequestContext, school: String, reading: Bool) async throws -> Principal {
-        let principal = try await self.context.authenticator.authorize(call, allowing: reading ? [.provinceAdmin, .service, .school] : [.provinceAdmin, .school])
+        let principal = try call.caller()
         if principal.role == .school, try principal.schoolCode() != school {
-            throw RPCError(.permissionDenied, "a school sees and pays only its own account")
+            throw RPCError.notFound("the account of school \(school)")
         }
         return principal
     }

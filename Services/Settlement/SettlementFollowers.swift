@@ -1,6 +1,7 @@
 import Logging
 import PostgresNIO
 import XCertDomain
+import XCertAPI
 import XCertProto
 import XCertService
 import XCertStore
@@ -24,8 +25,7 @@ enum SettlementFollowers {
             var request = Xcert_Filing_V1_ListApprovalChangesRequest()
             request.after = after
             request.limit = 500
-            let page = try await context.peers.call(
-                "filing", "/xcert.filing.v1.ApprovalService/ListApprovalChanges", request, as: Xcert_Filing_V1_ListApprovalChangesResponse.self, context: call
+            let page = try await context.peers.call("filing", Xcert_Filing_V1_ApprovalService.Method.listApprovalChanges, request, context: call
             )
             return FeedFollower.Page(nextCursor: page.nextCursor, isEmpty: page.changes.isEmpty) { connection, logger in
                 for approval in page.changes.map(\.approval) {
@@ -55,8 +55,7 @@ enum SettlementFollowers {
             var request = Xcert_Assessment_V1_ListOutcomeChangesRequest()
             request.after = after
             request.limit = 100
-            let page = try await context.peers.call(
-                "assessment", "/xcert.assessment.v1.OutcomeService/ListOutcomeChanges", request, as: Xcert_Assessment_V1_ListOutcomeChangesResponse.self, context: call
+            let page = try await context.peers.call("assessment", Xcert_Assessment_V1_OutcomeService.Method.listOutcomeChanges, request, context: call
             )
             return FeedFollower.Page(nextCursor: page.nextCursor, isEmpty: page.changes.isEmpty) { connection, logger in
                 for change in page.changes {

@@ -1,4 +1,5 @@
 import Foundation
+import XCertAPI
 import XCertDomain
 import XCertProto
 import XCertService
@@ -8,18 +9,10 @@ import XCertWire
 /// `xcert.settlement.v1.SettlementReportService`: 003's appendix table 3 (outstanding fees
 /// per school), the organization report's fee table, and each school's payment timeliness
 /// (the inputs of indicators 1-4-1 and 1-4-2), all derived from the receivables.
-struct SettlementReportService: RPCService {
+struct SettlementReportService: Xcert_Settlement_V1_SettlementReportService.Handler {
     let context: ServiceContext
 
-    private static let prefix = "/xcert.settlement.v1.SettlementReportService/"
-
-    var methods: [RPCMethod] {
-        [
-            .unary(Self.prefix + "GetOutstandingTable", handler: self.getOutstandingTable),
-            .unary(Self.prefix + "GetOrganizationFeeTable", handler: self.getOrganizationFeeTable),
-            .unary(Self.prefix + "GetPaymentTimeliness", handler: self.getPaymentTimeliness),
-        ]
-    }
+    
 
     @Sendable
     func getOutstandingTable(_ request: Xcert_Settlement_V1_GetOutstandingTableRequest, _ call: RequestContext) async throws -> Xcert_Settlement_V1_GetOutstandingTableResponse {
@@ -62,7 +55,7 @@ struct SettlementReportService: RPCService {
         try Self.checkYear(request.year)
         if request.organizationID != 0 {
             if let own = organization, own != request.organizationID {
-                throw RPCError(.permissionDenied, "an organization reads only its own fee table")
+                throw RPCError.notFound("the fee table of organization \(request.organizationID)")
             }
             organization = request.organizationID
         }
@@ -97,11 +90,11 @@ struct SettlementReportService: RPCService {
 
     @Sendable
     func getPaymentTimeliness(_ request: Xcert_Settlement_V1_GetPaymentTimelinessRequest, _ call: RequestContext) async throws -> Xcert_Settlement_V1_GetPaymentTimelinessResponse {
-        let reader = try await self.context.authenticator.readScope(call, allowing: [.provinceAdmin, .service, .school])
+        let reader = try call.readScope()
         try Self.checkYear(request.year)
         var school = request.schoolCode.nonEmpty
         if let own = reader.school {
-            guard school == nil || school == own else { throw RPCError(.permissionDenied, "a school sees only its own payments") }
+            guard school == nil || school == own else { throw RPCError.notFound("school \(school ?? "")'s payments") }
             school = own
         }
         var filter = LedgerStore.Filter()
@@ -146,7 +139,7 @@ struct SettlementReportService: RPCService {
 
     /// nil for the province and services; an organization's id for an organization.
     private func provinceOrOrganization(_ call: RequestContext) async throws -> Int64? {
-        try await self.context.authenticator.readScope(call, allowing: [.provinceAdmin, .service, .organization]).organization
+        try call.readScope().organization
     }
 
     private static func checkYear(_ year: Int32) throws {

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import PostgresNIO
+import XCertAPI
 import XCertDomain
 import XCertProto
 import XCertService
@@ -10,22 +11,14 @@ import XCertWire
 /// `xcert.settlement.v1.SubsidyService`: the province allocates a budget across schools
 /// (002 §三.4) in proportion to their completed assessments or to weights it sets, in
 /// whole fen by the largest-remainder method: the shares add up to the budget exactly.
-struct SubsidyService: RPCService {
+struct SubsidyService: Xcert_Settlement_V1_SubsidyService.Handler {
     let context: ServiceContext
 
-    private static let prefix = "/xcert.settlement.v1.SubsidyService/"
-
-    var methods: [RPCMethod] {
-        [
-            .unary(Self.prefix + "AllocateSubsidy", mutating: true, handler: self.allocateSubsidy),
-            .unary(Self.prefix + "GetSubsidyAllocation", handler: self.getSubsidyAllocation),
-            .unary(Self.prefix + "ListSubsidyAllocations", handler: self.listSubsidyAllocations),
-        ]
-    }
+    
 
     @Sendable
     func allocateSubsidy(_ request: Xcert_Settlement_V1_AllocateSubsidyRequest, _ call: RequestContext) async throws -> Xcert_Settlement_V1_SubsidyAllocation {
-        let admin = try await self.context.authenticator.authorize(call, allowing: [.provinceAdmin])
+        let admin = try call.caller()
         var checks = FieldChecks()
         checks.require((2019...2100).contains(request.year), "year", "must be a pilot year, 2019 to 2100")
         checks.require((1...1_000_000_000_000).contains(request.budget.fen), "budget.fen", "must be 1 fen to 10,000,000,000 yuan, not \(request.budget.fen)")
@@ -110,7 +103,7 @@ struct SubsidyService: RPCService {
 
     /// nil for the province and services; a school's code for a school.
     private func reader(_ call: RequestContext) async throws -> String? {
-        try await self.context.authenticator.readScope(call, allowing: [.provinceAdmin, .service, .school]).school
+        try call.readScope().school
     }
 
     /// Allocations by id with their shares (only `school`'s, when set).

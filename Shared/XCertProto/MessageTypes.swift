@@ -120,6 +120,7 @@ public enum XCertMessageTypes {
         Xcert_Filing_V1_YearlyReportContent.self,
         Xcert_Health_V1_HealthCheckRequest.self,
         Xcert_Health_V1_HealthCheckResponse.self,
+        Xcert_Options_V1_MethodContract.self,
         Xcert_Reflection_V1_ListMethodsRequest.self,
         Xcert_Reflection_V1_ListMethodsResponse.self,
         Xcert_Reflection_V1_MethodInfo.self,

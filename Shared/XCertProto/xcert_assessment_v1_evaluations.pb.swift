@@ -295,7 +295,7 @@ public nonisolated struct Xcert_Assessment_V1_SubmitSelfEvaluationRequest: Senda
 
   public var year: Int32 = 0
 
-  /// every manual item; one not listed scores 0
+  /// every manual item; one not listed scores 0 (a scheme has at most 100 items)
   public var scores: [Xcert_Assessment_V1_SelfScore] = []
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
@@ -313,6 +313,7 @@ public nonisolated struct Xcert_Assessment_V1_ReviewEvaluationRequest: Sendable 
 
   public var year: Int32 = 0
 
+  /// every manual item (a scheme has at most 100 items)
   public var scores: [Xcert_Assessment_V1_ReviewScore] = []
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()

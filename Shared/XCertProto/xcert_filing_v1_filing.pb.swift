@@ -221,6 +221,7 @@ public nonisolated struct Xcert_Filing_V1_WorkPlan: Sendable {
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
+  /// three levels, none twice
   public var schoolLevels: [Xcert_Filing_V1_SchoolLevel] = []
 
   /// the specialties (or specialty categories) it fits
@@ -238,7 +239,7 @@ public nonisolated struct Xcert_Filing_V1_WorkPlan: Sendable {
   /// how the exam is carried out
   public var examArrangement: String = String()
 
-  /// one per level of the certificate it files
+  /// one per level of the certificate it files (three levels, none twice)
   public var fees: [Xcert_Filing_V1_LevelFee] = []
 
   public var attachments: [Xcert_Filing_V1_Attachment] = []

@@ -286,7 +286,8 @@ public nonisolated struct Xcert_Filing_V1_Textbook: Sendable {
 
   public var title: String = String()
 
-  /// 参编人员, the first five at most
+  /// 参编人员, the first one to five: the handler checks the rule beside the report's other
+  /// figures, so that one answer names every problem; the maximum only bounds the work.
   public var authors: [String] = []
 
   public var publisher: String = String()

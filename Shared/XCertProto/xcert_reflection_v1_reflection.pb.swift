@@ -52,8 +52,19 @@ public nonisolated struct Xcert_Reflection_V1_MethodInfo: Sendable {
   /// fully qualified message name
   public var responseType: String = String()
 
-  /// true when the method accepts an idempotency-key
+  /// true when the method changes state and accepts an idempotency-key
   public var mutating: Bool = false
+
+  /// The roles that may call, as declared in proto/ (option xcert.options.v1.contract):
+  /// "province_admin", "city_reviewer", "school", "organization", "service".
+  /// Empty for a method that needs no token (public).
+  public var roles: [String] = []
+
+  /// no token needed
+  public var `public`: Bool = false
+
+  /// "read" or "write": which rate limit a call draws on
+  public var limitClass: String = String()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -105,7 +116,7 @@ nonisolated extension Xcert_Reflection_V1_ListMethodsRequest: SwiftProtobuf.Mess
 
 nonisolated extension Xcert_Reflection_V1_MethodInfo: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".MethodInfo"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{3}request_type\0\u{3}response_type\0\u{1}mutating\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{3}request_type\0\u{3}response_type\0\u{1}mutating\0\u{1}roles\0\u{1}public\0\u{3}limit_class\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -117,6 +128,9 @@ nonisolated extension Xcert_Reflection_V1_MethodInfo: SwiftProtobuf.Message, Swi
       case 2: try { try decoder.decodeSingularStringField(value: &self.requestType) }()
       case 3: try { try decoder.decodeSingularStringField(value: &self.responseType) }()
       case 4: try { try decoder.decodeSingularBoolField(value: &self.mutating) }()
+      case 5: try { try decoder.decodeRepeatedStringField(value: &self.roles) }()
+      case 6: try { try decoder.decodeSingularBoolField(value: &self.`public`) }()
+      case 7: try { try decoder.decodeSingularStringField(value: &self.limitClass) }()
       default: break
       }
     }
@@ -135,6 +149,15 @@ nonisolated extension Xcert_Reflection_V1_MethodInfo: SwiftProtobuf.Message, Swi
     if self.mutating != false {
       try visitor.visitSingularBoolField(value: self.mutating, fieldNumber: 4)
     }
+    if !self.roles.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.roles, fieldNumber: 5)
+    }
+    if self.`public` != false {
+      try visitor.visitSingularBoolField(value: self.`public`, fieldNumber: 6)
+    }
+    if !self.limitClass.isEmpty {
+      try visitor.visitSingularStringField(value: self.limitClass, fieldNumber: 7)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -143,6 +166,9 @@ nonisolated extension Xcert_Reflection_V1_MethodInfo: SwiftProtobuf.Message, Swi
     if lhs.requestType != rhs.requestType {return false}
     if lhs.responseType != rhs.responseType {return false}
     if lhs.mutating != rhs.mutating {return false}
+    if lhs.roles != rhs.roles {return false}
+    if lhs.`public` != rhs.`public` {return false}
+    if lhs.limitClass != rhs.limitClass {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

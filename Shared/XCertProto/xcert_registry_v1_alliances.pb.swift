@@ -459,7 +459,8 @@ public nonisolated struct Xcert_Registry_V1_NameLeadSchoolsRequest: Sendable {
 
   public var year: Int32 = 0
 
-  /// 1 to 3 applicants, exactly one primary
+  /// 1 to 3 applicants, exactly one primary: the handler checks the rule and says why; the
+  /// maximum here only bounds the work a request can ask for.
   public var leads: [Xcert_Registry_V1_LeadSchool] = []
 
   /// public notice (公示) length, 1 to 30 days

@@ -296,6 +296,7 @@ public nonisolated struct Xcert_Registry_V1_SubmitApplicationRequest: Sendable {
 
   public var year: Int32 = 0
 
+  /// there are three levels
   public var levels: [Xcert_Common_V1_CertificateLevel] = []
 
   public var specialtyCodes: [String] = []

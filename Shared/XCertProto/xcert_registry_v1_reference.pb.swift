@@ -230,13 +230,13 @@ public nonisolated struct Xcert_Registry_V1_School: Sendable {
   /// its enrolled students: the base of the 30 % cap
   public var enrolledStudents: Int32 = 0
 
-  /// the specialties it may pilot with
+  /// the specialties it may pilot with; at most specialty_count, itself at most 10000
   public var specialties: [Xcert_Registry_V1_Specialty] = []
 
   /// e.g. 国家示范（骨干）院校, 江西省高水平高职院校
   public var honours: [String] = []
 
-  /// read only; see RecordIrregularity
+  /// read only (ignored in a request; the maximum leaves room to send a School back as read); see RecordIrregularity
   public var irregularities: [Xcert_Registry_V1_Irregularity] = []
 
   /// increases with every change
@@ -337,6 +337,7 @@ public nonisolated struct Xcert_Registry_V1_Certificate: Sendable {
   /// 1 首批 … 4 第四批; 0: not recorded
   public var batch: Int32 = 0
 
+  /// there are three levels
   public var levels: [Xcert_Common_V1_CertificateLevel] = []
 
   /// 0: not recorded yet

@@ -75,6 +75,7 @@ public nonisolated struct Xcert_Registry_V1_RegisterSiteRequest: Sendable {
   /// an organization may name only its own certificates
   public var certificateCode: String = String()
 
+  /// there are three levels
   public var levels: [Xcert_Common_V1_CertificateLevel] = []
 
   public var capacity: Int32 = 0

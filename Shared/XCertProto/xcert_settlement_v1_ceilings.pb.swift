@@ -53,6 +53,7 @@ public nonisolated struct Xcert_Settlement_V1_CheckFeesRequest: Sendable {
 
   public var certificateCode: String = String()
 
+  /// one per level: there are three
   public var fees: [Xcert_Settlement_V1_ProposedFee] = []
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
@@ -157,6 +158,7 @@ public nonisolated struct Xcert_Settlement_V1_SetFeeCeilingsRequest: Sendable {
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
+  /// every level of every certificate (about 450 × 3), with room
   public var ceilings: [Xcert_Settlement_V1_FeeCeiling] = []
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()

@@ -4,20 +4,28 @@ import PostgresNIO
 import XCertStore
 import XCertWire
 
-/// The one token check of every service: turns the `authorization` metadata into a
-/// ``Principal``, or refuses the call.
+/// The one token check of every service, run by the server before any handler
+/// (``CallAdmission``): turns the `authorization` metadata into a ``Principal``, or
+/// refuses the call; then takes the call from the caller's rate limit.
 ///
 /// Tokens are looked up by their SHA-256 (the only form stored) in the registry's
 /// `principals` and `tokens` tables. A found principal is cached for at most
 /// ``cacheLifetime``, so a revoked or expired token stops working everywhere within
-/// that time; unknown tokens are never cached, so a new token works at once.
-public final class Authenticator: Sendable {
+/// that time. An unknown token is remembered as unknown for ``missLifetime``, so
+/// repeating it costs at most one database look-up per token in that time; calls without
+/// a valid token are limited per client address (``CallLimits``).
+public final class Authenticator: CallAdmission {
     /// How long a token's principal is trusted without asking the database again.
     public static let cacheLifetime: Duration = .seconds(5)
+    /// How long an unknown token is answered UNAUTHENTICATED without asking the database.
+    /// Short: a token is random, so only a guesser repeats an unknown one.
+    public static let missLifetime: Duration = .seconds(2)
 
     private let database: Database
     /// Principals by token digest.
     private let cache = ExpiringCache<Data, Principal>(lifetime: Authenticator.cacheLifetime, capacity: 10_000)
+    /// Digests of tokens the database did not know.
+    private let misses = ExpiringCache<Data, Bool>(lifetime: Authenticator.missLifetime, capacity: 10_000)
     private let limits: CallLimits
 
     public init(database: Database, limits: CallLimits = CallLimits(.unlimited)) {
@@ -26,12 +34,19 @@ public final class Authenticator: Sendable {
     }
 
     /// The caller, or UNAUTHENTICATED when the token is missing, malformed, unknown,
-    /// revoked or expired; RESOURCE_EXHAUSTED when the caller is past its limit of calls
-    /// (``CallLimits``).
+    /// revoked or expired; RESOURCE_EXHAUSTED when its address has sent too many calls
+    /// without a valid token.
     public func authenticate(_ context: RequestContext) async throws -> Principal {
-        let principal = try await self.principal(context)
-        try self.limits.admit(principal, method: context.method)
-        return principal
+        do {
+            return try await self.principal(context)
+        } catch let error as RPCError where error.code == .unauthenticated {
+            try self.limits.admitUnauthenticated(from: context.clientAddress)
+            throw error
+        }
+    }
+
+    public func limit(_ principal: Principal, _ limitClass: MethodContract.LimitClass) throws {
+        try self.limits.admit(principal, limitClass: limitClass)
     }
 
     private func principal(_ context: RequestContext) async throws -> Principal {
@@ -46,20 +61,18 @@ public final class Authenticator: Sendable {
         if let principal = self.cache.value(for: digest, now: now) {
             return principal
         }
+        let unknown = RPCError(.unauthenticated, "the token is unknown, revoked or expired")
+        if self.misses.value(for: digest, now: now) != nil {
+            throw unknown
+        }
+        // Counted from the question, not the answer, as the cache of principals is.
         guard let principal = try await self.lookUp(digest: digest, context: context) else {
             self.cache.remove(digest)
-            throw RPCError(.unauthenticated, "the token is unknown, revoked or expired")
+            self.misses.insert(true, for: digest, now: now)
+            throw unknown
         }
+        self.misses.remove(digest)
         self.cache.insert(principal, for: digest, now: now)
-        return principal
-    }
-
-    /// The caller, provided its role is one of `roles`; PERMISSION_DENIED otherwise.
-    public func authorize(_ context: RequestContext, allowing roles: Set<Principal.Role>) async throws -> Principal {
-        let principal = try await self.authenticate(context)
-        guard roles.contains(principal.role) else {
-            throw RPCError(.permissionDenied, "the role \(principal.role) may not call \(context.method)")
-        }
         return principal
     }
 

@@ -73,7 +73,8 @@ public final class DatabaseMonitor: Service, Sendable {
             return true
         } catch let error as MigrationError {
             self.logger.critical("cannot migrate", metadata: ["error": "\(error)"])
-            self.set(State(isServing: false, detail: "migrations failed: \(error)"))
+            // The reason goes to the log only: health is public and carries no error text.
+            self.set(State(isServing: false, detail: "migrations failed; the service's log says why"))
             return false
         } catch {
             self.logger.warning("database not reachable for migrations; retrying", metadata: ["error": "\(String(reflecting: error))"])

@@ -1,10 +1,12 @@
+import XCertAPI
 import XCertProto
 import XCertWire
 
 /// `/xcert.health.v1.Health/Check`: SERVING while the service and its database are
 /// usable, NOT_SERVING otherwise. Answers from the monitor's last reading, so it stays
-/// fast when the database hangs. No authorization needed.
-public struct HealthService: RPCService {
+/// fast when the database hangs. Public, so its `detail` is a fixed phrase and never
+/// error text (that goes to the log).
+public struct HealthService: Xcert_Health_V1_Health.Handler {
     public let serviceName: String
     public let monitor: DatabaseMonitor
 
@@ -13,18 +15,14 @@ public struct HealthService: RPCService {
         self.monitor = monitor
     }
 
-    public var methods: [RPCMethod] {
-        [
-            .unary("/xcert.health.v1.Health/Check") { (_: Xcert_Health_V1_HealthCheckRequest, _) in
-                var response = Xcert_Health_V1_HealthCheckResponse()
-                response.service = self.serviceName
-                response.version = XCertVersion.current
-                let state = self.monitor.state
-                response.status = state.isServing ? .serving : .notServing
-                response.detail = state.detail
-                return response
-            }
-        ]
+    public func check(_ request: Xcert_Health_V1_HealthCheckRequest, _ call: RequestContext) async throws -> Xcert_Health_V1_HealthCheckResponse {
+        var response = Xcert_Health_V1_HealthCheckResponse()
+        response.service = self.serviceName
+        response.version = XCertVersion.current
+        let state = self.monitor.state
+        response.status = state.isServing ? .serving : .notServing
+        response.detail = state.detail
+        return response
     }
 }
 

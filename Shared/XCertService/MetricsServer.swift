@@ -5,11 +5,21 @@ import NIOPosix
 import NIOSSL
 import Prometheus
 import ServiceLifecycle
+import Synchronization
 import XCertWire
 
 /// Serves the Prometheus text format at `GET /metrics` over HTTP, or HTTPS with the
-/// service's TLS settings, and nothing else (PROTOCOL.md: port + 1000).
+/// service's TLS settings, and nothing else (port + 1000). The port has bounds of its own,
+/// apart from the RPC port's: at most ``maximumConnections`` open at once (more are closed
+/// at once) and a connection idle for ``idleTimeout`` is closed, so scrapers that hold or
+/// open connections without end cannot take the process's sockets.
 public final class MetricsServer: Service, Sendable {
+    /// Connections open at once; a Prometheus server needs one or two.
+    public static let maximumConnections = 32
+    /// A connection with nothing read or written for this long is closed.
+    public static let idleTimeout: TimeAmount = .seconds(30)
+
+    private let connections = OpenConnections()
     private let host: String
     private let port: Int
     private let registry: PrometheusCollectorRegistry
@@ -33,13 +43,22 @@ public final class MetricsServer: Service, Sendable {
 
     public func run() async throws {
         let registry = self.registry
+        let connections = self.connections
+        let logger = self.logger
         let channel: any Channel
         do {
             let tlsContext = try self.tls?.makeContext()
             channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
                 .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
                 .childChannelInitializer { channel in
-                    channel.eventLoop.makeCompletedFuture {
+                    let open = connections.count.wrappingAdd(1, ordering: .relaxed).newValue
+                    channel.closeFuture.whenComplete { _ in connections.count.wrappingSubtract(1, ordering: .relaxed) }
+                    guard open <= Self.maximumConnections else {
+                        logger.notice("metrics connection refused: too many open", metadata: ["open": "\(open - 1)"])
+                        return channel.close()
+                    }
+                    return channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandlers(IdleStateHandler(allTimeout: Self.idleTimeout), CloseWhenIdle())
                         if let tlsContext {
                             try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tlsContext))
                         }
@@ -62,6 +81,24 @@ public final class MetricsServer: Service, Sendable {
             try await channel.closeFuture.get()
         } onGracefulShutdown: {
             channel.close(promise: nil)
+        }
+    }
+}
+
+/// The metrics connections open now.
+private final class OpenConnections: Sendable {
+    let count = Atomic<Int>(0)
+}
+
+/// Closes a connection on the idle event of the `IdleStateHandler` before it.
+private final class CloseWhenIdle: ChannelInboundHandler {
+    typealias InboundIn = NIOAny
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is IdleStateHandler.IdleStateEvent {
+            context.close(promise: nil)
+        } else {
+            context.fireUserInboundEventTriggered(event)
         }
     }
 }

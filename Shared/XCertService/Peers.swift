@@ -21,30 +21,36 @@ public final class Peers: Sendable {
         self.token = token
     }
 
+    /// A caller of the peer `service` on behalf of `context`'s request, for the generated
+    /// clients: `Xcert_Registry_V1_PilotService.Client(peers.caller("registry", for: call))`.
+    public func caller(_ service: String, for context: RequestContext) -> some RPCCaller {
+        PeerCaller(peers: self, service: service, context: context)
+    }
+
     /// Calls `method` of the peer `service` on behalf of `context`'s request, within its
     /// deadline. The peer's refusal comes back as its status; a peer that cannot be
     /// reached, or that does not know the method yet, is UNAVAILABLE. A read (every call
     /// between the services is one) whose connection broke is asked once more.
     public func call<Request: SwiftProtobuf.Message, Response: SwiftProtobuf.Message>(
-        _ service: String, _ method: String, _ request: Request, as: Response.Type = Response.self, context: RequestContext
+        _ service: String, _ method: MethodDescriptor<Request, Response>, _ request: Request, context: RequestContext
     ) async throws -> Response {
         guard let token = self.token else {
             throw RPCError(.unavailable, "this service has no XCERT_SERVICE_TOKEN, so it cannot ask \(service)")
         }
         let client = try self.client(for: service)
-        let metadata = ["authorization": "Bearer \(token)", "request-id": context.requestID]
+        let caller = client.authorized(token: token)
         do {
             do {
-                return try await client.unary(method, request, as: Response.self, metadata: metadata, timeout: context.remaining)
-            } catch let error as RPCError where error.code == .unavailable && CallLimits.MethodClass(method: method) == .read && context.remaining > .zero {
+                return try await caller.unary(method, request, options: CallOptions(timeout: context.remaining, metadata: ["request-id": context.requestID]))
+            } catch let error as RPCError where error.code == .unavailable && !method.contract.isMutating && context.remaining > .zero {
                 // The peer may have closed the connection as idle just as this call went out
                 // on it (its idle timeout); a read is safe to ask once more, on a new connection.
-                return try await client.unary(method, request, as: Response.self, metadata: metadata, timeout: context.remaining)
+                return try await caller.unary(method, request, options: CallOptions(timeout: context.remaining, metadata: ["request-id": context.requestID]))
             }
         } catch let error as RPCError {
             switch error.code {
             case .unimplemented:
-                throw RPCError(.unavailable, "\(service) does not answer \(method) yet")
+                throw RPCError(.unavailable, "\(service) does not answer \(method.name) yet")
             case .unauthenticated, .permissionDenied:
                 context.logger.error("a peer refused this service's token", metadata: ["peer": "\(service)", "error": "\(error)"])
                 throw RPCError(.internal, "\(service) refused this service's token; the operator must check XCERT_SERVICE_TOKEN")
@@ -75,5 +81,20 @@ public final class Peers: Sendable {
             return Array(clients.values)
         }
         for client in clients { await client.close() }
+    }
+}
+
+/// Calls one peer service on behalf of a request being served (``Peers/caller(_:for:)``).
+private struct PeerCaller: RPCCaller {
+    let peers: Peers
+    let service: String
+    let context: RequestContext
+
+    func unary<Request: SwiftProtobuf.Message, Response: SwiftProtobuf.Message>(
+        _ method: MethodDescriptor<Request, Response>,
+        _ request: Request,
+        options: CallOptions
+    ) async throws -> Response {
+        try await self.peers.call(self.service, method, request, context: self.context)
     }
 }

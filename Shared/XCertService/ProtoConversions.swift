@@ -1,6 +1,7 @@
 import Foundation
 import XCertDomain
 import XCertProto
+import XCertWire
 
 extension Xcert_Common_V1_Timestamp {
     /// The instant of `date`, to the nanosecond below.

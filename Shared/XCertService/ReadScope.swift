@@ -26,9 +26,10 @@ public struct ReadScope: Sendable, Equatable {
     }
 }
 
-extension Authenticator {
-    /// Authorizes a caller of one of `roles` and says whose records it may read.
-    public func readScope(_ context: RequestContext, allowing roles: Set<Principal.Role>) async throws -> ReadScope {
-        try ReadScope(try await self.authorize(context, allowing: roles))
+extension RequestContext {
+    /// Whose records the caller may read (its role was checked against the method's
+    /// declared roles before the handler ran).
+    public func readScope() throws -> ReadScope {
+        try ReadScope(try self.caller())
     }
 }

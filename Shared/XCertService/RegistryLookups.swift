@@ -1,5 +1,6 @@
+import XCertAPI
 import XCertProto
-import XCertService
+
 import XCertWire
 
 /// What the other services read from the registry when they answer: one school or
@@ -10,7 +11,7 @@ public enum RegistryLookups {
         var request = Xcert_Registry_V1_GetSchoolRequest()
         request.code = code
         do {
-            return try await context.peers.call("registry", "/xcert.registry.v1.ReferenceDataService/GetSchool", request, as: Xcert_Registry_V1_School.self, context: call)
+            return try await context.peers.call("registry", Xcert_Registry_V1_ReferenceDataService.Method.getSchool, request, context: call)
         } catch let error as RPCError where error.code == .notFound {
             throw RPCError.invalidArgument([.init(field: field, description: "the registry has no school \(code)")])
         }
@@ -21,7 +22,7 @@ public enum RegistryLookups {
         var request = Xcert_Registry_V1_GetCertificateRequest()
         request.code = code
         do {
-            return try await context.peers.call("registry", "/xcert.registry.v1.ReferenceDataService/GetCertificate", request, as: Xcert_Registry_V1_Certificate.self, context: call)
+            return try await context.peers.call("registry", Xcert_Registry_V1_ReferenceDataService.Method.getCertificate, request, context: call)
         } catch let error as RPCError where error.code == .notFound {
             throw RPCError.invalidArgument([.init(field: field, description: "the registry has no certificate \(code)")])
         }
@@ -33,8 +34,7 @@ public enum RegistryLookups {
         request.page.pageSize = Int32(Paging.maximumSize)
         var schools: [String: Xcert_Registry_V1_School] = [:]
         repeat {
-            let page = try await context.peers.call(
-                "registry", "/xcert.registry.v1.ReferenceDataService/ListSchools", request, as: Xcert_Registry_V1_ListSchoolsResponse.self, context: call
+            let page = try await context.peers.call("registry", Xcert_Registry_V1_ReferenceDataService.Method.listSchools, request, context: call
             )
             for school in page.schools { schools[school.code] = school }
             request.page.pageToken = page.page.nextPageToken
@@ -48,8 +48,7 @@ public enum RegistryLookups {
         request.page.pageSize = Int32(Paging.maximumSize)
         var cities: [Xcert_Registry_V1_City] = []
         repeat {
-            let page = try await context.peers.call(
-                "registry", "/xcert.registry.v1.ReferenceDataService/ListCities", request, as: Xcert_Registry_V1_ListCitiesResponse.self, context: call
+            let page = try await context.peers.call("registry", Xcert_Registry_V1_ReferenceDataService.Method.listCities, request, context: call
             )
             cities += page.cities
             request.page.pageToken = page.page.nextPageToken
@@ -64,8 +63,7 @@ public enum RegistryLookups {
         request.page.pageSize = Int32(Paging.maximumSize)
         var certificates: [Xcert_Registry_V1_Certificate] = []
         repeat {
-            let page = try await context.peers.call(
-                "registry", "/xcert.registry.v1.ReferenceDataService/ListCertificates", request, as: Xcert_Registry_V1_ListCertificatesResponse.self, context: call
+            let page = try await context.peers.call("registry", Xcert_Registry_V1_ReferenceDataService.Method.listCertificates, request, context: call
             )
             certificates += page.certificates
             request.page.pageToken = page.page.nextPageToken

@@ -92,7 +92,9 @@ public struct ServiceConfiguration: Sendable {
             readsPerSecond: Double(try reader.int("XCERT_LIMIT_READS_PER_SECOND", default: 200, in: 0...1_000_000)),
             readBurst: Double(try reader.int("XCERT_LIMIT_READ_BURST", default: 400, in: 0...1_000_000)),
             writesPerSecond: Double(try reader.int("XCERT_LIMIT_WRITES_PER_SECOND", default: 50, in: 0...1_000_000)),
-            writeBurst: Double(try reader.int("XCERT_LIMIT_WRITE_BURST", default: 100, in: 0...1_000_000))
+            writeBurst: Double(try reader.int("XCERT_LIMIT_WRITE_BURST", default: 100, in: 0...1_000_000)),
+            unauthenticatedPerSecond: Double(try reader.int("XCERT_LIMIT_UNAUTHENTICATED_PER_SECOND", default: 20, in: 0...1_000_000)),
+            unauthenticatedBurst: Double(try reader.int("XCERT_LIMIT_UNAUTHENTICATED_BURST", default: 200, in: 0...1_000_000))
         )
         if let token = environment["XCERT_SERVICE_TOKEN"], !token.isEmpty {
             self.serviceToken = token

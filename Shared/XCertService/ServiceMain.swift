@@ -7,6 +7,7 @@ import PostgresNIO
 import Prometheus
 import ServiceLifecycle
 import UnixSignals
+import XCertAPI
 import XCertStore
 import XCertWire
 
@@ -16,7 +17,7 @@ public struct ServiceContext: Sendable {
     public let name: String
     /// The one way to reach the database (transactions as `xcert_<name>`).
     public let database: Database
-    /// The one token check.
+    /// The one token check (the server runs it before any handler).
     public let authenticator: Authenticator
     /// This service's idempotency keys.
     public let idempotency: IdempotencyStore
@@ -97,7 +98,7 @@ public enum ServiceMain {
         table.register(own)
         table.register(ReflectionService(serviceName: configuration.name, others: own).methods)
 
-        let server = RPCServer(configuration: configuration.server, methods: table, logger: logger)
+        let server = RPCServer(configuration: configuration.server, methods: table, admission: context.authenticator, logger: logger)
         let metricsServer = MetricsServer(
             host: configuration.server.host, port: configuration.metricsPort, registry: metrics, logger: logger,
             tls: configuration.server.tls

@@ -66,25 +66,41 @@ public struct RPCError: Error, Sendable, Hashable, CustomStringConvertible {
     /// Says what is wrong, in words a user can act on. Never database error text.
     public var message: String
     public var fieldViolations: [FieldViolation]
+    /// Violations found but not kept in ``fieldViolations`` (past the cap of a status).
+    public var omittedViolations: Int
     /// Added to the response's metadata (e.g. `retry-after-ms`).
     public var metadata: [String: String]
+
+    /// The most field violations a status carries (docs/protocol.md): when there are more,
+    /// the last one says how many were left out.
+    public static let maximumFieldViolations = 100
 
     public init(
         _ code: Code,
         _ message: String,
         fieldViolations: [FieldViolation] = [],
+        omittedViolations: Int = 0,
         metadata: [String: String] = [:]
     ) {
         self.code = code
         self.message = message
         self.fieldViolations = fieldViolations
+        self.omittedViolations = omittedViolations
         self.metadata = metadata
     }
 
-    /// INVALID_ARGUMENT with one violation per entry.
-    public static func invalidArgument(_ violations: [FieldViolation]) -> RPCError {
-        let fields = violations.map(\.field).joined(separator: ", ")
-        return RPCError(.invalidArgument, "invalid request: check \(fields)", fieldViolations: violations)
+    /// INVALID_ARGUMENT with one violation per entry; `omitted` more were found and not kept.
+    public static func invalidArgument(_ violations: [FieldViolation], omitted: Int = 0) -> RPCError {
+        var fields = violations.prefix(5).map(\.field).joined(separator: ", ")
+        let more = violations.count - 5 + omitted
+        if more > 0 { fields += " and \(more) more" }
+        return RPCError(.invalidArgument, "invalid request: check \(fields)", fieldViolations: violations, omittedViolations: omitted)
+    }
+
+    /// NOT_FOUND for a record of another party, in the words used for one that does not
+    /// exist, so its existence is not disclosed (docs/protocol.md, `authorization`).
+    public static func notFound(_ what: String) -> RPCError {
+        RPCError(.notFound, "\(what) is not among the records this caller may see")
     }
 
     public var description: String {
@@ -126,13 +142,24 @@ extension RPCError {
         var status = Xcert_Wire_V1_Status()
         status.code = Xcert_Wire_V1_Code(rawValue: self.code.rawValue) ?? .unknown
         status.message = self.message
-        status.fieldViolations = self.fieldViolations.map {
+        status.fieldViolations = self.cappedFieldViolations.map {
             var violation = Xcert_Wire_V1_FieldViolation()
             violation.field = $0.field
             violation.description_p = $0.description
             return violation
         }
         return status
+    }
+
+    /// At most ``maximumFieldViolations``; when there are more, the last says how many
+    /// were left out.
+    var cappedFieldViolations: [FieldViolation] {
+        let total = self.fieldViolations.count + self.omittedViolations
+        guard total > Self.maximumFieldViolations else { return self.fieldViolations }
+        let kept = Self.maximumFieldViolations - 1
+        return Array(self.fieldViolations.prefix(kept)) + [
+            FieldViolation(field: "(more)", description: "\(total - kept) more violations were left out; fix these and send again"),
+        ]
     }
 
     /// The error a client raises for a non-OK status it received.

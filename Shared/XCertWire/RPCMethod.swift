@@ -12,10 +12,15 @@ public struct RequestContext: Sendable {
     public var deadline: ContinuousClock.Instant
     /// The `request-id` of this call (the client's, or one the server made up).
     public var requestID: String
-    /// The peer's address, for logs and per-address limits.
+    /// The peer's address and port, for logs.
     public var peer: String
+    /// The peer's IP address, for per-address limits.
+    public var clientAddress: String
     /// A logger carrying `request-id` and `method`.
     public var logger: Logger
+    /// Who calls, as admission established it before the handler ran; nil for a public
+    /// method (``MethodContract/isPublic``).
+    public var principal: Principal?
 
     public init(
         method: String,
@@ -23,14 +28,30 @@ public struct RequestContext: Sendable {
         deadline: ContinuousClock.Instant,
         requestID: String,
         peer: String = "local",
-        logger: Logger
+        clientAddress: String? = nil,
+        logger: Logger,
+        principal: Principal? = nil
     ) {
         self.method = method
         self.metadata = metadata
         self.deadline = deadline
         self.requestID = requestID
         self.peer = peer
+        self.clientAddress = clientAddress ?? peer
         self.logger = logger
+        self.principal = principal
+    }
+
+    /// The caller of a method that needs a token: admission has checked its token, its role
+    /// against the method's declared roles and its rate limit before the handler runs.
+    ///
+    /// - Throws: INTERNAL when there is none: a public method asking for its caller is a
+    ///   defect of the server, never a client's mistake.
+    public func caller() throws(RPCError) -> Principal {
+        guard let principal = self.principal else {
+            throw RPCError(.internal, "\(self.method) is declared public but asks for its caller")
+        }
+        return principal
     }
 
     /// The time left until the deadline (zero once it has passed).
@@ -42,9 +63,10 @@ public struct RequestContext: Sendable {
     public var idempotencyKey: String? { self.metadata["idempotency-key"] }
 }
 
-/// One method a server answers: its name, its message types, and a handler that turns
-/// request bytes into response bytes. Built once per method with ``unary(_:mutating:handler:)``,
-/// which does the decoding and encoding so handlers see typed messages only.
+/// One method a server answers: its name, its message types, its contract, and a handler
+/// that turns request bytes into response bytes. Built once per method with
+/// ``unary(_:handler:)`` from a generated ``MethodDescriptor``, which does the decoding,
+/// the bounds and the encoding so handlers see typed, bounded messages only.
 public struct RPCMethod: Sendable {
     /// `/<proto package>.<Service>/<Method>`.
     public let name: String
@@ -52,30 +74,45 @@ public struct RPCMethod: Sendable {
     public let requestType: String
     /// Fully qualified protobuf name of the response message.
     public let responseType: String
-    /// Whether the method changes state (and so takes an `idempotency-key`).
-    public let isMutating: Bool
+    /// Who may call, whether it changes state, which rate limit it draws on.
+    public let contract: MethodContract
     let handle: @Sendable (Data, RequestContext) async throws -> Data
     private let parse: @Sendable (Data) throws(RPCError) -> any SwiftProtobuf.Message
 
-    /// A unary method with typed request and response.
+    /// Whether the method changes state (and so takes an `idempotency-key`).
+    public var isMutating: Bool { self.contract.isMutating }
+
+    /// The method `descriptor` declares, served by `handler`.
     ///
-    /// A payload that does not parse as `Request` is answered INVALID_ARGUMENT before the
-    /// handler runs.
+    /// Before the handler runs, the payload is decoded and held to the request bounds:
+    /// either failing is INVALID_ARGUMENT. (The token, role and rate limit come earlier:
+    /// ``RPCServer``.)
+    public static func unary<Request: SwiftProtobuf.Message, Response: SwiftProtobuf.Message>(
+        _ descriptor: MethodDescriptor<Request, Response>,
+        handler: @escaping @Sendable (Request, RequestContext) async throws -> Response
+    ) -> RPCMethod {
+        Self.unary(descriptor.name, contract: descriptor.contract, bounds: descriptor.bounds, handler: handler)
+    }
+
+    /// A method of no `proto/` rpc (tests, benchmarks): public unless `contract` says
+    /// otherwise, its text checked and no list maxima. Services use ``unary(_:handler:)``.
     public static func unary<Request: SwiftProtobuf.Message, Response: SwiftProtobuf.Message>(
         _ name: String,
-        mutating: Bool = false,
+        contract: MethodContract = .public,
+        bounds: RequestBounds = .textOnly,
         handler: @escaping @Sendable (Request, RequestContext) async throws -> Response
     ) -> RPCMethod {
         RPCMethod(
             name: name,
             requestType: Request.protoMessageName,
             responseType: Response.protoMessageName,
-            isMutating: mutating,
+            contract: contract,
             parse: { (payload: Data) throws(RPCError) -> any SwiftProtobuf.Message in
                 try Self.parsePayload(payload, as: Request.self)
             },
             handle: { payload, context in
                 let request = try Self.parsePayload(payload, as: Request.self)
+                try bounds.check(request)
                 let response = try await handler(request, context)
                 return try response.serializedData()
             }
@@ -86,14 +123,14 @@ public struct RPCMethod: Sendable {
         name: String,
         requestType: String,
         responseType: String,
-        isMutating: Bool,
+        contract: MethodContract,
         parse: @escaping @Sendable (Data) throws(RPCError) -> any SwiftProtobuf.Message,
         handle: @escaping @Sendable (Data, RequestContext) async throws -> Data
     ) {
         self.name = name
         self.requestType = requestType
         self.responseType = responseType
-        self.isMutating = isMutating
+        self.contract = contract
         self.parse = parse
         self.handle = handle
     }
@@ -116,8 +153,18 @@ public struct RPCMethod: Sendable {
         } catch {
             throw RPCError(
                 .invalidArgument,
-                "payload does not parse as \(Request.protoMessageName): \(error)"
+                "payload does not parse as \(Request.protoMessageName): \(error)",
+                fieldViolations: [.init(field: "payload", description: Self.describe(error))]
             )
+        }
+    }
+
+    private static func describe(_ error: any Error) -> String {
+        switch error {
+        case BinaryDecodingError.invalidUTF8: "a string field holds bytes that are not valid UTF-8"
+        case BinaryDecodingError.truncated: "the message is truncated"
+        case BinaryDecodingError.malformedProtobuf: "the bytes are not a protobuf message"
+        default: "does not parse: \(error)"
         }
     }
 }

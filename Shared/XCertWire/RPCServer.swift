@@ -79,6 +79,7 @@ public struct RPCServerConfiguration: Sendable {
 public final class RPCServer: Service, Sendable {
     public let configuration: RPCServerConfiguration
     private let methods: MethodTable
+    private let admission: (any CallAdmission)?
     private let eventLoopGroup: any EventLoopGroup
     private let logger: Logger
     private let state: ServerState
@@ -88,11 +89,13 @@ public final class RPCServer: Service, Sendable {
     public init(
         configuration: RPCServerConfiguration,
         methods: MethodTable,
+        admission: (any CallAdmission)? = nil,
         eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
         logger: Logger
     ) {
         self.configuration = configuration
         self.methods = methods
+        self.admission = admission
         self.eventLoopGroup = eventLoopGroup
         self.logger = logger
         self.state = ServerState()
@@ -205,7 +208,7 @@ public final class RPCServer: Service, Sendable {
                 }
                 defer { self.state.remove(connection, from: address) }
                 if self.state.isDraining { connection.drain() }
-                await self.readRequests(from: inbound, on: connection, peer: peer)
+                await self.readRequests(from: inbound, on: connection, peer: peer, address: address)
             }
         } catch {
             self.logger.debug("connection ended", metadata: ["peer": "\(peer)", "error": "\(error)"])
@@ -217,7 +220,8 @@ public final class RPCServer: Service, Sendable {
     private func readRequests(
         from inbound: NIOAsyncChannelInboundStream<InboundFrame>,
         on connection: Connection,
-        peer: String
+        peer: String,
+        address: String
     ) async {
         await withTaskGroup(of: Void.self) { group in
             var unreaped = 0
@@ -239,7 +243,7 @@ public final class RPCServer: Service, Sendable {
                     }
                     unreaped += 1
                     group.addTask {
-                        await self.execute(request, method: method, received: received, on: connection, peer: peer)
+                        await self.execute(request, method: method, received: received, on: connection, peer: peer, address: address)
                     }
                 }
             } catch NIOSSLError.handshakeFailed(let reason) {
@@ -293,16 +297,35 @@ public final class RPCServer: Service, Sendable {
 
     // MARK: - One request
 
+    /// Runs one admitted request to its answer, in the order of docs/protocol.md
+    /// ("Admission order and bounds"); the frame, envelope and method name were checked by
+    /// ``admit(_:on:)``:
+    ///
+    /// 2. the metadata bounds;
+    /// 3. the token, the caller's role against the method's declared roles, the caller's
+    ///    rate limit (``CallAdmission``): a refused caller causes no decoding at all;
+    /// 4. the payload: decoding, then the bounds of its fields (``RequestBounds``);
+    /// 5. the handler, whose answer must fit in a frame.
+    ///
+    /// Steps 3 to 5 run within the request's deadline.
     private func execute(
         _ request: Xcert_Wire_V1_Request,
         method: RPCMethod,
         received: ContinuousClock.Instant,
         on connection: Connection,
-        peer: String
+        peer: String,
+        address: String
     ) async {
         defer { self.state.releaseSlot() }
         self.metrics.started()
-        let requestID = request.metadata["request-id"].flatMap { $0.isEmpty ? nil : $0 } ?? Self.makeRequestID()
+        var metadataRefusal: RPCError?
+        do throws(RPCError) {
+            try RequestAdmission.metadata(request.metadata)
+        } catch {
+            metadataRefusal = error
+        }
+        // A request-id out of bounds is neither logged nor echoed: the server makes its own.
+        let requestID = metadataRefusal == nil ? request.metadata["request-id"] ?? Self.makeRequestID() : Self.makeRequestID()
         var timeout = request.timeoutMs == 0 ? self.configuration.defaultTimeout : .milliseconds(request.timeoutMs)
         timeout = min(timeout, self.configuration.maximumTimeout)
         var logger = self.logger
@@ -310,10 +333,11 @@ public final class RPCServer: Service, Sendable {
         logger[metadataKey: "method"] = .string(method.name)
         let context = RequestContext(
             method: method.name,
-            metadata: request.metadata,
+            metadata: metadataRefusal == nil ? request.metadata : [:],
             deadline: received + timeout,
             requestID: requestID,
             peer: peer,
+            clientAddress: address,
             logger: logger
         )
 
@@ -321,10 +345,15 @@ public final class RPCServer: Service, Sendable {
         response.id = request.id
         let code: RPCError.Code
         do {
+            if let metadataRefusal { throw metadataRefusal }
             // The request's own task: it ends with this answer, so the deadline may cancel it.
-            response.payload = try await cancellingAtDeadline(context.deadline, allowed: timeout) {
-                try await method.handle(request.payload, context)
+            let payload = try await cancellingAtDeadline(context.deadline, allowed: timeout) {
+                var context = context
+                context.principal = try await self.admitCaller(context, to: method)
+                return try await method.handle(request.payload, context)
             }
+            try self.checkAnswerFits(payload, of: method, id: request.id, requestID: requestID)
+            response.payload = payload
             code = .ok
         } catch {
             let rpcError = RPCError(mapping: error)
@@ -341,6 +370,40 @@ public final class RPCServer: Service, Sendable {
         self.metrics.record(method: method.name, code: code, duration: .now - received)
         connection.end(id: request.id)
         connection.send(response)
+    }
+
+    /// Step 3: the caller of a method that needs a token, checked against its contract.
+    private func admitCaller(_ context: RequestContext, to method: RPCMethod) async throws -> Principal? {
+        let contract = method.contract
+        guard !contract.isPublic else { return nil }
+        guard let admission = self.admission else {
+            throw RPCError(.unauthenticated, "this server checks no tokens, so it serves only methods that need none")
+        }
+        let principal = try await admission.authenticate(context)
+        guard contract.allows(principal.role) else {
+            let allowed = contract.roles.map(\.rawValue).sorted().joined(separator: ", ")
+            throw RPCError(.permissionDenied, "the role \(principal.role) may not call \(method.name); it is for \(allowed)")
+        }
+        try admission.limit(principal, contract.limitClass)
+        return principal
+    }
+
+    /// An answer that would not fit in a frame is not sent: RESOURCE_EXHAUSTED says how to
+    /// ask for less. The size is the OK envelope's exactly: its id, its payload and its
+    /// `request-id`, as protobuf lays them out.
+    private func checkAnswerFits(_ payload: Data, of method: RPCMethod, id: UInt64, requestID: String) throws(RPCError) {
+        /// The bytes of a varint, and of a length-delimited field of a one-byte tag.
+        func varint(_ value: UInt64) -> Int { max(1, (64 - value.leadingZeroBitCount + 6) / 7) }
+        func field(_ length: Int) -> Int { 1 + varint(UInt64(length)) + length }
+        let entry = field("request-id".utf8.count) + field(requestID.utf8.count)
+        let size = (id == 0 ? 0 : 1 + varint(id)) + (payload.isEmpty ? 0 : field(payload.count)) + field(entry)
+        let limit = self.configuration.maximumFrameLength
+        guard size > limit else { return }
+        throw RPCError(
+            .resourceExhausted,
+            "the answer of \(method.name) would be \(size) bytes, over the frame limit of \(limit) bytes; "
+                + "ask for less: a smaller page (page.page_size), a narrower filter, or fewer items in the request"
+        )
     }
 
     private static func makeRequestID() -> String {

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import XCertAPI
 import XCertProto
 import XCertTestSupport
 import XCertWire
@@ -29,10 +30,10 @@ struct AllianceAndSiteTests {
             let schools = try await self.seedAlliances(registry)
             var list = Xcert_Registry_V1_ListAlliancesRequest()
             list.year = 2020
-            let alliances = try await registry.call("AllianceService/ListAlliances", list, as: Xcert_Registry_V1_ListAlliancesResponse.self, token: registry.admin).alliances
+            let alliances = try await registry.call(Xcert_Registry_V1_AllianceService.Method.listAlliances, list, token: registry.admin).alliances
             #expect(alliances.map { "\($0.certificateCode):\($0.schoolCount):\($0.openToLeadSelection)" } == ["AUTO:3:false", "BIM:12:true"])
             list.onlyNotOpen = true
-            #expect(try await registry.call("AllianceService/ListAlliances", list, as: Xcert_Registry_V1_ListAlliancesResponse.self, token: registry.admin).alliances.map(\.certificateCode) == ["AUTO"])
+            #expect(try await registry.call(Xcert_Registry_V1_AllianceService.Method.listAlliances, list, token: registry.admin).alliances.map(\.certificateCode) == ["AUTO"])
 
             var open = Xcert_Registry_V1_OpenLeadSelectionRequest()
             open.certificateCode = "AUTO"
@@ -40,11 +41,11 @@ struct AllianceAndSiteTests {
             open.applicationsClose.year = 2099
             open.applicationsClose.month = 12
             open.applicationsClose.day = 31
-            let small = try #require(await registry.refusal("AllianceService/OpenLeadSelection", open, as: Xcert_Registry_V1_LeadSelection.self, token: registry.admin))
+            let small = try #require(await registry.refusal(Xcert_Registry_V1_AllianceService.Method.openLeadSelection, open, token: registry.admin))
             #expect(small.code == .failedPrecondition)
             #expect(small.message.contains("has 3 qualified schools"), "\(small.message)")
             open.certificateCode = "BIM"
-            _ = try await registry.call("AllianceService/OpenLeadSelection", open, as: Xcert_Registry_V1_LeadSelection.self, token: registry.admin)
+            _ = try await registry.call(Xcert_Registry_V1_AllianceService.Method.openLeadSelection, open, token: registry.admin)
 
             // Schools apply for themselves; irregular ones and outsiders may not.
             var irregular = Xcert_Registry_V1_RecordIrregularityRequest()
@@ -52,13 +53,13 @@ struct AllianceAndSiteTests {
             irregular.kind = .fundsMisused
             irregular.description_p = "试点经费挪作他用"
             irregular.year = 2020
-            _ = try await registry.call("ReferenceDataService/RecordIrregularity", irregular, as: Xcert_Registry_V1_School.self, token: registry.admin)
+            _ = try await registry.call(Xcert_Registry_V1_ReferenceDataService.Method.recordIrregularity, irregular, token: registry.admin)
             let outsider = "4136019999"
             try await registry.createSchool(outsider)
             var applications: [Int64] = []
             for school in schools.prefix(5) + [schools[11], outsider] {
                 let token = try await registry.token(role: "school", party: school)
-                let outcome = await registry.refusal("AllianceService/SubmitLeadApplication", self.leadApplication(school), as: Xcert_Registry_V1_LeadApplication.self, token: token)
+                let outcome = await registry.refusal(Xcert_Registry_V1_AllianceService.Method.submitLeadApplication, self.leadApplication(school), token: token)
                 switch school {
                 case schools[11]:
                     #expect(outcome?.code == .failedPrecondition)
@@ -73,13 +74,13 @@ struct AllianceAndSiteTests {
             var form = self.leadApplication(schools[5])
             form.form = Xcert_Registry_V1_LeadApplicationForm()
             form.form.schoolProfile = String(repeating: "强", count: 501)
-            let incomplete = try #require(await registry.refusal("AllianceService/SubmitLeadApplication", form, as: Xcert_Registry_V1_LeadApplication.self, token: registry.admin))
+            let incomplete = try #require(await registry.refusal(Xcert_Registry_V1_AllianceService.Method.submitLeadApplication, form, token: registry.admin))
             #expect(Set(incomplete.fieldViolations.map(\.field)) == ["form.contact_person", "form.contact_phone", "form.address", "form.school_profile", "form.implementation", "form.work_plan", "form.commitment_signed"])
 
             var get = Xcert_Registry_V1_GetLeadSelectionRequest()
             get.certificateCode = "BIM"
             get.year = 2020
-            var selection = try await registry.call("AllianceService/GetLeadSelection", get, as: Xcert_Registry_V1_LeadSelection.self, token: registry.admin)
+            var selection = try await registry.call(Xcert_Registry_V1_AllianceService.Method.getLeadSelection, get, token: registry.admin)
             #expect(selection.phase == .applications)
             applications = selection.applications.map(\.id)
             #expect(applications.count == 5)
@@ -89,18 +90,18 @@ struct AllianceAndSiteTests {
             score.applicationID = applications[0]
             score.expert = "专家甲"
             score.score = 90
-            #expect(await registry.refusal("AllianceService/RecordExpertScore", score, as: Xcert_Registry_V1_LeadApplication.self, token: registry.admin)?.code == .failedPrecondition)
+            #expect(await registry.refusal(Xcert_Registry_V1_AllianceService.Method.recordExpertScore, score, token: registry.admin)?.code == .failedPrecondition)
             var close = Xcert_Registry_V1_CloseLeadApplicationsRequest()
             close.certificateCode = "BIM"
             close.year = 2020
-            _ = try await registry.call("AllianceService/CloseLeadApplications", close, as: Xcert_Registry_V1_LeadSelection.self, token: registry.admin)
-            _ = try await registry.call("AllianceService/RecordExpertScore", score, as: Xcert_Registry_V1_LeadApplication.self, token: registry.admin)
+            _ = try await registry.call(Xcert_Registry_V1_AllianceService.Method.closeLeadApplications, close, token: registry.admin)
+            _ = try await registry.call(Xcert_Registry_V1_AllianceService.Method.recordExpertScore, score, token: registry.admin)
             score.expert = "专家乙"
             score.score = 85
-            let scored = try await registry.call("AllianceService/RecordExpertScore", score, as: Xcert_Registry_V1_LeadApplication.self, token: registry.admin)
+            let scored = try await registry.call(Xcert_Registry_V1_AllianceService.Method.recordExpertScore, score, token: registry.admin)
             #expect(scored.scores.count == 2)
             #expect((scored.averageScore.numerator, scored.averageScore.denominator) == (175, 2))
-            #expect(await registry.refusal("AllianceService/RecordExpertScore", score, as: Xcert_Registry_V1_LeadApplication.self, token: registry.admin)?.code == .alreadyExists)
+            #expect(await registry.refusal(Xcert_Registry_V1_AllianceService.Method.recordExpertScore, score, token: registry.admin)?.code == .alreadyExists)
 
             // At most 3 leads, exactly one primary, all of them applicants.
             var name = Xcert_Registry_V1_NameLeadSchoolsRequest()
@@ -108,15 +109,15 @@ struct AllianceAndSiteTests {
             name.year = 2020
             name.noticeDays = 7
             name.leads = self.leads(Array(schools.prefix(4)), primary: [0])
-            let four = try #require(await registry.refusal("AllianceService/NameLeadSchools", name, as: Xcert_Registry_V1_LeadSelection.self, token: registry.admin))
+            let four = try #require(await registry.refusal(Xcert_Registry_V1_AllianceService.Method.nameLeadSchools, name, token: registry.admin))
             #expect(four.fieldViolations.map(\.description) == ["at most 3 lead schools per certificate, not 4"])
             name.leads = self.leads(Array(schools.prefix(3)), primary: [0, 1])
-            let twoPrimaries = try #require(await registry.refusal("AllianceService/NameLeadSchools", name, as: Xcert_Registry_V1_LeadSelection.self, token: registry.admin))
+            let twoPrimaries = try #require(await registry.refusal(Xcert_Registry_V1_AllianceService.Method.nameLeadSchools, name, token: registry.admin))
             #expect(twoPrimaries.fieldViolations.map(\.description) == ["exactly one lead school must be primary, not 2"])
             name.leads = self.leads([schools[0], schools[6]], primary: [0])
-            #expect(await registry.refusal("AllianceService/NameLeadSchools", name, as: Xcert_Registry_V1_LeadSelection.self, token: registry.admin)?.fieldViolations.map(\.field) == ["leads[1].school_code"])
+            #expect(await registry.refusal(Xcert_Registry_V1_AllianceService.Method.nameLeadSchools, name, token: registry.admin)?.fieldViolations.map(\.field) == ["leads[1].school_code"])
             name.leads = self.leads(Array(schools.prefix(3)), primary: [1])
-            selection = try await registry.call("AllianceService/NameLeadSchools", name, as: Xcert_Registry_V1_LeadSelection.self, token: registry.admin)
+            selection = try await registry.call(Xcert_Registry_V1_AllianceService.Method.nameLeadSchools, name, token: registry.admin)
             #expect(selection.phase == .publicNotice)
             #expect(selection.leads.first?.schoolCode == schools[1])
             #expect(selection.leads.first?.primary == true)
@@ -125,38 +126,38 @@ struct AllianceAndSiteTests {
             var finalize = Xcert_Registry_V1_FinalizeLeadSelectionRequest()
             finalize.certificateCode = "BIM"
             finalize.year = 2020
-            let early = try #require(await registry.refusal("AllianceService/FinalizeLeadSelection", finalize, as: Xcert_Registry_V1_LeadSelection.self, token: registry.admin))
+            let early = try #require(await registry.refusal(Xcert_Registry_V1_AllianceService.Method.finalizeLeadSelection, finalize, token: registry.admin))
             #expect(early.code == .failedPrecondition)
             #expect(early.message.contains("public notice"), "\(early.message)")
             var alliance = Xcert_Registry_V1_GetAllianceRequest()
             alliance.certificateCode = "BIM"
             alliance.year = 2020
-            #expect(try await registry.call("AllianceService/GetAlliance", alliance, as: Xcert_Registry_V1_Alliance.self, token: registry.admin).leads.isEmpty)
+            #expect(try await registry.call(Xcert_Registry_V1_AllianceService.Method.getAlliance, alliance, token: registry.admin).leads.isEmpty)
             try await registry.postgres.query("UPDATE registry.lead_selections SET notice_ends_at = now() - interval '1 second'", logger: testLogger("alliances"))
-            selection = try await registry.call("AllianceService/FinalizeLeadSelection", finalize, as: Xcert_Registry_V1_LeadSelection.self, token: registry.admin)
+            selection = try await registry.call(Xcert_Registry_V1_AllianceService.Method.finalizeLeadSelection, finalize, token: registry.admin)
             #expect(selection.phase == .final)
-            let final = try await registry.call("AllianceService/GetAlliance", alliance, as: Xcert_Registry_V1_Alliance.self, token: registry.admin)
+            let final = try await registry.call(Xcert_Registry_V1_AllianceService.Method.getAlliance, alliance, token: registry.admin)
             #expect(final.schoolCount == 12)
             #expect(Set(final.leads.map(\.schoolCode)) == Set(schools.prefix(3)))
             #expect(final.leads.filter(\.primary).map(\.schoolCode) == [schools[1]])
             // The list names the final leads too (what the assessment service scores 6-2 from).
             list.onlyNotOpen = false
-            let listed = try await registry.call("AllianceService/ListAlliances", list, as: Xcert_Registry_V1_ListAlliancesResponse.self, token: registry.admin).alliances
+            let listed = try await registry.call(Xcert_Registry_V1_AllianceService.Method.listAlliances, list, token: registry.admin).alliances
             #expect(listed.map { "\($0.certificateCode):\($0.leads.map(\.schoolCode).sorted())" } == ["AUTO:[]", "BIM:\(Array(schools.prefix(3)).sorted())"])
 
             // One school may lead several certificates: schools[1] leads NEV as well.
             for school in schools.prefix(10) { try await registry.qualify(school, "NEV") }
             open.certificateCode = "NEV"
-            _ = try await registry.call("AllianceService/OpenLeadSelection", open, as: Xcert_Registry_V1_LeadSelection.self, token: registry.admin)
+            _ = try await registry.call(Xcert_Registry_V1_AllianceService.Method.openLeadSelection, open, token: registry.admin)
             var nev = self.leadApplication(schools[1])
             nev.certificateCode = "NEV"
-            _ = try await registry.call("AllianceService/SubmitLeadApplication", nev, as: Xcert_Registry_V1_LeadApplication.self, token: registry.admin)
+            _ = try await registry.call(Xcert_Registry_V1_AllianceService.Method.submitLeadApplication, nev, token: registry.admin)
             close.certificateCode = "NEV"
-            _ = try await registry.call("AllianceService/CloseLeadApplications", close, as: Xcert_Registry_V1_LeadSelection.self, token: registry.admin)
+            _ = try await registry.call(Xcert_Registry_V1_AllianceService.Method.closeLeadApplications, close, token: registry.admin)
             name.certificateCode = "NEV"
             name.leads = self.leads([schools[1]], primary: [0])
-            #expect(try await registry.call("AllianceService/NameLeadSchools", name, as: Xcert_Registry_V1_LeadSelection.self, token: registry.admin).leads.map(\.schoolCode) == [schools[1]])
-            let noticed = try await registry.call("AllianceService/ListAlliances", list, as: Xcert_Registry_V1_ListAlliancesResponse.self, token: registry.admin).alliances
+            #expect(try await registry.call(Xcert_Registry_V1_AllianceService.Method.nameLeadSchools, name, token: registry.admin).leads.map(\.schoolCode) == [schools[1]])
+            let noticed = try await registry.call(Xcert_Registry_V1_AllianceService.Method.listAlliances, list, token: registry.admin).alliances
             #expect(noticed.first { $0.certificateCode == "NEV" }?.leads.isEmpty == true, "leads under public notice are not final yet")
         }
     }
@@ -175,30 +176,30 @@ struct AllianceAndSiteTests {
             site.levels = [.elementary, .intermediate]
             site.capacity = 60
             site.yearOpened = 2020
-            let registered = try await registry.call("SiteService/RegisterSite", site, as: Xcert_Registry_V1_AssessmentSite.self, token: car)
+            let registered = try await registry.call(Xcert_Registry_V1_SiteService.Method.registerSite, site, token: car)
             #expect(registered.cityCode == "360100")
-            #expect(await registry.refusal("SiteService/RegisterSite", site, as: Xcert_Registry_V1_AssessmentSite.self, token: car)?.code == .alreadyExists)
-            #expect(await registry.refusal("SiteService/RegisterSite", site, as: Xcert_Registry_V1_AssessmentSite.self, token: bim)?.code == .permissionDenied)
-            #expect(await registry.refusal("SiteService/RegisterSite", site, as: Xcert_Registry_V1_AssessmentSite.self, token: school)?.code == .permissionDenied)
+            #expect(await registry.refusal(Xcert_Registry_V1_SiteService.Method.registerSite, site, token: car)?.code == .alreadyExists)
+            #expect(await registry.refusal(Xcert_Registry_V1_SiteService.Method.registerSite, site, token: bim)?.code == .permissionDenied)
+            #expect(await registry.refusal(Xcert_Registry_V1_SiteService.Method.registerSite, site, token: school)?.code == .permissionDenied)
             // A site opened in 2021 does not cover 2020.
             site.schoolCode = schools[1]  // 九江
             site.yearOpened = 2021
-            _ = try await registry.call("SiteService/RegisterSite", site, as: Xcert_Registry_V1_AssessmentSite.self, token: car)
+            _ = try await registry.call(Xcert_Registry_V1_SiteService.Method.registerSite, site, token: car)
             site.certificateCode = "BIM"
             site.schoolCode = schools[2]  // 赣州
             site.yearOpened = 2020
-            _ = try await registry.call("SiteService/RegisterSite", site, as: Xcert_Registry_V1_AssessmentSite.self, token: bim)
+            _ = try await registry.call(Xcert_Registry_V1_SiteService.Method.registerSite, site, token: bim)
 
             var coverage = Xcert_Registry_V1_GetSiteCoverageRequest()
             coverage.year = 2020
-            let gaps = try await registry.call("SiteService/GetSiteCoverage", coverage, as: Xcert_Registry_V1_GetSiteCoverageResponse.self, token: registry.admin).gaps
+            let gaps = try await registry.call(Xcert_Registry_V1_SiteService.Method.getSiteCoverage, coverage, token: registry.admin).gaps
             #expect(gaps.map { "\($0.certificateCode)@\($0.cityCode)=\($0.qualifiedSchools)" } == ["AUTO@360400=1", "AUTO@360700=1", "BIM@360100=4", "BIM@360400=4"])
             #expect(gaps.first?.cityName == "九江市")
-            let own = try await registry.call("SiteService/GetSiteCoverage", coverage, as: Xcert_Registry_V1_GetSiteCoverageResponse.self, token: car)
+            let own = try await registry.call(Xcert_Registry_V1_SiteService.Method.getSiteCoverage, coverage, token: car)
             #expect(Set(own.gaps.map(\.certificateCode)) == ["AUTO"], "an organization sees its own certificates' gaps")
             // Each organization's cities: its sites opened by the year, out of the province's cities.
             let cities = try #require(try await registry.scalar("SELECT count(*)::integer FROM registry.cities", as: Int32.self))
-            let organizations = try await registry.call("SiteService/GetSiteCoverage", coverage, as: Xcert_Registry_V1_GetSiteCoverageResponse.self, token: registry.admin).organizations
+            let organizations = try await registry.call(Xcert_Registry_V1_SiteService.Method.getSiteCoverage, coverage, token: registry.admin).organizations
             let carID = try #require(try await registry.scalar("SELECT organization_id FROM registry.certificates WHERE code = 'AUTO'", as: Int64.self))
             let bimID = try #require(try await registry.scalar("SELECT organization_id FROM registry.certificates WHERE code = 'BIM'", as: Int64.self))
             let byID = Dictionary(uniqueKeysWithValues: organizations.map { ($0.organizationID, $0) })
@@ -208,32 +209,32 @@ struct AllianceAndSiteTests {
             #expect(organizations.filter { $0.organizationID != carID && $0.organizationID != bimID }.allSatisfy { $0.coveredCities == 0 })
             #expect(own.organizations.map(\.organizationID) == [carID], "an organization sees its own coverage")
             coverage.year = 2021
-            #expect(try await registry.call("SiteService/GetSiteCoverage", coverage, as: Xcert_Registry_V1_GetSiteCoverageResponse.self, token: car).organizations.first?.coveredCityCodes == ["360100", "360400"])
+            #expect(try await registry.call(Xcert_Registry_V1_SiteService.Method.getSiteCoverage, coverage, token: car).organizations.first?.coveredCityCodes == ["360100", "360400"])
             coverage.year = 2020
-            let listed = try await registry.call("SiteService/ListSites", Xcert_Registry_V1_ListSitesRequest(), as: Xcert_Registry_V1_ListSitesResponse.self, token: bim).sites
+            let listed = try await registry.call(Xcert_Registry_V1_SiteService.Method.listSites, Xcert_Registry_V1_ListSitesRequest(), token: bim).sites
             #expect(listed.map(\.certificateCode) == ["BIM"], "an organization lists its own sites")
 
             // Monitoring points: about 10, spread over the cities; fewer is said, not hidden.
             var select = Xcert_Registry_V1_SelectMonitoringPointsRequest()
             select.certificateCode = "BIM"
             select.year = 2020
-            let picked = try await registry.call("SiteService/SelectMonitoringPoints", select, as: Xcert_Registry_V1_MonitoringPoints.self, token: registry.admin)
+            let picked = try await registry.call(Xcert_Registry_V1_SiteService.Method.selectMonitoringPoints, select, token: registry.admin)
             #expect(picked.points.count == 10)
             #expect(picked.qualifiedSchools == 12)
             #expect(picked.shortfall.isEmpty)
             // One per city in turn, the city with the largest pilot (赣州, scale 21) first: 4 + 3 + 3.
             #expect(Dictionary(grouping: picked.points, by: \.cityCode).mapValues(\.count) == ["360700": 4, "360400": 3, "360100": 3])
             select.certificateCode = "AUTO"
-            let few = try await registry.call("SiteService/SelectMonitoringPoints", select, as: Xcert_Registry_V1_MonitoringPoints.self, token: registry.admin)
+            let few = try await registry.call(Xcert_Registry_V1_SiteService.Method.selectMonitoringPoints, select, token: registry.admin)
             #expect(few.points.count == 3)
             #expect(few.shortfall.contains("only 3 schools hold a pilot qualification"), "\(few.shortfall)")
             select.schoolCodes = [schools[0], schools[5]]
-            #expect(await registry.refusal("SiteService/SelectMonitoringPoints", select, as: Xcert_Registry_V1_MonitoringPoints.self, token: registry.admin)?.fieldViolations.map(\.field) == ["school_codes[1]"])
-            #expect(await registry.refusal("SiteService/SelectMonitoringPoints", select, as: Xcert_Registry_V1_MonitoringPoints.self, token: car)?.code == .permissionDenied)
+            #expect(await registry.refusal(Xcert_Registry_V1_SiteService.Method.selectMonitoringPoints, select, token: registry.admin)?.fieldViolations.map(\.field) == ["school_codes[1]"])
+            #expect(await registry.refusal(Xcert_Registry_V1_SiteService.Method.selectMonitoringPoints, select, token: car)?.code == .permissionDenied)
             var get = Xcert_Registry_V1_GetMonitoringPointsRequest()
             get.certificateCode = "AUTO"
             get.year = 2020
-            #expect(try await registry.call("SiteService/GetMonitoringPoints", get, as: Xcert_Registry_V1_MonitoringPoints.self, token: car).points.count == 3)
+            #expect(try await registry.call(Xcert_Registry_V1_SiteService.Method.getMonitoringPoints, get, token: car).points.count == 3)
         }
     }
 

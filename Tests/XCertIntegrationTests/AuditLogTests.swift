@@ -1,6 +1,7 @@
 import Foundation
 import PostgresNIO
 import Testing
+import XCertAPI
 import XCertProto
 import XCertStore
 import XCertTestSupport
@@ -21,10 +22,10 @@ struct AuditLogTests {
                 fee.costBasis = "场地、考评员、耗材"
                 return fee
             }
-            let filing = try await h.call("FilingService/SubmitFiling", submit, as: Xcert_Filing_V1_Filing.self, token: world.car, idempotencyKey: "audit-1")
-            _ = try await h.call("FilingService/SubmitFiling", submit, as: Xcert_Filing_V1_Filing.self, token: world.car, idempotencyKey: "audit-1")
+            let filing = try await h.call(Xcert_Filing_V1_FilingService.Method.submitFiling, submit, token: world.car, idempotencyKey: "audit-1")
+            _ = try await h.call(Xcert_Filing_V1_FilingService.Method.submitFiling, submit, token: world.car, idempotencyKey: "audit-1")
             // A refusal from inside the change: a second live filing of the same certificate and year.
-            let refused = await h.refusal("FilingService/SubmitFiling", submit, as: Xcert_Filing_V1_Filing.self, token: world.car)
+            let refused = await h.refusal(Xcert_Filing_V1_FilingService.Method.submitFiling, submit, token: world.car)
             #expect(refused?.code == .alreadyExists)
             // Rows with national ID numbers.
             let roster = try await h.createRoster(token: world.car)
@@ -41,12 +42,12 @@ struct AuditLogTests {
                 for try await row in result.decode((String, String, String, String, String, String).self) { entries.append(row) }
                 return entries
             }
-            let submissions = entries.filter { $0.2 == "/xcert.filing.v1.FilingService/SubmitFiling" && $0.3.contains("certificate_code=NEV") }
+            let submissions = entries.filter { $0.2 == Xcert_Filing_V1_FilingService.Method.submitFiling.name && $0.3.contains("certificate_code=NEV") }
             #expect(submissions.map(\.5) == ["OK", "OK (replayed)", "ALREADY_EXISTS"], "\(submissions)")
             #expect(submissions.allSatisfy { $0.0 == "filing" && $0.1 == "organization" && !$0.4.isEmpty })
             #expect(submissions.first?.3.contains("year=\(RosterWorld.year)") == true && submissions.first?.3.contains("→ id=\(filing.id)") == true, "\(submissions.first?.3 ?? "")")
-            #expect(entries.contains { $0.0 == "registry" && $0.2.hasSuffix("PilotService/ReviewApplication") && $0.1 == "province_admin" && $0.5 == "OK" })
-            let upload = try #require(entries.first { $0.2.hasSuffix("RosterService/UploadChunk") })
+            #expect(entries.contains { $0.0 == "registry" && $0.2 == Xcert_Registry_V1_PilotService.Method.reviewApplication.name && $0.1 == "province_admin" && $0.5 == "OK" })
+            let upload = try #require(entries.first { $0.2 == Xcert_Filing_V1_RosterService.Method.uploadChunk.name })
             #expect(upload.3 == "roster_id=\(roster.id)", "the roster, not its rows: \(upload.3)")
             let everything = entries.map { "\($0)" }.joined(separator: "\n")
             for row in rows { #expect(!everything.contains(row.nationalID)) }

@@ -26,8 +26,9 @@ struct AuthenticationTests {
 
     private func methods(_ authenticator: Authenticator) -> [RPCMethod] {
         [
-            .unary(Self.adminOnly) { (_: Xcert_Health_V1_HealthCheckRequest, context) in
-                let principal = try await authenticator.authorize(context, allowing: [.provinceAdmin])
+            .unary(Self.adminOnly, contract: MethodContract(roles: [.provinceAdmin], isMutating: false, limitClass: .read)) {
+                (_: Xcert_Health_V1_HealthCheckRequest, context) in
+                let principal = try context.caller()
                 var response = Xcert_Health_V1_HealthCheckResponse()
                 response.detail = "\(principal.role) \(principal.name)"
                 return response
@@ -46,7 +47,7 @@ struct AuthenticationTests {
             let admin = try await self.token(role: "province_admin", party: nil, client: client)
             let school = try await self.token(role: "school", party: "4136010001", client: client)
             let authenticator = Authenticator(database: Database(client: client, role: "xcert_filing"))
-            try await withTestServer(self.methods(authenticator)) { _, port in
+            try await withTestServer(self.methods(authenticator), admission: authenticator) { _, port in
                 let rpc = testClient(port: port)
                 #expect(try await self.code(rpc, [:]) == .unauthenticated)
                 #expect(try await self.code(rpc, ["authorization": admin]) == .unauthenticated)
@@ -82,7 +83,7 @@ struct AuthenticationTests {
         try await withTestDatabase { _, client in
             let admin = try await self.token(role: "province_admin", party: nil, client: client)
             let authenticator = Authenticator(database: Database(client: client, role: "xcert_settlement"))
-            try await withTestServer(self.methods(authenticator)) { _, port in
+            try await withTestServer(self.methods(authenticator), admission: authenticator) { _, port in
                 let rpc = testClient(port: port)
                 let metadata = ["authorization": "Bearer \(admin)"]
                 #expect(try await self.code(rpc, metadata) == .ok)  // now cached
@@ -111,7 +112,7 @@ struct AuthenticationTests {
             let admin = try await self.token(role: "province_admin", party: nil, client: client)
             try await client.query("UPDATE registry.tokens SET expires_at = now() - interval '1 second'", logger: testLogger("auth"))
             let authenticator = Authenticator(database: Database(client: client, role: "xcert_registry"))
-            try await withTestServer(self.methods(authenticator)) { _, port in
+            try await withTestServer(self.methods(authenticator), admission: authenticator) { _, port in
                 let rpc = testClient(port: port)
                 let code = try await self.code(rpc, ["authorization": "Bearer \(admin)"])
                 #expect(code == .unauthenticated)

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import PostgresNIO
 import Testing
+import XCertAPI
 import XCertProto
 import XCertStore
 import XCertTestSupport
@@ -78,23 +79,23 @@ struct DemoTests {
         var reports = Reports()
         var declarations = Xcert_Assessment_V1_GetDeclarationTableRequest()
         declarations.year = Self.year
-        let table1 = try await assessment.unary("/xcert.assessment.v1.OutcomeService/GetDeclarationTable", declarations, as: Xcert_Assessment_V1_GetDeclarationTableResponse.self, metadata: metadata)
+        let table1 = try await assessment.unary(Xcert_Assessment_V1_OutcomeService.Method.getDeclarationTable, declarations, options: CallOptions(metadata: metadata))
         reports.declarations = table1.lines.map { "\($0.certificateCode) \($0.level.rawValue) \($0.schoolCode) \($0.declared) \($0.approved) \($0.completed) \($0.passed)" }
         reports.totalCompleted = table1.total.completed
         var sites = Xcert_Filing_V1_GetSiteSessionTableRequest()
         sites.year = Self.year
-        let table2 = try await filing.unary("/xcert.filing.v1.RosterService/GetSiteSessionTable", sites, as: Xcert_Filing_V1_GetSiteSessionTableResponse.self, metadata: metadata)
+        let table2 = try await filing.unary(Xcert_Filing_V1_RosterService.Method.getSiteSessionTable, sites, options: CallOptions(metadata: metadata))
         reports.sites = table2.lines.map { line in
             "\(line.certificateCode) \(line.level.rawValue) \(line.siteSchoolCode) \(line.sessions) \(line.examDates.map { String(format: "%04d-%02d-%02d", $0.year, $0.month, $0.day) }.joined(separator: ",")) \(line.candidates)"
         }
         var outstanding = Xcert_Settlement_V1_GetOutstandingTableRequest()
         outstanding.year = Self.year
-        let table3 = try await settlement.unary("/xcert.settlement.v1.SettlementReportService/GetOutstandingTable", outstanding, as: Xcert_Settlement_V1_GetOutstandingTableResponse.self, metadata: metadata)
+        let table3 = try await settlement.unary(Xcert_Settlement_V1_SettlementReportService.Method.getOutstandingTable, outstanding, options: CallOptions(metadata: metadata))
         reports.outstanding = table3.lines.map { "\($0.certificateCode) \($0.level.rawValue) \($0.schoolCode) \($0.completed) \($0.outstanding.fen)" }
         reports.outstandingTotal = table3.total.outstanding.fen
         var fees = Xcert_Settlement_V1_GetOrganizationFeeTableRequest()
         fees.year = Self.year
-        let feeTable = try await settlement.unary("/xcert.settlement.v1.SettlementReportService/GetOrganizationFeeTable", fees, as: Xcert_Settlement_V1_GetOrganizationFeeTableResponse.self, metadata: metadata)
+        let feeTable = try await settlement.unary(Xcert_Settlement_V1_SettlementReportService.Method.getOrganizationFeeTable, fees, options: CallOptions(metadata: metadata))
         reports.fees = feeTable.lines.map { "\($0.certificateCode) \($0.level.rawValue) \($0.completed) \($0.receivable.fen) \($0.received.fen) \($0.outstanding.fen)" }
         reports.received = feeTable.total.received.fen
         return reports

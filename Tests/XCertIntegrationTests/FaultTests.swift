@@ -2,6 +2,7 @@ import Foundation
 import Synchronization
 import SwiftProtobuf
 import Testing
+import XCertAPI
 import XCertProto
 import XCertTestSupport
 import XCertWire
@@ -108,7 +109,7 @@ struct FaultTests {
             round += 1
             let submission = RegistryHarness.submission("NEV", year: year)
             let filing = try await ledger.acknowledged(
-                "/xcert.filing.v1.FilingService/SubmitFiling", submission, as: Xcert_Filing_V1_Filing.self,
+                Xcert_Filing_V1_FilingService.Method.submitFiling, submission,
                 key: "fault-submit-\(year)-\(round)", token: token, client: client
             )
             ledger.filed(filing)
@@ -116,7 +117,7 @@ struct FaultTests {
             withdraw.id = filing.id
             withdraw.reason = "再次报送"
             _ = try await ledger.acknowledged(
-                "/xcert.filing.v1.FilingService/WithdrawFiling", withdraw, as: Xcert_Filing_V1_Filing.self,
+                Xcert_Filing_V1_FilingService.Method.withdrawFiling, withdraw,
                 key: "fault-withdraw-\(year)-\(round)", token: token, client: client
             )
         }
@@ -130,15 +131,14 @@ struct FaultTests {
         while !ledger.isStopped && number < 27 {
             number += 1
             let roster = try await ledger.acknowledged(
-                "/xcert.filing.v1.RosterService/CreateRoster", RegistryHarness.rosterRequest(day: Int32(number)), as: Xcert_Filing_V1_Roster.self,
+                Xcert_Filing_V1_RosterService.Method.createRoster, RegistryHarness.rosterRequest(day: Int32(number)),
                 key: "fault-roster-\(number)", token: token, client: client
             )
             for chunk in 0..<Self.chunksPerRoster {
                 let first = (number * Self.chunksPerRoster + chunk) * Self.rowsPerChunk
                 let answer = try await ledger.acknowledged(
-                    "/xcert.filing.v1.RosterService/UploadChunk",
+                    Xcert_Filing_V1_RosterService.Method.uploadChunk,
                     RegistryHarness.chunk(roster.id, Int32(chunk), Candidates.rows(from: first, count: Self.rowsPerChunk)),
-                    as: Xcert_Filing_V1_UploadChunkResponse.self,
                     key: "fault-chunk-\(number)-\(chunk)", token: token, client: client
                 )
                 ledger.uploaded(roster: roster.id, chunk: answer.chunk.index)
@@ -147,7 +147,7 @@ struct FaultTests {
             seal.rosterID = roster.id
             seal.expectedRowCount = Int64(Self.chunksPerRoster * Self.rowsPerChunk)
             _ = try await ledger.acknowledged(
-                "/xcert.filing.v1.RosterService/SealRoster", seal, as: Xcert_Filing_V1_Roster.self,
+                Xcert_Filing_V1_RosterService.Method.sealRoster, seal,
                 key: "fault-seal-\(number)", token: token, client: client
             )
             ledger.sealed(roster: roster.id)
@@ -281,8 +281,9 @@ final class LoadLedger: Sendable {
     /// (no connection, deadline passed, service or database unavailable, limits); any other
     /// refusal fails the test. Gives up after two minutes.
     func acknowledged<Request: SwiftProtobuf.Message, Response: SwiftProtobuf.Message>(
-        _ method: String, _ request: Request, as: Response.Type, key: String, token: String, client: RPCClient
+        _ descriptor: MethodDescriptor<Request, Response>, _ request: Request, key: String, token: String, client: RPCClient
     ) async throws -> Response {
+        let method = descriptor.name
         let payload = try request.serializedData()
         let metadata = ["authorization": "Bearer \(token)", "idempotency-key": key]
         let giveUp = ContinuousClock.now + .seconds(120)

@@ -1,4 +1,5 @@
 import Foundation
+import XCertAPI
 import XCertProto
 import XCertTestSupport
 import XCertWire
@@ -58,7 +59,7 @@ extension RegistryHarness {
             date.day = 31
             return date
         }()
-        return try await self.call("FilingService/OpenRound", request, as: Xcert_Filing_V1_FilingRound.self, token: self.admin)
+        return try await self.call(Xcert_Filing_V1_FilingService.Method.openRound, request, token: self.admin)
     }
 
     static func submission(
@@ -77,7 +78,7 @@ extension RegistryHarness {
         _ certificate: String, year: Int32 = 2020, round: Int32 = 1, plan: Xcert_Filing_V1_WorkPlan = RegistryHarness.workPlan(), token: String
     ) async throws -> Xcert_Filing_V1_Filing {
         try await self.call(
-            "FilingService/SubmitFiling", Self.submission(certificate, year: year, round: round, plan: plan), as: Xcert_Filing_V1_Filing.self, token: token
+            Xcert_Filing_V1_FilingService.Method.submitFiling, Self.submission(certificate, year: year, round: round, plan: plan), token: token
         )
     }
 
@@ -87,17 +88,17 @@ extension RegistryHarness {
         request.id = id
         request.approve = approve
         request.reason = reason
-        return try await self.call("FilingService/ReviewFiling", request, as: Xcert_Filing_V1_Filing.self, token: token ?? self.admin)
+        return try await self.call(Xcert_Filing_V1_FilingService.Method.reviewFiling, request, token: token ?? self.admin)
     }
 
     func getFiling(_ id: Int64, token: String? = nil) async throws -> Xcert_Filing_V1_Filing {
         var request = Xcert_Filing_V1_GetFilingRequest()
         request.id = id
-        return try await self.call("FilingService/GetFiling", request, as: Xcert_Filing_V1_Filing.self, token: token ?? self.admin)
+        return try await self.call(Xcert_Filing_V1_FilingService.Method.getFiling, request, token: token ?? self.admin)
     }
 
     func listFilings(_ request: Xcert_Filing_V1_ListFilingsRequest = .init(), token: String? = nil) async throws -> [Xcert_Filing_V1_Filing] {
-        try await self.call("FilingService/ListFilings", request, as: Xcert_Filing_V1_ListFilingsResponse.self, token: token ?? self.admin).filings
+        try await self.call(Xcert_Filing_V1_FilingService.Method.listFilings, request, token: token ?? self.admin).filings
     }
 
     var filingCount: Int64 {

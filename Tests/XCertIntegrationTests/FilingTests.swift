@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import XCertAPI
 import XCertProto
 import XCertTestSupport
 import XCertWire
@@ -23,12 +24,12 @@ struct FilingTests {
             bad.closes.year = 2021
             bad.closes.month = 2
             bad.closes.day = 29
-            let invalid = try #require(await h.refusal("FilingService/OpenRound", bad, as: Xcert_Filing_V1_FilingRound.self, token: h.admin))
+            let invalid = try #require(await h.refusal(Xcert_Filing_V1_FilingService.Method.openRound, bad, token: h.admin))
             #expect(invalid.code == .invalidArgument)
             #expect(Set(invalid.fieldViolations.map(\.field)) == ["year", "number", "closes"], "\(invalid.fieldViolations)")
             bad.year = 2020
             bad.number = 1
-            let badDate = try #require(await h.refusal("FilingService/OpenRound", bad, as: Xcert_Filing_V1_FilingRound.self, token: h.admin))
+            let badDate = try #require(await h.refusal(Xcert_Filing_V1_FilingService.Method.openRound, bad, token: h.admin))
             #expect(badDate.fieldViolations.map(\.field) == ["closes"], "2021-02-29 does not exist")
 
             for token in [car, school] {
@@ -36,7 +37,7 @@ struct FilingTests {
                 request.year = 2020
                 request.number = 1
                 request.closes = RegistryHarness.shanghaiDate(daysFromToday: 30)
-                let denied = try #require(await h.refusal("FilingService/OpenRound", request, as: Xcert_Filing_V1_FilingRound.self, token: token))
+                let denied = try #require(await h.refusal(Xcert_Filing_V1_FilingService.Method.openRound, request, token: token))
                 #expect(denied.code == .permissionDenied)
             }
 
@@ -51,20 +52,20 @@ struct FilingTests {
             var list = Xcert_Filing_V1_ListRoundsRequest()
             list.year = 2020
             // Anyone authenticated reads the rounds.
-            let rounds2020 = try await h.call("FilingService/ListRounds", list, as: Xcert_Filing_V1_ListRoundsResponse.self, token: car).rounds
+            let rounds2020 = try await h.call(Xcert_Filing_V1_FilingService.Method.listRounds, list, token: car).rounds
             #expect(rounds2020.map { [$0.year, $0.number] } == [[2020, 1], [2020, 2]])
-            let all = try await h.call("FilingService/ListRounds", Xcert_Filing_V1_ListRoundsRequest(), as: Xcert_Filing_V1_ListRoundsResponse.self, token: h.admin).rounds
+            let all = try await h.call(Xcert_Filing_V1_FilingService.Method.listRounds, Xcert_Filing_V1_ListRoundsRequest(), token: h.admin).rounds
             #expect(all.count == 3)
 
             var close = Xcert_Filing_V1_CloseRoundRequest()
             close.year = 2020
             close.number = 2
-            let deniedClose = try #require(await h.refusal("FilingService/CloseRound", close, as: Xcert_Filing_V1_FilingRound.self, token: car))
+            let deniedClose = try #require(await h.refusal(Xcert_Filing_V1_FilingService.Method.closeRound, close, token: car))
             #expect(deniedClose.code == .permissionDenied)
-            let closed = try await h.call("FilingService/CloseRound", close, as: Xcert_Filing_V1_FilingRound.self, token: h.admin)
+            let closed = try await h.call(Xcert_Filing_V1_FilingService.Method.closeRound, close, token: h.admin)
             #expect(!closed.open && closed.hasClosedAt)
             close.number = 9
-            let missing = try #require(await h.refusal("FilingService/CloseRound", close, as: Xcert_Filing_V1_FilingRound.self, token: h.admin))
+            let missing = try #require(await h.refusal(Xcert_Filing_V1_FilingService.Method.closeRound, close, token: h.admin))
             #expect(missing.code == .notFound)
 
             let late = try #require(await rpcRefusal { _ = try await h.submitFiling("AUTO", round: 2, token: car) })
@@ -123,9 +124,9 @@ struct FilingTests {
             var get = Xcert_Registry_V1_GetCertificateRequest()
             get.code = "NEV"
             var update = Xcert_Registry_V1_UpdateCertificateRequest()
-            update.certificate = try await h.call("ReferenceDataService/GetCertificate", get, as: Xcert_Registry_V1_Certificate.self, token: h.admin)
+            update.certificate = try await h.call(Xcert_Registry_V1_ReferenceDataService.Method.getCertificate, get, token: h.admin)
             update.certificate.organizationID = seeded.bimOrganization
-            _ = try await h.call("ReferenceDataService/UpdateCertificate", update, as: Xcert_Registry_V1_Certificate.self, token: h.admin)
+            _ = try await h.call(Xcert_Registry_V1_ReferenceDataService.Method.updateCertificate, update, token: h.admin)
             let given = ContinuousClock.now
             // The filing service may answer from what the registry said for 5 s after it
             // asked (it asked before the change), never longer.
@@ -146,7 +147,7 @@ struct FilingTests {
             try await h.openRound()
 
             let empty = try #require(await h.refusal(
-                "FilingService/SubmitFiling", RegistryHarness.submission("AUTO", plan: .init()), as: Xcert_Filing_V1_Filing.self, token: car
+                Xcert_Filing_V1_FilingService.Method.submitFiling, RegistryHarness.submission("AUTO", plan: .init()), token: car
             ))
             #expect(empty.code == .invalidArgument)
             #expect(Set(empty.fieldViolations.map(\.field)) == [
@@ -160,7 +161,7 @@ struct FilingTests {
             plan.attachments[0].sha256 = String(repeating: "AB", count: 32)
             plan.attachments[0].name = ""
             let fields = try #require(await h.refusal(
-                "FilingService/SubmitFiling", RegistryHarness.submission("AUTO", plan: plan), as: Xcert_Filing_V1_Filing.self, token: car
+                Xcert_Filing_V1_FilingService.Method.submitFiling, RegistryHarness.submission("AUTO", plan: plan), token: car
             ))
             #expect(fields.code == .invalidArgument)
             #expect(Set(fields.fieldViolations.map(\.field)) == [
@@ -173,14 +174,13 @@ struct FilingTests {
             blank.examArrangement = " "
             blank.fees[1].fee.fen = 10_000_001
             let blanks = try #require(await h.refusal(
-                "FilingService/SubmitFiling", RegistryHarness.submission("AUTO", plan: blank), as: Xcert_Filing_V1_Filing.self, token: car
+                Xcert_Filing_V1_FilingService.Method.submitFiling, RegistryHarness.submission("AUTO", plan: blank), token: car
             ))
             #expect(Set(blanks.fieldViolations.map(\.field)) == ["plan.school_levels", "plan.specialty_scope[0]", "plan.exam_arrangement", "plan.fees[1].fee.fen"], "\(blanks.fieldViolations)")
 
             // The fees must be exactly the certificate's levels.
             let lacking = try #require(await h.refusal(
-                "FilingService/SubmitFiling", RegistryHarness.submission("AUTO", plan: RegistryHarness.workPlan(levels: [.elementary, .intermediate])),
-                as: Xcert_Filing_V1_Filing.self, token: car
+                Xcert_Filing_V1_FilingService.Method.submitFiling, RegistryHarness.submission("AUTO", plan: RegistryHarness.workPlan(levels: [.elementary, .intermediate])), token: car
             ))
             #expect(lacking.code == .invalidArgument)
             #expect(lacking.fieldViolations.map(\.field) == ["plan.fees"], "\(lacking.fieldViolations)")
@@ -189,7 +189,7 @@ struct FilingTests {
             var twice = RegistryHarness.workPlan()
             twice.fees[1].level = .elementary
             let doubled = try #require(await h.refusal(
-                "FilingService/SubmitFiling", RegistryHarness.submission("AUTO", plan: twice), as: Xcert_Filing_V1_Filing.self, token: car
+                Xcert_Filing_V1_FilingService.Method.submitFiling, RegistryHarness.submission("AUTO", plan: twice), token: car
             ))
             #expect(Set(doubled.fieldViolations.map(\.field)) == ["plan.fees[1].level"], "\(doubled.fieldViolations)")
 
@@ -200,15 +200,15 @@ struct FilingTests {
             certificate.certificate.batch = 2
             certificate.certificate.levels = [.elementary]
             certificate.certificate.organizationID = seeded.carOrganization
-            _ = try await h.call("ReferenceDataService/CreateCertificate", certificate, as: Xcert_Registry_V1_Certificate.self, token: h.admin)
+            _ = try await h.call(Xcert_Registry_V1_ReferenceDataService.Method.createCertificate, certificate, token: h.admin)
             let extra = try #require(await h.refusal(
-                "FilingService/SubmitFiling", RegistryHarness.submission("ELEC"), as: Xcert_Filing_V1_Filing.self, token: car
+                Xcert_Filing_V1_FilingService.Method.submitFiling, RegistryHarness.submission("ELEC"), token: car
             ))
             #expect(extra.code == .invalidArgument)
             #expect(extra.fieldViolations.map(\.field) == ["plan.fees[1].level", "plan.fees[2].level"], "\(extra.fieldViolations)")
 
             let unknown = try #require(await h.refusal(
-                "FilingService/SubmitFiling", RegistryHarness.submission("NOPE"), as: Xcert_Filing_V1_Filing.self, token: car
+                Xcert_Filing_V1_FilingService.Method.submitFiling, RegistryHarness.submission("NOPE"), token: car
             ))
             #expect(unknown.code == .invalidArgument)
             #expect(unknown.fieldViolations.map(\.field) == ["certificate_code"], "\(unknown.fieldViolations)")
@@ -216,7 +216,7 @@ struct FilingTests {
             var request = RegistryHarness.submission("AUTO")
             request.year = 2018
             request.roundNumber = 0
-            let header = try #require(await h.refusal("FilingService/SubmitFiling", request, as: Xcert_Filing_V1_Filing.self, token: car))
+            let header = try #require(await h.refusal(Xcert_Filing_V1_FilingService.Method.submitFiling, request, token: car))
             #expect(Set(header.fieldViolations.map(\.field)) == ["year", "round_number"], "\(header.fieldViolations)")
 
             #expect(try await h.filingCount == 0)
@@ -270,13 +270,13 @@ struct FilingTests {
             #expect(v2.version == 2 && v2.state == .submitted && v2.id != v1.id)
             var withdraw = Xcert_Filing_V1_WithdrawFilingRequest()
             withdraw.id = v2.id
-            let noWithdrawalReason = try #require(await h.refusal("FilingService/WithdrawFiling", withdraw, as: Xcert_Filing_V1_Filing.self, token: car))
+            let noWithdrawalReason = try #require(await h.refusal(Xcert_Filing_V1_FilingService.Method.withdrawFiling, withdraw, token: car))
             #expect(noWithdrawalReason.code == .invalidArgument)
             #expect(noWithdrawalReason.fieldViolations.map(\.field) == ["reason"])
             withdraw.reason = "考核站点调整"
-            let withdrawn = try await h.call("FilingService/WithdrawFiling", withdraw, as: Xcert_Filing_V1_Filing.self, token: car)
+            let withdrawn = try await h.call(Xcert_Filing_V1_FilingService.Method.withdrawFiling, withdraw, token: car)
             #expect(withdrawn.state == .withdrawn && withdrawn.withdrawalReason == "考核站点调整")
-            let again = try #require(await h.refusal("FilingService/WithdrawFiling", withdraw, as: Xcert_Filing_V1_Filing.self, token: car))
+            let again = try #require(await h.refusal(Xcert_Filing_V1_FilingService.Method.withdrawFiling, withdraw, token: car))
             #expect(again.code == .failedPrecondition, "only a submitted filing can be withdrawn")
 
             let v3 = try await h.submitFiling("AUTO", plan: RegistryHarness.workPlan(fen: 30_000), token: car)
@@ -318,13 +318,13 @@ struct FilingTests {
             let car = try await h.token(role: "organization", party: String(seeded.carOrganization))
             try await h.openRound()
             let request = RegistryHarness.submission("AUTO")
-            let first = try await h.call("FilingService/SubmitFiling", request, as: Xcert_Filing_V1_Filing.self, token: car, idempotencyKey: "filing-auto-1")
-            let retry = try await h.call("FilingService/SubmitFiling", request, as: Xcert_Filing_V1_Filing.self, token: car, idempotencyKey: "filing-auto-1")
+            let first = try await h.call(Xcert_Filing_V1_FilingService.Method.submitFiling, request, token: car, idempotencyKey: "filing-auto-1")
+            let retry = try await h.call(Xcert_Filing_V1_FilingService.Method.submitFiling, request, token: car, idempotencyKey: "filing-auto-1")
             #expect(first == retry)
             #expect(try await h.filingCount == 1)
             #expect(try await h.scalar("SELECT count(*) FROM filing.filing_fees", as: Int64.self) == 3)
             // Without the key the same request is a second filing, refused while the first is live.
-            let fresh = try #require(await h.refusal("FilingService/SubmitFiling", request, as: Xcert_Filing_V1_Filing.self, token: car))
+            let fresh = try #require(await h.refusal(Xcert_Filing_V1_FilingService.Method.submitFiling, request, token: car))
             #expect(fresh.code == .alreadyExists)
             #expect(try await h.filingCount == 1)
         }
@@ -373,7 +373,7 @@ struct FilingTests {
             var withdraw = Xcert_Filing_V1_WithdrawFilingRequest()
             withdraw.id = auto.id
             withdraw.reason = "不是我的"
-            let foreign = try #require(await h.refusal("FilingService/WithdrawFiling", withdraw, as: Xcert_Filing_V1_Filing.self, token: bim))
+            let foreign = try #require(await h.refusal(Xcert_Filing_V1_FilingService.Method.withdrawFiling, withdraw, token: bim))
             #expect(foreign.code == .notFound)
             #expect(try await h.getFiling(auto.id).state == .submitted)
 
@@ -386,10 +386,10 @@ struct FilingTests {
             // Paging reads every filing once.
             var paged = Xcert_Filing_V1_ListFilingsRequest()
             paged.page.pageSize = 2
-            let page1 = try await h.call("FilingService/ListFilings", paged, as: Xcert_Filing_V1_ListFilingsResponse.self, token: h.admin)
+            let page1 = try await h.call(Xcert_Filing_V1_FilingService.Method.listFilings, paged, token: h.admin)
             #expect(page1.filings.count == 2 && !page1.page.nextPageToken.isEmpty)
             paged.page.pageToken = page1.page.nextPageToken
-            let page2 = try await h.call("FilingService/ListFilings", paged, as: Xcert_Filing_V1_ListFilingsResponse.self, token: h.admin)
+            let page2 = try await h.call(Xcert_Filing_V1_FilingService.Method.listFilings, paged, token: h.admin)
             #expect((page1.filings + page2.filings).map(\.id) == [auto.id, nev.id, bimFiling.id])
             #expect(page2.page.nextPageToken.isEmpty)
         }
@@ -456,7 +456,7 @@ struct FilingTests {
 
             var list = Xcert_Filing_V1_ListApprovedCertificatesRequest()
             list.year = 2020
-            let year = try await h.call("ApprovalService/ListApprovedCertificates", list, as: Xcert_Filing_V1_ListApprovedCertificatesResponse.self, token: school).certificates
+            let year = try await h.call(Xcert_Filing_V1_ApprovalService.Method.listApprovedCertificates, list, token: school).certificates
             #expect(year.map(\.certificateCode) == ["AUTO", "BIM", "NEV"])
             #expect(year.map(\.roundNumber) == [1, 1, 2])
             #expect(year.map(\.filingID) == [auto.id, bimFiling.id, nev.id])
@@ -465,19 +465,19 @@ struct FilingTests {
             #expect(year[1].fees.map(\.fee.fen) == [20_000, 30_000, 40_000])
             #expect(year[0].approvedAt == auto.review.reviewedAt && year[0].filingVersion == 1)
             list.roundNumber = 2
-            #expect(try await h.call("ApprovalService/ListApprovedCertificates", list, as: Xcert_Filing_V1_ListApprovedCertificatesResponse.self, token: car).certificates.map(\.certificateCode) == ["NEV"])
+            #expect(try await h.call(Xcert_Filing_V1_ApprovalService.Method.listApprovedCertificates, list, token: car).certificates.map(\.certificateCode) == ["NEV"])
             list.year = 2021
             list.roundNumber = 0
-            #expect(try await h.call("ApprovalService/ListApprovedCertificates", list, as: Xcert_Filing_V1_ListApprovedCertificatesResponse.self, token: h.admin).certificates.isEmpty)
+            #expect(try await h.call(Xcert_Filing_V1_ApprovalService.Method.listApprovedCertificates, list, token: h.admin).certificates.isEmpty)
             list.year = 0
-            let noYear = try #require(await h.refusal("ApprovalService/ListApprovedCertificates", list, as: Xcert_Filing_V1_ListApprovedCertificatesResponse.self, token: h.admin))
+            let noYear = try #require(await h.refusal(Xcert_Filing_V1_ApprovalService.Method.listApprovedCertificates, list, token: h.admin))
             #expect(noYear.fieldViolations.map(\.field) == ["year"])
 
             func check(_ certificate: String, _ year: Int32) async throws -> Xcert_Filing_V1_CheckCertificateApprovalResponse {
                 var request = Xcert_Filing_V1_CheckCertificateApprovalRequest()
                 request.certificateCode = certificate
                 request.year = year
-                return try await h.call("ApprovalService/CheckCertificateApproval", request, as: Xcert_Filing_V1_CheckCertificateApprovalResponse.self, token: school)
+                return try await h.call(Xcert_Filing_V1_ApprovalService.Method.checkCertificateApproval, request, token: school)
             }
             let checked = try await check("NEV", 2020)
             #expect(checked.approved && checked.filingID == nev.id && checked.roundNumber == 2 && checked.approvedAt == nev.review.reviewedAt)
@@ -486,27 +486,27 @@ struct FilingTests {
             #expect(try await check("NOPE", 2020) == .init())
 
             var changes = Xcert_Filing_V1_ListApprovalChangesRequest()
-            let feed = try await h.call("ApprovalService/ListApprovalChanges", changes, as: Xcert_Filing_V1_ListApprovalChangesResponse.self, token: h.admin)
+            let feed = try await h.call(Xcert_Filing_V1_ApprovalService.Method.listApprovalChanges, changes, token: h.admin)
             #expect(feed.changes.map(\.approval.filingID) == [auto.id, bimFiling.id, nev.id])
             let cursors = feed.changes.map(\.cursor)
             #expect(cursors == cursors.sorted() && Set(cursors).count == 3 && cursors.allSatisfy { $0 > 0 })
             #expect(feed.nextCursor == cursors.last)
             changes.limit = 2
-            let first = try await h.call("ApprovalService/ListApprovalChanges", changes, as: Xcert_Filing_V1_ListApprovalChangesResponse.self, token: service)
+            let first = try await h.call(Xcert_Filing_V1_ApprovalService.Method.listApprovalChanges, changes, token: service)
             #expect(first.changes.map(\.cursor) == Array(cursors.prefix(2)) && first.nextCursor == cursors[1])
             changes.after = first.nextCursor
-            let rest = try await h.call("ApprovalService/ListApprovalChanges", changes, as: Xcert_Filing_V1_ListApprovalChangesResponse.self, token: service)
+            let rest = try await h.call(Xcert_Filing_V1_ApprovalService.Method.listApprovalChanges, changes, token: service)
             #expect(rest.changes.map(\.cursor) == [cursors[2]] && rest.changes.first?.approval == year[2])
             changes.after = rest.nextCursor
-            let end = try await h.call("ApprovalService/ListApprovalChanges", changes, as: Xcert_Filing_V1_ListApprovalChangesResponse.self, token: service)
+            let end = try await h.call(Xcert_Filing_V1_ApprovalService.Method.listApprovalChanges, changes, token: service)
             #expect(end.changes.isEmpty && end.nextCursor == rest.nextCursor, "at the end the cursor stays")
 
             for token in [car, school] {
-                let denied = try #require(await h.refusal("ApprovalService/ListApprovalChanges", changes, as: Xcert_Filing_V1_ListApprovalChangesResponse.self, token: token))
+                let denied = try #require(await h.refusal(Xcert_Filing_V1_ApprovalService.Method.listApprovalChanges, changes, token: token))
                 #expect(denied.code == .permissionDenied)
             }
             changes.limit = 1001
-            let tooMany = try #require(await h.refusal("ApprovalService/ListApprovalChanges", changes, as: Xcert_Filing_V1_ListApprovalChangesResponse.self, token: h.admin))
+            let tooMany = try #require(await h.refusal(Xcert_Filing_V1_ApprovalService.Method.listApprovalChanges, changes, token: h.admin))
             #expect(tooMany.fieldViolations.map(\.field) == ["limit"])
         }
     }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import XCertAPI
 import XCertProto
 import XCertTestSupport
 import XCertWire
@@ -16,10 +17,9 @@ struct LimitsOverTheWireTests {
             let admin = try await makeToken(postgres, role: "province_admin", party: nil, name: "省厅管理员")
             let school = try await makeToken(postgres, role: "school", party: "4136010001", name: "学校")
             let client = testClient(port: registry.port)
-            let whoAmI = "/xcert.registry.v1.PrincipalService/WhoAmI"
             func ask(_ token: String) async -> RPCError? {
                 do {
-                    _ = try await client.unary(whoAmI, Xcert_Registry_V1_WhoAmIRequest(), as: Xcert_Registry_V1_Principal.self, metadata: ["authorization": "Bearer \(token)"])
+                    _ = try await Xcert_Registry_V1_PrincipalService.Client(client.authorized(token: token)).whoAmI()
                     return nil
                 } catch {
                     return error as? RPCError ?? RPCError(.unknown, "\(error)")

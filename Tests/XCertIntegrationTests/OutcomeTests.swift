@@ -1,6 +1,7 @@
 import Foundation
 import SwiftProtobuf
 import Testing
+import XCertAPI
 import XCertProto
 import XCertTestSupport
 import XCertWire
@@ -42,7 +43,7 @@ struct OutcomeTests {
             // The registration rate: declared over the qualified pilot scale (50 each).
             var request = Xcert_Assessment_V1_ListCertificateOutcomesRequest()
             request.year = 2026
-            let byCertificate = try await assessment.call("ListCertificateOutcomes", request, as: Xcert_Assessment_V1_ListCertificateOutcomesResponse.self, token: h.admin)
+            let byCertificate = try await assessment.call(Xcert_Assessment_V1_OutcomeService.Method.listCertificateOutcomes, request, token: h.admin)
             #expect(byCertificate.outcomes.map(\.schoolCode) == ["4136010001", "4136010003"])
             #expect(byCertificate.outcomes.map(\.qualifiedScale) == [50, 50])
             #expect(byCertificate.outcomes.map(\.registrationRate.value.numerator) == [5, 3])
@@ -82,10 +83,10 @@ struct OutcomeTests {
             var request = Xcert_Assessment_V1_ListCertificateOutcomesRequest()
             request.year = 2026
             request.schoolCode = "4136010001"
-            let one = try await assessment.call("ListCertificateOutcomes", request, as: Xcert_Assessment_V1_ListCertificateOutcomesResponse.self, token: h.admin)
+            let one = try await assessment.call(Xcert_Assessment_V1_OutcomeService.Method.listCertificateOutcomes, request, token: h.admin)
             #expect(one.outcomes.map(\.registrationRate.value.numerator) == [3])
             request.year = 2025
-            #expect(try await assessment.call("ListCertificateOutcomes", request, as: Xcert_Assessment_V1_ListCertificateOutcomesResponse.self, token: h.admin).outcomes.isEmpty)
+            #expect(try await assessment.call(Xcert_Assessment_V1_OutcomeService.Method.listCertificateOutcomes, request, token: h.admin).outcomes.isEmpty)
             _ = try await assessment.process.terminate()
         }
     }
@@ -121,19 +122,19 @@ struct OutcomeTests {
             // Recomputation from the feeds' start is idempotent: twice, the same outcomes.
             var table = Xcert_Assessment_V1_GetDeclarationTableRequest()
             table.year = 2026
-            let declarations = try await restarted.call("GetDeclarationTable", table, as: Xcert_Assessment_V1_GetDeclarationTableResponse.self, token: h.admin)
+            let declarations = try await restarted.call(Xcert_Assessment_V1_OutcomeService.Method.getDeclarationTable, table, token: h.admin)
             var byCertificate = Xcert_Assessment_V1_ListCertificateOutcomesRequest()
             byCertificate.year = 2026
-            let rates = try await restarted.call("ListCertificateOutcomes", byCertificate, as: Xcert_Assessment_V1_ListCertificateOutcomesResponse.self, token: h.admin)
+            let rates = try await restarted.call(Xcert_Assessment_V1_OutcomeService.Method.listCertificateOutcomes, byCertificate, token: h.admin)
             #expect(rates.outcomes.map(\.qualifiedScale) == [50, 50])
-            #expect(await restarted.refusal("RebuildOutcomes", Xcert_Assessment_V1_RebuildOutcomesRequest(), as: Xcert_Assessment_V1_GetFollowingResponse.self, token: world.car)?.code == .permissionDenied)
+            #expect(await restarted.refusal(Xcert_Assessment_V1_OutcomeService.Method.rebuildOutcomes, Xcert_Assessment_V1_RebuildOutcomesRequest(), token: world.car)?.code == .permissionDenied)
             for _ in 0..<2 {
-                let reset = try await restarted.call("RebuildOutcomes", Xcert_Assessment_V1_RebuildOutcomesRequest(), as: Xcert_Assessment_V1_GetFollowingResponse.self, token: h.admin)
+                let reset = try await restarted.call(Xcert_Assessment_V1_OutcomeService.Method.rebuildOutcomes, Xcert_Assessment_V1_RebuildOutcomesRequest(), token: h.admin)
                 #expect(reset.rostersCounted == 0 || reset.rosterCursor > 0, "forgotten, or already following again: \(reset)")
                 try await restarted.waitFor(rostersCounted: 3, cursor: 4, h)
                 #expect(try await restarted.outcomes(token: h.admin) == outcomes)
-                #expect(try await restarted.call("GetDeclarationTable", table, as: Xcert_Assessment_V1_GetDeclarationTableResponse.self, token: h.admin) == declarations)
-                #expect(try await restarted.call("ListCertificateOutcomes", byCertificate, as: Xcert_Assessment_V1_ListCertificateOutcomesResponse.self, token: h.admin) == rates)
+                #expect(try await restarted.call(Xcert_Assessment_V1_OutcomeService.Method.getDeclarationTable, table, token: h.admin) == declarations)
+                #expect(try await restarted.call(Xcert_Assessment_V1_OutcomeService.Method.listCertificateOutcomes, byCertificate, token: h.admin) == rates)
                 #expect(try await h.scalar("SELECT count(*) FROM assessment.roster_counts", as: Int64.self) == 8)
             }
             _ = try await restarted.process.terminate()
@@ -153,14 +154,14 @@ struct OutcomeTests {
 
             var request = Xcert_Assessment_V1_GetDeclarationTableRequest()
             request.year = 2026
-            let table = try await assessment.call("GetDeclarationTable", request, as: Xcert_Assessment_V1_GetDeclarationTableResponse.self, token: h.admin)
+            let table = try await assessment.call(Xcert_Assessment_V1_OutcomeService.Method.getDeclarationTable, request, token: h.admin)
             let tallies = RosterTests.tallies(rows)
             #expect(table.lines.map(\.schoolName) == ["学校4136010001", "学校4136010003"])
             #expect(table.lines.allSatisfy { $0.certificateName == "汽车运用与维修" && $0.level == .elementary })
             #expect(table.lines.map(\.passed) == tallies.map(\.passed))
             #expect(table.total.declared == 10 && table.total.passed == tallies.map(\.passed).reduce(0, +))
             request.year = 0
-            #expect(await assessment.refusal("GetDeclarationTable", request, as: Xcert_Assessment_V1_GetDeclarationTableResponse.self, token: h.admin)?.fieldViolations.map(\.field) == ["year"])
+            #expect(await assessment.refusal(Xcert_Assessment_V1_OutcomeService.Method.getDeclarationTable, request, token: h.admin)?.fieldViolations.map(\.field) == ["year"])
 
             let xctl = ServiceProcess.binDirectory.appendingPathComponent("xctl").path
             let csv = try await runCommand(xctl, [
@@ -189,16 +190,16 @@ struct OutcomeTests {
             #expect(try await assessment.outcomes(token: school).outcomes.map(\.schoolCode) == ["4136010003"])
             var other = Xcert_Assessment_V1_ListOutcomesRequest()
             other.schoolCode = "4136010001"
-            #expect(await assessment.refusal("ListOutcomes", other, as: Xcert_Assessment_V1_ListOutcomesResponse.self, token: school)?.code == .permissionDenied)
+            #expect(await assessment.refusal(Xcert_Assessment_V1_OutcomeService.Method.listOutcomes, other, token: school)?.code == .notFound)
             #expect(try await assessment.outcomes(token: world.car).outcomes.count == 2)
             #expect(try await assessment.outcomes(token: world.bim).outcomes.isEmpty)
             var byCertificate = Xcert_Assessment_V1_ListCertificateOutcomesRequest()
             byCertificate.year = 2026
-            #expect(try await assessment.call("ListCertificateOutcomes", byCertificate, as: Xcert_Assessment_V1_ListCertificateOutcomesResponse.self, token: world.bim).outcomes.isEmpty)
-            #expect(try await assessment.call("ListCertificateOutcomes", byCertificate, as: Xcert_Assessment_V1_ListCertificateOutcomesResponse.self, token: world.car).outcomes.count == 2)
-            #expect(await assessment.refusal("GetFollowing", Xcert_Assessment_V1_GetFollowingRequest(), as: Xcert_Assessment_V1_GetFollowingResponse.self, token: world.car)?.code == .permissionDenied)
+            #expect(try await assessment.call(Xcert_Assessment_V1_OutcomeService.Method.listCertificateOutcomes, byCertificate, token: world.bim).outcomes.isEmpty)
+            #expect(try await assessment.call(Xcert_Assessment_V1_OutcomeService.Method.listCertificateOutcomes, byCertificate, token: world.car).outcomes.count == 2)
+            #expect(await assessment.refusal(Xcert_Assessment_V1_OutcomeService.Method.getFollowing, Xcert_Assessment_V1_GetFollowingRequest(), token: world.car)?.code == .permissionDenied)
             let reviewer = try await h.token(role: "city_reviewer", party: "360100")
-            #expect(await assessment.refusal("ListOutcomes", Xcert_Assessment_V1_ListOutcomesRequest(), as: Xcert_Assessment_V1_ListOutcomesResponse.self, token: reviewer)?.code == .permissionDenied)
+            #expect(await assessment.refusal(Xcert_Assessment_V1_OutcomeService.Method.listOutcomes, Xcert_Assessment_V1_ListOutcomesRequest(), token: reviewer)?.code == .permissionDenied)
             _ = try await assessment.process.terminate()
         }
     }
@@ -221,13 +222,17 @@ struct Assessment {
         return Assessment(process: process, client: testClient(port: process.port))
     }
 
-    func call<Request: SwiftProtobuf.Message, Response: SwiftProtobuf.Message>(_ method: String, _ request: Request, as: Response.Type, token: String) async throws -> Response {
-        try await self.client.unary("/xcert.assessment.v1.OutcomeService/" + method, request, as: Response.self, metadata: ["authorization": "Bearer \(token)"])
+    func call<Request: SwiftProtobuf.Message, Response: SwiftProtobuf.Message>(
+        _ method: MethodDescriptor<Request, Response>, _ request: Request, token: String
+    ) async throws -> Response {
+        try await self.client.authorized(token: token).unary(method, request, options: CallOptions())
     }
 
-    func refusal<Request: SwiftProtobuf.Message, Response: SwiftProtobuf.Message>(_ method: String, _ request: Request, as: Response.Type, token: String) async -> RPCError? {
+    func refusal<Request: SwiftProtobuf.Message, Response: SwiftProtobuf.Message>(
+        _ method: MethodDescriptor<Request, Response>, _ request: Request, token: String
+    ) async -> RPCError? {
         do {
-            _ = try await self.call(method, request, as: Response.self, token: token)
+            _ = try await self.call(method, request, token: token)
             return nil
         } catch {
             return error as? RPCError ?? RPCError(.unknown, "\(error)")
@@ -235,14 +240,14 @@ struct Assessment {
     }
 
     func outcomes(token: String) async throws -> Xcert_Assessment_V1_ListOutcomesResponse {
-        try await self.call("ListOutcomes", Xcert_Assessment_V1_ListOutcomesRequest(), as: Xcert_Assessment_V1_ListOutcomesResponse.self, token: token)
+        try await self.call(Xcert_Assessment_V1_OutcomeService.Method.listOutcomes, Xcert_Assessment_V1_ListOutcomesRequest(), token: token)
     }
 
     /// Waits until the follower has applied the roster feed up to `cursor` (at most 30 s).
     func waitFor(rostersCounted: Int64, cursor: Int64, _ h: RegistryHarness) async throws {
         var following = Xcert_Assessment_V1_GetFollowingResponse()
         for _ in 0..<300 {
-            following = try await self.call("GetFollowing", Xcert_Assessment_V1_GetFollowingRequest(), as: Xcert_Assessment_V1_GetFollowingResponse.self, token: h.admin)
+            following = try await self.call(Xcert_Assessment_V1_OutcomeService.Method.getFollowing, Xcert_Assessment_V1_GetFollowingRequest(), token: h.admin)
             if following.rosterCursor >= cursor && following.qualificationCursor > 0 { break }
             try await Task.sleep(for: .milliseconds(100))
         }

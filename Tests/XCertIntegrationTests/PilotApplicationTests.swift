@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import XCertAPI
 import XCertProto
 import XCertTestSupport
 import XCertWire
@@ -63,7 +64,7 @@ struct PilotApplicationTests {
             var bad = Xcert_Registry_V1_SubmitApplicationRequest()
             bad.schoolCode = "41360"
             bad.year = 1999
-            let invalid = try #require(await registry.refusal("PilotService/SubmitApplication", bad, as: Xcert_Registry_V1_PilotApplication.self, token: registry.admin))
+            let invalid = try #require(await registry.refusal(Xcert_Registry_V1_PilotService.Method.submitApplication, bad, token: registry.admin))
             #expect(invalid.code == .invalidArgument)
             #expect(Set(invalid.fieldViolations.map(\.field)) == ["school_code", "certificate_code", "year", "levels", "specialty_codes", "student_scale"])
 
@@ -87,14 +88,14 @@ struct PilotApplicationTests {
             request.levels = [.elementary]
             request.specialtyCodes = ["S001"]
             request.studentScale = 40
-            let first = try await registry.call("PilotService/SubmitApplication", request, as: Xcert_Registry_V1_PilotApplication.self, token: registry.admin, idempotencyKey: "apply-1")
-            let retry = try await registry.call("PilotService/SubmitApplication", request, as: Xcert_Registry_V1_PilotApplication.self, token: registry.admin, idempotencyKey: "apply-1")
+            let first = try await registry.call(Xcert_Registry_V1_PilotService.Method.submitApplication, request, token: registry.admin, idempotencyKey: "apply-1")
+            let retry = try await registry.call(Xcert_Registry_V1_PilotService.Method.submitApplication, request, token: registry.admin, idempotencyKey: "apply-1")
             #expect(first == retry)
             var review = Xcert_Registry_V1_ReviewApplicationRequest()
             review.applicationID = first.id
             review.approve = true
-            let approved = try await registry.call("PilotService/ReviewApplication", review, as: Xcert_Registry_V1_PilotApplication.self, token: registry.admin, idempotencyKey: "review-1")
-            let again = try await registry.call("PilotService/ReviewApplication", review, as: Xcert_Registry_V1_PilotApplication.self, token: registry.admin, idempotencyKey: "review-1")
+            let approved = try await registry.call(Xcert_Registry_V1_PilotService.Method.reviewApplication, review, token: registry.admin, idempotencyKey: "review-1")
+            let again = try await registry.call(Xcert_Registry_V1_PilotService.Method.reviewApplication, review, token: registry.admin, idempotencyKey: "review-1")
             #expect(approved == again)
             #expect(try await registry.scalar("SELECT count(*) FROM registry.pilot_applications", as: Int.self) == 1)
             #expect(try await registry.scalar("SELECT count(*) FROM registry.qualifications", as: Int.self) == 1)
@@ -102,7 +103,7 @@ struct PilotApplicationTests {
             // The same key with another request is refused.
             request.studentScale = 41
             let reused = try #require(await rpcRefusal {
-                _ = try await registry.call("PilotService/SubmitApplication", request, as: Xcert_Registry_V1_PilotApplication.self, token: registry.admin, idempotencyKey: "apply-1")
+                _ = try await registry.call(Xcert_Registry_V1_PilotService.Method.submitApplication, request, token: registry.admin, idempotencyKey: "apply-1")
             })
             #expect(reused.code == .failedPrecondition)
         }
@@ -170,7 +171,7 @@ struct PilotApplicationTests {
 
             var get = Xcert_Registry_V1_GetQualificationRequest()
             get.id = approved.qualificationID
-            let qualification = try await registry.call("PilotService/GetQualification", get, as: Xcert_Registry_V1_PilotQualification.self, token: school)
+            let qualification = try await registry.call(Xcert_Registry_V1_PilotService.Method.getQualification, get, token: school)
             #expect(qualification.schoolCode == "4136070001")
             #expect(qualification.certificateCode == "AUTO")
             #expect(qualification.specialtyCodes == ["S001"])
@@ -205,40 +206,40 @@ struct PilotApplicationTests {
 
             var revoke = Xcert_Registry_V1_RevokeQualificationRequest()
             revoke.qualificationID = first.qualificationID
-            #expect(await registry.refusal("PilotService/RevokeQualification", revoke, as: Xcert_Registry_V1_PilotQualification.self, token: registry.admin)?.fieldViolations.map(\.field) == ["reason"])
+            #expect(await registry.refusal(Xcert_Registry_V1_PilotService.Method.revokeQualification, revoke, token: registry.admin)?.fieldViolations.map(\.field) == ["reason"])
             revoke.reason = "将教学外包给培训评价组织（004 第22条）"
             let school = try await registry.token(role: "school", party: "4136010007")
-            #expect(await registry.refusal("PilotService/RevokeQualification", revoke, as: Xcert_Registry_V1_PilotQualification.self, token: school)?.code == .permissionDenied)
-            let revoked = try await registry.call("PilotService/RevokeQualification", revoke, as: Xcert_Registry_V1_PilotQualification.self, token: registry.admin)
+            #expect(await registry.refusal(Xcert_Registry_V1_PilotService.Method.revokeQualification, revoke, token: school)?.code == .permissionDenied)
+            let revoked = try await registry.call(Xcert_Registry_V1_PilotService.Method.revokeQualification, revoke, token: registry.admin)
             #expect(revoked.hasRevokedAt)
             #expect(revoked.revocationReason == revoke.reason)
             #expect(revoked.revokedBy == "省厅管理员")
-            #expect(await registry.refusal("PilotService/RevokeQualification", revoke, as: Xcert_Registry_V1_PilotQualification.self, token: registry.admin)?.code == .failedPrecondition)
+            #expect(await registry.refusal(Xcert_Registry_V1_PilotService.Method.revokeQualification, revoke, token: registry.admin)?.code == .failedPrecondition)
 
             // Lists leave revoked ones out unless asked.
             var list = Xcert_Registry_V1_ListQualificationsRequest()
             list.certificateCode = "BIM"
-            #expect(try await registry.call("PilotService/ListQualifications", list, as: Xcert_Registry_V1_ListQualificationsResponse.self, token: registry.admin).qualifications.map(\.id) == [second.qualificationID])
+            #expect(try await registry.call(Xcert_Registry_V1_PilotService.Method.listQualifications, list, token: registry.admin).qualifications.map(\.id) == [second.qualificationID])
             list.includeRevoked = true
-            #expect(try await registry.call("PilotService/ListQualifications", list, as: Xcert_Registry_V1_ListQualificationsResponse.self, token: registry.admin).qualifications.count == 2)
+            #expect(try await registry.call(Xcert_Registry_V1_PilotService.Method.listQualifications, list, token: registry.admin).qualifications.count == 2)
 
             // The feed, read by a service, two at a time.
             let service = try await registry.token(role: "service", party: "assessment")
             var feed = Xcert_Registry_V1_ListQualificationChangesRequest()
             feed.limit = 2
-            let page1 = try await registry.call("PilotService/ListQualificationChanges", feed, as: Xcert_Registry_V1_ListQualificationChangesResponse.self, token: service)
+            let page1 = try await registry.call(Xcert_Registry_V1_PilotService.Method.listQualificationChanges, feed, token: service)
             #expect(page1.changes.map(\.kind) == [.created, .created])
             #expect(page1.changes.map(\.qualification.id) == [first.qualificationID, second.qualificationID])
             #expect(!page1.changes[0].qualification.hasRevokedAt, "a created change shows the qualification as created")
             feed.after = page1.nextCursor
-            let page2 = try await registry.call("PilotService/ListQualificationChanges", feed, as: Xcert_Registry_V1_ListQualificationChangesResponse.self, token: service)
+            let page2 = try await registry.call(Xcert_Registry_V1_PilotService.Method.listQualificationChanges, feed, token: service)
             #expect(page2.changes.map(\.kind) == [.revoked])
             #expect(page2.changes[0].qualification.revocationReason == revoke.reason)
             feed.after = page2.nextCursor
-            let page3 = try await registry.call("PilotService/ListQualificationChanges", feed, as: Xcert_Registry_V1_ListQualificationChangesResponse.self, token: service)
+            let page3 = try await registry.call(Xcert_Registry_V1_PilotService.Method.listQualificationChanges, feed, token: service)
             #expect(page3.changes.isEmpty)
             #expect(page3.nextCursor == page2.nextCursor)
-            #expect(await registry.refusal("PilotService/ListQualificationChanges", feed, as: Xcert_Registry_V1_ListQualificationChangesResponse.self, token: school)?.code == .permissionDenied)
+            #expect(await registry.refusal(Xcert_Registry_V1_PilotService.Method.listQualificationChanges, feed, token: school)?.code == .permissionDenied)
         }
     }
 
@@ -263,14 +264,14 @@ struct PilotApplicationTests {
 
             var get = Xcert_Registry_V1_GetApplicationRequest()
             get.id = mine.id
-            #expect(try await registry.call("PilotService/GetApplication", get, as: Xcert_Registry_V1_PilotApplication.self, token: own).id == mine.id)
-            #expect(await registry.refusal("PilotService/GetApplication", get, as: Xcert_Registry_V1_PilotApplication.self, token: other)?.code == .notFound)
-            #expect(await registry.refusal("PilotService/GetApplication", get, as: Xcert_Registry_V1_PilotApplication.self, token: reviewer)?.code == .notFound)
-            #expect(await registry.refusal("PilotService/GetApplication", get, as: Xcert_Registry_V1_PilotApplication.self, token: car)?.code == .permissionDenied)
+            #expect(try await registry.call(Xcert_Registry_V1_PilotService.Method.getApplication, get, token: own).id == mine.id)
+            #expect(await registry.refusal(Xcert_Registry_V1_PilotService.Method.getApplication, get, token: other)?.code == .notFound)
+            #expect(await registry.refusal(Xcert_Registry_V1_PilotService.Method.getApplication, get, token: reviewer)?.code == .notFound)
+            #expect(await registry.refusal(Xcert_Registry_V1_PilotService.Method.getApplication, get, token: car)?.code == .permissionDenied)
 
             let list = Xcert_Registry_V1_ListApplicationsRequest()
             let ids = { (token: String) in
-                try await registry.call("PilotService/ListApplications", list, as: Xcert_Registry_V1_ListApplicationsResponse.self, token: token).applications.map(\.id)
+                try await registry.call(Xcert_Registry_V1_PilotService.Method.listApplications, list, token: token).applications.map(\.id)
             }
             #expect(try await ids(registry.admin) == [mine.id, secondary.id, higher.id])
             #expect(try await ids(own) == [mine.id])
@@ -281,7 +282,7 @@ struct PilotApplicationTests {
             _ = try await registry.review(mine.id, approve: true, token: registry.admin)
             _ = try await registry.review(higher.id, approve: true, token: registry.admin)
             let qualifications = { (token: String) in
-                try await registry.call("PilotService/ListQualifications", Xcert_Registry_V1_ListQualificationsRequest(), as: Xcert_Registry_V1_ListQualificationsResponse.self, token: token)
+                try await registry.call(Xcert_Registry_V1_PilotService.Method.listQualifications, Xcert_Registry_V1_ListQualificationsRequest(), token: token)
                     .qualifications.map(\.certificateCode)
             }
             #expect(try await qualifications(car) == ["AUTO"], "an organization sees its own certificates' qualifications")
@@ -290,14 +291,14 @@ struct PilotApplicationTests {
             // Master data is readable by everyone authenticated, writable by the province only.
             var school = Xcert_Registry_V1_GetSchoolRequest()
             school.code = "4136070003"
-            #expect(try await registry.call("ReferenceDataService/GetSchool", school, as: Xcert_Registry_V1_School.self, token: car).code == "4136070003")
+            #expect(try await registry.call(Xcert_Registry_V1_ReferenceDataService.Method.getSchool, school, token: car).code == "4136070003")
             var city = Xcert_Registry_V1_CreateCityRequest()
             city.city.code = "360200"
             city.city.name = "景德镇市"
             for token in [own, reviewer, car] {
-                #expect(await registry.refusal("ReferenceDataService/CreateCity", city, as: Xcert_Registry_V1_City.self, token: token)?.code == .permissionDenied)
+                #expect(await registry.refusal(Xcert_Registry_V1_ReferenceDataService.Method.createCity, city, token: token)?.code == .permissionDenied)
             }
-            #expect(await registry.refusal("ReferenceDataService/GetSchool", school, as: Xcert_Registry_V1_School.self, token: "xct_nobody")?.code == .unauthenticated)
+            #expect(await registry.refusal(Xcert_Registry_V1_ReferenceDataService.Method.getSchool, school, token: "xct_nobody")?.code == .unauthenticated)
         }
     }
 }

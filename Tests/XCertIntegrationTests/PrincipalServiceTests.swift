@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import XCertAPI
 import XCertProto
 import XCertStore
 import XCertTestSupport
@@ -7,12 +8,10 @@ import XCertWire
 
 @Suite("Registry: principals and tokens", .enabled(if: TestCluster.isConfigured, "needs the PostgreSQL that scripts/test starts"), .timeLimit(.minutes(3)))
 struct PrincipalServiceTests {
-    static let service = "/xcert.registry.v1.PrincipalService/"
-
     private func call<Request: SwiftProtobuf.Message, Response: SwiftProtobuf.Message>(
-        _ client: RPCClient, _ method: String, _ request: Request, as: Response.Type, token: String
+        _ client: RPCClient, _ method: MethodDescriptor<Request, Response>, _ request: Request, token: String
     ) async throws -> Response {
-        try await client.unary(Self.service + method, request, as: Response.self, metadata: ["authorization": "Bearer \(token)"])
+        try await client.authorized(token: token).unary(method, request, options: CallOptions())
     }
 
     private func code(_ body: () async throws -> Void) async -> RPCError.Code? {
@@ -67,16 +66,16 @@ struct PrincipalServiceTests {
             expiring.label = "30 days"
             expiring.validDays = 30
             let admin = try String(contentsOfFile: tokenFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
-            let made = try await self.call(client, "CreateToken", expiring, as: Xcert_Registry_V1_CreateTokenResponse.self, token: admin)
+            let made = try await self.call(client, Xcert_Registry_V1_PrincipalService.Method.createToken, expiring, token: admin)
             let lifetime = made.info.expiresAt.seconds - made.info.createdAt.seconds
             #expect(lifetime == 30 * 86_400, "expires \(lifetime) s after it was made")
-            #expect(try await self.call(client, "WhoAmI", Xcert_Registry_V1_WhoAmIRequest(), as: Xcert_Registry_V1_Principal.self, token: made.token).party == "4136010001")
-            let me = try await self.call(client, "WhoAmI", Xcert_Registry_V1_WhoAmIRequest(), as: Xcert_Registry_V1_Principal.self, token: schoolToken)
+            #expect(try await self.call(client, Xcert_Registry_V1_PrincipalService.Method.whoAmI, Xcert_Registry_V1_WhoAmIRequest(), token: made.token).party == "4136010001")
+            let me = try await self.call(client, Xcert_Registry_V1_PrincipalService.Method.whoAmI, Xcert_Registry_V1_WhoAmIRequest(), token: schoolToken)
             #expect(me.role == .school)
             #expect(me.party == "4136010001")
             #expect(me.name == "南昌职业大学")
             #expect(await self.code {
-                _ = try await self.call(client, "ListTokens", Xcert_Registry_V1_ListTokensRequest(), as: Xcert_Registry_V1_ListTokensResponse.self, token: schoolToken)
+                _ = try await self.call(client, Xcert_Registry_V1_PrincipalService.Method.listTokens, Xcert_Registry_V1_ListTokensRequest(), token: schoolToken)
             } == .permissionDenied)
 
             // The list shows the token's record, never the token; the database holds its hash only.
@@ -97,7 +96,7 @@ struct PrincipalServiceTests {
             while !refused && ContinuousClock.now - start < .seconds(30) {
                 let started = ContinuousClock.now - start
                 refused = await self.code {
-                    _ = try await self.call(client, "WhoAmI", Xcert_Registry_V1_WhoAmIRequest(), as: Xcert_Registry_V1_Principal.self, token: schoolToken)
+                    _ = try await self.call(client, Xcert_Registry_V1_PrincipalService.Method.whoAmI, Xcert_Registry_V1_WhoAmIRequest(), token: schoolToken)
                 } == .unauthenticated
                 if !refused {
                     lastAcceptedStart = started
@@ -124,7 +123,7 @@ struct PrincipalServiceTests {
             request.role = .school
             request.party = "12"
             do {
-                _ = try await self.call(client, "CreatePrincipal", request, as: Xcert_Registry_V1_Principal.self, token: admin)
+                _ = try await self.call(client, Xcert_Registry_V1_PrincipalService.Method.createPrincipal, request, token: admin)
                 Issue.record("accepted an empty name and a 2-digit school code")
             } catch let error as RPCError {
                 #expect(error.code == .invalidArgument)
@@ -133,7 +132,7 @@ struct PrincipalServiceTests {
             request = Xcert_Registry_V1_CreatePrincipalRequest()
             request.name = "someone"
             do {
-                _ = try await self.call(client, "CreatePrincipal", request, as: Xcert_Registry_V1_Principal.self, token: admin)
+                _ = try await self.call(client, Xcert_Registry_V1_PrincipalService.Method.createPrincipal, request, token: admin)
                 Issue.record("accepted a principal without a role")
             } catch let error as RPCError {
                 #expect(error.fieldViolations.map(\.field) == ["role"])
@@ -141,19 +140,18 @@ struct PrincipalServiceTests {
             var token = Xcert_Registry_V1_CreateTokenRequest()
             token.principalID = 999_999
             #expect(await self.code {
-                _ = try await self.call(client, "CreateToken", token, as: Xcert_Registry_V1_CreateTokenResponse.self, token: admin)
+                _ = try await self.call(client, Xcert_Registry_V1_PrincipalService.Method.createToken, token, token: admin)
             } == .notFound)
             token.validDays = -1
             #expect(await self.code {
-                _ = try await self.call(client, "CreateToken", token, as: Xcert_Registry_V1_CreateTokenResponse.self, token: admin)
+                _ = try await self.call(client, Xcert_Registry_V1_PrincipalService.Method.createToken, token, token: admin)
             } == .invalidArgument)
             // A key would promise a stored answer, and the answer is the token: refused.
             token = Xcert_Registry_V1_CreateTokenRequest()
             token.principalID = 1
             do {
-                _ = try await client.unary(
-                    Self.service + "CreateToken", token, as: Xcert_Registry_V1_CreateTokenResponse.self,
-                    metadata: ["authorization": "Bearer \(admin)", "idempotency-key": "k1"]
+                _ = try await client.authorized(token: admin).unary(
+                    Xcert_Registry_V1_PrincipalService.Method.createToken, token, options: CallOptions(idempotencyKey: "k1")
                 )
                 Issue.record("CreateToken accepted an idempotency-key")
             } catch let error as RPCError {
@@ -182,24 +180,24 @@ struct PrincipalServiceTests {
             for city in ["360100", "360200", "360300"] {
                 create.name = "reviewer \(city)"
                 create.party = city
-                let metadata = ["authorization": "Bearer \(admin)", "idempotency-key": "reviewer-\(city)"]
-                let first = try await client.unary(Self.service + "CreatePrincipal", create, as: Xcert_Registry_V1_Principal.self, metadata: metadata)
-                let retry = try await client.unary(Self.service + "CreatePrincipal", create, as: Xcert_Registry_V1_Principal.self, metadata: metadata)
+                let options = CallOptions(idempotencyKey: "reviewer-\(city)")
+                let first = try await client.authorized(token: admin).unary(Xcert_Registry_V1_PrincipalService.Method.createPrincipal, create, options: options)
+                let retry = try await client.authorized(token: admin).unary(Xcert_Registry_V1_PrincipalService.Method.createPrincipal, create, options: options)
                 #expect(first == retry)
             }
             var list = Xcert_Registry_V1_ListPrincipalsRequest()
             list.role = .cityReviewer
             list.page.pageSize = 2
-            let first = try await self.call(client, "ListPrincipals", list, as: Xcert_Registry_V1_ListPrincipalsResponse.self, token: admin)
+            let first = try await self.call(client, Xcert_Registry_V1_PrincipalService.Method.listPrincipals, list, token: admin)
             #expect(first.principals.map(\.party) == ["360100", "360200"])
             #expect(!first.page.nextPageToken.isEmpty)
             list.page.pageToken = first.page.nextPageToken
-            let second = try await self.call(client, "ListPrincipals", list, as: Xcert_Registry_V1_ListPrincipalsResponse.self, token: admin)
+            let second = try await self.call(client, Xcert_Registry_V1_PrincipalService.Method.listPrincipals, list, token: admin)
             #expect(second.principals.map(\.party) == ["360300"])
             #expect(second.page.nextPageToken.isEmpty)
             list.page.pageToken = "not-a-token"
             #expect(await self.code {
-                _ = try await self.call(client, "ListPrincipals", list, as: Xcert_Registry_V1_ListPrincipalsResponse.self, token: admin)
+                _ = try await self.call(client, Xcert_Registry_V1_PrincipalService.Method.listPrincipals, list, token: admin)
             } == .invalidArgument)
             await client.close()
             _ = try await registry.terminate()

@@ -1,4 +1,5 @@
 import Foundation
+import XCertAPI
 import XCertProto
 import XCertTestSupport
 import XCertWire
@@ -18,12 +19,12 @@ extension RegistryHarness {
         var province = Xcert_Registry_V1_SetProvinceRequest()
         province.province.code = "36"
         province.province.name = "江西省"
-        _ = try await self.call("ReferenceDataService/SetProvince", province, as: Xcert_Registry_V1_Province.self, token: self.admin)
+        _ = try await self.call(Xcert_Registry_V1_ReferenceDataService.Method.setProvince, province, token: self.admin)
         for (code, name) in [("360100", "南昌市"), ("360400", "九江市"), ("360700", "赣州市")] {
             var city = Xcert_Registry_V1_CreateCityRequest()
             city.city.code = code
             city.city.name = name
-            _ = try await self.call("ReferenceDataService/CreateCity", city, as: Xcert_Registry_V1_City.self, token: self.admin)
+            _ = try await self.call(Xcert_Registry_V1_ReferenceDataService.Method.createCity, city, token: self.admin)
         }
         var ids: [Int64] = []
         for name in ["北京中车行高新技术有限公司", "廊坊市中科建筑产业化创新研究中心"] {
@@ -34,7 +35,7 @@ extension RegistryHarness {
             contact.mobile = "13051681116"
             contact.email = "1681116@163.com"
             organization.organization.contacts = [contact]
-            ids.append(try await self.call("ReferenceDataService/CreateOrganization", organization, as: Xcert_Registry_V1_Organization.self, token: self.admin).id)
+            ids.append(try await self.call(Xcert_Registry_V1_ReferenceDataService.Method.createOrganization, organization, token: self.admin).id)
         }
         for (code, name, organization) in [("BIM", "建筑信息模型（BIM）", ids[1]), ("AUTO", "汽车运用与维修", ids[0]), ("NEV", "智能新能源汽车", ids[0])] {
             var certificate = Xcert_Registry_V1_CreateCertificateRequest()
@@ -43,7 +44,7 @@ extension RegistryHarness {
             certificate.certificate.batch = 1
             certificate.certificate.levels = [.elementary, .intermediate, .advanced]
             certificate.certificate.organizationID = organization
-            _ = try await self.call("ReferenceDataService/CreateCertificate", certificate, as: Xcert_Registry_V1_Certificate.self, token: self.admin)
+            _ = try await self.call(Xcert_Registry_V1_ReferenceDataService.Method.createCertificate, certificate, token: self.admin)
         }
         return Seeded(carOrganization: ids[0], bimOrganization: ids[1])
     }
@@ -57,7 +58,7 @@ extension RegistryHarness {
         site.levels = [.elementary]
         site.capacity = 40
         site.yearOpened = year
-        return try await self.call("SiteService/RegisterSite", site, as: Xcert_Registry_V1_AssessmentSite.self, token: token)
+        return try await self.call(Xcert_Registry_V1_SiteService.Method.registerSite, site, token: token)
     }
 
     /// A school with `specialties` listed specialties S001… (its specialty count).
@@ -79,7 +80,7 @@ extension RegistryHarness {
             specialty.name = "专业\(index)"
             return specialty
         }
-        return try await self.call("ReferenceDataService/CreateSchool", request, as: Xcert_Registry_V1_School.self, token: self.admin)
+        return try await self.call(Xcert_Registry_V1_ReferenceDataService.Method.createSchool, request, token: self.admin)
     }
 
     /// A pilot application of a school, as that school.
@@ -94,7 +95,7 @@ extension RegistryHarness {
         request.levels = levels
         request.specialtyCodes = specialties
         request.studentScale = scale
-        return try await self.call("PilotService/SubmitApplication", request, as: Xcert_Registry_V1_PilotApplication.self, token: token ?? self.admin)
+        return try await self.call(Xcert_Registry_V1_PilotService.Method.submitApplication, request, token: token ?? self.admin)
     }
 
     /// A decision on an application's current step.
@@ -103,7 +104,7 @@ extension RegistryHarness {
         request.applicationID = application
         request.approve = approve
         request.reason = reason
-        return try await self.call("PilotService/ReviewApplication", request, as: Xcert_Registry_V1_PilotApplication.self, token: token)
+        return try await self.call(Xcert_Registry_V1_PilotService.Method.reviewApplication, request, token: token)
     }
 
     /// A qualification of a higher-vocational school, through application and the province's approval.

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import XCertAPI
 import XCertProto
 import XCertTestSupport
 import XCertWire
@@ -11,7 +12,7 @@ struct ReportTests {
         try await withFilingStack { h in
             let seeded = try await h.seedReference()
             let car = try await h.token(role: "organization", party: String(seeded.carOrganization))
-            let first = try await h.call("ReportService/SubmitReport", Self.report(), as: Xcert_Filing_V1_YearlyReport.self, token: car)
+            let first = try await h.call(Xcert_Filing_V1_ReportService.Method.submitReport, Self.report(), token: car)
             #expect(first.version == 1 && first.state == .submitted && first.organizationID == seeded.carOrganization)
             #expect(first.content.exams[0].province.passRate.numerator == 90 && first.content.exams[0].province.passRate.denominator == 110)
             #expect(!first.content.exams[1].province.hasPassRate, "no candidate completed: no data, not 0 %")
@@ -19,33 +20,33 @@ struct ReportTests {
 
             var returning = Xcert_Filing_V1_ReviewReportRequest()
             returning.id = first.id
-            #expect(await h.refusal("ReportService/ReviewReport", returning, as: Xcert_Filing_V1_YearlyReport.self, token: h.admin)?.fieldViolations.map(\.field) == ["reason"])
-            #expect(await h.refusal("ReportService/ReviewReport", returning, as: Xcert_Filing_V1_YearlyReport.self, token: car)?.code == .permissionDenied)
+            #expect(await h.refusal(Xcert_Filing_V1_ReportService.Method.reviewReport, returning, token: h.admin)?.fieldViolations.map(\.field) == ["reason"])
+            #expect(await h.refusal(Xcert_Filing_V1_ReportService.Method.reviewReport, returning, token: car)?.code == .permissionDenied)
             returning.reason = "师资培训人数与明细不符"
-            let returned = try await h.call("ReportService/ReviewReport", returning, as: Xcert_Filing_V1_YearlyReport.self, token: h.admin)
+            let returned = try await h.call(Xcert_Filing_V1_ReportService.Method.reviewReport, returning, token: h.admin)
             #expect(returned.state == .returned && returned.reviewReason == "师资培训人数与明细不符")
 
             var corrected = Self.report()
             corrected.content.trainings[0].participantsProvince = 30
-            let second = try await h.call("ReportService/SubmitReport", corrected, as: Xcert_Filing_V1_YearlyReport.self, token: car)
+            let second = try await h.call(Xcert_Filing_V1_ReportService.Method.submitReport, corrected, token: car)
             #expect(second.version == 2 && second.id != first.id)
-            let live = try #require(await h.refusal("ReportService/SubmitReport", corrected, as: Xcert_Filing_V1_YearlyReport.self, token: car))
+            let live = try #require(await h.refusal(Xcert_Filing_V1_ReportService.Method.submitReport, corrected, token: car))
             #expect(live.code == .alreadyExists && live.message.contains("report \(second.id)"), "\(live.message)")
             var accept = Xcert_Filing_V1_ReviewReportRequest()
             accept.id = second.id
             accept.accept = true
-            #expect(try await h.call("ReportService/ReviewReport", accept, as: Xcert_Filing_V1_YearlyReport.self, token: h.admin).state == .accepted)
-            #expect(await h.refusal("ReportService/ReviewReport", accept, as: Xcert_Filing_V1_YearlyReport.self, token: h.admin)?.code == .failedPrecondition)
+            #expect(try await h.call(Xcert_Filing_V1_ReportService.Method.reviewReport, accept, token: h.admin).state == .accepted)
+            #expect(await h.refusal(Xcert_Filing_V1_ReportService.Method.reviewReport, accept, token: h.admin)?.code == .failedPrecondition)
 
             var get = Xcert_Filing_V1_GetReportRequest()
             get.id = first.id
-            let firstNow = try await h.call("ReportService/GetReport", get, as: Xcert_Filing_V1_YearlyReport.self, token: car)
+            let firstNow = try await h.call(Xcert_Filing_V1_ReportService.Method.getReport, get, token: car)
             #expect(firstNow == returned, "version 1 is unchanged")
             var list = Xcert_Filing_V1_ListReportsRequest()
             list.year = 2025
-            #expect(try await h.call("ReportService/ListReports", list, as: Xcert_Filing_V1_ListReportsResponse.self, token: h.admin).reports.map(\.version) == [2])
+            #expect(try await h.call(Xcert_Filing_V1_ReportService.Method.listReports, list, token: h.admin).reports.map(\.version) == [2])
             list.allVersions = true
-            #expect(try await h.call("ReportService/ListReports", list, as: Xcert_Filing_V1_ListReportsResponse.self, token: h.admin).reports.map(\.version) == [1, 2])
+            #expect(try await h.call(Xcert_Filing_V1_ReportService.Method.listReports, list, token: h.admin).reports.map(\.version) == [1, 2])
         }
     }
 
@@ -61,7 +62,7 @@ struct ReportTests {
             bad.content.textbooks[0].authors = ["一", "二", "三", "四", "五", "六"]
             bad.content.trainings[0].days = 0
             bad.content.sites[0].level = .unspecified
-            let refused = try #require(await h.refusal("ReportService/SubmitReport", bad, as: Xcert_Filing_V1_YearlyReport.self, token: car))
+            let refused = try #require(await h.refusal(Xcert_Filing_V1_ReportService.Method.submitReport, bad, token: car))
             #expect(refused.code == .invalidArgument)
             #expect(Set(refused.fieldViolations.map(\.field)) == [
                 "content.exams[0].province.declared", "content.exams[0].national.approved", "content.fees[0].outstanding.fen",
@@ -71,7 +72,7 @@ struct ReportTests {
 
             var foreign = Self.report()
             foreign.content.exams[1].certificateCode = "BIM"
-            let notOwn = try #require(await h.refusal("ReportService/SubmitReport", foreign, as: Xcert_Filing_V1_YearlyReport.self, token: car))
+            let notOwn = try #require(await h.refusal(Xcert_Filing_V1_ReportService.Method.submitReport, foreign, token: car))
             #expect(notOwn.fieldViolations.map(\.field) == ["content.exams[1].certificate_code"])
             #expect(notOwn.fieldViolations[0].description.contains("BIM is not one of this organization's certificates"))
             #expect(try await h.scalar("SELECT count(*) FROM filing.reports", as: Int64.self) == 0)
@@ -84,22 +85,22 @@ struct ReportTests {
             let seeded = try await h.seedReference()
             let car = try await h.token(role: "organization", party: String(seeded.carOrganization))
             let bim = try await h.token(role: "organization", party: String(seeded.bimOrganization))
-            let report = try await h.call("ReportService/SubmitReport", Self.report(), as: Xcert_Filing_V1_YearlyReport.self, token: car)
+            let report = try await h.call(Xcert_Filing_V1_ReportService.Method.submitReport, Self.report(), token: car)
             var get = Xcert_Filing_V1_GetReportRequest()
             get.id = report.id
-            #expect(await h.refusal("ReportService/GetReport", get, as: Xcert_Filing_V1_YearlyReport.self, token: bim)?.code == .notFound)
+            #expect(await h.refusal(Xcert_Filing_V1_ReportService.Method.getReport, get, token: bim)?.code == .notFound)
             var list = Xcert_Filing_V1_ListReportsRequest()
             list.organizationID = seeded.carOrganization
-            #expect(try await h.call("ReportService/ListReports", list, as: Xcert_Filing_V1_ListReportsResponse.self, token: bim).reports.isEmpty)
+            #expect(try await h.call(Xcert_Filing_V1_ReportService.Method.listReports, list, token: bim).reports.isEmpty)
             let school = try await h.token(role: "school", party: "4136010001")
-            #expect(await h.refusal("ReportService/GetReport", get, as: Xcert_Filing_V1_YearlyReport.self, token: school)?.code == .permissionDenied)
+            #expect(await h.refusal(Xcert_Filing_V1_ReportService.Method.getReport, get, token: school)?.code == .permissionDenied)
             var withdraw = Xcert_Filing_V1_WithdrawReportRequest()
             withdraw.id = report.id
-            #expect(await h.refusal("ReportService/WithdrawReport", withdraw, as: Xcert_Filing_V1_YearlyReport.self, token: car)?.fieldViolations.map(\.field) == ["reason"])
+            #expect(await h.refusal(Xcert_Filing_V1_ReportService.Method.withdrawReport, withdraw, token: car)?.fieldViolations.map(\.field) == ["reason"])
             withdraw.reason = "数据有误"
-            #expect(await h.refusal("ReportService/WithdrawReport", withdraw, as: Xcert_Filing_V1_YearlyReport.self, token: bim)?.code == .notFound)
-            #expect(try await h.call("ReportService/WithdrawReport", withdraw, as: Xcert_Filing_V1_YearlyReport.self, token: car).state == .withdrawn)
-            #expect(try await h.call("ReportService/SubmitReport", Self.report(), as: Xcert_Filing_V1_YearlyReport.self, token: car).version == 2)
+            #expect(await h.refusal(Xcert_Filing_V1_ReportService.Method.withdrawReport, withdraw, token: bim)?.code == .notFound)
+            #expect(try await h.call(Xcert_Filing_V1_ReportService.Method.withdrawReport, withdraw, token: car).state == .withdrawn)
+            #expect(try await h.call(Xcert_Filing_V1_ReportService.Method.submitReport, Self.report(), token: car).version == 2)
         }
     }
 

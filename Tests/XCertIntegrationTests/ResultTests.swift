@@ -1,6 +1,7 @@
 import Foundation
 import SwiftProtobuf
 import Testing
+import XCertAPI
 import XCertProto
 import XCertTestSupport
 import XCertWire
@@ -27,13 +28,13 @@ struct ResultTests {
                 submit.schoolCode = school
                 submit.year = 2026
                 submit.scores = scores.map { EvaluationTests.score($0.key, $0.value) }
-                _ = try await assessment.evaluation("SubmitSelfEvaluation", submit, token: h.admin)
+                _ = try await assessment.evaluation(Xcert_Assessment_V1_EvaluationService.Method.submitSelfEvaluation, submit, token: h.admin)
                 guard review else { return }
                 var request = Xcert_Assessment_V1_ReviewEvaluationRequest()
                 request.schoolCode = school
                 request.year = 2026
                 request.scores = manual.map { EvaluationTests.review($0, scores[$0] ?? 0, "") }
-                _ = try await assessment.evaluation("ReviewEvaluation", request, token: h.admin)
+                _ = try await assessment.evaluation(Xcert_Assessment_V1_EvaluationService.Method.reviewEvaluation, request, token: h.admin)
             }
             try await evaluate("4136010001", ["2-1": 40], review: true)      // 4.0 + 6.0 (1-2) + 6.0 (1-3) = 16.0
             try await evaluate("4136010003", ["2-1": 40], review: false)     // not reviewed: 12.0 computed only
@@ -50,15 +51,15 @@ struct ResultTests {
             }
             policy.policy.failingTotalTenths = 100
             policy.policy.registrationFloorBasisPoints = 3000
-            let refused = try #require(await assessment.resultRefusal("SetResultPolicy", policy, token: h.admin))
+            let refused = try #require(await assessment.resultRefusal(Xcert_Assessment_V1_ResultService.Method.setResultPolicy, policy, token: h.admin))
             #expect(refused.fieldViolations.map(\.field) == ["policy.tiers[2].name"])
             policy.policy.tiers.removeLast()
-            #expect(await assessment.resultRefusal("SetResultPolicy", policy, token: world.car)?.code == .permissionDenied)
-            _ = try await assessment.result("SetResultPolicy", policy, as: Xcert_Assessment_V1_ResultPolicy.self, token: h.admin)
+            #expect(await assessment.resultRefusal(Xcert_Assessment_V1_ResultService.Method.setResultPolicy, policy, token: world.car)?.code == .permissionDenied)
+            _ = try await assessment.result(Xcert_Assessment_V1_ResultService.Method.setResultPolicy, policy, token: h.admin)
 
             var list = Xcert_Assessment_V1_ListResultsRequest()
             list.year = 2026
-            let results = try await assessment.result("ListResults", list, as: Xcert_Assessment_V1_ListResultsResponse.self, token: h.admin).results
+            let results = try await assessment.result(Xcert_Assessment_V1_ResultService.Method.listResults, list, token: h.admin).results
             #expect(results.map(\.schoolCode) == ["4136070001", "4136010001", "4136010003", "4136010002"])
             #expect(results.map(\.totalTenths) == [50, 160, 120, 0])
             #expect(results.map(\.rankInType) == [1, 1, 2, 3])
@@ -75,11 +76,11 @@ struct ResultTests {
             #expect(csv.status == 0 && csv.output.contains("4136010003,学校4136010003,高职,12.0,provisional,2,合格,20.00%,registration rate 20.00% is below the floor 30.00%"), "\(csv.output)")
 
             let school = try await h.token(role: "school", party: "4136010003")
-            let own = try await assessment.result("ListResults", list, as: Xcert_Assessment_V1_ListResultsResponse.self, token: school).results
+            let own = try await assessment.result(Xcert_Assessment_V1_ResultService.Method.listResults, list, token: school).results
             #expect(own.map(\.schoolCode) == ["4136010003"] && own.first?.rankInType == 2, "its own result, ranked among all schools of its type")
             var other = Xcert_Assessment_V1_GetResultPolicyRequest()
             other.year = 2025
-            #expect(try await assessment.result("GetResultPolicy", other, as: Xcert_Assessment_V1_ResultPolicy.self, token: school).failingTotalTenths == 600, "the default policy")
+            #expect(try await assessment.result(Xcert_Assessment_V1_ResultService.Method.getResultPolicy, other, token: school).failingTotalTenths == 600, "the default policy")
             _ = try await assessment.process.terminate()
         }
     }
@@ -96,15 +97,18 @@ struct ResultTests {
             _ = try await h.upload(roster.id, chunk: 0, rows, token: world.car)
             _ = try await h.seal(roster.id, token: world.car)
             try await assessment.waitFor(rostersCounted: 1, cursor: 1, h)
-            // car's sites: 南昌 in 2026 counts, 九江 opened in 2027 does not yet.
+            // car's sites: 南昌 in 2026 counts, 九江 opened in 2027 does not yet. A site is
+            // registered no later than the current year, so the later one is made as a year
+            // from now would see it: registered by the province, its year moved on directly.
             try await h.createSchool("4136040001", city: "360400")
             try await h.registerSite("4136010001", "AUTO", opened: 2026, token: world.car)
-            try await h.registerSite("4136040001", "AUTO", opened: 2027, token: world.car)
+            let later = try await h.registerSite("4136040001", "AUTO", opened: 2026, token: h.admin)
+            try await h.postgres.query("UPDATE registry.assessment_sites SET year_opened = 2027 WHERE id = \(later.id)", logger: testLogger("results"))
             let cities = try #require(try await h.scalar("SELECT count(*)::integer FROM registry.cities", as: Int32.self))
 
             var request = Xcert_Assessment_V1_ListOrganizationResultsRequest()
             request.year = 2026
-            let all = try await assessment.result("ListOrganizationResults", request, as: Xcert_Assessment_V1_ListOrganizationResultsResponse.self, token: h.admin).organizations
+            let all = try await assessment.result(Xcert_Assessment_V1_ResultService.Method.listOrganizationResults, request, token: h.admin).organizations
             let car = try #require(all.first { $0.organizationID == world.carOrganization })
             let rates = car.passRates.map { rate in
                 "\(rate.certificateCode)/\(rate.level):\(rate.completed)/\(rate.passed):" + (rate.passRate.hasValue ? "\(rate.passRate.value.numerator)/\(rate.passRate.value.denominator)" : "no data")
@@ -120,11 +124,11 @@ struct ResultTests {
             #expect(bim.coveredCities == 0 && bim.passRates.allSatisfy { !$0.passRate.hasValue })
 
             // An organization reads its own; schools read none.
-            let own = try await assessment.result("ListOrganizationResults", request, as: Xcert_Assessment_V1_ListOrganizationResultsResponse.self, token: world.car).organizations
+            let own = try await assessment.result(Xcert_Assessment_V1_ResultService.Method.listOrganizationResults, request, token: world.car).organizations
             #expect(own == [car])
             request.organizationID = bim.organizationID
-            #expect(await assessment.organizationResultRefusal(request, token: world.car)?.code == .permissionDenied)
-            #expect(try await assessment.result("ListOrganizationResults", request, as: Xcert_Assessment_V1_ListOrganizationResultsResponse.self, token: h.admin).organizations == [bim])
+            #expect(await assessment.organizationResultRefusal(request, token: world.car)?.code == .notFound, "another's results are not disclosed")
+            #expect(try await assessment.result(Xcert_Assessment_V1_ResultService.Method.listOrganizationResults, request, token: h.admin).organizations == [bim])
             let school = try await h.token(role: "school", party: "4136010001")
             #expect(await assessment.organizationResultRefusal(request, token: school)?.code == .permissionDenied)
             request.year = 1999
@@ -137,20 +141,24 @@ struct ResultTests {
 extension Assessment {
     func organizationResultRefusal(_ request: Xcert_Assessment_V1_ListOrganizationResultsRequest, token: String) async -> RPCError? {
         do {
-            _ = try await self.result("ListOrganizationResults", request, as: Xcert_Assessment_V1_ListOrganizationResultsResponse.self, token: token)
+            _ = try await self.result(Xcert_Assessment_V1_ResultService.Method.listOrganizationResults, request, token: token)
             return nil
         } catch {
             return error as? RPCError ?? RPCError(.unknown, "\(error)")
         }
     }
 
-    func result<Request: SwiftProtobuf.Message, Response: SwiftProtobuf.Message>(_ method: String, _ request: Request, as: Response.Type, token: String) async throws -> Response {
-        try await self.client.unary("/xcert.assessment.v1.ResultService/" + method, request, as: Response.self, metadata: ["authorization": "Bearer \(token)"])
+    func result<Request: SwiftProtobuf.Message, Response: SwiftProtobuf.Message>(
+        _ method: MethodDescriptor<Request, Response>, _ request: Request, token: String
+    ) async throws -> Response {
+        try await self.client.authorized(token: token).unary(method, request, options: CallOptions())
     }
 
-    func resultRefusal<Request: SwiftProtobuf.Message>(_ method: String, _ request: Request, token: String) async -> RPCError? {
+    func resultRefusal<Request: SwiftProtobuf.Message, Response: SwiftProtobuf.Message>(
+        _ method: MethodDescriptor<Request, Response>, _ request: Request, token: String
+    ) async -> RPCError? {
         do {
-            _ = try await self.result(method, request, as: Xcert_Assessment_V1_ResultPolicy.self, token: token)
+            _ = try await self.result(method, request, token: token)
             return nil
         } catch {
             return error as? RPCError ?? RPCError(.unknown, "\(error)")

@@ -1,4 +1,5 @@
 import Foundation
+import XCertAPI
 import XCertProto
 import XCertTestSupport
 import XCertWire
@@ -28,7 +29,7 @@ extension RegistryHarness {
         round.closes.year = 2099
         round.closes.month = 12
         round.closes.day = 31
-        _ = try await self.call("FilingService/OpenRound", round, as: Xcert_Filing_V1_FilingRound.self, token: self.admin)
+        _ = try await self.call(Xcert_Filing_V1_FilingService.Method.openRound, round, token: self.admin)
         var submit = Xcert_Filing_V1_SubmitFilingRequest()
         submit.certificateCode = "AUTO"
         submit.year = RosterWorld.year
@@ -46,11 +47,11 @@ extension RegistryHarness {
             fee.costBasis = "场地、考评员、耗材"
             return fee
         }
-        let filing = try await self.call("FilingService/SubmitFiling", submit, as: Xcert_Filing_V1_Filing.self, token: car)
+        let filing = try await self.call(Xcert_Filing_V1_FilingService.Method.submitFiling, submit, token: car)
         var review = Xcert_Filing_V1_ReviewFilingRequest()
         review.id = filing.id
         review.approve = true
-        _ = try await self.call("FilingService/ReviewFiling", review, as: Xcert_Filing_V1_Filing.self, token: self.admin)
+        _ = try await self.call(Xcert_Filing_V1_FilingService.Method.reviewFiling, review, token: self.admin)
         try await self.qualify("4136010001", "AUTO", year: RosterWorld.year)
         try await self.qualify("4136010003", "AUTO", year: RosterWorld.year)
         return RosterWorld(car: car, bim: bim, carOrganization: seeded.carOrganization)
@@ -60,7 +61,7 @@ extension RegistryHarness {
     func createRoster(
         level: Xcert_Common_V1_CertificateLevel = .elementary, day: Int32 = 15, supersedes: Int64 = 0, reason: String = "", token: String
     ) async throws -> Xcert_Filing_V1_Roster {
-        try await self.call("RosterService/CreateRoster", Self.rosterRequest(level: level, day: day, supersedes: supersedes, reason: reason), as: Xcert_Filing_V1_Roster.self, token: token)
+        try await self.call(Xcert_Filing_V1_RosterService.Method.createRoster, Self.rosterRequest(level: level, day: day, supersedes: supersedes, reason: reason), token: token)
     }
 
     static func rosterRequest(level: Xcert_Common_V1_CertificateLevel = .elementary, day: Int32 = 15, supersedes: Int64 = 0, reason: String = "") -> Xcert_Filing_V1_CreateRosterRequest {
@@ -77,7 +78,7 @@ extension RegistryHarness {
     }
 
     func upload(_ roster: Int64, chunk: Int32, _ rows: [Xcert_Filing_V1_CandidateRow], token: String) async throws -> Xcert_Filing_V1_UploadChunkResponse {
-        try await self.call("RosterService/UploadChunk", Self.chunk(roster, chunk, rows), as: Xcert_Filing_V1_UploadChunkResponse.self, token: token)
+        try await self.call(Xcert_Filing_V1_RosterService.Method.uploadChunk, Self.chunk(roster, chunk, rows), token: token)
     }
 
     static func chunk(_ roster: Int64, _ chunk: Int32, _ rows: [Xcert_Filing_V1_CandidateRow]) -> Xcert_Filing_V1_UploadChunkRequest {
@@ -92,19 +93,19 @@ extension RegistryHarness {
         var request = Xcert_Filing_V1_SealRosterRequest()
         request.rosterID = roster
         request.expectedRowCount = rows
-        return try await self.call("RosterService/SealRoster", request, as: Xcert_Filing_V1_Roster.self, token: token)
+        return try await self.call(Xcert_Filing_V1_RosterService.Method.sealRoster, request, token: token)
     }
 
     func roster(_ id: Int64, token: String) async throws -> Xcert_Filing_V1_Roster {
         var request = Xcert_Filing_V1_GetRosterRequest()
         request.id = id
-        return try await self.call("RosterService/GetRoster", request, as: Xcert_Filing_V1_Roster.self, token: token)
+        return try await self.call(Xcert_Filing_V1_RosterService.Method.getRoster, request, token: token)
     }
 
     func rosterChanges(after: Int64 = 0, token: String? = nil) async throws -> Xcert_Filing_V1_ListRosterChangesResponse {
         var request = Xcert_Filing_V1_ListRosterChangesRequest()
         request.after = after
-        return try await self.call("RosterService/ListRosterChanges", request, as: Xcert_Filing_V1_ListRosterChangesResponse.self, token: token ?? self.admin)
+        return try await self.call(Xcert_Filing_V1_RosterService.Method.listRosterChanges, request, token: token ?? self.admin)
     }
 }
 

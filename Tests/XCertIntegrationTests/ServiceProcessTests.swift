@@ -2,6 +2,7 @@ import Foundation
 import NIOCore
 import NIOPosix
 import Testing
+import XCertAPI
 import XCertProto
 import XCertStore
 import XCertTestSupport
@@ -33,16 +34,16 @@ struct ServiceProcessTests {
             #expect(health.status == 0, "\(health.output)")
             #expect(health.output.components(separatedBy: "SERVING").count - 1 == 4, "\(health.output)")
             for service in services {
-                let listed = try await runCommand(xctl, ["call", "127.0.0.1:\(service.port)", "/xcert.reflection.v1.Reflection/ListMethods", "{}"])
+                let listed = try await runCommand(xctl, ["call", "127.0.0.1:\(service.port)", Xcert_Reflection_V1_Reflection.Method.listMethods.name, "{}"])
                 #expect(listed.status == 0)
                 #expect(listed.output.contains("\"service\":\"\(service.name)\""))
-                #expect(listed.output.contains("/xcert.health.v1.Health/Check"))
+                #expect(listed.output.contains(Xcert_Health_V1_Health.Method.check.name))
                 #expect(listed.output.contains("fileDescriptorSet"))
             }
             let unknown = try await runCommand(xctl, ["call", "127.0.0.1:\(services[0].port)", "/xcert.none.v1.None/Nothing", "{}"])
             #expect(unknown.status != 0)
             #expect(unknown.output.contains("UNIMPLEMENTED"))
-            let badJSON = try await runCommand(xctl, ["call", "127.0.0.1:\(services[0].port)", "/xcert.health.v1.Health/Check", "{\"nope\": 1}"])
+            let badJSON = try await runCommand(xctl, ["call", "127.0.0.1:\(services[0].port)", Xcert_Health_V1_Health.Method.check.name, "{\"nope\": 1}"])
             #expect(badJSON.status != 0)
             #expect(badJSON.output.contains("xcert.health.v1.HealthCheckRequest"))
 
@@ -72,7 +73,7 @@ struct ServiceProcessTests {
             #expect(await service.health()?.status == .serving)
 
             let metrics = try await runCommand("/usr/bin/curl", ["-s", "http://127.0.0.1:\(service.metricsPort)/metrics"])
-            #expect(metrics.output.contains("xcert_rpc_requests_total{method=\"/xcert.health.v1.Health/Check\",code=\"OK\"}"))
+            #expect(metrics.output.contains("xcert_rpc_requests_total{method=\"\(Xcert_Health_V1_Health.Method.check.name)\",code=\"OK\"}"))
             #expect(metrics.output.contains("xcert_rpc_duration_seconds_bucket"))
             #expect(metrics.output.contains("xcert_rpc_connections"))
             let other = try await runCommand("/usr/bin/curl", ["-s", "-o", "/dev/null", "-w", "%{http_code}", "http://127.0.0.1:\(service.metricsPort)/"])

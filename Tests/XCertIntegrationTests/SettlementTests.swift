@@ -2,6 +2,7 @@ import Foundation
 import PostgresNIO
 import SwiftProtobuf
 import Testing
+import XCertAPI
 import XCertProto
 import XCertStore
 import XCertTestSupport
@@ -22,13 +23,13 @@ struct SettlementTests {
                 ceiling.ceiling.fen = fen
                 return ceiling
             }
-            let refused = try #require(await settlement.refusal("FeeCeilingService/SetFeeCeilings", set, token: h.admin))
+            let refused = try #require(await settlement.refusal(Xcert_Settlement_V1_FeeCeilingService.Method.setFeeCeilings, set, token: h.admin))
             #expect(refused.fieldViolations.map(\.field) == ["ceilings[1].ceiling.fen", "ceilings[2].level"], "\(refused)")
             set.ceilings.removeLast()
             set.ceilings[1].ceiling.fen = 40_000
             let world = try await h.token(role: "organization", party: "1")
-            #expect(await settlement.refusal("FeeCeilingService/SetFeeCeilings", set, token: world)?.code == .permissionDenied)
-            let ceilings = try await settlement.call("FeeCeilingService/SetFeeCeilings", set, as: Xcert_Settlement_V1_ListFeeCeilingsResponse.self, token: h.admin)
+            #expect(await settlement.refusal(Xcert_Settlement_V1_FeeCeilingService.Method.setFeeCeilings, set, token: world)?.code == .permissionDenied)
+            let ceilings = try await settlement.call(Xcert_Settlement_V1_FeeCeilingService.Method.setFeeCeilings, set, token: h.admin)
             #expect(ceilings.ceilings.map(\.ceiling.fen) == [25_000, 40_000])
 
             var check = Xcert_Settlement_V1_CheckFeesRequest()
@@ -39,7 +40,7 @@ struct SettlementTests {
                 fee.fee.fen = fen
                 return fee
             }
-            let answer = try await settlement.call("FeeCeilingService/CheckFees", check, as: Xcert_Settlement_V1_CheckFeesResponse.self, token: world)
+            let answer = try await settlement.call(Xcert_Settlement_V1_FeeCeilingService.Method.checkFees, check, token: world)
             #expect(!answer.withinCeilings)
             #expect(answer.excesses.map { "\($0.level):\($0.fee.fen)>\($0.ceiling.fen)" } == ["elementary:30000>25000"])
             #expect(answer.unconfiguredLevels == [.advanced])
@@ -92,13 +93,13 @@ struct SettlementTests {
             #expect(try await h.scalar("SELECT count(*) FROM settlement.receivables", as: Int64.self) == 2)
 
             // The province refunds the credit (not more), and reverses the first payment (returned by the bank).
-            #expect(await settlement.refusal("LedgerService/RefundCredit", Self.refund("4136010001", 110_001), token: h.admin)?.code == .failedPrecondition)
-            #expect(await settlement.refusal("LedgerService/RefundCredit", Self.refund("4136010001", 110_000), token: school)?.code == .permissionDenied)
-            _ = try await settlement.call("LedgerService/RefundCredit", Self.refund("4136010001", 110_000), as: Xcert_Settlement_V1_Refund.self, token: h.admin)
+            #expect(await settlement.refusal(Xcert_Settlement_V1_LedgerService.Method.refundCredit, Self.refund("4136010001", 110_001), token: h.admin)?.code == .failedPrecondition)
+            #expect(await settlement.refusal(Xcert_Settlement_V1_LedgerService.Method.refundCredit, Self.refund("4136010001", 110_000), token: school)?.code == .permissionDenied)
+            _ = try await settlement.call(Xcert_Settlement_V1_LedgerService.Method.refundCredit, Self.refund("4136010001", 110_000), token: h.admin)
             var reverse = Xcert_Settlement_V1_ReversePaymentRequest()
             reverse.paymentID = first.id
             reverse.reason = "银行退票"
-            let reversed = try await settlement.call("LedgerService/ReversePayment", reverse, as: Xcert_Settlement_V1_Payment.self, token: h.admin)
+            let reversed = try await settlement.call(Xcert_Settlement_V1_LedgerService.Method.reversePayment, reverse, token: h.admin)
             #expect(reversed.reversed && reversed.allocations.map(\.amount.fen) == [100_000, -100_000])
             account = try await settlement.account("4136010001", token: h.admin)
             #expect([account.receivable.fen, account.received.fen, account.outstanding.fen, account.credit.fen] == [240_000, 140_000, 100_000, 0])
@@ -114,32 +115,32 @@ struct SettlementTests {
             #expect(raced.receivables[0].paidByDueDate)
 
             // Refused: another school's account, amounts of 0 or less or too large, a day in the future, an organization paying.
-            #expect(await settlement.refusal("LedgerService/RecordPayment", Self.payment("4136010001", 1, (2026, 7, 1)), token: other)?.code == .permissionDenied)
-            #expect(await settlement.refusal("LedgerService/RecordPayment", Self.payment("4136010003", 0, (2026, 7, 1)), token: other)?.fieldViolations.map(\.field) == ["amount.fen"])
-            #expect(await settlement.refusal("LedgerService/RecordPayment", Self.payment("4136010003", -5, (2026, 7, 1)), token: other)?.fieldViolations.map(\.field) == ["amount.fen"])
-            #expect(await settlement.refusal("LedgerService/RecordPayment", Self.payment("4136010003", .max, (2026, 7, 1)), token: other)?.fieldViolations.map(\.field) == ["amount.fen"])
-            #expect(await settlement.refusal("LedgerService/RecordPayment", Self.payment("4136010003", 1, (2099, 1, 1)), token: other)?.fieldViolations.map(\.field) == ["paid_on"])
-            #expect(await settlement.refusal("LedgerService/RecordPayment", Self.payment("4136010003", 1, (2026, 7, 1)), token: world.car)?.code == .permissionDenied)
-            #expect(await settlement.refusal("LedgerService/RecordPayment", Self.payment("4136019999", 1, (2026, 7, 1)), token: h.admin)?.fieldViolations.map(\.field) == ["school_code"])
+            #expect(await settlement.refusal(Xcert_Settlement_V1_LedgerService.Method.recordPayment, Self.payment("4136010001", 1, (2026, 7, 1)), token: other)?.code == .notFound)
+            #expect(await settlement.refusal(Xcert_Settlement_V1_LedgerService.Method.recordPayment, Self.payment("4136010003", 0, (2026, 7, 1)), token: other)?.fieldViolations.map(\.field) == ["amount.fen"])
+            #expect(await settlement.refusal(Xcert_Settlement_V1_LedgerService.Method.recordPayment, Self.payment("4136010003", -5, (2026, 7, 1)), token: other)?.fieldViolations.map(\.field) == ["amount.fen"])
+            #expect(await settlement.refusal(Xcert_Settlement_V1_LedgerService.Method.recordPayment, Self.payment("4136010003", .max, (2026, 7, 1)), token: other)?.fieldViolations.map(\.field) == ["amount.fen"])
+            #expect(await settlement.refusal(Xcert_Settlement_V1_LedgerService.Method.recordPayment, Self.payment("4136010003", 1, (2099, 1, 1)), token: other)?.fieldViolations.map(\.field) == ["paid_on"])
+            #expect(await settlement.refusal(Xcert_Settlement_V1_LedgerService.Method.recordPayment, Self.payment("4136010003", 1, (2026, 7, 1)), token: world.car)?.code == .permissionDenied)
+            #expect(await settlement.refusal(Xcert_Settlement_V1_LedgerService.Method.recordPayment, Self.payment("4136019999", 1, (2026, 7, 1)), token: h.admin)?.fieldViolations.map(\.field) == ["school_code"])
             #expect(try await h.scalar("SELECT count(*) FROM settlement.payments", as: Int64.self) == 4, "nothing stored by the refusals")
 
             // Who sees what: a school its own receivables, an organization those owed to it, another organization none.
             var list = Xcert_Settlement_V1_ListReceivablesRequest()
             list.year = 2026
-            #expect(try await settlement.call("LedgerService/ListReceivables", list, as: Xcert_Settlement_V1_ListReceivablesResponse.self, token: other).receivables.map(\.schoolCode) == ["4136010003"])
-            #expect(try await settlement.call("LedgerService/ListReceivables", list, as: Xcert_Settlement_V1_ListReceivablesResponse.self, token: world.car).receivables.count == 2)
-            #expect(try await settlement.call("LedgerService/ListReceivables", list, as: Xcert_Settlement_V1_ListReceivablesResponse.self, token: world.bim).receivables.isEmpty)
-            #expect(await settlement.refusal("LedgerService/GetAccount", Self.accountRequest("4136010001"), token: world.car)?.code == .permissionDenied)
+            #expect(try await settlement.call(Xcert_Settlement_V1_LedgerService.Method.listReceivables, list, token: other).receivables.map(\.schoolCode) == ["4136010003"])
+            #expect(try await settlement.call(Xcert_Settlement_V1_LedgerService.Method.listReceivables, list, token: world.car).receivables.count == 2)
+            #expect(try await settlement.call(Xcert_Settlement_V1_LedgerService.Method.listReceivables, list, token: world.bim).receivables.isEmpty)
+            #expect(await settlement.refusal(Xcert_Settlement_V1_LedgerService.Method.getAccount, Self.accountRequest("4136010001"), token: world.car)?.code == .permissionDenied)
 
             // 003's appendix table 3 and the organization's fee table.
             var outstanding = Xcert_Settlement_V1_GetOutstandingTableRequest()
             outstanding.year = 2026
-            let table = try await settlement.call("SettlementReportService/GetOutstandingTable", outstanding, as: Xcert_Settlement_V1_GetOutstandingTableResponse.self, token: h.admin)
+            let table = try await settlement.call(Xcert_Settlement_V1_SettlementReportService.Method.getOutstandingTable, outstanding, token: h.admin)
             #expect(table.lines.map { "\($0.certificateName):\($0.level):\($0.schoolName):\($0.completed):\($0.outstanding.fen)" } == ["汽车运用与维修:elementary:学校4136010001:8:100000"])
             #expect(table.total.outstanding.fen == 100_000)
             var fees = Xcert_Settlement_V1_GetOrganizationFeeTableRequest()
             fees.year = 2026
-            let feeTable = try await settlement.call("SettlementReportService/GetOrganizationFeeTable", fees, as: Xcert_Settlement_V1_GetOrganizationFeeTableResponse.self, token: world.car)
+            let feeTable = try await settlement.call(Xcert_Settlement_V1_SettlementReportService.Method.getOrganizationFeeTable, fees, token: world.car)
             #expect(feeTable.lines.map { "\($0.certificateCode):\($0.level):\($0.completed):\($0.receivable.fen):\($0.received.fen):\($0.outstanding.fen)" } == ["AUTO:elementary:13:390000:290000:100000"])
             // The analysts' views give the numbers of the services' reports.
             let analyst = Database(client: h.postgres, role: "xcert_analyst")
@@ -207,12 +208,12 @@ struct SettlementTests {
             let badAmount = try await runCommand(xctl, ["settlement", "pay", "--school", "4136010003", "--amount", "1.005", "--date", "2026-07-01", "--reference", "x"] + address)
             #expect(badAmount.status != 0 && badAmount.output.contains("--amount takes yuan"), "\(badAmount.output)")
             fees.organizationID = world.carOrganization + 1
-            #expect(await settlement.refusal("SettlementReportService/GetOrganizationFeeTable", fees, token: world.car)?.code == .permissionDenied)
+            #expect(await settlement.refusal(Xcert_Settlement_V1_SettlementReportService.Method.getOrganizationFeeTable, fees, token: world.car)?.code == .notFound)
 
             // Timeliness, the inputs of 1-4-1 and 1-4-2: 4136010001 late and 1,400 of 2,400 yuan paid; 4136010003 on time, all paid.
             var timeliness = Xcert_Settlement_V1_GetPaymentTimelinessRequest()
             timeliness.year = 2026
-            let schools = try await settlement.call("SettlementReportService/GetPaymentTimeliness", timeliness, as: Xcert_Settlement_V1_GetPaymentTimelinessResponse.self, token: h.admin).schools
+            let schools = try await settlement.call(Xcert_Settlement_V1_SettlementReportService.Method.getPaymentTimeliness, timeliness, token: h.admin).schools
             #expect(schools.map { "\($0.schoolCode):\($0.paidByDueDate)/\($0.receivablesDue):\($0.received.fen)/\($0.receivable.fen)" } == ["4136010001:0/1:140000/240000", "4136010003:1/1:150000/150000"])
 
             // The ledger is append-only: the service's role may not change an entry.
@@ -235,28 +236,28 @@ struct SettlementTests {
             subsidy.year = 2026
             subsidy.budget.fen = 100_001
             subsidy.title = "2026年1+X证书试点补助资金"
-            let allocation = try await settlement.call("SubsidyService/AllocateSubsidy", subsidy, as: Xcert_Settlement_V1_SubsidyAllocation.self, token: h.admin)
+            let allocation = try await settlement.call(Xcert_Settlement_V1_SubsidyService.Method.allocateSubsidy, subsidy, token: h.admin)
             #expect(allocation.shares.map { "\($0.schoolCode):\($0.weight):\($0.amount.fen)" } == ["4136010001:8:61539", "4136010003:5:38462"])
             var get = Xcert_Settlement_V1_GetSubsidyAllocationRequest()
             get.id = allocation.id
-            #expect(try await settlement.call("SubsidyService/GetSubsidyAllocation", get, as: Xcert_Settlement_V1_SubsidyAllocation.self, token: other).shares.map(\.schoolCode) == ["4136010003"])
+            #expect(try await settlement.call(Xcert_Settlement_V1_SubsidyService.Method.getSubsidyAllocation, get, token: other).shares.map(\.schoolCode) == ["4136010003"])
             subsidy.weights = [("4136010001", Int64(0)), ("4136010003", 0)].map { code, weight in
                 var share = Xcert_Settlement_V1_SubsidyWeight()
                 share.schoolCode = code
                 share.weight = weight
                 return share
             }
-            #expect(await settlement.refusal("SubsidyService/AllocateSubsidy", subsidy, token: h.admin)?.fieldViolations.map(\.field) == ["weights"])
+            #expect(await settlement.refusal(Xcert_Settlement_V1_SubsidyService.Method.allocateSubsidy, subsidy, token: h.admin)?.fieldViolations.map(\.field) == ["weights"])
 
             // A due policy of the province's own applies to receivables charged after it: 5 days before the exam (another session).
             var policy = Xcert_Settlement_V1_SetDuePolicyRequest()
             policy.policy.year = 2026
             policy.policy.basis = .beforeExam
             policy.policy.days = 400
-            #expect(await settlement.refusal("LedgerService/SetDuePolicy", policy, token: h.admin)?.fieldViolations.map(\.field) == ["policy.days"])
+            #expect(await settlement.refusal(Xcert_Settlement_V1_LedgerService.Method.setDuePolicy, policy, token: h.admin)?.fieldViolations.map(\.field) == ["policy.days"])
             policy.policy.days = 5
-            #expect(await settlement.refusal("LedgerService/SetDuePolicy", policy, token: other)?.code == .permissionDenied)
-            _ = try await settlement.call("LedgerService/SetDuePolicy", policy, as: Xcert_Settlement_V1_DuePolicy.self, token: h.admin)
+            #expect(await settlement.refusal(Xcert_Settlement_V1_LedgerService.Method.setDuePolicy, policy, token: other)?.code == .permissionDenied)
+            _ = try await settlement.call(Xcert_Settlement_V1_LedgerService.Method.setDuePolicy, policy, token: h.admin)
             let later = try await h.createRoster(day: 20, token: world.car)
             _ = try await h.upload(later.id, chunk: 0, [Candidates.row(100, school: "4136010003")], token: world.car)
             _ = try await h.seal(later.id, token: world.car)
@@ -322,21 +323,21 @@ struct Settlement {
     }
 
     func call<Request: SwiftProtobuf.Message, Response: SwiftProtobuf.Message>(
-        _ method: String, _ request: Request, as: Response.Type, token: String, key: String? = nil
+        _ method: MethodDescriptor<Request, Response>, _ request: Request, token: String, key: String? = nil
     ) async throws -> Response {
-        var metadata = ["authorization": "Bearer \(token)"]
-        if let key { metadata["idempotency-key"] = key }
-        return try await self.client.unary("/xcert.settlement.v1." + method, request, as: Response.self, metadata: metadata)
+        try await self.client.authorized(token: token).unary(method, request, options: CallOptions(idempotencyKey: key))
     }
 
-    func refusal<Request: SwiftProtobuf.Message>(_ method: String, _ request: Request, token: String) async -> RPCError? {
+    func refusal<Request: SwiftProtobuf.Message, Response: SwiftProtobuf.Message>(
+        _ method: MethodDescriptor<Request, Response>, _ request: Request, token: String
+    ) async -> RPCError? {
         do {
-            _ = try await self.call(method, request, as: SwiftProtobuf.Google_Protobuf_Empty.self, token: token)
+            _ = try await self.call(method, request, token: token)
             return nil
         } catch let error as RPCError {
             return error
         } catch {
-            return nil  // answered: the reply is not Empty, but it was not refused
+            return RPCError(.unknown, "\(error)")
         }
     }
 
@@ -346,11 +347,11 @@ struct Settlement {
     }
 
     func pay(_ school: String, fen: Int64, on day: (Int32, Int32, Int32), token: String, key: String) async throws -> Xcert_Settlement_V1_Payment {
-        try await self.call("LedgerService/RecordPayment", SettlementTests.payment(school, fen, day), as: Xcert_Settlement_V1_Payment.self, token: token, key: key)
+        try await self.call(Xcert_Settlement_V1_LedgerService.Method.recordPayment, SettlementTests.payment(school, fen, day), token: token, key: key)
     }
 
     func account(_ school: String, token: String) async throws -> Xcert_Settlement_V1_Account {
-        try await self.call("LedgerService/GetAccount", SettlementTests.accountRequest(school), as: Xcert_Settlement_V1_Account.self, token: token)
+        try await self.call(Xcert_Settlement_V1_LedgerService.Method.getAccount, SettlementTests.accountRequest(school), token: token)
     }
 
     /// The year 2026's fee standards once there are `count` (at most 30 s).
@@ -359,7 +360,7 @@ struct Settlement {
         request.year = 2026
         var standards: [Xcert_Settlement_V1_FeeStandard] = []
         for _ in 0..<300 {
-            standards = try await self.call("LedgerService/ListFeeStandards", request, as: Xcert_Settlement_V1_ListFeeStandardsResponse.self, token: token).standards
+            standards = try await self.call(Xcert_Settlement_V1_LedgerService.Method.listFeeStandards, request, token: token).standards
             if standards.count >= count { break }
             try await Task.sleep(for: .milliseconds(100))
         }
@@ -373,7 +374,7 @@ struct Settlement {
         request.year = 2026
         var receivables: [Xcert_Settlement_V1_Receivable] = []
         for _ in 0..<300 {
-            receivables = try await self.call("LedgerService/ListReceivables", request, as: Xcert_Settlement_V1_ListReceivablesResponse.self, token: token).receivables
+            receivables = try await self.call(Xcert_Settlement_V1_LedgerService.Method.listReceivables, request, token: token).receivables
             if receivables.count >= count { break }
             try await Task.sleep(for: .milliseconds(100))
         }

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import XCertService
+import XCertAPI
 import XCertProto
 import XCertStore
 import XCertTestSupport
@@ -28,9 +29,7 @@ struct TLSDeploymentTests {
             // The RPC port refuses a plaintext caller.
             let plaintext = testClient(port: registry.registry.port, timeout: .seconds(10))
             await #expect(throws: RPCError.self) {
-                _ = try await plaintext.unary(
-                    "/xcert.health.v1.Health/Check", Xcert_Health_V1_HealthCheckRequest(), as: Xcert_Health_V1_HealthCheckResponse.self
-                )
+                _ = try await Xcert_Health_V1_Health.Client(plaintext).check()
             }
             await plaintext.close()
 

@@ -23,6 +23,8 @@ private final class WriteMethods: Sendable {
     static let sleepAfterInsert = "/test.v1.Write/SleepAfterInsert"
     static let slowStatementAfterInsert = "/test.v1.Write/SlowStatementAfterInsert"
     static let count = "/test.v1.Write/Count"
+    /// Changes state; public, so the test server needs no token check.
+    static let write = MethodContract(isPublic: true, roles: [], isMutating: true, limitClass: .write)
     static let countAfterCheck = "/test.v1.Write/CountAfterCheck"
 
     static func prepare(_ client: PostgresClient) async throws {
@@ -34,7 +36,7 @@ private final class WriteMethods: Sendable {
 
     var methods: [RPCMethod] {
         [
-            .unary(Self.sleepAfterInsert, mutating: true) { (request: Xcert_Health_V1_HealthCheckRequest, context) -> Xcert_Health_V1_HealthCheckResponse in
+            .unary(Self.sleepAfterInsert, contract: Self.write) { (request: Xcert_Health_V1_HealthCheckRequest, context) -> Xcert_Health_V1_HealthCheckResponse in
                 defer { self.handlerEnded.withLock { $0 += 1 } }
                 return try await self.database.transaction(context) { connection in
                     try await connection.query("INSERT INTO filing.writes VALUES (\(request.service))", logger: context.logger)
@@ -42,14 +44,14 @@ private final class WriteMethods: Sendable {
                     return Xcert_Health_V1_HealthCheckResponse()
                 }
             },
-            .unary(Self.slowStatementAfterInsert, mutating: true) { (request: Xcert_Health_V1_HealthCheckRequest, context) -> Xcert_Health_V1_HealthCheckResponse in
+            .unary(Self.slowStatementAfterInsert, contract: Self.write) { (request: Xcert_Health_V1_HealthCheckRequest, context) -> Xcert_Health_V1_HealthCheckResponse in
                 try await self.database.transaction(context) { connection in
                     try await connection.query("INSERT INTO filing.writes VALUES (\(request.service))", logger: context.logger)
                     try await connection.query("SELECT pg_sleep(30)", logger: context.logger)
                     return Xcert_Health_V1_HealthCheckResponse()
                 }
             },
-            .unary(Self.count, mutating: true) { (request: Xcert_Health_V1_HealthCheckRequest, context) -> Xcert_Health_V1_HealthCheckResponse in
+            .unary(Self.count, contract: Self.write) { (request: Xcert_Health_V1_HealthCheckRequest, context) -> Xcert_Health_V1_HealthCheckResponse in
                 try await self.idempotency.perform(context, principal: "test", request: request, database: self.database) { connection in
                     let rows = try await connection.query("UPDATE filing.counter SET value = value + 1 WHERE id = 1 RETURNING value", logger: context.logger)
                     var response = Xcert_Health_V1_HealthCheckResponse()
@@ -58,7 +60,7 @@ private final class WriteMethods: Sendable {
                 }
             },
             // As a method that asks a peer before its change: the peer's answer can change.
-            .unary(Self.countAfterCheck, mutating: true) { (request: Xcert_Health_V1_HealthCheckRequest, context) -> Xcert_Health_V1_HealthCheckResponse in
+            .unary(Self.countAfterCheck, contract: Self.write) { (request: Xcert_Health_V1_HealthCheckRequest, context) -> Xcert_Health_V1_HealthCheckResponse in
                 try await self.idempotency.firstAnswerOnRefusal(context, principal: "test", request: request, database: self.database) {
                     if let code = self.checkRefuses.withLock({ $0 }) { throw RPCError(code, "the check before the change says no") }
                     return try await self.idempotency.perform(context, principal: "test", request: request, database: self.database) { connection in

@@ -1,6 +1,8 @@
 import Foundation
 import Testing
+import XCertAPI
 import XCertTestSupport
+import XCertWire
 
 @Suite("xctl: the filing subcommands", .enabled(if: TestCluster.isConfigured, "needs the PostgreSQL that scripts/test starts"), .timeLimit(.minutes(3)))
 struct XctlFilingTests {
@@ -109,11 +111,11 @@ struct XctlFilingTests {
 
             // xctl call speaks JSON to the filing service too.
             let called = try await runCommand(xctl, [
-                "call", filing, "/xcert.filing.v1.ApprovalService/CheckCertificateApproval", "{\"certificate_code\": \"AUTO\", \"year\": 2020}", "--token", car,
+                "call", filing, Xcert_Filing_V1_ApprovalService.Method.checkCertificateApproval.name, "{\"certificate_code\": \"AUTO\", \"year\": 2020}", "--token", car,
             ])
             #expect(called.status == 0 && called.output.contains("\"approved\":true") && called.output.contains("\"filingId\":\"\(id)\""), "\(called.output)")
             let refused = try await runCommand(xctl, [
-                "call", filing, "/xcert.filing.v1.FilingService/OpenRound", "{\"year\": 1999, \"number\": 1, \"closes\": {\"year\": 2020, \"month\": 5, \"day\": 29}}", "--token", h.admin,
+                "call", filing, Xcert_Filing_V1_FilingService.Method.openRound.name, "{\"year\": 1999, \"number\": 1, \"closes\": {\"year\": 2020, \"month\": 5, \"day\": 29}}", "--token", h.admin,
             ])
             #expect(refused.status == 1 && refused.output.contains("INVALID_ARGUMENT") && refused.output.contains("year:"), "\(refused.output)")
         }

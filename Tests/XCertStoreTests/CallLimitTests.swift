@@ -1,4 +1,5 @@
 import Testing
+import XCertAPI
 import XCertService
 import XCertWire
 
@@ -17,14 +18,14 @@ struct CallLimitTests {
         #expect(bucket.take(now: 99) != nil, "a clock read out of order gives nothing back")
     }
 
-    @Test("reads are Get…, List…, Check… and WhoAmI; everything else is a write")
+    @Test("each rpc declares its limit class in proto/: reads draw on reads, every change on writes")
     func methodClasses() {
-        #expect(CallLimits.MethodClass(method: "/xcert.registry.v1.ReferenceDataService/GetSchool") == .read)
-        #expect(CallLimits.MethodClass(method: "/xcert.filing.v1.RosterService/ListCandidates") == .read)
-        #expect(CallLimits.MethodClass(method: "/xcert.filing.v1.ApprovalService/CheckCertificateApproval") == .read)
-        #expect(CallLimits.MethodClass(method: "/xcert.registry.v1.PrincipalService/WhoAmI") == .read)
-        #expect(CallLimits.MethodClass(method: "/xcert.filing.v1.FilingService/SubmitFiling") == .write)
-        #expect(CallLimits.MethodClass(method: "/xcert.filing.v1.RosterService/UploadChunk") == .write)
+        #expect(Xcert_Registry_V1_ReferenceDataService.Method.getSchool.contract.limitClass == .read)
+        #expect(Xcert_Filing_V1_RosterService.Method.listCandidates.contract.limitClass == .read)
+        #expect(Xcert_Filing_V1_ApprovalService.Method.checkCertificateApproval.contract.limitClass == .read)
+        #expect(Xcert_Registry_V1_PrincipalService.Method.whoAmI.contract.limitClass == .read)
+        #expect(Xcert_Filing_V1_FilingService.Method.submitFiling.contract.limitClass == .write)
+        #expect(Xcert_Filing_V1_RosterService.Method.uploadChunk.contract.limitClass == .write)
     }
 
     @Test("a school past its limit is refused with retry-after-ms; the province and the services never are; another school has its own bucket")
@@ -32,29 +33,30 @@ struct CallLimitTests {
         let limits = CallLimits(CallLimitConfiguration(readsPerSecond: 1, readBurst: 2, writesPerSecond: 1, writeBurst: 1))
         let school = Principal(id: 7, name: "学校", role: .school, party: "4136010001")
         let other = Principal(id: 8, name: "另一学校", role: .school, party: "4136010002")
-        let get = "/xcert.registry.v1.ReferenceDataService/GetSchool"
-        try limits.admit(school, method: get)
-        try limits.admit(school, method: get)
+        let get = MethodContract.LimitClass.read
+        try limits.admit(school, limitClass: get)
+        try limits.admit(school, limitClass: get)
         do {
-            try limits.admit(school, method: get)
+            try limits.admit(school, limitClass: get)
             Issue.record("a third read at once was admitted past a burst of 2")
         } catch let error as RPCError {
             #expect(error.code == .resourceExhausted)
             #expect(Int(error.metadata["retry-after-ms"] ?? "") ?? 0 > 0, "\(error.metadata)")
         }
-        try limits.admit(school, method: "/xcert.registry.v1.PilotService/SubmitApplication")
-        try limits.admit(other, method: get)
+        try limits.admit(school, limitClass: .write)
+        try limits.admit(other, limitClass: get)
         for role in [Principal.Role.provinceAdmin, .service] {
             let own = Principal(id: 1, name: "省厅", role: role, party: nil)
-            for _ in 0..<1000 { try limits.admit(own, method: get) }
+            for _ in 0..<1000 { try limits.admit(own, limitClass: get) }
         }
-        for _ in 0..<1000 { try CallLimits(.unlimited).admit(school, method: get) }
+        for _ in 0..<1000 { try CallLimits(.unlimited).admit(school, limitClass: get) }
     }
 
     @Test("XCERT_LIMIT_* configure the limits (0: none); defaults 200 reads and 50 writes a second; a bad value is named")
     func configuration() throws {
         let defaults = try ServiceConfiguration(name: "registry", defaultPort: 7101, environment: ["PGPASSFILE": "/nonexistent"])
         #expect(defaults.callLimits == CallLimitConfiguration(readsPerSecond: 200, readBurst: 400, writesPerSecond: 50, writeBurst: 100))
+        #expect(defaults.callLimits.unauthenticatedPerSecond == 20 && defaults.callLimits.unauthenticatedBurst == 200)
         let set = try ServiceConfiguration(name: "filing", defaultPort: 7102, environment: [
             "PGPASSFILE": "/nonexistent", "XCERT_LIMIT_READS_PER_SECOND": "0", "XCERT_LIMIT_WRITES_PER_SECOND": "5", "XCERT_LIMIT_WRITE_BURST": "10",
         ])
@@ -62,5 +64,21 @@ struct CallLimitTests {
         #expect(throws: (any Error).self) {
             try ServiceConfiguration(name: "filing", defaultPort: 7102, environment: ["PGPASSFILE": "/nonexistent", "XCERT_LIMIT_WRITE_BURST": "lots"])
         }
+    }
+
+    @Test("calls without a valid token are limited per client address, each address its own bucket; 0 is no limit")
+    func unauthenticated() throws {
+        let limits = CallLimits(CallLimitConfiguration(unauthenticatedPerSecond: 1, unauthenticatedBurst: 3))
+        for _ in 0..<3 { try limits.admitUnauthenticated(from: "192.0.2.1") }
+        do {
+            try limits.admitUnauthenticated(from: "192.0.2.1")
+            Issue.record("a fourth call without a token was admitted past a burst of 3")
+        } catch let error as RPCError {
+            #expect(error.code == .resourceExhausted)
+            #expect(error.message.contains("192.0.2.1") && error.message.contains("without a valid token"), "\(error.message)")
+            #expect(Int(error.metadata["retry-after-ms"] ?? "") ?? 0 > 0)
+        }
+        try limits.admitUnauthenticated(from: "192.0.2.2")
+        for _ in 0..<1000 { try CallLimits(.unlimited).admitUnauthenticated(from: "192.0.2.1") }
     }
 }

@@ -3,6 +3,7 @@ import Logging
 import PostgresNIO
 import Synchronization
 import SwiftProtobuf
+import XCertAPI
 import XCertProto
 import XCertStore
 import XCertWire
@@ -29,7 +30,8 @@ public final class FilingApprovalsFake: Sendable {
 
     public var methods: [RPCMethod] {
         [
-            .unary("/xcert.filing.v1.ApprovalService/CheckCertificateApproval") {
+            // By name, so no admission runs: the fake checks the one token it knows itself.
+            .unary(Xcert_Filing_V1_ApprovalService.Method.checkCertificateApproval.name) {
                 (request: Xcert_Filing_V1_CheckCertificateApprovalRequest, context: RequestContext) -> Xcert_Filing_V1_CheckCertificateApprovalResponse in
                 guard context.metadata["authorization"] == "Bearer \(self.serviceToken)" else {
                     throw RPCError(.unauthenticated, "the fake filing service knows only the registry's service token")
@@ -80,7 +82,8 @@ public final class SettlementFake: Sendable {
 
     public var methods: [RPCMethod] {
         [
-            .unary("/xcert.settlement.v1.FeeCeilingService/CheckFees") {
+            // By name, so no admission runs: the fake answers whoever asks.
+            .unary(Xcert_Settlement_V1_FeeCeilingService.Method.checkFees.name) {
                 (request: Xcert_Settlement_V1_CheckFeesRequest, _: RequestContext) -> Xcert_Settlement_V1_CheckFeesResponse in
                 var response = Xcert_Settlement_V1_CheckFeesResponse()
                 for fee in request.fees {
@@ -99,7 +102,7 @@ public final class SettlementFake: Sendable {
                 response.withinCeilings = response.excesses.isEmpty
                 return response
             },
-            .unary("/xcert.settlement.v1.SettlementReportService/GetPaymentTimeliness") {
+            .unary(Xcert_Settlement_V1_SettlementReportService.Method.getPaymentTimeliness.name) {
                 (request: Xcert_Settlement_V1_GetPaymentTimelinessRequest, _: RequestContext) -> Xcert_Settlement_V1_GetPaymentTimelinessResponse in
                 guard self.answersTimeliness.withLock({ $0 }) else { throw RPCError(.unavailable, "settlement is down (the test says so)") }
                 var response = Xcert_Settlement_V1_GetPaymentTimelinessResponse()
@@ -133,27 +136,25 @@ public struct RegistryHarness: Sendable {
     /// A province admin's token.
     public let admin: String
 
-    /// Calls `Service/Method` with `token`: the filing service's `FilingService`,
-    /// `ApprovalService` and `RosterService`, else the registry's `xcert.registry.v1`.
+    /// Calls `method` (a generated descriptor of `XCertAPI`) with `token`: the filing
+    /// service's methods (`xcert.filing.v1`) on the filing process, else the registry's.
     public func call<Request: SwiftProtobuf.Message, Response: SwiftProtobuf.Message>(
-        _ method: String, _ request: Request, as: Response.Type = Response.self, token: String, idempotencyKey: String? = nil
+        _ method: MethodDescriptor<Request, Response>, _ request: Request, token: String, idempotencyKey: String? = nil
     ) async throws -> Response {
-        var metadata = ["authorization": "Bearer \(token)"]
-        if let idempotencyKey { metadata["idempotency-key"] = idempotencyKey }
-        let service = method.prefix { $0 != "/" }
-        if ["FilingService", "ApprovalService", "RosterService", "ReportService"].contains(service) {
+        let options = CallOptions(idempotencyKey: idempotencyKey)
+        if method.name.hasPrefix("/xcert.filing.v1.") {
             guard let filingClient = self.filingClient else { throw RPCError(.unavailable, "this harness runs no filing process") }
-            return try await filingClient.unary("/xcert.filing.v1." + method, request, as: Response.self, metadata: metadata)
+            return try await filingClient.authorized(token: token).unary(method, request, options: options)
         }
-        return try await self.client.unary("/xcert.registry.v1." + method, request, as: Response.self, metadata: metadata)
+        return try await self.client.authorized(token: token).unary(method, request, options: options)
     }
 
     /// The error a call ends with; nil if it succeeds.
     public func refusal<Request: SwiftProtobuf.Message, Response: SwiftProtobuf.Message>(
-        _ method: String, _ request: Request, as: Response.Type = Response.self, token: String
+        _ method: MethodDescriptor<Request, Response>, _ request: Request, token: String
     ) async -> RPCError? {
         do {
-            _ = try await self.call(method, request, as: Response.self, token: token)
+            _ = try await self.call(method, request, token: token)
             return nil
         } catch let error as RPCError {
             return error

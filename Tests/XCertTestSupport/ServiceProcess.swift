@@ -1,6 +1,7 @@
 import Foundation
 import NIOCore
 import NIOPosix
+import XCertAPI
 import XCertProto
 import XCertStore
 import XCertWire
@@ -97,9 +98,7 @@ public final class ServiceProcess: @unchecked Sendable {
     public func health() async -> Xcert_Health_V1_HealthCheckResponse? {
         let client = testClient(port: self.port, timeout: .seconds(2), tls: self.tls)
         defer { Task { await client.close() } }
-        return try? await client.unary(
-            "/xcert.health.v1.Health/Check", Xcert_Health_V1_HealthCheckRequest(), as: Xcert_Health_V1_HealthCheckResponse.self
-        )
+        return try? await Xcert_Health_V1_Health.Client(client).check()
     }
 
     /// Polls health until it reports `status`; throws after `timeout`.

@@ -2,6 +2,7 @@ import Foundation
 import NIOCore
 import SwiftProtobuf
 import Testing
+import XCertAPI
 import XCertProto
 import XCertWire
 import XCertWireFuzzing
@@ -77,7 +78,7 @@ struct WireFuzzRegressionTests {
         let declarations = EveryMethod.declarations
         #expect(declarations.count > 100)
         #expect(Set(declarations.map(\.name)).count == declarations.count)
-        let health = try #require(EveryMethod.table["/xcert.health.v1.Health/Check"])
+        let health = try #require(EveryMethod.table[Xcert_Health_V1_Health.Method.check.name])
         #expect(health.requestType == Xcert_Health_V1_HealthCheckRequest.protoMessageName)
         #expect(health.responseType == Xcert_Health_V1_HealthCheckResponse.protoMessageName)
         for declaration in declarations {

@@ -1,48 +1,46 @@
 import ArgumentParser
 import Foundation
 import SwiftProtobuf
+import XCertAPI
 import XCertProto
 import XCertService
 import XCertWire
 
 /// Options of the commands that call one service: where it is, the credentials, the
-/// deadline. ``call(_:_:as:idempotencyKey:)`` is the one way such a command calls.
+/// deadline. ``call(_:_:idempotencyKey:explaining:)`` is the one way such a command calls.
 protocol ServiceOptions: ParsableArguments {
     /// The service's `host:port`.
     var address: String { get }
     var credentials: Credentials { get }
     var timeoutMs: Int { get }
-    /// The proto package of its methods, e.g. `xcert.registry.v1`.
-    static var package: String { get }
 }
 
 extension ServiceOptions {
-    /// Calls `Service/Method` of ``package``; an error status is printed (code, message,
-    /// field violations, after `explaining` rewrites them for the reader) and exits 1.
+    /// Calls `method` (a generated descriptor of `XCertAPI`) of the service; an error status
+    /// is printed (code, message, field violations, after `explaining` rewrites them for the
+    /// reader) and exits 1.
     func call<Request: SwiftProtobuf.Message, Response: SwiftProtobuf.Message>(
-        _ method: String, _ request: Request, as: Response.Type = Response.self, idempotencyKey: String? = nil,
+        _ method: MethodDescriptor<Request, Response>, _ request: Request, idempotencyKey: String? = nil,
         explaining: (RPCError) -> RPCError = { $0 }
     ) async throws -> Response {
         try await callService(
-            address: self.address, path: "/\(Self.package).\(method)", request, as: Response.self, credentials: self.credentials, timeoutMs: self.timeoutMs,
+            address: self.address, method, request, credentials: self.credentials, timeoutMs: self.timeoutMs,
             idempotencyKey: idempotencyKey, explaining: explaining
         )
     }
 }
 
-/// Calls the method at `path` (`/package.Service/Method`) of the service at `address`; an
-/// error status is printed (code, message, field violations, after `explaining` rewrites
-/// them for the reader) and exits 1.
+/// Calls `method` of the service at `address`; an error status is printed (code, message,
+/// field violations, after `explaining` rewrites them for the reader) and exits 1.
 func callService<Request: SwiftProtobuf.Message, Response: SwiftProtobuf.Message>(
-    address: String, path: String, _ request: Request, as: Response.Type, credentials: Credentials, timeoutMs: Int,
+    address: String, _ method: MethodDescriptor<Request, Response>, _ request: Request, credentials: Credentials, timeoutMs: Int,
     idempotencyKey: String? = nil, explaining: (RPCError) -> RPCError = { $0 }
 ) async throws -> Response {
     let client = try makeClient(address, timeoutMs: timeoutMs)
     defer { Task { await client.close() } }
-    var metadata = try credentials.metadata()
-    if let idempotencyKey { metadata["idempotency-key"] = idempotencyKey }
+    let options = CallOptions(idempotencyKey: idempotencyKey, metadata: try credentials.metadata())
     do {
-        return try await client.unary(path, request, as: Response.self, metadata: metadata)
+        return try await client.unary(method, request, options: options)
     } catch let error as RPCError {
         printError(explaining(error))
         throw ExitCode(1)
@@ -55,7 +53,6 @@ struct RegistryOptions: ServiceOptions {
     @OptionGroup var credentials: Credentials
     @Option(help: "The call's deadline in milliseconds.") var timeoutMs: Int = 30_000
 
-    static let package = "xcert.registry.v1"
     var address: String { self.registry }
 }
 
@@ -80,7 +77,7 @@ extension Admin {
                 request.name = self.name
                 request.role = try wireRole(self.role)
                 request.party = self.party
-                let principal = try await self.options.call("PrincipalService/CreatePrincipal", request, as: Xcert_Registry_V1_Principal.self, idempotencyKey: self.idempotencyKey)
+                let principal = try await self.options.call(Xcert_Registry_V1_PrincipalService.Method.createPrincipal, request, idempotencyKey: self.idempotencyKey)
                 print("created principal \(principal.id): \(principal.name) (\(roleName(principal.role))\(principal.party.isEmpty ? "" : " of \(principal.party)"))")
             }
         }
@@ -95,7 +92,7 @@ extension Admin {
                 if let role = self.role { request.role = try wireRole(role) }
                 print("id\trole\tparty\tname")
                 repeat {
-                    let page = try await self.options.call("PrincipalService/ListPrincipals", request, as: Xcert_Registry_V1_ListPrincipalsResponse.self)
+                    let page = try await self.options.call(Xcert_Registry_V1_PrincipalService.Method.listPrincipals, request)
                     for principal in page.principals {
                         print("\(principal.id)\t\(roleName(principal.role))\t\(principal.party)\t\(principal.name)")
                     }
@@ -124,7 +121,7 @@ extension Admin {
                 request.principalID = self.principal
                 request.label = self.label
                 request.validDays = self.validDays
-                let response = try await self.options.call("PrincipalService/CreateToken", request, as: Xcert_Registry_V1_CreateTokenResponse.self)
+                let response = try await self.options.call(Xcert_Registry_V1_PrincipalService.Method.createToken, request)
                 print(response.token)
                 FileHandle.standardError.write(Data("token \(response.info.id) for principal \(response.info.principalID); shown this once, store it safely\n".utf8))
             }
@@ -140,7 +137,7 @@ extension Admin {
                 var request = Xcert_Registry_V1_RevokeTokenRequest()
                 request.tokenID = self.id
                 request.reason = self.reason
-                let token = try await self.options.call("PrincipalService/RevokeToken", request, as: Xcert_Registry_V1_Token.self)
+                let token = try await self.options.call(Xcert_Registry_V1_PrincipalService.Method.revokeToken, request)
                 print("revoked token \(token.id) of principal \(token.principalID)")
             }
         }
@@ -157,7 +154,7 @@ extension Admin {
                 request.includeRevoked = self.includeRevoked
                 print("id\tprincipal\tcreated\texpires\trevoked\tlabel")
                 repeat {
-                    let page = try await self.options.call("PrincipalService/ListTokens", request, as: Xcert_Registry_V1_ListTokensResponse.self)
+                    let page = try await self.options.call(Xcert_Registry_V1_PrincipalService.Method.listTokens, request)
                     for token in page.tokens {
                         let expires = token.hasExpiresAt ? shanghaiTime(token.expiresAt) : "never"
                         let revoked = token.hasRevokedAt ? shanghaiTime(token.revokedAt) : "-"

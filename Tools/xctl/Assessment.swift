@@ -1,9 +1,11 @@
 import ArgumentParser
 import Foundation
 import SwiftProtobuf
+import XCertAPI
 import XCertDomain
 import XCertProto
 import XCertService
+import XCertWire
 
 /// Options shared by the commands that call the assessment service.
 struct AssessmentOptions: ServiceOptions {
@@ -11,7 +13,6 @@ struct AssessmentOptions: ServiceOptions {
     @OptionGroup var credentials: Credentials
     @Option(help: "The call's deadline in milliseconds.") var timeoutMs: Int = 30_000
 
-    static let package = "xcert.assessment.v1"
     var address: String { self.assessment }
 }
 
@@ -36,7 +37,7 @@ struct Assessment: AsyncParsableCommand {
             request.certificateCode = self.certificate
             if let level = self.level { request.level = try wireLevels([level]).first ?? .unspecified }
             request.year = self.year
-            let response = try await self.options.call("OutcomeService/ListOutcomes", request, as: Xcert_Assessment_V1_ListOutcomesResponse.self)
+            let response = try await self.options.call(Xcert_Assessment_V1_OutcomeService.Method.listOutcomes, request)
             let rows = (response.outcomes + [response.total]).map { outcome in
                 [outcome.schoolCode.isEmpty ? "合计" : outcome.schoolCode, outcome.certificateCode, outcome.level == .unspecified ? "" : levelNames([outcome.level]),
                  outcome.year == 0 ? "" : String(outcome.year), String(outcome.declared), String(outcome.approved), String(outcome.completed), String(outcome.passed),
@@ -67,7 +68,7 @@ struct Assessment: AsyncParsableCommand {
                 var request = Xcert_Assessment_V1_GetDeclarationTableRequest()
                 request.year = self.year
                 request.certificateCode = self.certificate
-                let response = try await self.options.call("OutcomeService/GetDeclarationTable", request, as: Xcert_Assessment_V1_GetDeclarationTableResponse.self)
+                let response = try await self.options.call(Xcert_Assessment_V1_OutcomeService.Method.getDeclarationTable, request)
                 ReportTables.declarations(response).write(chineseHeaders: true, format: self.format)
             }
         }
@@ -81,7 +82,7 @@ struct Assessment: AsyncParsableCommand {
         func run() async throws {
             var request = Xcert_Assessment_V1_ListResultsRequest()
             request.year = self.year
-            let response = try await self.options.call("ResultService/ListResults", request, as: Xcert_Assessment_V1_ListResultsResponse.self)
+            let response = try await self.options.call(Xcert_Assessment_V1_ResultService.Method.listResults, request)
             ReportTables.results(response).write(chineseHeaders: false, format: self.format)
         }
     }
@@ -99,7 +100,7 @@ struct Assessment: AsyncParsableCommand {
             request.year = self.year
             request.organizationID = self.organization
             let response = try await self.options.call(
-                "ResultService/ListOrganizationResults", request, as: Xcert_Assessment_V1_ListOrganizationResultsResponse.self
+                Xcert_Assessment_V1_ResultService.Method.listOrganizationResults, request
             )
             let rows = response.organizations.flatMap { organization in
                 let coverage = "\(organization.coveredCities)/\(organization.cities) (\(rateText(organization.cityCoverage)))"
@@ -120,7 +121,7 @@ struct Assessment: AsyncParsableCommand {
         @OptionGroup var options: AssessmentOptions
         func run() async throws {
             let following = try await self.options.call(
-                "OutcomeService/RebuildOutcomes", Xcert_Assessment_V1_RebuildOutcomesRequest(), as: Xcert_Assessment_V1_GetFollowingResponse.self,
+                Xcert_Assessment_V1_OutcomeService.Method.rebuildOutcomes, Xcert_Assessment_V1_RebuildOutcomesRequest(),
                 idempotencyKey: self.change.idempotencyKey
             )
             print("outcomes forgotten; following again from the start (roster cursor \(following.rosterCursor), qualification cursor \(following.qualificationCursor))")
@@ -131,7 +132,7 @@ struct Assessment: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "How far assessment has followed filing's rosters and registry's qualifications.")
         @OptionGroup var options: AssessmentOptions
         func run() async throws {
-            try emit(try await self.options.call("OutcomeService/GetFollowing", Xcert_Assessment_V1_GetFollowingRequest(), as: Xcert_Assessment_V1_GetFollowingResponse.self))
+            try emit(try await self.options.call(Xcert_Assessment_V1_OutcomeService.Method.getFollowing, Xcert_Assessment_V1_GetFollowingRequest()))
         }
     }
 }
@@ -151,7 +152,7 @@ extension Assessment {
             @Option(help: "table or csv.") var format: OutputFormat = .table
             @OptionGroup var options: AssessmentOptions
             func run() async throws {
-                let scheme = try await self.options.call("SchemeService/GetDefaultTemplate", Xcert_Assessment_V1_GetDefaultTemplateRequest(), as: Xcert_Assessment_V1_Scheme.self)
+                let scheme = try await self.options.call(Xcert_Assessment_V1_SchemeService.Method.getDefaultTemplate, Xcert_Assessment_V1_GetDefaultTemplateRequest())
                 if self.json { try emit(scheme) } else { emitIndicators(scheme, format: self.format) }
             }
         }
@@ -168,7 +169,7 @@ extension Assessment {
                 request.year = self.year
                 request.note = self.note
                 if let file = self.json { request.indicators = try readScheme(file).indicators }
-                let scheme = try await self.options.call("SchemeService/CreateScheme", request, as: Xcert_Assessment_V1_Scheme.self, idempotencyKey: self.change.idempotencyKey)
+                let scheme = try await self.options.call(Xcert_Assessment_V1_SchemeService.Method.createScheme, request, idempotencyKey: self.change.idempotencyKey)
                 print("scheme \(scheme.year) version \(scheme.version): draft, \(scheme.indicators.count) indicators, \(pointsText(scheme.totalMaxPointsTenths)) points + \(pointsText(scheme.bonusMaxPointsTenths)) bonus")
             }
         }
@@ -187,7 +188,7 @@ extension Assessment {
                 request.version = self.version
                 request.indicators = try readScheme(self.json).indicators
                 request.note = self.note
-                let scheme = try await self.options.call("SchemeService/UpdateScheme", request, as: Xcert_Assessment_V1_Scheme.self, idempotencyKey: self.change.idempotencyKey)
+                let scheme = try await self.options.call(Xcert_Assessment_V1_SchemeService.Method.updateScheme, request, idempotencyKey: self.change.idempotencyKey)
                 print("scheme \(scheme.year) version \(scheme.version): draft, \(pointsText(scheme.totalMaxPointsTenths)) points + \(pointsText(scheme.bonusMaxPointsTenths)) bonus")
             }
         }
@@ -202,7 +203,7 @@ extension Assessment {
                 var request = Xcert_Assessment_V1_PublishSchemeRequest()
                 request.year = self.year
                 request.version = self.version
-                let scheme = try await self.options.call("SchemeService/PublishScheme", request, as: Xcert_Assessment_V1_Scheme.self, idempotencyKey: self.change.idempotencyKey)
+                let scheme = try await self.options.call(Xcert_Assessment_V1_SchemeService.Method.publishScheme, request, idempotencyKey: self.change.idempotencyKey)
                 print("scheme \(scheme.year) version \(scheme.version): published")
             }
         }
@@ -218,7 +219,7 @@ extension Assessment {
                 var request = Xcert_Assessment_V1_GetSchemeRequest()
                 request.year = self.year
                 request.version = self.version
-                let scheme = try await self.options.call("SchemeService/GetScheme", request, as: Xcert_Assessment_V1_Scheme.self)
+                let scheme = try await self.options.call(Xcert_Assessment_V1_SchemeService.Method.getScheme, request)
                 if self.json { try emit(scheme) } else { emitIndicators(scheme, format: self.format) }
             }
         }
@@ -231,7 +232,7 @@ extension Assessment {
             func run() async throws {
                 var request = Xcert_Assessment_V1_ListSchemesRequest()
                 request.year = self.year
-                let response = try await self.options.call("SchemeService/ListSchemes", request, as: Xcert_Assessment_V1_ListSchemesResponse.self)
+                let response = try await self.options.call(Xcert_Assessment_V1_SchemeService.Method.listSchemes, request)
                 emit(
                     ["year", "version", "state", "indicators", "points", "bonus", "note"],
                     response.schemes.map { [String($0.year), String($0.version), $0.state == .published ? "published" : "draft", String($0.indicators.count),
@@ -271,7 +272,7 @@ extension Assessment {
                 var request = try readJSON(self.input.json, as: Xcert_Assessment_V1_SubmitSelfEvaluationRequest.self)
                 request.schoolCode = self.input.school
                 request.year = self.input.year
-                let evaluation = try await self.options.call("EvaluationService/SubmitSelfEvaluation", request, as: Xcert_Assessment_V1_Evaluation.self, idempotencyKey: self.change.idempotencyKey)
+                let evaluation = try await self.options.call(Xcert_Assessment_V1_EvaluationService.Method.submitSelfEvaluation, request, idempotencyKey: self.change.idempotencyKey)
                 print("evaluation of \(evaluation.schoolCode) for \(evaluation.year) (scheme version \(evaluation.schemeVersion)): self-scored \(pointsText(evaluation.selfTotalTenths)), computed \(pointsText(evaluation.computedTotalTenths))")
             }
         }
@@ -288,7 +289,7 @@ extension Assessment {
                 var request = try readJSON(self.input.json, as: Xcert_Assessment_V1_ReviewEvaluationRequest.self)
                 request.schoolCode = self.input.school
                 request.year = self.input.year
-                let evaluation = try await self.options.call("EvaluationService/ReviewEvaluation", request, as: Xcert_Assessment_V1_Evaluation.self, idempotencyKey: self.change.idempotencyKey)
+                let evaluation = try await self.options.call(Xcert_Assessment_V1_EvaluationService.Method.reviewEvaluation, request, idempotencyKey: self.change.idempotencyKey)
                 print("evaluation of \(evaluation.schoolCode) for \(evaluation.year): locked, final \(pointsText(evaluation.finalTotalTenths)) (self-scored \(pointsText(evaluation.selfTotalTenths)), reviewed \(pointsText(evaluation.reviewedTotalTenths)), computed \(pointsText(evaluation.computedTotalTenths)))")
             }
         }
@@ -314,7 +315,7 @@ struct ScorecardOptions: ParsableArguments {
         var request = Xcert_Assessment_V1_GetEvaluationRequest()
         request.schoolCode = self.school
         request.year = self.year
-        let evaluation = try await self.options.call("EvaluationService/GetEvaluation", request, as: Xcert_Assessment_V1_Evaluation.self)
+        let evaluation = try await self.options.call(Xcert_Assessment_V1_EvaluationService.Method.getEvaluation, request)
         let rows = evaluation.items.map { item -> [String] in
             let basis: String
             if item.computed {

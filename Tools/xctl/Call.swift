@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import SwiftProtobuf
+import XCertAPI
 import XCertProto
 import XCertService
 import XCertWire
@@ -29,10 +30,7 @@ struct Call: AsyncParsableCommand {
     func run() async throws {
         let client = try makeClient(self.address, timeoutMs: self.timeoutMs)
         defer { Task { await client.close() } }
-        let methods = try await client.unary(
-            "/xcert.reflection.v1.Reflection/ListMethods", Xcert_Reflection_V1_ListMethodsRequest(),
-            as: Xcert_Reflection_V1_ListMethodsResponse.self
-        )
+        let methods = try await Xcert_Reflection_V1_Reflection.Client(client).listMethods()
         guard let info = methods.methods.first(where: { $0.name == self.method }) else {
             // Let the server say so, in its own words (UNIMPLEMENTED).
             let response = try await client.call(self.method, payload: Data(), metadata: try self.credentials.metadata())

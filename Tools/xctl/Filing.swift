@@ -2,10 +2,12 @@ import ArgumentParser
 import Crypto
 import Foundation
 import SwiftProtobuf
+import XCertAPI
 import XCertDomain
 import XCertProto
 import XCertService
 import XCertStore
+import XCertWire
 
 /// Options shared by the commands that call the filing service.
 struct FilingOptions: ServiceOptions {
@@ -13,7 +15,6 @@ struct FilingOptions: ServiceOptions {
     @OptionGroup var credentials: Credentials
     @Option(help: "The call's deadline in milliseconds.") var timeoutMs: Int = 30_000
 
-    static let package = "xcert.filing.v1"
     var address: String { self.filing }
 }
 
@@ -42,7 +43,7 @@ struct Filing: AsyncParsableCommand {
                 request.year = self.year
                 request.number = self.number
                 request.closes = try wireDate(self.closes, option: "--closes")
-                let round = try await self.options.call("FilingService/OpenRound", request, as: Xcert_Filing_V1_FilingRound.self, idempotencyKey: self.change.idempotencyKey)
+                let round = try await self.options.call(Xcert_Filing_V1_FilingService.Method.openRound, request, idempotencyKey: self.change.idempotencyKey)
                 print("opened round \(round.number) of \(round.year): open until \(round.closingInstant)")
             }
         }
@@ -55,7 +56,7 @@ struct Filing: AsyncParsableCommand {
             func run() async throws {
                 var request = Xcert_Filing_V1_ListRoundsRequest()
                 request.year = self.year
-                let response = try await self.options.call("FilingService/ListRounds", request, as: Xcert_Filing_V1_ListRoundsResponse.self)
+                let response = try await self.options.call(Xcert_Filing_V1_FilingService.Method.listRounds, request)
                 emit(
                     ["year", "number", "closes", "closing_instant", "open", "closed_early"],
                     response.rounds.map {
@@ -76,7 +77,7 @@ struct Filing: AsyncParsableCommand {
                 var request = Xcert_Filing_V1_CloseRoundRequest()
                 request.year = self.year
                 request.number = self.number
-                let round = try await self.options.call("FilingService/CloseRound", request, as: Xcert_Filing_V1_FilingRound.self, idempotencyKey: self.change.idempotencyKey)
+                let round = try await self.options.call(Xcert_Filing_V1_FilingService.Method.closeRound, request, idempotencyKey: self.change.idempotencyKey)
                 print("closed round \(round.number) of \(round.year)" + (round.hasClosedAt ? " at \(shanghaiTime(round.closedAt))" : ""))
             }
         }
@@ -116,7 +117,7 @@ struct Filing: AsyncParsableCommand {
             request.year = self.year
             request.roundNumber = self.round
             request.plan = try self.plan()
-            try emit(try await self.options.call("FilingService/SubmitFiling", request, as: Xcert_Filing_V1_Filing.self, idempotencyKey: self.change.idempotencyKey))
+            try emit(try await self.options.call(Xcert_Filing_V1_FilingService.Method.submitFiling, request, idempotencyKey: self.change.idempotencyKey))
         }
 
         private func plan() throws -> Xcert_Filing_V1_WorkPlan {
@@ -147,7 +148,7 @@ struct Filing: AsyncParsableCommand {
         func run() async throws {
             var request = Xcert_Filing_V1_GetFilingRequest()
             request.id = self.id
-            try emit(try await self.options.call("FilingService/GetFiling", request, as: Xcert_Filing_V1_Filing.self))
+            try emit(try await self.options.call(Xcert_Filing_V1_FilingService.Method.getFiling, request))
         }
     }
 
@@ -176,7 +177,7 @@ struct Filing: AsyncParsableCommand {
                 request.state = state ?? .unspecified
                 request.allVersions = self.allVersions
                 request.page.pageToken = token
-                let page = try await self.options.call("FilingService/ListFilings", request, as: Xcert_Filing_V1_ListFilingsResponse.self)
+                let page = try await self.options.call(Xcert_Filing_V1_FilingService.Method.listFilings, request)
                 return (page.filings, page.page.nextPageToken)
             }
             emit(
@@ -200,7 +201,7 @@ struct Filing: AsyncParsableCommand {
             var request = Xcert_Filing_V1_WithdrawFilingRequest()
             request.id = self.id
             request.reason = self.reason
-            let filing = try await self.options.call("FilingService/WithdrawFiling", request, as: Xcert_Filing_V1_Filing.self, idempotencyKey: self.change.idempotencyKey)
+            let filing = try await self.options.call(Xcert_Filing_V1_FilingService.Method.withdrawFiling, request, idempotencyKey: self.change.idempotencyKey)
             print("filing \(filing.id) (\(filing.certificateCode) \(filing.year), version \(filing.version)): \(filingStateName(filing.state))")
         }
     }
@@ -220,7 +221,7 @@ struct Filing: AsyncParsableCommand {
             request.id = self.id
             request.approve = self.decision == .approve
             request.reason = self.reason
-            let filing = try await self.options.call("FilingService/ReviewFiling", request, as: Xcert_Filing_V1_Filing.self, idempotencyKey: self.change.idempotencyKey)
+            let filing = try await self.options.call(Xcert_Filing_V1_FilingService.Method.reviewFiling, request, idempotencyKey: self.change.idempotencyKey)
             print("filing \(filing.id) (\(filing.certificateCode) \(filing.year), version \(filing.version)): \(filingStateName(filing.state))")
         }
     }
@@ -237,7 +238,7 @@ struct Filing: AsyncParsableCommand {
             var request = Xcert_Filing_V1_ListApprovedCertificatesRequest()
             request.year = self.year
             request.roundNumber = self.round
-            let response = try await self.options.call("ApprovalService/ListApprovedCertificates", request, as: Xcert_Filing_V1_ListApprovedCertificatesResponse.self)
+            let response = try await self.options.call(Xcert_Filing_V1_ApprovalService.Method.listApprovedCertificates, request)
             emit(
                 ["certificate", "organization", "year", "round", "filing", "version", "fees", "approved"],
                 response.certificates.map { approvalRow($0) },
@@ -256,7 +257,7 @@ struct Filing: AsyncParsableCommand {
             var request = Xcert_Filing_V1_ListApprovalChangesRequest()
             request.after = self.after
             request.limit = self.limit
-            let response = try await self.options.call("ApprovalService/ListApprovalChanges", request, as: Xcert_Filing_V1_ListApprovalChangesResponse.self)
+            let response = try await self.options.call(Xcert_Filing_V1_ApprovalService.Method.listApprovalChanges, request)
             emit(
                 ["cursor", "certificate", "organization", "year", "round", "filing", "version", "fees", "approved"],
                 response.changes.map { ["\($0.cursor)"] + approvalRow($0.approval) },

@@ -1,9 +1,11 @@
 import ArgumentParser
 import Foundation
 import SwiftProtobuf
+import XCertAPI
 import XCertDomain
 import XCertProto
 import XCertService
+import XCertWire
 
 extension Filing {
     /// `xctl filing report …`: organizations' yearly reports (003 appendix 2).
@@ -27,7 +29,7 @@ extension Filing {
                 var request = Xcert_Filing_V1_SubmitReportRequest()
                 request.year = self.year
                 request.content = try readJSON(self.json, as: Xcert_Filing_V1_YearlyReportContent.self)
-                try emit(try await self.options.call("ReportService/SubmitReport", request, as: Xcert_Filing_V1_YearlyReport.self, idempotencyKey: self.change.idempotencyKey))
+                try emit(try await self.options.call(Xcert_Filing_V1_ReportService.Method.submitReport, request, idempotencyKey: self.change.idempotencyKey))
             }
         }
 
@@ -38,7 +40,7 @@ extension Filing {
             func run() async throws {
                 var request = Xcert_Filing_V1_GetReportRequest()
                 request.id = self.id
-                try emit(try await self.options.call("ReportService/GetReport", request, as: Xcert_Filing_V1_YearlyReport.self))
+                try emit(try await self.options.call(Xcert_Filing_V1_ReportService.Method.getReport, request))
             }
         }
 
@@ -56,7 +58,7 @@ extension Filing {
                 request.allVersions = self.allVersions
                 let reports = try await allPages { token in
                     request.page.pageToken = token
-                    let page = try await self.options.call("ReportService/ListReports", request, as: Xcert_Filing_V1_ListReportsResponse.self)
+                    let page = try await self.options.call(Xcert_Filing_V1_ReportService.Method.listReports, request)
                     return (page.reports, page.page.nextPageToken)
                 }
                 emit(
@@ -83,7 +85,7 @@ extension Filing {
                 var request = Xcert_Filing_V1_WithdrawReportRequest()
                 request.id = self.id
                 request.reason = self.reason
-                let report = try await self.options.call("ReportService/WithdrawReport", request, as: Xcert_Filing_V1_YearlyReport.self, idempotencyKey: self.change.idempotencyKey)
+                let report = try await self.options.call(Xcert_Filing_V1_ReportService.Method.withdrawReport, request, idempotencyKey: self.change.idempotencyKey)
                 print("report \(report.id) (version \(report.version)): \(reportStateName(report.state))")
             }
         }
@@ -103,7 +105,7 @@ extension Filing {
                 request.id = self.id
                 request.accept = self.decision == .accept
                 request.reason = self.reason
-                let report = try await self.options.call("ReportService/ReviewReport", request, as: Xcert_Filing_V1_YearlyReport.self, idempotencyKey: self.change.idempotencyKey)
+                let report = try await self.options.call(Xcert_Filing_V1_ReportService.Method.reviewReport, request, idempotencyKey: self.change.idempotencyKey)
                 print("report \(report.id) (version \(report.version)): \(reportStateName(report.state))")
             }
         }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import CSV
 import Foundation
+import XCertAPI
 import XCertDomain
 import XCertProto
 import XCertService
@@ -33,7 +34,7 @@ extension Filing {
                 request.session.examDate = try wireDate(self.date, option: "--date")
                 request.supersedesRosterID = self.supersedes
                 request.correctionReason = self.reason
-                let roster = try await self.options.call("RosterService/CreateRoster", request, as: Xcert_Filing_V1_Roster.self, idempotencyKey: self.change.idempotencyKey)
+                let roster = try await self.options.call(Xcert_Filing_V1_RosterService.Method.createRoster, request, idempotencyKey: self.change.idempotencyKey)
                 print("roster \(roster.id) (version \(roster.version)): \(rosterStateName(roster.state))")
             }
         }
@@ -67,7 +68,7 @@ extension Filing {
                     request.rosterID = self.id
                     request.chunkIndex = Int32(index)
                     request.rows = chunk.map(\.row)
-                    let answer = try await self.options.call("RosterService/UploadChunk", request, as: Xcert_Filing_V1_UploadChunkResponse.self) { error in
+                    let answer = try await self.options.call(Xcert_Filing_V1_RosterService.Method.uploadChunk, request) { error in
                         RosterCSV.naming(lines: chunk, in: error)
                     }
                     total = answer.rosterRowCount
@@ -78,7 +79,7 @@ extension Filing {
                     var request = Xcert_Filing_V1_SealRosterRequest()
                     request.rosterID = self.id
                     request.expectedRowCount = Int64(rows.count)
-                    let roster = try await self.options.call("RosterService/SealRoster", request, as: Xcert_Filing_V1_Roster.self)
+                    let roster = try await self.options.call(Xcert_Filing_V1_RosterService.Method.sealRoster, request)
                     print("roster \(roster.id): \(rosterStateName(roster.state))")
                 }
             }
@@ -93,7 +94,7 @@ extension Filing {
                 var request = Xcert_Filing_V1_SealRosterRequest()
                 request.rosterID = self.id
                 request.expectedRowCount = self.expect
-                let roster = try await self.options.call("RosterService/SealRoster", request, as: Xcert_Filing_V1_Roster.self)
+                let roster = try await self.options.call(Xcert_Filing_V1_RosterService.Method.sealRoster, request)
                 print("roster \(roster.id): \(rosterStateName(roster.state)), \(roster.rowCount) candidates")
             }
         }
@@ -105,7 +106,7 @@ extension Filing {
             func run() async throws {
                 var request = Xcert_Filing_V1_GetRosterRequest()
                 request.id = self.id
-                try emit(try await self.options.call("RosterService/GetRoster", request, as: Xcert_Filing_V1_Roster.self))
+                try emit(try await self.options.call(Xcert_Filing_V1_RosterService.Method.getRoster, request))
             }
         }
 
@@ -128,7 +129,7 @@ extension Filing {
                 }
                 let rosters = try await allPages { token in
                     request.page.pageToken = token
-                    let page = try await self.options.call("RosterService/ListRosters", request, as: Xcert_Filing_V1_ListRostersResponse.self)
+                    let page = try await self.options.call(Xcert_Filing_V1_RosterService.Method.listRosters, request)
                     return (page.rosters, page.page.nextPageToken)
                 }
                 emit(
@@ -156,7 +157,7 @@ extension Filing {
                 request.page.pageSize = 5000
                 let candidates = try await allPages { token in
                     request.page.pageToken = token
-                    let page = try await self.options.call("RosterService/ListCandidates", request, as: Xcert_Filing_V1_ListCandidatesResponse.self)
+                    let page = try await self.options.call(Xcert_Filing_V1_RosterService.Method.listCandidates, request)
                     return (page.candidates, page.page.nextPageToken)
                 }
                 emit(
@@ -181,7 +182,7 @@ extension Filing {
                 var request = Xcert_Filing_V1_ListRosterChangesRequest()
                 request.after = self.after
                 request.limit = self.limit
-                try emit(try await self.options.call("RosterService/ListRosterChanges", request, as: Xcert_Filing_V1_ListRosterChangesResponse.self))
+                try emit(try await self.options.call(Xcert_Filing_V1_RosterService.Method.listRosterChanges, request))
             }
         }
     }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import XCertAPI
 import XCertProto
 import XCertWire
 
@@ -18,10 +19,7 @@ struct Health: AsyncParsableCommand {
         for (name, address) in targets {
             let client = try makeClient(address, timeoutMs: self.timeoutMs)
             do {
-                let response = try await client.unary(
-                    "/xcert.health.v1.Health/Check", Xcert_Health_V1_HealthCheckRequest(),
-                    as: Xcert_Health_V1_HealthCheckResponse.self
-                )
+                let response = try await Xcert_Health_V1_Health.Client(client).check()
                 let status = response.status == .serving ? "SERVING" : "NOT_SERVING"
                 if response.status != .serving { allServing = false }
                 let detail = response.detail.isEmpty ? "" : "  (\(response.detail))"

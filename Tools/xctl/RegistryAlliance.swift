@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
+import XCertAPI
 import XCertProto
+import XCertWire
 
 /// `xctl alliance …`: certificate alliances and their lead-school selection.
 struct Alliance: AsyncParsableCommand {
@@ -19,7 +21,7 @@ struct Alliance: AsyncParsableCommand {
             var request = Xcert_Registry_V1_ListAlliancesRequest()
             request.year = self.year
             request.onlyNotOpen = self.notOpen
-            let response = try await self.options.call("AllianceService/ListAlliances", request, as: Xcert_Registry_V1_ListAlliancesResponse.self)
+            let response = try await self.options.call(Xcert_Registry_V1_AllianceService.Method.listAlliances, request)
             emit(
                 ["certificate", "name", "schools", "lead selection"],
                 response.alliances.map { [$0.certificateCode, $0.certificateName, "\($0.schoolCount)", $0.openToLeadSelection ? "open" : "not open (fewer than 10)"] },
@@ -37,7 +39,7 @@ struct Alliance: AsyncParsableCommand {
             var request = Xcert_Registry_V1_GetAllianceRequest()
             request.certificateCode = self.certificate
             request.year = self.year
-            try emit(try await self.options.call("AllianceService/GetAlliance", request, as: Xcert_Registry_V1_Alliance.self))
+            try emit(try await self.options.call(Xcert_Registry_V1_AllianceService.Method.getAlliance, request))
         }
     }
 
@@ -67,7 +69,7 @@ struct Alliance: AsyncParsableCommand {
                 request.applicationsClose.year = parts[0]
                 request.applicationsClose.month = parts[1]
                 request.applicationsClose.day = parts[2]
-                try emit(try await self.options.call("AllianceService/OpenLeadSelection", request, as: Xcert_Registry_V1_LeadSelection.self, idempotencyKey: self.change.idempotencyKey))
+                try emit(try await self.options.call(Xcert_Registry_V1_AllianceService.Method.openLeadSelection, request, idempotencyKey: self.change.idempotencyKey))
             }
         }
 
@@ -78,7 +80,7 @@ struct Alliance: AsyncParsableCommand {
                 var request = Xcert_Registry_V1_GetLeadSelectionRequest()
                 request.certificateCode = self.target.certificate
                 request.year = self.target.year
-                try emit(try await self.options.call("AllianceService/GetLeadSelection", request, as: Xcert_Registry_V1_LeadSelection.self))
+                try emit(try await self.options.call(Xcert_Registry_V1_AllianceService.Method.getLeadSelection, request))
             }
         }
 
@@ -109,7 +111,7 @@ struct Alliance: AsyncParsableCommand {
                 request.form.advantages = self.advantages
                 request.form.workPlan = self.workPlan
                 request.form.commitmentSigned = self.commitmentSigned
-                let application = try await self.options.call("AllianceService/SubmitLeadApplication", request, as: Xcert_Registry_V1_LeadApplication.self, idempotencyKey: self.change.idempotencyKey)
+                let application = try await self.options.call(Xcert_Registry_V1_AllianceService.Method.submitLeadApplication, request, idempotencyKey: self.change.idempotencyKey)
                 print("lead application \(application.id) of \(application.schoolCode) for \(application.certificateCode) \(application.year)")
             }
         }
@@ -123,7 +125,7 @@ struct Alliance: AsyncParsableCommand {
                 var request = Xcert_Registry_V1_CloseLeadApplicationsRequest()
                 request.certificateCode = self.target.certificate
                 request.year = self.target.year
-                let selection = try await self.options.call("AllianceService/CloseLeadApplications", request, as: Xcert_Registry_V1_LeadSelection.self, idempotencyKey: self.change.idempotencyKey)
+                let selection = try await self.options.call(Xcert_Registry_V1_AllianceService.Method.closeLeadApplications, request, idempotencyKey: self.change.idempotencyKey)
                 print("\(selection.applications.count) applications go to expert review")
             }
         }
@@ -142,7 +144,7 @@ struct Alliance: AsyncParsableCommand {
                 request.expert = self.expert
                 request.score = self.score
                 request.comment = self.comment
-                let application = try await self.options.call("AllianceService/RecordExpertScore", request, as: Xcert_Registry_V1_LeadApplication.self, idempotencyKey: self.change.idempotencyKey)
+                let application = try await self.options.call(Xcert_Registry_V1_AllianceService.Method.recordExpertScore, request, idempotencyKey: self.change.idempotencyKey)
                 let average = application.averageScore
                 print("application \(application.id): \(application.scores.count) scores, average \(average.denominator == 0 ? "-" : String(format: "%.2f", Double(average.numerator) / Double(average.denominator)))")
             }
@@ -167,7 +169,7 @@ struct Alliance: AsyncParsableCommand {
                     return lead
                 }
                 request.noticeDays = self.noticeDays
-                let selection = try await self.options.call("AllianceService/NameLeadSchools", request, as: Xcert_Registry_V1_LeadSelection.self, idempotencyKey: self.change.idempotencyKey)
+                let selection = try await self.options.call(Xcert_Registry_V1_AllianceService.Method.nameLeadSchools, request, idempotencyKey: self.change.idempotencyKey)
                 print("leads named; public notice until \(shanghaiTime(selection.noticeEndsAt))")
             }
         }
@@ -181,7 +183,7 @@ struct Alliance: AsyncParsableCommand {
                 var request = Xcert_Registry_V1_FinalizeLeadSelectionRequest()
                 request.certificateCode = self.target.certificate
                 request.year = self.target.year
-                let selection = try await self.options.call("AllianceService/FinalizeLeadSelection", request, as: Xcert_Registry_V1_LeadSelection.self, idempotencyKey: self.change.idempotencyKey)
+                let selection = try await self.options.call(Xcert_Registry_V1_AllianceService.Method.finalizeLeadSelection, request, idempotencyKey: self.change.idempotencyKey)
                 print("final: " + selection.leads.map { "\($0.schoolCode) \($0.schoolName)\($0.primary ? " (primary)" : "")" }.joined(separator: ", "))
             }
         }

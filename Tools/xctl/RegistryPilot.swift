@@ -1,8 +1,10 @@
 import ArgumentParser
 import Foundation
+import XCertAPI
 import XCertDomain
 import XCertProto
 import XCertService
+import XCertWire
 
 /// `xctl pilot …`: schools' pilot applications, their review, qualifications.
 struct Pilot: AsyncParsableCommand {
@@ -30,7 +32,7 @@ struct Pilot: AsyncParsableCommand {
             request.levels = try wireLevels(self.levels)
             request.specialtyCodes = self.specialties
             request.studentScale = self.scale
-            let application = try await self.options.call("PilotService/SubmitApplication", request, as: Xcert_Registry_V1_PilotApplication.self, idempotencyKey: self.change.idempotencyKey)
+            let application = try await self.options.call(Xcert_Registry_V1_PilotService.Method.submitApplication, request, idempotencyKey: self.change.idempotencyKey)
             print("application \(application.id): \(stateName(application.state))")
         }
     }
@@ -50,7 +52,7 @@ struct Pilot: AsyncParsableCommand {
             request.applicationID = self.id
             request.approve = self.decision == .approve
             request.reason = self.reason
-            let application = try await self.options.call("PilotService/ReviewApplication", request, as: Xcert_Registry_V1_PilotApplication.self, idempotencyKey: self.change.idempotencyKey)
+            let application = try await self.options.call(Xcert_Registry_V1_PilotService.Method.reviewApplication, request, idempotencyKey: self.change.idempotencyKey)
             print("application \(application.id): \(stateName(application.state))" + (application.qualificationID == 0 ? "" : ", qualification \(application.qualificationID)"))
         }
     }
@@ -62,7 +64,7 @@ struct Pilot: AsyncParsableCommand {
         func run() async throws {
             var request = Xcert_Registry_V1_GetApplicationRequest()
             request.id = self.id
-            try emit(try await self.options.call("PilotService/GetApplication", request, as: Xcert_Registry_V1_PilotApplication.self))
+            try emit(try await self.options.call(Xcert_Registry_V1_PilotService.Method.getApplication, request))
         }
     }
 
@@ -91,7 +93,7 @@ struct Pilot: AsyncParsableCommand {
                 request.cityCode = self.city
                 request.state = state ?? .unspecified
                 request.page.pageToken = token
-                let page = try await self.options.call("PilotService/ListApplications", request, as: Xcert_Registry_V1_ListApplicationsResponse.self)
+                let page = try await self.options.call(Xcert_Registry_V1_PilotService.Method.listApplications, request)
                 return (page.applications, page.page.nextPageToken)
             }
             emit(
@@ -109,7 +111,7 @@ struct Pilot: AsyncParsableCommand {
         func run() async throws {
             var request = Xcert_Registry_V1_GetQualificationRequest()
             request.id = self.id
-            try emit(try await self.options.call("PilotService/GetQualification", request, as: Xcert_Registry_V1_PilotQualification.self))
+            try emit(try await self.options.call(Xcert_Registry_V1_PilotService.Method.getQualification, request))
         }
     }
 
@@ -132,7 +134,7 @@ struct Pilot: AsyncParsableCommand {
                 request.cityCode = self.city
                 request.includeRevoked = self.includeRevoked
                 request.page.pageToken = token
-                let page = try await self.options.call("PilotService/ListQualifications", request, as: Xcert_Registry_V1_ListQualificationsResponse.self)
+                let page = try await self.options.call(Xcert_Registry_V1_PilotService.Method.listQualifications, request)
                 return (page.qualifications, page.page.nextPageToken)
             }
             emit(
@@ -156,7 +158,7 @@ struct Pilot: AsyncParsableCommand {
             var request = Xcert_Registry_V1_RevokeQualificationRequest()
             request.qualificationID = self.id
             request.reason = self.reason
-            let qualification = try await self.options.call("PilotService/RevokeQualification", request, as: Xcert_Registry_V1_PilotQualification.self, idempotencyKey: self.change.idempotencyKey)
+            let qualification = try await self.options.call(Xcert_Registry_V1_PilotService.Method.revokeQualification, request, idempotencyKey: self.change.idempotencyKey)
             print("revoked qualification \(qualification.id) of school \(qualification.schoolCode) for \(qualification.certificateCode) \(qualification.year)")
         }
     }
@@ -171,7 +173,7 @@ struct Pilot: AsyncParsableCommand {
             var request = Xcert_Registry_V1_ListQualificationChangesRequest()
             request.after = self.after
             request.limit = self.limit
-            let response = try await self.options.call("PilotService/ListQualificationChanges", request, as: Xcert_Registry_V1_ListQualificationChangesResponse.self)
+            let response = try await self.options.call(Xcert_Registry_V1_PilotService.Method.listQualificationChanges, request)
             emit(
                 ["cursor", "kind", "qualification", "school", "certificate", "year", "at"],
                 response.changes.map {

@@ -1,8 +1,10 @@
 import ArgumentParser
 import Foundation
+import XCertAPI
 import XCertDomain
 import XCertProto
 import XCertService
+import XCertWire
 
 /// `xctl registry …`: the province's reference data.
 struct Registry: AsyncParsableCommand {
@@ -34,7 +36,7 @@ struct Registry: AsyncParsableCommand {
             guard let data = FileManager.default.contents(atPath: self.file) else { throw CLIError("cannot read \(self.file)") }
             request.csv = data
             request.dryRun = self.dryRun
-            let response = try await self.options.call("ReferenceDataService/Import", request, as: Xcert_Registry_V1_ImportResponse.self, idempotencyKey: self.change.idempotencyKey)
+            let response = try await self.options.call(Xcert_Registry_V1_ReferenceDataService.Method.import, request, idempotencyKey: self.change.idempotencyKey)
             print("\(self.dryRun ? "would import" : "imported") \(self.kind) from \(self.file): \(response.created) created, \(response.updated) updated, \(response.unchanged) unchanged")
         }
     }
@@ -47,7 +49,7 @@ struct Registry: AsyncParsableCommand {
         struct Show: AsyncParsableCommand {
             @OptionGroup var options: RegistryOptions
             func run() async throws {
-                let province = try await self.options.call("ReferenceDataService/GetProvince", Xcert_Registry_V1_GetProvinceRequest(), as: Xcert_Registry_V1_Province.self)
+                let province = try await self.options.call(Xcert_Registry_V1_ReferenceDataService.Method.getProvince, Xcert_Registry_V1_GetProvinceRequest())
                 print("\(province.code)\t\(province.name)")
             }
         }
@@ -61,7 +63,7 @@ struct Registry: AsyncParsableCommand {
                 var request = Xcert_Registry_V1_SetProvinceRequest()
                 request.province.code = self.code
                 request.province.name = self.name
-                let province = try await self.options.call("ReferenceDataService/SetProvince", request, as: Xcert_Registry_V1_Province.self, idempotencyKey: self.change.idempotencyKey)
+                let province = try await self.options.call(Xcert_Registry_V1_ReferenceDataService.Method.setProvince, request, idempotencyKey: self.change.idempotencyKey)
                 print("province \(province.code) \(province.name)")
             }
         }
@@ -88,7 +90,7 @@ struct Registry: AsyncParsableCommand {
             func run() async throws {
                 var request = Xcert_Registry_V1_CreateCityRequest()
                 request.city = self.fields.city
-                let city = try await self.options.call("ReferenceDataService/CreateCity", request, as: Xcert_Registry_V1_City.self, idempotencyKey: self.change.idempotencyKey)
+                let city = try await self.options.call(Xcert_Registry_V1_ReferenceDataService.Method.createCity, request, idempotencyKey: self.change.idempotencyKey)
                 print("created city \(city.code) \(city.name)")
             }
         }
@@ -100,7 +102,7 @@ struct Registry: AsyncParsableCommand {
             func run() async throws {
                 var request = Xcert_Registry_V1_UpdateCityRequest()
                 request.city = self.fields.city
-                let city = try await self.options.call("ReferenceDataService/UpdateCity", request, as: Xcert_Registry_V1_City.self, idempotencyKey: self.change.idempotencyKey)
+                let city = try await self.options.call(Xcert_Registry_V1_ReferenceDataService.Method.updateCity, request, idempotencyKey: self.change.idempotencyKey)
                 print("updated city \(city.code) \(city.name)")
             }
         }
@@ -111,7 +113,7 @@ struct Registry: AsyncParsableCommand {
             func run() async throws {
                 var request = Xcert_Registry_V1_GetCityRequest()
                 request.code = self.code
-                let city = try await self.options.call("ReferenceDataService/GetCity", request, as: Xcert_Registry_V1_City.self)
+                let city = try await self.options.call(Xcert_Registry_V1_ReferenceDataService.Method.getCity, request)
                 print("\(city.code)\t\(city.name)")
             }
         }
@@ -123,7 +125,7 @@ struct Registry: AsyncParsableCommand {
                 let cities = try await allPages { token in
                     var request = Xcert_Registry_V1_ListCitiesRequest()
                     request.page.pageToken = token
-                    let page = try await self.options.call("ReferenceDataService/ListCities", request, as: Xcert_Registry_V1_ListCitiesResponse.self)
+                    let page = try await self.options.call(Xcert_Registry_V1_ReferenceDataService.Method.listCities, request)
                     return (page.cities, page.page.nextPageToken)
                 }
                 emit(["code", "name"], cities.map { [$0.code, $0.name] }, format: self.format)
@@ -177,7 +179,7 @@ struct Registry: AsyncParsableCommand {
             func run() async throws {
                 var request = Xcert_Registry_V1_CreateSchoolRequest()
                 request.school = try self.fields.school()
-                try emit(try await self.options.call("ReferenceDataService/CreateSchool", request, as: Xcert_Registry_V1_School.self, idempotencyKey: self.change.idempotencyKey))
+                try emit(try await self.options.call(Xcert_Registry_V1_ReferenceDataService.Method.createSchool, request, idempotencyKey: self.change.idempotencyKey))
             }
         }
 
@@ -190,7 +192,7 @@ struct Registry: AsyncParsableCommand {
                 var request = Xcert_Registry_V1_UpdateSchoolRequest()
                 request.school = try self.fields.school()
                 request.expectedVersion = self.expectedVersion
-                try emit(try await self.options.call("ReferenceDataService/UpdateSchool", request, as: Xcert_Registry_V1_School.self, idempotencyKey: self.change.idempotencyKey))
+                try emit(try await self.options.call(Xcert_Registry_V1_ReferenceDataService.Method.updateSchool, request, idempotencyKey: self.change.idempotencyKey))
             }
         }
 
@@ -200,7 +202,7 @@ struct Registry: AsyncParsableCommand {
             func run() async throws {
                 var request = Xcert_Registry_V1_GetSchoolRequest()
                 request.code = self.code
-                try emit(try await self.options.call("ReferenceDataService/GetSchool", request, as: Xcert_Registry_V1_School.self))
+                try emit(try await self.options.call(Xcert_Registry_V1_ReferenceDataService.Method.getSchool, request))
             }
         }
 
@@ -221,7 +223,7 @@ struct Registry: AsyncParsableCommand {
                     request.type = type ?? .unspecified
                     request.nameContains = self.nameContains
                     request.page.pageToken = token
-                    let page = try await self.options.call("ReferenceDataService/ListSchools", request, as: Xcert_Registry_V1_ListSchoolsResponse.self)
+                    let page = try await self.options.call(Xcert_Registry_V1_ReferenceDataService.Method.listSchools, request)
                     return (page.schools, page.page.nextPageToken)
                 }
                 emit(
@@ -252,7 +254,7 @@ struct Registry: AsyncParsableCommand {
                 }
                 request.description_p = self.description
                 request.year = self.year
-                let school = try await self.options.call("ReferenceDataService/RecordIrregularity", request, as: Xcert_Registry_V1_School.self, idempotencyKey: self.change.idempotencyKey)
+                let school = try await self.options.call(Xcert_Registry_V1_ReferenceDataService.Method.recordIrregularity, request, idempotencyKey: self.change.idempotencyKey)
                 print("school \(school.code) has \(school.irregularities.count) recorded irregularities")
             }
         }
@@ -299,7 +301,7 @@ struct Registry: AsyncParsableCommand {
             func run() async throws {
                 var request = Xcert_Registry_V1_CreateOrganizationRequest()
                 request.organization = self.fields.organization()
-                try emit(try await self.options.call("ReferenceDataService/CreateOrganization", request, as: Xcert_Registry_V1_Organization.self, idempotencyKey: self.change.idempotencyKey))
+                try emit(try await self.options.call(Xcert_Registry_V1_ReferenceDataService.Method.createOrganization, request, idempotencyKey: self.change.idempotencyKey))
             }
         }
 
@@ -314,7 +316,7 @@ struct Registry: AsyncParsableCommand {
                 request.organization = self.fields.organization()
                 request.organization.id = self.id
                 request.expectedVersion = self.expectedVersion
-                try emit(try await self.options.call("ReferenceDataService/UpdateOrganization", request, as: Xcert_Registry_V1_Organization.self, idempotencyKey: self.change.idempotencyKey))
+                try emit(try await self.options.call(Xcert_Registry_V1_ReferenceDataService.Method.updateOrganization, request, idempotencyKey: self.change.idempotencyKey))
             }
         }
 
@@ -324,7 +326,7 @@ struct Registry: AsyncParsableCommand {
             func run() async throws {
                 var request = Xcert_Registry_V1_GetOrganizationRequest()
                 request.id = self.id
-                try emit(try await self.options.call("ReferenceDataService/GetOrganization", request, as: Xcert_Registry_V1_Organization.self))
+                try emit(try await self.options.call(Xcert_Registry_V1_ReferenceDataService.Method.getOrganization, request))
             }
         }
 
@@ -337,7 +339,7 @@ struct Registry: AsyncParsableCommand {
                     var request = Xcert_Registry_V1_ListOrganizationsRequest()
                     request.nameContains = self.nameContains
                     request.page.pageToken = token
-                    let page = try await self.options.call("ReferenceDataService/ListOrganizations", request, as: Xcert_Registry_V1_ListOrganizationsResponse.self)
+                    let page = try await self.options.call(Xcert_Registry_V1_ReferenceDataService.Method.listOrganizations, request)
                     return (page.organizations, page.page.nextPageToken)
                 }
                 emit(
@@ -396,7 +398,7 @@ struct Registry: AsyncParsableCommand {
             func run() async throws {
                 var request = Xcert_Registry_V1_CreateCertificateRequest()
                 request.certificate = try self.fields.certificate()
-                try emit(try await self.options.call("ReferenceDataService/CreateCertificate", request, as: Xcert_Registry_V1_Certificate.self, idempotencyKey: self.change.idempotencyKey))
+                try emit(try await self.options.call(Xcert_Registry_V1_ReferenceDataService.Method.createCertificate, request, idempotencyKey: self.change.idempotencyKey))
             }
         }
 
@@ -409,7 +411,7 @@ struct Registry: AsyncParsableCommand {
                 var request = Xcert_Registry_V1_UpdateCertificateRequest()
                 request.certificate = try self.fields.certificate()
                 request.expectedVersion = self.expectedVersion
-                try emit(try await self.options.call("ReferenceDataService/UpdateCertificate", request, as: Xcert_Registry_V1_Certificate.self, idempotencyKey: self.change.idempotencyKey))
+                try emit(try await self.options.call(Xcert_Registry_V1_ReferenceDataService.Method.updateCertificate, request, idempotencyKey: self.change.idempotencyKey))
             }
         }
 
@@ -419,7 +421,7 @@ struct Registry: AsyncParsableCommand {
             func run() async throws {
                 var request = Xcert_Registry_V1_GetCertificateRequest()
                 request.code = self.code
-                try emit(try await self.options.call("ReferenceDataService/GetCertificate", request, as: Xcert_Registry_V1_Certificate.self))
+                try emit(try await self.options.call(Xcert_Registry_V1_ReferenceDataService.Method.getCertificate, request))
             }
         }
 
@@ -436,7 +438,7 @@ struct Registry: AsyncParsableCommand {
                     request.batch = self.batch
                     request.nameContains = self.nameContains
                     request.page.pageToken = token
-                    let page = try await self.options.call("ReferenceDataService/ListCertificates", request, as: Xcert_Registry_V1_ListCertificatesResponse.self)
+                    let page = try await self.options.call(Xcert_Registry_V1_ReferenceDataService.Method.listCertificates, request)
                     return (page.certificates, page.page.nextPageToken)
                 }
                 emit(

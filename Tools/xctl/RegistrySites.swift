@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
+import XCertAPI
 import XCertProto
+import XCertWire
 
 /// `xctl sites …`: assessment sites, their coverage, monitoring points.
 struct Sites: AsyncParsableCommand {
@@ -26,7 +28,7 @@ struct Sites: AsyncParsableCommand {
             request.levels = try wireLevels(self.levels)
             request.capacity = self.capacity
             request.yearOpened = self.yearOpened
-            let site = try await self.options.call("SiteService/RegisterSite", request, as: Xcert_Registry_V1_AssessmentSite.self, idempotencyKey: self.change.idempotencyKey)
+            let site = try await self.options.call(Xcert_Registry_V1_SiteService.Method.registerSite, request, idempotencyKey: self.change.idempotencyKey)
             print("site \(site.id): \(site.schoolName) for \(site.certificateCode)")
         }
     }
@@ -46,7 +48,7 @@ struct Sites: AsyncParsableCommand {
                 request.organizationID = self.organization
                 request.yearOpened = self.yearOpened
                 request.page.pageToken = token
-                let page = try await self.options.call("SiteService/ListSites", request, as: Xcert_Registry_V1_ListSitesResponse.self)
+                let page = try await self.options.call(Xcert_Registry_V1_SiteService.Method.listSites, request)
                 return (page.sites, page.page.nextPageToken)
             }
             emit(
@@ -67,7 +69,7 @@ struct Sites: AsyncParsableCommand {
             var request = Xcert_Registry_V1_GetSiteCoverageRequest()
             request.year = self.year
             request.certificateCode = self.certificate
-            let response = try await self.options.call("SiteService/GetSiteCoverage", request, as: Xcert_Registry_V1_GetSiteCoverageResponse.self)
+            let response = try await self.options.call(Xcert_Registry_V1_SiteService.Method.getSiteCoverage, request)
             emit(
                 ["certificate", "name", "city", "city name", "qualified schools"],
                 response.gaps.map { [$0.certificateCode, $0.certificateName, $0.cityCode, $0.cityName, "\($0.qualifiedSchools)"] },
@@ -93,7 +95,7 @@ struct Sites: AsyncParsableCommand {
             request.year = self.year
             request.schoolCodes = self.schools
             request.target = self.target
-            let points = try await self.options.call("SiteService/SelectMonitoringPoints", request, as: Xcert_Registry_V1_MonitoringPoints.self, idempotencyKey: self.change.idempotencyKey)
+            let points = try await self.options.call(Xcert_Registry_V1_SiteService.Method.selectMonitoringPoints, request, idempotencyKey: self.change.idempotencyKey)
             printPoints(points)
         }
     }
@@ -107,7 +109,7 @@ struct Sites: AsyncParsableCommand {
             var request = Xcert_Registry_V1_GetMonitoringPointsRequest()
             request.certificateCode = self.certificate
             request.year = self.year
-            printPoints(try await self.options.call("SiteService/GetMonitoringPoints", request, as: Xcert_Registry_V1_MonitoringPoints.self))
+            printPoints(try await self.options.call(Xcert_Registry_V1_SiteService.Method.getMonitoringPoints, request))
         }
     }
 }

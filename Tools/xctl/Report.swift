@@ -1,9 +1,11 @@
 import ArgumentParser
 import Foundation
 import SwiftProtobuf
+import XCertAPI
 import XCertDomain
 import XCertProto
 import XCertService
+import XCertWire
 
 /// `xctl report NAME --year Y`: the province's report tables, from the services that own
 /// them, under English headers or (`--chinese-headers`) 003's own.
@@ -19,7 +21,7 @@ struct Report: AsyncParsableCommand {
         func run() async throws {
             var request = Xcert_Assessment_V1_GetDeclarationTableRequest()
             request.year = self.report.year
-            let response = try await self.report.call(self.report.assessment, "xcert.assessment.v1.OutcomeService/GetDeclarationTable", request, as: Xcert_Assessment_V1_GetDeclarationTableResponse.self)
+            let response = try await self.report.call(self.report.assessment, Xcert_Assessment_V1_OutcomeService.Method.getDeclarationTable, request)
             ReportTables.declarations(response).write(self.report)
         }
     }
@@ -30,7 +32,7 @@ struct Report: AsyncParsableCommand {
         func run() async throws {
             var request = Xcert_Filing_V1_GetSiteSessionTableRequest()
             request.year = self.report.year
-            let response = try await self.report.call(self.report.filing, "xcert.filing.v1.RosterService/GetSiteSessionTable", request, as: Xcert_Filing_V1_GetSiteSessionTableResponse.self)
+            let response = try await self.report.call(self.report.filing, Xcert_Filing_V1_RosterService.Method.getSiteSessionTable, request)
             ReportTables.sites(response).write(self.report)
         }
     }
@@ -41,7 +43,7 @@ struct Report: AsyncParsableCommand {
         func run() async throws {
             var request = Xcert_Settlement_V1_GetOutstandingTableRequest()
             request.year = self.report.year
-            let response = try await self.report.call(self.report.settlement, "xcert.settlement.v1.SettlementReportService/GetOutstandingTable", request, as: Xcert_Settlement_V1_GetOutstandingTableResponse.self)
+            let response = try await self.report.call(self.report.settlement, Xcert_Settlement_V1_SettlementReportService.Method.getOutstandingTable, request)
             ReportTables.outstanding(response).write(self.report)
         }
     }
@@ -53,7 +55,7 @@ struct Report: AsyncParsableCommand {
             var request = Xcert_Settlement_V1_GetOrganizationFeeTableRequest()
             request.year = self.report.year
             let response = try await self.report.call(
-                self.report.settlement, "xcert.settlement.v1.SettlementReportService/GetOrganizationFeeTable", request, as: Xcert_Settlement_V1_GetOrganizationFeeTableResponse.self
+                self.report.settlement, Xcert_Settlement_V1_SettlementReportService.Method.getOrganizationFeeTable, request
             )
             ReportTables.fees(response).write(self.report)
         }
@@ -65,7 +67,7 @@ struct Report: AsyncParsableCommand {
         func run() async throws {
             var request = Xcert_Assessment_V1_ListResultsRequest()
             request.year = self.report.year
-            let response = try await self.report.call(self.report.assessment, "xcert.assessment.v1.ResultService/ListResults", request, as: Xcert_Assessment_V1_ListResultsResponse.self)
+            let response = try await self.report.call(self.report.assessment, Xcert_Assessment_V1_ResultService.Method.listResults, request)
             ReportTables.results(response).write(self.report)
         }
     }
@@ -83,9 +85,9 @@ struct ReportOptions: ParsableArguments {
     @Option(help: "The call's deadline in milliseconds.") var timeoutMs: Int = 30_000
 
     func call<Request: SwiftProtobuf.Message, Response: SwiftProtobuf.Message>(
-        _ address: String, _ path: String, _ request: Request, as: Response.Type
+        _ address: String, _ method: MethodDescriptor<Request, Response>, _ request: Request
     ) async throws -> Response {
-        try await callService(address: address, path: "/" + path, request, as: Response.self, credentials: self.credentials, timeoutMs: self.timeoutMs)
+        try await callService(address: address, method, request, credentials: self.credentials, timeoutMs: self.timeoutMs)
     }
 }
 

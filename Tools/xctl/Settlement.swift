@@ -1,8 +1,10 @@
 import ArgumentParser
 import Foundation
+import XCertAPI
 import XCertDomain
 import XCertProto
 import XCertService
+import XCertWire
 
 /// Options shared by the commands that call the settlement service.
 struct SettlementOptions: ServiceOptions {
@@ -10,7 +12,6 @@ struct SettlementOptions: ServiceOptions {
     @OptionGroup var credentials: Credentials
     @Option(help: "The call's deadline in milliseconds.") var timeoutMs: Int = 30_000
 
-    static let package = "xcert.settlement.v1"
     var address: String { self.settlement }
 }
 
@@ -43,7 +44,7 @@ struct Settlement: AsyncParsableCommand {
                     ceiling.ceiling.fen = money.fen
                     return ceiling
                 }
-                let response = try await self.options.call("FeeCeilingService/SetFeeCeilings", request, as: Xcert_Settlement_V1_ListFeeCeilingsResponse.self, idempotencyKey: self.change.idempotencyKey)
+                let response = try await self.options.call(Xcert_Settlement_V1_FeeCeilingService.Method.setFeeCeilings, request, idempotencyKey: self.change.idempotencyKey)
                 emitCeilings(response.ceilings, format: .table)
             }
         }
@@ -56,7 +57,7 @@ struct Settlement: AsyncParsableCommand {
             func run() async throws {
                 var request = Xcert_Settlement_V1_ListFeeCeilingsRequest()
                 request.certificateCode = self.certificate
-                emitCeilings(try await self.options.call("FeeCeilingService/ListFeeCeilings", request, as: Xcert_Settlement_V1_ListFeeCeilingsResponse.self).ceilings, format: self.format)
+                emitCeilings(try await self.options.call(Xcert_Settlement_V1_FeeCeilingService.Method.listFeeCeilings, request).ceilings, format: self.format)
             }
         }
     }
@@ -71,7 +72,7 @@ struct Settlement: AsyncParsableCommand {
             var request = Xcert_Settlement_V1_ListFeeStandardsRequest()
             request.year = self.year
             request.certificateCode = self.certificate
-            let response = try await self.options.call("LedgerService/ListFeeStandards", request, as: Xcert_Settlement_V1_ListFeeStandardsResponse.self)
+            let response = try await self.options.call(Xcert_Settlement_V1_LedgerService.Method.listFeeStandards, request)
             emit(
                 ["year", "certificate", "level", "fee", "organization", "filing", "version", "approved_at"],
                 response.standards.map { [String($0.year), $0.certificateCode, levelNames([$0.level]), yuan($0.fee), String($0.organizationID), String($0.filingID), String($0.filingVersion), shanghaiTime($0.approvedAt)] },
@@ -94,11 +95,11 @@ struct Settlement: AsyncParsableCommand {
                 request.policy.year = self.year
                 request.policy.basis = self.before ? .beforeExam : .afterExam
                 request.policy.days = days
-                policy = try await self.options.call("LedgerService/SetDuePolicy", request, as: Xcert_Settlement_V1_DuePolicy.self, idempotencyKey: self.change.idempotencyKey)
+                policy = try await self.options.call(Xcert_Settlement_V1_LedgerService.Method.setDuePolicy, request, idempotencyKey: self.change.idempotencyKey)
             } else {
                 var request = Xcert_Settlement_V1_GetDuePolicyRequest()
                 request.year = self.year
-                policy = try await self.options.call("LedgerService/GetDuePolicy", request, as: Xcert_Settlement_V1_DuePolicy.self)
+                policy = try await self.options.call(Xcert_Settlement_V1_LedgerService.Method.getDuePolicy, request)
             }
             print("\(policy.year): due \(policy.days) days \(policy.basis == .beforeExam ? "before" : "after") the exam")
         }
@@ -121,7 +122,7 @@ struct Settlement: AsyncParsableCommand {
             request.page.pageSize = 1000
             var receivables: [Xcert_Settlement_V1_Receivable] = []
             repeat {
-                let page = try await self.options.call("LedgerService/ListReceivables", request, as: Xcert_Settlement_V1_ListReceivablesResponse.self)
+                let page = try await self.options.call(Xcert_Settlement_V1_LedgerService.Method.listReceivables, request)
                 receivables += page.receivables
                 request.page.pageToken = page.page.nextPageToken
             } while !request.page.pageToken.isEmpty
@@ -145,7 +146,7 @@ struct Settlement: AsyncParsableCommand {
             request.paidOn = try wireDate(self.date, option: "--date")
             request.reference = self.reference
             request.receivableID = self.receivable
-            let payment = try await self.options.call("LedgerService/RecordPayment", request, as: Xcert_Settlement_V1_Payment.self, idempotencyKey: self.change.idempotencyKey)
+            let payment = try await self.options.call(Xcert_Settlement_V1_LedgerService.Method.recordPayment, request, idempotencyKey: self.change.idempotencyKey)
             print("payment \(payment.id) of \(payment.schoolCode): \(yuan(payment.amount)) on \(dateText(payment.paidOn)); settled \(payment.allocations.map { "receivable \($0.receivableID) \(yuan($0.amount))" }.joined(separator: ", ")); credit \(yuan(payment.unallocated))")
         }
     }
@@ -160,7 +161,7 @@ struct Settlement: AsyncParsableCommand {
             var request = Xcert_Settlement_V1_ReversePaymentRequest()
             request.paymentID = self.payment
             request.reason = self.reason
-            let payment = try await self.options.call("LedgerService/ReversePayment", request, as: Xcert_Settlement_V1_Payment.self, idempotencyKey: self.change.idempotencyKey)
+            let payment = try await self.options.call(Xcert_Settlement_V1_LedgerService.Method.reversePayment, request, idempotencyKey: self.change.idempotencyKey)
             print("payment \(payment.id) of \(payment.schoolCode) reversed: \(payment.reversalReason)")
         }
     }
@@ -179,7 +180,7 @@ struct Settlement: AsyncParsableCommand {
             request.amount.fen = try fen(self.amount, option: "--amount")
             request.refundedOn = try wireDate(self.date, option: "--date")
             request.reference = self.reference
-            let refund = try await self.options.call("LedgerService/RefundCredit", request, as: Xcert_Settlement_V1_Refund.self, idempotencyKey: self.change.idempotencyKey)
+            let refund = try await self.options.call(Xcert_Settlement_V1_LedgerService.Method.refundCredit, request, idempotencyKey: self.change.idempotencyKey)
             print("refund \(refund.id) to \(refund.schoolCode): \(yuan(refund.amount)) on \(dateText(refund.refundedOn))")
         }
     }
@@ -194,7 +195,7 @@ struct Settlement: AsyncParsableCommand {
             var request = Xcert_Settlement_V1_GetAccountRequest()
             request.schoolCode = self.school
             request.year = self.year
-            let account = try await self.options.call("LedgerService/GetAccount", request, as: Xcert_Settlement_V1_Account.self)
+            let account = try await self.options.call(Xcert_Settlement_V1_LedgerService.Method.getAccount, request)
             emitReceivables(account.receivables, format: self.format)
             if self.format == .table {
                 print("\nreceivable \(yuan(account.receivable))  received \(yuan(account.received))  outstanding \(yuan(account.outstanding))  credit \(yuan(account.credit))")
@@ -215,7 +216,7 @@ struct Settlement: AsyncParsableCommand {
                 var request = Xcert_Settlement_V1_GetOutstandingTableRequest()
                 request.year = self.year
                 request.certificateCode = self.certificate
-                let response = try await self.options.call("SettlementReportService/GetOutstandingTable", request, as: Xcert_Settlement_V1_GetOutstandingTableResponse.self)
+                let response = try await self.options.call(Xcert_Settlement_V1_SettlementReportService.Method.getOutstandingTable, request)
                 ReportTables.outstanding(response).write(chineseHeaders: true, format: self.format)
             }
         }
@@ -230,7 +231,7 @@ struct Settlement: AsyncParsableCommand {
                 var request = Xcert_Settlement_V1_GetOrganizationFeeTableRequest()
                 request.year = self.year
                 request.organizationID = self.organization
-                let response = try await self.options.call("SettlementReportService/GetOrganizationFeeTable", request, as: Xcert_Settlement_V1_GetOrganizationFeeTableResponse.self)
+                let response = try await self.options.call(Xcert_Settlement_V1_SettlementReportService.Method.getOrganizationFeeTable, request)
                 ReportTables.fees(response).write(chineseHeaders: true, format: self.format)
             }
         }
@@ -245,7 +246,7 @@ struct Settlement: AsyncParsableCommand {
                 var request = Xcert_Settlement_V1_GetPaymentTimelinessRequest()
                 request.year = self.year
                 request.schoolCode = self.school
-                let response = try await self.options.call("SettlementReportService/GetPaymentTimeliness", request, as: Xcert_Settlement_V1_GetPaymentTimelinessResponse.self)
+                let response = try await self.options.call(Xcert_Settlement_V1_SettlementReportService.Method.getPaymentTimeliness, request)
                 emit(
                     ["school", "due", "paid_by_due_date", "on_time_share", "receivable", "received", "paid_share"],
                     response.schools.map { school in
@@ -284,7 +285,7 @@ struct Settlement: AsyncParsableCommand {
                     share.weight = weight
                     return share
                 }
-                let allocation = try await self.options.call("SubsidyService/AllocateSubsidy", request, as: Xcert_Settlement_V1_SubsidyAllocation.self, idempotencyKey: self.change.idempotencyKey)
+                let allocation = try await self.options.call(Xcert_Settlement_V1_SubsidyService.Method.allocateSubsidy, request, idempotencyKey: self.change.idempotencyKey)
                 emitShares(allocation, format: self.format)
             }
         }
@@ -297,7 +298,7 @@ struct Settlement: AsyncParsableCommand {
             func run() async throws {
                 var request = Xcert_Settlement_V1_GetSubsidyAllocationRequest()
                 request.id = self.id
-                emitShares(try await self.options.call("SubsidyService/GetSubsidyAllocation", request, as: Xcert_Settlement_V1_SubsidyAllocation.self), format: self.format)
+                emitShares(try await self.options.call(Xcert_Settlement_V1_SubsidyService.Method.getSubsidyAllocation, request), format: self.format)
             }
         }
 
@@ -309,7 +310,7 @@ struct Settlement: AsyncParsableCommand {
             func run() async throws {
                 var request = Xcert_Settlement_V1_ListSubsidyAllocationsRequest()
                 request.year = self.year
-                let response = try await self.options.call("SubsidyService/ListSubsidyAllocations", request, as: Xcert_Settlement_V1_ListSubsidyAllocationsResponse.self)
+                let response = try await self.options.call(Xcert_Settlement_V1_SubsidyService.Method.listSubsidyAllocations, request)
                 emit(
                     ["id", "year", "title", "budget", "basis", "allocated_by", "allocated_at"],
                     response.allocations.map { [String($0.id), String($0.year), $0.title, yuan($0.budget), $0.byCompleted ? "completed assessments" : "weights", $0.allocatedBy, shanghaiTime($0.allocatedAt)] },

@@ -4,6 +4,7 @@ import Histogram
 import NIOCore
 import NIOPosix
 import Synchronization
+import XCertAPI
 import XCertProto
 import XCertWire
 
@@ -40,7 +41,7 @@ struct WireBench: AsyncParsableCommand {
                         while true {
                             let start = ContinuousClock.now
                             if start >= ends { return }
-                            let response = try await client.call("/xcert.health.v1.Health/Check", payload: payload)
+                            let response = try await client.call(Xcert_Health_V1_Health.Method.check.name, payload: payload)
                             let end = ContinuousClock.now
                             guard end >= warmUpEnds, end < ends else { continue }
                             if response.hasStatus && response.status.code != .ok {

@@ -3,6 +3,7 @@ import BenchSupport
 import Foundation
 import Histogram
 import Synchronization
+import XCertAPI
 import XCertProto
 import XCertWire
 
@@ -314,13 +315,13 @@ enum SoakCall: Int, CaseIterable, Sendable {
 
     var method: String {
         switch self {
-        case .getSchool: Schools.method
-        case .listFilings: "/xcert.filing.v1.FilingService/ListFilings"
-        case .submitFiling: Filings.method
-        case .createRoster: Roster.createMethod
-        case .uploadChunk: Roster.chunkMethod
-        case .sealRoster: Roster.sealMethod
-        case .recordPayment: "/xcert.settlement.v1.LedgerService/RecordPayment"
+        case .getSchool: Schools.method.name
+        case .listFilings: Xcert_Filing_V1_FilingService.Method.listFilings.name
+        case .submitFiling: Filings.method.name
+        case .createRoster: Roster.createMethod.name
+        case .uploadChunk: Roster.chunkMethod.name
+        case .sealRoster: Roster.sealMethod.name
+        case .recordPayment: Xcert_Settlement_V1_LedgerService.Method.recordPayment.name
         }
     }
 }
@@ -469,14 +470,14 @@ struct SoakPlan: Sendable {
                 current = slot % 2 == 0 ? .getSchool : .listFilings
                 if current == .getSchool {
                     _ = try await self.registry[slot % self.registry.count].unary(
-                        Schools.method, Schools.request(slot / 2, codes: self.schools), as: Xcert_Registry_V1_School.self, metadata: self.admin
+                        Schools.method, Schools.request(slot / 2, codes: self.schools), options: CallOptions(metadata: self.admin)
                     )
                 } else {
                     var request = Xcert_Filing_V1_ListFilingsRequest()
                     request.certificateCode = Filings.certificateCode((slot / 2 &* 7919) % self.certificates)
                     request.page.pageSize = 20
                     _ = try await self.filing[slot % self.filing.count].unary(
-                        current.method, request, as: Xcert_Filing_V1_ListFilingsResponse.self, metadata: self.organization
+                        Xcert_Filing_V1_FilingService.Method.listFilings, request, options: CallOptions(metadata: self.organization)
                     )
                 }
             case .filings:
@@ -484,7 +485,7 @@ struct SoakPlan: Sendable {
                 guard slot < self.filingLimit else { throw RPCError(.outOfRange, "no certificate × year pair left for filing \(slot)") }
                 _ = try await self.filing[slot % self.filing.count].unary(
                     Filings.method, Filings.request(slot, certificates: self.certificates, firstYear: self.firstYear, plan: self.workPlan),
-                    as: Xcert_Filing_V1_Filing.self, metadata: self.change(self.organization)
+                    options: CallOptions(metadata: self.change(self.organization))
                 )
             case .roster:
                 try await self.rosterChunk(slot: slot, stats: stats, current: &current)
@@ -497,7 +498,7 @@ struct SoakPlan: Sendable {
                 request.paidOn = self.paidOn
                 request.reference = "SOAK-\(slot)"
                 _ = try await self.settlement[slot % self.settlement.count].unary(
-                    current.method, request, as: Xcert_Settlement_V1_Payment.self, metadata: self.change(self.admin)
+                    Xcert_Settlement_V1_LedgerService.Method.recordPayment, request, options: CallOptions(metadata: self.change(self.admin))
                 )
             }
             stats.called(current)
@@ -517,7 +518,7 @@ struct SoakPlan: Sendable {
             guard session < self.rosterSessions else { throw RPCError(.outOfRange, "no exam session left for roster \(session)") }
             let roster = try await client.unary(
                 Roster.createMethod, Roster.createRequest(certificate: "ROSTER-BENCH", site: self.sessionSchools(session)[0], date: Self.examDate(session / self.qualified.count)),
-                as: Xcert_Filing_V1_Roster.self, metadata: self.change(self.organization)
+                options: CallOptions(metadata: self.change(self.organization))
             )
             stats.called(.createRoster)
             ticket = self.rosters.created(roster.id, session: session)
@@ -528,13 +529,13 @@ struct SoakPlan: Sendable {
         let chunkStart = monotonicNanoseconds()
         _ = try await client.unary(
             Roster.chunkMethod, Roster.chunkRequest(roster: roster, index: index, chunk: self.chunkRows, rows: rows, schools: self.sessionSchools(session)),
-            as: Xcert_Filing_V1_UploadChunkResponse.self, metadata: self.change(self.organization)
+            options: CallOptions(metadata: self.change(self.organization))
         )
         stats.called(.uploadChunk)
         stats.done(.roster, since: chunkStart)
         if self.rosters.uploaded(roster, chunks: self.chunksPerRoster) {
             current = .sealRoster
-            _ = try await client.unary(Roster.sealMethod, Roster.sealRequest(roster: roster, rows: rows), as: Xcert_Filing_V1_Roster.self, metadata: self.change(self.organization))
+            _ = try await client.unary(Roster.sealMethod, Roster.sealRequest(roster: roster, rows: rows), options: CallOptions(metadata: self.change(self.organization)))
             stats.called(.sealRoster)
         }
     }

@@ -3,6 +3,7 @@ import Foundation
 import Histogram
 import BenchSupport
 import Synchronization
+import XCertAPI
 import XCertDomain
 import XCertProto
 import XCertWire
@@ -148,13 +149,12 @@ struct Filings: AsyncParsableCommand {
         try await closedLoop(target: "xcert", clients: clients, self.loop, note: "SubmitFiling, each a new filing, one connection per client") { client, index in
             guard index < certificates * Int(years) else { throw ValidationError("more submissions than certificates × years") }
             _ = try await client.unary(
-                Self.method, Self.request(index, certificates: certificates, firstYear: firstYear, plan: plan), as: Xcert_Filing_V1_Filing.self,
-                metadata: target.metadata(idempotencyKey: "bench-\(UUID().uuidString)")
+                Self.method, Self.request(index, certificates: certificates, firstYear: firstYear, plan: plan), options: CallOptions(metadata: target.metadata(idempotencyKey: "bench-\(UUID().uuidString)"))
             )
         }
     }
 
-    static let method = "/xcert.filing.v1.FilingService/SubmitFiling"
+    static let method = Xcert_Filing_V1_FilingService.Method.submitFiling
 
     /// Submission `index`, a new filing: certificate BENCH-nnnn (`index` mod `certificates`)
     /// for year `firstYear` + `index` / `certificates`, round 1.
@@ -206,11 +206,11 @@ struct Schools: AsyncParsableCommand {
         let clients = try (0..<self.loop.clients).map { _ in try self.target.client() }
         let metadata = self.target.metadata()
         try await closedLoop(target: "xcert", clients: clients, self.loop, note: "GetSchool of a random one of \(codes.count) schools") { client, index in
-            _ = try await client.unary(Self.method, Self.request(index, codes: codes), as: Xcert_Registry_V1_School.self, metadata: metadata)
+            _ = try await client.unary(Self.method, Self.request(index, codes: codes), options: CallOptions(metadata: metadata))
         }
     }
 
-    static let method = "/xcert.registry.v1.ReferenceDataService/GetSchool"
+    static let method = Xcert_Registry_V1_ReferenceDataService.Method.getSchool
 
     /// Look-up `index`: one of `codes`, scattered.
     static func request(_ index: Int, codes: [String]) -> Xcert_Registry_V1_GetSchoolRequest {
@@ -253,7 +253,7 @@ struct Roster: AsyncParsableCommand {
         let started = monotonicNanoseconds()
         let clientStart = ProcessSample.read(pid: "self")
         let serverStart = self.serverPID.flatMap { ProcessSample.read(pid: $0) }
-        let roster = try await client.unary(Self.createMethod, create, as: Xcert_Filing_V1_Roster.self, metadata: self.target.metadata(idempotencyKey: UUID().uuidString))
+        let roster = try await client.unary(Self.createMethod, create, options: CallOptions(metadata: self.target.metadata(idempotencyKey: UUID().uuidString)))
         let chunks = (rows + self.chunk - 1) / self.chunk
         let measurement = Measurement()
         let (chunkSize, target) = (self.chunk, self.target)
@@ -265,14 +265,14 @@ struct Roster: AsyncParsableCommand {
                         guard index < chunks else { return }
                         let request = Self.chunkRequest(roster: roster.id, index: index, chunk: chunkSize, rows: rows, schools: schools)
                         let start = monotonicNanoseconds()
-                        _ = try await client.unary(Self.chunkMethod, request, as: Xcert_Filing_V1_UploadChunkResponse.self, metadata: target.metadata(idempotencyKey: UUID().uuidString))
+                        _ = try await client.unary(Self.chunkMethod, request, options: CallOptions(metadata: target.metadata(idempotencyKey: UUID().uuidString)))
                         measurement.record(since: start)
                     }
                 }
             }
             try await group.waitForAll()
         }
-        _ = try await client.unary(Self.sealMethod, Self.sealRequest(roster: roster.id, rows: rows), as: Xcert_Filing_V1_Roster.self, metadata: self.target.metadata(idempotencyKey: UUID().uuidString))
+        _ = try await client.unary(Self.sealMethod, Self.sealRequest(roster: roster.id, rows: rows), options: CallOptions(metadata: self.target.metadata(idempotencyKey: UUID().uuidString)))
         let seconds = Double(monotonicNanoseconds() - started) / 1e9
         await client.close()
         writeLine("B3 roster: \(rows) rows in \(chunks) chunks, created, uploaded and sealed in \(String(format: "%.2f", seconds)) s = \(Int(Double(rows) / seconds)) rows/s")
@@ -284,9 +284,9 @@ struct Roster: AsyncParsableCommand {
         )
     }
 
-    static let createMethod = "/xcert.filing.v1.RosterService/CreateRoster"
-    static let chunkMethod = "/xcert.filing.v1.RosterService/UploadChunk"
-    static let sealMethod = "/xcert.filing.v1.RosterService/SealRoster"
+    static let createMethod = Xcert_Filing_V1_RosterService.Method.createRoster
+    static let chunkMethod = Xcert_Filing_V1_RosterService.Method.uploadChunk
+    static let sealMethod = Xcert_Filing_V1_RosterService.Method.sealRoster
 
     /// A first roster of the session (elementary level) of `certificate` at `site` on `date`.
     static func createRequest(certificate: String, site: String, date: Xcert_Common_V1_Date) -> Xcert_Filing_V1_CreateRosterRequest {
@@ -373,21 +373,21 @@ struct Rebuild: AsyncParsableCommand {
     func run() async throws {
         let client = try self.target.client(timeout: .seconds(300))
         let metadata = self.target.metadata()
-        let before = try await client.unary("/xcert.assessment.v1.OutcomeService/GetFollowing", Xcert_Assessment_V1_GetFollowingRequest(), as: Xcert_Assessment_V1_GetFollowingResponse.self, metadata: metadata)
+        let before = try await client.unary(Xcert_Assessment_V1_OutcomeService.Method.getFollowing, Xcert_Assessment_V1_GetFollowingRequest(), options: CallOptions(metadata: metadata))
         let started = monotonicNanoseconds()
         let serverStart = self.serverPID.flatMap { ProcessSample.read(pid: $0) }
-        _ = try await client.unary("/xcert.assessment.v1.OutcomeService/RebuildOutcomes", Xcert_Assessment_V1_RebuildOutcomesRequest(), as: Xcert_Assessment_V1_GetFollowingResponse.self, metadata: self.target.metadata(idempotencyKey: UUID().uuidString))
+        _ = try await client.unary(Xcert_Assessment_V1_OutcomeService.Method.rebuildOutcomes, Xcert_Assessment_V1_RebuildOutcomesRequest(), options: CallOptions(metadata: self.target.metadata(idempotencyKey: UUID().uuidString)))
         while true {
-            let now = try await client.unary("/xcert.assessment.v1.OutcomeService/GetFollowing", Xcert_Assessment_V1_GetFollowingRequest(), as: Xcert_Assessment_V1_GetFollowingResponse.self, metadata: metadata)
+            let now = try await client.unary(Xcert_Assessment_V1_OutcomeService.Method.getFollowing, Xcert_Assessment_V1_GetFollowingRequest(), options: CallOptions(metadata: metadata))
             if now.rosterCursor >= before.rosterCursor, now.rostersCounted >= before.rostersCounted { break }
             try await Task.sleep(for: .milliseconds(20))
         }
         var results = Xcert_Assessment_V1_ListResultsRequest()
         results.year = self.year
-        _ = try await client.unary("/xcert.assessment.v1.ResultService/ListResults", results, as: Xcert_Assessment_V1_ListResultsResponse.self, metadata: metadata)
+        _ = try await client.unary(Xcert_Assessment_V1_ResultService.Method.listResults, results, options: CallOptions(metadata: metadata))
         var table = Xcert_Assessment_V1_GetDeclarationTableRequest()
         table.year = self.year
-        let declarations = try await client.unary("/xcert.assessment.v1.OutcomeService/GetDeclarationTable", table, as: Xcert_Assessment_V1_GetDeclarationTableResponse.self, metadata: metadata)
+        let declarations = try await client.unary(Xcert_Assessment_V1_OutcomeService.Method.getDeclarationTable, table, options: CallOptions(metadata: metadata))
         let measurement = Measurement()
         measurement.record(since: started)
         let seconds = Double(monotonicNanoseconds() - started) / 1e9
@@ -428,17 +428,17 @@ struct Setup: AsyncParsableCommand {
         var province = Xcert_Registry_V1_SetProvinceRequest()
         province.province.code = "36"
         province.province.name = "江西省"
-        _ = try await registry.unary("/xcert.registry.v1.ReferenceDataService/SetProvince", province, as: Xcert_Registry_V1_Province.self, metadata: change())
+        _ = try await registry.unary(Xcert_Registry_V1_ReferenceDataService.Method.setProvince, province, options: CallOptions(metadata: change()))
         let cities = [("360100", "南昌市"), ("360400", "九江市"), ("360700", "赣州市")]
         for (code, name) in cities {
             var city = Xcert_Registry_V1_CreateCityRequest()
             city.city.code = code
             city.city.name = name
-            _ = try await registry.unary("/xcert.registry.v1.ReferenceDataService/CreateCity", city, as: Xcert_Registry_V1_City.self, metadata: change())
+            _ = try await registry.unary(Xcert_Registry_V1_ReferenceDataService.Method.createCity, city, options: CallOptions(metadata: change()))
         }
         var organization = Xcert_Registry_V1_CreateOrganizationRequest()
         organization.organization.name = "基准测试评价组织"
-        let organizationID = try await registry.unary("/xcert.registry.v1.ReferenceDataService/CreateOrganization", organization, as: Xcert_Registry_V1_Organization.self, metadata: change()).id
+        let organizationID = try await registry.unary(Xcert_Registry_V1_ReferenceDataService.Method.createOrganization, organization, options: CallOptions(metadata: change())).id
         let codes = (1...self.certificates).map { String(format: "BENCH-%04d", $0) } + ["ROSTER-BENCH"]
         try await inParallel(codes) { code in
             var certificate = Xcert_Registry_V1_CreateCertificateRequest()
@@ -446,7 +446,7 @@ struct Setup: AsyncParsableCommand {
             certificate.certificate.name = "基准证书\(code)"
             certificate.certificate.levels = [.elementary, .intermediate, .advanced]
             certificate.certificate.organizationID = organizationID
-            _ = try await registry.unary("/xcert.registry.v1.ReferenceDataService/CreateCertificate", certificate, as: Xcert_Registry_V1_Certificate.self, metadata: change())
+            _ = try await registry.unary(Xcert_Registry_V1_ReferenceDataService.Method.createCertificate, certificate, options: CallOptions(metadata: change()))
         }
         let schoolCodes = (0..<self.schools).map { "41" + cities[$0 % 3].0.prefix(4) + String(format: "%04d", $0 / 3 + 1) }
         try await inParallel(schoolCodes) { code in
@@ -463,17 +463,17 @@ struct Setup: AsyncParsableCommand {
                 specialty.name = "专业\(specialtyCode)"
                 return specialty
             }
-            _ = try await registry.unary("/xcert.registry.v1.ReferenceDataService/CreateSchool", school, as: Xcert_Registry_V1_School.self, metadata: change())
+            _ = try await registry.unary(Xcert_Registry_V1_ReferenceDataService.Method.createSchool, school, options: CallOptions(metadata: change()))
         }
         var principal = Xcert_Registry_V1_CreatePrincipalRequest()
         principal.name = "基准测试评价组织（对接系统）"
         principal.role = .organization
         principal.party = String(organizationID)
-        let principalID = try await registry.unary("/xcert.registry.v1.PrincipalService/CreatePrincipal", principal, as: Xcert_Registry_V1_Principal.self, metadata: change()).id
+        let principalID = try await registry.unary(Xcert_Registry_V1_PrincipalService.Method.createPrincipal, principal, options: CallOptions(metadata: change())).id
         var tokenRequest = Xcert_Registry_V1_CreateTokenRequest()
         tokenRequest.principalID = principalID
         tokenRequest.label = "benchmarks"
-        let organizationToken = try await registry.unary("/xcert.registry.v1.PrincipalService/CreateToken", tokenRequest, as: Xcert_Registry_V1_CreateTokenResponse.self, metadata: admin).token
+        let organizationToken = try await registry.unary(Xcert_Registry_V1_PrincipalService.Method.createToken, tokenRequest, options: CallOptions(metadata: admin)).token
         let asOrganization = ["authorization": "Bearer \(organizationToken)"]
 
         try await inParallel(Array(2019...2100)) { year in
@@ -483,7 +483,7 @@ struct Setup: AsyncParsableCommand {
             round.closes.year = 2100
             round.closes.month = 12
             round.closes.day = 31
-            _ = try await filing.unary("/xcert.filing.v1.FilingService/OpenRound", round, as: Xcert_Filing_V1_FilingRound.self, metadata: change())
+            _ = try await filing.unary(Xcert_Filing_V1_FilingService.Method.openRound, round, options: CallOptions(metadata: change()))
         }
         // ROSTER-BENCH, filed and approved for 2025 within its ceilings.
         var ceilings = Xcert_Settlement_V1_SetFeeCeilingsRequest()
@@ -494,17 +494,17 @@ struct Setup: AsyncParsableCommand {
             ceiling.ceiling.fen = 60_000
             return ceiling
         }
-        _ = try await settlement.unary("/xcert.settlement.v1.FeeCeilingService/SetFeeCeilings", ceilings, as: Xcert_Settlement_V1_ListFeeCeilingsResponse.self, metadata: change())
+        _ = try await settlement.unary(Xcert_Settlement_V1_FeeCeilingService.Method.setFeeCeilings, ceilings, options: CallOptions(metadata: change()))
         var submit = Xcert_Filing_V1_SubmitFilingRequest()
         submit.certificateCode = "ROSTER-BENCH"
         submit.year = 2025
         submit.roundNumber = 1
         submit.plan = Filings.plan()
-        let filed = try await filing.unary("/xcert.filing.v1.FilingService/SubmitFiling", submit, as: Xcert_Filing_V1_Filing.self, metadata: change(asOrganization))
+        let filed = try await filing.unary(Xcert_Filing_V1_FilingService.Method.submitFiling, submit, options: CallOptions(metadata: change(asOrganization)))
         var review = Xcert_Filing_V1_ReviewFilingRequest()
         review.id = filed.id
         review.approve = true
-        _ = try await filing.unary("/xcert.filing.v1.FilingService/ReviewFiling", review, as: Xcert_Filing_V1_Filing.self, metadata: change())
+        _ = try await filing.unary(Xcert_Filing_V1_FilingService.Method.reviewFiling, review, options: CallOptions(metadata: change()))
         let qualified = Array(schoolCodes.prefix(self.qualified))
         try await inParallel(qualified) { code in
             var apply = Xcert_Registry_V1_SubmitApplicationRequest()
@@ -514,11 +514,11 @@ struct Setup: AsyncParsableCommand {
             apply.levels = [.elementary]
             apply.specialtyCodes = ["510201"]
             apply.studentScale = 12_000
-            let application = try await registry.unary("/xcert.registry.v1.PilotService/SubmitApplication", apply, as: Xcert_Registry_V1_PilotApplication.self, metadata: change())
+            let application = try await registry.unary(Xcert_Registry_V1_PilotService.Method.submitApplication, apply, options: CallOptions(metadata: change()))
             var decision = Xcert_Registry_V1_ReviewApplicationRequest()
             decision.applicationID = application.id
             decision.approve = true
-            _ = try await registry.unary("/xcert.registry.v1.PilotService/ReviewApplication", decision, as: Xcert_Registry_V1_PilotApplication.self, metadata: change())
+            _ = try await registry.unary(Xcert_Registry_V1_PilotService.Method.reviewApplication, decision, options: CallOptions(metadata: change()))
         }
         var site = Xcert_Registry_V1_RegisterSiteRequest()
         site.schoolCode = qualified[0]
@@ -526,7 +526,7 @@ struct Setup: AsyncParsableCommand {
         site.levels = [.elementary]
         site.capacity = 10_000
         site.yearOpened = 2025
-        _ = try await registry.unary("/xcert.registry.v1.SiteService/RegisterSite", site, as: Xcert_Registry_V1_AssessmentSite.self, metadata: change(asOrganization))
+        _ = try await registry.unary(Xcert_Registry_V1_SiteService.Method.registerSite, site, options: CallOptions(metadata: change(asOrganization)))
 
         try FileManager.default.createDirectory(atPath: self.out, withIntermediateDirectories: true)
         try (organizationToken + "\n").write(toFile: self.out + "/organization.token", atomically: true, encoding: .utf8)

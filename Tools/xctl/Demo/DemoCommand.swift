@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import XCertAPI
 import XCertDomain
 import XCertProto
 import XCertService
@@ -86,19 +87,19 @@ struct Demo: AsyncParsableCommand {
         let stack = run.stack
         var declarationsRequest = Xcert_Assessment_V1_GetDeclarationTableRequest()
         declarationsRequest.year = run.year
-        let declarations = try await stack.call(.assessment, "OutcomeService/GetDeclarationTable", declarationsRequest, as: Xcert_Assessment_V1_GetDeclarationTableResponse.self, by: run.province, kind: .read)
+        let declarations = try await stack.call(Xcert_Assessment_V1_OutcomeService.Method.getDeclarationTable, declarationsRequest, by: run.province, kind: .read)
         var sitesRequest = Xcert_Filing_V1_GetSiteSessionTableRequest()
         sitesRequest.year = run.year
-        let sites = try await stack.call(.filing, "RosterService/GetSiteSessionTable", sitesRequest, as: Xcert_Filing_V1_GetSiteSessionTableResponse.self, by: run.province, kind: .read)
+        let sites = try await stack.call(Xcert_Filing_V1_RosterService.Method.getSiteSessionTable, sitesRequest, by: run.province, kind: .read)
         var outstandingRequest = Xcert_Settlement_V1_GetOutstandingTableRequest()
         outstandingRequest.year = run.year
-        let outstanding = try await stack.call(.settlement, "SettlementReportService/GetOutstandingTable", outstandingRequest, as: Xcert_Settlement_V1_GetOutstandingTableResponse.self, by: run.province, kind: .read)
+        let outstanding = try await stack.call(Xcert_Settlement_V1_SettlementReportService.Method.getOutstandingTable, outstandingRequest, by: run.province, kind: .read)
         var feesRequest = Xcert_Settlement_V1_GetOrganizationFeeTableRequest()
         feesRequest.year = run.year
-        let fees = try await stack.call(.settlement, "SettlementReportService/GetOrganizationFeeTable", feesRequest, as: Xcert_Settlement_V1_GetOrganizationFeeTableResponse.self, by: run.province, kind: .read)
+        let fees = try await stack.call(Xcert_Settlement_V1_SettlementReportService.Method.getOrganizationFeeTable, feesRequest, by: run.province, kind: .read)
         var resultsRequest = Xcert_Assessment_V1_ListResultsRequest()
         resultsRequest.year = run.year
-        let results = try await stack.call(.assessment, "ResultService/ListResults", resultsRequest, as: Xcert_Assessment_V1_ListResultsResponse.self, by: run.province, kind: .read)
+        let results = try await stack.call(Xcert_Assessment_V1_ResultService.Method.listResults, resultsRequest, by: run.province, kind: .read)
 
         if !self.summaryOnly {
             for (title, table) in [

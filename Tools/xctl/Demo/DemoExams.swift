@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import XCertAPI
 import XCertDomain
 import XCertProto
 import XCertService
@@ -128,18 +129,18 @@ extension DemoRun {
         create.session.examDate = session.date.wire
         create.supersedesRosterID = supersedes
         create.correctionReason = reason
-        let roster = try await self.stack.call(.filing, "RosterService/CreateRoster", create, as: Xcert_Filing_V1_Roster.self, by: organization)
+        let roster = try await self.stack.call(Xcert_Filing_V1_RosterService.Method.createRoster, create, by: organization)
         for (index, start) in stride(from: 0, to: session.rows.count, by: 5_000).enumerated() {
             var chunk = Xcert_Filing_V1_UploadChunkRequest()
             chunk.rosterID = roster.id
             chunk.chunkIndex = Int32(index)
             chunk.rows = Array(session.rows[start..<min(start + 5_000, session.rows.count)])
-            _ = try await self.stack.call(.filing, "RosterService/UploadChunk", chunk, as: Xcert_Filing_V1_UploadChunkResponse.self, by: organization)
+            _ = try await self.stack.call(Xcert_Filing_V1_RosterService.Method.uploadChunk, chunk, by: organization)
         }
         var seal = Xcert_Filing_V1_SealRosterRequest()
         seal.rosterID = roster.id
         seal.expectedRowCount = Int64(session.rows.count)
-        return try await self.stack.call(.filing, "RosterService/SealRoster", seal, as: Xcert_Filing_V1_Roster.self, by: organization)
+        return try await self.stack.call(Xcert_Filing_V1_RosterService.Method.sealRoster, seal, by: organization)
     }
 
     /// Waits until assessment has counted every sealed roster and settlement has charged
@@ -153,8 +154,8 @@ extension DemoRun {
         let deadline = clock.now + .seconds(600)
         var said = ""
         while true {
-            let counted = try await self.stack.call(.assessment, "OutcomeService/GetDeclarationTable", declarations, as: Xcert_Assessment_V1_GetDeclarationTableResponse.self, by: self.province, kind: .read).total.completed
-            let charged = try await self.stack.call(.settlement, "SettlementReportService/GetOrganizationFeeTable", fees, as: Xcert_Settlement_V1_GetOrganizationFeeTableResponse.self, by: self.province, kind: .read).total.completed
+            let counted = try await self.stack.call(Xcert_Assessment_V1_OutcomeService.Method.getDeclarationTable, declarations, by: self.province, kind: .read).total.completed
+            let charged = try await self.stack.call(Xcert_Settlement_V1_SettlementReportService.Method.getOrganizationFeeTable, fees, by: self.province, kind: .read).total.completed
             if counted == completed, charged == completed {
                 self.progress("followers", "assessment counted and settlement charged all \(completed) completed candidates")
                 return
@@ -178,7 +179,7 @@ extension DemoRun {
             request.year = self.year
             request.page.pageToken = token
             request.page.pageSize = 1000
-            let response = try await self.stack.call(.settlement, "LedgerService/ListReceivables", request, as: Xcert_Settlement_V1_ListReceivablesResponse.self, by: self.province, kind: .read)
+            let response = try await self.stack.call(Xcert_Settlement_V1_LedgerService.Method.listReceivables, request, by: self.province, kind: .read)
             return (response.receivables, response.page.nextPageToken)
         }
         enum Habit: Sendable { case onTime, late, part, none }
@@ -207,7 +208,7 @@ extension DemoRun {
         }
         try await forEachConcurrently(plans) { _, payments, _ in
             for payment in payments {
-                _ = try await self.stack.call(.settlement, "LedgerService/RecordPayment", payment, as: Xcert_Settlement_V1_Payment.self, by: self.province)
+                _ = try await self.stack.call(Xcert_Settlement_V1_LedgerService.Method.recordPayment, payment, by: self.province)
             }
         }
         let habits = plans.map(\.2)
@@ -235,11 +236,11 @@ extension DemoRun {
         var create = Xcert_Assessment_V1_CreateSchemeRequest()
         create.year = self.year
         create.note = "\(self.year)年度1+X证书制度试点院校考核评价方案（演示）"
-        let draft = try await self.stack.call(.assessment, "SchemeService/CreateScheme", create, as: Xcert_Assessment_V1_Scheme.self, by: self.province)
+        let draft = try await self.stack.call(Xcert_Assessment_V1_SchemeService.Method.createScheme, create, by: self.province)
         var publish = Xcert_Assessment_V1_PublishSchemeRequest()
         publish.year = self.year
         publish.version = draft.version
-        let scheme = try await self.stack.call(.assessment, "SchemeService/PublishScheme", publish, as: Xcert_Assessment_V1_Scheme.self, by: self.province)
+        let scheme = try await self.stack.call(Xcert_Assessment_V1_SchemeService.Method.publishScheme, publish, by: self.province)
         let manual = scheme.indicators.filter { $0.kind == .manual }
 
         let schools = Set(qualifications.map(\.schoolCode)).sorted()
@@ -279,13 +280,13 @@ extension DemoRun {
             submit.schoolCode = school
             submit.year = self.year
             submit.scores = selfScores
-            _ = try await self.stack.call(.assessment, "EvaluationService/SubmitSelfEvaluation", submit, as: Xcert_Assessment_V1_Evaluation.self, by: parties.schools[school]!)
+            _ = try await self.stack.call(Xcert_Assessment_V1_EvaluationService.Method.submitSelfEvaluation, submit, by: parties.schools[school]!)
             guard let reviews else { return }
             var review = Xcert_Assessment_V1_ReviewEvaluationRequest()
             review.schoolCode = school
             review.year = self.year
             review.scores = reviews
-            _ = try await self.stack.call(.assessment, "EvaluationService/ReviewEvaluation", review, as: Xcert_Assessment_V1_Evaluation.self, by: self.province)
+            _ = try await self.stack.call(Xcert_Assessment_V1_EvaluationService.Method.reviewEvaluation, review, by: self.province)
             self.count("evaluations reviewed")
         }
         self.count("self-evaluations", plans.count)

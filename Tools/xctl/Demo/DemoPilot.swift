@@ -1,4 +1,5 @@
 import Foundation
+import XCertAPI
 import XCertDomain
 import XCertProto
 import XCertService
@@ -24,12 +25,12 @@ extension DemoRun {
                 request.ceilings.append(ceiling)
             }
         }
-        _ = try await self.stack.call(.settlement, "FeeCeilingService/SetFeeCeilings", request, as: Xcert_Settlement_V1_ListFeeCeilingsResponse.self, by: self.province)
+        _ = try await self.stack.call(Xcert_Settlement_V1_FeeCeilingService.Method.setFeeCeilings, request, by: self.province)
         var policy = Xcert_Settlement_V1_SetDuePolicyRequest()
         policy.policy.year = self.year
         policy.policy.basis = .afterExam
         policy.policy.days = 30
-        _ = try await self.stack.call(.settlement, "LedgerService/SetDuePolicy", policy, as: Xcert_Settlement_V1_DuePolicy.self, by: self.province)
+        _ = try await self.stack.call(Xcert_Settlement_V1_LedgerService.Method.setDuePolicy, policy, by: self.province)
         self.progress("settlement", "fee ceilings set for \(request.ceilings.count) certificate levels (300 / 450 / 600 yuan); fees fall due 30 days after the exam")
     }
 
@@ -70,7 +71,7 @@ extension DemoRun {
         try await forEachConcurrently(submitted) { certificate, filing in
             if aboveCeiling.contains(certificate.code) {
                 // The approval is refused with the excess; the officer sends it back.
-                let refusal = try await self.stack.refusal(.filing, "FilingService/ReviewFiling", Self.review(filing.id, approve: true), as: Xcert_Filing_V1_Filing.self, by: self.province)
+                let refusal = try await self.stack.refusal(Xcert_Filing_V1_FilingService.Method.reviewFiling, Self.review(filing.id, approve: true), by: self.province)
                 guard let refusal else { throw CLIError("filing \(filing.id) of \(certificate.code) was approved with a fee above its ceiling") }
                 self.count("approvals refused: fee above the ceiling")
                 try await self.reviewFiling(filing.id, approve: false, reason: "收费标准超出国家成本上限（\(refusal.message)），请调整后重新备案")
@@ -90,7 +91,7 @@ extension DemoRun {
         var close = Xcert_Filing_V1_CloseRoundRequest()
         close.year = self.year
         close.number = 1
-        _ = try await self.stack.call(.filing, "FilingService/CloseRound", close, as: Xcert_Filing_V1_FilingRound.self, by: self.province)
+        _ = try await self.stack.call(Xcert_Filing_V1_FilingService.Method.closeRound, close, by: self.province)
         self.progress("filings", "round 1: \(submitted.count - corrected.count) approved at once, \(aboveCeiling.count) refused for a fee above its ceiling and \(vague.count) for a vague site plan, then filed again and approved; round 1 closed")
 
         // The late organization: round 1 refuses it; round 2 takes it.
@@ -100,7 +101,7 @@ extension DemoRun {
         request.year = self.year
         request.roundNumber = 1
         request.plan = self.workPlan(lateCertificates[0], fees: fees[lateCertificates[0].code] ?? [:])
-        guard let closed = try await self.stack.refusal(.filing, "FilingService/SubmitFiling", request, as: Xcert_Filing_V1_Filing.self, by: parties.organizations[late]!) else {
+        guard let closed = try await self.stack.refusal(Xcert_Filing_V1_FilingService.Method.submitFiling, request, by: parties.organizations[late]!) else {
             throw CLIError("a filing was accepted by the closed round 1")
         }
         self.count("late filings refused by the closed round 1")
@@ -112,7 +113,7 @@ extension DemoRun {
         self.count("filings submitted", lateCertificates.count + corrected.count)
         self.count("filings in round 2", lateCertificates.count)
         close.number = 2
-        _ = try await self.stack.call(.filing, "FilingService/CloseRound", close, as: Xcert_Filing_V1_FilingRound.self, by: self.province)
+        _ = try await self.stack.call(Xcert_Filing_V1_FilingService.Method.closeRound, close, by: self.province)
         self.progress("filings", "a late organization was refused by round 1 (\(closed.code): \(closed.message)); it filed its \(lateCertificates.count) certificates in round 2, approved; \(certificates.count) certificates approved for \(self.year)")
     }
 
@@ -121,7 +122,7 @@ extension DemoRun {
         round.year = self.year
         round.number = number
         round.closes = self.today.adding(days: 30).wire
-        _ = try await self.stack.call(.filing, "FilingService/OpenRound", round, as: Xcert_Filing_V1_FilingRound.self, by: self.province)
+        _ = try await self.stack.call(Xcert_Filing_V1_FilingService.Method.openRound, round, by: self.province)
     }
 
     private func workPlan(_ certificate: Xcert_Registry_V1_Certificate, fees: [Xcert_Common_V1_CertificateLevel: Int64]) -> Xcert_Filing_V1_WorkPlan {
@@ -148,7 +149,7 @@ extension DemoRun {
         request.year = self.year
         request.roundNumber = round
         request.plan = plan
-        return try await self.stack.call(.filing, "FilingService/SubmitFiling", request, as: Xcert_Filing_V1_Filing.self, by: parties.organizations[certificate.organizationID]!)
+        return try await self.stack.call(Xcert_Filing_V1_FilingService.Method.submitFiling, request, by: parties.organizations[certificate.organizationID]!)
     }
 
     private static func review(_ id: Int64, approve: Bool, reason: String = "") -> Xcert_Filing_V1_ReviewFilingRequest {
@@ -160,7 +161,7 @@ extension DemoRun {
     }
 
     private func reviewFiling(_ id: Int64, approve: Bool, reason: String = "") async throws {
-        _ = try await self.stack.call(.filing, "FilingService/ReviewFiling", Self.review(id, approve: approve, reason: reason), as: Xcert_Filing_V1_Filing.self, by: self.province)
+        _ = try await self.stack.call(Xcert_Filing_V1_FilingService.Method.reviewFiling, Self.review(id, approve: approve, reason: reason), by: self.province)
     }
 
     // MARK: - Applications
@@ -226,7 +227,7 @@ extension DemoRun {
         let submitted = try await mapConcurrently(plans) { plan -> [Xcert_Registry_V1_PilotApplication] in
             let party = parties.schools[plan.school.code]!
             guard plan.school.type.isEligibleForPilot else {
-                guard try await self.stack.refusal(.registry, "PilotService/SubmitApplication", plan.applications[0], as: Xcert_Registry_V1_PilotApplication.self, by: party) != nil else {
+                guard try await self.stack.refusal(Xcert_Registry_V1_PilotService.Method.submitApplication, plan.applications[0], by: party) != nil else {
                     throw CLIError("the application of technical school \(plan.school.code) was accepted")
                 }
                 self.count("applications refused: technical school")
@@ -234,10 +235,10 @@ extension DemoRun {
             }
             var applications: [Xcert_Registry_V1_PilotApplication] = []
             for request in plan.applications {
-                applications.append(try await self.stack.call(.registry, "PilotService/SubmitApplication", request, as: Xcert_Registry_V1_PilotApplication.self, by: party))
+                applications.append(try await self.stack.call(Xcert_Registry_V1_PilotService.Method.submitApplication, request, by: party))
             }
             if let overCap = plan.overCap {
-                guard let refusal = try await self.stack.refusal(.registry, "PilotService/SubmitApplication", overCap, as: Xcert_Registry_V1_PilotApplication.self, by: party),
+                guard let refusal = try await self.stack.refusal(Xcert_Registry_V1_PilotService.Method.submitApplication, overCap, by: party),
                       refusal.code == .failedPrecondition else {
                     throw CLIError("school \(plan.school.code)'s application beyond its caps was not refused by them")
                 }
@@ -269,7 +270,7 @@ extension DemoRun {
             request.year = self.year
             request.page.pageToken = token
             request.page.pageSize = 1000
-            let response = try await self.stack.call(.registry, "PilotService/ListQualifications", request, as: Xcert_Registry_V1_ListQualificationsResponse.self, by: self.province, kind: .read)
+            let response = try await self.stack.call(Xcert_Registry_V1_PilotService.Method.listQualifications, request, by: self.province, kind: .read)
             return (response.qualifications, response.page.nextPageToken)
         }
         self.progress("applications", "reviewed: \(self.counted("applications passed by a city bureau")) passed and \(self.counted("applications rejected by a city bureau")) rejected by city bureaus; the province approved \(self.counted("applications approved")) and rejected \(self.counted("applications rejected by the province")); \(qualifications.count) pilot qualifications")
@@ -281,7 +282,7 @@ extension DemoRun {
         request.applicationID = id
         request.approve = approve
         request.reason = approve ? "" : reason
-        return try await self.stack.call(.registry, "PilotService/ReviewApplication", request, as: Xcert_Registry_V1_PilotApplication.self, by: party)
+        return try await self.stack.call(Xcert_Registry_V1_PilotService.Method.reviewApplication, request, by: party)
     }
 
     // MARK: - Alliances
@@ -293,7 +294,7 @@ extension DemoRun {
         var random = self.random("alliances")
         var request = Xcert_Registry_V1_ListAlliancesRequest()
         request.year = self.year
-        let alliances = try await self.stack.call(.registry, "AllianceService/ListAlliances", request, as: Xcert_Registry_V1_ListAlliancesResponse.self, by: self.province, kind: .read).alliances
+        let alliances = try await self.stack.call(Xcert_Registry_V1_AllianceService.Method.listAlliances, request, by: self.province, kind: .read).alliances
         let open = alliances.filter(\.openToLeadSelection)
         let types = Dictionary(uniqueKeysWithValues: schools.map { ($0.code, $0) })
         var plans: [(alliance: String, applicants: [String], scores: [[Int32]])] = []
@@ -301,7 +302,7 @@ extension DemoRun {
             var get = Xcert_Registry_V1_GetAllianceRequest()
             get.certificateCode = alliance.certificateCode
             get.year = self.year
-            let members = try await self.stack.call(.registry, "AllianceService/GetAlliance", get, as: Xcert_Registry_V1_Alliance.self, by: self.province, kind: .read).schoolCodes
+            let members = try await self.stack.call(Xcert_Registry_V1_AllianceService.Method.getAlliance, get, by: self.province, kind: .read).schoolCodes
             // Higher-vocational and undergraduate schools apply to lead.
             let eligible = members.filter { types[$0]?.type != .secondaryVocational }.sorted()
             let pool = eligible.count >= 3 ? eligible : members.sorted()
@@ -313,7 +314,7 @@ extension DemoRun {
             selection.certificateCode = plan.alliance
             selection.year = self.year
             selection.applicationsClose = self.today.adding(days: 14).wire
-            _ = try await self.stack.call(.registry, "AllianceService/OpenLeadSelection", selection, as: Xcert_Registry_V1_LeadSelection.self, by: self.province)
+            _ = try await self.stack.call(Xcert_Registry_V1_AllianceService.Method.openLeadSelection, selection, by: self.province)
             var averages: [(school: String, total: Int32)] = []
             for (school, scores) in zip(plan.applicants, plan.scores) {
                 var apply = Xcert_Registry_V1_SubmitLeadApplicationRequest()
@@ -328,17 +329,17 @@ extension DemoRun {
                 apply.form.advantages = ["牵头或参与省级专业教学资源库建设", "拥有省级以上实训基地"]
                 apply.form.workPlan = "组织联盟院校开展师资培训、教学资源共建和考核站点共享。"
                 apply.form.commitmentSigned = true
-                _ = try await self.stack.call(.registry, "AllianceService/SubmitLeadApplication", apply, as: Xcert_Registry_V1_LeadApplication.self, by: parties.schools[school]!)
+                _ = try await self.stack.call(Xcert_Registry_V1_AllianceService.Method.submitLeadApplication, apply, by: parties.schools[school]!)
                 averages.append((school, scores.reduce(0, +)))
             }
             var close = Xcert_Registry_V1_CloseLeadApplicationsRequest()
             close.certificateCode = plan.alliance
             close.year = self.year
-            _ = try await self.stack.call(.registry, "AllianceService/CloseLeadApplications", close, as: Xcert_Registry_V1_LeadSelection.self, by: self.province)
+            _ = try await self.stack.call(Xcert_Registry_V1_AllianceService.Method.closeLeadApplications, close, by: self.province)
             var get = Xcert_Registry_V1_GetLeadSelectionRequest()
             get.certificateCode = plan.alliance
             get.year = self.year
-            let applications = try await self.stack.call(.registry, "AllianceService/GetLeadSelection", get, as: Xcert_Registry_V1_LeadSelection.self, by: self.province, kind: .read).applications
+            let applications = try await self.stack.call(Xcert_Registry_V1_AllianceService.Method.getLeadSelection, get, by: self.province, kind: .read).applications
             // The experts score once the applications have closed.
             for application in applications {
                 guard let index = plan.applicants.firstIndex(of: application.schoolCode) else { continue }
@@ -348,7 +349,7 @@ extension DemoRun {
                     record.expert = "评审专家\(["甲", "乙", "丙"][expert])"
                     record.score = score
                     record.comment = score >= 85 ? "基础扎实，方案可行" : "方案尚需细化"
-                    _ = try await self.stack.call(.registry, "AllianceService/RecordExpertScore", record, as: Xcert_Registry_V1_LeadApplication.self, by: self.province)
+                    _ = try await self.stack.call(Xcert_Registry_V1_AllianceService.Method.recordExpertScore, record, by: self.province)
                 }
             }
             let ranked = averages.sorted { ($0.total, $1.school) > ($1.total, $0.school) }.prefix(3)
@@ -362,7 +363,7 @@ extension DemoRun {
                 lead.primary = index == 0
                 return lead
             }
-            _ = try await self.stack.call(.registry, "AllianceService/NameLeadSchools", name, as: Xcert_Registry_V1_LeadSelection.self, by: self.province)
+            _ = try await self.stack.call(Xcert_Registry_V1_AllianceService.Method.nameLeadSchools, name, by: self.province)
             self.count("lead schools named", name.leads.count)
         }
         self.count("alliances", alliances.count)
@@ -398,19 +399,19 @@ extension DemoRun {
         let sites = try await mapConcurrently(requests) { organization, request in
             let party = parties.organizations[organization]!
             do {
-                return try await self.stack.call(.registry, "SiteService/RegisterSite", request, as: Xcert_Registry_V1_AssessmentSite.self, by: party)
+                return try await self.stack.call(Xcert_Registry_V1_SiteService.Method.registerSite, request, by: party)
             } catch let error as RPCError where error.code == .alreadyExists {
                 // A site of an earlier year (a demo of another year on this stack) serves on.
                 var list = Xcert_Registry_V1_ListSitesRequest()
                 list.certificateCode = request.certificateCode
                 list.schoolCode = request.schoolCode
-                guard let site = try await self.stack.call(.registry, "SiteService/ListSites", list, as: Xcert_Registry_V1_ListSitesResponse.self, by: party, kind: .read).sites.first else { throw error }
+                guard let site = try await self.stack.call(Xcert_Registry_V1_SiteService.Method.listSites, list, by: party, kind: .read).sites.first else { throw error }
                 return site
             }
         }
         var coverage = Xcert_Registry_V1_GetSiteCoverageRequest()
         coverage.year = self.year
-        let gaps = try await self.stack.call(.registry, "SiteService/GetSiteCoverage", coverage, as: Xcert_Registry_V1_GetSiteCoverageResponse.self, by: self.province, kind: .read).gaps
+        let gaps = try await self.stack.call(Xcert_Registry_V1_SiteService.Method.getSiteCoverage, coverage, by: self.province, kind: .read).gaps
 
         // Monitoring points: about 10 pilot schools of each first-batch certificate.
         let firstBatch = reference.certificates.filter { $0.batch == 1 }.map(\.code)
@@ -422,7 +423,7 @@ extension DemoRun {
             select.certificateCode = code
             select.year = self.year
             select.schoolCodes = Array(held.shuffled(using: &random).prefix(10))
-            _ = try await self.stack.call(.registry, "SiteService/SelectMonitoringPoints", select, as: Xcert_Registry_V1_MonitoringPoints.self, by: self.province)
+            _ = try await self.stack.call(Xcert_Registry_V1_SiteService.Method.selectMonitoringPoints, select, by: self.province)
             points += select.schoolCodes.count
         }
         self.count("sites", sites.count)

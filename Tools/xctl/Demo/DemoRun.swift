@@ -1,5 +1,6 @@
 import Foundation
 import Synchronization
+import XCertAPI
 import XCertDomain
 import XCertProto
 import XCertService
@@ -73,11 +74,11 @@ extension DemoRun {
     /// Reads the reference data; nil when this year was already driven on this stack
     /// (its filing rounds exist), so that a second run only prints the reports.
     func reference() async throws -> DemoReference? {
-        _ = try await self.stack.call(.registry, "ReferenceDataService/GetProvince", Xcert_Registry_V1_GetProvinceRequest(), as: Xcert_Registry_V1_Province.self, by: self.province, kind: .read)
+        _ = try await self.stack.call(Xcert_Registry_V1_ReferenceDataService.Method.getProvince, Xcert_Registry_V1_GetProvinceRequest(), by: self.province, kind: .read)
         let cities = try await allPages { token in
             var request = Xcert_Registry_V1_ListCitiesRequest()
             request.page.pageToken = token
-            let response = try await self.stack.call(.registry, "ReferenceDataService/ListCities", request, as: Xcert_Registry_V1_ListCitiesResponse.self, by: self.province, kind: .read)
+            let response = try await self.stack.call(Xcert_Registry_V1_ReferenceDataService.Method.listCities, request, by: self.province, kind: .read)
             return (response.cities, response.page.nextPageToken)
         }
         let certificates = try await self.certificates()
@@ -86,12 +87,12 @@ extension DemoRun {
         }
         var rounds = Xcert_Filing_V1_ListRoundsRequest()
         rounds.year = self.year
-        let existing = try await self.stack.call(.filing, "FilingService/ListRounds", rounds, as: Xcert_Filing_V1_ListRoundsResponse.self, by: self.province, kind: .read)
+        let existing = try await self.stack.call(Xcert_Filing_V1_FilingService.Method.listRounds, rounds, by: self.province, kind: .read)
         if !existing.rounds.isEmpty {
             // The year's scheme is published near the end: without it, a run stopped half way.
             var schemes = Xcert_Assessment_V1_ListSchemesRequest()
             schemes.year = self.year
-            let published = try await self.stack.call(.assessment, "SchemeService/ListSchemes", schemes, as: Xcert_Assessment_V1_ListSchemesResponse.self, by: self.province, kind: .read)
+            let published = try await self.stack.call(Xcert_Assessment_V1_SchemeService.Method.listSchemes, schemes, by: self.province, kind: .read)
                 .schemes.contains { $0.state == .published }
             guard published else {
                 throw CLIError("an earlier demo of \(self.year) on this stack stopped half way; drive another year (--year) or start from an empty stack (scripts/down; rm -rf .xcert; scripts/up --demo)")
@@ -105,7 +106,7 @@ extension DemoRun {
         try await allPages { token in
             var request = Xcert_Registry_V1_ListCertificatesRequest()
             request.page.pageToken = token
-            let response = try await self.stack.call(.registry, "ReferenceDataService/ListCertificates", request, as: Xcert_Registry_V1_ListCertificatesResponse.self, by: self.province, kind: .read)
+            let response = try await self.stack.call(Xcert_Registry_V1_ReferenceDataService.Method.listCertificates, request, by: self.province, kind: .read)
             return (response.certificates, response.page.nextPageToken)
         }.sorted { $0.code < $1.code }
     }
@@ -130,7 +131,7 @@ extension DemoRun {
                 wire.name = specialty.name
                 return wire
             }
-            if let refusal = try await self.stack.refusal(.registry, "ReferenceDataService/CreateSchool", request, as: Xcert_Registry_V1_School.self, by: self.province),
+            if let refusal = try await self.stack.refusal(Xcert_Registry_V1_ReferenceDataService.Method.createSchool, request, by: self.province),
                refusal.code != .alreadyExists {
                 throw refusal
             }
@@ -145,7 +146,7 @@ extension DemoRun {
             // Made by an earlier run that stopped half way: used again.
             var existing = Xcert_Registry_V1_ListOrganizationsRequest()
             existing.nameContains = "演示培训评价组织"
-            let made = try await self.stack.call(.registry, "ReferenceDataService/ListOrganizations", existing, as: Xcert_Registry_V1_ListOrganizationsResponse.self, by: self.province, kind: .read)
+            let made = try await self.stack.call(Xcert_Registry_V1_ReferenceDataService.Method.listOrganizations, existing, by: self.province, kind: .read)
             let madeByName = Dictionary(made.organizations.map { ($0.name, $0.id) }, uniquingKeysWith: { first, _ in first })
             try await forEachConcurrently(Array(groups.enumerated())) { index, certificates in
                 var request = Xcert_Registry_V1_CreateOrganizationRequest()
@@ -158,7 +159,7 @@ extension DemoRun {
                 request.organization.address = "江西省南昌市（演示数据）"
                 var organization = madeByName[request.organization.name] ?? 0
                 if organization == 0 {
-                    organization = try await self.stack.call(.registry, "ReferenceDataService/CreateOrganization", request, as: Xcert_Registry_V1_Organization.self, by: self.province).id
+                    organization = try await self.stack.call(Xcert_Registry_V1_ReferenceDataService.Method.createOrganization, request, by: self.province).id
                 }
                 for certificate in certificates {
                     var update = Xcert_Registry_V1_UpdateCertificateRequest()
@@ -166,7 +167,7 @@ extension DemoRun {
                     update.certificate.organizationID = organization
                     update.certificate.batch = 0
                     update.expectedVersion = certificate.version
-                    _ = try await self.stack.call(.registry, "ReferenceDataService/UpdateCertificate", update, as: Xcert_Registry_V1_Certificate.self, by: self.province)
+                    _ = try await self.stack.call(Xcert_Registry_V1_ReferenceDataService.Method.updateCertificate, update, by: self.province)
                 }
             }
             self.progress("organizations", "\(groups.count) demo organizations own the \(orphans.count) certificates the seeds name no organization for")
@@ -206,13 +207,13 @@ extension DemoRun {
         principal.name = name
         principal.role = role
         principal.party = party
-        let created = try await self.stack.call(.registry, "PrincipalService/CreatePrincipal", principal, as: Xcert_Registry_V1_Principal.self, by: self.province)
+        let created = try await self.stack.call(Xcert_Registry_V1_PrincipalService.Method.createPrincipal, principal, by: self.province)
         var token = Xcert_Registry_V1_CreateTokenRequest()
         token.principalID = created.id
         token.label = "demo \(self.year)"
         token.validDays = 30
         // CreateToken takes no idempotency key: its answer is never stored.
-        let made = try await self.stack.call(.registry, "PrincipalService/CreateToken", token, as: Xcert_Registry_V1_CreateTokenResponse.self, by: self.province, kind: .once)
+        let made = try await self.stack.call(Xcert_Registry_V1_PrincipalService.Method.createToken, token, by: self.province, kind: .once)
         return Party(name: name, token: made.token)
     }
 }

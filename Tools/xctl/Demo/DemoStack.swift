@@ -41,21 +41,25 @@ struct DemoStack: Sendable {
         case once
     }
 
-    /// Calls `Service/Method` of `service`'s package as `party`; a change or a read whose
-    /// connection was lost or whose deadline passed is tried again (see ``Kind``), and one
-    /// refused for the party's limit of calls a second is tried again after the
-    /// `retry-after-ms` the service names.
+    /// Calls `method` (a generated descriptor of `XCertAPI`) as `party`, on the service whose
+    /// package (`xcert.<service>.v1`) declares it; a change or a read whose connection was
+    /// lost or whose deadline passed is tried again (see ``Kind``), and one refused for the
+    /// party's limit of calls a second is tried again after the `retry-after-ms` the
+    /// service names.
     func call<Request: SwiftProtobuf.Message, Response: SwiftProtobuf.Message>(
-        _ service: Service, _ method: String, _ request: Request, as: Response.Type = Response.self, by party: Party, kind: Kind = .change
+        _ method: MethodDescriptor<Request, Response>, _ request: Request, by party: Party, kind: Kind = .change
     ) async throws -> Response {
-        guard let client = self.clients[service] else { throw CLIError("no client of \(service)") }
-        var metadata = ["authorization": "Bearer \(party.token)"]
-        if kind == .change { metadata["idempotency-key"] = "demo-\(UUID().uuidString)" }
-        let path = "/xcert.\(service.rawValue).v1.\(method)"
+        guard let service = Self.service(of: method), let client = self.clients[service] else {
+            throw CLIError("no client of the service of \(method.name)")
+        }
+        let options = CallOptions(
+            idempotencyKey: kind == .change ? "demo-\(UUID().uuidString)" : nil,
+            metadata: ["authorization": "Bearer \(party.token)"]
+        )
         var attempt = 0
         while true {
             do {
-                return try await client.unary(path, request, as: Response.self, metadata: metadata)
+                return try await client.unary(method, request, options: options)
             } catch let error as RPCError where (error.code == .unavailable || error.code == .deadlineExceeded) && kind != .once && attempt < 4 {
                 attempt += 1
                 try await Task.sleep(for: .milliseconds(250 * attempt))
@@ -70,14 +74,20 @@ struct DemoStack: Sendable {
     /// The error a call is refused with; nil if it succeeds. For the refusals the demo
     /// shows on purpose (a cap breached, a round closed, a fee above its ceiling).
     func refusal<Request: SwiftProtobuf.Message, Response: SwiftProtobuf.Message>(
-        _ service: Service, _ method: String, _ request: Request, as: Response.Type = Response.self, by party: Party
+        _ method: MethodDescriptor<Request, Response>, _ request: Request, by party: Party
     ) async throws -> RPCError? {
         do {
-            _ = try await self.call(service, method, request, as: Response.self, by: party)
+            _ = try await self.call(method, request, by: party)
             return nil
         } catch let error as RPCError where error.code != .unavailable && error.code != .deadlineExceeded && error.code != .internal {
             return error
         }
+    }
+
+    /// The service that serves `method`: the `<service>` of its package `xcert.<service>.v1`.
+    static func service<Request, Response>(of method: MethodDescriptor<Request, Response>) -> Service? {
+        let package = method.name.dropFirst().prefix { $0 != "/" }.split(separator: ".")
+        return package.count > 2 ? Service(rawValue: String(package[1])) : nil
     }
 }
 

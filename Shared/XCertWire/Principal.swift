@@ -1,5 +1,3 @@
-import XCertWire
-
 /// Who is calling, as the token check established it.
 public struct Principal: Sendable, Hashable {
     /// What a principal may do; `party` says for whom.
