@@ -34,60 +34,60 @@ struct EvaluationTests {
             submit.schoolCode = "4136010001"
             submit.year = 2026
             submit.scores = [Self.score("2-1", 40)]
-            let unpublished = try #require(await assessment.evaluationRefusal(Xcert_Assessment_V1_EvaluationService.Method.submitSelfEvaluation, submit, token: school))
+            let unpublished = try #require(await assessment.refusal(Xcert_Assessment_V1_EvaluationService.Method.submitSelfEvaluation, submit, token: school))
             #expect(unpublished.code == .failedPrecondition && unpublished.message.contains("no scheme of 2026 is published"), "\(unpublished.message)")
 
             var create = Xcert_Assessment_V1_CreateSchemeRequest()
             create.year = 2026
-            _ = try await assessment.scheme(Xcert_Assessment_V1_SchemeService.Method.createScheme, create, token: h.admin)
+            _ = try await assessment.call(Xcert_Assessment_V1_SchemeService.Method.createScheme, create, token: h.admin)
             var publish = Xcert_Assessment_V1_PublishSchemeRequest()
             publish.year = 2026
             publish.version = 1
-            _ = try await assessment.scheme(Xcert_Assessment_V1_SchemeService.Method.publishScheme, publish, token: h.admin)
+            _ = try await assessment.call(Xcert_Assessment_V1_SchemeService.Method.publishScheme, publish, token: h.admin)
 
             submit.scores = [Self.score("2-1", 41), Self.score("2-2", 10, evidence: false), Self.score("1-1", 10), Self.score("9-9", 1), Self.score("2-3", 30), Self.score("2-3", 30)]
-            let refused = try #require(await assessment.evaluationRefusal(Xcert_Assessment_V1_EvaluationService.Method.submitSelfEvaluation, submit, token: school))
+            let refused = try #require(await assessment.refusal(Xcert_Assessment_V1_EvaluationService.Method.submitSelfEvaluation, submit, token: school))
             #expect(refused.fieldViolations.map(\.field) == ["scores[0].points_tenths", "scores[1].evidence", "scores[2].code", "scores[3].code", "scores[5].code"], "\(refused.fieldViolations)")
             #expect(refused.fieldViolations[2].description.contains("computed from the system's data"))
             #expect(try await h.scalar("SELECT count(*) FROM assessment.evaluations", as: Int64.self) == 0)
 
             submit.scores = [Self.score("2-1", 40), Self.score("2-2", 0, evidence: false), Self.score("3-1", 50), Self.score("7-1", 10)]
-            let first = try await assessment.evaluation(Xcert_Assessment_V1_EvaluationService.Method.submitSelfEvaluation, submit, token: school)
+            let first = try await assessment.call(Xcert_Assessment_V1_EvaluationService.Method.submitSelfEvaluation, submit, token: school)
             #expect(first.state == .selfSubmitted && first.schemeVersion == 1 && first.items.count == 33)
             #expect(first.selfTotalTenths == 100)
             #expect(first.items.first { $0.code == "2-1" }?.evidence == [Self.evidence])
             // Until the review, the school may submit again; it replaces the scores.
             submit.scores = [Self.score("2-1", 40), Self.score("3-1", 45)]
-            #expect(try await assessment.evaluation(Xcert_Assessment_V1_EvaluationService.Method.submitSelfEvaluation, submit, token: school).selfTotalTenths == 85)
+            #expect(try await assessment.call(Xcert_Assessment_V1_EvaluationService.Method.submitSelfEvaluation, submit, token: school).selfTotalTenths == 85)
 
             // Another school, an organization: refused.
             let other = try await h.token(role: "school", party: "4136010002")
-            #expect(await assessment.evaluationRefusal(Xcert_Assessment_V1_EvaluationService.Method.submitSelfEvaluation, submit, token: other)?.code == .notFound)
+            #expect(await assessment.refusal(Xcert_Assessment_V1_EvaluationService.Method.submitSelfEvaluation, submit, token: other)?.code == .notFound)
             var get = Xcert_Assessment_V1_GetEvaluationRequest()
             get.schoolCode = "4136010001"
             get.year = 2026
-            #expect(await assessment.evaluationRefusal(Xcert_Assessment_V1_EvaluationService.Method.getEvaluation, get, token: other)?.code == .notFound)
+            #expect(await assessment.refusal(Xcert_Assessment_V1_EvaluationService.Method.getEvaluation, get, token: other)?.code == .notFound)
 
             var review = Xcert_Assessment_V1_ReviewEvaluationRequest()
             review.schoolCode = "4136010001"
             review.year = 2026
             review.scores = [Self.review("2-1", 30, "文件未盖章")]
-            let partial = try #require(await assessment.evaluationRefusal(Xcert_Assessment_V1_EvaluationService.Method.reviewEvaluation, review, token: h.admin))
+            let partial = try #require(await assessment.refusal(Xcert_Assessment_V1_EvaluationService.Method.reviewEvaluation, review, token: h.admin))
             #expect(partial.fieldViolations.map(\.field) == ["scores"] && partial.fieldViolations[0].description.contains("2-2"), "\(partial.fieldViolations)")
-            #expect(await assessment.evaluationRefusal(Xcert_Assessment_V1_EvaluationService.Method.reviewEvaluation, review, token: school)?.code == .permissionDenied)
+            #expect(await assessment.refusal(Xcert_Assessment_V1_EvaluationService.Method.reviewEvaluation, review, token: school)?.code == .permissionDenied)
             let manual = first.items.filter { $0.kind == .manual }.map(\.code)
             review.scores = manual.map { code in
                 code == "2-1" ? Self.review(code, 30, "文件未盖章") : code == "3-1" ? Self.review(code, 45, "") : Self.review(code, 0, "")
             }
-            let locked = try await assessment.evaluation(Xcert_Assessment_V1_EvaluationService.Method.reviewEvaluation, review, token: h.admin)
+            let locked = try await assessment.call(Xcert_Assessment_V1_EvaluationService.Method.reviewEvaluation, review, token: h.admin)
             #expect(locked.state == .locked && locked.reviewedTotalTenths == 75 && locked.selfTotalTenths == 85)
             let item = try #require(locked.items.first { $0.code == "2-1" })
             #expect(item.reviewed && item.reviewedPointsTenths == 30 && item.differenceTenths == -10 && item.reviewComment == "文件未盖章")
 
-            let late = try #require(await assessment.evaluationRefusal(Xcert_Assessment_V1_EvaluationService.Method.submitSelfEvaluation, submit, token: school))
+            let late = try #require(await assessment.refusal(Xcert_Assessment_V1_EvaluationService.Method.submitSelfEvaluation, submit, token: school))
             #expect(late.code == .failedPrecondition && late.message.contains("locked"))
-            #expect(await assessment.evaluationRefusal(Xcert_Assessment_V1_EvaluationService.Method.reviewEvaluation, review, token: h.admin)?.code == .failedPrecondition)
-            #expect(try await assessment.evaluation(Xcert_Assessment_V1_EvaluationService.Method.getEvaluation, get, token: school) == locked)
+            #expect(await assessment.refusal(Xcert_Assessment_V1_EvaluationService.Method.reviewEvaluation, review, token: h.admin)?.code == .failedPrecondition)
+            #expect(try await assessment.call(Xcert_Assessment_V1_EvaluationService.Method.getEvaluation, get, token: school) == locked)
 
             // The scorecard and a refused submission through xctl.
             let xctl = ServiceProcess.binDirectory.appendingPathComponent("xctl").path
@@ -105,12 +105,12 @@ struct EvaluationTests {
             #expect(refusedByXctl.status == 1 && refusedByXctl.output.contains("FAILED_PRECONDITION") && refusedByXctl.output.contains("locked"), "\(refusedByXctl.output)")
 
             // The scheme it was scored against stays its scheme after a new version is published.
-            create.indicators = try await assessment.scheme(Xcert_Assessment_V1_SchemeService.Method.getDefaultTemplate, Xcert_Assessment_V1_GetDefaultTemplateRequest(), token: h.admin).indicators
+            create.indicators = try await assessment.call(Xcert_Assessment_V1_SchemeService.Method.getDefaultTemplate, Xcert_Assessment_V1_GetDefaultTemplateRequest(), token: h.admin).indicators
             create.indicators[6].maxPointsTenths = 50
-            _ = try await assessment.scheme(Xcert_Assessment_V1_SchemeService.Method.createScheme, create, token: h.admin)
+            _ = try await assessment.call(Xcert_Assessment_V1_SchemeService.Method.createScheme, create, token: h.admin)
             publish.version = 2
-            _ = try await assessment.scheme(Xcert_Assessment_V1_SchemeService.Method.publishScheme, publish, token: h.admin)
-            let after = try await assessment.evaluation(Xcert_Assessment_V1_EvaluationService.Method.getEvaluation, get, token: h.admin)
+            _ = try await assessment.call(Xcert_Assessment_V1_SchemeService.Method.publishScheme, publish, token: h.admin)
+            let after = try await assessment.call(Xcert_Assessment_V1_EvaluationService.Method.getEvaluation, get, token: h.admin)
             #expect(after.schemeVersion == 1 && after.items.first { $0.code == "2-1" }?.maxPointsTenths == 40)
             _ = try await assessment.process.terminate()
         }
@@ -156,7 +156,7 @@ struct EvaluationTests {
             submit.schoolCode = "4136010001"
             submit.year = 2026
             submit.scores = [Self.score("2-1", 40)]
-            let open = try await assessment.evaluation(Xcert_Assessment_V1_EvaluationService.Method.submitSelfEvaluation, submit, token: school)
+            let open = try await assessment.call(Xcert_Assessment_V1_EvaluationService.Method.submitSelfEvaluation, submit, token: school)
             func points(_ evaluation: Xcert_Assessment_V1_Evaluation) -> [String: Int32] {
                 Dictionary(uniqueKeysWithValues: evaluation.items.filter(\.computed).map { ($0.code, $0.finalPointsTenths) })
             }
@@ -181,24 +181,24 @@ struct EvaluationTests {
             var get = Xcert_Assessment_V1_GetEvaluationRequest()
             get.schoolCode = "4136010001"
             get.year = 2026
-            let corrected = try await assessment.evaluation(Xcert_Assessment_V1_EvaluationService.Method.getEvaluation, get, token: school)
+            let corrected = try await assessment.call(Xcert_Assessment_V1_EvaluationService.Method.getEvaluation, get, token: school)
             #expect(points(corrected)["1-1"] == 15 && points(corrected)["1-3"] == 60 && points(corrected)["1-4-2"] == 40)
 
             // Settlement down: the items wait, with why, and the review is refused rather than locking a 0.
             settlement.answerTimeliness(false)
-            let waiting = try await assessment.evaluation(Xcert_Assessment_V1_EvaluationService.Method.getEvaluation, get, token: school)
+            let waiting = try await assessment.call(Xcert_Assessment_V1_EvaluationService.Method.getEvaluation, get, token: school)
             #expect(item(waiting, "1-4-1")?.pendingReason.contains("settlement") == true, "\(String(describing: item(waiting, "1-4-1")))")
             #expect(item(waiting, "1-4-1")?.finalPointsTenths == 0 && points(waiting)["1-5"] == 20)
             var review = Xcert_Assessment_V1_ReviewEvaluationRequest()
             review.schoolCode = "4136010001"
             review.year = 2026
             review.scores = open.items.filter { $0.kind == .manual }.map { Self.review($0.code, $0.code == "2-1" ? 40 : 0, "") }
-            let refused = try #require(await assessment.evaluationRefusal(Xcert_Assessment_V1_EvaluationService.Method.reviewEvaluation, review, token: h.admin))
+            let refused = try #require(await assessment.refusal(Xcert_Assessment_V1_EvaluationService.Method.reviewEvaluation, review, token: h.admin))
             #expect(refused.code == .unavailable && refused.message.contains("1-4-1"), "\(refused)")
-            #expect(try await assessment.evaluation(Xcert_Assessment_V1_EvaluationService.Method.getEvaluation, get, token: school).state == .selfSubmitted)
+            #expect(try await assessment.call(Xcert_Assessment_V1_EvaluationService.Method.getEvaluation, get, token: school).state == .selfSubmitted)
             settlement.answerTimeliness(true)
 
-            let locked = try await assessment.evaluation(Xcert_Assessment_V1_EvaluationService.Method.reviewEvaluation, review, token: h.admin)
+            let locked = try await assessment.call(Xcert_Assessment_V1_EvaluationService.Method.reviewEvaluation, review, token: h.admin)
             #expect(locked.computedTotalTenths == 245 && locked.finalTotalTenths == 285)
             #expect(item(locked, "1-5")?.count == 1 && item(locked, "1-4-2")?.measure.denominator == 30_000)
 
@@ -209,7 +209,7 @@ struct EvaluationTests {
             try await assessment.waitFor(rostersCounted: 1, cursor: 3, h)
             settlement.setPayments("4136010001", year: 2026, due: 4, paidByDueDate: 0, receivableFen: 40_000, receivedFen: 0)
             try await h.registerSite("4136010001", "NEV", opened: 2026, token: h.admin)
-            #expect(try await assessment.evaluation(Xcert_Assessment_V1_EvaluationService.Method.getEvaluation, get, token: school) == locked)
+            #expect(try await assessment.call(Xcert_Assessment_V1_EvaluationService.Method.getEvaluation, get, token: school) == locked)
             _ = try await assessment.process.terminate()
         }
     }
@@ -223,21 +223,3 @@ struct EvaluationTests {
     }
 }
 
-extension Assessment {
-    func evaluation<Request: SwiftProtobuf.Message, Response: SwiftProtobuf.Message>(
-        _ method: MethodDescriptor<Request, Response>, _ request: Request, token: String
-    ) async throws -> Response {
-        try await self.client.authorized(token: token).unary(method, request, options: CallOptions())
-    }
-
-    func evaluationRefusal<Request: SwiftProtobuf.Message, Response: SwiftProtobuf.Message>(
-        _ method: MethodDescriptor<Request, Response>, _ request: Request, token: String
-    ) async -> RPCError? {
-        do {
-            _ = try await self.evaluation(method, request, token: token)
-            return nil
-        } catch {
-            return error as? RPCError ?? RPCError(.unknown, "\(error)")
-        }
-    }
-}

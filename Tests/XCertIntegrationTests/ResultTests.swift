@@ -28,13 +28,13 @@ struct ResultTests {
                 submit.schoolCode = school
                 submit.year = 2026
                 submit.scores = scores.map { EvaluationTests.score($0.key, $0.value) }
-                _ = try await assessment.evaluation(Xcert_Assessment_V1_EvaluationService.Method.submitSelfEvaluation, submit, token: h.admin)
+                _ = try await assessment.call(Xcert_Assessment_V1_EvaluationService.Method.submitSelfEvaluation, submit, token: h.admin)
                 guard review else { return }
                 var request = Xcert_Assessment_V1_ReviewEvaluationRequest()
                 request.schoolCode = school
                 request.year = 2026
                 request.scores = manual.map { EvaluationTests.review($0, scores[$0] ?? 0, "") }
-                _ = try await assessment.evaluation(Xcert_Assessment_V1_EvaluationService.Method.reviewEvaluation, request, token: h.admin)
+                _ = try await assessment.call(Xcert_Assessment_V1_EvaluationService.Method.reviewEvaluation, request, token: h.admin)
             }
             try await evaluate("4136010001", ["2-1": 40], review: true)      // 4.0 + 6.0 (1-2) + 6.0 (1-3) = 16.0
             try await evaluate("4136010003", ["2-1": 40], review: false)     // not reviewed: 12.0 computed only
@@ -51,15 +51,15 @@ struct ResultTests {
             }
             policy.policy.failingTotalTenths = 100
             policy.policy.registrationFloorBasisPoints = 3000
-            let refused = try #require(await assessment.resultRefusal(Xcert_Assessment_V1_ResultService.Method.setResultPolicy, policy, token: h.admin))
+            let refused = try #require(await assessment.refusal(Xcert_Assessment_V1_ResultService.Method.setResultPolicy, policy, token: h.admin))
             #expect(refused.fieldViolations.map(\.field) == ["policy.tiers[2].name"])
             policy.policy.tiers.removeLast()
-            #expect(await assessment.resultRefusal(Xcert_Assessment_V1_ResultService.Method.setResultPolicy, policy, token: world.car)?.code == .permissionDenied)
-            _ = try await assessment.result(Xcert_Assessment_V1_ResultService.Method.setResultPolicy, policy, token: h.admin)
+            #expect(await assessment.refusal(Xcert_Assessment_V1_ResultService.Method.setResultPolicy, policy, token: world.car)?.code == .permissionDenied)
+            _ = try await assessment.call(Xcert_Assessment_V1_ResultService.Method.setResultPolicy, policy, token: h.admin)
 
             var list = Xcert_Assessment_V1_ListResultsRequest()
             list.year = 2026
-            let results = try await assessment.result(Xcert_Assessment_V1_ResultService.Method.listResults, list, token: h.admin).results
+            let results = try await assessment.call(Xcert_Assessment_V1_ResultService.Method.listResults, list, token: h.admin).results
             #expect(results.map(\.schoolCode) == ["4136070001", "4136010001", "4136010003", "4136010002"])
             #expect(results.map(\.totalTenths) == [50, 160, 120, 0])
             #expect(results.map(\.rankInType) == [1, 1, 2, 3])
@@ -76,11 +76,11 @@ struct ResultTests {
             #expect(csv.status == 0 && csv.output.contains("4136010003,学校4136010003,高职,12.0,provisional,2,合格,20.00%,registration rate 20.00% is below the floor 30.00%"), "\(csv.output)")
 
             let school = try await h.token(role: "school", party: "4136010003")
-            let own = try await assessment.result(Xcert_Assessment_V1_ResultService.Method.listResults, list, token: school).results
+            let own = try await assessment.call(Xcert_Assessment_V1_ResultService.Method.listResults, list, token: school).results
             #expect(own.map(\.schoolCode) == ["4136010003"] && own.first?.rankInType == 2, "its own result, ranked among all schools of its type")
             var other = Xcert_Assessment_V1_GetResultPolicyRequest()
             other.year = 2025
-            #expect(try await assessment.result(Xcert_Assessment_V1_ResultService.Method.getResultPolicy, other, token: school).failingTotalTenths == 600, "the default policy")
+            #expect(try await assessment.call(Xcert_Assessment_V1_ResultService.Method.getResultPolicy, other, token: school).failingTotalTenths == 600, "the default policy")
             _ = try await assessment.process.terminate()
         }
     }
@@ -108,7 +108,7 @@ struct ResultTests {
 
             var request = Xcert_Assessment_V1_ListOrganizationResultsRequest()
             request.year = 2026
-            let all = try await assessment.result(Xcert_Assessment_V1_ResultService.Method.listOrganizationResults, request, token: h.admin).organizations
+            let all = try await assessment.call(Xcert_Assessment_V1_ResultService.Method.listOrganizationResults, request, token: h.admin).organizations
             let car = try #require(all.first { $0.organizationID == world.carOrganization })
             let rates = car.passRates.map { rate in
                 "\(rate.certificateCode)/\(rate.level):\(rate.completed)/\(rate.passed):" + (rate.passRate.hasValue ? "\(rate.passRate.value.numerator)/\(rate.passRate.value.denominator)" : "no data")
@@ -124,44 +124,17 @@ struct ResultTests {
             #expect(bim.coveredCities == 0 && bim.passRates.allSatisfy { !$0.passRate.hasValue })
 
             // An organization reads its own; schools read none.
-            let own = try await assessment.result(Xcert_Assessment_V1_ResultService.Method.listOrganizationResults, request, token: world.car).organizations
+            let own = try await assessment.call(Xcert_Assessment_V1_ResultService.Method.listOrganizationResults, request, token: world.car).organizations
             #expect(own == [car])
             request.organizationID = bim.organizationID
-            #expect(await assessment.organizationResultRefusal(request, token: world.car)?.code == .notFound, "another's results are not disclosed")
-            #expect(try await assessment.result(Xcert_Assessment_V1_ResultService.Method.listOrganizationResults, request, token: h.admin).organizations == [bim])
+            #expect(await assessment.refusal(Xcert_Assessment_V1_ResultService.Method.listOrganizationResults, request, token: world.car)?.code == .notFound, "another's results are not disclosed")
+            #expect(try await assessment.call(Xcert_Assessment_V1_ResultService.Method.listOrganizationResults, request, token: h.admin).organizations == [bim])
             let school = try await h.token(role: "school", party: "4136010001")
-            #expect(await assessment.organizationResultRefusal(request, token: school)?.code == .permissionDenied)
+            #expect(await assessment.refusal(Xcert_Assessment_V1_ResultService.Method.listOrganizationResults, request, token: school)?.code == .permissionDenied)
             request.year = 1999
-            #expect(await assessment.organizationResultRefusal(request, token: h.admin)?.fieldViolations.map(\.field) == ["year"])
+            #expect(await assessment.refusal(Xcert_Assessment_V1_ResultService.Method.listOrganizationResults, request, token: h.admin)?.fieldViolations.map(\.field) == ["year"])
             _ = try await assessment.process.terminate()
         }
     }
 }
 
-extension Assessment {
-    func organizationResultRefusal(_ request: Xcert_Assessment_V1_ListOrganizationResultsRequest, token: String) async -> RPCError? {
-        do {
-            _ = try await self.result(Xcert_Assessment_V1_ResultService.Method.listOrganizationResults, request, token: token)
-            return nil
-        } catch {
-            return error as? RPCError ?? RPCError(.unknown, "\(error)")
-        }
-    }
-
-    func result<Request: SwiftProtobuf.Message, Response: SwiftProtobuf.Message>(
-        _ method: MethodDescriptor<Request, Response>, _ request: Request, token: String
-    ) async throws -> Response {
-        try await self.client.authorized(token: token).unary(method, request, options: CallOptions())
-    }
-
-    func resultRefusal<Request: SwiftProtobuf.Message, Response: SwiftProtobuf.Message>(
-        _ method: MethodDescriptor<Request, Response>, _ request: Request, token: String
-    ) async -> RPCError? {
-        do {
-            _ = try await self.result(method, request, token: token)
-            return nil
-        } catch {
-            return error as? RPCError ?? RPCError(.unknown, "\(error)")
-        }
-    }
-}

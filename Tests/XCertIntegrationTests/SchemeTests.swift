@@ -12,7 +12,7 @@ struct SchemeTests {
     func defaultTemplate() async throws {
         try await withFilingStack { h in
             let assessment = try await Assessment.start(h)
-            let template = try await assessment.scheme(Xcert_Assessment_V1_SchemeService.Method.getDefaultTemplate, Xcert_Assessment_V1_GetDefaultTemplateRequest(), token: h.admin)
+            let template = try await assessment.call(Xcert_Assessment_V1_SchemeService.Method.getDefaultTemplate, Xcert_Assessment_V1_GetDefaultTemplateRequest(), token: h.admin)
             #expect(template.indicators.count == 33)
             #expect(Set(template.indicators.map(\.firstLevel)).count == 7)
             #expect(template.indicators.filter { $0.kind == .computed }.map(\.code) == ["1-1", "1-2", "1-3", "1-4-1", "1-4-2", "1-5", "6-2"])
@@ -28,9 +28,9 @@ struct SchemeTests {
             let assessment = try await Assessment.start(h)
             var create = Xcert_Assessment_V1_CreateSchemeRequest()
             create.year = 2026
-            let first = try await assessment.scheme(Xcert_Assessment_V1_SchemeService.Method.createScheme, create, token: h.admin)
+            let first = try await assessment.call(Xcert_Assessment_V1_SchemeService.Method.createScheme, create, token: h.admin)
             #expect(first.version == 1 && first.state == .draft && first.indicators.count == 33)
-            #expect(await assessment.schemeRefusal(Xcert_Assessment_V1_SchemeService.Method.getScheme, { var r = Xcert_Assessment_V1_GetSchemeRequest(); r.year = 2026; return r }(), token: h.admin)?.code == .notFound)
+            #expect(await assessment.refusal(Xcert_Assessment_V1_SchemeService.Method.getScheme, { var r = Xcert_Assessment_V1_GetSchemeRequest(); r.year = 2026; return r }(), token: h.admin)?.code == .notFound)
 
             var update = Xcert_Assessment_V1_UpdateSchemeRequest()
             update.year = 2026
@@ -38,31 +38,31 @@ struct SchemeTests {
             update.indicators = first.indicators
             update.indicators[0].maxPointsTenths = 80
             update.note = "报考率提高到8分"
-            #expect(try await assessment.scheme(Xcert_Assessment_V1_SchemeService.Method.updateScheme, update, token: h.admin).totalMaxPointsTenths == 1020)
+            #expect(try await assessment.call(Xcert_Assessment_V1_SchemeService.Method.updateScheme, update, token: h.admin).totalMaxPointsTenths == 1020)
             var publish = Xcert_Assessment_V1_PublishSchemeRequest()
             publish.year = 2026
             publish.version = 1
-            let published = try await assessment.scheme(Xcert_Assessment_V1_SchemeService.Method.publishScheme, publish, token: h.admin)
+            let published = try await assessment.call(Xcert_Assessment_V1_SchemeService.Method.publishScheme, publish, token: h.admin)
             #expect(published.state == .published && published.note == "报考率提高到8分")
 
             update.indicators[0].maxPointsTenths = 60
-            let frozen = try #require(await assessment.schemeRefusal(Xcert_Assessment_V1_SchemeService.Method.updateScheme, update, token: h.admin))
+            let frozen = try #require(await assessment.refusal(Xcert_Assessment_V1_SchemeService.Method.updateScheme, update, token: h.admin))
             #expect(frozen.code == .failedPrecondition && frozen.message.contains("frozen"), "\(frozen.message)")
             create.indicators = update.indicators
-            let second = try await assessment.scheme(Xcert_Assessment_V1_SchemeService.Method.createScheme, create, token: h.admin)
+            let second = try await assessment.call(Xcert_Assessment_V1_SchemeService.Method.createScheme, create, token: h.admin)
             #expect(second.version == 2 && second.state == .draft)
 
             var inUse = Xcert_Assessment_V1_GetSchemeRequest()
             inUse.year = 2026
-            #expect(try await assessment.scheme(Xcert_Assessment_V1_SchemeService.Method.getScheme, inUse, token: h.admin).version == 1, "a draft is not in use")
+            #expect(try await assessment.call(Xcert_Assessment_V1_SchemeService.Method.getScheme, inUse, token: h.admin).version == 1, "a draft is not in use")
             publish.version = 2
-            _ = try await assessment.scheme(Xcert_Assessment_V1_SchemeService.Method.publishScheme, publish, token: h.admin)
+            _ = try await assessment.call(Xcert_Assessment_V1_SchemeService.Method.publishScheme, publish, token: h.admin)
             let school = try await h.token(role: "school", party: "4136010001")
-            let now = try await assessment.scheme(Xcert_Assessment_V1_SchemeService.Method.getScheme, inUse, token: school)
+            let now = try await assessment.call(Xcert_Assessment_V1_SchemeService.Method.getScheme, inUse, token: school)
             #expect(now.version == 2 && now.indicators[0].maxPointsTenths == 60)
             inUse.version = 1
-            #expect(try await assessment.scheme(Xcert_Assessment_V1_SchemeService.Method.getScheme, inUse, token: school).indicators[0].maxPointsTenths == 80, "version 1 unchanged")
-            #expect(await assessment.schemeRefusal(Xcert_Assessment_V1_SchemeService.Method.createScheme, create, token: school)?.code == .permissionDenied)
+            #expect(try await assessment.call(Xcert_Assessment_V1_SchemeService.Method.getScheme, inUse, token: school).indicators[0].maxPointsTenths == 80, "version 1 unchanged")
+            #expect(await assessment.refusal(Xcert_Assessment_V1_SchemeService.Method.createScheme, create, token: school)?.code == .permissionDenied)
             _ = try await assessment.process.terminate()
         }
     }
@@ -71,7 +71,7 @@ struct SchemeTests {
     func unsoundIndicators() async throws {
         try await withFilingStack { h in
             let assessment = try await Assessment.start(h)
-            var indicators = try await assessment.scheme(Xcert_Assessment_V1_SchemeService.Method.getDefaultTemplate, Xcert_Assessment_V1_GetDefaultTemplateRequest(), token: h.admin).indicators
+            var indicators = try await assessment.call(Xcert_Assessment_V1_SchemeService.Method.getDefaultTemplate, Xcert_Assessment_V1_GetDefaultTemplateRequest(), token: h.admin).indicators
             indicators[0].rateRule.lowBasisPoints = 9500          // above high
             indicators[1].rule = nil                               // computed without a rule
             indicators[5].rateRule.lowBasisPoints = 0              // new sites is a count
@@ -83,7 +83,7 @@ struct SchemeTests {
             var create = Xcert_Assessment_V1_CreateSchemeRequest()
             create.year = 2026
             create.indicators = indicators
-            let refused = try #require(await assessment.schemeRefusal(Xcert_Assessment_V1_SchemeService.Method.createScheme, create, token: h.admin))
+            let refused = try #require(await assessment.refusal(Xcert_Assessment_V1_SchemeService.Method.createScheme, create, token: h.admin))
             #expect(refused.code == .invalidArgument)
             #expect(Set(refused.fieldViolations.map(\.field)) == [
                 "indicators[0].rate_rule", "indicators[1].rule", "indicators[5].rate_rule", "indicators[6].max_points_tenths",
@@ -133,27 +133,12 @@ extension Assessment {
     func publishDefaultScheme(year: Int32 = 2026, token: String) async throws -> Xcert_Assessment_V1_Scheme {
         var create = Xcert_Assessment_V1_CreateSchemeRequest()
         create.year = year
-        let draft = try await self.scheme(Xcert_Assessment_V1_SchemeService.Method.createScheme, create, token: token)
+        let draft = try await self.call(Xcert_Assessment_V1_SchemeService.Method.createScheme, create, token: token)
         var publish = Xcert_Assessment_V1_PublishSchemeRequest()
         publish.year = year
         publish.version = draft.version
-        return try await self.scheme(Xcert_Assessment_V1_SchemeService.Method.publishScheme, publish, token: token)
+        return try await self.call(Xcert_Assessment_V1_SchemeService.Method.publishScheme, publish, token: token)
     }
 
-    func scheme<Request: SwiftProtobuf.Message, Response: SwiftProtobuf.Message>(
-        _ method: MethodDescriptor<Request, Response>, _ request: Request, token: String
-    ) async throws -> Response {
-        try await self.client.authorized(token: token).unary(method, request, options: CallOptions())
-    }
 
-    func schemeRefusal<Request: SwiftProtobuf.Message, Response: SwiftProtobuf.Message>(
-        _ method: MethodDescriptor<Request, Response>, _ request: Request, token: String
-    ) async -> RPCError? {
-        do {
-            _ = try await self.scheme(method, request, token: token)
-            return nil
-        } catch {
-            return error as? RPCError ?? RPCError(.unknown, "\(error)")
-        }
-    }
 }
