@@ -19,7 +19,7 @@ struct EvaluationService: Xcert_Assessment_V1_EvaluationService.Handler {
 
     @Sendable
     func submitSelfEvaluation(_ request: Xcert_Assessment_V1_SubmitSelfEvaluationRequest, _ call: RequestContext) async throws -> Xcert_Assessment_V1_Evaluation {
-        let principal = try await self.schoolOrProvince(call, school: request.schoolCode)
+        let principal = try call.caller(actingForSchool: request.schoolCode, record: "the evaluation of school \(request.schoolCode)")
         try Self.checkKey(request.schoolCode, request.year)
         return try await self.context.idempotency.firstAnswerOnRefusal(call, principal: principal.idempotencyScope, request: request, database: self.context.database) {
             _ = try await RegistryLookups.school(request.schoolCode, field: "school_code", self.context, call)
@@ -141,7 +141,7 @@ struct EvaluationService: Xcert_Assessment_V1_EvaluationService.Handler {
 
     @Sendable
     func getEvaluation(_ request: Xcert_Assessment_V1_GetEvaluationRequest, _ call: RequestContext) async throws -> Xcert_Assessment_V1_Evaluation {
-        _ = try await self.schoolOrProvince(call, school: request.schoolCode)
+        _ = try call.caller(actingForSchool: request.schoolCode, record: "the evaluation of school \(request.schoolCode)")
         let peers = await PeerMeasures.fetch(year: request.year, school: request.schoolCode, self.context, call)
         return try await self.context.database.transaction(call) { connection in
             try await Self.evaluation(request.schoolCode, request.year, peers: peers, connection, call.logger)
@@ -149,16 +149,6 @@ struct EvaluationService: Xcert_Assessment_V1_EvaluationService.Handler {
     }
 
     // MARK: - Helpers
-
-    /// A school acting for itself, or a province admin; another school's evaluation is
-    /// NOT_FOUND to a school.
-    private func schoolOrProvince(_ call: RequestContext, school: String) async throws -> Principal {
-        let principal = try call.caller()
-        if principal.role == .school, principal.party != school {
-            throw RPCError.notFound("the evaluation of school \(school)")
-        }
-        return principal
-    }
 
     /// What the review freezes of a computed item's measure: a rate as it is, a count as
     /// count / 1, no data as -1 / -1 (stored as NULL).

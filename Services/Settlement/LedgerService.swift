@@ -105,7 +105,7 @@ struct LedgerService: Xcert_Settlement_V1_LedgerService.Handler {
 
     @Sendable
     func getAccount(_ request: Xcert_Settlement_V1_GetAccountRequest, _ call: RequestContext) async throws -> Xcert_Settlement_V1_Account {
-        let principal = try await self.schoolOrProvince(call, school: request.schoolCode, reading: true)
+        let principal = try call.caller(actingForSchool: request.schoolCode, record: "the account of school \(request.schoolCode)")
         _ = principal
         return try await self.context.database.transaction(call) { connection in
             try await Self.account(request.schoolCode, year: request.year, connection, call.logger)
@@ -134,7 +134,7 @@ struct LedgerService: Xcert_Settlement_V1_LedgerService.Handler {
 
     @Sendable
     func recordPayment(_ request: Xcert_Settlement_V1_RecordPaymentRequest, _ call: RequestContext) async throws -> Xcert_Settlement_V1_Payment {
-        let principal = try await self.schoolOrProvince(call, school: request.schoolCode, reading: false)
+        let principal = try call.caller(actingForSchool: request.schoolCode, record: "the account of school \(request.schoolCode)")
         var checks = FieldChecks()
         let paidOn = Self.checkMoney(school: request.schoolCode, amount: request.amount, day: request.paidOn, dayField: "paid_on", reference: request.reference, of: "payment", &checks)
         checks.require(request.receivableID >= 0, "receivable_id", "must be 0 (the oldest open first) or a receivable of the school")
@@ -231,16 +231,6 @@ struct LedgerService: Xcert_Settlement_V1_LedgerService.Handler {
     }
 
     // MARK: - Helpers
-
-    /// A school acting for itself, or a province admin (or, reading, a service); another
-    /// school's account is NOT_FOUND to a school.
-    private func schoolOrProvince(_ call: RequestContext, school: String, reading: Bool) async throws -> Principal {
-        let principal = try call.caller()
-        if principal.role == .school, try principal.schoolCode() != school {
-            throw RPCError.notFound("the account of school \(school)")
-        }
-        return principal
-    }
 
     /// The fields of money moving (a payment or a refund): the school, an amount of 1 fen up
     /// to the largest, the day (returned when sound) and a reference.

@@ -33,3 +33,16 @@ extension RequestContext {
         try ReadScope(try self.caller())
     }
 }
+
+extension RequestContext {
+    /// The caller, provided it may act on `school`'s records: a school acts only for itself,
+    /// and another school's records (`record`, e.g. "the account of school 4136010001") are
+    /// NOT_FOUND to it, as if they did not exist. The method's declared roles say who else.
+    public func caller(actingForSchool school: String, record: @autoclosure () -> String) throws -> Principal {
+        let principal = try self.caller()
+        if principal.role == .school, principal.party != school {
+            throw RPCError.notFound(record())
+        }
+        return principal
+    }
+}
