@@ -90,3 +90,32 @@ pg_create_database() {
 replan_package() { touch "$1/Package.swift"; }
 
 random_secret() { head -c 24 /dev/urandom | base64 | tr -d '/+=' ; }
+
+# pid_running FILE [PATTERN]: prints the pid that FILE holds if that process is alive (and
+# its command line contains PATTERN); fails for a missing file or a stale pid.
+pid_running() {
+    local file=$1 pattern=${2:-} pid command
+    [ -f "$file" ] || return 1
+    pid=$(cat "$file" 2>/dev/null) || return 1
+    [[ $pid =~ ^[0-9]+$ ]] || return 1
+    kill -0 "$pid" 2>/dev/null || return 1
+    if [ -n "$pattern" ]; then
+        command=$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null) || return 1
+        [[ $command == *"$pattern"* ]] || return 1
+    fi
+    echo "$pid"
+}
+
+# wait_gone SECONDS [PID...]: waits until none of the processes is alive any more; fails
+# if some still are after SECONDS.
+wait_gone() {
+    local deadline=$((SECONDS + $1)) pid alive
+    shift
+    while true; do
+        alive=0
+        for pid in "$@"; do kill -0 "$pid" 2>/dev/null && alive=1; done
+        [ $alive -eq 0 ] && return 0
+        [ $SECONDS -lt "$deadline" ] || return 1
+        sleep 0.1
+    done
+}
