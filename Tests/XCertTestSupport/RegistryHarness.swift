@@ -332,10 +332,14 @@ public struct FullStack: Sendable {
 }
 
 /// Starts a fresh database and the four services on ports picked first, so that each is
-/// told the others' addresses; runs `body`, and stops them.
-public func withFullStack<Result: Sendable>(_ body: @Sendable (FullStack) async throws -> Result) async throws -> Result {
+/// told the others' addresses, with `environment` added to each one's own (e.g.
+/// `XCERT_LIMIT_…` set to 0 for a test that calls faster than the rate limits allow); runs
+/// `body`, and stops them.
+public func withFullStack<Result: Sendable>(
+    environment: [String: String] = [:], _ body: @Sendable (FullStack) async throws -> Result
+) async throws -> Result {
     try await withTestDatabase { database, postgres in
-        try await withServices(database: database, postgres: postgres, body)
+        try await withServices(database: database, postgres: postgres, environment: environment, body)
     }
 }
 
@@ -348,7 +352,8 @@ public func withFullStack<Result: Sendable>(on cluster: PrivateCluster, _ body: 
 }
 
 private func withServices<Result: Sendable>(
-    database: DatabaseConfiguration, postgres: PostgresClient, _ body: @Sendable (FullStack) async throws -> Result
+    database: DatabaseConfiguration, postgres: PostgresClient, environment extra: [String: String] = [:],
+    _ body: @Sendable (FullStack) async throws -> Result
 ) async throws -> Result {
     let names = ["registry", "filing", "assessment", "settlement"]
     var ports: [String: Int] = [:]
@@ -358,7 +363,8 @@ private func withServices<Result: Sendable>(
     do {
         for name in names {
             let token = try await makeToken(postgres, role: "service", party: name, name: "\(name) service")
-            var environment = ["XCERT_SERVICE_TOKEN": token]
+            var environment = extra
+            environment["XCERT_SERVICE_TOKEN"] = token
             for peer in names where peer != name { environment["XCERT_\(peer.uppercased())_ADDRESS"] = "127.0.0.1:\(ports[peer]!)" }
             environments[name] = environment
             started.append(try await ServiceProcess.start(name, database: database, port: ports[name], environment: environment))
