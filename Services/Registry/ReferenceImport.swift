@@ -111,6 +111,12 @@ enum ReferenceImport {
             throw RPCError.invalidArgument([.init(field: "kind", description: "must be CITIES, SCHOOLS, ORGANIZATIONS or CERTIFICATES")])
         }
         var text = try self.decodeUTF8(data)
+        // `csv` is bytes, so the boundary's check of every string field does not see it: its
+        // text is held to the same rule here, before any cell goes near the database.
+        if let nul = text.utf8.firstIndex(of: 0) {
+            let line = text.utf8[..<nul].reduce(into: 1) { count, byte in if byte == 0x0A { count += 1 } }
+            throw RPCError.invalidArgument([.init(field: "csv", description: "line \(line) holds the character U+0000 (NUL), which no text may contain")])
+        }
         if text.hasPrefix("\u{FEFF}") { text.removeFirst() }
         let reader: CSVReader
         do {
@@ -230,6 +236,8 @@ enum ReferenceImport {
         }
         /// Runs one row's save, turning its refusal into violations of that row.
         func save(line: Int, column: String, _ body: () async throws -> Void) async throws {
+            // Past its deadline an import stops between rows; its transaction rolls back.
+            try Task.checkCancellation()
             do {
                 try await body()
             } catch let error as RPCError where error.code != .unavailable && error.code != .deadlineExceeded && error.code != .cancelled {

@@ -68,6 +68,15 @@ struct BoundaryTests {
                 stack.registry.port, Xcert_Registry_V1_ReferenceDataService.Method.import.name, csv, metadata: [:]
             )
             #expect(Self.code(importing) == .unauthenticated)
+            // The CSV is bytes, not a string field: its NUL is refused by the import itself,
+            // naming the line, not by the database (the handler fuzzer found that one).
+            csv.kind = .cities
+            csv.csv = Data("代码,名称\n360200,景德镇\u{0}市\n".utf8)
+            let nul = try await Self.answer(
+                stack.registry.port, Xcert_Registry_V1_ReferenceDataService.Method.import.name, csv, metadata: Self.bearer(stack.admin)
+            )
+            #expect(Self.code(nul) == .invalidArgument, "\(nul.status)")
+            #expect(nul.status.fieldViolations.first?.field == "csv" && nul.status.fieldViolations.first?.description_p.contains("line 2") == true)
 
             let schoolToken = try await makeToken(stack.postgres, role: "school", party: "3601000001", name: "某学校")
             var fees = Xcert_Settlement_V1_CheckFeesRequest()
