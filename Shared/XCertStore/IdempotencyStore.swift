@@ -27,8 +27,7 @@ public struct IdempotencyStore: Sendable {
     /// Checks the `idempotency-key` metadata: absent, or 1 to 128 printable ASCII characters.
     public static func validatedKey(_ context: RequestContext) throws -> String? {
         guard let key = context.idempotencyKey else { return nil }
-        let printable = key.utf8.allSatisfy { (0x20...0x7E).contains($0) }
-        guard (1...128).contains(key.utf8.count), printable else {
+        guard RequestAdmission.isIdentifier(key) else {
             throw RPCError.invalidArgument([.init(
                 field: "metadata.idempotency-key",
                 description: "must be 1 to 128 printable ASCII characters"
