@@ -10,7 +10,7 @@ import XCertWire
 /// For every rpc, two frames: a request whose payload sets every field of the request
 /// message (nested messages three levels deep, two elements in each repeated field, one
 /// member of each oneof), with metadata and a timeout, then the same method with an empty
-/// payload. Then the edges of PROTOCOL.md, in files named `edge-…`: a zero-length frame,
+/// payload. Then the edges of docs/protocol.md, in files named `edge-…`: a zero-length frame,
 /// id 0, an unknown method, bytes that are no `Request`, a payload that does not parse,
 /// unknown fields, partial frames, oversized headers (and what follows them), an HTTP
 /// request, pipelined frames.

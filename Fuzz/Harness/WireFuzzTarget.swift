@@ -42,7 +42,7 @@ public struct WireFuzzRun: Sendable {
 /// each answer serializes and reads back the same; a parsed message serializes to bytes
 /// that parse to the same bytes again.
 public enum WireFuzzTarget {
-    /// The server's default frame limit (PROTOCOL.md: 4 MiB).
+    /// The server's default frame limit (docs/protocol.md: 4 MiB).
     public static let maximumFrameLength = RPCServerConfiguration(port: 0).maximumFrameLength
 
     /// The methods frames are dispatched to.
@@ -175,7 +175,7 @@ public enum WireFuzzTarget {
 
     // MARK: - Reading the bytes
 
-    /// The frames of `input` read plainly, the way PROTOCOL.md describes them: whole
+    /// The frames of `input` read plainly, the way docs/protocol.md describes them: whole
     /// frames in order, then an oversized header if one comes (and nothing after it); a
     /// partial frame at the end is dropped.
     public static func plainFrames(of input: [UInt8]) -> [InboundFrame] {

@@ -21,66 +21,64 @@ struct EvaluationService: Xcert_Assessment_V1_EvaluationService.Handler {
     func submitSelfEvaluation(_ request: Xcert_Assessment_V1_SubmitSelfEvaluationRequest, _ call: RequestContext) async throws -> Xcert_Assessment_V1_Evaluation {
         let principal = try call.caller(actingForSchool: request.schoolCode, record: "the evaluation of school \(request.schoolCode)")
         try Self.checkKey(request.schoolCode, request.year)
-        return try await self.context.idempotency.firstAnswerOnRefusal(call, principal: principal.idempotencyScope, request: request, database: self.context.database) {
-            _ = try await RegistryLookups.school(request.schoolCode, field: "school_code", self.context, call)
-            let peers = await PeerMeasures.fetch(year: request.year, school: request.schoolCode, self.context, call)
-            return try await self.context.idempotency.perform(call, principal: principal.idempotencyScope, request: request, database: self.context.database) { connection in
-                let existing = try await Self.header(request.schoolCode, request.year, connection, call.logger)
-                if existing?.state == "locked" {
-                    throw RPCError(.failedPrecondition, "the \(request.year) evaluation of \(request.schoolCode) is reviewed and locked")
-                }
-                let scheme: Xcert_Assessment_V1_Scheme
-                if let existing {
-                    scheme = try await SchemeService.scheme(year: request.year, version: existing.schemeVersion, connection, call.logger)
-                } else {
-                    guard let inUse = try await SchemeService.schemes(year: request.year, connection, call.logger).last(where: { $0.state == .published }) else {
-                        throw RPCError(.failedPrecondition, "no scheme of \(request.year) is published yet; the province publishes the year's scheme first")
-                    }
-                    scheme = inUse
-                }
-                var checks = FieldChecks()
-                let manual = Self.manualItems(of: scheme)
-                var scores: [String: Xcert_Assessment_V1_SelfScore] = [:]
-                for (index, score) in request.scores.enumerated() {
-                    let field = "scores[\(index)]"
-                    guard let item = Self.item(score.code, of: scheme, field: "\(field).code", &checks) else { continue }
-                    if scores.updateValue(score, forKey: score.code) != nil { checks.fail("\(field).code", "\(score.code) is scored twice") }
-                    checks.require((0...item.maxPointsTenths).contains(score.pointsTenths), "\(field).points_tenths", "must be 0 to the item's maximum, \(item.maxPointsTenths) tenths; not \(score.pointsTenths)")
-                    checks.require(score.pointsTenths == 0 || !score.evidence.isEmpty, "\(field).evidence", "a score above 0 needs evidence (name and SHA-256 of each document)")
-                    for (position, evidence) in score.evidence.enumerated() {
-                        checks.require((1...200).contains(evidence.name.trimmed.count), "\(field).evidence[\(position)].name", "must be the document's name, 1 to 200 characters")
-                        checks.require(evidence.sha256.isSHA256Hex, "\(field).evidence[\(position)].sha256", "must be the document's SHA-256 as 64 lowercase hex digits")
-                    }
-                }
-                try checks.check()
-
-                var options = JSONEncodingOptions()
-                options.preserveProtoFieldNames = true
-                try await connection.query(
-                    """
-                    INSERT INTO assessment.evaluations (school_code, year, scheme_version, state, submitted_by)
-                    VALUES (\(request.schoolCode), \(request.year), \(scheme.version), 'self_submitted', \(principal.name))
-                    ON CONFLICT (school_code, year) DO UPDATE SET submitted_at = now(), submitted_by = excluded.submitted_by
-                    """,
-                    logger: call.logger
-                )
-                try await connection.query("DELETE FROM assessment.evaluation_items WHERE school_code = \(request.schoolCode) AND year = \(request.year)", logger: call.logger)
-                let codes = manual.map(\.code)
-                let points = manual.map { scores[$0.code]?.pointsTenths ?? 0 }
-                let evidence = try manual.map { item -> String in
-                    var holder = Xcert_Assessment_V1_SelfScore()
-                    holder.evidence = scores[item.code]?.evidence ?? []
-                    return try holder.jsonString(options: options)
-                }
-                try await connection.query(
-                    """
-                    INSERT INTO assessment.evaluation_items (school_code, year, code, self_points_tenths, evidence)
-                    SELECT \(request.schoolCode), \(request.year), c, p, e::jsonb FROM unnest(\(codes)::text[], \(points)::integer[], \(evidence)::text[]) AS x(c, p, e)
-                    """,
-                    logger: call.logger
-                )
-                return try await Self.evaluation(request.schoolCode, request.year, peers: peers, connection, call.logger)
+        _ = try await RegistryLookups.school(request.schoolCode, field: "school_code", self.context, call)
+        let peers = await PeerMeasures.fetch(year: request.year, school: request.schoolCode, self.context, call)
+        return try await self.context.idempotency.perform(call) { connection in
+            let existing = try await Self.header(request.schoolCode, request.year, connection, call.logger)
+            if existing?.state == "locked" {
+                throw RPCError(.failedPrecondition, "the \(request.year) evaluation of \(request.schoolCode) is reviewed and locked")
             }
+            let scheme: Xcert_Assessment_V1_Scheme
+            if let existing {
+                scheme = try await SchemeService.scheme(year: request.year, version: existing.schemeVersion, connection, call.logger)
+            } else {
+                guard let inUse = try await SchemeService.schemes(year: request.year, connection, call.logger).last(where: { $0.state == .published }) else {
+                    throw RPCError(.failedPrecondition, "no scheme of \(request.year) is published yet; the province publishes the year's scheme first")
+                }
+                scheme = inUse
+            }
+            var checks = FieldChecks()
+            let manual = Self.manualItems(of: scheme)
+            var scores: [String: Xcert_Assessment_V1_SelfScore] = [:]
+            for (index, score) in request.scores.enumerated() {
+                let field = "scores[\(index)]"
+                guard let item = Self.item(score.code, of: scheme, field: "\(field).code", &checks) else { continue }
+                if scores.updateValue(score, forKey: score.code) != nil { checks.fail("\(field).code", "\(score.code) is scored twice") }
+                checks.require((0...item.maxPointsTenths).contains(score.pointsTenths), "\(field).points_tenths", "must be 0 to the item's maximum, \(item.maxPointsTenths) tenths; not \(score.pointsTenths)")
+                checks.require(score.pointsTenths == 0 || !score.evidence.isEmpty, "\(field).evidence", "a score above 0 needs evidence (name and SHA-256 of each document)")
+                for (position, evidence) in score.evidence.enumerated() {
+                    checks.require((1...200).contains(evidence.name.trimmed.count), "\(field).evidence[\(position)].name", "must be the document's name, 1 to 200 characters")
+                    checks.require(evidence.sha256.isSHA256Hex, "\(field).evidence[\(position)].sha256", "must be the document's SHA-256 as 64 lowercase hex digits")
+                }
+            }
+            try checks.check()
+
+            var options = JSONEncodingOptions()
+            options.preserveProtoFieldNames = true
+            try await connection.query(
+                """
+                INSERT INTO assessment.evaluations (school_code, year, scheme_version, state, submitted_by)
+                VALUES (\(request.schoolCode), \(request.year), \(scheme.version), 'self_submitted', \(principal.name))
+                ON CONFLICT (school_code, year) DO UPDATE SET submitted_at = now(), submitted_by = excluded.submitted_by
+                """,
+                logger: call.logger
+            )
+            try await connection.query("DELETE FROM assessment.evaluation_items WHERE school_code = \(request.schoolCode) AND year = \(request.year)", logger: call.logger)
+            let codes = manual.map(\.code)
+            let points = manual.map { scores[$0.code]?.pointsTenths ?? 0 }
+            let evidence = try manual.map { item -> String in
+                var holder = Xcert_Assessment_V1_SelfScore()
+                holder.evidence = scores[item.code]?.evidence ?? []
+                return try holder.jsonString(options: options)
+            }
+            try await connection.query(
+                """
+                INSERT INTO assessment.evaluation_items (school_code, year, code, self_points_tenths, evidence)
+                SELECT \(request.schoolCode), \(request.year), c, p, e::jsonb FROM unnest(\(codes)::text[], \(points)::integer[], \(evidence)::text[]) AS x(c, p, e)
+                """,
+                logger: call.logger
+            )
+            return try await Self.evaluation(request.schoolCode, request.year, peers: peers, connection, call.logger)
         }
     }
 
@@ -89,7 +87,7 @@ struct EvaluationService: Xcert_Assessment_V1_EvaluationService.Handler {
         let admin = try call.caller()
         try Self.checkKey(request.schoolCode, request.year)
         let peers = await PeerMeasures.fetch(year: request.year, school: request.schoolCode, self.context, call)
-        return try await self.context.idempotency.perform(call, principal: admin.idempotencyScope, request: request, database: self.context.database) { connection in
+        return try await self.context.idempotency.perform(call) { connection in
             guard let existing = try await Self.header(request.schoolCode, request.year, connection, call.logger) else {
                 throw RPCError(.failedPrecondition, "\(request.schoolCode) has not submitted its \(request.year) self-evaluation yet")
             }

@@ -118,7 +118,7 @@ struct OutcomeService: Xcert_Assessment_V1_OutcomeService.Handler {
     func rebuildOutcomes(_ request: Xcert_Assessment_V1_RebuildOutcomesRequest, _ call: RequestContext) async throws -> Xcert_Assessment_V1_GetFollowingResponse {
         let admin = try call.caller()
         let feeds = [OutcomeFollowers.rosterFeed, OutcomeFollowers.qualificationFeed]
-        _ = try await self.context.idempotency.perform(call, principal: admin.idempotencyScope, request: request, database: self.context.database) { connection in
+        _ = try await self.context.idempotency.perform(call) { connection in
             // Holding the cursors keeps a follower from storing a page read before the reset.
             try await connection.query("SELECT feed FROM assessment.feed_cursors WHERE feed = ANY(\(feeds)) FOR UPDATE", logger: call.logger)
             try await connection.query("DELETE FROM assessment.roster_counts", logger: call.logger)

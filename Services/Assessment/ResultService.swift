@@ -50,7 +50,7 @@ struct ResultService: Xcert_Assessment_V1_ResultService.Handler {
         var options = JSONEncodingOptions()
         options.preserveProtoFieldNames = true
         let json = try policy.jsonString(options: options)
-        return try await self.context.idempotency.perform(call, principal: admin.idempotencyScope, request: request, database: self.context.database) { connection in
+        return try await self.context.idempotency.perform(call) { connection in
             try await connection.query(
                 """
                 INSERT INTO assessment.result_policies (year, policy, set_by) VALUES (\(request.year), \(json)::jsonb, \(admin.name))

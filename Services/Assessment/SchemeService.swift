@@ -32,7 +32,7 @@ struct SchemeService: Xcert_Assessment_V1_SchemeService.Handler {
         SchemeChecks.check(indicators, field: "indicators", &checks)
         checks.require(request.note.count <= 1000, "note", "must be at most 1000 characters")
         try checks.check()
-        return try await self.context.idempotency.perform(call, principal: admin.idempotencyScope, request: request, database: self.context.database) { connection in
+        return try await self.context.idempotency.perform(call) { connection in
             try await connection.query("SELECT pg_advisory_xact_lock(hashtextextended('assessment.schemes ' || \(request.year), 0))", logger: call.logger)
             let content = try Self.json(indicators)
             let rows = try await connection.query(
@@ -59,7 +59,7 @@ struct SchemeService: Xcert_Assessment_V1_SchemeService.Handler {
         SchemeChecks.check(request.indicators, field: "indicators", &checks)
         checks.require(request.note.count <= 1000, "note", "must be at most 1000 characters")
         try checks.check()
-        return try await self.context.idempotency.perform(call, principal: admin.idempotencyScope, request: request, database: self.context.database) { connection in
+        return try await self.context.idempotency.perform(call) { connection in
             let current = try await Self.scheme(year: request.year, version: request.version, forUpdate: true, connection, call.logger)
             guard current.state == .draft else {
                 throw RPCError(.failedPrecondition, "version \(current.version) of \(current.year) is published and in use, so it is frozen; create a new version to change it")
@@ -75,7 +75,7 @@ struct SchemeService: Xcert_Assessment_V1_SchemeService.Handler {
     @Sendable
     func publishScheme(_ request: Xcert_Assessment_V1_PublishSchemeRequest, _ call: RequestContext) async throws -> Xcert_Assessment_V1_Scheme {
         let admin = try call.caller()
-        return try await self.context.idempotency.perform(call, principal: admin.idempotencyScope, request: request, database: self.context.database) { connection in
+        return try await self.context.idempotency.perform(call) { connection in
             let current = try await Self.scheme(year: request.year, version: request.version, forUpdate: true, connection, call.logger)
             guard current.state == .draft else { return current }
             try await connection.query(

@@ -29,7 +29,7 @@ struct FilingService: Xcert_Filing_V1_FilingService.Handler {
         let closes = LocalDate(year: Int(request.closes.year), month: Int(request.closes.month), day: Int(request.closes.day))
         checks.require(closes != nil, "closes", "must be a real date (year, month, day), the round's last day in Asia/Shanghai")
         try checks.check()
-        return try await self.context.idempotency.perform(call, principal: admin.idempotencyScope, request: request, database: self.context.database) { connection in
+        return try await self.context.idempotency.perform(call) { connection in
             let inserted = try await connection.query(
                 """
                 INSERT INTO filing.rounds (year, number, closes, opened_by) VALUES (\(request.year), \(request.number), \(closes?.description)::date, \(admin.name))
@@ -56,7 +56,7 @@ struct FilingService: Xcert_Filing_V1_FilingService.Handler {
     @Sendable
     func closeRound(_ request: Xcert_Filing_V1_CloseRoundRequest, _ call: RequestContext) async throws -> Xcert_Filing_V1_FilingRound {
         let admin = try call.caller()
-        return try await self.context.idempotency.perform(call, principal: admin.idempotencyScope, request: request, database: self.context.database) { connection in
+        return try await self.context.idempotency.perform(call) { connection in
             try await connection.query(
                 "UPDATE filing.rounds SET closed_at = coalesce(closed_at, now()) WHERE year = \(request.year) AND number = \(request.number)",
                 logger: call.logger
@@ -82,63 +82,61 @@ struct FilingService: Xcert_Filing_V1_FilingService.Handler {
         try checks.check()
 
         // Rule 1 is for the certificates an organization owns: ask the registry.
-        return try await self.context.idempotency.firstAnswerOnRefusal(call, principal: organization.idempotencyScope, request: request, database: self.context.database) {
-            let certificate = try await Callers.ownedCertificate(request.certificateCode, organization: organizationID, field: "certificate_code", certificates: self.certificates, self.context, call)
-            var feeChecks = FieldChecks()
-            let offered = Set(certificate.levels.compactMap(CertificateLevel.init(wire:)))
-            for (index, fee) in plan.fees.enumerated() where !offered.contains(fee.level) {
-                feeChecks.fail("plan.fees[\(index)].level", "certificate \(certificate.code) has no level \(fee.level.chineseName)")
-            }
-            for level in offered.sorted() where !plan.fees.contains(where: { $0.level == level }) {
-                feeChecks.fail("plan.fees", "lacks the fee of \(level.chineseName) (\(level.name)), a level of certificate \(certificate.code)")
-            }
-            try feeChecks.check()
+        let certificate = try await Callers.ownedCertificate(request.certificateCode, organization: organizationID, field: "certificate_code", certificates: self.certificates, self.context, call)
+        var feeChecks = FieldChecks()
+        let offered = Set(certificate.levels.compactMap(CertificateLevel.init(wire:)))
+        for (index, fee) in plan.fees.enumerated() where !offered.contains(fee.level) {
+            feeChecks.fail("plan.fees[\(index)].level", "certificate \(certificate.code) has no level \(fee.level.chineseName)")
+        }
+        for level in offered.sorted() where !plan.fees.contains(where: { $0.level == level }) {
+            feeChecks.fail("plan.fees", "lacks the fee of \(level.chineseName) (\(level.name)), a level of certificate \(certificate.code)")
+        }
+        try feeChecks.check()
 
-            return try await self.context.idempotency.perform(call, principal: organization.idempotencyScope, request: request, database: self.context.database) { connection in
-                guard let round = try await FilingStore.rounds(year: request.year, number: request.roundNumber, connection, call.logger).first else {
-                    throw RPCError(.failedPrecondition, "there is no filing round \(request.roundNumber) of \(request.year); the province opens rounds")
-                }
-                guard round.open else {
-                    throw RPCError(.failedPrecondition, "filing round \(round.number) of \(round.year) closed at \(round.hasClosedAt ? "\(LocalDate.provinceTime(round.closedAt.seconds)) (closed early by the province)" : round.closingInstant); submissions are no longer accepted")
-                }
-                let live = try await connection.query(
-                    """
-                    SELECT id, version, state FROM filing.filings
-                    WHERE organization_id = \(organizationID) AND certificate_code = \(certificate.code) AND year = \(request.year) AND state IN ('submitted', 'approved')
-                    """,
-                    logger: call.logger
-                )
-                for try await (id, version, state) in live.decode((Int64, Int32, String).self) {
-                    throw RPCError(.alreadyExists, "filing \(id) (version \(version)) of \(certificate.code) for \(request.year) is \(state); withdraw it or await its review before filing again")
-                }
-                // The filing, its fees and its attachments in one statement (one round trip).
-                let inserted = try await connection.query(
-                    """
-                    WITH made AS (
-                        INSERT INTO filing.filings (organization_id, certificate_code, year, round_number, version, state, school_levels, specialty_scope,
-                            site_arrangement, teacher_requirements, teaching_conditions, exam_arrangement, submitted_by)
-                        SELECT \(organizationID), \(certificate.code), \(request.year), \(request.roundNumber), coalesce(max(version), 0) + 1, 'submitted',
-                            \(plan.schoolLevels), \(plan.specialtyScope), \(plan.siteArrangement), \(plan.teacherRequirements), \(plan.teachingConditions),
-                            \(plan.examArrangement), \(organization.name)
-                        FROM filing.filings WHERE organization_id = \(organizationID) AND certificate_code = \(certificate.code) AND year = \(request.year)
-                        RETURNING id
-                    ), fees AS (
-                        INSERT INTO filing.filing_fees (filing_id, level, fee_fen, cost_basis)
-                        SELECT made.id, l, f, b
-                        FROM made, unnest(\(plan.fees.map { Int32($0.level.rawValue) })::integer[], \(plan.fees.map(\.fen))::bigint[], \(plan.fees.map(\.costBasis))::text[]) AS x(l, f, b)
-                    ), attachments AS (
-                        INSERT INTO filing.filing_attachments (filing_id, position, name, size_bytes, sha256)
-                        SELECT made.id, p, n, s, h
-                        FROM made, unnest(\(plan.attachments.map(\.name))::text[], \(plan.attachments.map(\.size))::bigint[], \(plan.attachments.map(\.sha256))::text[]) WITH ORDINALITY AS x(n, s, h, p)
-                    )
-                    SELECT id FROM made
-                    """,
-                    logger: call.logger
-                )
-                var id: Int64 = 0
-                for try await value in inserted.decode(Int64.self) { id = value }
-                return try await FilingStore.filing(id, organization: nil, connection, call.logger)
+        return try await self.context.idempotency.perform(call) { connection in
+            guard let round = try await FilingStore.rounds(year: request.year, number: request.roundNumber, connection, call.logger).first else {
+                throw RPCError(.failedPrecondition, "there is no filing round \(request.roundNumber) of \(request.year); the province opens rounds")
             }
+            guard round.open else {
+                throw RPCError(.failedPrecondition, "filing round \(round.number) of \(round.year) closed at \(round.hasClosedAt ? "\(LocalDate.provinceTime(round.closedAt.seconds)) (closed early by the province)" : round.closingInstant); submissions are no longer accepted")
+            }
+            let live = try await connection.query(
+                """
+                SELECT id, version, state FROM filing.filings
+                WHERE organization_id = \(organizationID) AND certificate_code = \(certificate.code) AND year = \(request.year) AND state IN ('submitted', 'approved')
+                """,
+                logger: call.logger
+            )
+            for try await (id, version, state) in live.decode((Int64, Int32, String).self) {
+                throw RPCError(.alreadyExists, "filing \(id) (version \(version)) of \(certificate.code) for \(request.year) is \(state); withdraw it or await its review before filing again")
+            }
+            // The filing, its fees and its attachments in one statement (one round trip).
+            let inserted = try await connection.query(
+                """
+                WITH made AS (
+                    INSERT INTO filing.filings (organization_id, certificate_code, year, round_number, version, state, school_levels, specialty_scope,
+                        site_arrangement, teacher_requirements, teaching_conditions, exam_arrangement, submitted_by)
+                    SELECT \(organizationID), \(certificate.code), \(request.year), \(request.roundNumber), coalesce(max(version), 0) + 1, 'submitted',
+                        \(plan.schoolLevels), \(plan.specialtyScope), \(plan.siteArrangement), \(plan.teacherRequirements), \(plan.teachingConditions),
+                        \(plan.examArrangement), \(organization.name)
+                    FROM filing.filings WHERE organization_id = \(organizationID) AND certificate_code = \(certificate.code) AND year = \(request.year)
+                    RETURNING id
+                ), fees AS (
+                    INSERT INTO filing.filing_fees (filing_id, level, fee_fen, cost_basis)
+                    SELECT made.id, l, f, b
+                    FROM made, unnest(\(plan.fees.map { Int32($0.level.rawValue) })::integer[], \(plan.fees.map(\.fen))::bigint[], \(plan.fees.map(\.costBasis))::text[]) AS x(l, f, b)
+                ), attachments AS (
+                    INSERT INTO filing.filing_attachments (filing_id, position, name, size_bytes, sha256)
+                    SELECT made.id, p, n, s, h
+                    FROM made, unnest(\(plan.attachments.map(\.name))::text[], \(plan.attachments.map(\.size))::bigint[], \(plan.attachments.map(\.sha256))::text[]) WITH ORDINALITY AS x(n, s, h, p)
+                )
+                SELECT id FROM made
+                """,
+                logger: call.logger
+            )
+            var id: Int64 = 0
+            for try await value in inserted.decode(Int64.self) { id = value }
+            return try await FilingStore.filing(id, organization: nil, connection, call.logger)
         }
     }
 
@@ -181,7 +179,7 @@ struct FilingService: Xcert_Filing_V1_FilingService.Handler {
         guard (1...1000).contains(reason.count) else {
             throw RPCError.invalidArgument([.init(field: "reason", description: "is required: say why the filing is withdrawn (1 to 1000 characters)")])
         }
-        return try await self.context.idempotency.perform(call, principal: organization.idempotencyScope, request: request, database: self.context.database) { connection in
+        return try await self.context.idempotency.perform(call) { connection in
             let filing = try await FilingStore.filing(request.id, organization: organizationID, connection, call.logger)
             guard filing.state == .submitted else {
                 throw RPCError(.failedPrecondition, "filing \(filing.id) is \(FilingStates.stored(filing.state) ?? "reviewed"); only a submitted filing awaiting review can be withdrawn")
@@ -203,7 +201,7 @@ struct FilingService: Xcert_Filing_V1_FilingService.Handler {
         checks.require(request.approve || !reason.isEmpty, "reason", "is required to reject: say what the organization must change")
         checks.require(reason.count <= 1000, "reason", "must be at most 1000 characters")
         try checks.check()
-        return try await self.context.idempotency.perform(call, principal: admin.idempotencyScope, request: request, database: self.context.database) { connection in
+        return try await self.context.idempotency.perform(call) { connection in
             let locked = try await connection.query("SELECT state FROM filing.filings WHERE id = \(request.id) FOR UPDATE", logger: call.logger)
             var state: String?
             for try await value in locked.decode(String.self) { state = value }

@@ -25,33 +25,31 @@ struct ReportService: Xcert_Filing_V1_ReportService.Handler {
         checks.require((2019...2100).contains(request.year), "year", "must be the report's pilot year, 2019 to 2100; not \(request.year)")
         ReportContentChecks.check(request.content, &checks)
         try checks.check()
-        return try await self.context.idempotency.firstAnswerOnRefusal(call, principal: organization.idempotencyScope, request: request, database: self.context.database) {
-            try await self.requireOwnCertificates(request.content, organizationID: organizationID, call)
-            var options = JSONEncodingOptions()
-            options.preserveProtoFieldNames = true
-            let json = try request.content.jsonString(options: options)
+        try await self.requireOwnCertificates(request.content, organizationID: organizationID, call)
+        var options = JSONEncodingOptions()
+        options.preserveProtoFieldNames = true
+        let json = try request.content.jsonString(options: options)
 
-            return try await self.context.idempotency.perform(call, principal: organization.idempotencyScope, request: request, database: self.context.database) { connection in
-                let live = try await connection.query(
-                    "SELECT id, version, state FROM filing.reports WHERE organization_id = \(organizationID) AND year = \(request.year) AND state IN ('submitted', 'accepted')",
-                    logger: call.logger
-                )
-                for try await (id, version, state) in live.decode((Int64, Int32, String).self) {
-                    throw RPCError(.alreadyExists, "report \(id) (version \(version)) for \(request.year) is \(state); withdraw it or await its review before reporting again")
-                }
-                let inserted = try await connection.query(
-                    """
-                    INSERT INTO filing.reports (organization_id, year, version, state, content, submitted_by)
-                    SELECT \(organizationID), \(request.year), coalesce(max(version), 0) + 1, 'submitted', \(json)::jsonb, \(organization.name)
-                    FROM filing.reports WHERE organization_id = \(organizationID) AND year = \(request.year)
-                    RETURNING id
-                    """,
-                    logger: call.logger
-                )
-                var id: Int64 = 0
-                for try await value in inserted.decode(Int64.self) { id = value }
-                return try await Self.report(id, organization: nil, connection, call.logger)
+        return try await self.context.idempotency.perform(call) { connection in
+            let live = try await connection.query(
+                "SELECT id, version, state FROM filing.reports WHERE organization_id = \(organizationID) AND year = \(request.year) AND state IN ('submitted', 'accepted')",
+                logger: call.logger
+            )
+            for try await (id, version, state) in live.decode((Int64, Int32, String).self) {
+                throw RPCError(.alreadyExists, "report \(id) (version \(version)) for \(request.year) is \(state); withdraw it or await its review before reporting again")
             }
+            let inserted = try await connection.query(
+                """
+                INSERT INTO filing.reports (organization_id, year, version, state, content, submitted_by)
+                SELECT \(organizationID), \(request.year), coalesce(max(version), 0) + 1, 'submitted', \(json)::jsonb, \(organization.name)
+                FROM filing.reports WHERE organization_id = \(organizationID) AND year = \(request.year)
+                RETURNING id
+                """,
+                logger: call.logger
+            )
+            var id: Int64 = 0
+            for try await value in inserted.decode(Int64.self) { id = value }
+            return try await Self.report(id, organization: nil, connection, call.logger)
         }
     }
 
@@ -92,7 +90,7 @@ struct ReportService: Xcert_Filing_V1_ReportService.Handler {
         guard (1...1000).contains(reason.count) else {
             throw RPCError.invalidArgument([.init(field: "reason", description: "is required: say why the report is withdrawn (1 to 1000 characters)")])
         }
-        return try await self.context.idempotency.perform(call, principal: organization.idempotencyScope, request: request, database: self.context.database) { connection in
+        return try await self.context.idempotency.perform(call) { connection in
             let report = try await Self.report(request.id, organization: organizationID, connection, call.logger)
             guard report.state == .submitted else {
                 throw RPCError(.failedPrecondition, "report \(report.id) is \(ReportStates.stored(report.state) ?? "reviewed"); only a submitted report awaiting review can be withdrawn")
@@ -114,7 +112,7 @@ struct ReportService: Xcert_Filing_V1_ReportService.Handler {
         checks.require(request.accept || !reason.isEmpty, "reason", "is required to return a report: say what the organization must correct")
         checks.require(reason.count <= 1000, "reason", "must be at most 1000 characters")
         try checks.check()
-        return try await self.context.idempotency.perform(call, principal: admin.idempotencyScope, request: request, database: self.context.database) { connection in
+        return try await self.context.idempotency.perform(call) { connection in
             let updated = try await connection.query(
                 """
                 UPDATE filing.reports SET state = \(request.accept ? ReportStates.accepted : ReportStates.returned),

@@ -53,51 +53,49 @@ struct RosterService: Xcert_Filing_V1_RosterService.Handler {
         try checks.check()
         guard let level, let examDate else { throw RPCError(.internal, "the session's level and date were not checked") }
 
-        return try await self.context.idempotency.firstAnswerOnRefusal(call, principal: organization.idempotencyScope, request: request, database: self.context.database) {
-            let certificate = try await Callers.ownedCertificate(session.certificateCode, organization: organizationID, field: "session.certificate_code", certificates: self.certificates, self.context, call)
-            guard certificate.levels.contains(session.level) else {
-                throw RPCError.invalidArgument([.init(field: "session.level", description: "certificate \(certificate.code) has no level \(level.chineseName)")])
-            }
-            _ = try await RegistryLookups.school(session.siteSchoolCode, field: "session.site_school_code", self.context, call)
-            let rule = ScoringRule(wire: certificate.scoring)
+        let certificate = try await Callers.ownedCertificate(session.certificateCode, organization: organizationID, field: "session.certificate_code", certificates: self.certificates, self.context, call)
+        guard certificate.levels.contains(session.level) else {
+            throw RPCError.invalidArgument([.init(field: "session.level", description: "certificate \(certificate.code) has no level \(level.chineseName)")])
+        }
+        _ = try await RegistryLookups.school(session.siteSchoolCode, field: "session.site_school_code", self.context, call)
+        let rule = ScoringRule(wire: certificate.scoring)
 
-            return try await self.context.idempotency.perform(call, principal: organization.idempotencyScope, request: request, database: self.context.database) { connection in
-                var version: Int32 = 1
-                if request.supersedesRosterID != 0 {
-                    let previous = try await RosterStore.roster(request.supersedesRosterID, organization: organizationID, connection, call.logger)
-                    switch previous.state {
-                    case .sealed: break
-                    case .uploading:
-                        throw RPCError(.failedPrecondition, "roster \(previous.id) is not sealed yet: upload into it, then seal it; only a sealed roster is corrected")
-                    default:
-                        throw RPCError(.failedPrecondition, "roster \(previous.id) is already superseded by roster \(previous.supersededByRosterID); correct that one")
-                    }
-                    guard previous.session == session else {
-                        throw RPCError.invalidArgument([.init(field: "session", description: "must be the exam session of roster \(previous.id), which it corrects")])
-                    }
-                    if previous.supersededByRosterID != 0 {
-                        throw RPCError(.alreadyExists, "roster \(previous.supersededByRosterID) already corrects roster \(previous.id); upload into it and seal it")
-                    }
-                    version = previous.version + 1
+        return try await self.context.idempotency.perform(call) { connection in
+            var version: Int32 = 1
+            if request.supersedesRosterID != 0 {
+                let previous = try await RosterStore.roster(request.supersedesRosterID, organization: organizationID, connection, call.logger)
+                switch previous.state {
+                case .sealed: break
+                case .uploading:
+                    throw RPCError(.failedPrecondition, "roster \(previous.id) is not sealed yet: upload into it, then seal it; only a sealed roster is corrected")
+                default:
+                    throw RPCError(.failedPrecondition, "roster \(previous.id) is already superseded by roster \(previous.supersededByRosterID); correct that one")
                 }
-                let inserted = try await connection.query(
-                    """
-                    INSERT INTO filing.rosters (organization_id, certificate_code, level, site_school_code, exam_date, version, state,
-                        supersedes_roster_id, correction_reason, component_names, component_weights, pass_mark, created_by)
-                    VALUES (\(organizationID), \(certificate.code), \(Int32(level.rawValue)), \(session.siteSchoolCode), \(examDate.description)::date,
-                        \(version), 'uploading', \(request.supersedesRosterID == 0 ? nil : request.supersedesRosterID), \(reason.nonEmpty),
-                        \(rule.components.map(\.name)), \(rule.components.map { Int32($0.weightPercent) }), \(Int32(rule.passMark)), \(organization.name))
-                    ON CONFLICT DO NOTHING RETURNING id
-                    """,
-                    logger: call.logger
-                )
-                var id: Int64?
-                for try await value in inserted.decode(Int64.self) { id = value }
-                guard let id else {
-                    throw RPCError(.alreadyExists, try await self.existingSessionMessage(session, level: level, date: examDate, connection, call))
+                guard previous.session == session else {
+                    throw RPCError.invalidArgument([.init(field: "session", description: "must be the exam session of roster \(previous.id), which it corrects")])
                 }
-                return try await RosterStore.roster(id, connection, call.logger)
+                if previous.supersededByRosterID != 0 {
+                    throw RPCError(.alreadyExists, "roster \(previous.supersededByRosterID) already corrects roster \(previous.id); upload into it and seal it")
+                }
+                version = previous.version + 1
             }
+            let inserted = try await connection.query(
+                """
+                INSERT INTO filing.rosters (organization_id, certificate_code, level, site_school_code, exam_date, version, state,
+                    supersedes_roster_id, correction_reason, component_names, component_weights, pass_mark, created_by)
+                VALUES (\(organizationID), \(certificate.code), \(Int32(level.rawValue)), \(session.siteSchoolCode), \(examDate.description)::date,
+                    \(version), 'uploading', \(request.supersedesRosterID == 0 ? nil : request.supersedesRosterID), \(reason.nonEmpty),
+                    \(rule.components.map(\.name)), \(rule.components.map { Int32($0.weightPercent) }), \(Int32(rule.passMark)), \(organization.name))
+                ON CONFLICT DO NOTHING RETURNING id
+                """,
+                logger: call.logger
+            )
+            var id: Int64?
+            for try await value in inserted.decode(Int64.self) { id = value }
+            guard let id else {
+                throw RPCError(.alreadyExists, try await self.existingSessionMessage(session, level: level, date: examDate, connection, call))
+            }
+            return try await RosterStore.roster(id, connection, call.logger)
         }
     }
 
@@ -112,19 +110,17 @@ struct RosterService: Xcert_Filing_V1_RosterService.Handler {
         try checks.check()
         let digest = try self.hasher.chunkDigest(request.rows)
 
-        // A retry with the call's idempotency key gets the first answer (not "already uploaded"),
-        // even once the roster is sealed.
-        if let replayed = try await self.context.idempotency.replay(
-            call, principal: organization.idempotencyScope, request: request, as: Xcert_Filing_V1_UploadChunkResponse.self, database: self.context.database
-        ) {
-            return replayed
-        }
         // Before any work: the roster must be the caller's and open, and a repeated chunk answers as before.
         let (roster, rule) = try await self.context.database.transaction(call) { connection in
             (try await RosterStore.roster(request.rosterID, organization: organizationID, connection, call.logger),
              try await RosterStore.scoringRule(of: request.rosterID, connection, call.logger))
         }
-        if let repeated = try Self.repeatedChunk(roster, request.chunkIndex, digest) { return repeated }
+        if let repeated = try Self.repeatedChunk(roster, request.chunkIndex, digest) {
+            // A retry with the call's idempotency key gets the first answer, not "already
+            // uploaded", even once the roster is sealed: the key's record holds it.
+            guard call.idempotencyKey != nil else { return repeated }
+            return try await self.context.idempotency.perform(call) { _ in repeated }
+        }
         try Self.requireUploading(roster)
 
         var rowChecks = FieldChecks()
@@ -132,7 +128,7 @@ struct RosterService: Xcert_Filing_V1_RosterService.Handler {
         try rowChecks.check()
         try await self.checkQualifications(candidates, roster: roster, call)
 
-        return try await self.context.idempotency.perform(call, principal: organization.idempotencyScope, request: request, database: self.context.database) { connection in
+        return try await self.context.idempotency.perform(call) { connection in
             try await connection.query("SELECT 1 FROM filing.rosters WHERE id = \(roster.id) FOR UPDATE", logger: call.logger)
             let current = try await RosterStore.roster(roster.id, connection, call.logger)
             if let repeated = try Self.repeatedChunk(current, request.chunkIndex, digest) { return repeated }
@@ -157,7 +153,7 @@ struct RosterService: Xcert_Filing_V1_RosterService.Handler {
         checks.require(request.rosterID > 0, "roster_id", "must name a roster")
         checks.require(request.expectedRowCount >= 0, "expected_row_count", "must be 0 (not checked) or the number of candidates uploaded")
         try checks.check()
-        return try await self.context.idempotency.perform(call, principal: organization.idempotencyScope, request: request, database: self.context.database) { connection in
+        return try await self.context.idempotency.perform(call) { connection in
             try await connection.query(
                 "SELECT 1 FROM filing.rosters WHERE id = \(request.rosterID) AND organization_id = \(organizationID) FOR UPDATE",
                 logger: call.logger

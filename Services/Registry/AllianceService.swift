@@ -122,7 +122,7 @@ struct AllianceService: Xcert_Registry_V1_AllianceService.Handler {
             checks.fail("applications_close", "must be a real date from 2019 on, not \(date.year)-\(date.month)-\(date.day)")
         }
         try checks.check()
-        return try await self.context.idempotency.perform(call, principal: admin.idempotencyScope, request: request, database: self.context.database) { connection in
+        return try await self.context.idempotency.perform(call) { connection in
             let certificate = try await ReferenceStore.certificate(request.certificateCode, connection, call.logger)
             let members = try await Self.members(certificate.code, request.year, connection, call.logger)
             guard members.count >= AllianceRules.minimumSchoolsForSelection else {
@@ -175,7 +175,7 @@ struct AllianceService: Xcert_Registry_V1_AllianceService.Handler {
         checks.require((1...2000).contains(form.workPlan.trimmed.count), "form.work_plan", "is required (六、拟开展工作计划), at most 2000 characters")
         checks.require(form.commitmentSigned, "form.commitment_signed", "the school's commitment (七、院校承诺) must be signed")
         try checks.check()
-        return try await self.context.idempotency.perform(call, principal: principal.idempotencyScope, request: request, database: self.context.database) { connection in
+        return try await self.context.idempotency.perform(call) { connection in
             guard let selection = try await Self.selection(request.certificateCode, request.year, connection, call.logger) else {
                 throw RPCError(.failedPrecondition, "no lead-school selection is open for \(request.certificateCode) in \(request.year)")
             }
@@ -231,7 +231,7 @@ struct AllianceService: Xcert_Registry_V1_AllianceService.Handler {
         checks.require((0...100).contains(request.score), "score", "must be 0 to 100, not \(request.score)")
         checks.require(request.comment.count <= 1000, "comment", "must be at most 1000 characters")
         try checks.check()
-        return try await self.context.idempotency.perform(call, principal: admin.idempotencyScope, request: request, database: self.context.database) { connection in
+        return try await self.context.idempotency.perform(call) { connection in
             let application = try await Self.application(request.applicationID, connection, call.logger)
             let selection = try await Self.requireSelection(application.certificateCode, application.year, connection, call.logger)
             guard selection.phase == .expertReview else {
@@ -261,7 +261,7 @@ struct AllianceService: Xcert_Registry_V1_AllianceService.Handler {
         }
         checks.require((1...30).contains(request.noticeDays), "notice_days", "must be 1 to 30 days of public notice (公示)")
         try checks.check()
-        return try await self.context.idempotency.perform(call, principal: admin.idempotencyScope, request: request, database: self.context.database) { connection in
+        return try await self.context.idempotency.perform(call) { connection in
             let selection = try await Self.requireSelection(request.certificateCode, request.year, connection, call.logger)
             guard selection.phase == .expertReview else {
                 throw RPCError(.failedPrecondition, "lead schools are named after the expert review; the selection of \(request.certificateCode) in \(request.year) is \(selection.phase)")
@@ -300,7 +300,7 @@ struct AllianceService: Xcert_Registry_V1_AllianceService.Handler {
         from phase: Xcert_Registry_V1_SelectionPhase, to next: String
     ) async throws -> Xcert_Registry_V1_LeadSelection {
         let admin = try call.caller()
-        return try await self.context.idempotency.perform(call, principal: admin.idempotencyScope, request: request, database: self.context.database) { connection in
+        return try await self.context.idempotency.perform(call) { connection in
             let selection = try await Self.requireSelection(certificate, year, connection, call.logger)
             guard selection.phase == phase else {
                 throw RPCError(.failedPrecondition, "the selection of \(certificate) in \(year) is \(selection.phase), not \(phase)")

@@ -34,7 +34,7 @@ struct PilotService: Xcert_Registry_V1_PilotService.Handler {
         checks.require((1...100_000).contains(request.studentScale), "student_scale", "must be 1 to 100000 students; not \(request.studentScale)")
         try checks.check()
 
-        return try await self.context.idempotency.perform(call, principal: principal.idempotencyScope, request: request, database: self.context.database) { connection in
+        return try await self.context.idempotency.perform(call) { connection in
             // Lock the school: its applications for the year are counted against the caps
             // one at a time, so two racing for the last place cannot both get it.
             let locked = try await connection.query(
@@ -157,7 +157,7 @@ struct PilotService: Xcert_Registry_V1_PilotService.Handler {
         checks.require(reason.count <= 1000, "reason", "must be at most 1000 characters")
         try checks.check()
 
-        return try await self.context.idempotency.perform(call, principal: reviewer.idempotencyScope, request: request, database: self.context.database) { connection in
+        return try await self.context.idempotency.perform(call) { connection in
             let rows = try await connection.query(
                 """
                 SELECT a.state, a.school_code, s.type, s.city_code, c.organization_id FROM registry.pilot_applications a
@@ -261,7 +261,7 @@ struct PilotService: Xcert_Registry_V1_PilotService.Handler {
         let reason = request.reason.trimmed
         checks.require((1...1000).contains(reason.count), "reason", "is required: say which rule was broken (1 to 1000 characters)")
         try checks.check()
-        return try await self.context.idempotency.perform(call, principal: admin.idempotencyScope, request: request, database: self.context.database) { connection in
+        return try await self.context.idempotency.perform(call) { connection in
             let rows = try await connection.query(
                 "SELECT revoked_at FROM registry.qualifications WHERE id = \(request.qualificationID) FOR UPDATE",
                 logger: call.logger

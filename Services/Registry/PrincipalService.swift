@@ -25,9 +25,7 @@ struct PrincipalService: Xcert_Registry_V1_PrincipalService.Handler {
     func createPrincipal(_ request: Xcert_Registry_V1_CreatePrincipalRequest, _ call: RequestContext) async throws -> Xcert_Registry_V1_Principal {
         let admin = try call.caller()
         let (name, role, party) = try PrincipalValidation.validate(request)
-        return try await self.context.idempotency.perform(
-            call, principal: admin.idempotencyScope, request: request, database: self.context.database
-        ) { connection in
+        return try await self.context.idempotency.perform(call) { connection in
             try await Self.checkPartyExists(party, role: role, connection, call.logger)
             let rows = try await connection.query(
                 "INSERT INTO registry.principals (name, role, party) VALUES (\(name), \(role.rawValue), \(party)) RETURNING id, name, role, party, created_at",
@@ -116,9 +114,7 @@ struct PrincipalService: Xcert_Registry_V1_PrincipalService.Handler {
         guard request.tokenID > 0 else {
             throw RPCError.invalidArgument([.init(field: "token_id", description: "must name a token (a positive id)")])
         }
-        return try await self.context.idempotency.perform(
-            call, principal: admin.idempotencyScope, request: request, database: self.context.database
-        ) { connection in
+        return try await self.context.idempotency.perform(call) { connection in
             // Revoking a revoked token changes nothing and answers the same.
             let rows = try await connection.query(
                 """

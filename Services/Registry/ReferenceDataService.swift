@@ -21,7 +21,7 @@ struct ReferenceDataService: Xcert_Registry_V1_ReferenceDataService.Handler {
         _ call: RequestContext, _ request: Request, _ body: @escaping (PostgresConnection, Principal) async throws -> Response
     ) async throws -> Response {
         let admin = try call.caller()
-        return try await self.context.idempotency.perform(call, principal: admin.idempotencyScope, request: request, database: self.context.database) { connection in
+        return try await self.context.idempotency.perform(call) { connection in
             try await body(connection, admin)
         }
     }

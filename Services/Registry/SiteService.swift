@@ -32,7 +32,7 @@ struct SiteService: Xcert_Registry_V1_SiteService.Handler {
         let thisYear = Int32(LocalDate(containing: Int64(Date().timeIntervalSince1970)).year)
         checks.require((2019...thisYear).contains(request.yearOpened), "year_opened", "must be the year the site opened, 2019 to this year (\(thisYear))")
         try checks.check()
-        return try await self.context.idempotency.perform(call, principal: principal.idempotencyScope, request: request, database: self.context.database) { connection in
+        return try await self.context.idempotency.perform(call) { connection in
             let certificate = try await ReferenceStore.certificate(request.certificateCode, connection, call.logger)
             if let organization = scope.organizationID, certificate.organizationID != organization {
                 throw RPCError(.permissionDenied, "certificate \(certificate.code) is not this organization's; an organization registers sites for its own certificates")
@@ -201,7 +201,7 @@ struct SiteService: Xcert_Registry_V1_SiteService.Handler {
         checks.require(Set(request.schoolCodes).count == request.schoolCodes.count, "school_codes", "lists a school twice")
         try checks.check()
         let target = request.target == 0 ? MonitoringPointPicker.defaultTarget : Int(request.target)
-        return try await self.context.idempotency.perform(call, principal: admin.idempotencyScope, request: request, database: self.context.database) { connection in
+        return try await self.context.idempotency.perform(call) { connection in
             let certificate = try await ReferenceStore.certificate(request.certificateCode, connection, call.logger)
             let candidates = try await Self.candidates(certificate.code, request.year, connection, call.logger)
             guard !candidates.isEmpty else {

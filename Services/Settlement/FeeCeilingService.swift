@@ -32,24 +32,22 @@ struct FeeCeilingService: Xcert_Settlement_V1_FeeCeilingService.Handler {
             }
         }
         try checks.check()
-        return try await self.context.idempotency.firstAnswerOnRefusal(call, principal: admin.idempotencyScope, request: request, database: self.context.database) {
-            for (index, ceiling) in request.ceilings.enumerated() {
-                _ = try await RegistryLookups.certificate(ceiling.certificateCode, field: "ceilings[\(index)].certificate_code", self.context, call)
-            }
-            return try await self.context.idempotency.perform(call, principal: admin.idempotencyScope, request: request, database: self.context.database) { connection in
-                try await connection.query(
-                    """
-                    INSERT INTO settlement.fee_ceilings (certificate_code, level, ceiling_fen, set_by)
-                    SELECT c, l, f, \(admin.name) FROM unnest(\(request.ceilings.map(\.certificateCode))::text[], \(request.ceilings.map { Int32($0.level.rawValue) })::smallint[],
-                                                            \(request.ceilings.map(\.ceiling.fen))::bigint[]) AS x(c, l, f)
-                    ON CONFLICT (certificate_code, level) DO UPDATE SET ceiling_fen = excluded.ceiling_fen, set_by = excluded.set_by, set_at = now()
-                    """,
-                    logger: call.logger
-                )
-                var response = Xcert_Settlement_V1_ListFeeCeilingsResponse()
-                response.ceilings = try await Self.ceilings(certificates: Set(request.ceilings.map(\.certificateCode)), connection, call.logger)
-                return response
-            }
+        for (index, ceiling) in request.ceilings.enumerated() {
+            _ = try await RegistryLookups.certificate(ceiling.certificateCode, field: "ceilings[\(index)].certificate_code", self.context, call)
+        }
+        return try await self.context.idempotency.perform(call) { connection in
+            try await connection.query(
+                """
+                INSERT INTO settlement.fee_ceilings (certificate_code, level, ceiling_fen, set_by)
+                SELECT c, l, f, \(admin.name) FROM unnest(\(request.ceilings.map(\.certificateCode))::text[], \(request.ceilings.map { Int32($0.level.rawValue) })::smallint[],
+                                                        \(request.ceilings.map(\.ceiling.fen))::bigint[]) AS x(c, l, f)
+                ON CONFLICT (certificate_code, level) DO UPDATE SET ceiling_fen = excluded.ceiling_fen, set_by = excluded.set_by, set_at = now()
+                """,
+                logger: call.logger
+            )
+            var response = Xcert_Settlement_V1_ListFeeCeilingsResponse()
+            response.ceilings = try await Self.ceilings(certificates: Set(request.ceilings.map(\.certificateCode)), connection, call.logger)
+            return response
         }
     }
 

@@ -59,7 +59,7 @@ struct LedgerService: Xcert_Settlement_V1_LedgerService.Handler {
         checks.require(policy.basis == .beforeExam || policy.basis == .afterExam, "policy.basis", "must be BEFORE_EXAM or AFTER_EXAM")
         checks.require((0...366).contains(policy.days), "policy.days", "must be 0 to 366 days, not \(policy.days)")
         try checks.check()
-        return try await self.context.idempotency.perform(call, principal: admin.idempotencyScope, request: request, database: self.context.database) { connection in
+        return try await self.context.idempotency.perform(call) { connection in
             try await connection.query(
                 """
                 INSERT INTO settlement.due_policies (year, basis, days, set_by) VALUES (\(policy.year), \(policy.basis == .beforeExam ? "before_exam" : "after_exam"), \(policy.days), \(admin.name))
@@ -139,34 +139,32 @@ struct LedgerService: Xcert_Settlement_V1_LedgerService.Handler {
         let paidOn = Self.checkMoney(school: request.schoolCode, amount: request.amount, day: request.paidOn, dayField: "paid_on", reference: request.reference, of: "payment", &checks)
         checks.require(request.receivableID >= 0, "receivable_id", "must be 0 (the oldest open first) or a receivable of the school")
         try checks.check()
-        return try await self.context.idempotency.firstAnswerOnRefusal(call, principal: principal.idempotencyScope, request: request, database: self.context.database) {
-            _ = try await RegistryLookups.school(request.schoolCode, field: "school_code", self.context, call)
-            return try await self.context.idempotency.perform(call, principal: principal.idempotencyScope, request: request, database: self.context.database) { connection in
-                try await LedgerStore.lockAccount(request.schoolCode, connection, call.logger)
-                var ledger = try await LedgerStore.ledger(request.schoolCode, connection, call.logger)
-                let named = request.receivableID == 0 ? nil : request.receivableID
-                if let named, !ledger.receivables.contains(where: { $0.id == named }) {
-                    throw RPCError.invalidArgument([.init(field: "receivable_id", description: "\(request.schoolCode) has no receivable \(named)")])
-                }
-                let inserted = try await connection.query(
-                    """
-                    INSERT INTO settlement.payments (school_code, amount_fen, paid_on, reference, named_receivable_id, recorded_by)
-                    VALUES (\(request.schoolCode), \(request.amount.fen), \(paidOn?.description ?? "")::date, \(request.reference.trimmed), \(named), \(principal.name))
-                    RETURNING id
-                    """,
-                    logger: call.logger
-                )
-                var id: Int64 = 0
-                for try await value in inserted.decode(Int64.self) { id = value }
-                let allocations: [SchoolLedger.Allocation]
-                do {
-                    allocations = try ledger.pay(id, amount: request.amount.fen, named: named)
-                } catch let refusal as SchoolLedger.Refusal {
-                    throw RPCError.invalidArgument([.init(field: "amount.fen", description: refusal.description)])
-                }
-                try await LedgerStore.append(allocations, school: request.schoolCode, connection, call.logger)
-                return try await LedgerStore.payments(school: request.schoolCode, ids: [id], connection, call.logger)[0]
+        _ = try await RegistryLookups.school(request.schoolCode, field: "school_code", self.context, call)
+        return try await self.context.idempotency.perform(call) { connection in
+            try await LedgerStore.lockAccount(request.schoolCode, connection, call.logger)
+            var ledger = try await LedgerStore.ledger(request.schoolCode, connection, call.logger)
+            let named = request.receivableID == 0 ? nil : request.receivableID
+            if let named, !ledger.receivables.contains(where: { $0.id == named }) {
+                throw RPCError.invalidArgument([.init(field: "receivable_id", description: "\(request.schoolCode) has no receivable \(named)")])
             }
+            let inserted = try await connection.query(
+                """
+                INSERT INTO settlement.payments (school_code, amount_fen, paid_on, reference, named_receivable_id, recorded_by)
+                VALUES (\(request.schoolCode), \(request.amount.fen), \(paidOn?.description ?? "")::date, \(request.reference.trimmed), \(named), \(principal.name))
+                RETURNING id
+                """,
+                logger: call.logger
+            )
+            var id: Int64 = 0
+            for try await value in inserted.decode(Int64.self) { id = value }
+            let allocations: [SchoolLedger.Allocation]
+            do {
+                allocations = try ledger.pay(id, amount: request.amount.fen, named: named)
+            } catch let refusal as SchoolLedger.Refusal {
+                throw RPCError.invalidArgument([.init(field: "amount.fen", description: refusal.description)])
+            }
+            try await LedgerStore.append(allocations, school: request.schoolCode, connection, call.logger)
+            return try await LedgerStore.payments(school: request.schoolCode, ids: [id], connection, call.logger)[0]
         }
     }
 
@@ -177,7 +175,7 @@ struct LedgerService: Xcert_Settlement_V1_LedgerService.Handler {
         checks.require(request.paymentID > 0, "payment_id", "must name a payment")
         checks.require((1...500).contains(request.reason.trimmed.count), "reason", "must say why, 1 to 500 characters")
         try checks.check()
-        return try await self.context.idempotency.perform(call, principal: admin.idempotencyScope, request: request, database: self.context.database) { connection in
+        return try await self.context.idempotency.perform(call) { connection in
             let rows = try await connection.query("SELECT school_code FROM settlement.payments WHERE id = \(request.paymentID)", logger: call.logger)
             var found: String?
             for try await school in rows.decode(String.self) { found = school }
@@ -205,28 +203,26 @@ struct LedgerService: Xcert_Settlement_V1_LedgerService.Handler {
         var checks = FieldChecks()
         let refundedOn = Self.checkMoney(school: request.schoolCode, amount: request.amount, day: request.refundedOn, dayField: "refunded_on", reference: request.reference, of: "refund", &checks)
         try checks.check()
-        return try await self.context.idempotency.firstAnswerOnRefusal(call, principal: admin.idempotencyScope, request: request, database: self.context.database) {
-            _ = try await RegistryLookups.school(request.schoolCode, field: "school_code", self.context, call)
-            return try await self.context.idempotency.perform(call, principal: admin.idempotencyScope, request: request, database: self.context.database) { connection in
-                try await LedgerStore.lockAccount(request.schoolCode, connection, call.logger)
-                var ledger = try await LedgerStore.ledger(request.schoolCode, connection, call.logger)
-                guard request.amount.fen <= ledger.credit else {
-                    throw RPCError(.failedPrecondition, "\(request.schoolCode) has a credit of \(Money(fen: ledger.credit)); a refund of \(Money(fen: request.amount.fen)) is more")
-                }
-                let inserted = try await connection.query(
-                    """
-                    INSERT INTO settlement.refunds (school_code, amount_fen, refunded_on, reference, recorded_by)
-                    VALUES (\(request.schoolCode), \(request.amount.fen), \(refundedOn?.description ?? "")::date, \(request.reference.trimmed), \(admin.name))
-                    RETURNING id
-                    """,
-                    logger: call.logger
-                )
-                var id: Int64 = 0
-                for try await value in inserted.decode(Int64.self) { id = value }
-                let allocations = try ledger.refund(id, amount: request.amount.fen)
-                try await LedgerStore.append(allocations, school: request.schoolCode, connection, call.logger)
-                return try await LedgerStore.refunds(school: request.schoolCode, ids: [id], connection, call.logger)[0]
+        _ = try await RegistryLookups.school(request.schoolCode, field: "school_code", self.context, call)
+        return try await self.context.idempotency.perform(call) { connection in
+            try await LedgerStore.lockAccount(request.schoolCode, connection, call.logger)
+            var ledger = try await LedgerStore.ledger(request.schoolCode, connection, call.logger)
+            guard request.amount.fen <= ledger.credit else {
+                throw RPCError(.failedPrecondition, "\(request.schoolCode) has a credit of \(Money(fen: ledger.credit)); a refund of \(Money(fen: request.amount.fen)) is more")
             }
+            let inserted = try await connection.query(
+                """
+                INSERT INTO settlement.refunds (school_code, amount_fen, refunded_on, reference, recorded_by)
+                VALUES (\(request.schoolCode), \(request.amount.fen), \(refundedOn?.description ?? "")::date, \(request.reference.trimmed), \(admin.name))
+                RETURNING id
+                """,
+                logger: call.logger
+            )
+            var id: Int64 = 0
+            for try await value in inserted.decode(Int64.self) { id = value }
+            let allocations = try ledger.refund(id, amount: request.amount.fen)
+            try await LedgerStore.append(allocations, school: request.schoolCode, connection, call.logger)
+            return try await LedgerStore.refunds(school: request.schoolCode, ids: [id], connection, call.logger)[0]
         }
     }
 

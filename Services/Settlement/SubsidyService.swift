@@ -36,7 +36,7 @@ struct SubsidyService: Xcert_Settlement_V1_SubsidyService.Handler {
             checks.fail("weights[\(index)].school_code", "the registry has no school \(weight.schoolCode)")
         }
         try checks.check()
-        return try await self.context.idempotency.perform(call, principal: admin.idempotencyScope, request: request, database: self.context.database) { connection in
+        return try await self.context.idempotency.perform(call) { connection in
             var weights = request.weights.map { ($0.schoolCode, $0.weight) }.sorted { $0.0 < $1.0 }
             if weights.isEmpty {
                 // Completed assessments by school: each receivable's latest count.

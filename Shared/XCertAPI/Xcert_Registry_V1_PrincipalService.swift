@@ -26,10 +26,10 @@ public enum Xcert_Registry_V1_PrincipalService {
             contract: MethodContract(roles: [.provinceAdmin], isMutating: false, limitClass: .read),
             bounds: XCertRequestBounds.table
         )
-        /// `CreateToken`. Roles: provinceAdmin; reads.
+        /// `CreateToken`. Roles: provinceAdmin; changes state (takes an idempotency-key).
         public static let createToken = MethodDescriptor<Xcert_Registry_V1_CreateTokenRequest, Xcert_Registry_V1_CreateTokenResponse>(
             name: "/xcert.registry.v1.PrincipalService/CreateToken",
-            contract: MethodContract(roles: [.provinceAdmin], isMutating: false, limitClass: .write),
+            contract: MethodContract(roles: [.provinceAdmin], isMutating: true, limitClass: .write),
             bounds: XCertRequestBounds.table
         )
         /// `RevokeToken`. Roles: provinceAdmin; changes state (takes an idempotency-key).
@@ -69,10 +69,10 @@ public enum Xcert_Registry_V1_PrincipalService {
         func createPrincipal(_ request: Xcert_Registry_V1_CreatePrincipalRequest, _ call: RequestContext) async throws -> Xcert_Registry_V1_Principal
         /// Roles: provinceAdmin; reads.
         func listPrincipals(_ request: Xcert_Registry_V1_ListPrincipalsRequest, _ call: RequestContext) async throws -> Xcert_Registry_V1_ListPrincipalsResponse
-        /// Not mutating (it refuses an idempotency-key: the token is shown once), but it makes
-        /// a token: it draws on the write budget, as CallLimits classes it today.
+        /// Changes state (a new token, on the audit log) but refuses an idempotency-key: its
+        /// answer, the token, is shown once and never stored. Revoke a token a retry made.
         ///
-        /// Roles: provinceAdmin; reads.
+        /// Roles: provinceAdmin; changes state (takes an idempotency-key).
         func createToken(_ request: Xcert_Registry_V1_CreateTokenRequest, _ call: RequestContext) async throws -> Xcert_Registry_V1_CreateTokenResponse
         /// Roles: provinceAdmin; changes state (takes an idempotency-key).
         func revokeToken(_ request: Xcert_Registry_V1_RevokeTokenRequest, _ call: RequestContext) async throws -> Xcert_Registry_V1_Token
@@ -109,7 +109,7 @@ public enum Xcert_Registry_V1_PrincipalService {
             try await self.caller.unary(Method.listPrincipals, request, options: options)
         }
 
-        /// `CreateToken`. Roles: provinceAdmin; reads.
+        /// `CreateToken`. Roles: provinceAdmin; changes state (takes an idempotency-key).
         public func createToken(
             _ request: Xcert_Registry_V1_CreateTokenRequest = .init(),
             options: CallOptions = .init()

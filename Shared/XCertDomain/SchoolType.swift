@@ -10,7 +10,7 @@ public enum SchoolType: String, Sendable, Hashable, CaseIterable, Codable {
     case appliedUndergraduate = "applied_undergraduate"
     /// 国家开放大学
     case openUniversity = "open_university"
-    /// 技工学校: recorded, but never eligible for the pilot (DOMAIN.md rule 5).
+    /// 技工学校: recorded, but never eligible for the pilot (docs/domain.md rule 5).
     case technicalSchool = "technical_school"
 
     /// Whether schools of this type may join the pilot (rule 5: technical schools may not).

@@ -141,7 +141,8 @@ public nonisolated struct Xcert_Options_V1_MethodContract: Sendable {
   /// payload is decoded. At least one unless `public`.
   public var roles: [Xcert_Options_V1_Role] = []
 
-  /// The method changes state: it takes an idempotency-key and leaves an audit entry.
+  /// The method changes state: every call of it leaves an audit entry, and it takes an
+  /// idempotency-key (all but CreateToken, whose answer is never stored).
   public var mutating: Bool = false
 
   public var limit: Xcert_Options_V1_LimitClass = .unspecified

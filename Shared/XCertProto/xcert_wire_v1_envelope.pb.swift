@@ -8,7 +8,7 @@
 // For information on using the generated types, please see the documentation:
 //   https://github.com/apple/swift-protobuf/
 
-/// The XCert wire envelope. See PROTOCOL.md: every frame is a big-endian
+/// The XCert wire envelope. See docs/protocol.md: every frame is a big-endian
 /// uint32 length followed by one serialized Request (client to server) or
 /// Response (server to client).
 

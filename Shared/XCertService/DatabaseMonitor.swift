@@ -56,7 +56,7 @@ public final class DatabaseMonitor: Service, Sendable {
                     : State(isServing: false, detail: "PostgreSQL does not answer"))
                 if reachable, ContinuousClock.now - lastPurge > .seconds(3600) {
                     lastPurge = .now
-                    _ = try? await self.idempotencyStore.purgeExpired(database: self.database, logger: self.logger)
+                    _ = try? await self.idempotencyStore.purgeExpired(logger: self.logger)
                 }
             }
             try? await Task.sleep(for: self.interval)

@@ -1,7 +1,7 @@
 import XCertWire
 
 /// Collects every problem with a request's fields, so that one INVALID_ARGUMENT names
-/// them all (PROTOCOL.md: each bad field its own violation), then throws once.
+/// them all (docs/protocol.md: each bad field its own violation), then throws once.
 public struct FieldChecks: Sendable {
     public private(set) var violations: [RPCError.FieldViolation] = []
 

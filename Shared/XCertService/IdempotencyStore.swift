@@ -3,115 +3,116 @@ import Foundation
 import Logging
 import PostgresNIO
 import SwiftProtobuf
+import XCertStore
 import XCertWire
 
-/// Remembers the response of each mutating call by (principal, method, idempotency key),
-/// in the same transaction as the call's work, so that a retry never does the work twice
-/// and a call that rolled back leaves no key behind (PROTOCOL.md, `idempotency-key`).
-public struct IdempotencyStore: Sendable {
+/// The idempotency keys and the audit log of one service: the server's ``ChangeRecording``
+/// around every declared-mutating method, and the one way such a method's handler opens the
+/// transaction of its change (``perform(_:_:)``).
+///
+/// - A change commits in one transaction with its `idempotency-key` (bound to the caller,
+///   the method and the request's hash) and its answer, so a retry never does the work twice
+///   and a change that rolled back leaves no key behind (docs/protocol.md, `idempotency-key`).
+/// - A retry whose key has an answer gets that answer: from inside the change's transaction
+///   when the handler's checks pass again, and in place of a refusal when they no longer do
+///   (say, a payment retried after the school's record changed). The key is looked up only
+///   then, so a first call pays nothing for it.
+/// - Every mutating call leaves one entry in the audit log (`<schema>.audit_log`): the change
+///   in its own transaction, a replay, or a refusal after the rollback.
+public struct IdempotencyStore: ChangeRecording {
     /// The table, `<schema>.idempotency_keys`, in the service's own schema.
     private let table: String
-
-    /// How long keys are kept; PROTOCOL.md promises at least 24 hours.
-    public static let retention: Duration = .seconds(48 * 3600)
-
     /// The service's audit log, `<schema>.audit_log`.
     private let auditTable: String
+    private let database: Database
 
-    public init(schema: String) {
+    /// How long keys are kept; the protocol promises at least 24 hours.
+    public static let retention: Duration = .seconds(48 * 3600)
+
+    public init(schema: String, database: Database) {
         precondition(schema.allSatisfy { $0.isLetter || $0 == "_" }, "schema names are identifiers")
         self.table = "\(schema).idempotency_keys"
         self.auditTable = "\(schema).audit_log"
+        self.database = database
     }
 
-    /// Checks the `idempotency-key` metadata: absent, or 1 to 128 printable ASCII characters.
-    public static func validatedKey(_ context: RequestContext) throws -> String? {
-        guard let key = context.idempotencyKey else { return nil }
-        guard RequestAdmission.isIdentifier(key) else {
-            throw RPCError.invalidArgument([.init(
-                field: "metadata.idempotency-key",
-                description: "must be 1 to 128 printable ASCII characters"
-            )])
-        }
-        return key
-    }
-
-    /// Runs a mutating call once per key: the first call runs `body` in a transaction and
-    /// stores its response with the key; a retry with the same request gets that stored
-    /// response; the same key with a different request is FAILED_PRECONDITION. Without a
-    /// key the call simply runs in a transaction.
-    ///
-    /// Every call is written to the service's audit log (`<schema>.audit_log`): a change
-    /// or a replay in its own transaction, a refusal from inside it in a transaction of
-    /// its own after the rollback.
-    public func perform<Request: SwiftProtobuf.Message, Response: SwiftProtobuf.Message>(
-        _ context: RequestContext,
-        principal: String,
-        request: Request,
-        database: Database,
-        _ body: (PostgresConnection) async throws -> Response
+    public func recording<Response: SwiftProtobuf.Message>(
+        _ call: RequestContext,
+        _ handler: () async throws -> Response
     ) async throws -> Response {
-        let key = try Self.validatedKey(context)
+        guard let mutation = call.mutation else { return try await handler() }
+        let principal = Self.scope(call)
         do {
-            return try await database.transaction(context) { connection in
-                if let key, let stored = try await self.replayed(context, principal: principal, key: key, request: request, as: Response.self, connection) {
-                    return stored
+            let response = try await handler()
+            if !mutation.isRecorded {
+                // A change made without ``perform(_:_:)`` (one whose answer must never be
+                // stored, say a new token), or nothing to change: on record all the same,
+                // and answered even if the record cannot be written (the change stands).
+                do {
+                    try await self.database.transaction(call) { connection in
+                        try await self.audit(call, principal: principal, targets: AuditTargets.describe(mutation.request, response), outcome: "OK", connection)
+                    }
+                } catch {
+                    call.logger.warning("the audit entry of a change could not be written", metadata: ["error": "\(error)"])
                 }
-                let response = try await body(connection)
-                let kept = try key.map { (key: $0, requestHash: try Self.hash(request), response: try response.serializedData()) }
-                try await self.audit(context, principal: principal, targets: AuditTargets.describe(request, response), outcome: "OK", keeping: kept, connection)
-                return response
             }
+            return response
         } catch {
-            let status = RPCError(mapping: error)
+            var answer = error
+            if Self.refusals.contains(RPCError(mapping: error).code), let key = call.idempotencyKey, !mutation.isRecorded {
+                do {
+                    let stored = try await self.database.transaction(call) { connection in
+                        try await self.replayed(call, principal: principal, key: key, request: mutation.request, as: Response.self, connection)
+                    }
+                    if let stored { return stored }
+                } catch let reused as RPCError where reused.code == .failedPrecondition {
+                    answer = reused  // the key was used with another request: that is the answer
+                } catch {
+                    // The key could not be looked up: the handler's refusal stands.
+                }
+            }
+            let status = RPCError(mapping: answer)
             if status.code != .unavailable {
                 // The refusal, on record; a log that cannot be written must not hide it.
-                _ = try? await database.transaction(context) { connection in
-                    try await self.audit(context, principal: principal, targets: AuditTargets.describe(request, Optional<Response>.none), outcome: status.code.description, connection)
+                _ = try? await self.database.transaction(call) { connection in
+                    try await self.audit(call, principal: principal, targets: AuditTargets.describe(mutation.request, Optional<Response>.none), outcome: status.code.description, connection)
                 }
             }
-            throw error
+            throw answer
         }
     }
 
-    /// The stored response of an earlier call with this call's key, audited as a replay;
-    /// nil without a key or when the key is new (then ``perform(_:principal:request:database:_:)``
-    /// does the work). For a method that answers a repeat of its work differently from its
-    /// first call and checks for repeats before it gets to `perform`: asked first, this
-    /// keeps the first answer for whoever retries with the key.
-    public func replay<Request: SwiftProtobuf.Message, Response: SwiftProtobuf.Message>(
-        _ context: RequestContext,
-        principal: String,
-        request: Request,
-        as: Response.Type,
-        database: Database
-    ) async throws -> Response? {
-        guard let key = try Self.validatedKey(context) else { return nil }
-        return try await database.transaction(context) { connection in
-            try await self.replayed(context, principal: principal, key: key, request: request, as: Response.self, connection)
-        }
-    }
-
-    /// Runs `call`, a mutating method's checks against state that can change (a peer's
-    /// answer, a record's state) and then its ``perform(_:principal:request:database:_:)``;
-    /// when those checks refuse, a retry whose key already has an answer gets that first
-    /// answer instead of the refusal (say, a payment retried after the school's record
-    /// changed). The key is looked up only on a refusal, so the first call pays nothing.
-    public func firstAnswerOnRefusal<Request: SwiftProtobuf.Message, Response: SwiftProtobuf.Message>(
-        _ context: RequestContext,
-        principal: String,
-        request: Request,
-        database: Database,
-        _ call: () async throws -> Response
+    /// Runs the change of a declared-mutating call in one transaction, once per key: with
+    /// an `idempotency-key` whose answer is stored, that answer (the same key with another
+    /// request is FAILED_PRECONDITION); otherwise `body`, whose answer is stored with the key
+    /// and audited in the same transaction.
+    ///
+    /// - Throws: INTERNAL for a method not declared mutating: its contract is wrong.
+    public func perform<Response: SwiftProtobuf.Message>(
+        _ call: RequestContext,
+        _ body: (PostgresConnection) async throws -> Response
     ) async throws -> Response {
-        do {
-            return try await call()
-        } catch let refusal as RPCError where Self.refusals.contains(refusal.code) {
-            guard let stored = try await self.replay(context, principal: principal, request: request, as: Response.self, database: database) else {
-                throw refusal
-            }
-            return stored
+        guard let mutation = call.mutation else {
+            throw RPCError(.internal, "\(call.method) changes state but is not declared mutating")
         }
+        let principal = Self.scope(call)
+        let key = call.idempotencyKey
+        let response = try await self.database.transaction(call) { connection in
+            if let key, let stored = try await self.replayed(call, principal: principal, key: key, request: mutation.request, as: Response.self, connection) {
+                return stored
+            }
+            let response = try await body(connection)
+            let kept = try key.map { (key: $0, requestHash: try Self.hash(mutation.request), response: try response.serializedData()) }
+            try await self.audit(call, principal: principal, targets: AuditTargets.describe(mutation.request, response), outcome: "OK", keeping: kept, connection)
+            return response
+        }
+        mutation.markRecorded()
+        return response
+    }
+
+    /// Whose keys these are: the caller's, or everyone's for a public method.
+    private static func scope(_ call: RequestContext) -> String {
+        call.principal?.idempotencyScope ?? "public"
     }
 
     /// The answers that say "not this call, as things stand": the ones a stored answer outranks.
@@ -119,8 +120,8 @@ public struct IdempotencyStore: Sendable {
 
     /// The stored response of an earlier call with `key`, written to the audit log as a
     /// replay; nil when there is none.
-    private func replayed<Request: SwiftProtobuf.Message, Response: SwiftProtobuf.Message>(
-        _ context: RequestContext, principal: String, key: String, request: Request, as: Response.Type, _ connection: PostgresConnection
+    private func replayed<Response: SwiftProtobuf.Message>(
+        _ context: RequestContext, principal: String, key: String, request: any SwiftProtobuf.Message, as: Response.Type, _ connection: PostgresConnection
     ) async throws -> Response? {
         guard let stored = try await self.stored(context, principal: principal, key: key, request: request, as: Response.self, connection) else {
             return nil
@@ -130,8 +131,8 @@ public struct IdempotencyStore: Sendable {
     }
 
     /// The stored response of an earlier call with `key`; nil when there is none.
-    private func stored<Request: SwiftProtobuf.Message, Response: SwiftProtobuf.Message>(
-        _ context: RequestContext, principal: String, key: String, request: Request, as: Response.Type, _ connection: PostgresConnection
+    private func stored<Response: SwiftProtobuf.Message>(
+        _ context: RequestContext, principal: String, key: String, request: any SwiftProtobuf.Message, as: Response.Type, _ connection: PostgresConnection
     ) async throws -> Response? {
         let method = context.method
         // Two concurrent calls with one key: the second waits here for the first.
@@ -156,7 +157,7 @@ public struct IdempotencyStore: Sendable {
         return nil
     }
 
-    private static func hash(_ request: some SwiftProtobuf.Message) throws -> Data {
+    private static func hash(_ request: any SwiftProtobuf.Message) throws -> Data {
         Data(SHA256.hash(data: try request.serializedData()))
     }
 
@@ -186,10 +187,10 @@ public struct IdempotencyStore: Sendable {
 
     /// Deletes keys older than ``retention``; returns how many.
     @discardableResult
-    public func purgeExpired(database: Database, logger: Logging.Logger) async throws -> Int {
+    public func purgeExpired(logger: Logging.Logger) async throws -> Int {
         let hours = Int(Self.retention.components.seconds / 3600)
         let table = self.table
-        return try await database.transaction(timeout: .seconds(60), logger: logger) { connection in
+        return try await self.database.transaction(timeout: .seconds(60), logger: logger) { connection in
             let rows = try await connection.query(
                 "WITH gone AS (DELETE FROM \(unescaped: table) WHERE created_at < now() - make_interval(hours => \(hours)) RETURNING 1) SELECT count(*) FROM gone",
                 logger: logger
@@ -204,7 +205,7 @@ public struct IdempotencyStore: Sendable {
 /// level of nested messages too, e.g. `session.site_school_code`), and the id of what the
 /// response made. Never a token, password or national ID number, nor rows of candidates.
 enum AuditTargets {
-    static func describe(_ request: some SwiftProtobuf.Message, _ response: (some SwiftProtobuf.Message)?) -> String {
+    static func describe(_ request: any SwiftProtobuf.Message, _ response: (some SwiftProtobuf.Message)?) -> String {
         var parts = Self.fields(of: request)
         if let response, let id = Self.object(response)?["id"] {
             parts.append("→ id=\(id)")
@@ -212,7 +213,7 @@ enum AuditTargets {
         return parts.joined(separator: " ")
     }
 
-    private static func fields(of message: some SwiftProtobuf.Message) -> [String] {
+    private static func fields(of message: any SwiftProtobuf.Message) -> [String] {
         guard let object = Self.object(message) else { return [] }
         var parts: [String] = []
         for key in object.keys.sorted() {
@@ -242,7 +243,7 @@ enum AuditTargets {
         }
     }
 
-    private static func object(_ message: some SwiftProtobuf.Message) -> [String: Any]? {
+    private static func object(_ message: any SwiftProtobuf.Message) -> [String: Any]? {
         var options = JSONEncodingOptions()
         options.preserveProtoFieldNames = true
         guard let data = try? Self.withoutLists(message).jsonUTF8Data(options: options) else { return nil }

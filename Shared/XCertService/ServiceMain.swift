@@ -19,7 +19,8 @@ public struct ServiceContext: Sendable {
     public let database: Database
     /// The one token check (the server runs it before any handler).
     public let authenticator: Authenticator
-    /// This service's idempotency keys.
+    /// This service's idempotency keys and audit log: ``IdempotencyStore/perform(_:_:)`` is
+    /// the one way a mutating handler opens the transaction of its change.
     public let idempotency: IdempotencyStore
     /// The one way to call the other services.
     public let peers: Peers
@@ -78,7 +79,7 @@ public enum ServiceMain {
     ) async throws {
         let client = PostgresClient(configuration: configuration.database.clientConfiguration, backgroundLogger: logger)
         let database = Database(client: client, role: "xcert_\(configuration.name)")
-        let idempotency = IdempotencyStore(schema: configuration.name)
+        let idempotency = IdempotencyStore(schema: configuration.name, database: database)
         let monitor = DatabaseMonitor(
             database: database,
             migrator: configuration.migrate ? Migrator() : nil,
@@ -98,7 +99,9 @@ public enum ServiceMain {
         table.register(own)
         table.register(ReflectionService(serviceName: configuration.name, others: own).methods)
 
-        let server = RPCServer(configuration: configuration.server, methods: table, admission: context.authenticator, logger: logger)
+        let server = RPCServer(
+            configuration: configuration.server, methods: table, admission: context.authenticator, changes: idempotency, logger: logger
+        )
         let metricsServer = MetricsServer(
             host: configuration.server.host, port: configuration.metricsPort, registry: metrics, logger: logger,
             tls: configuration.server.tls

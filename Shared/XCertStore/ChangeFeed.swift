@@ -1,7 +1,7 @@
 import Logging
 import PostgresNIO
 
-/// A service's change feed (`List…Changes(after: cursor)`), as ARCHITECTURE.md has other
+/// A service's change feed (`List…Changes(after: cursor)`), as docs/architecture.md has other
 /// services follow it: a table whose identity column is the cursor.
 ///
 /// Identity values are taken at insert but become visible at commit, so two writers

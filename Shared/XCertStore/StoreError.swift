@@ -1,7 +1,7 @@
 import PostgresNIO
 import XCertWire
 
-/// A database failure, mapped once to the status a client sees (PROTOCOL.md): the
+/// A database failure, mapped once to the status a client sees (docs/protocol.md): the
 /// database unreachable is UNAVAILABLE, a race a retry can resolve is ABORTED, a
 /// statement cut off by the request's deadline is DEADLINE_EXCEEDED, anything else is
 /// INTERNAL. The database's own text is kept for the log and never sent.

@@ -10,7 +10,7 @@ public enum InboundFrame: Sendable, Equatable {
     case oversized(length: UInt32, limit: Int)
 }
 
-/// Splits a byte stream into length-prefixed frames (PROTOCOL.md, "Frames").
+/// Splits a byte stream into length-prefixed frames (docs/protocol.md, "Frames").
 ///
 /// The limit is checked from the 4-byte header alone, before the body is awaited or
 /// allocated. After an oversized header the stream is out of step for good: the decoder
@@ -65,7 +65,7 @@ public struct FrameDecoder: NIOSingleStepByteToMessageDecoder {
     }
 
     public mutating func decodeLast(buffer: inout ByteBuffer, seenEOF: Bool) throws -> InboundFrame? {
-        // A partial frame at EOF is dropped (PROTOCOL.md): never hand out half a message.
+        // A partial frame at EOF is dropped (docs/protocol.md): never hand out half a message.
         let frame = try self.decode(buffer: &buffer)
         if frame == nil { buffer.moveReaderIndex(forwardBy: buffer.readableBytes) }
         return frame

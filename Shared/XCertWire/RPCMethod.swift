@@ -21,6 +21,10 @@ public struct RequestContext: Sendable {
     /// Who calls, as admission established it before the handler ran; nil for a public
     /// method (``MethodContract/isPublic``).
     public var principal: Principal?
+    /// For a declared-mutating method: its request and the state of its record, which the
+    /// server's ``ChangeRecording`` (idempotency, audit) and the handler's transaction share;
+    /// nil for a method that reads.
+    public var mutation: MutatingCall?
 
     public init(
         method: String,
@@ -76,7 +80,7 @@ public struct RPCMethod: Sendable {
     public let responseType: String
     /// Who may call, whether it changes state, which rate limit it draws on.
     public let contract: MethodContract
-    let handle: @Sendable (Data, RequestContext) async throws -> Data
+    let handle: @Sendable (Data, RequestContext, (any ChangeRecording)?) async throws -> Data
     private let parse: @Sendable (Data) throws(RPCError) -> any SwiftProtobuf.Message
 
     /// Whether the method changes state (and so takes an `idempotency-key`).
@@ -86,7 +90,8 @@ public struct RPCMethod: Sendable {
     ///
     /// Before the handler runs, the payload is decoded and held to the request bounds:
     /// either failing is INVALID_ARGUMENT. (The token, role and rate limit come earlier:
-    /// ``RPCServer``.)
+    /// ``RPCServer``.) A declared-mutating method's handler runs inside the server's
+    /// ``ChangeRecording``.
     public static func unary<Request: SwiftProtobuf.Message, Response: SwiftProtobuf.Message>(
         _ descriptor: MethodDescriptor<Request, Response>,
         handler: @escaping @Sendable (Request, RequestContext) async throws -> Response
@@ -110,11 +115,15 @@ public struct RPCMethod: Sendable {
             parse: { (payload: Data) throws(RPCError) -> any SwiftProtobuf.Message in
                 try Self.parsePayload(payload, as: Request.self)
             },
-            handle: { payload, context in
+            handle: { payload, context, changes in
                 let request = try Self.parsePayload(payload, as: Request.self)
                 try bounds.check(request)
-                let response = try await handler(request, context)
-                return try response.serializedData()
+                guard contract.isMutating, let changes else {
+                    return try await handler(request, context).serializedData()
+                }
+                var call = context
+                call.mutation = MutatingCall(request: request)
+                return try await changes.recording(call) { try await handler(request, call) }.serializedData()
             }
         )
     }
@@ -125,7 +134,7 @@ public struct RPCMethod: Sendable {
         responseType: String,
         contract: MethodContract,
         parse: @escaping @Sendable (Data) throws(RPCError) -> any SwiftProtobuf.Message,
-        handle: @escaping @Sendable (Data, RequestContext) async throws -> Data
+        handle: @escaping @Sendable (Data, RequestContext, (any ChangeRecording)?) async throws -> Data
     ) {
         self.name = name
         self.requestType = requestType

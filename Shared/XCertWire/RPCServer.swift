@@ -8,11 +8,11 @@ import SwiftProtobuf
 import Synchronization
 import XCertProto
 
-/// Settings of one RPC server; every limit of PROTOCOL.md is here with its default.
+/// Settings of one RPC server; every limit of docs/protocol.md is here with its default.
 public struct RPCServerConfiguration: Sendable {
     public var host: String
     public var port: Int
-    /// Largest frame body accepted (PROTOCOL.md: default 4 MiB).
+    /// Largest frame body accepted (docs/protocol.md: default 4 MiB).
     public var maximumFrameLength: Int
     /// Requests in flight on one connection before the server stops reading it.
     public var maximumInFlightPerConnection: Int
@@ -67,7 +67,7 @@ public struct RPCServerConfiguration: Sendable {
     }
 }
 
-/// Serves a ``MethodTable`` over TCP by PROTOCOL.md, as a lifecycle `Service`; inside TLS
+/// Serves a ``MethodTable`` over TCP by docs/protocol.md, as a lifecycle `Service`; inside TLS
 /// when ``RPCServerConfiguration/tls`` is set.
 ///
 /// Each connection runs in a child task of a discarding task group, each request in a
@@ -80,6 +80,7 @@ public final class RPCServer: Service, Sendable {
     public let configuration: RPCServerConfiguration
     private let methods: MethodTable
     private let admission: (any CallAdmission)?
+    private let changes: (any ChangeRecording)?
     private let eventLoopGroup: any EventLoopGroup
     private let logger: Logger
     private let state: ServerState
@@ -90,12 +91,14 @@ public final class RPCServer: Service, Sendable {
         configuration: RPCServerConfiguration,
         methods: MethodTable,
         admission: (any CallAdmission)? = nil,
+        changes: (any ChangeRecording)? = nil,
         eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
         logger: Logger
     ) {
         self.configuration = configuration
         self.methods = methods
         self.admission = admission
+        self.changes = changes
         self.eventLoopGroup = eventLoopGroup
         self.logger = logger
         self.state = ServerState()
@@ -227,7 +230,7 @@ public final class RPCServer: Service, Sendable {
             var unreaped = 0
             do {
                 for try await frame in inbound {
-                    // Deadlines count from here, when the server read the frame (PROTOCOL.md).
+                    // Deadlines count from here, when the server read the frame (docs/protocol.md).
                     let received = ContinuousClock.now
                     if case .oversized(let length, let limit) = frame {
                         await connection.refuse(RPCError(
@@ -305,7 +308,8 @@ public final class RPCServer: Service, Sendable {
     /// 3. the token, the caller's role against the method's declared roles, the caller's
     ///    rate limit (``CallAdmission``): a refused caller causes no decoding at all;
     /// 4. the payload: decoding, then the bounds of its fields (``RequestBounds``);
-    /// 5. the handler, whose answer must fit in a frame.
+    /// 5. the handler, inside the ``ChangeRecording`` (idempotency, audit) when the method
+    ///    is declared mutating; its answer must fit in a frame.
     ///
     /// Steps 3 to 5 run within the request's deadline.
     private func execute(
@@ -350,7 +354,7 @@ public final class RPCServer: Service, Sendable {
             let payload = try await cancellingAtDeadline(context.deadline, allowed: timeout) {
                 var context = context
                 context.principal = try await self.admitCaller(context, to: method)
-                return try await method.handle(request.payload, context)
+                return try await method.handle(request.payload, context, self.changes)
             }
             try self.checkAnswerFits(payload, of: method, id: request.id, requestID: requestID)
             response.payload = payload

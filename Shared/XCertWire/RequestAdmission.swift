@@ -10,7 +10,7 @@ import XCertProto
 /// their own, so it exercises the server's own code. Each step throws the answer to send
 /// instead: an ``RPCError`` for the id the step names.
 public enum RequestAdmission {
-    /// Parses one frame body as a `Request` (PROTOCOL.md, "Frames" and "Envelope").
+    /// Parses one frame body as a `Request` (docs/protocol.md, "Frames" and "Envelope").
     ///
     /// - Throws: the connection-level answer, to send with id 0: INVALID_ARGUMENT when the
     ///   bytes do not parse as `xcert.wire.v1.Request`, or when its id is the reserved 0.

@@ -3,7 +3,7 @@ import NIOCore
 import NIOSSL
 import NIOTLS
 
-/// TLS on a server's ports: the same frames of PROTOCOL.md, inside TLS 1.2 or later.
+/// TLS on a server's ports: the same frames of docs/protocol.md, inside TLS 1.2 or later.
 ///
 /// Callers' certificates are optional by default: organizations reach the filing service
 /// with a token and no certificate. With ``clientCertificateTrustRoots`` set, a certificate

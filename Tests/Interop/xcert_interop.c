@@ -1,6 +1,6 @@
 /*
  * xcert_interop: a client of the XCert filing service written in C, from
- * ../shared/PROTOCOL.md and the project's proto/ folder alone, to show that a
+ * docs/protocol.md and the project's proto/ folder alone, to show that a
  * program in another language can speak the wire protocol.
  *
  * What it does (issue 7, item 4):
@@ -48,7 +48,7 @@
 #define SUBMIT_FILING "/xcert.filing.v1.FilingService/SubmitFiling"
 
 /* The largest response frame this client accepts: the servers' default limit
- * (PROTOCOL.md, "Frames"). A longer announced length means we are out of step. */
+ * (docs/protocol.md, "Frames"). A longer announced length means we are out of step. */
 #define MAX_FRAME_BYTES (4u * 1024u * 1024u)
 
 /* ------------------------------------------------------------------------ */
@@ -175,7 +175,7 @@ static void parse_options(int argc, char **argv, struct options *options)
         } else if (strcmp(option, "--timeout-ms") == 0) {
             options->timeout_ms = (uint32_t)parse_number(option, value, 1, 300000);
         } else if (strcmp(option, "--idempotency-key") == 0) {
-            /* PROTOCOL.md: 1 to 128 printable ASCII characters. */
+            /* docs/protocol.md: 1 to 128 printable ASCII characters. */
             size_t length = strlen(value);
             if (length < 1 || length > 128) bad_usage("--idempotency-key must be 1 to 128 characters");
             for (const char *c = value; *c; c++) {
@@ -221,7 +221,7 @@ static void parse_options(int argc, char **argv, struct options *options)
 }
 
 /* ------------------------------------------------------------------------ */
-/* Frames (PROTOCOL.md, "Frames")                                           */
+/* Frames (docs/protocol.md, "Frames")                                           */
 /*                                                                           */
 /*   +----------------------------+------------------------------+           */
 /*   | length L: uint32, big-end. | L bytes: one protobuf message |          */
@@ -308,7 +308,7 @@ static uint8_t *receive_frame(int fd, size_t *length)
 }
 
 /* ------------------------------------------------------------------------ */
-/* One unary call (PROTOCOL.md, "Envelope" and "Metadata keys")              */
+/* One unary call (docs/protocol.md, "Envelope" and "Metadata keys")              */
 /* ------------------------------------------------------------------------ */
 
 /* The name of a status code, from the generated descriptor of xcert.wire.v1.Code. */

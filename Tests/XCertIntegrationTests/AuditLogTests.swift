@@ -69,4 +69,37 @@ struct AuditLogTests {
             for row in rows { #expect(!log.contains(row.nationalID)) }
         }
     }
+
+    @Test("every declared-mutating method is on record, not only changes made through a stored answer: a refusal before the change's transaction, and a new token (an answer never stored)")
+    func everyMutationOnRecord() async throws {
+        try await withFilingStack { h in
+            let world = try await h.rosterWorld()
+            // Refused before any transaction of the change: the registry knows no such certificate.
+            let unknown = RegistryHarness.submission("ZZZ", year: RosterWorld.year)
+            let refused = await h.refusal(Xcert_Filing_V1_FilingService.Method.submitFiling, unknown, token: world.car)
+            #expect(refused != nil)
+            // A token is made without an idempotency record (its answer is the secret itself).
+            let principalID = try #require(try await h.scalar("SELECT min(id) FROM registry.principals", as: Int64.self))
+            var create = Xcert_Registry_V1_CreateTokenRequest()
+            create.principalID = principalID
+            create.label = "audited"
+            let made = try await h.call(Xcert_Registry_V1_PrincipalService.Method.createToken, create, token: h.admin)
+
+            let analyst = Database(client: h.postgres, role: "xcert_analyst")
+            let entries = try await analyst.transaction(timeout: .seconds(10), logger: testLogger("audit")) { connection in
+                var entries: [(String, String, String, String)] = []
+                let result = try await connection.query(
+                    "SELECT service, method, targets, outcome FROM analytics.audit_log ORDER BY at, id",
+                    logger: testLogger("audit")
+                )
+                for try await row in result.decode((String, String, String, String).self) { entries.append(row) }
+                return entries
+            }
+            let refusal = entries.filter { $0.1 == Xcert_Filing_V1_FilingService.Method.submitFiling.name && $0.2.contains("certificate_code=ZZZ") }
+            #expect(refusal.map(\.3) == [refused?.code.description ?? "?"], "\(refusal)")
+            let token = entries.filter { $0.1 == Xcert_Registry_V1_PrincipalService.Method.createToken.name && $0.2.contains("label") == false }
+            #expect(token.map(\.3) == ["OK"] && token.first?.0 == "registry" && token.first?.2 == "principal_id=\(principalID)", "\(token); \(entries.filter { $0.1.contains("Token") })")
+            #expect(!entries.map { "\($0)" }.joined().contains(made.token))
+        }
+    }
 }

@@ -11,7 +11,7 @@ private let interopClient = ProcessInfo.processInfo.environment["XCERT_INTEROP_C
 
 /// The C client of `Tests/Interop/` (built by `scripts/test`, which names it in
 /// `XCERT_INTEROP_CLIENT`) against a real registry and filing process: a program in
-/// another language, written from PROTOCOL.md and `proto/` alone, files through the wire
+/// another language, written from docs/protocol.md and `proto/` alone, files through the wire
 /// protocol with a token and an idempotency key and reads the result as an analyst.
 @Suite(
     "Interop: a client in C speaks the wire protocol (framing, envelope, metadata, idempotency) and reads analytics.filings through libpq",

@@ -13,12 +13,15 @@ import XCertWire
 /// chosen per method.
 private final class WriteMethods: Sendable {
     let database: Database
-    let idempotency = IdempotencyStore(schema: "filing")
+    let idempotency: IdempotencyStore
     let handlerEnded = Mutex(0)
     /// What the check before ``countAfterCheck``'s change answers now; nil: it passes.
     let checkRefuses = Mutex<RPCError.Code?>(nil)
 
-    init(database: Database) { self.database = database }
+    init(database: Database) {
+        self.database = database
+        self.idempotency = IdempotencyStore(schema: "filing", database: database)
+    }
 
     static let sleepAfterInsert = "/test.v1.Write/SleepAfterInsert"
     static let slowStatementAfterInsert = "/test.v1.Write/SlowStatementAfterInsert"
@@ -52,7 +55,7 @@ private final class WriteMethods: Sendable {
                 }
             },
             .unary(Self.count, contract: Self.write) { (request: Xcert_Health_V1_HealthCheckRequest, context) -> Xcert_Health_V1_HealthCheckResponse in
-                try await self.idempotency.perform(context, principal: "test", request: request, database: self.database) { connection in
+                try await self.idempotency.perform(context) { connection in
                     let rows = try await connection.query("UPDATE filing.counter SET value = value + 1 WHERE id = 1 RETURNING value", logger: context.logger)
                     var response = Xcert_Health_V1_HealthCheckResponse()
                     for try await value in rows.decode(Int.self) { response.detail = "count \(value) for \(request.service)" }
@@ -61,14 +64,12 @@ private final class WriteMethods: Sendable {
             },
             // As a method that asks a peer before its change: the peer's answer can change.
             .unary(Self.countAfterCheck, contract: Self.write) { (request: Xcert_Health_V1_HealthCheckRequest, context) -> Xcert_Health_V1_HealthCheckResponse in
-                try await self.idempotency.firstAnswerOnRefusal(context, principal: "test", request: request, database: self.database) {
-                    if let code = self.checkRefuses.withLock({ $0 }) { throw RPCError(code, "the check before the change says no") }
-                    return try await self.idempotency.perform(context, principal: "test", request: request, database: self.database) { connection in
-                        let rows = try await connection.query("UPDATE filing.counter SET value = value + 1 WHERE id = 1 RETURNING value", logger: context.logger)
-                        var response = Xcert_Health_V1_HealthCheckResponse()
-                        for try await value in rows.decode(Int.self) { response.detail = "count \(value) for \(request.service)" }
-                        return response
-                    }
+                if let code = self.checkRefuses.withLock({ $0 }) { throw RPCError(code, "the check before the change says no") }
+                return try await self.idempotency.perform(context) { connection in
+                    let rows = try await connection.query("UPDATE filing.counter SET value = value + 1 WHERE id = 1 RETURNING value", logger: context.logger)
+                    var response = Xcert_Health_V1_HealthCheckResponse()
+                    for try await value in rows.decode(Int.self) { response.detail = "count \(value) for \(request.service)" }
+                    return response
                 }
             },
         ]
@@ -82,7 +83,7 @@ private func withWriteServer(
     try await withTestDatabase { configuration, client in
         try await WriteMethods.prepare(client)
         let methods = WriteMethods(database: Database(client: client, role: "xcert_filing"))
-        try await withTestServer(methods.methods) { _, port in
+        try await withTestServer(methods.methods, changes: methods.idempotency) { _, port in
             try await body(configuration, client, methods, port)
         }
     }

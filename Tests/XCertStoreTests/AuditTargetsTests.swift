@@ -1,6 +1,6 @@
 import Testing
 import XCertProto
-@testable import XCertStore
+@testable import XCertService
 
 @Suite("Audit targets")
 struct AuditTargetsTests {

@@ -3,12 +3,14 @@ import Logging
 import NIOCore
 import XCertWire
 
-/// Runs an ``RPCServer`` (with `admission` as its token check, if any) on a free loopback port (or the port `configure` names) for
+/// Runs an ``RPCServer`` (with `admission` as its token check and `changes` around its
+/// mutating methods, if any) on a free loopback port (or the port `configure` names) for
 /// the length of `body`. A named port that the kernel still holds from a server just
 /// closed is tried again for up to ten seconds.
 public func withTestServer<Result: Sendable>(
     _ methods: [RPCMethod],
     admission: (any CallAdmission)? = nil,
+    changes: (any ChangeRecording)? = nil,
     configure: (inout RPCServerConfiguration) -> Void = { _ in },
     _ body: @Sendable (RPCServer, Int) async throws -> Result
 ) async throws -> Result {
@@ -18,7 +20,7 @@ public func withTestServer<Result: Sendable>(
     table.register(methods)
     let giveUp = ContinuousClock.now + .seconds(10)
     while true {
-        let server = RPCServer(configuration: configuration, methods: table, admission: admission, logger: testLogger("server"))
+        let server = RPCServer(configuration: configuration, methods: table, admission: admission, changes: changes, logger: testLogger("server"))
         let outcome: Result? = try await withThrowingTaskGroup(of: Result?.self) { group in
             group.addTask {
                 try await server.run()

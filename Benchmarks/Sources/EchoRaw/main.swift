@@ -3,7 +3,7 @@ import NIOCore
 import NIOPosix
 
 // The floor of scenario B1: a plain SwiftNIO server that splits the byte stream into
-// length-prefixed frames (PROTOCOL.md's 4-byte big-endian length, then the body) and writes
+// length-prefixed frames (docs/protocol.md's 4-byte big-endian length, then the body) and writes
 // each whole frame back unchanged, flushing once per read. No protobuf, no tasks, no locks:
 // what the same event loops and sockets can do when a frame costs nothing.
 //

@@ -12,7 +12,7 @@ import XCertProto
 ///
 /// Built so that it is not what is measured: every request is a frame encoded once before
 /// the run (one per in-flight slot: `xcert.wire.v1.Request{id: slot+1, method, payload}`,
-/// as PROTOCOL.md says a request is), sent again as soon as its slot's answer arrives. An
+/// as docs/protocol.md says a request is), sent again as soon as its slot's answer arrives. An
 /// answer is matched by scanning its leading protobuf fields for the id (and, against XCert,
 /// the status code) without decoding it; no tasks, locks or allocations per request, a flush
 /// per socket read. The first answer is decoded in full and checked once.
