@@ -82,11 +82,10 @@ let package = Package(
             path: "Shared/XCertAPI"
         ),
 
-        // PostgresClient setup, migrations, transactions, idempotency keys.
+        // PostgresClient setup, migrations, transactions and their errors; no wire types.
         .target(
             name: "XCertStore",
             dependencies: [
-                "XCertWire",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),

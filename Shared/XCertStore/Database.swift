@@ -1,7 +1,6 @@
 import Logging
 import PostgresNIO
 import Synchronization
-import XCertWire
 
 /// Whether the database answered lately, kept by the health monitor and read by every
 /// transaction, so that requests fail fast with UNAVAILABLE instead of waiting for a
@@ -20,8 +19,9 @@ public final class DatabaseAvailability: Sendable {
 ///
 /// Each transaction runs as the service's own role (`SET LOCAL ROLE`), so a service can
 /// write only its own schema even though it logs in as the owner, and with
-/// `statement_timeout` set from the request's remaining deadline, so that the database
-/// stops working on a request the client has given up on.
+/// `statement_timeout` set from its deadline, so that the database stops working on
+/// something its caller has given up on. Failures are ``StoreError``s; the service kit maps
+/// them to wire statuses and opens a request's transaction from its context.
 public struct Database: Sendable {
     public let client: PostgresClient
     /// The role the work runs as, e.g. `xcert_registry`; nil keeps the login user.
@@ -35,26 +35,22 @@ public struct Database: Sendable {
         self.availability = availability
     }
 
-    /// Runs `body` in one transaction bounded by the request's deadline. The transaction
-    /// commits only if `body` returns and the request was not cancelled meanwhile
-    /// (deadline passed, client gone); otherwise it rolls back.
+    /// Runs `body` in one transaction whose statements stop at `deadline`. The transaction
+    /// commits only if `body` returns and the task was not cancelled meanwhile (the
+    /// deadline passed, the caller gone); otherwise it rolls back.
+    ///
+    /// - Throws: ``StoreError`` for the database's failures (``StoreError/Code/unavailable``
+    ///   at once while the health monitor finds it unreachable); `body`'s own errors as
+    ///   they are.
     public func transaction<Result: Sendable>(
-        _ context: RequestContext,
-        _ body: (PostgresConnection) async throws -> Result
-    ) async throws -> Result {
-        try await self.transaction(timeout: context.remaining, logger: context.logger, body)
-    }
-
-    /// As ``transaction(_:_:)``, for work outside a request (start-up, background jobs).
-    public func transaction<Result: Sendable>(
-        timeout: Duration,
+        deadline: ContinuousClock.Instant,
         logger: Logger,
         _ body: (PostgresConnection) async throws -> Result
     ) async throws -> Result {
         guard self.availability.isReachable else {
-            throw RPCError(.unavailable, "the database is unavailable; retry later with the same idempotency-key")
+            throw StoreError(.unavailable)
         }
-        let milliseconds = "\(max(1, timeout.milliseconds))"
+        let milliseconds = "\(max(1, Self.milliseconds(until: deadline)))"
         let role = self.role ?? "none"
         do {
             return try await self.client.withTransaction(logger: logger) { connection in
@@ -69,5 +65,20 @@ public struct Database: Sendable {
         } catch {
             throw StoreError.mapping(error)
         }
+    }
+
+    /// As ``transaction(deadline:logger:_:)``, for work outside a request (start-up,
+    /// background jobs): the deadline is `timeout` from now.
+    public func transaction<Result: Sendable>(
+        timeout: Duration,
+        logger: Logger,
+        _ body: (PostgresConnection) async throws -> Result
+    ) async throws -> Result {
+        try await self.transaction(deadline: .now + timeout, logger: logger, body)
+    }
+
+    private static func milliseconds(until deadline: ContinuousClock.Instant) -> Int64 {
+        let left = max(.zero, deadline - .now).components
+        return left.seconds * 1000 + left.attoseconds / 1_000_000_000_000_000
     }
 }

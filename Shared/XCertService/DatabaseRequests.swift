@@ -1,0 +1,34 @@
+import PostgresNIO
+import XCertStore
+import XCertWire
+
+extension Database {
+    /// Runs `body` in one transaction bounded by the request's deadline: the one way a
+    /// handler opens a transaction (a change opens its own through
+    /// ``IdempotencyStore/perform(_:_:)``, which calls this).
+    public func transaction<Result: Sendable>(
+        _ call: RequestContext,
+        _ body: (PostgresConnection) async throws -> Result
+    ) async throws -> Result {
+        try await self.transaction(deadline: call.deadline, logger: call.logger, body)
+    }
+}
+
+/// The one mapping of a database failure to the status a client sees. The database's own
+/// text is logged with the request, never sent.
+extension StoreError: RPCErrorConvertible {
+    public var rpcError: RPCError {
+        switch self.code {
+        case .unavailable:
+            RPCError(.unavailable, "the database is unavailable; retry later with the same idempotency-key")
+        case .conflict:
+            RPCError(.aborted, "a concurrent change conflicted with this one; retry with the same idempotency-key")
+        case .deadlineExceeded:
+            RPCError(.deadlineExceeded, "the request's deadline passed while the database worked; nothing was written")
+        case .cancelled:
+            RPCError(.cancelled, "the request was cancelled; nothing was written")
+        default:
+            RPCError(.internal, "internal database error; the server logged the details under this request-id")
+        }
+    }
+}
