@@ -52,7 +52,6 @@ struct SchemeService: Xcert_Assessment_V1_SchemeService.Handler {
 
     @Sendable
     func updateScheme(_ request: Xcert_Assessment_V1_UpdateSchemeRequest, _ call: RequestContext) async throws -> Xcert_Assessment_V1_Scheme {
-        let admin = try call.caller()
         var checks = FieldChecks()
         Self.checkYear(request.year, &checks)
         checks.require(request.version > 0, "version", "must name a draft version")
@@ -74,7 +73,6 @@ struct SchemeService: Xcert_Assessment_V1_SchemeService.Handler {
 
     @Sendable
     func publishScheme(_ request: Xcert_Assessment_V1_PublishSchemeRequest, _ call: RequestContext) async throws -> Xcert_Assessment_V1_Scheme {
-        let admin = try call.caller()
         return try await self.context.idempotency.perform(call) { connection in
             let current = try await Self.scheme(year: request.year, version: request.version, forUpdate: true, connection, call.logger)
             guard current.state == .draft else { return current }

@@ -55,7 +55,6 @@ struct FilingService: Xcert_Filing_V1_FilingService.Handler {
 
     @Sendable
     func closeRound(_ request: Xcert_Filing_V1_CloseRoundRequest, _ call: RequestContext) async throws -> Xcert_Filing_V1_FilingRound {
-        let admin = try call.caller()
         return try await self.context.idempotency.perform(call) { connection in
             try await connection.query(
                 "UPDATE filing.rounds SET closed_at = coalesce(closed_at, now()) WHERE year = \(request.year) AND number = \(request.number)",
@@ -100,42 +99,12 @@ struct FilingService: Xcert_Filing_V1_FilingService.Handler {
             guard round.open else {
                 throw RPCError(.failedPrecondition, "filing round \(round.number) of \(round.year) closed at \(round.hasClosedAt ? "\(LocalDate.provinceTime(round.closedAt.seconds)) (closed early by the province)" : round.closingInstant); submissions are no longer accepted")
             }
-            let live = try await connection.query(
-                """
-                SELECT id, version, state FROM filing.filings
-                WHERE organization_id = \(organizationID) AND certificate_code = \(certificate.code) AND year = \(request.year) AND state IN ('submitted', 'approved')
-                """,
-                logger: call.logger
+            let live = try await FilingStore.liveVersions(organization: organizationID, certificate: certificate.code, year: request.year, connection, call.logger)
+            try ReviewedSubmission.requireNoneLive(live, kind: .filing, subject: "of \(certificate.code) for \(request.year)")
+            let id = try await FilingStore.insert(
+                plan, organization: organizationID, certificate: certificate.code, year: request.year, round: request.roundNumber,
+                submittedBy: organization.name, connection, call.logger
             )
-            for try await (id, version, state) in live.decode((Int64, Int32, String).self) {
-                throw RPCError(.alreadyExists, "filing \(id) (version \(version)) of \(certificate.code) for \(request.year) is \(state); withdraw it or await its review before filing again")
-            }
-            // The filing, its fees and its attachments in one statement (one round trip).
-            let inserted = try await connection.query(
-                """
-                WITH made AS (
-                    INSERT INTO filing.filings (organization_id, certificate_code, year, round_number, version, state, school_levels, specialty_scope,
-                        site_arrangement, teacher_requirements, teaching_conditions, exam_arrangement, submitted_by)
-                    SELECT \(organizationID), \(certificate.code), \(request.year), \(request.roundNumber), coalesce(max(version), 0) + 1, 'submitted',
-                        \(plan.schoolLevels), \(plan.specialtyScope), \(plan.siteArrangement), \(plan.teacherRequirements), \(plan.teachingConditions),
-                        \(plan.examArrangement), \(organization.name)
-                    FROM filing.filings WHERE organization_id = \(organizationID) AND certificate_code = \(certificate.code) AND year = \(request.year)
-                    RETURNING id
-                ), fees AS (
-                    INSERT INTO filing.filing_fees (filing_id, level, fee_fen, cost_basis)
-                    SELECT made.id, l, f, b
-                    FROM made, unnest(\(plan.fees.map { Int32($0.level.rawValue) })::integer[], \(plan.fees.map(\.fen))::bigint[], \(plan.fees.map(\.costBasis))::text[]) AS x(l, f, b)
-                ), attachments AS (
-                    INSERT INTO filing.filing_attachments (filing_id, position, name, size_bytes, sha256)
-                    SELECT made.id, p, n, s, h
-                    FROM made, unnest(\(plan.attachments.map(\.name))::text[], \(plan.attachments.map(\.size))::bigint[], \(plan.attachments.map(\.sha256))::text[]) WITH ORDINALITY AS x(n, s, h, p)
-                )
-                SELECT id FROM made
-                """,
-                logger: call.logger
-            )
-            var id: Int64 = 0
-            for try await value in inserted.decode(Int64.self) { id = value }
             return try await FilingStore.filing(id, organization: nil, connection, call.logger)
         }
     }
@@ -173,21 +142,16 @@ struct FilingService: Xcert_Filing_V1_FilingService.Handler {
 
     @Sendable
     func withdrawFiling(_ request: Xcert_Filing_V1_WithdrawFilingRequest, _ call: RequestContext) async throws -> Xcert_Filing_V1_Filing {
-        let organization = try call.caller()
-        let organizationID = try organization.organizationID()
-        let reason = request.reason.trimmed
-        guard (1...1000).contains(reason.count) else {
-            throw RPCError.invalidArgument([.init(field: "reason", description: "is required: say why the filing is withdrawn (1 to 1000 characters)")])
-        }
+        let organizationID = try call.caller().organizationID()
+        let withdrawal = try ReviewedSubmission.Withdrawal(reason: request.reason, of: .filing)
         return try await self.context.idempotency.perform(call) { connection in
             let filing = try await FilingStore.filing(request.id, organization: organizationID, connection, call.logger)
-            guard filing.state == .submitted else {
-                throw RPCError(.failedPrecondition, "filing \(filing.id) is \(FilingStates.stored(filing.state) ?? "reviewed"); only a submitted filing awaiting review can be withdrawn")
+            guard let stored = FilingStates.stored(filing.state), let state = ReviewedSubmission.Kind.filing.state(named: stored) else {
+                throw RPCError(.internal, "filing \(filing.id) has no known state")
             }
-            try await connection.query(
-                "UPDATE filing.filings SET state = 'withdrawn', withdrawal_reason = \(reason) WHERE id = \(filing.id) AND state = 'submitted'",
-                logger: call.logger
-            )
+            var submission = ReviewedSubmission(kind: .filing, id: filing.id, state: state)
+            let event = try submission.withdraw(withdrawal)
+            try await FilingStore.record(event, filing: filing.id, connection, call.logger)
             return try await FilingStore.filing(filing.id, organization: nil, connection, call.logger)
         }
     }
@@ -195,36 +159,18 @@ struct FilingService: Xcert_Filing_V1_FilingService.Handler {
     @Sendable
     func reviewFiling(_ request: Xcert_Filing_V1_ReviewFilingRequest, _ call: RequestContext) async throws -> Xcert_Filing_V1_Filing {
         let admin = try call.caller()
-        let reason = request.reason.trimmed
         var checks = FieldChecks()
         checks.require(request.id > 0, "id", "must name a filing")
-        checks.require(request.approve || !reason.isEmpty, "reason", "is required to reject: say what the organization must change")
-        checks.require(reason.count <= 1000, "reason", "must be at most 1000 characters")
+        let decision = try checks.collect { try ReviewedSubmission.Decision(approve: request.approve, reason: request.reason, of: .filing) }
         try checks.check()
+        guard let decision else { throw RPCError(.internal, "the review's decision was not checked") }
         return try await self.context.idempotency.perform(call) { connection in
-            let locked = try await connection.query("SELECT state FROM filing.filings WHERE id = \(request.id) FOR UPDATE", logger: call.logger)
-            var state: String?
-            for try await value in locked.decode(String.self) { state = value }
-            guard let state else { throw RPCError(.notFound, "there is no filing \(request.id)") }
-            guard state == FilingStates.submitted else {
-                throw RPCError(.failedPrecondition, "filing \(request.id) is \(state); only a submitted filing is reviewed")
+            var submission = try await FilingStore.lockForReview(request.id, connection, call.logger)
+            let event = try submission.review(decision, reviewer: admin.name, now: Date())
+            if decision.approve {
+                try await self.checkFeeCeilings(try await FilingStore.filing(request.id, organization: nil, connection, call.logger), call)
             }
-            let filing = try await FilingStore.filing(request.id, organization: nil, connection, call.logger)
-            if request.approve {
-                try await self.checkFeeCeilings(filing, call)
-            }
-            try await connection.query(
-                """
-                UPDATE filing.filings SET state = \(request.approve ? FilingStates.approved : FilingStates.rejected),
-                    review_approved = \(request.approve), review_reason = \(reason), reviewer = \(admin.name), reviewed_at = now()
-                WHERE id = \(request.id)
-                """,
-                logger: call.logger
-            )
-            if request.approve {
-                try await FilingStore.approvalFeed.lockForAppend(connection, logger: call.logger)
-                try await connection.query("INSERT INTO filing.approval_changes (filing_id) VALUES (\(request.id))", logger: call.logger)
-            }
+            try await FilingStore.record(event, filing: request.id, connection, call.logger)
             return try await FilingStore.filing(request.id, organization: nil, connection, call.logger)
         }
     }

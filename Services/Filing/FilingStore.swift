@@ -184,6 +184,99 @@ enum FilingStore {
 }
 
 /// `FilingState` as the database keeps it.
+extension FilingStore {
+    /// The versions of an organization's filing of `certificate` for `year` that stand in
+    /// the way of a new one.
+    static func liveVersions(
+        organization: Int64, certificate: String, year: Int32, _ connection: PostgresConnection, _ logger: Logger
+    ) async throws -> [(id: Int64, version: Int32, state: ReviewedSubmission.State)] {
+        let rows = try await connection.query(
+            """
+            SELECT id, version, state FROM filing.filings
+            WHERE organization_id = \(organization) AND certificate_code = \(certificate) AND year = \(year) AND state IN ('submitted', 'approved')
+            """,
+            logger: logger
+        )
+        var versions: [(id: Int64, version: Int32, state: ReviewedSubmission.State)] = []
+        for try await (id, version, state) in rows.decode((Int64, Int32, String).self) {
+            versions.append((id, version, ReviewedSubmission.Kind.filing.state(named: state) ?? .submitted))
+        }
+        return versions
+    }
+
+    /// A new submitted version of a filing, its fees and its attachments, in one statement
+    /// (one round trip); returns its id.
+    static func insert(
+        _ plan: WorkPlanRecord, organization: Int64, certificate: String, year: Int32, round: Int32, submittedBy: String,
+        _ connection: PostgresConnection, _ logger: Logger
+    ) async throws -> Int64 {
+        let inserted = try await connection.query(
+            """
+            WITH made AS (
+                INSERT INTO filing.filings (organization_id, certificate_code, year, round_number, version, state, school_levels, specialty_scope,
+                    site_arrangement, teacher_requirements, teaching_conditions, exam_arrangement, submitted_by)
+                SELECT \(organization), \(certificate), \(year), \(round), coalesce(max(version), 0) + 1, 'submitted',
+                    \(plan.schoolLevels), \(plan.specialtyScope), \(plan.siteArrangement), \(plan.teacherRequirements), \(plan.teachingConditions),
+                    \(plan.examArrangement), \(submittedBy)
+                FROM filing.filings WHERE organization_id = \(organization) AND certificate_code = \(certificate) AND year = \(year)
+                RETURNING id
+            ), fees AS (
+                INSERT INTO filing.filing_fees (filing_id, level, fee_fen, cost_basis)
+                SELECT made.id, l, f, b
+                FROM made, unnest(\(plan.fees.map { Int32($0.level.rawValue) })::integer[], \(plan.fees.map(\.fen))::bigint[], \(plan.fees.map(\.costBasis))::text[]) AS x(l, f, b)
+            ), attachments AS (
+                INSERT INTO filing.filing_attachments (filing_id, position, name, size_bytes, sha256)
+                SELECT made.id, p, n, s, h
+                FROM made, unnest(\(plan.attachments.map(\.name))::text[], \(plan.attachments.map(\.size))::bigint[], \(plan.attachments.map(\.sha256))::text[]) WITH ORDINALITY AS x(n, s, h, p)
+            )
+            SELECT id FROM made
+            """,
+            logger: logger
+        )
+        for try await id in inserted.decode(Int64.self) { return id }
+        throw RPCError(.internal, "the new filing's id was not returned")
+    }
+
+    /// Filing `id` in its review lifecycle, its row locked until the transaction ends.
+    ///
+    /// - Throws: NOT_FOUND when there is none.
+    static func lockForReview(_ id: Int64, _ connection: PostgresConnection, _ logger: Logger) async throws -> ReviewedSubmission {
+        let rows = try await connection.query("SELECT state FROM filing.filings WHERE id = \(id) FOR UPDATE", logger: logger)
+        for try await stored in rows.decode(String.self) {
+            guard let state = ReviewedSubmission.Kind.filing.state(named: stored) else {
+                throw RPCError(.internal, "filing \(id) has the unknown state \(stored)")
+            }
+            return ReviewedSubmission(kind: .filing, id: id, state: state)
+        }
+        throw RPCError(.notFound, "there is no filing \(id)")
+    }
+
+    /// Writes what a transition of filing `id` changed; an approval also joins the feed of
+    /// approvals that settlement follows.
+    static func record(_ event: ReviewedSubmission.Event, filing id: Int64, _ connection: PostgresConnection, _ logger: Logger) async throws {
+        switch event {
+        case .withdrawn(let reason):
+            try await connection.query(
+                "UPDATE filing.filings SET state = 'withdrawn', withdrawal_reason = \(reason) WHERE id = \(id) AND state = 'submitted'",
+                logger: logger
+            )
+        case .reviewed(let approved, let reason, let reviewer, let at):
+            let state = ReviewedSubmission.Kind.filing.name(of: event.state)
+            try await connection.query(
+                """
+                UPDATE filing.filings SET state = \(state), review_approved = \(approved), review_reason = \(reason), reviewer = \(reviewer), reviewed_at = \(at)
+                WHERE id = \(id)
+                """,
+                logger: logger
+            )
+            if approved {
+                try await Self.approvalFeed.lockForAppend(connection, logger: logger)
+                try await connection.query("INSERT INTO filing.approval_changes (filing_id) VALUES (\(id))", logger: logger)
+            }
+        }
+    }
+}
+
 enum FilingStates {
     static let submitted = "submitted"
     static let approved = "approved"

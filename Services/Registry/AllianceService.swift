@@ -113,7 +113,6 @@ struct AllianceService: Xcert_Registry_V1_AllianceService.Handler {
 
     @Sendable
     func openLeadSelection(_ request: Xcert_Registry_V1_OpenLeadSelectionRequest, _ call: RequestContext) async throws -> Xcert_Registry_V1_LeadSelection {
-        let admin = try call.caller()
         var checks = FieldChecks()
         checks.require((2019...2100).contains(request.year), "year", "must be a pilot year, 2019 to 2100")
         let close = LocalDate(wire: request.applicationsClose).flatMap { (2019...2100).contains($0.year) ? $0 : nil }
@@ -224,7 +223,6 @@ struct AllianceService: Xcert_Registry_V1_AllianceService.Handler {
 
     @Sendable
     func recordExpertScore(_ request: Xcert_Registry_V1_RecordExpertScoreRequest, _ call: RequestContext) async throws -> Xcert_Registry_V1_LeadApplication {
-        let admin = try call.caller()
         var checks = FieldChecks()
         checks.require(request.applicationID > 0, "application_id", "must name a lead application")
         checks.require((1...50).contains(request.expert.trimmed.count), "expert", "must name the expert, 1 to 50 characters")
@@ -254,7 +252,6 @@ struct AllianceService: Xcert_Registry_V1_AllianceService.Handler {
 
     @Sendable
     func nameLeadSchools(_ request: Xcert_Registry_V1_NameLeadSchoolsRequest, _ call: RequestContext) async throws -> Xcert_Registry_V1_LeadSelection {
-        let admin = try call.caller()
         var checks = FieldChecks()
         for problem in AllianceRules.problems(naming: request.leads.map { ($0.schoolCode, $0.primary) }) {
             checks.fail("leads", problem)
@@ -299,7 +296,6 @@ struct AllianceService: Xcert_Registry_V1_AllianceService.Handler {
         _ call: RequestContext, _ request: Request, _ certificate: String, _ year: Int32,
         from phase: Xcert_Registry_V1_SelectionPhase, to next: String
     ) async throws -> Xcert_Registry_V1_LeadSelection {
-        let admin = try call.caller()
         return try await self.context.idempotency.perform(call) { connection in
             let selection = try await Self.requireSelection(certificate, year, connection, call.logger)
             guard selection.phase == phase else {

@@ -23,7 +23,6 @@ struct PrincipalService: Xcert_Registry_V1_PrincipalService.Handler {
 
     @Sendable
     func createPrincipal(_ request: Xcert_Registry_V1_CreatePrincipalRequest, _ call: RequestContext) async throws -> Xcert_Registry_V1_Principal {
-        let admin = try call.caller()
         let (name, role, party) = try PrincipalValidation.validate(request)
         return try await self.context.idempotency.perform(call) { connection in
             try await Self.checkPartyExists(party, role: role, connection, call.logger)

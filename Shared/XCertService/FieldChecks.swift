@@ -1,3 +1,4 @@
+import XCertDomain
 import XCertWire
 
 /// Collects every problem with a request's fields, so that one INVALID_ARGUMENT names
@@ -26,12 +27,16 @@ public struct FieldChecks: Sendable {
         guard self.violations.isEmpty else { throw RPCError.invalidArgument(self.violations) }
     }
 
-    /// Runs `body`, keeping the violations of an INVALID_ARGUMENT it throws.
+    /// Runs `body`, keeping the violations of an INVALID_ARGUMENT it throws (an ``RPCError``,
+    /// or a rule's ``DomainError``); nil then.
     public mutating func collect<Value>(_ body: () throws -> Value) rethrows -> Value? {
         do {
             return try body()
         } catch let error as RPCError where error.code == .invalidArgument {
             self.violations += error.fieldViolations
+            return nil
+        } catch let error as DomainError where error.code == .invalidArgument {
+            self.violations.append(.init(field: error.field ?? "", description: error.message))
             return nil
         }
     }

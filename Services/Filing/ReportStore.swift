@@ -1,0 +1,157 @@
+import Foundation
+import Logging
+import PostgresNIO
+import XCertDomain
+import SwiftProtobuf
+import XCertProto
+import XCertService
+import XCertWire
+
+/// The SQL of organizations' yearly reports (`filing.reports`): typed rows in, messages out.
+enum ReportStore {
+    struct Filter: Sendable {
+        var ids: [Int64]?
+        var organizationID: Int64?
+        var year: Int32?
+        var state: String?
+        var latestOnly = false
+        var after: Int64 = 0
+        var limit = 1000
+    }
+
+    static func reports(_ filter: Filter, _ connection: PostgresConnection, _ logger: Logger) async throws -> [Xcert_Filing_V1_YearlyReport] {
+        let rows = try await connection.query(
+            """
+            SELECT r.id, r.organization_id, r.year, r.version, r.state, r.content::text, r.submitted_at, r.submitted_by,
+                   coalesce(r.review_reason, ''), coalesce(r.reviewer, ''), r.reviewed_at, coalesce(r.withdrawal_reason, '')
+            FROM filing.reports r
+            WHERE r.id > \(filter.after)
+              AND (\(filter.ids)::bigint[] IS NULL OR r.id = ANY(\(filter.ids)))
+              AND (\(filter.organizationID)::bigint IS NULL OR r.organization_id = \(filter.organizationID))
+              AND (\(filter.year)::integer IS NULL OR r.year = \(filter.year))
+              AND (\(filter.state)::text IS NULL OR r.state = \(filter.state))
+              AND (NOT \(filter.latestOnly) OR r.version = (
+                  SELECT max(version) FROM filing.reports l WHERE l.organization_id = r.organization_id AND l.year = r.year))
+            ORDER BY r.id LIMIT \(filter.limit)
+            """,
+            logger: logger
+        )
+        var reports: [Xcert_Filing_V1_YearlyReport] = []
+        for try await row in rows.decode((Int64, Int64, Int32, Int32, String, String, Date, String, String, String, Date?, String).self) {
+            var report = Xcert_Filing_V1_YearlyReport()
+            report.id = row.0
+            report.organizationID = row.1
+            report.year = row.2
+            report.version = row.3
+            report.state = ReportStates.wire(row.4)
+            report.content = ReportContentChecks.withRates(try Xcert_Filing_V1_YearlyReportContent(jsonString: row.5))
+            report.submittedAt = .init(row.6)
+            report.submittedBy = row.7
+            report.reviewReason = row.8
+            report.reviewer = row.9
+            if let reviewed = row.10 { report.reviewedAt = .init(reviewed) }
+            report.withdrawalReason = row.11
+            reports.append(report)
+        }
+        return reports
+    }
+
+    static func report(_ id: Int64, organization: Int64?, _ connection: PostgresConnection, _ logger: Logger) async throws -> Xcert_Filing_V1_YearlyReport {
+        var filter = Filter(ids: [id])
+        filter.organizationID = organization
+        guard let report = try await self.reports(filter, connection, logger).first else {
+            throw RPCError(.notFound, "there is no report \(id)")
+        }
+        return report
+    }
+
+    /// The versions of an organization's report for `year` that stand in the way of a new one.
+    static func liveVersions(organization: Int64, year: Int32, _ connection: PostgresConnection, _ logger: Logger) async throws -> [(id: Int64, version: Int32, state: ReviewedSubmission.State)] {
+        let rows = try await connection.query(
+            "SELECT id, version, state FROM filing.reports WHERE organization_id = \(organization) AND year = \(year) AND state IN ('submitted', 'accepted')",
+            logger: logger
+        )
+        var versions: [(id: Int64, version: Int32, state: ReviewedSubmission.State)] = []
+        for try await (id, version, state) in rows.decode((Int64, Int32, String).self) {
+            versions.append((id, version, ReviewedSubmission.Kind.report.state(named: state) ?? .submitted))
+        }
+        return versions
+    }
+
+    /// A new submitted version of the organization's report for `year`; returns its id.
+    static func insert(organization: Int64, year: Int32, contentJSON: String, submittedBy: String, _ connection: PostgresConnection, _ logger: Logger) async throws -> Int64 {
+        let inserted = try await connection.query(
+            """
+            INSERT INTO filing.reports (organization_id, year, version, state, content, submitted_by)
+            SELECT \(organization), \(year), coalesce(max(version), 0) + 1, 'submitted', \(contentJSON)::jsonb, \(submittedBy)
+            FROM filing.reports WHERE organization_id = \(organization) AND year = \(year)
+            RETURNING id
+            """,
+            logger: logger
+        )
+        for try await id in inserted.decode(Int64.self) { return id }
+        throw RPCError(.internal, "the new report's id was not returned")
+    }
+
+    /// Report `id` in its review lifecycle, its row locked until the transaction ends.
+    ///
+    /// - Throws: NOT_FOUND when there is none.
+    static func lockForReview(_ id: Int64, _ connection: PostgresConnection, _ logger: Logger) async throws -> ReviewedSubmission {
+        let rows = try await connection.query("SELECT state FROM filing.reports WHERE id = \(id) FOR UPDATE", logger: logger)
+        for try await stored in rows.decode(String.self) {
+            guard let state = ReviewedSubmission.Kind.report.state(named: stored) else {
+                throw RPCError(.internal, "report \(id) has the unknown state \(stored)")
+            }
+            return ReviewedSubmission(kind: .report, id: id, state: state)
+        }
+        throw RPCError(.notFound, "there is no report \(id)")
+    }
+
+    /// Writes what a transition of report `id` changed.
+    static func record(_ event: ReviewedSubmission.Event, report id: Int64, _ connection: PostgresConnection, _ logger: Logger) async throws {
+        switch event {
+        case .withdrawn(let reason):
+            try await connection.query(
+                "UPDATE filing.reports SET state = 'withdrawn', withdrawal_reason = \(reason) WHERE id = \(id) AND state = 'submitted'",
+                logger: logger
+            )
+        case .reviewed(_, let reason, let reviewer, let at):
+            let state = ReviewedSubmission.Kind.report.name(of: event.state)
+            try await connection.query(
+                """
+                UPDATE filing.reports SET state = \(state), review_reason = \(reason), reviewer = \(reviewer), reviewed_at = \(at)
+                WHERE id = \(id) AND state = 'submitted'
+                """,
+                logger: logger
+            )
+        }
+    }
+}
+
+/// `ReportState` as the database keeps it.
+enum ReportStates {
+    static let submitted = "submitted"
+    static let accepted = "accepted"
+    static let returned = "returned"
+    static let withdrawn = "withdrawn"
+
+    static func stored(_ state: Xcert_Filing_V1_ReportState) -> String? {
+        switch state {
+        case .submitted: submitted
+        case .accepted: accepted
+        case .returned: returned
+        case .withdrawn: withdrawn
+        default: nil
+        }
+    }
+
+    static func wire(_ stored: String) -> Xcert_Filing_V1_ReportState {
+        switch stored {
+        case submitted: .submitted
+        case accepted: .accepted
+        case returned: .returned
+        case withdrawn: .withdrawn
+        default: .unspecified
+        }
+    }
+}
