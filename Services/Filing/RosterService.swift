@@ -64,20 +64,10 @@ struct RosterService: Xcert_Filing_V1_RosterService.Handler {
             var version: Int32 = 1
             if request.supersedesRosterID != 0 {
                 let previous = try await RosterStore.roster(request.supersedesRosterID, organization: organizationID, connection, call.logger)
-                switch previous.state {
-                case .sealed: break
-                case .uploading:
-                    throw RPCError(.failedPrecondition, "roster \(previous.id) is not sealed yet: upload into it, then seal it; only a sealed roster is corrected")
-                default:
-                    throw RPCError(.failedPrecondition, "roster \(previous.id) is already superseded by roster \(previous.supersededByRosterID); correct that one")
-                }
+                version = try RosterStore.lifecycle(of: previous).correctionVersion()
                 guard previous.session == session else {
                     throw RPCError.invalidArgument([.init(field: "session", description: "must be the exam session of roster \(previous.id), which it corrects")])
                 }
-                if previous.supersededByRosterID != 0 {
-                    throw RPCError(.alreadyExists, "roster \(previous.supersededByRosterID) already corrects roster \(previous.id); upload into it and seal it")
-                }
-                version = previous.version + 1
             }
             let inserted = try await connection.query(
                 """
@@ -115,13 +105,13 @@ struct RosterService: Xcert_Filing_V1_RosterService.Handler {
             (try await RosterStore.roster(request.rosterID, organization: organizationID, connection, call.logger),
              try await RosterStore.scoringRule(of: request.rosterID, connection, call.logger))
         }
-        if let repeated = try Self.repeatedChunk(roster, request.chunkIndex, digest) {
+        if try RosterStore.lifecycle(of: roster).accept(chunk: request.chunkIndex, digest: digest.lowercaseHex) == .repeated {
             // A retry with the call's idempotency key gets the first answer, not "already
             // uploaded", even once the roster is sealed: the key's record holds it.
+            let repeated = Self.repeatedChunk(roster, request.chunkIndex)
             guard call.idempotencyKey != nil else { return repeated }
             return try await self.context.idempotency.perform(call) { _ in repeated }
         }
-        try Self.requireUploading(roster)
 
         var rowChecks = FieldChecks()
         let candidates = CandidateRowChecks(rule: rule, hasher: self.hasher).check(request.rows, &rowChecks)
@@ -131,8 +121,9 @@ struct RosterService: Xcert_Filing_V1_RosterService.Handler {
         return try await self.context.idempotency.perform(call) { connection in
             try await connection.query("SELECT 1 FROM filing.rosters WHERE id = \(roster.id) FOR UPDATE", logger: call.logger)
             let current = try await RosterStore.roster(roster.id, connection, call.logger)
-            if let repeated = try Self.repeatedChunk(current, request.chunkIndex, digest) { return repeated }
-            try Self.requireUploading(current)
+            if try RosterStore.lifecycle(of: current).accept(chunk: request.chunkIndex, digest: digest.lowercaseHex) == .repeated {
+                return Self.repeatedChunk(current, request.chunkIndex)
+            }
             let clashes = try await RosterStore.clashes(roster: roster.id, candidates, connection, call.logger)
             guard clashes.isEmpty else { throw RPCError.invalidArgument(clashes) }
             try await RosterStore.insertChunk(roster: roster.id, index: request.chunkIndex, digest: digest, candidates, connection, call.logger)
@@ -159,38 +150,13 @@ struct RosterService: Xcert_Filing_V1_RosterService.Handler {
                 logger: call.logger
             )
             let roster = try await RosterStore.roster(request.rosterID, organization: organizationID, connection, call.logger)
-            guard roster.state == .uploading else {
-                // Sealing again answers the same: the roster is in the feed once.
-                return roster
+            var lifecycle = try RosterStore.lifecycle(of: roster)
+            // Sealing again answers the same (no events): the roster is in the feed once.
+            let events = try lifecycle.seal(expectedRowCount: request.expectedRowCount, now: Date())
+            for event in events {
+                try await RosterStore.record(event, connection, call.logger)
             }
-            let indices = roster.chunks.map(\.index)
-            guard !indices.isEmpty else {
-                throw RPCError(.failedPrecondition, "roster \(roster.id) has no chunks yet; upload its candidates, then seal it")
-            }
-            if let missing = (0..<Int32(indices.count)).first(where: { indices[Int($0)] != $0 }) {
-                throw RPCError(.failedPrecondition, "roster \(roster.id) lacks chunk \(missing): chunks are numbered from 0 without gaps (uploaded: \(Self.ranges(indices)))")
-            }
-            if request.expectedRowCount != 0, request.expectedRowCount != roster.rowCount {
-                throw RPCError(.failedPrecondition, "roster \(roster.id) holds \(roster.rowCount) candidates in \(indices.count) chunks, not the \(request.expectedRowCount) expected; upload what is missing before sealing")
-            }
-            if roster.supersedesRosterID != 0 {
-                try await connection.query(
-                    "UPDATE filing.rosters SET state = 'superseded' WHERE id = \(roster.supersedesRosterID) AND state = 'sealed'",
-                    logger: call.logger
-                )
-            }
-            try await connection.query(
-                """
-                INSERT INTO filing.roster_tallies (roster_id, school_code, declared, approved, completed, passed)
-                SELECT roster_id, school_code, count(*), count(*) FILTER (WHERE approved), count(*) FILTER (WHERE attended), count(*) FILTER (WHERE passed)
-                FROM filing.roster_candidates WHERE roster_id = \(roster.id) GROUP BY roster_id, school_code
-                """,
-                logger: call.logger
-            )
-            try await connection.query("UPDATE filing.rosters SET state = 'sealed', sealed_at = now() WHERE id = \(roster.id)", logger: call.logger)
-            try await RosterStore.feed.lockForAppend(connection, logger: call.logger)
-            try await connection.query("INSERT INTO filing.roster_changes (roster_id) VALUES (\(roster.id))", logger: call.logger)
-            return try await RosterStore.roster(roster.id, connection, call.logger)
+            return events.isEmpty ? roster : try await RosterStore.roster(roster.id, connection, call.logger)
         }
     }
 
@@ -377,42 +343,13 @@ struct RosterService: Xcert_Filing_V1_RosterService.Handler {
         return "a roster of this exam session is being corrected already"
     }
 
-    /// The first answer again, if this chunk was acknowledged with the same rows; a
-    /// refusal if it was acknowledged with other rows.
-    private static func repeatedChunk(_ roster: Xcert_Filing_V1_Roster, _ index: Int32, _ digest: Data) throws -> Xcert_Filing_V1_UploadChunkResponse? {
-        guard let chunk = roster.chunks.first(where: { $0.index == index }) else { return nil }
-        guard chunk.sha256 == digest.lowercaseHex else {
-            throw RPCError(
-                .failedPrecondition, "chunk \(index) of roster \(roster.id) was already uploaded with other rows; a roster's chunks never change",
-                fieldViolations: [.init(field: "chunk_index", description: "chunk \(index) is already acknowledged with different rows")]
-            )
-        }
+    /// The answer to a chunk acknowledged before with the same rows.
+    private static func repeatedChunk(_ roster: Xcert_Filing_V1_Roster, _ index: Int32) -> Xcert_Filing_V1_UploadChunkResponse {
         var response = Xcert_Filing_V1_UploadChunkResponse()
         response.rosterID = roster.id
-        response.chunk = chunk
+        response.chunk = roster.chunks.first { $0.index == index } ?? Xcert_Filing_V1_UploadedChunk()
         response.alreadyUploaded = true
         response.rosterRowCount = roster.rowCount
         return response
-    }
-
-    private static func requireUploading(_ roster: Xcert_Filing_V1_Roster) throws {
-        guard roster.state == .uploading else {
-            throw RPCError(.failedPrecondition, "roster \(roster.id) is sealed and never changes; to correct it, create a roster with supersedes_roster_id \(roster.id) and a correction_reason")
-        }
-    }
-
-    /// `0-3, 5, 7-9`.
-    private static func ranges(_ indices: [Int32]) -> String {
-        var parts: [String] = []
-        var start = indices[0]
-        var end = start
-        for index in indices.dropFirst() {
-            if index == end + 1 { end = index; continue }
-            parts.append(start == end ? "\(start)" : "\(start)-\(end)")
-            start = index
-            end = index
-        }
-        parts.append(start == end ? "\(start)" : "\(start)-\(end)")
-        return parts.joined(separator: ", ")
     }
 }

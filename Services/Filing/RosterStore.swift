@@ -255,6 +255,43 @@ enum RosterStore {
 }
 
 /// `RosterState` as the database keeps it.
+extension RosterStore {
+    /// A roster as its lifecycle knows it.
+    static func lifecycle(of roster: Xcert_Filing_V1_Roster) throws -> RosterLifecycle {
+        guard let stored = RosterStates.stored(roster.state), let state = RosterLifecycle.State(rawValue: stored) else {
+            throw RPCError(.internal, "roster \(roster.id) has no known state")
+        }
+        return RosterLifecycle(
+            id: roster.id, state: state, version: roster.version,
+            chunks: Dictionary(roster.chunks.map { ($0.index, $0.sha256) }, uniquingKeysWith: { first, _ in first }),
+            rowCount: roster.rowCount,
+            supersedes: roster.supersedesRosterID == 0 ? nil : roster.supersedesRosterID,
+            correctedBy: roster.supersededByRosterID == 0 ? nil : roster.supersededByRosterID
+        )
+    }
+
+    /// Writes what sealing changed: a sealed roster gets its tallies per school and joins the
+    /// feed that assessment follows; the roster it corrects is superseded.
+    static func record(_ event: RosterLifecycle.Event, _ connection: PostgresConnection, _ logger: Logger) async throws {
+        switch event {
+        case .superseded(let id):
+            try await connection.query("UPDATE filing.rosters SET state = 'superseded' WHERE id = \(id) AND state = 'sealed'", logger: logger)
+        case .sealed(let id, let at):
+            try await connection.query(
+                """
+                INSERT INTO filing.roster_tallies (roster_id, school_code, declared, approved, completed, passed)
+                SELECT roster_id, school_code, count(*), count(*) FILTER (WHERE approved), count(*) FILTER (WHERE attended), count(*) FILTER (WHERE passed)
+                FROM filing.roster_candidates WHERE roster_id = \(id) GROUP BY roster_id, school_code
+                """,
+                logger: logger
+            )
+            try await connection.query("UPDATE filing.rosters SET state = 'sealed', sealed_at = \(at) WHERE id = \(id)", logger: logger)
+            try await Self.feed.lockForAppend(connection, logger: logger)
+            try await connection.query("INSERT INTO filing.roster_changes (roster_id) VALUES (\(id))", logger: logger)
+        }
+    }
+}
+
 enum RosterStates {
     static let uploading = "uploading"
     static let sealed = "sealed"
