@@ -5,12 +5,4 @@ import XCertService
 // Run Swift concurrency on NIO's event loops: no thread hop between socket and handler.
 _ = NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
 
-await ServiceMain.run(name: "registry", defaultPort: 7101) { context in
-    [
-        PrincipalService(context: context),
-        ReferenceDataService(context: context),
-        PilotService(context: context),
-        AllianceService(context: context),
-        SiteService(context: context),
-    ]
-}
+await ServiceMain.run(RegistryParts.definition())

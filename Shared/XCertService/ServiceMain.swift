@@ -29,24 +29,48 @@ public struct ServiceContext: Sendable {
     public let feedWakeUps = FeedWakeUps()
 }
 
+/// One service as a whole: its name (also its schema's), its default port, its handlers
+/// and its background parts, declared once beside its handlers (`Services/*/…Parts.swift`);
+/// its executable runs it with ``ServiceMain/run(_:)``.
+public struct ServiceDefinition: Sendable {
+    /// `registry`, `filing`, `assessment` or `settlement`.
+    public let name: String
+    public let defaultPort: Int
+    /// Long-running parts beside the server (e.g. ``FeedFollower``s).
+    public let background: @Sendable (ServiceContext) -> [any Service]
+    /// The service's handlers.
+    public let services: @Sendable (ServiceContext) -> [any RPCService]
+
+    public init(
+        name: String,
+        defaultPort: Int,
+        background: @escaping @Sendable (ServiceContext) -> [any Service] = { _ in [] },
+        services: @escaping @Sendable (ServiceContext) -> [any RPCService]
+    ) {
+        self.name = name
+        self.defaultPort = defaultPort
+        self.background = background
+        self.services = services
+    }
+}
+
 /// The body of every service executable: configuration, logging, metrics, the database,
 /// health and reflection, the service's own methods, and a lifecycle that drains on
 /// SIGTERM or SIGINT and exits 0.
 public enum ServiceMain {
-    /// Runs the service until it is told to stop; exits the process on a start-up error.
-    public static func run(
-        name: String,
-        defaultPort: Int,
-        background: @Sendable (ServiceContext) -> [any Service] = { _ in [] },
-        services: @Sendable (ServiceContext) -> [any RPCService]
-    ) async -> Never {
+    /// Runs the service that `definition` makes (from the process's environment) until it
+    /// is told to stop; exits the process on a start-up error.
+    public static func run(_ make: @autoclosure () throws -> ServiceDefinition) async -> Never {
+        let definition: ServiceDefinition
         let configuration: ServiceConfiguration
         do {
-            configuration = try ServiceConfiguration(name: name, defaultPort: defaultPort)
+            definition = try make()
+            configuration = try ServiceConfiguration(name: definition.name, defaultPort: definition.defaultPort)
         } catch {
-            FileHandle.standardError.write(Data("\(name): configuration error: \(error)\n".utf8))
+            FileHandle.standardError.write(Data("\(CommandLine.arguments.first ?? "service"): configuration error: \(error)\n".utf8))
             exit(2)
         }
+        let name = definition.name
         let level = configuration.logLevel
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
@@ -58,7 +82,7 @@ public enum ServiceMain {
         let logger = Logger(label: "xcert.\(name)")
 
         do {
-            try await self.serve(configuration: configuration, metrics: registry, logger: logger, background: background, services: services)
+            try await self.serve(definition, configuration: configuration, metrics: registry, logger: logger)
             logger.info("exited cleanly")
             exit(0)
         } catch {
@@ -67,16 +91,16 @@ public enum ServiceMain {
         }
     }
 
-    /// Builds the parts and runs them in one `ServiceGroup` until shutdown, with the
-    /// service's own long-running parts from `background` (e.g. ``FeedFollower``s). Tests call
-    /// this with their own configuration; `started` receives the running servers.
+    /// Builds the parts of `definition` and runs them in one `ServiceGroup` until SIGTERM or
+    /// SIGINT (a graceful shutdown).
     public static func serve(
+        _ definition: ServiceDefinition,
         configuration: ServiceConfiguration,
         metrics: PrometheusCollectorRegistry,
-        logger: Logger,
-        background: @Sendable (ServiceContext) -> [any Service] = { _ in [] },
-        services: @Sendable (ServiceContext) -> [any RPCService]
+        logger: Logger
     ) async throws {
+        let background = definition.background
+        let services = definition.services
         let client = PostgresClient(configuration: configuration.database.clientConfiguration, backgroundLogger: logger)
         let database = Database(client: client, role: "xcert_\(configuration.name)")
         let idempotency = IdempotencyStore(schema: configuration.name, database: database)
