@@ -105,7 +105,7 @@ struct PilotService: Xcert_Registry_V1_PilotService.Handler {
                 """
                 INSERT INTO registry.pilot_applications (school_code, certificate_code, year, levels, specialty_codes, student_scale, state, submitted_by)
                 VALUES (\(request.schoolCode), \(request.certificateCode), \(request.year), \(CertificateLevel.stored(levels)),
-                        \(request.specialtyCodes), \(request.studentScale), \(ApplicationStates.awaiting(first)), \(principal.name))
+                        \(request.specialtyCodes), \(request.studentScale), \(ApplicationReview.State.awaiting(first).rawValue), \(principal.name))
                 RETURNING id
                 """,
                 logger: call.logger
@@ -152,72 +152,25 @@ struct PilotService: Xcert_Registry_V1_PilotService.Handler {
         let scope = try Scope(reviewer)
         var checks = FieldChecks()
         checks.require(request.applicationID > 0, "application_id", "must name an application (a positive id)")
-        let reason = request.reason.trimmed
-        checks.require(request.approve || !reason.isEmpty, "reason", "is required to reject: say why")
-        checks.require(reason.count <= 1000, "reason", "must be at most 1000 characters")
+        let decision = try checks.collect { try ApplicationReview.Decision(approve: request.approve, reason: request.reason) }
         try checks.check()
+        guard let decision else { throw RPCError(.internal, "the review's decision was not checked") }
+        let role: ApplicationReview.Reviewer
+        switch reviewer.role {
+        case .cityReviewer: role = .city
+        case .provinceAdmin: role = .province
+        default: throw RPCError(.internal, "\(call.method) is declared for reviewers only")
+        }
 
         return try await self.context.idempotency.perform(call) { connection in
-            let rows = try await connection.query(
-                """
-                SELECT a.state, a.school_code, s.type, s.city_code, c.organization_id FROM registry.pilot_applications a
-                JOIN registry.schools s ON s.code = a.school_code
-                JOIN registry.certificates c ON c.code = a.certificate_code
-                WHERE a.id = \(request.applicationID) FOR UPDATE OF a
-                """,
-                logger: call.logger
-            )
-            var found: (String, String, String, String, Int64?)?
-            for try await row in rows.decode((String, String, String, String, Int64?).self) { found = row }
-            guard let (state, school, type, city, organization) = found,
-                  scope.covers(school: school, type: type, city: city, certificateOrganization: organization)
+            guard let (application, subject) = try await PilotStore.lockForReview(request.applicationID, connection, call.logger),
+                  scope.covers(school: subject.school, type: subject.type, city: subject.city, certificateOrganization: subject.organization)
             else {
                 throw RPCError(.notFound, "there is no pilot application \(request.applicationID)")
             }
-            let step: ReviewStep
-            switch state {
-            case ApplicationStates.awaitingCity: step = .city
-            case ApplicationStates.awaitingProvince: step = .province
-            default: throw RPCError(.failedPrecondition, "application \(request.applicationID) is \(state.replacingOccurrences(of: "_", with: " ")); it awaits no review")
-            }
-            switch (step, reviewer.role) {
-            case (.city, .cityReviewer), (.province, .provinceAdmin):
-                break
-            case (.city, _):
-                throw RPCError(.failedPrecondition, "application \(request.applicationID) awaits the review of city \(city) first")
-            default:
-                throw RPCError(.permissionDenied, "application \(request.applicationID) awaits the province's review; a city reviewer decides only the city step")
-            }
-            try await connection.query(
-                """
-                INSERT INTO registry.application_reviews (application_id, step, approved, reason, reviewer_id, reviewer_name)
-                VALUES (\(request.applicationID), \(step.rawValue), \(request.approve), \(reason), \(reviewer.id), \(reviewer.name))
-                """,
-                logger: call.logger
-            )
-            let next: String
-            if !request.approve {
-                next = ApplicationStates.rejected
-            } else if let following = step.next {
-                next = ApplicationStates.awaiting(following)
-            } else {
-                next = ApplicationStates.approved
-            }
-            try await connection.query("UPDATE registry.pilot_applications SET state = \(next) WHERE id = \(request.applicationID)", logger: call.logger)
-            if next == ApplicationStates.approved {
-                let granted = try await connection.query(
-                    """
-                    INSERT INTO registry.qualifications (application_id, school_code, certificate_code, year, levels, specialty_codes, student_scale)
-                    SELECT id, school_code, certificate_code, year, levels, specialty_codes, student_scale
-                    FROM registry.pilot_applications WHERE id = \(request.applicationID)
-                    RETURNING id
-                    """,
-                    logger: call.logger
-                )
-                for try await id in granted.decode(Int64.self) {
-                    try await PilotStore.recordChange(qualification: id, kind: "created", connection, call.logger)
-                }
-            }
+            var review = application
+            let event = try review.review(decision, by: role)
+            try await PilotStore.record(event, application: request.applicationID, reviewer: reviewer, connection, call.logger)
             return try await PilotStore.application(request.applicationID, scope: .everything, connection, call.logger)
         }
     }

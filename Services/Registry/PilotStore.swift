@@ -218,6 +218,64 @@ enum PilotStore {
     }
 }
 
+extension PilotStore {
+    /// Whose application it is, for the reviewer's scope.
+    struct ApplicationSubject: Sendable {
+        var school: String
+        var type: String
+        var city: String
+        var organization: Int64?
+    }
+
+    /// Application `id` on its review route, its row locked until the transaction ends, and
+    /// whose it is; nil when there is none.
+    static func lockForReview(_ id: Int64, _ connection: PostgresConnection, _ logger: Logger) async throws -> (ApplicationReview, ApplicationSubject)? {
+        let rows = try await connection.query(
+            """
+            SELECT a.state, a.school_code, s.type, s.city_code, c.organization_id FROM registry.pilot_applications a
+            JOIN registry.schools s ON s.code = a.school_code
+            JOIN registry.certificates c ON c.code = a.certificate_code
+            WHERE a.id = \(id) FOR UPDATE OF a
+            """,
+            logger: logger
+        )
+        for try await (stored, school, type, city, organization) in rows.decode((String, String, String, String, Int64?).self) {
+            guard let state = ApplicationReview.State(rawValue: stored) else {
+                throw RPCError(.internal, "application \(id) has the unknown state \(stored)")
+            }
+            return (ApplicationReview(id: id, state: state, city: city), ApplicationSubject(school: school, type: type, city: city, organization: organization))
+        }
+        return nil
+    }
+
+    /// Writes a decided step of application `id`: the review with its reviewer, the new
+    /// state, and, when the application is approved, its qualification and the change feed's
+    /// entry for it.
+    static func record(_ event: ApplicationReview.Event, application id: Int64, reviewer: Principal, _ connection: PostgresConnection, _ logger: Logger) async throws {
+        try await connection.query(
+            """
+            INSERT INTO registry.application_reviews (application_id, step, approved, reason, reviewer_id, reviewer_name)
+            VALUES (\(id), \(event.step.rawValue), \(event.approved), \(event.reason), \(reviewer.id), \(reviewer.name))
+            """,
+            logger: logger
+        )
+        try await connection.query("UPDATE registry.pilot_applications SET state = \(event.next.rawValue) WHERE id = \(id)", logger: logger)
+        guard event.next == .approved else { return }
+        let granted = try await connection.query(
+            """
+            INSERT INTO registry.qualifications (application_id, school_code, certificate_code, year, levels, specialty_codes, student_scale)
+            SELECT id, school_code, certificate_code, year, levels, specialty_codes, student_scale
+            FROM registry.pilot_applications WHERE id = \(id)
+            RETURNING id
+            """,
+            logger: logger
+        )
+        for try await qualification in granted.decode(Int64.self) {
+            try await Self.recordChange(qualification: qualification, kind: "created", connection, logger)
+        }
+    }
+}
+
 /// `ApplicationState` as the database keeps it.
 enum ApplicationStates {
     static let awaitingCity = "awaiting_city_review"
@@ -243,10 +301,5 @@ enum ApplicationStates {
         case rejected: .rejected
         default: .unspecified
         }
-    }
-
-    /// The state that awaits `step`.
-    static func awaiting(_ step: ReviewStep) -> String {
-        step == .city ? awaitingCity : awaitingProvince
     }
 }

@@ -15,6 +15,9 @@ public struct DomainError: Error, Sendable, Hashable, CustomStringConvertible {
         public static let failedPrecondition = Code("failed precondition")
         /// Something of the kind already exists and stands in the way (a live filing).
         public static let alreadyExists = Code("already exists")
+        /// The caller's role may call the method but may not take this step (a city
+        /// reviewer deciding the province's step).
+        public static let permissionDenied = Code("permission denied")
 
         public var description: String { self.name }
     }

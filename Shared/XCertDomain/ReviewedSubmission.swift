@@ -56,21 +56,14 @@ public struct ReviewedSubmission: Sendable, Hashable {
         /// Why, for a rejection; may be empty for an approval.
         public let reason: String
 
-        public static let maximumReasonLength = 1000
-
         public init(approve: Bool, reason: String, of kind: Kind) throws(DomainError) {
-            let reason = reason.trimmingCharacters(in: .whitespacesAndNewlines)
-            guard approve || !reason.isEmpty else {
-                let wording = kind == .filing
+            self.approve = approve
+            self.reason = try ReviewReason.checked(
+                reason, required: !approve,
+                kind == .filing
                     ? "is required to reject: say what the organization must change"
                     : "is required to return a report: say what the organization must correct"
-                throw DomainError(.invalidArgument, reason: "review.reason-required", field: "reason", wording)
-            }
-            guard reason.count <= Self.maximumReasonLength else {
-                throw DomainError(.invalidArgument, reason: "review.reason-too-long", field: "reason", "must be at most \(Self.maximumReasonLength) characters")
-            }
-            self.approve = approve
-            self.reason = reason
+            )
         }
     }
 
@@ -80,10 +73,10 @@ public struct ReviewedSubmission: Sendable, Hashable {
 
         public init(reason: String, of kind: Kind) throws(DomainError) {
             let reason = reason.trimmingCharacters(in: .whitespacesAndNewlines)
-            guard (1...Decision.maximumReasonLength).contains(reason.count) else {
+            guard (1...ReviewReason.maximumLength).contains(reason.count) else {
                 throw DomainError(
                     .invalidArgument, reason: "withdrawal.reason-required", field: "reason",
-                    "is required: say why the \(kind.noun) is withdrawn (1 to \(Decision.maximumReasonLength) characters)"
+                    "is required: say why the \(kind.noun) is withdrawn (1 to \(ReviewReason.maximumLength) characters)"
                 )
             }
             self.reason = reason
@@ -157,5 +150,26 @@ public struct ReviewedSubmission: Sendable, Hashable {
             .alreadyExists, reason: "submission.live-version-exists",
             "\(kind.noun) \(live.id) (version \(live.version)) \(subject) is \(kind.name(of: live.state)); withdraw it or await its review before \(again)"
         )
+    }
+}
+
+/// The reason a reviewer gives with a decision: trimmed, at most 1,000 characters, and
+/// required for a negative decision.
+public enum ReviewReason {
+    public static let maximumLength = 1000
+
+    /// `raw` trimmed.
+    ///
+    /// - Throws: INVALID_ARGUMENT (field `reason`) when it is `required` and empty
+    ///   (`requiredWording` says what to write), or too long.
+    public static func checked(_ raw: String, required: Bool, _ requiredWording: String) throws(DomainError) -> String {
+        let reason = raw.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !required || !reason.isEmpty else {
+            throw DomainError(.invalidArgument, reason: "review.reason-required", field: "reason", requiredWording)
+        }
+        guard reason.count <= Self.maximumLength else {
+            throw DomainError(.invalidArgument, reason: "review.reason-too-long", field: "reason", "must be at most \(Self.maximumLength) characters")
+        }
+        return reason
     }
 }
