@@ -165,7 +165,7 @@ struct FilingService: Xcert_Filing_V1_FilingService.Handler {
         try checks.check()
         guard let decision else { throw RPCError(.internal, "the review's decision was not checked") }
         return try await self.context.idempotency.perform(call) { connection in
-            var submission = try await FilingStore.lockForReview(request.id, connection, call.logger)
+            var submission = try await ReviewStore.lockForReview(.filing, request.id, connection, call.logger)
             let event = try submission.review(decision, reviewer: admin.name, now: Date())
             if decision.approve {
                 try await self.checkFeeCeilings(try await FilingStore.filing(request.id, organization: nil, connection, call.logger), call)

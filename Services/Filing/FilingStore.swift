@@ -237,42 +237,15 @@ extension FilingStore {
         throw RPCError(.internal, "the new filing's id was not returned")
     }
 
-    /// Filing `id` in its review lifecycle, its row locked until the transaction ends.
-    ///
-    /// - Throws: NOT_FOUND when there is none.
-    static func lockForReview(_ id: Int64, _ connection: PostgresConnection, _ logger: Logger) async throws -> ReviewedSubmission {
-        let rows = try await connection.query("SELECT state FROM filing.filings WHERE id = \(id) FOR UPDATE", logger: logger)
-        for try await stored in rows.decode(String.self) {
-            guard let state = ReviewedSubmission.Kind.filing.state(named: stored) else {
-                throw RPCError(.internal, "filing \(id) has the unknown state \(stored)")
-            }
-            return ReviewedSubmission(kind: .filing, id: id, state: state)
-        }
-        throw RPCError(.notFound, "there is no filing \(id)")
-    }
-
     /// Writes what a transition of filing `id` changed; an approval also joins the feed of
     /// approvals that settlement follows.
     static func record(_ event: ReviewedSubmission.Event, filing id: Int64, _ connection: PostgresConnection, _ logger: Logger) async throws {
-        switch event {
-        case .withdrawn(let reason):
-            try await connection.query(
-                "UPDATE filing.filings SET state = 'withdrawn', withdrawal_reason = \(reason) WHERE id = \(id) AND state = 'submitted'",
-                logger: logger
-            )
-        case .reviewed(let approved, let reason, let reviewer, let at):
-            let state = ReviewedSubmission.Kind.filing.name(of: event.state)
-            try await connection.query(
-                """
-                UPDATE filing.filings SET state = \(state), review_approved = \(approved), review_reason = \(reason), reviewer = \(reviewer), reviewed_at = \(at)
-                WHERE id = \(id)
-                """,
-                logger: logger
-            )
-            if approved {
-                try await Self.approvalFeed.lockForAppend(connection, logger: logger)
-                try await connection.query("INSERT INTO filing.approval_changes (filing_id) VALUES (\(id))", logger: logger)
-            }
+        try await ReviewStore.record(event, .filing, id, connection, logger)
+        guard case .reviewed(let approved, _, _, _) = event else { return }
+        try await connection.query("UPDATE filing.filings SET review_approved = \(approved) WHERE id = \(id)", logger: logger)
+        if approved {
+            try await Self.approvalFeed.lockForAppend(connection, logger: logger)
+            try await connection.query("INSERT INTO filing.approval_changes (filing_id) VALUES (\(id))", logger: logger)
         }
     }
 }

@@ -75,7 +75,7 @@ struct ReportService: Xcert_Filing_V1_ReportService.Handler {
             let report = try await ReportStore.report(request.id, organization: organizationID, connection, call.logger)
             var submission = ReviewedSubmission(kind: .report, id: report.id, state: try Self.reviewState(of: report))
             let event = try submission.withdraw(withdrawal)
-            try await ReportStore.record(event, report: report.id, connection, call.logger)
+            try await ReviewStore.record(event, .report, report.id, connection, call.logger)
             return try await ReportStore.report(report.id, organization: nil, connection, call.logger)
         }
     }
@@ -89,9 +89,9 @@ struct ReportService: Xcert_Filing_V1_ReportService.Handler {
         try checks.check()
         guard let decision else { throw RPCError(.internal, "the review's decision was not checked") }
         return try await self.context.idempotency.perform(call) { connection in
-            var submission = try await ReportStore.lockForReview(request.id, connection, call.logger)
+            var submission = try await ReviewStore.lockForReview(.report, request.id, connection, call.logger)
             let event = try submission.review(decision, reviewer: admin.name, now: Date())
-            try await ReportStore.record(event, report: request.id, connection, call.logger)
+            try await ReviewStore.record(event, .report, request.id, connection, call.logger)
             return try await ReportStore.report(request.id, organization: nil, connection, call.logger)
         }
     }

@@ -92,40 +92,6 @@ enum ReportStore {
         for try await id in inserted.decode(Int64.self) { return id }
         throw RPCError(.internal, "the new report's id was not returned")
     }
-
-    /// Report `id` in its review lifecycle, its row locked until the transaction ends.
-    ///
-    /// - Throws: NOT_FOUND when there is none.
-    static func lockForReview(_ id: Int64, _ connection: PostgresConnection, _ logger: Logger) async throws -> ReviewedSubmission {
-        let rows = try await connection.query("SELECT state FROM filing.reports WHERE id = \(id) FOR UPDATE", logger: logger)
-        for try await stored in rows.decode(String.self) {
-            guard let state = ReviewedSubmission.Kind.report.state(named: stored) else {
-                throw RPCError(.internal, "report \(id) has the unknown state \(stored)")
-            }
-            return ReviewedSubmission(kind: .report, id: id, state: state)
-        }
-        throw RPCError(.notFound, "there is no report \(id)")
-    }
-
-    /// Writes what a transition of report `id` changed.
-    static func record(_ event: ReviewedSubmission.Event, report id: Int64, _ connection: PostgresConnection, _ logger: Logger) async throws {
-        switch event {
-        case .withdrawn(let reason):
-            try await connection.query(
-                "UPDATE filing.reports SET state = 'withdrawn', withdrawal_reason = \(reason) WHERE id = \(id) AND state = 'submitted'",
-                logger: logger
-            )
-        case .reviewed(_, let reason, let reviewer, let at):
-            let state = ReviewedSubmission.Kind.report.name(of: event.state)
-            try await connection.query(
-                """
-                UPDATE filing.reports SET state = \(state), review_reason = \(reason), reviewer = \(reviewer), reviewed_at = \(at)
-                WHERE id = \(id) AND state = 'submitted'
-                """,
-                logger: logger
-            )
-        }
-    }
 }
 
 /// `ReportState` as the database keeps it.
