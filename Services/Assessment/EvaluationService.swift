@@ -25,9 +25,8 @@ struct EvaluationService: Xcert_Assessment_V1_EvaluationService.Handler {
         let peers = await PeerMeasures.fetch(year: request.year, school: request.schoolCode, self.context, call)
         return try await self.context.idempotency.perform(call) { connection in
             let existing = try await Self.header(request.schoolCode, request.year, connection, call.logger)
-            if existing?.state == "locked" {
-                throw RPCError(.failedPrecondition, "the \(request.year) evaluation of \(request.schoolCode) is reviewed and locked")
-            }
+            var lifecycle = EvaluationLifecycle(school: request.schoolCode, year: request.year, state: existing?.state)
+            let submitted = try lifecycle.submit(by: principal.name, now: Date())
             let scheme: Xcert_Assessment_V1_Scheme
             if let existing {
                 scheme = try await SchemeService.scheme(year: request.year, version: existing.schemeVersion, connection, call.logger)
@@ -55,14 +54,7 @@ struct EvaluationService: Xcert_Assessment_V1_EvaluationService.Handler {
 
             var options = JSONEncodingOptions()
             options.preserveProtoFieldNames = true
-            try await connection.query(
-                """
-                INSERT INTO assessment.evaluations (school_code, year, scheme_version, state, submitted_by)
-                VALUES (\(request.schoolCode), \(request.year), \(scheme.version), 'self_submitted', \(principal.name))
-                ON CONFLICT (school_code, year) DO UPDATE SET submitted_at = now(), submitted_by = excluded.submitted_by
-                """,
-                logger: call.logger
-            )
+            try await EvaluationStore.record(submitted, school: request.schoolCode, year: request.year, schemeVersion: scheme.version, connection, call.logger)
             try await connection.query("DELETE FROM assessment.evaluation_items WHERE school_code = \(request.schoolCode) AND year = \(request.year)", logger: call.logger)
             let codes = manual.map(\.code)
             let points = manual.map { scores[$0.code]?.pointsTenths ?? 0 }
@@ -88,12 +80,10 @@ struct EvaluationService: Xcert_Assessment_V1_EvaluationService.Handler {
         try Self.checkKey(request.schoolCode, request.year)
         let peers = await PeerMeasures.fetch(year: request.year, school: request.schoolCode, self.context, call)
         return try await self.context.idempotency.perform(call) { connection in
-            guard let existing = try await Self.header(request.schoolCode, request.year, connection, call.logger) else {
-                throw RPCError(.failedPrecondition, "\(request.schoolCode) has not submitted its \(request.year) self-evaluation yet")
-            }
-            guard existing.state != "locked" else {
-                throw RPCError(.failedPrecondition, "the \(request.year) evaluation of \(request.schoolCode) is reviewed and locked")
-            }
+            let header = try await Self.header(request.schoolCode, request.year, connection, call.logger)
+            var lifecycle = EvaluationLifecycle(school: request.schoolCode, year: request.year, state: header?.state)
+            let locked = try lifecycle.review(reviewer: admin.name, now: Date())
+            guard let existing = header else { throw RPCError(.internal, "an evaluation reviewed without its record") }
             let scheme = try await SchemeService.scheme(year: request.year, version: existing.schemeVersion, connection, call.logger)
             var checks = FieldChecks()
             var scored = Set<String>()
@@ -129,10 +119,7 @@ struct EvaluationService: Xcert_Assessment_V1_EvaluationService.Handler {
                 """,
                 logger: call.logger
             )
-            try await connection.query(
-                "UPDATE assessment.evaluations SET state = 'locked', reviewer = \(admin.name), reviewed_at = now() WHERE school_code = \(request.schoolCode) AND year = \(request.year)",
-                logger: call.logger
-            )
+            try await EvaluationStore.record(locked, school: request.schoolCode, year: request.year, schemeVersion: existing.schemeVersion, connection, call.logger)
             return try await Self.evaluation(request.schoolCode, request.year, peers: peers, connection, call.logger)
         }
     }
@@ -182,7 +169,7 @@ struct EvaluationService: Xcert_Assessment_V1_EvaluationService.Handler {
 
     private struct Header {
         var schemeVersion: Int32
-        var state: String
+        var state: EvaluationLifecycle.State
         var submittedAt: Date
         var reviewer: String
         var reviewedAt: Date?
@@ -197,6 +184,9 @@ struct EvaluationService: Xcert_Assessment_V1_EvaluationService.Handler {
             logger: logger
         )
         for try await (version, state, submitted, reviewer, reviewed) in rows.decode((Int32, String, Date, String, Date?).self) {
+            guard let state = EvaluationLifecycle.State(rawValue: state) else {
+                throw RPCError(.internal, "the \(year) evaluation of \(school) has the unknown state \(state)")
+            }
             return Header(schemeVersion: version, state: state, submittedAt: submitted, reviewer: reviewer, reviewedAt: reviewed)
         }
         return nil
@@ -276,14 +266,14 @@ struct EvaluationService: Xcert_Assessment_V1_EvaluationService.Handler {
         }
         // Computed items: frozen by the review, else as the outcomes stand now.
         var computed: [String: Xcert_Assessment_V1_ItemScore] = [:]
-        if header.state != "locked" {
+        if header.state != .locked {
             for item in try await self.computedItems(scheme, school: school, year: year, peers: peers, connection, logger) { computed[item.code] = item }
         }
         var evaluation = Xcert_Assessment_V1_Evaluation()
         evaluation.schoolCode = school
         evaluation.year = year
         evaluation.schemeVersion = header.schemeVersion
-        evaluation.state = header.state == "locked" ? .locked : .selfSubmitted
+        evaluation.state = header.state == .locked ? .locked : .selfSubmitted
         evaluation.submittedAt = .init(header.submittedAt)
         evaluation.reviewer = header.reviewer
         if let reviewed = header.reviewedAt { evaluation.reviewedAt = .init(reviewed) }
@@ -297,7 +287,7 @@ struct EvaluationService: Xcert_Assessment_V1_EvaluationService.Handler {
             item.bonus = indicator.bonus
             if indicator.kind == .computed {
                 item.computed = true
-                if let value = header.state == "locked" ? frozen[indicator.code] : computed[indicator.code] {
+                if let value = header.state == .locked ? frozen[indicator.code] : computed[indicator.code] {
                     item.finalPointsTenths = value.finalPointsTenths
                     if case .countRule? = indicator.rule {
                         // A frozen count is kept as count / 1.
