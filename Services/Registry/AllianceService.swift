@@ -178,17 +178,7 @@ struct AllianceService: Xcert_Registry_V1_AllianceService.Handler {
             guard let selection = try await Self.selection(request.certificateCode, request.year, connection, call.logger) else {
                 throw RPCError(.failedPrecondition, "no lead-school selection is open for \(request.certificateCode) in \(request.year)")
             }
-            guard selection.phase == .applications else {
-                throw RPCError(.failedPrecondition, "applications for the lead schools of \(request.certificateCode) in \(request.year) are closed")
-            }
-            let open = try await connection.query(
-                "SELECT (now() AT TIME ZONE 'Asia/Shanghai')::date <= applications_close FROM registry.lead_selections WHERE certificate_code = \(request.certificateCode) AND year = \(request.year)",
-                logger: call.logger
-            )
-            for try await stillOpen in open.decode(Bool.self) where !stillOpen {
-                let close = selection.applicationsClose
-                throw RPCError(.failedPrecondition, String(format: "applications closed on %04d-%02d-%02d 23:59:59 +08:00", close.year, close.month, close.day))
-            }
+            try LeadSelectionStore.lifecycle(of: selection).requireApplicationsOpen(now: Date())
             let school = try await ReferenceStore.school(request.schoolCode, connection, call.logger)
             if !school.irregularities.isEmpty {
                 let listed = school.irregularities.map { "\($0.year): \($0.description_p)" }.joined(separator: "; ")
@@ -218,7 +208,7 @@ struct AllianceService: Xcert_Registry_V1_AllianceService.Handler {
 
     @Sendable
     func closeLeadApplications(_ request: Xcert_Registry_V1_CloseLeadApplicationsRequest, _ call: RequestContext) async throws -> Xcert_Registry_V1_LeadSelection {
-        try await self.advance(call, request, request.certificateCode, request.year, from: .applications, to: "expert_review")
+        try await self.transition(request.certificateCode, request.year, call) { selection in try selection.closeApplications() }
     }
 
     @Sendable
@@ -232,9 +222,7 @@ struct AllianceService: Xcert_Registry_V1_AllianceService.Handler {
         return try await self.context.idempotency.perform(call) { connection in
             let application = try await Self.application(request.applicationID, connection, call.logger)
             let selection = try await Self.requireSelection(application.certificateCode, application.year, connection, call.logger)
-            guard selection.phase == .expertReview else {
-                throw RPCError(.failedPrecondition, "the selection of \(application.certificateCode) in \(application.year) is not in expert review; close the applications first")
-            }
+            try LeadSelectionStore.lifecycle(of: selection).requireExpertReview()
             let inserted = try await connection.query(
                 """
                 INSERT INTO registry.expert_scores (application_id, expert, score, comment)
@@ -260,9 +248,8 @@ struct AllianceService: Xcert_Registry_V1_AllianceService.Handler {
         try checks.check()
         return try await self.context.idempotency.perform(call) { connection in
             let selection = try await Self.requireSelection(request.certificateCode, request.year, connection, call.logger)
-            guard selection.phase == .expertReview else {
-                throw RPCError(.failedPrecondition, "lead schools are named after the expert review; the selection of \(request.certificateCode) in \(request.year) is \(selection.phase)")
-            }
+            var lifecycle = try LeadSelectionStore.lifecycle(of: selection)
+            let named = try lifecycle.nameLeads(noticeDays: request.noticeDays, now: Date())
             let applicants = Set(selection.applications.map(\.schoolCode))
             var violations = FieldChecks()
             for (index, lead) in request.leads.enumerated() where !applicants.contains(lead.schoolCode) {
@@ -275,42 +262,25 @@ struct AllianceService: Xcert_Registry_V1_AllianceService.Handler {
                     logger: call.logger
                 )
             }
-            try await connection.query(
-                """
-                UPDATE registry.lead_selections SET phase = 'public_notice', notice_ends_at = now() + make_interval(days => \(request.noticeDays))
-                WHERE certificate_code = \(request.certificateCode) AND year = \(request.year)
-                """,
-                logger: call.logger
-            )
+            try await LeadSelectionStore.record(named, certificate: request.certificateCode, year: request.year, connection, call.logger)
             return try await Self.requireSelection(request.certificateCode, request.year, connection, call.logger)
         }
     }
 
     @Sendable
     func finalizeLeadSelection(_ request: Xcert_Registry_V1_FinalizeLeadSelectionRequest, _ call: RequestContext) async throws -> Xcert_Registry_V1_LeadSelection {
-        try await self.advance(call, request, request.certificateCode, request.year, from: .publicNotice, to: "final")
+        try await self.transition(request.certificateCode, request.year, call) { selection in try selection.finalize(now: Date()) }
     }
 
-    /// Moves a selection one phase on; the public notice must have run its course first.
-    private func advance<Request: SwiftProtobuf.Message>(
-        _ call: RequestContext, _ request: Request, _ certificate: String, _ year: Int32,
-        from phase: Xcert_Registry_V1_SelectionPhase, to next: String
+    /// Loads the selection, lets `decide` move it on, and persists what it decided.
+    private func transition(
+        _ certificate: String, _ year: Int32, _ call: RequestContext,
+        _ decide: @Sendable (inout LeadSelection) throws -> LeadSelection.Event
     ) async throws -> Xcert_Registry_V1_LeadSelection {
-        return try await self.context.idempotency.perform(call) { connection in
-            let selection = try await Self.requireSelection(certificate, year, connection, call.logger)
-            guard selection.phase == phase else {
-                throw RPCError(.failedPrecondition, "the selection of \(certificate) in \(year) is \(selection.phase), not \(phase)")
-            }
-            if phase == .publicNotice, Date(selection.noticeEndsAt) > Date() {
-                throw RPCError(.failedPrecondition, "the public notice of \(certificate) in \(year) runs until \(Date(selection.noticeEndsAt)); objections may still come")
-            }
-            try await connection.query(
-                """
-                UPDATE registry.lead_selections SET phase = \(next), finalized_at = CASE WHEN \(next) = 'final' THEN now() END
-                WHERE certificate_code = \(certificate) AND year = \(year)
-                """,
-                logger: call.logger
-            )
+        try await self.context.idempotency.perform(call) { connection in
+            var selection = try LeadSelectionStore.lifecycle(of: try await Self.requireSelection(certificate, year, connection, call.logger))
+            let event = try decide(&selection)
+            try await LeadSelectionStore.record(event, certificate: certificate, year: year, connection, call.logger)
             return try await Self.requireSelection(certificate, year, connection, call.logger)
         }
     }
