@@ -40,7 +40,7 @@ struct FilingService: Xcert_Filing_V1_FilingService.Handler {
             var created = false
             for try await _ in inserted.decode(Int32.self) { created = true }
             guard created else { throw RPCError(.alreadyExists, "round \(request.number) of \(request.year) exists") }
-            return try await FilingStore.rounds(year: request.year, number: request.number, connection, call.logger)[0]
+            return FilingStore.message(try await FilingStore.rounds(year: request.year, number: request.number, connection, call.logger)[0], now: Date())
         }
     }
 
@@ -48,7 +48,8 @@ struct FilingService: Xcert_Filing_V1_FilingService.Handler {
     func listRounds(_ request: Xcert_Filing_V1_ListRoundsRequest, _ call: RequestContext) async throws -> Xcert_Filing_V1_ListRoundsResponse {
         return try await self.context.database.transaction(call) { connection in
             var response = Xcert_Filing_V1_ListRoundsResponse()
-            response.rounds = try await FilingStore.rounds(year: request.year == 0 ? nil : request.year, connection, call.logger)
+            let now = Date()
+            response.rounds = try await FilingStore.rounds(year: request.year == 0 ? nil : request.year, connection, call.logger).map { FilingStore.message($0, now: now) }
             return response
         }
     }
@@ -63,7 +64,7 @@ struct FilingService: Xcert_Filing_V1_FilingService.Handler {
             guard let round = try await FilingStore.rounds(year: request.year, number: request.number, connection, call.logger).first else {
                 throw RPCError(.notFound, "there is no round \(request.number) of \(request.year)")
             }
-            return round
+            return FilingStore.message(round, now: Date())
         }
     }
 
@@ -96,9 +97,7 @@ struct FilingService: Xcert_Filing_V1_FilingService.Handler {
             guard let round = try await FilingStore.rounds(year: request.year, number: request.roundNumber, connection, call.logger).first else {
                 throw RPCError(.failedPrecondition, "there is no filing round \(request.roundNumber) of \(request.year); the province opens rounds")
             }
-            guard round.open else {
-                throw RPCError(.failedPrecondition, "filing round \(round.number) of \(round.year) closed at \(round.hasClosedAt ? "\(LocalDate.provinceTime(round.closedAt.seconds)) (closed early by the province)" : round.closingInstant); submissions are no longer accepted")
-            }
+            try round.requireOpen(at: Date())
             let live = try await FilingStore.liveVersions(organization: organizationID, certificate: certificate.code, year: request.year, connection, call.logger)
             try ReviewedSubmission.requireNoneLive(live, kind: .filing, subject: "of \(certificate.code) for \(request.year)")
             let id = try await FilingStore.insert(

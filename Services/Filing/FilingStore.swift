@@ -14,7 +14,7 @@ enum FilingStore {
 
     // MARK: - Rounds
 
-    static func rounds(year: Int32?, number: Int32? = nil, _ connection: PostgresConnection, _ logger: Logger) async throws -> [Xcert_Filing_V1_FilingRound] {
+    static func rounds(year: Int32?, number: Int32? = nil, _ connection: PostgresConnection, _ logger: Logger) async throws -> [FilingRound] {
         let rows = try await connection.query(
             """
             SELECT year, number, extract(year FROM closes)::integer, extract(month FROM closes)::integer, extract(day FROM closes)::integer, closed_at
@@ -24,22 +24,28 @@ enum FilingStore {
             """,
             logger: logger
         )
-        var rounds: [Xcert_Filing_V1_FilingRound] = []
-        let now = Date().timeIntervalSince1970
+        var rounds: [FilingRound] = []
         for try await row in rows.decode((Int32, Int32, Int32, Int32, Int32, Date?).self) {
-            var round = Xcert_Filing_V1_FilingRound()
-            round.year = row.0
-            round.number = row.1
-            round.closes.year = row.2
-            round.closes.month = row.3
-            round.closes.day = row.4
-            let closes = LocalDate(year: Int(row.2), month: Int(row.3), day: Int(row.4))
-            round.closingInstant = closes?.closingInstant ?? ""
-            round.open = row.5 == nil && closes?.accepts(instant: now) == true
-            if let closed = row.5 { round.closedAt = .init(closed) }
-            rounds.append(round)
+            guard let closes = LocalDate(year: Int(row.2), month: Int(row.3), day: Int(row.4)) else {
+                throw RPCError(.internal, "round \(row.1) of \(row.0) has no closing day")
+            }
+            rounds.append(FilingRound(year: row.0, number: row.1, closes: closes, closedEarlyAt: row.5))
         }
         return rounds
+    }
+
+    /// A round as the protocol shows it, open or not at `now`.
+    static func message(_ round: FilingRound, now: Date) -> Xcert_Filing_V1_FilingRound {
+        var message = Xcert_Filing_V1_FilingRound()
+        message.year = round.year
+        message.number = round.number
+        message.closes.year = Int32(round.closes.year)
+        message.closes.month = Int32(round.closes.month)
+        message.closes.day = Int32(round.closes.day)
+        message.closingInstant = round.closes.closingInstant
+        message.open = round.isOpen(at: now)
+        if let closed = round.closedEarlyAt { message.closedAt = .init(closed) }
+        return message
     }
 
     // MARK: - Filings
