@@ -161,7 +161,7 @@ struct LedgerService: Xcert_Settlement_V1_LedgerService.Handler {
             do {
                 allocations = try ledger.pay(id, amount: request.amount.fen, named: named)
             } catch let refusal as SchoolLedger.Refusal {
-                throw RPCError.invalidArgument([.init(field: "amount.fen", description: refusal.description)])
+                throw refusal.at(field: "amount.fen")
             }
             try await LedgerStore.append(allocations, school: request.schoolCode, connection, call.logger)
             return try await LedgerStore.payments(school: request.schoolCode, ids: [id], connection, call.logger)[0]
@@ -182,12 +182,7 @@ struct LedgerService: Xcert_Settlement_V1_LedgerService.Handler {
             guard let school = found else { throw RPCError(.notFound, "there is no payment \(request.paymentID)") }
             try await LedgerStore.lockAccount(school, connection, call.logger)
             var ledger = try await LedgerStore.ledger(school, connection, call.logger)
-            let releases: [SchoolLedger.Allocation]
-            do {
-                releases = try ledger.reverse(request.paymentID)
-            } catch let refusal as SchoolLedger.Refusal {
-                throw RPCError(.failedPrecondition, refusal.description)
-            }
+            let releases = try ledger.reverse(request.paymentID)
             try await connection.query(
                 "INSERT INTO settlement.reversals (payment_id, reason, recorded_by) VALUES (\(request.paymentID), \(request.reason.trimmed), \(admin.name))",
                 logger: call.logger
@@ -220,7 +215,12 @@ struct LedgerService: Xcert_Settlement_V1_LedgerService.Handler {
             )
             var id: Int64 = 0
             for try await value in inserted.decode(Int64.self) { id = value }
-            let allocations = try ledger.refund(id, amount: request.amount.fen)
+            let allocations: [SchoolLedger.Allocation]
+            do {
+                allocations = try ledger.refund(id, amount: request.amount.fen)
+            } catch let refusal as SchoolLedger.Refusal {
+                throw refusal.at(field: "amount.fen")
+            }
             try await LedgerStore.append(allocations, school: request.schoolCode, connection, call.logger)
             return try await LedgerStore.refunds(school: request.schoolCode, ids: [id], connection, call.logger)[0]
         }

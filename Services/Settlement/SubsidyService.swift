@@ -53,7 +53,7 @@ struct SubsidyService: Xcert_Settlement_V1_SubsidyService.Handler {
             do {
                 amounts = try Apportionment.largestRemainder(total: request.budget.fen, weights: weights.map(\.1))
             } catch let refusal as Apportionment.Refusal {
-                throw RPCError.invalidArgument([.init(field: "weights", description: refusal.description)])
+                throw refusal.at(field: "weights")
             }
             let inserted = try await connection.query(
                 """

@@ -38,4 +38,10 @@ public struct DomainError: Error, Sendable, Hashable, CustomStringConvertible {
     }
 
     public var description: String { "\(self.code) (\(self.reason)): \(self.message)" }
+
+    /// The same refusal, about the request's `field`: a rule that knows nothing of requests
+    /// (the ledger, say) refuses, and the handler says which field it concerns.
+    public func at(field: String) -> DomainError {
+        DomainError(self.code, reason: self.reason, field: field, self.message)
+    }
 }

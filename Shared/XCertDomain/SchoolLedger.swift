@@ -68,10 +68,9 @@ public struct SchoolLedger: Sendable, Equatable {
         }
     }
 
-    public struct Refusal: Error, Sendable, Equatable, CustomStringConvertible {
-        public var description: String
-        init(_ description: String) { self.description = description }
-    }
+    /// What the ledger refuses: a ``DomainError`` like every rule's refusal, so that one
+    /// mapping gives each its status.
+    public typealias Refusal = DomainError
 
     /// Oldest first: the order receivables are settled in.
     public private(set) var receivables: [Receivable] = []
@@ -108,8 +107,8 @@ public struct SchoolLedger: Sendable, Equatable {
 
     /// A new receivable of `amount`, settled from the credit as far as it goes.
     public mutating func charge(_ id: Int64, amount: Int64) throws -> [Allocation] {
-        guard amount >= 0 else { throw Refusal("a receivable is not negative") }
-        guard !self.receivables.contains(where: { $0.id == id }) else { throw Refusal("receivable \(id) exists") }
+        guard amount >= 0 else { throw Refusal(.invalidArgument, reason: "ledger.negative-receivable", "a receivable is not negative") }
+        guard !self.receivables.contains(where: { $0.id == id }) else { throw Refusal(.alreadyExists, reason: "ledger.receivable-exists", "receivable \(id) exists") }
         try self.checkSum(self.receivable, amount)
         self.receivables.append(Receivable(id: id, amount: amount))
         return self.applyCredit(to: self.receivables.count - 1)
@@ -118,10 +117,10 @@ public struct SchoolLedger: Sendable, Equatable {
     /// Changes receivable `id` by `delta`: upwards it is settled from the credit, downwards
     /// below its settled part it releases the newest allocations.
     public mutating func correct(_ id: Int64, by delta: Int64) throws -> [Allocation] {
-        guard let index = self.receivables.firstIndex(where: { $0.id == id }) else { throw Refusal("no receivable \(id)") }
+        guard let index = self.receivables.firstIndex(where: { $0.id == id }) else { throw Refusal(.failedPrecondition, reason: "ledger.no-receivable", "no receivable \(id)") }
         try self.checkSum(self.receivable, delta)
         let amount = self.receivables[index].amount + delta
-        guard amount >= 0 else { throw Refusal("a correction does not take receivable \(id) below 0") }
+        guard amount >= 0 else { throw Refusal(.invalidArgument, reason: "ledger.correction-below-zero", "a correction does not take receivable \(id) below 0") }
         self.receivables[index].amount = amount
         if delta > 0 { return self.applyCredit(to: index) }
         var excess = self.receivables[index].settled - amount
@@ -145,12 +144,12 @@ public struct SchoolLedger: Sendable, Equatable {
     /// A payment of `amount`: to receivable `named` if given (the rest is credit), else to
     /// the oldest open receivables.
     public mutating func pay(_ id: Int64, amount: Int64, named: Int64? = nil) throws -> [Allocation] {
-        guard amount > 0 else { throw Refusal("a payment is more than 0 fen") }
-        guard !self.payments.contains(where: { $0.id == id }) else { throw Refusal("payment \(id) exists") }
+        guard amount > 0 else { throw Refusal(.invalidArgument, reason: "ledger.payment-not-positive", "a payment is more than 0 fen") }
+        guard !self.payments.contains(where: { $0.id == id }) else { throw Refusal(.alreadyExists, reason: "ledger.payment-exists", "payment \(id) exists") }
         try self.checkSum(self.received, amount)
         let indices: [Int]
         if let named {
-            guard let index = self.receivables.firstIndex(where: { $0.id == named }) else { throw Refusal("no receivable \(named) of this school") }
+            guard let index = self.receivables.firstIndex(where: { $0.id == named }) else { throw Refusal(.invalidArgument, reason: "ledger.named-receivable-unknown", "no receivable \(named) of this school") }
             indices = [index]
         } else {
             indices = Array(self.receivables.indices)
@@ -168,12 +167,12 @@ public struct SchoolLedger: Sendable, Equatable {
 
     /// Reverses payment `id`: releases what it settled; its money is gone.
     public mutating func reverse(_ id: Int64) throws -> [Allocation] {
-        guard let index = self.payments.firstIndex(where: { $0.id == id }) else { throw Refusal("no payment \(id) of this school") }
-        guard !self.payments[index].reversed else { throw Refusal("payment \(id) is reversed already") }
+        guard let index = self.payments.firstIndex(where: { $0.id == id }) else { throw Refusal(.failedPrecondition, reason: "ledger.no-payment", "no payment \(id) of this school") }
+        guard !self.payments[index].reversed else { throw Refusal(.failedPrecondition, reason: "ledger.reversed-already", "payment \(id) is reversed already") }
         var net: [Target: Int64] = [:]
         for allocation in self.allocations where allocation.payment == id { net[allocation.target, default: 0] += allocation.amount }
         if net.contains(where: { target, amount in if case .refund = target { amount != 0 } else { false } }) {
-            throw Refusal("part of payment \(id) has been refunded; reverse the refund's payment out of band")
+            throw Refusal(.failedPrecondition, reason: "ledger.partly-refunded", "part of payment \(id) has been refunded; reverse the refund's payment out of band")
         }
         var releases: [Allocation] = []
         for (target, amount) in net.sorted(by: { "\($0.key)" < "\($1.key)" }) where amount > 0 {
@@ -185,8 +184,8 @@ public struct SchoolLedger: Sendable, Equatable {
 
     /// Pays `amount` of the credit back to the school, oldest payment first.
     public mutating func refund(_ id: Int64, amount: Int64) throws -> [Allocation] {
-        guard amount > 0 else { throw Refusal("a refund is more than 0 fen") }
-        guard amount <= self.credit else { throw Refusal("a refund of \(amount) fen is more than the credit of \(self.credit) fen") }
+        guard amount > 0 else { throw Refusal(.invalidArgument, reason: "ledger.refund-not-positive", "a refund is more than 0 fen") }
+        guard amount <= self.credit else { throw Refusal(.failedPrecondition, reason: "ledger.refund-above-credit", "a refund of \(amount) fen is more than the credit of \(self.credit) fen") }
         var left = amount
         var allocations: [Allocation] = []
         for payment in self.payments where left > 0 && payment.remaining > 0 {
@@ -222,7 +221,7 @@ public struct SchoolLedger: Sendable, Equatable {
 
     private func checkSum(_ total: Int64, _ amount: Int64) throws {
         guard !total.addingReportingOverflow(amount).overflow else {
-            throw Refusal("\(amount) fen would overflow the school's balance")
+            throw Refusal(.invalidArgument, reason: "ledger.overflow", "\(amount) fen would overflow the school's balance")
         }
     }
 }

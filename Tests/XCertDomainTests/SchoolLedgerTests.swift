@@ -54,6 +54,21 @@ struct SchoolLedgerTests {
         #expect(throws: SchoolLedger.Refusal.self) { try ledger.reverse(10) }
     }
 
+    @Test("each refusal says what kind it is: a bad amount or an overflow is an invalid argument, a refund above the credit or a reversal after a refund a failed precondition")
+    func refusalKinds() throws {
+        var ledger = SchoolLedger()
+        _ = try ledger.pay(10, amount: 5_000)
+        let above = #expect(throws: DomainError.self) { try ledger.refund(1, amount: 5_001) }
+        #expect(above?.code == .failedPrecondition && above?.reason == "ledger.refund-above-credit")
+        #expect(above?.message == "a refund of 5001 fen is more than the credit of 5000 fen")
+        #expect((#expect(throws: DomainError.self) { try ledger.pay(11, amount: 0) })?.code == .invalidArgument)
+        let overflow = #expect(throws: DomainError.self) { try ledger.pay(12, amount: .max) }
+        #expect(overflow?.code == .invalidArgument && overflow?.reason == "ledger.overflow")
+        #expect(overflow?.at(field: "amount.fen").field == "amount.fen")
+        _ = try ledger.refund(1, amount: 1)
+        #expect((#expect(throws: DomainError.self) { try ledger.reverse(10) })?.code == .failedPrecondition)
+    }
+
     @Test("amounts of 0 or less are refused, and so is any sum that would overflow")
     func refusals() throws {
         var ledger = SchoolLedger()
