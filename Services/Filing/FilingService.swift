@@ -30,16 +30,7 @@ struct FilingService: Xcert_Filing_V1_FilingService.Handler {
         checks.require(closes != nil, "closes", "must be a real date (year, month, day), the round's last day in Asia/Shanghai")
         try checks.check()
         return try await self.context.idempotency.perform(call) { connection in
-            let inserted = try await connection.query(
-                """
-                INSERT INTO filing.rounds (year, number, closes, opened_by) VALUES (\(request.year), \(request.number), \(closes?.description)::date, \(admin.name))
-                ON CONFLICT DO NOTHING RETURNING number
-                """,
-                logger: call.logger
-            )
-            var created = false
-            for try await _ in inserted.decode(Int32.self) { created = true }
-            guard created else { throw RPCError(.alreadyExists, "round \(request.number) of \(request.year) exists") }
+            guard try await FilingStore.openRound(year: request.year, number: request.number, closes: closes, openedBy: admin.name, connection, call.logger) else { throw RPCError(.alreadyExists, "round \(request.number) of \(request.year) exists") }
             return FilingStore.message(try await FilingStore.rounds(year: request.year, number: request.number, connection, call.logger)[0], now: Date())
         }
     }
@@ -57,10 +48,7 @@ struct FilingService: Xcert_Filing_V1_FilingService.Handler {
     @Sendable
     func closeRound(_ request: Xcert_Filing_V1_CloseRoundRequest, _ call: RequestContext) async throws -> Xcert_Filing_V1_FilingRound {
         return try await self.context.idempotency.perform(call) { connection in
-            try await connection.query(
-                "UPDATE filing.rounds SET closed_at = coalesce(closed_at, now()) WHERE year = \(request.year) AND number = \(request.number)",
-                logger: call.logger
-            )
+            try await FilingStore.closeRound(year: request.year, number: request.number, at: Date(), connection, call.logger)
             guard let round = try await FilingStore.rounds(year: request.year, number: request.number, connection, call.logger).first else {
                 throw RPCError(.notFound, "there is no round \(request.number) of \(request.year)")
             }

@@ -34,6 +34,27 @@ enum FilingStore {
         return rounds
     }
 
+    /// Opens round `number` of `year`, closing on `closes`; false when it exists.
+    static func openRound(year: Int32, number: Int32, closes: LocalDate?, openedBy: String, _ connection: PostgresConnection, _ logger: Logger) async throws -> Bool {
+        let inserted = try await connection.query(
+            """
+            INSERT INTO filing.rounds (year, number, closes, opened_by) VALUES (\(year), \(number), \(closes?.description)::date, \(openedBy))
+            ON CONFLICT DO NOTHING RETURNING number
+            """,
+            logger: logger
+        )
+        for try await _ in inserted.decode(Int32.self) { return true }
+        return false
+    }
+
+    /// Closes round `number` of `year` early, at `at`; a round closed already keeps its time.
+    static func closeRound(year: Int32, number: Int32, at: Date, _ connection: PostgresConnection, _ logger: Logger) async throws {
+        try await connection.query(
+            "UPDATE filing.rounds SET closed_at = coalesce(closed_at, \(at)) WHERE year = \(year) AND number = \(number)",
+            logger: logger
+        )
+    }
+
     /// A round as the protocol shows it, open or not at `now`.
     static func message(_ round: FilingRound, now: Date) -> Xcert_Filing_V1_FilingRound {
         var message = Xcert_Filing_V1_FilingRound()

@@ -69,21 +69,13 @@ struct RosterService: Xcert_Filing_V1_RosterService.Handler {
                     throw RPCError.invalidArgument([.init(field: "session", description: "must be the exam session of roster \(previous.id), which it corrects")])
                 }
             }
-            let inserted = try await connection.query(
-                """
-                INSERT INTO filing.rosters (organization_id, certificate_code, level, site_school_code, exam_date, version, state,
-                    supersedes_roster_id, correction_reason, component_names, component_weights, pass_mark, created_by)
-                VALUES (\(organizationID), \(certificate.code), \(Int32(level.rawValue)), \(session.siteSchoolCode), \(examDate.description)::date,
-                    \(version), 'uploading', \(request.supersedesRosterID == 0 ? nil : request.supersedesRosterID), \(reason.nonEmpty),
-                    \(rule.components.map(\.name)), \(rule.components.map { Int32($0.weightPercent) }), \(Int32(rule.passMark)), \(organization.name))
-                ON CONFLICT DO NOTHING RETURNING id
-                """,
-                logger: call.logger
+            let new = RosterStore.NewRoster(
+                organization: organizationID, certificate: certificate.code, level: level, siteSchool: session.siteSchoolCode, examDate: examDate,
+                version: version, supersedes: request.supersedesRosterID == 0 ? nil : request.supersedesRosterID, correctionReason: reason.nonEmpty,
+                rule: rule, createdBy: organization.name
             )
-            var id: Int64?
-            for try await value in inserted.decode(Int64.self) { id = value }
-            guard let id else {
-                throw RPCError(.alreadyExists, try await self.existingSessionMessage(session, level: level, date: examDate, connection, call))
+            guard let id = try await RosterStore.insert(new, connection, call.logger) else {
+                throw RPCError(.alreadyExists, try await RosterStore.sessionTakenMessage(session, level: level, date: examDate, connection, call.logger))
             }
             return try await RosterStore.roster(id, connection, call.logger)
         }
@@ -119,7 +111,7 @@ struct RosterService: Xcert_Filing_V1_RosterService.Handler {
         try await self.checkQualifications(candidates, roster: roster, call)
 
         return try await self.context.idempotency.perform(call) { connection in
-            try await connection.query("SELECT 1 FROM filing.rosters WHERE id = \(roster.id) FOR UPDATE", logger: call.logger)
+            try await RosterStore.lock(roster.id, connection, call.logger)
             let current = try await RosterStore.roster(roster.id, connection, call.logger)
             if try RosterStore.lifecycle(of: current).accept(chunk: request.chunkIndex, digest: digest.lowercaseHex) == .repeated {
                 return Self.repeatedChunk(current, request.chunkIndex)
@@ -145,10 +137,7 @@ struct RosterService: Xcert_Filing_V1_RosterService.Handler {
         checks.require(request.expectedRowCount >= 0, "expected_row_count", "must be 0 (not checked) or the number of candidates uploaded")
         try checks.check()
         return try await self.context.idempotency.perform(call) { connection in
-            try await connection.query(
-                "SELECT 1 FROM filing.rosters WHERE id = \(request.rosterID) AND organization_id = \(organizationID) FOR UPDATE",
-                logger: call.logger
-            )
+            try await RosterStore.lock(request.rosterID, organization: organizationID, connection, call.logger)
             let roster = try await RosterStore.roster(request.rosterID, organization: organizationID, connection, call.logger)
             var lifecycle = try RosterStore.lifecycle(of: roster)
             // Sealing again answers the same (no events): the roster is in the feed once.
@@ -324,23 +313,6 @@ struct RosterService: Xcert_Filing_V1_RosterService.Handler {
             violations.append(.init(field: "rows", description: "and \(unqualified.count - violations.count) more rows with the same problem"))
         }
         throw RPCError.invalidArgument(violations)
-    }
-
-    private func existingSessionMessage(
-        _ session: Xcert_Filing_V1_ExamSession, level: CertificateLevel, date: LocalDate, _ connection: PostgresConnection, _ call: RequestContext
-    ) async throws -> String {
-        let rows = try await connection.query(
-            """
-            SELECT id, state FROM filing.rosters
-            WHERE certificate_code = \(session.certificateCode) AND level = \(Int32(level.rawValue)) AND site_school_code = \(session.siteSchoolCode)
-              AND exam_date = \(date.description)::date AND supersedes_roster_id IS NULL
-            """,
-            logger: call.logger
-        )
-        for try await (id, state) in rows.decode((Int64, String).self) {
-            return "roster \(id) (\(state)) is already the roster of this exam session; upload into it, or, once sealed, correct it with a roster that supersedes it"
-        }
-        return "a roster of this exam session is being corrected already"
     }
 
     /// The answer to a chunk acknowledged before with the same rows.

@@ -292,6 +292,68 @@ extension RosterStore {
     }
 }
 
+extension RosterStore {
+    /// A roster to create: its exam session, version and scoring rule.
+    struct NewRoster: Sendable {
+        var organization: Int64
+        var certificate: String
+        var level: CertificateLevel
+        var siteSchool: String
+        var examDate: LocalDate
+        var version: Int32
+        var supersedes: Int64?
+        var correctionReason: String?
+        var rule: ScoringRule
+        var createdBy: String
+    }
+
+    /// Creates `roster`, uploading; its id, or nil when its exam session already has a
+    /// roster of that version.
+    static func insert(_ roster: NewRoster, _ connection: PostgresConnection, _ logger: Logger) async throws -> Int64? {
+        let rule = roster.rule
+        let inserted = try await connection.query(
+            """
+            INSERT INTO filing.rosters (organization_id, certificate_code, level, site_school_code, exam_date, version, state,
+                supersedes_roster_id, correction_reason, component_names, component_weights, pass_mark, created_by)
+            VALUES (\(roster.organization), \(roster.certificate), \(Int32(roster.level.rawValue)), \(roster.siteSchool), \(roster.examDate.description)::date,
+                \(roster.version), \(RosterLifecycle.State.uploading.rawValue), \(roster.supersedes), \(roster.correctionReason),
+                \(rule.components.map(\.name)), \(rule.components.map { Int32($0.weightPercent) }), \(Int32(rule.passMark)), \(roster.createdBy))
+            ON CONFLICT DO NOTHING RETURNING id
+            """,
+            logger: logger
+        )
+        for try await id in inserted.decode(Int64.self) { return id }
+        return nil
+    }
+
+    /// Why a new roster of `session` clashes: the roster that already holds the session.
+    static func sessionTakenMessage(
+        _ session: Xcert_Filing_V1_ExamSession, level: CertificateLevel, date: LocalDate, _ connection: PostgresConnection, _ logger: Logger
+    ) async throws -> String {
+        let rows = try await connection.query(
+            """
+            SELECT id, state FROM filing.rosters
+            WHERE certificate_code = \(session.certificateCode) AND level = \(Int32(level.rawValue)) AND site_school_code = \(session.siteSchoolCode)
+              AND exam_date = \(date.description)::date AND supersedes_roster_id IS NULL
+            """,
+            logger: logger
+        )
+        for try await (id, state) in rows.decode((Int64, String).self) {
+            return "roster \(id) (\(state)) is already the roster of this exam session; upload into it, or, once sealed, correct it with a roster that supersedes it"
+        }
+        return "a roster of this exam session is being corrected already"
+    }
+
+    /// Locks roster `id` (of `organization`, when given) until the transaction ends: its
+    /// chunks and its seal are decided one call at a time.
+    static func lock(_ id: Int64, organization: Int64? = nil, _ connection: PostgresConnection, _ logger: Logger) async throws {
+        try await connection.query(
+            "SELECT 1 FROM filing.rosters WHERE id = \(id) AND (\(organization)::bigint IS NULL OR organization_id = \(organization)) FOR UPDATE",
+            logger: logger
+        )
+    }
+}
+
 enum RosterStates {
     static let uploading = "uploading"
     static let sealed = "sealed"
