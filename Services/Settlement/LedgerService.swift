@@ -157,12 +157,7 @@ struct LedgerService: Xcert_Settlement_V1_LedgerService.Handler {
             )
             var id: Int64 = 0
             for try await value in inserted.decode(Int64.self) { id = value }
-            let allocations: [SchoolLedger.Allocation]
-            do {
-                allocations = try ledger.pay(id, amount: request.amount.fen, named: named)
-            } catch let refusal as SchoolLedger.Refusal {
-                throw refusal.at(field: "amount.fen")
-            }
+            let allocations = try Self.onAmount { try ledger.pay(id, amount: request.amount.fen, named: named) }
             try await LedgerStore.append(allocations, school: request.schoolCode, connection, call.logger)
             return try await LedgerStore.payments(school: request.schoolCode, ids: [id], connection, call.logger)[0]
         }
@@ -215,18 +210,23 @@ struct LedgerService: Xcert_Settlement_V1_LedgerService.Handler {
             )
             var id: Int64 = 0
             for try await value in inserted.decode(Int64.self) { id = value }
-            let allocations: [SchoolLedger.Allocation]
-            do {
-                allocations = try ledger.refund(id, amount: request.amount.fen)
-            } catch let refusal as SchoolLedger.Refusal {
-                throw refusal.at(field: "amount.fen")
-            }
+            let allocations = try Self.onAmount { try ledger.refund(id, amount: request.amount.fen) }
             try await LedgerStore.append(allocations, school: request.schoolCode, connection, call.logger)
             return try await LedgerStore.refunds(school: request.schoolCode, ids: [id], connection, call.logger)[0]
         }
     }
 
     // MARK: - Helpers
+
+    /// A ledger operation on the request's amount: a refusal of it (an overflow, say) names
+    /// `amount.fen`.
+    private static func onAmount<Result>(_ operation: () throws -> Result) throws -> Result {
+        do {
+            return try operation()
+        } catch let refusal as SchoolLedger.Refusal {
+            throw refusal.at(field: "amount.fen")
+        }
+    }
 
     /// The fields of money moving (a payment or a refund): the school, an amount of 1 fen up
     /// to the largest, the day (returned when sound) and a reference.
