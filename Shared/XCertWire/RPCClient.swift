@@ -253,6 +253,10 @@ public final class RPCClient: Sendable {
             promise.fail(RPCError(.unavailable, "cannot connect to \(address): the TLS settings cannot be used: \(problem)"))
             return
         }
+        // The handshake's observer, kept here rather than looked up in the pipeline after the
+        // connect: a server that refuses the handshake may have closed the channel (and
+        // emptied its pipeline) by then, and the answer must still be the handshake's reason.
+        let observerSlot = NIOLoopBoundBox<TLSHandshakeObserver?>.makeEmptyBox(valueType: TLSHandshakeObserver.self, eventLoop: promise.futureResult.eventLoop)
         ClientBootstrap(group: promise.futureResult.eventLoop)
             .connectTimeout(TimeAmount(self.configuration.connectTimeout))
             .channelOption(.tcpOption(.tcp_nodelay), value: 1)
@@ -262,6 +266,7 @@ public final class RPCClient: Sendable {
                         let observer = TLSHandshakeObserver(address: address, handshake: channel.eventLoop.makePromise())
                         try channel.pipeline.syncOperations.addHandler(NIOSSLClientHandler(context: context, serverHostname: serverName))
                         try channel.pipeline.syncOperations.addHandler(observer)
+                        observerSlot.value = observer
                     }
                     try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(FrameDecoder(maximumFrameLength: limit)))
                     try channel.pipeline.syncOperations.addHandler(ClientHandler())
@@ -271,12 +276,9 @@ public final class RPCClient: Sendable {
             .flatMap { channel -> EventLoopFuture<any Channel> in
                 // With TLS, the connection is made when the handshake is.
                 guard case .context = tls else { return channel.eventLoop.makeSucceededFuture(channel) }
-                let observer: TLSHandshakeObserver
-                do {
-                    observer = try channel.pipeline.syncOperations.handler(type: TLSHandshakeObserver.self)
-                } catch {
+                guard let observer = observerSlot.value else {
                     channel.close(promise: nil)
-                    return channel.eventLoop.makeFailedFuture(error)
+                    return channel.eventLoop.makeFailedFuture(RPCError(.internal, "the TLS handshake of \(address) has no observer"))
                 }
                 return observer.handshake.futureResult.map { channel }.flatMapErrorThrowing { error in
                     channel.close(promise: nil)
