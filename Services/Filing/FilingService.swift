@@ -133,7 +133,7 @@ struct FilingService: Xcert_Filing_V1_FilingService.Handler {
         let withdrawal = try ReviewedSubmission.Withdrawal(reason: request.reason, of: .filing)
         return try await self.context.idempotency.perform(call) { connection in
             let filing = try await FilingStore.filing(request.id, organization: organizationID, connection, call.logger)
-            guard let stored = FilingStates.stored(filing.state), let state = ReviewedSubmission.Kind.filing.state(named: stored) else {
+            guard let state = FilingStates.lifecycle(filing.state) else {
                 throw RPCError(.internal, "filing \(filing.id) has no known state")
             }
             var submission = ReviewedSubmission(kind: .filing, id: filing.id, state: state)

@@ -277,29 +277,30 @@ extension FilingStore {
     }
 }
 
+/// `FilingState` as the review lifecycle and the database know it: the stored names are the
+/// lifecycle's (``ReviewedSubmission/Kind/name(of:)``).
 enum FilingStates {
-    static let submitted = "submitted"
-    static let approved = "approved"
-    static let rejected = "rejected"
-    static let withdrawn = "withdrawn"
-
-    static func stored(_ state: Xcert_Filing_V1_FilingState) -> String? {
+    static func lifecycle(_ state: Xcert_Filing_V1_FilingState) -> ReviewedSubmission.State? {
         switch state {
-        case .submitted: submitted
-        case .approved: approved
-        case .rejected: rejected
-        case .withdrawn: withdrawn
+        case .submitted: .submitted
+        case .approved: .approved
+        case .rejected: .rejected
+        case .withdrawn: .withdrawn
         default: nil
         }
     }
 
+    static func stored(_ state: Xcert_Filing_V1_FilingState) -> String? {
+        self.lifecycle(state).map(ReviewedSubmission.Kind.filing.name(of:))
+    }
+
     static func wire(_ stored: String) -> Xcert_Filing_V1_FilingState {
-        switch stored {
-        case submitted: .submitted
-        case approved: .approved
-        case rejected: .rejected
-        case withdrawn: .withdrawn
-        default: .unspecified
+        switch ReviewedSubmission.Kind.filing.state(named: stored) {
+        case .submitted: .submitted
+        case .approved: .approved
+        case .rejected: .rejected
+        case .withdrawn: .withdrawn
+        case nil: .unspecified
         }
     }
 }

@@ -73,7 +73,10 @@ struct ReportService: Xcert_Filing_V1_ReportService.Handler {
         let withdrawal = try ReviewedSubmission.Withdrawal(reason: request.reason, of: .report)
         return try await self.context.idempotency.perform(call) { connection in
             let report = try await ReportStore.report(request.id, organization: organizationID, connection, call.logger)
-            var submission = ReviewedSubmission(kind: .report, id: report.id, state: try Self.reviewState(of: report))
+            guard let state = ReportStates.lifecycle(report.state) else {
+                throw RPCError(.internal, "report \(report.id) has no known state")
+            }
+            var submission = ReviewedSubmission(kind: .report, id: report.id, state: state)
             let event = try submission.withdraw(withdrawal)
             try await ReviewStore.record(event, .report, report.id, connection, call.logger)
             return try await ReportStore.report(report.id, organization: nil, connection, call.logger)
@@ -94,14 +97,6 @@ struct ReportService: Xcert_Filing_V1_ReportService.Handler {
             try await ReviewStore.record(event, .report, request.id, connection, call.logger)
             return try await ReportStore.report(request.id, organization: nil, connection, call.logger)
         }
-    }
-
-    /// A report's state as its review lifecycle knows it.
-    private static func reviewState(of report: Xcert_Filing_V1_YearlyReport) throws -> ReviewedSubmission.State {
-        guard let stored = ReportStates.stored(report.state), let state = ReviewedSubmission.Kind.report.state(named: stored) else {
-            throw RPCError(.internal, "report \(report.id) has no known state")
-        }
-        return state
     }
 
     /// Every certificate a report names must be the organization's own, as the registry has it.

@@ -94,30 +94,30 @@ enum ReportStore {
     }
 }
 
-/// `ReportState` as the database keeps it.
+/// `ReportState` as the review lifecycle and the database know it: a report's approval is
+/// named accepted, its rejection returned (``ReviewedSubmission/Kind/name(of:)``).
 enum ReportStates {
-    static let submitted = "submitted"
-    static let accepted = "accepted"
-    static let returned = "returned"
-    static let withdrawn = "withdrawn"
-
-    static func stored(_ state: Xcert_Filing_V1_ReportState) -> String? {
+    static func lifecycle(_ state: Xcert_Filing_V1_ReportState) -> ReviewedSubmission.State? {
         switch state {
-        case .submitted: submitted
-        case .accepted: accepted
-        case .returned: returned
-        case .withdrawn: withdrawn
+        case .submitted: .submitted
+        case .accepted: .approved
+        case .returned: .rejected
+        case .withdrawn: .withdrawn
         default: nil
         }
     }
 
+    static func stored(_ state: Xcert_Filing_V1_ReportState) -> String? {
+        self.lifecycle(state).map(ReviewedSubmission.Kind.report.name(of:))
+    }
+
     static func wire(_ stored: String) -> Xcert_Filing_V1_ReportState {
-        switch stored {
-        case submitted: .submitted
-        case accepted: .accepted
-        case returned: .returned
-        case withdrawn: .withdrawn
-        default: .unspecified
+        switch ReviewedSubmission.Kind.report.state(named: stored) {
+        case .submitted: .submitted
+        case .approved: .accepted
+        case .rejected: .returned
+        case .withdrawn: .withdrawn
+        case nil: .unspecified
         }
     }
 }
