@@ -142,10 +142,11 @@ let package = Package(
         .target(
             name: "XCertTestSupport",
             dependencies: [
-                "XCertWire", "XCertProto", "XCertStore", "XCertAPI",
+                "XCertWire", "XCertProto", "XCertStore", "XCertAPI", "XCertService",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "SwiftASN1", package: "swift-asn1"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -192,6 +193,8 @@ let package = Package(
             name: "XCertIntegrationTests",
             dependencies: [
                 "XCertWire", "XCertStore", "XCertService", "XCertProto", "XCertTestSupport", "XCertAPI",
+                // Services whose handlers the tests serve in process (InProcessStacks.swift).
+                "Registry", "Filing",
                 // The handler fuzzer's request generator (HandlerFuzzTests).
                 "XCertWireFuzzing",
                 .product(name: "PostgresNIO", package: "postgres-nio"),

@@ -268,9 +268,14 @@ def bounds_file():
 
 
 os.makedirs(out_dir, exist_ok=True)
+# Only what an earlier run generated goes: files written by hand beside it stay.
 for existing in os.listdir(out_dir):
+    path = os.path.join(out_dir, existing)
     if existing.endswith(".swift"):
-        os.remove(os.path.join(out_dir, existing))
+        with open(path, encoding="utf-8") as handle:
+            generated = handle.readline() == HEADER
+        if generated:
+            os.remove(path)
 for service in services:
     with open(os.path.join(out_dir, f"{service['namespace']}.swift"), "w") as handle:
         handle.write(service_file(service))

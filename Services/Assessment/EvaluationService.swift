@@ -1,7 +1,6 @@
 import Foundation
 import Logging
 import PostgresNIO
-import SwiftProtobuf
 import XCertAPI
 import XCertDomain
 import XCertProto
@@ -21,17 +20,17 @@ struct EvaluationService: Xcert_Assessment_V1_EvaluationService.Handler {
     func submitSelfEvaluation(_ request: Xcert_Assessment_V1_SubmitSelfEvaluationRequest, _ call: RequestContext) async throws -> Xcert_Assessment_V1_Evaluation {
         let principal = try call.caller(actingForSchool: request.schoolCode, record: "the evaluation of school \(request.schoolCode)")
         try Self.checkKey(request.schoolCode, request.year)
-        _ = try await RegistryLookups.school(request.schoolCode, field: "school_code", self.context, call)
+        _ = try await self.context.referenceData(for: call).school(request.schoolCode, field: "school_code")
         let peers = await PeerMeasures.fetch(year: request.year, school: request.schoolCode, self.context, call)
         return try await self.context.idempotency.perform(call) { connection in
-            let existing = try await Self.header(request.schoolCode, request.year, connection, call.logger)
+            let existing = try await EvaluationStore.header(request.schoolCode, request.year, connection, call.logger)
             var lifecycle = EvaluationLifecycle(school: request.schoolCode, year: request.year, state: existing?.state)
             let submitted = try lifecycle.submit(by: principal.name, now: Date())
             let scheme: Xcert_Assessment_V1_Scheme
             if let existing {
                 scheme = try await SchemeService.scheme(year: request.year, version: existing.schemeVersion, connection, call.logger)
             } else {
-                guard let inUse = try await SchemeService.schemes(year: request.year, connection, call.logger).last(where: { $0.state == .published }) else {
+                guard let inUse = try await SchemeStore.schemes(year: request.year, connection, call.logger).last(where: { $0.state == .published }) else {
                     throw RPCError(.failedPrecondition, "no scheme of \(request.year) is published yet; the province publishes the year's scheme first")
                 }
                 scheme = inUse
@@ -52,24 +51,16 @@ struct EvaluationService: Xcert_Assessment_V1_EvaluationService.Handler {
             }
             try checks.check()
 
-            var options = JSONEncodingOptions()
-            options.preserveProtoFieldNames = true
             try await EvaluationStore.record(submitted, school: request.schoolCode, year: request.year, schemeVersion: scheme.version, connection, call.logger)
-            try await connection.query("DELETE FROM assessment.evaluation_items WHERE school_code = \(request.schoolCode) AND year = \(request.year)", logger: call.logger)
-            let codes = manual.map(\.code)
-            let points = manual.map { scores[$0.code]?.pointsTenths ?? 0 }
-            let evidence = try manual.map { item -> String in
-                var holder = Xcert_Assessment_V1_SelfScore()
-                holder.evidence = scores[item.code]?.evidence ?? []
-                return try holder.jsonString(options: options)
+            // Every manual item, scored or not: an item the school left out has 0 points.
+            let entered = manual.map { item -> Xcert_Assessment_V1_SelfScore in
+                var score = Xcert_Assessment_V1_SelfScore()
+                score.code = item.code
+                score.pointsTenths = scores[item.code]?.pointsTenths ?? 0
+                score.evidence = scores[item.code]?.evidence ?? []
+                return score
             }
-            try await connection.query(
-                """
-                INSERT INTO assessment.evaluation_items (school_code, year, code, self_points_tenths, evidence)
-                SELECT \(request.schoolCode), \(request.year), c, p, e::jsonb FROM unnest(\(codes)::text[], \(points)::integer[], \(evidence)::text[]) AS x(c, p, e)
-                """,
-                logger: call.logger
-            )
+            try await EvaluationStore.replaceSelfScores(entered, school: request.schoolCode, year: request.year, connection, call.logger)
             return try await Self.evaluation(request.schoolCode, request.year, peers: peers, connection, call.logger)
         }
     }
@@ -80,7 +71,7 @@ struct EvaluationService: Xcert_Assessment_V1_EvaluationService.Handler {
         try Self.checkKey(request.schoolCode, request.year)
         let peers = await PeerMeasures.fetch(year: request.year, school: request.schoolCode, self.context, call)
         return try await self.context.idempotency.perform(call) { connection in
-            let header = try await Self.header(request.schoolCode, request.year, connection, call.logger)
+            let header = try await EvaluationStore.header(request.schoolCode, request.year, connection, call.logger)
             var lifecycle = EvaluationLifecycle(school: request.schoolCode, year: request.year, state: header?.state)
             let locked = try lifecycle.review(reviewer: admin.name, now: Date())
             guard let existing = header else { throw RPCError(.internal, "an evaluation reviewed without its record") }
@@ -97,28 +88,13 @@ struct EvaluationService: Xcert_Assessment_V1_EvaluationService.Handler {
             let missing = Self.manualItems(of: scheme).map(\.code).filter { !scored.contains($0) }
             checks.require(missing.isEmpty, "scores", "must score every manual item; missing \(missing.joined(separator: ", "))")
             try checks.check()
-            try await connection.query(
-                """
-                UPDATE assessment.evaluation_items i SET reviewed_points_tenths = x.p, review_comment = x.m
-                FROM unnest(\(request.scores.map(\.code))::text[], \(request.scores.map(\.pointsTenths))::integer[], \(request.scores.map(\.comment))::text[]) AS x(c, p, m)
-                WHERE i.school_code = \(request.schoolCode) AND i.year = \(request.year) AND i.code = x.c
-                """,
-                logger: call.logger
-            )
+            try await EvaluationStore.recordReview(request.scores, school: request.schoolCode, year: request.year, connection, call.logger)
             // The computed items' points as they stand now are what the review locks: all of them.
             let computed = try await Self.computedItems(scheme, school: request.schoolCode, year: request.year, peers: peers, connection, call.logger)
             if let pending = computed.first(where: { !$0.pendingReason.isEmpty }) {
                 throw RPCError(.unavailable, "the review would lock computed item \(pending.code) without its measure: it \(pending.pendingReason); retry when it answers")
             }
-            try await connection.query(
-                """
-                INSERT INTO assessment.evaluation_items (school_code, year, code, self_points_tenths, evidence, reviewed_points_tenths, review_comment, measure_numerator, measure_denominator)
-                SELECT \(request.schoolCode), \(request.year), c, 0, '{}'::jsonb, p, 'computed', nullif(n, -1), nullif(d, -1)
-                FROM unnest(\(computed.map(\.code))::text[], \(computed.map(\.finalPointsTenths))::integer[],
-                            \(computed.map(Self.frozenMeasure).map(\.numerator))::bigint[], \(computed.map(Self.frozenMeasure).map(\.denominator))::bigint[]) AS x(c, p, n, d)
-                """,
-                logger: call.logger
-            )
+            try await EvaluationStore.freezeComputed(computed, school: request.schoolCode, year: request.year, connection, call.logger)
             try await EvaluationStore.record(locked, school: request.schoolCode, year: request.year, schemeVersion: existing.schemeVersion, connection, call.logger)
             return try await Self.evaluation(request.schoolCode, request.year, peers: peers, connection, call.logger)
         }
@@ -134,14 +110,6 @@ struct EvaluationService: Xcert_Assessment_V1_EvaluationService.Handler {
     }
 
     // MARK: - Helpers
-
-    /// What the review freezes of a computed item's measure: a rate as it is, a count as
-    /// count / 1, no data as -1 / -1 (stored as NULL).
-    private static func frozenMeasure(_ item: Xcert_Assessment_V1_ItemScore) -> (numerator: Int64, denominator: Int64) {
-        if item.hasMeasure { return (item.measure.numerator, item.measure.denominator) }
-        if item.count > 0 { return (item.count, 1) }
-        return (-1, -1)
-    }
 
     private static func checkKey(_ school: String, _ year: Int32) throws {
         var checks = FieldChecks()
@@ -167,50 +135,17 @@ struct EvaluationService: Xcert_Assessment_V1_EvaluationService.Handler {
         return item
     }
 
-    private struct Header {
-        var schemeVersion: Int32
-        var state: EvaluationLifecycle.State
-        var submittedAt: Date
-        var reviewer: String
-        var reviewedAt: Date?
-    }
-
-    private static func header(_ school: String, _ year: Int32, _ connection: PostgresConnection, _ logger: Logger) async throws -> Header? {
-        let rows = try await connection.query(
-            """
-            SELECT scheme_version, state, submitted_at, coalesce(reviewer, ''), reviewed_at FROM assessment.evaluations
-            WHERE school_code = \(school) AND year = \(year) FOR UPDATE
-            """,
-            logger: logger
-        )
-        for try await (version, state, submitted, reviewer, reviewed) in rows.decode((Int32, String, Date, String, Date?).self) {
-            guard let state = EvaluationLifecycle.State(rawValue: state) else {
-                throw RPCError(.internal, "the \(year) evaluation of \(school) has the unknown state \(state)")
-            }
-            return Header(schemeVersion: version, state: state, submittedAt: submitted, reviewer: reviewer, reviewedAt: reviewed)
-        }
-        return nil
-    }
-
     /// The computed items of `scheme` for a school and year: 1-1, 1-2 and 1-3 from the
     /// outcomes followed so far, the others from the peers' measures; an item whose peer
     /// did not answer is pending, with why.
     static func computedItems(
         _ scheme: Xcert_Assessment_V1_Scheme, school: String, year: Int32, peers: PeerMeasures, _ connection: PostgresConnection, _ logger: Logger
     ) async throws -> [Xcert_Assessment_V1_ItemScore] {
-        let rows = try await connection.query(
-            """
-            SELECT coalesce((SELECT sum(student_scale) FROM assessment.qualified_scales WHERE school_code = \(school) AND year = \(year) AND NOT revoked), 0)::bigint,
-                   coalesce(sum(declared), 0)::bigint, coalesce(sum(approved), 0)::bigint, coalesce(sum(completed), 0)::bigint, coalesce(sum(passed), 0)::bigint
-            FROM assessment.roster_counts WHERE school_code = \(school) AND year = \(year) AND replaced_by IS NULL
-            """,
-            logger: logger
-        )
         var outcomes: [Xcert_Assessment_V1_MeasureSource: Rate] = [:]
-        for try await (scale, declared, approved, completed, passed) in rows.decode((Int64, Int64, Int64, Int64, Int64).self) {
-            outcomes[.registrationRate] = Rate(declared, over: scale)
-            outcomes[.participationRate] = Rate(completed, over: approved)
-            outcomes[.passRate] = Rate(passed, over: completed)
+        if let totals = try await OutcomeStore.schoolTotals(school, year: year, connection, logger) {
+            outcomes[.registrationRate] = Rate(totals.declared, over: totals.qualifiedScale)
+            outcomes[.participationRate] = Rate(totals.completed, over: totals.approved)
+            outcomes[.passRate] = Rate(totals.passed, over: totals.completed)
         }
         return scheme.indicators.filter { $0.kind == .computed }.map { indicator in
             var item = Xcert_Assessment_V1_ItemScore()
@@ -241,28 +176,21 @@ struct EvaluationService: Xcert_Assessment_V1_EvaluationService.Handler {
     static func evaluation(
         _ school: String, _ year: Int32, peers: PeerMeasures, _ connection: PostgresConnection, _ logger: Logger
     ) async throws -> Xcert_Assessment_V1_Evaluation {
-        guard let header = try await self.header(school, year, connection, logger) else {
+        guard let header = try await EvaluationStore.header(school, year, connection, logger) else {
             throw RPCError(.notFound, "\(school) has no \(year) evaluation yet")
         }
         let scheme = try await SchemeService.scheme(year: year, version: header.schemeVersion, connection, logger)
-        let rows = try await connection.query(
-            """
-            SELECT code, self_points_tenths, evidence::text, reviewed_points_tenths, coalesce(review_comment, ''), measure_numerator, measure_denominator
-            FROM assessment.evaluation_items WHERE school_code = \(school) AND year = \(year)
-            """,
-            logger: logger
-        )
         var stored: [String: (Int32, [Xcert_Assessment_V1_Evidence], Int32?, String)] = [:]
         var frozen: [String: Xcert_Assessment_V1_ItemScore] = [:]
-        for try await (code, points, evidence, reviewed, comment, numerator, denominator) in rows.decode((String, Int32, String, Int32?, String, Int64?, Int64?).self) {
-            stored[code] = (points, try Xcert_Assessment_V1_SelfScore(jsonString: evidence).evidence, reviewed, comment)
+        for row in try await EvaluationStore.items(school, year, connection, logger) {
+            stored[row.code] = (row.selfPointsTenths, row.evidence, row.reviewedPointsTenths, row.reviewComment)
             var item = Xcert_Assessment_V1_ItemScore()
-            item.finalPointsTenths = reviewed ?? 0
-            if let numerator, let denominator {
+            item.finalPointsTenths = row.reviewedPointsTenths ?? 0
+            if let numerator = row.measureNumerator, let denominator = row.measureDenominator {
                 item.measure.numerator = numerator
                 item.measure.denominator = denominator
             }
-            frozen[code] = item
+            frozen[row.code] = item
         }
         // Computed items: frozen by the review, else as the outcomes stand now.
         var computed: [String: Xcert_Assessment_V1_ItemScore] = [:]

@@ -1,7 +1,5 @@
 import Logging
-import NIOCore
 import PostgresNIO
-import SwiftProtobuf
 import XCertAPI
 import XCertProto
 import XCertService
@@ -13,8 +11,6 @@ import XCertWire
 enum OutcomeFollowers {
     static let rosterFeed = "filing.rosters"
     static let qualificationFeed = "registry.qualifications"
-    /// The feed of counted roster versions this service writes, for settlement.
-    static let outcomeFeed = ChangeFeed(table: "assessment.outcome_changes")
 
     static func all(_ context: ServiceContext) -> [FeedFollower] {
         [self.rosters(context), self.qualifications(context)]
@@ -40,23 +36,7 @@ enum OutcomeFollowers {
 
     static func count(_ roster: Xcert_Filing_V1_Roster, _ connection: PostgresConnection, _ logger: Logger) async throws {
         let tallies = roster.tallies
-        try await connection.query(
-            """
-            INSERT INTO assessment.roster_counts (roster_id, school_code, organization_id, certificate_code, level, year, declared, approved, completed, passed)
-            SELECT \(roster.id), s, \(roster.organizationID), \(roster.session.certificateCode), \(Int32(roster.session.level.rawValue)),
-                   \(roster.session.examDate.year), d, a, c, p
-            FROM unnest(\(tallies.map(\.schoolCode))::text[], \(tallies.map(\.declared))::bigint[], \(tallies.map(\.approved))::bigint[],
-                        \(tallies.map(\.completed))::bigint[], \(tallies.map(\.passed))::bigint[]) AS x(s, d, a, c, p)
-            ON CONFLICT (roster_id, school_code) DO NOTHING
-            """,
-            logger: logger
-        )
-        if roster.supersedesRosterID != 0 {
-            try await connection.query(
-                "UPDATE assessment.roster_counts SET replaced_by = \(roster.id) WHERE roster_id = \(roster.supersedesRosterID) AND replaced_by IS NULL",
-                logger: logger
-            )
-        }
+        try await OutcomeStore.recordCounts(roster, connection, logger)
         // Announce the version once: a rebuild counts it again but does not announce it again.
         var change = Xcert_Assessment_V1_OutcomeChange()
         change.rosterID = roster.id
@@ -72,26 +52,7 @@ enum OutcomeFollowers {
             school.completed = tally.completed
             return school
         }
-        try await self.outcomeFeed.lockForAppend(connection, logger: logger)
-        try await connection.query(
-            "INSERT INTO assessment.outcome_changes (roster_id, change) VALUES (\(roster.id), \(ByteBuffer(bytes: try change.serializedBytes() as [UInt8]))) ON CONFLICT (roster_id) DO NOTHING",
-            logger: logger
-        )
-    }
-
-    /// The counted roster versions after `cursor`, oldest first.
-    static func changes(after cursor: Int64, limit: Int, _ connection: PostgresConnection, _ logger: Logger) async throws -> [Xcert_Assessment_V1_OutcomeChange] {
-        let rows = try await connection.query(
-            "SELECT cursor, change FROM assessment.outcome_changes WHERE cursor > \(cursor) ORDER BY cursor LIMIT \(limit)",
-            logger: logger
-        )
-        var changes: [Xcert_Assessment_V1_OutcomeChange] = []
-        for try await (cursor, bytes) in rows.decode((Int64, ByteBuffer).self) {
-            var change = try Xcert_Assessment_V1_OutcomeChange(serializedBytes: Array(buffer: bytes))
-            change.cursor = cursor
-            changes.append(change)
-        }
-        return changes
+        try await OutcomeStore.announce(change, connection, logger)
     }
 
     /// The latest state of each qualification: its school's pilot scale for the
@@ -104,19 +65,7 @@ enum OutcomeFollowers {
             let page = try await context.peers.call("registry", Xcert_Registry_V1_PilotService.Method.listQualificationChanges, request, context: call
             )
             return FeedFollower.Page(nextCursor: page.nextCursor, isEmpty: page.changes.isEmpty) { connection, logger in
-                let qualifications = page.changes.map(\.qualification)
-                try await connection.query(
-                    """
-                    INSERT INTO assessment.qualified_scales (qualification_id, school_code, certificate_code, year, student_scale, revoked)
-                    SELECT DISTINCT ON (q) q, s, c, y, n, r
-                    FROM unnest(\(qualifications.map(\.id))::bigint[], \(qualifications.map(\.schoolCode))::text[], \(qualifications.map(\.certificateCode))::text[],
-                                \(qualifications.map(\.year))::integer[], \(qualifications.map { Int64($0.studentScale) })::bigint[],
-                                \(qualifications.map(\.hasRevokedAt))::boolean[]) WITH ORDINALITY AS x(q, s, c, y, n, r, position)
-                    ORDER BY q, position DESC
-                    ON CONFLICT (qualification_id) DO UPDATE SET student_scale = excluded.student_scale, revoked = excluded.revoked
-                    """,
-                    logger: logger
-                )
+                try await OutcomeStore.recordQualifications(page.changes.map(\.qualification), connection, logger)
             }
         }
     }

@@ -34,8 +34,8 @@ struct OutcomeService: Xcert_Assessment_V1_OutcomeService.Handler {
         filter.year = request.year
         filter.certificateCode = request.certificateCode
         let outcomes = try await self.outcomes(filter, scope: scope, call)
-        let schools = try await RegistryLookups.schools(self.context, call).mapValues(\.name)
-        let certificates = Dictionary(try await RegistryLookups.certificates(of: nil, self.context, call).map { ($0.code, $0.name) }, uniquingKeysWith: { first, _ in first })
+        let schools = try await self.context.referenceData(for: call).allSchools().mapValues(\.name)
+        let certificates = Dictionary(try await self.context.referenceData(for: call).allCertificates(of: nil).map { ($0.code, $0.name) }, uniquingKeysWith: { first, _ in first })
         var response = Xcert_Assessment_V1_GetDeclarationTableResponse()
         response.lines = outcomes.map { outcome in
             var line = Xcert_Assessment_V1_DeclarationLine()
@@ -62,36 +62,16 @@ struct OutcomeService: Xcert_Assessment_V1_OutcomeService.Handler {
             throw RPCError.invalidArgument([.init(field: "year", description: "must be a pilot year, 2019 to 2100")])
         }
         var certificates: [String]?
-        if let organization = scope.organization { certificates = try await RegistryLookups.certificates(of: organization, self.context, call).map(\.code) }
+        if let organization = scope.organization { certificates = try await self.context.referenceData(for: call).allCertificates(of: organization).map(\.code) }
         let school = scope.school ?? request.schoolCode.nonEmpty
         return try await self.context.database.transaction(call) { connection in
             // Every school with a qualification in force or with counted candidates.
-            let rows = try await connection.query(
-                """
-                WITH scales AS (
-                    SELECT school_code, certificate_code, sum(student_scale)::bigint AS scale FROM assessment.qualified_scales
-                    WHERE year = \(request.year) AND NOT revoked GROUP BY school_code, certificate_code
-                ), counts AS (
-                    SELECT school_code, certificate_code, sum(declared)::bigint AS declared, sum(approved)::bigint AS approved,
-                           sum(completed)::bigint AS completed, sum(passed)::bigint AS passed
-                    FROM assessment.roster_counts WHERE year = \(request.year) AND replaced_by IS NULL GROUP BY school_code, certificate_code
-                )
-                SELECT school_code, certificate_code, coalesce(s.scale, 0), coalesce(c.declared, 0), coalesce(c.approved, 0), coalesce(c.completed, 0), coalesce(c.passed, 0)
-                FROM scales s FULL JOIN counts c USING (school_code, certificate_code)
-                WHERE (\(school)::text IS NULL OR school_code = \(school))
-                  AND (\(request.certificateCode.nonEmpty)::text IS NULL OR certificate_code = \(request.certificateCode.nonEmpty))
-                  AND (\(certificates)::text[] IS NULL OR certificate_code = ANY(\(certificates)))
-                ORDER BY certificate_code, school_code
-                """,
-                logger: call.logger
+            let outcomes = try await OutcomeStore.certificateOutcomes(
+                year: request.year, school: school, certificate: request.certificateCode.nonEmpty, certificates: certificates,
+                connection, call.logger
             )
             var response = Xcert_Assessment_V1_ListCertificateOutcomesResponse()
-            for try await row in rows.decode((String, String, Int64, Int64, Int64, Int64, Int64).self) {
-                var outcome = Xcert_Assessment_V1_CertificateOutcome()
-                outcome.schoolCode = row.0
-                outcome.certificateCode = row.1
-                outcome.year = request.year
-                (outcome.qualifiedScale, outcome.declared, outcome.approved, outcome.completed, outcome.passed) = (row.2, row.3, row.4, row.5, row.6)
+            for var outcome in outcomes {
                 outcome.registrationRate = Self.rate(outcome.declared, over: outcome.qualifiedScale)
                 outcome.participationRate = Self.rate(outcome.completed, over: outcome.approved)
                 outcome.passRate = Self.rate(outcome.passed, over: outcome.completed)
@@ -107,9 +87,7 @@ struct OutcomeService: Xcert_Assessment_V1_OutcomeService.Handler {
         response.rosterCursor = try await FeedFollower.cursor(of: OutcomeFollowers.rosterFeed, schema: self.context.name, self.context.database, call.logger)
         response.qualificationCursor = try await FeedFollower.cursor(of: OutcomeFollowers.qualificationFeed, schema: self.context.name, self.context.database, call.logger)
         response.rostersCounted = try await self.context.database.transaction(call) { connection in
-            let rows = try await connection.query("SELECT count(DISTINCT roster_id) FROM assessment.roster_counts WHERE replaced_by IS NULL", logger: call.logger)
-            for try await count in rows.decode(Int64.self) { return count }
-            return 0
+            try await OutcomeStore.rostersCounted(connection, call.logger)
         }
         return response
     }
@@ -120,10 +98,7 @@ struct OutcomeService: Xcert_Assessment_V1_OutcomeService.Handler {
         let feeds = [OutcomeFollowers.rosterFeed, OutcomeFollowers.qualificationFeed]
         _ = try await self.context.idempotency.perform(call) { connection in
             // Holding the cursors keeps a follower from storing a page read before the reset.
-            try await connection.query("SELECT feed FROM assessment.feed_cursors WHERE feed = ANY(\(feeds)) FOR UPDATE", logger: call.logger)
-            try await connection.query("DELETE FROM assessment.roster_counts", logger: call.logger)
-            try await connection.query("DELETE FROM assessment.qualified_scales", logger: call.logger)
-            try await connection.query("UPDATE assessment.feed_cursors SET cursor = 0, updated_at = now() WHERE feed = ANY(\(feeds))", logger: call.logger)
+            try await OutcomeStore.forget(following: feeds, connection, call.logger)
             call.logger.notice("outcomes forgotten; following the feeds again from their start", metadata: ["by": "\(admin.name)"])
             return Xcert_Assessment_V1_GetFollowingResponse()
         }
@@ -135,7 +110,7 @@ struct OutcomeService: Xcert_Assessment_V1_OutcomeService.Handler {
     @Sendable
     func listOutcomeChanges(_ request: Xcert_Assessment_V1_ListOutcomeChangesRequest, _ call: RequestContext) async throws -> Xcert_Assessment_V1_ListOutcomeChangesResponse {
         let page = try await FeedPaging.changes(after: request.after, limit: request.limit, cursor: { $0.cursor }, self.context, call) { after, limit, connection, logger in
-            try await OutcomeFollowers.changes(after: after, limit: limit, connection, logger)
+            try await OutcomeStore.changes(after: after, limit: limit, connection, logger)
         }
         var response = Xcert_Assessment_V1_ListOutcomeChangesResponse()
         (response.changes, response.nextCursor) = page
@@ -149,33 +124,10 @@ struct OutcomeService: Xcert_Assessment_V1_OutcomeService.Handler {
         let level = request.level == .unspecified ? nil : Int32(request.level.rawValue)
         let school = scope.school ?? request.schoolCode.nonEmpty
         return try await self.context.database.transaction(call) { connection in
-            let rows = try await connection.query(
-                """
-                SELECT school_code, certificate_code, level, year, organization_id, sum(declared)::bigint, sum(approved)::bigint, sum(completed)::bigint, sum(passed)::bigint
-                FROM assessment.roster_counts
-                WHERE replaced_by IS NULL
-                  AND (\(school)::text IS NULL OR school_code = \(school))
-                  AND (\(scope.organization)::bigint IS NULL OR organization_id = \(scope.organization))
-                  AND (\(request.certificateCode.nonEmpty)::text IS NULL OR certificate_code = \(request.certificateCode.nonEmpty))
-                  AND (\(level)::integer IS NULL OR level = \(level))
-                  AND (\(request.year == 0 ? nil : request.year)::integer IS NULL OR year = \(request.year))
-                GROUP BY school_code, certificate_code, level, year, organization_id
-                ORDER BY year, certificate_code, level, school_code
-                """,
-                logger: call.logger
-            )
-            var outcomes: [Xcert_Assessment_V1_Outcome] = []
-            for try await row in rows.decode((String, String, Int32, Int32, Int64, Int64, Int64, Int64, Int64).self) {
-                var outcome = Xcert_Assessment_V1_Outcome()
-                outcome.schoolCode = row.0
-                outcome.certificateCode = row.1
-                outcome.level = Xcert_Common_V1_CertificateLevel(rawValue: Int(row.2)) ?? .unspecified
-                outcome.year = row.3
-                outcome.organizationID = row.4
-                (outcome.declared, outcome.approved, outcome.completed, outcome.passed) = (row.5, row.6, row.7, row.8)
-                outcomes.append(Self.withRates(outcome))
-            }
-            return outcomes
+            try await OutcomeStore.outcomes(
+                school: school, organization: scope.organization, certificate: request.certificateCode.nonEmpty, level: level,
+                year: request.year, connection, call.logger
+            ).map(Self.withRates)
         }
     }
 

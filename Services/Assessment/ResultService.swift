@@ -51,13 +51,7 @@ struct ResultService: Xcert_Assessment_V1_ResultService.Handler {
         options.preserveProtoFieldNames = true
         let json = try policy.jsonString(options: options)
         return try await self.context.idempotency.perform(call) { connection in
-            try await connection.query(
-                """
-                INSERT INTO assessment.result_policies (year, policy, set_by) VALUES (\(request.year), \(json)::jsonb, \(admin.name))
-                ON CONFLICT (year) DO UPDATE SET policy = excluded.policy, set_by = excluded.set_by, set_at = now()
-                """,
-                logger: call.logger
-            )
+            try await ResultStore.setPolicy(year: request.year, json: json, setBy: admin.name, connection, call.logger)
             return try await Self.policy(request.year, connection, call.logger)
         }
     }
@@ -75,16 +69,13 @@ struct ResultService: Xcert_Assessment_V1_ResultService.Handler {
         guard (2019...2100).contains(request.year) else {
             throw RPCError.invalidArgument([.init(field: "year", description: "must be the evaluated year, 2019 to 2100")])
         }
-        let schools = try await RegistryLookups.schools(self.context, call)
+        let schools = try await self.context.referenceData(for: call).allSchools()
         // Every school's measures: a school's rank is among all schools of its type.
         let peers = await PeerMeasures.fetch(year: request.year, school: nil, self.context, call)
         var response = try await self.context.database.transaction(call) { connection in
             var response = Xcert_Assessment_V1_ListResultsResponse()
             response.policy = try await Self.policy(request.year, connection, call.logger)
-            let rows = try await connection.query("SELECT school_code FROM assessment.evaluations WHERE year = \(request.year) ORDER BY school_code", logger: call.logger)
-            var codes: [String] = []
-            for try await code in rows.decode(String.self) { codes.append(code) }
-            for code in codes {
+            for code in try await EvaluationStore.schools(evaluatedIn: request.year, connection, call.logger) {
                 let evaluation = try await EvaluationService.evaluation(code, request.year, peers: peers, connection, call.logger)
                 var result = Xcert_Assessment_V1_SchoolResult()
                 result.schoolCode = code
@@ -125,20 +116,12 @@ struct ResultService: Xcert_Assessment_V1_ResultService.Handler {
         coverageRequest.year = request.year
         async let coverage = self.context.peers.call("registry", Xcert_Registry_V1_SiteService.Method.getSiteCoverage, coverageRequest, context: call
         )
-        async let certificates = RegistryLookups.certificates(of: organization, self.context, call)
-        async let cities = RegistryLookups.cities(self.context, call)
+        async let certificates = self.context.referenceData(for: call).allCertificates(of: organization)
+        async let cities = self.context.referenceData(for: call).allCities()
         let counts = try await self.context.database.transaction(call) { connection in
-            let rows = try await connection.query(
-                """
-                SELECT certificate_code, level, sum(completed)::bigint, sum(passed)::bigint FROM assessment.roster_counts
-                WHERE year = \(request.year) AND replaced_by IS NULL AND (\(organization)::bigint IS NULL OR organization_id = \(organization))
-                GROUP BY certificate_code, level
-                """,
-                logger: call.logger
-            )
             var counts: [String: (completed: Int64, passed: Int64)] = [:]
-            for try await (certificate, level, completed, passed) in rows.decode((String, Int32, Int64, Int64).self) {
-                counts["\(certificate)/\(level)"] = (completed, passed)
+            for count in try await OutcomeStore.levelCounts(year: request.year, organization: organization, connection, call.logger) {
+                counts["\(count.certificateCode)/\(count.level)"] = (count.completed, count.passed)
             }
             return counts
         }
@@ -199,12 +182,9 @@ struct ResultService: Xcert_Assessment_V1_ResultService.Handler {
         response.results.sort { ($0.schoolType.rawValue, $0.rankInType, $0.schoolCode) < ($1.schoolType.rawValue, $1.rankInType, $1.schoolCode) }
     }
 
+    /// The policy of `year`: the province's, else the default.
     static func policy(_ year: Int32, _ connection: PostgresConnection, _ logger: Logger) async throws -> Xcert_Assessment_V1_ResultPolicy {
-        let rows = try await connection.query("SELECT policy::text FROM assessment.result_policies WHERE year = \(year)", logger: logger)
-        for try await json in rows.decode(String.self) {
-            return try Xcert_Assessment_V1_ResultPolicy(jsonString: json)
-        }
-        return self.defaultPolicy
+        try await ResultStore.policy(year, connection, logger) ?? self.defaultPolicy
     }
 
 }

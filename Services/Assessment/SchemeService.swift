@@ -1,7 +1,6 @@
 import Foundation
 import Logging
 import PostgresNIO
-import SwiftProtobuf
 import XCertAPI
 import XCertProto
 import XCertService
@@ -33,19 +32,9 @@ struct SchemeService: Xcert_Assessment_V1_SchemeService.Handler {
         checks.require(request.note.count <= 1000, "note", "must be at most 1000 characters")
         try checks.check()
         return try await self.context.idempotency.perform(call) { connection in
-            try await connection.query("SELECT pg_advisory_xact_lock(hashtextextended('assessment.schemes ' || \(request.year), 0))", logger: call.logger)
-            let content = try Self.json(indicators)
-            let rows = try await connection.query(
-                """
-                INSERT INTO assessment.schemes (year, version, state, content, note, created_by)
-                SELECT \(request.year), coalesce(max(version), 0) + 1, 'draft', \(content)::jsonb, \(request.note), \(admin.name)
-                FROM assessment.schemes WHERE year = \(request.year)
-                RETURNING version
-                """,
-                logger: call.logger
+            let version = try await SchemeStore.createDraft(
+                year: request.year, indicators: indicators, note: request.note, createdBy: admin.name, connection, call.logger
             )
-            var version: Int32 = 0
-            for try await value in rows.decode(Int32.self) { version = value }
             return try await Self.scheme(year: request.year, version: version, connection, call.logger)
         }
     }
@@ -63,9 +52,8 @@ struct SchemeService: Xcert_Assessment_V1_SchemeService.Handler {
             guard current.state == .draft else {
                 throw RPCError(.failedPrecondition, "version \(current.version) of \(current.year) is published and in use, so it is frozen; create a new version to change it")
             }
-            try await connection.query(
-                "UPDATE assessment.schemes SET content = \(try Self.json(request.indicators))::jsonb, note = \(request.note) WHERE year = \(request.year) AND version = \(request.version)",
-                logger: call.logger
+            try await SchemeStore.update(
+                year: request.year, version: request.version, indicators: request.indicators, note: request.note, connection, call.logger
             )
             return try await Self.scheme(year: request.year, version: request.version, connection, call.logger)
         }
@@ -76,10 +64,7 @@ struct SchemeService: Xcert_Assessment_V1_SchemeService.Handler {
         return try await self.context.idempotency.perform(call) { connection in
             let current = try await Self.scheme(year: request.year, version: request.version, forUpdate: true, connection, call.logger)
             guard current.state == .draft else { return current }
-            try await connection.query(
-                "UPDATE assessment.schemes SET state = 'published', published_at = now() WHERE year = \(request.year) AND version = \(request.version)",
-                logger: call.logger
-            )
+            try await SchemeStore.publish(year: request.year, version: request.version, connection, call.logger)
             return try await Self.scheme(year: request.year, version: request.version, connection, call.logger)
         }
     }
@@ -90,7 +75,7 @@ struct SchemeService: Xcert_Assessment_V1_SchemeService.Handler {
             guard request.version == 0 else {
                 return try await Self.scheme(year: request.year, version: request.version, connection, call.logger)
             }
-            guard let inUse = try await Self.schemes(year: request.year, connection, call.logger).last(where: { $0.state == .published }) else {
+            guard let inUse = try await SchemeStore.schemes(year: request.year, connection, call.logger).last(where: { $0.state == .published }) else {
                 throw RPCError(.notFound, "no scheme of \(request.year) is published yet")
             }
             return inUse
@@ -101,47 +86,20 @@ struct SchemeService: Xcert_Assessment_V1_SchemeService.Handler {
     func listSchemes(_ request: Xcert_Assessment_V1_ListSchemesRequest, _ call: RequestContext) async throws -> Xcert_Assessment_V1_ListSchemesResponse {
         return try await self.context.database.transaction(call) { connection in
             var response = Xcert_Assessment_V1_ListSchemesResponse()
-            response.schemes = try await Self.schemes(year: request.year == 0 ? nil : request.year, connection, call.logger)
+            response.schemes = try await SchemeStore.schemes(year: request.year == 0 ? nil : request.year, connection, call.logger)
             return response
         }
     }
 
-    // MARK: - Storage
+    // MARK: - Helpers
 
-    static func schemes(year: Int32?, version: Int32? = nil, forUpdate: Bool = false, _ connection: PostgresConnection, _ logger: Logger) async throws -> [Xcert_Assessment_V1_Scheme] {
-        let rows = try await connection.query(
-            """
-            SELECT year, version, state, content::text, note FROM assessment.schemes
-            WHERE (\(year)::integer IS NULL OR year = \(year)) AND (\(version)::integer IS NULL OR version = \(version))
-            ORDER BY year, version \(unescaped: forUpdate ? "FOR UPDATE" : "")
-            """,
-            logger: logger
-        )
-        var schemes: [Xcert_Assessment_V1_Scheme] = []
-        for try await (year, version, state, content, note) in rows.decode((Int32, Int32, String, String, String).self) {
-            var scheme = try Xcert_Assessment_V1_Scheme(jsonString: content)
-            scheme.year = year
-            scheme.version = version
-            scheme.state = state == "published" ? .published : .draft
-            scheme.note = note
-            schemes.append(Self.withTotals(scheme))
-        }
-        return schemes
-    }
-
+    /// Version `version` of the `year` scheme (its row locked when `forUpdate`); not found
+    /// when there is none.
     static func scheme(year: Int32, version: Int32, forUpdate: Bool = false, _ connection: PostgresConnection, _ logger: Logger) async throws -> Xcert_Assessment_V1_Scheme {
-        guard let scheme = try await self.schemes(year: year, version: version, forUpdate: forUpdate, connection, logger).first else {
+        guard let scheme = try await SchemeStore.scheme(year: year, version: version, forUpdate: forUpdate, connection, logger) else {
             throw RPCError(.notFound, "there is no version \(version) of the \(year) scheme")
         }
         return scheme
-    }
-
-    private static func json(_ indicators: [Xcert_Assessment_V1_Indicator]) throws -> String {
-        var scheme = Xcert_Assessment_V1_Scheme()
-        scheme.indicators = indicators
-        var options = JSONEncodingOptions()
-        options.preserveProtoFieldNames = true
-        return try scheme.jsonString(options: options)
     }
 
     static func withTotals(_ scheme: Xcert_Assessment_V1_Scheme) -> Xcert_Assessment_V1_Scheme {

@@ -1,3 +1,4 @@
+import XCertAPI
 import XCertProto
 import XCertService
 import XCertWire
@@ -40,7 +41,7 @@ final class CertificateCache: Sendable {
         // Trusted from when the question was asked, not from when the answer came.
         let asked = ContinuousClock.now
         if let certificate = self.cache.value(for: code, now: asked) { return certificate }
-        let certificate = try await RegistryLookups.certificate(code, field: field, context, call)
+        let certificate = try await context.referenceData(for: call).certificate(code, field: field)
         self.cache.insert(certificate, for: code, now: asked)
         return certificate
     }

@@ -101,7 +101,7 @@ struct ReportService: Xcert_Filing_V1_ReportService.Handler {
 
     /// Every certificate a report names must be the organization's own, as the registry has it.
     private func requireOwnCertificates(_ content: Xcert_Filing_V1_YearlyReportContent, organizationID: Int64, _ call: RequestContext) async throws {
-        let own = Set(try await RegistryLookups.certificates(of: organizationID, self.context, call).map(\.code))
+        let own = Set(try await self.context.referenceData(for: call).allCertificates(of: organizationID).map(\.code))
         var checks = FieldChecks()
         for (field, code) in ReportContentChecks.certificates(content) where !own.contains(code) {
             checks.fail(field, "\(code) is not one of this organization's certificates in the registry")

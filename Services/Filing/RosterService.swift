@@ -57,7 +57,7 @@ struct RosterService: Xcert_Filing_V1_RosterService.Handler {
         guard certificate.levels.contains(session.level) else {
             throw RPCError.invalidArgument([.init(field: "session.level", description: "certificate \(certificate.code) has no level \(level.chineseName)")])
         }
-        _ = try await RegistryLookups.school(session.siteSchoolCode, field: "session.site_school_code", self.context, call)
+        _ = try await self.context.referenceData(for: call).school(session.siteSchoolCode, field: "session.site_school_code")
         let rule = ScoringRule(wire: certificate.scoring)
 
         return try await self.context.idempotency.perform(call) { connection in
@@ -224,33 +224,16 @@ struct RosterService: Xcert_Filing_V1_RosterService.Handler {
         guard (2019...2100).contains(request.year) else {
             throw RPCError.invalidArgument([.init(field: "year", description: "must be an exam year, 2019 to 2100")])
         }
-        async let schools = RegistryLookups.schools(self.context, call)
-        async let certificates = RegistryLookups.certificates(of: organization, self.context, call)
+        async let schools = self.context.referenceData(for: call).allSchools()
+        async let certificates = self.context.referenceData(for: call).allCertificates(of: organization)
         var response = try await self.context.database.transaction(call) { connection in
-            let rows = try await connection.query(
-                """
-                SELECT certificate_code, level, site_school_code, count(*)::integer, array_agg(to_char(exam_date, 'YYYY-MM-DD') ORDER BY exam_date), sum(row_count)::bigint
-                FROM filing.rosters
-                WHERE state = \(RosterStates.sealed) AND extract(year FROM exam_date) = \(request.year)
-                  AND (\(request.certificateCode.nonEmpty)::text IS NULL OR certificate_code = \(request.certificateCode))
-                  AND (\(organization)::bigint IS NULL OR organization_id = \(organization))
-                GROUP BY certificate_code, level, site_school_code
-                ORDER BY certificate_code, level, site_school_code
-                """,
-                logger: call.logger
-            )
             var response = Xcert_Filing_V1_GetSiteSessionTableResponse()
-            for try await (certificate, level, site, sessions, dates, candidates) in rows.decode((String, Int32, String, Int32, [String], Int64).self) {
-                var line = Xcert_Filing_V1_SiteSessionLine()
-                line.certificateCode = certificate
-                line.level = Xcert_Common_V1_CertificateLevel(rawValue: Int(level)) ?? .unspecified
-                line.siteSchoolCode = site
-                line.sessions = sessions
-                line.examDates = dates.compactMap { LocalDate(iso: $0)?.wire }
-                line.candidates = candidates
-                response.lines.append(line)
-                response.total.sessions += sessions
-                response.total.candidates += candidates
+            response.lines = try await RosterStore.siteSessionLines(
+                year: request.year, certificate: request.certificateCode.nonEmpty, organization: organization, connection, call.logger
+            )
+            for line in response.lines {
+                response.total.sessions += line.sessions
+                response.total.candidates += line.candidates
             }
             return response
         }
@@ -294,7 +277,7 @@ struct RosterService: Xcert_Filing_V1_RosterService.Handler {
         var known: [String: Bool] = [:]
         for code in Set(unqualified.map(\.schoolCode)).sorted() {
             do {
-                _ = try await RegistryLookups.school(code, field: "", self.context, call)
+                _ = try await self.context.referenceData(for: call).school(code, field: "")
                 known[code] = true
             } catch let error as RPCError where error.code == .invalidArgument {
                 known[code] = false

@@ -352,6 +352,38 @@ extension RosterStore {
             logger: logger
         )
     }
+
+    /// 003 appendix table 2's lines: per certificate, level and site, the year's sealed
+    /// sessions, their exam dates and their candidates (of one organization, when given).
+    static func siteSessionLines(
+        year: Int32, certificate: String?, organization: Int64?, _ connection: PostgresConnection, _ logger: Logger
+    ) async throws -> [Xcert_Filing_V1_SiteSessionLine] {
+        let rows = try await connection.query(
+            """
+            SELECT certificate_code, level, site_school_code, count(*)::integer,
+                   array_agg(to_char(exam_date, 'YYYY-MM-DD') ORDER BY exam_date), sum(row_count)::bigint
+            FROM filing.rosters
+            WHERE state = \(RosterStates.sealed) AND extract(year FROM exam_date) = \(year)
+              AND (\(certificate)::text IS NULL OR certificate_code = \(certificate))
+              AND (\(organization)::bigint IS NULL OR organization_id = \(organization))
+            GROUP BY certificate_code, level, site_school_code
+            ORDER BY certificate_code, level, site_school_code
+            """,
+            logger: logger
+        )
+        var lines: [Xcert_Filing_V1_SiteSessionLine] = []
+        for try await (certificate, level, site, sessions, dates, candidates) in rows.decode((String, Int32, String, Int32, [String], Int64).self) {
+            var line = Xcert_Filing_V1_SiteSessionLine()
+            line.certificateCode = certificate
+            line.level = Xcert_Common_V1_CertificateLevel(rawValue: Int(level)) ?? .unspecified
+            line.siteSchoolCode = site
+            line.sessions = sessions
+            line.examDates = dates.compactMap { LocalDate(iso: $0)?.wire }
+            line.candidates = candidates
+            lines.append(line)
+        }
+        return lines
+    }
 }
 
 enum RosterStates {

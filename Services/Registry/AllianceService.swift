@@ -28,10 +28,11 @@ struct AllianceService: Xcert_Registry_V1_AllianceService.Handler {
             alliance.certificateCode = certificate.code
             alliance.certificateName = certificate.name
             alliance.year = request.year
-            alliance.schoolCodes = try await Self.members(certificate.code, request.year, connection, call.logger)
+            alliance.schoolCodes = try await AllianceStore.members(certificate.code, request.year, connection, call.logger)
             alliance.schoolCount = Int32(alliance.schoolCodes.count)
             alliance.openToLeadSelection = alliance.schoolCount >= AllianceRules.minimumSchoolsForSelection
-            if let selection = try await Self.selection(certificate.code, request.year, connection, call.logger), selection.phase == .final {
+            let selection = try await LeadSelectionStore.selection(certificate.code, request.year, connection, call.logger)
+            if let selection, selection.phase == .final {
                 alliance.leads = selection.leads
             }
             return alliance
@@ -41,26 +42,12 @@ struct AllianceService: Xcert_Registry_V1_AllianceService.Handler {
     @Sendable
     func listAlliances(_ request: Xcert_Registry_V1_ListAlliancesRequest, _ call: RequestContext) async throws -> Xcert_Registry_V1_ListAlliancesResponse {
         return try await self.context.database.transaction(call) { connection in
-            let rows = try await connection.query(
-                """
-                SELECT c.code, c.name, count(DISTINCT q.school_code)
-                FROM registry.qualifications q JOIN registry.certificates c ON c.code = q.certificate_code
-                WHERE q.year = \(request.year) AND q.revoked_at IS NULL
-                GROUP BY c.code, c.name ORDER BY c.code
-                """,
-                logger: call.logger
-            )
             var alliances: [Xcert_Registry_V1_Alliance] = []
-            for try await (code, name, count) in rows.decode((String, String, Int64).self) {
-                var alliance = Xcert_Registry_V1_Alliance()
-                alliance.certificateCode = code
-                alliance.certificateName = name
-                alliance.year = request.year
-                alliance.schoolCount = Int32(count)
-                alliance.openToLeadSelection = count >= AllianceRules.minimumSchoolsForSelection
+            for var alliance in try await AllianceStore.alliances(year: request.year, connection, call.logger) {
+                alliance.openToLeadSelection = alliance.schoolCount >= AllianceRules.minimumSchoolsForSelection
                 if !request.onlyNotOpen || !alliance.openToLeadSelection { alliances.append(alliance) }
             }
-            let leads = try await Self.finalLeads(year: request.year, connection, call.logger)
+            let leads = try await AllianceStore.finalLeads(year: request.year, connection, call.logger)
             var response = Xcert_Registry_V1_ListAlliancesResponse()
             response.alliances = alliances.map { alliance in
                 var alliance = alliance
@@ -69,44 +56,6 @@ struct AllianceService: Xcert_Registry_V1_AllianceService.Handler {
             }
             return response
         }
-    }
-
-    /// The lead schools of the year's final selections, by certificate.
-    static func finalLeads(year: Int32, _ connection: PostgresConnection, _ logger: Logger) async throws -> [String: [Xcert_Registry_V1_LeadSchool]] {
-        let rows = try await connection.query(
-            """
-            SELECT l.certificate_code, l.school_code, s.name, l.is_primary
-            FROM registry.lead_schools l
-            JOIN registry.lead_selections x ON x.certificate_code = l.certificate_code AND x.year = l.year
-            JOIN registry.schools s ON s.code = l.school_code
-            WHERE l.year = \(year) AND x.phase = 'final'
-            ORDER BY l.certificate_code, l.is_primary DESC, l.school_code
-            """,
-            logger: logger
-        )
-        var leads: [String: [Xcert_Registry_V1_LeadSchool]] = [:]
-        for try await (certificate, code, name, primary) in rows.decode((String, String, String, Bool).self) {
-            var lead = Xcert_Registry_V1_LeadSchool()
-            lead.schoolCode = code
-            lead.schoolName = name
-            lead.primary = primary
-            leads[certificate, default: []].append(lead)
-        }
-        return leads
-    }
-
-    /// The schools holding a qualification in force for the certificate and year.
-    static func members(_ certificate: String, _ year: Int32, _ connection: PostgresConnection, _ logger: Logger) async throws -> [String] {
-        let rows = try await connection.query(
-            """
-            SELECT DISTINCT school_code FROM registry.qualifications
-            WHERE certificate_code = \(certificate) AND year = \(year) AND revoked_at IS NULL ORDER BY school_code
-            """,
-            logger: logger
-        )
-        var schools: [String] = []
-        for try await school in rows.decode(String.self) { schools.append(school) }
-        return schools
     }
 
     // MARK: - Lead-school selection
@@ -123,20 +72,13 @@ struct AllianceService: Xcert_Registry_V1_AllianceService.Handler {
         try checks.check()
         return try await self.context.idempotency.perform(call) { connection in
             let certificate = try await ReferenceStore.certificate(request.certificateCode, connection, call.logger)
-            let members = try await Self.members(certificate.code, request.year, connection, call.logger)
+            let members = try await AllianceStore.members(certificate.code, request.year, connection, call.logger)
             guard members.count >= AllianceRules.minimumSchoolsForSelection else {
                 throw RPCError(.failedPrecondition, "certificate \(certificate.code) has \(members.count) qualified schools in \(request.year); certificates with fewer than \(AllianceRules.minimumSchoolsForSelection) are not put to lead-school selection (merge by specialty category or assign a school)")
             }
-            let inserted = try await connection.query(
-                """
-                INSERT INTO registry.lead_selections (certificate_code, year, phase, applications_close)
-                VALUES (\(certificate.code), \(request.year), 'applications', \(close?.description)::date)
-                ON CONFLICT DO NOTHING RETURNING year
-                """,
-                logger: call.logger
+            let created = try await LeadSelectionStore.open(
+                certificate.code, request.year, applicationsClose: close, connection, call.logger
             )
-            var created = false
-            for try await _ in inserted.decode(Int32.self) { created = true }
             guard created else { throw RPCError(.alreadyExists, "the lead-school selection of \(certificate.code) for \(request.year) is already open") }
             return try await Self.requireSelection(certificate.code, request.year, connection, call.logger)
         }
@@ -175,7 +117,8 @@ struct AllianceService: Xcert_Registry_V1_AllianceService.Handler {
         checks.require(form.commitmentSigned, "form.commitment_signed", "the school's commitment (七、院校承诺) must be signed")
         try checks.check()
         return try await self.context.idempotency.perform(call) { connection in
-            guard let selection = try await Self.selection(request.certificateCode, request.year, connection, call.logger) else {
+            let selection = try await LeadSelectionStore.selection(request.certificateCode, request.year, connection, call.logger)
+            guard let selection else {
                 throw RPCError(.failedPrecondition, "no lead-school selection is open for \(request.certificateCode) in \(request.year)")
             }
             try LeadSelectionStore.lifecycle(of: selection).requireApplicationsOpen(now: Date())
@@ -184,23 +127,15 @@ struct AllianceService: Xcert_Registry_V1_AllianceService.Handler {
                 let listed = school.irregularities.map { "\($0.year): \($0.description_p)" }.joined(separator: "; ")
                 throw RPCError(.failedPrecondition, "school \(school.code) has recorded irregularities during the pilot (\(listed)); such schools may not apply (000 §十五)")
             }
-            let members = try await Self.members(request.certificateCode, request.year, connection, call.logger)
+            let members = try await AllianceStore.members(request.certificateCode, request.year, connection, call.logger)
             guard members.contains(school.code) else {
                 throw RPCError(.failedPrecondition, "school \(school.code) holds no pilot qualification for \(request.certificateCode) in \(request.year); only the alliance's schools may apply")
             }
-            let inserted = try await connection.query(
-                """
-                INSERT INTO registry.lead_applications (certificate_code, year, school_code, contact_person, contact_phone, address,
-                    school_profile, implementation, advantages, work_plan, commitment_signed)
-                VALUES (\(request.certificateCode), \(request.year), \(school.code), \(form.contactPerson.trimmed), \(form.contactPhone.trimmed),
-                    \(form.address.trimmed), \(form.schoolProfile.trimmed), \(form.implementation.trimmed), \(form.advantages.map(\.trimmed)),
-                    \(form.workPlan.trimmed), \(form.commitmentSigned))
-                ON CONFLICT DO NOTHING RETURNING id
-                """,
-                logger: call.logger
+            let added = try await LeadSelectionStore.addApplication(
+                request.certificateCode, request.year, school: school.code, form: form, connection, call.logger
             )
-            for try await id in inserted.decode(Int64.self) {
-                return try await Self.application(id, connection, call.logger)
+            if let id = added {
+                return try await LeadSelectionStore.application(id, connection, call.logger)
             }
             throw RPCError(.alreadyExists, "school \(school.code) has already applied to lead \(request.certificateCode) in \(request.year)")
         }
@@ -220,21 +155,15 @@ struct AllianceService: Xcert_Registry_V1_AllianceService.Handler {
         checks.require(request.comment.count <= 1000, "comment", "must be at most 1000 characters")
         try checks.check()
         return try await self.context.idempotency.perform(call) { connection in
-            let application = try await Self.application(request.applicationID, connection, call.logger)
+            let application = try await LeadSelectionStore.application(request.applicationID, connection, call.logger)
             let selection = try await Self.requireSelection(application.certificateCode, application.year, connection, call.logger)
             try LeadSelectionStore.lifecycle(of: selection).requireExpertReview()
-            let inserted = try await connection.query(
-                """
-                INSERT INTO registry.expert_scores (application_id, expert, score, comment)
-                VALUES (\(request.applicationID), \(request.expert.trimmed), \(request.score), \(request.comment))
-                ON CONFLICT DO NOTHING RETURNING score
-                """,
-                logger: call.logger
+            let recorded = try await LeadSelectionStore.addScore(
+                application: request.applicationID, expert: request.expert.trimmed, score: request.score, comment: request.comment,
+                connection, call.logger
             )
-            var recorded = false
-            for try await _ in inserted.decode(Int32.self) { recorded = true }
             guard recorded else { throw RPCError(.alreadyExists, "\(request.expert.trimmed) has already scored application \(request.applicationID)") }
-            return try await Self.application(request.applicationID, connection, call.logger)
+            return try await LeadSelectionStore.application(request.applicationID, connection, call.logger)
         }
     }
 
@@ -256,12 +185,9 @@ struct AllianceService: Xcert_Registry_V1_AllianceService.Handler {
                 violations.fail("leads[\(index)].school_code", "\(lead.schoolCode) did not apply to lead \(request.certificateCode) in \(request.year)")
             }
             try violations.check()
-            for lead in request.leads {
-                try await connection.query(
-                    "INSERT INTO registry.lead_schools (certificate_code, year, school_code, is_primary) VALUES (\(request.certificateCode), \(request.year), \(lead.schoolCode), \(lead.primary))",
-                    logger: call.logger
-                )
-            }
+            try await LeadSelectionStore.addLeads(
+                request.leads, certificate: request.certificateCode, year: request.year, connection, call.logger
+            )
             try await LeadSelectionStore.record(named, certificate: request.certificateCode, year: request.year, connection, call.logger)
             return try await Self.requireSelection(request.certificateCode, request.year, connection, call.logger)
         }
@@ -287,117 +213,11 @@ struct AllianceService: Xcert_Registry_V1_AllianceService.Handler {
 
     // MARK: - Reading
 
+    /// The selection of `certificate` in `year`, or `notFound`.
     static func requireSelection(_ certificate: String, _ year: Int32, _ connection: PostgresConnection, _ logger: Logger) async throws -> Xcert_Registry_V1_LeadSelection {
-        guard let selection = try await self.selection(certificate, year, connection, logger) else {
+        guard let selection = try await LeadSelectionStore.selection(certificate, year, connection, logger) else {
             throw RPCError(.notFound, "there is no lead-school selection of \(certificate) for \(year)")
         }
         return selection
     }
-
-    static func selection(_ certificate: String, _ year: Int32, _ connection: PostgresConnection, _ logger: Logger) async throws -> Xcert_Registry_V1_LeadSelection? {
-        let rows = try await connection.query(
-            """
-            SELECT phase, extract(year FROM applications_close)::integer, extract(month FROM applications_close)::integer,
-                   extract(day FROM applications_close)::integer, notice_ends_at, finalized_at
-            FROM registry.lead_selections WHERE certificate_code = \(certificate) AND year = \(year)
-            """,
-            logger: logger
-        )
-        var found: Xcert_Registry_V1_LeadSelection?
-        for try await row in rows.decode((String, Int32, Int32, Int32, Date?, Date?).self) {
-            var selection = Xcert_Registry_V1_LeadSelection()
-            selection.certificateCode = certificate
-            selection.year = year
-            selection.phase = SelectionPhases.wire(row.0)
-            selection.applicationsClose.year = row.1
-            selection.applicationsClose.month = row.2
-            selection.applicationsClose.day = row.3
-            if let ends = row.4 { selection.noticeEndsAt = .init(ends) }
-            if let finalized = row.5 { selection.finalizedAt = .init(finalized) }
-            found = selection
-        }
-        guard var selection = found else { return nil }
-        let ids = try await connection.query(
-            "SELECT id FROM registry.lead_applications WHERE certificate_code = \(certificate) AND year = \(year) ORDER BY id",
-            logger: logger
-        )
-        var applicationIDs: [Int64] = []
-        for try await id in ids.decode(Int64.self) { applicationIDs.append(id) }
-        for id in applicationIDs { selection.applications.append(try await self.application(id, connection, logger)) }
-        let leads = try await connection.query(
-            """
-            SELECT l.school_code, s.name, l.is_primary FROM registry.lead_schools l JOIN registry.schools s ON s.code = l.school_code
-            WHERE l.certificate_code = \(certificate) AND l.year = \(year) ORDER BY l.is_primary DESC, l.school_code
-            """,
-            logger: logger
-        )
-        for try await (code, name, primary) in leads.decode((String, String, Bool).self) {
-            var lead = Xcert_Registry_V1_LeadSchool()
-            lead.schoolCode = code
-            lead.schoolName = name
-            lead.primary = primary
-            selection.leads.append(lead)
-        }
-        return selection
-    }
-
-    static func application(_ id: Int64, _ connection: PostgresConnection, _ logger: Logger) async throws -> Xcert_Registry_V1_LeadApplication {
-        let rows = try await connection.query(
-            """
-            SELECT a.id, a.certificate_code, a.year, a.school_code, s.name, a.contact_person, a.contact_phone, a.address,
-                   a.school_profile, a.implementation, a.advantages, a.work_plan, a.commitment_signed, a.submitted_at
-            FROM registry.lead_applications a JOIN registry.schools s ON s.code = a.school_code WHERE a.id = \(id)
-            """,
-            logger: logger
-        )
-        var found: Xcert_Registry_V1_LeadApplication?
-        for try await row in rows.decode((Int64, String, Int32, String, String, String, String, String, String, String, [String], String, Bool, Date).self) {
-            var application = Xcert_Registry_V1_LeadApplication()
-            application.id = row.0
-            application.certificateCode = row.1
-            application.year = row.2
-            application.schoolCode = row.3
-            application.schoolName = row.4
-            application.form.contactPerson = row.5
-            application.form.contactPhone = row.6
-            application.form.address = row.7
-            application.form.schoolProfile = row.8
-            application.form.implementation = row.9
-            application.form.advantages = row.10
-            application.form.workPlan = row.11
-            application.form.commitmentSigned = row.12
-            application.submittedAt = .init(row.13)
-            found = application
-        }
-        guard var application = found else { throw RPCError(.notFound, "there is no lead application \(id)") }
-        let scores = try await connection.query(
-            "SELECT expert, score, comment, scored_at FROM registry.expert_scores WHERE application_id = \(id) ORDER BY scored_at, expert",
-            logger: logger
-        )
-        for try await (expert, score, comment, scoredAt) in scores.decode((String, Int32, String, Date).self) {
-            var entry = Xcert_Registry_V1_ExpertScore()
-            entry.expert = expert
-            entry.score = score
-            entry.comment = comment
-            entry.scoredAt = .init(scoredAt)
-            application.scores.append(entry)
-        }
-        application.averageScore.numerator = application.scores.reduce(0) { $0 + Int64($1.score) }
-        application.averageScore.denominator = Int64(application.scores.count)
-        return application
-    }
 }
-
-/// `SelectionPhase` as the database keeps it.
-enum SelectionPhases {
-    static func wire(_ stored: String) -> Xcert_Registry_V1_SelectionPhase {
-        switch stored {
-        case "applications": .applications
-        case "expert_review": .expertReview
-        case "public_notice": .publicNotice
-        case "final": .final
-        default: .unspecified
-        }
-    }
-}
-

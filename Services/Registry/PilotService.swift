@@ -37,13 +37,8 @@ struct PilotService: Xcert_Registry_V1_PilotService.Handler {
         return try await self.context.idempotency.perform(call) { connection in
             // Lock the school: its applications for the year are counted against the caps
             // one at a time, so two racing for the last place cannot both get it.
-            let locked = try await connection.query(
-                "SELECT type, specialty_count, enrolled_students FROM registry.schools WHERE code = \(request.schoolCode) FOR UPDATE",
-                logger: call.logger
-            )
-            var found: (String, Int32, Int32)?
-            for try await row in locked.decode((String, Int32, Int32).self) { found = row }
-            guard let (typeName, specialtyCount, enrolled) = found, let type = SchoolType(rawValue: typeName) else {
+            let locked = try await PilotStore.lockSchool(request.schoolCode, connection, call.logger)
+            guard let locked, let type = SchoolType(rawValue: locked.type) else {
                 throw RPCError(.notFound, "there is no school \(request.schoolCode)")
             }
             guard type.isEligibleForPilot else {
@@ -60,31 +55,17 @@ struct PilotService: Xcert_Registry_V1_PilotService.Handler {
             if !foreign.isEmpty {
                 throw RPCError.invalidArgument([.init(field: "specialty_codes", description: "\(foreign.joined(separator: ", ")) are not specialties of school \(request.schoolCode)")])
             }
-            let live = try await connection.query(
-                """
-                SELECT id, state FROM registry.pilot_applications
-                WHERE school_code = \(request.schoolCode) AND certificate_code = \(request.certificateCode) AND year = \(request.year) AND state <> 'rejected'
-                """,
-                logger: call.logger
-            )
-            for try await (id, state) in live.decode((Int64, String).self) {
+            if let (id, state) = try await PilotStore.liveApplication(
+                school: request.schoolCode, certificate: request.certificateCode, year: request.year, connection, call.logger
+            ) {
                 throw RPCError(.alreadyExists, "school \(request.schoolCode) already has application \(id) for \(request.certificateCode) in \(request.year) (\(state))")
             }
 
             // Rule 3: count the year's approved and pending applications with this one.
-            let totals = try await connection.query(
-                """
-                SELECT count(DISTINCT a.certificate_code), coalesce(sum(a.student_scale), 0)
-                FROM registry.pilot_applications a
-                LEFT JOIN registry.qualifications q ON q.application_id = a.id
-                WHERE a.school_code = \(request.schoolCode) AND a.year = \(request.year)
-                  AND a.state <> 'rejected' AND q.revoked_at IS NULL
-                """,
-                logger: call.logger
+            let (certificates, students) = try await PilotStore.yearTotals(
+                school: request.schoolCode, year: request.year, connection, call.logger
             )
-            var (certificates, students) = (0, 0)
-            for try await (count, sum) in totals.decode((Int64, Int64).self) { (certificates, students) = (Int(count), Int(sum)) }
-            let caps = PilotCaps(specialtyCount: Int(specialtyCount), enrolledStudents: Int(enrolled))
+            let caps = PilotCaps(specialtyCount: Int(locked.specialtyCount), enrolledStudents: Int(locked.enrolledStudents))
             let breaches = caps.breaches(certificates: certificates + 1, students: students + Int(request.studentScale))
             if !breaches.isEmpty {
                 throw RPCError(.failedPrecondition, "school \(request.schoolCode) cannot apply for \(request.certificateCode) in \(request.year): " + breaches.map(\.description).joined(separator: "; "))
@@ -101,17 +82,11 @@ struct PilotService: Xcert_Registry_V1_PilotService.Handler {
             }
 
             let first = ReviewStep.first(for: type)
-            let inserted = try await connection.query(
-                """
-                INSERT INTO registry.pilot_applications (school_code, certificate_code, year, levels, specialty_codes, student_scale, state, submitted_by)
-                VALUES (\(request.schoolCode), \(request.certificateCode), \(request.year), \(CertificateLevel.stored(levels)),
-                        \(request.specialtyCodes), \(request.studentScale), \(ApplicationReview.State.awaiting(first).rawValue), \(principal.name))
-                RETURNING id
-                """,
-                logger: call.logger
+            let id = try await PilotStore.addApplication(
+                school: request.schoolCode, certificate: request.certificateCode, year: request.year, levels: levels,
+                specialtyCodes: request.specialtyCodes, studentScale: request.studentScale,
+                state: ApplicationReview.State.awaiting(first).rawValue, submittedBy: principal.name, connection, call.logger
             )
-            var id: Int64 = 0
-            for try await value in inserted.decode(Int64.self) { id = value }
             return try await PilotStore.application(id, scope: .everything, connection, call.logger)
         }
     }
@@ -215,23 +190,12 @@ struct PilotService: Xcert_Registry_V1_PilotService.Handler {
         checks.require((1...1000).contains(reason.count), "reason", "is required: say which rule was broken (1 to 1000 characters)")
         try checks.check()
         return try await self.context.idempotency.perform(call) { connection in
-            let rows = try await connection.query(
-                "SELECT revoked_at FROM registry.qualifications WHERE id = \(request.qualificationID) FOR UPDATE",
-                logger: call.logger
-            )
-            var found: Date??
-            for try await revoked in rows.decode(Date?.self) { found = .some(revoked) }
-            guard let revoked = found else { throw RPCError(.notFound, "there is no pilot qualification \(request.qualificationID)") }
-            if let revoked {
+            let locked = try await PilotStore.lockQualification(request.qualificationID, connection, call.logger)
+            guard let locked else { throw RPCError(.notFound, "there is no pilot qualification \(request.qualificationID)") }
+            if let revoked = locked.revokedAt {
                 throw RPCError(.failedPrecondition, "qualification \(request.qualificationID) was already revoked at \(revoked)")
             }
-            try await connection.query(
-                """
-                UPDATE registry.qualifications SET revoked_at = now(), revocation_reason = \(reason), revoked_by = \(admin.name)
-                WHERE id = \(request.qualificationID)
-                """,
-                logger: call.logger
-            )
+            try await PilotStore.revoke(request.qualificationID, reason: reason, revokedBy: admin.name, connection, call.logger)
             try await PilotStore.recordChange(qualification: request.qualificationID, kind: "revoked", connection, call.logger)
             call.logger.notice("pilot qualification revoked", metadata: ["qualification": "\(request.qualificationID)", "by": "\(admin.id)"])
             return try await PilotStore.qualification(request.qualificationID, scope: .everything, connection, call.logger)

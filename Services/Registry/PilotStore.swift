@@ -276,6 +276,116 @@ extension PilotStore {
     }
 }
 
+// MARK: - Submitting and revoking
+
+extension PilotStore {
+    /// What the caps on a school's applications are computed from.
+    struct SchoolForApplication: Sendable {
+        var type: String
+        var specialtyCount: Int32
+        var enrolledStudents: Int32
+    }
+
+    /// School `code`, its row locked until the transaction ends so that its applications for
+    /// a year are counted against the caps one at a time; nil when there is none.
+    static func lockSchool(_ code: String, _ connection: PostgresConnection, _ logger: Logger) async throws -> SchoolForApplication? {
+        let locked = try await connection.query(
+            "SELECT type, specialty_count, enrolled_students FROM registry.schools WHERE code = \(code) FOR UPDATE",
+            logger: logger
+        )
+        var found: SchoolForApplication?
+        for try await (type, specialtyCount, enrolled) in locked.decode((String, Int32, Int32).self) {
+            found = SchoolForApplication(type: type, specialtyCount: specialtyCount, enrolledStudents: enrolled)
+        }
+        return found
+    }
+
+    /// `school`'s application for `certificate` in `year` that is not rejected, its id and
+    /// stored state; nil when there is none.
+    static func liveApplication(
+        school: String, certificate: String, year: Int32, _ connection: PostgresConnection, _ logger: Logger
+    ) async throws -> (id: Int64, state: String)? {
+        let live = try await connection.query(
+            """
+            SELECT id, state FROM registry.pilot_applications
+            WHERE school_code = \(school) AND certificate_code = \(certificate) AND year = \(year) AND state <> 'rejected'
+            """,
+            logger: logger
+        )
+        for try await (id, state) in live.decode((Int64, String).self) {
+            return (id, state)
+        }
+        return nil
+    }
+
+    /// The count of certificates and the sum of students of `school`'s approved and pending
+    /// applications in `year` (a revoked qualification's left out).
+    static func yearTotals(
+        school: String, year: Int32, _ connection: PostgresConnection, _ logger: Logger
+    ) async throws -> (certificates: Int, students: Int) {
+        let totals = try await connection.query(
+            """
+            SELECT count(DISTINCT a.certificate_code), coalesce(sum(a.student_scale), 0)
+            FROM registry.pilot_applications a
+            LEFT JOIN registry.qualifications q ON q.application_id = a.id
+            WHERE a.school_code = \(school) AND a.year = \(year)
+              AND a.state <> 'rejected' AND q.revoked_at IS NULL
+            """,
+            logger: logger
+        )
+        var (certificates, students) = (0, 0)
+        for try await (count, sum) in totals.decode((Int64, Int64).self) { (certificates, students) = (Int(count), Int(sum)) }
+        return (certificates, students)
+    }
+
+    /// Adds an application in `state` (stored); its id.
+    static func addApplication(
+        school: String, certificate: String, year: Int32, levels: [CertificateLevel], specialtyCodes: [String], studentScale: Int32,
+        state: String, submittedBy: String, _ connection: PostgresConnection, _ logger: Logger
+    ) async throws -> Int64 {
+        let inserted = try await connection.query(
+            """
+            INSERT INTO registry.pilot_applications (school_code, certificate_code, year, levels, specialty_codes, student_scale, state, submitted_by)
+            VALUES (\(school), \(certificate), \(year), \(CertificateLevel.stored(levels)),
+                    \(specialtyCodes), \(studentScale), \(state), \(submittedBy))
+            RETURNING id
+            """,
+            logger: logger
+        )
+        var id: Int64 = 0
+        for try await value in inserted.decode(Int64.self) { id = value }
+        return id
+    }
+
+    /// What a revocation needs of a locked qualification.
+    struct LockedQualification: Sendable {
+        /// When it was revoked; nil while it is in force.
+        var revokedAt: Date?
+    }
+
+    /// Qualification `id`, its row locked until the transaction ends; nil when there is none.
+    static func lockQualification(_ id: Int64, _ connection: PostgresConnection, _ logger: Logger) async throws -> LockedQualification? {
+        let rows = try await connection.query(
+            "SELECT revoked_at FROM registry.qualifications WHERE id = \(id) FOR UPDATE",
+            logger: logger
+        )
+        var found: LockedQualification?
+        for try await revoked in rows.decode(Date?.self) { found = LockedQualification(revokedAt: revoked) }
+        return found
+    }
+
+    /// Marks qualification `id` revoked now, for `reason`, by `revokedBy`.
+    static func revoke(_ id: Int64, reason: String, revokedBy: String, _ connection: PostgresConnection, _ logger: Logger) async throws {
+        try await connection.query(
+            """
+            UPDATE registry.qualifications SET revoked_at = now(), revocation_reason = \(reason), revoked_by = \(revokedBy)
+            WHERE id = \(id)
+            """,
+            logger: logger
+        )
+    }
+}
+
 /// `ApplicationState` as the database keeps it.
 enum ApplicationStates {
     static let awaitingCity = "awaiting_city_review"

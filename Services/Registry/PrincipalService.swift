@@ -26,12 +26,11 @@ struct PrincipalService: Xcert_Registry_V1_PrincipalService.Handler {
         let (name, role, party) = try PrincipalValidation.validate(request)
         return try await self.context.idempotency.perform(call) { connection in
             try await Self.checkPartyExists(party, role: role, connection, call.logger)
-            let rows = try await connection.query(
-                "INSERT INTO registry.principals (name, role, party) VALUES (\(name), \(role.rawValue), \(party)) RETURNING id, name, role, party, created_at",
-                logger: call.logger
-            )
-            for try await row in rows.decode(PrincipalRow.self) { return message(row) }
-            throw RPCError(.internal, "the new principal was not returned")
+            let principal = try await PrincipalStore.addPrincipal(name: name, role: role, party: party, connection, call.logger)
+            guard let principal else {
+                throw RPCError(.internal, "the new principal was not returned")
+            }
+            return principal
         }
     }
 
@@ -55,16 +54,9 @@ struct PrincipalService: Xcert_Registry_V1_PrincipalService.Handler {
         let page = try Paging(request.page, field: "page")
         let role: String? = request.role == .unspecified ? nil : try PrincipalValidation.role(request.role, field: "role").rawValue
         return try await self.context.database.transaction(call) { connection in
-            let rows = try await connection.query(
-                """
-                SELECT id, name, role, party, created_at FROM registry.principals
-                WHERE id > \(page.after) AND (\(role)::text IS NULL OR role = \(role))
-                ORDER BY id LIMIT \(page.size + 1)
-                """,
-                logger: call.logger
+            let principals = try await PrincipalStore.principals(
+                role: role, after: page.after, limit: page.size + 1, connection, call.logger
             )
-            var principals: [Xcert_Registry_V1_Principal] = []
-            for try await row in rows.decode(PrincipalRow.self) { principals.append(message(row)) }
             var response = Xcert_Registry_V1_ListPrincipalsResponse()
             (response.principals, response.page) = page.cut(principals, id: \.id)
             return response
@@ -88,22 +80,15 @@ struct PrincipalService: Xcert_Registry_V1_PrincipalService.Handler {
         let (token, digest) = Authenticator.newToken()
         let validDays = request.validDays == 0 ? nil : request.validDays
         return try await self.context.database.transaction(call) { connection in
-            let rows = try await connection.query(
-                """
-                INSERT INTO registry.tokens (principal_id, token_sha256, label, expires_at)
-                SELECT id, \(digest), \(request.label), now() + make_interval(days => \(validDays))
-                FROM registry.principals WHERE id = \(request.principalID)
-                RETURNING id, principal_id, label, created_at, expires_at, revoked_at
-                """,
-                logger: call.logger
-            )
-            for try await row in rows.decode(TokenRow.self) {
-                var response = Xcert_Registry_V1_CreateTokenResponse()
-                response.token = token
-                response.info = message(row)
-                return response
+            guard let info = try await PrincipalStore.addToken(
+                principal: request.principalID, digest: digest, label: request.label, validDays: validDays, connection, call.logger
+            ) else {
+                throw RPCError(.notFound, "there is no principal \(request.principalID)")
             }
-            throw RPCError(.notFound, "there is no principal \(request.principalID)")
+            var response = Xcert_Registry_V1_CreateTokenResponse()
+            response.token = token
+            response.info = info
+            return response
         }
     }
 
@@ -115,21 +100,13 @@ struct PrincipalService: Xcert_Registry_V1_PrincipalService.Handler {
         }
         return try await self.context.idempotency.perform(call) { connection in
             // Revoking a revoked token changes nothing and answers the same.
-            let rows = try await connection.query(
-                """
-                UPDATE registry.tokens SET revoked_at = coalesce(revoked_at, now())
-                WHERE id = \(request.tokenID)
-                RETURNING id, principal_id, label, created_at, expires_at, revoked_at
-                """,
-                logger: call.logger
-            )
-            for try await row in rows.decode(TokenRow.self) {
-                call.logger.notice("token revoked", metadata: [
-                    "token": "\(request.tokenID)", "by": "\(admin.id)", "reason": "\(request.reason)",
-                ])
-                return message(row)
+            guard let token = try await PrincipalStore.revokeToken(request.tokenID, connection, call.logger) else {
+                throw RPCError(.notFound, "there is no token \(request.tokenID)")
             }
-            throw RPCError(.notFound, "there is no token \(request.tokenID)")
+            call.logger.notice("token revoked", metadata: [
+                "token": "\(request.tokenID)", "by": "\(admin.id)", "reason": "\(request.reason)",
+            ])
+            return token
         }
     }
 
@@ -138,18 +115,10 @@ struct PrincipalService: Xcert_Registry_V1_PrincipalService.Handler {
         let page = try Paging(request.page, field: "page")
         let principal: Int64? = request.principalID == 0 ? nil : request.principalID
         return try await self.context.database.transaction(call) { connection in
-            let rows = try await connection.query(
-                """
-                SELECT id, principal_id, label, created_at, expires_at, revoked_at FROM registry.tokens
-                WHERE id > \(page.after)
-                  AND (\(principal)::bigint IS NULL OR principal_id = \(principal))
-                  AND (\(request.includeRevoked) OR revoked_at IS NULL)
-                ORDER BY id LIMIT \(page.size + 1)
-                """,
-                logger: call.logger
+            let tokens = try await PrincipalStore.tokens(
+                principal: principal, includeRevoked: request.includeRevoked, after: page.after, limit: page.size + 1,
+                connection, call.logger
             )
-            var tokens: [Xcert_Registry_V1_Token] = []
-            for try await row in rows.decode(TokenRow.self) { tokens.append(message(row)) }
             var response = Xcert_Registry_V1_ListTokensResponse()
             (response.tokens, response.page) = page.cut(tokens, id: \.id)
             return response
@@ -166,32 +135,4 @@ struct PrincipalService: Xcert_Registry_V1_PrincipalService.Handler {
         message.party = principal.party ?? ""
         return message
     }
-}
-
-// MARK: - Rows
-
-private typealias PrincipalRow = (Int64, String, String, String?, Date)
-private typealias TokenRow = (Int64, Int64, String, Date, Date?, Date?)
-
-/// A `registry.principals` row as its message.
-private func message(_ row: PrincipalRow) -> Xcert_Registry_V1_Principal {
-    var principal = Xcert_Registry_V1_Principal()
-    principal.id = row.0
-    principal.name = row.1
-    principal.role = Principal.Role(rawValue: row.2)?.wire ?? .unspecified
-    principal.party = row.3 ?? ""
-    principal.createdAt = .init(row.4)
-    return principal
-}
-
-/// A `registry.tokens` row as its message.
-private func message(_ row: TokenRow) -> Xcert_Registry_V1_Token {
-    var token = Xcert_Registry_V1_Token()
-    token.id = row.0
-    token.principalID = row.1
-    token.label = row.2
-    token.createdAt = .init(row.3)
-    if let expires = row.4 { token.expiresAt = .init(expires) }
-    if let revoked = row.5 { token.revokedAt = .init(revoked) }
-    return token
 }

@@ -56,10 +56,7 @@ struct ReferenceDataService: Xcert_Registry_V1_ReferenceDataService.Handler {
             if let stray = cities.first(where: { !$0.code.hasPrefix(code) }) {
                 throw RPCError(.failedPrecondition, "city \(stray.code) \(stray.name) is not in province \(code)")
             }
-            try await connection.query(
-                "INSERT INTO registry.province (code, name) VALUES (\(code), \(name)) ON CONFLICT (singleton) DO UPDATE SET code = excluded.code, name = excluded.name",
-                logger: call.logger
-            )
+            try await ReferenceStore.setProvince(code: code, name: name, connection, call.logger)
             var province = Xcert_Registry_V1_Province()
             province.code = code
             province.name = name
@@ -183,12 +180,9 @@ struct ReferenceDataService: Xcert_Registry_V1_ReferenceDataService.Handler {
         try checks.check()
         return try await self.change(call, request) { connection, admin in
             _ = try await ReferenceStore.school(request.schoolCode, connection, call.logger)
-            try await connection.query(
-                """
-                INSERT INTO registry.irregularities (school_code, kind, description, year, recorded_by)
-                VALUES (\(request.schoolCode), \(kind), \(description), \(request.year), \(admin.name))
-                """,
-                logger: call.logger
+            try await ReferenceStore.addIrregularity(
+                school: request.schoolCode, kind: kind, description: description, year: request.year, recordedBy: admin.name,
+                connection, call.logger
             )
             return try await ReferenceStore.school(request.schoolCode, connection, call.logger)
         }

@@ -25,6 +25,14 @@ enum ReferenceStore {
         return nil
     }
 
+    /// Sets the province's code and name (there is one province).
+    static func setProvince(code: String, name: String, _ connection: PostgresConnection, _ logger: Logger) async throws {
+        try await connection.query(
+            "INSERT INTO registry.province (code, name) VALUES (\(code), \(name)) ON CONFLICT (singleton) DO UPDATE SET code = excluded.code, name = excluded.name",
+            logger: logger
+        )
+    }
+
     static func cities(codes: [String]? = nil, after: String = "", limit: Int = 10_000, _ connection: PostgresConnection, _ logger: Logger) async throws -> [Xcert_Registry_V1_City] {
         let rows = try await connection.query(
             """
@@ -150,6 +158,20 @@ enum ReferenceStore {
             result[row.0, default: []].append(irregularity)
         }
         return result
+    }
+
+    /// Records an irregularity (`kind` as stored) of `school` in `year`, and who recorded it.
+    static func addIrregularity(
+        school: String, kind: String?, description: String, year: Int32, recordedBy: String,
+        _ connection: PostgresConnection, _ logger: Logger
+    ) async throws {
+        try await connection.query(
+            """
+            INSERT INTO registry.irregularities (school_code, kind, description, year, recorded_by)
+            VALUES (\(school), \(kind), \(description), \(year), \(recordedBy))
+            """,
+            logger: logger
+        )
     }
 
     /// Creates, updates or (with `upsert`) either. An update may not drop a specialty a

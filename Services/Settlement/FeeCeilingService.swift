@@ -33,20 +33,14 @@ struct FeeCeilingService: Xcert_Settlement_V1_FeeCeilingService.Handler {
         }
         try checks.check()
         for (index, ceiling) in request.ceilings.enumerated() {
-            _ = try await RegistryLookups.certificate(ceiling.certificateCode, field: "ceilings[\(index)].certificate_code", self.context, call)
+            _ = try await self.context.referenceData(for: call).certificate(ceiling.certificateCode, field: "ceilings[\(index)].certificate_code")
         }
         return try await self.context.idempotency.perform(call) { connection in
-            try await connection.query(
-                """
-                INSERT INTO settlement.fee_ceilings (certificate_code, level, ceiling_fen, set_by)
-                SELECT c, l, f, \(admin.name) FROM unnest(\(request.ceilings.map(\.certificateCode))::text[], \(request.ceilings.map { Int32($0.level.rawValue) })::smallint[],
-                                                        \(request.ceilings.map(\.ceiling.fen))::bigint[]) AS x(c, l, f)
-                ON CONFLICT (certificate_code, level) DO UPDATE SET ceiling_fen = excluded.ceiling_fen, set_by = excluded.set_by, set_at = now()
-                """,
-                logger: call.logger
-            )
+            try await FeeCeilingStore.set(request.ceilings, setBy: admin.name, connection, call.logger)
             var response = Xcert_Settlement_V1_ListFeeCeilingsResponse()
-            response.ceilings = try await Self.ceilings(certificates: Set(request.ceilings.map(\.certificateCode)), connection, call.logger)
+            response.ceilings = try await FeeCeilingStore.ceilings(
+                certificates: Set(request.ceilings.map(\.certificateCode)), connection, call.logger
+            )
             return response
         }
     }
@@ -55,7 +49,9 @@ struct FeeCeilingService: Xcert_Settlement_V1_FeeCeilingService.Handler {
     func listFeeCeilings(_ request: Xcert_Settlement_V1_ListFeeCeilingsRequest, _ call: RequestContext) async throws -> Xcert_Settlement_V1_ListFeeCeilingsResponse {
         return try await self.context.database.transaction(call) { connection in
             var response = Xcert_Settlement_V1_ListFeeCeilingsResponse()
-            response.ceilings = try await Self.ceilings(certificates: request.certificateCode.isEmpty ? nil : [request.certificateCode], connection, call.logger)
+            response.ceilings = try await FeeCeilingStore.ceilings(
+                certificates: request.certificateCode.isEmpty ? nil : [request.certificateCode], connection, call.logger
+            )
             return response
         }
     }
@@ -70,7 +66,7 @@ struct FeeCeilingService: Xcert_Settlement_V1_FeeCeilingService.Handler {
         }
         try checks.check()
         let ceilings = try await self.context.database.transaction(call) { connection in
-            try await Self.ceilings(certificates: [request.certificateCode], connection, call.logger)
+            try await FeeCeilingStore.ceilings(certificates: [request.certificateCode], connection, call.logger)
         }
         let byLevel = Dictionary(ceilings.map { ($0.level, $0.ceiling) }, uniquingKeysWith: { first, _ in first })
         var response = Xcert_Settlement_V1_CheckFeesResponse()
@@ -89,29 +85,5 @@ struct FeeCeilingService: Xcert_Settlement_V1_FeeCeilingService.Handler {
         }
         response.withinCeilings = response.excesses.isEmpty
         return response
-    }
-
-    /// The ceilings of some certificates (nil: all), by certificate and level.
-    static func ceilings(certificates: Set<String>?, _ connection: PostgresConnection, _ logger: Logger) async throws -> [Xcert_Settlement_V1_FeeCeiling] {
-        let codes = certificates.map { Array($0) }
-        let rows = try await connection.query(
-            """
-            SELECT certificate_code, level, ceiling_fen, set_by, set_at FROM settlement.fee_ceilings
-            WHERE \(codes)::text[] IS NULL OR certificate_code = ANY(\(codes))
-            ORDER BY certificate_code, level
-            """,
-            logger: logger
-        )
-        var ceilings: [Xcert_Settlement_V1_FeeCeiling] = []
-        for try await (code, level, fen, setBy, setAt) in rows.decode((String, Int16, Int64, String, Date).self) {
-            var ceiling = Xcert_Settlement_V1_FeeCeiling()
-            ceiling.certificateCode = code
-            ceiling.level = Xcert_Common_V1_CertificateLevel(rawValue: Int(level)) ?? .unspecified
-            ceiling.ceiling.fen = fen
-            ceiling.setBy = setBy
-            ceiling.setAt = .init(setAt)
-            ceilings.append(ceiling)
-        }
-        return ceilings
     }
 }

@@ -24,28 +24,10 @@ struct LedgerService: Xcert_Settlement_V1_LedgerService.Handler {
     @Sendable
     func listFeeStandards(_ request: Xcert_Settlement_V1_ListFeeStandardsRequest, _ call: RequestContext) async throws -> Xcert_Settlement_V1_ListFeeStandardsResponse {
         return try await self.context.database.transaction(call) { connection in
-            let rows = try await connection.query(
-                """
-                SELECT certificate_code, level, year, fee_fen, organization_id, filing_id, filing_version, approved_at FROM settlement.fee_standards
-                WHERE (\(request.year == 0 ? nil : request.year)::integer IS NULL OR year = \(request.year))
-                  AND (\(request.certificateCode.nonEmpty)::text IS NULL OR certificate_code = \(request.certificateCode))
-                ORDER BY year, certificate_code, level
-                """,
-                logger: call.logger
-            )
             var response = Xcert_Settlement_V1_ListFeeStandardsResponse()
-            for try await row in rows.decode((String, Int16, Int32, Int64, Int64, Int64, Int32, Date).self) {
-                var standard = Xcert_Settlement_V1_FeeStandard()
-                standard.certificateCode = row.0
-                standard.level = Xcert_Common_V1_CertificateLevel(rawValue: Int(row.1)) ?? .unspecified
-                standard.year = row.2
-                standard.fee.fen = row.3
-                standard.organizationID = row.4
-                standard.filingID = row.5
-                standard.filingVersion = row.6
-                standard.approvedAt = .init(row.7)
-                response.standards.append(standard)
-            }
+            response.standards = try await FeeStandardStore.standards(
+                year: request.year, certificateCode: request.certificateCode, connection, call.logger
+            )
             return response
         }
     }
@@ -60,13 +42,7 @@ struct LedgerService: Xcert_Settlement_V1_LedgerService.Handler {
         checks.require((0...366).contains(policy.days), "policy.days", "must be 0 to 366 days, not \(policy.days)")
         try checks.check()
         return try await self.context.idempotency.perform(call) { connection in
-            try await connection.query(
-                """
-                INSERT INTO settlement.due_policies (year, basis, days, set_by) VALUES (\(policy.year), \(policy.basis == .beforeExam ? "before_exam" : "after_exam"), \(policy.days), \(admin.name))
-                ON CONFLICT (year) DO UPDATE SET basis = excluded.basis, days = excluded.days, set_by = excluded.set_by, set_at = now()
-                """,
-                logger: call.logger
-            )
+            try await DuePolicyStore.set(policy, setBy: admin.name, connection, call.logger)
             return try await DuePolicies.policy(year: policy.year, connection, call.logger)
         }
     }
@@ -139,7 +115,7 @@ struct LedgerService: Xcert_Settlement_V1_LedgerService.Handler {
         let paidOn = Self.checkMoney(school: request.schoolCode, amount: request.amount, day: request.paidOn, dayField: "paid_on", reference: request.reference, of: "payment", &checks)
         checks.require(request.receivableID >= 0, "receivable_id", "must be 0 (the oldest open first) or a receivable of the school")
         try checks.check()
-        _ = try await RegistryLookups.school(request.schoolCode, field: "school_code", self.context, call)
+        _ = try await self.context.referenceData(for: call).school(request.schoolCode, field: "school_code")
         return try await self.context.idempotency.perform(call) { connection in
             try await LedgerStore.lockAccount(request.schoolCode, connection, call.logger)
             var ledger = try await LedgerStore.ledger(request.schoolCode, connection, call.logger)
@@ -147,16 +123,10 @@ struct LedgerService: Xcert_Settlement_V1_LedgerService.Handler {
             if let named, !ledger.receivables.contains(where: { $0.id == named }) {
                 throw RPCError.invalidArgument([.init(field: "receivable_id", description: "\(request.schoolCode) has no receivable \(named)")])
             }
-            let inserted = try await connection.query(
-                """
-                INSERT INTO settlement.payments (school_code, amount_fen, paid_on, reference, named_receivable_id, recorded_by)
-                VALUES (\(request.schoolCode), \(request.amount.fen), \(paidOn?.description ?? "")::date, \(request.reference.trimmed), \(named), \(principal.name))
-                RETURNING id
-                """,
-                logger: call.logger
+            let id = try await LedgerStore.insertPayment(
+                school: request.schoolCode, amountFen: request.amount.fen, paidOn: paidOn, reference: request.reference.trimmed,
+                named: named, recordedBy: principal.name, connection, call.logger
             )
-            var id: Int64 = 0
-            for try await value in inserted.decode(Int64.self) { id = value }
             let allocations = try Self.onAmount { try ledger.pay(id, amount: request.amount.fen, named: named) }
             try await LedgerStore.append(allocations, school: request.schoolCode, connection, call.logger)
             return try await LedgerStore.payments(school: request.schoolCode, ids: [id], connection, call.logger)[0]
@@ -171,16 +141,14 @@ struct LedgerService: Xcert_Settlement_V1_LedgerService.Handler {
         checks.require((1...500).contains(request.reason.trimmed.count), "reason", "must say why, 1 to 500 characters")
         try checks.check()
         return try await self.context.idempotency.perform(call) { connection in
-            let rows = try await connection.query("SELECT school_code FROM settlement.payments WHERE id = \(request.paymentID)", logger: call.logger)
-            var found: String?
-            for try await school in rows.decode(String.self) { found = school }
-            guard let school = found else { throw RPCError(.notFound, "there is no payment \(request.paymentID)") }
+            guard let school = try await LedgerStore.school(ofPayment: request.paymentID, connection, call.logger) else {
+                throw RPCError(.notFound, "there is no payment \(request.paymentID)")
+            }
             try await LedgerStore.lockAccount(school, connection, call.logger)
             var ledger = try await LedgerStore.ledger(school, connection, call.logger)
             let releases = try ledger.reverse(request.paymentID)
-            try await connection.query(
-                "INSERT INTO settlement.reversals (payment_id, reason, recorded_by) VALUES (\(request.paymentID), \(request.reason.trimmed), \(admin.name))",
-                logger: call.logger
+            try await LedgerStore.insertReversal(
+                payment: request.paymentID, reason: request.reason.trimmed, recordedBy: admin.name, connection, call.logger
             )
             try await LedgerStore.append(releases, school: school, connection, call.logger)
             return try await LedgerStore.payments(school: school, ids: [request.paymentID], connection, call.logger)[0]
@@ -193,23 +161,17 @@ struct LedgerService: Xcert_Settlement_V1_LedgerService.Handler {
         var checks = FieldChecks()
         let refundedOn = Self.checkMoney(school: request.schoolCode, amount: request.amount, day: request.refundedOn, dayField: "refunded_on", reference: request.reference, of: "refund", &checks)
         try checks.check()
-        _ = try await RegistryLookups.school(request.schoolCode, field: "school_code", self.context, call)
+        _ = try await self.context.referenceData(for: call).school(request.schoolCode, field: "school_code")
         return try await self.context.idempotency.perform(call) { connection in
             try await LedgerStore.lockAccount(request.schoolCode, connection, call.logger)
             var ledger = try await LedgerStore.ledger(request.schoolCode, connection, call.logger)
             guard request.amount.fen <= ledger.credit else {
                 throw RPCError(.failedPrecondition, "\(request.schoolCode) has a credit of \(Money(fen: ledger.credit)); a refund of \(Money(fen: request.amount.fen)) is more")
             }
-            let inserted = try await connection.query(
-                """
-                INSERT INTO settlement.refunds (school_code, amount_fen, refunded_on, reference, recorded_by)
-                VALUES (\(request.schoolCode), \(request.amount.fen), \(refundedOn?.description ?? "")::date, \(request.reference.trimmed), \(admin.name))
-                RETURNING id
-                """,
-                logger: call.logger
+            let id = try await LedgerStore.insertRefund(
+                school: request.schoolCode, amountFen: request.amount.fen, refundedOn: refundedOn, reference: request.reference.trimmed,
+                recordedBy: admin.name, connection, call.logger
             )
-            var id: Int64 = 0
-            for try await value in inserted.decode(Int64.self) { id = value }
             let allocations = try Self.onAmount { try ledger.refund(id, amount: request.amount.fen) }
             try await LedgerStore.append(allocations, school: request.schoolCode, connection, call.logger)
             return try await LedgerStore.refunds(school: request.schoolCode, ids: [id], connection, call.logger)[0]

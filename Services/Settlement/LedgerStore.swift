@@ -69,6 +69,64 @@ enum LedgerStore {
         )
     }
 
+    // MARK: - Payments, reversals, refunds
+
+    /// Records a payment made on `paidOn`, naming receivable `named` if any; returns its id.
+    static func insertPayment(
+        school: String, amountFen: Int64, paidOn: LocalDate?, reference: String, named: Int64?, recordedBy: String,
+        _ connection: PostgresConnection, _ logger: Logger
+    ) async throws -> Int64 {
+        let inserted = try await connection.query(
+            """
+            INSERT INTO settlement.payments (school_code, amount_fen, paid_on, reference, named_receivable_id, recorded_by)
+            VALUES (\(school), \(amountFen), \(paidOn?.description ?? "")::date, \(reference), \(named), \(recordedBy))
+            RETURNING id
+            """,
+            logger: logger
+        )
+        var id: Int64 = 0
+        for try await value in inserted.decode(Int64.self) { id = value }
+        return id
+    }
+
+    /// The school that made payment `id`, if there is one.
+    static func school(ofPayment id: Int64, _ connection: PostgresConnection, _ logger: Logger) async throws -> String? {
+        let rows = try await connection.query("SELECT school_code FROM settlement.payments WHERE id = \(id)", logger: logger)
+        var found: String?
+        for try await school in rows.decode(String.self) { found = school }
+        return found
+    }
+
+    /// Records the reversal of payment `payment`.
+    static func insertReversal(
+        payment: Int64, reason: String, recordedBy: String, _ connection: PostgresConnection, _ logger: Logger
+    ) async throws {
+        try await connection.query(
+            "INSERT INTO settlement.reversals (payment_id, reason, recorded_by) VALUES (\(payment), \(reason), \(recordedBy))",
+            logger: logger
+        )
+    }
+
+    /// Records a refund made on `refundedOn`; returns its id.
+    static func insertRefund(
+        school: String, amountFen: Int64, refundedOn: LocalDate?, reference: String, recordedBy: String,
+        _ connection: PostgresConnection, _ logger: Logger
+    ) async throws -> Int64 {
+        let inserted = try await connection.query(
+            """
+            INSERT INTO settlement.refunds (school_code, amount_fen, refunded_on, reference, recorded_by)
+            VALUES (\(school), \(amountFen), \(refundedOn?.description ?? "")::date, \(reference), \(recordedBy))
+            RETURNING id
+            """,
+            logger: logger
+        )
+        var id: Int64 = 0
+        for try await value in inserted.decode(Int64.self) { id = value }
+        return id
+    }
+
+    // MARK: - Receivables
+
     /// Which receivables to read.
     struct Filter {
         var ids: [Int64]?

@@ -25,8 +25,8 @@ struct SettlementReportService: Xcert_Settlement_V1_SettlementReportService.Hand
         let receivables = try await self.context.database.transaction(call) { connection in
             try await LedgerStore.receivables(filter, connection, call.logger)
         }
-        async let schools = RegistryLookups.schools(self.context, call)
-        async let certificates = RegistryLookups.certificates(of: reader, self.context, call)
+        async let schools = self.context.referenceData(for: call).allSchools()
+        async let certificates = self.context.referenceData(for: call).allCertificates(of: reader)
         let certificateNames = Dictionary(try await certificates.map { ($0.code, $0.name) }, uniquingKeysWith: { first, _ in first })
         let schoolNames = try await schools.mapValues(\.name)
         var response = Xcert_Settlement_V1_GetOutstandingTableResponse()
@@ -65,7 +65,7 @@ struct SettlementReportService: Xcert_Settlement_V1_SettlementReportService.Hand
         let receivables = try await self.context.database.transaction(call) { connection in
             try await LedgerStore.receivables(filter, connection, call.logger)
         }
-        let certificates = Dictionary(try await RegistryLookups.certificates(of: organization, self.context, call).map { ($0.code, $0) }, uniquingKeysWith: { first, _ in first })
+        let certificates = Dictionary(try await self.context.referenceData(for: call).allCertificates(of: organization).map { ($0.code, $0) }, uniquingKeysWith: { first, _ in first })
         var response = Xcert_Settlement_V1_GetOrganizationFeeTableResponse()
         let groups = Dictionary(grouping: receivables) { FeeKey(organization: $0.organizationID, certificate: $0.certificateCode, level: $0.level.rawValue) }
         for (key, group) in groups.sorted(by: { $0.key < $1.key }) {

@@ -31,7 +31,7 @@ struct SubsidyService: Xcert_Settlement_V1_SubsidyService.Handler {
         }
         checks.require(request.weights.isEmpty || request.weights.contains { $0.weight > 0 }, "weights", "at least one weight must be more than 0")
         try checks.check()
-        let schools = try await RegistryLookups.schools(self.context, call)
+        let schools = try await self.context.referenceData(for: call).allSchools()
         for (index, weight) in request.weights.enumerated() where schools[weight.schoolCode] == nil {
             checks.fail("weights[\(index)].school_code", "the registry has no school \(weight.schoolCode)")
         }
@@ -55,23 +55,11 @@ struct SubsidyService: Xcert_Settlement_V1_SubsidyService.Handler {
             } catch let refusal as Apportionment.Refusal {
                 throw refusal.at(field: "weights")
             }
-            let inserted = try await connection.query(
-                """
-                INSERT INTO settlement.subsidy_allocations (year, title, budget_fen, by_completed, allocated_by)
-                VALUES (\(request.year), \(request.title.trimmed), \(request.budget.fen), \(request.weights.isEmpty), \(admin.name)) RETURNING id
-                """,
-                logger: call.logger
+            let id = try await SubsidyStore.insert(
+                year: request.year, title: request.title.trimmed, budgetFen: request.budget.fen, byCompleted: request.weights.isEmpty,
+                allocatedBy: admin.name, weights: weights, amounts: amounts, connection, call.logger
             )
-            var id: Int64 = 0
-            for try await value in inserted.decode(Int64.self) { id = value }
-            try await connection.query(
-                """
-                INSERT INTO settlement.subsidy_shares (allocation_id, school_code, weight, amount_fen)
-                SELECT \(id), s, w, a FROM unnest(\(weights.map(\.0))::text[], \(weights.map(\.1))::bigint[], \(amounts)::bigint[]) AS x(s, w, a)
-                """,
-                logger: call.logger
-            )
-            return try await Self.allocations(id: id, year: nil, school: nil, connection, call.logger)[0]
+            return try await SubsidyStore.allocations(id: id, year: nil, school: nil, connection, call.logger)[0]
         }
     }
 
@@ -79,7 +67,8 @@ struct SubsidyService: Xcert_Settlement_V1_SubsidyService.Handler {
     func getSubsidyAllocation(_ request: Xcert_Settlement_V1_GetSubsidyAllocationRequest, _ call: RequestContext) async throws -> Xcert_Settlement_V1_SubsidyAllocation {
         let school = try await self.reader(call)
         return try await self.context.database.transaction(call) { connection in
-            guard let allocation = try await Self.allocations(id: request.id, year: nil, school: school, connection, call.logger).first else {
+            let allocations = try await SubsidyStore.allocations(id: request.id, year: nil, school: school, connection, call.logger)
+            guard let allocation = allocations.first else {
                 throw RPCError(.notFound, "there is no subsidy allocation \(request.id)")
             }
             return allocation
@@ -91,7 +80,8 @@ struct SubsidyService: Xcert_Settlement_V1_SubsidyService.Handler {
         _ = try await self.reader(call)
         return try await self.context.database.transaction(call) { connection in
             var response = Xcert_Settlement_V1_ListSubsidyAllocationsResponse()
-            response.allocations = try await Self.allocations(id: nil, year: request.year == 0 ? nil : request.year, school: nil, connection, call.logger)
+            let year = request.year == 0 ? nil : request.year
+            response.allocations = try await SubsidyStore.allocations(id: nil, year: year, school: nil, connection, call.logger)
                 .map { allocation in
                     var allocation = allocation
                     allocation.shares = []
@@ -104,47 +94,5 @@ struct SubsidyService: Xcert_Settlement_V1_SubsidyService.Handler {
     /// nil for the province and services; a school's code for a school.
     private func reader(_ call: RequestContext) async throws -> String? {
         try call.readScope().school
-    }
-
-    /// Allocations by id with their shares (only `school`'s, when set).
-    static func allocations(id: Int64?, year: Int32?, school: String?, _ connection: PostgresConnection, _ logger: Logger) async throws -> [Xcert_Settlement_V1_SubsidyAllocation] {
-        let rows = try await connection.query(
-            """
-            SELECT id, year, title, budget_fen, by_completed, allocated_by, allocated_at FROM settlement.subsidy_allocations
-            WHERE (\(id)::bigint IS NULL OR id = \(id)) AND (\(year)::integer IS NULL OR year = \(year)) ORDER BY id
-            """,
-            logger: logger
-        )
-        var allocations: [Xcert_Settlement_V1_SubsidyAllocation] = []
-        for try await row in rows.decode((Int64, Int32, String, Int64, Bool, String, Date).self) {
-            var allocation = Xcert_Settlement_V1_SubsidyAllocation()
-            allocation.id = row.0
-            allocation.year = row.1
-            allocation.title = row.2
-            allocation.budget.fen = row.3
-            allocation.byCompleted = row.4
-            allocation.allocatedBy = row.5
-            allocation.allocatedAt = .init(row.6)
-            allocations.append(allocation)
-        }
-        guard !allocations.isEmpty else { return [] }
-        let shares = try await connection.query(
-            """
-            SELECT allocation_id, school_code, weight, amount_fen FROM settlement.subsidy_shares
-            WHERE allocation_id = ANY(\(allocations.map(\.id))) AND (\(school)::text IS NULL OR school_code = \(school))
-            ORDER BY allocation_id, school_code
-            """,
-            logger: logger
-        )
-        var byAllocation: [Int64: [Xcert_Settlement_V1_SubsidyShare]] = [:]
-        for try await (allocation, school, weight, amount) in shares.decode((Int64, String, Int64, Int64).self) {
-            var share = Xcert_Settlement_V1_SubsidyShare()
-            share.schoolCode = school
-            share.weight = weight
-            share.amount.fen = amount
-            byAllocation[allocation, default: []].append(share)
-        }
-        for index in allocations.indices { allocations[index].shares = byAllocation[allocations[index].id] ?? [] }
-        return allocations
     }
 }

@@ -77,8 +77,14 @@ public final class MetricsServer: Service, Sendable {
         self.logger.info("metrics listening", metadata: [
             "address": "\(channel.localAddress.map { "\($0)" } ?? "?")", "tls": .string(self.tls == nil ? "off" : "on"),
         ])
+        // A future's `get()` does not end on cancellation: closing the channel ends it, on a
+        // graceful shutdown and on cancellation alike.
         try await withGracefulShutdownHandler {
-            try await channel.closeFuture.get()
+            try await withTaskCancellationHandler {
+                try await channel.closeFuture.get()
+            } onCancel: {
+                channel.close(promise: nil)
+            }
         } onGracefulShutdown: {
             channel.close(promise: nil)
         }

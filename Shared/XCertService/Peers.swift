@@ -1,6 +1,7 @@
 import Logging
 import Synchronization
 import SwiftProtobuf
+import XCertAPI
 import XCertWire
 
 /// The one way a service calls another: one pipelined client per peer service, the
@@ -96,5 +97,13 @@ private struct PeerCaller: RPCCaller {
         options: CallOptions
     ) async throws -> Response {
         try await self.peers.call(self.service, method, request, context: self.context)
+    }
+}
+
+extension ServiceContext {
+    /// The registry's reference data (schools, certificates, cities), asked on behalf of
+    /// `call`; its look-ups (one by code, or every page) are on the generated client.
+    public func referenceData(for call: RequestContext) -> Xcert_Registry_V1_ReferenceDataService.Client {
+        Xcert_Registry_V1_ReferenceDataService.Client(self.peers.caller("registry", for: call))
     }
 }

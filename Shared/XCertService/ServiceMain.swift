@@ -99,9 +99,53 @@ public enum ServiceMain {
         metrics: PrometheusCollectorRegistry,
         logger: Logger
     ) async throws {
-        let background = definition.background
-        let services = definition.services
-        let client = PostgresClient(configuration: configuration.database.clientConfiguration, backgroundLogger: logger)
+        let assembly = ServiceAssembly(definition, configuration: configuration, metrics: metrics, logger: logger)
+        var groupConfiguration = ServiceGroupConfiguration(
+            services: assembly.parts.map { .init(service: $0) },
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger
+        )
+        // The server bounds its own drain by the grace period; these bounds make sure the
+        // process ends even if a part does not (e.g. a failed start cancelling a database
+        // client that is still connecting), by escalating to cancellation, then to a crash.
+        groupConfiguration.maximumGracefulShutdownDuration = configuration.server.gracePeriod + .seconds(5)
+        groupConfiguration.maximumCancellationDuration = .seconds(5)
+        let group = ServiceGroup(configuration: groupConfiguration)
+        logger.info("starting", metadata: [
+            "port": "\(configuration.server.port)",
+            "metrics-port": "\(configuration.metricsPort)",
+            "database": "\(configuration.database.user)@\(configuration.database.host):\(configuration.database.port)/\(configuration.database.database)",
+        ])
+        try await group.run()
+    }
+}
+
+/// A service's parts, built from its definition and configuration and not yet running:
+/// what ``ServiceMain/serve(_:configuration:metrics:logger:)`` runs in its service group,
+/// and what a test runs in its own process.
+public struct ServiceAssembly: Sendable {
+    /// What the handlers were built with.
+    public let context: ServiceContext
+    /// The RPC server, with the service's methods, health and reflection.
+    public let server: RPCServer
+    /// Every part to run, in start order: the database client, the database monitor, the
+    /// background parts, the metrics server (when there is a registry) and the RPC server.
+    /// Shutdown runs in reverse: the RPC server drains first, the database client goes last.
+    public let parts: [any Service]
+
+    /// Builds the parts; `metrics` nil serves no metrics port. The RPC server and the
+    /// database client run on `eventLoopGroup` (a test serving services in its own process
+    /// gives them threads apart from its other servers').
+    public init(
+        _ definition: ServiceDefinition,
+        configuration: ServiceConfiguration,
+        metrics: PrometheusCollectorRegistry?,
+        eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+        logger: Logger
+    ) {
+        let client = PostgresClient(
+            configuration: configuration.database.clientConfiguration, eventLoopGroup: eventLoopGroup, backgroundLogger: logger
+        )
         let database = Database(client: client, role: "xcert_\(configuration.name)")
         let idempotency = IdempotencyStore(schema: configuration.name, database: database)
         let monitor = DatabaseMonitor(
@@ -118,37 +162,26 @@ public enum ServiceMain {
             peers: Peers(addresses: configuration.peers, token: configuration.serviceToken),
             logger: logger
         )
-        let own = services(context).flatMap(\.methods) + HealthService(serviceName: configuration.name, monitor: monitor).methods
+        let own = definition.services(context).flatMap(\.methods) + HealthService(serviceName: configuration.name, monitor: monitor).methods
         var table = MethodTable()
         table.register(own)
         table.register(ReflectionService(serviceName: configuration.name, others: own).methods)
-
         let server = RPCServer(
-            configuration: configuration.server, methods: table, admission: context.authenticator, changes: idempotency, logger: logger
+            configuration: configuration.server, methods: table, admission: context.authenticator, changes: idempotency,
+            eventLoopGroup: eventLoopGroup, logger: logger
         )
-        let metricsServer = MetricsServer(
-            host: configuration.server.host, port: configuration.metricsPort, registry: metrics, logger: logger,
-            tls: configuration.server.tls
-        )
-        // Shutdown runs in reverse: the RPC server drains first, the database client goes last.
-        var groupConfiguration = ServiceGroupConfiguration(
-            services: [.init(service: client), .init(service: monitor)]
-                + background(context).map { .init(service: $0) }
-                + [.init(service: metricsServer), .init(service: server)],
-            gracefulShutdownSignals: [.sigterm, .sigint],
-            logger: logger
-        )
-        // The server bounds its own drain by the grace period; these bounds make sure the
-        // process ends even if a part does not (e.g. a failed start cancelling a database
-        // client that is still connecting), by escalating to cancellation, then to a crash.
-        groupConfiguration.maximumGracefulShutdownDuration = configuration.server.gracePeriod + .seconds(5)
-        groupConfiguration.maximumCancellationDuration = .seconds(5)
-        let group = ServiceGroup(configuration: groupConfiguration)
-        logger.info("starting", metadata: [
-            "port": "\(configuration.server.port)",
-            "metrics-port": "\(configuration.metricsPort)",
-            "database": "\(configuration.database.user)@\(configuration.database.host):\(configuration.database.port)/\(configuration.database.database)",
-        ])
-        try await group.run()
+        let metricsServer = metrics.map { registry in
+            MetricsServer(
+                host: configuration.server.host, port: configuration.metricsPort, registry: registry, logger: logger,
+                tls: configuration.server.tls
+            )
+        }
+        self.context = context
+        self.server = server
+        var parts: [any Service] = [client, monitor]
+        parts += definition.background(context)
+        if let metricsServer { parts.append(metricsServer) }
+        parts.append(server)
+        self.parts = parts
     }
 }

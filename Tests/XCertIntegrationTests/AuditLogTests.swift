@@ -11,7 +11,7 @@ import XCertWire
 struct AuditLogTests {
     @Test("who, what, when, request id and outcome of each change, a replay and a refusal; analysts read it; the service cannot change it; no token or national ID in it or in the logs")
     func changesOnRecord() async throws {
-        try await withFilingStack { h in
+        try await withFilingStackProcesses { h in
             let world = try await h.rosterWorld()
             // A change, and its replay with the same key.
             var submit = RegistryHarness.submission("NEV", year: RosterWorld.year)

@@ -27,7 +27,7 @@ struct InteropTests {
             let seeded = try await h.seedReference()
             let car = try await h.token(role: "organization", party: String(seeded.carOrganization))
             try await h.openRound(year: 2020, number: 1)
-            let filingPort = try #require(h.filingProcess?.port)
+            let filingPort = try #require(h.filingAddress?.port)
 
             // xcert_analyst logs in with the password `xctl admin analyst-login` keeps; the
             // role's password is the cluster's, so no other test changes it meanwhile.

@@ -214,7 +214,7 @@ struct Assessment {
         let token = try await h.token(role: "service", party: "assessment")
         let process = try await ServiceProcess.start("assessment", database: h.database, port: port, environment: [
             "XCERT_REGISTRY_ADDRESS": "127.0.0.1:\(h.registry.port)",
-            "XCERT_FILING_ADDRESS": "127.0.0.1:\(try #require(h.filingProcess).port)",
+            "XCERT_FILING_ADDRESS": "127.0.0.1:\(try #require(h.filingAddress).port)",
             "XCERT_SETTLEMENT_ADDRESS": try #require(h.filingEnvironment["XCERT_SETTLEMENT_ADDRESS"]),
             "XCERT_SERVICE_TOKEN": token,
         ])

@@ -107,8 +107,8 @@ struct ReviewFindingsTests {
 
     @Test("the metrics port closes connections past its cap at once, and idle ones after its timeout")
     func metricsPortBounds() async throws {
-        try await withRegistry { registry in
-            let port = registry.registry.metricsPort
+        try await withRegistryProcess { _, process in
+            let port = process.metricsPort
             var held: [any Channel] = []
             defer { for channel in held { channel.close(promise: nil) } }
             for _ in 0..<32 {

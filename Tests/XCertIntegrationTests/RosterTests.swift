@@ -213,7 +213,7 @@ struct RosterTests {
 
     @Test("killed with SIGKILL in the middle of an upload: exactly the acknowledged chunks survive, the upload resumes, and sealing gives the whole roster once")
     func killedMidUpload() async throws {
-        try await withFilingStack { h in
+        try await withFilingStackProcesses { h in
             let world = try await h.rosterWorld()
             let roster = try await h.createRoster(token: world.car)
             let chunks = (0..<12).map { Candidates.rows(from: $0 * 2000, count: 2000) }

@@ -188,7 +188,7 @@ struct SettlementTests {
             let feeCSV = try await runCommand(xctl, ["settlement", "report", "fees", "--year", "2026", "--format", "csv"] + address)
             #expect(feeCSV.status == 0 && feeCSV.output.contains(",汽车运用与维修,初级,13,3900.00,2900.00,1000.00"), "\(feeCSV.output)")
             // xctl report: every table from its service, English or 003's Chinese headers.
-            let services = ["--filing", "127.0.0.1:\(try #require(h.filingProcess).port)", "--assessment", "127.0.0.1:\(assessment.process.port)",
+            let services = ["--filing", "127.0.0.1:\(try #require(h.filingAddress).port)", "--assessment", "127.0.0.1:\(assessment.process.port)",
                             "--settlement", "127.0.0.1:\(settlement.process.port)", "--token", h.admin]
             let chinese = try await runCommand(xctl, ["report", "outstanding", "--year", "2026", "--format", "csv", "--chinese-headers"] + services)
             #expect(chinese.status == 0 && chinese.output.contains("序号,证书名称,级别,试点院校名称,完成考核人数,未结金额\r\n"), "\(chinese.output)")
@@ -313,7 +313,7 @@ struct Settlement {
         let token = try await h.token(role: "service", party: "settlement")
         var environment = [
             "XCERT_REGISTRY_ADDRESS": "127.0.0.1:\(h.registry.port)",
-            "XCERT_FILING_ADDRESS": "127.0.0.1:\(try #require(h.filingProcess).port)",
+            "XCERT_FILING_ADDRESS": "127.0.0.1:\(try #require(h.filingAddress).port)",
             "XCERT_SERVICE_TOKEN": token,
         ]
         if let assessment { environment["XCERT_ASSESSMENT_ADDRESS"] = "127.0.0.1:\(assessment.process.port)" }

@@ -16,7 +16,7 @@ struct TLSDeploymentTests {
     func registryOverTLS() async throws {
         let tls = try TestTLSDeployment()
         defer { try? FileManager.default.removeItem(at: tls.folder) }
-        try await withRegistry(tls: tls) { registry in
+        try await withRegistryProcess(tls: tls) { registry, process in
             // Every call of the fixtures goes over TLS; applying asks the filing fake, which
             // serves only callers with a certificate from the deployment's authority.
             try await registry.seedReference()
@@ -34,7 +34,7 @@ struct TLSDeploymentTests {
             await plaintext.close()
 
             // The metrics port serves HTTPS with the same certificate, and not HTTP.
-            let metricsPort = registry.registry.metricsPort
+            let metricsPort = process.metricsPort
             let https = try await runCommand("/usr/bin/env", [
                 "curl", "--silent", "--show-error", "--fail", "--max-time", "10", "--cacert", tls.authorityFile,
                 "https://127.0.0.1:\(metricsPort)/metrics",
@@ -45,7 +45,7 @@ struct TLSDeploymentTests {
                 "curl", "--silent", "--max-time", "10", "http://127.0.0.1:\(metricsPort)/metrics",
             ])
             #expect(http.status != 0, "plain HTTP was answered: \(http.output.prefix(200))")
-            #expect(registry.registry.log.contains("tls=on"), "the log does not say TLS is on")
+            #expect(process.log.contains("tls=on"), "the log does not say TLS is on")
 
             // xctl: over TLS when XCERT_TLS_CA names the authority; without it, refused.
             let xctl = ServiceProcess.binDirectory.appendingPathComponent("xctl").path

@@ -12,7 +12,7 @@ struct XctlFilingTests {
             let seeded = try await h.seedReference()
             let car = try await h.token(role: "organization", party: String(seeded.carOrganization))
             let xctl = ServiceProcess.binDirectory.appendingPathComponent("xctl").path
-            let filingPort = try #require(h.filingProcess).port
+            let filingPort = try #require(h.filingAddress).port
             let filing = "127.0.0.1:\(filingPort)"
             /// Runs `xctl filing …` as `token`; returns its output, recording an issue unless it exits with `status`.
             @discardableResult

@@ -9,7 +9,7 @@ struct XctlRosterTests {
         try await withFilingStack { h in
             let world = try await h.rosterWorld()
             let xctl = ServiceProcess.binDirectory.appendingPathComponent("xctl").path
-            let filing = "127.0.0.1:\(try #require(h.filingProcess).port)"
+            let filing = "127.0.0.1:\(try #require(h.filingAddress).port)"
             @discardableResult
             func run(_ arguments: [String], token: String, status: Int32 = 0) async throws -> String {
                 let result = try await runCommand(xctl, ["filing"] + arguments + ["--filing", filing, "--token", token])

@@ -115,26 +115,42 @@ public final class SettlementFake: Sendable {
     }
 }
 
-/// A registry process on a fresh database and a province-admin token: what the
-/// registry's integration tests start from. With ``withRegistry(_:)`` the registry asks
-/// a filing fake (``filing``); with ``withFilingStack(_:)`` it asks a real filing process,
-/// which asks a settlement fake (``settlement``).
+/// A registry on a fresh database and a province-admin token: what the registry's
+/// integration tests start from. With `withRegistry` (of the integration tests, which
+/// serve the registry in process) the registry asks a filing fake (``filing``); with
+/// ``withFilingStack(_:)`` it is a process that asks a real filing process, which asks a
+/// settlement fake (``settlement``).
 public struct RegistryHarness: Sendable {
-    public let registry: ServiceProcess
+    public let registry: ServiceAddress
     public let client: RPCClient
     public let postgres: PostgresClient
     public let database: DatabaseConfiguration
     /// The filing fake the registry asks (not consulted when a real filing process runs).
     public let filing: FilingApprovalsFake
-    /// The real filing process and its client, in the filing stack.
-    public var filingProcess: ServiceProcess?
+    /// The real filing service and its client, in the filing stack.
+    public var filingAddress: ServiceAddress?
     public var filingClient: RPCClient?
+    /// The filing service's process, when the stack runs it as one
+    /// (``withFilingStackProcesses(_:)``).
+    public var filingProcess: ServiceProcess?
     /// The settlement fake the real filing process asks.
     public var settlement: SettlementFake?
-    /// The filing process's environment, to start it again on its port after a kill.
+    /// The filing service's environment, to start it again on its port after a kill.
     public var filingEnvironment: [String: String] = [:]
     /// A province admin's token.
     public let admin: String
+
+    public init(
+        registry: ServiceAddress, client: RPCClient, postgres: PostgresClient, database: DatabaseConfiguration,
+        filing: FilingApprovalsFake, admin: String
+    ) {
+        self.registry = registry
+        self.client = client
+        self.postgres = postgres
+        self.database = database
+        self.filing = filing
+        self.admin = admin
+    }
 
     /// Calls `method` (a generated descriptor of `XCertAPI`) with `token`: the filing
     /// service's methods (`xcert.filing.v1`) on the filing process, else the registry's.
@@ -186,11 +202,13 @@ public func makeToken(_ postgres: PostgresClient, role: String, party: String?, 
     return token
 }
 
-/// Starts a fresh database, a filing fake and a registry that asks it, runs `body`, and
-/// stops them. With `tls`, every port is TLS: the registry's (certificate from `tls`), and
-/// the fake's, which requires the registry's client certificate.
-public func withRegistry<Result: Sendable>(
-    tls: TestTLSDeployment? = nil, _ body: @Sendable (RegistryHarness) async throws -> Result
+/// Starts a fresh database, a filing fake and a registry process that asks it, runs `body`
+/// with the harness and the process, and stops them: for tests whose subject is the
+/// process (its metrics port, its log, its TLS settings read at start). With `tls`, every
+/// port is TLS: the registry's (certificate from `tls`), and the fake's, which requires
+/// the registry's client certificate.
+public func withRegistryProcess<Result: Sendable>(
+    tls: TestTLSDeployment? = nil, _ body: @Sendable (RegistryHarness, ServiceProcess) async throws -> Result
 ) async throws -> Result {
     try await withTestDatabase { database, postgres in
         let serviceToken = "xct_test_service_\(UUID().uuidString)"
@@ -206,8 +224,10 @@ public func withRegistry<Result: Sendable>(
             let client = testClient(port: registry.port, tls: registry.tls)
             do {
                 try await registry.waitForHealth(.serving)
-                let harness = RegistryHarness(registry: registry, client: client, postgres: postgres, database: database, filing: filing, admin: admin)
-                let result = try await body(harness)
+                let harness = RegistryHarness(
+                    registry: registry.address, client: client, postgres: postgres, database: database, filing: filing, admin: admin
+                )
+                let result = try await body(harness, registry)
                 await client.close()
                 _ = try await registry.terminate()
                 return result
@@ -225,8 +245,10 @@ public func withRegistry<Result: Sendable>(
 public let nationalIDKey = "xcert-test-national-id-key-0123456789abcdef"
 
 /// Starts a fresh database, a registry and a filing process that ask each other, and a
-/// settlement fake the filing process asks; runs `body`, and stops them.
-public func withFilingStack<Result: Sendable>(_ body: @Sendable (RegistryHarness) async throws -> Result) async throws -> Result {
+/// settlement fake the filing process asks; runs `body`, and stops them: for tests whose
+/// subject is the filing process (killed, restarted, its log). Handler tests serve the
+/// same stack in process (`withFilingStack` of the integration tests).
+public func withFilingStackProcesses<Result: Sendable>(_ body: @Sendable (RegistryHarness) async throws -> Result) async throws -> Result {
     try await withTestDatabase { database, postgres in
         let settlement = SettlementFake()
         return try await withTestServer(settlement.methods) { _, settlementPort in
@@ -256,9 +278,10 @@ public func withFilingStack<Result: Sendable>(_ body: @Sendable (RegistryHarness
                 try await registry.waitForHealth(.serving)
                 try await filing.waitForHealth(.serving)
                 var harness = RegistryHarness(
-                    registry: registry, client: client, postgres: postgres, database: database,
+                    registry: registry.address, client: client, postgres: postgres, database: database,
                     filing: FilingApprovalsFake(serviceToken: registryToken), admin: admin
                 )
+                harness.filingAddress = filing.address
                 harness.filingProcess = filing
                 harness.filingClient = filingClient
                 harness.settlement = settlement
@@ -321,9 +344,10 @@ public struct FullStack: Sendable {
     /// go to the real filing service. The caller closes its `client` and `filingClient`.
     public func harness() -> RegistryHarness {
         var harness = RegistryHarness(
-            registry: self.registry, client: testClient(port: self.registry.port), postgres: self.postgres, database: self.database,
+            registry: self.registry.address, client: testClient(port: self.registry.port), postgres: self.postgres, database: self.database,
             filing: FilingApprovalsFake(serviceToken: ""), admin: self.admin
         )
+        harness.filingAddress = self.filing.address
         harness.filingProcess = self.filing
         harness.filingClient = testClient(port: self.filing.port)
         harness.filingEnvironment = self.environments["filing"] ?? [:]

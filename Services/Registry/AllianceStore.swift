@@ -1,0 +1,72 @@
+import Foundation
+import Logging
+import PostgresNIO
+import XCertProto
+
+/// The registry's SQL for alliances: the schools holding a qualification in force for a
+/// certificate and year, and the lead schools of final selections.
+enum AllianceStore {
+    /// The year's alliances, one per certificate with a qualification in force, by code: the
+    /// certificate's code and name, the year and the count of its schools.
+    static func alliances(year: Int32, _ connection: PostgresConnection, _ logger: Logger) async throws -> [Xcert_Registry_V1_Alliance] {
+        let rows = try await connection.query(
+            """
+            SELECT c.code, c.name, count(DISTINCT q.school_code)
+            FROM registry.qualifications q JOIN registry.certificates c ON c.code = q.certificate_code
+            WHERE q.year = \(year) AND q.revoked_at IS NULL
+            GROUP BY c.code, c.name ORDER BY c.code
+            """,
+            logger: logger
+        )
+        var alliances: [Xcert_Registry_V1_Alliance] = []
+        for try await (code, name, count) in rows.decode((String, String, Int64).self) {
+            var alliance = Xcert_Registry_V1_Alliance()
+            alliance.certificateCode = code
+            alliance.certificateName = name
+            alliance.year = year
+            alliance.schoolCount = Int32(count)
+            alliances.append(alliance)
+        }
+        return alliances
+    }
+
+    /// The lead schools of the year's final selections, by certificate.
+    static func finalLeads(
+        year: Int32, _ connection: PostgresConnection, _ logger: Logger
+    ) async throws -> [String: [Xcert_Registry_V1_LeadSchool]] {
+        let rows = try await connection.query(
+            """
+            SELECT l.certificate_code, l.school_code, s.name, l.is_primary
+            FROM registry.lead_schools l
+            JOIN registry.lead_selections x ON x.certificate_code = l.certificate_code AND x.year = l.year
+            JOIN registry.schools s ON s.code = l.school_code
+            WHERE l.year = \(year) AND x.phase = 'final'
+            ORDER BY l.certificate_code, l.is_primary DESC, l.school_code
+            """,
+            logger: logger
+        )
+        var leads: [String: [Xcert_Registry_V1_LeadSchool]] = [:]
+        for try await (certificate, code, name, primary) in rows.decode((String, String, String, Bool).self) {
+            var lead = Xcert_Registry_V1_LeadSchool()
+            lead.schoolCode = code
+            lead.schoolName = name
+            lead.primary = primary
+            leads[certificate, default: []].append(lead)
+        }
+        return leads
+    }
+
+    /// The schools holding a qualification in force for the certificate and year.
+    static func members(_ certificate: String, _ year: Int32, _ connection: PostgresConnection, _ logger: Logger) async throws -> [String] {
+        let rows = try await connection.query(
+            """
+            SELECT DISTINCT school_code FROM registry.qualifications
+            WHERE certificate_code = \(certificate) AND year = \(year) AND revoked_at IS NULL ORDER BY school_code
+            """,
+            logger: logger
+        )
+        var schools: [String] = []
+        for try await school in rows.decode(String.self) { schools.append(school) }
+        return schools
+    }
+}
