@@ -117,10 +117,38 @@ let package = Package(
             swiftSettings: upcomingFeatures
         ),
 
-        .executableTarget(name: "Registry", dependencies: ["XCertService", "XCertStore", "XCertWire", "XCertProto", "XCertDomain", "XCertAPI", .product(name: "CSV", package: "CSV.swift"), .product(name: "SwiftProtobuf", package: "swift-protobuf"), .product(name: "Logging", package: "swift-log"), .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"), .product(name: "PostgresNIO", package: "postgres-nio")], path: "Services/Registry", swiftSettings: upcomingFeatures),
-        .executableTarget(name: "Filing", dependencies: ["XCertService", "XCertStore", "XCertWire", "XCertProto", "XCertDomain", "XCertAPI", .product(name: "SwiftProtobuf", package: "swift-protobuf"), .product(name: "Logging", package: "swift-log"), .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"), .product(name: "PostgresNIO", package: "postgres-nio"), .product(name: "Crypto", package: "swift-crypto")], path: "Services/Filing", swiftSettings: upcomingFeatures),
-        .executableTarget(name: "Assessment", dependencies: ["XCertService", "XCertStore", "XCertWire", "XCertProto", "XCertDomain", "XCertAPI", .product(name: "Logging", package: "swift-log"), .product(name: "SwiftProtobuf", package: "swift-protobuf"), .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"), .product(name: "PostgresNIO", package: "postgres-nio")], path: "Services/Assessment", swiftSettings: upcomingFeatures),
-        .executableTarget(name: "Settlement", dependencies: ["XCertService", "XCertStore", "XCertWire", "XCertProto", "XCertDomain", "XCertAPI", .product(name: "Logging", package: "swift-log"), .product(name: "SwiftProtobuf", package: "swift-protobuf"), .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"), .product(name: "PostgresNIO", package: "postgres-nio")], path: "Services/Settlement", swiftSettings: upcomingFeatures),
+        .executableTarget(
+            name: "Registry",
+            dependencies: [
+                "XCertService", "XCertStore", "XCertWire", "XCertProto", "XCertDomain", "XCertAPI",
+                .product(name: "CSV", package: "CSV.swift"), .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                .product(name: "Logging", package: "swift-log"), .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"), .product(name: "PostgresNIO", package: "postgres-nio"),
+            ], path: "Services/Registry", swiftSettings: upcomingFeatures),
+        .executableTarget(
+            name: "Filing",
+            dependencies: [
+                "XCertService", "XCertStore", "XCertWire", "XCertProto", "XCertDomain", "XCertAPI",
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"), .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "PostgresNIO", package: "postgres-nio"), .product(name: "Crypto", package: "swift-crypto"),
+            ], path: "Services/Filing", swiftSettings: upcomingFeatures),
+        .executableTarget(
+            name: "Assessment",
+            dependencies: [
+                "XCertService", "XCertStore", "XCertWire", "XCertProto", "XCertDomain", "XCertAPI",
+                .product(name: "Logging", package: "swift-log"), .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ], path: "Services/Assessment", swiftSettings: upcomingFeatures),
+        .executableTarget(
+            name: "Settlement",
+            dependencies: [
+                "XCertService", "XCertStore", "XCertWire", "XCertProto", "XCertDomain", "XCertAPI",
+                .product(name: "Logging", package: "swift-log"), .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ], path: "Services/Settlement", swiftSettings: upcomingFeatures),
 
         .executableTarget(
             name: "xctl",
@@ -171,8 +199,11 @@ let package = Package(
             path: "Fuzz/Harness",
             swiftSettings: upcomingFeatures
         ),
-        .testTarget(name: "XCertDomainTests", dependencies: ["XCertDomain", .product(name: "PropertyBased", package: "swift-property-based")], path: "Tests/XCertDomainTests"),
-        .testTarget(name: "XCertStoreTests", dependencies: ["XCertStore", "XCertService", "XCertAPI", "XCertWire"], path: "Tests/XCertStoreTests"),
+        .testTarget(
+            name: "XCertDomainTests", dependencies: ["XCertDomain", .product(name: "PropertyBased", package: "swift-property-based")],
+            path: "Tests/XCertDomainTests"),
+        .testTarget(
+            name: "XCertStoreTests", dependencies: ["XCertStore", "XCertService", "XCertAPI", "XCertWire"], path: "Tests/XCertStoreTests"),
         .testTarget(
             name: "XCertWireTests",
             dependencies: [

@@ -40,7 +40,7 @@ let package = Package(
         .target(
             name: "BenchSupport",
             dependencies: [
-                .product(name: "Histogram", package: "hdrhistogram-swift"),
+                .product(name: "Histogram", package: "hdrhistogram-swift")
             ]
         ),
         .executableTarget(

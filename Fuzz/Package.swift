@@ -11,21 +11,21 @@ let package = Package(
     name: "XCertFuzz",
     platforms: [.macOS(.v15)],
     products: [
-        .executable(name: "wire-fuzzer", targets: ["WireFuzzer"]),
+        .executable(name: "wire-fuzzer", targets: ["WireFuzzer"])
     ],
     dependencies: [
-        .package(name: "XCert", path: ".."),
+        .package(name: "XCert", path: "..")
     ],
     targets: [
         .executableTarget(
             name: "WireFuzzer",
             dependencies: [
-                .product(name: "XCertWireFuzzing", package: "XCert"),
+                .product(name: "XCertWireFuzzing", package: "XCert")
             ],
             path: "Sources/WireFuzzer",
             // libFuzzer provides `main`.
             swiftSettings: [.unsafeFlags(["-parse-as-library"])]
-        ),
+        )
     ],
     swiftLanguageModes: [.v6]
 )

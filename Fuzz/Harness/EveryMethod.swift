@@ -25,11 +25,12 @@ public enum EveryMethod {
         for file in ProtoIndex.shared.files {
             for service in file.service {
                 for method in service.method {
-                    declarations.append(Declaration(
-                        name: "/\(file.package).\(service.name)/\(method.name)",
-                        requestType: ProtoIndex.typeName(method.inputType),
-                        responseType: ProtoIndex.typeName(method.outputType)
-                    ))
+                    declarations.append(
+                        Declaration(
+                            name: "/\(file.package).\(service.name)/\(method.name)",
+                            requestType: ProtoIndex.typeName(method.inputType),
+                            responseType: ProtoIndex.typeName(method.outputType)
+                        ))
                 }
             }
         }
@@ -45,7 +46,7 @@ public enum EveryMethod {
 
     private static func method(_ declaration: Declaration) -> RPCMethod {
         guard let request = XCertMessageTypes.byName[declaration.requestType],
-              let response = XCertMessageTypes.byName[declaration.responseType]
+            let response = XCertMessageTypes.byName[declaration.responseType]
         else {
             preconditionFailure(
                 "\(declaration.name): no generated type for \(declaration.requestType) or "

@@ -310,7 +310,8 @@ private struct Session {
         let number = Int(field.number)
         if field.type == .message {
             guard depth < RequestGenerator.maximumDepth else { return }
-            let bytes = self.message(ProtoIndex.typeName(field.typeName), path: path, depth: depth + 1, inLongList: inLongList, logged: logged)
+            let bytes = self.message(
+                ProtoIndex.typeName(field.typeName), path: path, depth: depth + 1, inLongList: inLongList, logged: logged)
             out.lengthDelimited(number, bytes)
             if bytes.isEmpty, logged { self.log("\(path) = {} (set, empty)") }
             return
@@ -395,13 +396,17 @@ private struct Session {
             default: return Scalar(.varint(UInt64(bitPattern: value)), label)
             }
         case .uint64, .fixed64:
-            let (value, label): (UInt64, String) = self.random.chance(self.realisticPercent)
+            let (value, label): (UInt64, String) =
+                self.random.chance(self.realisticPercent)
                 ? self.realistic(name, message: message).map { (UInt64(bitPattern: $0), "\($0)") } ?? (1, "1")
                 : self.random.pick([(.max, "UInt64.max"), (0, "0"), (UInt64(Int64.max), "Int64.max")])
             return Scalar(field.type == .fixed64 ? .fixed64(value) : .varint(value), label)
         case .uint32, .fixed32:
-            let (value, label): (UInt32, String) = self.random.chance(self.realisticPercent)
-                ? self.realistic(name, message: message).map { (UInt32(truncatingIfNeeded: $0), "\(UInt32(truncatingIfNeeded: $0))") } ?? (1, "1")
+            let (value, label): (UInt32, String) =
+                self.random.chance(self.realisticPercent)
+                ? self.realistic(name, message: message).map { (UInt32(truncatingIfNeeded: $0), "\(UInt32(truncatingIfNeeded: $0))") } ?? (
+                    1, "1"
+                )
                 : self.random.pick([(.max, "UInt32.max"), (0, "0")])
             return Scalar(field.type == .fixed32 ? .fixed32(value) : .varint(UInt64(value)), label)
         case .bool:
@@ -424,7 +429,8 @@ private struct Session {
     }
 
     private mutating func integer64(_ name: String, message: Google_Protobuf_DescriptorProto) -> (Int64, String) {
-        var choice: (Int64, String) = self.random.chance(self.realisticPercent)
+        var choice: (Int64, String) =
+            self.random.chance(self.realisticPercent)
             ? self.realistic(name, message: message).map { ($0, "\($0)") } ?? (1, "1")
             : self.random.pick([
                 (.min, "Int64.min"), (.max, "Int64.max"), (0, "0"), (-1, "-1"),
@@ -500,7 +506,8 @@ private struct Session {
         switch self.random.below(100) {
         case 0..<14: choice = ("", "\"\" (empty)")
         case 14..<32:
-            choice = self.random.chance(70)
+            choice =
+                self.random.chance(70)
                 ? (Self.longMixed, "5000 chars (CJK and ASCII)")
                 : (Self.longASCII, "5000 chars (ASCII)")
         case 32..<48:
@@ -529,7 +536,9 @@ private struct Session {
         default:
             // Not UTF-8: a lone continuation, an overlong "/", a surrogate, 0xFF.
             let base = Array(self.realisticString(name, message: message).utf8)
-            let bad: [UInt8] = self.random.pick([[0x80], [0xC0, 0xAF], [0xED, 0xA0, 0x80], [0xFF], [0xC3, 0x28], [0xF4, 0x90, 0x80, 0x80]])
+            let bad: [UInt8] = self.random.pick([
+                [0x80], [0xC0, 0xAF], [0xED, 0xA0, 0x80], [0xFF], [0xC3, 0x28], [0xF4, 0x90, 0x80, 0x80],
+            ])
             let hex = bad.map { String($0, radix: 16, uppercase: true) }.joined(separator: " ")
             self.hasInvalidUTF8 = true
             return Scalar(.bytes(base + bad), "not UTF-8 (\(Self.quoted(String(decoding: base, as: UTF8.self))) + bytes \(hex))")
@@ -603,9 +612,10 @@ private struct Session {
             value = Array("代码,名称\n360200,".utf8) + self.random.pick([[0xC3, 0x28], [0xFF], [0xED, 0xA0, 0x80]]) + [0x0A]
             label = "a CSV that is no UTF-8"
         case 3:
-            value = Array(self.random.pick([
-                "\"unterminated,名称\n\"a\"\"b\",\n,,,,,,,,,,,,,,,,\n", "代码,代码,名称\n360200,360300,x\n", "\n\n\n", "代码\n", ",\n,\n",
-            ]).utf8)
+            value = Array(
+                self.random.pick([
+                    "\"unterminated,名称\n\"a\"\"b\",\n,,,,,,,,,,,,,,,,\n", "代码,代码,名称\n360200,360300,x\n", "\n\n\n", "代码\n", ",\n,\n",
+                ]).utf8)
             label = "a CSV of odd shape"
         default:
             (value, label) = self.csv()
@@ -620,22 +630,29 @@ private struct Session {
     private mutating func csv() -> ([UInt8], String) {
         let kinds: [(name: String, chinese: [String], english: [String])] = [
             ("cities", ["代码", "名称"], ["code", "name"]),
-            ("schools", ["学校标识码", "学校名称", "学校类型", "所在城市", "专业数", "在校生数", "专业", "荣誉"],
-             ["code", "name", "type", "city", "specialty_count", "enrolled_students", "specialties", "honours"]),
-            ("organizations", ["名称", "联系人", "办公电话", "手机", "电子邮箱", "传真", "通讯地址", "邮政编码"],
-             ["name", "contacts", "office_phones", "mobiles", "emails", "fax", "address", "postcode"]),
-            ("certificates", ["证书代码", "证书名称", "批次", "等级", "培训评价组织", "评分规则", "合格分"],
-             ["code", "name", "batch", "levels", "organization", "scoring", "pass_mark"]),
+            (
+                "schools", ["学校标识码", "学校名称", "学校类型", "所在城市", "专业数", "在校生数", "专业", "荣誉"],
+                ["code", "name", "type", "city", "specialty_count", "enrolled_students", "specialties", "honours"]
+            ),
+            (
+                "organizations", ["名称", "联系人", "办公电话", "手机", "电子邮箱", "传真", "通讯地址", "邮政编码"],
+                ["name", "contacts", "office_phones", "mobiles", "emails", "fax", "address", "postcode"]
+            ),
+            (
+                "certificates", ["证书代码", "证书名称", "批次", "等级", "培训评价组织", "评分规则", "合格分"],
+                ["code", "name", "batch", "levels", "organization", "scoring", "pass_mark"]
+            ),
         ]
         let kind = self.random.chance(70) ? self.theme % kinds.count : self.random.below(kinds.count)
         let newline = self.random.chance(20) ? "\r\n" : "\n"
         var text = self.random.chance(20) ? "\u{FEFF}" : ""
         text += (self.random.chance(20) ? kinds[kind].english : kinds[kind].chinese).joined(separator: ",") + newline
-        let rows: Int = switch self.random.below(10) {
-        case 0..<4: 1
-        case 4..<8: 2 + self.random.below(4)
-        default: self.realisticPercent > 90 ? 3 : 2_000
-        }
+        let rows: Int =
+            switch self.random.below(10) {
+            case 0..<4: 1
+            case 4..<8: 2 + self.random.below(4)
+            default: self.realisticPercent > 90 ? 3 : 2_000
+            }
         // One extreme cell, somewhere.
         let oddRow = self.random.chance(self.realisticPercent > 90 ? 30 : 60) ? self.random.below(rows) : -1
         let oddColumn = self.random.below(kinds[kind].chinese.count)
@@ -664,16 +681,26 @@ private struct Session {
         let tag = self.random.below(1_000_000)
         switch kind {
         case 0:
-            return [self.random.chance(30) && !self.context.cityCodes.isEmpty ? self.random.pick(self.context.cityCodes) : "36\(10 + self.random.below(90))00", "城市\(tag)"]
-        case 1:
-            let city = self.random.chance(50) && !self.context.cityCodes.isEmpty ? self.random.pick(self.context.cityCodes) : self.random.pick(["南昌市", "九江", "360100"])
             return [
-                self.random.chance(20) && !self.context.schoolCodes.isEmpty ? self.random.pick(self.context.schoolCodes) : "4136\(100_000 + self.random.below(900_000))",
+                self.random.chance(30) && !self.context.cityCodes.isEmpty
+                    ? self.random.pick(self.context.cityCodes) : "36\(10 + self.random.below(90))00", "城市\(tag)",
+            ]
+        case 1:
+            let city =
+                self.random.chance(50) && !self.context.cityCodes.isEmpty
+                ? self.random.pick(self.context.cityCodes) : self.random.pick(["南昌市", "九江", "360100"])
+            return [
+                self.random.chance(20) && !self.context.schoolCodes.isEmpty
+                    ? self.random.pick(self.context.schoolCodes) : "4136\(100_000 + self.random.below(900_000))",
                 "测试学校\(tag)", self.random.pick(["高职", "中职", "higher_vocational", "技工学校", "应用型本科"]), city,
-                "\(1 + self.random.below(40))", "\(100 + self.random.below(20_000))", "S001 会计;S002 电子商务", self.random.pick(["", "国家示范（骨干）院校"]),
+                "\(1 + self.random.below(40))", "\(100 + self.random.below(20_000))", "S001 会计;S002 电子商务",
+                self.random.pick(["", "国家示范（骨干）院校"]),
             ]
         case 2:
-            return ["测试组织\(tag)", "张三;李四", "0791-88888888;0791-66666666", "13800138000;13900139000", "a@b.cn;c@d.cn", "", "江西省南昌市红谷滩区", "330000"]
+            return [
+                "测试组织\(tag)", "张三;李四", "0791-88888888;0791-66666666", "13800138000;13900139000", "a@b.cn;c@d.cn", "", "江西省南昌市红谷滩区",
+                "330000",
+            ]
         default:
             return [
                 "FUZZ-\(tag)", "测试证书\(tag)", self.random.pick(["首批", "第二批", "1", ""]), self.random.pick(["初级;中级;高级", "初级", "特级"]),
@@ -790,7 +817,8 @@ extension EveryMethod {
                         default: nil
                         }
                     }
-                    contracts[name] = contract.public
+                    contracts[name] =
+                        contract.public
                         ? .public
                         : MethodContract(
                             roles: Set(roles), isMutating: contract.mutating,

@@ -87,7 +87,8 @@ public enum WireFuzzTarget {
             )
         }
         // Every frame up to the first oversized header, that one included.
-        let dispatched = run.frames.firstIndex { if case .oversized = $0 { true } else { false } }
+        let dispatched =
+            run.frames.firstIndex { if case .oversized = $0 { true } else { false } }
             .map { $0 + 1 } ?? run.frames.count
         if run.outcomes.count != dispatched {
             run.problems.append("\(dispatched) frames to dispatch gave \(run.outcomes.count) outcomes")

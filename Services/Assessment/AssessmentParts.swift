@@ -4,7 +4,10 @@ import XCertService
 enum AssessmentParts {
     static func definition() -> ServiceDefinition {
         ServiceDefinition(name: "assessment", defaultPort: 7103, background: OutcomeFollowers.all) { context in
-            [OutcomeService(context: context), SchemeService(context: context), EvaluationService(context: context), ResultService(context: context)]
+            [
+                OutcomeService(context: context), SchemeService(context: context), EvaluationService(context: context),
+                ResultService(context: context),
+            ]
         }
     }
 }

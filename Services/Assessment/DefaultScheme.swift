@@ -39,14 +39,15 @@ enum DefaultScheme {
             self.count("6-2", office, "证书联盟牵头院校作用发挥", 60, .allianceLeads, perUnit: 30),
             self.manual("6-3", office, "双周报报送质量", 30),
             self.manual("6-4", office, "其他工作", 30),
-        ] + [
-            ("7-1", "开展校际合作"), ("7-2", "国家规划教材"), ("7-3", "教学成果奖"), ("7-4", "1+X教师团队"),
-            ("7-5", "1+X专项竞赛"), ("7-6", "1+X宣传工作"), ("7-7", "推进产教融合、校企合作"), ("7-8", "参与本土培训评价组织申报及推广工作"),
-        ].map { code, name in
-            var indicator = self.manual(code, bonus, name, 10)
-            indicator.bonus = true
-            return indicator
-        }
+        ]
+            + [
+                ("7-1", "开展校际合作"), ("7-2", "国家规划教材"), ("7-3", "教学成果奖"), ("7-4", "1+X教师团队"),
+                ("7-5", "1+X专项竞赛"), ("7-6", "1+X宣传工作"), ("7-7", "推进产教融合、校企合作"), ("7-8", "参与本土培训评价组织申报及推广工作"),
+            ].map { code, name in
+                var indicator = self.manual(code, bonus, name, 10)
+                indicator.bonus = true
+                return indicator
+            }
     }
 
     private static func manual(_ code: String, _ firstLevel: String, _ name: String, _ maxTenths: Int32) -> Xcert_Assessment_V1_Indicator {
@@ -60,7 +61,8 @@ enum DefaultScheme {
     }
 
     private static func rate(
-        _ code: String, _ firstLevel: String, _ name: String, _ maxTenths: Int32, _ source: Xcert_Assessment_V1_MeasureSource, low: Int32, high: Int32
+        _ code: String, _ firstLevel: String, _ name: String, _ maxTenths: Int32, _ source: Xcert_Assessment_V1_MeasureSource, low: Int32,
+        high: Int32
     ) -> Xcert_Assessment_V1_Indicator {
         var indicator = self.manual(code, firstLevel, name, maxTenths)
         indicator.kind = .computed
@@ -71,7 +73,8 @@ enum DefaultScheme {
     }
 
     private static func count(
-        _ code: String, _ firstLevel: String, _ name: String, _ maxTenths: Int32, _ source: Xcert_Assessment_V1_MeasureSource, perUnit: Int32
+        _ code: String, _ firstLevel: String, _ name: String, _ maxTenths: Int32, _ source: Xcert_Assessment_V1_MeasureSource,
+        perUnit: Int32
     ) -> Xcert_Assessment_V1_Indicator {
         var indicator = self.manual(code, firstLevel, name, maxTenths)
         indicator.kind = .computed

@@ -14,10 +14,10 @@ import XCertWire
 struct EvaluationService: Xcert_Assessment_V1_EvaluationService.Handler {
     let context: ServiceContext
 
-    
-
     @Sendable
-    func submitSelfEvaluation(_ request: Xcert_Assessment_V1_SubmitSelfEvaluationRequest, _ call: RequestContext) async throws -> Xcert_Assessment_V1_Evaluation {
+    func submitSelfEvaluation(
+        _ request: Xcert_Assessment_V1_SubmitSelfEvaluationRequest, _ call: RequestContext
+    ) async throws -> Xcert_Assessment_V1_Evaluation {
         let principal = try call.caller(actingForSchool: request.schoolCode, record: "the evaluation of school \(request.schoolCode)")
         try Self.checkKey(request.schoolCode, request.year)
         _ = try await self.context.referenceData(for: call).school(request.schoolCode, field: "school_code")
@@ -30,8 +30,14 @@ struct EvaluationService: Xcert_Assessment_V1_EvaluationService.Handler {
             if let existing {
                 scheme = try await SchemeService.scheme(year: request.year, version: existing.schemeVersion, connection, call.logger)
             } else {
-                guard let inUse = try await SchemeStore.schemes(year: request.year, connection, call.logger).last(where: { $0.state == .published }) else {
-                    throw RPCError(.failedPrecondition, "no scheme of \(request.year) is published yet; the province publishes the year's scheme first")
+                guard
+                    let inUse = try await SchemeStore.schemes(year: request.year, connection, call.logger).last(where: {
+                        $0.state == .published
+                    })
+                else {
+                    throw RPCError(
+                        .failedPrecondition, "no scheme of \(request.year) is published yet; the province publishes the year's scheme first"
+                    )
                 }
                 scheme = inUse
             }
@@ -42,16 +48,25 @@ struct EvaluationService: Xcert_Assessment_V1_EvaluationService.Handler {
                 let field = "scores[\(index)]"
                 guard let item = Self.item(score.code, of: scheme, field: "\(field).code", &checks) else { continue }
                 if scores.updateValue(score, forKey: score.code) != nil { checks.fail("\(field).code", "\(score.code) is scored twice") }
-                checks.require((0...item.maxPointsTenths).contains(score.pointsTenths), "\(field).points_tenths", "must be 0 to the item's maximum, \(item.maxPointsTenths) tenths; not \(score.pointsTenths)")
-                checks.require(score.pointsTenths == 0 || !score.evidence.isEmpty, "\(field).evidence", "a score above 0 needs evidence (name and SHA-256 of each document)")
+                checks.require(
+                    (0...item.maxPointsTenths).contains(score.pointsTenths), "\(field).points_tenths",
+                    "must be 0 to the item's maximum, \(item.maxPointsTenths) tenths; not \(score.pointsTenths)")
+                checks.require(
+                    score.pointsTenths == 0 || !score.evidence.isEmpty, "\(field).evidence",
+                    "a score above 0 needs evidence (name and SHA-256 of each document)")
                 for (position, evidence) in score.evidence.enumerated() {
-                    checks.require((1...200).contains(evidence.name.trimmed.count), "\(field).evidence[\(position)].name", "must be the document's name, 1 to 200 characters")
-                    checks.require(evidence.sha256.isSHA256Hex, "\(field).evidence[\(position)].sha256", "must be the document's SHA-256 as 64 lowercase hex digits")
+                    checks.require(
+                        (1...200).contains(evidence.name.trimmed.count), "\(field).evidence[\(position)].name",
+                        "must be the document's name, 1 to 200 characters")
+                    checks.require(
+                        evidence.sha256.isSHA256Hex, "\(field).evidence[\(position)].sha256",
+                        "must be the document's SHA-256 as 64 lowercase hex digits")
                 }
             }
             try checks.check()
 
-            try await EvaluationStore.record(submitted, school: request.schoolCode, year: request.year, schemeVersion: scheme.version, connection, call.logger)
+            try await EvaluationStore.record(
+                submitted, school: request.schoolCode, year: request.year, schemeVersion: scheme.version, connection, call.logger)
             // Every manual item, scored or not: an item the school left out has 0 points.
             let entered = manual.map { item -> Xcert_Assessment_V1_SelfScore in
                 var score = Xcert_Assessment_V1_SelfScore()
@@ -66,7 +81,9 @@ struct EvaluationService: Xcert_Assessment_V1_EvaluationService.Handler {
     }
 
     @Sendable
-    func reviewEvaluation(_ request: Xcert_Assessment_V1_ReviewEvaluationRequest, _ call: RequestContext) async throws -> Xcert_Assessment_V1_Evaluation {
+    func reviewEvaluation(
+        _ request: Xcert_Assessment_V1_ReviewEvaluationRequest, _ call: RequestContext
+    ) async throws -> Xcert_Assessment_V1_Evaluation {
         let admin = try call.caller()
         try Self.checkKey(request.schoolCode, request.year)
         let peers = await PeerMeasures.fetch(year: request.year, school: request.schoolCode, self.context, call)
@@ -82,7 +99,9 @@ struct EvaluationService: Xcert_Assessment_V1_EvaluationService.Handler {
                 let field = "scores[\(index)]"
                 guard let item = Self.item(score.code, of: scheme, field: "\(field).code", &checks) else { continue }
                 if !scored.insert(score.code).inserted { checks.fail("\(field).code", "\(score.code) is scored twice") }
-                checks.require((0...item.maxPointsTenths).contains(score.pointsTenths), "\(field).points_tenths", "must be 0 to the item's maximum, \(item.maxPointsTenths) tenths; not \(score.pointsTenths)")
+                checks.require(
+                    (0...item.maxPointsTenths).contains(score.pointsTenths), "\(field).points_tenths",
+                    "must be 0 to the item's maximum, \(item.maxPointsTenths) tenths; not \(score.pointsTenths)")
                 checks.require(score.comment.count <= 1000, "\(field).comment", "must be at most 1000 characters")
             }
             let missing = Self.manualItems(of: scheme).map(\.code).filter { !scored.contains($0) }
@@ -90,18 +109,28 @@ struct EvaluationService: Xcert_Assessment_V1_EvaluationService.Handler {
             try checks.check()
             try await EvaluationStore.recordReview(request.scores, school: request.schoolCode, year: request.year, connection, call.logger)
             // The computed items' points as they stand now are what the review locks: all of them.
-            let computed = try await Self.computedItems(scheme, school: request.schoolCode, year: request.year, peers: peers, connection, call.logger)
+            let computed = try await Self.computedItems(
+                scheme, school: request.schoolCode, year: request.year, peers: peers, connection, call.logger)
             if let pending = computed.first(where: { !$0.pendingReason.isEmpty }) {
-                throw RPCError(.unavailable, "the review would lock computed item \(pending.code) without its measure: it \(pending.pendingReason); retry when it answers")
+                throw RPCError(
+                    .unavailable,
+                    """
+                    the review would lock computed item \(pending.code) without its measure: \
+                    it \(pending.pendingReason); retry when it answers
+                    """
+                )
             }
             try await EvaluationStore.freezeComputed(computed, school: request.schoolCode, year: request.year, connection, call.logger)
-            try await EvaluationStore.record(locked, school: request.schoolCode, year: request.year, schemeVersion: existing.schemeVersion, connection, call.logger)
+            try await EvaluationStore.record(
+                locked, school: request.schoolCode, year: request.year, schemeVersion: existing.schemeVersion, connection, call.logger)
             return try await Self.evaluation(request.schoolCode, request.year, peers: peers, connection, call.logger)
         }
     }
 
     @Sendable
-    func getEvaluation(_ request: Xcert_Assessment_V1_GetEvaluationRequest, _ call: RequestContext) async throws -> Xcert_Assessment_V1_Evaluation {
+    func getEvaluation(
+        _ request: Xcert_Assessment_V1_GetEvaluationRequest, _ call: RequestContext
+    ) async throws -> Xcert_Assessment_V1_Evaluation {
         _ = try call.caller(actingForSchool: request.schoolCode, record: "the evaluation of school \(request.schoolCode)")
         let peers = await PeerMeasures.fetch(year: request.year, school: request.schoolCode, self.context, call)
         return try await self.context.database.transaction(call) { connection in
@@ -123,7 +152,9 @@ struct EvaluationService: Xcert_Assessment_V1_EvaluationService.Handler {
     }
 
     /// The manual item `code` of the scheme; a violation on `field` otherwise.
-    private static func item(_ code: String, of scheme: Xcert_Assessment_V1_Scheme, field: String, _ checks: inout FieldChecks) -> Xcert_Assessment_V1_Indicator? {
+    private static func item(
+        _ code: String, of scheme: Xcert_Assessment_V1_Scheme, field: String, _ checks: inout FieldChecks
+    ) -> Xcert_Assessment_V1_Indicator? {
         guard let item = scheme.indicators.first(where: { $0.code == code }) else {
             checks.fail(field, "\(code) is not an item of the \(scheme.year) scheme (version \(scheme.version))")
             return nil
@@ -139,7 +170,8 @@ struct EvaluationService: Xcert_Assessment_V1_EvaluationService.Handler {
     /// outcomes followed so far, the others from the peers' measures; an item whose peer
     /// did not answer is pending, with why.
     static func computedItems(
-        _ scheme: Xcert_Assessment_V1_Scheme, school: String, year: Int32, peers: PeerMeasures, _ connection: PostgresConnection, _ logger: Logger
+        _ scheme: Xcert_Assessment_V1_Scheme, school: String, year: Int32, peers: PeerMeasures, _ connection: PostgresConnection,
+        _ logger: Logger
     ) async throws -> [Xcert_Assessment_V1_ItemScore] {
         var outcomes: [Xcert_Assessment_V1_MeasureSource: Rate] = [:]
         if let totals = try await OutcomeStore.schoolTotals(school, year: year, connection, logger) {
@@ -158,14 +190,17 @@ struct EvaluationService: Xcert_Assessment_V1_EvaluationService.Handler {
                     item.measure.numerator = rate.numerator
                     item.measure.denominator = rate.denominator
                 }
-                item.finalPointsTenths = Int32(IndicatorScoring.points(
-                    rate: rate, lowBasisPoints: Int(rule.lowBasisPoints), highBasisPoints: Int(rule.highBasisPoints), maximumTenths: Int(indicator.maxPointsTenths)
-                ) ?? 0)
+                item.finalPointsTenths = Int32(
+                    IndicatorScoring.points(
+                        rate: rate, lowBasisPoints: Int(rule.lowBasisPoints), highBasisPoints: Int(rule.highBasisPoints),
+                        maximumTenths: Int(indicator.maxPointsTenths)
+                    ) ?? 0)
             case (.count(let count)?, .countRule(let rule)?):
                 item.count = Int64(count)
-                item.finalPointsTenths = Int32(IndicatorScoring.points(
-                    count: count, perUnitTenths: Int(rule.pointsTenthsPerUnit), maximumTenths: Int(indicator.maxPointsTenths)
-                ))
+                item.finalPointsTenths = Int32(
+                    IndicatorScoring.points(
+                        count: count, perUnitTenths: Int(rule.pointsTenthsPerUnit), maximumTenths: Int(indicator.maxPointsTenths)
+                    ))
             default:
                 item.pendingReason = peers.unavailable[indicator.source].map { "its source did not answer: \($0)" } ?? "has no measure"
             }
@@ -195,7 +230,9 @@ struct EvaluationService: Xcert_Assessment_V1_EvaluationService.Handler {
         // Computed items: frozen by the review, else as the outcomes stand now.
         var computed: [String: Xcert_Assessment_V1_ItemScore] = [:]
         if header.state != .locked {
-            for item in try await self.computedItems(scheme, school: school, year: year, peers: peers, connection, logger) { computed[item.code] = item }
+            for item in try await self.computedItems(scheme, school: school, year: year, peers: peers, connection, logger) {
+                computed[item.code] = item
+            }
         }
         var evaluation = Xcert_Assessment_V1_Evaluation()
         evaluation.schoolCode = school

@@ -29,7 +29,8 @@ enum EvaluationStore {
         case .locked(let reviewer, let at):
             try await connection.query(
                 """
-                UPDATE assessment.evaluations SET state = \(EvaluationLifecycle.State.locked.rawValue), reviewer = \(reviewer), reviewed_at = \(at)
+                UPDATE assessment.evaluations
+                SET state = \(EvaluationLifecycle.State.locked.rawValue), reviewer = \(reviewer), reviewed_at = \(at)
                 WHERE school_code = \(school) AND year = \(year)
                 """,
                 logger: logger
@@ -92,7 +93,8 @@ enum EvaluationStore {
     static func items(_ school: String, _ year: Int32, _ connection: PostgresConnection, _ logger: Logger) async throws -> [Item] {
         let rows = try await connection.query(
             """
-            SELECT code, self_points_tenths, evidence::text, reviewed_points_tenths, coalesce(review_comment, ''), measure_numerator, measure_denominator
+            SELECT code, self_points_tenths, evidence::text, reviewed_points_tenths, coalesce(review_comment, ''),
+                   measure_numerator, measure_denominator
             FROM assessment.evaluation_items WHERE school_code = \(school) AND year = \(year)
             """,
             logger: logger
@@ -100,10 +102,11 @@ enum EvaluationStore {
         var items: [Item] = []
         let decoded = rows.decode((String, Int32, String, Int32?, String, Int64?, Int64?).self)
         for try await (code, points, evidence, reviewed, comment, numerator, denominator) in decoded {
-            items.append(Item(
-                code: code, selfPointsTenths: points, evidence: try Xcert_Assessment_V1_SelfScore(jsonString: evidence).evidence,
-                reviewedPointsTenths: reviewed, reviewComment: comment, measureNumerator: numerator, measureDenominator: denominator
-            ))
+            items.append(
+                Item(
+                    code: code, selfPointsTenths: points, evidence: try Xcert_Assessment_V1_SelfScore(jsonString: evidence).evidence,
+                    reviewedPointsTenths: reviewed, reviewComment: comment, measureNumerator: numerator, measureDenominator: denominator
+                ))
         }
         return items
     }
@@ -142,7 +145,8 @@ enum EvaluationStore {
         try await connection.query(
             """
             UPDATE assessment.evaluation_items i SET reviewed_points_tenths = x.p, review_comment = x.m
-            FROM unnest(\(scores.map(\.code))::text[], \(scores.map(\.pointsTenths))::integer[], \(scores.map(\.comment))::text[]) AS x(c, p, m)
+            FROM unnest(\(scores.map(\.code))::text[], \(scores.map(\.pointsTenths))::integer[],
+                        \(scores.map(\.comment))::text[]) AS x(c, p, m)
             WHERE i.school_code = \(school) AND i.year = \(year) AND i.code = x.c
             """,
             logger: logger
@@ -156,10 +160,12 @@ enum EvaluationStore {
     ) async throws {
         try await connection.query(
             """
-            INSERT INTO assessment.evaluation_items (school_code, year, code, self_points_tenths, evidence, reviewed_points_tenths, review_comment, measure_numerator, measure_denominator)
+            INSERT INTO assessment.evaluation_items (school_code, year, code, self_points_tenths, evidence, reviewed_points_tenths,
+                review_comment, measure_numerator, measure_denominator)
             SELECT \(school), \(year), c, 0, '{}'::jsonb, p, 'computed', nullif(n, -1), nullif(d, -1)
             FROM unnest(\(items.map(\.code))::text[], \(items.map(\.finalPointsTenths))::integer[],
-                        \(items.map(Self.frozenMeasure).map(\.numerator))::bigint[], \(items.map(Self.frozenMeasure).map(\.denominator))::bigint[]) AS x(c, p, n, d)
+                        \(items.map(Self.frozenMeasure).map(\.numerator))::bigint[],
+                        \(items.map(Self.frozenMeasure).map(\.denominator))::bigint[]) AS x(c, p, n, d)
             """,
             logger: logger
         )

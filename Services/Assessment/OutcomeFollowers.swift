@@ -24,7 +24,8 @@ enum OutcomeFollowers {
             var request = Xcert_Filing_V1_ListRosterChangesRequest()
             request.after = after
             request.limit = 100
-            let page = try await context.peers.call("filing", Xcert_Filing_V1_RosterService.Method.listRosterChanges, request, context: call
+            let page = try await context.peers.call(
+                "filing", Xcert_Filing_V1_RosterService.Method.listRosterChanges, request, context: call
             )
             return FeedFollower.Page(nextCursor: page.nextCursor, isEmpty: page.changes.isEmpty) { connection, logger in
                 for change in page.changes {
@@ -62,7 +63,8 @@ enum OutcomeFollowers {
             var request = Xcert_Registry_V1_ListQualificationChangesRequest()
             request.after = after
             request.limit = 500
-            let page = try await context.peers.call("registry", Xcert_Registry_V1_PilotService.Method.listQualificationChanges, request, context: call
+            let page = try await context.peers.call(
+                "registry", Xcert_Registry_V1_PilotService.Method.listQualificationChanges, request, context: call
             )
             return FeedFollower.Page(nextCursor: page.nextCursor, isEmpty: page.changes.isEmpty) { connection, logger in
                 try await OutcomeStore.recordQualifications(page.changes.map(\.qualification), connection, logger)

@@ -13,10 +13,10 @@ import XCertWire
 struct OutcomeService: Xcert_Assessment_V1_OutcomeService.Handler {
     let context: ServiceContext
 
-    
-
     @Sendable
-    func listOutcomes(_ request: Xcert_Assessment_V1_ListOutcomesRequest, _ call: RequestContext) async throws -> Xcert_Assessment_V1_ListOutcomesResponse {
+    func listOutcomes(
+        _ request: Xcert_Assessment_V1_ListOutcomesRequest, _ call: RequestContext
+    ) async throws -> Xcert_Assessment_V1_ListOutcomesResponse {
         let scope = try await self.scope(call, naming: request.schoolCode)
         var response = Xcert_Assessment_V1_ListOutcomesResponse()
         response.outcomes = try await self.outcomes(request, scope: scope, call)
@@ -25,7 +25,9 @@ struct OutcomeService: Xcert_Assessment_V1_OutcomeService.Handler {
     }
 
     @Sendable
-    func getDeclarationTable(_ request: Xcert_Assessment_V1_GetDeclarationTableRequest, _ call: RequestContext) async throws -> Xcert_Assessment_V1_GetDeclarationTableResponse {
+    func getDeclarationTable(
+        _ request: Xcert_Assessment_V1_GetDeclarationTableRequest, _ call: RequestContext
+    ) async throws -> Xcert_Assessment_V1_GetDeclarationTableResponse {
         let scope = try await self.scope(call, naming: "")
         guard (2019...2100).contains(request.year) else {
             throw RPCError.invalidArgument([.init(field: "year", description: "must be a pilot year, 2019 to 2100")])
@@ -35,7 +37,9 @@ struct OutcomeService: Xcert_Assessment_V1_OutcomeService.Handler {
         filter.certificateCode = request.certificateCode
         let outcomes = try await self.outcomes(filter, scope: scope, call)
         let schools = try await self.context.referenceData(for: call).allSchools().mapValues(\.name)
-        let certificates = Dictionary(try await self.context.referenceData(for: call).allCertificates(of: nil).map { ($0.code, $0.name) }, uniquingKeysWith: { first, _ in first })
+        let certificates = Dictionary(
+            try await self.context.referenceData(for: call).allCertificates(of: nil).map { ($0.code, $0.name) },
+            uniquingKeysWith: { first, _ in first })
         var response = Xcert_Assessment_V1_GetDeclarationTableResponse()
         response.lines = outcomes.map { outcome in
             var line = Xcert_Assessment_V1_DeclarationLine()
@@ -44,25 +48,33 @@ struct OutcomeService: Xcert_Assessment_V1_OutcomeService.Handler {
             line.level = outcome.level
             line.schoolCode = outcome.schoolCode
             line.schoolName = schools[outcome.schoolCode] ?? ""
-            (line.declared, line.approved, line.completed, line.passed) = (outcome.declared, outcome.approved, outcome.completed, outcome.passed)
+            (line.declared, line.approved, line.completed, line.passed) = (
+                outcome.declared, outcome.approved, outcome.completed, outcome.passed
+            )
             line.passRate = outcome.passRate
             return line
         }
         let total = Self.total(of: outcomes)
         response.total.certificateName = "合计"
-        (response.total.declared, response.total.approved, response.total.completed, response.total.passed) = (total.declared, total.approved, total.completed, total.passed)
+        (response.total.declared, response.total.approved, response.total.completed, response.total.passed) = (
+            total.declared, total.approved, total.completed, total.passed
+        )
         response.total.passRate = total.passRate
         return response
     }
 
     @Sendable
-    func listCertificateOutcomes(_ request: Xcert_Assessment_V1_ListCertificateOutcomesRequest, _ call: RequestContext) async throws -> Xcert_Assessment_V1_ListCertificateOutcomesResponse {
+    func listCertificateOutcomes(
+        _ request: Xcert_Assessment_V1_ListCertificateOutcomesRequest, _ call: RequestContext
+    ) async throws -> Xcert_Assessment_V1_ListCertificateOutcomesResponse {
         let scope = try await self.scope(call, naming: request.schoolCode)
         guard (2019...2100).contains(request.year) else {
             throw RPCError.invalidArgument([.init(field: "year", description: "must be a pilot year, 2019 to 2100")])
         }
         var certificates: [String]?
-        if let organization = scope.organization { certificates = try await self.context.referenceData(for: call).allCertificates(of: organization).map(\.code) }
+        if let organization = scope.organization {
+            certificates = try await self.context.referenceData(for: call).allCertificates(of: organization).map(\.code)
+        }
         let school = scope.school ?? request.schoolCode.nonEmpty
         return try await self.context.database.transaction(call) { connection in
             // Every school with a qualification in force or with counted candidates.
@@ -82,10 +94,14 @@ struct OutcomeService: Xcert_Assessment_V1_OutcomeService.Handler {
     }
 
     @Sendable
-    func getFollowing(_ request: Xcert_Assessment_V1_GetFollowingRequest, _ call: RequestContext) async throws -> Xcert_Assessment_V1_GetFollowingResponse {
+    func getFollowing(
+        _ request: Xcert_Assessment_V1_GetFollowingRequest, _ call: RequestContext
+    ) async throws -> Xcert_Assessment_V1_GetFollowingResponse {
         var response = Xcert_Assessment_V1_GetFollowingResponse()
-        response.rosterCursor = try await FeedFollower.cursor(of: OutcomeFollowers.rosterFeed, schema: self.context.name, self.context.database, call.logger)
-        response.qualificationCursor = try await FeedFollower.cursor(of: OutcomeFollowers.qualificationFeed, schema: self.context.name, self.context.database, call.logger)
+        response.rosterCursor = try await FeedFollower.cursor(
+            of: OutcomeFollowers.rosterFeed, schema: self.context.name, self.context.database, call.logger)
+        response.qualificationCursor = try await FeedFollower.cursor(
+            of: OutcomeFollowers.qualificationFeed, schema: self.context.name, self.context.database, call.logger)
         response.rostersCounted = try await self.context.database.transaction(call) { connection in
             try await OutcomeStore.rostersCounted(connection, call.logger)
         }
@@ -93,7 +109,9 @@ struct OutcomeService: Xcert_Assessment_V1_OutcomeService.Handler {
     }
 
     @Sendable
-    func rebuildOutcomes(_ request: Xcert_Assessment_V1_RebuildOutcomesRequest, _ call: RequestContext) async throws -> Xcert_Assessment_V1_GetFollowingResponse {
+    func rebuildOutcomes(
+        _ request: Xcert_Assessment_V1_RebuildOutcomesRequest, _ call: RequestContext
+    ) async throws -> Xcert_Assessment_V1_GetFollowingResponse {
         let admin = try call.caller()
         let feeds = [OutcomeFollowers.rosterFeed, OutcomeFollowers.qualificationFeed]
         _ = try await self.context.idempotency.perform(call) { connection in
@@ -108,8 +126,11 @@ struct OutcomeService: Xcert_Assessment_V1_OutcomeService.Handler {
     }
 
     @Sendable
-    func listOutcomeChanges(_ request: Xcert_Assessment_V1_ListOutcomeChangesRequest, _ call: RequestContext) async throws -> Xcert_Assessment_V1_ListOutcomeChangesResponse {
-        let page = try await FeedPaging.changes(after: request.after, limit: request.limit, cursor: { $0.cursor }, self.context, call) { after, limit, connection, logger in
+    func listOutcomeChanges(
+        _ request: Xcert_Assessment_V1_ListOutcomeChangesRequest, _ call: RequestContext
+    ) async throws -> Xcert_Assessment_V1_ListOutcomeChangesResponse {
+        let page = try await FeedPaging.changes(after: request.after, limit: request.limit, cursor: { $0.cursor }, self.context, call) {
+            after, limit, connection, logger in
             try await OutcomeStore.changes(after: after, limit: limit, connection, logger)
         }
         var response = Xcert_Assessment_V1_ListOutcomeChangesResponse()
@@ -120,7 +141,9 @@ struct OutcomeService: Xcert_Assessment_V1_OutcomeService.Handler {
     // MARK: - Helpers
 
     /// Outcomes in force that `scope` may see, by year, certificate, level and school.
-    private func outcomes(_ request: Xcert_Assessment_V1_ListOutcomesRequest, scope: ReadScope, _ call: RequestContext) async throws -> [Xcert_Assessment_V1_Outcome] {
+    private func outcomes(
+        _ request: Xcert_Assessment_V1_ListOutcomesRequest, scope: ReadScope, _ call: RequestContext
+    ) async throws -> [Xcert_Assessment_V1_Outcome] {
         let level = request.level == .unspecified ? nil : Int32(request.level.rawValue)
         let school = scope.school ?? request.schoolCode.nonEmpty
         return try await self.context.database.transaction(call) { connection in

@@ -24,7 +24,8 @@ enum OutcomeStore {
         let tallies = roster.tallies
         try await connection.query(
             """
-            INSERT INTO assessment.roster_counts (roster_id, school_code, organization_id, certificate_code, level, year, declared, approved, completed, passed)
+            INSERT INTO assessment.roster_counts (roster_id, school_code, organization_id, certificate_code, level, year,
+                declared, approved, completed, passed)
             SELECT \(roster.id), s, \(roster.organizationID), \(roster.session.certificateCode), \(Int32(roster.session.level.rawValue)),
                    \(roster.session.examDate.year), d, a, c, p
             FROM unnest(\(tallies.map(\.schoolCode))::text[], \(tallies.map(\.declared))::bigint[], \(tallies.map(\.approved))::bigint[],
@@ -35,7 +36,10 @@ enum OutcomeStore {
         )
         if roster.supersedesRosterID != 0 {
             try await connection.query(
-                "UPDATE assessment.roster_counts SET replaced_by = \(roster.id) WHERE roster_id = \(roster.supersedesRosterID) AND replaced_by IS NULL",
+                """
+                UPDATE assessment.roster_counts SET replaced_by = \(roster.id)
+                WHERE roster_id = \(roster.supersedesRosterID) AND replaced_by IS NULL
+                """,
                 logger: logger
             )
         }
@@ -46,7 +50,11 @@ enum OutcomeStore {
     static func announce(_ change: Xcert_Assessment_V1_OutcomeChange, _ connection: PostgresConnection, _ logger: Logger) async throws {
         try await self.feed.lockForAppend(connection, logger: logger)
         try await connection.query(
-            "INSERT INTO assessment.outcome_changes (roster_id, change) VALUES (\(change.rosterID), \(ByteBuffer(bytes: try change.serializedBytes() as [UInt8]))) ON CONFLICT (roster_id) DO NOTHING",
+            """
+            INSERT INTO assessment.outcome_changes (roster_id, change)
+            VALUES (\(change.rosterID), \(ByteBuffer(bytes: try change.serializedBytes() as [UInt8])))
+            ON CONFLICT (roster_id) DO NOTHING
+            """,
             logger: logger
         )
     }
@@ -77,7 +85,8 @@ enum OutcomeStore {
             """
             INSERT INTO assessment.qualified_scales (qualification_id, school_code, certificate_code, year, student_scale, revoked)
             SELECT DISTINCT ON (q) q, s, c, y, n, r
-            FROM unnest(\(qualifications.map(\.id))::bigint[], \(qualifications.map(\.schoolCode))::text[], \(qualifications.map(\.certificateCode))::text[],
+            FROM unnest(\(qualifications.map(\.id))::bigint[], \(qualifications.map(\.schoolCode))::text[],
+                        \(qualifications.map(\.certificateCode))::text[],
                         \(qualifications.map(\.year))::integer[], \(qualifications.map { Int64($0.studentScale) })::bigint[],
                         \(qualifications.map(\.hasRevokedAt))::boolean[]) WITH ORDINALITY AS x(q, s, c, y, n, r, position)
             ORDER BY q, position DESC
@@ -118,7 +127,8 @@ enum OutcomeStore {
     ) async throws -> [Xcert_Assessment_V1_Outcome] {
         let rows = try await connection.query(
             """
-            SELECT school_code, certificate_code, level, year, organization_id, sum(declared)::bigint, sum(approved)::bigint, sum(completed)::bigint, sum(passed)::bigint
+            SELECT school_code, certificate_code, level, year, organization_id,
+                   sum(declared)::bigint, sum(approved)::bigint, sum(completed)::bigint, sum(passed)::bigint
             FROM assessment.roster_counts
             WHERE replaced_by IS NULL
               AND (\(school)::text IS NULL OR school_code = \(school))
@@ -162,7 +172,8 @@ enum OutcomeStore {
                        sum(completed)::bigint AS completed, sum(passed)::bigint AS passed
                 FROM assessment.roster_counts WHERE year = \(year) AND replaced_by IS NULL GROUP BY school_code, certificate_code
             )
-            SELECT school_code, certificate_code, coalesce(s.scale, 0), coalesce(c.declared, 0), coalesce(c.approved, 0), coalesce(c.completed, 0), coalesce(c.passed, 0)
+            SELECT school_code, certificate_code, coalesce(s.scale, 0),
+                   coalesce(c.declared, 0), coalesce(c.approved, 0), coalesce(c.completed, 0), coalesce(c.passed, 0)
             FROM scales s FULL JOIN counts c USING (school_code, certificate_code)
             WHERE (\(school)::text IS NULL OR school_code = \(school))
               AND (\(certificate)::text IS NULL OR certificate_code = \(certificate))
@@ -201,8 +212,10 @@ enum OutcomeStore {
     ) async throws -> SchoolTotals? {
         let rows = try await connection.query(
             """
-            SELECT coalesce((SELECT sum(student_scale) FROM assessment.qualified_scales WHERE school_code = \(school) AND year = \(year) AND NOT revoked), 0)::bigint,
-                   coalesce(sum(declared), 0)::bigint, coalesce(sum(approved), 0)::bigint, coalesce(sum(completed), 0)::bigint, coalesce(sum(passed), 0)::bigint
+            SELECT coalesce((SELECT sum(student_scale) FROM assessment.qualified_scales
+                             WHERE school_code = \(school) AND year = \(year) AND NOT revoked), 0)::bigint,
+                   coalesce(sum(declared), 0)::bigint, coalesce(sum(approved), 0)::bigint,
+                   coalesce(sum(completed), 0)::bigint, coalesce(sum(passed), 0)::bigint
             FROM assessment.roster_counts WHERE school_code = \(school) AND year = \(year) AND replaced_by IS NULL
             """,
             logger: logger

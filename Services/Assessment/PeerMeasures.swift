@@ -1,5 +1,5 @@
-import XCertDomain
 import XCertAPI
+import XCertDomain
 import XCertProto
 import XCertService
 import XCertWire
@@ -73,14 +73,17 @@ struct PeerMeasures: Sendable {
         }
     }
 
-    private static func newSites(year: Int32, school: String?, _ context: ServiceContext, _ call: RequestContext) async throws -> [String: Int] {
+    private static func newSites(
+        year: Int32, school: String?, _ context: ServiceContext, _ call: RequestContext
+    ) async throws -> [String: Int] {
         var request = Xcert_Registry_V1_ListSitesRequest()
         request.yearOpened = year
         request.schoolCode = school ?? ""
         request.page.pageSize = Int32(Paging.maximumSize)
         var counts: [String: Int] = [:]
         repeat {
-            let page = try await context.peers.call("registry", Xcert_Registry_V1_SiteService.Method.listSites, request, context: call
+            let page = try await context.peers.call(
+                "registry", Xcert_Registry_V1_SiteService.Method.listSites, request, context: call
             )
             for site in page.sites { counts[site.schoolCode, default: 0] += 1 }
             request.page.pageToken = page.page.nextPageToken
@@ -91,7 +94,8 @@ struct PeerMeasures: Sendable {
     private static func alliancesLed(year: Int32, _ context: ServiceContext, _ call: RequestContext) async throws -> [String: Int] {
         var request = Xcert_Registry_V1_ListAlliancesRequest()
         request.year = year
-        let response = try await context.peers.call("registry", Xcert_Registry_V1_AllianceService.Method.listAlliances, request, context: call
+        let response = try await context.peers.call(
+            "registry", Xcert_Registry_V1_AllianceService.Method.listAlliances, request, context: call
         )
         var counts: [String: Int] = [:]
         for alliance in response.alliances {
@@ -106,7 +110,8 @@ struct PeerMeasures: Sendable {
         var request = Xcert_Settlement_V1_GetPaymentTimelinessRequest()
         request.year = year
         request.schoolCode = school ?? ""
-        let response = try await context.peers.call("settlement", Xcert_Settlement_V1_SettlementReportService.Method.getPaymentTimeliness, request, context: call
+        let response = try await context.peers.call(
+            "settlement", Xcert_Settlement_V1_SettlementReportService.Method.getPaymentTimeliness, request, context: call
         )
         return Dictionary(response.schools.map { ($0.schoolCode, $0) }, uniquingKeysWith: { first, _ in first })
     }

@@ -2,8 +2,8 @@ import Foundation
 import Logging
 import PostgresNIO
 import SwiftProtobuf
-import XCertDomain
 import XCertAPI
+import XCertDomain
 import XCertProto
 import XCertService
 import XCertStore
@@ -14,8 +14,6 @@ import XCertWire
 /// exit warnings.
 struct ResultService: Xcert_Assessment_V1_ResultService.Handler {
     let context: ServiceContext
-
-    
 
     /// Without a policy of the province's own: 优秀 from 90, 良好 from 75, 合格 from 60
     /// points; a warning below 60 points or below a 30 % registration rate.
@@ -33,7 +31,9 @@ struct ResultService: Xcert_Assessment_V1_ResultService.Handler {
     }
 
     @Sendable
-    func setResultPolicy(_ request: Xcert_Assessment_V1_SetResultPolicyRequest, _ call: RequestContext) async throws -> Xcert_Assessment_V1_ResultPolicy {
+    func setResultPolicy(
+        _ request: Xcert_Assessment_V1_SetResultPolicyRequest, _ call: RequestContext
+    ) async throws -> Xcert_Assessment_V1_ResultPolicy {
         let admin = try call.caller()
         var checks = FieldChecks()
         checks.require((2019...2100).contains(request.year), "year", "must be the evaluated year, 2019 to 2100")
@@ -45,7 +45,8 @@ struct ResultService: Xcert_Assessment_V1_ResultService.Handler {
             checks.require((0...2000).contains(tier.minTotalTenths), "policy.tiers[\(index)].min_total_tenths", "must be 0 to 2000 tenths")
         }
         checks.require((0...2000).contains(policy.failingTotalTenths), "policy.failing_total_tenths", "must be 0 to 2000 tenths")
-        checks.require((0...10_000).contains(policy.registrationFloorBasisPoints), "policy.registration_floor_basis_points", "must be 0 to 10000")
+        checks.require(
+            (0...10_000).contains(policy.registrationFloorBasisPoints), "policy.registration_floor_basis_points", "must be 0 to 10000")
         try checks.check()
         var options = JSONEncodingOptions()
         options.preserveProtoFieldNames = true
@@ -57,14 +58,18 @@ struct ResultService: Xcert_Assessment_V1_ResultService.Handler {
     }
 
     @Sendable
-    func getResultPolicy(_ request: Xcert_Assessment_V1_GetResultPolicyRequest, _ call: RequestContext) async throws -> Xcert_Assessment_V1_ResultPolicy {
+    func getResultPolicy(
+        _ request: Xcert_Assessment_V1_GetResultPolicyRequest, _ call: RequestContext
+    ) async throws -> Xcert_Assessment_V1_ResultPolicy {
         return try await self.context.database.transaction(call) { connection in
             try await Self.policy(request.year, connection, call.logger)
         }
     }
 
     @Sendable
-    func listResults(_ request: Xcert_Assessment_V1_ListResultsRequest, _ call: RequestContext) async throws -> Xcert_Assessment_V1_ListResultsResponse {
+    func listResults(
+        _ request: Xcert_Assessment_V1_ListResultsRequest, _ call: RequestContext
+    ) async throws -> Xcert_Assessment_V1_ListResultsResponse {
         let reader = try call.readScope()
         guard (2019...2100).contains(request.year) else {
             throw RPCError.invalidArgument([.init(field: "year", description: "must be the evaluated year, 2019 to 2100")])
@@ -114,7 +119,8 @@ struct ResultService: Xcert_Assessment_V1_ResultService.Handler {
         }
         var coverageRequest = Xcert_Registry_V1_GetSiteCoverageRequest()
         coverageRequest.year = request.year
-        async let coverage = self.context.peers.call("registry", Xcert_Registry_V1_SiteService.Method.getSiteCoverage, coverageRequest, context: call
+        async let coverage = self.context.peers.call(
+            "registry", Xcert_Registry_V1_SiteService.Method.getSiteCoverage, coverageRequest, context: call
         )
         async let certificates = self.context.referenceData(for: call).allCertificates(of: organization)
         async let cities = self.context.referenceData(for: call).allCities()
@@ -168,18 +174,27 @@ struct ResultService: Xcert_Assessment_V1_ResultService.Handler {
             var result = response.results[index]
             result.tier = Ranking.tier(of: Int(result.totalTenths), among: tiers) ?? ""
             if result.totalTenths < policy.failingTotalTenths {
-                result.warnings.append("total \(Points.text(tenths: Int(result.totalTenths))) is below the failing threshold \(Points.text(tenths: Int(policy.failingTotalTenths)))")
+                result.warnings.append(
+                    """
+                    total \(Points.text(tenths: Int(result.totalTenths))) is below the failing threshold \
+                    \(Points.text(tenths: Int(policy.failingTotalTenths)))
+                    """
+                )
             }
             let floor = Rate(Int64(policy.registrationFloorBasisPoints), over: 10_000)
             if !result.registrationRate.hasValue {
                 result.warnings.append("no registration rate: no qualified pilot scale or no candidates (floor \(floor.percentage()))")
-            } else if Rate(result.registrationRate.value.numerator, over: result.registrationRate.value.denominator).isAtLeast(floor) == false {
+            } else if Rate(result.registrationRate.value.numerator, over: result.registrationRate.value.denominator).isAtLeast(floor)
+                == false
+            {
                 let rate = Rate(result.registrationRate.value.numerator, over: result.registrationRate.value.denominator)
                 result.warnings.append("registration rate \(rate.percentage()) is below the floor \(floor.percentage())")
             }
             response.results[index] = result
         }
-        response.results.sort { ($0.schoolType.rawValue, $0.rankInType, $0.schoolCode) < ($1.schoolType.rawValue, $1.rankInType, $1.schoolCode) }
+        response.results.sort {
+            ($0.schoolType.rawValue, $0.rankInType, $0.schoolCode) < ($1.schoolType.rawValue, $1.rankInType, $1.schoolCode)
+        }
     }
 
     /// The policy of `year`: the province's, else the default.

@@ -13,17 +13,18 @@ import XCertWire
 struct SchemeService: Xcert_Assessment_V1_SchemeService.Handler {
     let context: ServiceContext
 
-    
-
     @Sendable
-    func getDefaultTemplate(_ request: Xcert_Assessment_V1_GetDefaultTemplateRequest, _ call: RequestContext) async throws -> Xcert_Assessment_V1_Scheme {
+    func getDefaultTemplate(
+        _ request: Xcert_Assessment_V1_GetDefaultTemplateRequest, _ call: RequestContext
+    ) async throws -> Xcert_Assessment_V1_Scheme {
         var scheme = Xcert_Assessment_V1_Scheme()
         scheme.indicators = DefaultScheme.indicators
         return Self.withTotals(scheme)
     }
 
     @Sendable
-    func createScheme(_ request: Xcert_Assessment_V1_CreateSchemeRequest, _ call: RequestContext) async throws -> Xcert_Assessment_V1_Scheme {
+    func createScheme(_ request: Xcert_Assessment_V1_CreateSchemeRequest, _ call: RequestContext) async throws -> Xcert_Assessment_V1_Scheme
+    {
         let admin = try call.caller()
         var checks = FieldChecks()
         Self.checkYear(request.year, &checks)
@@ -40,7 +41,8 @@ struct SchemeService: Xcert_Assessment_V1_SchemeService.Handler {
     }
 
     @Sendable
-    func updateScheme(_ request: Xcert_Assessment_V1_UpdateSchemeRequest, _ call: RequestContext) async throws -> Xcert_Assessment_V1_Scheme {
+    func updateScheme(_ request: Xcert_Assessment_V1_UpdateSchemeRequest, _ call: RequestContext) async throws -> Xcert_Assessment_V1_Scheme
+    {
         var checks = FieldChecks()
         Self.checkYear(request.year, &checks)
         checks.require(request.version > 0, "version", "must name a draft version")
@@ -50,7 +52,13 @@ struct SchemeService: Xcert_Assessment_V1_SchemeService.Handler {
         return try await self.context.idempotency.perform(call) { connection in
             let current = try await Self.scheme(year: request.year, version: request.version, forUpdate: true, connection, call.logger)
             guard current.state == .draft else {
-                throw RPCError(.failedPrecondition, "version \(current.version) of \(current.year) is published and in use, so it is frozen; create a new version to change it")
+                throw RPCError(
+                    .failedPrecondition,
+                    """
+                    version \(current.version) of \(current.year) is published and in use, so it is frozen; \
+                    create a new version to change it
+                    """
+                )
             }
             try await SchemeStore.update(
                 year: request.year, version: request.version, indicators: request.indicators, note: request.note, connection, call.logger
@@ -60,7 +68,9 @@ struct SchemeService: Xcert_Assessment_V1_SchemeService.Handler {
     }
 
     @Sendable
-    func publishScheme(_ request: Xcert_Assessment_V1_PublishSchemeRequest, _ call: RequestContext) async throws -> Xcert_Assessment_V1_Scheme {
+    func publishScheme(
+        _ request: Xcert_Assessment_V1_PublishSchemeRequest, _ call: RequestContext
+    ) async throws -> Xcert_Assessment_V1_Scheme {
         return try await self.context.idempotency.perform(call) { connection in
             let current = try await Self.scheme(year: request.year, version: request.version, forUpdate: true, connection, call.logger)
             guard current.state == .draft else { return current }
@@ -75,7 +85,11 @@ struct SchemeService: Xcert_Assessment_V1_SchemeService.Handler {
             guard request.version == 0 else {
                 return try await Self.scheme(year: request.year, version: request.version, connection, call.logger)
             }
-            guard let inUse = try await SchemeStore.schemes(year: request.year, connection, call.logger).last(where: { $0.state == .published }) else {
+            guard
+                let inUse = try await SchemeStore.schemes(year: request.year, connection, call.logger).last(where: {
+                    $0.state == .published
+                })
+            else {
                 throw RPCError(.notFound, "no scheme of \(request.year) is published yet")
             }
             return inUse
@@ -83,7 +97,9 @@ struct SchemeService: Xcert_Assessment_V1_SchemeService.Handler {
     }
 
     @Sendable
-    func listSchemes(_ request: Xcert_Assessment_V1_ListSchemesRequest, _ call: RequestContext) async throws -> Xcert_Assessment_V1_ListSchemesResponse {
+    func listSchemes(
+        _ request: Xcert_Assessment_V1_ListSchemesRequest, _ call: RequestContext
+    ) async throws -> Xcert_Assessment_V1_ListSchemesResponse {
         return try await self.context.database.transaction(call) { connection in
             var response = Xcert_Assessment_V1_ListSchemesResponse()
             response.schemes = try await SchemeStore.schemes(year: request.year == 0 ? nil : request.year, connection, call.logger)
@@ -95,7 +111,9 @@ struct SchemeService: Xcert_Assessment_V1_SchemeService.Handler {
 
     /// Version `version` of the `year` scheme (its row locked when `forUpdate`); not found
     /// when there is none.
-    static func scheme(year: Int32, version: Int32, forUpdate: Bool = false, _ connection: PostgresConnection, _ logger: Logger) async throws -> Xcert_Assessment_V1_Scheme {
+    static func scheme(
+        year: Int32, version: Int32, forUpdate: Bool = false, _ connection: PostgresConnection, _ logger: Logger
+    ) async throws -> Xcert_Assessment_V1_Scheme {
         guard let scheme = try await SchemeStore.scheme(year: year, version: version, forUpdate: forUpdate, connection, logger) else {
             throw RPCError(.notFound, "there is no version \(version) of the \(year) scheme")
         }
@@ -122,16 +140,23 @@ enum SchemeChecks {
         var sources = Set<Int>()
         for (index, indicator) in indicators.enumerated() {
             let item = "\(field)[\(index)]"
-            let codeIsWellFormed = !indicator.code.isEmpty && indicator.code.count <= 16
-                && indicator.code.split(separator: "-", omittingEmptySubsequences: false).allSatisfy { !$0.isEmpty && $0.allSatisfy(\.isNumber) }
+            let codeIsWellFormed =
+                !indicator.code.isEmpty && indicator.code.count <= 16
+                && indicator.code.split(separator: "-", omittingEmptySubsequences: false).allSatisfy {
+                    !$0.isEmpty && $0.allSatisfy(\.isNumber)
+                }
             checks.require(codeIsWellFormed, "\(item).code", "must be numbers joined by -, e.g. 1-4-1; not \"\(indicator.code)\"")
             if !codes.insert(indicator.code).inserted { checks.fail("\(item).code", "\(indicator.code) is listed twice") }
-            checks.require((1...100).contains(indicator.firstLevel.trimmed.count), "\(item).first_level", "must name its first-level indicator")
+            checks.require(
+                (1...100).contains(indicator.firstLevel.trimmed.count), "\(item).first_level", "must name its first-level indicator")
             checks.require((1...200).contains(indicator.name.trimmed.count), "\(item).name", "must be 1 to 200 characters")
-            checks.require((1...1000).contains(indicator.maxPointsTenths), "\(item).max_points_tenths", "must be 1 to 1000 tenths (0.1 to 100 points)")
+            checks.require(
+                (1...1000).contains(indicator.maxPointsTenths), "\(item).max_points_tenths", "must be 1 to 1000 tenths (0.1 to 100 points)")
             switch indicator.kind {
             case .manual:
-                checks.require(indicator.source == .unspecified && indicator.rule == nil, "\(item).kind", "a manual item has no measure source or rule")
+                checks.require(
+                    indicator.source == .unspecified && indicator.rule == nil, "\(item).kind", "a manual item has no measure source or rule"
+                )
             case .computed:
                 checks.require(indicator.source != .unspecified, "\(item).source", "a computed item needs the source of its measure")
                 if indicator.source != .unspecified, !sources.insert(indicator.source.rawValue).inserted {
@@ -151,7 +176,8 @@ enum SchemeChecks {
             checks.require(isRate, "\(item).rate_rule", "\(indicator.source) is a count: give a count_rule")
             checks.require(
                 0 <= rule.lowBasisPoints && rule.lowBasisPoints < rule.highBasisPoints && rule.highBasisPoints <= 10_000,
-                "\(item).rate_rule", "needs 0 ≤ low_basis_points < high_basis_points ≤ 10000; not \(rule.lowBasisPoints) and \(rule.highBasisPoints)"
+                "\(item).rate_rule",
+                "needs 0 ≤ low_basis_points < high_basis_points ≤ 10000; not \(rule.lowBasisPoints) and \(rule.highBasisPoints)"
             )
         case .countRule(let rule)?:
             checks.require(!isRate, "\(item).count_rule", "\(indicator.source) is a rate: give a rate_rule")

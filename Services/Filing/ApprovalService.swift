@@ -11,13 +11,15 @@ import XCertWire
 struct ApprovalService: Xcert_Filing_V1_ApprovalService.Handler {
     let context: ServiceContext
 
-    
-
     @Sendable
-    func checkCertificateApproval(_ request: Xcert_Filing_V1_CheckCertificateApprovalRequest, _ call: RequestContext) async throws -> Xcert_Filing_V1_CheckCertificateApprovalResponse {
+    func checkCertificateApproval(
+        _ request: Xcert_Filing_V1_CheckCertificateApprovalRequest, _ call: RequestContext
+    ) async throws -> Xcert_Filing_V1_CheckCertificateApprovalResponse {
         return try await self.context.database.transaction(call) { connection in
             var response = Xcert_Filing_V1_CheckCertificateApprovalResponse()
-            if let approval = try await FilingStore.approvals(certificateCode: request.certificateCode, year: request.year, limit: 1, connection, call.logger).first?.approval {
+            if let approval = try await FilingStore.approvals(
+                certificateCode: request.certificateCode, year: request.year, limit: 1, connection, call.logger
+            ).first?.approval {
                 response.approved = true
                 response.filingID = approval.filingID
                 response.roundNumber = approval.roundNumber
@@ -28,7 +30,9 @@ struct ApprovalService: Xcert_Filing_V1_ApprovalService.Handler {
     }
 
     @Sendable
-    func listApprovedCertificates(_ request: Xcert_Filing_V1_ListApprovedCertificatesRequest, _ call: RequestContext) async throws -> Xcert_Filing_V1_ListApprovedCertificatesResponse {
+    func listApprovedCertificates(
+        _ request: Xcert_Filing_V1_ListApprovedCertificatesRequest, _ call: RequestContext
+    ) async throws -> Xcert_Filing_V1_ListApprovedCertificatesResponse {
         guard (2019...2100).contains(request.year) else {
             throw RPCError.invalidArgument([.init(field: "year", description: "must be a pilot year, 2019 to 2100")])
         }
@@ -42,8 +46,11 @@ struct ApprovalService: Xcert_Filing_V1_ApprovalService.Handler {
     }
 
     @Sendable
-    func listApprovalChanges(_ request: Xcert_Filing_V1_ListApprovalChangesRequest, _ call: RequestContext) async throws -> Xcert_Filing_V1_ListApprovalChangesResponse {
-        let page = try await FeedPaging.changes(after: request.after, limit: request.limit, cursor: { $0.cursor }, self.context, call) { after, limit, connection, logger in
+    func listApprovalChanges(
+        _ request: Xcert_Filing_V1_ListApprovalChangesRequest, _ call: RequestContext
+    ) async throws -> Xcert_Filing_V1_ListApprovalChangesResponse {
+        let page = try await FeedPaging.changes(after: request.after, limit: request.limit, cursor: { $0.cursor }, self.context, call) {
+            after, limit, connection, logger in
             try await FilingStore.approvals(year: nil, afterCursor: after, limit: limit, connection, logger).map { cursor, approval in
                 var change = Xcert_Filing_V1_ApprovalChange()
                 change.cursor = cursor

@@ -10,11 +10,18 @@ enum Callers {
     /// the last ``CertificateCache/lifetime``), refused unless `organization` owns it: an
     /// organization acts only for its own certificates.
     static func ownedCertificate(
-        _ code: String, organization: Int64, field: String, certificates: CertificateCache, _ context: ServiceContext, _ call: RequestContext
+        _ code: String, organization: Int64, field: String, certificates: CertificateCache, _ context: ServiceContext,
+        _ call: RequestContext
     ) async throws -> Xcert_Registry_V1_Certificate {
         let certificate = try await certificates.certificate(code, field: field, context, call)
         guard certificate.organizationID == organization else {
-            throw RPCError(.permissionDenied, "certificate \(certificate.code) \(certificate.name) is not this organization's; an organization acts only for its own certificates")
+            throw RPCError(
+                .permissionDenied,
+                """
+                certificate \(certificate.code) \(certificate.name) is not this organization's; \
+                an organization acts only for its own certificates
+                """
+            )
         }
         return certificate
     }
@@ -37,7 +44,9 @@ final class CertificateCache: Sendable {
     private let cache = ExpiringCache<String, Xcert_Registry_V1_Certificate>(lifetime: CertificateCache.lifetime, capacity: 10_000)
 
     /// The certificate `code`; the registry not knowing it is INVALID_ARGUMENT on `field`.
-    func certificate(_ code: String, field: String, _ context: ServiceContext, _ call: RequestContext) async throws -> Xcert_Registry_V1_Certificate {
+    func certificate(
+        _ code: String, field: String, _ context: ServiceContext, _ call: RequestContext
+    ) async throws -> Xcert_Registry_V1_Certificate {
         // Trusted from when the question was asked, not from when the answer came.
         let asked = ContinuousClock.now
         if let certificate = self.cache.value(for: code, now: asked) { return certificate }

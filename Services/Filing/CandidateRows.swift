@@ -42,7 +42,8 @@ struct CandidateRowChecks {
             let number = row.candidateNumber.trimmed
             checks.require(
                 (1...40).contains(number.count) && number.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") }),
-                "\(field).candidate_number", "must be the candidate number (准考证号), 1 to 40 letters, digits or -; not \"\(row.candidateNumber)\""
+                "\(field).candidate_number",
+                "must be the candidate number (准考证号), 1 to 40 letters, digits or -; not \"\(row.candidateNumber)\""
             )
             if let first = numbers[number] {
                 checks.fail("\(field).candidate_number", "\(number) is also rows[\(first)] of this chunk")
@@ -62,27 +63,40 @@ struct CandidateRowChecks {
                     people[nationalID.value] = index
                 }
             }
-            checks.require(row.schoolCode.isDigits(10), "\(field).school_code", "must be the candidate's school's 10-digit national code; not \"\(row.schoolCode)\"")
+            checks.require(
+                row.schoolCode.isDigits(10), "\(field).school_code",
+                "must be the candidate's school's 10-digit national code; not \"\(row.schoolCode)\"")
             let specialty = row.specialty.trimmed
-            checks.require((1...100).contains(specialty.count), "\(field).specialty", "must be the candidate's specialty, its code or name (1 to 100 characters)")
+            checks.require(
+                (1...100).contains(specialty.count), "\(field).specialty",
+                "must be the candidate's specialty, its code or name (1 to 100 characters)")
             checks.require(
                 row.registration == .declared || row.registration == .approved,
                 "\(field).registration", "must be REGISTRATION_DECLARED (申报) or REGISTRATION_APPROVED (获批)"
             )
             let approved = row.registration == .approved
             if row.attended && row.registration == .declared {
-                checks.fail("\(field).attended", "a candidate who was declared but not approved (REGISTRATION_DECLARED) cannot have sat the exam")
+                checks.fail(
+                    "\(field).attended", "a candidate who was declared but not approved (REGISTRATION_DECLARED) cannot have sat the exam")
             }
 
             let scores = row.componentScoresTenths.map(Int.init)
             var result: (totalTenths: Int, passed: Bool)?
             if row.attended {
                 if scores.count != self.rule.components.count {
-                    checks.fail("\(field).component_scores_tenths", "must hold one score per component of the certificate's rule (\(components)), \(self.rule.components.count) in all; not \(scores.count)")
+                    checks.fail(
+                        "\(field).component_scores_tenths",
+                        """
+                        must hold one score per component of the certificate's rule (\(components)), \
+                        \(self.rule.components.count) in all; not \(scores.count)
+                        """
+                    )
                 } else {
                     var inScale = true
                     for (position, score) in scores.enumerated() where !(0...1000).contains(score) {
-                        checks.fail("\(field).component_scores_tenths[\(position)]", "\(score) is outside the certificate's scale: 0 to 1000 tenths of a point (0 to 100 points)")
+                        checks.fail(
+                            "\(field).component_scores_tenths[\(position)]",
+                            "\(score) is outside the certificate's scale: 0 to 1000 tenths of a point (0 to 100 points)")
                         inScale = false
                     }
                     if inScale { result = self.rule.score(tenths: scores) }
@@ -96,8 +110,14 @@ struct CandidateRowChecks {
                 checks.fail(
                     "\(field).passed",
                     row.passed
-                        ? "contradicts the certificate's scoring rule: the weighted total \(total) is below the pass mark \(self.rule.passMark)"
-                        : "contradicts the certificate's scoring rule: the weighted total \(total) reaches the pass mark \(self.rule.passMark)"
+                        ? """
+                        contradicts the certificate's scoring rule: the weighted total \(total) \
+                        is below the pass mark \(self.rule.passMark)
+                        """
+                        : """
+                        contradicts the certificate's scoring rule: the weighted total \(total) \
+                        reaches the pass mark \(self.rule.passMark)
+                        """
                 )
             }
             guard checks.violations.count < Self.maximumViolations else {
@@ -105,12 +125,13 @@ struct CandidateRowChecks {
                 return []
             }
             guard checks.isEmpty, let nationalID else { continue }
-            candidates.append(CheckedCandidate(
-                rowIndex: Int32(index), candidateNumber: number, name: name,
-                nationalIDHash: self.hasher.hash(nationalID), nationalIDLastFour: nationalID.lastFour,
-                schoolCode: row.schoolCode, specialty: specialty, approved: approved, attended: row.attended,
-                scoresTenths: row.attended ? scores : [], totalTenths: result?.totalTenths ?? 0, passed: row.passed
-            ))
+            candidates.append(
+                CheckedCandidate(
+                    rowIndex: Int32(index), candidateNumber: number, name: name,
+                    nationalIDHash: self.hasher.hash(nationalID), nationalIDLastFour: nationalID.lastFour,
+                    schoolCode: row.schoolCode, specialty: specialty, approved: approved, attended: row.attended,
+                    scoresTenths: row.attended ? scores : [], totalTenths: result?.totalTenths ?? 0, passed: row.passed
+                ))
         }
         return candidates
     }

@@ -1,8 +1,8 @@
 import Foundation
 import PostgresNIO
 import SwiftProtobuf
-import XCertDomain
 import XCertAPI
+import XCertDomain
 import XCertProto
 import XCertService
 import XCertStore
@@ -16,8 +16,6 @@ struct FilingService: Xcert_Filing_V1_FilingService.Handler {
     /// What the registry said of certificates lately.
     let certificates: CertificateCache
 
-    
-
     // MARK: - Rounds
 
     @Sendable
@@ -30,17 +28,24 @@ struct FilingService: Xcert_Filing_V1_FilingService.Handler {
         checks.require(closes != nil, "closes", "must be a real date (year, month, day), the round's last day in Asia/Shanghai")
         try checks.check()
         return try await self.context.idempotency.perform(call) { connection in
-            guard try await FilingStore.openRound(year: request.year, number: request.number, closes: closes, openedBy: admin.name, connection, call.logger) else { throw RPCError(.alreadyExists, "round \(request.number) of \(request.year) exists") }
-            return FilingStore.message(try await FilingStore.rounds(year: request.year, number: request.number, connection, call.logger)[0], now: Date())
+            guard
+                try await FilingStore.openRound(
+                    year: request.year, number: request.number, closes: closes, openedBy: admin.name, connection, call.logger)
+            else { throw RPCError(.alreadyExists, "round \(request.number) of \(request.year) exists") }
+            return FilingStore.message(
+                try await FilingStore.rounds(year: request.year, number: request.number, connection, call.logger)[0], now: Date())
         }
     }
 
     @Sendable
-    func listRounds(_ request: Xcert_Filing_V1_ListRoundsRequest, _ call: RequestContext) async throws -> Xcert_Filing_V1_ListRoundsResponse {
+    func listRounds(_ request: Xcert_Filing_V1_ListRoundsRequest, _ call: RequestContext) async throws -> Xcert_Filing_V1_ListRoundsResponse
+    {
         return try await self.context.database.transaction(call) { connection in
             var response = Xcert_Filing_V1_ListRoundsResponse()
             let now = Date()
-            response.rounds = try await FilingStore.rounds(year: request.year == 0 ? nil : request.year, connection, call.logger).map { FilingStore.message($0, now: now) }
+            response.rounds = try await FilingStore.rounds(year: request.year == 0 ? nil : request.year, connection, call.logger).map {
+                FilingStore.message($0, now: now)
+            }
             return response
         }
     }
@@ -63,14 +68,20 @@ struct FilingService: Xcert_Filing_V1_FilingService.Handler {
         let organization = try call.caller()
         let organizationID = try organization.organizationID()
         var checks = FieldChecks()
-        checks.require(request.certificateCode.isCertificateCode, "certificate_code", "must be a certificate's code as the registry has it, e.g. BIM; not \"\(request.certificateCode)\"")
+        checks.require(
+            request.certificateCode.isCertificateCode, "certificate_code",
+            "must be a certificate's code as the registry has it, e.g. BIM; not \"\(request.certificateCode)\"")
         checks.require((2019...2100).contains(request.year), "year", "must be a pilot year, 2019 to 2100; not \(request.year)")
-        checks.require((1...99).contains(request.roundNumber), "round_number", "must name a filing round of the year (1, 2, …); not \(request.roundNumber)")
+        checks.require(
+            (1...99).contains(request.roundNumber), "round_number",
+            "must name a filing round of the year (1, 2, …); not \(request.roundNumber)")
         let plan = WorkPlanRecord(request.plan, checks: &checks)
         try checks.check()
 
         // Rule 1 is for the certificates an organization owns: ask the registry.
-        let certificate = try await Callers.ownedCertificate(request.certificateCode, organization: organizationID, field: "certificate_code", certificates: self.certificates, self.context, call)
+        let certificate = try await Callers.ownedCertificate(
+            request.certificateCode, organization: organizationID, field: "certificate_code", certificates: self.certificates, self.context,
+            call)
         var feeChecks = FieldChecks()
         let offered = Set(certificate.levels.compactMap(CertificateLevel.init(wire:)))
         for (index, fee) in plan.fees.enumerated() where !offered.contains(fee.level) {
@@ -82,11 +93,14 @@ struct FilingService: Xcert_Filing_V1_FilingService.Handler {
         try feeChecks.check()
 
         return try await self.context.idempotency.perform(call) { connection in
-            guard let round = try await FilingStore.rounds(year: request.year, number: request.roundNumber, connection, call.logger).first else {
-                throw RPCError(.failedPrecondition, "there is no filing round \(request.roundNumber) of \(request.year); the province opens rounds")
+            guard let round = try await FilingStore.rounds(year: request.year, number: request.roundNumber, connection, call.logger).first
+            else {
+                throw RPCError(
+                    .failedPrecondition, "there is no filing round \(request.roundNumber) of \(request.year); the province opens rounds")
             }
             try round.requireOpen(at: Date())
-            let live = try await FilingStore.liveVersions(organization: organizationID, certificate: certificate.code, year: request.year, connection, call.logger)
+            let live = try await FilingStore.liveVersions(
+                organization: organizationID, certificate: certificate.code, year: request.year, connection, call.logger)
             try ReviewedSubmission.requireNoneLive(live, kind: .filing, subject: "of \(certificate.code) for \(request.year)")
             let id = try await FilingStore.insert(
                 plan, organization: organizationID, certificate: certificate.code, year: request.year, round: request.roundNumber,
@@ -105,7 +119,9 @@ struct FilingService: Xcert_Filing_V1_FilingService.Handler {
     }
 
     @Sendable
-    func listFilings(_ request: Xcert_Filing_V1_ListFilingsRequest, _ call: RequestContext) async throws -> Xcert_Filing_V1_ListFilingsResponse {
+    func listFilings(
+        _ request: Xcert_Filing_V1_ListFilingsRequest, _ call: RequestContext
+    ) async throws -> Xcert_Filing_V1_ListFilingsResponse {
         let organization = try await Callers.readerOrganization(self.context, call)
         let page = try Paging(request.page, field: "page")
         if let organization, request.organizationID != 0, request.organizationID != organization {
@@ -172,13 +188,23 @@ struct FilingService: Xcert_Filing_V1_FilingService.Handler {
             proposed.fee = fee.fee
             return proposed
         }
-        let answer = try await self.context.peers.call("settlement", Xcert_Settlement_V1_FeeCeilingService.Method.checkFees, check, context: call
+        let answer = try await self.context.peers.call(
+            "settlement", Xcert_Settlement_V1_FeeCeilingService.Method.checkFees, check, context: call
         )
         guard answer.withinCeilings else {
             let excesses = answer.excesses.map { excess in
-                "\(CertificateLevel(wire: excess.level)?.chineseName ?? "?") \(Money(fen: excess.fee.fen)) above the ceiling \(Money(fen: excess.ceiling.fen))"
+                """
+                \(CertificateLevel(wire: excess.level)?.chineseName ?? "?") \(Money(fen: excess.fee.fen)) \
+                above the ceiling \(Money(fen: excess.ceiling.fen))
+                """
             }
-            throw RPCError(.failedPrecondition, "filing \(filing.id) cannot be approved: its fees exceed the province's ceilings for \(filing.certificateCode): \(excesses.joined(separator: "; "))")
+            throw RPCError(
+                .failedPrecondition,
+                """
+                filing \(filing.id) cannot be approved: its fees exceed the province's ceilings for \(filing.certificateCode): \
+                \(excesses.joined(separator: "; "))
+                """
+            )
         }
     }
 }

@@ -14,10 +14,12 @@ enum FilingStore {
 
     // MARK: - Rounds
 
-    static func rounds(year: Int32?, number: Int32? = nil, _ connection: PostgresConnection, _ logger: Logger) async throws -> [FilingRound] {
+    static func rounds(year: Int32?, number: Int32? = nil, _ connection: PostgresConnection, _ logger: Logger) async throws -> [FilingRound]
+    {
         let rows = try await connection.query(
             """
-            SELECT year, number, extract(year FROM closes)::integer, extract(month FROM closes)::integer, extract(day FROM closes)::integer, closed_at
+            SELECT year, number, extract(year FROM closes)::integer, extract(month FROM closes)::integer, extract(day FROM closes)::integer,
+                   closed_at
             FROM filing.rounds
             WHERE (\(year)::integer IS NULL OR year = \(year)) AND (\(number)::integer IS NULL OR number = \(number))
             ORDER BY year, number
@@ -35,10 +37,13 @@ enum FilingStore {
     }
 
     /// Opens round `number` of `year`, closing on `closes`; false when it exists.
-    static func openRound(year: Int32, number: Int32, closes: LocalDate?, openedBy: String, _ connection: PostgresConnection, _ logger: Logger) async throws -> Bool {
+    static func openRound(
+        year: Int32, number: Int32, closes: LocalDate?, openedBy: String, _ connection: PostgresConnection, _ logger: Logger
+    ) async throws -> Bool {
         let inserted = try await connection.query(
             """
-            INSERT INTO filing.rounds (year, number, closes, opened_by) VALUES (\(year), \(number), \(closes?.description)::date, \(openedBy))
+            INSERT INTO filing.rounds (year, number, closes, opened_by)
+            VALUES (\(year), \(number), \(closes?.description)::date, \(openedBy))
             ON CONFLICT DO NOTHING RETURNING number
             """,
             logger: logger
@@ -104,7 +109,12 @@ enum FilingStore {
             logger: logger
         )
         var filings: [Xcert_Filing_V1_Filing] = []
-        for try await row in rows.decode((Int64, Int64, String, Int32, Int32, Int32, String, [Int32], [String], String, String, String, String, Date, String, Bool?, String, String, Date?, String).self) {
+        for try await row in rows.decode(
+            (
+                Int64, Int64, String, Int32, Int32, Int32, String, [Int32], [String], String, String, String, String, Date, String, Bool?,
+                String, String, Date?, String
+            ).self)
+        {
             var filing = Xcert_Filing_V1_Filing()
             filing.id = row.0
             filing.organizationID = row.1
@@ -145,7 +155,10 @@ enum FilingStore {
             feesByFiling[id, default: []].append(fee)
         }
         let attachments = try await connection.query(
-            "SELECT filing_id, name, size_bytes, sha256 FROM filing.filing_attachments WHERE filing_id = ANY(\(ids)) ORDER BY filing_id, position",
+            """
+            SELECT filing_id, name, size_bytes, sha256 FROM filing.filing_attachments
+            WHERE filing_id = ANY(\(ids)) ORDER BY filing_id, position
+            """,
             logger: logger
         )
         var attachmentsByFiling: [Int64: [Xcert_Filing_V1_Attachment]] = [:]
@@ -164,7 +177,9 @@ enum FilingStore {
     }
 
     /// One filing, if the caller may see it: an organization sees only its own.
-    static func filing(_ id: Int64, organization: Int64?, _ connection: PostgresConnection, _ logger: Logger) async throws -> Xcert_Filing_V1_Filing {
+    static func filing(
+        _ id: Int64, organization: Int64?, _ connection: PostgresConnection, _ logger: Logger
+    ) async throws -> Xcert_Filing_V1_Filing {
         var filter = Filter(ids: [id])
         filter.organizationID = organization
         guard let filing = try await self.filings(filter, connection, logger).first else {
@@ -193,7 +208,8 @@ enum FilingStore {
         var cursors: [(Int64, Int64)] = []
         for try await row in rows.decode((Int64, Int64).self) { cursors.append(row) }
         guard !cursors.isEmpty else { return [] }
-        let filings = Dictionary(uniqueKeysWithValues: try await self.filings(Filter(ids: cursors.map(\.1)), connection, logger).map { ($0.id, $0) })
+        let filings = Dictionary(
+            uniqueKeysWithValues: try await self.filings(Filter(ids: cursors.map(\.1)), connection, logger).map { ($0.id, $0) })
         return cursors.compactMap { cursor, id in
             guard let filing = filings[id] else { return nil }
             var approval = Xcert_Filing_V1_ApprovedCertificate()
@@ -220,7 +236,8 @@ extension FilingStore {
         let rows = try await connection.query(
             """
             SELECT id, version, state FROM filing.filings
-            WHERE organization_id = \(organization) AND certificate_code = \(certificate) AND year = \(year) AND state IN ('submitted', 'approved')
+            WHERE organization_id = \(organization) AND certificate_code = \(certificate) AND year = \(year)
+              AND state IN ('submitted', 'approved')
             """,
             logger: logger
         )
@@ -240,21 +257,23 @@ extension FilingStore {
         let inserted = try await connection.query(
             """
             WITH made AS (
-                INSERT INTO filing.filings (organization_id, certificate_code, year, round_number, version, state, school_levels, specialty_scope,
-                    site_arrangement, teacher_requirements, teaching_conditions, exam_arrangement, submitted_by)
+                INSERT INTO filing.filings (organization_id, certificate_code, year, round_number, version, state, school_levels,
+                    specialty_scope, site_arrangement, teacher_requirements, teaching_conditions, exam_arrangement, submitted_by)
                 SELECT \(organization), \(certificate), \(year), \(round), coalesce(max(version), 0) + 1, 'submitted',
-                    \(plan.schoolLevels), \(plan.specialtyScope), \(plan.siteArrangement), \(plan.teacherRequirements), \(plan.teachingConditions),
-                    \(plan.examArrangement), \(submittedBy)
+                    \(plan.schoolLevels), \(plan.specialtyScope), \(plan.siteArrangement), \(plan.teacherRequirements),
+                    \(plan.teachingConditions), \(plan.examArrangement), \(submittedBy)
                 FROM filing.filings WHERE organization_id = \(organization) AND certificate_code = \(certificate) AND year = \(year)
                 RETURNING id
             ), fees AS (
                 INSERT INTO filing.filing_fees (filing_id, level, fee_fen, cost_basis)
                 SELECT made.id, l, f, b
-                FROM made, unnest(\(plan.fees.map { Int32($0.level.rawValue) })::integer[], \(plan.fees.map(\.fen))::bigint[], \(plan.fees.map(\.costBasis))::text[]) AS x(l, f, b)
+                FROM made, unnest(\(plan.fees.map { Int32($0.level.rawValue) })::integer[], \(plan.fees.map(\.fen))::bigint[],
+                                  \(plan.fees.map(\.costBasis))::text[]) AS x(l, f, b)
             ), attachments AS (
                 INSERT INTO filing.filing_attachments (filing_id, position, name, size_bytes, sha256)
                 SELECT made.id, p, n, s, h
-                FROM made, unnest(\(plan.attachments.map(\.name))::text[], \(plan.attachments.map(\.size))::bigint[], \(plan.attachments.map(\.sha256))::text[]) WITH ORDINALITY AS x(n, s, h, p)
+                FROM made, unnest(\(plan.attachments.map(\.name))::text[], \(plan.attachments.map(\.size))::bigint[],
+                                  \(plan.attachments.map(\.sha256))::text[]) WITH ORDINALITY AS x(n, s, h, p)
             )
             SELECT id FROM made
             """,
@@ -266,7 +285,8 @@ extension FilingStore {
 
     /// Writes what a transition of filing `id` changed; an approval also joins the feed of
     /// approvals that settlement follows.
-    static func record(_ event: ReviewedSubmission.Event, filing id: Int64, _ connection: PostgresConnection, _ logger: Logger) async throws {
+    static func record(_ event: ReviewedSubmission.Event, filing id: Int64, _ connection: PostgresConnection, _ logger: Logger) async throws
+    {
         try await ReviewStore.record(event, .filing, id, connection, logger)
         guard case .reviewed(let approved, _, _, _) = event else { return }
         try await connection.query("UPDATE filing.filings SET review_approved = \(approved) WHERE id = \(id)", logger: logger)

@@ -33,7 +33,8 @@ struct NationalIDHasher: Sendable {
             }
             try self.init(secret: text.trimmingCharacters(in: .whitespacesAndNewlines))
         } else {
-            throw NationalIDKeyError("set XCERT_NATIONAL_ID_KEY or XCERT_NATIONAL_ID_KEY_FILE: rosters keep national ID numbers only as a keyed hash")
+            throw NationalIDKeyError(
+                "set XCERT_NATIONAL_ID_KEY or XCERT_NATIONAL_ID_KEY_FILE: rosters keep national ID numbers only as a keyed hash")
         }
     }
 

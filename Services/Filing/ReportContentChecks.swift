@@ -8,12 +8,15 @@ import XCertWire
 /// The certificates it names are checked against the organization's own afterwards.
 enum ReportContentChecks {
     static func check(_ content: Xcert_Filing_V1_YearlyReportContent, _ checks: inout FieldChecks) {
-        checks.require(!content.exams.isEmpty, "content.exams", "must list each certificate level the organization examined (一、1 证书申报与考核情况)")
+        checks.require(
+            !content.exams.isEmpty, "content.exams", "must list each certificate level the organization examined (一、1 证书申报与考核情况)")
         var examLines = Set<String>()
         for (index, line) in content.exams.enumerated() {
             let field = "content.exams[\(index)]"
             self.certificateLevel(line.certificateCode, line.level, field, &checks)
-            checks.require(examLines.insert("\(line.certificateCode)/\(line.level.rawValue)").inserted, field, "lists \(line.certificateCode) at this level a second time")
+            checks.require(
+                examLines.insert("\(line.certificateCode)/\(line.level.rawValue)").inserted, field,
+                "lists \(line.certificateCode) at this level a second time")
             self.counts(line.national, "\(field).national", &checks)
             self.counts(line.province, "\(field).province", &checks)
             for (name, national, province) in [
@@ -30,13 +33,17 @@ enum ReportContentChecks {
             checks.require((1...365).contains(training.days), "\(field).days", "must be 1 to 365 days")
             self.text(training.place, "\(field).place", 200, &checks)
             checks.require(training.participantsNational >= 0, "\(field).participants_national", "must not be negative")
-            checks.require((0...max(0, training.participantsNational)).contains(training.participantsProvince), "\(field).participants_province", "must be 0 to the national participants, \(training.participantsNational)")
+            checks.require(
+                (0...max(0, training.participantsNational)).contains(training.participantsProvince), "\(field).participants_province",
+                "must be 0 to the national participants, \(training.participantsNational)")
         }
         for (index, site) in content.sites.enumerated() {
             let field = "content.sites[\(index)]"
             self.certificateLevel(site.certificateCode, site.level, field, &checks)
             checks.require(site.sitesNational >= 0, "\(field).sites_national", "must not be negative")
-            checks.require((0...max(0, site.sitesNational)).contains(site.sitesProvince), "\(field).sites_province", "must be 0 to the national sites, \(site.sitesNational)")
+            checks.require(
+                (0...max(0, site.sitesNational)).contains(site.sitesProvince), "\(field).sites_province",
+                "must be 0 to the national sites, \(site.sitesNational)")
             checks.require(site.candidatesAssessed >= 0, "\(field).candidates_assessed", "must not be negative")
             checks.require(site.examSessions >= 0, "\(field).exam_sessions", "must not be negative")
         }
@@ -45,10 +52,14 @@ enum ReportContentChecks {
             self.certificateLevel(fee.certificateCode, fee.level, field, &checks)
             checks.require(fee.completed >= 0, "\(field).completed", "must not be negative")
             checks.require(fee.receivable.fen >= 0, "\(field).receivable.fen", "must not be negative")
-            checks.require((0...max(0, fee.receivable.fen)).contains(fee.received.fen), "\(field).received.fen", "must be 0 to the receivable, \(Money(fen: fee.receivable.fen))")
+            checks.require(
+                (0...max(0, fee.receivable.fen)).contains(fee.received.fen), "\(field).received.fen",
+                "must be 0 to the receivable, \(Money(fen: fee.receivable.fen))")
             // Checked arithmetic: the amounts are the caller's, any Int64 at all.
             if let outstanding = Money(fen: fee.receivable.fen).subtracting(Money(fen: fee.received.fen)) {
-                checks.require(fee.outstanding.fen == outstanding.fen, "\(field).outstanding.fen", "must be receivable − received, \(outstanding.fen) fen; not \(fee.outstanding.fen)")
+                checks.require(
+                    fee.outstanding.fen == outstanding.fen, "\(field).outstanding.fen",
+                    "must be receivable − received, \(outstanding.fen) fen; not \(fee.outstanding.fen)")
             } else {
                 checks.fail("\(field).received.fen", "receivable − received does not fit in 64-bit fen")
             }
@@ -100,12 +111,17 @@ enum ReportContentChecks {
 
     private static func counts(_ counts: Xcert_Filing_V1_CandidateCounts, _ field: String, _ checks: inout FieldChecks) {
         checks.require(counts.declared >= 0, "\(field).declared", "must not be negative")
-        checks.require((0...max(0, counts.declared)).contains(counts.approved), "\(field).approved", "must be 0 to the declared, \(counts.declared)")
-        checks.require((0...max(0, counts.approved)).contains(counts.completed), "\(field).completed", "must be 0 to the approved, \(counts.approved)")
-        checks.require((0...max(0, counts.completed)).contains(counts.passed), "\(field).passed", "must be 0 to the completed, \(counts.completed)")
+        checks.require(
+            (0...max(0, counts.declared)).contains(counts.approved), "\(field).approved", "must be 0 to the declared, \(counts.declared)")
+        checks.require(
+            (0...max(0, counts.approved)).contains(counts.completed), "\(field).completed", "must be 0 to the approved, \(counts.approved)")
+        checks.require(
+            (0...max(0, counts.completed)).contains(counts.passed), "\(field).passed", "must be 0 to the completed, \(counts.completed)")
     }
 
-    private static func certificateLevel(_ code: String, _ level: Xcert_Common_V1_CertificateLevel, _ field: String, _ checks: inout FieldChecks) {
+    private static func certificateLevel(
+        _ code: String, _ level: Xcert_Common_V1_CertificateLevel, _ field: String, _ checks: inout FieldChecks
+    ) {
         checks.require(code.isCertificateCode, "\(field).certificate_code", "must be a certificate's code as the registry has it, e.g. BIM")
         checks.require(CertificateLevel(wire: level) != nil, "\(field).level", "must be ELEMENTARY, INTERMEDIATE or ADVANCED")
     }
@@ -115,6 +131,8 @@ enum ReportContentChecks {
     }
 
     private static func date(_ date: Xcert_Common_V1_Date, _ field: String, _ checks: inout FieldChecks) {
-        checks.require(LocalDate(year: Int(date.year), month: Int(date.month), day: Int(date.day)) != nil, field, "must be a real date (year, month, day)")
+        checks.require(
+            LocalDate(year: Int(date.year), month: Int(date.month), day: Int(date.day)) != nil, field,
+            "must be a real date (year, month, day)")
     }
 }

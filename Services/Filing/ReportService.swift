@@ -15,8 +15,6 @@ import XCertWire
 struct ReportService: Xcert_Filing_V1_ReportService.Handler {
     let context: ServiceContext
 
-    
-
     @Sendable
     func submitReport(_ request: Xcert_Filing_V1_SubmitReportRequest, _ call: RequestContext) async throws -> Xcert_Filing_V1_YearlyReport {
         let organization = try call.caller()
@@ -33,7 +31,9 @@ struct ReportService: Xcert_Filing_V1_ReportService.Handler {
         return try await self.context.idempotency.perform(call) { connection in
             let live = try await ReportStore.liveVersions(organization: organizationID, year: request.year, connection, call.logger)
             try ReviewedSubmission.requireNoneLive(live, kind: .report, subject: "for \(request.year)")
-            let id = try await ReportStore.insert(organization: organizationID, year: request.year, contentJSON: json, submittedBy: organization.name, connection, call.logger)
+            let id = try await ReportStore.insert(
+                organization: organizationID, year: request.year, contentJSON: json, submittedBy: organization.name, connection, call.logger
+            )
             return try await ReportStore.report(id, organization: nil, connection, call.logger)
         }
     }
@@ -47,7 +47,9 @@ struct ReportService: Xcert_Filing_V1_ReportService.Handler {
     }
 
     @Sendable
-    func listReports(_ request: Xcert_Filing_V1_ListReportsRequest, _ call: RequestContext) async throws -> Xcert_Filing_V1_ListReportsResponse {
+    func listReports(
+        _ request: Xcert_Filing_V1_ListReportsRequest, _ call: RequestContext
+    ) async throws -> Xcert_Filing_V1_ListReportsResponse {
         let organization = try await Callers.readerOrganization(self.context, call)
         let page = try Paging(request.page, field: "page")
         if let organization, request.organizationID != 0, request.organizationID != organization {
@@ -68,7 +70,9 @@ struct ReportService: Xcert_Filing_V1_ReportService.Handler {
     }
 
     @Sendable
-    func withdrawReport(_ request: Xcert_Filing_V1_WithdrawReportRequest, _ call: RequestContext) async throws -> Xcert_Filing_V1_YearlyReport {
+    func withdrawReport(
+        _ request: Xcert_Filing_V1_WithdrawReportRequest, _ call: RequestContext
+    ) async throws -> Xcert_Filing_V1_YearlyReport {
         let organizationID = try call.caller().organizationID()
         let withdrawal = try ReviewedSubmission.Withdrawal(reason: request.reason, of: .report)
         return try await self.context.idempotency.perform(call) { connection in
@@ -100,7 +104,9 @@ struct ReportService: Xcert_Filing_V1_ReportService.Handler {
     }
 
     /// Every certificate a report names must be the organization's own, as the registry has it.
-    private func requireOwnCertificates(_ content: Xcert_Filing_V1_YearlyReportContent, organizationID: Int64, _ call: RequestContext) async throws {
+    private func requireOwnCertificates(
+        _ content: Xcert_Filing_V1_YearlyReportContent, organizationID: Int64, _ call: RequestContext
+    ) async throws {
         let own = Set(try await self.context.referenceData(for: call).allCertificates(of: organizationID).map(\.code))
         var checks = FieldChecks()
         for (field, code) in ReportContentChecks.certificates(content) where !own.contains(code) {

@@ -1,8 +1,8 @@
 import Foundation
 import Logging
 import PostgresNIO
-import XCertDomain
 import SwiftProtobuf
+import XCertDomain
 import XCertProto
 import XCertService
 import XCertWire
@@ -19,7 +19,8 @@ enum ReportStore {
         var limit = 1000
     }
 
-    static func reports(_ filter: Filter, _ connection: PostgresConnection, _ logger: Logger) async throws -> [Xcert_Filing_V1_YearlyReport] {
+    static func reports(_ filter: Filter, _ connection: PostgresConnection, _ logger: Logger) async throws -> [Xcert_Filing_V1_YearlyReport]
+    {
         let rows = try await connection.query(
             """
             SELECT r.id, r.organization_id, r.year, r.version, r.state, r.content::text, r.submitted_at, r.submitted_by,
@@ -56,7 +57,9 @@ enum ReportStore {
         return reports
     }
 
-    static func report(_ id: Int64, organization: Int64?, _ connection: PostgresConnection, _ logger: Logger) async throws -> Xcert_Filing_V1_YearlyReport {
+    static func report(
+        _ id: Int64, organization: Int64?, _ connection: PostgresConnection, _ logger: Logger
+    ) async throws -> Xcert_Filing_V1_YearlyReport {
         var filter = Filter(ids: [id])
         filter.organizationID = organization
         guard let report = try await self.reports(filter, connection, logger).first else {
@@ -66,9 +69,14 @@ enum ReportStore {
     }
 
     /// The versions of an organization's report for `year` that stand in the way of a new one.
-    static func liveVersions(organization: Int64, year: Int32, _ connection: PostgresConnection, _ logger: Logger) async throws -> [(id: Int64, version: Int32, state: ReviewedSubmission.State)] {
+    static func liveVersions(
+        organization: Int64, year: Int32, _ connection: PostgresConnection, _ logger: Logger
+    ) async throws -> [(id: Int64, version: Int32, state: ReviewedSubmission.State)] {
         let rows = try await connection.query(
-            "SELECT id, version, state FROM filing.reports WHERE organization_id = \(organization) AND year = \(year) AND state IN ('submitted', 'accepted')",
+            """
+            SELECT id, version, state FROM filing.reports
+            WHERE organization_id = \(organization) AND year = \(year) AND state IN ('submitted', 'accepted')
+            """,
             logger: logger
         )
         var versions: [(id: Int64, version: Int32, state: ReviewedSubmission.State)] = []
@@ -79,7 +87,9 @@ enum ReportStore {
     }
 
     /// A new submitted version of the organization's report for `year`; returns its id.
-    static func insert(organization: Int64, year: Int32, contentJSON: String, submittedBy: String, _ connection: PostgresConnection, _ logger: Logger) async throws -> Int64 {
+    static func insert(
+        organization: Int64, year: Int32, contentJSON: String, submittedBy: String, _ connection: PostgresConnection, _ logger: Logger
+    ) async throws -> Int64 {
         let inserted = try await connection.query(
             """
             INSERT INTO filing.reports (organization_id, year, version, state, content, submitted_by)

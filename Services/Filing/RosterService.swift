@@ -2,8 +2,8 @@ import Crypto
 import Foundation
 import PostgresNIO
 import SwiftProtobuf
-import XCertDomain
 import XCertAPI
+import XCertDomain
 import XCertProto
 import XCertService
 import XCertStore
@@ -22,8 +22,6 @@ struct RosterService: Xcert_Filing_V1_RosterService.Handler {
     /// The most candidates one chunk may carry.
     static let maximumChunkRows = 5000
 
-    
-
     // MARK: - Writing
 
     @Sendable
@@ -32,30 +30,41 @@ struct RosterService: Xcert_Filing_V1_RosterService.Handler {
         let organizationID = try organization.organizationID()
         let session = request.session
         var checks = FieldChecks()
-        checks.require(session.certificateCode.isCertificateCode, "session.certificate_code", "must be a certificate's code as the registry has it, e.g. BIM")
+        checks.require(
+            session.certificateCode.isCertificateCode, "session.certificate_code",
+            "must be a certificate's code as the registry has it, e.g. BIM")
         let level = CertificateLevel(wire: session.level)
         checks.require(level != nil, "session.level", "must be ELEMENTARY, INTERMEDIATE or ADVANCED")
-        checks.require(session.siteSchoolCode.isDigits(10), "session.site_school_code", "must be the 10-digit code of the school that hosted the exam")
+        checks.require(
+            session.siteSchoolCode.isDigits(10), "session.site_school_code", "must be the 10-digit code of the school that hosted the exam")
         let examDate = LocalDate(year: Int(session.examDate.year), month: Int(session.examDate.month), day: Int(session.examDate.day))
         if let examDate {
             checks.require((2019...2100).contains(examDate.year), "session.exam_date", "must be in a pilot year, 2019 to 2100")
-            checks.require(examDate.endInstant - 86_400 <= Int64(Date().timeIntervalSince1970), "session.exam_date", "\(examDate) is after today in Asia/Shanghai: upload results after the exam")
+            checks.require(
+                examDate.endInstant - 86_400 <= Int64(Date().timeIntervalSince1970), "session.exam_date",
+                "\(examDate) is after today in Asia/Shanghai: upload results after the exam")
         } else {
             checks.fail("session.exam_date", "must be a real date (year, month, day), the exam's day in Asia/Shanghai")
         }
         let reason = request.correctionReason.trimmed
         if request.supersedesRosterID != 0 {
             checks.require(request.supersedesRosterID > 0, "supersedes_roster_id", "must be a sealed roster's id, or 0 for a first version")
-            checks.require((1...1000).contains(reason.count), "correction_reason", "is required to correct a sealed roster: say what was wrong (1 to 1000 characters)")
+            checks.require(
+                (1...1000).contains(reason.count), "correction_reason",
+                "is required to correct a sealed roster: say what was wrong (1 to 1000 characters)")
         } else {
             checks.require(reason.isEmpty, "correction_reason", "is only for a correction: set supersedes_roster_id too")
         }
         try checks.check()
         guard let level, let examDate else { throw RPCError(.internal, "the session's level and date were not checked") }
 
-        let certificate = try await Callers.ownedCertificate(session.certificateCode, organization: organizationID, field: "session.certificate_code", certificates: self.certificates, self.context, call)
+        let certificate = try await Callers.ownedCertificate(
+            session.certificateCode, organization: organizationID, field: "session.certificate_code", certificates: self.certificates,
+            self.context, call)
         guard certificate.levels.contains(session.level) else {
-            throw RPCError.invalidArgument([.init(field: "session.level", description: "certificate \(certificate.code) has no level \(level.chineseName)")])
+            throw RPCError.invalidArgument([
+                .init(field: "session.level", description: "certificate \(certificate.code) has no level \(level.chineseName)")
+            ])
         }
         _ = try await self.context.referenceData(for: call).school(session.siteSchoolCode, field: "session.site_school_code")
         let rule = ScoringRule(wire: certificate.scoring)
@@ -63,39 +72,52 @@ struct RosterService: Xcert_Filing_V1_RosterService.Handler {
         return try await self.context.idempotency.perform(call) { connection in
             var version: Int32 = 1
             if request.supersedesRosterID != 0 {
-                let previous = try await RosterStore.roster(request.supersedesRosterID, organization: organizationID, connection, call.logger)
+                let previous = try await RosterStore.roster(
+                    request.supersedesRosterID, organization: organizationID, connection, call.logger)
                 version = try RosterStore.lifecycle(of: previous).correctionVersion()
                 guard previous.session == session else {
-                    throw RPCError.invalidArgument([.init(field: "session", description: "must be the exam session of roster \(previous.id), which it corrects")])
+                    throw RPCError.invalidArgument([
+                        .init(field: "session", description: "must be the exam session of roster \(previous.id), which it corrects")
+                    ])
                 }
             }
             let new = RosterStore.NewRoster(
-                organization: organizationID, certificate: certificate.code, level: level, siteSchool: session.siteSchoolCode, examDate: examDate,
-                version: version, supersedes: request.supersedesRosterID == 0 ? nil : request.supersedesRosterID, correctionReason: reason.nonEmpty,
+                organization: organizationID, certificate: certificate.code, level: level, siteSchool: session.siteSchoolCode,
+                examDate: examDate,
+                version: version, supersedes: request.supersedesRosterID == 0 ? nil : request.supersedesRosterID,
+                correctionReason: reason.nonEmpty,
                 rule: rule, createdBy: organization.name
             )
             guard let id = try await RosterStore.insert(new, connection, call.logger) else {
-                throw RPCError(.alreadyExists, try await RosterStore.sessionTakenMessage(session, level: level, date: examDate, connection, call.logger))
+                throw RPCError(
+                    .alreadyExists,
+                    try await RosterStore.sessionTakenMessage(session, level: level, date: examDate, connection, call.logger))
             }
             return try await RosterStore.roster(id, connection, call.logger)
         }
     }
 
     @Sendable
-    func uploadChunk(_ request: Xcert_Filing_V1_UploadChunkRequest, _ call: RequestContext) async throws -> Xcert_Filing_V1_UploadChunkResponse {
+    func uploadChunk(
+        _ request: Xcert_Filing_V1_UploadChunkRequest, _ call: RequestContext
+    ) async throws -> Xcert_Filing_V1_UploadChunkResponse {
         let organization = try call.caller()
         let organizationID = try organization.organizationID()
         var checks = FieldChecks()
         checks.require(request.rosterID > 0, "roster_id", "must name a roster")
         checks.require((0...9999).contains(request.chunkIndex), "chunk_index", "must be 0 to 9999")
-        checks.require((1...Self.maximumChunkRows).contains(request.rows.count), "rows", "must hold 1 to \(Self.maximumChunkRows) candidates; not \(request.rows.count)")
+        checks.require(
+            (1...Self.maximumChunkRows).contains(request.rows.count), "rows",
+            "must hold 1 to \(Self.maximumChunkRows) candidates; not \(request.rows.count)")
         try checks.check()
         let digest = try self.hasher.chunkDigest(request.rows)
 
         // Before any work: the roster must be the caller's and open, and a repeated chunk answers as before.
         let (roster, rule) = try await self.context.database.transaction(call) { connection in
-            (try await RosterStore.roster(request.rosterID, organization: organizationID, connection, call.logger),
-             try await RosterStore.scoringRule(of: request.rosterID, connection, call.logger))
+            (
+                try await RosterStore.roster(request.rosterID, organization: organizationID, connection, call.logger),
+                try await RosterStore.scoringRule(of: request.rosterID, connection, call.logger)
+            )
         }
         if try RosterStore.lifecycle(of: roster).accept(chunk: request.chunkIndex, digest: digest.lowercaseHex) == .repeated {
             // A retry with the call's idempotency key gets the first answer, not "already
@@ -118,7 +140,8 @@ struct RosterService: Xcert_Filing_V1_RosterService.Handler {
             }
             let clashes = try await RosterStore.clashes(roster: roster.id, candidates, connection, call.logger)
             guard clashes.isEmpty else { throw RPCError.invalidArgument(clashes) }
-            try await RosterStore.insertChunk(roster: roster.id, index: request.chunkIndex, digest: digest, candidates, connection, call.logger)
+            try await RosterStore.insertChunk(
+                roster: roster.id, index: request.chunkIndex, digest: digest, candidates, connection, call.logger)
             let stored = try await RosterStore.roster(roster.id, connection, call.logger)
             var response = Xcert_Filing_V1_UploadChunkResponse()
             response.rosterID = stored.id
@@ -155,12 +178,15 @@ struct RosterService: Xcert_Filing_V1_RosterService.Handler {
     func getRoster(_ request: Xcert_Filing_V1_GetRosterRequest, _ call: RequestContext) async throws -> Xcert_Filing_V1_Roster {
         let reader = try await self.reader(call)
         return try await self.context.database.transaction(call) { connection in
-            try await RosterStore.roster(request.id, organization: reader.organization, candidateSchool: reader.school, connection, call.logger)
+            try await RosterStore.roster(
+                request.id, organization: reader.organization, candidateSchool: reader.school, connection, call.logger)
         }
     }
 
     @Sendable
-    func listRosters(_ request: Xcert_Filing_V1_ListRostersRequest, _ call: RequestContext) async throws -> Xcert_Filing_V1_ListRostersResponse {
+    func listRosters(
+        _ request: Xcert_Filing_V1_ListRostersRequest, _ call: RequestContext
+    ) async throws -> Xcert_Filing_V1_ListRostersResponse {
         let reader = try await self.reader(call)
         let page = try Paging(request.page, field: "page")
         if let organization = reader.organization, request.organizationID != 0, request.organizationID != organization {
@@ -182,12 +208,18 @@ struct RosterService: Xcert_Filing_V1_RosterService.Handler {
     }
 
     @Sendable
-    func listCandidates(_ request: Xcert_Filing_V1_ListCandidatesRequest, _ call: RequestContext) async throws -> Xcert_Filing_V1_ListCandidatesResponse {
+    func listCandidates(
+        _ request: Xcert_Filing_V1_ListCandidatesRequest, _ call: RequestContext
+    ) async throws -> Xcert_Filing_V1_ListCandidatesResponse {
         let reader = try await self.reader(call)
         var checks = FieldChecks()
         checks.require(request.rosterID > 0, "roster_id", "must name a roster")
-        checks.require((0...Int32(Self.maximumChunkRows)).contains(request.page.pageSize), "page.page_size", "must be 0 (the default, 1000) to \(Self.maximumChunkRows)")
-        checks.require(request.page.pageToken.isEmpty || Int64(request.page.pageToken) != nil, "page.page_token", "must be the next_page_token of a previous page")
+        checks.require(
+            (0...Int32(Self.maximumChunkRows)).contains(request.page.pageSize), "page.page_size",
+            "must be 0 (the default, 1000) to \(Self.maximumChunkRows)")
+        checks.require(
+            request.page.pageToken.isEmpty || Int64(request.page.pageToken) != nil, "page.page_token",
+            "must be the next_page_token of a previous page")
         try checks.check()
         if let school = reader.school, !request.schoolCode.isEmpty, request.schoolCode != school {
             throw RPCError.notFound("school \(request.schoolCode)'s candidates")
@@ -196,8 +228,10 @@ struct RosterService: Xcert_Filing_V1_RosterService.Handler {
         let size = request.page.pageSize == 0 ? 1000 : Int(request.page.pageSize)
         let after = Int64(request.page.pageToken) ?? -1
         return try await self.context.database.transaction(call) { connection in
-            _ = try await RosterStore.roster(request.rosterID, organization: reader.organization, candidateSchool: reader.school, connection, call.logger)
-            var candidates = try await RosterStore.candidates(roster: request.rosterID, school: school, after: after, limit: size + 1, connection, call.logger)
+            _ = try await RosterStore.roster(
+                request.rosterID, organization: reader.organization, candidateSchool: reader.school, connection, call.logger)
+            var candidates = try await RosterStore.candidates(
+                roster: request.rosterID, school: school, after: after, limit: size + 1, connection, call.logger)
             var response = Xcert_Filing_V1_ListCandidatesResponse()
             if candidates.count > size {
                 candidates.removeLast()
@@ -209,8 +243,11 @@ struct RosterService: Xcert_Filing_V1_RosterService.Handler {
     }
 
     @Sendable
-    func listRosterChanges(_ request: Xcert_Filing_V1_ListRosterChangesRequest, _ call: RequestContext) async throws -> Xcert_Filing_V1_ListRosterChangesResponse {
-        let page = try await FeedPaging.changes(after: request.after, limit: request.limit, cursor: { $0.cursor }, self.context, call) { after, limit, connection, logger in
+    func listRosterChanges(
+        _ request: Xcert_Filing_V1_ListRosterChangesRequest, _ call: RequestContext
+    ) async throws -> Xcert_Filing_V1_ListRosterChangesResponse {
+        let page = try await FeedPaging.changes(after: request.after, limit: request.limit, cursor: { $0.cursor }, self.context, call) {
+            after, limit, connection, logger in
             try await RosterStore.changes(after: after, limit: limit, connection, logger)
         }
         var response = Xcert_Filing_V1_ListRosterChangesResponse()
@@ -219,7 +256,9 @@ struct RosterService: Xcert_Filing_V1_RosterService.Handler {
     }
 
     @Sendable
-    func getSiteSessionTable(_ request: Xcert_Filing_V1_GetSiteSessionTableRequest, _ call: RequestContext) async throws -> Xcert_Filing_V1_GetSiteSessionTableResponse {
+    func getSiteSessionTable(
+        _ request: Xcert_Filing_V1_GetSiteSessionTableRequest, _ call: RequestContext
+    ) async throws -> Xcert_Filing_V1_GetSiteSessionTableResponse {
         let organization = try await Callers.readerOrganization(self.context, call)
         guard (2019...2100).contains(request.year) else {
             throw RPCError.invalidArgument([.init(field: "year", description: "must be an exam year, 2019 to 2100")])
@@ -256,7 +295,8 @@ struct RosterService: Xcert_Filing_V1_RosterService.Handler {
 
     /// Every candidate's school must be known and hold a qualification in force for the
     /// roster's certificate and level in the exam's year: asked of the registry once per chunk.
-    private func checkQualifications(_ candidates: [CheckedCandidate], roster: Xcert_Filing_V1_Roster, _ call: RequestContext) async throws {
+    private func checkQualifications(_ candidates: [CheckedCandidate], roster: Xcert_Filing_V1_Roster, _ call: RequestContext) async throws
+    {
         let session = roster.session
         var qualified: [String: Set<Xcert_Common_V1_CertificateLevel>] = [:]
         var request = Xcert_Registry_V1_ListQualificationsRequest()
@@ -264,7 +304,8 @@ struct RosterService: Xcert_Filing_V1_RosterService.Handler {
         request.year = session.examDate.year
         request.page.pageSize = Int32(Paging.maximumSize)
         repeat {
-            let page = try await self.context.peers.call("registry", Xcert_Registry_V1_PilotService.Method.listQualifications, request, context: call
+            let page = try await self.context.peers.call(
+                "registry", Xcert_Registry_V1_PilotService.Method.listQualifications, request, context: call
             )
             for qualification in page.qualifications where !qualification.hasRevokedAt {
                 qualified[qualification.schoolCode, default: []].formUnion(qualification.levels)
@@ -288,12 +329,16 @@ struct RosterService: Xcert_Filing_V1_RosterService.Handler {
             RPCError.FieldViolation(
                 field: "rows[\(candidate.rowIndex)].school_code",
                 description: known[candidate.schoolCode] == true
-                    ? "school \(candidate.schoolCode) holds no pilot qualification for \(session.certificateCode) \(level) in \(session.examDate.year)"
+                    ? """
+                    school \(candidate.schoolCode) holds no pilot qualification for \(session.certificateCode) \(level) \
+                    in \(session.examDate.year)
+                    """
                     : "the registry has no school \(candidate.schoolCode)"
             )
         }
         if unqualified.count > violations.count {
-            violations.append(.init(field: "rows", description: "and \(unqualified.count - violations.count) more rows with the same problem"))
+            violations.append(
+                .init(field: "rows", description: "and \(unqualified.count - violations.count) more rows with the same problem"))
         }
         throw RPCError.invalidArgument(violations)
     }

@@ -30,7 +30,8 @@ enum RosterStore {
         let rows = try await connection.query(
             """
             SELECT r.id, r.organization_id, r.certificate_code, r.level, r.site_school_code,
-                   extract(year FROM r.exam_date)::integer, extract(month FROM r.exam_date)::integer, extract(day FROM r.exam_date)::integer,
+                   extract(year FROM r.exam_date)::integer, extract(month FROM r.exam_date)::integer,
+                   extract(day FROM r.exam_date)::integer,
                    r.version, r.state, coalesce(r.supersedes_roster_id, 0), coalesce(r.correction_reason, ''),
                    coalesce((SELECT s.id FROM filing.rosters s WHERE s.supersedes_roster_id = r.id), 0),
                    r.row_count, r.created_at, r.sealed_at, r.created_by
@@ -48,7 +49,9 @@ enum RosterStore {
             logger: logger
         )
         var rosters: [Xcert_Filing_V1_Roster] = []
-        for try await row in rows.decode((Int64, Int64, String, Int32, String, Int32, Int32, Int32, Int32, String, Int64, String, Int64, Int64, Date, Date?, String).self) {
+        for try await row in rows.decode(
+            (Int64, Int64, String, Int32, String, Int32, Int32, Int32, Int32, String, Int64, String, Int64, Int64, Date, Date?, String).self
+        ) {
             var roster = Xcert_Filing_V1_Roster()
             roster.id = row.0
             roster.organizationID = row.1
@@ -72,7 +75,10 @@ enum RosterStore {
         guard !rosters.isEmpty else { return rosters }
         let ids = rosters.map(\.id)
         let chunks = try await connection.query(
-            "SELECT roster_id, chunk_index, row_count, encode(sha256, 'hex'), uploaded_at FROM filing.roster_chunks WHERE roster_id = ANY(\(ids)) ORDER BY roster_id, chunk_index",
+            """
+            SELECT roster_id, chunk_index, row_count, encode(sha256, 'hex'), uploaded_at FROM filing.roster_chunks
+            WHERE roster_id = ANY(\(ids)) ORDER BY roster_id, chunk_index
+            """,
             logger: logger
         )
         var chunksByRoster: [Int64: [Xcert_Filing_V1_UploadedChunk]] = [:]
@@ -93,7 +99,9 @@ enum RosterStore {
             logger: logger
         )
         var talliesByRoster: [Int64: [Xcert_Filing_V1_SchoolTally]] = [:]
-        for try await (id, school, declared, approved, completed, passed) in tallies.decode((Int64, String, Int64, Int64, Int64, Int64).self) {
+        for try await (id, school, declared, approved, completed, passed) in tallies.decode(
+            (Int64, String, Int64, Int64, Int64, Int64).self)
+        {
             var tally = Xcert_Filing_V1_SchoolTally()
             tally.schoolCode = school
             tally.declared = declared
@@ -110,7 +118,9 @@ enum RosterStore {
     }
 
     /// One roster, if the caller may see it; NOT_FOUND otherwise.
-    static func roster(_ id: Int64, organization: Int64? = nil, candidateSchool: String? = nil, _ connection: PostgresConnection, _ logger: Logger) async throws -> Xcert_Filing_V1_Roster {
+    static func roster(
+        _ id: Int64, organization: Int64? = nil, candidateSchool: String? = nil, _ connection: PostgresConnection, _ logger: Logger
+    ) async throws -> Xcert_Filing_V1_Roster {
         var filter = Filter(ids: [id])
         filter.organizationID = organization
         filter.candidateSchool = candidateSchool
@@ -134,20 +144,26 @@ enum RosterStore {
 
     /// Stores a checked chunk: its acknowledgement, its candidates, the roster's count.
     static func insertChunk(
-        roster rosterID: Int64, index: Int32, digest: Data, _ candidates: [CheckedCandidate], _ connection: PostgresConnection, _ logger: Logger
+        roster rosterID: Int64, index: Int32, digest: Data, _ candidates: [CheckedCandidate], _ connection: PostgresConnection,
+        _ logger: Logger
     ) async throws {
         try await connection.query(
-            "INSERT INTO filing.roster_chunks (roster_id, chunk_index, row_count, sha256) VALUES (\(rosterID), \(index), \(Int32(candidates.count)), \(digest))",
+            """
+            INSERT INTO filing.roster_chunks (roster_id, chunk_index, row_count, sha256)
+            VALUES (\(rosterID), \(index), \(Int32(candidates.count)), \(digest))
+            """,
             logger: logger
         )
         try await connection.query(
             """
-            INSERT INTO filing.roster_candidates (roster_id, chunk_index, row_index, candidate_number, name, national_id_hmac, national_id_last4,
-                school_code, specialty, approved, attended, scores_tenths, total_tenths, passed)
+            INSERT INTO filing.roster_candidates (roster_id, chunk_index, row_index, candidate_number, name, national_id_hmac,
+                national_id_last4, school_code, specialty, approved, attended, scores_tenths, total_tenths, passed)
             SELECT \(rosterID), \(index), r, n, nm, decode(h, 'hex'), l4, sc, sp, ap, at, s::integer[], t, p
-            FROM unnest(\(candidates.map(\.rowIndex))::integer[], \(candidates.map(\.candidateNumber))::text[], \(candidates.map(\.name))::text[],
-                        \(candidates.map(\.nationalIDHash))::text[], \(candidates.map(\.nationalIDLastFour))::text[], \(candidates.map(\.schoolCode))::text[],
-                        \(candidates.map(\.specialty))::text[], \(candidates.map(\.approved))::boolean[], \(candidates.map(\.attended))::boolean[],
+            FROM unnest(\(candidates.map(\.rowIndex))::integer[], \(candidates.map(\.candidateNumber))::text[],
+                        \(candidates.map(\.name))::text[], \(candidates.map(\.nationalIDHash))::text[],
+                        \(candidates.map(\.nationalIDLastFour))::text[], \(candidates.map(\.schoolCode))::text[],
+                        \(candidates.map(\.specialty))::text[], \(candidates.map(\.approved))::boolean[],
+                        \(candidates.map(\.attended))::boolean[],
                         \(candidates.map { "{" + $0.scoresTenths.map(String.init).joined(separator: ",") + "}" })::text[],
                         \(candidates.map { Int32($0.totalTenths) })::integer[], \(candidates.map(\.passed))::boolean[])
                  AS x(r, n, nm, h, l4, sc, sp, ap, at, s, t, p)
@@ -162,7 +178,9 @@ enum RosterStore {
 
     /// Candidates of `candidates` whose number or person is already in another chunk of
     /// the roster (each looked up through its unique index).
-    static func clashes(roster rosterID: Int64, _ candidates: [CheckedCandidate], _ connection: PostgresConnection, _ logger: Logger) async throws -> [RPCError.FieldViolation] {
+    static func clashes(
+        roster rosterID: Int64, _ candidates: [CheckedCandidate], _ connection: PostgresConnection, _ logger: Logger
+    ) async throws -> [RPCError.FieldViolation] {
         let byNumber = Dictionary(candidates.map { ($0.candidateNumber, $0.rowIndex) }, uniquingKeysWith: { first, _ in first })
         let byPerson = Dictionary(candidates.map { ($0.nationalIDHash, $0.rowIndex) }, uniquingKeysWith: { first, _ in first })
         var violations: [(Int32, RPCError.FieldViolation)] = []
@@ -175,18 +193,27 @@ enum RosterStore {
         )
         for try await (number, chunk, row) in numbers.decode((String, Int32, Int32).self) {
             guard let index = byNumber[number] else { continue }
-            violations.append((index, .init(field: "rows[\(index)].candidate_number", description: "is already chunk \(chunk) row \(row) of this roster")))
+            violations.append(
+                (index, .init(field: "rows[\(index)].candidate_number", description: "is already chunk \(chunk) row \(row) of this roster"))
+            )
         }
         let people = try await connection.query(
             """
             SELECT encode(national_id_hmac, 'hex'), chunk_index, row_index FROM filing.roster_candidates
-            WHERE roster_id = \(rosterID) AND national_id_hmac = ANY(ARRAY(SELECT decode(h, 'hex') FROM unnest(\(Array(byPerson.keys))::text[]) AS h))
+            WHERE roster_id = \(rosterID)
+              AND national_id_hmac = ANY(ARRAY(SELECT decode(h, 'hex') FROM unnest(\(Array(byPerson.keys))::text[]) AS h))
             """,
             logger: logger
         )
         for try await (person, chunk, row) in people.decode((String, Int32, Int32).self) {
             guard let index = byPerson[person] else { continue }
-            violations.append((index, .init(field: "rows[\(index)].national_id", description: "the same person is already chunk \(chunk) row \(row) of this roster")))
+            violations.append(
+                (
+                    index,
+                    .init(
+                        field: "rows[\(index)].national_id",
+                        description: "the same person is already chunk \(chunk) row \(row) of this roster")
+                ))
         }
         return violations.sorted { $0.0 < $1.0 }.map(\.1)
     }
@@ -232,7 +259,9 @@ enum RosterStore {
     }
 
     /// Sealed rosters after `cursor`, oldest first.
-    static func changes(after cursor: Int64, limit: Int, _ connection: PostgresConnection, _ logger: Logger) async throws -> [Xcert_Filing_V1_RosterChange] {
+    static func changes(
+        after cursor: Int64, limit: Int, _ connection: PostgresConnection, _ logger: Logger
+    ) async throws -> [Xcert_Filing_V1_RosterChange] {
         let rows = try await connection.query(
             "SELECT cursor, roster_id FROM filing.roster_changes WHERE cursor > \(cursor) ORDER BY cursor LIMIT \(limit)",
             logger: logger
@@ -240,7 +269,8 @@ enum RosterStore {
         var cursors: [(Int64, Int64)] = []
         for try await row in rows.decode((Int64, Int64).self) { cursors.append(row) }
         guard !cursors.isEmpty else { return [] }
-        let rosters = Dictionary(uniqueKeysWithValues: try await self.rosters(Filter(ids: cursors.map(\.1)), connection, logger).map { ($0.id, $0) })
+        let rosters = Dictionary(
+            uniqueKeysWithValues: try await self.rosters(Filter(ids: cursors.map(\.1)), connection, logger).map { ($0.id, $0) })
         return cursors.compactMap { cursor, id in
             guard var roster = rosters[id] else { return nil }
             // A follower counts the version the change announced, even if a correction superseded it since.
@@ -275,12 +305,14 @@ extension RosterStore {
     static func record(_ event: RosterLifecycle.Event, _ connection: PostgresConnection, _ logger: Logger) async throws {
         switch event {
         case .superseded(let id):
-            try await connection.query("UPDATE filing.rosters SET state = 'superseded' WHERE id = \(id) AND state = 'sealed'", logger: logger)
+            try await connection.query(
+                "UPDATE filing.rosters SET state = 'superseded' WHERE id = \(id) AND state = 'sealed'", logger: logger)
         case .sealed(let id, let at):
             try await connection.query(
                 """
                 INSERT INTO filing.roster_tallies (roster_id, school_code, declared, approved, completed, passed)
-                SELECT roster_id, school_code, count(*), count(*) FILTER (WHERE approved), count(*) FILTER (WHERE attended), count(*) FILTER (WHERE passed)
+                SELECT roster_id, school_code, count(*), count(*) FILTER (WHERE approved), count(*) FILTER (WHERE attended),
+                       count(*) FILTER (WHERE passed)
                 FROM filing.roster_candidates WHERE roster_id = \(id) GROUP BY roster_id, school_code
                 """,
                 logger: logger
@@ -315,9 +347,10 @@ extension RosterStore {
             """
             INSERT INTO filing.rosters (organization_id, certificate_code, level, site_school_code, exam_date, version, state,
                 supersedes_roster_id, correction_reason, component_names, component_weights, pass_mark, created_by)
-            VALUES (\(roster.organization), \(roster.certificate), \(Int32(roster.level.rawValue)), \(roster.siteSchool), \(roster.examDate.description)::date,
-                \(roster.version), \(RosterLifecycle.State.uploading.rawValue), \(roster.supersedes), \(roster.correctionReason),
-                \(rule.components.map(\.name)), \(rule.components.map { Int32($0.weightPercent) }), \(Int32(rule.passMark)), \(roster.createdBy))
+            VALUES (\(roster.organization), \(roster.certificate), \(Int32(roster.level.rawValue)), \(roster.siteSchool),
+                \(roster.examDate.description)::date, \(roster.version), \(RosterLifecycle.State.uploading.rawValue),
+                \(roster.supersedes), \(roster.correctionReason), \(rule.components.map(\.name)),
+                \(rule.components.map { Int32($0.weightPercent) }), \(Int32(rule.passMark)), \(roster.createdBy))
             ON CONFLICT DO NOTHING RETURNING id
             """,
             logger: logger
@@ -333,13 +366,17 @@ extension RosterStore {
         let rows = try await connection.query(
             """
             SELECT id, state FROM filing.rosters
-            WHERE certificate_code = \(session.certificateCode) AND level = \(Int32(level.rawValue)) AND site_school_code = \(session.siteSchoolCode)
+            WHERE certificate_code = \(session.certificateCode) AND level = \(Int32(level.rawValue))
+              AND site_school_code = \(session.siteSchoolCode)
               AND exam_date = \(date.description)::date AND supersedes_roster_id IS NULL
             """,
             logger: logger
         )
         for try await (id, state) in rows.decode((Int64, String).self) {
-            return "roster \(id) (\(state)) is already the roster of this exam session; upload into it, or, once sealed, correct it with a roster that supersedes it"
+            return """
+                roster \(id) (\(state)) is already the roster of this exam session; upload into it, \
+                or, once sealed, correct it with a roster that supersedes it
+                """
         }
         return "a roster of this exam session is being corrected already"
     }
@@ -348,7 +385,10 @@ extension RosterStore {
     /// chunks and its seal are decided one call at a time.
     static func lock(_ id: Int64, organization: Int64? = nil, _ connection: PostgresConnection, _ logger: Logger) async throws {
         try await connection.query(
-            "SELECT 1 FROM filing.rosters WHERE id = \(id) AND (\(organization)::bigint IS NULL OR organization_id = \(organization)) FOR UPDATE",
+            """
+            SELECT 1 FROM filing.rosters
+            WHERE id = \(id) AND (\(organization)::bigint IS NULL OR organization_id = \(organization)) FOR UPDATE
+            """,
             logger: logger
         )
     }
@@ -372,7 +412,9 @@ extension RosterStore {
             logger: logger
         )
         var lines: [Xcert_Filing_V1_SiteSessionLine] = []
-        for try await (certificate, level, site, sessions, dates, candidates) in rows.decode((String, Int32, String, Int32, [String], Int64).self) {
+        for try await (certificate, level, site, sessions, dates, candidates) in rows.decode(
+            (String, Int32, String, Int32, [String], Int64).self)
+        {
             var line = Xcert_Filing_V1_SiteSessionLine()
             line.certificateCode = certificate
             line.level = Xcert_Common_V1_CertificateLevel(rawValue: Int(level)) ?? .unspecified

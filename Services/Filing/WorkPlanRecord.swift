@@ -24,12 +24,16 @@ struct WorkPlanRecord: Sendable {
 
     init(_ plan: Xcert_Filing_V1_WorkPlan, checks: inout FieldChecks) {
         let levels = plan.schoolLevels.filter { Self.schoolLevelNames[$0] != nil }
-        checks.require(!plan.schoolLevels.isEmpty && levels.count == plan.schoolLevels.count, "plan.school_levels", "must list the school levels it is for: SECONDARY 中职, HIGHER_VOCATIONAL 高职 or UNDERGRADUATE 本科")
+        checks.require(
+            !plan.schoolLevels.isEmpty && levels.count == plan.schoolLevels.count, "plan.school_levels",
+            "must list the school levels it is for: SECONDARY 中职, HIGHER_VOCATIONAL 高职 or UNDERGRADUATE 本科")
         checks.require(Set(levels).count == levels.count, "plan.school_levels", "lists a level twice")
         self.schoolLevels = levels.map { Int32($0.rawValue) }
 
         self.specialtyScope = plan.specialtyScope.map(\.trimmed)
-        checks.require(!self.specialtyScope.isEmpty, "plan.specialty_scope", "must name the specialties (or specialty categories) the certificate fits")
+        checks.require(
+            !self.specialtyScope.isEmpty, "plan.specialty_scope", "must name the specialties (or specialty categories) the certificate fits"
+        )
         for (index, specialty) in self.specialtyScope.enumerated() where !(1...100).contains(specialty.count) {
             checks.fail("plan.specialty_scope[\(index)]", "must be 1 to 100 characters")
         }
@@ -52,9 +56,13 @@ struct WorkPlanRecord: Sendable {
             if let level, fees.contains(where: { $0.0 == level }) {
                 checks.fail("plan.fees[\(index)].level", "\(level.chineseName) has two fees")
             }
-            checks.require(fee.fee.fen > 0 && fee.fee.fen <= Self.maximumFee.fen, "plan.fees[\(index)].fee.fen", "must be the fee per candidate in fen, 1 to \(Self.maximumFee.fen) (100,000 yuan); not \(fee.fee.fen)")
+            checks.require(
+                fee.fee.fen > 0 && fee.fee.fen <= Self.maximumFee.fen, "plan.fees[\(index)].fee.fen",
+                "must be the fee per candidate in fen, 1 to \(Self.maximumFee.fen) (100,000 yuan); not \(fee.fee.fen)")
             let basis = fee.costBasis.trimmed
-            checks.require((1...2000).contains(basis.count), "plan.fees[\(index)].cost_basis", "must say how the fee was costed (成本测算依据), 1 to 2000 characters")
+            checks.require(
+                (1...2000).contains(basis.count), "plan.fees[\(index)].cost_basis",
+                "must say how the fee was costed (成本测算依据), 1 to 2000 characters")
             if let level { fees.append((level, fee.fee.fen, basis)) }
         }
         self.fees = fees.map { (level: $0.0, fen: $0.1, costBasis: $0.2) }
@@ -63,9 +71,13 @@ struct WorkPlanRecord: Sendable {
         var attachments: [(String, Int64, String)] = []
         for (index, attachment) in plan.attachments.enumerated() {
             let name = attachment.name.trimmed
-            checks.require((1...200).contains(name.count), "plan.attachments[\(index)].name", "must be the file's name, 1 to 200 characters")
-            checks.require((0...(1 << 32)).contains(attachment.sizeBytes), "plan.attachments[\(index)].size_bytes", "must be the file's size in bytes, 0 to 4 GiB")
-            checks.require(attachment.sha256.isSHA256Hex, "plan.attachments[\(index)].sha256", "must be the file's SHA-256 as 64 lowercase hex digits")
+            checks.require(
+                (1...200).contains(name.count), "plan.attachments[\(index)].name", "must be the file's name, 1 to 200 characters")
+            checks.require(
+                (0...(1 << 32)).contains(attachment.sizeBytes), "plan.attachments[\(index)].size_bytes",
+                "must be the file's size in bytes, 0 to 4 GiB")
+            checks.require(
+                attachment.sha256.isSHA256Hex, "plan.attachments[\(index)].sha256", "must be the file's SHA-256 as 64 lowercase hex digits")
             attachments.append((name, attachment.sizeBytes, attachment.sha256))
         }
         self.attachments = attachments.map { (name: $0.0, size: $0.1, sha256: $0.2) }

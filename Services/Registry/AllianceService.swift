@@ -1,7 +1,7 @@
 import Foundation
+import Logging
 import PostgresNIO
 import SwiftProtobuf
-import Logging
 import XCertAPI
 import XCertDomain
 import XCertProto
@@ -15,8 +15,6 @@ import XCertWire
 /// themselves; everyone authenticated reads alliances and results.
 struct AllianceService: Xcert_Registry_V1_AllianceService.Handler {
     let context: ServiceContext
-
-    
 
     // MARK: - Alliances
 
@@ -40,7 +38,9 @@ struct AllianceService: Xcert_Registry_V1_AllianceService.Handler {
     }
 
     @Sendable
-    func listAlliances(_ request: Xcert_Registry_V1_ListAlliancesRequest, _ call: RequestContext) async throws -> Xcert_Registry_V1_ListAlliancesResponse {
+    func listAlliances(
+        _ request: Xcert_Registry_V1_ListAlliancesRequest, _ call: RequestContext
+    ) async throws -> Xcert_Registry_V1_ListAlliancesResponse {
         return try await self.context.database.transaction(call) { connection in
             var alliances: [Xcert_Registry_V1_Alliance] = []
             for var alliance in try await AllianceStore.alliances(year: request.year, connection, call.logger) {
@@ -61,7 +61,9 @@ struct AllianceService: Xcert_Registry_V1_AllianceService.Handler {
     // MARK: - Lead-school selection
 
     @Sendable
-    func openLeadSelection(_ request: Xcert_Registry_V1_OpenLeadSelectionRequest, _ call: RequestContext) async throws -> Xcert_Registry_V1_LeadSelection {
+    func openLeadSelection(
+        _ request: Xcert_Registry_V1_OpenLeadSelectionRequest, _ call: RequestContext
+    ) async throws -> Xcert_Registry_V1_LeadSelection {
         var checks = FieldChecks()
         checks.require((2019...2100).contains(request.year), "year", "must be a pilot year, 2019 to 2100")
         let close = LocalDate(wire: request.applicationsClose).flatMap { (2019...2100).contains($0.year) ? $0 : nil }
@@ -74,18 +76,29 @@ struct AllianceService: Xcert_Registry_V1_AllianceService.Handler {
             let certificate = try await ReferenceStore.certificate(request.certificateCode, connection, call.logger)
             let members = try await AllianceStore.members(certificate.code, request.year, connection, call.logger)
             guard members.count >= AllianceRules.minimumSchoolsForSelection else {
-                throw RPCError(.failedPrecondition, "certificate \(certificate.code) has \(members.count) qualified schools in \(request.year); certificates with fewer than \(AllianceRules.minimumSchoolsForSelection) are not put to lead-school selection (merge by specialty category or assign a school)")
+                throw RPCError(
+                    .failedPrecondition,
+                    """
+                    certificate \(certificate.code) has \(members.count) qualified schools in \(request.year); \
+                    certificates with fewer than \(AllianceRules.minimumSchoolsForSelection) are not put to lead-school selection \
+                    (merge by specialty category or assign a school)
+                    """
+                )
             }
             let created = try await LeadSelectionStore.open(
                 certificate.code, request.year, applicationsClose: close, connection, call.logger
             )
-            guard created else { throw RPCError(.alreadyExists, "the lead-school selection of \(certificate.code) for \(request.year) is already open") }
+            guard created else {
+                throw RPCError(.alreadyExists, "the lead-school selection of \(certificate.code) for \(request.year) is already open")
+            }
             return try await Self.requireSelection(certificate.code, request.year, connection, call.logger)
         }
     }
 
     @Sendable
-    func getLeadSelection(_ request: Xcert_Registry_V1_GetLeadSelectionRequest, _ call: RequestContext) async throws -> Xcert_Registry_V1_LeadSelection {
+    func getLeadSelection(
+        _ request: Xcert_Registry_V1_GetLeadSelectionRequest, _ call: RequestContext
+    ) async throws -> Xcert_Registry_V1_LeadSelection {
         let principal = try call.caller()
         return try await self.context.database.transaction(call) { connection in
             var selection = try await Self.requireSelection(request.certificateCode, request.year, connection, call.logger)
@@ -100,20 +113,33 @@ struct AllianceService: Xcert_Registry_V1_AllianceService.Handler {
     }
 
     @Sendable
-    func submitLeadApplication(_ request: Xcert_Registry_V1_SubmitLeadApplicationRequest, _ call: RequestContext) async throws -> Xcert_Registry_V1_LeadApplication {
+    func submitLeadApplication(
+        _ request: Xcert_Registry_V1_SubmitLeadApplicationRequest, _ call: RequestContext
+    ) async throws -> Xcert_Registry_V1_LeadApplication {
         let principal = try call.caller()
         if principal.role == .school, principal.party != request.schoolCode {
-            throw RPCError(.permissionDenied, "a school applies only for itself (\(principal.party ?? "none")), not for \(request.schoolCode)")
+            throw RPCError(
+                .permissionDenied, "a school applies only for itself (\(principal.party ?? "none")), not for \(request.schoolCode)")
         }
         var checks = FieldChecks()
         let form = request.form
-        checks.require((1...50).contains(form.contactPerson.trimmed.count), "form.contact_person", "is required (联系人), at most 50 characters")
-        checks.require(!form.contactPhone.trimmed.isEmpty && form.contactPhone.trimmed.isPhone, "form.contact_phone", "is required (联系方式): a phone number")
+        checks.require(
+            (1...50).contains(form.contactPerson.trimmed.count), "form.contact_person", "is required (联系人), at most 50 characters")
+        checks.require(
+            !form.contactPhone.trimmed.isEmpty && form.contactPhone.trimmed.isPhone, "form.contact_phone",
+            "is required (联系方式): a phone number")
         checks.require((1...200).contains(form.address.trimmed.count), "form.address", "is required (通信地址), at most 200 characters")
-        checks.require((1...500).contains(form.schoolProfile.trimmed.count), "form.school_profile", "is required (三、申请院校基本情况), at most 500 characters; it has \(form.schoolProfile.trimmed.count)")
-        checks.require((1...500).contains(form.implementation.trimmed.count), "form.implementation", "is required (四、1+X实施情况), at most 500 characters; it has \(form.implementation.trimmed.count)")
-        checks.require(form.advantages.count <= 5 && form.advantages.allSatisfy { (1...500).contains($0.trimmed.count) }, "form.advantages", "one item per preference condition of §十四 (at most 5), each 1 to 500 characters")
-        checks.require((1...2000).contains(form.workPlan.trimmed.count), "form.work_plan", "is required (六、拟开展工作计划), at most 2000 characters")
+        checks.require(
+            (1...500).contains(form.schoolProfile.trimmed.count), "form.school_profile",
+            "is required (三、申请院校基本情况), at most 500 characters; it has \(form.schoolProfile.trimmed.count)")
+        checks.require(
+            (1...500).contains(form.implementation.trimmed.count), "form.implementation",
+            "is required (四、1+X实施情况), at most 500 characters; it has \(form.implementation.trimmed.count)")
+        checks.require(
+            form.advantages.count <= 5 && form.advantages.allSatisfy { (1...500).contains($0.trimmed.count) }, "form.advantages",
+            "one item per preference condition of §十四 (at most 5), each 1 to 500 characters")
+        checks.require(
+            (1...2000).contains(form.workPlan.trimmed.count), "form.work_plan", "is required (六、拟开展工作计划), at most 2000 characters")
         checks.require(form.commitmentSigned, "form.commitment_signed", "the school's commitment (七、院校承诺) must be signed")
         try checks.check()
         return try await self.context.idempotency.perform(call) { connection in
@@ -125,11 +151,19 @@ struct AllianceService: Xcert_Registry_V1_AllianceService.Handler {
             let school = try await ReferenceStore.school(request.schoolCode, connection, call.logger)
             if !school.irregularities.isEmpty {
                 let listed = school.irregularities.map { "\($0.year): \($0.description_p)" }.joined(separator: "; ")
-                throw RPCError(.failedPrecondition, "school \(school.code) has recorded irregularities during the pilot (\(listed)); such schools may not apply (000 §十五)")
+                throw RPCError(
+                    .failedPrecondition,
+                    "school \(school.code) has recorded irregularities during the pilot (\(listed)); such schools may not apply (000 §十五)")
             }
             let members = try await AllianceStore.members(request.certificateCode, request.year, connection, call.logger)
             guard members.contains(school.code) else {
-                throw RPCError(.failedPrecondition, "school \(school.code) holds no pilot qualification for \(request.certificateCode) in \(request.year); only the alliance's schools may apply")
+                throw RPCError(
+                    .failedPrecondition,
+                    """
+                    school \(school.code) holds no pilot qualification for \(request.certificateCode) in \(request.year); \
+                    only the alliance's schools may apply
+                    """
+                )
             }
             let added = try await LeadSelectionStore.addApplication(
                 request.certificateCode, request.year, school: school.code, form: form, connection, call.logger
@@ -137,17 +171,22 @@ struct AllianceService: Xcert_Registry_V1_AllianceService.Handler {
             if let id = added {
                 return try await LeadSelectionStore.application(id, connection, call.logger)
             }
-            throw RPCError(.alreadyExists, "school \(school.code) has already applied to lead \(request.certificateCode) in \(request.year)")
+            throw RPCError(
+                .alreadyExists, "school \(school.code) has already applied to lead \(request.certificateCode) in \(request.year)")
         }
     }
 
     @Sendable
-    func closeLeadApplications(_ request: Xcert_Registry_V1_CloseLeadApplicationsRequest, _ call: RequestContext) async throws -> Xcert_Registry_V1_LeadSelection {
+    func closeLeadApplications(
+        _ request: Xcert_Registry_V1_CloseLeadApplicationsRequest, _ call: RequestContext
+    ) async throws -> Xcert_Registry_V1_LeadSelection {
         try await self.transition(request.certificateCode, request.year, call) { selection in try selection.closeApplications() }
     }
 
     @Sendable
-    func recordExpertScore(_ request: Xcert_Registry_V1_RecordExpertScoreRequest, _ call: RequestContext) async throws -> Xcert_Registry_V1_LeadApplication {
+    func recordExpertScore(
+        _ request: Xcert_Registry_V1_RecordExpertScoreRequest, _ call: RequestContext
+    ) async throws -> Xcert_Registry_V1_LeadApplication {
         var checks = FieldChecks()
         checks.require(request.applicationID > 0, "application_id", "must name a lead application")
         checks.require((1...50).contains(request.expert.trimmed.count), "expert", "must name the expert, 1 to 50 characters")
@@ -162,13 +201,17 @@ struct AllianceService: Xcert_Registry_V1_AllianceService.Handler {
                 application: request.applicationID, expert: request.expert.trimmed, score: request.score, comment: request.comment,
                 connection, call.logger
             )
-            guard recorded else { throw RPCError(.alreadyExists, "\(request.expert.trimmed) has already scored application \(request.applicationID)") }
+            guard recorded else {
+                throw RPCError(.alreadyExists, "\(request.expert.trimmed) has already scored application \(request.applicationID)")
+            }
             return try await LeadSelectionStore.application(request.applicationID, connection, call.logger)
         }
     }
 
     @Sendable
-    func nameLeadSchools(_ request: Xcert_Registry_V1_NameLeadSchoolsRequest, _ call: RequestContext) async throws -> Xcert_Registry_V1_LeadSelection {
+    func nameLeadSchools(
+        _ request: Xcert_Registry_V1_NameLeadSchoolsRequest, _ call: RequestContext
+    ) async throws -> Xcert_Registry_V1_LeadSelection {
         var checks = FieldChecks()
         for problem in AllianceRules.problems(naming: request.leads.map { ($0.schoolCode, $0.primary) }) {
             checks.fail("leads", problem)
@@ -182,7 +225,8 @@ struct AllianceService: Xcert_Registry_V1_AllianceService.Handler {
             let applicants = Set(selection.applications.map(\.schoolCode))
             var violations = FieldChecks()
             for (index, lead) in request.leads.enumerated() where !applicants.contains(lead.schoolCode) {
-                violations.fail("leads[\(index)].school_code", "\(lead.schoolCode) did not apply to lead \(request.certificateCode) in \(request.year)")
+                violations.fail(
+                    "leads[\(index)].school_code", "\(lead.schoolCode) did not apply to lead \(request.certificateCode) in \(request.year)")
             }
             try violations.check()
             try await LeadSelectionStore.addLeads(
@@ -194,7 +238,9 @@ struct AllianceService: Xcert_Registry_V1_AllianceService.Handler {
     }
 
     @Sendable
-    func finalizeLeadSelection(_ request: Xcert_Registry_V1_FinalizeLeadSelectionRequest, _ call: RequestContext) async throws -> Xcert_Registry_V1_LeadSelection {
+    func finalizeLeadSelection(
+        _ request: Xcert_Registry_V1_FinalizeLeadSelectionRequest, _ call: RequestContext
+    ) async throws -> Xcert_Registry_V1_LeadSelection {
         try await self.transition(request.certificateCode, request.year, call) { selection in try selection.finalize(now: Date()) }
     }
 
@@ -204,7 +250,8 @@ struct AllianceService: Xcert_Registry_V1_AllianceService.Handler {
         _ decide: @Sendable (inout LeadSelection) throws -> LeadSelection.Event
     ) async throws -> Xcert_Registry_V1_LeadSelection {
         try await self.context.idempotency.perform(call) { connection in
-            var selection = try LeadSelectionStore.lifecycle(of: try await Self.requireSelection(certificate, year, connection, call.logger))
+            var selection = try LeadSelectionStore.lifecycle(
+                of: try await Self.requireSelection(certificate, year, connection, call.logger))
             let event = try decide(&selection)
             try await LeadSelectionStore.record(event, certificate: certificate, year: year, connection, call.logger)
             return try await Self.requireSelection(certificate, year, connection, call.logger)
@@ -214,7 +261,9 @@ struct AllianceService: Xcert_Registry_V1_AllianceService.Handler {
     // MARK: - Reading
 
     /// The selection of `certificate` in `year`, or `notFound`.
-    static func requireSelection(_ certificate: String, _ year: Int32, _ connection: PostgresConnection, _ logger: Logger) async throws -> Xcert_Registry_V1_LeadSelection {
+    static func requireSelection(
+        _ certificate: String, _ year: Int32, _ connection: PostgresConnection, _ logger: Logger
+    ) async throws -> Xcert_Registry_V1_LeadSelection {
         guard let selection = try await LeadSelectionStore.selection(certificate, year, connection, logger) else {
             throw RPCError(.notFound, "there is no lead-school selection of \(certificate) for \(year)")
         }

@@ -29,11 +29,16 @@ enum LeadSelectionStore {
     }
 
     /// Writes what a transition of the selection of `certificate` in `year` changed.
-    static func record(_ event: LeadSelection.Event, certificate: String, year: Int32, _ connection: PostgresConnection, _ logger: Logger) async throws {
+    static func record(
+        _ event: LeadSelection.Event, certificate: String, year: Int32, _ connection: PostgresConnection, _ logger: Logger
+    ) async throws {
         switch event {
         case .applicationsClosed:
             try await connection.query(
-                "UPDATE registry.lead_selections SET phase = \(LeadSelection.Phase.expertReview.rawValue) WHERE certificate_code = \(certificate) AND year = \(year)",
+                """
+                UPDATE registry.lead_selections SET phase = \(LeadSelection.Phase.expertReview.rawValue)
+                WHERE certificate_code = \(certificate) AND year = \(year)
+                """,
                 logger: logger
             )
         case .leadsNamed(let noticeEndsAt):
@@ -123,7 +128,9 @@ extension LeadSelectionStore {
             logger: logger
         )
         var found: Xcert_Registry_V1_LeadApplication?
-        for try await row in rows.decode((Int64, String, Int32, String, String, String, String, String, String, String, [String], String, Bool, Date).self) {
+        for try await row in rows.decode(
+            (Int64, String, Int32, String, String, String, String, String, String, String, [String], String, Bool, Date).self)
+        {
             var application = Xcert_Registry_V1_LeadApplication()
             application.id = row.0
             application.certificateCode = row.1
@@ -227,7 +234,10 @@ extension LeadSelectionStore {
     ) async throws {
         for lead in leads {
             try await connection.query(
-                "INSERT INTO registry.lead_schools (certificate_code, year, school_code, is_primary) VALUES (\(certificate), \(year), \(lead.schoolCode), \(lead.primary))",
+                """
+                INSERT INTO registry.lead_schools (certificate_code, year, school_code, is_primary)
+                VALUES (\(certificate), \(year), \(lead.schoolCode), \(lead.primary))
+                """,
                 logger: logger
             )
         }

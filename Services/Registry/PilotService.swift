@@ -1,7 +1,7 @@
 import Foundation
 import PostgresNIO
-import XCertDomain
 import XCertAPI
+import XCertDomain
 import XCertProto
 import XCertService
 import XCertStore
@@ -13,25 +13,29 @@ import XCertWire
 struct PilotService: Xcert_Registry_V1_PilotService.Handler {
     let context: ServiceContext
 
-    
-
     // MARK: - Applications
 
     @Sendable
-    func submitApplication(_ request: Xcert_Registry_V1_SubmitApplicationRequest, _ call: RequestContext) async throws -> Xcert_Registry_V1_PilotApplication {
+    func submitApplication(
+        _ request: Xcert_Registry_V1_SubmitApplicationRequest, _ call: RequestContext
+    ) async throws -> Xcert_Registry_V1_PilotApplication {
         let principal = try call.caller()
         if principal.role == .school, principal.party != request.schoolCode {
-            throw RPCError(.permissionDenied, "a school applies only for itself (\(principal.party ?? "none")), not for \(request.schoolCode)")
+            throw RPCError(
+                .permissionDenied, "a school applies only for itself (\(principal.party ?? "none")), not for \(request.schoolCode)")
         }
         var checks = FieldChecks()
         checks.require(request.schoolCode.isDigits(10), "school_code", "must be a school's 10-digit national code")
         checks.require(request.certificateCode.isCertificateCode, "certificate_code", "must be a certificate's code, e.g. BIM")
         checks.require((2019...2100).contains(request.year), "year", "must be a pilot year, 2019 to 2100; not \(request.year)")
         let levels = request.levels.compactMap(CertificateLevel.init(wire:))
-        checks.require(!levels.isEmpty && levels.count == request.levels.count, "levels", "must list at least one level: ELEMENTARY, INTERMEDIATE or ADVANCED")
+        checks.require(
+            !levels.isEmpty && levels.count == request.levels.count, "levels",
+            "must list at least one level: ELEMENTARY, INTERMEDIATE or ADVANCED")
         checks.require(!request.specialtyCodes.isEmpty, "specialty_codes", "must list the school's specialties that pilot the certificate")
         checks.require(Set(request.specialtyCodes).count == request.specialtyCodes.count, "specialty_codes", "lists a specialty twice")
-        checks.require((1...100_000).contains(request.studentScale), "student_scale", "must be 1 to 100000 students; not \(request.studentScale)")
+        checks.require(
+            (1...100_000).contains(request.studentScale), "student_scale", "must be 1 to 100000 students; not \(request.studentScale)")
         try checks.check()
 
         return try await self.context.idempotency.perform(call) { connection in
@@ -42,23 +46,37 @@ struct PilotService: Xcert_Registry_V1_PilotService.Handler {
                 throw RPCError(.notFound, "there is no school \(request.schoolCode)")
             }
             guard type.isEligibleForPilot else {
-                throw RPCError(.failedPrecondition, "school \(request.schoolCode) is a \(type.chineseName) (\(type.rawValue)); technical schools may not join the pilot")
+                throw RPCError(
+                    .failedPrecondition,
+                    "school \(request.schoolCode) is a \(type.chineseName) (\(type.rawValue)); technical schools may not join the pilot")
             }
             let certificate = try await ReferenceStore.certificate(request.certificateCode, connection, call.logger)
             let offered = Set(certificate.levels)
             if let missing = request.levels.first(where: { !offered.contains($0) }) {
-                throw RPCError.invalidArgument([.init(field: "levels", description: "certificate \(certificate.code) has no level \(missing)")])
+                throw RPCError.invalidArgument([
+                    .init(field: "levels", description: "certificate \(certificate.code) has no level \(missing)")
+                ])
             }
             let school = try await ReferenceStore.school(request.schoolCode, connection, call.logger)
             let own = Set(school.specialties.map(\.code))
             let foreign = request.specialtyCodes.filter { !own.contains($0) }
             if !foreign.isEmpty {
-                throw RPCError.invalidArgument([.init(field: "specialty_codes", description: "\(foreign.joined(separator: ", ")) are not specialties of school \(request.schoolCode)")])
+                throw RPCError.invalidArgument([
+                    .init(
+                        field: "specialty_codes",
+                        description: "\(foreign.joined(separator: ", ")) are not specialties of school \(request.schoolCode)")
+                ])
             }
             if let (id, state) = try await PilotStore.liveApplication(
                 school: request.schoolCode, certificate: request.certificateCode, year: request.year, connection, call.logger
             ) {
-                throw RPCError(.alreadyExists, "school \(request.schoolCode) already has application \(id) for \(request.certificateCode) in \(request.year) (\(state))")
+                throw RPCError(
+                    .alreadyExists,
+                    """
+                    school \(request.schoolCode) already has application \(id) for \(request.certificateCode) \
+                    in \(request.year) (\(state))
+                    """
+                )
             }
 
             // Rule 3: count the year's approved and pending applications with this one.
@@ -68,17 +86,27 @@ struct PilotService: Xcert_Registry_V1_PilotService.Handler {
             let caps = PilotCaps(specialtyCount: Int(locked.specialtyCount), enrolledStudents: Int(locked.enrolledStudents))
             let breaches = caps.breaches(certificates: certificates + 1, students: students + Int(request.studentScale))
             if !breaches.isEmpty {
-                throw RPCError(.failedPrecondition, "school \(request.schoolCode) cannot apply for \(request.certificateCode) in \(request.year): " + breaches.map(\.description).joined(separator: "; "))
+                throw RPCError(
+                    .failedPrecondition,
+                    "school \(request.schoolCode) cannot apply for \(request.certificateCode) in \(request.year): "
+                        + breaches.map(\.description).joined(separator: "; "))
             }
 
             // Rule 2: only certificates filed and approved in the province for the year.
             var approval = Xcert_Filing_V1_CheckCertificateApprovalRequest()
             approval.certificateCode = request.certificateCode
             approval.year = request.year
-            let answer = try await self.context.peers.call("filing", Xcert_Filing_V1_ApprovalService.Method.checkCertificateApproval, approval, context: call
+            let answer = try await self.context.peers.call(
+                "filing", Xcert_Filing_V1_ApprovalService.Method.checkCertificateApproval, approval, context: call
             )
             guard answer.approved else {
-                throw RPCError(.failedPrecondition, "certificate \(request.certificateCode) has no approved filing in the province for \(request.year); only filed and approved certificates may be applied for")
+                throw RPCError(
+                    .failedPrecondition,
+                    """
+                    certificate \(request.certificateCode) has no approved filing in the province for \(request.year); \
+                    only filed and approved certificates may be applied for
+                    """
+                )
             }
 
             let first = ReviewStep.first(for: type)
@@ -92,7 +120,9 @@ struct PilotService: Xcert_Registry_V1_PilotService.Handler {
     }
 
     @Sendable
-    func getApplication(_ request: Xcert_Registry_V1_GetApplicationRequest, _ call: RequestContext) async throws -> Xcert_Registry_V1_PilotApplication {
+    func getApplication(
+        _ request: Xcert_Registry_V1_GetApplicationRequest, _ call: RequestContext
+    ) async throws -> Xcert_Registry_V1_PilotApplication {
         let scope = try await self.applicationScope(call)
         return try await self.context.database.transaction(call) { connection in
             try await PilotStore.application(request.id, scope: scope, connection, call.logger)
@@ -100,11 +130,14 @@ struct PilotService: Xcert_Registry_V1_PilotService.Handler {
     }
 
     @Sendable
-    func listApplications(_ request: Xcert_Registry_V1_ListApplicationsRequest, _ call: RequestContext) async throws -> Xcert_Registry_V1_ListApplicationsResponse {
+    func listApplications(
+        _ request: Xcert_Registry_V1_ListApplicationsRequest, _ call: RequestContext
+    ) async throws -> Xcert_Registry_V1_ListApplicationsResponse {
         let scope = try await self.applicationScope(call)
         let page = try Paging(request.page, field: "page")
         var filter = PilotStore.Filter(
-            schoolCode: request.schoolCode, certificateCode: request.certificateCode, year: request.year, cityCode: request.cityCode, page: page
+            schoolCode: request.schoolCode, certificateCode: request.certificateCode, year: request.year, cityCode: request.cityCode,
+            page: page
         )
         filter.state = ApplicationStates.stored(request.state)
         return try await self.context.database.transaction(call) { connection in
@@ -122,7 +155,9 @@ struct PilotService: Xcert_Registry_V1_PilotService.Handler {
     }
 
     @Sendable
-    func reviewApplication(_ request: Xcert_Registry_V1_ReviewApplicationRequest, _ call: RequestContext) async throws -> Xcert_Registry_V1_PilotApplication {
+    func reviewApplication(
+        _ request: Xcert_Registry_V1_ReviewApplicationRequest, _ call: RequestContext
+    ) async throws -> Xcert_Registry_V1_PilotApplication {
         let reviewer = try call.caller()
         let scope = try Scope(reviewer)
         var checks = FieldChecks()
@@ -139,7 +174,7 @@ struct PilotService: Xcert_Registry_V1_PilotService.Handler {
 
         return try await self.context.idempotency.perform(call) { connection in
             guard let (application, subject) = try await PilotStore.lockForReview(request.applicationID, connection, call.logger),
-                  scope.covers(school: subject.school, type: subject.type, city: subject.city, certificateOrganization: subject.organization)
+                scope.covers(school: subject.school, type: subject.type, city: subject.city, certificateOrganization: subject.organization)
             else {
                 throw RPCError(.notFound, "there is no pilot application \(request.applicationID)")
             }
@@ -153,7 +188,9 @@ struct PilotService: Xcert_Registry_V1_PilotService.Handler {
     // MARK: - Qualifications
 
     @Sendable
-    func getQualification(_ request: Xcert_Registry_V1_GetQualificationRequest, _ call: RequestContext) async throws -> Xcert_Registry_V1_PilotQualification {
+    func getQualification(
+        _ request: Xcert_Registry_V1_GetQualificationRequest, _ call: RequestContext
+    ) async throws -> Xcert_Registry_V1_PilotQualification {
         let scope = try await self.qualificationScope(call)
         return try await self.context.database.transaction(call) { connection in
             try await PilotStore.qualification(request.id, scope: scope, connection, call.logger)
@@ -161,11 +198,14 @@ struct PilotService: Xcert_Registry_V1_PilotService.Handler {
     }
 
     @Sendable
-    func listQualifications(_ request: Xcert_Registry_V1_ListQualificationsRequest, _ call: RequestContext) async throws -> Xcert_Registry_V1_ListQualificationsResponse {
+    func listQualifications(
+        _ request: Xcert_Registry_V1_ListQualificationsRequest, _ call: RequestContext
+    ) async throws -> Xcert_Registry_V1_ListQualificationsResponse {
         let scope = try await self.qualificationScope(call)
         let page = try Paging(request.page, field: "page")
         var filter = PilotStore.Filter(
-            schoolCode: request.schoolCode, certificateCode: request.certificateCode, year: request.year, cityCode: request.cityCode, page: page
+            schoolCode: request.schoolCode, certificateCode: request.certificateCode, year: request.year, cityCode: request.cityCode,
+            page: page
         )
         filter.includeRevoked = request.includeRevoked
         return try await self.context.database.transaction(call) { connection in
@@ -182,7 +222,9 @@ struct PilotService: Xcert_Registry_V1_PilotService.Handler {
     }
 
     @Sendable
-    func revokeQualification(_ request: Xcert_Registry_V1_RevokeQualificationRequest, _ call: RequestContext) async throws -> Xcert_Registry_V1_PilotQualification {
+    func revokeQualification(
+        _ request: Xcert_Registry_V1_RevokeQualificationRequest, _ call: RequestContext
+    ) async throws -> Xcert_Registry_V1_PilotQualification {
         let admin = try call.caller()
         var checks = FieldChecks()
         checks.require(request.qualificationID > 0, "qualification_id", "must name a qualification (a positive id)")
@@ -197,14 +239,18 @@ struct PilotService: Xcert_Registry_V1_PilotService.Handler {
             }
             try await PilotStore.revoke(request.qualificationID, reason: reason, revokedBy: admin.name, connection, call.logger)
             try await PilotStore.recordChange(qualification: request.qualificationID, kind: "revoked", connection, call.logger)
-            call.logger.notice("pilot qualification revoked", metadata: ["qualification": "\(request.qualificationID)", "by": "\(admin.id)"])
+            call.logger.notice(
+                "pilot qualification revoked", metadata: ["qualification": "\(request.qualificationID)", "by": "\(admin.id)"])
             return try await PilotStore.qualification(request.qualificationID, scope: .everything, connection, call.logger)
         }
     }
 
     @Sendable
-    func listQualificationChanges(_ request: Xcert_Registry_V1_ListQualificationChangesRequest, _ call: RequestContext) async throws -> Xcert_Registry_V1_ListQualificationChangesResponse {
-        let page = try await FeedPaging.changes(after: request.after, limit: request.limit, cursor: { $0.cursor }, self.context, call) { after, limit, connection, logger in
+    func listQualificationChanges(
+        _ request: Xcert_Registry_V1_ListQualificationChangesRequest, _ call: RequestContext
+    ) async throws -> Xcert_Registry_V1_ListQualificationChangesResponse {
+        let page = try await FeedPaging.changes(after: request.after, limit: request.limit, cursor: { $0.cursor }, self.context, call) {
+            after, limit, connection, logger in
             try await PilotStore.changes(after: after, limit: limit, connection, logger)
         }
         var response = Xcert_Registry_V1_ListQualificationChangesResponse()

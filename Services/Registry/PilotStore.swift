@@ -38,7 +38,9 @@ enum PilotStore {
 
     // MARK: - Applications
 
-    static func applications(_ filter: Filter, scope: Scope, _ connection: PostgresConnection, _ logger: Logger) async throws -> [Xcert_Registry_V1_PilotApplication] {
+    static func applications(
+        _ filter: Filter, scope: Scope, _ connection: PostgresConnection, _ logger: Logger
+    ) async throws -> [Xcert_Registry_V1_PilotApplication] {
         let rows = try await connection.query(
             """
             SELECT a.id, a.school_code, a.certificate_code, a.year, a.levels, a.specialty_codes, a.student_scale,
@@ -103,7 +105,9 @@ enum PilotStore {
         return applications
     }
 
-    static func application(_ id: Int64, scope: Scope, _ connection: PostgresConnection, _ logger: Logger) async throws -> Xcert_Registry_V1_PilotApplication {
+    static func application(
+        _ id: Int64, scope: Scope, _ connection: PostgresConnection, _ logger: Logger
+    ) async throws -> Xcert_Registry_V1_PilotApplication {
         guard let application = try await self.applications(Filter(ids: [id]), scope: scope, connection, logger).first else {
             throw RPCError(.notFound, "there is no pilot application \(id)")
         }
@@ -112,7 +116,9 @@ enum PilotStore {
 
     // MARK: - Qualifications
 
-    static func qualifications(_ filter: Filter, scope: Scope, _ connection: PostgresConnection, _ logger: Logger) async throws -> [Xcert_Registry_V1_PilotQualification] {
+    static func qualifications(
+        _ filter: Filter, scope: Scope, _ connection: PostgresConnection, _ logger: Logger
+    ) async throws -> [Xcert_Registry_V1_PilotQualification] {
         let rows = try await connection.query(
             """
             SELECT q.id, q.application_id, q.school_code, q.certificate_code, q.year, q.levels, q.specialty_codes,
@@ -135,7 +141,9 @@ enum PilotStore {
             logger: logger
         )
         var qualifications: [Xcert_Registry_V1_PilotQualification] = []
-        for try await row in rows.decode((Int64, Int64, String, String, Int32, [Int32], [String], Int32, Date, Date?, String, String, String).self) {
+        for try await row in rows.decode(
+            (Int64, Int64, String, String, Int32, [Int32], [String], Int32, Date, Date?, String, String, String).self)
+        {
             var qualification = Xcert_Registry_V1_PilotQualification()
             qualification.id = row.0
             qualification.applicationID = row.1
@@ -155,7 +163,9 @@ enum PilotStore {
         return qualifications
     }
 
-    static func qualification(_ id: Int64, scope: Scope, _ connection: PostgresConnection, _ logger: Logger) async throws -> Xcert_Registry_V1_PilotQualification {
+    static func qualification(
+        _ id: Int64, scope: Scope, _ connection: PostgresConnection, _ logger: Logger
+    ) async throws -> Xcert_Registry_V1_PilotQualification {
         guard let qualification = try await self.qualifications(Filter(ids: [id]), scope: scope, connection, logger).first else {
             throw RPCError(.notFound, "there is no pilot qualification \(id)")
         }
@@ -163,7 +173,9 @@ enum PilotStore {
     }
 
     /// Whether `school` holds a qualification for `certificate` that is not revoked (any year).
-    static func holdsQualification(_ school: String, _ certificate: String, _ connection: PostgresConnection, _ logger: Logger) async throws -> Bool {
+    static func holdsQualification(
+        _ school: String, _ certificate: String, _ connection: PostgresConnection, _ logger: Logger
+    ) async throws -> Bool {
         let rows = try await connection.query(
             """
             SELECT EXISTS (SELECT 1 FROM registry.qualifications
@@ -187,7 +199,9 @@ enum PilotStore {
         )
     }
 
-    static func changes(after: Int64, limit: Int, _ connection: PostgresConnection, _ logger: Logger) async throws -> [Xcert_Registry_V1_QualificationChange] {
+    static func changes(
+        after: Int64, limit: Int, _ connection: PostgresConnection, _ logger: Logger
+    ) async throws -> [Xcert_Registry_V1_QualificationChange] {
         let rows = try await connection.query(
             """
             SELECT cursor, qualification_id, kind, changed_at FROM registry.qualification_changes
@@ -198,7 +212,8 @@ enum PilotStore {
         var changes: [(Int64, Int64, String, Date)] = []
         for try await row in rows.decode((Int64, Int64, String, Date).self) { changes.append(row) }
         guard !changes.isEmpty else { return [] }
-        let qualifications = try await self.qualifications(Filter(ids: Array(Set(changes.map(\.1)))), scope: .everything, connection, logger)
+        let qualifications = try await self.qualifications(
+            Filter(ids: Array(Set(changes.map(\.1)))), scope: .everything, connection, logger)
         let byID = Dictionary(uniqueKeysWithValues: qualifications.map { ($0.id, $0) })
         return changes.map { cursor, id, kind, changedAt in
             var change = Xcert_Registry_V1_QualificationChange()
@@ -229,7 +244,9 @@ extension PilotStore {
 
     /// Application `id` on its review route, its row locked until the transaction ends, and
     /// whose it is; nil when there is none.
-    static func lockForReview(_ id: Int64, _ connection: PostgresConnection, _ logger: Logger) async throws -> (ApplicationReview, ApplicationSubject)? {
+    static func lockForReview(
+        _ id: Int64, _ connection: PostgresConnection, _ logger: Logger
+    ) async throws -> (ApplicationReview, ApplicationSubject)? {
         let rows = try await connection.query(
             """
             SELECT a.state, a.school_code, s.type, s.city_code, c.organization_id FROM registry.pilot_applications a
@@ -243,7 +260,10 @@ extension PilotStore {
             guard let state = ApplicationReview.State(rawValue: stored) else {
                 throw RPCError(.internal, "application \(id) has the unknown state \(stored)")
             }
-            return (ApplicationReview(id: id, state: state, city: city), ApplicationSubject(school: school, type: type, city: city, organization: organization))
+            return (
+                ApplicationReview(id: id, state: state, city: city),
+                ApplicationSubject(school: school, type: type, city: city, organization: organization)
+            )
         }
         return nil
     }
@@ -251,7 +271,9 @@ extension PilotStore {
     /// Writes a decided step of application `id`: the review with its reviewer, the new
     /// state, and, when the application is approved, its qualification and the change feed's
     /// entry for it.
-    static func record(_ event: ApplicationReview.Event, application id: Int64, reviewer: Principal, _ connection: PostgresConnection, _ logger: Logger) async throws {
+    static func record(
+        _ event: ApplicationReview.Event, application id: Int64, reviewer: Principal, _ connection: PostgresConnection, _ logger: Logger
+    ) async throws {
         try await connection.query(
             """
             INSERT INTO registry.application_reviews (application_id, step, approved, reason, reviewer_id, reviewer_name)
@@ -263,7 +285,8 @@ extension PilotStore {
         guard event.next == .approved else { return }
         let granted = try await connection.query(
             """
-            INSERT INTO registry.qualifications (application_id, school_code, certificate_code, year, levels, specialty_codes, student_scale)
+            INSERT INTO registry.qualifications (application_id, school_code, certificate_code, year, levels, specialty_codes,
+                student_scale)
             SELECT id, school_code, certificate_code, year, levels, specialty_codes, student_scale
             FROM registry.pilot_applications WHERE id = \(id)
             RETURNING id
@@ -345,7 +368,8 @@ extension PilotStore {
     ) async throws -> Int64 {
         let inserted = try await connection.query(
             """
-            INSERT INTO registry.pilot_applications (school_code, certificate_code, year, levels, specialty_codes, student_scale, state, submitted_by)
+            INSERT INTO registry.pilot_applications (school_code, certificate_code, year, levels, specialty_codes, student_scale, state,
+                submitted_by)
             VALUES (\(school), \(certificate), \(year), \(CertificateLevel.stored(levels)),
                     \(specialtyCodes), \(studentScale), \(state), \(submittedBy))
             RETURNING id

@@ -17,12 +17,12 @@ import XCertWire
 struct PrincipalService: Xcert_Registry_V1_PrincipalService.Handler {
     let context: ServiceContext
 
-    
-
     // MARK: - Handlers
 
     @Sendable
-    func createPrincipal(_ request: Xcert_Registry_V1_CreatePrincipalRequest, _ call: RequestContext) async throws -> Xcert_Registry_V1_Principal {
+    func createPrincipal(
+        _ request: Xcert_Registry_V1_CreatePrincipalRequest, _ call: RequestContext
+    ) async throws -> Xcert_Registry_V1_Principal {
         let (name, role, party) = try PrincipalValidation.validate(request)
         return try await self.context.idempotency.perform(call) { connection in
             try await Self.checkPartyExists(party, role: role, connection, call.logger)
@@ -35,7 +35,9 @@ struct PrincipalService: Xcert_Registry_V1_PrincipalService.Handler {
     }
 
     /// A principal acts for a city, school or organization the registry knows.
-    private static func checkPartyExists(_ party: String?, role: Principal.Role, _ connection: PostgresConnection, _ logger: Logger) async throws {
+    private static func checkPartyExists(
+        _ party: String?, role: Principal.Role, _ connection: PostgresConnection, _ logger: Logger
+    ) async throws {
         guard let party else { return }
         let known: Bool
         switch role {
@@ -45,12 +47,22 @@ struct PrincipalService: Xcert_Registry_V1_PrincipalService.Handler {
         default: known = true
         }
         guard known else {
-            throw RPCError.invalidArgument([.init(field: "party", description: "there is no \(role == .cityReviewer ? "city" : role == .school ? "school" : "organization") \(party) in the registry; create it first")])
+            throw RPCError.invalidArgument([
+                .init(
+                    field: "party",
+                    description: """
+                        there is no \(role == .cityReviewer ? "city" : role == .school ? "school" : "organization") \(party) \
+                        in the registry; create it first
+                        """
+                )
+            ])
         }
     }
 
     @Sendable
-    func listPrincipals(_ request: Xcert_Registry_V1_ListPrincipalsRequest, _ call: RequestContext) async throws -> Xcert_Registry_V1_ListPrincipalsResponse {
+    func listPrincipals(
+        _ request: Xcert_Registry_V1_ListPrincipalsRequest, _ call: RequestContext
+    ) async throws -> Xcert_Registry_V1_ListPrincipalsResponse {
         let page = try Paging(request.page, field: "page")
         let role: String? = request.role == .unspecified ? nil : try PrincipalValidation.role(request.role, field: "role").rawValue
         return try await self.context.database.transaction(call) { connection in
@@ -64,25 +76,34 @@ struct PrincipalService: Xcert_Registry_V1_PrincipalService.Handler {
     }
 
     @Sendable
-    func createToken(_ request: Xcert_Registry_V1_CreateTokenRequest, _ call: RequestContext) async throws -> Xcert_Registry_V1_CreateTokenResponse {
+    func createToken(
+        _ request: Xcert_Registry_V1_CreateTokenRequest, _ call: RequestContext
+    ) async throws -> Xcert_Registry_V1_CreateTokenResponse {
         var violations: [RPCError.FieldViolation] = []
         if call.idempotencyKey != nil {
-            violations.append(.init(
-                field: "metadata.idempotency-key",
-                description: "CreateToken takes none: its answer (the token) is never stored; revoke a token made by a retry"
-            ))
+            violations.append(
+                .init(
+                    field: "metadata.idempotency-key",
+                    description: "CreateToken takes none: its answer (the token) is never stored; revoke a token made by a retry"
+                ))
         }
-        if request.principalID <= 0 { violations.append(.init(field: "principal_id", description: "must name a principal (a positive id)")) }
+        if request.principalID <= 0 {
+            violations.append(.init(field: "principal_id", description: "must name a principal (a positive id)"))
+        }
         if request.label.count > 200 { violations.append(.init(field: "label", description: "must be at most 200 characters")) }
-        if !(0...3650).contains(request.validDays) { violations.append(.init(field: "valid_days", description: "must be 0 (no expiry) to 3650")) }
+        if !(0...3650).contains(request.validDays) {
+            violations.append(.init(field: "valid_days", description: "must be 0 (no expiry) to 3650"))
+        }
         guard violations.isEmpty else { throw RPCError.invalidArgument(violations) }
 
         let (token, digest) = Authenticator.newToken()
         let validDays = request.validDays == 0 ? nil : request.validDays
         return try await self.context.database.transaction(call) { connection in
-            guard let info = try await PrincipalStore.addToken(
-                principal: request.principalID, digest: digest, label: request.label, validDays: validDays, connection, call.logger
-            ) else {
+            guard
+                let info = try await PrincipalStore.addToken(
+                    principal: request.principalID, digest: digest, label: request.label, validDays: validDays, connection, call.logger
+                )
+            else {
                 throw RPCError(.notFound, "there is no principal \(request.principalID)")
             }
             var response = Xcert_Registry_V1_CreateTokenResponse()
@@ -103,15 +124,19 @@ struct PrincipalService: Xcert_Registry_V1_PrincipalService.Handler {
             guard let token = try await PrincipalStore.revokeToken(request.tokenID, connection, call.logger) else {
                 throw RPCError(.notFound, "there is no token \(request.tokenID)")
             }
-            call.logger.notice("token revoked", metadata: [
-                "token": "\(request.tokenID)", "by": "\(admin.id)", "reason": "\(request.reason)",
-            ])
+            call.logger.notice(
+                "token revoked",
+                metadata: [
+                    "token": "\(request.tokenID)", "by": "\(admin.id)", "reason": "\(request.reason)",
+                ])
             return token
         }
     }
 
     @Sendable
-    func listTokens(_ request: Xcert_Registry_V1_ListTokensRequest, _ call: RequestContext) async throws -> Xcert_Registry_V1_ListTokensResponse {
+    func listTokens(
+        _ request: Xcert_Registry_V1_ListTokensRequest, _ call: RequestContext
+    ) async throws -> Xcert_Registry_V1_ListTokensResponse {
         let page = try Paging(request.page, field: "page")
         let principal: Int64? = request.principalID == 0 ? nil : request.principalID
         return try await self.context.database.transaction(call) { connection in

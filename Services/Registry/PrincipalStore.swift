@@ -15,7 +15,10 @@ enum PrincipalStore {
         name: String, role: Principal.Role, party: String?, _ connection: PostgresConnection, _ logger: Logger
     ) async throws -> Xcert_Registry_V1_Principal? {
         let rows = try await connection.query(
-            "INSERT INTO registry.principals (name, role, party) VALUES (\(name), \(role.rawValue), \(party)) RETURNING id, name, role, party, created_at",
+            """
+            INSERT INTO registry.principals (name, role, party) VALUES (\(name), \(role.rawValue), \(party))
+            RETURNING id, name, role, party, created_at
+            """,
             logger: logger
         )
         for try await row in rows.decode(PrincipalRow.self) { return message(row) }

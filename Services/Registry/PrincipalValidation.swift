@@ -49,7 +49,11 @@ enum PrincipalValidation {
 
     static func role(_ role: Xcert_Registry_V1_Role, field: String) throws -> Principal.Role {
         guard let role = Principal.Role(wire: role) else {
-            throw RPCError.invalidArgument([.init(field: field, description: "must be a role: ROLE_PROVINCE_ADMIN, ROLE_CITY_REVIEWER, ROLE_SCHOOL, ROLE_ORGANIZATION or ROLE_SERVICE")])
+            throw RPCError.invalidArgument([
+                .init(
+                    field: field,
+                    description: "must be a role: ROLE_PROVINCE_ADMIN, ROLE_CITY_REVIEWER, ROLE_SCHOOL, ROLE_ORGANIZATION or ROLE_SERVICE")
+            ])
         }
         return role
     }

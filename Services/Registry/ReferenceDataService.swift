@@ -14,8 +14,6 @@ import XCertWire
 struct ReferenceDataService: Xcert_Registry_V1_ReferenceDataService.Handler {
     let context: ServiceContext
 
-    
-
     /// Runs a province admin's change in one transaction, once per idempotency key.
     private func change<Request: SwiftProtobuf.Message, Response: SwiftProtobuf.Message>(
         _ call: RequestContext, _ request: Request, _ body: @escaping (PostgresConnection, Principal) async throws -> Response
@@ -27,7 +25,9 @@ struct ReferenceDataService: Xcert_Registry_V1_ReferenceDataService.Handler {
     }
 
     /// Runs a read by any authenticated principal.
-    private func read<Response: Sendable>(_ call: RequestContext, _ body: (PostgresConnection) async throws -> Response) async throws -> Response {
+    private func read<Response: Sendable>(
+        _ call: RequestContext, _ body: (PostgresConnection) async throws -> Response
+    ) async throws -> Response {
         try await self.context.database.transaction(call, body)
     }
 
@@ -74,7 +74,9 @@ struct ReferenceDataService: Xcert_Registry_V1_ReferenceDataService.Handler {
         try await self.saveCity(request.city, creating: false, call, request)
     }
 
-    private func saveCity<Request: SwiftProtobuf.Message>(_ city: Xcert_Registry_V1_City, creating: Bool, _ call: RequestContext, _ request: Request) async throws -> Xcert_Registry_V1_City {
+    private func saveCity<Request: SwiftProtobuf.Message>(
+        _ city: Xcert_Registry_V1_City, creating: Bool, _ call: RequestContext, _ request: Request
+    ) async throws -> Xcert_Registry_V1_City {
         let record = try CityRecord.checked(city, prefix: "city")
         return try await self.change(call, request) { connection, _ in
             try await ReferenceStore.checkCityInProvince(record.code, field: "city.code", connection, call.logger)
@@ -94,7 +96,9 @@ struct ReferenceDataService: Xcert_Registry_V1_ReferenceDataService.Handler {
     }
 
     @Sendable
-    func listCities(_ request: Xcert_Registry_V1_ListCitiesRequest, _ call: RequestContext) async throws -> Xcert_Registry_V1_ListCitiesResponse {
+    func listCities(
+        _ request: Xcert_Registry_V1_ListCitiesRequest, _ call: RequestContext
+    ) async throws -> Xcert_Registry_V1_ListCitiesResponse {
         let page = try Paging(request.page, field: "page", key: .code)
         return try await self.read(call) { connection in
             let cities = try await ReferenceStore.cities(after: page.afterCode, limit: page.size + 1, connection, call.logger)
@@ -121,7 +125,8 @@ struct ReferenceDataService: Xcert_Registry_V1_ReferenceDataService.Handler {
     ) async throws -> Xcert_Registry_V1_School {
         let record = try SchoolRecord.checked(school, prefix: "school")
         return try await self.change(call, request) { connection, _ in
-            _ = try await ReferenceStore.saveSchool(record, creating: creating, expectedVersion: expectedVersion, field: { "school.\($0)" }, connection, call.logger)
+            _ = try await ReferenceStore.saveSchool(
+                record, creating: creating, expectedVersion: expectedVersion, field: { "school.\($0)" }, connection, call.logger)
             return try await ReferenceStore.school(record.code, connection, call.logger)
         }
     }
@@ -153,7 +158,9 @@ struct ReferenceDataService: Xcert_Registry_V1_ReferenceDataService.Handler {
     }
 
     @Sendable
-    func listSchools(_ request: Xcert_Registry_V1_ListSchoolsRequest, _ call: RequestContext) async throws -> Xcert_Registry_V1_ListSchoolsResponse {
+    func listSchools(
+        _ request: Xcert_Registry_V1_ListSchoolsRequest, _ call: RequestContext
+    ) async throws -> Xcert_Registry_V1_ListSchoolsResponse {
         let page = try Paging(request.page, field: "page", key: .code)
         let type = request.type == .unspecified ? nil : SchoolType(wire: request.type)?.rawValue
         let reader = try call.caller()
@@ -170,7 +177,9 @@ struct ReferenceDataService: Xcert_Registry_V1_ReferenceDataService.Handler {
     }
 
     @Sendable
-    func recordIrregularity(_ request: Xcert_Registry_V1_RecordIrregularityRequest, _ call: RequestContext) async throws -> Xcert_Registry_V1_School {
+    func recordIrregularity(
+        _ request: Xcert_Registry_V1_RecordIrregularityRequest, _ call: RequestContext
+    ) async throws -> Xcert_Registry_V1_School {
         var checks = FieldChecks()
         let kind = IrregularityKinds.stored(request.kind)
         checks.require(kind != nil, "kind", "must be TRAINING_OR_FACILITIES, FUNDS_MISUSED, REFORM_DEFECTS or OTHER")
@@ -191,16 +200,23 @@ struct ReferenceDataService: Xcert_Registry_V1_ReferenceDataService.Handler {
     // MARK: - Organizations
 
     @Sendable
-    func createOrganization(_ request: Xcert_Registry_V1_CreateOrganizationRequest, _ call: RequestContext) async throws -> Xcert_Registry_V1_Organization {
+    func createOrganization(
+        _ request: Xcert_Registry_V1_CreateOrganizationRequest, _ call: RequestContext
+    ) async throws -> Xcert_Registry_V1_Organization {
         try await self.saveOrganization(request.organization, id: 0, expectedVersion: 0, call, request)
     }
 
     @Sendable
-    func updateOrganization(_ request: Xcert_Registry_V1_UpdateOrganizationRequest, _ call: RequestContext) async throws -> Xcert_Registry_V1_Organization {
+    func updateOrganization(
+        _ request: Xcert_Registry_V1_UpdateOrganizationRequest, _ call: RequestContext
+    ) async throws -> Xcert_Registry_V1_Organization {
         guard request.organization.id > 0 else {
-            throw RPCError.invalidArgument([.init(field: "organization.id", description: "must name the organization to update (a positive id)")])
+            throw RPCError.invalidArgument([
+                .init(field: "organization.id", description: "must name the organization to update (a positive id)")
+            ])
         }
-        return try await self.saveOrganization(request.organization, id: request.organization.id, expectedVersion: request.expectedVersion, call, request)
+        return try await self.saveOrganization(
+            request.organization, id: request.organization.id, expectedVersion: request.expectedVersion, call, request)
     }
 
     private func saveOrganization<Request: SwiftProtobuf.Message>(
@@ -208,13 +224,16 @@ struct ReferenceDataService: Xcert_Registry_V1_ReferenceDataService.Handler {
     ) async throws -> Xcert_Registry_V1_Organization {
         let record = try OrganizationRecord.checked(organization, prefix: "organization")
         return try await self.change(call, request) { connection, _ in
-            let (_, savedID) = try await ReferenceStore.saveOrganization(record, id: id, expectedVersion: expectedVersion, connection, call.logger)
+            let (_, savedID) = try await ReferenceStore.saveOrganization(
+                record, id: id, expectedVersion: expectedVersion, connection, call.logger)
             return try await ReferenceStore.organizations(ids: [savedID], connection, call.logger)[0]
         }
     }
 
     @Sendable
-    func getOrganization(_ request: Xcert_Registry_V1_GetOrganizationRequest, _ call: RequestContext) async throws -> Xcert_Registry_V1_Organization {
+    func getOrganization(
+        _ request: Xcert_Registry_V1_GetOrganizationRequest, _ call: RequestContext
+    ) async throws -> Xcert_Registry_V1_Organization {
         try await self.read(call) { connection in
             guard let organization = try await ReferenceStore.organizations(ids: [request.id], connection, call.logger).first else {
                 throw RPCError(.notFound, "there is no organization \(request.id)")
@@ -224,7 +243,9 @@ struct ReferenceDataService: Xcert_Registry_V1_ReferenceDataService.Handler {
     }
 
     @Sendable
-    func listOrganizations(_ request: Xcert_Registry_V1_ListOrganizationsRequest, _ call: RequestContext) async throws -> Xcert_Registry_V1_ListOrganizationsResponse {
+    func listOrganizations(
+        _ request: Xcert_Registry_V1_ListOrganizationsRequest, _ call: RequestContext
+    ) async throws -> Xcert_Registry_V1_ListOrganizationsResponse {
         let page = try Paging(request.page, field: "page")
         return try await self.read(call) { connection in
             let organizations = try await ReferenceStore.organizations(
@@ -240,12 +261,16 @@ struct ReferenceDataService: Xcert_Registry_V1_ReferenceDataService.Handler {
     // MARK: - Certificates
 
     @Sendable
-    func createCertificate(_ request: Xcert_Registry_V1_CreateCertificateRequest, _ call: RequestContext) async throws -> Xcert_Registry_V1_Certificate {
+    func createCertificate(
+        _ request: Xcert_Registry_V1_CreateCertificateRequest, _ call: RequestContext
+    ) async throws -> Xcert_Registry_V1_Certificate {
         try await self.saveCertificate(request.certificate, creating: true, expectedVersion: 0, call, request)
     }
 
     @Sendable
-    func updateCertificate(_ request: Xcert_Registry_V1_UpdateCertificateRequest, _ call: RequestContext) async throws -> Xcert_Registry_V1_Certificate {
+    func updateCertificate(
+        _ request: Xcert_Registry_V1_UpdateCertificateRequest, _ call: RequestContext
+    ) async throws -> Xcert_Registry_V1_Certificate {
         try await self.saveCertificate(request.certificate, creating: false, expectedVersion: request.expectedVersion, call, request)
     }
 
@@ -254,20 +279,25 @@ struct ReferenceDataService: Xcert_Registry_V1_ReferenceDataService.Handler {
     ) async throws -> Xcert_Registry_V1_Certificate {
         let record = try CertificateRecord.checked(certificate, prefix: "certificate")
         return try await self.change(call, request) { connection, _ in
-            _ = try await ReferenceStore.saveCertificate(record, creating: creating, expectedVersion: expectedVersion, field: { "certificate.\($0)" }, connection, call.logger)
+            _ = try await ReferenceStore.saveCertificate(
+                record, creating: creating, expectedVersion: expectedVersion, field: { "certificate.\($0)" }, connection, call.logger)
             return try await ReferenceStore.certificate(record.code, connection, call.logger)
         }
     }
 
     @Sendable
-    func getCertificate(_ request: Xcert_Registry_V1_GetCertificateRequest, _ call: RequestContext) async throws -> Xcert_Registry_V1_Certificate {
+    func getCertificate(
+        _ request: Xcert_Registry_V1_GetCertificateRequest, _ call: RequestContext
+    ) async throws -> Xcert_Registry_V1_Certificate {
         try await self.read(call) { connection in
             try await ReferenceStore.certificate(request.code, connection, call.logger)
         }
     }
 
     @Sendable
-    func listCertificates(_ request: Xcert_Registry_V1_ListCertificatesRequest, _ call: RequestContext) async throws -> Xcert_Registry_V1_ListCertificatesResponse {
+    func listCertificates(
+        _ request: Xcert_Registry_V1_ListCertificatesRequest, _ call: RequestContext
+    ) async throws -> Xcert_Registry_V1_ListCertificatesResponse {
         let page = try Paging(request.page, field: "page", key: .code)
         return try await self.read(call) { connection in
             let certificates = try await ReferenceStore.certificates(

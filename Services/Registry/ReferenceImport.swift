@@ -115,7 +115,9 @@ enum ReferenceImport {
         // text is held to the same rule here, before any cell goes near the database.
         if let nul = text.utf8.firstIndex(of: 0) {
             let line = text.utf8[..<nul].reduce(into: 1) { count, byte in if byte == 0x0A { count += 1 } }
-            throw RPCError.invalidArgument([.init(field: "csv", description: "line \(line) holds the character U+0000 (NUL), which no text may contain")])
+            throw RPCError.invalidArgument([
+                .init(field: "csv", description: "line \(line) holds the character U+0000 (NUL), which no text may contain")
+            ])
         }
         if text.hasPrefix("\u{FEFF}") { text.removeFirst() }
         let reader: CSVReader
@@ -133,7 +135,9 @@ enum ReferenceImport {
             let name = name.trimmed
             guard !name.isEmpty else { continue }
             guard let column = columns.first(where: { $0.headers.contains { $0.caseInsensitiveCompare(name) == .orderedSame } }) else {
-                checks.fail("line 1, column \(index + 1) (\(name))", "is not a column of a \(self.noun(kind)) file; the columns are \(columns.map(\.title).joined(separator: ", "))")
+                checks.fail(
+                    "line 1, column \(index + 1) (\(name))",
+                    "is not a column of a \(self.noun(kind)) file; the columns are \(columns.map(\.title).joined(separator: ", "))")
                 continue
             }
             if let earlier = positions[column.key] {
@@ -153,7 +157,8 @@ enum ReferenceImport {
             defer { line += self.lineBreaks(in: fields) }
             if fields.allSatisfy({ $0.trimmed.isEmpty }) { continue }
             if fields.count > header.count, fields[header.count...].contains(where: { !$0.trimmed.isEmpty }) {
-                checks.fail("line \(line), column \(header.count + 1)", "has \(fields.count) cells but the header has \(header.count) columns")
+                checks.fail(
+                    "line \(line), column \(header.count + 1)", "has \(fields.count) cells but the header has \(header.count) columns")
             }
             var cells: [String: String] = [:]
             for (key, position) in positions where position <= fields.count {
@@ -186,10 +191,13 @@ enum ReferenceImport {
                 break loop
             }
         }
-        throw RPCError.invalidArgument([.init(
-            field: "csv",
-            description: "is not UTF-8: an invalid byte at offset \(offset), line \(line); save the file as UTF-8 (in Excel: CSV UTF-8), not GBK"
-        )])
+        throw RPCError.invalidArgument([
+            .init(
+                field: "csv",
+                description:
+                    "is not UTF-8: an invalid byte at offset \(offset), line \(line); save the file as UTF-8 (in Excel: CSV UTF-8), not GBK"
+            )
+        ])
     }
 
     private static func lineBreaks(in fields: [String]) -> Int {
@@ -257,10 +265,12 @@ enum ReferenceImport {
                 city.code = row["code"]
                 city.name = row["name"]
                 guard let record = CityRecord(city, checks: &checks, field: { table.field(line: row.line, column: $0) }),
-                      firstTime(record.code, line: row.line, column: "code"), firstTime(record.name, line: row.line, column: "name")
+                    firstTime(record.code, line: row.line, column: "code"), firstTime(record.name, line: row.line, column: "name")
                 else { continue }
                 if let province, !record.code.hasPrefix(province.code) {
-                    checks.fail(table.field(line: row.line, column: "code"), "\(record.code) is not a city of \(province.name) (codes \(province.code)xx00)")
+                    checks.fail(
+                        table.field(line: row.line, column: "code"),
+                        "\(record.code) is not a city of \(province.name) (codes \(province.code)xx00)")
                     continue
                 }
                 try await save(line: row.line, column: "code") {
@@ -298,7 +308,7 @@ enum ReferenceImport {
                 }
                 school.honours = self.values(row["honours"])
                 guard let record = SchoolRecord(school, checks: &checks, field: field),
-                      firstTime(record.code, line: row.line, column: "code"), checks.isEmpty
+                    firstTime(record.code, line: row.line, column: "code"), checks.isEmpty
                 else { continue }
                 try await save(line: row.line, column: "code") {
                     count(try await ReferenceStore.saveSchool(record, creating: true, upsert: true, field: field, connection, logger).0)
@@ -313,7 +323,9 @@ enum ReferenceImport {
                 let mobiles = self.values(row["mobiles"])
                 let emails = self.values(row["emails"])
                 for (key, list) in [("office_phones", phones), ("mobiles", mobiles), ("emails", emails)] where list.count > names.count {
-                    checks.fail(table.field(line: row.line, column: key), "has \(list.count) values for \(names.count) contacts; give them in the contacts' order")
+                    checks.fail(
+                        table.field(line: row.line, column: key),
+                        "has \(list.count) values for \(names.count) contacts; give them in the contacts' order")
                 }
                 var organization = Xcert_Registry_V1_Organization()
                 organization.name = row["name"]
@@ -329,7 +341,7 @@ enum ReferenceImport {
                 organization.address = row["address"]
                 organization.postcode = row["postcode"]
                 guard let record = OrganizationRecord(organization, checks: &checks, field: field),
-                      firstTime(record.name, line: row.line, column: "name"), checks.isEmpty
+                    firstTime(record.name, line: row.line, column: "name"), checks.isEmpty
                 else { continue }
                 try await save(line: row.line, column: "name") {
                     count(try await ReferenceStore.saveOrganization(record, id: 0, upsert: true, connection, logger).0)
@@ -342,7 +354,8 @@ enum ReferenceImport {
             // An empty organization cell says the list does not know it (the seeds' 40 small
             // certificates): a certificate already recorded keeps its organization.
             let recordedOrganization = Dictionary(
-                try await ReferenceStore.certificates(connection, logger).map { ($0.code, $0.organizationID) }, uniquingKeysWith: { first, _ in first }
+                try await ReferenceStore.certificates(connection, logger).map { ($0.code, $0.organizationID) },
+                uniquingKeysWith: { first, _ in first }
             )
             for row in table.rows where checks.violations.count < self.maximumViolations {
                 let field = { (key: String) in table.field(line: row.line, column: self.certificateColumn(of: key)) }
@@ -362,14 +375,16 @@ enum ReferenceImport {
                     if let id = organizationByName[organization] {
                         certificate.organizationID = id
                     } else {
-                        checks.fail(field("organization_id"), "there is no organization named \"\(organization)\"; import the organizations first")
+                        checks.fail(
+                            field("organization_id"), "there is no organization named \"\(organization)\"; import the organizations first")
                     }
                 }
                 if let scoring = self.scoring(row["scoring"], passMark: row["pass_mark"], field: field, &checks) {
                     certificate.scoring = scoring
                 }
                 guard let record = CertificateRecord(certificate, checks: &checks, field: field),
-                      firstTime(record.code, line: row.line, column: "code"), firstTime(record.name, line: row.line, column: "name"), checks.isEmpty
+                    firstTime(record.code, line: row.line, column: "code"), firstTime(record.name, line: row.line, column: "name"),
+                    checks.isEmpty
                 else { continue }
                 try await save(line: row.line, column: "code") {
                     count(try await ReferenceStore.saveCertificate(record, creating: true, upsert: true, field: field, connection, logger))
@@ -425,7 +440,9 @@ enum ReferenceImport {
 
     /// A scoring cell such as `理论:40;实操:60` with a pass mark; nil (the province's
     /// default) when both are empty.
-    private static func scoring(_ cell: String, passMark: String, field: (String) -> String, _ checks: inout FieldChecks) -> Xcert_Registry_V1_ScoringRule? {
+    private static func scoring(
+        _ cell: String, passMark: String, field: (String) -> String, _ checks: inout FieldChecks
+    ) -> Xcert_Registry_V1_ScoringRule? {
         guard !cell.isEmpty || !passMark.isEmpty else { return nil }
         var rule = Xcert_Registry_V1_ScoringRule()
         if cell.isEmpty {

@@ -1,9 +1,9 @@
 import Foundation
 import SwiftProtobuf
-import XCertWire
 import XCertDomain
 import XCertProto
 import XCertService
+import XCertWire
 
 /// Reference data as checked input, ready for the database. Each `init` checks a
 /// message field by field into `checks`, naming fields through `field`, so that the
@@ -40,7 +40,9 @@ struct CityRecord: CheckedRecord {
         let code = city.code.trimmed
         let name = city.name.trimmed
         let ok = [
-            checks.require(code.isDigits(6) && code.hasSuffix("00") && !code.hasSuffix("0000"), field("code"), "must be the city's 6-digit administrative code, ending in 00, e.g. 360100; not \"\(code)\""),
+            checks.require(
+                code.isDigits(6) && code.hasSuffix("00") && !code.hasSuffix("0000"), field("code"),
+                "must be the city's 6-digit administrative code, ending in 00, e.g. 360100; not \"\(code)\""),
             checks.require((1...50).contains(name.count), field("name"), "must be 1 to 50 characters"),
         ]
         guard !ok.contains(false) else { return nil }
@@ -67,29 +69,45 @@ struct SchoolRecord: CheckedRecord {
     init?(_ school: Xcert_Registry_V1_School, checks: inout FieldChecks, field: (String) -> String) {
         let before = checks.violations.count
         let code = school.code.trimmed
-        checks.require(code.isDigits(10), field("code"), "must be the school's 10-digit national school code (学校标识码), e.g. 4136010403; not \"\(code)\"")
+        checks.require(
+            code.isDigits(10), field("code"), "must be the school's 10-digit national school code (学校标识码), e.g. 4136010403; not \"\(code)\""
+        )
         let name = school.name.trimmed
         checks.require((1...100).contains(name.count), field("name"), "must be 1 to 100 characters")
         let type = SchoolType(wire: school.type)
-        checks.require(type != nil, field("type"), "must be a school type: secondary_vocational 中职, higher_vocational 高职, vocational_undergraduate, applied_undergraduate, open_university or technical_school")
+        checks.require(
+            type != nil, field("type"),
+            """
+            must be a school type: secondary_vocational 中职, higher_vocational 高职, vocational_undergraduate, \
+            applied_undergraduate, open_university or technical_school
+            """
+        )
         let city = school.cityCode.trimmed
         checks.require(city.isDigits(6), field("city_code"), "must be a city's 6-digit code, e.g. 360100; not \"\(city)\"")
-        checks.require((1...10_000).contains(school.specialtyCount), field("specialty_count"), "must be 1 to 10000, not \(school.specialtyCount)")
-        checks.require((1...1_000_000).contains(school.enrolledStudents), field("enrolled_students"), "must be 1 to 1000000, not \(school.enrolledStudents)")
+        checks.require(
+            (1...10_000).contains(school.specialtyCount), field("specialty_count"), "must be 1 to 10000, not \(school.specialtyCount)")
+        checks.require(
+            (1...1_000_000).contains(school.enrolledStudents), field("enrolled_students"),
+            "must be 1 to 1000000, not \(school.enrolledStudents)")
         var specialties: [SpecialtyRecord] = []
         for (index, specialty) in school.specialties.enumerated() {
             let code = specialty.code.trimmed
             let name = specialty.name.trimmed
-            checks.require((4...10).contains(code.count) && code.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber) }, field("specialties[\(index)].code"), "must be the specialty's catalogue code, 4 to 10 letters or digits; not \"\(code)\"")
+            checks.require(
+                (4...10).contains(code.count) && code.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber) },
+                field("specialties[\(index)].code"), "must be the specialty's catalogue code, 4 to 10 letters or digits; not \"\(code)\"")
             checks.require((1...100).contains(name.count), field("specialties[\(index)].name"), "must be 1 to 100 characters")
             if specialties.contains(where: { $0.code == code }) {
                 checks.fail(field("specialties[\(index)].code"), "\(code) is listed twice")
             }
             specialties.append(.init(code: code, name: name))
         }
-        checks.require(specialties.count <= Int(max(0, school.specialtyCount)), field("specialties"), "lists \(specialties.count) specialties, more than the school's specialty_count \(school.specialtyCount)")
+        checks.require(
+            specialties.count <= Int(max(0, school.specialtyCount)), field("specialties"),
+            "lists \(specialties.count) specialties, more than the school's specialty_count \(school.specialtyCount)")
         let honours = school.honours.map(\.trimmed).filter { !$0.isEmpty }
-        checks.require(honours.count <= 20 && honours.allSatisfy { $0.count <= 100 }, field("honours"), "at most 20, each at most 100 characters")
+        checks.require(
+            honours.count <= 20 && honours.allSatisfy { $0.count <= 100 }, field("honours"), "at most 20, each at most 100 characters")
         guard checks.violations.count == before, let type else { return nil }
         self.code = code
         self.name = name
@@ -122,9 +140,15 @@ struct OrganizationRecord: CheckedRecord {
             clean.mobile = contact.mobile.trimmed
             clean.email = contact.email.trimmed
             checks.require((1...50).contains(clean.name.count), field("contacts[\(index)].name"), "must be 1 to 50 characters")
-            checks.require(clean.officePhone.isPhone, field("contacts[\(index)].office_phone"), "must be a phone number (digits, -, +, spaces), not \"\(clean.officePhone)\"")
-            checks.require(clean.mobile.isPhone, field("contacts[\(index)].mobile"), "must be a phone number (digits, -, +, spaces), not \"\(clean.mobile)\"")
-            checks.require(clean.email.isEmpty || clean.email.isEmail, field("contacts[\(index)].email"), "must be an e-mail address, not \"\(clean.email)\"")
+            checks.require(
+                clean.officePhone.isPhone, field("contacts[\(index)].office_phone"),
+                "must be a phone number (digits, -, +, spaces), not \"\(clean.officePhone)\"")
+            checks.require(
+                clean.mobile.isPhone, field("contacts[\(index)].mobile"),
+                "must be a phone number (digits, -, +, spaces), not \"\(clean.mobile)\"")
+            checks.require(
+                clean.email.isEmpty || clean.email.isEmail, field("contacts[\(index)].email"),
+                "must be an e-mail address, not \"\(clean.email)\"")
             contacts.append(clean)
         }
         let fax = organization.fax.trimmed
@@ -153,12 +177,18 @@ struct CertificateRecord: CheckedRecord {
     init?(_ certificate: Xcert_Registry_V1_Certificate, checks: inout FieldChecks, field: (String) -> String) {
         let before = checks.violations.count
         let code = certificate.code.trimmed
-        checks.require(code.isCertificateCode, field("code"), "must be 2 to 32 of A-Z, 0-9 and -, starting with a letter or digit, e.g. BIM; not \"\(code)\"")
+        checks.require(
+            code.isCertificateCode, field("code"),
+            "must be 2 to 32 of A-Z, 0-9 and -, starting with a letter or digit, e.g. BIM; not \"\(code)\"")
         let name = certificate.name.trimmed
         checks.require((1...100).contains(name.count), field("name"), "must be 1 to 100 characters")
-        checks.require((0...4).contains(certificate.batch), field("batch"), "must be 1 (首批) to 4 (第四批), or 0 when not recorded; not \(certificate.batch)")
+        checks.require(
+            (0...4).contains(certificate.batch), field("batch"),
+            "must be 1 (首批) to 4 (第四批), or 0 when not recorded; not \(certificate.batch)")
         let levels = certificate.levels.compactMap(CertificateLevel.init(wire:))
-        checks.require(!certificate.levels.isEmpty && levels.count == certificate.levels.count, field("levels"), "must list at least one level, each ELEMENTARY 初级, INTERMEDIATE 中级 or ADVANCED 高级")
+        checks.require(
+            !certificate.levels.isEmpty && levels.count == certificate.levels.count, field("levels"),
+            "must list at least one level, each ELEMENTARY 初级, INTERMEDIATE 中级 or ADVANCED 高级")
         checks.require(certificate.organizationID >= 0, field("organization_id"), "must be an organization's id, or 0 when not recorded")
         var scoring = ScoringRule.provinceDefault
         if certificate.hasScoring {

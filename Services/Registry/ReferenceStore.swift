@@ -28,12 +28,17 @@ enum ReferenceStore {
     /// Sets the province's code and name (there is one province).
     static func setProvince(code: String, name: String, _ connection: PostgresConnection, _ logger: Logger) async throws {
         try await connection.query(
-            "INSERT INTO registry.province (code, name) VALUES (\(code), \(name)) ON CONFLICT (singleton) DO UPDATE SET code = excluded.code, name = excluded.name",
+            """
+            INSERT INTO registry.province (code, name) VALUES (\(code), \(name))
+            ON CONFLICT (singleton) DO UPDATE SET code = excluded.code, name = excluded.name
+            """,
             logger: logger
         )
     }
 
-    static func cities(codes: [String]? = nil, after: String = "", limit: Int = 10_000, _ connection: PostgresConnection, _ logger: Logger) async throws -> [Xcert_Registry_V1_City] {
+    static func cities(
+        codes: [String]? = nil, after: String = "", limit: Int = 10_000, _ connection: PostgresConnection, _ logger: Logger
+    ) async throws -> [Xcert_Registry_V1_City] {
         let rows = try await connection.query(
             """
             SELECT code, name FROM registry.cities
@@ -55,11 +60,15 @@ enum ReferenceStore {
     /// Checks that a city fits the province: its code starts with the province's.
     static func checkCityInProvince(_ code: String, field: String, _ connection: PostgresConnection, _ logger: Logger) async throws {
         if let province = try await self.province(connection, logger), !code.hasPrefix(province.code) {
-            throw RPCError.invalidArgument([.init(field: field, description: "\(code) is not a city of \(province.name) (codes \(province.code)xx00)")])
+            throw RPCError.invalidArgument([
+                .init(field: field, description: "\(code) is not a city of \(province.name) (codes \(province.code)xx00)")
+            ])
         }
     }
 
-    static func saveCity(_ city: CityRecord, creating: Bool, upsert: Bool = false, _ connection: PostgresConnection, _ logger: Logger) async throws -> Outcome {
+    static func saveCity(
+        _ city: CityRecord, creating: Bool, upsert: Bool = false, _ connection: PostgresConnection, _ logger: Logger
+    ) async throws -> Outcome {
         let existing = try await self.cities(codes: [city.code], connection, logger).first
         if let existing {
             if creating && !upsert { throw RPCError(.alreadyExists, "city \(city.code) exists (\(existing.name))") }
@@ -67,12 +76,16 @@ enum ReferenceStore {
         } else if !creating && !upsert {
             throw RPCError(.notFound, "there is no city \(city.code)")
         }
-        let clash = try await connection.query("SELECT code FROM registry.cities WHERE name = \(city.name) AND code <> \(city.code)", logger: logger)
+        let clash = try await connection.query(
+            "SELECT code FROM registry.cities WHERE name = \(city.name) AND code <> \(city.code)", logger: logger)
         for try await other in clash.decode(String.self) {
             throw RPCError(.alreadyExists, "city \(other) is already named \(city.name)")
         }
         try await connection.query(
-            "INSERT INTO registry.cities (code, name) VALUES (\(city.code), \(city.name)) ON CONFLICT (code) DO UPDATE SET name = excluded.name",
+            """
+            INSERT INTO registry.cities (code, name) VALUES (\(city.code), \(city.name))
+            ON CONFLICT (code) DO UPDATE SET name = excluded.name
+            """,
             logger: logger
         )
         return existing == nil ? .created : .updated
@@ -138,7 +151,9 @@ enum ReferenceStore {
         return school
     }
 
-    static func irregularities(schools: [String], _ connection: PostgresConnection, _ logger: Logger) async throws -> [String: [Xcert_Registry_V1_Irregularity]] {
+    static func irregularities(
+        schools: [String], _ connection: PostgresConnection, _ logger: Logger
+    ) async throws -> [String: [Xcert_Registry_V1_Irregularity]] {
         let rows = try await connection.query(
             """
             SELECT school_code, id, kind, description, year, recorded_at, recorded_by FROM registry.irregularities
@@ -184,7 +199,13 @@ enum ReferenceStore {
         if let existing {
             if creating && !upsert { throw RPCError(.alreadyExists, "school \(school.code) exists (\(existing.name))") }
             if expectedVersion != 0 && existing.version != expectedVersion {
-                throw RPCError(.aborted, "school \(school.code) is at version \(existing.version), not \(expectedVersion): someone changed it meanwhile; read it again")
+                throw RPCError(
+                    .aborted,
+                    """
+                    school \(school.code) is at version \(existing.version), not \(expectedVersion): \
+                    someone changed it meanwhile; read it again
+                    """
+                )
             }
             if SchoolRecord.stored(existing) == school { return (.unchanged, existing) }
             let kept = Set(school.specialties.map(\.code))
@@ -199,18 +220,28 @@ enum ReferenceStore {
             var inUse: [String] = []
             for try await code in dropped.decode(String.self) { inUse.append(code) }
             if !inUse.isEmpty {
-                throw RPCError(.failedPrecondition, "school \(school.code) pilots with specialties \(inUse.joined(separator: ", ")); they cannot be removed", fieldViolations: [.init(field: field("specialties"), description: "must keep \(inUse.joined(separator: ", ")), which pilot applications refer to")])
+                throw RPCError(
+                    .failedPrecondition,
+                    "school \(school.code) pilots with specialties \(inUse.joined(separator: ", ")); they cannot be removed",
+                    fieldViolations: [
+                        .init(
+                            field: field("specialties"),
+                            description: "must keep \(inUse.joined(separator: ", ")), which pilot applications refer to")
+                    ])
             }
         } else if !creating && !upsert {
             throw RPCError(.notFound, "there is no school \(school.code)")
         }
         guard try await !self.cities(codes: [school.cityCode], connection, logger).isEmpty else {
-            throw RPCError.invalidArgument([.init(field: field("city_code"), description: "there is no city \(school.cityCode); create it first")])
+            throw RPCError.invalidArgument([
+                .init(field: field("city_code"), description: "there is no city \(school.cityCode); create it first")
+            ])
         }
         try await connection.query(
             """
             INSERT INTO registry.schools (code, name, type, city_code, specialty_count, enrolled_students, honours)
-            VALUES (\(school.code), \(school.name), \(school.type.rawValue), \(school.cityCode), \(school.specialtyCount), \(school.enrolledStudents), \(school.honours))
+            VALUES (\(school.code), \(school.name), \(school.type.rawValue), \(school.cityCode), \(school.specialtyCount),
+                    \(school.enrolledStudents), \(school.honours))
             ON CONFLICT (code) DO UPDATE SET name = excluded.name, type = excluded.type, city_code = excluded.city_code,
                 specialty_count = excluded.specialty_count, enrolled_students = excluded.enrolled_students,
                 honours = excluded.honours, version = registry.schools.version + 1, updated_at = now()
@@ -221,7 +252,8 @@ enum ReferenceStore {
         try await connection.query(
             """
             INSERT INTO registry.school_specialties (school_code, code, name, position)
-            SELECT \(school.code), c, n, p FROM unnest(\(school.specialties.map(\.code))::text[], \(school.specialties.map(\.name))::text[]) WITH ORDINALITY AS s(c, n, p)
+            SELECT \(school.code), c, n, p
+            FROM unnest(\(school.specialties.map(\.code))::text[], \(school.specialties.map(\.name))::text[]) WITH ORDINALITY AS s(c, n, p)
             """,
             logger: logger
         )
@@ -283,14 +315,22 @@ enum ReferenceStore {
         if id != 0 {
             existing = try await self.organizations(ids: [id], connection, logger).first
             guard existing != nil else { throw RPCError(.notFound, "there is no organization \(id)") }
-            if let sameName, sameName.id != id { throw RPCError(.alreadyExists, "organization \(sameName.id) is already named \(organization.name)") }
+            if let sameName, sameName.id != id {
+                throw RPCError(.alreadyExists, "organization \(sameName.id) is already named \(organization.name)")
+            }
         } else if let sameName {
             guard upsert else { throw RPCError(.alreadyExists, "organization \(sameName.id) is already named \(organization.name)") }
             existing = sameName
         }
         if let existing {
             if expectedVersion != 0 && existing.version != expectedVersion {
-                throw RPCError(.aborted, "organization \(existing.id) is at version \(existing.version), not \(expectedVersion): someone changed it meanwhile; read it again")
+                throw RPCError(
+                    .aborted,
+                    """
+                    organization \(existing.id) is at version \(existing.version), not \(expectedVersion): \
+                    someone changed it meanwhile; read it again
+                    """
+                )
             }
             if OrganizationRecord.stored(existing) == organization { return (.unchanged, existing.id) }
         }
@@ -315,7 +355,9 @@ enum ReferenceStore {
         try await connection.query(
             """
             INSERT INTO registry.organization_contacts (organization_id, position, name, office_phone, mobile, email)
-            SELECT \(savedID), p, n, o, m, e FROM unnest(\(contacts.map(\.name))::text[], \(contacts.map(\.officePhone))::text[], \(contacts.map(\.mobile))::text[], \(contacts.map(\.email))::text[]) WITH ORDINALITY AS c(n, o, m, e, p)
+            SELECT \(savedID), p, n, o, m, e
+            FROM unnest(\(contacts.map(\.name))::text[], \(contacts.map(\.officePhone))::text[], \(contacts.map(\.mobile))::text[],
+                        \(contacts.map(\.email))::text[]) WITH ORDINALITY AS c(n, o, m, e, p)
             """,
             logger: logger
         )
@@ -365,7 +407,9 @@ enum ReferenceStore {
         return certificates
     }
 
-    static func certificate(_ code: String, _ connection: PostgresConnection, _ logger: Logger) async throws -> Xcert_Registry_V1_Certificate {
+    static func certificate(
+        _ code: String, _ connection: PostgresConnection, _ logger: Logger
+    ) async throws -> Xcert_Registry_V1_Certificate {
         guard let certificate = try await self.certificates(codes: [code], connection, logger).first else {
             throw RPCError(.notFound, "there is no certificate \(code)")
         }
@@ -380,14 +424,21 @@ enum ReferenceStore {
         if let existing {
             if creating && !upsert { throw RPCError(.alreadyExists, "certificate \(certificate.code) exists (\(existing.name))") }
             if expectedVersion != 0 && existing.version != expectedVersion {
-                throw RPCError(.aborted, "certificate \(certificate.code) is at version \(existing.version), not \(expectedVersion): someone changed it meanwhile; read it again")
+                throw RPCError(
+                    .aborted,
+                    """
+                    certificate \(certificate.code) is at version \(existing.version), not \(expectedVersion): \
+                    someone changed it meanwhile; read it again
+                    """
+                )
             }
             if CertificateRecord.stored(existing) == certificate { return .unchanged }
             // A level that applications or sites use stays.
             let used = try await connection.query(
                 """
                 SELECT DISTINCT level FROM (
-                    SELECT unnest(levels) AS level FROM registry.pilot_applications WHERE certificate_code = \(certificate.code) AND state <> 'rejected'
+                    SELECT unnest(levels) AS level FROM registry.pilot_applications
+                    WHERE certificate_code = \(certificate.code) AND state <> 'rejected'
                     UNION SELECT unnest(levels) FROM registry.assessment_sites WHERE certificate_code = \(certificate.code)
                 ) used WHERE NOT (level = ANY(\(certificate.levels))) ORDER BY level
                 """,
@@ -398,23 +449,38 @@ enum ReferenceStore {
                 inUse.append(CertificateLevel(rawValue: Int(level))?.chineseName ?? "\(level)")
             }
             if !inUse.isEmpty {
-                throw RPCError(.failedPrecondition, "certificate \(certificate.code) is applied for or examined at \(inUse.joined(separator: ", ")); those levels cannot be removed", fieldViolations: [.init(field: field("levels"), description: "must keep \(inUse.joined(separator: ", ")), which applications or sites use")])
+                throw RPCError(
+                    .failedPrecondition,
+                    """
+                    certificate \(certificate.code) is applied for or examined at \(inUse.joined(separator: ", ")); \
+                    those levels cannot be removed
+                    """,
+                    fieldViolations: [
+                        .init(
+                            field: field("levels"),
+                            description: "must keep \(inUse.joined(separator: ", ")), which applications or sites use")
+                    ])
             }
         } else if !creating && !upsert {
             throw RPCError(.notFound, "there is no certificate \(certificate.code)")
         }
-        let clash = try await connection.query("SELECT code FROM registry.certificates WHERE name = \(certificate.name) AND code <> \(certificate.code)", logger: logger)
+        let clash = try await connection.query(
+            "SELECT code FROM registry.certificates WHERE name = \(certificate.name) AND code <> \(certificate.code)", logger: logger)
         for try await other in clash.decode(String.self) {
-            throw RPCError.invalidArgument([.init(field: field("name"), description: "certificate \(other) is already named \(certificate.name)")])
+            throw RPCError.invalidArgument([
+                .init(field: field("name"), description: "certificate \(other) is already named \(certificate.name)")
+            ])
         }
         if let organization = certificate.organizationID, try await self.organizations(ids: [organization], connection, logger).isEmpty {
-            throw RPCError.invalidArgument([.init(field: field("organization_id"), description: "there is no organization \(organization)")])
+            throw RPCError.invalidArgument([.init(field: field("organization_id"), description: "there is no organization \(organization)")]
+            )
         }
         try await connection.query(
             """
             INSERT INTO registry.certificates (code, name, batch, levels, organization_id, component_names, component_weights, pass_mark)
             VALUES (\(certificate.code), \(certificate.name), \(certificate.batch), \(certificate.levels), \(certificate.organizationID),
-                    \(certificate.scoring.components.map(\.name)), \(certificate.scoring.components.map { Int32($0.weightPercent) }), \(Int32(certificate.scoring.passMark)))
+                    \(certificate.scoring.components.map(\.name)), \(certificate.scoring.components.map { Int32($0.weightPercent) }),
+                    \(Int32(certificate.scoring.passMark)))
             ON CONFLICT (code) DO UPDATE SET name = excluded.name, batch = excluded.batch, levels = excluded.levels,
                 organization_id = excluded.organization_id, component_names = excluded.component_names,
                 component_weights = excluded.component_weights, pass_mark = excluded.pass_mark,

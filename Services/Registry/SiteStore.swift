@@ -116,7 +116,8 @@ enum SiteStore {
     ) async throws -> [Xcert_Registry_V1_OrganizationCoverage] {
         let organizations = try await connection.query(
             """
-            SELECT o.id, o.name, coalesce(array_agg(DISTINCT s.city_code ORDER BY s.city_code) FILTER (WHERE s.city_code IS NOT NULL), '{}'),
+            SELECT o.id, o.name,
+                   coalesce(array_agg(DISTINCT s.city_code ORDER BY s.city_code) FILTER (WHERE s.city_code IS NOT NULL), '{}'),
                    (SELECT count(*) FROM registry.cities)
             FROM registry.organizations o
             LEFT JOIN registry.certificates c ON c.organization_id = o.id
@@ -176,12 +177,16 @@ enum SiteStore {
             """
             INSERT INTO registry.monitoring_selections (certificate_code, year, target, selected_by)
             VALUES (\(certificate), \(year), \(target), \(selectedBy))
-            ON CONFLICT (certificate_code, year) DO UPDATE SET target = excluded.target, selected_by = excluded.selected_by, selected_at = now()
+            ON CONFLICT (certificate_code, year) DO UPDATE
+                SET target = excluded.target, selected_by = excluded.selected_by, selected_at = now()
             """,
             logger: logger
         )
         try await connection.query(
-            "INSERT INTO registry.monitoring_points (certificate_code, year, school_code) SELECT \(certificate), \(year), unnest(\(schools)::text[])",
+            """
+            INSERT INTO registry.monitoring_points (certificate_code, year, school_code)
+            SELECT \(certificate), \(year), unnest(\(schools)::text[])
+            """,
             logger: logger
         )
     }

@@ -10,7 +10,8 @@ enum DuePolicyStore {
     ) async throws {
         try await connection.query(
             """
-            INSERT INTO settlement.due_policies (year, basis, days, set_by) VALUES (\(policy.year), \(policy.basis == .beforeExam ? "before_exam" : "after_exam"), \(policy.days), \(setBy))
+            INSERT INTO settlement.due_policies (year, basis, days, set_by)
+            VALUES (\(policy.year), \(policy.basis == .beforeExam ? "before_exam" : "after_exam"), \(policy.days), \(setBy))
             ON CONFLICT (year) DO UPDATE SET basis = excluded.basis, days = excluded.days, set_by = excluded.set_by, set_at = now()
             """,
             logger: logger

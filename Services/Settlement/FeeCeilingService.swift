@@ -14,10 +14,10 @@ import XCertWire
 struct FeeCeilingService: Xcert_Settlement_V1_FeeCeilingService.Handler {
     let context: ServiceContext
 
-    
-
     @Sendable
-    func setFeeCeilings(_ request: Xcert_Settlement_V1_SetFeeCeilingsRequest, _ call: RequestContext) async throws -> Xcert_Settlement_V1_ListFeeCeilingsResponse {
+    func setFeeCeilings(
+        _ request: Xcert_Settlement_V1_SetFeeCeilingsRequest, _ call: RequestContext
+    ) async throws -> Xcert_Settlement_V1_ListFeeCeilingsResponse {
         let admin = try call.caller()
         var checks = FieldChecks()
         checks.require(!request.ceilings.isEmpty, "ceilings", "must name at least one certificate level")
@@ -26,14 +26,17 @@ struct FeeCeilingService: Xcert_Settlement_V1_FeeCeilingService.Handler {
             let field = "ceilings[\(index)]"
             checks.require(ceiling.certificateCode.isCertificateCode, "\(field).certificate_code", "must be a certificate's code, e.g. BIM")
             checks.require(CertificateLevel(wire: ceiling.level) != nil, "\(field).level", "must be ELEMENTARY, INTERMEDIATE or ADVANCED")
-            checks.require((1...100_000_000).contains(ceiling.ceiling.fen), "\(field).ceiling.fen", "must be 1 fen to 1,000,000 yuan, not \(ceiling.ceiling.fen)")
+            checks.require(
+                (1...100_000_000).contains(ceiling.ceiling.fen), "\(field).ceiling.fen",
+                "must be 1 fen to 1,000,000 yuan, not \(ceiling.ceiling.fen)")
             if !seen.insert("\(ceiling.certificateCode)/\(ceiling.level.rawValue)").inserted {
                 checks.fail("\(field).level", "\(ceiling.certificateCode) \(ceiling.level) is named twice")
             }
         }
         try checks.check()
         for (index, ceiling) in request.ceilings.enumerated() {
-            _ = try await self.context.referenceData(for: call).certificate(ceiling.certificateCode, field: "ceilings[\(index)].certificate_code")
+            _ = try await self.context.referenceData(for: call).certificate(
+                ceiling.certificateCode, field: "ceilings[\(index)].certificate_code")
         }
         return try await self.context.idempotency.perform(call) { connection in
             try await FeeCeilingStore.set(request.ceilings, setBy: admin.name, connection, call.logger)
@@ -46,7 +49,9 @@ struct FeeCeilingService: Xcert_Settlement_V1_FeeCeilingService.Handler {
     }
 
     @Sendable
-    func listFeeCeilings(_ request: Xcert_Settlement_V1_ListFeeCeilingsRequest, _ call: RequestContext) async throws -> Xcert_Settlement_V1_ListFeeCeilingsResponse {
+    func listFeeCeilings(
+        _ request: Xcert_Settlement_V1_ListFeeCeilingsRequest, _ call: RequestContext
+    ) async throws -> Xcert_Settlement_V1_ListFeeCeilingsResponse {
         return try await self.context.database.transaction(call) { connection in
             var response = Xcert_Settlement_V1_ListFeeCeilingsResponse()
             response.ceilings = try await FeeCeilingStore.ceilings(
@@ -57,7 +62,9 @@ struct FeeCeilingService: Xcert_Settlement_V1_FeeCeilingService.Handler {
     }
 
     @Sendable
-    func checkFees(_ request: Xcert_Settlement_V1_CheckFeesRequest, _ call: RequestContext) async throws -> Xcert_Settlement_V1_CheckFeesResponse {
+    func checkFees(
+        _ request: Xcert_Settlement_V1_CheckFeesRequest, _ call: RequestContext
+    ) async throws -> Xcert_Settlement_V1_CheckFeesResponse {
         var checks = FieldChecks()
         checks.require(request.certificateCode.isCertificateCode, "certificate_code", "must be a certificate's code, e.g. BIM")
         for (index, fee) in request.fees.enumerated() {

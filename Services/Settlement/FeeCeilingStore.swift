@@ -14,8 +14,9 @@ enum FeeCeilingStore {
         try await connection.query(
             """
             INSERT INTO settlement.fee_ceilings (certificate_code, level, ceiling_fen, set_by)
-            SELECT c, l, f, \(setBy) FROM unnest(\(ceilings.map(\.certificateCode))::text[], \(ceilings.map { Int32($0.level.rawValue) })::smallint[],
-                                                    \(ceilings.map(\.ceiling.fen))::bigint[]) AS x(c, l, f)
+            SELECT c, l, f, \(setBy)
+            FROM unnest(\(ceilings.map(\.certificateCode))::text[], \(ceilings.map { Int32($0.level.rawValue) })::smallint[],
+                        \(ceilings.map(\.ceiling.fen))::bigint[]) AS x(c, l, f)
             ON CONFLICT (certificate_code, level) DO UPDATE SET ceiling_fen = excluded.ceiling_fen, set_by = excluded.set_by, set_at = now()
             """,
             logger: logger

@@ -13,9 +13,10 @@ enum FeeStandardStore {
     static func set(_ approval: Xcert_Filing_V1_ApprovedCertificate, _ connection: PostgresConnection, _ logger: Logger) async throws {
         try await connection.query(
             """
-            INSERT INTO settlement.fee_standards (certificate_code, level, year, fee_fen, organization_id, filing_id, filing_version, approved_at)
-            SELECT \(approval.certificateCode), l, \(approval.year), f, \(approval.organizationID), \(approval.filingID), \(approval.filingVersion),
-                   to_timestamp(\(Double(approval.approvedAt.seconds)))
+            INSERT INTO settlement.fee_standards (certificate_code, level, year, fee_fen, organization_id, filing_id, filing_version,
+                approved_at)
+            SELECT \(approval.certificateCode), l, \(approval.year), f, \(approval.organizationID), \(approval.filingID),
+                   \(approval.filingVersion), to_timestamp(\(Double(approval.approvedAt.seconds)))
             FROM unnest(\(approval.fees.map { Int32($0.level.rawValue) })::smallint[], \(approval.fees.map(\.fee.fen))::bigint[]) AS x(l, f)
             ON CONFLICT (certificate_code, level, year) DO UPDATE SET
                 fee_fen = excluded.fee_fen, organization_id = excluded.organization_id, filing_id = excluded.filing_id,
@@ -32,7 +33,8 @@ enum FeeStandardStore {
     ) async throws -> [Xcert_Settlement_V1_FeeStandard] {
         let rows = try await connection.query(
             """
-            SELECT certificate_code, level, year, fee_fen, organization_id, filing_id, filing_version, approved_at FROM settlement.fee_standards
+            SELECT certificate_code, level, year, fee_fen, organization_id, filing_id, filing_version, approved_at
+            FROM settlement.fee_standards
             WHERE (\(year == 0 ? nil : year)::integer IS NULL OR year = \(year))
               AND (\(certificateCode.nonEmpty)::text IS NULL OR certificate_code = \(certificateCode))
             ORDER BY year, certificate_code, level
@@ -60,7 +62,10 @@ enum FeeStandardStore {
         certificateCode: String, level: Int16, year: Int32, _ connection: PostgresConnection, _ logger: Logger
     ) async throws -> Int64? {
         let standard = try await connection.query(
-            "SELECT fee_fen FROM settlement.fee_standards WHERE certificate_code = \(certificateCode) AND level = \(level) AND year = \(year)",
+            """
+            SELECT fee_fen FROM settlement.fee_standards
+            WHERE certificate_code = \(certificateCode) AND level = \(level) AND year = \(year)
+            """,
             logger: logger
         )
         var fee: Int64?

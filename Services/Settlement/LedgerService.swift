@@ -14,15 +14,15 @@ import XCertWire
 struct LedgerService: Xcert_Settlement_V1_LedgerService.Handler {
     let context: ServiceContext
 
-    
-
     /// The largest single payment or refund: 100 million yuan.
     static let largestAmountFen: Int64 = 10_000_000_000
 
     // MARK: - Standards and due dates
 
     @Sendable
-    func listFeeStandards(_ request: Xcert_Settlement_V1_ListFeeStandardsRequest, _ call: RequestContext) async throws -> Xcert_Settlement_V1_ListFeeStandardsResponse {
+    func listFeeStandards(
+        _ request: Xcert_Settlement_V1_ListFeeStandardsRequest, _ call: RequestContext
+    ) async throws -> Xcert_Settlement_V1_ListFeeStandardsResponse {
         return try await self.context.database.transaction(call) { connection in
             var response = Xcert_Settlement_V1_ListFeeStandardsResponse()
             response.standards = try await FeeStandardStore.standards(
@@ -33,7 +33,9 @@ struct LedgerService: Xcert_Settlement_V1_LedgerService.Handler {
     }
 
     @Sendable
-    func setDuePolicy(_ request: Xcert_Settlement_V1_SetDuePolicyRequest, _ call: RequestContext) async throws -> Xcert_Settlement_V1_DuePolicy {
+    func setDuePolicy(
+        _ request: Xcert_Settlement_V1_SetDuePolicyRequest, _ call: RequestContext
+    ) async throws -> Xcert_Settlement_V1_DuePolicy {
         let admin = try call.caller()
         let policy = request.policy
         var checks = FieldChecks()
@@ -48,7 +50,9 @@ struct LedgerService: Xcert_Settlement_V1_LedgerService.Handler {
     }
 
     @Sendable
-    func getDuePolicy(_ request: Xcert_Settlement_V1_GetDuePolicyRequest, _ call: RequestContext) async throws -> Xcert_Settlement_V1_DuePolicy {
+    func getDuePolicy(
+        _ request: Xcert_Settlement_V1_GetDuePolicyRequest, _ call: RequestContext
+    ) async throws -> Xcert_Settlement_V1_DuePolicy {
         return try await self.context.database.transaction(call) { connection in
             try await DuePolicies.policy(year: request.year, connection, call.logger)
         }
@@ -57,7 +61,9 @@ struct LedgerService: Xcert_Settlement_V1_LedgerService.Handler {
     // MARK: - Receivables and accounts
 
     @Sendable
-    func listReceivables(_ request: Xcert_Settlement_V1_ListReceivablesRequest, _ call: RequestContext) async throws -> Xcert_Settlement_V1_ListReceivablesResponse {
+    func listReceivables(
+        _ request: Xcert_Settlement_V1_ListReceivablesRequest, _ call: RequestContext
+    ) async throws -> Xcert_Settlement_V1_ListReceivablesResponse {
         let reader = try call.readScope()
         let page = try Paging(request.page, field: "page")
         if let school = reader.school, !request.schoolCode.isEmpty, request.schoolCode != school {
@@ -88,7 +94,9 @@ struct LedgerService: Xcert_Settlement_V1_LedgerService.Handler {
         }
     }
 
-    static func account(_ school: String, year: Int32, _ connection: PostgresConnection, _ logger: Logger) async throws -> Xcert_Settlement_V1_Account {
+    static func account(
+        _ school: String, year: Int32, _ connection: PostgresConnection, _ logger: Logger
+    ) async throws -> Xcert_Settlement_V1_Account {
         var filter = LedgerStore.Filter()
         filter.school = school
         filter.year = year == 0 ? nil : year
@@ -96,12 +104,17 @@ struct LedgerService: Xcert_Settlement_V1_LedgerService.Handler {
         var account = Xcert_Settlement_V1_Account()
         account.schoolCode = school
         account.receivables = try await LedgerStore.receivables(filter, connection, logger)
-            .sorted { ($0.examDate.year, $0.examDate.month, $0.examDate.day, $0.id) < ($1.examDate.year, $1.examDate.month, $1.examDate.day, $1.id) }
+            .sorted {
+                ($0.examDate.year, $0.examDate.month, $0.examDate.day, $0.id) < (
+                    $1.examDate.year, $1.examDate.month, $1.examDate.day, $1.id
+                )
+            }
         account.payments = try await LedgerStore.payments(school: school, connection, logger)
         account.refunds = try await LedgerStore.refunds(school: school, connection, logger)
         account.receivable.fen = account.receivables.reduce(0) { $0 + $1.amount.fen }
         account.outstanding.fen = account.receivables.reduce(0) { $0 + $1.outstanding.fen }
-        account.received.fen = account.payments.filter { !$0.reversed }.reduce(0) { $0 + $1.amount.fen } - account.refunds.reduce(0) { $0 + $1.amount.fen }
+        account.received.fen =
+            account.payments.filter { !$0.reversed }.reduce(0) { $0 + $1.amount.fen } - account.refunds.reduce(0) { $0 + $1.amount.fen }
         account.credit.fen = account.payments.reduce(0) { $0 + $1.unallocated.fen }
         return account
     }
@@ -109,10 +122,14 @@ struct LedgerService: Xcert_Settlement_V1_LedgerService.Handler {
     // MARK: - Payments, reversals, refunds
 
     @Sendable
-    func recordPayment(_ request: Xcert_Settlement_V1_RecordPaymentRequest, _ call: RequestContext) async throws -> Xcert_Settlement_V1_Payment {
+    func recordPayment(
+        _ request: Xcert_Settlement_V1_RecordPaymentRequest, _ call: RequestContext
+    ) async throws -> Xcert_Settlement_V1_Payment {
         let principal = try call.caller(actingForSchool: request.schoolCode, record: "the account of school \(request.schoolCode)")
         var checks = FieldChecks()
-        let paidOn = Self.checkMoney(school: request.schoolCode, amount: request.amount, day: request.paidOn, dayField: "paid_on", reference: request.reference, of: "payment", &checks)
+        let paidOn = Self.checkMoney(
+            school: request.schoolCode, amount: request.amount, day: request.paidOn, dayField: "paid_on", reference: request.reference,
+            of: "payment", &checks)
         checks.require(request.receivableID >= 0, "receivable_id", "must be 0 (the oldest open first) or a receivable of the school")
         try checks.check()
         _ = try await self.context.referenceData(for: call).school(request.schoolCode, field: "school_code")
@@ -121,7 +138,9 @@ struct LedgerService: Xcert_Settlement_V1_LedgerService.Handler {
             var ledger = try await LedgerStore.ledger(request.schoolCode, connection, call.logger)
             let named = request.receivableID == 0 ? nil : request.receivableID
             if let named, !ledger.receivables.contains(where: { $0.id == named }) {
-                throw RPCError.invalidArgument([.init(field: "receivable_id", description: "\(request.schoolCode) has no receivable \(named)")])
+                throw RPCError.invalidArgument([
+                    .init(field: "receivable_id", description: "\(request.schoolCode) has no receivable \(named)")
+                ])
             }
             let id = try await LedgerStore.insertPayment(
                 school: request.schoolCode, amountFen: request.amount.fen, paidOn: paidOn, reference: request.reference.trimmed,
@@ -134,7 +153,9 @@ struct LedgerService: Xcert_Settlement_V1_LedgerService.Handler {
     }
 
     @Sendable
-    func reversePayment(_ request: Xcert_Settlement_V1_ReversePaymentRequest, _ call: RequestContext) async throws -> Xcert_Settlement_V1_Payment {
+    func reversePayment(
+        _ request: Xcert_Settlement_V1_ReversePaymentRequest, _ call: RequestContext
+    ) async throws -> Xcert_Settlement_V1_Payment {
         let admin = try call.caller()
         var checks = FieldChecks()
         checks.require(request.paymentID > 0, "payment_id", "must name a payment")
@@ -156,17 +177,26 @@ struct LedgerService: Xcert_Settlement_V1_LedgerService.Handler {
     }
 
     @Sendable
-    func refundCredit(_ request: Xcert_Settlement_V1_RefundCreditRequest, _ call: RequestContext) async throws -> Xcert_Settlement_V1_Refund {
+    func refundCredit(_ request: Xcert_Settlement_V1_RefundCreditRequest, _ call: RequestContext) async throws -> Xcert_Settlement_V1_Refund
+    {
         let admin = try call.caller()
         var checks = FieldChecks()
-        let refundedOn = Self.checkMoney(school: request.schoolCode, amount: request.amount, day: request.refundedOn, dayField: "refunded_on", reference: request.reference, of: "refund", &checks)
+        let refundedOn = Self.checkMoney(
+            school: request.schoolCode, amount: request.amount, day: request.refundedOn, dayField: "refunded_on",
+            reference: request.reference, of: "refund", &checks)
         try checks.check()
         _ = try await self.context.referenceData(for: call).school(request.schoolCode, field: "school_code")
         return try await self.context.idempotency.perform(call) { connection in
             try await LedgerStore.lockAccount(request.schoolCode, connection, call.logger)
             var ledger = try await LedgerStore.ledger(request.schoolCode, connection, call.logger)
             guard request.amount.fen <= ledger.credit else {
-                throw RPCError(.failedPrecondition, "\(request.schoolCode) has a credit of \(Money(fen: ledger.credit)); a refund of \(Money(fen: request.amount.fen)) is more")
+                throw RPCError(
+                    .failedPrecondition,
+                    """
+                    \(request.schoolCode) has a credit of \(Money(fen: ledger.credit)); \
+                    a refund of \(Money(fen: request.amount.fen)) is more
+                    """
+                )
             }
             let id = try await LedgerStore.insertRefund(
                 school: request.schoolCode, amountFen: request.amount.fen, refundedOn: refundedOn, reference: request.reference.trimmed,
@@ -193,11 +223,13 @@ struct LedgerService: Xcert_Settlement_V1_LedgerService.Handler {
     /// The fields of money moving (a payment or a refund): the school, an amount of 1 fen up
     /// to the largest, the day (returned when sound) and a reference.
     private static func checkMoney(
-        school: String, amount: Xcert_Common_V1_Money, day: Xcert_Common_V1_Date, dayField: String, reference: String, of what: String, _ checks: inout FieldChecks
+        school: String, amount: Xcert_Common_V1_Money, day: Xcert_Common_V1_Date, dayField: String, reference: String, of what: String,
+        _ checks: inout FieldChecks
     ) -> LocalDate? {
         checks.require(school.isDigits(10), "school_code", "must be the school's 10-digit code")
         checks.require(amount.fen > 0, "amount.fen", "must be more than 0 fen, not \(amount.fen)")
-        checks.require(amount.fen <= Self.largestAmountFen, "amount.fen", "must be at most \(Money(fen: Self.largestAmountFen)) in one \(what)")
+        checks.require(
+            amount.fen <= Self.largestAmountFen, "amount.fen", "must be at most \(Money(fen: Self.largestAmountFen)) in one \(what)")
         let checked = Self.checkDay(day, field: dayField, &checks)
         checks.require((1...100).contains(reference.trimmed.count), "reference", "must be the \(what)'s reference, 1 to 100 characters")
         return checked

@@ -12,7 +12,8 @@ import XCertWire
 enum LedgerStore {
     /// Locks the school's account row until the end of the transaction, creating it first.
     static func lockAccount(_ school: String, _ connection: PostgresConnection, _ logger: Logger) async throws {
-        try await connection.query("INSERT INTO settlement.accounts (school_code) VALUES (\(school)) ON CONFLICT DO NOTHING", logger: logger)
+        try await connection.query(
+            "INSERT INTO settlement.accounts (school_code) VALUES (\(school)) ON CONFLICT DO NOTHING", logger: logger)
         try await connection.query("SELECT school_code FROM settlement.accounts WHERE school_code = \(school) FOR UPDATE", logger: logger)
     }
 
@@ -38,7 +39,8 @@ enum LedgerStore {
         )
         for try await row in paymentRows.decode((Int64, Int64, Bool).self) { payments.append((row.0, row.1, row.2)) }
         var refunds: [Int64] = []
-        let refundRows = try await connection.query("SELECT amount_fen FROM settlement.refunds WHERE school_code = \(school)", logger: logger)
+        let refundRows = try await connection.query(
+            "SELECT amount_fen FROM settlement.refunds WHERE school_code = \(school)", logger: logger)
         for try await amount in refundRows.decode(Int64.self) { refunds.append(amount) }
         var allocations: [SchoolLedger.Allocation] = []
         let allocationRows = try await connection.query(
@@ -53,7 +55,9 @@ enum LedgerStore {
     }
 
     /// Appends allocations of the school's ledger.
-    static func append(_ allocations: [SchoolLedger.Allocation], school: String, _ connection: PostgresConnection, _ logger: Logger) async throws {
+    static func append(
+        _ allocations: [SchoolLedger.Allocation], school: String, _ connection: PostgresConnection, _ logger: Logger
+    ) async throws {
         guard !allocations.isEmpty else { return }
         // 0 for "none": ids start at 1.
         let receivables: [Int64] = allocations.map { if case .receivable(let id) = $0.target { id } else { 0 } }
@@ -61,8 +65,9 @@ enum LedgerStore {
         try await connection.query(
             """
             INSERT INTO settlement.allocations (school_code, payment_id, receivable_id, refund_id, amount_fen)
-            SELECT \(school), p, nullif(r, 0), nullif(f, 0), a FROM unnest(\(allocations.map(\.payment))::bigint[], \(receivables)::bigint[], \(refunds)::bigint[],
-                                                     \(allocations.map(\.amount))::bigint[]) WITH ORDINALITY AS x(p, r, f, a, n)
+            SELECT \(school), p, nullif(r, 0), nullif(f, 0), a
+            FROM unnest(\(allocations.map(\.payment))::bigint[], \(receivables)::bigint[], \(refunds)::bigint[],
+                        \(allocations.map(\.amount))::bigint[]) WITH ORDINALITY AS x(p, r, f, a, n)
             ORDER BY n
             """,
             logger: logger
@@ -141,7 +146,9 @@ enum LedgerStore {
     }
 
     /// Receivables with their derived balances, by id.
-    static func receivables(_ filter: Filter, _ connection: PostgresConnection, _ logger: Logger) async throws -> [Xcert_Settlement_V1_Receivable] {
+    static func receivables(
+        _ filter: Filter, _ connection: PostgresConnection, _ logger: Logger
+    ) async throws -> [Xcert_Settlement_V1_Receivable] {
         let rows = try await connection.query(
             """
             WITH r AS (
@@ -154,9 +161,11 @@ enum LedgerStore {
                   AND (\(filter.certificate)::text IS NULL OR r.certificate_code = \(filter.certificate))
             )
             SELECT r.id, r.school_code, r.organization_id, r.certificate_code, r.level, r.year, r.session_roster_id,
-                   to_char(r.exam_date, 'YYYY-MM-DD'), to_char(r.due_date, 'YYYY-MM-DD'), r.fee_fen, r.amount_fen, r.completed, r.settled_fen,
+                   to_char(r.exam_date, 'YYYY-MM-DD'), to_char(r.due_date, 'YYYY-MM-DD'), r.fee_fen, r.amount_fen, r.completed,
+                   r.settled_fen,
                    (SELECT to_char(max(p.paid_on), 'YYYY-MM-DD') FROM settlement.payments p
-                    WHERE p.id IN (SELECT a.payment_id FROM settlement.allocations a WHERE a.receivable_id = r.id GROUP BY a.payment_id HAVING sum(a.amount_fen) > 0))
+                    WHERE p.id IN (SELECT a.payment_id FROM settlement.allocations a WHERE a.receivable_id = r.id
+                                   GROUP BY a.payment_id HAVING sum(a.amount_fen) > 0))
             FROM r
             WHERE NOT \(filter.onlyOpen) OR r.amount_fen > r.settled_fen
             ORDER BY r.id
@@ -165,7 +174,9 @@ enum LedgerStore {
             logger: logger
         )
         var receivables: [Xcert_Settlement_V1_Receivable] = []
-        for try await row in rows.decode((Int64, String, Int64, String, Int16, Int32, Int64, String, String, Int64, Int64, Int64, Int64, String?).self) {
+        for try await row in rows.decode(
+            (Int64, String, Int64, String, Int16, Int32, Int64, String, String, Int64, Int64, Int64, Int64, String?).self)
+        {
             var receivable = Xcert_Settlement_V1_Receivable()
             receivable.id = row.0
             receivable.schoolCode = row.1
@@ -197,7 +208,9 @@ enum LedgerStore {
                 logger: logger
             )
             var byReceivable: [Int64: [Xcert_Settlement_V1_ReceivableEntry]] = [:]
-            for try await (id, receivable, kind, roster, completed, amount, recorded) in entries.decode((Int64, Int64, String, Int64, Int64, Int64, Date).self) {
+            for try await (id, receivable, kind, roster, completed, amount, recorded) in entries.decode(
+                (Int64, Int64, String, Int64, Int64, Int64, Date).self)
+            {
                 var entry = Xcert_Settlement_V1_ReceivableEntry()
                 entry.id = id
                 entry.kind = kind == "charge" ? .charge : .correction
@@ -213,11 +226,13 @@ enum LedgerStore {
     }
 
     /// The school's payments with their allocations, oldest first (or only `ids`).
-    static func payments(school: String, ids: [Int64]? = nil, _ connection: PostgresConnection, _ logger: Logger) async throws -> [Xcert_Settlement_V1_Payment] {
+    static func payments(
+        school: String, ids: [Int64]? = nil, _ connection: PostgresConnection, _ logger: Logger
+    ) async throws -> [Xcert_Settlement_V1_Payment] {
         let rows = try await connection.query(
             """
-            SELECT p.id, p.school_code, p.amount_fen, to_char(p.paid_on, 'YYYY-MM-DD'), p.reference, coalesce(p.named_receivable_id, 0), p.recorded_by, p.recorded_at,
-                   v.payment_id IS NOT NULL, coalesce(v.reason, '')
+            SELECT p.id, p.school_code, p.amount_fen, to_char(p.paid_on, 'YYYY-MM-DD'), p.reference, coalesce(p.named_receivable_id, 0),
+                   p.recorded_by, p.recorded_at, v.payment_id IS NOT NULL, coalesce(v.reason, '')
             FROM settlement.payments p LEFT JOIN settlement.reversals v ON v.payment_id = p.id
             WHERE p.school_code = \(school) AND (\(ids)::bigint[] IS NULL OR p.id = ANY(\(ids)))
             ORDER BY p.paid_on, p.id
@@ -265,10 +280,13 @@ enum LedgerStore {
         return payments
     }
 
-    static func refunds(school: String, ids: [Int64]? = nil, _ connection: PostgresConnection, _ logger: Logger) async throws -> [Xcert_Settlement_V1_Refund] {
+    static func refunds(
+        school: String, ids: [Int64]? = nil, _ connection: PostgresConnection, _ logger: Logger
+    ) async throws -> [Xcert_Settlement_V1_Refund] {
         let rows = try await connection.query(
             """
-            SELECT id, school_code, amount_fen, to_char(refunded_on, 'YYYY-MM-DD'), reference, recorded_by, recorded_at FROM settlement.refunds
+            SELECT id, school_code, amount_fen, to_char(refunded_on, 'YYYY-MM-DD'), reference, recorded_by, recorded_at
+            FROM settlement.refunds
             WHERE school_code = \(school) AND (\(ids)::bigint[] IS NULL OR id = ANY(\(ids))) ORDER BY id
             """,
             logger: logger

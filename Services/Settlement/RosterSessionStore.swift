@@ -22,7 +22,10 @@ enum RosterSessionStore {
     /// before.
     static func record(roster: Int64, session: Int64, _ connection: PostgresConnection, _ logger: Logger) async throws -> Bool {
         let inserted = try await connection.query(
-            "INSERT INTO settlement.roster_sessions (roster_id, session_roster_id) VALUES (\(roster), \(session)) ON CONFLICT DO NOTHING RETURNING roster_id",
+            """
+            INSERT INTO settlement.roster_sessions (roster_id, session_roster_id) VALUES (\(roster), \(session))
+            ON CONFLICT DO NOTHING RETURNING roster_id
+            """,
             logger: logger
         )
         var isNew = false
@@ -61,7 +64,8 @@ enum RosterSessionStore {
     ) async throws -> Int64 {
         let created = try await connection.query(
             """
-            INSERT INTO settlement.receivables (school_code, organization_id, certificate_code, level, year, session_roster_id, exam_date, due_date, fee_fen)
+            INSERT INTO settlement.receivables (school_code, organization_id, certificate_code, level, year, session_roster_id, exam_date,
+                due_date, fee_fen)
             VALUES (\(school), \(organization), \(certificateCode), \(level), \(year), \(session),
                     \(examDate.description)::date, \(dueDate.description)::date, \(fee))
             RETURNING id
@@ -79,7 +83,10 @@ enum RosterSessionStore {
         receivable: Int64, roster: Int64, completed: Int64, amount: Int64, _ connection: PostgresConnection, _ logger: Logger
     ) async throws {
         try await connection.query(
-            "INSERT INTO settlement.receivable_entries (receivable_id, kind, roster_id, completed, amount_fen) VALUES (\(receivable), 'charge', \(roster), \(completed), \(amount))",
+            """
+            INSERT INTO settlement.receivable_entries (receivable_id, kind, roster_id, completed, amount_fen)
+            VALUES (\(receivable), 'charge', \(roster), \(completed), \(amount))
+            """,
             logger: logger
         )
     }

@@ -1,7 +1,7 @@
 import Logging
 import PostgresNIO
-import XCertDomain
 import XCertAPI
+import XCertDomain
 import XCertProto
 import XCertService
 import XCertStore
@@ -25,7 +25,8 @@ enum SettlementFollowers {
             var request = Xcert_Filing_V1_ListApprovalChangesRequest()
             request.after = after
             request.limit = 500
-            let page = try await context.peers.call("filing", Xcert_Filing_V1_ApprovalService.Method.listApprovalChanges, request, context: call
+            let page = try await context.peers.call(
+                "filing", Xcert_Filing_V1_ApprovalService.Method.listApprovalChanges, request, context: call
             )
             return FeedFollower.Page(nextCursor: page.nextCursor, isEmpty: page.changes.isEmpty) { connection, logger in
                 for approval in page.changes.map(\.approval) {
@@ -44,7 +45,8 @@ enum SettlementFollowers {
             var request = Xcert_Assessment_V1_ListOutcomeChangesRequest()
             request.after = after
             request.limit = 100
-            let page = try await context.peers.call("assessment", Xcert_Assessment_V1_OutcomeService.Method.listOutcomeChanges, request, context: call
+            let page = try await context.peers.call(
+                "assessment", Xcert_Assessment_V1_OutcomeService.Method.listOutcomeChanges, request, context: call
             )
             return FeedFollower.Page(nextCursor: page.nextCursor, isEmpty: page.changes.isEmpty) { connection, logger in
                 for change in page.changes {
@@ -72,7 +74,9 @@ enum SettlementFollowers {
         let fee = try await FeeStandardStore.fee(certificateCode: change.certificateCode, level: level, year: year, connection, logger)
         guard let fee else {
             // The approvals feed has not brought the standard yet: try the page again later.
-            throw RPCError(.unavailable, "no fee standard of \(change.certificateCode) level \(change.level) for \(year) yet; waiting for the approval")
+            throw RPCError(
+                .unavailable, "no fee standard of \(change.certificateCode) level \(change.level) for \(year) yet; waiting for the approval"
+            )
         }
         let due = try await DuePolicies.dueDate(examDate: examDate, year: year, connection, logger)
 

@@ -4,7 +4,10 @@ import XCertService
 enum SettlementParts {
     static func definition() -> ServiceDefinition {
         ServiceDefinition(name: "settlement", defaultPort: 7104, background: SettlementFollowers.all) { context in
-            [FeeCeilingService(context: context), LedgerService(context: context), SettlementReportService(context: context), SubsidyService(context: context)]
+            [
+                FeeCeilingService(context: context), LedgerService(context: context), SettlementReportService(context: context),
+                SubsidyService(context: context),
+            ]
         }
     }
 }

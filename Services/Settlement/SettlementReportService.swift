@@ -12,10 +12,10 @@ import XCertWire
 struct SettlementReportService: Xcert_Settlement_V1_SettlementReportService.Handler {
     let context: ServiceContext
 
-    
-
     @Sendable
-    func getOutstandingTable(_ request: Xcert_Settlement_V1_GetOutstandingTableRequest, _ call: RequestContext) async throws -> Xcert_Settlement_V1_GetOutstandingTableResponse {
+    func getOutstandingTable(
+        _ request: Xcert_Settlement_V1_GetOutstandingTableRequest, _ call: RequestContext
+    ) async throws -> Xcert_Settlement_V1_GetOutstandingTableResponse {
         let reader = try await self.provinceOrOrganization(call)
         try Self.checkYear(request.year)
         var filter = LedgerStore.Filter()
@@ -30,7 +30,9 @@ struct SettlementReportService: Xcert_Settlement_V1_SettlementReportService.Hand
         let certificateNames = Dictionary(try await certificates.map { ($0.code, $0.name) }, uniquingKeysWith: { first, _ in first })
         let schoolNames = try await schools.mapValues(\.name)
         var response = Xcert_Settlement_V1_GetOutstandingTableResponse()
-        let groups = Dictionary(grouping: receivables) { Key(certificate: $0.certificateCode, level: $0.level.rawValue, school: $0.schoolCode) }
+        let groups = Dictionary(grouping: receivables) {
+            Key(certificate: $0.certificateCode, level: $0.level.rawValue, school: $0.schoolCode)
+        }
         for (key, group) in groups.sorted(by: { $0.key < $1.key }) {
             let outstanding = group.reduce(Int64(0)) { $0 + $1.outstanding.fen }
             guard outstanding > 0 else { continue }
@@ -50,7 +52,9 @@ struct SettlementReportService: Xcert_Settlement_V1_SettlementReportService.Hand
     }
 
     @Sendable
-    func getOrganizationFeeTable(_ request: Xcert_Settlement_V1_GetOrganizationFeeTableRequest, _ call: RequestContext) async throws -> Xcert_Settlement_V1_GetOrganizationFeeTableResponse {
+    func getOrganizationFeeTable(
+        _ request: Xcert_Settlement_V1_GetOrganizationFeeTableRequest, _ call: RequestContext
+    ) async throws -> Xcert_Settlement_V1_GetOrganizationFeeTableResponse {
         var organization = try await self.provinceOrOrganization(call)
         try Self.checkYear(request.year)
         if request.organizationID != 0 {
@@ -65,9 +69,13 @@ struct SettlementReportService: Xcert_Settlement_V1_SettlementReportService.Hand
         let receivables = try await self.context.database.transaction(call) { connection in
             try await LedgerStore.receivables(filter, connection, call.logger)
         }
-        let certificates = Dictionary(try await self.context.referenceData(for: call).allCertificates(of: organization).map { ($0.code, $0) }, uniquingKeysWith: { first, _ in first })
+        let certificates = Dictionary(
+            try await self.context.referenceData(for: call).allCertificates(of: organization).map { ($0.code, $0) },
+            uniquingKeysWith: { first, _ in first })
         var response = Xcert_Settlement_V1_GetOrganizationFeeTableResponse()
-        let groups = Dictionary(grouping: receivables) { FeeKey(organization: $0.organizationID, certificate: $0.certificateCode, level: $0.level.rawValue) }
+        let groups = Dictionary(grouping: receivables) {
+            FeeKey(organization: $0.organizationID, certificate: $0.certificateCode, level: $0.level.rawValue)
+        }
         for (key, group) in groups.sorted(by: { $0.key < $1.key }) {
             var line = Xcert_Settlement_V1_FeeLine()
             line.organizationID = key.organization
@@ -89,7 +97,9 @@ struct SettlementReportService: Xcert_Settlement_V1_SettlementReportService.Hand
     }
 
     @Sendable
-    func getPaymentTimeliness(_ request: Xcert_Settlement_V1_GetPaymentTimelinessRequest, _ call: RequestContext) async throws -> Xcert_Settlement_V1_GetPaymentTimelinessResponse {
+    func getPaymentTimeliness(
+        _ request: Xcert_Settlement_V1_GetPaymentTimelinessRequest, _ call: RequestContext
+    ) async throws -> Xcert_Settlement_V1_GetPaymentTimelinessResponse {
         let reader = try call.readScope()
         try Self.checkYear(request.year)
         var school = request.schoolCode.nonEmpty
@@ -134,7 +144,9 @@ struct SettlementReportService: Xcert_Settlement_V1_SettlementReportService.Hand
         var organization: Int64
         var certificate: String
         var level: Int
-        static func < (lhs: FeeKey, rhs: FeeKey) -> Bool { (lhs.organization, lhs.certificate, lhs.level) < (rhs.organization, rhs.certificate, rhs.level) }
+        static func < (lhs: FeeKey, rhs: FeeKey) -> Bool {
+            (lhs.organization, lhs.certificate, lhs.level) < (rhs.organization, rhs.certificate, rhs.level)
+        }
     }
 
     /// nil for the province and services; an organization's id for an organization.

@@ -14,22 +14,27 @@ import XCertWire
 struct SubsidyService: Xcert_Settlement_V1_SubsidyService.Handler {
     let context: ServiceContext
 
-    
-
     @Sendable
-    func allocateSubsidy(_ request: Xcert_Settlement_V1_AllocateSubsidyRequest, _ call: RequestContext) async throws -> Xcert_Settlement_V1_SubsidyAllocation {
+    func allocateSubsidy(
+        _ request: Xcert_Settlement_V1_AllocateSubsidyRequest, _ call: RequestContext
+    ) async throws -> Xcert_Settlement_V1_SubsidyAllocation {
         let admin = try call.caller()
         var checks = FieldChecks()
         checks.require((2019...2100).contains(request.year), "year", "must be a pilot year, 2019 to 2100")
-        checks.require((1...1_000_000_000_000).contains(request.budget.fen), "budget.fen", "must be 1 fen to 10,000,000,000 yuan, not \(request.budget.fen)")
+        checks.require(
+            (1...1_000_000_000_000).contains(request.budget.fen), "budget.fen",
+            "must be 1 fen to 10,000,000,000 yuan, not \(request.budget.fen)")
         checks.require((1...200).contains(request.title.trimmed.count), "title", "must be 1 to 200 characters")
         var seen = Set<String>()
         for (index, weight) in request.weights.enumerated() {
             checks.require(weight.schoolCode.isDigits(10), "weights[\(index)].school_code", "must be a school's 10-digit code")
             checks.require(weight.weight >= 0, "weights[\(index)].weight", "must not be negative")
-            if !seen.insert(weight.schoolCode).inserted { checks.fail("weights[\(index)].school_code", "\(weight.schoolCode) is named twice") }
+            if !seen.insert(weight.schoolCode).inserted {
+                checks.fail("weights[\(index)].school_code", "\(weight.schoolCode) is named twice")
+            }
         }
-        checks.require(request.weights.isEmpty || request.weights.contains { $0.weight > 0 }, "weights", "at least one weight must be more than 0")
+        checks.require(
+            request.weights.isEmpty || request.weights.contains { $0.weight > 0 }, "weights", "at least one weight must be more than 0")
         try checks.check()
         let schools = try await self.context.referenceData(for: call).allSchools()
         for (index, weight) in request.weights.enumerated() where schools[weight.schoolCode] == nil {
@@ -46,7 +51,8 @@ struct SubsidyService: Xcert_Settlement_V1_SubsidyService.Handler {
                 weights = Dictionary(grouping: receivables, by: \.schoolCode).mapValues { $0.reduce(0) { $0 + $1.completed } }
                     .filter { $0.value > 0 }.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
                 guard !weights.isEmpty else {
-                    throw RPCError(.failedPrecondition, "no school completed an assessment in \(request.year) yet; allocate by weights instead")
+                    throw RPCError(
+                        .failedPrecondition, "no school completed an assessment in \(request.year) yet; allocate by weights instead")
                 }
             }
             let amounts: [Int64]
@@ -64,7 +70,9 @@ struct SubsidyService: Xcert_Settlement_V1_SubsidyService.Handler {
     }
 
     @Sendable
-    func getSubsidyAllocation(_ request: Xcert_Settlement_V1_GetSubsidyAllocationRequest, _ call: RequestContext) async throws -> Xcert_Settlement_V1_SubsidyAllocation {
+    func getSubsidyAllocation(
+        _ request: Xcert_Settlement_V1_GetSubsidyAllocationRequest, _ call: RequestContext
+    ) async throws -> Xcert_Settlement_V1_SubsidyAllocation {
         let school = try await self.reader(call)
         return try await self.context.database.transaction(call) { connection in
             let allocations = try await SubsidyStore.allocations(id: request.id, year: nil, school: school, connection, call.logger)
@@ -76,7 +84,9 @@ struct SubsidyService: Xcert_Settlement_V1_SubsidyService.Handler {
     }
 
     @Sendable
-    func listSubsidyAllocations(_ request: Xcert_Settlement_V1_ListSubsidyAllocationsRequest, _ call: RequestContext) async throws -> Xcert_Settlement_V1_ListSubsidyAllocationsResponse {
+    func listSubsidyAllocations(
+        _ request: Xcert_Settlement_V1_ListSubsidyAllocationsRequest, _ call: RequestContext
+    ) async throws -> Xcert_Settlement_V1_ListSubsidyAllocationsResponse {
         _ = try await self.reader(call)
         return try await self.context.database.transaction(call) { connection in
             var response = Xcert_Settlement_V1_ListSubsidyAllocationsResponse()

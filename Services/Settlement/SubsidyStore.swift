@@ -25,7 +25,8 @@ enum SubsidyStore {
         try await connection.query(
             """
             INSERT INTO settlement.subsidy_shares (allocation_id, school_code, weight, amount_fen)
-            SELECT \(id), s, w, a FROM unnest(\(weights.map(\.0))::text[], \(weights.map(\.1))::bigint[], \(amounts)::bigint[]) AS x(s, w, a)
+            SELECT \(id), s, w, a
+            FROM unnest(\(weights.map(\.0))::text[], \(weights.map(\.1))::bigint[], \(amounts)::bigint[]) AS x(s, w, a)
             """,
             logger: logger
         )

@@ -90,7 +90,9 @@ public struct ApplicationReview: Sendable, Hashable {
         case (.city, .city), (.province, .province):
             break
         case (.city, .province):
-            throw DomainError(.failedPrecondition, reason: "application.city-first", "application \(self.id) awaits the review of city \(self.city) first")
+            throw DomainError(
+                .failedPrecondition, reason: "application.city-first", "application \(self.id) awaits the review of city \(self.city) first"
+            )
         case (.province, .city):
             throw DomainError(
                 .permissionDenied, reason: "application.province-step",

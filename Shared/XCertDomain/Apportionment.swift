@@ -9,7 +9,9 @@ public enum Apportionment {
     /// The parts of `total` fen in proportion to `weights` (not negative, not all 0).
     public static func largestRemainder(total: Int64, weights: [Int64]) throws -> [Int64] {
         guard total >= 0 else { throw Refusal(.invalidArgument, reason: "apportionment.invalid", "the total is not negative") }
-        guard weights.allSatisfy({ $0 >= 0 }) else { throw Refusal(.invalidArgument, reason: "apportionment.invalid", "weights are not negative") }
+        guard weights.allSatisfy({ $0 >= 0 }) else {
+            throw Refusal(.invalidArgument, reason: "apportionment.invalid", "weights are not negative")
+        }
         var sum: Int64 = 0
         for weight in weights {
             let (next, overflow) = sum.addingReportingOverflow(weight)

@@ -60,6 +60,7 @@ public struct EvaluationLifecycle: Sendable, Hashable {
     }
 
     private var lockedRefusal: DomainError {
-        DomainError(.failedPrecondition, reason: "evaluation.locked", "the \(self.year) evaluation of \(self.school) is reviewed and locked")
+        DomainError(
+            .failedPrecondition, reason: "evaluation.locked", "the \(self.year) evaluation of \(self.school) is reviewed and locked")
     }
 }

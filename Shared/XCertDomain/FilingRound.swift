@@ -25,7 +25,10 @@ public struct FilingRound: Sendable, Hashable {
     /// - Throws: FAILED_PRECONDITION, saying when the round closed, unless it is open at `now`.
     public func requireOpen(at now: Date) throws(DomainError) {
         guard !self.isOpen(at: now) else { return }
-        let closed = self.closedEarlyAt.map { "\(LocalDate.provinceTime(Int64($0.timeIntervalSince1970.rounded(.down)))) (closed early by the province)" }
+        let closed =
+            self.closedEarlyAt.map {
+                "\(LocalDate.provinceTime(Int64($0.timeIntervalSince1970.rounded(.down)))) (closed early by the province)"
+            }
             ?? self.closes.closingInstant
         throw DomainError(
             .failedPrecondition, reason: "filing-round.closed",

@@ -10,7 +10,9 @@ public struct LocalDate: Sendable, Hashable, Comparable, CustomStringConvertible
 
     /// nil unless the date exists in the Gregorian calendar.
     public init?(year: Int, month: Int, day: Int) {
-        guard (1...9999).contains(year), (1...12).contains(month), (1...Self.days(inMonth: month, of: year)).contains(day) else { return nil }
+        guard (1...9999).contains(year), (1...12).contains(month), (1...Self.days(inMonth: month, of: year)).contains(day) else {
+            return nil
+        }
         self.year = year
         self.month = month
         self.day = day
@@ -42,12 +44,17 @@ public struct LocalDate: Sendable, Hashable, Comparable, CustomStringConvertible
         let date = LocalDate(containing: seconds)
         let local = seconds + Self.utcOffsetSeconds
         let second = ((local % 86_400) + 86_400) % 86_400
-        return "\(date) \(Self.padded(Int(second / 3600), 2)):\(Self.padded(Int(second / 60 % 60), 2)):\(Self.padded(Int(second % 60), 2)) +08:00"
+        return
+            """
+            \(date) \(Self.padded(Int(second / 3600), 2)):\(Self.padded(Int(second / 60 % 60), 2)):\(Self.padded(Int(second % 60), 2)) \
+            +08:00
+            """
     }
 
     /// The date `days` later (earlier when negative).
     public func adding(days: Int) -> LocalDate {
-        let (year, month, day) = Self.civil(daysSinceEpoch: Self.daysSinceEpoch(year: self.year, month: self.month, day: self.day) + Int64(days))
+        let (year, month, day) = Self.civil(
+            daysSinceEpoch: Self.daysSinceEpoch(year: self.year, month: self.month, day: self.day) + Int64(days))
         return LocalDate(year: year, month: month, day: day) ?? self
     }
 

@@ -32,10 +32,15 @@ public struct Money: Sendable, Hashable, Comparable, Codable, CustomStringConver
         let negative = digits.first == "-"
         if negative { digits = digits.dropFirst() }
         let parts = digits.split(separator: ".", omittingEmptySubsequences: false)
-        guard (1...2).contains(parts.count), let whole = parts.first, !whole.isEmpty, whole.allSatisfy(\.isASCII), whole.allSatisfy(\.isNumber) else { return nil }
+        guard (1...2).contains(parts.count), let whole = parts.first, !whole.isEmpty, whole.allSatisfy(\.isASCII),
+            whole.allSatisfy(\.isNumber)
+        else { return nil }
         let fraction = parts.count == 2 ? parts[1] : ""
-        guard fraction.count <= 2, fraction.allSatisfy(\.isASCII), fraction.allSatisfy(\.isNumber), parts.count == 1 || !fraction.isEmpty else { return nil }
-        guard let yuan = Int64(whole), let cents = Int64(fraction.count == 1 ? fraction + "0" : fraction.isEmpty ? "0" : fraction) else { return nil }
+        guard fraction.count <= 2, fraction.allSatisfy(\.isASCII), fraction.allSatisfy(\.isNumber), parts.count == 1 || !fraction.isEmpty
+        else { return nil }
+        guard let yuan = Int64(whole), let cents = Int64(fraction.count == 1 ? fraction + "0" : fraction.isEmpty ? "0" : fraction) else {
+            return nil
+        }
         let (scaled, overflow) = yuan.multipliedReportingOverflow(by: 100)
         guard !overflow, let total = Money(fen: scaled).adding(Money(fen: cents)) else { return nil }
         self.fen = negative ? -total.fen : total.fen

@@ -28,7 +28,9 @@ public struct NationalID: Sendable, Hashable {
     public static func problem(_ text: String) -> String? {
         let characters = Array(text.uppercased().utf8)
         guard characters.count == 18 else { return "must have 18 characters, not \(text.count)" }
-        guard characters[0..<17].allSatisfy({ (48...57).contains($0) }), (48...57).contains(characters[17]) || characters[17] == UInt8(ascii: "X") else {
+        guard characters[0..<17].allSatisfy({ (48...57).contains($0) }),
+            (48...57).contains(characters[17]) || characters[17] == UInt8(ascii: "X")
+        else {
             return "must be 17 digits then a digit or X"
         }
         return NationalID(text) == nil ? "its check character does not agree with the other 17 (GB 11643)" : nil

@@ -29,9 +29,15 @@ public struct PilotCaps: Sendable, Hashable {
         public var description: String {
             switch self {
             case let .certificates(wouldHave, maximum, specialtyCount):
-                "it would pilot \(wouldHave) distinct certificates, more than \(PilotCaps.certificatePercent) % of its \(specialtyCount) specialties (at most \(maximum))"
+                """
+                it would pilot \(wouldHave) distinct certificates, more than \(PilotCaps.certificatePercent) % of its \(specialtyCount) \
+                specialties (at most \(maximum))
+                """
             case let .students(wouldHave, maximum, enrolledStudents):
-                "its pilot scale would be \(wouldHave) students, more than \(PilotCaps.studentPercent) % of its \(enrolledStudents) enrolled students (at most \(maximum))"
+                """
+                its pilot scale would be \(wouldHave) students, more than \(PilotCaps.studentPercent) % of its \(enrolledStudents) \
+                enrolled students (at most \(maximum))
+                """
             }
         }
     }
@@ -176,7 +182,9 @@ public struct ScoringRule: Sendable, Hashable {
     public var problems: [String] {
         var problems: [String] = []
         if !(1...6).contains(self.components.count) { problems.append("must have 1 to 6 components") }
-        if self.components.contains(where: { $0.name.isEmpty || $0.name.count > 20 }) { problems.append("component names must be 1 to 20 characters") }
+        if self.components.contains(where: { $0.name.isEmpty || $0.name.count > 20 }) {
+            problems.append("component names must be 1 to 20 characters")
+        }
         if Set(self.components.map(\.name)).count != self.components.count { problems.append("component names must differ") }
         if self.components.contains(where: { !(1...100).contains($0.weightPercent) }) { problems.append("each weight must be 1 to 100 %") }
         let total = self.components.reduce(0) { $0 + max(0, min($1.weightPercent, 1000)) }

@@ -114,7 +114,10 @@ public struct ReviewedSubmission: Sendable, Hashable {
         guard self.state == .submitted else {
             throw DomainError(
                 .failedPrecondition, reason: "withdrawal.not-awaiting-review",
-                "\(self.kind.noun) \(self.id) is \(self.kind.name(of: self.state)); only a submitted \(self.kind.noun) awaiting review can be withdrawn"
+                """
+                \(self.kind.noun) \(self.id) is \(self.kind.name(of: self.state)); only a submitted \(self.kind.noun) awaiting review can \
+                be withdrawn
+                """
             )
         }
         let event = Event.withdrawn(reason: withdrawal.reason)
@@ -148,7 +151,10 @@ public struct ReviewedSubmission: Sendable, Hashable {
         let again = kind == .filing ? "filing again" : "reporting again"
         throw DomainError(
             .alreadyExists, reason: "submission.live-version-exists",
-            "\(kind.noun) \(live.id) (version \(live.version)) \(subject) is \(kind.name(of: live.state)); withdraw it or await its review before \(again)"
+            """
+            \(kind.noun) \(live.id) (version \(live.version)) \(subject) is \(kind.name(of: live.state)); withdraw it or await its review \
+            before \(again)
+            """
         )
     }
 }
@@ -168,7 +174,8 @@ public enum ReviewReason {
             throw DomainError(.invalidArgument, reason: "review.reason-required", field: "reason", requiredWording)
         }
         guard reason.count <= Self.maximumLength else {
-            throw DomainError(.invalidArgument, reason: "review.reason-too-long", field: "reason", "must be at most \(Self.maximumLength) characters")
+            throw DomainError(
+                .invalidArgument, reason: "review.reason-too-long", field: "reason", "must be at most \(Self.maximumLength) characters")
         }
         return reason
     }

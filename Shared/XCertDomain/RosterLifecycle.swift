@@ -71,7 +71,10 @@ public struct RosterLifecycle: Sendable, Hashable {
         guard self.state == .uploading else {
             throw DomainError(
                 .failedPrecondition, reason: "roster.sealed",
-                "roster \(self.id) is sealed and never changes; to correct it, create a roster with supersedes_roster_id \(self.id) and a correction_reason"
+                """
+                roster \(self.id) is sealed and never changes; to correct it, create a roster with supersedes_roster_id \(self.id) and a \
+                correction_reason
+                """
             )
         }
         return .new
@@ -86,7 +89,8 @@ public struct RosterLifecycle: Sendable, Hashable {
         guard self.state == .uploading else { return [] }
         let indices = self.chunks.keys.sorted()
         guard !indices.isEmpty else {
-            throw DomainError(.failedPrecondition, reason: "roster.no-chunks", "roster \(self.id) has no chunks yet; upload its candidates, then seal it")
+            throw DomainError(
+                .failedPrecondition, reason: "roster.no-chunks", "roster \(self.id) has no chunks yet; upload its candidates, then seal it")
         }
         if let missing = (0..<Int32(indices.count)).first(where: { indices[Int($0)] != $0 }) {
             throw DomainError(
@@ -97,7 +101,10 @@ public struct RosterLifecycle: Sendable, Hashable {
         if expectedRowCount != 0, expectedRowCount != self.rowCount {
             throw DomainError(
                 .failedPrecondition, reason: "roster.row-count-differs",
-                "roster \(self.id) holds \(self.rowCount) candidates in \(indices.count) chunks, not the \(expectedRowCount) expected; upload what is missing before sealing"
+                """
+                roster \(self.id) holds \(self.rowCount) candidates in \(indices.count) chunks, not the \(expectedRowCount) expected; \
+                upload what is missing before sealing
+                """
             )
         }
         self.state = .sealed

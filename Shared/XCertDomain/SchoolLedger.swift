@@ -85,7 +85,10 @@ public struct SchoolLedger: Sendable, Equatable {
 
     /// The ledger as stored: receivables with their amounts (corrections included) and
     /// payments oldest first, refunds, and the allocations in the order made.
-    public init(receivables: [(id: Int64, amount: Int64)], payments: [(id: Int64, amount: Int64, reversed: Bool)], refunds: [Int64], allocations: [Allocation]) {
+    public init(
+        receivables: [(id: Int64, amount: Int64)], payments: [(id: Int64, amount: Int64, reversed: Bool)], refunds: [Int64],
+        allocations: [Allocation]
+    ) {
         self.receivables = receivables.map { Receivable(id: $0.id, amount: $0.amount) }
         self.payments = payments.map { Payment(id: $0.id, amount: $0.amount, reversed: $0.reversed) }
         self.refunded = refunds.reduce(0, +)
@@ -108,7 +111,9 @@ public struct SchoolLedger: Sendable, Equatable {
     /// A new receivable of `amount`, settled from the credit as far as it goes.
     public mutating func charge(_ id: Int64, amount: Int64) throws -> [Allocation] {
         guard amount >= 0 else { throw Refusal(.invalidArgument, reason: "ledger.negative-receivable", "a receivable is not negative") }
-        guard !self.receivables.contains(where: { $0.id == id }) else { throw Refusal(.alreadyExists, reason: "ledger.receivable-exists", "receivable \(id) exists") }
+        guard !self.receivables.contains(where: { $0.id == id }) else {
+            throw Refusal(.alreadyExists, reason: "ledger.receivable-exists", "receivable \(id) exists")
+        }
         try self.checkSum(self.receivable, amount)
         self.receivables.append(Receivable(id: id, amount: amount))
         return self.applyCredit(to: self.receivables.count - 1)
@@ -117,10 +122,14 @@ public struct SchoolLedger: Sendable, Equatable {
     /// Changes receivable `id` by `delta`: upwards it is settled from the credit, downwards
     /// below its settled part it releases the newest allocations.
     public mutating func correct(_ id: Int64, by delta: Int64) throws -> [Allocation] {
-        guard let index = self.receivables.firstIndex(where: { $0.id == id }) else { throw Refusal(.failedPrecondition, reason: "ledger.no-receivable", "no receivable \(id)") }
+        guard let index = self.receivables.firstIndex(where: { $0.id == id }) else {
+            throw Refusal(.failedPrecondition, reason: "ledger.no-receivable", "no receivable \(id)")
+        }
         try self.checkSum(self.receivable, delta)
         let amount = self.receivables[index].amount + delta
-        guard amount >= 0 else { throw Refusal(.invalidArgument, reason: "ledger.correction-below-zero", "a correction does not take receivable \(id) below 0") }
+        guard amount >= 0 else {
+            throw Refusal(.invalidArgument, reason: "ledger.correction-below-zero", "a correction does not take receivable \(id) below 0")
+        }
         self.receivables[index].amount = amount
         if delta > 0 { return self.applyCredit(to: index) }
         var excess = self.receivables[index].settled - amount
@@ -145,11 +154,15 @@ public struct SchoolLedger: Sendable, Equatable {
     /// the oldest open receivables.
     public mutating func pay(_ id: Int64, amount: Int64, named: Int64? = nil) throws -> [Allocation] {
         guard amount > 0 else { throw Refusal(.invalidArgument, reason: "ledger.payment-not-positive", "a payment is more than 0 fen") }
-        guard !self.payments.contains(where: { $0.id == id }) else { throw Refusal(.alreadyExists, reason: "ledger.payment-exists", "payment \(id) exists") }
+        guard !self.payments.contains(where: { $0.id == id }) else {
+            throw Refusal(.alreadyExists, reason: "ledger.payment-exists", "payment \(id) exists")
+        }
         try self.checkSum(self.received, amount)
         let indices: [Int]
         if let named {
-            guard let index = self.receivables.firstIndex(where: { $0.id == named }) else { throw Refusal(.invalidArgument, reason: "ledger.named-receivable-unknown", "no receivable \(named) of this school") }
+            guard let index = self.receivables.firstIndex(where: { $0.id == named }) else {
+                throw Refusal(.invalidArgument, reason: "ledger.named-receivable-unknown", "no receivable \(named) of this school")
+            }
             indices = [index]
         } else {
             indices = Array(self.receivables.indices)
@@ -167,12 +180,18 @@ public struct SchoolLedger: Sendable, Equatable {
 
     /// Reverses payment `id`: releases what it settled; its money is gone.
     public mutating func reverse(_ id: Int64) throws -> [Allocation] {
-        guard let index = self.payments.firstIndex(where: { $0.id == id }) else { throw Refusal(.failedPrecondition, reason: "ledger.no-payment", "no payment \(id) of this school") }
-        guard !self.payments[index].reversed else { throw Refusal(.failedPrecondition, reason: "ledger.reversed-already", "payment \(id) is reversed already") }
+        guard let index = self.payments.firstIndex(where: { $0.id == id }) else {
+            throw Refusal(.failedPrecondition, reason: "ledger.no-payment", "no payment \(id) of this school")
+        }
+        guard !self.payments[index].reversed else {
+            throw Refusal(.failedPrecondition, reason: "ledger.reversed-already", "payment \(id) is reversed already")
+        }
         var net: [Target: Int64] = [:]
         for allocation in self.allocations where allocation.payment == id { net[allocation.target, default: 0] += allocation.amount }
         if net.contains(where: { target, amount in if case .refund = target { amount != 0 } else { false } }) {
-            throw Refusal(.failedPrecondition, reason: "ledger.partly-refunded", "part of payment \(id) has been refunded; reverse the refund's payment out of band")
+            throw Refusal(
+                .failedPrecondition, reason: "ledger.partly-refunded",
+                "part of payment \(id) has been refunded; reverse the refund's payment out of band")
         }
         var releases: [Allocation] = []
         for (target, amount) in net.sorted(by: { "\($0.key)" < "\($1.key)" }) where amount > 0 {
@@ -185,7 +204,11 @@ public struct SchoolLedger: Sendable, Equatable {
     /// Pays `amount` of the credit back to the school, oldest payment first.
     public mutating func refund(_ id: Int64, amount: Int64) throws -> [Allocation] {
         guard amount > 0 else { throw Refusal(.invalidArgument, reason: "ledger.refund-not-positive", "a refund is more than 0 fen") }
-        guard amount <= self.credit else { throw Refusal(.failedPrecondition, reason: "ledger.refund-above-credit", "a refund of \(amount) fen is more than the credit of \(self.credit) fen") }
+        guard amount <= self.credit else {
+            throw Refusal(
+                .failedPrecondition, reason: "ledger.refund-above-credit",
+                "a refund of \(amount) fen is more than the credit of \(self.credit) fen")
+        }
         var left = amount
         var allocations: [Allocation] = []
         for payment in self.payments where left > 0 && payment.remaining > 0 {

@@ -104,7 +104,9 @@ public final class Authenticator: CallAdmission {
     public static func newToken() -> (token: String, digest: Data) {
         var generator = SystemRandomNumberGenerator()
         let bytes = (0..<32).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
-        let token = "xct_" + Data(bytes).base64EncodedString()
+        let token =
+            "xct_"
+            + Data(bytes).base64EncodedString()
             .replacingOccurrences(of: "+", with: "-")
             .replacingOccurrences(of: "/", with: "_")
             .replacingOccurrences(of: "=", with: "")

@@ -90,7 +90,8 @@ public final class CallLimits: Sendable {
     /// Takes a call of `principal` of `limitClass` from its bucket, or throws RESOURCE_EXHAUSTED.
     public func admit(_ principal: Principal, limitClass: MethodContract.LimitClass) throws {
         guard principal.role != .provinceAdmin, principal.role != .service else { return }
-        let (rate, burst) = limitClass == .read
+        let (rate, burst) =
+            limitClass == .read
             ? (self.configuration.readsPerSecond, self.configuration.readBurst)
             : (self.configuration.writesPerSecond, self.configuration.writeBurst)
         guard let wait = self.take(.principal(principal.id, limitClass), rate: rate, burst: burst) else { return }

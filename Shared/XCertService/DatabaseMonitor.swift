@@ -24,7 +24,9 @@ public final class DatabaseMonitor: Service, Sendable {
     private let current = Mutex(State(isServing: false, detail: "starting: the database was not reached yet"))
 
     /// `migrator` nil skips migrations (when a one-shot step applies them).
-    public init(database: Database, migrator: Migrator?, idempotencyStore: IdempotencyStore, logger: Logger, interval: Duration = .seconds(1)) {
+    public init(
+        database: Database, migrator: Migrator?, idempotencyStore: IdempotencyStore, logger: Logger, interval: Duration = .seconds(1)
+    ) {
         self.database = database
         self.migrator = migrator
         self.idempotencyStore = idempotencyStore
@@ -36,7 +38,7 @@ public final class DatabaseMonitor: Service, Sendable {
     public var state: State { self.current.withLock { $0 } }
 
     public func run() async throws {
-        try await cancelWhenGracefulShutdown {
+        await cancelWhenGracefulShutdown {
             await self.watch()
         }
     }
@@ -51,9 +53,10 @@ public final class DatabaseMonitor: Service, Sendable {
             if migrated {
                 let reachable = await self.ping()
                 self.database.availability.update(reachable: reachable)
-                self.set(reachable
-                    ? State(isServing: true, detail: "")
-                    : State(isServing: false, detail: "PostgreSQL does not answer"))
+                self.set(
+                    reachable
+                        ? State(isServing: true, detail: "")
+                        : State(isServing: false, detail: "PostgreSQL does not answer"))
                 if reachable, ContinuousClock.now - lastPurge > .seconds(3600) {
                     lastPurge = .now
                     _ = try? await self.idempotencyStore.purgeExpired(logger: self.logger)

@@ -15,7 +15,9 @@ public struct HealthService: Xcert_Health_V1_Health.Handler {
         self.monitor = monitor
     }
 
-    public func check(_ request: Xcert_Health_V1_HealthCheckRequest, _ call: RequestContext) async throws -> Xcert_Health_V1_HealthCheckResponse {
+    public func check(
+        _ request: Xcert_Health_V1_HealthCheckRequest, _ call: RequestContext
+    ) async throws -> Xcert_Health_V1_HealthCheckResponse {
         var response = Xcert_Health_V1_HealthCheckResponse()
         response.service = self.serviceName
         response.version = XCertVersion.current

@@ -50,7 +50,9 @@ public struct IdempotencyStore: ChangeRecording {
                 // and answered even if the record cannot be written (the change stands).
                 do {
                     try await self.database.transaction(call) { connection in
-                        try await self.audit(call, principal: principal, targets: AuditTargets.describe(mutation.request, response), outcome: "OK", connection)
+                        try await self.audit(
+                            call, principal: principal, targets: AuditTargets.describe(mutation.request, response), outcome: "OK",
+                            connection)
                     }
                 } catch {
                     call.logger.warning("the audit entry of a change could not be written", metadata: ["error": "\(error)"])
@@ -62,7 +64,8 @@ public struct IdempotencyStore: ChangeRecording {
             if Self.refusals.contains(RPCError(mapping: error).code), let key = call.idempotencyKey, !mutation.isRecorded {
                 do {
                     let stored = try await self.database.transaction(call) { connection in
-                        try await self.replayed(call, principal: principal, key: key, request: mutation.request, as: Response.self, connection)
+                        try await self.replayed(
+                            call, principal: principal, key: key, request: mutation.request, as: Response.self, connection)
                     }
                     if let stored { return stored }
                 } catch let reused as RPCError where reused.code == .failedPrecondition {
@@ -75,7 +78,9 @@ public struct IdempotencyStore: ChangeRecording {
             if status.code != .unavailable {
                 // The refusal, on record; a log that cannot be written must not hide it.
                 _ = try? await self.database.transaction(call) { connection in
-                    try await self.audit(call, principal: principal, targets: AuditTargets.describe(mutation.request, Optional<Response>.none), outcome: status.code.description, connection)
+                    try await self.audit(
+                        call, principal: principal, targets: AuditTargets.describe(mutation.request, Optional<Response>.none),
+                        outcome: status.code.description, connection)
                 }
             }
             throw answer
@@ -98,12 +103,17 @@ public struct IdempotencyStore: ChangeRecording {
         let principal = Self.scope(call)
         let key = call.idempotencyKey
         let response = try await self.database.transaction(call) { connection in
-            if let key, let stored = try await self.replayed(call, principal: principal, key: key, request: mutation.request, as: Response.self, connection) {
+            if let key,
+                let stored = try await self.replayed(
+                    call, principal: principal, key: key, request: mutation.request, as: Response.self, connection)
+            {
                 return stored
             }
             let response = try await body(connection)
             let kept = try key.map { (key: $0, requestHash: try Self.hash(mutation.request), response: try response.serializedData()) }
-            try await self.audit(call, principal: principal, targets: AuditTargets.describe(mutation.request, response), outcome: "OK", keeping: kept, connection)
+            try await self.audit(
+                call, principal: principal, targets: AuditTargets.describe(mutation.request, response), outcome: "OK", keeping: kept,
+                connection)
             return response
         }
         mutation.markRecorded()
@@ -116,23 +126,29 @@ public struct IdempotencyStore: ChangeRecording {
     }
 
     /// The answers that say "not this call, as things stand": the ones a stored answer outranks.
-    private static let refusals: Set<RPCError.Code> = [.invalidArgument, .failedPrecondition, .notFound, .alreadyExists, .permissionDenied, .outOfRange]
+    private static let refusals: Set<RPCError.Code> = [
+        .invalidArgument, .failedPrecondition, .notFound, .alreadyExists, .permissionDenied, .outOfRange,
+    ]
 
     /// The stored response of an earlier call with `key`, written to the audit log as a
     /// replay; nil when there is none.
     private func replayed<Response: SwiftProtobuf.Message>(
-        _ context: RequestContext, principal: String, key: String, request: any SwiftProtobuf.Message, as: Response.Type, _ connection: PostgresConnection
+        _ context: RequestContext, principal: String, key: String, request: any SwiftProtobuf.Message, as: Response.Type,
+        _ connection: PostgresConnection
     ) async throws -> Response? {
-        guard let stored = try await self.stored(context, principal: principal, key: key, request: request, as: Response.self, connection) else {
+        guard let stored = try await self.stored(context, principal: principal, key: key, request: request, as: Response.self, connection)
+        else {
             return nil
         }
-        try await self.audit(context, principal: principal, targets: AuditTargets.describe(request, stored), outcome: "OK (replayed)", connection)
+        try await self.audit(
+            context, principal: principal, targets: AuditTargets.describe(request, stored), outcome: "OK (replayed)", connection)
         return stored
     }
 
     /// The stored response of an earlier call with `key`; nil when there is none.
     private func stored<Response: SwiftProtobuf.Message>(
-        _ context: RequestContext, principal: String, key: String, request: any SwiftProtobuf.Message, as: Response.Type, _ connection: PostgresConnection
+        _ context: RequestContext, principal: String, key: String, request: any SwiftProtobuf.Message, as: Response.Type,
+        _ connection: PostgresConnection
     ) async throws -> Response? {
         let method = context.method
         // Two concurrent calls with one key: the second waits here for the first.
@@ -141,7 +157,10 @@ public struct IdempotencyStore: ChangeRecording {
             logger: context.logger
         )
         let rows = try await connection.query(
-            "SELECT request_sha256, response FROM \(unescaped: self.table) WHERE principal = \(principal) AND method = \(method) AND key = \(key)",
+            """
+            SELECT request_sha256, response FROM \(unescaped: self.table)
+            WHERE principal = \(principal) AND method = \(method) AND key = \(key)
+            """,
             logger: context.logger
         )
         for try await (storedHash, storedResponse) in rows.decode((Data, Data).self) {
@@ -178,7 +197,8 @@ public struct IdempotencyStore: ChangeRecording {
                 WHERE \(kept?.key)::text IS NOT NULL
             )
             INSERT INTO \(unescaped: self.auditTable) (principal_id, principal_name, principal_role, method, targets, request_id, outcome)
-            SELECT \(principalID), coalesce(p.name, \(principal)), coalesce(p.role, 'unknown'), \(context.method), \(targets), \(context.requestID), \(outcome)
+            SELECT \(principalID), coalesce(p.name, \(principal)), coalesce(p.role, 'unknown'), \(context.method), \(targets),
+                   \(context.requestID), \(outcome)
             FROM (SELECT 1) AS one LEFT JOIN registry.principals p ON p.id = \(principalID)
             """,
             logger: context.logger
@@ -192,7 +212,10 @@ public struct IdempotencyStore: ChangeRecording {
         let table = self.table
         return try await self.database.transaction(timeout: .seconds(60), logger: logger) { connection in
             let rows = try await connection.query(
-                "WITH gone AS (DELETE FROM \(unescaped: table) WHERE created_at < now() - make_interval(hours => \(hours)) RETURNING 1) SELECT count(*) FROM gone",
+                """
+                WITH gone AS (DELETE FROM \(unescaped: table) WHERE created_at < now() - make_interval(hours => \(hours)) RETURNING 1)
+                SELECT count(*) FROM gone
+                """,
                 logger: logger
             )
             for try await count in rows.decode(Int.self) { return count }
@@ -230,8 +253,9 @@ enum AuditTargets {
 
     private static func isTarget(_ name: String) -> Bool {
         let secret = ["token", "password", "national", "secret"].contains { name.contains($0) }
-        return !secret && (name == "id" || name == "code" || name == "year" || name == "number" || name == "approve"
-            || name.hasSuffix("_id") || name.hasSuffix("_code") || name.hasSuffix("_number"))
+        return !secret
+            && (name == "id" || name == "code" || name == "year" || name == "number" || name == "approve"
+                || name.hasSuffix("_id") || name.hasSuffix("_code") || name.hasSuffix("_number"))
             && name != "candidate_number"
     }
 

@@ -74,9 +74,11 @@ public final class MetricsServer: Service, Sendable {
             throw error
         }
         if let address = channel.localAddress { self.listening.succeed(address) }
-        self.logger.info("metrics listening", metadata: [
-            "address": "\(channel.localAddress.map { "\($0)" } ?? "?")", "tls": .string(self.tls == nil ? "off" : "on"),
-        ])
+        self.logger.info(
+            "metrics listening",
+            metadata: [
+                "address": "\(channel.localAddress.map { "\($0)" } ?? "?")", "tls": .string(self.tls == nil ? "off" : "on"),
+            ])
         // A future's `get()` does not end on cancellation: closing the channel ends it, on a
         // graceful shutdown and on cancellation alike.
         try await withGracefulShutdownHandler {
@@ -131,9 +133,13 @@ private final class MetricsHandler: ChannelInboundHandler {
             self.head = nil
             let path = head.uri.split(separator: "?", maxSplits: 1).first.map(String.init) ?? head.uri
             if head.method == .GET && path == "/metrics" {
-                self.respond(context: context, head: head, status: .ok, type: "text/plain; version=0.0.4; charset=utf-8", body: self.registry.emitToBuffer())
+                self.respond(
+                    context: context, head: head, status: .ok, type: "text/plain; version=0.0.4; charset=utf-8",
+                    body: self.registry.emitToBuffer())
             } else {
-                self.respond(context: context, head: head, status: .notFound, type: "text/plain; charset=utf-8", body: Array("only GET /metrics is served here\n".utf8))
+                self.respond(
+                    context: context, head: head, status: .notFound, type: "text/plain; charset=utf-8",
+                    body: Array("only GET /metrics is served here\n".utf8))
             }
         }
     }

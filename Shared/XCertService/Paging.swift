@@ -34,10 +34,14 @@ public struct Paging: Sendable {
         if !request.pageToken.isEmpty {
             switch key {
             case .id:
-                if let value = Int64(request.pageToken), value >= 0 { after = value }
-                else { checks.fail("\(field).page_token", "must be the next_page_token of a previous page") }
+                if let value = Int64(request.pageToken), value >= 0 {
+                    after = value
+                } else {
+                    checks.fail("\(field).page_token", "must be the next_page_token of a previous page")
+                }
             case .code:
-                if request.pageToken.count <= 64, request.pageToken.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") }) {
+                if request.pageToken.count <= 64, request.pageToken.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") })
+                {
                     afterCode = request.pageToken
                 } else {
                     checks.fail("\(field).page_token", "must be the next_page_token of a previous page")

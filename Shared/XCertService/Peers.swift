@@ -1,6 +1,6 @@
 import Logging
-import Synchronization
 import SwiftProtobuf
+import Synchronization
 import XCertAPI
 import XCertWire
 
@@ -42,11 +42,13 @@ public final class Peers: Sendable {
         let caller = client.authorized(token: token)
         do {
             do {
-                return try await caller.unary(method, request, options: CallOptions(timeout: context.remaining, metadata: ["request-id": context.requestID]))
+                return try await caller.unary(
+                    method, request, options: CallOptions(timeout: context.remaining, metadata: ["request-id": context.requestID]))
             } catch let error as RPCError where error.code == .unavailable && !method.contract.isMutating && context.remaining > .zero {
                 // The peer may have closed the connection as idle just as this call went out
                 // on it (its idle timeout); a read is safe to ask once more, on a new connection.
-                return try await caller.unary(method, request, options: CallOptions(timeout: context.remaining, metadata: ["request-id": context.requestID]))
+                return try await caller.unary(
+                    method, request, options: CallOptions(timeout: context.remaining, metadata: ["request-id": context.requestID]))
             }
         } catch let error as RPCError {
             switch error.code {

@@ -96,7 +96,8 @@ extension ScoringRule {
             self = .provinceDefault
             return
         }
-        self.init(components: rule.components.map { .init(name: $0.name, weightPercent: Int($0.weightPercent)) }, passMark: Int(rule.passMark))
+        self.init(
+            components: rule.components.map { .init(name: $0.name, weightPercent: Int($0.weightPercent)) }, passMark: Int(rule.passMark))
     }
 }
 

@@ -64,7 +64,8 @@ public struct ServiceConfiguration: Sendable {
         server.maximumConnections = try reader.int("XCERT_MAX_CONNECTIONS", default: 4096, in: 1...1_000_000)
         server.maximumConnectionsPerAddress = try reader.int("XCERT_MAX_CONNECTIONS_PER_ADDRESS", default: 1024, in: 1...1_000_000)
         server.tls = try TLSEnvironment.server(environment)
-        let peerTLS = try reader.bool("XCERT_PEER_TLS", default: server.tls != nil)
+        let peerTLS =
+            try reader.bool("XCERT_PEER_TLS", default: server.tls != nil)
             ? try TLSEnvironment.client(environment) : nil
         self.name = name
         self.server = server
@@ -99,7 +100,9 @@ public struct ServiceConfiguration: Sendable {
         if let token = environment["XCERT_SERVICE_TOKEN"], !token.isEmpty {
             self.serviceToken = token
         } else if let file = environment["XCERT_SERVICE_TOKEN_FILE"], !file.isEmpty {
-            guard let text = try? String(contentsOfFile: file, encoding: .utf8), case let token = text.trimmingCharacters(in: .whitespacesAndNewlines), !token.isEmpty else {
+            guard let text = try? String(contentsOfFile: file, encoding: .utf8),
+                case let token = text.trimmingCharacters(in: .whitespacesAndNewlines), !token.isEmpty
+            else {
                 throw ConfigurationError("XCERT_SERVICE_TOKEN_FILE names \(file), which holds no token")
             }
             self.serviceToken = token
@@ -126,10 +129,12 @@ public enum TLSEnvironment {
             return nil
         }
         guard certificate != nil, key != nil else {
-            throw ConfigurationError("XCERT_TLS_CERT and XCERT_TLS_KEY go together; only \(certificate != nil ? "XCERT_TLS_CERT" : "XCERT_TLS_KEY") is set")
+            throw ConfigurationError(
+                "XCERT_TLS_CERT and XCERT_TLS_KEY go together; only \(certificate != nil ? "XCERT_TLS_CERT" : "XCERT_TLS_KEY") is set")
         }
         if requireClientCertificate && clientRoots == nil {
-            throw ConfigurationError("XCERT_TLS_REQUIRE_CLIENT_CERT needs XCERT_TLS_CLIENT_CA, the roots to check callers' certificates against")
+            throw ConfigurationError(
+                "XCERT_TLS_REQUIRE_CLIENT_CERT needs XCERT_TLS_CLIENT_CA, the roots to check callers' certificates against")
         }
         let tls = ServerTLSConfiguration(
             certificateChain: try reader.certificates("XCERT_TLS_CERT")!,
@@ -159,7 +164,12 @@ public enum TLSEnvironment {
         let reader = EnvironmentReader(environment)
         let certificate = reader.path("XCERT_TLS_CLIENT_CERT"), key = reader.path("XCERT_TLS_CLIENT_KEY")
         guard (certificate == nil) == (key == nil) else {
-            throw ConfigurationError("XCERT_TLS_CLIENT_CERT and XCERT_TLS_CLIENT_KEY go together; only \(certificate != nil ? "XCERT_TLS_CLIENT_CERT" : "XCERT_TLS_CLIENT_KEY") is set")
+            throw ConfigurationError(
+                """
+                XCERT_TLS_CLIENT_CERT and XCERT_TLS_CLIENT_KEY go together; only \
+                \(certificate != nil ? "XCERT_TLS_CLIENT_CERT" : "XCERT_TLS_CLIENT_KEY") is set
+                """
+            )
         }
         let tls = ClientTLSConfiguration(
             trustRoots: try reader.certificates("XCERT_TLS_CA"),

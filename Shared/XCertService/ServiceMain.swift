@@ -111,11 +111,14 @@ public enum ServiceMain {
         groupConfiguration.maximumGracefulShutdownDuration = configuration.server.gracePeriod + .seconds(5)
         groupConfiguration.maximumCancellationDuration = .seconds(5)
         let group = ServiceGroup(configuration: groupConfiguration)
-        logger.info("starting", metadata: [
-            "port": "\(configuration.server.port)",
-            "metrics-port": "\(configuration.metricsPort)",
-            "database": "\(configuration.database.user)@\(configuration.database.host):\(configuration.database.port)/\(configuration.database.database)",
-        ])
+        let database = configuration.database
+        logger.info(
+            "starting",
+            metadata: [
+                "port": "\(configuration.server.port)",
+                "metrics-port": "\(configuration.metricsPort)",
+                "database": "\(database.user)@\(database.host):\(database.port)/\(database.database)",
+            ])
         try await group.run()
     }
 }

@@ -53,7 +53,8 @@ public struct DatabaseConfiguration: Sendable, Equatable {
             if let home = environment["HOME"] { files.append(home + "/.pgpass") }
             for file in files {
                 if let text = try? String(contentsOfFile: file, encoding: .utf8),
-                   let found = PGPass(text).password(host: host, port: port, database: database, user: user) {
+                    let found = PGPass(text).password(host: host, port: port, database: database, user: user)
+                {
                     password = found
                     break
                 }

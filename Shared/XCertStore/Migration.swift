@@ -81,13 +81,21 @@ public struct Migrator: Sendable {
                 recorded[version] = checksum
             }
             if let newest = recorded.keys.max(), newest > self.history.count {
-                throw MigrationError(description: "the database is at schema version \(newest), newer than this build's \(self.history.count); run a newer build")
+                throw MigrationError(
+                    description:
+                        "the database is at schema version \(newest), newer than this build's \(self.history.count); run a newer build")
             }
             var applied: [Int] = []
             for migration in self.history {
                 if let checksum = recorded[migration.version] {
                     guard checksum == migration.checksum else {
-                        throw MigrationError(description: "migration \(migration.version) (\(migration.name)) was applied with checksum \(checksum), but this build has \(migration.checksum); the history was edited after it was applied")
+                        throw MigrationError(
+                            description:
+                                """
+                                migration \(migration.version) (\(migration.name)) was applied with checksum \(checksum), but this build \
+                                has \(migration.checksum); the history was edited after it was applied
+                                """
+                        )
                     }
                     continue
                 }
@@ -96,7 +104,10 @@ public struct Migrator: Sendable {
                     try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
                 }
                 try await connection.query(
-                    "INSERT INTO xcert_meta.schema_migrations (version, name, checksum) VALUES (\(migration.version), \(migration.name), \(migration.checksum))",
+                    """
+                    INSERT INTO xcert_meta.schema_migrations (version, name, checksum)
+                    VALUES (\(migration.version), \(migration.name), \(migration.checksum))
+                    """,
                     logger: logger
                 )
                 applied.append(migration.version)

@@ -1,5 +1,5 @@
-import Synchronization
 import SwiftProtobuf
+import Synchronization
 
 /// What runs around the handler of every declared-mutating method, after admission and the
 /// request's bounds (docs/protocol.md, "Admission order and bounds", step 5): the service

@@ -226,7 +226,8 @@ public final class RPCClient: Sendable {
                 }
             case .backoff(let until):
                 guard until < deadline else {
-                    throw RPCError(.unavailable, "cannot connect to \(self.address); retrying after a backoff that outlasts this call's deadline")
+                    throw RPCError(
+                        .unavailable, "cannot connect to \(self.address); retrying after a backoff that outlasts this call's deadline")
                 }
                 try await Task.sleep(until: until, clock: .continuous)
             case .closed:
@@ -256,7 +257,8 @@ public final class RPCClient: Sendable {
         // The handshake's observer, kept here rather than looked up in the pipeline after the
         // connect: a server that refuses the handshake may have closed the channel (and
         // emptied its pipeline) by then, and the answer must still be the handshake's reason.
-        let observerSlot = NIOLoopBoundBox<TLSHandshakeObserver?>.makeEmptyBox(valueType: TLSHandshakeObserver.self, eventLoop: promise.futureResult.eventLoop)
+        let observerSlot = NIOLoopBoundBox<TLSHandshakeObserver?>.makeEmptyBox(
+            valueType: TLSHandshakeObserver.self, eventLoop: promise.futureResult.eventLoop)
         ClientBootstrap(group: promise.futureResult.eventLoop)
             .connectTimeout(TimeAmount(self.configuration.connectTimeout))
             .channelOption(.tcpOption(.tcp_nodelay), value: 1)

@@ -158,7 +158,7 @@ extension RPCError {
         guard total > Self.maximumFieldViolations else { return self.fieldViolations }
         let kept = Self.maximumFieldViolations - 1
         return Array(self.fieldViolations.prefix(kept)) + [
-            FieldViolation(field: "(more)", description: "\(total - kept) more violations were left out; fix these and send again"),
+            FieldViolation(field: "(more)", description: "\(total - kept) more violations were left out; fix these and send again")
         ]
     }
 

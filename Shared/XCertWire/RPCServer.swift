@@ -151,19 +151,23 @@ public final class RPCServer: Service, Sendable {
                     }
                 }
         } catch {
-            self.logger.critical("cannot listen", metadata: [
-                "address": "\(self.configuration.host):\(self.configuration.port)", "error": "\(error)",
-            ])
+            self.logger.critical(
+                "cannot listen",
+                metadata: [
+                    "address": "\(self.configuration.host):\(self.configuration.port)", "error": "\(error)",
+                ])
             self.listening.fail(error)
             throw error
         }
         if let address = serverChannel.channel.localAddress {
             self.listening.succeed(address)
         }
-        self.logger.info("listening", metadata: [
-            "address": "\(serverChannel.channel.localAddress.map { "\($0)" } ?? "?")",
-            "tls": .string(configuration.tls == nil ? "off" : "on"),
-        ])
+        self.logger.info(
+            "listening",
+            metadata: [
+                "address": "\(serverChannel.channel.localAddress.map { "\($0)" } ?? "?")",
+                "tls": .string(configuration.tls == nil ? "off" : "on"),
+            ])
 
         try await withGracefulShutdownHandler {
             try await withThrowingDiscardingTaskGroup { group in
@@ -233,10 +237,11 @@ public final class RPCServer: Service, Sendable {
                     // Deadlines count from here, when the server read the frame (docs/protocol.md).
                     let received = ContinuousClock.now
                     if case .oversized(let length, let limit) = frame {
-                        await connection.refuse(RPCError(
-                            .resourceExhausted,
-                            "frame length \(length) bytes exceeds the limit of \(limit) bytes; closing the connection"
-                        ))
+                        await connection.refuse(
+                            RPCError(
+                                .resourceExhausted,
+                                "frame length \(length) bytes exceeds the limit of \(limit) bytes; closing the connection"
+                            ))
                         break
                     }
                     guard let (request, method) = self.admit(frame, on: connection) else { continue }
@@ -284,10 +289,12 @@ public final class RPCServer: Service, Sendable {
             return nil
         }
         guard connection.begin(id: request.id) else {
-            connection.send(id: request.id, RPCError(
-                .invalidArgument, "request id \(request.id) is already in flight on this connection",
-                fieldViolations: [.init(field: "id", description: "must be unique among in-flight requests")]
-            ))
+            connection.send(
+                id: request.id,
+                RPCError(
+                    .invalidArgument, "request id \(request.id) is already in flight on this connection",
+                    fieldViolations: [.init(field: "id", description: "must be unique among in-flight requests")]
+                ))
             return nil
         }
         guard self.state.acquireSlot(limit: self.configuration.maximumConcurrentRequests) else {

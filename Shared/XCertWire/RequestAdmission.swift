@@ -71,10 +71,11 @@ extension RequestAdmission {
         var violations: [RPCError.FieldViolation] = []
         for (key, value) in metadata {
             guard key.utf8.count <= Self.maximumMetadataKeyLength else {
-                violations.append(.init(
-                    field: "metadata",
-                    description: "a key of \(key.utf8.count) bytes; keys are at most \(Self.maximumMetadataKeyLength)"
-                ))
+                violations.append(
+                    .init(
+                        field: "metadata",
+                        description: "a key of \(key.utf8.count) bytes; keys are at most \(Self.maximumMetadataKeyLength)"
+                    ))
                 continue
             }
             let field = "metadata.\(key)"
@@ -85,10 +86,11 @@ extension RequestAdmission {
                 }
             case "request-id", "idempotency-key":
                 if !Self.isIdentifier(value) {
-                    violations.append(.init(
-                        field: field,
-                        description: "must be 1 to \(Self.maximumIdentifierLength) printable ASCII characters"
-                    ))
+                    violations.append(
+                        .init(
+                            field: field,
+                            description: "must be 1 to \(Self.maximumIdentifierLength) printable ASCII characters"
+                        ))
                 }
             default:
                 if value.utf8.count > Self.maximumMetadataValueLength {

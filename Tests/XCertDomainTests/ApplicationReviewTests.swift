@@ -3,7 +3,12 @@ import XCertDomain
 
 @Suite("A pilot application's review route (rule 4)")
 struct ApplicationReviewTests {
-    @Test("a secondary school's application: the city approves, then the province approves, and it is approved; a rejection at either step is final")
+    @Test(
+        """
+        a secondary school's application: the city approves, then the province approves, and it is approved; a rejection at either step is \
+        final
+        """
+    )
     func route() throws {
         let approve = try ApplicationReview.Decision(approve: true, reason: "")
         var application = ApplicationReview(id: 3, state: .awaiting(.city), city: "360100")
@@ -18,7 +23,12 @@ struct ApplicationReviewTests {
         }
     }
 
-    @Test("each step by its own reviewer: the province before the city is refused, a city reviewer at the province's step is denied; a decided application awaits nothing")
+    @Test(
+        """
+        each step by its own reviewer: the province before the city is refused, a city reviewer at the province's step is denied; a \
+        decided application awaits nothing
+        """
+    )
     func whoDecides() throws {
         let approve = try ApplicationReview.Decision(approve: true, reason: "")
         var atCity = ApplicationReview(id: 5, state: .awaitingCityReview, city: "360400")

@@ -39,9 +39,9 @@ struct ExamResultTests {
     @Test("scores in tenths are weighted exactly: the pass mark is reached at the exact total, not a rounded one")
     func scoresInTenths() {
         let rule = ScoringRule.provinceDefault  // 理论 40 %, 实操 60 %, pass at 60
-        #expect(rule.score(tenths: [700, 534]) == (600, true))      // 60.04
-        #expect(rule.score(tenths: [700, 533]) == (599, false))     // 59.98
-        #expect(rule.score(tenths: [600, 600]) == (600, true))      // exactly 60
+        #expect(rule.score(tenths: [700, 534]) == (600, true))  // 60.04
+        #expect(rule.score(tenths: [700, 533]) == (599, false))  // 59.98
+        #expect(rule.score(tenths: [600, 600]) == (600, true))  // exactly 60
         #expect(rule.score(tenths: [0, 0]) == (0, false))
         #expect(rule.score(tenths: [1000, 1000]) == (1000, true))
         let strict = ScoringRule(components: [.init(name: "理论", weightPercent: 30), .init(name: "实操", weightPercent: 70)], passMark: 80)

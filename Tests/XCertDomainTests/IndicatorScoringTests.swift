@@ -6,7 +6,8 @@ struct IndicatorScoringTests {
     @Test("a rate rule at and around its thresholds: 60 % → 0, 90 % → all, linear between, rounded down; no data stays no data")
     func rateThresholds() {
         func points(_ numerator: Int64, _ denominator: Int64) -> Int? {
-            IndicatorScoring.points(rate: Rate(numerator, over: denominator), lowBasisPoints: 6000, highBasisPoints: 9000, maximumTenths: 100)
+            IndicatorScoring.points(
+                rate: Rate(numerator, over: denominator), lowBasisPoints: 6000, highBasisPoints: 9000, maximumTenths: 100)
         }
         #expect(points(60, 100) == 0)
         #expect(points(59, 100) == 0)
@@ -14,11 +15,11 @@ struct IndicatorScoringTests {
         #expect(points(90, 100) == 100)
         #expect(points(100, 100) == 100)
         #expect(points(75, 100) == 50)
-        #expect(points(601, 1000) == 0)             // 0.33 tenths, rounded down
-        #expect(points(6030, 10000) == 1)           // exactly 1 tenth
-        #expect(points(6029, 10000) == 0)           // 0.97 tenths, rounded down
-        #expect(points(8999, 10000) == 99)          // 99.97 tenths, rounded down
-        #expect(points(2, 3) == 22)                 // 66.67 %: 22.2 tenths
+        #expect(points(601, 1000) == 0)  // 0.33 tenths, rounded down
+        #expect(points(6030, 10000) == 1)  // exactly 1 tenth
+        #expect(points(6029, 10000) == 0)  // 0.97 tenths, rounded down
+        #expect(points(8999, 10000) == 99)  // 99.97 tenths, rounded down
+        #expect(points(2, 3) == 22)  // 66.67 %: 22.2 tenths
         #expect(points(0, 0) == nil)
     }
 
@@ -26,7 +27,8 @@ struct IndicatorScoringTests {
     func monotone() {
         var previous = 0
         for numerator in Int64(0)...97 {
-            let points = IndicatorScoring.points(rate: Rate(numerator, over: 97), lowBasisPoints: 5000, highBasisPoints: 9500, maximumTenths: 60)!
+            let points = IndicatorScoring.points(
+                rate: Rate(numerator, over: 97), lowBasisPoints: 5000, highBasisPoints: 9500, maximumTenths: 60)!
             #expect(points >= previous && (0...60).contains(points))
             previous = points
         }

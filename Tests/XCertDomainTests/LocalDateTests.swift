@@ -4,9 +4,12 @@ import XCertDomain
 
 @Suite("Local dates in Asia/Shanghai: filing deadlines")
 struct LocalDateTests {
-    @Test("a date that does not exist is nil", arguments: [
-        (2019, 2, 29), (1900, 2, 29), (2100, 2, 29), (2020, 13, 1), (2020, 0, 1), (2020, 5, 0), (2020, 4, 31), (2020, 1, 32), (0, 1, 1), (10_000, 1, 1),
-    ])
+    @Test(
+        "a date that does not exist is nil",
+        arguments: [
+            (2019, 2, 29), (1900, 2, 29), (2100, 2, 29), (2020, 13, 1), (2020, 0, 1), (2020, 5, 0), (2020, 4, 31), (2020, 1, 32), (0, 1, 1),
+            (10_000, 1, 1),
+        ])
     func invalid(year: Int, month: Int, day: Int) {
         #expect(LocalDate(year: year, month: month, day: day) == nil)
     }
@@ -21,9 +24,11 @@ struct LocalDateTests {
         #expect(LocalDate(year: 2019, month: 12, day: 31) != nil)
     }
 
-    @Test("written YYYY-MM-DD, zero-padded", arguments: [
-        (2020, 5, 9, "2020-05-09"), (2020, 12, 31, "2020-12-31"), (999, 1, 1, "0999-01-01"), (2021, 10, 1, "2021-10-01"),
-    ])
+    @Test(
+        "written YYYY-MM-DD, zero-padded",
+        arguments: [
+            (2020, 5, 9, "2020-05-09"), (2020, 12, 31, "2020-12-31"), (999, 1, 1, "0999-01-01"), (2021, 10, 1, "2021-10-01"),
+        ])
     func description(year: Int, month: Int, day: Int, text: String) throws {
         #expect(try #require(LocalDate(year: year, month: month, day: day)).description == text)
     }
@@ -56,7 +61,9 @@ struct LocalDateTests {
 
     @Test("ordered by year, then month, then day")
     func ordering() throws {
-        let dates = try [(2021, 1, 1), (2020, 12, 31), (2020, 2, 29), (2020, 10, 1), (2020, 2, 3)].map { try #require(LocalDate(year: $0.0, month: $0.1, day: $0.2)) }
+        let dates = try [(2021, 1, 1), (2020, 12, 31), (2020, 2, 29), (2020, 10, 1), (2020, 2, 3)].map {
+            try #require(LocalDate(year: $0.0, month: $0.1, day: $0.2))
+        }
         #expect(dates.sorted().map(\.description) == ["2020-02-03", "2020-02-29", "2020-10-01", "2020-12-31", "2021-01-01"])
         let september30 = try #require(LocalDate(year: 2020, month: 9, day: 30))
         let october1 = try #require(LocalDate(year: 2020, month: 10, day: 1))
@@ -66,7 +73,12 @@ struct LocalDateTests {
         #expect(LocalDate(year: 2020, month: 10, day: 1) == LocalDate(year: 2020, month: 10, day: 1))
     }
 
-    @Test("for every day of 2019–2030, endInstant is Foundation's start of the next day in Asia/Shanghai, and the day before is accepted to its last second")
+    @Test(
+        """
+        for every day of 2019–2030, endInstant is Foundation's start of the next day in Asia/Shanghai, and the day before is accepted to \
+        its last second
+        """
+    )
     func agreesWithFoundation() throws {
         var calendar = Calendar(identifier: .gregorian)
         calendar.timeZone = try #require(TimeZone(identifier: "Asia/Shanghai"))
@@ -101,7 +113,8 @@ struct LocalDateTests {
         formatter.dateFormat = "yyyy-MM-dd HH:mm:ss xxx"
         // From 1992: China last observed summer time in 1991.
         for seconds in stride(from: Int64(694_224_000), to: Int64(1_924_992_000), by: 7_919) {
-            #expect(LocalDate.provinceTime(seconds) == formatter.string(from: Date(timeIntervalSince1970: TimeInterval(seconds))), "\(seconds)")
+            #expect(
+                LocalDate.provinceTime(seconds) == formatter.string(from: Date(timeIntervalSince1970: TimeInterval(seconds))), "\(seconds)")
         }
     }
 }

@@ -28,9 +28,11 @@ struct MoneyTests {
         #expect(Money(fen: .max / 2 + 1).multiplied(by: 2) == nil)
     }
 
-    @Test("shown as yuan with two decimals", arguments: [
-        (Int64(0), "0.00"), (5, "0.05"), (12_345, "123.45"), (-1_205, "-12.05"), (100, "1.00"),
-    ])
+    @Test(
+        "shown as yuan with two decimals",
+        arguments: [
+            (Int64(0), "0.00"), (5, "0.05"), (12_345, "123.45"), (-1_205, "-12.05"), (100, "1.00"),
+        ])
     func description(fen: Int64, text: String) {
         #expect(Money(fen: fen).description == text)
     }
@@ -47,9 +49,11 @@ struct RateTests {
         #expect(rate.isAtLeast(Rate(0, over: 1)) == nil)
     }
 
-    @Test("percentages round half up", arguments: [
-        (Int64(1), Int64(3), "33.33%"), (2, 3, "66.67%"), (1, 8, "12.50%"), (0, 5, "0.00%"), (5, 5, "100.00%"), (1, 200, "0.50%"),
-    ])
+    @Test(
+        "percentages round half up",
+        arguments: [
+            (Int64(1), Int64(3), "33.33%"), (2, 3, "66.67%"), (1, 8, "12.50%"), (0, 5, "0.00%"), (5, 5, "100.00%"), (1, 200, "0.50%"),
+        ])
     func percentage(numerator: Int64, denominator: Int64, text: String) {
         #expect(Rate(numerator, over: denominator).percentage() == text)
     }

@@ -18,12 +18,14 @@ struct PilotRulesTests {
     @Test("a breach says the numbers")
     func breachMessage() {
         let caps = PilotCaps(specialtyCount: 10, enrolledStudents: 1000)
-        #expect(caps.breaches(certificates: 5, students: 300).map(\.description) == [
-            "it would pilot 5 distinct certificates, more than 40 % of its 10 specialties (at most 4)",
-        ])
-        #expect(caps.breaches(certificates: 4, students: 301).map(\.description) == [
-            "its pilot scale would be 301 students, more than 30 % of its 1000 enrolled students (at most 300)",
-        ])
+        #expect(
+            caps.breaches(certificates: 5, students: 300).map(\.description) == [
+                "it would pilot 5 distinct certificates, more than 40 % of its 10 specialties (at most 4)"
+            ])
+        #expect(
+            caps.breaches(certificates: 4, students: 301).map(\.description) == [
+                "its pilot scale would be 301 students, more than 30 % of its 1000 enrolled students (at most 300)"
+            ])
     }
 
     @Test("secondary schools go to the city first, then the province; the others to the province only; technical schools are not eligible")
@@ -47,7 +49,10 @@ struct PilotRulesTests {
         #expect(AllianceRules.problems(naming: [("a", true)]).isEmpty)
         #expect(AllianceRules.problems(naming: [("a", false), ("b", true), ("c", false)]).isEmpty)
         #expect(AllianceRules.problems(naming: []) == ["name at least one lead school"])
-        #expect(AllianceRules.problems(naming: [("a", true), ("b", false), ("c", false), ("d", false)]) == ["at most 3 lead schools per certificate, not 4"])
+        #expect(
+            AllianceRules.problems(naming: [("a", true), ("b", false), ("c", false), ("d", false)]) == [
+                "at most 3 lead schools per certificate, not 4"
+            ])
         #expect(AllianceRules.problems(naming: [("a", true), ("b", true)]) == ["exactly one lead school must be primary, not 2"])
         #expect(AllianceRules.problems(naming: [("a", false)]) == ["exactly one lead school must be primary, not 0"])
         #expect(AllianceRules.problems(naming: [("a", true), ("a", false)]) == ["a school is named twice"])
@@ -66,7 +71,8 @@ struct PilotRulesTests {
         #expect(MonitoringPointPicker.pick(from: candidates, target: 4).map(\.school) == ["a1", "c1", "b1", "a2"])
         #expect(MonitoringPointPicker.pick(from: candidates, target: 10).count == 6)
         #expect(MonitoringPointPicker.pick(from: [], target: 10).isEmpty)
-        #expect(MonitoringPointPicker.pick(from: candidates.shuffled(), target: 5) == MonitoringPointPicker.pick(from: candidates, target: 5))
+        #expect(
+            MonitoringPointPicker.pick(from: candidates.shuffled(), target: 5) == MonitoringPointPicker.pick(from: candidates, target: 5))
     }
 
     @Test("a scoring rule's weights add up to 100 and its pass mark is out of 100; scores are weighted exactly")
@@ -78,6 +84,9 @@ struct PilotRulesTests {
         #expect(!strict.score([79, 80]).passed)  // 79.7
         #expect(strict.score([79, 80]).score == Rate(7970, over: 100))
         let broken = ScoringRule(components: [.init(name: "理论", weightPercent: 40), .init(name: "理论", weightPercent: 40)], passMark: 0)
-        #expect(broken.problems == ["component names must differ", "weights must add up to 100 %, not 80 %", "the pass mark must be 1 to 100, not 0"])
+        #expect(
+            broken.problems == [
+                "component names must differ", "weights must add up to 100 %, not 80 %", "the pass mark must be 1 to 100, not 0",
+            ])
     }
 }

@@ -6,7 +6,12 @@ import XCertDomain
 struct ReviewedSubmissionTests {
     static let now = Date(timeIntervalSince1970: 1_750_000_000)
 
-    @Test("submitted → approved or rejected by review, with reviewer, reason and the clock's time; a report's states are named accepted and returned")
+    @Test(
+        """
+        submitted → approved or rejected by review, with reviewer, reason and the clock's time; a report's states are named accepted and \
+        returned
+        """
+    )
     func review() throws {
         for kind in [ReviewedSubmission.Kind.filing, .report] {
             var approved = ReviewedSubmission(kind: kind, id: 7, state: .submitted)
@@ -15,7 +20,8 @@ struct ReviewedSubmissionTests {
             #expect(approved.state == .approved && approval.state == .approved)
 
             var rejected = ReviewedSubmission(kind: kind, id: 8, state: .submitted)
-            let rejection = try rejected.review(try .init(approve: false, reason: "  fees unclear \n", of: kind), reviewer: "省厅", now: Self.now)
+            let rejection = try rejected.review(
+                try .init(approve: false, reason: "  fees unclear \n", of: kind), reviewer: "省厅", now: Self.now)
             #expect(rejection == .reviewed(approved: false, reason: "fees unclear", reviewer: "省厅", at: Self.now))
             #expect(rejected.state == .rejected)
         }
@@ -55,8 +61,11 @@ struct ReviewedSubmissionTests {
         #expect(missing?.code == .invalidArgument && missing?.field == "reason" && missing?.reason == "review.reason-required")
         let returned = #expect(throws: DomainError.self) { try ReviewedSubmission.Decision(approve: false, reason: "", of: .report) }
         #expect(returned?.message == "is required to return a report: say what the organization must correct")
-        #expect(throws: DomainError.self) { try ReviewedSubmission.Decision(approve: true, reason: String(repeating: "理", count: 1001), of: .filing) }
-        #expect(try ReviewedSubmission.Decision(approve: true, reason: String(repeating: "理", count: 1000), of: .filing).reason.count == 1000)
+        #expect(throws: DomainError.self) {
+            try ReviewedSubmission.Decision(approve: true, reason: String(repeating: "理", count: 1001), of: .filing)
+        }
+        #expect(
+            try ReviewedSubmission.Decision(approve: true, reason: String(repeating: "理", count: 1000), of: .filing).reason.count == 1000)
         for reason in ["", " \n", String(repeating: "x", count: 1001)] {
             let refused = #expect(throws: DomainError.self) { try ReviewedSubmission.Withdrawal(reason: reason, of: .report) }
             #expect(refused?.field == "reason" && refused?.code == .invalidArgument)

@@ -10,7 +10,10 @@ struct SchoolLedgerTests {
         _ = try ledger.charge(1, amount: 30_000)
         _ = try ledger.charge(2, amount: 50_000)
         let allocations = try ledger.pay(10, amount: 60_000)
-        #expect(allocations == [.init(payment: 10, target: .receivable(1), amount: 30_000), .init(payment: 10, target: .receivable(2), amount: 30_000)])
+        #expect(
+            allocations == [
+                .init(payment: 10, target: .receivable(1), amount: 30_000), .init(payment: 10, target: .receivable(2), amount: 30_000),
+            ])
         #expect(ledger.outstanding == 20_000 && ledger.credit == 0)
         _ = try ledger.pay(11, amount: 25_000)
         #expect(ledger.outstanding == 0 && ledger.credit == 5_000)
@@ -34,7 +37,10 @@ struct SchoolLedgerTests {
         _ = try ledger.charge(1, amount: 100_000)
         _ = try ledger.pay(10, amount: 40_000)
         _ = try ledger.pay(11, amount: 60_000)
-        #expect(try ledger.correct(1, by: -70_000) == [.init(payment: 11, target: .receivable(1), amount: -60_000), .init(payment: 10, target: .receivable(1), amount: -10_000)])
+        #expect(
+            try ledger.correct(1, by: -70_000) == [
+                .init(payment: 11, target: .receivable(1), amount: -60_000), .init(payment: 10, target: .receivable(1), amount: -10_000),
+            ])
         #expect(ledger.receivable == 30_000 && ledger.outstanding == 0 && ledger.credit == 70_000)
         #expect(try ledger.reverse(10) == [.init(payment: 10, target: .receivable(1), amount: -30_000)])
         #expect(ledger.outstanding == 30_000 && ledger.credit == 60_000 && ledger.received == 60_000)
@@ -54,7 +60,12 @@ struct SchoolLedgerTests {
         #expect(throws: SchoolLedger.Refusal.self) { try ledger.reverse(10) }
     }
 
-    @Test("each refusal says what kind it is: a bad amount or an overflow is an invalid argument, a refund above the credit or a reversal after a refund a failed precondition")
+    @Test(
+        """
+        each refusal says what kind it is: a bad amount or an overflow is an invalid argument, a refund above the credit or a reversal \
+        after a refund a failed precondition
+        """
+    )
     func refusalKinds() throws {
         var ledger = SchoolLedger()
         _ = try ledger.pay(10, amount: 5_000)
@@ -115,7 +126,12 @@ struct SchoolLedgerTests {
         }
     }
 
-    @Test("receivable = received + outstanding − credit after every step of random histories; nothing settled twice, nothing negative, and the stored entries give back the same ledger")
+    @Test(
+        """
+        receivable = received + outstanding − credit after every step of random histories; nothing settled twice, nothing negative, and \
+        the stored entries give back the same ledger
+        """
+    )
     func invariantUnderRandomHistories() async {
         await propertyCheck(count: 300, input: Gen.int64(in: 0...Int64.max).array(of: 1...80)) { values in
             var ledger = SchoolLedger()
@@ -148,7 +164,9 @@ struct SchoolLedgerTests {
                     case .reverse(let pick):
                         guard !ledger.payments.isEmpty else { continue }
                         let payment = ledger.payments[pick % ledger.payments.count]
-                        let refundedFrom = ledger.allocations.contains { $0.payment == payment.id && { if case .refund = $0.target { true } else { false } }($0) }
+                        let refundedFrom = ledger.allocations.contains {
+                            $0.payment == payment.id && { if case .refund = $0.target { true } else { false } }($0)
+                        }
                         guard !payment.reversed, !refundedFrom else {
                             #expect(throws: SchoolLedger.Refusal.self) { try ledger.reverse(payment.id) }
                             continue
@@ -170,7 +188,9 @@ struct SchoolLedgerTests {
                 #expect(ledger.received == paid - refunded)
                 #expect(ledger.receivable == ledger.received + ledger.outstanding - ledger.credit, "after \(step)")
                 #expect(ledger.receivables.allSatisfy { 0 <= $0.settled && $0.settled <= $0.amount }, "after \(step)")
-                #expect(ledger.payments.allSatisfy { $0.reversed ? $0.allocated == 0 : (0 <= $0.allocated && $0.allocated <= $0.amount) }, "after \(step)")
+                #expect(
+                    ledger.payments.allSatisfy { $0.reversed ? $0.allocated == 0 : (0 <= $0.allocated && $0.allocated <= $0.amount) },
+                    "after \(step)")
                 #expect(ledger.credit >= 0 && ledger.outstanding >= 0)
             }
             #expect(made == ledger.allocations)
@@ -189,7 +209,8 @@ struct SchoolLedgerTests {
 struct ApportionmentTests {
     @Test("the parts add up to the total exactly, each within one fen of its exact share, for random budgets and weights")
     func exactness() async {
-        await propertyCheck(count: 500, input: Gen.int64(in: 0...10_000_000_000), Gen.int64(in: 0...1_000_000).array(of: 1...40)) { total, weights in
+        await propertyCheck(count: 500, input: Gen.int64(in: 0...10_000_000_000), Gen.int64(in: 0...1_000_000).array(of: 1...40)) {
+            total, weights in
             guard weights.contains(where: { $0 > 0 }) else { return }
             let parts = try Apportionment.largestRemainder(total: total, weights: weights)
             let sum = weights.reduce(0, +)

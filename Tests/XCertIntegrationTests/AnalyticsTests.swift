@@ -4,9 +4,14 @@ import Testing
 import XCertStore
 import XCertTestSupport
 
-@Suite("Analytics: the analysts' views and what xcert_analyst may do", .enabled(if: TestCluster.isConfigured, "needs the PostgreSQL that scripts/test starts"), .timeLimit(.minutes(3)))
+@Suite(
+    "Analytics: the analysts' views and what xcert_analyst may do",
+    .enabled(if: TestCluster.isConfigured, "needs the PostgreSQL that scripts/test starts"), .timeLimit(.minutes(3)))
 struct AnalyticsTests {
-    static let views = ["school_assessment_detail", "assessment_sites", "outstanding_fees", "org_fee_summary", "school_evaluation", "pilot_qualifications", "filings", "audit_log"]
+    static let views = [
+        "school_assessment_detail", "assessment_sites", "outstanding_fees", "org_fee_summary", "school_evaluation", "pilot_qualifications",
+        "filings", "audit_log",
+    ]
 
     @Test("xcert_analyst reads every view and nothing else: no base table, no write, nothing created; every view and column is documented")
     func analystReadsOnlyTheViews() async throws {
@@ -19,7 +24,8 @@ struct AnalyticsTests {
                 }
             }
             let refused = [
-                "SELECT count(*) FROM registry.schools", "SELECT count(*) FROM settlement.payments", "SELECT count(*) FROM assessment.roster_counts",
+                "SELECT count(*) FROM registry.schools", "SELECT count(*) FROM settlement.payments",
+                "SELECT count(*) FROM assessment.roster_counts",
                 "SELECT count(*) FROM filing.roster_candidates", "SELECT count(*) FROM registry.tokens",
                 "DELETE FROM analytics.filings", "UPDATE analytics.outstanding_fees SET outstanding_fen = 0",
                 "INSERT INTO analytics.pilot_qualifications (year) VALUES (2026)",
@@ -43,14 +49,22 @@ struct AnalyticsTests {
             )
             #expect(undocumented == 0)
             let views = try await client.scalar(
-                "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'analytics' AND c.relkind = 'v' AND obj_description(c.oid) IS NOT NULL",
+                """
+                SELECT count(*)
+                FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                WHERE n.nspname = 'analytics' AND c.relkind = 'v' AND obj_description(c.oid) IS NOT NULL
+                """,
                 as: Int64.self
             )
             #expect(views == Int64(Self.views.count))
         }
     }
 
-    @Test("xctl admin analyst-login lets xcert_analyst log in with its own password (kept, mode 600): psql reads the views, not the base tables")
+    @Test(
+        """
+        xctl admin analyst-login lets xcert_analyst log in with its own password (kept, mode 600): psql reads the views, not the base tables
+        """
+    )
     func analystLogin() async throws {
         try await AnalystRoleLock.shared.withLock { try await self.analystLoginHoldingTheRole() }
     }
@@ -73,9 +87,12 @@ struct AnalyticsTests {
             var analyst = configuration.libpqEnvironment
             analyst["PGUSER"] = "xcert_analyst"
             analyst["PGPASSWORD"] = password
-            let view = try await runCommand("/usr/bin/psql", ["-X", "-A", "-t", "-c", "SELECT count(*) FROM analytics.filings"], environment: analyst)
+            let view = try await runCommand(
+                "/usr/bin/psql", ["-X", "-A", "-t", "-c", "SELECT count(*) FROM analytics.filings"], environment: analyst)
             #expect(view.status == 0 && view.output.trimmingCharacters(in: .whitespacesAndNewlines) == "0", "\(view.output)")
-            let base = try await runCommand("/usr/bin/psql", ["-X", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-c", "SELECT count(*) FROM filing.filings"], environment: analyst)
+            let base = try await runCommand(
+                "/usr/bin/psql", ["-X", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-c", "SELECT count(*) FROM filing.filings"],
+                environment: analyst)
             #expect(base.status != 0 && base.output.contains("permission denied"), "\(base.output)")
             analyst["PGPASSWORD"] = "wrong"
             let wrong = try await runCommand("/usr/bin/psql", ["-X", "-c", "SELECT 1"], environment: analyst)

@@ -7,9 +7,16 @@ import XCertStore
 import XCertTestSupport
 import XCertWire
 
-@Suite("Audit log: every change and refusal on record, append-only, without secrets", .enabled(if: TestCluster.isConfigured, "needs the PostgreSQL that scripts/test starts"), .timeLimit(.minutes(3)))
+@Suite(
+    "Audit log: every change and refusal on record, append-only, without secrets",
+    .enabled(if: TestCluster.isConfigured, "needs the PostgreSQL that scripts/test starts"), .timeLimit(.minutes(3)))
 struct AuditLogTests {
-    @Test("who, what, when, request id and outcome of each change, a replay and a refusal; analysts read it; the service cannot change it; no token or national ID in it or in the logs")
+    @Test(
+        """
+        who, what, when, request id and outcome of each change, a replay and a refusal; analysts read it; the service cannot change it; no \
+        token or national ID in it or in the logs
+        """
+    )
     func changesOnRecord() async throws {
         try await withFilingStackProcesses { h in
             let world = try await h.rosterWorld()
@@ -22,7 +29,8 @@ struct AuditLogTests {
                 fee.costBasis = "场地、考评员、耗材"
                 return fee
             }
-            let filing = try await h.call(Xcert_Filing_V1_FilingService.Method.submitFiling, submit, token: world.car, idempotencyKey: "audit-1")
+            let filing = try await h.call(
+                Xcert_Filing_V1_FilingService.Method.submitFiling, submit, token: world.car, idempotencyKey: "audit-1")
             _ = try await h.call(Xcert_Filing_V1_FilingService.Method.submitFiling, submit, token: world.car, idempotencyKey: "audit-1")
             // A refusal from inside the change: a second live filing of the same certificate and year.
             let refused = await h.refusal(Xcert_Filing_V1_FilingService.Method.submitFiling, submit, token: world.car)
@@ -42,11 +50,19 @@ struct AuditLogTests {
                 for try await row in result.decode((String, String, String, String, String, String).self) { entries.append(row) }
                 return entries
             }
-            let submissions = entries.filter { $0.2 == Xcert_Filing_V1_FilingService.Method.submitFiling.name && $0.3.contains("certificate_code=NEV") }
+            let submissions = entries.filter {
+                $0.2 == Xcert_Filing_V1_FilingService.Method.submitFiling.name && $0.3.contains("certificate_code=NEV")
+            }
             #expect(submissions.map(\.5) == ["OK", "OK (replayed)", "ALREADY_EXISTS"], "\(submissions)")
             #expect(submissions.allSatisfy { $0.0 == "filing" && $0.1 == "organization" && !$0.4.isEmpty })
-            #expect(submissions.first?.3.contains("year=\(RosterWorld.year)") == true && submissions.first?.3.contains("→ id=\(filing.id)") == true, "\(submissions.first?.3 ?? "")")
-            #expect(entries.contains { $0.0 == "registry" && $0.2 == Xcert_Registry_V1_PilotService.Method.reviewApplication.name && $0.1 == "province_admin" && $0.5 == "OK" })
+            #expect(
+                submissions.first?.3.contains("year=\(RosterWorld.year)") == true
+                    && submissions.first?.3.contains("→ id=\(filing.id)") == true, "\(submissions.first?.3 ?? "")")
+            #expect(
+                entries.contains {
+                    $0.0 == "registry" && $0.2 == Xcert_Registry_V1_PilotService.Method.reviewApplication.name && $0.1 == "province_admin"
+                        && $0.5 == "OK"
+                })
             let upload = try #require(entries.first { $0.2 == Xcert_Filing_V1_RosterService.Method.uploadChunk.name })
             #expect(upload.3 == "roster_id=\(roster.id)", "the roster, not its rows: \(upload.3)")
             let everything = entries.map { "\($0)" }.joined(separator: "\n")
@@ -70,7 +86,12 @@ struct AuditLogTests {
         }
     }
 
-    @Test("every declared-mutating method is on record, not only changes made through a stored answer: a refusal before the change's transaction, and a new token (an answer never stored)")
+    @Test(
+        """
+        every declared-mutating method is on record, not only changes made through a stored answer: a refusal before the change's \
+        transaction, and a new token (an answer never stored)
+        """
+    )
     func everyMutationOnRecord() async throws {
         try await withFilingStack { h in
             let world = try await h.rosterWorld()
@@ -95,10 +116,16 @@ struct AuditLogTests {
                 for try await row in result.decode((String, String, String, String).self) { entries.append(row) }
                 return entries
             }
-            let refusal = entries.filter { $0.1 == Xcert_Filing_V1_FilingService.Method.submitFiling.name && $0.2.contains("certificate_code=ZZZ") }
+            let refusal = entries.filter {
+                $0.1 == Xcert_Filing_V1_FilingService.Method.submitFiling.name && $0.2.contains("certificate_code=ZZZ")
+            }
             #expect(refusal.map(\.3) == [refused?.code.description ?? "?"], "\(refusal)")
-            let token = entries.filter { $0.1 == Xcert_Registry_V1_PrincipalService.Method.createToken.name && $0.2.contains("label") == false }
-            #expect(token.map(\.3) == ["OK"] && token.first?.0 == "registry" && token.first?.2 == "principal_id=\(principalID)", "\(token); \(entries.filter { $0.1.contains("Token") })")
+            let token = entries.filter {
+                $0.1 == Xcert_Registry_V1_PrincipalService.Method.createToken.name && $0.2.contains("label") == false
+            }
+            #expect(
+                token.map(\.3) == ["OK"] && token.first?.0 == "registry" && token.first?.2 == "principal_id=\(principalID)",
+                "\(token); \(entries.filter { $0.1.contains("Token") })")
             #expect(!entries.map { "\($0)" }.joined().contains(made.token))
         }
     }

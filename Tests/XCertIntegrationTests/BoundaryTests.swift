@@ -42,7 +42,9 @@ struct BoundaryTests {
                 stack.filing.port, Xcert_Filing_V1_ReportService.Method.submitReport.name, request, metadata: Self.bearer(organization)
             )
             #expect(Self.code(response) == .invalidArgument, "\(response.status)")
-            #expect(response.status.fieldViolations.contains { $0.field == "content.fees[0].received.fen" }, "\(response.status.fieldViolations)")
+            #expect(
+                response.status.fieldViolations.contains { $0.field == "content.fees[0].received.fen" },
+                "\(response.status.fieldViolations)")
             #expect(stack.filing.isRunning)
             #expect(await stack.filing.health()?.status == .serving)
         }
@@ -76,7 +78,9 @@ struct BoundaryTests {
                 stack.registry.port, Xcert_Registry_V1_ReferenceDataService.Method.import.name, csv, metadata: Self.bearer(stack.admin)
             )
             #expect(Self.code(nul) == .invalidArgument, "\(nul.status)")
-            #expect(nul.status.fieldViolations.first?.field == "csv" && nul.status.fieldViolations.first?.description_p.contains("line 2") == true)
+            #expect(
+                nul.status.fieldViolations.first?.field == "csv"
+                    && nul.status.fieldViolations.first?.description_p.contains("line 2") == true)
 
             let schoolToken = try await makeToken(stack.postgres, role: "school", party: "3601000001", name: "某学校")
             var fees = Xcert_Settlement_V1_CheckFeesRequest()

@@ -8,15 +8,23 @@ import XCertStore
 import XCertTestSupport
 import XCertWire
 
-@Suite("Demo: a pilot year driven through the four services, as scripts/up --demo does", .enabled(if: TestCluster.isConfigured, "needs the PostgreSQL that scripts/test starts"), .timeLimit(.minutes(10)))
+@Suite(
+    "Demo: a pilot year driven through the four services, as scripts/up --demo does",
+    .enabled(if: TestCluster.isConfigured, "needs the PostgreSQL that scripts/test starts"), .timeLimit(.minutes(10)))
 struct DemoTests {
     static let year: Int32 = 2025
 
-    @Test("xctl demo drives a small year over the wire; every report table equals what the analysts' views return; a second run drives nothing twice")
+    @Test(
+        """
+        xctl demo drives a small year over the wire; every report table equals what the analysts' views return; a second run drives \
+        nothing twice
+        """
+    )
     func smallYear() async throws {
         try await withFullStack { stack in
             let xctl = ServiceProcess.binDirectory.appendingPathComponent("xctl").path
-            let reference = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../data/reference").standardized.path
+            let reference = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../data/reference")
+                .standardized.path
             let registry = ["--registry", "127.0.0.1:\(stack.registry.port)", "--token", stack.admin]
             // The reference data, as scripts/up loads it.
             for arguments in [
@@ -30,10 +38,15 @@ struct DemoTests {
                 try #require(result.status == 0, "xctl \(arguments.joined(separator: " ")): \(result.output)")
             }
 
-            let demo = ["demo", "--year", String(Self.year), "--seed", "7", "--schools", "30", "--candidates", "3000", "--token", stack.admin] + stack.addressOptions
+            let demo =
+                ["demo", "--year", String(Self.year), "--seed", "7", "--schools", "30", "--candidates", "3000", "--token", stack.admin]
+                + stack.addressOptions
             let first = try await runCommand(xctl, demo)
             try #require(first.status == 0, "xctl demo: \(first.output.suffix(4000))")
-            for expected in ["附表1", "附表2", "附表3", "培训评价组织考核费用结算情况", "Summary of the pilot year 2025", "round 1 closed", "refused by the 40 % / 30 % caps", "corrected"] {
+            for expected in [
+                "附表1", "附表2", "附表3", "培训评价组织考核费用结算情况", "Summary of the pilot year 2025", "round 1 closed",
+                "refused by the 40 % / 30 % caps", "corrected",
+            ] {
                 #expect(first.output.contains(expected), "\(expected) in: \(first.output.suffix(3000))")
             }
 
@@ -45,12 +58,22 @@ struct DemoTests {
             #expect(reports.fees == views.fees, "the organization fee table = analytics.org_fee_summary")
 
             // What the year holds: every part of the story happened, through the services.
-            #expect(reports.declarations.count > 20 && reports.sites.count > 10, "\(reports.declarations.count) declaration lines, \(reports.sites.count) site lines")
-            #expect(reports.totalCompleted > 2_000 && reports.totalCompleted < 3_000, "about 3,000 candidates, most completed: \(reports.totalCompleted)")
-            #expect(reports.received > 0 && reports.outstandingTotal > 0, "some paid, some still owe: \(reports.received) received, \(reports.outstandingTotal) outstanding")
+            #expect(
+                reports.declarations.count > 20 && reports.sites.count > 10,
+                "\(reports.declarations.count) declaration lines, \(reports.sites.count) site lines")
+            #expect(
+                reports.totalCompleted > 2_000 && reports.totalCompleted < 3_000,
+                "about 3,000 candidates, most completed: \(reports.totalCompleted)")
+            #expect(
+                reports.received > 0 && reports.outstandingTotal > 0,
+                "some paid, some still owe: \(reports.received) received, \(reports.outstandingTotal) outstanding")
             #expect(views.filingStates == ["approved"], "every certificate ends approved: \(views.filingStates)")
-            #expect(views.filingsFiledAgain >= 4 && views.roundTwoFilings >= 1, "\(views.filingsFiledAgain) filed again, \(views.roundTwoFilings) in round 2")
-            #expect(views.lockedEvaluations > 0 && views.qualifications > 30, "\(views.lockedEvaluations) reviewed evaluations, \(views.qualifications) qualifications")
+            #expect(
+                views.filingsFiledAgain >= 4 && views.roundTwoFilings >= 1,
+                "\(views.filingsFiledAgain) filed again, \(views.roundTwoFilings) in round 2")
+            #expect(
+                views.lockedEvaluations > 0 && views.qualifications > 30,
+                "\(views.lockedEvaluations) reviewed evaluations, \(views.qualifications) qualifications")
 
             // Again on the same stack: nothing is driven twice; the same reports come out.
             let second = try await runCommand(xctl, demo + ["--summary-only"])
@@ -75,28 +98,45 @@ struct DemoTests {
         let assessment = testClient(port: stack.assessment.port)
         let filing = testClient(port: stack.filing.port)
         let settlement = testClient(port: stack.settlement.port)
-        defer { Task { await assessment.close(); await filing.close(); await settlement.close() } }
+        defer {
+            Task {
+                await assessment.close()
+                await filing.close()
+                await settlement.close()
+            }
+        }
         var reports = Reports()
         var declarations = Xcert_Assessment_V1_GetDeclarationTableRequest()
         declarations.year = Self.year
-        let table1 = try await assessment.unary(Xcert_Assessment_V1_OutcomeService.Method.getDeclarationTable, declarations, options: CallOptions(metadata: metadata))
-        reports.declarations = table1.lines.map { "\($0.certificateCode) \($0.level.rawValue) \($0.schoolCode) \($0.declared) \($0.approved) \($0.completed) \($0.passed)" }
+        let table1 = try await assessment.unary(
+            Xcert_Assessment_V1_OutcomeService.Method.getDeclarationTable, declarations, options: CallOptions(metadata: metadata))
+        reports.declarations = table1.lines.map {
+            "\($0.certificateCode) \($0.level.rawValue) \($0.schoolCode) \($0.declared) \($0.approved) \($0.completed) \($0.passed)"
+        }
         reports.totalCompleted = table1.total.completed
         var sites = Xcert_Filing_V1_GetSiteSessionTableRequest()
         sites.year = Self.year
-        let table2 = try await filing.unary(Xcert_Filing_V1_RosterService.Method.getSiteSessionTable, sites, options: CallOptions(metadata: metadata))
+        let table2 = try await filing.unary(
+            Xcert_Filing_V1_RosterService.Method.getSiteSessionTable, sites, options: CallOptions(metadata: metadata))
         reports.sites = table2.lines.map { line in
-            "\(line.certificateCode) \(line.level.rawValue) \(line.siteSchoolCode) \(line.sessions) \(line.examDates.map { String(format: "%04d-%02d-%02d", $0.year, $0.month, $0.day) }.joined(separator: ",")) \(line.candidates)"
+            let dates = line.examDates.map { String(format: "%04d-%02d-%02d", $0.year, $0.month, $0.day) }.joined(separator: ",")
+            return "\(line.certificateCode) \(line.level.rawValue) \(line.siteSchoolCode) \(line.sessions) \(dates) \(line.candidates)"
         }
         var outstanding = Xcert_Settlement_V1_GetOutstandingTableRequest()
         outstanding.year = Self.year
-        let table3 = try await settlement.unary(Xcert_Settlement_V1_SettlementReportService.Method.getOutstandingTable, outstanding, options: CallOptions(metadata: metadata))
-        reports.outstanding = table3.lines.map { "\($0.certificateCode) \($0.level.rawValue) \($0.schoolCode) \($0.completed) \($0.outstanding.fen)" }
+        let table3 = try await settlement.unary(
+            Xcert_Settlement_V1_SettlementReportService.Method.getOutstandingTable, outstanding, options: CallOptions(metadata: metadata))
+        reports.outstanding = table3.lines.map {
+            "\($0.certificateCode) \($0.level.rawValue) \($0.schoolCode) \($0.completed) \($0.outstanding.fen)"
+        }
         reports.outstandingTotal = table3.total.outstanding.fen
         var fees = Xcert_Settlement_V1_GetOrganizationFeeTableRequest()
         fees.year = Self.year
-        let feeTable = try await settlement.unary(Xcert_Settlement_V1_SettlementReportService.Method.getOrganizationFeeTable, fees, options: CallOptions(metadata: metadata))
-        reports.fees = feeTable.lines.map { "\($0.certificateCode) \($0.level.rawValue) \($0.completed) \($0.receivable.fen) \($0.received.fen) \($0.outstanding.fen)" }
+        let feeTable = try await settlement.unary(
+            Xcert_Settlement_V1_SettlementReportService.Method.getOrganizationFeeTable, fees, options: CallOptions(metadata: metadata))
+        reports.fees = feeTable.lines.map {
+            "\($0.certificateCode) \($0.level.rawValue) \($0.completed) \($0.receivable.fen) \($0.received.fen) \($0.outstanding.fen)"
+        }
         reports.received = feeTable.total.received.fen
         return reports
     }
@@ -122,25 +162,45 @@ struct DemoTests {
             var views = Views()
             let year = Self.year
             for try await (certificate, level, school, declared, approved, completed, passed) in try await connection.query(
-                "SELECT certificate_code, level, school_code, declared, approved, completed, passed FROM analytics.school_assessment_detail WHERE year = \(year) ORDER BY certificate_code, level, school_code",
+                """
+                SELECT certificate_code, level, school_code, declared, approved, completed, passed
+                FROM analytics.school_assessment_detail
+                WHERE year = \(year)
+                ORDER BY certificate_code, level, school_code
+                """,
                 logger: logger
             ).decode((String, Int32, String, Int64, Int64, Int64, Int64).self) {
                 views.declarations.append("\(certificate) \(level) \(school) \(declared) \(approved) \(completed) \(passed)")
             }
             for try await (certificate, level, site, sessions, dates, candidates) in try await connection.query(
-                "SELECT certificate_code, level, site_school_code, sessions, exam_dates, candidates FROM analytics.assessment_sites WHERE year = \(year) ORDER BY certificate_code, level, site_school_code",
+                """
+                SELECT certificate_code, level, site_school_code, sessions, exam_dates, candidates
+                FROM analytics.assessment_sites
+                WHERE year = \(year)
+                ORDER BY certificate_code, level, site_school_code
+                """,
                 logger: logger
             ).decode((String, Int32, String, Int64, String, Int64).self) {
                 views.sites.append("\(certificate) \(level) \(site) \(sessions) \(dates) \(candidates)")
             }
             for try await (certificate, level, school, completed, outstanding) in try await connection.query(
-                "SELECT certificate_code, level, school_code, completed, outstanding_fen FROM analytics.outstanding_fees WHERE year = \(year) ORDER BY certificate_code, level, school_code",
+                """
+                SELECT certificate_code, level, school_code, completed, outstanding_fen
+                FROM analytics.outstanding_fees
+                WHERE year = \(year)
+                ORDER BY certificate_code, level, school_code
+                """,
                 logger: logger
             ).decode((String, Int32, String, Int64, Int64).self) {
                 views.outstanding.append("\(certificate) \(level) \(school) \(completed) \(outstanding)")
             }
             for try await (certificate, level, completed, receivable, received, outstanding) in try await connection.query(
-                "SELECT certificate_code, level, completed, receivable_fen, received_fen, outstanding_fen FROM analytics.org_fee_summary WHERE year = \(year) ORDER BY organization_id, certificate_code, level",
+                """
+                SELECT certificate_code, level, completed, receivable_fen, received_fen, outstanding_fen
+                FROM analytics.org_fee_summary
+                WHERE year = \(year)
+                ORDER BY organization_id, certificate_code, level
+                """,
                 logger: logger
             ).decode((String, Int32, Int64, Int64, Int64, Int64).self) {
                 views.fees.append("\(certificate) \(level) \(completed) \(receivable) \(received) \(outstanding)")
@@ -153,7 +213,8 @@ struct DemoTests {
                 if round == 2 { views.roundTwoFilings += 1 }
             }
             for try await count in try await connection.query(
-                "SELECT count(DISTINCT school_code) FROM analytics.school_evaluation WHERE year = \(year) AND state = 'locked'", logger: logger
+                "SELECT count(DISTINCT school_code) FROM analytics.school_evaluation WHERE year = \(year) AND state = 'locked'",
+                logger: logger
             ).decode(Int64.self) {
                 views.lockedEvaluations = Int(count)
             }

@@ -6,7 +6,9 @@ import XCertProto
 import XCertTestSupport
 import XCertWire
 
-@Suite("Assessment: self-evaluation and review", .enabled(if: TestCluster.isConfigured, "needs the PostgreSQL that scripts/test starts"), .serialized, .timeLimit(.minutes(3)))
+@Suite(
+    "Assessment: self-evaluation and review", .enabled(if: TestCluster.isConfigured, "needs the PostgreSQL that scripts/test starts"),
+    .serialized, .timeLimit(.minutes(3)))
 struct EvaluationTests {
     static let evidence: Xcert_Assessment_V1_Evidence = {
         var evidence = Xcert_Assessment_V1_Evidence()
@@ -23,7 +25,8 @@ struct EvaluationTests {
         return score
     }
 
-    @Test("self-scores are checked against the scheme in use; review scores every manual item, keeps the difference and locks the evaluation")
+    @Test(
+        "self-scores are checked against the scheme in use; review scores every manual item, keeps the difference and locks the evaluation")
     func selfEvaluationAndReview() async throws {
         try await withFilingStack { h in
             try await h.seedReference()
@@ -34,8 +37,11 @@ struct EvaluationTests {
             submit.schoolCode = "4136010001"
             submit.year = 2026
             submit.scores = [Self.score("2-1", 40)]
-            let unpublished = try #require(await assessment.refusal(Xcert_Assessment_V1_EvaluationService.Method.submitSelfEvaluation, submit, token: school))
-            #expect(unpublished.code == .failedPrecondition && unpublished.message.contains("no scheme of 2026 is published"), "\(unpublished.message)")
+            let unpublished = try #require(
+                await assessment.refusal(Xcert_Assessment_V1_EvaluationService.Method.submitSelfEvaluation, submit, token: school))
+            #expect(
+                unpublished.code == .failedPrecondition && unpublished.message.contains("no scheme of 2026 is published"),
+                "\(unpublished.message)")
 
             var create = Xcert_Assessment_V1_CreateSchemeRequest()
             create.year = 2026
@@ -45,9 +51,16 @@ struct EvaluationTests {
             publish.version = 1
             _ = try await assessment.call(Xcert_Assessment_V1_SchemeService.Method.publishScheme, publish, token: h.admin)
 
-            submit.scores = [Self.score("2-1", 41), Self.score("2-2", 10, evidence: false), Self.score("1-1", 10), Self.score("9-9", 1), Self.score("2-3", 30), Self.score("2-3", 30)]
-            let refused = try #require(await assessment.refusal(Xcert_Assessment_V1_EvaluationService.Method.submitSelfEvaluation, submit, token: school))
-            #expect(refused.fieldViolations.map(\.field) == ["scores[0].points_tenths", "scores[1].evidence", "scores[2].code", "scores[3].code", "scores[5].code"], "\(refused.fieldViolations)")
+            submit.scores = [
+                Self.score("2-1", 41), Self.score("2-2", 10, evidence: false), Self.score("1-1", 10), Self.score("9-9", 1),
+                Self.score("2-3", 30), Self.score("2-3", 30),
+            ]
+            let refused = try #require(
+                await assessment.refusal(Xcert_Assessment_V1_EvaluationService.Method.submitSelfEvaluation, submit, token: school))
+            #expect(
+                refused.fieldViolations.map(\.field) == [
+                    "scores[0].points_tenths", "scores[1].evidence", "scores[2].code", "scores[3].code", "scores[5].code",
+                ], "\(refused.fieldViolations)")
             #expect(refused.fieldViolations[2].description.contains("computed from the system's data"))
             #expect(try await h.scalar("SELECT count(*) FROM assessment.evaluations", as: Int64.self) == 0)
 
@@ -58,23 +71,33 @@ struct EvaluationTests {
             #expect(first.items.first { $0.code == "2-1" }?.evidence == [Self.evidence])
             // Until the review, the school may submit again; it replaces the scores.
             submit.scores = [Self.score("2-1", 40), Self.score("3-1", 45)]
-            #expect(try await assessment.call(Xcert_Assessment_V1_EvaluationService.Method.submitSelfEvaluation, submit, token: school).selfTotalTenths == 85)
+            #expect(
+                try await assessment.call(Xcert_Assessment_V1_EvaluationService.Method.submitSelfEvaluation, submit, token: school)
+                    .selfTotalTenths == 85)
 
             // Another school, an organization: refused.
             let other = try await h.token(role: "school", party: "4136010002")
-            #expect(await assessment.refusal(Xcert_Assessment_V1_EvaluationService.Method.submitSelfEvaluation, submit, token: other)?.code == .notFound)
+            #expect(
+                await assessment.refusal(Xcert_Assessment_V1_EvaluationService.Method.submitSelfEvaluation, submit, token: other)?.code
+                    == .notFound)
             var get = Xcert_Assessment_V1_GetEvaluationRequest()
             get.schoolCode = "4136010001"
             get.year = 2026
-            #expect(await assessment.refusal(Xcert_Assessment_V1_EvaluationService.Method.getEvaluation, get, token: other)?.code == .notFound)
+            #expect(
+                await assessment.refusal(Xcert_Assessment_V1_EvaluationService.Method.getEvaluation, get, token: other)?.code == .notFound)
 
             var review = Xcert_Assessment_V1_ReviewEvaluationRequest()
             review.schoolCode = "4136010001"
             review.year = 2026
             review.scores = [Self.review("2-1", 30, "文件未盖章")]
-            let partial = try #require(await assessment.refusal(Xcert_Assessment_V1_EvaluationService.Method.reviewEvaluation, review, token: h.admin))
-            #expect(partial.fieldViolations.map(\.field) == ["scores"] && partial.fieldViolations[0].description.contains("2-2"), "\(partial.fieldViolations)")
-            #expect(await assessment.refusal(Xcert_Assessment_V1_EvaluationService.Method.reviewEvaluation, review, token: school)?.code == .permissionDenied)
+            let partial = try #require(
+                await assessment.refusal(Xcert_Assessment_V1_EvaluationService.Method.reviewEvaluation, review, token: h.admin))
+            #expect(
+                partial.fieldViolations.map(\.field) == ["scores"] && partial.fieldViolations[0].description.contains("2-2"),
+                "\(partial.fieldViolations)")
+            #expect(
+                await assessment.refusal(Xcert_Assessment_V1_EvaluationService.Method.reviewEvaluation, review, token: school)?.code
+                    == .permissionDenied)
             let manual = first.items.filter { $0.kind == .manual }.map(\.code)
             review.scores = manual.map { code in
                 code == "2-1" ? Self.review(code, 30, "文件未盖章") : code == "3-1" ? Self.review(code, 45, "") : Self.review(code, 0, "")
@@ -84,28 +107,44 @@ struct EvaluationTests {
             let item = try #require(locked.items.first { $0.code == "2-1" })
             #expect(item.reviewed && item.reviewedPointsTenths == 30 && item.differenceTenths == -10 && item.reviewComment == "文件未盖章")
 
-            let late = try #require(await assessment.refusal(Xcert_Assessment_V1_EvaluationService.Method.submitSelfEvaluation, submit, token: school))
+            let late = try #require(
+                await assessment.refusal(Xcert_Assessment_V1_EvaluationService.Method.submitSelfEvaluation, submit, token: school))
             #expect(late.code == .failedPrecondition && late.message.contains("locked"))
-            #expect(await assessment.refusal(Xcert_Assessment_V1_EvaluationService.Method.reviewEvaluation, review, token: h.admin)?.code == .failedPrecondition)
+            #expect(
+                await assessment.refusal(Xcert_Assessment_V1_EvaluationService.Method.reviewEvaluation, review, token: h.admin)?.code
+                    == .failedPrecondition)
             #expect(try await assessment.call(Xcert_Assessment_V1_EvaluationService.Method.getEvaluation, get, token: school) == locked)
 
             // The scorecard and a refused submission through xctl.
             let xctl = ServiceProcess.binDirectory.appendingPathComponent("xctl").path
             let address = ["--assessment", "127.0.0.1:\(assessment.process.port)"]
-            let card = try await runCommand(xctl, ["assessment", "evaluation", "show", "--school", "4136010001", "--year", "2026", "--format", "csv", "--token", school] + address)
+            let card = try await runCommand(
+                xctl,
+                ["assessment", "evaluation", "show", "--school", "4136010001", "--year", "2026", "--format", "csv", "--token", school]
+                    + address)
             #expect(card.status == 0 && card.output.contains("2-1,明确专职部门负责校内1+X推进工作,4.0,4.0,3.0,-1.0,3.0,文件未盖章"), "\(card.output)")
             #expect(card.output.contains("1-5,当年新增考核站点,4.0,,,,0.0,computed: none or no data"), "\(card.output)")
             #expect(card.output.contains("合计,,,8.5,7.5,,7.5,reviewed by 省厅管理员"), "\(card.output)")
-            let report = try await runCommand(xctl, ["assessment", "report", "scorecard", "--school", "4136010001", "--year", "2026", "--format", "csv", "--token", school] + address)
+            let report = try await runCommand(
+                xctl,
+                ["assessment", "report", "scorecard", "--school", "4136010001", "--year", "2026", "--format", "csv", "--token", school]
+                    + address)
             #expect(report.status == 0 && report.output == card.output)
             let json = FileManager.default.temporaryDirectory.appendingPathComponent("scores-\(UUID().uuidString).json")
             try Data(#"{"scores": [{"code": "2-1", "points_tenths": 41}]}"#.utf8).write(to: json)
             defer { try? FileManager.default.removeItem(at: json) }
-            let refusedByXctl = try await runCommand(xctl, ["assessment", "evaluation", "submit", "--school", "4136010001", "--year", "2026", "--json", json.path, "--token", school] + address)
-            #expect(refusedByXctl.status == 1 && refusedByXctl.output.contains("FAILED_PRECONDITION") && refusedByXctl.output.contains("locked"), "\(refusedByXctl.output)")
+            let refusedByXctl = try await runCommand(
+                xctl,
+                ["assessment", "evaluation", "submit", "--school", "4136010001", "--year", "2026", "--json", json.path, "--token", school]
+                    + address)
+            #expect(
+                refusedByXctl.status == 1 && refusedByXctl.output.contains("FAILED_PRECONDITION")
+                    && refusedByXctl.output.contains("locked"), "\(refusedByXctl.output)")
 
             // The scheme it was scored against stays its scheme after a new version is published.
-            create.indicators = try await assessment.call(Xcert_Assessment_V1_SchemeService.Method.getDefaultTemplate, Xcert_Assessment_V1_GetDefaultTemplateRequest(), token: h.admin).indicators
+            create.indicators = try await assessment.call(
+                Xcert_Assessment_V1_SchemeService.Method.getDefaultTemplate, Xcert_Assessment_V1_GetDefaultTemplateRequest(), token: h.admin
+            ).indicators
             create.indicators[6].maxPointsTenths = 50
             _ = try await assessment.call(Xcert_Assessment_V1_SchemeService.Method.createScheme, create, token: h.admin)
             publish.version = 2
@@ -116,7 +155,12 @@ struct EvaluationTests {
         }
     }
 
-    @Test("computed items: 1-1, 1-2 and 1-3 from the outcomes, 1-4-1 and 1-4-2 from settlement, 1-5 and 6-2 from the registry; they follow changes until the review, which needs every source and freezes them")
+    @Test(
+        """
+        computed items: 1-1, 1-2 and 1-3 from the outcomes, 1-4-1 and 1-4-2 from settlement, 1-5 and 6-2 from the registry; they follow \
+        changes until the review, which needs every source and freezes them
+        """
+    )
     func computedItems() async throws {
         try await withFilingStack { h in
             let world = try await h.rosterWorld()
@@ -143,11 +187,17 @@ struct EvaluationTests {
             try await h.registerSite("4136010001", "BIM", opened: 2025, token: h.admin)
             // The school leads AUTO's alliance (a final selection; the selection itself is the registry's tests').
             try await h.postgres.query(
-                "INSERT INTO registry.lead_selections (certificate_code, year, phase, applications_close, finalized_at) VALUES ('AUTO', 2026, 'final', '2026-03-31', now())",
+                """
+                INSERT INTO registry.lead_selections (certificate_code, year, phase, applications_close, finalized_at)
+                VALUES ('AUTO', 2026, 'final', '2026-03-31', now())
+                """,
                 logger: testLogger("evaluation")
             )
             try await h.postgres.query(
-                "INSERT INTO registry.lead_schools (certificate_code, year, school_code, is_primary) VALUES ('AUTO', 2026, '4136010001', true)",
+                """
+                INSERT INTO registry.lead_schools (certificate_code, year, school_code, is_primary)
+                VALUES ('AUTO', 2026, '4136010001', true)
+                """,
                 logger: testLogger("evaluation")
             )
 
@@ -193,9 +243,12 @@ struct EvaluationTests {
             review.schoolCode = "4136010001"
             review.year = 2026
             review.scores = open.items.filter { $0.kind == .manual }.map { Self.review($0.code, $0.code == "2-1" ? 40 : 0, "") }
-            let refused = try #require(await assessment.refusal(Xcert_Assessment_V1_EvaluationService.Method.reviewEvaluation, review, token: h.admin))
+            let refused = try #require(
+                await assessment.refusal(Xcert_Assessment_V1_EvaluationService.Method.reviewEvaluation, review, token: h.admin))
             #expect(refused.code == .unavailable && refused.message.contains("1-4-1"), "\(refused)")
-            #expect(try await assessment.call(Xcert_Assessment_V1_EvaluationService.Method.getEvaluation, get, token: school).state == .selfSubmitted)
+            #expect(
+                try await assessment.call(Xcert_Assessment_V1_EvaluationService.Method.getEvaluation, get, token: school).state
+                    == .selfSubmitted)
             settlement.answerTimeliness(true)
 
             let locked = try await assessment.call(Xcert_Assessment_V1_EvaluationService.Method.reviewEvaluation, review, token: h.admin)
@@ -222,4 +275,3 @@ struct EvaluationTests {
         return score
     }
 }
-

@@ -1,6 +1,6 @@
 import Foundation
-import Synchronization
 import SwiftProtobuf
+import Synchronization
 import Testing
 import XCertAPI
 import XCertProto
@@ -81,12 +81,15 @@ struct FaultTests {
 
                 let figures = ledger.figures
                 let checks = try await Self.verify(stack: stack, ledger: ledger, token: world.car, filingPort: filingPort)
-                print("""
+                print(
+                    """
                     FAULTS requests sent \(figures.sent), acknowledged \(figures.acknowledged), retried \(figures.retried), \
-                    lost \(checks.lost), doubled \(checks.doubled), replays matching the first answer \(checks.replayed)/\(figures.acknowledged)
+                    lost \(checks.lost), doubled \(checks.doubled), \
+                    replays matching the first answer \(checks.replayed)/\(figures.acknowledged)
                     """)
                 for (what, recovery) in recoveries {
-                    print("FAULTS \(what): writes acknowledged again \(String(format: "%.2f", Double(recovery.milliseconds) / 1000)) s after the fault began")
+                    let seconds = String(format: "%.2f", Double(recovery.milliseconds) / 1000)
+                    print("FAULTS \(what): writes acknowledged again \(seconds) s after the fault began")
                 }
                 #expect(checks.lost == 0)
                 #expect(checks.doubled == 0)
@@ -171,21 +174,25 @@ struct FaultTests {
         let filingIDs = state.filings.map(\.id)
         let present = try await postgres.scalar("SELECT count(*) FROM filing.filings WHERE id = ANY(\(filingIDs))", as: Int64.self) ?? 0
         checks.lost += filingIDs.count - Int(present)
-        let stored = try await postgres.scalar(
-            "SELECT count(*) FROM filing.filings WHERE certificate_code = 'NEV' AND year = ANY(\(Self.filingYears))", as: Int64.self
-        ) ?? 0
+        let stored =
+            try await postgres.scalar(
+                "SELECT count(*) FROM filing.filings WHERE certificate_code = 'NEV' AND year = ANY(\(Self.filingYears))", as: Int64.self
+            ) ?? 0
         checks.doubled += Int(stored) - filingIDs.count
         for year in Self.filingYears {
-            let versions = try await postgres.scalar(
-                "SELECT coalesce(max(version), 0) - count(*) FROM filing.filings WHERE certificate_code = 'NEV' AND year = \(year)", as: Int64.self
-            ) ?? 0
+            let versions =
+                try await postgres.scalar(
+                    "SELECT coalesce(max(version), 0) - count(*) FROM filing.filings WHERE certificate_code = 'NEV' AND year = \(year)",
+                    as: Int64.self
+                ) ?? 0
             #expect(versions == 0, "the versions of \(year) have a gap: a submission half-present")
         }
 
         // Rosters: every acknowledged chunk once, with its rows; nothing else.
-        let chunks = try await postgres.scalar(
-            "SELECT count(*) FROM filing.roster_chunks WHERE roster_id = ANY(\(Array(state.chunks.keys)))", as: Int64.self
-        ) ?? 0
+        let chunks =
+            try await postgres.scalar(
+                "SELECT count(*) FROM filing.roster_chunks WHERE roster_id = ANY(\(Array(state.chunks.keys)))", as: Int64.self
+            ) ?? 0
         let acknowledgedChunks = state.chunks.values.reduce(0) { $0 + $1.count }
         checks.lost += max(0, acknowledgedChunks - Int(chunks))
         checks.doubled += max(0, Int(chunks) - acknowledgedChunks)
@@ -197,15 +204,20 @@ struct FaultTests {
         let sealedRows = Int64(state.sealed.count * Self.chunksPerRoster * Self.rowsPerChunk)
         try await Self.eventually("assessment and settlement caught up with their feeds") {
             let counted = try await postgres.scalar(
-                "SELECT coalesce(sum(declared), 0)::bigint FROM assessment.roster_counts WHERE roster_id = ANY(\(state.sealed))", as: Int64.self
+                "SELECT coalesce(sum(declared), 0)::bigint FROM assessment.roster_counts WHERE roster_id = ANY(\(state.sealed))",
+                as: Int64.self
             )
             let behind = try await postgres.scalar(
                 """
                 SELECT count(*) FROM (VALUES
-                    ((SELECT cursor FROM assessment.feed_cursors WHERE feed = 'filing.rosters'), (SELECT max(cursor) FROM filing.roster_changes)),
-                    ((SELECT cursor FROM assessment.feed_cursors WHERE feed = 'registry.qualifications'), (SELECT max(cursor) FROM registry.qualification_changes)),
-                    ((SELECT cursor FROM settlement.feed_cursors WHERE feed = 'filing.approvals'), (SELECT max(cursor) FROM filing.approval_changes)),
-                    ((SELECT cursor FROM settlement.feed_cursors WHERE feed = 'assessment.outcomes'), (SELECT max(cursor) FROM assessment.outcome_changes))
+                    ((SELECT cursor FROM assessment.feed_cursors WHERE feed = 'filing.rosters'),
+                        (SELECT max(cursor) FROM filing.roster_changes)),
+                    ((SELECT cursor FROM assessment.feed_cursors WHERE feed = 'registry.qualifications'),
+                        (SELECT max(cursor) FROM registry.qualification_changes)),
+                    ((SELECT cursor FROM settlement.feed_cursors WHERE feed = 'filing.approvals'),
+                        (SELECT max(cursor) FROM filing.approval_changes)),
+                    ((SELECT cursor FROM settlement.feed_cursors WHERE feed = 'assessment.outcomes'),
+                        (SELECT max(cursor) FROM assessment.outcome_changes))
                 ) AS f(followed, last)
                 WHERE coalesce(followed, 0) < coalesce(last, 0)
                 """,
@@ -332,7 +344,9 @@ final class LoadLedger: Sendable {
     /// When the first write sent after `instant` was acknowledged (waits for it). From the
     /// moment a fault is in effect (the process gone, PostgreSQL stopped or frozen), so that a
     /// write that slipped through as the fault began does not count as a recovery.
-    func firstAcknowledgement(after instant: ContinuousClock.Instant, within limit: Duration = .seconds(120)) async throws -> ContinuousClock.Instant {
+    func firstAcknowledgement(
+        after instant: ContinuousClock.Instant, within limit: Duration = .seconds(120)
+    ) async throws -> ContinuousClock.Instant {
         let giveUp = ContinuousClock.now + limit
         while true {
             if let first = self.state.withLock({ $0.acknowledgedAt.filter { $0.sent > instant }.map(\.answered).min() }) { return first }

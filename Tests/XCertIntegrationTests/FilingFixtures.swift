@@ -52,13 +52,15 @@ extension RegistryHarness {
         var request = Xcert_Filing_V1_OpenRoundRequest()
         request.year = year
         request.number = number
-        request.closes = closes ?? {
-            var date = Xcert_Common_V1_Date()
-            date.year = 2099
-            date.month = 12
-            date.day = 31
-            return date
-        }()
+        request.closes =
+            closes
+            ?? {
+                var date = Xcert_Common_V1_Date()
+                date.year = 2099
+                date.month = 12
+                date.day = 31
+                return date
+            }()
         return try await self.call(Xcert_Filing_V1_FilingService.Method.openRound, request, token: self.admin)
     }
 
@@ -75,10 +77,12 @@ extension RegistryHarness {
 
     /// An organization files `certificate`.
     func submitFiling(
-        _ certificate: String, year: Int32 = 2020, round: Int32 = 1, plan: Xcert_Filing_V1_WorkPlan = RegistryHarness.workPlan(), token: String
+        _ certificate: String, year: Int32 = 2020, round: Int32 = 1, plan: Xcert_Filing_V1_WorkPlan = RegistryHarness.workPlan(),
+        token: String
     ) async throws -> Xcert_Filing_V1_Filing {
         try await self.call(
-            Xcert_Filing_V1_FilingService.Method.submitFiling, Self.submission(certificate, year: year, round: round, plan: plan), token: token
+            Xcert_Filing_V1_FilingService.Method.submitFiling, Self.submission(certificate, year: year, round: round, plan: plan),
+            token: token
         )
     }
 
@@ -97,7 +101,8 @@ extension RegistryHarness {
         return try await self.call(Xcert_Filing_V1_FilingService.Method.getFiling, request, token: token ?? self.admin)
     }
 
-    func listFilings(_ request: Xcert_Filing_V1_ListFilingsRequest = .init(), token: String? = nil) async throws -> [Xcert_Filing_V1_Filing] {
+    func listFilings(_ request: Xcert_Filing_V1_ListFilingsRequest = .init(), token: String? = nil) async throws -> [Xcert_Filing_V1_Filing]
+    {
         try await self.call(Xcert_Filing_V1_FilingService.Method.listFilings, request, token: token ?? self.admin).filings
     }
 

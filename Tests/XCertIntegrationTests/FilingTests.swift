@@ -7,11 +7,18 @@ import XCertWire
 
 /// The filing service against a real registry and a real database, with a settlement
 /// fake for the fee ceilings (`withFilingStack`).
-@Suite("Filing: rounds, work-plan filings, their versions and review, approvals", .enabled(if: TestCluster.isConfigured, "needs the PostgreSQL that scripts/test starts"), .serialized, .timeLimit(.minutes(3)))
+@Suite(
+    "Filing: rounds, work-plan filings, their versions and review, approvals",
+    .enabled(if: TestCluster.isConfigured, "needs the PostgreSQL that scripts/test starts"), .serialized, .timeLimit(.minutes(3)))
 struct FilingTests {
     // MARK: - Rounds
 
-    @Test("rounds: the province opens them (each bad field named, a duplicate refused), lists them, closes one early, and a closed round takes no filing")
+    @Test(
+        """
+        rounds: the province opens them (each bad field named, a duplicate refused), lists them, closes one early, and a closed round \
+        takes no filing
+        """
+    )
     func rounds() async throws {
         try await withFilingStack { h in
             let seeded = try await h.seedReference()
@@ -54,7 +61,8 @@ struct FilingTests {
             // Anyone authenticated reads the rounds.
             let rounds2020 = try await h.call(Xcert_Filing_V1_FilingService.Method.listRounds, list, token: car).rounds
             #expect(rounds2020.map { [$0.year, $0.number] } == [[2020, 1], [2020, 2]])
-            let all = try await h.call(Xcert_Filing_V1_FilingService.Method.listRounds, Xcert_Filing_V1_ListRoundsRequest(), token: h.admin).rounds
+            let all = try await h.call(Xcert_Filing_V1_FilingService.Method.listRounds, Xcert_Filing_V1_ListRoundsRequest(), token: h.admin)
+                .rounds
             #expect(all.count == 3)
 
             var close = Xcert_Filing_V1_CloseRoundRequest()
@@ -108,7 +116,12 @@ struct FilingTests {
         }
     }
 
-    @Test("a certificate given to another organization in the registry is filed for only by the new one, within the 5 s the filing service trusts the registry's answer")
+    @Test(
+        """
+        a certificate given to another organization in the registry is filed for only by the new one, within the 5 s the filing service \
+        trusts the registry's answer
+        """
+    )
     func ownershipChange() async throws {
         try await withFilingStack { h in
             let seeded = try await h.seedReference()
@@ -146,51 +159,62 @@ struct FilingTests {
             let car = try await h.token(role: "organization", party: String(seeded.carOrganization))
             try await h.openRound()
 
-            let empty = try #require(await h.refusal(
-                Xcert_Filing_V1_FilingService.Method.submitFiling, RegistryHarness.submission("AUTO", plan: .init()), token: car
-            ))
+            let empty = try #require(
+                await h.refusal(
+                    Xcert_Filing_V1_FilingService.Method.submitFiling, RegistryHarness.submission("AUTO", plan: .init()), token: car
+                ))
             #expect(empty.code == .invalidArgument)
-            #expect(Set(empty.fieldViolations.map(\.field)) == [
-                "plan.school_levels", "plan.specialty_scope", "plan.site_arrangement", "plan.teacher_requirements",
-                "plan.teaching_conditions", "plan.exam_arrangement", "plan.fees",
-            ], "\(empty.fieldViolations)")
+            #expect(
+                Set(empty.fieldViolations.map(\.field)) == [
+                    "plan.school_levels", "plan.specialty_scope", "plan.site_arrangement", "plan.teacher_requirements",
+                    "plan.teaching_conditions", "plan.exam_arrangement", "plan.fees",
+                ], "\(empty.fieldViolations)")
 
             var plan = RegistryHarness.workPlan()
             plan.fees[0].fee.fen = 0
             plan.fees[0].costBasis = "  "
             plan.attachments[0].sha256 = String(repeating: "AB", count: 32)
             plan.attachments[0].name = ""
-            let fields = try #require(await h.refusal(
-                Xcert_Filing_V1_FilingService.Method.submitFiling, RegistryHarness.submission("AUTO", plan: plan), token: car
-            ))
+            let fields = try #require(
+                await h.refusal(
+                    Xcert_Filing_V1_FilingService.Method.submitFiling, RegistryHarness.submission("AUTO", plan: plan), token: car
+                ))
             #expect(fields.code == .invalidArgument)
-            #expect(Set(fields.fieldViolations.map(\.field)) == [
-                "plan.fees[0].fee.fen", "plan.fees[0].cost_basis", "plan.attachments[0].sha256", "plan.attachments[0].name",
-            ], "\(fields.fieldViolations)")
+            #expect(
+                Set(fields.fieldViolations.map(\.field)) == [
+                    "plan.fees[0].fee.fen", "plan.fees[0].cost_basis", "plan.attachments[0].sha256", "plan.attachments[0].name",
+                ], "\(fields.fieldViolations)")
 
             var blank = RegistryHarness.workPlan()
             blank.schoolLevels = [.unspecified]
             blank.specialtyScope = [""]
             blank.examArrangement = " "
             blank.fees[1].fee.fen = 10_000_001
-            let blanks = try #require(await h.refusal(
-                Xcert_Filing_V1_FilingService.Method.submitFiling, RegistryHarness.submission("AUTO", plan: blank), token: car
-            ))
-            #expect(Set(blanks.fieldViolations.map(\.field)) == ["plan.school_levels", "plan.specialty_scope[0]", "plan.exam_arrangement", "plan.fees[1].fee.fen"], "\(blanks.fieldViolations)")
+            let blanks = try #require(
+                await h.refusal(
+                    Xcert_Filing_V1_FilingService.Method.submitFiling, RegistryHarness.submission("AUTO", plan: blank), token: car
+                ))
+            #expect(
+                Set(blanks.fieldViolations.map(\.field)) == [
+                    "plan.school_levels", "plan.specialty_scope[0]", "plan.exam_arrangement", "plan.fees[1].fee.fen",
+                ], "\(blanks.fieldViolations)")
 
             // The fees must be exactly the certificate's levels.
-            let lacking = try #require(await h.refusal(
-                Xcert_Filing_V1_FilingService.Method.submitFiling, RegistryHarness.submission("AUTO", plan: RegistryHarness.workPlan(levels: [.elementary, .intermediate])), token: car
-            ))
+            let lacking = try #require(
+                await h.refusal(
+                    Xcert_Filing_V1_FilingService.Method.submitFiling,
+                    RegistryHarness.submission("AUTO", plan: RegistryHarness.workPlan(levels: [.elementary, .intermediate])), token: car
+                ))
             #expect(lacking.code == .invalidArgument)
             #expect(lacking.fieldViolations.map(\.field) == ["plan.fees"], "\(lacking.fieldViolations)")
             #expect(lacking.fieldViolations.first?.description.contains("高级") == true, "\(lacking.fieldViolations)")
 
             var twice = RegistryHarness.workPlan()
             twice.fees[1].level = .elementary
-            let doubled = try #require(await h.refusal(
-                Xcert_Filing_V1_FilingService.Method.submitFiling, RegistryHarness.submission("AUTO", plan: twice), token: car
-            ))
+            let doubled = try #require(
+                await h.refusal(
+                    Xcert_Filing_V1_FilingService.Method.submitFiling, RegistryHarness.submission("AUTO", plan: twice), token: car
+                ))
             #expect(Set(doubled.fieldViolations.map(\.field)) == ["plan.fees[1].level"], "\(doubled.fieldViolations)")
 
             // A certificate with one level: fees for the other two name their positions.
@@ -201,15 +225,17 @@ struct FilingTests {
             certificate.certificate.levels = [.elementary]
             certificate.certificate.organizationID = seeded.carOrganization
             _ = try await h.call(Xcert_Registry_V1_ReferenceDataService.Method.createCertificate, certificate, token: h.admin)
-            let extra = try #require(await h.refusal(
-                Xcert_Filing_V1_FilingService.Method.submitFiling, RegistryHarness.submission("ELEC"), token: car
-            ))
+            let extra = try #require(
+                await h.refusal(
+                    Xcert_Filing_V1_FilingService.Method.submitFiling, RegistryHarness.submission("ELEC"), token: car
+                ))
             #expect(extra.code == .invalidArgument)
             #expect(extra.fieldViolations.map(\.field) == ["plan.fees[1].level", "plan.fees[2].level"], "\(extra.fieldViolations)")
 
-            let unknown = try #require(await h.refusal(
-                Xcert_Filing_V1_FilingService.Method.submitFiling, RegistryHarness.submission("NOPE"), token: car
-            ))
+            let unknown = try #require(
+                await h.refusal(
+                    Xcert_Filing_V1_FilingService.Method.submitFiling, RegistryHarness.submission("NOPE"), token: car
+                ))
             #expect(unknown.code == .invalidArgument)
             #expect(unknown.fieldViolations.map(\.field) == ["certificate_code"], "\(unknown.fieldViolations)")
 
@@ -270,7 +296,8 @@ struct FilingTests {
             #expect(v2.version == 2 && v2.state == .submitted && v2.id != v1.id)
             var withdraw = Xcert_Filing_V1_WithdrawFilingRequest()
             withdraw.id = v2.id
-            let noWithdrawalReason = try #require(await h.refusal(Xcert_Filing_V1_FilingService.Method.withdrawFiling, withdraw, token: car))
+            let noWithdrawalReason = try #require(
+                await h.refusal(Xcert_Filing_V1_FilingService.Method.withdrawFiling, withdraw, token: car))
             #expect(noWithdrawalReason.code == .invalidArgument)
             #expect(noWithdrawalReason.fieldViolations.map(\.field) == ["reason"])
             withdraw.reason = "考核站点调整"
@@ -318,8 +345,10 @@ struct FilingTests {
             let car = try await h.token(role: "organization", party: String(seeded.carOrganization))
             try await h.openRound()
             let request = RegistryHarness.submission("AUTO")
-            let first = try await h.call(Xcert_Filing_V1_FilingService.Method.submitFiling, request, token: car, idempotencyKey: "filing-auto-1")
-            let retry = try await h.call(Xcert_Filing_V1_FilingService.Method.submitFiling, request, token: car, idempotencyKey: "filing-auto-1")
+            let first = try await h.call(
+                Xcert_Filing_V1_FilingService.Method.submitFiling, request, token: car, idempotencyKey: "filing-auto-1")
+            let retry = try await h.call(
+                Xcert_Filing_V1_FilingService.Method.submitFiling, request, token: car, idempotencyKey: "filing-auto-1")
             #expect(first == retry)
             #expect(try await h.filingCount == 1)
             #expect(try await h.scalar("SELECT count(*) FROM filing.filing_fees", as: Int64.self) == 3)
@@ -397,7 +426,12 @@ struct FilingTests {
 
     // MARK: - Review
 
-    @Test("review: the province approves within the fee ceilings; a fee above its ceiling is refused naming it; only a submitted filing is reviewed; an organization cannot review")
+    @Test(
+        """
+        review: the province approves within the fee ceilings; a fee above its ceiling is refused naming it; only a submitted filing is \
+        reviewed; an organization cannot review
+        """
+    )
     func review() async throws {
         try await withFilingStack { h in
             let seeded = try await h.seedReference()
@@ -447,7 +481,8 @@ struct FilingTests {
             try await h.openRound(number: 1)
             try await h.openRound(number: 2)
             let auto = try await h.reviewFiling(try await h.submitFiling("AUTO", round: 1, token: car).id, approve: true)
-            let bimFiling = try await h.reviewFiling(try await h.submitFiling("BIM", round: 1, plan: RegistryHarness.workPlan(fen: 20_000), token: bim).id, approve: true)
+            let bimFiling = try await h.reviewFiling(
+                try await h.submitFiling("BIM", round: 1, plan: RegistryHarness.workPlan(fen: 20_000), token: bim).id, approve: true)
             let nev = try await h.reviewFiling(try await h.submitFiling("NEV", round: 2, token: car).id, approve: true)
             // A rejected and a pending filing are not approvals.
             try await h.openRound(year: 2021, number: 1)
@@ -465,12 +500,17 @@ struct FilingTests {
             #expect(year[1].fees.map(\.fee.fen) == [20_000, 30_000, 40_000])
             #expect(year[0].approvedAt == auto.review.reviewedAt && year[0].filingVersion == 1)
             list.roundNumber = 2
-            #expect(try await h.call(Xcert_Filing_V1_ApprovalService.Method.listApprovedCertificates, list, token: car).certificates.map(\.certificateCode) == ["NEV"])
+            #expect(
+                try await h.call(Xcert_Filing_V1_ApprovalService.Method.listApprovedCertificates, list, token: car).certificates.map(
+                    \.certificateCode) == ["NEV"])
             list.year = 2021
             list.roundNumber = 0
-            #expect(try await h.call(Xcert_Filing_V1_ApprovalService.Method.listApprovedCertificates, list, token: h.admin).certificates.isEmpty)
+            #expect(
+                try await h.call(Xcert_Filing_V1_ApprovalService.Method.listApprovedCertificates, list, token: h.admin).certificates.isEmpty
+            )
             list.year = 0
-            let noYear = try #require(await h.refusal(Xcert_Filing_V1_ApprovalService.Method.listApprovedCertificates, list, token: h.admin))
+            let noYear = try #require(
+                await h.refusal(Xcert_Filing_V1_ApprovalService.Method.listApprovedCertificates, list, token: h.admin))
             #expect(noYear.fieldViolations.map(\.field) == ["year"])
 
             func check(_ certificate: String, _ year: Int32) async throws -> Xcert_Filing_V1_CheckCertificateApprovalResponse {
@@ -480,7 +520,8 @@ struct FilingTests {
                 return try await h.call(Xcert_Filing_V1_ApprovalService.Method.checkCertificateApproval, request, token: school)
             }
             let checked = try await check("NEV", 2020)
-            #expect(checked.approved && checked.filingID == nev.id && checked.roundNumber == 2 && checked.approvedAt == nev.review.reviewedAt)
+            #expect(
+                checked.approved && checked.filingID == nev.id && checked.roundNumber == 2 && checked.approvedAt == nev.review.reviewedAt)
             #expect(try await check("AUTO", 2021).approved == false, "rejected")
             #expect(try await check("NEV", 2021).approved == false, "awaiting review")
             #expect(try await check("NOPE", 2020) == .init())
@@ -502,7 +543,8 @@ struct FilingTests {
             #expect(end.changes.isEmpty && end.nextCursor == rest.nextCursor, "at the end the cursor stays")
 
             for token in [car, school] {
-                let denied = try #require(await h.refusal(Xcert_Filing_V1_ApprovalService.Method.listApprovalChanges, changes, token: token))
+                let denied = try #require(
+                    await h.refusal(Xcert_Filing_V1_ApprovalService.Method.listApprovalChanges, changes, token: token))
                 #expect(denied.code == .permissionDenied)
             }
             changes.limit = 1001

@@ -47,7 +47,9 @@ struct HandlerFuzzSettings: Sendable {
         self.seed = number("XCERT_HANDLER_FUZZ_SEED") ?? 1
         self.calls = number("XCERT_HANDLER_FUZZ_CALLS").map { Int(clamping: $0) }
         self.seconds = number("XCERT_HANDLER_FUZZ_SECONDS").map { Int(clamping: $0) }
-        self.indices = environment["XCERT_HANDLER_FUZZ_INDEX"].map { $0.split(separator: ",").compactMap { UInt64($0.trimmingCharacters(in: .whitespaces)) } }
+        self.indices = environment["XCERT_HANDLER_FUZZ_INDEX"].map {
+            $0.split(separator: ",").compactMap { UInt64($0.trimmingCharacters(in: .whitespaces)) }
+        }
         self.concurrency = max(1, number("XCERT_HANDLER_FUZZ_CONCURRENCY").map { Int(clamping: $0) } ?? 4)
         self.world = environment["XCERT_HANDLER_FUZZ_WORLD"].flatMap(World.init(rawValue:)) ?? .demo
         self.verbose = environment["XCERT_HANDLER_FUZZ_VERBOSE"].map { !$0.isEmpty && $0 != "0" } ?? false
@@ -98,15 +100,27 @@ struct HandlerFuzzTests {
 
     /// Every method of the generated API by the process that serves it.
     static let served: [(process: String, methods: [String])] = [
-        ("registry", Xcert_Registry_V1_ReferenceDataService.Method.all + Xcert_Registry_V1_PrincipalService.Method.all
-            + Xcert_Registry_V1_PilotService.Method.all + Xcert_Registry_V1_SiteService.Method.all
-            + Xcert_Registry_V1_AllianceService.Method.all),
-        ("filing", Xcert_Filing_V1_FilingService.Method.all + Xcert_Filing_V1_ApprovalService.Method.all
-            + Xcert_Filing_V1_RosterService.Method.all + Xcert_Filing_V1_ReportService.Method.all),
-        ("assessment", Xcert_Assessment_V1_EvaluationService.Method.all + Xcert_Assessment_V1_OutcomeService.Method.all
-            + Xcert_Assessment_V1_ResultService.Method.all + Xcert_Assessment_V1_SchemeService.Method.all),
-        ("settlement", Xcert_Settlement_V1_FeeCeilingService.Method.all + Xcert_Settlement_V1_LedgerService.Method.all
-            + Xcert_Settlement_V1_SettlementReportService.Method.all + Xcert_Settlement_V1_SubsidyService.Method.all),
+        (
+            "registry",
+            Xcert_Registry_V1_ReferenceDataService.Method.all + Xcert_Registry_V1_PrincipalService.Method.all
+                + Xcert_Registry_V1_PilotService.Method.all + Xcert_Registry_V1_SiteService.Method.all
+                + Xcert_Registry_V1_AllianceService.Method.all
+        ),
+        (
+            "filing",
+            Xcert_Filing_V1_FilingService.Method.all + Xcert_Filing_V1_ApprovalService.Method.all
+                + Xcert_Filing_V1_RosterService.Method.all + Xcert_Filing_V1_ReportService.Method.all
+        ),
+        (
+            "assessment",
+            Xcert_Assessment_V1_EvaluationService.Method.all + Xcert_Assessment_V1_OutcomeService.Method.all
+                + Xcert_Assessment_V1_ResultService.Method.all + Xcert_Assessment_V1_SchemeService.Method.all
+        ),
+        (
+            "settlement",
+            Xcert_Settlement_V1_FeeCeilingService.Method.all + Xcert_Settlement_V1_LedgerService.Method.all
+                + Xcert_Settlement_V1_SettlementReportService.Method.all + Xcert_Settlement_V1_SubsidyService.Method.all
+        ),
     ]
     /// What every process serves.
     static let servedEverywhere = Xcert_Health_V1_Health.Method.all + Xcert_Reflection_V1_Reflection.Method.all
@@ -115,7 +129,8 @@ struct HandlerFuzzTests {
         let declarations = Dictionary(uniqueKeysWithValues: EveryMethod.declarations.map { ($0.name, $0) })
         let listed = Set(Self.served.flatMap(\.methods) + Self.servedEverywhere)
         let missing = Set(declarations.keys).subtracting(listed)
-        try #require(missing.isEmpty, "rpcs of proto/ this test does not call (add their service to HandlerFuzzTests.served): \(missing.sorted())")
+        try #require(
+            missing.isEmpty, "rpcs of proto/ this test does not call (add their service to HandlerFuzzTests.served): \(missing.sorted())")
         var targets: [Target] = []
         for (process, methods) in Self.served {
             for method in methods + Self.servedEverywhere {
@@ -127,7 +142,11 @@ struct HandlerFuzzTests {
         return targets
     }
 
-    @Test("every method as every caller with generated extreme requests: no INTERNAL or UNKNOWN, no answer over 4 MiB or late, no process lost")
+    @Test(
+        """
+        every method as every caller with generated extreme requests: no INTERNAL or UNKNOWN, no answer over 4 MiB or late, no process lost
+        """
+    )
     func everyMethodAsEveryCaller() async throws {
         let settings = HandlerFuzzSettings.current
         let targets = try Self.targets().filter { target in settings.methods.map { target.method.contains($0) } ?? true }
@@ -138,7 +157,9 @@ struct HandlerFuzzTests {
             "XCERT_LIMIT_WRITE_BURST", "XCERT_LIMIT_UNAUTHENTICATED_PER_SECOND", "XCERT_LIMIT_UNAUTHENTICATED_BURST",
         ].reduce(into: [String: String]()) { $0[$1] = "0" }
         try await withFullStack(environment: unlimited) { stack in
-            let processes = ["registry": stack.registry, "filing": stack.filing, "assessment": stack.assessment, "settlement": stack.settlement]
+            let processes = [
+                "registry": stack.registry, "filing": stack.filing, "assessment": stack.assessment, "settlement": stack.settlement,
+            ]
             let (tokens, context) = try await Self.fixtures(stack, world: settings.world)
             let clients = processes.mapValues { process in
                 testClient(port: process.port, timeout: Self.deadline, localDeadlineSlack: .seconds(10))
@@ -167,17 +188,25 @@ struct HandlerFuzzTests {
                 let finding = same[0]
                 let log = processes[finding.process].map { Self.logLines(of: $0, mentioning: finding.requestID) } ?? ""
                 let others = same.dropFirst().prefix(8).map { "\n    request \($0.index) as \($0.caller): \($0.request)" }.joined()
-                Issue.record(Comment(rawValue: "\(finding.description)\n  (\(same.count) such call(s)\(others.isEmpty ? "" : "; also:")\(others))"
-                    + (log.isEmpty ? "" : "\n  service log:\n\(log)")))
+                Issue.record(
+                    Comment(
+                        rawValue: "\(finding.description)\n  (\(same.count) such call(s)\(others.isEmpty ? "" : "; also:")\(others))"
+                            + (log.isEmpty ? "" : "\n  service log:\n\(log)")))
             }
             if !findings.isEmpty {
-                Issue.record("handler fuzz: \(findings.count) call(s) failed, \(kinds.count) kind(s); seed \(settings.seed) (again: XCERT_HANDLER_FUZZ_SEED=\(settings.seed) XCERT_HANDLER_FUZZ_INDEX=<index> scripts/test --filter HandlerFuzzTests)")
+                Issue.record(
+                    """
+                    handler fuzz: \(findings.count) call(s) failed, \(kinds.count) kind(s); seed \(settings.seed) (again: \
+                    XCERT_HANDLER_FUZZ_SEED=\(settings.seed) XCERT_HANDLER_FUZZ_INDEX=<index> scripts/test --filter HandlerFuzzTests)
+                    """
+                )
             }
 
             // No process lost, each still serving.
             for (name, process) in processes.sorted(by: { $0.key < $1.key }) {
                 guard process.isRunning else {
-                    Issue.record("\(name) (pid \(process.pid)) exited during the run; the end of its log:\n\(process.log.split(separator: "\n").suffix(40).joined(separator: "\n"))")
+                    let tail = process.log.split(separator: "\n").suffix(40).joined(separator: "\n")
+                    Issue.record("\(name) (pid \(process.pid)) exited during the run; the end of its log:\n\(tail)")
                     continue
                 }
                 do {
@@ -195,7 +224,9 @@ struct HandlerFuzzTests {
     /// pilot year driven through the four services by `xctl demo` (filings, applications,
     /// qualifications, sites, rosters, results, payments, evaluations), so that realistic
     /// values name things that exist and calls reach the handlers' deeper code.
-    static func fixtures(_ stack: FullStack, world: HandlerFuzzSettings.World) async throws -> (tokens: [Caller: String], context: RequestGenerator.Context) {
+    static func fixtures(
+        _ stack: FullStack, world: HandlerFuzzSettings.World
+    ) async throws -> (tokens: [Caller: String], context: RequestGenerator.Context) {
         let client = testClient(port: stack.registry.port)
         defer { Task { await client.close() } }
         let admin = client.authorized(token: stack.admin)
@@ -265,8 +296,9 @@ struct HandlerFuzzTests {
                 schoolCodes: schools.map(\.code), cityCodes: Array(Set(schools.map(\.cityCode))).sorted(),
                 certificateCodes: certificates.map(\.code), organizationIDs: organizations.map(\.id), years: [Self.demoYear]
             )
-            print("handler fuzz: demo world of \(Self.demoYear) in \(ContinuousClock.now - started): \(schools.count) schools, "
-                + "\(certificates.count) certificates, \(organizations.count) organizations")
+            print(
+                "handler fuzz: demo world of \(Self.demoYear) in \(ContinuousClock.now - started): \(schools.count) schools, "
+                    + "\(certificates.count) certificates, \(organizations.count) organizations")
         }
 
         var tokens: [Caller: String] = [.provinceAdmin: stack.admin]
@@ -311,7 +343,8 @@ struct HandlerFuzzTests {
     /// The reference data as `scripts/up` loads it, and a small pilot year (`xctl demo`).
     static func driveDemo(_ stack: FullStack) async throws {
         let xctl = ServiceProcess.binDirectory.appendingPathComponent("xctl").path
-        let data = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../data/reference").standardized.path
+        let data = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../data/reference").standardized
+            .path
         let registry = ["--registry", "127.0.0.1:\(stack.registry.port)", "--token", stack.admin]
         for arguments in [
             ["registry", "province", "set", "--code", "36", "--name", "江西省"],
@@ -322,10 +355,12 @@ struct HandlerFuzzTests {
             let result = try await runCommand(xctl, arguments + registry)
             try #require(result.status == 0, "xctl \(arguments.joined(separator: " ")): \(result.output)")
         }
-        let demo = try await runCommand(xctl, [
-            "demo", "--year", String(Self.demoYear), "--seed", "7", "--schools", "12", "--candidates", "300",
-            "--summary-only", "--token", stack.admin,
-        ] + stack.addressOptions)
+        let demo = try await runCommand(
+            xctl,
+            [
+                "demo", "--year", String(Self.demoYear), "--seed", "7", "--schools", "12", "--candidates", "300",
+                "--summary-only", "--token", stack.admin,
+            ] + stack.addressOptions)
         try #require(demo.status == 0, "xctl demo: \(demo.output.suffix(4000))")
     }
 
@@ -448,10 +483,12 @@ final class HandlerFuzzRun: Sendable {
     }
 
     func go() async throws {
-        let mode = self.settings.indices.map { "calls \($0.map(String.init).joined(separator: ","))" }
+        let mode =
+            self.settings.indices.map { "calls \($0.map(String.init).joined(separator: ","))" }
             ?? self.settings.seconds.map { "for \($0) s" } ?? "\(self.plannedCalls) calls"
-        print("handler fuzz: seed \(self.settings.seed), \(mode), \(self.settings.concurrency) at once, "
-            + "\(self.targets.count) (process, method) × \(HandlerFuzzTests.Caller.allCases.count) callers")
+        print(
+            "handler fuzz: seed \(self.settings.seed), \(mode), \(self.settings.concurrency) at once, "
+                + "\(self.targets.count) (process, method) × \(HandlerFuzzTests.Caller.allCases.count) callers")
         await withTaskGroup(of: Void.self) { group in
             for _ in 0..<self.settings.concurrency {
                 group.addTask {
@@ -490,12 +527,15 @@ final class HandlerFuzzRun: Sendable {
         var code = "no answer"
         var answerBytes = 0
         do {
-            let response = try await client.call(target.method, payload: Data(request.payload), metadata: metadata, timeout: HandlerFuzzTests.deadline)
+            let response = try await client.call(
+                target.method, payload: Data(request.payload), metadata: metadata, timeout: HandlerFuzzTests.deadline)
             let took = ContinuousClock.now - sent
             answerBytes = 4 + ((try? response.serializedBytes() as [UInt8])?.count ?? 0)
             let number = response.hasStatus ? response.status.code.rawValue : 0
             code = RPCError.Code(rawValue: number)?.description ?? "code \(number)"
-            if number == RPCError.Code.internal.rawValue || number == RPCError.Code.unknown.rawValue || RPCError.Code(rawValue: number) == nil {
+            if number == RPCError.Code.internal.rawValue || number == RPCError.Code.unknown.rawValue
+                || RPCError.Code(rawValue: number) == nil
+            {
                 found.append(finding(code, response.status.message))
             } else if Self.noteworthy.contains(number) {
                 let observation = finding(code, response.status.message)
@@ -504,12 +544,15 @@ final class HandlerFuzzRun: Sendable {
                 }
             }
             if answerBytes > HandlerFuzzTests.frameLimit {
-                found.append(finding("oversized", "an answer frame of \(answerBytes) bytes, over the \(HandlerFuzzTests.frameLimit) of a frame"))
+                found.append(
+                    finding("oversized", "an answer frame of \(answerBytes) bytes, over the \(HandlerFuzzTests.frameLimit) of a frame"))
             }
             if took > HandlerFuzzTests.deadline + HandlerFuzzTests.lateness {
-                found.append(finding(
-                    "late", "answered \(code) past the \(HandlerFuzzTests.deadline) deadline and \(HandlerFuzzTests.lateness)", ": after \(took)"
-                ))
+                found.append(
+                    finding(
+                        "late", "answered \(code) past the \(HandlerFuzzTests.deadline) deadline and \(HandlerFuzzTests.lateness)",
+                        ": after \(took)"
+                    ))
             }
             self.state.withLock { state in
                 state.slowest = max(state.slowest, took)
@@ -568,8 +611,9 @@ final class HandlerFuzzRun: Sendable {
         return self.state.withLock { state in
             let codes = state.codes.sorted { $0.value > $1.value }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
             let fewest = state.pairsCalled.values.min() ?? 0
+            let rate = String(format: "%.1f", Double(state.calls) / max(seconds, 0.001))
             return "handler fuzz: \(state.calls) calls in \(String(format: "%.1f", seconds)) s "
-                + "(\(String(format: "%.1f", Double(state.calls) / max(seconds, 0.001))) calls/s, \(state.bytesSent / 1_048_576) MiB sent), "
+                + "(\(rate) calls/s, \(state.bytesSent / 1_048_576) MiB sent), "
                 + "\(state.methodsCalled.count) methods (\(state.targetsCalled.count) of \(self.targets.count) process × method), "
                 + "\(state.callers.count) callers (\(HandlerFuzzTests.Caller.allCases.map(\.rawValue).joined(separator: ", "))), "
                 + "every (method, caller) called at least \(fewest) time(s), \(state.pairsCalled.count) of \(self.pairs) pairs; "

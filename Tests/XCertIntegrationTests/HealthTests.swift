@@ -4,7 +4,9 @@ import XCertProto
 import XCertStore
 import XCertTestSupport
 
-@Suite("Health follows the database", .enabled(if: TestCluster.isConfigured, "needs PostgreSQL, as scripts/test provides"), .timeLimit(.minutes(3)))
+@Suite(
+    "Health follows the database", .enabled(if: TestCluster.isConfigured, "needs PostgreSQL, as scripts/test provides"),
+    .timeLimit(.minutes(3)))
 struct HealthTests {
     @Test("NOT_SERVING while PostgreSQL is down, SERVING again when it returns, without a restart")
     func followsPostgres() async throws {

@@ -1,7 +1,8 @@
 import Foundation
+import XCertTestSupport
+
 @testable import Filing
 @testable import Registry
-import XCertTestSupport
 
 // The stacks of the handler tests, served in this test process: the registry's and the
 // filing service's handlers as their executables build them (`RegistryParts`,
@@ -59,7 +60,8 @@ func withFilingStack<Result: Sendable>(_ body: @Sendable (RegistryHarness) async
             // Each is told the other's address before it starts: the filing port is picked first.
             let filingPort = try freePort()
             let registryEnvironment = ["XCERT_FILING_ADDRESS": "127.0.0.1:\(filingPort)", "XCERT_SERVICE_TOKEN": registryToken]
-            return try await withInProcessService(RegistryParts.definition(), database: database, environment: registryEnvironment) { registry in
+            return try await withInProcessService(RegistryParts.definition(), database: database, environment: registryEnvironment) {
+                registry in
                 let filingEnvironment = [
                     "XCERT_PORT": "\(filingPort)",
                     "XCERT_REGISTRY_ADDRESS": "127.0.0.1:\(registry.port)",

@@ -20,7 +20,12 @@ private let interopClient = ProcessInfo.processInfo.environment["XCERT_INTEROP_C
     .serialized, .timeLimit(.minutes(3))
 )
 struct InteropTests {
-    @Test("the C client files twice with one idempotency key (the same answer, one filing) and finds exactly one row in analytics.filings as xcert_analyst")
+    @Test(
+        """
+        the C client files twice with one idempotency key (the same answer, one filing) and finds exactly one row in analytics.filings as \
+        xcert_analyst
+        """
+    )
     func cClientFilesOnce() async throws {
         let client = try #require(interopClient)
         try await withFilingStack { h in
@@ -34,23 +39,28 @@ struct InteropTests {
             let xctl = ServiceProcess.binDirectory.appendingPathComponent("xctl").path
             let key = "interop-\(UUID().uuidString)"
             let run = try await AnalystRoleLock.shared.withLock {
-                let passwordFile = FileManager.default.temporaryDirectory.appendingPathComponent("analyst-\(UUID().uuidString).password").path
+                let passwordFile = FileManager.default.temporaryDirectory.appendingPathComponent("analyst-\(UUID().uuidString).password")
+                    .path
                 defer { try? FileManager.default.removeItem(atPath: passwordFile) }
-                let login = try await runCommand(xctl, ["admin", "analyst-login", "--out", passwordFile], environment: h.database.libpqEnvironment)
+                let login = try await runCommand(
+                    xctl, ["admin", "analyst-login", "--out", passwordFile], environment: h.database.libpqEnvironment)
                 try #require(login.status == 0, "\(login.output)")
                 let password = try String(contentsOfFile: passwordFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
                 // The password goes by PGPASSWORD, not on the command line.
-                let conninfo = "host=\(h.database.host) port=\(h.database.port) dbname=\(h.database.database) user=xcert_analyst connect_timeout=10"
-                return try await runCommand(client, [
-                    "--filing", "127.0.0.1:\(filingPort)",
-                    "--token", car,
-                    "--pg", conninfo,
-                    "--organization-id", String(seeded.carOrganization),
-                    "--certificate-code", "AUTO",
-                    "--year", "2020",
-                    "--round", "1",
-                    "--idempotency-key", key,
-                ], environment: ["PGPASSWORD": password, "PGPASSFILE": "/dev/null"])
+                let conninfo =
+                    "host=\(h.database.host) port=\(h.database.port) dbname=\(h.database.database) user=xcert_analyst connect_timeout=10"
+                return try await runCommand(
+                    client,
+                    [
+                        "--filing", "127.0.0.1:\(filingPort)",
+                        "--token", car,
+                        "--pg", conninfo,
+                        "--organization-id", String(seeded.carOrganization),
+                        "--certificate-code", "AUTO",
+                        "--year", "2020",
+                        "--round", "1",
+                        "--idempotency-key", key,
+                    ], environment: ["PGPASSWORD": password, "PGPASSFILE": "/dev/null"])
             }
             #expect(run.status == 0, "xcert_interop exited \(run.status):\n\(run.output)")
             #expect(run.output.contains("the second answer is the first, byte for byte"), "\(run.output)")
@@ -60,13 +70,18 @@ struct InteropTests {
             var all = Xcert_Filing_V1_ListFilingsRequest()
             all.allVersions = true
             let filings = try await h.listFilings(all)
-            #expect(filings.map { "\($0.organizationID) \($0.certificateCode) \($0.year) v\($0.version) \($0.state)" }
-                == ["\(seeded.carOrganization) AUTO 2020 v1 submitted"])
+            #expect(
+                filings.map { "\($0.organizationID) \($0.certificateCode) \($0.year) v\($0.version) \($0.state)" }
+                    == ["\(seeded.carOrganization) AUTO 2020 v1 submitted"])
             #expect(try await h.scalar("SELECT count(*) FROM filing.idempotency_keys WHERE key = \(key)", as: Int64.self) == 1)
             let analyst = Database(client: h.postgres, role: "xcert_analyst")
             let rows = try await analyst.transaction(timeout: .seconds(5), logger: testLogger("interop")) { connection in
                 let rows = try await connection.query(
-                    "SELECT filing_id FROM analytics.filings WHERE organization_id = \(seeded.carOrganization) AND certificate_code = 'AUTO' AND year = 2020",
+                    """
+                    SELECT filing_id
+                    FROM analytics.filings
+                    WHERE organization_id = \(seeded.carOrganization) AND certificate_code = 'AUTO' AND year = 2020
+                    """,
                     logger: testLogger("interop")
                 )
                 var ids: [Int64] = []

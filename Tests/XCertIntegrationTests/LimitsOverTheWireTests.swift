@@ -5,14 +5,23 @@ import XCertProto
 import XCertTestSupport
 import XCertWire
 
-@Suite("Limits per principal over the wire", .enabled(if: TestCluster.isConfigured, "needs the PostgreSQL that scripts/test starts"), .timeLimit(.minutes(2)))
+@Suite(
+    "Limits per principal over the wire", .enabled(if: TestCluster.isConfigured, "needs the PostgreSQL that scripts/test starts"),
+    .timeLimit(.minutes(2)))
 struct LimitsOverTheWireTests {
-    @Test("a school past 5 reads a second gets RESOURCE_EXHAUSTED with retry-after-ms, and is served after waiting; the province is never starved")
+    @Test(
+        """
+        a school past 5 reads a second gets RESOURCE_EXHAUSTED with retry-after-ms, and is served after waiting; the province is never \
+        starved
+        """
+    )
     func schoolLimitedProvinceNot() async throws {
         try await withTestDatabase { database, postgres in
-            let registry = try await ServiceProcess.start("registry", database: database, environment: [
-                "XCERT_LIMIT_READS_PER_SECOND": "5", "XCERT_LIMIT_READ_BURST": "5",
-            ])
+            let registry = try await ServiceProcess.start(
+                "registry", database: database,
+                environment: [
+                    "XCERT_LIMIT_READS_PER_SECOND": "5", "XCERT_LIMIT_READ_BURST": "5",
+                ])
             try await registry.waitForHealth(.serving)
             let admin = try await makeToken(postgres, role: "province_admin", party: nil, name: "省厅管理员")
             let school = try await makeToken(postgres, role: "school", party: "4136010001", name: "学校")

@@ -80,13 +80,17 @@ struct MigrationTests {
             // … but not write the registry's tables.
             await #expect(throws: StoreError.self) {
                 try await filing.transaction(timeout: .seconds(5), logger: logger) { connection in
-                    try await connection.query("INSERT INTO registry.principals (name, role) VALUES ('x', 'province_admin')", logger: logger)
+                    try await connection.query(
+                        "INSERT INTO registry.principals (name, role) VALUES ('x', 'province_admin')", logger: logger)
                 }
             }
             // It writes its own schema.
             try await filing.transaction(timeout: .seconds(5), logger: logger) { connection in
                 try await connection.query(
-                    "INSERT INTO filing.idempotency_keys (principal, method, key, request_sha256, response) VALUES ('p', 'm', 'k', '\\x00', '\\x00')",
+                    """
+                    INSERT INTO filing.idempotency_keys (principal, method, key, request_sha256, response)
+                    VALUES ('p', 'm', 'k', '\\x00', '\\x00')
+                    """,
                     logger: logger
                 )
             }

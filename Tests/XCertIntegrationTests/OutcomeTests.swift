@@ -6,7 +6,9 @@ import XCertProto
 import XCertTestSupport
 import XCertWire
 
-@Suite("Assessment: outcomes followed from sealed rosters and qualifications", .enabled(if: TestCluster.isConfigured, "needs the PostgreSQL that scripts/test starts"), .serialized, .timeLimit(.minutes(4)))
+@Suite(
+    "Assessment: outcomes followed from sealed rosters and qualifications",
+    .enabled(if: TestCluster.isConfigured, "needs the PostgreSQL that scripts/test starts"), .serialized, .timeLimit(.minutes(4)))
 struct OutcomeTests {
     @Test("sealed rosters become outcomes per school and level with exact rates; a correction replaces its version's counts exactly once")
     func followsAndReplaces() async throws {
@@ -22,9 +24,14 @@ struct OutcomeTests {
             let outcomes = try await assessment.outcomes(token: h.admin)
             #expect(outcomes.outcomes.map(\.schoolCode) == ["4136010001", "4136010003"])
             for (outcome, tally) in zip(outcomes.outcomes, RosterTests.tallies(rows)) {
-                #expect([outcome.declared, outcome.approved, outcome.completed, outcome.passed] == [tally.declared, tally.approved, tally.completed, tally.passed])
+                #expect(
+                    [outcome.declared, outcome.approved, outcome.completed, outcome.passed] == [
+                        tally.declared, tally.approved, tally.completed, tally.passed,
+                    ])
                 #expect(outcome.passRate.value.numerator == tally.passed && outcome.passRate.value.denominator == tally.completed)
-                #expect(outcome.participationRate.value.numerator == tally.completed && outcome.participationRate.value.denominator == tally.approved)
+                #expect(
+                    outcome.participationRate.value.numerator == tally.completed
+                        && outcome.participationRate.value.denominator == tally.approved)
                 #expect(outcome.level == .elementary && outcome.year == 2026 && outcome.organizationID == world.carOrganization)
             }
             #expect(outcomes.total.declared == 10)
@@ -37,13 +44,16 @@ struct OutcomeTests {
             _ = try await h.seal(correction.id, token: world.car)
             try await assessment.waitFor(rostersCounted: 1, cursor: 2, h)
             let after = try await assessment.outcomes(token: h.admin)
-            #expect(after.outcomes.map(\.declared) == RosterTests.tallies(corrected).map(\.declared), "replaced, not added: \(after.outcomes.map(\.declared))")
+            #expect(
+                after.outcomes.map(\.declared) == RosterTests.tallies(corrected).map(\.declared),
+                "replaced, not added: \(after.outcomes.map(\.declared))")
             #expect(after.total.declared == 8)
 
             // The registration rate: declared over the qualified pilot scale (50 each).
             var request = Xcert_Assessment_V1_ListCertificateOutcomesRequest()
             request.year = 2026
-            let byCertificate = try await assessment.call(Xcert_Assessment_V1_OutcomeService.Method.listCertificateOutcomes, request, token: h.admin)
+            let byCertificate = try await assessment.call(
+                Xcert_Assessment_V1_OutcomeService.Method.listCertificateOutcomes, request, token: h.admin)
             #expect(byCertificate.outcomes.map(\.schoolCode) == ["4136010001", "4136010003"])
             #expect(byCertificate.outcomes.map(\.qualifiedScale) == [50, 50])
             #expect(byCertificate.outcomes.map(\.registrationRate.value.numerator) == [5, 3])
@@ -86,12 +96,19 @@ struct OutcomeTests {
             let one = try await assessment.call(Xcert_Assessment_V1_OutcomeService.Method.listCertificateOutcomes, request, token: h.admin)
             #expect(one.outcomes.map(\.registrationRate.value.numerator) == [3])
             request.year = 2025
-            #expect(try await assessment.call(Xcert_Assessment_V1_OutcomeService.Method.listCertificateOutcomes, request, token: h.admin).outcomes.isEmpty)
+            #expect(
+                try await assessment.call(Xcert_Assessment_V1_OutcomeService.Method.listCertificateOutcomes, request, token: h.admin)
+                    .outcomes.isEmpty)
             _ = try await assessment.process.terminate()
         }
     }
 
-    @Test("stopped while rosters are sealed, restarted: it catches up with nothing lost or doubled; rebuilding from the feeds' start gives the same outcomes, every time")
+    @Test(
+        """
+        stopped while rosters are sealed, restarted: it catches up with nothing lost or doubled; rebuilding from the feeds' start gives \
+        the same outcomes, every time
+        """
+    )
     func catchesUp() async throws {
         try await withFilingStack { h in
             let world = try await h.rosterWorld()
@@ -117,24 +134,36 @@ struct OutcomeTests {
             try await restarted.waitFor(rostersCounted: 3, cursor: 4, h)
             let outcomes = try await restarted.outcomes(token: h.admin)
             #expect(outcomes.total.declared == 30 + 20 + 20, "every sealed version counted once, the replaced one not at all")
-            #expect(try await h.scalar("SELECT count(*) FROM assessment.roster_counts", as: Int64.self) == 8, "two schools × four versions, each stored once")
+            #expect(
+                try await h.scalar("SELECT count(*) FROM assessment.roster_counts", as: Int64.self) == 8,
+                "two schools × four versions, each stored once")
 
             // Recomputation from the feeds' start is idempotent: twice, the same outcomes.
             var table = Xcert_Assessment_V1_GetDeclarationTableRequest()
             table.year = 2026
-            let declarations = try await restarted.call(Xcert_Assessment_V1_OutcomeService.Method.getDeclarationTable, table, token: h.admin)
+            let declarations = try await restarted.call(
+                Xcert_Assessment_V1_OutcomeService.Method.getDeclarationTable, table, token: h.admin)
             var byCertificate = Xcert_Assessment_V1_ListCertificateOutcomesRequest()
             byCertificate.year = 2026
-            let rates = try await restarted.call(Xcert_Assessment_V1_OutcomeService.Method.listCertificateOutcomes, byCertificate, token: h.admin)
+            let rates = try await restarted.call(
+                Xcert_Assessment_V1_OutcomeService.Method.listCertificateOutcomes, byCertificate, token: h.admin)
             #expect(rates.outcomes.map(\.qualifiedScale) == [50, 50])
-            #expect(await restarted.refusal(Xcert_Assessment_V1_OutcomeService.Method.rebuildOutcomes, Xcert_Assessment_V1_RebuildOutcomesRequest(), token: world.car)?.code == .permissionDenied)
+            #expect(
+                await restarted.refusal(
+                    Xcert_Assessment_V1_OutcomeService.Method.rebuildOutcomes, Xcert_Assessment_V1_RebuildOutcomesRequest(),
+                    token: world.car)?.code == .permissionDenied)
             for _ in 0..<2 {
-                let reset = try await restarted.call(Xcert_Assessment_V1_OutcomeService.Method.rebuildOutcomes, Xcert_Assessment_V1_RebuildOutcomesRequest(), token: h.admin)
+                let reset = try await restarted.call(
+                    Xcert_Assessment_V1_OutcomeService.Method.rebuildOutcomes, Xcert_Assessment_V1_RebuildOutcomesRequest(), token: h.admin)
                 #expect(reset.rostersCounted == 0 || reset.rosterCursor > 0, "forgotten, or already following again: \(reset)")
                 try await restarted.waitFor(rostersCounted: 3, cursor: 4, h)
                 #expect(try await restarted.outcomes(token: h.admin) == outcomes)
-                #expect(try await restarted.call(Xcert_Assessment_V1_OutcomeService.Method.getDeclarationTable, table, token: h.admin) == declarations)
-                #expect(try await restarted.call(Xcert_Assessment_V1_OutcomeService.Method.listCertificateOutcomes, byCertificate, token: h.admin) == rates)
+                #expect(
+                    try await restarted.call(Xcert_Assessment_V1_OutcomeService.Method.getDeclarationTable, table, token: h.admin)
+                        == declarations)
+                #expect(
+                    try await restarted.call(
+                        Xcert_Assessment_V1_OutcomeService.Method.listCertificateOutcomes, byCertificate, token: h.admin) == rates)
                 #expect(try await h.scalar("SELECT count(*) FROM assessment.roster_counts", as: Int64.self) == 8)
             }
             _ = try await restarted.process.terminate()
@@ -161,13 +190,17 @@ struct OutcomeTests {
             #expect(table.lines.map(\.passed) == tallies.map(\.passed))
             #expect(table.total.declared == 10 && table.total.passed == tallies.map(\.passed).reduce(0, +))
             request.year = 0
-            #expect(await assessment.refusal(Xcert_Assessment_V1_OutcomeService.Method.getDeclarationTable, request, token: h.admin)?.fieldViolations.map(\.field) == ["year"])
+            #expect(
+                await assessment.refusal(Xcert_Assessment_V1_OutcomeService.Method.getDeclarationTable, request, token: h.admin)?
+                    .fieldViolations.map(\.field) == ["year"])
 
             let xctl = ServiceProcess.binDirectory.appendingPathComponent("xctl").path
-            let csv = try await runCommand(xctl, [
-                "assessment", "report", "declarations", "--year", "2026", "--format", "csv",
-                "--assessment", "127.0.0.1:\(assessment.process.port)", "--token", h.admin,
-            ])
+            let csv = try await runCommand(
+                xctl,
+                [
+                    "assessment", "report", "declarations", "--year", "2026", "--format", "csv",
+                    "--assessment", "127.0.0.1:\(assessment.process.port)", "--token", h.admin,
+                ])
             let first = tallies[0]
             let rate = String(format: "%.2f%%", Double(first.passed) * 100 / Double(first.completed))
             #expect(csv.status == 0 && csv.output.contains("1,汽车运用与维修,初级,学校4136010001,5,5,5,\(first.passed),\(rate)"), "\(csv.output)")
@@ -190,16 +223,29 @@ struct OutcomeTests {
             #expect(try await assessment.outcomes(token: school).outcomes.map(\.schoolCode) == ["4136010003"])
             var other = Xcert_Assessment_V1_ListOutcomesRequest()
             other.schoolCode = "4136010001"
-            #expect(await assessment.refusal(Xcert_Assessment_V1_OutcomeService.Method.listOutcomes, other, token: school)?.code == .notFound)
+            #expect(
+                await assessment.refusal(Xcert_Assessment_V1_OutcomeService.Method.listOutcomes, other, token: school)?.code == .notFound)
             #expect(try await assessment.outcomes(token: world.car).outcomes.count == 2)
             #expect(try await assessment.outcomes(token: world.bim).outcomes.isEmpty)
             var byCertificate = Xcert_Assessment_V1_ListCertificateOutcomesRequest()
             byCertificate.year = 2026
-            #expect(try await assessment.call(Xcert_Assessment_V1_OutcomeService.Method.listCertificateOutcomes, byCertificate, token: world.bim).outcomes.isEmpty)
-            #expect(try await assessment.call(Xcert_Assessment_V1_OutcomeService.Method.listCertificateOutcomes, byCertificate, token: world.car).outcomes.count == 2)
-            #expect(await assessment.refusal(Xcert_Assessment_V1_OutcomeService.Method.getFollowing, Xcert_Assessment_V1_GetFollowingRequest(), token: world.car)?.code == .permissionDenied)
+            #expect(
+                try await assessment.call(
+                    Xcert_Assessment_V1_OutcomeService.Method.listCertificateOutcomes, byCertificate, token: world.bim
+                ).outcomes.isEmpty)
+            #expect(
+                try await assessment.call(
+                    Xcert_Assessment_V1_OutcomeService.Method.listCertificateOutcomes, byCertificate, token: world.car
+                ).outcomes.count == 2)
+            #expect(
+                await assessment.refusal(
+                    Xcert_Assessment_V1_OutcomeService.Method.getFollowing, Xcert_Assessment_V1_GetFollowingRequest(), token: world.car)?
+                    .code == .permissionDenied)
             let reviewer = try await h.token(role: "city_reviewer", party: "360100")
-            #expect(await assessment.refusal(Xcert_Assessment_V1_OutcomeService.Method.listOutcomes, Xcert_Assessment_V1_ListOutcomesRequest(), token: reviewer)?.code == .permissionDenied)
+            #expect(
+                await assessment.refusal(
+                    Xcert_Assessment_V1_OutcomeService.Method.listOutcomes, Xcert_Assessment_V1_ListOutcomesRequest(), token: reviewer)?
+                    .code == .permissionDenied)
             _ = try await assessment.process.terminate()
         }
     }
@@ -212,12 +258,14 @@ struct Assessment {
 
     static func start(_ h: RegistryHarness, port: Int? = nil) async throws -> Assessment {
         let token = try await h.token(role: "service", party: "assessment")
-        let process = try await ServiceProcess.start("assessment", database: h.database, port: port, environment: [
-            "XCERT_REGISTRY_ADDRESS": "127.0.0.1:\(h.registry.port)",
-            "XCERT_FILING_ADDRESS": "127.0.0.1:\(try #require(h.filingAddress).port)",
-            "XCERT_SETTLEMENT_ADDRESS": try #require(h.filingEnvironment["XCERT_SETTLEMENT_ADDRESS"]),
-            "XCERT_SERVICE_TOKEN": token,
-        ])
+        let process = try await ServiceProcess.start(
+            "assessment", database: h.database, port: port,
+            environment: [
+                "XCERT_REGISTRY_ADDRESS": "127.0.0.1:\(h.registry.port)",
+                "XCERT_FILING_ADDRESS": "127.0.0.1:\(try #require(h.filingAddress).port)",
+                "XCERT_SETTLEMENT_ADDRESS": try #require(h.filingEnvironment["XCERT_SETTLEMENT_ADDRESS"]),
+                "XCERT_SERVICE_TOKEN": token,
+            ])
         try await process.waitForHealth(.serving)
         return Assessment(process: process, client: testClient(port: process.port))
     }
@@ -247,7 +295,8 @@ struct Assessment {
     func waitFor(rostersCounted: Int64, cursor: Int64, _ h: RegistryHarness) async throws {
         var following = Xcert_Assessment_V1_GetFollowingResponse()
         for _ in 0..<300 {
-            following = try await self.call(Xcert_Assessment_V1_OutcomeService.Method.getFollowing, Xcert_Assessment_V1_GetFollowingRequest(), token: h.admin)
+            following = try await self.call(
+                Xcert_Assessment_V1_OutcomeService.Method.getFollowing, Xcert_Assessment_V1_GetFollowingRequest(), token: h.admin)
             if following.rosterCursor >= cursor && following.qualificationCursor > 0 { break }
             try await Task.sleep(for: .milliseconds(100))
         }

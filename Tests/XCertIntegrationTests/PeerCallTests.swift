@@ -51,7 +51,8 @@ private final class DroppingPeer: Sendable {
             var bytes = self.unwrapInboundIn(data)
             self.buffer.writeBuffer(&bytes)
             while let length = self.buffer.getInteger(at: self.buffer.readerIndex, as: UInt32.self),
-                  self.buffer.readableBytes >= 4 + Int(length) {
+                self.buffer.readableBytes >= 4 + Int(length)
+            {
                 self.buffer.moveReaderIndex(forwardBy: 4)
                 let body = self.buffer.readBytes(length: Int(length))!
                 guard let request = try? Xcert_Wire_V1_Request(serializedBytes: body) else {

@@ -5,7 +5,9 @@ import XCertProto
 import XCertTestSupport
 import XCertWire
 
-@Suite("Registry: pilot applications under the province's rules", .enabled(if: TestCluster.isConfigured, "needs the PostgreSQL that scripts/test starts"), .timeLimit(.minutes(3)))
+@Suite(
+    "Registry: pilot applications under the province's rules",
+    .enabled(if: TestCluster.isConfigured, "needs the PostgreSQL that scripts/test starts"), .timeLimit(.minutes(3)))
 struct PilotApplicationTests {
     @Test("the 40 % cap: exactly 40 % of the specialty count is accepted, one more certificate refused with the numbers")
     func certificateCap() async throws {
@@ -36,7 +38,8 @@ struct PilotApplicationTests {
             _ = try await registry.apply("4136010002", "BIM", scale: 200)
             let refused = try #require(await rpcRefusal { _ = try await registry.apply("4136010002", "AUTO", scale: 101) })
             #expect(refused.code == .failedPrecondition)
-            #expect(refused.message.contains("301 students, more than 30 % of its 1000 enrolled students (at most 300)"), "\(refused.message)")
+            #expect(
+                refused.message.contains("301 students, more than 30 % of its 1000 enrolled students (at most 300)"), "\(refused.message)")
             _ = try await registry.apply("4136010002", "AUTO", scale: 100)
         }
     }
@@ -64,9 +67,13 @@ struct PilotApplicationTests {
             var bad = Xcert_Registry_V1_SubmitApplicationRequest()
             bad.schoolCode = "41360"
             bad.year = 1999
-            let invalid = try #require(await registry.refusal(Xcert_Registry_V1_PilotService.Method.submitApplication, bad, token: registry.admin))
+            let invalid = try #require(
+                await registry.refusal(Xcert_Registry_V1_PilotService.Method.submitApplication, bad, token: registry.admin))
             #expect(invalid.code == .invalidArgument)
-            #expect(Set(invalid.fieldViolations.map(\.field)) == ["school_code", "certificate_code", "year", "levels", "specialty_codes", "student_scale"])
+            #expect(
+                Set(invalid.fieldViolations.map(\.field)) == [
+                    "school_code", "certificate_code", "year", "levels", "specialty_codes", "student_scale",
+                ])
 
             _ = try await registry.apply("4136010003", "BIM")
             let twice = try #require(await rpcRefusal { _ = try await registry.apply("4136010003", "BIM") })
@@ -88,23 +95,29 @@ struct PilotApplicationTests {
             request.levels = [.elementary]
             request.specialtyCodes = ["S001"]
             request.studentScale = 40
-            let first = try await registry.call(Xcert_Registry_V1_PilotService.Method.submitApplication, request, token: registry.admin, idempotencyKey: "apply-1")
-            let retry = try await registry.call(Xcert_Registry_V1_PilotService.Method.submitApplication, request, token: registry.admin, idempotencyKey: "apply-1")
+            let first = try await registry.call(
+                Xcert_Registry_V1_PilotService.Method.submitApplication, request, token: registry.admin, idempotencyKey: "apply-1")
+            let retry = try await registry.call(
+                Xcert_Registry_V1_PilotService.Method.submitApplication, request, token: registry.admin, idempotencyKey: "apply-1")
             #expect(first == retry)
             var review = Xcert_Registry_V1_ReviewApplicationRequest()
             review.applicationID = first.id
             review.approve = true
-            let approved = try await registry.call(Xcert_Registry_V1_PilotService.Method.reviewApplication, review, token: registry.admin, idempotencyKey: "review-1")
-            let again = try await registry.call(Xcert_Registry_V1_PilotService.Method.reviewApplication, review, token: registry.admin, idempotencyKey: "review-1")
+            let approved = try await registry.call(
+                Xcert_Registry_V1_PilotService.Method.reviewApplication, review, token: registry.admin, idempotencyKey: "review-1")
+            let again = try await registry.call(
+                Xcert_Registry_V1_PilotService.Method.reviewApplication, review, token: registry.admin, idempotencyKey: "review-1")
             #expect(approved == again)
             #expect(try await registry.scalar("SELECT count(*) FROM registry.pilot_applications", as: Int.self) == 1)
             #expect(try await registry.scalar("SELECT count(*) FROM registry.qualifications", as: Int.self) == 1)
             #expect(try await registry.scalar("SELECT count(*) FROM registry.qualification_changes", as: Int.self) == 1)
             // The same key with another request is refused.
             request.studentScale = 41
-            let reused = try #require(await rpcRefusal {
-                _ = try await registry.call(Xcert_Registry_V1_PilotService.Method.submitApplication, request, token: registry.admin, idempotencyKey: "apply-1")
-            })
+            let reused = try #require(
+                await rpcRefusal {
+                    _ = try await registry.call(
+                        Xcert_Registry_V1_PilotService.Method.submitApplication, request, token: registry.admin, idempotencyKey: "apply-1")
+                })
             #expect(reused.code == .failedPrecondition)
         }
     }
@@ -127,15 +140,21 @@ struct PilotApplicationTests {
                 #expect(outcomes.filter { $0 == nil }.count == 1, "round \(round): \(outcomes)")
                 #expect(outcomes.compactMap { $0?.code } == [.failedPrecondition], "round \(round): \(outcomes)")
                 // Free the place again for the next round: reject the winner.
-                let winner = try #require(try await registry.scalar(
-                    "SELECT id FROM registry.pilot_applications WHERE certificate_code <> 'BIM' AND state <> 'rejected'", as: Int64.self
-                ))
+                let winner = try #require(
+                    try await registry.scalar(
+                        "SELECT id FROM registry.pilot_applications WHERE certificate_code <> 'BIM' AND state <> 'rejected'", as: Int64.self
+                    ))
                 _ = try await registry.review(winner, approve: false, reason: "round \(round) over", token: registry.admin)
             }
         }
     }
 
-    @Test("a secondary school goes to its city's reviewer, then to the province; each step records who, when and why; approval makes the qualification")
+    @Test(
+        """
+        a secondary school goes to its city's reviewer, then to the province; each step records who, when and why; approval makes the \
+        qualification
+        """
+    )
     func twoStepReview() async throws {
         try await withRegistry { registry in
             try await registry.seedReference()
@@ -149,7 +168,8 @@ struct PilotApplicationTests {
             #expect(application.state == .awaitingCityReview)
             #expect(application.submittedBy == "school 4136070001")
             // The province cannot skip the city; another city does not see it.
-            let early = try #require(await rpcRefusal { _ = try await registry.review(application.id, approve: true, token: registry.admin) })
+            let early = try #require(
+                await rpcRefusal { _ = try await registry.review(application.id, approve: true, token: registry.admin) })
             #expect(early.code == .failedPrecondition)
             #expect(early.message.contains("city 360700"), "\(early.message)")
             #expect(await rpcRefusal { _ = try await registry.review(application.id, approve: true, token: jiujiang) }?.code == .notFound)
@@ -160,7 +180,9 @@ struct PilotApplicationTests {
             let afterCity = try await registry.review(application.id, approve: true, reason: "材料齐全", token: ganzhou)
             #expect(afterCity.state == .awaitingProvinceReview)
             // The city's step is done: its reviewer cannot decide the province's.
-            #expect(await rpcRefusal { _ = try await registry.review(application.id, approve: true, token: ganzhou) }?.code == .permissionDenied)
+            #expect(
+                await rpcRefusal { _ = try await registry.review(application.id, approve: true, token: ganzhou) }?.code == .permissionDenied
+            )
             let approved = try await registry.review(application.id, approve: true, token: registry.admin)
             #expect(approved.state == .approved)
             #expect(approved.reviews.map(\.step) == [.city, .province])
@@ -190,12 +212,19 @@ struct PilotApplicationTests {
             #expect(application.state == .awaitingProvinceReview)
             let rejected = try await registry.review(application.id, approve: false, reason: "试点条件不足", token: registry.admin)
             #expect(rejected.state == .rejected)
-            #expect(await rpcRefusal { _ = try await registry.review(application.id, approve: true, token: registry.admin) }?.code == .failedPrecondition)
+            #expect(
+                await rpcRefusal { _ = try await registry.review(application.id, approve: true, token: registry.admin) }?.code
+                    == .failedPrecondition)
             _ = try await registry.apply("4136010006", "AUTO")
         }
     }
 
-    @Test("the province revokes a qualification with a reason; it stays on record, the feed shows both changes in order, and a follower resumes from its cursor")
+    @Test(
+        """
+        the province revokes a qualification with a reason; it stays on record, the feed shows both changes in order, and a follower \
+        resumes from its cursor
+        """
+    )
     func revocationAndFeed() async throws {
         try await withRegistry { registry in
             try await registry.seedReference()
@@ -206,22 +235,32 @@ struct PilotApplicationTests {
 
             var revoke = Xcert_Registry_V1_RevokeQualificationRequest()
             revoke.qualificationID = first.qualificationID
-            #expect(await registry.refusal(Xcert_Registry_V1_PilotService.Method.revokeQualification, revoke, token: registry.admin)?.fieldViolations.map(\.field) == ["reason"])
+            #expect(
+                await registry.refusal(Xcert_Registry_V1_PilotService.Method.revokeQualification, revoke, token: registry.admin)?
+                    .fieldViolations.map(\.field) == ["reason"])
             revoke.reason = "将教学外包给培训评价组织（004 第22条）"
             let school = try await registry.token(role: "school", party: "4136010007")
-            #expect(await registry.refusal(Xcert_Registry_V1_PilotService.Method.revokeQualification, revoke, token: school)?.code == .permissionDenied)
+            #expect(
+                await registry.refusal(Xcert_Registry_V1_PilotService.Method.revokeQualification, revoke, token: school)?.code
+                    == .permissionDenied)
             let revoked = try await registry.call(Xcert_Registry_V1_PilotService.Method.revokeQualification, revoke, token: registry.admin)
             #expect(revoked.hasRevokedAt)
             #expect(revoked.revocationReason == revoke.reason)
             #expect(revoked.revokedBy == "省厅管理员")
-            #expect(await registry.refusal(Xcert_Registry_V1_PilotService.Method.revokeQualification, revoke, token: registry.admin)?.code == .failedPrecondition)
+            #expect(
+                await registry.refusal(Xcert_Registry_V1_PilotService.Method.revokeQualification, revoke, token: registry.admin)?.code
+                    == .failedPrecondition)
 
             // Lists leave revoked ones out unless asked.
             var list = Xcert_Registry_V1_ListQualificationsRequest()
             list.certificateCode = "BIM"
-            #expect(try await registry.call(Xcert_Registry_V1_PilotService.Method.listQualifications, list, token: registry.admin).qualifications.map(\.id) == [second.qualificationID])
+            #expect(
+                try await registry.call(Xcert_Registry_V1_PilotService.Method.listQualifications, list, token: registry.admin)
+                    .qualifications.map(\.id) == [second.qualificationID])
             list.includeRevoked = true
-            #expect(try await registry.call(Xcert_Registry_V1_PilotService.Method.listQualifications, list, token: registry.admin).qualifications.count == 2)
+            #expect(
+                try await registry.call(Xcert_Registry_V1_PilotService.Method.listQualifications, list, token: registry.admin)
+                    .qualifications.count == 2)
 
             // The feed, read by a service, two at a time.
             let service = try await registry.token(role: "service", party: "assessment")
@@ -239,11 +278,18 @@ struct PilotApplicationTests {
             let page3 = try await registry.call(Xcert_Registry_V1_PilotService.Method.listQualificationChanges, feed, token: service)
             #expect(page3.changes.isEmpty)
             #expect(page3.nextCursor == page2.nextCursor)
-            #expect(await registry.refusal(Xcert_Registry_V1_PilotService.Method.listQualificationChanges, feed, token: school)?.code == .permissionDenied)
+            #expect(
+                await registry.refusal(Xcert_Registry_V1_PilotService.Method.listQualificationChanges, feed, token: school)?.code
+                    == .permissionDenied)
         }
     }
 
-    @Test("who sees which applications and qualifications: a school its own, a city reviewer its city's secondary schools, an organization its certificates' qualifications")
+    @Test(
+        """
+        who sees which applications and qualifications: a school its own, a city reviewer its city's secondary schools, an organization \
+        its certificates' qualifications
+        """
+    )
     func authorization() async throws {
         try await withRegistry { registry in
             let seeded = try await registry.seedReference()
@@ -267,7 +313,8 @@ struct PilotApplicationTests {
             #expect(try await registry.call(Xcert_Registry_V1_PilotService.Method.getApplication, get, token: own).id == mine.id)
             #expect(await registry.refusal(Xcert_Registry_V1_PilotService.Method.getApplication, get, token: other)?.code == .notFound)
             #expect(await registry.refusal(Xcert_Registry_V1_PilotService.Method.getApplication, get, token: reviewer)?.code == .notFound)
-            #expect(await registry.refusal(Xcert_Registry_V1_PilotService.Method.getApplication, get, token: car)?.code == .permissionDenied)
+            #expect(
+                await registry.refusal(Xcert_Registry_V1_PilotService.Method.getApplication, get, token: car)?.code == .permissionDenied)
 
             let list = Xcert_Registry_V1_ListApplicationsRequest()
             let ids = { (token: String) in
@@ -282,8 +329,10 @@ struct PilotApplicationTests {
             _ = try await registry.review(mine.id, approve: true, token: registry.admin)
             _ = try await registry.review(higher.id, approve: true, token: registry.admin)
             let qualifications = { (token: String) in
-                try await registry.call(Xcert_Registry_V1_PilotService.Method.listQualifications, Xcert_Registry_V1_ListQualificationsRequest(), token: token)
-                    .qualifications.map(\.certificateCode)
+                try await registry.call(
+                    Xcert_Registry_V1_PilotService.Method.listQualifications, Xcert_Registry_V1_ListQualificationsRequest(), token: token
+                )
+                .qualifications.map(\.certificateCode)
             }
             #expect(try await qualifications(car) == ["AUTO"], "an organization sees its own certificates' qualifications")
             #expect(try await qualifications(own) == ["BIM"])
@@ -291,14 +340,19 @@ struct PilotApplicationTests {
             // Master data is readable by everyone authenticated, writable by the province only.
             var school = Xcert_Registry_V1_GetSchoolRequest()
             school.code = "4136070003"
-            #expect(try await registry.call(Xcert_Registry_V1_ReferenceDataService.Method.getSchool, school, token: car).code == "4136070003")
+            #expect(
+                try await registry.call(Xcert_Registry_V1_ReferenceDataService.Method.getSchool, school, token: car).code == "4136070003")
             var city = Xcert_Registry_V1_CreateCityRequest()
             city.city.code = "360200"
             city.city.name = "景德镇市"
             for token in [own, reviewer, car] {
-                #expect(await registry.refusal(Xcert_Registry_V1_ReferenceDataService.Method.createCity, city, token: token)?.code == .permissionDenied)
+                #expect(
+                    await registry.refusal(Xcert_Registry_V1_ReferenceDataService.Method.createCity, city, token: token)?.code
+                        == .permissionDenied)
             }
-            #expect(await registry.refusal(Xcert_Registry_V1_ReferenceDataService.Method.getSchool, school, token: "xct_nobody")?.code == .unauthenticated)
+            #expect(
+                await registry.refusal(Xcert_Registry_V1_ReferenceDataService.Method.getSchool, school, token: "xct_nobody")?.code
+                    == .unauthenticated)
         }
     }
 }

@@ -1,4 +1,6 @@
 import Foundation
+import PostgresNIO
+import SwiftProtobuf
 import Testing
 import XCertAPI
 import XCertProto
@@ -6,7 +8,9 @@ import XCertStore
 import XCertTestSupport
 import XCertWire
 
-@Suite("Registry: principals and tokens", .enabled(if: TestCluster.isConfigured, "needs the PostgreSQL that scripts/test starts"), .timeLimit(.minutes(3)))
+@Suite(
+    "Registry: principals and tokens", .enabled(if: TestCluster.isConfigured, "needs the PostgreSQL that scripts/test starts"),
+    .timeLimit(.minutes(3)))
 struct PrincipalServiceTests {
     private func call<Request: SwiftProtobuf.Message, Response: SwiftProtobuf.Message>(
         _ client: RPCClient, _ method: MethodDescriptor<Request, Response>, _ request: Request, token: String
@@ -25,7 +29,12 @@ struct PrincipalServiceTests {
         }
     }
 
-    @Test("an admin creates a school principal and its token through xctl; the token works, shows its role, and is refused admin methods; revoked, it stops")
+    @Test(
+        """
+        an admin creates a school principal and its token through xctl; the token works, shows its role, and is refused admin methods; \
+        revoked, it stops
+        """
+    )
     func lifecycle() async throws {
         try await withTestDatabase { database, postgres in
             let registry = try await ServiceProcess.start("registry", database: database)
@@ -33,30 +42,39 @@ struct PrincipalServiceTests {
             let xctl = ServiceProcess.binDirectory.appendingPathComponent("xctl").path
             let tokenFile = FileManager.default.temporaryDirectory.appendingPathComponent("admin-\(UUID().uuidString).token").path
             defer { try? FileManager.default.removeItem(atPath: tokenFile) }
-            let bootstrap = try await runCommand(xctl, ["admin", "bootstrap-token", "--out", tokenFile], environment: database.libpqEnvironment)
+            let bootstrap = try await runCommand(
+                xctl, ["admin", "bootstrap-token", "--out", tokenFile], environment: database.libpqEnvironment)
             try #require(bootstrap.status == 0, "\(bootstrap.output)")
             let address = ["--registry", "127.0.0.1:\(registry.port)", "--token-file", tokenFile]
             // A principal acts for a school the registry knows.
             try await postgres.query(
-"INSERT INTO registry.cities VALUES ('360100', '南昌市')",
+                "INSERT INTO registry.cities VALUES ('360100', '南昌市')",
                 logger: testLogger("principals")
             )
             try await postgres.query(
-                "INSERT INTO registry.schools (code, name, type, city_code, specialty_count, enrolled_students) VALUES ('4136010001', '南昌职业大学', 'higher_vocational', '360100', 30, 12000)",
+                """
+                INSERT INTO registry.schools (code, name, type, city_code, specialty_count, enrolled_students)
+                VALUES ('4136010001', '南昌职业大学', 'higher_vocational', '360100', 30, 12000)
+                """,
                 logger: testLogger("principals")
             )
-            let unknown = try await runCommand(xctl, ["admin", "principal", "create", "--role", "school", "--name", "无此学校", "--party", "4136019999"] + address)
+            let unknown = try await runCommand(
+                xctl, ["admin", "principal", "create", "--role", "school", "--name", "无此学校", "--party", "4136019999"] + address)
             #expect(unknown.status == 1)
             #expect(unknown.output.contains("there is no school 4136019999"), "\(unknown.output)")
 
-            let created = try await runCommand(xctl, ["admin", "principal", "create", "--role", "school", "--name", "南昌职业大学", "--party", "4136010001"] + address)
+            let created = try await runCommand(
+                xctl, ["admin", "principal", "create", "--role", "school", "--name", "南昌职业大学", "--party", "4136010001"] + address)
             try #require(created.status == 0, "\(created.output)")
             // "created principal 7: 南昌职业大学 (school of 4136010001)"
-            let principalID = try #require(created.output.split(separator: " ").dropFirst(2).first.flatMap { Int64($0.dropLast()) }, "\(created.output)")
-            let issued = try await runCommand(xctl, ["admin", "token", "create", "--principal", "\(principalID)", "--label", "school portal"] + address)
+            let principalID = try #require(
+                created.output.split(separator: " ").dropFirst(2).first.flatMap { Int64($0.dropLast()) }, "\(created.output)")
+            let issued = try await runCommand(
+                xctl, ["admin", "token", "create", "--principal", "\(principalID)", "--label", "school portal"] + address)
             try #require(issued.status == 0, "\(issued.output)")
             // The token on standard output, the notice about it on standard error (both captured).
-            let schoolToken = try #require(issued.output.split(separator: "\n").first { $0.hasPrefix("xct_") }.map(String.init), "\(issued.output)")
+            let schoolToken = try #require(
+                issued.output.split(separator: "\n").first { $0.hasPrefix("xct_") }.map(String.init), "\(issued.output)")
             #expect(issued.output.contains("shown this once"))
 
             let client = testClient(port: registry.port)
@@ -69,24 +87,39 @@ struct PrincipalServiceTests {
             let made = try await self.call(client, Xcert_Registry_V1_PrincipalService.Method.createToken, expiring, token: admin)
             let lifetime = made.info.expiresAt.seconds - made.info.createdAt.seconds
             #expect(lifetime == 30 * 86_400, "expires \(lifetime) s after it was made")
-            #expect(try await self.call(client, Xcert_Registry_V1_PrincipalService.Method.whoAmI, Xcert_Registry_V1_WhoAmIRequest(), token: made.token).party == "4136010001")
-            let me = try await self.call(client, Xcert_Registry_V1_PrincipalService.Method.whoAmI, Xcert_Registry_V1_WhoAmIRequest(), token: schoolToken)
+            #expect(
+                try await self.call(
+                    client, Xcert_Registry_V1_PrincipalService.Method.whoAmI, Xcert_Registry_V1_WhoAmIRequest(), token: made.token
+                ).party == "4136010001")
+            let me = try await self.call(
+                client, Xcert_Registry_V1_PrincipalService.Method.whoAmI, Xcert_Registry_V1_WhoAmIRequest(), token: schoolToken)
             #expect(me.role == .school)
             #expect(me.party == "4136010001")
             #expect(me.name == "南昌职业大学")
-            #expect(await self.code {
-                _ = try await self.call(client, Xcert_Registry_V1_PrincipalService.Method.listTokens, Xcert_Registry_V1_ListTokensRequest(), token: schoolToken)
-            } == .permissionDenied)
+            #expect(
+                await self.code {
+                    _ = try await self.call(
+                        client, Xcert_Registry_V1_PrincipalService.Method.listTokens, Xcert_Registry_V1_ListTokensRequest(),
+                        token: schoolToken)
+                } == .permissionDenied)
 
             // The list shows the token's record, never the token; the database holds its hash only.
             let listed = try await runCommand(xctl, ["admin", "token", "list", "--principal", "\(principalID)"] + address)
             #expect(listed.status == 0)
             #expect(listed.output.contains("school portal"))
             #expect(!listed.output.contains(schoolToken))
-            #expect(try await postgres.scalar("SELECT count(*) FROM registry.tokens WHERE token_sha256 = sha256(convert_to(\(schoolToken), 'UTF8'))", as: Int.self) == 1)
-            #expect(try await postgres.scalar("SELECT count(*) FROM registry.idempotency_keys WHERE position(\(schoolToken) IN encode(response, 'escape')) > 0", as: Int.self) == 0)
+            #expect(
+                try await postgres.scalar(
+                    "SELECT count(*) FROM registry.tokens WHERE token_sha256 = sha256(convert_to(\(schoolToken), 'UTF8'))", as: Int.self)
+                    == 1)
+            #expect(
+                try await postgres.scalar(
+                    "SELECT count(*) FROM registry.idempotency_keys WHERE position(\(schoolToken) IN encode(response, 'escape')) > 0",
+                    as: Int.self) == 0)
 
-            let tokenID = try #require(try await postgres.scalar("SELECT id FROM registry.tokens WHERE principal_id = \(principalID) AND label = 'school portal'", as: Int64.self))
+            let tokenID = try #require(
+                try await postgres.scalar(
+                    "SELECT id FROM registry.tokens WHERE principal_id = \(principalID) AND label = 'school portal'", as: Int64.self))
             let revoked = try await runCommand(xctl, ["admin", "token", "revoke", "\(tokenID)", "--reason", "left the pilot"] + address)
             #expect(revoked.status == 0, "\(revoked.output)")
             // Accepted answers may come only from calls begun within the 5 s of the cache.
@@ -95,9 +128,11 @@ struct PrincipalServiceTests {
             var lastAcceptedStart = Duration.zero
             while !refused && ContinuousClock.now - start < .seconds(30) {
                 let started = ContinuousClock.now - start
-                refused = await self.code {
-                    _ = try await self.call(client, Xcert_Registry_V1_PrincipalService.Method.whoAmI, Xcert_Registry_V1_WhoAmIRequest(), token: schoolToken)
-                } == .unauthenticated
+                refused =
+                    await self.code {
+                        _ = try await self.call(
+                            client, Xcert_Registry_V1_PrincipalService.Method.whoAmI, Xcert_Registry_V1_WhoAmIRequest(), token: schoolToken)
+                    } == .unauthenticated
                 if !refused {
                     lastAcceptedStart = started
                     try await Task.sleep(for: .milliseconds(100))
@@ -139,13 +174,15 @@ struct PrincipalServiceTests {
             }
             var token = Xcert_Registry_V1_CreateTokenRequest()
             token.principalID = 999_999
-            #expect(await self.code {
-                _ = try await self.call(client, Xcert_Registry_V1_PrincipalService.Method.createToken, token, token: admin)
-            } == .notFound)
+            #expect(
+                await self.code {
+                    _ = try await self.call(client, Xcert_Registry_V1_PrincipalService.Method.createToken, token, token: admin)
+                } == .notFound)
             token.validDays = -1
-            #expect(await self.code {
-                _ = try await self.call(client, Xcert_Registry_V1_PrincipalService.Method.createToken, token, token: admin)
-            } == .invalidArgument)
+            #expect(
+                await self.code {
+                    _ = try await self.call(client, Xcert_Registry_V1_PrincipalService.Method.createToken, token, token: admin)
+                } == .invalidArgument)
             // A key would promise a stored answer, and the answer is the token: refused.
             token = Xcert_Registry_V1_CreateTokenRequest()
             token.principalID = 1
@@ -181,8 +218,10 @@ struct PrincipalServiceTests {
                 create.name = "reviewer \(city)"
                 create.party = city
                 let options = CallOptions(idempotencyKey: "reviewer-\(city)")
-                let first = try await client.authorized(token: admin).unary(Xcert_Registry_V1_PrincipalService.Method.createPrincipal, create, options: options)
-                let retry = try await client.authorized(token: admin).unary(Xcert_Registry_V1_PrincipalService.Method.createPrincipal, create, options: options)
+                let first = try await client.authorized(token: admin).unary(
+                    Xcert_Registry_V1_PrincipalService.Method.createPrincipal, create, options: options)
+                let retry = try await client.authorized(token: admin).unary(
+                    Xcert_Registry_V1_PrincipalService.Method.createPrincipal, create, options: options)
                 #expect(first == retry)
             }
             var list = Xcert_Registry_V1_ListPrincipalsRequest()
@@ -196,9 +235,10 @@ struct PrincipalServiceTests {
             #expect(second.principals.map(\.party) == ["360300"])
             #expect(second.page.nextPageToken.isEmpty)
             list.page.pageToken = "not-a-token"
-            #expect(await self.code {
-                _ = try await self.call(client, Xcert_Registry_V1_PrincipalService.Method.listPrincipals, list, token: admin)
-            } == .invalidArgument)
+            #expect(
+                await self.code {
+                    _ = try await self.call(client, Xcert_Registry_V1_PrincipalService.Method.listPrincipals, list, token: admin)
+                } == .invalidArgument)
             await client.close()
             _ = try await registry.terminate()
         }
@@ -218,6 +258,3 @@ struct PrincipalServiceTests {
         return token
     }
 }
-
-import PostgresNIO
-import SwiftProtobuf

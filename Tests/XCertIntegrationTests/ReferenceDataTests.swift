@@ -5,7 +5,9 @@ import XCertProto
 import XCertTestSupport
 import XCertWire
 
-@Suite("Registry: reference data and CSV imports", .enabled(if: TestCluster.isConfigured, "needs the PostgreSQL that scripts/test starts"), .timeLimit(.minutes(3)))
+@Suite(
+    "Registry: reference data and CSV imports", .enabled(if: TestCluster.isConfigured, "needs the PostgreSQL that scripts/test starts"),
+    .timeLimit(.minutes(3)))
 struct ReferenceDataTests {
     @Test("schools: create, read, update with a version check, list with filters in pages; every bad field named")
     func schools() async throws {
@@ -26,11 +28,15 @@ struct ReferenceDataTests {
             #expect(updated.version == 2)
             #expect(updated.enrolledStudents == 12_345)
             // A stale version is a conflict the caller resolves by reading again.
-            #expect(await registry.refusal(Xcert_Registry_V1_ReferenceDataService.Method.updateSchool, update, token: registry.admin)?.code == .aborted)
+            #expect(
+                await registry.refusal(Xcert_Registry_V1_ReferenceDataService.Method.updateSchool, update, token: registry.admin)?.code
+                    == .aborted)
 
             var duplicate = Xcert_Registry_V1_CreateSchoolRequest()
             duplicate.school = created
-            #expect(await registry.refusal(Xcert_Registry_V1_ReferenceDataService.Method.createSchool, duplicate, token: registry.admin)?.code == .alreadyExists)
+            #expect(
+                await registry.refusal(Xcert_Registry_V1_ReferenceDataService.Method.createSchool, duplicate, token: registry.admin)?.code
+                    == .alreadyExists)
 
             var bad = Xcert_Registry_V1_CreateSchoolRequest()
             bad.school.code = "12345"
@@ -40,17 +46,22 @@ struct ReferenceDataTests {
             var specialty = Xcert_Registry_V1_Specialty()
             specialty.code = "S1"
             bad.school.specialties = [specialty, specialty]
-            let invalid = try #require(await registry.refusal(Xcert_Registry_V1_ReferenceDataService.Method.createSchool, bad, token: registry.admin))
+            let invalid = try #require(
+                await registry.refusal(Xcert_Registry_V1_ReferenceDataService.Method.createSchool, bad, token: registry.admin))
             #expect(invalid.code == .invalidArgument)
-            #expect(Set(invalid.fieldViolations.map(\.field)) == [
-                "school.code", "school.name", "school.type", "school.city_code", "school.enrolled_students",
-                "school.specialties[0].code", "school.specialties[0].name", "school.specialties[1].code", "school.specialties[1].name", "school.specialties",
-            ])
+            #expect(
+                Set(invalid.fieldViolations.map(\.field)) == [
+                    "school.code", "school.name", "school.type", "school.city_code", "school.enrolled_students",
+                    "school.specialties[0].code", "school.specialties[0].name", "school.specialties[1].code", "school.specialties[1].name",
+                    "school.specialties",
+                ])
             bad = Xcert_Registry_V1_CreateSchoolRequest()
             bad.school = created
             bad.school.code = "4136010009"
             bad.school.cityCode = "360900"
-            #expect(await registry.refusal(Xcert_Registry_V1_ReferenceDataService.Method.createSchool, bad, token: registry.admin)?.fieldViolations.map(\.description) == ["there is no city 360900; create it first"])
+            #expect(
+                await registry.refusal(Xcert_Registry_V1_ReferenceDataService.Method.createSchool, bad, token: registry.admin)?
+                    .fieldViolations.map(\.description) == ["there is no city 360900; create it first"])
 
             var list = Xcert_Registry_V1_ListSchoolsRequest()
             list.cityCode = "360700"
@@ -63,10 +74,14 @@ struct ReferenceDataTests {
             #expect(second.page.nextPageToken.isEmpty)
             list = Xcert_Registry_V1_ListSchoolsRequest()
             list.type = .secondaryVocational
-            #expect(try await registry.call(Xcert_Registry_V1_ReferenceDataService.Method.listSchools, list, token: registry.admin).schools.map(\.code) == ["4136070001"])
+            #expect(
+                try await registry.call(Xcert_Registry_V1_ReferenceDataService.Method.listSchools, list, token: registry.admin).schools.map(
+                    \.code) == ["4136070001"])
             list = Xcert_Registry_V1_ListSchoolsRequest()
             list.nameContains = "交通"
-            #expect(try await registry.call(Xcert_Registry_V1_ReferenceDataService.Method.listSchools, list, token: registry.admin).schools.map(\.code) == ["4136010001"])
+            #expect(
+                try await registry.call(Xcert_Registry_V1_ReferenceDataService.Method.listSchools, list, token: registry.admin).schools.map(
+                    \.code) == ["4136010001"])
         }
     }
 
@@ -80,26 +95,38 @@ struct ReferenceDataTests {
             var update = Xcert_Registry_V1_UpdateSchoolRequest()
             update.school = school
             update.school.specialties = [school.specialties[0]]
-            let refused = try #require(await registry.refusal(Xcert_Registry_V1_ReferenceDataService.Method.updateSchool, update, token: registry.admin))
+            let refused = try #require(
+                await registry.refusal(Xcert_Registry_V1_ReferenceDataService.Method.updateSchool, update, token: registry.admin))
             #expect(refused.code == .failedPrecondition)
             #expect(refused.message.contains("S002"), "\(refused.message)")
             update.school.specialties = [school.specialties[1]]
-            #expect(try await registry.call(Xcert_Registry_V1_ReferenceDataService.Method.updateSchool, update, token: registry.admin).specialties.map(\.code) == ["S002"])
+            #expect(
+                try await registry.call(Xcert_Registry_V1_ReferenceDataService.Method.updateSchool, update, token: registry.admin)
+                    .specialties.map(\.code) == ["S002"])
             // Likewise a level the application uses.
             var get = Xcert_Registry_V1_GetCertificateRequest()
             get.code = "BIM"
             var certificate = Xcert_Registry_V1_UpdateCertificateRequest()
-            certificate.certificate = try await registry.call(Xcert_Registry_V1_ReferenceDataService.Method.getCertificate, get, token: registry.admin)
+            certificate.certificate = try await registry.call(
+                Xcert_Registry_V1_ReferenceDataService.Method.getCertificate, get, token: registry.admin)
             certificate.certificate.levels = [.intermediate, .advanced]
-            let level = try #require(await registry.refusal(Xcert_Registry_V1_ReferenceDataService.Method.updateCertificate, certificate, token: registry.admin))
+            let level = try #require(
+                await registry.refusal(Xcert_Registry_V1_ReferenceDataService.Method.updateCertificate, certificate, token: registry.admin))
             #expect(level.code == .failedPrecondition)
             #expect(level.message.contains("初级"), "\(level.message)")
             certificate.certificate.levels = [.elementary, .intermediate]
-            #expect(try await registry.call(Xcert_Registry_V1_ReferenceDataService.Method.updateCertificate, certificate, token: registry.admin).version == 2)
+            #expect(
+                try await registry.call(Xcert_Registry_V1_ReferenceDataService.Method.updateCertificate, certificate, token: registry.admin)
+                    .version == 2)
         }
     }
 
-    @Test("the seeds' files import through xctl: 11 cities, 5 organizations, 6 + 40 certificates (老年照护 in both), and importing again changes nothing, not even an organization recorded since")
+    @Test(
+        """
+        the seeds' files import through xctl: 11 cities, 5 organizations, 6 + 40 certificates (老年照护 in both), and importing again changes \
+        nothing, not even an organization recorded since
+        """
+    )
     func seedFiles() async throws {
         try await withRegistry { registry in
             let xctl = ServiceProcess.binDirectory.appendingPathComponent("xctl").path
@@ -135,10 +162,12 @@ struct ReferenceDataTests {
             // recorded since stays when the list is imported again.
             get.code = "5G-BASE-STATION"
             var update = Xcert_Registry_V1_UpdateCertificateRequest()
-            update.certificate = try await registry.call(Xcert_Registry_V1_ReferenceDataService.Method.getCertificate, get, token: registry.admin)
+            update.certificate = try await registry.call(
+                Xcert_Registry_V1_ReferenceDataService.Method.getCertificate, get, token: registry.admin)
             update.certificate.organizationID = care.organizationID
             _ = try await registry.call(Xcert_Registry_V1_ReferenceDataService.Method.updateCertificate, update, token: registry.admin)
-            let again = try await runCommand(xctl, ["registry", "import", "certificates", "\(data)/certificates-jiangxi-2020-small.csv"] + address)
+            let again = try await runCommand(
+                xctl, ["registry", "import", "certificates", "\(data)/certificates-jiangxi-2020-small.csv"] + address)
             #expect(again.output.contains("0 created, 0 updated, 40 unchanged"), "\(again.output)")
             let kept = try await registry.call(Xcert_Registry_V1_ReferenceDataService.Method.getCertificate, get, token: registry.admin)
             #expect(kept.organizationID == care.organizationID, "the organization recorded through the API is kept")
@@ -195,7 +224,13 @@ struct ReferenceDataTests {
         try await withRegistry { registry in
             try await registry.seedReference()
             var file = Data([0xEF, 0xBB, 0xBF])
-            file.append(Data("Code,Name,Type,City,Specialty_Count,Enrolled_Students,Specialties,Honours\r\n4136010001,南昌职业大学,higher_vocational,360100,20,8000,510201 计算机应用技术；530701 电子商务,国家示范（骨干）院校\r\n".utf8))
+            file.append(
+                Data(
+                    """
+                    Code,Name,Type,City,Specialty_Count,Enrolled_Students,Specialties,Honours\r\n\
+                    4136010001,南昌职业大学,higher_vocational,360100,20,8000,510201 计算机应用技术；530701 电子商务,国家示范（骨干）院校\r\n
+                    """
+                    .utf8))
             var request = Xcert_Registry_V1_ImportRequest()
             request.kind = .schools
             request.csv = file
@@ -204,7 +239,8 @@ struct ReferenceDataTests {
             #expect(dry.created == 1)
             #expect(try await registry.scalar("SELECT count(*) FROM registry.schools", as: Int.self) == 0)
             request.dryRun = false
-            #expect(try await registry.call(Xcert_Registry_V1_ReferenceDataService.Method.import, request, token: registry.admin).created == 1)
+            #expect(
+                try await registry.call(Xcert_Registry_V1_ReferenceDataService.Method.import, request, token: registry.admin).created == 1)
             var get = Xcert_Registry_V1_GetSchoolRequest()
             get.code = "4136010001"
             let school = try await registry.call(Xcert_Registry_V1_ReferenceDataService.Method.getSchool, get, token: registry.admin)
@@ -215,7 +251,9 @@ struct ReferenceDataTests {
             #expect((again.created, again.updated, again.unchanged) == (0, 1, 0))
             // Only the province imports.
             let school2 = try await registry.token(role: "school", party: "4136010001")
-            #expect(await registry.refusal(Xcert_Registry_V1_ReferenceDataService.Method.import, request, token: school2)?.code == .permissionDenied)
+            #expect(
+                await registry.refusal(Xcert_Registry_V1_ReferenceDataService.Method.import, request, token: school2)?.code
+                    == .permissionDenied)
         }
     }
 
@@ -237,31 +275,42 @@ struct ReferenceDataTests {
             practice.weightPercent = 60
             request.certificate.scoring.components = [theory, practice]
             request.certificate.scoring.passMark = 80
-            let wrongWeights = try #require(await registry.refusal(Xcert_Registry_V1_ReferenceDataService.Method.createCertificate, request, token: registry.admin))
+            let wrongWeights = try #require(
+                await registry.refusal(Xcert_Registry_V1_ReferenceDataService.Method.createCertificate, request, token: registry.admin))
             #expect(wrongWeights.fieldViolations.map(\.description) == ["weights must add up to 100 %, not 90 %"])
             request.certificate.scoring.components[0].weightPercent = 40
-            let unknown = try #require(await registry.refusal(Xcert_Registry_V1_ReferenceDataService.Method.createCertificate, request, token: registry.admin))
+            let unknown = try #require(
+                await registry.refusal(Xcert_Registry_V1_ReferenceDataService.Method.createCertificate, request, token: registry.admin))
             #expect(unknown.fieldViolations.map(\.field) == ["certificate.organization_id"])
             request.certificate.organizationID = seeded.bimOrganization
-            let created = try await registry.call(Xcert_Registry_V1_ReferenceDataService.Method.createCertificate, request, token: registry.admin)
+            let created = try await registry.call(
+                Xcert_Registry_V1_ReferenceDataService.Method.createCertificate, request, token: registry.admin)
             #expect(created.scoring.passMark == 80)
             #expect(created.scoring.components.map(\.weightPercent) == [40, 60])
             #expect(created.organizationName == "廊坊市中科建筑产业化创新研究中心")
 
             var list = Xcert_Registry_V1_ListCertificatesRequest()
             list.organizationID = seeded.carOrganization
-            #expect(try await registry.call(Xcert_Registry_V1_ReferenceDataService.Method.listCertificates, list, token: registry.admin).certificates.map(\.code) == ["AUTO", "NEV"])
+            #expect(
+                try await registry.call(Xcert_Registry_V1_ReferenceDataService.Method.listCertificates, list, token: registry.admin)
+                    .certificates.map(\.code) == ["AUTO", "NEV"])
 
             var organization = Xcert_Registry_V1_UpdateOrganizationRequest()
             organization.organization.id = seeded.carOrganization
             organization.organization.name = "廊坊市中科建筑产业化创新研究中心"
-            #expect(await registry.refusal(Xcert_Registry_V1_ReferenceDataService.Method.updateOrganization, organization, token: registry.admin)?.code == .alreadyExists)
+            #expect(
+                await registry.refusal(
+                    Xcert_Registry_V1_ReferenceDataService.Method.updateOrganization, organization, token: registry.admin)?.code
+                    == .alreadyExists)
             var contact = Xcert_Registry_V1_Contact()
             contact.name = "张辉"
             contact.email = "not-an-email"
             organization.organization.name = "北京中车行高新技术有限公司"
             organization.organization.contacts = [contact]
-            #expect(await registry.refusal(Xcert_Registry_V1_ReferenceDataService.Method.updateOrganization, organization, token: registry.admin)?.fieldViolations.map(\.field) == ["organization.contacts[0].email"])
+            #expect(
+                await registry.refusal(
+                    Xcert_Registry_V1_ReferenceDataService.Method.updateOrganization, organization, token: registry.admin)?.fieldViolations
+                    .map(\.field) == ["organization.contacts[0].email"])
         }
     }
 

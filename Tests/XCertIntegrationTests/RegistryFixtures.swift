@@ -35,7 +35,8 @@ extension RegistryHarness {
             contact.mobile = "13051681116"
             contact.email = "1681116@163.com"
             organization.organization.contacts = [contact]
-            ids.append(try await self.call(Xcert_Registry_V1_ReferenceDataService.Method.createOrganization, organization, token: self.admin).id)
+            ids.append(
+                try await self.call(Xcert_Registry_V1_ReferenceDataService.Method.createOrganization, organization, token: self.admin).id)
         }
         for (code, name, organization) in [("BIM", "建筑信息模型（BIM）", ids[1]), ("AUTO", "汽车运用与维修", ids[0]), ("NEV", "智能新能源汽车", ids[0])] {
             var certificate = Xcert_Registry_V1_CreateCertificateRequest()
@@ -51,7 +52,9 @@ extension RegistryHarness {
 
     /// Registers an elementary-level assessment site of `certificate` at `school`, opened in `year`.
     @discardableResult
-    func registerSite(_ school: String, _ certificate: String, opened year: Int32, token: String) async throws -> Xcert_Registry_V1_AssessmentSite {
+    func registerSite(
+        _ school: String, _ certificate: String, opened year: Int32, token: String
+    ) async throws -> Xcert_Registry_V1_AssessmentSite {
         var site = Xcert_Registry_V1_RegisterSiteRequest()
         site.schoolCode = school
         site.certificateCode = certificate
@@ -99,7 +102,8 @@ extension RegistryHarness {
     }
 
     /// A decision on an application's current step.
-    func review(_ application: Int64, approve: Bool, reason: String = "", token: String) async throws -> Xcert_Registry_V1_PilotApplication {
+    func review(_ application: Int64, approve: Bool, reason: String = "", token: String) async throws -> Xcert_Registry_V1_PilotApplication
+    {
         var request = Xcert_Registry_V1_ReviewApplicationRequest()
         request.applicationID = application
         request.approve = approve
@@ -109,7 +113,9 @@ extension RegistryHarness {
 
     /// A qualification of a higher-vocational school, through application and the province's approval.
     @discardableResult
-    func qualify(_ school: String, _ certificate: String, year: Int32 = 2020, scale: Int32 = 50) async throws -> Xcert_Registry_V1_PilotApplication {
+    func qualify(
+        _ school: String, _ certificate: String, year: Int32 = 2020, scale: Int32 = 50
+    ) async throws -> Xcert_Registry_V1_PilotApplication {
         let application = try await self.apply(school, certificate, year: year, scale: scale)
         return try await self.review(application.id, approve: true, token: self.admin)
     }

@@ -5,9 +5,15 @@ import XCertProto
 import XCertTestSupport
 import XCertWire
 
-@Suite("Filing: organizations' yearly reports", .enabled(if: TestCluster.isConfigured, "needs the PostgreSQL that scripts/test starts"), .serialized, .timeLimit(.minutes(3)))
+@Suite(
+    "Filing: organizations' yearly reports", .enabled(if: TestCluster.isConfigured, "needs the PostgreSQL that scripts/test starts"),
+    .serialized, .timeLimit(.minutes(3)))
 struct ReportTests {
-    @Test("a report of every section reads back with its pass rates; returned, resubmitted as version 2 and accepted; version 1 stays as it was")
+    @Test(
+        """
+        a report of every section reads back with its pass rates; returned, resubmitted as version 2 and accepted; version 1 stays as it was
+        """
+    )
     func versionChain() async throws {
         try await withFilingStack { h in
             let seeded = try await h.seedReference()
@@ -20,7 +26,9 @@ struct ReportTests {
 
             var returning = Xcert_Filing_V1_ReviewReportRequest()
             returning.id = first.id
-            #expect(await h.refusal(Xcert_Filing_V1_ReportService.Method.reviewReport, returning, token: h.admin)?.fieldViolations.map(\.field) == ["reason"])
+            #expect(
+                await h.refusal(Xcert_Filing_V1_ReportService.Method.reviewReport, returning, token: h.admin)?.fieldViolations.map(\.field)
+                    == ["reason"])
             #expect(await h.refusal(Xcert_Filing_V1_ReportService.Method.reviewReport, returning, token: car)?.code == .permissionDenied)
             returning.reason = "师资培训人数与明细不符"
             let returned = try await h.call(Xcert_Filing_V1_ReportService.Method.reviewReport, returning, token: h.admin)
@@ -46,7 +54,8 @@ struct ReportTests {
             list.year = 2025
             #expect(try await h.call(Xcert_Filing_V1_ReportService.Method.listReports, list, token: h.admin).reports.map(\.version) == [2])
             list.allVersions = true
-            #expect(try await h.call(Xcert_Filing_V1_ReportService.Method.listReports, list, token: h.admin).reports.map(\.version) == [1, 2])
+            #expect(
+                try await h.call(Xcert_Filing_V1_ReportService.Method.listReports, list, token: h.admin).reports.map(\.version) == [1, 2])
         }
     }
 
@@ -56,19 +65,21 @@ struct ReportTests {
             let seeded = try await h.seedReference()
             let car = try await h.token(role: "organization", party: String(seeded.carOrganization))
             var bad = Self.report()
-            bad.content.exams[0].province.declared = 3001          // more than the 3000 nationally
-            bad.content.exams[0].national.approved = 5000           // more than declared
-            bad.content.fees[0].outstanding.fen = 1                 // not receivable − received
+            bad.content.exams[0].province.declared = 3001  // more than the 3000 nationally
+            bad.content.exams[0].national.approved = 5000  // more than declared
+            bad.content.fees[0].outstanding.fen = 1  // not receivable − received
             bad.content.textbooks[0].authors = ["一", "二", "三", "四", "五", "六"]
             bad.content.trainings[0].days = 0
             bad.content.sites[0].level = .unspecified
             let refused = try #require(await h.refusal(Xcert_Filing_V1_ReportService.Method.submitReport, bad, token: car))
             #expect(refused.code == .invalidArgument)
-            #expect(Set(refused.fieldViolations.map(\.field)) == [
-                "content.exams[0].province.declared", "content.exams[0].national.approved", "content.fees[0].outstanding.fen",
-                "content.textbooks[0].authors", "content.trainings[0].days", "content.sites[0].level",
-            ], "\(refused.fieldViolations)")
-            #expect(refused.fieldViolations.first { $0.field == "content.fees[0].outstanding.fen" }?.description.contains("200000 fen") == true)
+            #expect(
+                Set(refused.fieldViolations.map(\.field)) == [
+                    "content.exams[0].province.declared", "content.exams[0].national.approved", "content.fees[0].outstanding.fen",
+                    "content.textbooks[0].authors", "content.trainings[0].days", "content.sites[0].level",
+                ], "\(refused.fieldViolations)")
+            #expect(
+                refused.fieldViolations.first { $0.field == "content.fees[0].outstanding.fen" }?.description.contains("200000 fen") == true)
 
             var foreign = Self.report()
             foreign.content.exams[1].certificateCode = "BIM"
@@ -96,7 +107,9 @@ struct ReportTests {
             #expect(await h.refusal(Xcert_Filing_V1_ReportService.Method.getReport, get, token: school)?.code == .permissionDenied)
             var withdraw = Xcert_Filing_V1_WithdrawReportRequest()
             withdraw.id = report.id
-            #expect(await h.refusal(Xcert_Filing_V1_ReportService.Method.withdrawReport, withdraw, token: car)?.fieldViolations.map(\.field) == ["reason"])
+            #expect(
+                await h.refusal(Xcert_Filing_V1_ReportService.Method.withdrawReport, withdraw, token: car)?.fieldViolations.map(\.field)
+                    == ["reason"])
             withdraw.reason = "数据有误"
             #expect(await h.refusal(Xcert_Filing_V1_ReportService.Method.withdrawReport, withdraw, token: bim)?.code == .notFound)
             #expect(try await h.call(Xcert_Filing_V1_ReportService.Method.withdrawReport, withdraw, token: car).state == .withdrawn)

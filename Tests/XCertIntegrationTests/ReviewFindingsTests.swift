@@ -24,19 +24,25 @@ struct ReviewFindingsTests {
             registry.filing.approve("AUTO", year: 2020)
             try await registry.qualify("4136010001", "AUTO")
 
-            let unqualified = await registry.refusal(Xcert_Registry_V1_SiteService.Method.registerSite, Self.site("4136010002", 2024), token: car)
+            let unqualified = await registry.refusal(
+                Xcert_Registry_V1_SiteService.Method.registerSite, Self.site("4136010002", 2024), token: car)
             #expect(unqualified?.code == .failedPrecondition)
             #expect(unqualified?.fieldViolations.map(\.field) == ["school_code"])
-            let thisYear = Int32(Calendar(identifier: .gregorian).dateComponents(in: TimeZone(identifier: "Asia/Shanghai")!, from: Date()).year!)
-            let future = await registry.refusal(Xcert_Registry_V1_SiteService.Method.registerSite, Self.site("4136010001", thisYear + 1), token: car)
+            let thisYear = Int32(
+                Calendar(identifier: .gregorian).dateComponents(in: TimeZone(identifier: "Asia/Shanghai")!, from: Date()).year!)
+            let future = await registry.refusal(
+                Xcert_Registry_V1_SiteService.Method.registerSite, Self.site("4136010001", thisYear + 1), token: car)
             #expect(future?.code == .invalidArgument)
             #expect(future?.fieldViolations.map(\.field) == ["year_opened"])
-            #expect(try await registry.scalar("SELECT count(*)::integer FROM registry.assessment_sites", as: Int32.self) == 0, "nothing stored")
+            #expect(
+                try await registry.scalar("SELECT count(*)::integer FROM registry.assessment_sites", as: Int32.self) == 0, "nothing stored")
 
-            let site = try await registry.call(Xcert_Registry_V1_SiteService.Method.registerSite, Self.site("4136010001", thisYear), token: car)
+            let site = try await registry.call(
+                Xcert_Registry_V1_SiteService.Method.registerSite, Self.site("4136010001", thisYear), token: car)
             #expect(site.schoolCode == "4136010001")
             // The province itself may place a site anywhere.
-            _ = try await registry.call(Xcert_Registry_V1_SiteService.Method.registerSite, Self.site("4136010002", 2024), token: registry.admin)
+            _ = try await registry.call(
+                Xcert_Registry_V1_SiteService.Method.registerSite, Self.site("4136010002", 2024), token: registry.admin)
         }
     }
 
@@ -50,7 +56,12 @@ struct ReviewFindingsTests {
         return site
     }
 
-    @Test("a school's irregularities are shown to the province, the school itself and its city bureau; other parties get the school without them")
+    @Test(
+        """
+        a school's irregularities are shown to the province, the school itself and its city bureau; other parties get the school without \
+        them
+        """
+    )
     func irregularitiesShownToReviewersOnly() async throws {
         try await withRegistry { registry in
             let seeded = try await registry.seedReference()
@@ -76,7 +87,8 @@ struct ReviewFindingsTests {
             for (token, sees) in readers {
                 let school = try await registry.call(Xcert_Registry_V1_ReferenceDataService.Method.getSchool, get, token: token)
                 #expect(school.irregularities.isEmpty == !sees)
-                let listed = try await registry.call(Xcert_Registry_V1_ReferenceDataService.Method.listSchools, Xcert_Registry_V1_ListSchoolsRequest(), token: token)
+                let listed = try await registry.call(
+                    Xcert_Registry_V1_ReferenceDataService.Method.listSchools, Xcert_Registry_V1_ListSchoolsRequest(), token: token)
                 #expect(listed.schools.first { $0.code == "4136010001" }?.irregularities.isEmpty == !sees)
             }
         }
@@ -112,7 +124,8 @@ struct ReviewFindingsTests {
             var held: [any Channel] = []
             defer { for channel in held { channel.close(promise: nil) } }
             for _ in 0..<32 {
-                held.append(try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton).connect(host: "127.0.0.1", port: port).get())
+                held.append(
+                    try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton).connect(host: "127.0.0.1", port: port).get())
             }
             let extra = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton).connect(host: "127.0.0.1", port: port).get()
             // "At once": well within the 30 s idle timeout, with room for a loaded machine

@@ -61,10 +61,14 @@ extension RegistryHarness {
     func createRoster(
         level: Xcert_Common_V1_CertificateLevel = .elementary, day: Int32 = 15, supersedes: Int64 = 0, reason: String = "", token: String
     ) async throws -> Xcert_Filing_V1_Roster {
-        try await self.call(Xcert_Filing_V1_RosterService.Method.createRoster, Self.rosterRequest(level: level, day: day, supersedes: supersedes, reason: reason), token: token)
+        try await self.call(
+            Xcert_Filing_V1_RosterService.Method.createRoster,
+            Self.rosterRequest(level: level, day: day, supersedes: supersedes, reason: reason), token: token)
     }
 
-    static func rosterRequest(level: Xcert_Common_V1_CertificateLevel = .elementary, day: Int32 = 15, supersedes: Int64 = 0, reason: String = "") -> Xcert_Filing_V1_CreateRosterRequest {
+    static func rosterRequest(
+        level: Xcert_Common_V1_CertificateLevel = .elementary, day: Int32 = 15, supersedes: Int64 = 0, reason: String = ""
+    ) -> Xcert_Filing_V1_CreateRosterRequest {
         var request = Xcert_Filing_V1_CreateRosterRequest()
         request.session.certificateCode = "AUTO"
         request.session.level = level
@@ -77,7 +81,9 @@ extension RegistryHarness {
         return request
     }
 
-    func upload(_ roster: Int64, chunk: Int32, _ rows: [Xcert_Filing_V1_CandidateRow], token: String) async throws -> Xcert_Filing_V1_UploadChunkResponse {
+    func upload(
+        _ roster: Int64, chunk: Int32, _ rows: [Xcert_Filing_V1_CandidateRow], token: String
+    ) async throws -> Xcert_Filing_V1_UploadChunkResponse {
         try await self.call(Xcert_Filing_V1_RosterService.Method.uploadChunk, Self.chunk(roster, chunk, rows), token: token)
     }
 
@@ -121,7 +127,9 @@ enum Candidates {
 
     /// Candidate `n` of `school`: approved and attended, theory and practical scores in
     /// tenths, passed as the 40/60 rule with pass mark 60 says.
-    static func row(_ n: Int, school: String = RosterWorld.site, theory: Int32 = 800, practical: Int32 = 700) -> Xcert_Filing_V1_CandidateRow {
+    static func row(
+        _ n: Int, school: String = RosterWorld.site, theory: Int32 = 800, practical: Int32 = 700
+    ) -> Xcert_Filing_V1_CandidateRow {
         var row = Xcert_Filing_V1_CandidateRow()
         row.candidateNumber = String(format: "AUTO2026%07d", n)
         row.name = "考生\(n)"

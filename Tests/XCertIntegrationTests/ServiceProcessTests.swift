@@ -8,7 +8,9 @@ import XCertStore
 import XCertTestSupport
 import XCertWire
 
-@Suite("The four service executables", .enabled(if: TestCluster.isConfigured, "needs the PostgreSQL that scripts/test starts"), .timeLimit(.minutes(3)))
+@Suite(
+    "The four service executables", .enabled(if: TestCluster.isConfigured, "needs the PostgreSQL that scripts/test starts"),
+    .timeLimit(.minutes(3)))
 struct ServiceProcessTests {
     static let names = ["registry", "filing", "assessment", "settlement"]
 
@@ -26,7 +28,8 @@ struct ServiceProcessTests {
             for service in services {
                 try await service.waitForHealth(.serving)
             }
-            #expect(try await client.scalar("SELECT count(*) FROM xcert_meta.schema_migrations", as: Int.self) == MigrationHistory.all.count)
+            #expect(
+                try await client.scalar("SELECT count(*) FROM xcert_meta.schema_migrations", as: Int.self) == MigrationHistory.all.count)
 
             // xctl health and xctl call, as an operator would use them.
             let xctl = ServiceProcess.binDirectory.appendingPathComponent("xctl").path
@@ -34,7 +37,8 @@ struct ServiceProcessTests {
             #expect(health.status == 0, "\(health.output)")
             #expect(health.output.components(separatedBy: "SERVING").count - 1 == 4, "\(health.output)")
             for service in services {
-                let listed = try await runCommand(xctl, ["call", "127.0.0.1:\(service.port)", Xcert_Reflection_V1_Reflection.Method.listMethods.name, "{}"])
+                let listed = try await runCommand(
+                    xctl, ["call", "127.0.0.1:\(service.port)", Xcert_Reflection_V1_Reflection.Method.listMethods.name, "{}"])
                 #expect(listed.status == 0)
                 #expect(listed.output.contains("\"service\":\"\(service.name)\""))
                 #expect(listed.output.contains(Xcert_Health_V1_Health.Method.check.name))
@@ -43,7 +47,8 @@ struct ServiceProcessTests {
             let unknown = try await runCommand(xctl, ["call", "127.0.0.1:\(services[0].port)", "/xcert.none.v1.None/Nothing", "{}"])
             #expect(unknown.status != 0)
             #expect(unknown.output.contains("UNIMPLEMENTED"))
-            let badJSON = try await runCommand(xctl, ["call", "127.0.0.1:\(services[0].port)", Xcert_Health_V1_Health.Method.check.name, "{\"nope\": 1}"])
+            let badJSON = try await runCommand(
+                xctl, ["call", "127.0.0.1:\(services[0].port)", Xcert_Health_V1_Health.Method.check.name, "{\"nope\": 1}"])
             #expect(badJSON.status != 0)
             #expect(badJSON.output.contains("xcert.health.v1.HealthCheckRequest"))
 
@@ -76,7 +81,8 @@ struct ServiceProcessTests {
             #expect(metrics.output.contains("xcert_rpc_requests_total{method=\"\(Xcert_Health_V1_Health.Method.check.name)\",code=\"OK\"}"))
             #expect(metrics.output.contains("xcert_rpc_duration_seconds_bucket"))
             #expect(metrics.output.contains("xcert_rpc_connections"))
-            let other = try await runCommand("/usr/bin/curl", ["-s", "-o", "/dev/null", "-w", "%{http_code}", "http://127.0.0.1:\(service.metricsPort)/"])
+            let other = try await runCommand(
+                "/usr/bin/curl", ["-s", "-o", "/dev/null", "-w", "%{http_code}", "http://127.0.0.1:\(service.metricsPort)/"])
             #expect(other.output == "404")
             #expect(try await service.terminate() == 0)
         }

@@ -9,7 +9,10 @@ import XCertTestSupport
 @Suite("Supervision: scripts/supervise brings a crashed service back", .timeLimit(.minutes(3)))
 struct SupervisionTests {
     @Test(
-        "a service killed with SIGKILL is started again, logged, and SERVING within 30 s; SIGTERM to its supervisor stops both and restarts nothing",
+        """
+        a service killed with SIGKILL is started again, logged, and SERVING within 30 s; SIGTERM to its supervisor stops both and restarts \
+        nothing
+        """,
         .enabled(if: TestCluster.isConfigured, "needs the PostgreSQL that scripts/test starts")
     )
     func restartsAfterSIGKILL() async throws {
@@ -73,7 +76,9 @@ struct SupervisionTests {
                 #expect(restarted.contains("restarting in 1 s (attempt 1, restart 1 in all)"), "\(restarted)")
                 #expect(restarted.contains("registry: restarted (pid \(second); attempt 1, restart 1 in all)"), "\(restarted)")
                 let restartLine = restarted.split(separator: "\n").first { $0.contains("was killed by SIGKILL") }
-                #expect(restartLine.map { $0.range(of: #"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d"#, options: .regularExpression) != nil } == true, "\(restarted)")
+                #expect(
+                    restartLine.map { $0.range(of: #"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d"#, options: .regularExpression) != nil } == true,
+                    "\(restarted)")
 
                 // SIGTERM to the supervisor: the service drains and exits 0, then the
                 // supervisor exits 0 too, and nothing starts the service again.
@@ -97,7 +102,12 @@ struct SupervisionTests {
         }
     }
 
-    @Test("a command that keeps failing is restarted after 1 s, 2 s, then at the ceiling, each exit status logged; SIGTERM during the backoff ends it")
+    @Test(
+        """
+        a command that keeps failing is restarted after 1 s, 2 s, then at the ceiling, each exit status logged; SIGTERM during the backoff \
+        ends it
+        """
+    )
     func backoff() async throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("xcert-supervise-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
@@ -105,7 +115,10 @@ struct SupervisionTests {
         let log = folder.appendingPathComponent("failing.log")
         let supervisor = try Spawned(
             "/bin/bash",
-            ["scripts/supervise", "--log", log.path, "--stop-with", "\(getpid())", "failing", "--", "/bin/sh", "-c", "echo failing; exit 3"],
+            [
+                "scripts/supervise", "--log", log.path, "--stop-with", "\(getpid())", "failing", "--", "/bin/sh", "-c",
+                "echo failing; exit 3",
+            ],
             environment: ["XCERT_SUPERVISE_BACKOFF_S": "1", "XCERT_SUPERVISE_BACKOFF_MAX_S": "2"],
             output: folder.appendingPathComponent("supervisor.out").path
         )

@@ -1,11 +1,12 @@
 import Foundation
 import Testing
-@testable import XCertService
 import XCertAPI
 import XCertProto
 import XCertStore
 import XCertTestSupport
 import XCertWire
+
+@testable import XCertService
 
 /// A service process with TLS on by configuration (issue 9, item 5): both its ports serve
 /// TLS only, its calls to a peer present its client certificate, and TLS settings that
@@ -35,15 +36,19 @@ struct TLSDeploymentTests {
 
             // The metrics port serves HTTPS with the same certificate, and not HTTP.
             let metricsPort = process.metricsPort
-            let https = try await runCommand("/usr/bin/env", [
-                "curl", "--silent", "--show-error", "--fail", "--max-time", "10", "--cacert", tls.authorityFile,
-                "https://127.0.0.1:\(metricsPort)/metrics",
-            ])
+            let https = try await runCommand(
+                "/usr/bin/env",
+                [
+                    "curl", "--silent", "--show-error", "--fail", "--max-time", "10", "--cacert", tls.authorityFile,
+                    "https://127.0.0.1:\(metricsPort)/metrics",
+                ])
             #expect(https.status == 0, "\(https.output)")
             #expect(https.output.contains("xcert_rpc_requests_total"), "\(https.output.prefix(500))")
-            let http = try await runCommand("/usr/bin/env", [
-                "curl", "--silent", "--max-time", "10", "http://127.0.0.1:\(metricsPort)/metrics",
-            ])
+            let http = try await runCommand(
+                "/usr/bin/env",
+                [
+                    "curl", "--silent", "--max-time", "10", "http://127.0.0.1:\(metricsPort)/metrics",
+                ])
             #expect(http.status != 0, "plain HTTP was answered: \(http.output.prefix(200))")
             #expect(process.log.contains("tls=on"), "the log does not say TLS is on")
 
@@ -67,25 +72,37 @@ struct TLSDeploymentTests {
         let valid = try tls.authority.issue("registry").write(to: tls.folder, as: "valid")
         let other = try TestCertificateAuthority(name: "Other").issue("registry").write(to: tls.folder, as: "other")
         let cases: [(environment: [String: String], says: String)] = [
-            (["XCERT_TLS_CERT": expired.certificate, "XCERT_TLS_KEY": expired.key], "XCERT_TLS_CERT: \(expired.certificate) holds a certificate that expired"),
+            (
+                ["XCERT_TLS_CERT": expired.certificate, "XCERT_TLS_KEY": expired.key],
+                "XCERT_TLS_CERT: \(expired.certificate) holds a certificate that expired"
+            ),
             (["XCERT_TLS_CERT": valid.certificate], "XCERT_TLS_CERT and XCERT_TLS_KEY go together"),
-            (["XCERT_TLS_CERT": valid.certificate, "XCERT_TLS_KEY": tls.folder.appendingPathComponent("missing.key").path], "XCERT_TLS_KEY: "),
+            (
+                ["XCERT_TLS_CERT": valid.certificate, "XCERT_TLS_KEY": tls.folder.appendingPathComponent("missing.key").path],
+                "XCERT_TLS_KEY: "
+            ),
             (["XCERT_TLS_CERT": valid.certificate, "XCERT_TLS_KEY": other.key], "cannot be used together"),
-            (["XCERT_TLS_CERT": valid.certificate, "XCERT_TLS_KEY": valid.key, "XCERT_TLS_REQUIRE_CLIENT_CERT": "true"], "needs XCERT_TLS_CLIENT_CA"),
+            (
+                ["XCERT_TLS_CERT": valid.certificate, "XCERT_TLS_KEY": valid.key, "XCERT_TLS_REQUIRE_CLIENT_CERT": "true"],
+                "needs XCERT_TLS_CLIENT_CA"
+            ),
             (["XCERT_TLS_CLIENT_CERT": valid.certificate], "XCERT_TLS_CLIENT_CERT and XCERT_TLS_CLIENT_KEY go together"),
         ]
         for (environment, says) in cases {
             let error = #expect(throws: ConfigurationError.self, "\(environment)") {
-                _ = try ServiceConfiguration(name: "registry", defaultPort: 7101, environment: environment.merging(["XCERT_PEER_TLS": "true"]) { $1 })
+                _ = try ServiceConfiguration(
+                    name: "registry", defaultPort: 7101, environment: environment.merging(["XCERT_PEER_TLS": "true"]) { $1 })
             }
             #expect(error?.description.contains(says) == true, "\(error?.description ?? "nothing thrown"), expected: \(says)")
         }
 
         // The executable itself: exit status 2 and the reason on standard error.
         let binary = ServiceProcess.binDirectory.appendingPathComponent("registry").path
-        let run = try await runCommand(binary, [], environment: [
-            "XCERT_PORT": "0", "XCERT_METRICS_PORT": "0", "XCERT_TLS_CERT": expired.certificate, "XCERT_TLS_KEY": expired.key,
-        ])
+        let run = try await runCommand(
+            binary, [],
+            environment: [
+                "XCERT_PORT": "0", "XCERT_METRICS_PORT": "0", "XCERT_TLS_CERT": expired.certificate, "XCERT_TLS_KEY": expired.key,
+            ])
         #expect(run.status == 2, "\(run.output)")
         #expect(run.output.contains("XCERT_TLS_CERT"), "\(run.output)")
 

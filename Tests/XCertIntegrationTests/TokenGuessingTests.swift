@@ -46,7 +46,9 @@ struct TokenGuessingTests {
                 await rpcRefusal { _ = try await authenticator.authenticate(Self.call("xct_guess_\(index)")) }?.code
             }
             #expect(codes == [.unauthenticated, .unauthenticated, .resourceExhausted])
-            #expect(await rpcRefusal { _ = try await authenticator.authenticate(Self.call("xct_guess_x", from: "192.0.2.8")) }?.code == .unauthenticated)
+            #expect(
+                await rpcRefusal { _ = try await authenticator.authenticate(Self.call("xct_guess_x", from: "192.0.2.8")) }?.code
+                    == .unauthenticated)
             let principal = try await authenticator.authenticate(Self.call(valid))
             #expect(principal.role == .organization, "a valid token from the same address still works")
         }

@@ -39,7 +39,8 @@ private final class WriteMethods: Sendable {
 
     var methods: [RPCMethod] {
         [
-            .unary(Self.sleepAfterInsert, contract: Self.write) { (request: Xcert_Health_V1_HealthCheckRequest, context) -> Xcert_Health_V1_HealthCheckResponse in
+            .unary(Self.sleepAfterInsert, contract: Self.write) {
+                (request: Xcert_Health_V1_HealthCheckRequest, context) -> Xcert_Health_V1_HealthCheckResponse in
                 defer { self.handlerEnded.withLock { $0 += 1 } }
                 return try await self.database.transaction(context) { connection in
                     try await connection.query("INSERT INTO filing.writes VALUES (\(request.service))", logger: context.logger)
@@ -47,26 +48,31 @@ private final class WriteMethods: Sendable {
                     return Xcert_Health_V1_HealthCheckResponse()
                 }
             },
-            .unary(Self.slowStatementAfterInsert, contract: Self.write) { (request: Xcert_Health_V1_HealthCheckRequest, context) -> Xcert_Health_V1_HealthCheckResponse in
+            .unary(Self.slowStatementAfterInsert, contract: Self.write) {
+                (request: Xcert_Health_V1_HealthCheckRequest, context) -> Xcert_Health_V1_HealthCheckResponse in
                 try await self.database.transaction(context) { connection in
                     try await connection.query("INSERT INTO filing.writes VALUES (\(request.service))", logger: context.logger)
                     try await connection.query("SELECT pg_sleep(30)", logger: context.logger)
                     return Xcert_Health_V1_HealthCheckResponse()
                 }
             },
-            .unary(Self.count, contract: Self.write) { (request: Xcert_Health_V1_HealthCheckRequest, context) -> Xcert_Health_V1_HealthCheckResponse in
+            .unary(Self.count, contract: Self.write) {
+                (request: Xcert_Health_V1_HealthCheckRequest, context) -> Xcert_Health_V1_HealthCheckResponse in
                 try await self.idempotency.perform(context) { connection in
-                    let rows = try await connection.query("UPDATE filing.counter SET value = value + 1 WHERE id = 1 RETURNING value", logger: context.logger)
+                    let rows = try await connection.query(
+                        "UPDATE filing.counter SET value = value + 1 WHERE id = 1 RETURNING value", logger: context.logger)
                     var response = Xcert_Health_V1_HealthCheckResponse()
                     for try await value in rows.decode(Int.self) { response.detail = "count \(value) for \(request.service)" }
                     return response
                 }
             },
             // As a method that asks a peer before its change: the peer's answer can change.
-            .unary(Self.countAfterCheck, contract: Self.write) { (request: Xcert_Health_V1_HealthCheckRequest, context) -> Xcert_Health_V1_HealthCheckResponse in
+            .unary(Self.countAfterCheck, contract: Self.write) {
+                (request: Xcert_Health_V1_HealthCheckRequest, context) -> Xcert_Health_V1_HealthCheckResponse in
                 if let code = self.checkRefuses.withLock({ $0 }) { throw RPCError(code, "the check before the change says no") }
                 return try await self.idempotency.perform(context) { connection in
-                    let rows = try await connection.query("UPDATE filing.counter SET value = value + 1 WHERE id = 1 RETURNING value", logger: context.logger)
+                    let rows = try await connection.query(
+                        "UPDATE filing.counter SET value = value + 1 WHERE id = 1 RETURNING value", logger: context.logger)
                     var response = Xcert_Health_V1_HealthCheckResponse()
                     for try await value in rows.decode(Int.self) { response.detail = "count \(value) for \(request.service)" }
                     return response
@@ -78,7 +84,8 @@ private final class WriteMethods: Sendable {
 
 /// A fresh database with the test tables, and a server of ``WriteMethods`` on it.
 private func withWriteServer(
-    _ body: @Sendable (_ database: DatabaseConfiguration, _ client: PostgresClient, _ methods: WriteMethods, _ port: Int) async throws -> Void
+    _ body:
+        @Sendable (_ database: DatabaseConfiguration, _ client: PostgresClient, _ methods: WriteMethods, _ port: Int) async throws -> Void
 ) async throws {
     try await withTestDatabase { configuration, client in
         try await WriteMethods.prepare(client)
@@ -89,7 +96,9 @@ private func withWriteServer(
     }
 }
 
-@Suite("Transactions, deadlines and idempotency", .enabled(if: TestCluster.isConfigured, "needs the PostgreSQL that scripts/test starts"), .timeLimit(.minutes(2)))
+@Suite(
+    "Transactions, deadlines and idempotency", .enabled(if: TestCluster.isConfigured, "needs the PostgreSQL that scripts/test starts"),
+    .timeLimit(.minutes(2)))
 struct TransactionTests {
     @Test("a request past its deadline gets DEADLINE_EXCEEDED and its write is rolled back")
     func deadlineRollsBack() async throws {
@@ -118,7 +127,11 @@ struct TransactionTests {
             #expect(ContinuousClock.now - start < .seconds(10), "pg_sleep(30) must have been cut off")
             #expect(try await client.scalar("SELECT count(*) FROM filing.writes WHERE id = 'slow'", as: Int.self) == 0)
             let sleeping = try await client.scalar(
-                "SELECT count(*) FROM pg_stat_activity WHERE datname = \(configuration.database) AND query LIKE 'SELECT pg_sleep%' AND state = 'active'",
+                """
+                SELECT count(*)
+                FROM pg_stat_activity
+                WHERE datname = \(configuration.database) AND query LIKE 'SELECT pg_sleep%' AND state = 'active'
+                """,
                 as: Int.self
             )
             #expect(sleeping == 0)
@@ -153,15 +166,18 @@ struct TransactionTests {
     func idempotentRetry() async throws {
         try await withWriteServer { _, client, methods, port in
             let rpc = testClient(port: port)
-            let first = try await rpc.unary(WriteMethods.count, request("a"), as: Xcert_Health_V1_HealthCheckResponse.self, metadata: ["idempotency-key": "key-1"])
-            let retry = try await rpc.unary(WriteMethods.count, request("a"), as: Xcert_Health_V1_HealthCheckResponse.self, metadata: ["idempotency-key": "key-1"])
+            let first = try await rpc.unary(
+                WriteMethods.count, request("a"), as: Xcert_Health_V1_HealthCheckResponse.self, metadata: ["idempotency-key": "key-1"])
+            let retry = try await rpc.unary(
+                WriteMethods.count, request("a"), as: Xcert_Health_V1_HealthCheckResponse.self, metadata: ["idempotency-key": "key-1"])
             #expect(first.detail == "count 1 for a")
             #expect(retry == first)
             #expect(try await client.scalar("SELECT value FROM filing.counter", as: Int.self) == 1)
 
             // The same key with another payload.
             do {
-                _ = try await rpc.unary(WriteMethods.count, request("b"), as: Xcert_Health_V1_HealthCheckResponse.self, metadata: ["idempotency-key": "key-1"])
+                _ = try await rpc.unary(
+                    WriteMethods.count, request("b"), as: Xcert_Health_V1_HealthCheckResponse.self, metadata: ["idempotency-key": "key-1"])
                 Issue.record("expected FAILED_PRECONDITION")
             } catch let error as RPCError {
                 #expect(error.code == .failedPrecondition)
@@ -180,7 +196,10 @@ struct TransactionTests {
         try await withWriteServer { _, client, methods, port in
             let rpc = testClient(port: port)
             func call(_ text: String, key: String) async throws -> String {
-                try await rpc.unary(WriteMethods.countAfterCheck, request(text), as: Xcert_Health_V1_HealthCheckResponse.self, metadata: ["idempotency-key": key]).detail
+                try await rpc.unary(
+                    WriteMethods.countAfterCheck, request(text), as: Xcert_Health_V1_HealthCheckResponse.self,
+                    metadata: ["idempotency-key": key]
+                ).detail
             }
             func refusal(_ text: String, key: String) async -> RPCError? {
                 await rpcRefusal { _ = try await call(text, key: key) }
@@ -212,7 +231,10 @@ struct TransactionTests {
             let answers = try await withThrowingTaskGroup(of: String.self) { group in
                 for _ in 0..<20 {
                     group.addTask {
-                        try await rpc.unary(WriteMethods.count, request("x"), as: Xcert_Health_V1_HealthCheckResponse.self, metadata: ["idempotency-key": "same"]).detail
+                        try await rpc.unary(
+                            WriteMethods.count, request("x"), as: Xcert_Health_V1_HealthCheckResponse.self,
+                            metadata: ["idempotency-key": "same"]
+                        ).detail
                     }
                 }
                 var answers: Set<String> = []
@@ -231,7 +253,8 @@ struct TransactionTests {
             let rpc = testClient(port: port)
             for key in ["", String(repeating: "k", count: 129), "tab\there", "中文"] {
                 do {
-                    _ = try await rpc.unary(WriteMethods.count, request("z"), as: Xcert_Health_V1_HealthCheckResponse.self, metadata: ["idempotency-key": key])
+                    _ = try await rpc.unary(
+                        WriteMethods.count, request("z"), as: Xcert_Health_V1_HealthCheckResponse.self, metadata: ["idempotency-key": key])
                     Issue.record("key \(key.debugDescription) was accepted")
                 } catch let error as RPCError {
                     #expect(error.code == .invalidArgument)

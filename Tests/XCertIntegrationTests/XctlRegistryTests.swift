@@ -2,9 +2,16 @@ import Foundation
 import Testing
 import XCertTestSupport
 
-@Suite("xctl: the registry's named subcommands", .enabled(if: TestCluster.isConfigured, "needs the PostgreSQL that scripts/test starts"), .timeLimit(.minutes(3)))
+@Suite(
+    "xctl: the registry's named subcommands", .enabled(if: TestCluster.isConfigured, "needs the PostgreSQL that scripts/test starts"),
+    .timeLimit(.minutes(3)))
 struct XctlRegistryTests {
-    @Test("reference data, a pilot application through review and revocation, sites, coverage, monitoring points and alliances, all through xctl")
+    @Test(
+        """
+        reference data, a pilot application through review and revocation, sites, coverage, monitoring points and alliances, all through \
+        xctl
+        """
+    )
     func endToEnd() async throws {
         try await withRegistry { registry in
             let xctl = ServiceProcess.binDirectory.appendingPathComponent("xctl").path
@@ -20,7 +27,10 @@ struct XctlRegistryTests {
             try await run(["registry", "province", "set", "--code", "36", "--name", "江西省"])
             try await run(["registry", "city", "create", "--code", "360100", "--name", "南昌市"])
             try await run(["registry", "city", "create", "--code", "360700", "--name", "赣州市"])
-            let organization = try await run(["registry", "organization", "create", "--name", "北京中车行高新技术有限公司", "--contact", "陈学峰;010-65526685;13051681116;1681116@163.com"])
+            let organization = try await run([
+                "registry", "organization", "create", "--name", "北京中车行高新技术有限公司", "--contact",
+                "陈学峰;010-65526685;13051681116;1681116@163.com",
+            ])
             let idLine = try #require(organization.split(separator: "\n").first { $0.contains("\"id\"") })
             let organizationID = String(String(idLine).filter(\.isNumber))
             let certificate = try await run([
@@ -37,41 +47,68 @@ struct XctlRegistryTests {
                 "registry", "school", "create", "--code", "4136070001", "--name", "赣州中专", "--type", "中职", "--city", "360700",
                 "--specialty-count", "10", "--enrolled-students", "1000", "--specialty", "700206 汽车运用与维修",
             ])
-            let bad = try await run(["registry", "school", "create", "--code", "123", "--name", "x", "--type", "高职", "--city", "360100", "--specialty-count", "1", "--enrolled-students", "1"], status: 1)
+            let bad = try await run(
+                [
+                    "registry", "school", "create", "--code", "123", "--name", "x", "--type", "高职", "--city", "360100", "--specialty-count",
+                    "1", "--enrolled-students", "1",
+                ], status: 1)
             #expect(bad.contains("INVALID_ARGUMENT") && bad.contains("school.code"), "\(bad)")
-            #expect(try await run(["registry", "school", "list", "--city", "360700", "--format", "csv"]).contains("4136070001,赣州中专,中职,360700"))
+            #expect(
+                try await run(["registry", "school", "list", "--city", "360700", "--format", "csv"]).contains("4136070001,赣州中专,中职,360700"))
 
             registry.filing.approve("AUTO", year: 2020)
-            let applied = try await run(["pilot", "apply", "--school", "4136010001", "--certificate", "AUTO", "--year", "2020", "--level", "初级,中级", "--specialty", "500211", "--scale", "300"])
+            let applied = try await run([
+                "pilot", "apply", "--school", "4136010001", "--certificate", "AUTO", "--year", "2020", "--level", "初级,中级", "--specialty",
+                "500211", "--scale", "300",
+            ])
             #expect(applied.contains("awaiting_province_review"), "\(applied)")
-            let over = try await run(["pilot", "apply", "--school", "4136070001", "--certificate", "AUTO", "--year", "2020", "--level", "初级", "--specialty", "700206", "--scale", "301"], status: 1)
+            let over = try await run(
+                [
+                    "pilot", "apply", "--school", "4136070001", "--certificate", "AUTO", "--year", "2020", "--level", "初级", "--specialty",
+                    "700206", "--scale", "301",
+                ], status: 1)
             #expect(over.contains("FAILED_PRECONDITION") && over.contains("at most 300"), "\(over)")
             let applicationID = try #require(applied.split(separator: " ").dropFirst().first.map { String($0.dropLast()) })
             let approved = try await run(["pilot", "review", applicationID, "--approve"])
             #expect(approved.contains("approved, qualification"), "\(approved)")
-            let qualificationID = try #require(approved.split(separator: " ").last.map { $0.trimmingCharacters(in: .whitespacesAndNewlines) })
-            #expect(try await run(["pilot", "list", "--state", "approved", "--format", "csv"]).contains("4136010001,AUTO,2020,初级、中级,300,approved"))
+            let qualificationID = try #require(
+                approved.split(separator: " ").last.map { $0.trimmingCharacters(in: .whitespacesAndNewlines) })
+            #expect(
+                try await run(["pilot", "list", "--state", "approved", "--format", "csv"]).contains(
+                    "4136010001,AUTO,2020,初级、中级,300,approved"))
             #expect(try await run(["pilot", "qualifications", "--certificate", "AUTO"]).contains("4136010001"))
             #expect(try await run(["pilot", "qualification", qualificationID]).contains("\"school_code\" : \"4136010001\""))
             #expect(try await run(["pilot", "show", applicationID]).contains("REVIEW_STEP_PROVINCE"))
             #expect(try await run(["registry", "city", "show", "360700"]).contains("赣州市"))
 
-            try await run(["sites", "register", "--school", "4136010001", "--certificate", "AUTO", "--level", "初级", "--capacity", "40", "--year-opened", "2020"])
-            #expect(try await run(["sites", "list", "--certificate", "AUTO", "--format", "csv"]).contains("AUTO,4136010001,江西交通职业技术学院,360100"))
+            try await run([
+                "sites", "register", "--school", "4136010001", "--certificate", "AUTO", "--level", "初级", "--capacity", "40",
+                "--year-opened", "2020",
+            ])
+            #expect(
+                try await run(["sites", "list", "--certificate", "AUTO", "--format", "csv"]).contains("AUTO,4136010001,江西交通职业技术学院,360100"))
             let coverage = try await run(["sites", "coverage", "--year", "2020", "--format", "csv"])
             #expect(coverage.split(separator: "\r\n").count == 1, "every city with qualified schools has a site: \(coverage)")
             let monitoring = try await run(["sites", "select-monitoring", "AUTO", "--year", "2020"])
-            #expect(monitoring.contains("shortfall: 1 monitoring points of the target 10: only 1 schools hold a pilot qualification"), "\(monitoring)")
+            #expect(
+                monitoring.contains("shortfall: 1 monitoring points of the target 10: only 1 schools hold a pilot qualification"),
+                "\(monitoring)")
             #expect(try await run(["sites", "monitoring", "AUTO", "--year", "2020"]).contains("4136010001"))
             #expect(try await run(["alliance", "list", "--year", "2020"]).contains("not open (fewer than 10)"))
-            let closed = try await run(["alliance", "selection", "open", "AUTO", "--year", "2020", "--applications-close", "2020-06-30"], status: 1)
+            let closed = try await run(
+                ["alliance", "selection", "open", "AUTO", "--year", "2020", "--applications-close", "2020-06-30"], status: 1)
             #expect(closed.contains("has 1 qualified schools"), "\(closed)")
 
-            try await run(["registry", "school", "record-irregularity", "4136010001", "--kind", "funds_misused", "--description", "经费使用不当", "--year", "2020"])
+            try await run([
+                "registry", "school", "record-irregularity", "4136010001", "--kind", "funds_misused", "--description", "经费使用不当", "--year",
+                "2020",
+            ])
             let revoked = try await run(["pilot", "revoke", qualificationID, "--reason", "资金使用不当（004 第22条）"])
             #expect(revoked.contains("revoked qualification \(qualificationID)"), "\(revoked)")
             let changes = try await run(["pilot", "changes", "--format", "csv"])
-            #expect(changes.contains(",created,\(qualificationID),4136010001,AUTO,2020,") && changes.contains(",revoked,\(qualificationID),"), "\(changes)")
+            #expect(
+                changes.contains(",created,\(qualificationID),4136010001,AUTO,2020,") && changes.contains(",revoked,\(qualificationID),"),
+                "\(changes)")
             #expect(changes.contains("next cursor: 2"), "\(changes)")
         }
     }

@@ -1,5 +1,6 @@
 import Testing
 import XCertProto
+
 @testable import XCertService
 
 @Suite("Audit targets")

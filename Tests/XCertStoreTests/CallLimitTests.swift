@@ -28,7 +28,9 @@ struct CallLimitTests {
         #expect(Xcert_Filing_V1_RosterService.Method.uploadChunk.contract.limitClass == .write)
     }
 
-    @Test("a school past its limit is refused with retry-after-ms; the province and the services never are; another school has its own bucket")
+    @Test(
+        "a school past its limit is refused with retry-after-ms; the province and the services never are; another school has its own bucket"
+    )
     func admission() throws {
         let limits = CallLimits(CallLimitConfiguration(readsPerSecond: 1, readBurst: 2, writesPerSecond: 1, writeBurst: 1))
         let school = Principal(id: 7, name: "学校", role: .school, party: "4136010001")
@@ -57,12 +59,16 @@ struct CallLimitTests {
         let defaults = try ServiceConfiguration(name: "registry", defaultPort: 7101, environment: ["PGPASSFILE": "/nonexistent"])
         #expect(defaults.callLimits == CallLimitConfiguration(readsPerSecond: 200, readBurst: 400, writesPerSecond: 50, writeBurst: 100))
         #expect(defaults.callLimits.unauthenticatedPerSecond == 20 && defaults.callLimits.unauthenticatedBurst == 200)
-        let set = try ServiceConfiguration(name: "filing", defaultPort: 7102, environment: [
-            "PGPASSFILE": "/nonexistent", "XCERT_LIMIT_READS_PER_SECOND": "0", "XCERT_LIMIT_WRITES_PER_SECOND": "5", "XCERT_LIMIT_WRITE_BURST": "10",
-        ])
+        let set = try ServiceConfiguration(
+            name: "filing", defaultPort: 7102,
+            environment: [
+                "PGPASSFILE": "/nonexistent", "XCERT_LIMIT_READS_PER_SECOND": "0", "XCERT_LIMIT_WRITES_PER_SECOND": "5",
+                "XCERT_LIMIT_WRITE_BURST": "10",
+            ])
         #expect(set.callLimits.readsPerSecond == 0 && set.callLimits.writesPerSecond == 5 && set.callLimits.writeBurst == 10)
         #expect(throws: (any Error).self) {
-            try ServiceConfiguration(name: "filing", defaultPort: 7102, environment: ["PGPASSFILE": "/nonexistent", "XCERT_LIMIT_WRITE_BURST": "lots"])
+            try ServiceConfiguration(
+                name: "filing", defaultPort: 7102, environment: ["PGPASSFILE": "/nonexistent", "XCERT_LIMIT_WRITE_BURST": "lots"])
         }
     }
 

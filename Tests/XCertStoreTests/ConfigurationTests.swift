@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import XCertService
 @testable import XCertStore
 
@@ -27,11 +28,11 @@ struct ConfigurationTests {
     func pgpass() throws {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("pgpass-\(UUID().uuidString)")
         try """
-            # comment
-            otherhost:55432:*:xcert_owner:wrong
-            127.0.0.1:55432:*:xcert_owner:pa\\:ss\\\\word
-            *:*:*:*:fallback
-            """.write(to: file, atomically: true, encoding: .utf8)
+        # comment
+        otherhost:55432:*:xcert_owner:wrong
+        127.0.0.1:55432:*:xcert_owner:pa\\:ss\\\\word
+        *:*:*:*:fallback
+        """.write(to: file, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(at: file) }
         let configuration = try DatabaseConfiguration(environment: ["PGPASSFILE": file.path])
         #expect(configuration.password == "pa:ss\\word")
@@ -39,9 +40,11 @@ struct ConfigurationTests {
         #expect(other.password == "fallback")
     }
 
-    @Test("a bad value is refused with a message naming the variable", arguments: [
-        ["PGPORT": "seventy"], ["PGPORT": "70000"], ["XCERT_DB_MAX_CONNECTIONS": "0"],
-    ])
+    @Test(
+        "a bad value is refused with a message naming the variable",
+        arguments: [
+            ["PGPORT": "seventy"], ["PGPORT": "70000"], ["XCERT_DB_MAX_CONNECTIONS": "0"],
+        ])
     func badDatabaseValues(environment: [String: String]) {
         #expect {
             try DatabaseConfiguration(environment: environment)
@@ -63,10 +66,12 @@ struct ConfigurationTests {
         #expect(configuration.server.maximumConnections == 4096)
         #expect(configuration.server.maximumConnectionsPerAddress == 1024)
         #expect(configuration.migrate)
-        let guarded = try ServiceConfiguration(name: "filing", defaultPort: 7102, environment: [
-            "XCERT_READ_TIMEOUT_MS": "5000", "XCERT_IDLE_TIMEOUT_MS": "60000",
-            "XCERT_MAX_CONNECTIONS": "100", "XCERT_MAX_CONNECTIONS_PER_ADDRESS": "10",
-        ])
+        let guarded = try ServiceConfiguration(
+            name: "filing", defaultPort: 7102,
+            environment: [
+                "XCERT_READ_TIMEOUT_MS": "5000", "XCERT_IDLE_TIMEOUT_MS": "60000",
+                "XCERT_MAX_CONNECTIONS": "100", "XCERT_MAX_CONNECTIONS_PER_ADDRESS": "10",
+            ])
         #expect(guarded.server.readTimeout == .seconds(5))
         #expect(guarded.server.idleTimeout == .seconds(60))
         #expect(guarded.server.maximumConnections == 100)

@@ -11,12 +11,14 @@ public struct PrivateCluster: Sendable {
 
     /// Makes and starts a cluster, runs `body`, and removes the cluster whatever happens.
     public static func with<Result: Sendable>(_ body: @Sendable (PrivateCluster) async throws -> Result) async throws -> Result {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("xcert-cluster-\(UInt32.random(in: 0...UInt32.max))").path
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("xcert-cluster-\(UInt32.random(in: 0...UInt32.max))")
+            .path
         let port = try freePort()
         let password = "cluster-\(UInt32.random(in: 0...UInt32.max))"
         let cluster = PrivateCluster(
             folder: folder,
-            database: DatabaseConfiguration(host: "127.0.0.1", port: port, user: "xcert_owner", password: password, database: "xcert", maximumConnections: 4)
+            database: DatabaseConfiguration(
+                host: "127.0.0.1", port: port, user: "xcert_owner", password: password, database: "xcert", maximumConnections: 4)
         )
         try await cluster.run("init", "\(port)", password)
         do {
@@ -52,8 +54,8 @@ public struct PrivateCluster: Sendable {
         var children: [pid_t] = []
         for entry in try FileManager.default.contentsOfDirectory(atPath: "/proc") {
             guard let pid = pid_t(entry),
-                  let stat = try? String(contentsOfFile: "/proc/\(entry)/stat", encoding: .utf8),
-                  let afterName = stat.range(of: ") ", options: .backwards)
+                let stat = try? String(contentsOfFile: "/proc/\(entry)/stat", encoding: .utf8),
+                let afterName = stat.range(of: ") ", options: .backwards)
             else { continue }
             // Fields after the command name: state, then the parent's pid.
             let fields = stat[afterName.upperBound...].split(separator: " ")

@@ -33,7 +33,8 @@ public final class RawConnection: Sendable {
                 for try await var chunk in inbound {
                     buffer.writeBuffer(&chunk)
                     while let length = buffer.getInteger(at: buffer.readerIndex, as: UInt32.self),
-                          buffer.readableBytes >= 4 + Int(length) {
+                        buffer.readableBytes >= 4 + Int(length)
+                    {
                         buffer.moveReaderIndex(forwardBy: 4)
                         let body = buffer.readBytes(length: Int(length))!
                         if let response = try? Xcert_Wire_V1_Response(serializedBytes: body) {
@@ -65,7 +66,10 @@ public final class RawConnection: Sendable {
     }
 
     /// A request envelope for `method` with a typed payload.
-    public static func request(id: UInt64, method: String, payload: some SwiftProtobuf.Message = Xcert_Health_V1_HealthCheckRequest(), timeoutMs: UInt32 = 0, metadata: [String: String] = [:]) -> Xcert_Wire_V1_Request {
+    public static func request(
+        id: UInt64, method: String, payload: some SwiftProtobuf.Message = Xcert_Health_V1_HealthCheckRequest(), timeoutMs: UInt32 = 0,
+        metadata: [String: String] = [:]
+    ) -> Xcert_Wire_V1_Request {
         var request = Xcert_Wire_V1_Request()
         request.id = id
         request.method = method

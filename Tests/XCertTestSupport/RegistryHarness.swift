@@ -1,8 +1,8 @@
 import Foundation
 import Logging
 import PostgresNIO
-import Synchronization
 import SwiftProtobuf
+import Synchronization
 import XCertAPI
 import XCertProto
 import XCertStore
@@ -32,7 +32,9 @@ public final class FilingApprovalsFake: Sendable {
         [
             // By name, so no admission runs: the fake checks the one token it knows itself.
             .unary(Xcert_Filing_V1_ApprovalService.Method.checkCertificateApproval.name) {
-                (request: Xcert_Filing_V1_CheckCertificateApprovalRequest, context: RequestContext) -> Xcert_Filing_V1_CheckCertificateApprovalResponse in
+                (
+                    request: Xcert_Filing_V1_CheckCertificateApprovalRequest, context: RequestContext
+                ) -> Xcert_Filing_V1_CheckCertificateApprovalResponse in
                 guard context.metadata["authorization"] == "Bearer \(self.serviceToken)" else {
                     throw RPCError(.unauthenticated, "the fake filing service knows only the registry's service token")
                 }
@@ -44,7 +46,7 @@ public final class FilingApprovalsFake: Sendable {
                     response.roundNumber = 1
                 }
                 return response
-            },
+            }
         ]
     }
 }
@@ -103,7 +105,9 @@ public final class SettlementFake: Sendable {
                 return response
             },
             .unary(Xcert_Settlement_V1_SettlementReportService.Method.getPaymentTimeliness.name) {
-                (request: Xcert_Settlement_V1_GetPaymentTimelinessRequest, _: RequestContext) -> Xcert_Settlement_V1_GetPaymentTimelinessResponse in
+                (
+                    request: Xcert_Settlement_V1_GetPaymentTimelinessRequest, _: RequestContext
+                ) -> Xcert_Settlement_V1_GetPaymentTimelinessResponse in
                 guard self.answersTimeliness.withLock({ $0 }) else { throw RPCError(.unavailable, "settlement is down (the test says so)") }
                 var response = Xcert_Settlement_V1_GetPaymentTimelinessResponse()
                 response.schools = self.timeliness.withLock { $0[request.year] ?? [:] }.values
@@ -191,7 +195,9 @@ public struct RegistryHarness: Sendable {
 }
 
 /// A token of a new principal, made straight in the database.
-public func makeToken(_ postgres: PostgresClient, role: String, party: String?, name: String, token: String = "xct_test_\(UUID().uuidString)") async throws -> String {
+public func makeToken(
+    _ postgres: PostgresClient, role: String, party: String?, name: String, token: String = "xct_test_\(UUID().uuidString)"
+) async throws -> String {
     try await postgres.query(
         """
         WITH p AS (INSERT INTO registry.principals (name, role, party) VALUES (\(name), \(role), \(party)) RETURNING id)
@@ -217,10 +223,12 @@ public func withRegistryProcess<Result: Sendable>(
         return try await withTestServer(filing.methods, configure: { $0.tls = filingTLS }) { _, filingPort in
             _ = try await makeToken(postgres, role: "service", party: "registry", name: "registry service", token: serviceToken)
             let admin = try await makeToken(postgres, role: "province_admin", party: nil, name: "省厅管理员")
-            let registry = try await ServiceProcess.start("registry", database: database, environment: [
-                "XCERT_FILING_ADDRESS": "127.0.0.1:\(filingPort)",
-                "XCERT_SERVICE_TOKEN": serviceToken,
-            ].merging(try tls?.environment(for: "registry") ?? [:]) { $1 }, tls: try tls?.client())
+            let registry = try await ServiceProcess.start(
+                "registry", database: database,
+                environment: [
+                    "XCERT_FILING_ADDRESS": "127.0.0.1:\(filingPort)",
+                    "XCERT_SERVICE_TOKEN": serviceToken,
+                ].merging(try tls?.environment(for: "registry") ?? [:]) { $1 }, tls: try tls?.client())
             let client = testClient(port: registry.port, tls: registry.tls)
             do {
                 try await registry.waitForHealth(.serving)
@@ -256,10 +264,12 @@ public func withFilingStackProcesses<Result: Sendable>(_ body: @Sendable (Regist
             let filingToken = try await makeToken(postgres, role: "service", party: "filing", name: "filing service")
             let admin = try await makeToken(postgres, role: "province_admin", party: nil, name: "省厅管理员")
             let filingPort = try freePort()
-            let registry = try await ServiceProcess.start("registry", database: database, environment: [
-                "XCERT_FILING_ADDRESS": "127.0.0.1:\(filingPort)",
-                "XCERT_SERVICE_TOKEN": registryToken,
-            ])
+            let registry = try await ServiceProcess.start(
+                "registry", database: database,
+                environment: [
+                    "XCERT_FILING_ADDRESS": "127.0.0.1:\(filingPort)",
+                    "XCERT_SERVICE_TOKEN": registryToken,
+                ])
             let filingEnvironment = [
                 "XCERT_REGISTRY_ADDRESS": "127.0.0.1:\(registry.port)",
                 "XCERT_SETTLEMENT_ADDRESS": "127.0.0.1:\(settlementPort)",
@@ -319,8 +329,10 @@ public struct FullStack: Sendable {
 
     /// The `--registry … --settlement …` options of xctl for this stack.
     public var addressOptions: [String] {
-        ["--registry", "127.0.0.1:\(self.registry.port)", "--filing", "127.0.0.1:\(self.filing.port)",
-         "--assessment", "127.0.0.1:\(self.assessment.port)", "--settlement", "127.0.0.1:\(self.settlement.port)"]
+        [
+            "--registry", "127.0.0.1:\(self.registry.port)", "--filing", "127.0.0.1:\(self.filing.port)",
+            "--assessment", "127.0.0.1:\(self.assessment.port)", "--settlement", "127.0.0.1:\(self.settlement.port)",
+        ]
     }
 
     /// The process first started for `name`.
@@ -335,7 +347,8 @@ public struct FullStack: Sendable {
 
     /// Starts `name` again on its port, as after a crash; the caller terminates it.
     public func restart(_ name: String) async throws -> ServiceProcess {
-        let process = try await ServiceProcess.start(name, database: self.database, port: self.process(name).port, environment: self.environments[name] ?? [:])
+        let process = try await ServiceProcess.start(
+            name, database: self.database, port: self.process(name).port, environment: self.environments[name] ?? [:])
         try await process.waitForHealth(.serving)
         return process
     }
@@ -368,7 +381,9 @@ public func withFullStack<Result: Sendable>(
 }
 
 /// As ``withFullStack(_:)``, on database `xcert` of a cluster of the test's own.
-public func withFullStack<Result: Sendable>(on cluster: PrivateCluster, _ body: @Sendable (FullStack) async throws -> Result) async throws -> Result {
+public func withFullStack<Result: Sendable>(
+    on cluster: PrivateCluster, _ body: @Sendable (FullStack) async throws -> Result
+) async throws -> Result {
     try await withRunningClient(cluster.database) { postgres in
         try await Migrator().migrate(client: postgres, logger: testLogger("db"))
         return try await withServices(database: cluster.database, postgres: postgres, body)

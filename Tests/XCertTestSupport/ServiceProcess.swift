@@ -102,7 +102,9 @@ public final class ServiceProcess: @unchecked Sendable {
     }
 
     /// Polls health until it reports `status`; throws after `timeout`.
-    public func waitForHealth(_ status: Xcert_Health_V1_HealthCheckResponse.ServingStatus, within timeout: Duration = .seconds(30)) async throws {
+    public func waitForHealth(
+        _ status: Xcert_Health_V1_HealthCheckResponse.ServingStatus, within timeout: Duration = .seconds(30)
+    ) async throws {
         try await withTimeout(timeout) {
             while await self.health()?.status != status {
                 try await Task.sleep(for: .milliseconds(100))
@@ -165,7 +167,9 @@ public func freePort() throws -> Int {
 /// tests run on Swift's small cooperative pool, and a blocked pool would stall the
 /// in-process database work the command may be waiting for. (Foundation's `Process` was
 /// seen never to report the exit of `scripts/pg`, whose postmaster outlives it.)
-public func runCommand(_ executable: String, _ arguments: [String], environment extra: [String: String] = [:]) async throws -> (status: Int32, output: String) {
+public func runCommand(
+    _ executable: String, _ arguments: [String], environment extra: [String: String] = [:]
+) async throws -> (status: Int32, output: String) {
     var environment = ProcessInfo.processInfo.environment
     for (key, value) in extra { environment[key] = value }
     let outputPath = FileManager.default.temporaryDirectory.appendingPathComponent("xcert-command-\(UUID().uuidString).log").path
@@ -204,6 +208,9 @@ public func runCommand(_ executable: String, _ arguments: [String], environment 
 extension DatabaseConfiguration {
     /// libpq's variables for a child process.
     public var libpqEnvironment: [String: String] {
-        ["PGHOST": self.host, "PGPORT": "\(self.port)", "PGUSER": self.user, "PGPASSWORD": self.password ?? "", "PGDATABASE": self.database]
+        [
+            "PGHOST": self.host, "PGPORT": "\(self.port)", "PGUSER": self.user, "PGPASSWORD": self.password ?? "",
+            "PGDATABASE": self.database,
+        ]
     }
 }

@@ -84,7 +84,9 @@ public struct TestCertificate: Sendable {
     public let authorityPEM: String
 
     /// As a server's TLS settings, optionally checking callers' certificates against `clientRoots`.
-    public func server(clientRoots: TestCertificateAuthority? = nil, requireClientCertificate: Bool = false) throws -> ServerTLSConfiguration {
+    public func server(
+        clientRoots: TestCertificateAuthority? = nil, requireClientCertificate: Bool = false
+    ) throws -> ServerTLSConfiguration {
         ServerTLSConfiguration(
             certificateChain: try NIOSSLCertificate.fromPEMBytes(Array(self.certificatePEM.utf8)),
             privateKey: try NIOSSLPrivateKey(bytes: Array(self.privateKeyPEM.utf8), format: .pem),

@@ -20,7 +20,8 @@ public func withTestServer<Result: Sendable>(
     table.register(methods)
     let giveUp = ContinuousClock.now + .seconds(10)
     while true {
-        let server = RPCServer(configuration: configuration, methods: table, admission: admission, changes: changes, logger: testLogger("server"))
+        let server = RPCServer(
+            configuration: configuration, methods: table, admission: admission, changes: changes, logger: testLogger("server"))
         let outcome: Result? = try await withThrowingTaskGroup(of: Result?.self) { group in
             group.addTask {
                 try await server.run()
@@ -30,7 +31,7 @@ public func withTestServer<Result: Sendable>(
             let port: Int
             do {
                 port = try await server.listeningAddress.port!
-            } catch where configuration.port != 0 && ContinuousClock.now < giveUp {
+            } catch  where configuration.port != 0 && ContinuousClock.now < giveUp {
                 return nil
             }
             return try await body(server, port)
@@ -66,7 +67,8 @@ public func testClient(
     host: String = "127.0.0.1", port: Int, timeout: Duration = .seconds(20), localDeadlineSlack: Duration = .seconds(30),
     tls: ClientTLSConfiguration? = nil
 ) -> RPCClient {
-    RPCClient(configuration: RPCClientConfiguration(
-        host: host, port: port, defaultTimeout: timeout, localDeadlineSlack: localDeadlineSlack, tls: tls
-    ))
+    RPCClient(
+        configuration: RPCClientConfiguration(
+            host: host, port: port, defaultTimeout: timeout, localDeadlineSlack: localDeadlineSlack, tls: tls
+        ))
 }

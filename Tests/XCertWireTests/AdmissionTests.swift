@@ -17,7 +17,8 @@ private final class FixedTokens: CallAdmission {
     func authenticate(_ call: RequestContext) async throws -> Principal {
         self.authentications.wrappingAdd(1, ordering: .relaxed)
         guard let header = call.metadata["authorization"], header.hasPrefix("Bearer "),
-              let role = Principal.Role(rawValue: String(header.dropFirst("Bearer ".count))) else {
+            let role = Principal.Role(rawValue: String(header.dropFirst("Bearer ".count)))
+        else {
             throw RPCError(.unauthenticated, "no valid token")
         }
         return Principal(id: 1, name: "test \(role)", role: role, party: "4136010001")
@@ -87,13 +88,17 @@ struct AdmissionTests {
             defer { Task { await rpc.close() } }
             // The payload does not parse: only a caller that may call learns that.
             #expect(try await Self.status(rpc, Self.submit, payload: Self.garbage, metadata: [:]).0 == .unauthenticated)
-            #expect(try await Self.status(rpc, Self.submit, payload: Self.garbage, metadata: ["authorization": "Bearer nonsense"]).0 == .unauthenticated)
+            #expect(
+                try await Self.status(rpc, Self.submit, payload: Self.garbage, metadata: ["authorization": "Bearer nonsense"]).0
+                    == .unauthenticated)
             let (denied, deniedResponse) = try await Self.status(
                 rpc, Self.submit, payload: Self.garbage, metadata: ["authorization": "Bearer school"]
             )
             #expect(denied == .permissionDenied)
             #expect(deniedResponse.status.message.contains("organization"), "names the declared roles: \(deniedResponse.status.message)")
-            #expect(try await Self.status(rpc, Self.submit, payload: Self.garbage, metadata: ["authorization": "Bearer organization"]).0 == .invalidArgument)
+            #expect(
+                try await Self.status(rpc, Self.submit, payload: Self.garbage, metadata: ["authorization": "Bearer organization"]).0
+                    == .invalidArgument)
             #expect(calls.handled.load(ordering: .relaxed) == 0)
 
             var request = Xcert_Filing_V1_SubmitReportRequest()
@@ -108,7 +113,8 @@ struct AdmissionTests {
         try await withTestServer(Self.methods(calls), admission: FixedTokens(limited: true)) { _, port in
             let rpc = testClient(port: port)
             defer { Task { await rpc.close() } }
-            let (code, response) = try await Self.status(rpc, Self.submit, payload: Self.garbage, metadata: ["authorization": "Bearer organization"])
+            let (code, response) = try await Self.status(
+                rpc, Self.submit, payload: Self.garbage, metadata: ["authorization": "Bearer organization"])
             #expect(code == .resourceExhausted)
             #expect(response.metadata["retry-after-ms"] == "1000")
         }
@@ -144,7 +150,8 @@ struct AdmissionTests {
             let rpc = testClient(port: port)
             defer { Task { await rpc.close() } }
             let longID = String(repeating: "r", count: 100_000)
-            let (code, response) = try await Self.status(rpc, Self.submit, metadata: ["request-id": longID, "authorization": "Bearer organization"])
+            let (code, response) = try await Self.status(
+                rpc, Self.submit, metadata: ["request-id": longID, "authorization": "Bearer organization"])
             #expect(code == .invalidArgument)
             #expect(response.status.fieldViolations.map(\.field) == ["metadata.request-id"])
             let echoed = response.metadata["request-id"] ?? ""
@@ -170,7 +177,9 @@ struct AdmissionTests {
             #expect(calls.handled.load(ordering: .relaxed) == 0)
             let (ok, _) = try await Self.status(
                 rpc, Self.open,
-                metadata: ["request-id": String(repeating: "r", count: 128), "authorization": "Bearer " + String(repeating: "a", count: 505)]
+                metadata: [
+                    "request-id": String(repeating: "r", count: 128), "authorization": "Bearer " + String(repeating: "a", count: 505),
+                ]
             )
             #expect(ok == .ok, "at the bounds is accepted")
         }
@@ -193,7 +202,10 @@ struct AdmissionTests {
             request.content.textbooks[0].authors = ["张三", "李\u{0}四"]
             let (code, response) = try await Self.status(rpc, Self.submit, payload: try request.serializedData(), metadata: organization)
             #expect(code == .invalidArgument)
-            #expect(Set(response.status.fieldViolations.map(\.field)) == ["content.fees[1].certificate_code", "content.textbooks[0].authors[1]"])
+            #expect(
+                Set(response.status.fieldViolations.map(\.field)) == [
+                    "content.fees[1].certificate_code", "content.textbooks[0].authors[1]",
+                ])
             #expect(response.status.fieldViolations.allSatisfy { $0.description_p.contains("U+0000") })
 
             var long = Xcert_Filing_V1_SubmitReportRequest()
@@ -232,7 +244,8 @@ struct AdmissionTests {
 
     @Test("an answer over the frame limit is RESOURCE_EXHAUSTED saying how to ask for less; one just within it is sent")
     func answerBound() async throws {
-        try await withTestServer(Self.methods(Calls()), admission: FixedTokens(), configure: { $0.maximumFrameLength = 64 * 1024 }) { _, port in
+        try await withTestServer(Self.methods(Calls()), admission: FixedTokens(), configure: { $0.maximumFrameLength = 64 * 1024 }) {
+            _, port in
             let rpc = testClient(port: port)
             defer { Task { await rpc.close() } }
             let organization = ["authorization": "Bearer organization"]

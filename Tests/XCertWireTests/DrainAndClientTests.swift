@@ -85,7 +85,9 @@ struct DrainTests {
 private func echoOnceReconnected(_ client: RPCClient, _ text: String) async throws -> Xcert_Health_V1_HealthCheckResponse {
     try await withTimeout(.seconds(10)) {
         while true {
-            if let answer = try? await client.unary(TestMethods.echo, TestMethods.request(text), as: Xcert_Health_V1_HealthCheckResponse.self) {
+            if let answer = try? await client.unary(
+                TestMethods.echo, TestMethods.request(text), as: Xcert_Health_V1_HealthCheckResponse.self)
+            {
                 return answer
             }
             try await Task.sleep(for: .milliseconds(20))
@@ -124,11 +126,19 @@ struct RPCClientTests {
     @Test("after the server comes back, the client reconnects (with backoff)")
     func reconnects() async throws {
         let port = try await withTestServer(TestMethods.basic, configure: { $0.host = Self.host }) { _, port in port }
-        let client = RPCClient(configuration: RPCClientConfiguration(
-            host: Self.host, port: port, defaultTimeout: .seconds(5), initialBackoff: .milliseconds(20), maximumBackoff: .milliseconds(200)
-        ))
+        let client = RPCClient(
+            configuration: RPCClientConfiguration(
+                host: Self.host, port: port, defaultTimeout: .seconds(5), initialBackoff: .milliseconds(20),
+                maximumBackoff: .milliseconds(200)
+            ))
         _ = try? await client.call(TestMethods.echo, payload: Data(), timeout: .milliseconds(500))
-        try await withTestServer(TestMethods.basic, configure: { $0.host = Self.host; $0.port = port }) { _, _ in
+        try await withTestServer(
+            TestMethods.basic,
+            configure: {
+                $0.host = Self.host
+                $0.port = port
+            }
+        ) { _, _ in
             let response = try await echoOnceReconnected(client, "back")
             #expect(response.detail == "back")
         }
@@ -162,7 +172,13 @@ struct RPCClientTests {
             #expect(error.code == .unavailable)
         }
         try await hangUp.close()
-        try await withTestServer(TestMethods.basic, configure: { $0.host = Self.host; $0.port = port }) { _, _ in
+        try await withTestServer(
+            TestMethods.basic,
+            configure: {
+                $0.host = Self.host
+                $0.port = port
+            }
+        ) { _, _ in
             let response = try await echoOnceReconnected(client, "again")
             #expect(response.detail == "again")
         }

@@ -49,9 +49,11 @@ struct HostileConnectionTests {
             let idle = try await RawConnection.connect(port: port)
             let waiting = try await RawConnection.connect(port: port)
             // Sleeps three idle times before answering.
-            try await waiting.send(bytes: RawConnection.frame(RawConnection.request(
-                id: 1, method: TestMethods.sleep, payload: TestMethods.request("3000")
-            )))
+            try await waiting.send(
+                bytes: RawConnection.frame(
+                    RawConnection.request(
+                        id: 1, method: TestMethods.sleep, payload: TestMethods.request("3000")
+                    )))
             try await idle.waitForClose(within: .seconds(10))
             #expect(ContinuousClock.now - started >= .milliseconds(900))
 

@@ -90,9 +90,10 @@ struct RPCServerTests {
             var bytes: [UInt8] = []
             for id in 1...1000 {
                 let milliseconds = (1000 - id) / 50
-                bytes += RawConnection.frame(RawConnection.request(
-                    id: UInt64(id), method: TestMethods.sleep, payload: TestMethods.request("\(milliseconds)")
-                ))
+                bytes += RawConnection.frame(
+                    RawConnection.request(
+                        id: UInt64(id), method: TestMethods.sleep, payload: TestMethods.request("\(milliseconds)")
+                    ))
             }
             try await connection.send(bytes: bytes)
             let responses = try await connection.receive(1000)
@@ -213,7 +214,8 @@ struct RPCServerTests {
             try await connection.waitForClose()
 
             let client = testClient(port: port)
-            let response = try await client.unary(TestMethods.echo, TestMethods.request("fine"), as: Xcert_Health_V1_HealthCheckResponse.self)
+            let response = try await client.unary(
+                TestMethods.echo, TestMethods.request("fine"), as: Xcert_Health_V1_HealthCheckResponse.self)
             #expect(response.detail == "fine")
             await client.close()
         }
@@ -325,7 +327,8 @@ struct RPCServerTests {
 
     @Test("a handler's RPCError reaches the client with its field violations")
     func fieldViolations() async throws {
-        let method = RPCMethod.unary("/test.v1.Test/Refuse") { (_: Xcert_Health_V1_HealthCheckRequest, _) -> Xcert_Health_V1_HealthCheckResponse in
+        let method = RPCMethod.unary("/test.v1.Test/Refuse") {
+            (_: Xcert_Health_V1_HealthCheckRequest, _) -> Xcert_Health_V1_HealthCheckResponse in
             throw RPCError.invalidArgument([.init(field: "fees[1].amount_fen", description: "must not be negative")])
         }
         try await withTestServer([method]) { _, port in
@@ -344,7 +347,8 @@ struct RPCServerTests {
     @Test("an unexpected error is INTERNAL without its text")
     func internalErrorHidesText() async throws {
         struct Secret: Error {}
-        let method = RPCMethod.unary("/test.v1.Test/Fail") { (_: Xcert_Health_V1_HealthCheckRequest, _) -> Xcert_Health_V1_HealthCheckResponse in
+        let method = RPCMethod.unary("/test.v1.Test/Fail") {
+            (_: Xcert_Health_V1_HealthCheckRequest, _) -> Xcert_Health_V1_HealthCheckResponse in
             throw Secret()
         }
         try await withTestServer([method]) { _, port in

@@ -13,9 +13,10 @@ import XCertWireFuzzing
 /// a stalled TLS handshake timed out in CI behind these).
 @Suite("Handler fuzzing: the request generator")
 struct RequestGeneratorTests {
-    static let generator = RequestGenerator(context: .init(
-        schoolCodes: ["4136010001"], cityCodes: ["360100"], certificateCodes: ["BIM"], organizationIDs: [7]
-    ))
+    static let generator = RequestGenerator(
+        context: .init(
+            schoolCodes: ["4136010001"], cityCodes: ["360100"], certificateCodes: ["BIM"], organizationIDs: [7]
+        ))
 
     @Test("the writer's varints, zigzag, fixed and length-delimited fields read back through the generated types")
     func writerRoundTrips() throws {
@@ -52,7 +53,9 @@ struct RequestGeneratorTests {
     func deterministic() {
         let type = Xcert_Registry_V1_CreateSchoolRequest.protoMessageName
         for index: UInt64 in 0..<20 {
-            #expect(Self.generator.request(of: type, seed: 1, index: index).payload == Self.generator.request(of: type, seed: 1, index: index).payload)
+            #expect(
+                Self.generator.request(of: type, seed: 1, index: index).payload
+                    == Self.generator.request(of: type, seed: 1, index: index).payload)
         }
         let distinct = Set((0..<20).map { Self.generator.request(of: type, seed: 1, index: UInt64($0)).payload })
         #expect(distinct.count > 15)
@@ -72,7 +75,8 @@ struct RequestGeneratorTests {
                 #expect(request.payload.count <= 3 * 1024 * 1024, "\(declaration.requestType) #\(index): \(request.payload.count) bytes")
                 do {
                     _ = try type.init(serializedBytes: request.payload)
-                    #expect(!request.hasInvalidUTF8, "\(declaration.requestType) #\(index) parsed though it holds no UTF-8: \(request.summary)")
+                    #expect(
+                        !request.hasInvalidUTF8, "\(declaration.requestType) #\(index) parsed though it holds no UTF-8: \(request.summary)")
                 } catch {
                     invalid += 1
                     #expect(request.hasInvalidUTF8, "\(declaration.requestType) #\(index) does not parse: \(error); \(request.summary)")
@@ -141,7 +145,9 @@ struct RequestGeneratorTests {
         for index: UInt64 in 0..<200 {
             await Task.yield()
             let request = Self.generator.request(of: Xcert_Registry_V1_ImportRequest.protoMessageName, seed: 11, index: index)
-            guard let message = try? Xcert_Registry_V1_ImportRequest(serializedBytes: request.payload), !message.csv.isEmpty else { continue }
+            guard let message = try? Xcert_Registry_V1_ImportRequest(serializedBytes: request.payload), !message.csv.isEmpty else {
+                continue
+            }
             guard let text = String(validating: message.csv, as: UTF8.self) else {
                 notUTF8 += 1
                 continue
@@ -169,10 +175,18 @@ struct RequestGeneratorTests {
     @Test("the contracts read from the descriptor set are those the generated method descriptors carry")
     func contracts() {
         #expect(EveryMethod.contracts.count == EveryMethod.declarations.count)
-        #expect(EveryMethod.contracts[Xcert_Registry_V1_ReferenceDataService.Method.getSchool.name] == Xcert_Registry_V1_ReferenceDataService.Method.getSchool.contract)
-        #expect(EveryMethod.contracts[Xcert_Registry_V1_PrincipalService.Method.revokeToken.name] == Xcert_Registry_V1_PrincipalService.Method.revokeToken.contract)
-        #expect(EveryMethod.contracts[Xcert_Filing_V1_FilingService.Method.submitFiling.name] == Xcert_Filing_V1_FilingService.Method.submitFiling.contract)
-        #expect(EveryMethod.contracts[Xcert_Settlement_V1_LedgerService.Method.recordPayment.name] == Xcert_Settlement_V1_LedgerService.Method.recordPayment.contract)
+        #expect(
+            EveryMethod.contracts[Xcert_Registry_V1_ReferenceDataService.Method.getSchool.name]
+                == Xcert_Registry_V1_ReferenceDataService.Method.getSchool.contract)
+        #expect(
+            EveryMethod.contracts[Xcert_Registry_V1_PrincipalService.Method.revokeToken.name]
+                == Xcert_Registry_V1_PrincipalService.Method.revokeToken.contract)
+        #expect(
+            EveryMethod.contracts[Xcert_Filing_V1_FilingService.Method.submitFiling.name]
+                == Xcert_Filing_V1_FilingService.Method.submitFiling.contract)
+        #expect(
+            EveryMethod.contracts[Xcert_Settlement_V1_LedgerService.Method.recordPayment.name]
+                == Xcert_Settlement_V1_LedgerService.Method.recordPayment.contract)
         #expect(EveryMethod.contracts[Xcert_Health_V1_Health.Method.check.name] == Xcert_Health_V1_Health.Method.check.contract)
     }
 }

@@ -33,13 +33,21 @@ struct TLSTests {
     func plaintextClientRefused() async throws {
         let authority = try TestCertificateAuthority()
         let tls = try authority.issue("server").server()
-        try await withTestServer(TestMethods.basic, configure: { $0.tls = tls; $0.readTimeout = .seconds(60) }) { _, port in
+        try await withTestServer(
+            TestMethods.basic,
+            configure: {
+                $0.tls = tls
+                $0.readTimeout = .seconds(60)
+            }
+        ) { _, port in
             // Raw frames: the server closes the connection without answering a frame.
             let raw = try await RawConnection.connect(port: port)
             let started = ContinuousClock.now
-            try await raw.send(bytes: RawConnection.frame(RawConnection.request(
-                id: 1, method: TestMethods.echo, payload: TestMethods.request("plaintext")
-            )))
+            try await raw.send(
+                bytes: RawConnection.frame(
+                    RawConnection.request(
+                        id: 1, method: TestMethods.echo, payload: TestMethods.request("plaintext")
+                    )))
             try await raw.waitForClose(within: .seconds(10))
             #expect(ContinuousClock.now - started < .seconds(10))
 
@@ -78,7 +86,8 @@ struct TLSTests {
         for (tls, what) in [(expired, "expired"), (foreign, "another authority's")] {
             try await withTestServer(TestMethods.basic, configure: { $0.tls = tls }) { _, port in
                 let client = testClient(port: port, timeout: .seconds(10), tls: try .trusting(authority))
-                let error = try #require(await rpcRefusal { _ = try await Self.echo(client, "hello") }, "an \(what) certificate was accepted")
+                let error = try #require(
+                    await rpcRefusal { _ = try await Self.echo(client, "hello") }, "an \(what) certificate was accepted")
                 #expect(error.code == .unavailable, "\(what): \(error)")
                 #expect(error.message.contains("TLS handshake"), "\(what): \(error.message)")
                 #expect(error.message.contains("CERTIFICATE_VERIFY_FAILED"), "\(what): \(error.message)")
@@ -101,8 +110,14 @@ struct TLSTests {
         try await withTestServer(TestMethods.basic, configure: { $0.tls = tls }) { _, port in
             let refused: [(String, ClientTLSConfiguration)] = [
                 ("no certificate", try .trusting(authority)),
-                ("an expired certificate", try authority.issue("filing", notBefore: Date() - 3 * day, notAfter: Date() - day).client(trusting: authority)),
-                ("another authority's certificate", try TestCertificateAuthority(name: "Another CA").issue("filing").client(trusting: authority)),
+                (
+                    "an expired certificate",
+                    try authority.issue("filing", notBefore: Date() - 3 * day, notAfter: Date() - day).client(trusting: authority)
+                ),
+                (
+                    "another authority's certificate",
+                    try TestCertificateAuthority(name: "Another CA").issue("filing").client(trusting: authority)
+                ),
             ]
             for (what, clientTLS) in refused {
                 let client = testClient(port: port, timeout: .seconds(10), tls: clientTLS)
@@ -138,7 +153,13 @@ struct TLSTests {
     func stalledHandshake() async throws {
         let authority = try TestCertificateAuthority()
         let tls = try authority.issue("server").server()
-        try await withTestServer(TestMethods.basic, configure: { $0.tls = tls; $0.readTimeout = .seconds(1) }) { _, port in
+        try await withTestServer(
+            TestMethods.basic,
+            configure: {
+                $0.tls = tls
+                $0.readTimeout = .seconds(1)
+            }
+        ) { _, port in
             let silent = try await RawConnection.connect(port: port)
             let started = ContinuousClock.now
             try await silent.waitForClose(within: .seconds(10))

@@ -65,10 +65,11 @@ struct WireFuzzRegressionTests {
             }
         }
         #expect(handled == Set(EveryMethod.declarations.map(\.name)))
-        let codes = Set(answers.compactMap { outcome -> String? in
-            guard case .answered(let id, let error) = outcome else { return nil }
-            return "\(id == 0 ? "connection" : "request") \(error.code)"
-        })
+        let codes = Set(
+            answers.compactMap { outcome -> String? in
+                guard case .answered(let id, let error) = outcome else { return nil }
+                return "\(id == 0 ? "connection" : "request") \(error.code)"
+            })
         #expect(codes == ["connection INVALID_ARGUMENT", "request UNIMPLEMENTED", "request INVALID_ARGUMENT"])
         #expect(closed == 4)
     }
@@ -100,7 +101,7 @@ struct RequestAdmissionTests {
                     var response = Xcert_Health_V1_HealthCheckResponse()
                     response.detail = request.service
                     return response
-                },
+                }
             ]
         }
     }

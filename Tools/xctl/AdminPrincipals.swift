@@ -77,8 +77,14 @@ extension Admin {
                 request.name = self.name
                 request.role = try wireRole(self.role)
                 request.party = self.party
-                let principal = try await self.options.call(Xcert_Registry_V1_PrincipalService.Method.createPrincipal, request, idempotencyKey: self.idempotencyKey)
-                print("created principal \(principal.id): \(principal.name) (\(roleName(principal.role))\(principal.party.isEmpty ? "" : " of \(principal.party)"))")
+                let principal = try await self.options.call(
+                    Xcert_Registry_V1_PrincipalService.Method.createPrincipal, request, idempotencyKey: self.idempotencyKey)
+                print(
+                    """
+                    created principal \(principal.id): \(principal.name) \
+                    (\(roleName(principal.role))\(principal.party.isEmpty ? "" : " of \(principal.party)"))
+                    """
+                )
             }
         }
 
@@ -110,7 +116,8 @@ extension Admin {
         )
 
         struct Create: AsyncParsableCommand {
-            static let configuration = CommandConfiguration(abstract: "Create a token for a principal and print it once; only its SHA-256 is kept.")
+            static let configuration = CommandConfiguration(
+                abstract: "Create a token for a principal and print it once; only its SHA-256 is kept.")
             @Option(help: "The principal's id.") var principal: Int64
             @Option(help: "What it is for.") var label: String = ""
             @Option(help: "Days until it expires (0: never).") var validDays: Int32 = 0
@@ -123,7 +130,8 @@ extension Admin {
                 request.validDays = self.validDays
                 let response = try await self.options.call(Xcert_Registry_V1_PrincipalService.Method.createToken, request)
                 print(response.token)
-                FileHandle.standardError.write(Data("token \(response.info.id) for principal \(response.info.principalID); shown this once, store it safely\n".utf8))
+                FileHandle.standardError.write(
+                    Data("token \(response.info.id) for principal \(response.info.principalID); shown this once, store it safely\n".utf8))
             }
         }
 

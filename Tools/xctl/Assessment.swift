@@ -20,11 +20,15 @@ struct AssessmentOptions: ServiceOptions {
 struct Assessment: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Exam outcomes and rates, 003's appendix table 1, how far assessment has followed its feeds.",
-        subcommands: [Outcomes.self, Report.self, Following.self, SchemeCommand.self, EvaluationCommand.self, Results.self, Organizations.self, Rebuild.self]
+        subcommands: [
+            Outcomes.self, Report.self, Following.self, SchemeCommand.self, EvaluationCommand.self, Results.self, Organizations.self,
+            Rebuild.self,
+        ]
     )
 
     struct Outcomes: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Outcomes per school, certificate, level and year, with participation and pass rates.")
+        static let configuration = CommandConfiguration(
+            abstract: "Outcomes per school, certificate, level and year, with participation and pass rates.")
         @Option(help: "Only this school's.") var school: String = ""
         @Option(help: "Only this certificate's.") var certificate: String = ""
         @Option(help: "Only this level.") var level: String?
@@ -39,11 +43,19 @@ struct Assessment: AsyncParsableCommand {
             request.year = self.year
             let response = try await self.options.call(Xcert_Assessment_V1_OutcomeService.Method.listOutcomes, request)
             let rows = (response.outcomes + [response.total]).map { outcome in
-                [outcome.schoolCode.isEmpty ? "合计" : outcome.schoolCode, outcome.certificateCode, outcome.level == .unspecified ? "" : levelNames([outcome.level]),
-                 outcome.year == 0 ? "" : String(outcome.year), String(outcome.declared), String(outcome.approved), String(outcome.completed), String(outcome.passed),
-                 rateText(outcome.participationRate), rateText(outcome.passRate)]
+                [
+                    outcome.schoolCode.isEmpty ? "合计" : outcome.schoolCode, outcome.certificateCode,
+                    outcome.level == .unspecified ? "" : levelNames([outcome.level]),
+                    outcome.year == 0 ? "" : String(outcome.year), String(outcome.declared), String(outcome.approved),
+                    String(outcome.completed), String(outcome.passed),
+                    rateText(outcome.participationRate), rateText(outcome.passRate),
+                ]
             }
-            emit(["school", "certificate", "level", "year", "declared", "approved", "completed", "passed", "participation_rate", "pass_rate"], rows, format: self.format)
+            emit(
+                [
+                    "school", "certificate", "level", "year", "declared", "approved", "completed", "passed", "participation_rate",
+                    "pass_rate",
+                ], rows, format: self.format)
         }
     }
 
@@ -59,7 +71,8 @@ struct Assessment: AsyncParsableCommand {
         }
 
         struct Declarations: AsyncParsableCommand {
-            static let configuration = CommandConfiguration(abstract: "Appendix table 1: declaration and assessment per pilot school (江西省各试点院校申报考核明细汇总表).")
+            static let configuration = CommandConfiguration(
+                abstract: "Appendix table 1: declaration and assessment per pilot school (江西省各试点院校申报考核明细汇总表).")
             @Option(help: "The year.") var year: Int32
             @Option(help: "Only this certificate's.") var certificate: String = ""
             @Option(help: "table or csv.") var format: OutputFormat = .table
@@ -75,7 +88,8 @@ struct Assessment: AsyncParsableCommand {
     }
 
     struct Results: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "The year's results: totals, ranks within school type, tiers and exit warnings.")
+        static let configuration = CommandConfiguration(
+            abstract: "The year's results: totals, ranks within school type, tiers and exit warnings.")
         @Option(help: "The evaluated year.") var year: Int32
         @Option(help: "table or csv.") var format: OutputFormat = .table
         @OptionGroup var options: AssessmentOptions
@@ -89,7 +103,10 @@ struct Assessment: AsyncParsableCommand {
 
     struct Organizations: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Per organization: the pass rate of each of its certificate levels, and the share of the province's cities its sites are in."
+            abstract:
+                """
+                Per organization: the pass rate of each of its certificate levels, and the share of the province's cities its sites are in.
+                """
         )
         @Option(help: "The year.") var year: Int32
         @Option(help: "Only this organization's (an organization sees only its own).") var organization: Int64 = 0
@@ -105,17 +122,25 @@ struct Assessment: AsyncParsableCommand {
             let rows = response.organizations.flatMap { organization in
                 let coverage = "\(organization.coveredCities)/\(organization.cities) (\(rateText(organization.cityCoverage)))"
                 return organization.passRates.map { rate in
-                    [String(organization.organizationID), organization.organizationName, rate.certificateCode, levelNames([rate.level]),
-                     String(rate.completed), String(rate.passed), rateText(rate.passRate), coverage]
+                    [
+                        String(organization.organizationID), organization.organizationName, rate.certificateCode, levelNames([rate.level]),
+                        String(rate.completed), String(rate.passed), rateText(rate.passRate), coverage,
+                    ]
                 }
             }
-            emit(["organization", "name", "certificate", "level", "completed", "passed", "pass_rate", "cities_covered"], rows, format: self.format)
+            emit(
+                ["organization", "name", "certificate", "level", "completed", "passed", "pass_rate", "cities_covered"], rows,
+                format: self.format)
         }
     }
 
     struct Rebuild: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Forget the outcomes and follow filing's rosters and registry's qualifications again from their start (after a fix); watch `following`."
+            abstract:
+                """
+                Forget the outcomes and follow filing's rosters and registry's qualifications again from their start (after a fix); watch \
+                `following`.
+                """
         )
         @OptionGroup var change: ChangeOptions
         @OptionGroup var options: AssessmentOptions
@@ -124,15 +149,23 @@ struct Assessment: AsyncParsableCommand {
                 Xcert_Assessment_V1_OutcomeService.Method.rebuildOutcomes, Xcert_Assessment_V1_RebuildOutcomesRequest(),
                 idempotencyKey: self.change.idempotencyKey
             )
-            print("outcomes forgotten; following again from the start (roster cursor \(following.rosterCursor), qualification cursor \(following.qualificationCursor))")
+            print(
+                """
+                outcomes forgotten; following again from the start (roster cursor \(following.rosterCursor), qualification cursor \
+                \(following.qualificationCursor))
+                """
+            )
         }
     }
 
     struct Following: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "How far assessment has followed filing's rosters and registry's qualifications.")
+        static let configuration = CommandConfiguration(
+            abstract: "How far assessment has followed filing's rosters and registry's qualifications.")
         @OptionGroup var options: AssessmentOptions
         func run() async throws {
-            try emit(try await self.options.call(Xcert_Assessment_V1_OutcomeService.Method.getFollowing, Xcert_Assessment_V1_GetFollowingRequest()))
+            try emit(
+                try await self.options.call(
+                    Xcert_Assessment_V1_OutcomeService.Method.getFollowing, Xcert_Assessment_V1_GetFollowingRequest()))
         }
     }
 }
@@ -147,18 +180,22 @@ extension Assessment {
         )
 
         struct Template: AsyncParsableCommand {
-            static let configuration = CommandConfiguration(abstract: "003's indicator table as the default template: a table, a CSV, or --json to edit and create from.")
+            static let configuration = CommandConfiguration(
+                abstract: "003's indicator table as the default template: a table, a CSV, or --json to edit and create from.")
             @Flag(help: "Print the template as JSON (a Scheme, proto field names).") var json = false
             @Option(help: "table or csv.") var format: OutputFormat = .table
             @OptionGroup var options: AssessmentOptions
             func run() async throws {
-                let scheme = try await self.options.call(Xcert_Assessment_V1_SchemeService.Method.getDefaultTemplate, Xcert_Assessment_V1_GetDefaultTemplateRequest())
+                let scheme = try await self.options.call(
+                    Xcert_Assessment_V1_SchemeService.Method.getDefaultTemplate, Xcert_Assessment_V1_GetDefaultTemplateRequest())
                 if self.json { try emit(scheme) } else { emitIndicators(scheme, format: self.format) }
             }
         }
 
         struct Create: AsyncParsableCommand {
-            static let configuration = CommandConfiguration(abstract: "A new draft version for a year: from --json FILE (a Scheme whose indicators are used), else the default template.")
+            static let configuration = CommandConfiguration(
+                abstract:
+                    "A new draft version for a year: from --json FILE (a Scheme whose indicators are used), else the default template.")
             @Option(help: "The evaluated year.") var year: Int32
             @Option(help: "A Scheme in protobuf JSON; its indicators are taken.") var json: String?
             @Option(help: "What this version changes.") var note: String = ""
@@ -169,13 +206,20 @@ extension Assessment {
                 request.year = self.year
                 request.note = self.note
                 if let file = self.json { request.indicators = try readScheme(file).indicators }
-                let scheme = try await self.options.call(Xcert_Assessment_V1_SchemeService.Method.createScheme, request, idempotencyKey: self.change.idempotencyKey)
-                print("scheme \(scheme.year) version \(scheme.version): draft, \(scheme.indicators.count) indicators, \(pointsText(scheme.totalMaxPointsTenths)) points + \(pointsText(scheme.bonusMaxPointsTenths)) bonus")
+                let scheme = try await self.options.call(
+                    Xcert_Assessment_V1_SchemeService.Method.createScheme, request, idempotencyKey: self.change.idempotencyKey)
+                print(
+                    """
+                    scheme \(scheme.year) version \(scheme.version): draft, \(scheme.indicators.count) indicators, \
+                    \(pointsText(scheme.totalMaxPointsTenths)) points + \(pointsText(scheme.bonusMaxPointsTenths)) bonus
+                    """
+                )
             }
         }
 
         struct Update: AsyncParsableCommand {
-            static let configuration = CommandConfiguration(abstract: "Replace a draft's indicators from --json FILE; a published version is frozen.")
+            static let configuration = CommandConfiguration(
+                abstract: "Replace a draft's indicators from --json FILE; a published version is frozen.")
             @Option(help: "The evaluated year.") var year: Int32
             @Option(help: "The draft's version.") var version: Int32
             @Option(help: "A Scheme in protobuf JSON; its indicators are taken.") var json: String
@@ -188,8 +232,14 @@ extension Assessment {
                 request.version = self.version
                 request.indicators = try readScheme(self.json).indicators
                 request.note = self.note
-                let scheme = try await self.options.call(Xcert_Assessment_V1_SchemeService.Method.updateScheme, request, idempotencyKey: self.change.idempotencyKey)
-                print("scheme \(scheme.year) version \(scheme.version): draft, \(pointsText(scheme.totalMaxPointsTenths)) points + \(pointsText(scheme.bonusMaxPointsTenths)) bonus")
+                let scheme = try await self.options.call(
+                    Xcert_Assessment_V1_SchemeService.Method.updateScheme, request, idempotencyKey: self.change.idempotencyKey)
+                print(
+                    """
+                    scheme \(scheme.year) version \(scheme.version): draft, \(pointsText(scheme.totalMaxPointsTenths)) points + \
+                    \(pointsText(scheme.bonusMaxPointsTenths)) bonus
+                    """
+                )
             }
         }
 
@@ -203,7 +253,8 @@ extension Assessment {
                 var request = Xcert_Assessment_V1_PublishSchemeRequest()
                 request.year = self.year
                 request.version = self.version
-                let scheme = try await self.options.call(Xcert_Assessment_V1_SchemeService.Method.publishScheme, request, idempotencyKey: self.change.idempotencyKey)
+                let scheme = try await self.options.call(
+                    Xcert_Assessment_V1_SchemeService.Method.publishScheme, request, idempotencyKey: self.change.idempotencyKey)
                 print("scheme \(scheme.year) version \(scheme.version): published")
             }
         }
@@ -235,8 +286,13 @@ extension Assessment {
                 let response = try await self.options.call(Xcert_Assessment_V1_SchemeService.Method.listSchemes, request)
                 emit(
                     ["year", "version", "state", "indicators", "points", "bonus", "note"],
-                    response.schemes.map { [String($0.year), String($0.version), $0.state == .published ? "published" : "draft", String($0.indicators.count),
-                                            pointsText($0.totalMaxPointsTenths), pointsText($0.bonusMaxPointsTenths), $0.note] },
+                    response.schemes.map {
+                        [
+                            String($0.year), String($0.version), $0.state == .published ? "published" : "draft",
+                            String($0.indicators.count),
+                            pointsText($0.totalMaxPointsTenths), pointsText($0.bonusMaxPointsTenths), $0.note,
+                        ]
+                    },
                     format: self.format
                 )
             }
@@ -263,7 +319,11 @@ extension Assessment {
         struct Submit: AsyncParsableCommand {
             static let configuration = CommandConfiguration(
                 abstract: "A school submits its self-scores (again, until the review).",
-                discussion: "FILE is a SubmitSelfEvaluationRequest's scores in protobuf JSON: {\"scores\": [{\"code\": \"2-1\", \"points_tenths\": 40, \"evidence\": [{\"name\": \"…pdf\", \"sha256\": \"…\"}]}]}."
+                discussion:
+                    """
+                    FILE is a SubmitSelfEvaluationRequest's scores in protobuf JSON: {\"scores\": [{\"code\": \"2-1\", \"points_tenths\": \
+                    40, \"evidence\": [{\"name\": \"…pdf\", \"sha256\": \"…\"}]}]}.
+                    """
             )
             @OptionGroup var input: ScoresInput
             @OptionGroup var change: ChangeOptions
@@ -272,15 +332,22 @@ extension Assessment {
                 var request = try readJSON(self.input.json, as: Xcert_Assessment_V1_SubmitSelfEvaluationRequest.self)
                 request.schoolCode = self.input.school
                 request.year = self.input.year
-                let evaluation = try await self.options.call(Xcert_Assessment_V1_EvaluationService.Method.submitSelfEvaluation, request, idempotencyKey: self.change.idempotencyKey)
-                print("evaluation of \(evaluation.schoolCode) for \(evaluation.year) (scheme version \(evaluation.schemeVersion)): self-scored \(pointsText(evaluation.selfTotalTenths)), computed \(pointsText(evaluation.computedTotalTenths))")
+                let evaluation = try await self.options.call(
+                    Xcert_Assessment_V1_EvaluationService.Method.submitSelfEvaluation, request, idempotencyKey: self.change.idempotencyKey)
+                print(
+                    """
+                    evaluation of \(evaluation.schoolCode) for \(evaluation.year) (scheme version \(evaluation.schemeVersion)): \
+                    self-scored \(pointsText(evaluation.selfTotalTenths)), computed \(pointsText(evaluation.computedTotalTenths))
+                    """
+                )
             }
         }
 
         struct Review: AsyncParsableCommand {
             static let configuration = CommandConfiguration(
                 abstract: "The province scores every manual item; the review locks the evaluation.",
-                discussion: "FILE is {\"scores\": [{\"code\": \"2-1\", \"points_tenths\": 30, \"comment\": \"…\"}, …]} covering every manual item."
+                discussion:
+                    "FILE is {\"scores\": [{\"code\": \"2-1\", \"points_tenths\": 30, \"comment\": \"…\"}, …]} covering every manual item."
             )
             @OptionGroup var input: ScoresInput
             @OptionGroup var change: ChangeOptions
@@ -289,13 +356,22 @@ extension Assessment {
                 var request = try readJSON(self.input.json, as: Xcert_Assessment_V1_ReviewEvaluationRequest.self)
                 request.schoolCode = self.input.school
                 request.year = self.input.year
-                let evaluation = try await self.options.call(Xcert_Assessment_V1_EvaluationService.Method.reviewEvaluation, request, idempotencyKey: self.change.idempotencyKey)
-                print("evaluation of \(evaluation.schoolCode) for \(evaluation.year): locked, final \(pointsText(evaluation.finalTotalTenths)) (self-scored \(pointsText(evaluation.selfTotalTenths)), reviewed \(pointsText(evaluation.reviewedTotalTenths)), computed \(pointsText(evaluation.computedTotalTenths)))")
+                let evaluation = try await self.options.call(
+                    Xcert_Assessment_V1_EvaluationService.Method.reviewEvaluation, request, idempotencyKey: self.change.idempotencyKey)
+                print(
+                    """
+                    evaluation of \(evaluation.schoolCode) for \(evaluation.year): locked, final \
+                    \(pointsText(evaluation.finalTotalTenths)) (self-scored \(pointsText(evaluation.selfTotalTenths)), reviewed \
+                    \(pointsText(evaluation.reviewedTotalTenths)), computed \(pointsText(evaluation.computedTotalTenths)))
+                    """
+                )
             }
         }
 
         struct Show: AsyncParsableCommand {
-            static let configuration = CommandConfiguration(abstract: "A school's scorecard: every item with its maximum, self-score, review, difference and final points, and the totals.")
+            static let configuration = CommandConfiguration(
+                abstract:
+                    "A school's scorecard: every item with its maximum, self-score, review, difference and final points, and the totals.")
             @OptionGroup var scorecard: ScorecardOptions
             func run() async throws {
                 try await self.scorecard.print()
@@ -316,20 +392,31 @@ struct ScorecardOptions: ParsableArguments {
         request.schoolCode = self.school
         request.year = self.year
         let evaluation = try await self.options.call(Xcert_Assessment_V1_EvaluationService.Method.getEvaluation, request)
-        let rows = evaluation.items.map { item -> [String] in
-            let basis: String
-            if item.computed {
-                basis = !item.pendingReason.isEmpty ? item.pendingReason
-                    : item.hasMeasure ? "computed: \(Rate(item.measure.numerator, over: item.measure.denominator).percentage())"
-                    : item.count > 0 ? "computed: \(item.count)" : "computed: none or no data"
-            } else {
-                basis = item.reviewComment
-            }
-            return [item.code, item.name, pointsText(item.maxPointsTenths), item.computed ? "" : pointsText(item.selfPointsTenths),
+        let rows =
+            evaluation.items.map { item -> [String] in
+                let basis: String
+                if item.computed {
+                    basis =
+                        !item.pendingReason.isEmpty
+                        ? item.pendingReason
+                        : item.hasMeasure
+                            ? "computed: \(Rate(item.measure.numerator, over: item.measure.denominator).percentage())"
+                            : item.count > 0 ? "computed: \(item.count)" : "computed: none or no data"
+                } else {
+                    basis = item.reviewComment
+                }
+                return [
+                    item.code, item.name, pointsText(item.maxPointsTenths), item.computed ? "" : pointsText(item.selfPointsTenths),
                     item.reviewed ? pointsText(item.reviewedPointsTenths) : "", item.reviewed ? pointsText(item.differenceTenths) : "",
-                    pointsText(item.finalPointsTenths), basis]
-        } + [["合计", "", "", pointsText(evaluation.selfTotalTenths), pointsText(evaluation.reviewedTotalTenths), "", pointsText(evaluation.finalTotalTenths),
-              evaluation.state == .locked ? "reviewed by \(evaluation.reviewer)" : "awaiting review"]]
+                    pointsText(item.finalPointsTenths), basis,
+                ]
+            } + [
+                [
+                    "合计", "", "", pointsText(evaluation.selfTotalTenths), pointsText(evaluation.reviewedTotalTenths), "",
+                    pointsText(evaluation.finalTotalTenths),
+                    evaluation.state == .locked ? "reviewed by \(evaluation.reviewer)" : "awaiting review",
+                ]
+            ]
         emit(["code", "indicator", "max", "self", "reviewed", "difference", "final", "basis"], rows, format: self.format)
     }
 }
@@ -344,7 +431,11 @@ private func emitIndicators(_ scheme: Xcert_Assessment_V1_Scheme, format: Output
         let scoring: String
         switch indicator.rule {
         case .rateRule(let rule)?:
-            scoring = "\(Rate(Int64(rule.lowBasisPoints), over: 10_000).percentage()) → \(Rate(Int64(rule.highBasisPoints), over: 10_000).percentage())"
+            scoring =
+                """
+                \(Rate(Int64(rule.lowBasisPoints), over: 10_000).percentage()) → \
+                \(Rate(Int64(rule.highBasisPoints), over: 10_000).percentage())
+                """
         case .countRule(let rule)?:
             scoring = "\(pointsText(rule.pointsTenthsPerUnit)) per unit"
         case nil:

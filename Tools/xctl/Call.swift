@@ -35,12 +35,19 @@ struct Call: AsyncParsableCommand {
             // Let the server say so, in its own words (UNIMPLEMENTED).
             let response = try await client.call(self.method, payload: Data(), metadata: try self.credentials.metadata())
             if response.hasStatus, response.status.code != .ok { printError(RPCError(wireStatus: response.status)) }
-            FileHandle.standardError.write(Data(("\(self.address) serves:\n  " + methods.methods.map(\.name).joined(separator: "\n  ") + "\n").utf8))
+            FileHandle.standardError.write(
+                Data(("\(self.address) serves:\n  " + methods.methods.map(\.name).joined(separator: "\n  ") + "\n").utf8))
             throw ExitCode(1)
         }
         guard let requestType = XCertMessageTypes.byName[info.requestType],
-              let responseType = XCertMessageTypes.byName[info.responseType] else {
-            throw CLIError("this xctl does not know the message types \(info.requestType) and \(info.responseType); use an xctl built from the same proto/")
+            let responseType = XCertMessageTypes.byName[info.responseType]
+        else {
+            throw CLIError(
+                """
+                this xctl does not know the message types \(info.requestType) and \(info.responseType); use an xctl built from the same \
+                proto/
+                """
+            )
         }
         let text = self.json == "-" ? String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self) : self.json
         let request: any SwiftProtobuf.Message

@@ -14,13 +14,17 @@ struct DB: AsyncParsableCommand {
     )
 
     struct Migrate: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Apply pending migrations (the containers' one-shot step; services also do it at start).")
+        static let configuration = CommandConfiguration(
+            abstract: "Apply pending migrations (the containers' one-shot step; services also do it at start).")
 
         func run() async throws {
             let applied = try await withOwnerClient { client, logger in
                 try await Migrator().migrate(client: client, logger: logger)
             }
-            print(applied.isEmpty ? "schema is up to date (version \(MigrationHistory.all.count))" : "applied migrations \(applied.map(String.init).joined(separator: ", "))")
+            print(
+                applied.isEmpty
+                    ? "schema is up to date (version \(MigrationHistory.all.count))"
+                    : "applied migrations \(applied.map(String.init).joined(separator: ", "))")
         }
     }
 }

@@ -23,16 +23,22 @@ struct FilingOptions: ServiceOptions {
 struct Filing: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Filing rounds, organizations' work-plan filings and their review, the approved certificates and their feed.",
-        subcommands: [RoundCommand.self, Submit.self, Show.self, List.self, Withdraw.self, Review.self, Approved.self, Changes.self, ReportCommand.self, RosterCommand.self]
+        subcommands: [
+            RoundCommand.self, Submit.self, Show.self, List.self, Withdraw.self, Review.self, Approved.self, Changes.self,
+            ReportCommand.self, RosterCommand.self,
+        ]
     )
 
     // MARK: - Rounds
 
     struct RoundCommand: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "round", abstract: "Filing rounds (province admins open and close them).", subcommands: [Open.self, List.self, Close.self])
+        static let configuration = CommandConfiguration(
+            commandName: "round", abstract: "Filing rounds (province admins open and close them).",
+            subcommands: [Open.self, List.self, Close.self])
 
         struct Open: AsyncParsableCommand {
-            static let configuration = CommandConfiguration(abstract: "Open a filing round; it takes filings until 23:59:59 Asia/Shanghai of its last day.")
+            static let configuration = CommandConfiguration(
+                abstract: "Open a filing round; it takes filings until 23:59:59 Asia/Shanghai of its last day.")
             @Option(help: "The pilot year.") var year: Int32
             @Option(help: "The round's number in its year (1, 2, …).") var number: Int32
             @Option(help: "The last day, YYYY-MM-DD (Asia/Shanghai).") var closes: String
@@ -43,7 +49,8 @@ struct Filing: AsyncParsableCommand {
                 request.year = self.year
                 request.number = self.number
                 request.closes = try wireDate(self.closes, option: "--closes")
-                let round = try await self.options.call(Xcert_Filing_V1_FilingService.Method.openRound, request, idempotencyKey: self.change.idempotencyKey)
+                let round = try await self.options.call(
+                    Xcert_Filing_V1_FilingService.Method.openRound, request, idempotencyKey: self.change.idempotencyKey)
                 print("opened round \(round.number) of \(round.year): open until \(round.closingInstant)")
             }
         }
@@ -60,7 +67,10 @@ struct Filing: AsyncParsableCommand {
                 emit(
                     ["year", "number", "closes", "closing_instant", "open", "closed_early"],
                     response.rounds.map {
-                        ["\($0.year)", "\($0.number)", dateText($0.closes), $0.closingInstant, $0.open ? "yes" : "no", $0.hasClosedAt ? shanghaiTime($0.closedAt) : ""]
+                        [
+                            "\($0.year)", "\($0.number)", dateText($0.closes), $0.closingInstant, $0.open ? "yes" : "no",
+                            $0.hasClosedAt ? shanghaiTime($0.closedAt) : "",
+                        ]
                     },
                     format: self.format
                 )
@@ -77,7 +87,8 @@ struct Filing: AsyncParsableCommand {
                 var request = Xcert_Filing_V1_CloseRoundRequest()
                 request.year = self.year
                 request.number = self.number
-                let round = try await self.options.call(Xcert_Filing_V1_FilingService.Method.closeRound, request, idempotencyKey: self.change.idempotencyKey)
+                let round = try await self.options.call(
+                    Xcert_Filing_V1_FilingService.Method.closeRound, request, idempotencyKey: self.change.idempotencyKey)
                 print("closed round \(round.number) of \(round.year)" + (round.hasClosedAt ? " at \(shanghaiTime(round.closedAt))" : ""))
             }
         }
@@ -100,14 +111,19 @@ struct Filing: AsyncParsableCommand {
         @Option(help: "The pilot year.") var year: Int32
         @Option(help: "The filing round's number.") var round: Int32
         @Option(help: "A file with the WorkPlan as protobuf JSON (instead of the plan's flags).") var json: String?
-        @Option(name: .customLong("school-level"), help: "中职/secondary, 高职/higher-vocational or 本科/undergraduate (repeatable, or comma-separated).") var schoolLevels: [String] = []
+        @Option(
+            name: .customLong("school-level"),
+            help: "中职/secondary, 高职/higher-vocational or 本科/undergraduate (repeatable, or comma-separated).") var schoolLevels: [String] =
+                []
         @Option(name: .customLong("specialty"), help: "A specialty (or category) it fits (repeatable).") var specialties: [String] = []
         @Option(help: "How assessment sites are set up and managed.") var siteArrangement: String?
         @Option(help: "The requirements on pilot schools' teachers.") var teacherRequirements: String?
         @Option(help: "The teaching conditions pilot schools need.") var teachingConditions: String?
         @Option(help: "How the exam is carried out.") var examArrangement: String?
-        @Option(name: .customLong("fee"), help: "LEVEL:FEN:COST-BASIS, e.g. 初级:38000:场地与考评员成本 (repeatable; one per level).") var fees: [String] = []
-        @Option(name: .customLong("attachment"), help: "A file to record by name, size and SHA-256 (repeatable).") var attachments: [String] = []
+        @Option(name: .customLong("fee"), help: "LEVEL:FEN:COST-BASIS, e.g. 初级:38000:场地与考评员成本 (repeatable; one per level).") var fees:
+            [String] = []
+        @Option(name: .customLong("attachment"), help: "A file to record by name, size and SHA-256 (repeatable).") var attachments:
+            [String] = []
         @OptionGroup var change: ChangeOptions
         @OptionGroup var options: FilingOptions
 
@@ -117,11 +133,14 @@ struct Filing: AsyncParsableCommand {
             request.year = self.year
             request.roundNumber = self.round
             request.plan = try self.plan()
-            try emit(try await self.options.call(Xcert_Filing_V1_FilingService.Method.submitFiling, request, idempotencyKey: self.change.idempotencyKey))
+            try emit(
+                try await self.options.call(
+                    Xcert_Filing_V1_FilingService.Method.submitFiling, request, idempotencyKey: self.change.idempotencyKey))
         }
 
         private func plan() throws -> Xcert_Filing_V1_WorkPlan {
-            let flagged = !self.schoolLevels.isEmpty || !self.specialties.isEmpty || !self.fees.isEmpty || !self.attachments.isEmpty
+            let flagged =
+                !self.schoolLevels.isEmpty || !self.specialties.isEmpty || !self.fees.isEmpty || !self.attachments.isEmpty
                 || [self.siteArrangement, self.teacherRequirements, self.teachingConditions, self.examArrangement].contains { $0 != nil }
             if let file = self.json {
                 guard !flagged else { throw ValidationError("give the work plan either as --json or as flags, not both") }
@@ -183,8 +202,12 @@ struct Filing: AsyncParsableCommand {
             emit(
                 ["id", "organization", "certificate", "year", "round", "version", "state", "fees", "submitted", "reason"],
                 filings.map {
-                    ["\($0.id)", "\($0.organizationID)", $0.certificateCode, "\($0.year)", "\($0.roundNumber)", "\($0.version)", filingStateName($0.state),
-                     feeText($0.plan.fees), shanghaiTime($0.submittedAt), $0.state == .withdrawn ? $0.withdrawalReason : $0.review.reason]
+                    [
+                        "\($0.id)", "\($0.organizationID)", $0.certificateCode, "\($0.year)", "\($0.roundNumber)", "\($0.version)",
+                        filingStateName($0.state),
+                        feeText($0.plan.fees), shanghaiTime($0.submittedAt),
+                        $0.state == .withdrawn ? $0.withdrawalReason : $0.review.reason,
+                    ]
                 },
                 format: self.format
             )
@@ -192,7 +215,8 @@ struct Filing: AsyncParsableCommand {
     }
 
     struct Withdraw: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "An organization withdraws its filing awaiting review; it stays on record.")
+        static let configuration = CommandConfiguration(
+            abstract: "An organization withdraws its filing awaiting review; it stays on record.")
         @Argument(help: "The filing's id.") var id: Int64
         @Option(help: "Why (required).") var reason: String
         @OptionGroup var change: ChangeOptions
@@ -201,13 +225,19 @@ struct Filing: AsyncParsableCommand {
             var request = Xcert_Filing_V1_WithdrawFilingRequest()
             request.id = self.id
             request.reason = self.reason
-            let filing = try await self.options.call(Xcert_Filing_V1_FilingService.Method.withdrawFiling, request, idempotencyKey: self.change.idempotencyKey)
-            print("filing \(filing.id) (\(filing.certificateCode) \(filing.year), version \(filing.version)): \(filingStateName(filing.state))")
+            let filing = try await self.options.call(
+                Xcert_Filing_V1_FilingService.Method.withdrawFiling, request, idempotencyKey: self.change.idempotencyKey)
+            print(
+                """
+                filing \(filing.id) (\(filing.certificateCode) \(filing.year), version \(filing.version)): \(filingStateName(filing.state))
+                """
+            )
         }
     }
 
     struct Review: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "The province approves (within the fee ceilings) or rejects a submitted filing.")
+        static let configuration = CommandConfiguration(
+            abstract: "The province approves (within the fee ceilings) or rejects a submitted filing.")
         @Argument(help: "The filing's id.") var id: Int64
         @Flag(exclusivity: .exclusive, help: "The decision.") var decision: Decision
         @Option(help: "Why (required to reject).") var reason: String = ""
@@ -221,8 +251,13 @@ struct Filing: AsyncParsableCommand {
             request.id = self.id
             request.approve = self.decision == .approve
             request.reason = self.reason
-            let filing = try await self.options.call(Xcert_Filing_V1_FilingService.Method.reviewFiling, request, idempotencyKey: self.change.idempotencyKey)
-            print("filing \(filing.id) (\(filing.certificateCode) \(filing.year), version \(filing.version)): \(filingStateName(filing.state))")
+            let filing = try await self.options.call(
+                Xcert_Filing_V1_FilingService.Method.reviewFiling, request, idempotencyKey: self.change.idempotencyKey)
+            print(
+                """
+                filing \(filing.id) (\(filing.certificateCode) \(filing.year), version \(filing.version)): \(filingStateName(filing.state))
+                """
+            )
         }
     }
 
@@ -248,7 +283,8 @@ struct Filing: AsyncParsableCommand {
     }
 
     struct Changes: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "The approval change feed after a cursor, oldest first (services and province admins).")
+        static let configuration = CommandConfiguration(
+            abstract: "The approval change feed after a cursor, oldest first (services and province admins).")
         @Option(help: "The cursor to read after (0: from the beginning).") var after: Int64 = 0
         @Option(help: "At most this many (up to 1000).") var limit: Int32 = 100
         @Option(help: "table or csv.") var format: OutputFormat = .table
@@ -281,8 +317,10 @@ private func filingStateName(_ state: Xcert_Filing_V1_FilingState) -> String {
 }
 
 private func approvalRow(_ approval: Xcert_Filing_V1_ApprovedCertificate) -> [String] {
-    [approval.certificateCode, "\(approval.organizationID)", "\(approval.year)", "\(approval.roundNumber)", "\(approval.filingID)",
-     "\(approval.filingVersion)", feeText(approval.fees), shanghaiTime(approval.approvedAt)]
+    [
+        approval.certificateCode, "\(approval.organizationID)", "\(approval.year)", "\(approval.roundNumber)", "\(approval.filingID)",
+        "\(approval.filingVersion)", feeText(approval.fees), shanghaiTime(approval.approvedAt),
+    ]
 }
 
 /// Fees in yuan by level, e.g. `初级 380.00; 中级 480.00`.

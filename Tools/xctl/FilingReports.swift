@@ -19,7 +19,12 @@ extension Filing {
         struct Submit: AsyncParsableCommand {
             static let configuration = CommandConfiguration(
                 abstract: "An organization submits its yearly report; prints it as JSON.",
-                discussion: "The report's content is a YearlyReportContent in protobuf JSON (proto field names), e.g. {\"exams\": [{\"certificate_code\": \"AUTO\", \"level\": \"ELEMENTARY\", \"national\": {...}, \"province\": {...}}], \"trainings\": [...], ...}."
+                discussion:
+                    """
+                    The report's content is a YearlyReportContent in protobuf JSON (proto field names), e.g. {\"exams\": \
+                    [{\"certificate_code\": \"AUTO\", \"level\": \"ELEMENTARY\", \"national\": {...}, \"province\": {...}}], \
+                    \"trainings\": [...], ...}.
+                    """
             )
             @Option(help: "The report's year.") var year: Int32
             @Option(help: "A file with the YearlyReportContent as protobuf JSON.") var json: String
@@ -29,7 +34,9 @@ extension Filing {
                 var request = Xcert_Filing_V1_SubmitReportRequest()
                 request.year = self.year
                 request.content = try readJSON(self.json, as: Xcert_Filing_V1_YearlyReportContent.self)
-                try emit(try await self.options.call(Xcert_Filing_V1_ReportService.Method.submitReport, request, idempotencyKey: self.change.idempotencyKey))
+                try emit(
+                    try await self.options.call(
+                        Xcert_Filing_V1_ReportService.Method.submitReport, request, idempotencyKey: self.change.idempotencyKey))
             }
         }
 
@@ -45,7 +52,8 @@ extension Filing {
         }
 
         struct List: AsyncParsableCommand {
-            static let configuration = CommandConfiguration(abstract: "Reports (each one's latest version unless --all-versions), all pages.")
+            static let configuration = CommandConfiguration(
+                abstract: "Reports (each one's latest version unless --all-versions), all pages.")
             @Option(help: "Only this organization's.") var organization: Int64 = 0
             @Option(help: "Only this year's.") var year: Int32 = 0
             @Flag(help: "Every version, not only the latest.") var allVersions = false
@@ -62,13 +70,19 @@ extension Filing {
                     return (page.reports, page.page.nextPageToken)
                 }
                 emit(
-                    ["id", "organization", "year", "version", "state", "declared", "approved", "completed", "passed", "submitted_at", "review_reason"],
+                    [
+                        "id", "organization", "year", "version", "state", "declared", "approved", "completed", "passed", "submitted_at",
+                        "review_reason",
+                    ],
                     reports.map { report in
                         let province = report.content.exams.map(\.province)
-                        return [String(report.id), String(report.organizationID), String(report.year), String(report.version), reportStateName(report.state),
-                                String(province.reduce(0) { $0 + $1.declared }), String(province.reduce(0) { $0 + $1.approved }),
-                                String(province.reduce(0) { $0 + $1.completed }), String(province.reduce(0) { $0 + $1.passed }),
-                                shanghaiTime(report.submittedAt), report.reviewReason]
+                        return [
+                            String(report.id), String(report.organizationID), String(report.year), String(report.version),
+                            reportStateName(report.state),
+                            String(province.reduce(0) { $0 + $1.declared }), String(province.reduce(0) { $0 + $1.approved }),
+                            String(province.reduce(0) { $0 + $1.completed }), String(province.reduce(0) { $0 + $1.passed }),
+                            shanghaiTime(report.submittedAt), report.reviewReason,
+                        ]
                     },
                     format: self.format
                 )
@@ -85,13 +99,15 @@ extension Filing {
                 var request = Xcert_Filing_V1_WithdrawReportRequest()
                 request.id = self.id
                 request.reason = self.reason
-                let report = try await self.options.call(Xcert_Filing_V1_ReportService.Method.withdrawReport, request, idempotencyKey: self.change.idempotencyKey)
+                let report = try await self.options.call(
+                    Xcert_Filing_V1_ReportService.Method.withdrawReport, request, idempotencyKey: self.change.idempotencyKey)
                 print("report \(report.id) (version \(report.version)): \(reportStateName(report.state))")
             }
         }
 
         struct Review: AsyncParsableCommand {
-            static let configuration = CommandConfiguration(abstract: "The province accepts a report or returns it for correction (--reason required).")
+            static let configuration = CommandConfiguration(
+                abstract: "The province accepts a report or returns it for correction (--reason required).")
             @Argument(help: "The report's id.") var id: Int64
             @Flag(exclusivity: .exclusive, help: "The decision.") var decision: Decision
             @Option(help: "What to correct (required to return).") var reason: String = ""
@@ -105,7 +121,8 @@ extension Filing {
                 request.id = self.id
                 request.accept = self.decision == .accept
                 request.reason = self.reason
-                let report = try await self.options.call(Xcert_Filing_V1_ReportService.Method.reviewReport, request, idempotencyKey: self.change.idempotencyKey)
+                let report = try await self.options.call(
+                    Xcert_Filing_V1_ReportService.Method.reviewReport, request, idempotencyKey: self.change.idempotencyKey)
                 print("report \(report.id) (version \(report.version)): \(reportStateName(report.state))")
             }
         }

@@ -17,7 +17,8 @@ extension Filing {
         )
 
         struct Create: AsyncParsableCommand {
-            static let configuration = CommandConfiguration(abstract: "Start the roster of an exam session, or a correction of a sealed one (--supersedes, --reason).")
+            static let configuration = CommandConfiguration(
+                abstract: "Start the roster of an exam session, or a correction of a sealed one (--supersedes, --reason).")
             @Option(help: "The certificate's code.") var certificate: String
             @Option(help: "The level: 初级/elementary, 中级/intermediate or 高级/advanced.") var level: String
             @Option(help: "The code of the school that hosted the exam.") var site: String
@@ -34,7 +35,8 @@ extension Filing {
                 request.session.examDate = try wireDate(self.date, option: "--date")
                 request.supersedesRosterID = self.supersedes
                 request.correctionReason = self.reason
-                let roster = try await self.options.call(Xcert_Filing_V1_RosterService.Method.createRoster, request, idempotencyKey: self.change.idempotencyKey)
+                let roster = try await self.options.call(
+                    Xcert_Filing_V1_RosterService.Method.createRoster, request, idempotencyKey: self.change.idempotencyKey)
                 print("roster \(roster.id) (version \(roster.version)): \(rosterStateName(roster.state))")
             }
         }
@@ -61,7 +63,9 @@ extension Filing {
             func run() async throws {
                 guard (1...5000).contains(self.chunkSize) else { throw ValidationError("--chunk-size must be 1 to 5000") }
                 let rows = try RosterCSV.read(self.file)
-                let chunks = stride(from: 0, to: rows.count, by: self.chunkSize).map { Array(rows[$0..<min($0 + self.chunkSize, rows.count)]) }
+                let chunks = stride(from: 0, to: rows.count, by: self.chunkSize).map {
+                    Array(rows[$0..<min($0 + self.chunkSize, rows.count)])
+                }
                 var total: Int64 = 0
                 for (index, chunk) in chunks.enumerated() {
                     var request = Xcert_Filing_V1_UploadChunkRequest()
@@ -100,7 +104,8 @@ extension Filing {
         }
 
         struct Show: AsyncParsableCommand {
-            static let configuration = CommandConfiguration(abstract: "A roster with its acknowledged chunks and, once sealed, its counts per school, as JSON.")
+            static let configuration = CommandConfiguration(
+                abstract: "A roster with its acknowledged chunks and, once sealed, its counts per school, as JSON.")
             @Argument(help: "The roster's id.") var id: Int64
             @OptionGroup var options: FilingOptions
             func run() async throws {
@@ -122,7 +127,10 @@ extension Filing {
                 request.certificateCode = self.certificate
                 request.year = self.year
                 if let state = self.state {
-                    guard let wire = [("uploading", Xcert_Filing_V1_RosterState.uploading), ("sealed", .sealed), ("superseded", .superseded)].first(where: { $0.0 == state })?.1 else {
+                    guard
+                        let wire = [("uploading", Xcert_Filing_V1_RosterState.uploading), ("sealed", .sealed), ("superseded", .superseded)]
+                            .first(where: { $0.0 == state })?.1
+                    else {
                         throw ValidationError("--state is uploading, sealed or superseded")
                     }
                     request.state = wire
@@ -135,9 +143,13 @@ extension Filing {
                 emit(
                     ["id", "certificate", "level", "site", "exam_date", "version", "state", "candidates", "supersedes"],
                     rosters.map { roster in
-                        [String(roster.id), roster.session.certificateCode, levelNames([roster.session.level]), roster.session.siteSchoolCode,
-                         dateText(roster.session.examDate), String(roster.version), rosterStateName(roster.state), String(roster.rowCount),
-                         roster.supersedesRosterID == 0 ? "" : String(roster.supersedesRosterID)]
+                        [
+                            String(roster.id), roster.session.certificateCode, levelNames([roster.session.level]),
+                            roster.session.siteSchoolCode,
+                            dateText(roster.session.examDate), String(roster.version), rosterStateName(roster.state),
+                            String(roster.rowCount),
+                            roster.supersedesRosterID == 0 ? "" : String(roster.supersedesRosterID),
+                        ]
                     },
                     format: self.format
                 )
@@ -145,7 +157,8 @@ extension Filing {
         }
 
         struct Candidates: AsyncParsableCommand {
-            static let configuration = CommandConfiguration(abstract: "A roster's candidates (all pages); national IDs show their last four characters only.")
+            static let configuration = CommandConfiguration(
+                abstract: "A roster's candidates (all pages); national IDs show their last four characters only.")
             @Argument(help: "The roster's id.") var id: Int64
             @Option(help: "Only this school's candidates.") var school: String = ""
             @Option(help: "table or csv.") var format: OutputFormat = .table
@@ -161,12 +174,17 @@ extension Filing {
                     return (page.candidates, page.page.nextPageToken)
                 }
                 emit(
-                    ["candidate_number", "name", "national_id_last4", "school_code", "specialty", "registration", "attended", "scores", "total", "passed"],
+                    [
+                        "candidate_number", "name", "national_id_last4", "school_code", "specialty", "registration", "attended", "scores",
+                        "total", "passed",
+                    ],
                     candidates.map { candidate in
-                        [candidate.candidateNumber, candidate.name, candidate.nationalIDLast4, candidate.schoolCode, candidate.specialty,
-                         candidate.registration == .approved ? "获批" : "申报", candidate.attended ? "是" : "否",
-                         candidate.componentScoresTenths.map(pointsText).joined(separator: ";"),
-                         candidate.attended ? pointsText(candidate.totalScoreTenths) : "", candidate.passed ? "是" : "否"]
+                        [
+                            candidate.candidateNumber, candidate.name, candidate.nationalIDLast4, candidate.schoolCode, candidate.specialty,
+                            candidate.registration == .approved ? "获批" : "申报", candidate.attended ? "是" : "否",
+                            candidate.componentScoresTenths.map(pointsText).joined(separator: ";"),
+                            candidate.attended ? pointsText(candidate.totalScoreTenths) : "", candidate.passed ? "是" : "否",
+                        ]
                     },
                     format: self.format
                 )
@@ -174,7 +192,8 @@ extension Filing {
         }
 
         struct Changes: AsyncParsableCommand {
-            static let configuration = CommandConfiguration(abstract: "The feed of sealed rosters after a cursor, as JSON (province admins and services).")
+            static let configuration = CommandConfiguration(
+                abstract: "The feed of sealed rosters after a cursor, as JSON (province admins and services).")
             @Option(help: "The cursor to read after (0: from the beginning).") var after: Int64 = 0
             @Option(help: "At most this many (1 to 1000).") var limit: Int32 = 100
             @OptionGroup var options: FilingOptions
@@ -250,24 +269,41 @@ enum RosterCSV {
             switch value("registration").lowercased() {
             case "获批", "approved": row.registration = .approved
             case "申报", "declared": row.registration = .declared
-            default: problems.append("line \(lineNumber), column registration: \(value("registration").isEmpty ? "is empty" : "\"\(value("registration"))\"") — write 获批/approved or 申报/declared")
+            default:
+                problems.append(
+                    """
+                    line \(lineNumber), column registration: \
+                    \(value("registration").isEmpty ? "is empty" : "\"\(value("registration"))\"") — write 获批/approved or 申报/declared
+                    """
+                )
             }
-            if let attended = flag("attended") { row.attended = attended } else { problems.append("line \(lineNumber), column attended: write 是/yes or 否/no") }
-            if let passed = flag("passed") { row.passed = passed } else { problems.append("line \(lineNumber), column passed: write 是/yes or 否/no") }
+            if let attended = flag("attended") {
+                row.attended = attended
+            } else {
+                problems.append("line \(lineNumber), column attended: write 是/yes or 否/no")
+            }
+            if let passed = flag("passed") {
+                row.passed = passed
+            } else {
+                problems.append("line \(lineNumber), column passed: write 是/yes or 否/no")
+            }
             let scores = value("scores")
             if !scores.isEmpty {
                 for part in scores.split(whereSeparator: { $0 == ";" || $0 == "；" || $0 == "/" }) {
                     if let tenths = self.tenths(String(part)) {
                         row.componentScoresTenths.append(tenths)
                     } else {
-                        problems.append("line \(lineNumber), column scores: \"\(part)\" is not a score in points with at most one decimal, e.g. 80.5")
+                        problems.append(
+                            "line \(lineNumber), column scores: \"\(part)\" is not a score in points with at most one decimal, e.g. 80.5")
                     }
                 }
             }
             lines.append(Line(line: lineNumber, row: row))
         }
         guard problems.isEmpty else {
-            throw CLIError("\(file) was not sent:\n" + problems.prefix(200).joined(separator: "\n") + (problems.count > 200 ? "\n… and \(problems.count - 200) more" : ""))
+            throw CLIError(
+                "\(file) was not sent:\n" + problems.prefix(200).joined(separator: "\n")
+                    + (problems.count > 200 ? "\n… and \(problems.count - 200) more" : ""))
         }
         guard !lines.isEmpty else { throw CLIError("\(file) has no candidates after its header") }
         return lines
@@ -280,7 +316,8 @@ enum RosterCSV {
         for index in error.fieldViolations.indices {
             let field = error.fieldViolations[index].field
             guard field.hasPrefix("rows["), let close = field.firstIndex(of: "]"),
-                  let row = Int(field[field.index(field.startIndex, offsetBy: 5)..<close]), chunk.indices.contains(row) else { continue }
+                let row = Int(field[field.index(field.startIndex, offsetBy: 5)..<close]), chunk.indices.contains(row)
+            else { continue }
             error.fieldViolations[index].field = "line \(chunk[row].line) (rows[\(row)])" + field[field.index(after: close)...]
         }
         return error

@@ -45,7 +45,8 @@ func emit(_ message: some SwiftProtobuf.Message) throws {
     let json = try message.jsonString(options: options)
     // Re-indent through Foundation for reading; keep Chinese as it is.
     if let object = try? JSONSerialization.jsonObject(with: Data(json.utf8)),
-       let pretty = try? JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]) {
+        let pretty = try? JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
+    {
         print(String(decoding: pretty, as: UTF8.self))
     } else {
         print(json)
@@ -60,7 +61,8 @@ private func csvField(_ text: String) -> String {
 private func displayWidth(_ text: String) -> Int {
     text.unicodeScalars.reduce(0) { width, scalar in
         // East Asian wide characters (CJK, fullwidth forms) take two columns.
-        let wide = (0x1100...0x115F).contains(scalar.value) || (0x2E80...0xA4CF).contains(scalar.value)
+        let wide =
+            (0x1100...0x115F).contains(scalar.value) || (0x2E80...0xA4CF).contains(scalar.value)
             || (0xAC00...0xD7A3).contains(scalar.value) || (0xF900...0xFAFF).contains(scalar.value)
             || (0xFE30...0xFE4F).contains(scalar.value) || (0xFF00...0xFF60).contains(scalar.value)
             || (0xFFE0...0xFFE6).contains(scalar.value)

@@ -24,7 +24,12 @@ struct Alliance: AsyncParsableCommand {
             let response = try await self.options.call(Xcert_Registry_V1_AllianceService.Method.listAlliances, request)
             emit(
                 ["certificate", "name", "schools", "lead selection"],
-                response.alliances.map { [$0.certificateCode, $0.certificateName, "\($0.schoolCount)", $0.openToLeadSelection ? "open" : "not open (fewer than 10)"] },
+                response.alliances.map {
+                    [
+                        $0.certificateCode, $0.certificateName, "\($0.schoolCount)",
+                        $0.openToLeadSelection ? "open" : "not open (fewer than 10)",
+                    ]
+                },
                 format: self.format
             )
         }
@@ -69,7 +74,9 @@ struct Alliance: AsyncParsableCommand {
                 request.applicationsClose.year = parts[0]
                 request.applicationsClose.month = parts[1]
                 request.applicationsClose.day = parts[2]
-                try emit(try await self.options.call(Xcert_Registry_V1_AllianceService.Method.openLeadSelection, request, idempotencyKey: self.change.idempotencyKey))
+                try emit(
+                    try await self.options.call(
+                        Xcert_Registry_V1_AllianceService.Method.openLeadSelection, request, idempotencyKey: self.change.idempotencyKey))
             }
         }
 
@@ -111,8 +118,11 @@ struct Alliance: AsyncParsableCommand {
                 request.form.advantages = self.advantages
                 request.form.workPlan = self.workPlan
                 request.form.commitmentSigned = self.commitmentSigned
-                let application = try await self.options.call(Xcert_Registry_V1_AllianceService.Method.submitLeadApplication, request, idempotencyKey: self.change.idempotencyKey)
-                print("lead application \(application.id) of \(application.schoolCode) for \(application.certificateCode) \(application.year)")
+                let application = try await self.options.call(
+                    Xcert_Registry_V1_AllianceService.Method.submitLeadApplication, request, idempotencyKey: self.change.idempotencyKey)
+                print(
+                    "lead application \(application.id) of \(application.schoolCode) for \(application.certificateCode) \(application.year)"
+                )
             }
         }
 
@@ -125,7 +135,8 @@ struct Alliance: AsyncParsableCommand {
                 var request = Xcert_Registry_V1_CloseLeadApplicationsRequest()
                 request.certificateCode = self.target.certificate
                 request.year = self.target.year
-                let selection = try await self.options.call(Xcert_Registry_V1_AllianceService.Method.closeLeadApplications, request, idempotencyKey: self.change.idempotencyKey)
+                let selection = try await self.options.call(
+                    Xcert_Registry_V1_AllianceService.Method.closeLeadApplications, request, idempotencyKey: self.change.idempotencyKey)
                 print("\(selection.applications.count) applications go to expert review")
             }
         }
@@ -144,14 +155,21 @@ struct Alliance: AsyncParsableCommand {
                 request.expert = self.expert
                 request.score = self.score
                 request.comment = self.comment
-                let application = try await self.options.call(Xcert_Registry_V1_AllianceService.Method.recordExpertScore, request, idempotencyKey: self.change.idempotencyKey)
+                let application = try await self.options.call(
+                    Xcert_Registry_V1_AllianceService.Method.recordExpertScore, request, idempotencyKey: self.change.idempotencyKey)
                 let average = application.averageScore
-                print("application \(application.id): \(application.scores.count) scores, average \(average.denominator == 0 ? "-" : String(format: "%.2f", Double(average.numerator) / Double(average.denominator)))")
+                print(
+                    """
+                    application \(application.id): \(application.scores.count) scores, average \
+                    \(average.denominator == 0 ? "-" : String(format: "%.2f", Double(average.numerator) / Double(average.denominator)))
+                    """
+                )
             }
         }
 
         struct NameLeads: AsyncParsableCommand {
-            static let configuration = CommandConfiguration(abstract: "Name at most 3 lead schools, exactly one primary; the public notice starts.")
+            static let configuration = CommandConfiguration(
+                abstract: "Name at most 3 lead schools, exactly one primary; the public notice starts.")
             @OptionGroup var target: Target
             @Option(help: "The primary lead school's code.") var primary: String
             @Option(name: .customLong("lead"), help: "Another lead school's code (repeatable).") var others: [String] = []
@@ -169,7 +187,8 @@ struct Alliance: AsyncParsableCommand {
                     return lead
                 }
                 request.noticeDays = self.noticeDays
-                let selection = try await self.options.call(Xcert_Registry_V1_AllianceService.Method.nameLeadSchools, request, idempotencyKey: self.change.idempotencyKey)
+                let selection = try await self.options.call(
+                    Xcert_Registry_V1_AllianceService.Method.nameLeadSchools, request, idempotencyKey: self.change.idempotencyKey)
                 print("leads named; public notice until \(shanghaiTime(selection.noticeEndsAt))")
             }
         }
@@ -183,8 +202,12 @@ struct Alliance: AsyncParsableCommand {
                 var request = Xcert_Registry_V1_FinalizeLeadSelectionRequest()
                 request.certificateCode = self.target.certificate
                 request.year = self.target.year
-                let selection = try await self.options.call(Xcert_Registry_V1_AllianceService.Method.finalizeLeadSelection, request, idempotencyKey: self.change.idempotencyKey)
-                print("final: " + selection.leads.map { "\($0.schoolCode) \($0.schoolName)\($0.primary ? " (primary)" : "")" }.joined(separator: ", "))
+                let selection = try await self.options.call(
+                    Xcert_Registry_V1_AllianceService.Method.finalizeLeadSelection, request, idempotencyKey: self.change.idempotencyKey)
+                print(
+                    "final: "
+                        + selection.leads.map { "\($0.schoolCode) \($0.schoolName)\($0.primary ? " (primary)" : "")" }.joined(
+                            separator: ", "))
             }
         }
     }

@@ -32,13 +32,15 @@ struct Pilot: AsyncParsableCommand {
             request.levels = try wireLevels(self.levels)
             request.specialtyCodes = self.specialties
             request.studentScale = self.scale
-            let application = try await self.options.call(Xcert_Registry_V1_PilotService.Method.submitApplication, request, idempotencyKey: self.change.idempotencyKey)
+            let application = try await self.options.call(
+                Xcert_Registry_V1_PilotService.Method.submitApplication, request, idempotencyKey: self.change.idempotencyKey)
             print("application \(application.id): \(stateName(application.state))")
         }
     }
 
     struct Review: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Decide an application's current step (city reviewer: the city step; province admin: the province step).")
+        static let configuration = CommandConfiguration(
+            abstract: "Decide an application's current step (city reviewer: the city step; province admin: the province step).")
         @Argument(help: "The application's id.") var id: Int64
         @Flag(exclusivity: .exclusive, help: "The decision.") var decision: Decision
         @Option(help: "Why (required to reject).") var reason: String = ""
@@ -52,8 +54,11 @@ struct Pilot: AsyncParsableCommand {
             request.applicationID = self.id
             request.approve = self.decision == .approve
             request.reason = self.reason
-            let application = try await self.options.call(Xcert_Registry_V1_PilotService.Method.reviewApplication, request, idempotencyKey: self.change.idempotencyKey)
-            print("application \(application.id): \(stateName(application.state))" + (application.qualificationID == 0 ? "" : ", qualification \(application.qualificationID)"))
+            let application = try await self.options.call(
+                Xcert_Registry_V1_PilotService.Method.reviewApplication, request, idempotencyKey: self.change.idempotencyKey)
+            print(
+                "application \(application.id): \(stateName(application.state))"
+                    + (application.qualificationID == 0 ? "" : ", qualification \(application.qualificationID)"))
         }
     }
 
@@ -98,7 +103,12 @@ struct Pilot: AsyncParsableCommand {
             }
             emit(
                 ["id", "school", "certificate", "year", "levels", "scale", "state", "submitted"],
-                applications.map { ["\($0.id)", $0.schoolCode, $0.certificateCode, "\($0.year)", levelNames($0.levels), "\($0.studentScale)", stateName($0.state), shanghaiTime($0.submittedAt)] },
+                applications.map {
+                    [
+                        "\($0.id)", $0.schoolCode, $0.certificateCode, "\($0.year)", levelNames($0.levels), "\($0.studentScale)",
+                        stateName($0.state), shanghaiTime($0.submittedAt),
+                    ]
+                },
                 format: self.format
             )
         }
@@ -140,8 +150,11 @@ struct Pilot: AsyncParsableCommand {
             emit(
                 ["id", "school", "city", "certificate", "year", "levels", "scale", "granted", "revoked", "reason"],
                 qualifications.map {
-                    ["\($0.id)", $0.schoolCode, $0.cityCode, $0.certificateCode, "\($0.year)", levelNames($0.levels), "\($0.studentScale)",
-                     shanghaiTime($0.grantedAt), $0.hasRevokedAt ? shanghaiTime($0.revokedAt) : "", $0.revocationReason]
+                    [
+                        "\($0.id)", $0.schoolCode, $0.cityCode, $0.certificateCode, "\($0.year)", levelNames($0.levels),
+                        "\($0.studentScale)",
+                        shanghaiTime($0.grantedAt), $0.hasRevokedAt ? shanghaiTime($0.revokedAt) : "", $0.revocationReason,
+                    ]
                 },
                 format: self.format
             )
@@ -149,7 +162,8 @@ struct Pilot: AsyncParsableCommand {
     }
 
     struct Revoke: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Revoke a pilot qualification (exit mechanism); it stays on record, marked revoked.")
+        static let configuration = CommandConfiguration(
+            abstract: "Revoke a pilot qualification (exit mechanism); it stays on record, marked revoked.")
         @Argument(help: "The qualification's id.") var id: Int64
         @Option(help: "Which rule was broken (required).") var reason: String
         @OptionGroup var change: ChangeOptions
@@ -158,8 +172,14 @@ struct Pilot: AsyncParsableCommand {
             var request = Xcert_Registry_V1_RevokeQualificationRequest()
             request.qualificationID = self.id
             request.reason = self.reason
-            let qualification = try await self.options.call(Xcert_Registry_V1_PilotService.Method.revokeQualification, request, idempotencyKey: self.change.idempotencyKey)
-            print("revoked qualification \(qualification.id) of school \(qualification.schoolCode) for \(qualification.certificateCode) \(qualification.year)")
+            let qualification = try await self.options.call(
+                Xcert_Registry_V1_PilotService.Method.revokeQualification, request, idempotencyKey: self.change.idempotencyKey)
+            print(
+                """
+                revoked qualification \(qualification.id) of school \(qualification.schoolCode) for \(qualification.certificateCode) \
+                \(qualification.year)
+                """
+            )
         }
     }
 
@@ -177,8 +197,10 @@ struct Pilot: AsyncParsableCommand {
             emit(
                 ["cursor", "kind", "qualification", "school", "certificate", "year", "at"],
                 response.changes.map {
-                    ["\($0.cursor)", $0.kind == .created ? "created" : "revoked", "\($0.qualification.id)", $0.qualification.schoolCode,
-                     $0.qualification.certificateCode, "\($0.qualification.year)", shanghaiTime($0.changedAt)]
+                    [
+                        "\($0.cursor)", $0.kind == .created ? "created" : "revoked", "\($0.qualification.id)", $0.qualification.schoolCode,
+                        $0.qualification.certificateCode, "\($0.qualification.year)", shanghaiTime($0.changedAt),
+                    ]
                 },
                 format: self.format
             )

@@ -10,7 +10,9 @@ import XCertWire
 struct Registry: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Reference data: the province, cities, schools, organizations, certificates; CSV imports.",
-        subcommands: [Import.self, ProvinceCommand.self, CityCommand.self, SchoolCommand.self, OrganizationCommand.self, CertificateCommand.self]
+        subcommands: [
+            Import.self, ProvinceCommand.self, CityCommand.self, SchoolCommand.self, OrganizationCommand.self, CertificateCommand.self,
+        ]
     )
 
     struct Import: AsyncParsableCommand {
@@ -36,20 +38,28 @@ struct Registry: AsyncParsableCommand {
             guard let data = FileManager.default.contents(atPath: self.file) else { throw CLIError("cannot read \(self.file)") }
             request.csv = data
             request.dryRun = self.dryRun
-            let response = try await self.options.call(Xcert_Registry_V1_ReferenceDataService.Method.import, request, idempotencyKey: self.change.idempotencyKey)
-            print("\(self.dryRun ? "would import" : "imported") \(self.kind) from \(self.file): \(response.created) created, \(response.updated) updated, \(response.unchanged) unchanged")
+            let response = try await self.options.call(
+                Xcert_Registry_V1_ReferenceDataService.Method.import, request, idempotencyKey: self.change.idempotencyKey)
+            print(
+                """
+                \(self.dryRun ? "would import" : "imported") \(self.kind) from \(self.file): \(response.created) created, \
+                \(response.updated) updated, \(response.unchanged) unchanged
+                """
+            )
         }
     }
 
     // MARK: - Province and cities
 
     struct ProvinceCommand: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "province", abstract: "The province this installation serves.", subcommands: [Show.self, Set.self])
+        static let configuration = CommandConfiguration(
+            commandName: "province", abstract: "The province this installation serves.", subcommands: [Show.self, Set.self])
 
         struct Show: AsyncParsableCommand {
             @OptionGroup var options: RegistryOptions
             func run() async throws {
-                let province = try await self.options.call(Xcert_Registry_V1_ReferenceDataService.Method.getProvince, Xcert_Registry_V1_GetProvinceRequest())
+                let province = try await self.options.call(
+                    Xcert_Registry_V1_ReferenceDataService.Method.getProvince, Xcert_Registry_V1_GetProvinceRequest())
                 print("\(province.code)\t\(province.name)")
             }
         }
@@ -63,14 +73,16 @@ struct Registry: AsyncParsableCommand {
                 var request = Xcert_Registry_V1_SetProvinceRequest()
                 request.province.code = self.code
                 request.province.name = self.name
-                let province = try await self.options.call(Xcert_Registry_V1_ReferenceDataService.Method.setProvince, request, idempotencyKey: self.change.idempotencyKey)
+                let province = try await self.options.call(
+                    Xcert_Registry_V1_ReferenceDataService.Method.setProvince, request, idempotencyKey: self.change.idempotencyKey)
                 print("province \(province.code) \(province.name)")
             }
         }
     }
 
     struct CityCommand: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "city", abstract: "Prefecture-level cities.", subcommands: [Create.self, Update.self, Show.self, List.self])
+        static let configuration = CommandConfiguration(
+            commandName: "city", abstract: "Prefecture-level cities.", subcommands: [Create.self, Update.self, Show.self, List.self])
 
         struct Fields: ParsableArguments {
             @Option(help: "The 6-digit code, e.g. 360100.") var code: String
@@ -90,7 +102,8 @@ struct Registry: AsyncParsableCommand {
             func run() async throws {
                 var request = Xcert_Registry_V1_CreateCityRequest()
                 request.city = self.fields.city
-                let city = try await self.options.call(Xcert_Registry_V1_ReferenceDataService.Method.createCity, request, idempotencyKey: self.change.idempotencyKey)
+                let city = try await self.options.call(
+                    Xcert_Registry_V1_ReferenceDataService.Method.createCity, request, idempotencyKey: self.change.idempotencyKey)
                 print("created city \(city.code) \(city.name)")
             }
         }
@@ -102,7 +115,8 @@ struct Registry: AsyncParsableCommand {
             func run() async throws {
                 var request = Xcert_Registry_V1_UpdateCityRequest()
                 request.city = self.fields.city
-                let city = try await self.options.call(Xcert_Registry_V1_ReferenceDataService.Method.updateCity, request, idempotencyKey: self.change.idempotencyKey)
+                let city = try await self.options.call(
+                    Xcert_Registry_V1_ReferenceDataService.Method.updateCity, request, idempotencyKey: self.change.idempotencyKey)
                 print("updated city \(city.code) \(city.name)")
             }
         }
@@ -148,14 +162,17 @@ struct Registry: AsyncParsableCommand {
             @Option(help: "The city's 6-digit code.") var city: String
             @Option(help: "All its specialties: the base of the 40 % cap.") var specialtyCount: Int32
             @Option(help: "Its enrolled students: the base of the 30 % cap.") var enrolledStudents: Int32
-            @Option(name: .customLong("specialty"), help: "A specialty it may pilot with, \"CODE NAME\" (repeatable).") var specialties: [String] = []
+            @Option(name: .customLong("specialty"), help: "A specialty it may pilot with, \"CODE NAME\" (repeatable).") var specialties:
+                [String] = []
             @Option(name: .customLong("honour"), help: "An honour such as 国家示范（骨干）院校 (repeatable).") var honours: [String] = []
 
             func school() throws -> Xcert_Registry_V1_School {
                 var school = Xcert_Registry_V1_School()
                 school.code = self.code
                 school.name = self.name
-                guard let type = SchoolType(name: self.type) else { throw ValidationError("--type must be a school type, e.g. 高职 or higher_vocational; not \(self.type)") }
+                guard let type = SchoolType(name: self.type) else {
+                    throw ValidationError("--type must be a school type, e.g. 高职 or higher_vocational; not \(self.type)")
+                }
                 school.type = type.wire
                 school.cityCode = self.city
                 school.specialtyCount = self.specialtyCount
@@ -179,7 +196,9 @@ struct Registry: AsyncParsableCommand {
             func run() async throws {
                 var request = Xcert_Registry_V1_CreateSchoolRequest()
                 request.school = try self.fields.school()
-                try emit(try await self.options.call(Xcert_Registry_V1_ReferenceDataService.Method.createSchool, request, idempotencyKey: self.change.idempotencyKey))
+                try emit(
+                    try await self.options.call(
+                        Xcert_Registry_V1_ReferenceDataService.Method.createSchool, request, idempotencyKey: self.change.idempotencyKey))
             }
         }
 
@@ -192,7 +211,9 @@ struct Registry: AsyncParsableCommand {
                 var request = Xcert_Registry_V1_UpdateSchoolRequest()
                 request.school = try self.fields.school()
                 request.expectedVersion = self.expectedVersion
-                try emit(try await self.options.call(Xcert_Registry_V1_ReferenceDataService.Method.updateSchool, request, idempotencyKey: self.change.idempotencyKey))
+                try emit(
+                    try await self.options.call(
+                        Xcert_Registry_V1_ReferenceDataService.Method.updateSchool, request, idempotencyKey: self.change.idempotencyKey))
             }
         }
 
@@ -228,14 +249,20 @@ struct Registry: AsyncParsableCommand {
                 }
                 emit(
                     ["code", "name", "type", "city", "specialties", "students", "irregularities"],
-                    schools.map { [$0.code, $0.name, SchoolType(wire: $0.type)?.chineseName ?? "", $0.cityCode, "\($0.specialtyCount)", "\($0.enrolledStudents)", "\($0.irregularities.count)"] },
+                    schools.map {
+                        [
+                            $0.code, $0.name, SchoolType(wire: $0.type)?.chineseName ?? "", $0.cityCode, "\($0.specialtyCount)",
+                            "\($0.enrolledStudents)", "\($0.irregularities.count)",
+                        ]
+                    },
                     format: self.format
                 )
             }
         }
 
         struct RecordIrregularity: AsyncParsableCommand {
-            static let configuration = CommandConfiguration(abstract: "Record an irregularity; the school may then not apply to lead an alliance.")
+            static let configuration = CommandConfiguration(
+                abstract: "Record an irregularity; the school may then not apply to lead an alliance.")
             @Argument(help: "The school's code.") var code: String
             @Option(help: "training_or_facilities, funds_misused, reform_defects or other.") var kind: String
             @Option(help: "What happened.") var description: String
@@ -254,7 +281,8 @@ struct Registry: AsyncParsableCommand {
                 }
                 request.description_p = self.description
                 request.year = self.year
-                let school = try await self.options.call(Xcert_Registry_V1_ReferenceDataService.Method.recordIrregularity, request, idempotencyKey: self.change.idempotencyKey)
+                let school = try await self.options.call(
+                    Xcert_Registry_V1_ReferenceDataService.Method.recordIrregularity, request, idempotencyKey: self.change.idempotencyKey)
                 print("school \(school.code) has \(school.irregularities.count) recorded irregularities")
             }
         }
@@ -270,7 +298,8 @@ struct Registry: AsyncParsableCommand {
 
         struct Fields: ParsableArguments {
             @Option(help: "The name.") var name: String
-            @Option(name: .customLong("contact"), help: "A contact, \"NAME;OFFICE PHONE;MOBILE;EMAIL\" (repeatable).") var contacts: [String] = []
+            @Option(name: .customLong("contact"), help: "A contact, \"NAME;OFFICE PHONE;MOBILE;EMAIL\" (repeatable).") var contacts:
+                [String] = []
             @Option(help: "Fax.") var fax: String = ""
             @Option(help: "Postal address.") var address: String = ""
             @Option(help: "Postcode.") var postcode: String = ""
@@ -301,7 +330,10 @@ struct Registry: AsyncParsableCommand {
             func run() async throws {
                 var request = Xcert_Registry_V1_CreateOrganizationRequest()
                 request.organization = self.fields.organization()
-                try emit(try await self.options.call(Xcert_Registry_V1_ReferenceDataService.Method.createOrganization, request, idempotencyKey: self.change.idempotencyKey))
+                try emit(
+                    try await self.options.call(
+                        Xcert_Registry_V1_ReferenceDataService.Method.createOrganization, request,
+                        idempotencyKey: self.change.idempotencyKey))
             }
         }
 
@@ -316,7 +348,10 @@ struct Registry: AsyncParsableCommand {
                 request.organization = self.fields.organization()
                 request.organization.id = self.id
                 request.expectedVersion = self.expectedVersion
-                try emit(try await self.options.call(Xcert_Registry_V1_ReferenceDataService.Method.updateOrganization, request, idempotencyKey: self.change.idempotencyKey))
+                try emit(
+                    try await self.options.call(
+                        Xcert_Registry_V1_ReferenceDataService.Method.updateOrganization, request,
+                        idempotencyKey: self.change.idempotencyKey))
             }
         }
 
@@ -363,9 +398,13 @@ struct Registry: AsyncParsableCommand {
             @Option(help: "The code, e.g. BIM.") var code: String
             @Option(help: "The name.") var name: String
             @Option(help: "1 (首批) to 4; 0 when not recorded.") var batch: Int32 = 0
-            @Option(name: .customLong("level"), help: "A level: 初级/elementary, 中级/intermediate, 高级/advanced (repeatable).") var levels: [String]
+            @Option(name: .customLong("level"), help: "A level: 初级/elementary, 中级/intermediate, 高级/advanced (repeatable).") var levels:
+                [String]
             @Option(help: "The owning organization's id (0: not recorded).") var organization: Int64 = 0
-            @Option(name: .customLong("component"), help: "A scoring component, \"NAME:WEIGHT\", e.g. 理论:40 (repeatable; none: the province default 理论:40 实操:60).") var components: [String] = []
+            @Option(
+                name: .customLong("component"),
+                help: "A scoring component, \"NAME:WEIGHT\", e.g. 理论:40 (repeatable; none: the province default 理论:40 实操:60).")
+            var components: [String] = []
             @Option(help: "The pass mark out of 100 (default 60).") var passMark: Int32 = 60
 
             func certificate() throws -> Xcert_Registry_V1_Certificate {
@@ -376,10 +415,14 @@ struct Registry: AsyncParsableCommand {
                 certificate.levels = try wireLevels(self.levels)
                 certificate.organizationID = self.organization
                 if !self.components.isEmpty || self.passMark != 60 {
-                    let components = self.components.isEmpty ? ScoringRule.provinceDefault.components.map { "\($0.name):\($0.weightPercent)" } : self.components
+                    let components =
+                        self.components.isEmpty
+                        ? ScoringRule.provinceDefault.components.map { "\($0.name):\($0.weightPercent)" } : self.components
                     certificate.scoring.components = try components.map { text in
                         let parts = text.split(separator: ":")
-                        guard parts.count == 2, let weight = Int32(parts[1]) else { throw ValidationError("--component takes NAME:WEIGHT, not \(text)") }
+                        guard parts.count == 2, let weight = Int32(parts[1]) else {
+                            throw ValidationError("--component takes NAME:WEIGHT, not \(text)")
+                        }
                         var component = Xcert_Registry_V1_ScoringComponent()
                         component.name = String(parts[0])
                         component.weightPercent = weight
@@ -398,7 +441,10 @@ struct Registry: AsyncParsableCommand {
             func run() async throws {
                 var request = Xcert_Registry_V1_CreateCertificateRequest()
                 request.certificate = try self.fields.certificate()
-                try emit(try await self.options.call(Xcert_Registry_V1_ReferenceDataService.Method.createCertificate, request, idempotencyKey: self.change.idempotencyKey))
+                try emit(
+                    try await self.options.call(
+                        Xcert_Registry_V1_ReferenceDataService.Method.createCertificate, request, idempotencyKey: self.change.idempotencyKey
+                    ))
             }
         }
 
@@ -411,7 +457,10 @@ struct Registry: AsyncParsableCommand {
                 var request = Xcert_Registry_V1_UpdateCertificateRequest()
                 request.certificate = try self.fields.certificate()
                 request.expectedVersion = self.expectedVersion
-                try emit(try await self.options.call(Xcert_Registry_V1_ReferenceDataService.Method.updateCertificate, request, idempotencyKey: self.change.idempotencyKey))
+                try emit(
+                    try await self.options.call(
+                        Xcert_Registry_V1_ReferenceDataService.Method.updateCertificate, request, idempotencyKey: self.change.idempotencyKey
+                    ))
             }
         }
 
@@ -447,7 +496,8 @@ struct Registry: AsyncParsableCommand {
                         [
                             certificate.code, certificate.name, certificate.batch == 0 ? "" : "\(certificate.batch)",
                             levelNames(certificate.levels), certificate.organizationName,
-                            certificate.scoring.components.map { "\($0.name) \($0.weightPercent)%" }.joined(separator: " + ") + ", pass \(certificate.scoring.passMark)",
+                            certificate.scoring.components.map { "\($0.name) \($0.weightPercent)%" }.joined(separator: " + ")
+                                + ", pass \(certificate.scoring.passMark)",
                         ]
                     },
                     format: self.format

@@ -13,7 +13,8 @@ struct Sites: AsyncParsableCommand {
     )
 
     struct Register: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "An organization registers a school as an assessment site of its certificate.")
+        static let configuration = CommandConfiguration(
+            abstract: "An organization registers a school as an assessment site of its certificate.")
         @Option(help: "The school's code.") var school: String
         @Option(help: "The certificate's code.") var certificate: String
         @Option(name: .customLong("level"), help: "A level examined there (repeatable).") var levels: [String]
@@ -28,7 +29,8 @@ struct Sites: AsyncParsableCommand {
             request.levels = try wireLevels(self.levels)
             request.capacity = self.capacity
             request.yearOpened = self.yearOpened
-            let site = try await self.options.call(Xcert_Registry_V1_SiteService.Method.registerSite, request, idempotencyKey: self.change.idempotencyKey)
+            let site = try await self.options.call(
+                Xcert_Registry_V1_SiteService.Method.registerSite, request, idempotencyKey: self.change.idempotencyKey)
             print("site \(site.id): \(site.schoolName) for \(site.certificateCode)")
         }
     }
@@ -53,14 +55,20 @@ struct Sites: AsyncParsableCommand {
             }
             emit(
                 ["id", "certificate", "school", "name", "city", "levels", "capacity", "opened"],
-                sites.map { ["\($0.id)", $0.certificateCode, $0.schoolCode, $0.schoolName, $0.cityCode, levelNames($0.levels), "\($0.capacity)", "\($0.yearOpened)"] },
+                sites.map {
+                    [
+                        "\($0.id)", $0.certificateCode, $0.schoolCode, $0.schoolName, $0.cityCode, levelNames($0.levels), "\($0.capacity)",
+                        "\($0.yearOpened)",
+                    ]
+                },
                 format: self.format
             )
         }
     }
 
     struct Coverage: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Cities with qualified schools for a certificate but no site for it (004 item 12).")
+        static let configuration = CommandConfiguration(
+            abstract: "Cities with qualified schools for a certificate but no site for it (004 item 12).")
         @Option(help: "The pilot year.") var year: Int32
         @Option(help: "Only this certificate.") var certificate: String = ""
         @Option(help: "table or csv.") var format: OutputFormat = .table
@@ -95,7 +103,8 @@ struct Sites: AsyncParsableCommand {
             request.year = self.year
             request.schoolCodes = self.schools
             request.target = self.target
-            let points = try await self.options.call(Xcert_Registry_V1_SiteService.Method.selectMonitoringPoints, request, idempotencyKey: self.change.idempotencyKey)
+            let points = try await self.options.call(
+                Xcert_Registry_V1_SiteService.Method.selectMonitoringPoints, request, idempotencyKey: self.change.idempotencyKey)
             printPoints(points)
         }
     }

@@ -16,12 +16,14 @@ struct Report: AsyncParsableCommand {
     )
 
     struct Declarations: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "003 appendix table 1: declaration and assessment per pilot school (from assessment).")
+        static let configuration = CommandConfiguration(
+            abstract: "003 appendix table 1: declaration and assessment per pilot school (from assessment).")
         @OptionGroup var report: ReportOptions
         func run() async throws {
             var request = Xcert_Assessment_V1_GetDeclarationTableRequest()
             request.year = self.report.year
-            let response = try await self.report.call(self.report.assessment, Xcert_Assessment_V1_OutcomeService.Method.getDeclarationTable, request)
+            let response = try await self.report.call(
+                self.report.assessment, Xcert_Assessment_V1_OutcomeService.Method.getDeclarationTable, request)
             ReportTables.declarations(response).write(self.report)
         }
     }
@@ -38,18 +40,21 @@ struct Report: AsyncParsableCommand {
     }
 
     struct Outstanding: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "003 appendix table 3: outstanding fees per pilot school (from settlement).")
+        static let configuration = CommandConfiguration(
+            abstract: "003 appendix table 3: outstanding fees per pilot school (from settlement).")
         @OptionGroup var report: ReportOptions
         func run() async throws {
             var request = Xcert_Settlement_V1_GetOutstandingTableRequest()
             request.year = self.report.year
-            let response = try await self.report.call(self.report.settlement, Xcert_Settlement_V1_SettlementReportService.Method.getOutstandingTable, request)
+            let response = try await self.report.call(
+                self.report.settlement, Xcert_Settlement_V1_SettlementReportService.Method.getOutstandingTable, request)
             ReportTables.outstanding(response).write(self.report)
         }
     }
 
     struct Fees: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "The organization report's fee table: receivable, received, outstanding per certificate level (from settlement).")
+        static let configuration = CommandConfiguration(
+            abstract: "The organization report's fee table: receivable, received, outstanding per certificate level (from settlement).")
         @OptionGroup var report: ReportOptions
         func run() async throws {
             var request = Xcert_Settlement_V1_GetOrganizationFeeTableRequest()
@@ -62,7 +67,8 @@ struct Report: AsyncParsableCommand {
     }
 
     struct Results: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "The year's evaluation results: totals, ranks within school type, tiers, exit warnings (from assessment).")
+        static let configuration = CommandConfiguration(
+            abstract: "The year's evaluation results: totals, ranks within school type, tiers, exit warnings (from assessment).")
         @OptionGroup var report: ReportOptions
         func run() async throws {
             var request = Xcert_Assessment_V1_ListResultsRequest()
@@ -109,12 +115,19 @@ struct ReportTable {
 /// The report tables, shared by `xctl report` and the services' own `report` commands.
 enum ReportTables {
     static func declarations(_ response: Xcert_Assessment_V1_GetDeclarationTableResponse) -> ReportTable {
-        let rows = response.lines.enumerated().map { index, line in
-            [String(index + 1), line.certificateName.isEmpty ? line.certificateCode : line.certificateName, levelNames([line.level]),
-             line.schoolName.isEmpty ? line.schoolCode : line.schoolName,
-             String(line.declared), String(line.approved), String(line.completed), String(line.passed), rateText(line.passRate)]
-        } + [["合计", "", "", "", String(response.total.declared), String(response.total.approved), String(response.total.completed),
-              String(response.total.passed), rateText(response.total.passRate)]]
+        let rows =
+            response.lines.enumerated().map { index, line in
+                [
+                    String(index + 1), line.certificateName.isEmpty ? line.certificateCode : line.certificateName, levelNames([line.level]),
+                    line.schoolName.isEmpty ? line.schoolCode : line.schoolName,
+                    String(line.declared), String(line.approved), String(line.completed), String(line.passed), rateText(line.passRate),
+                ]
+            } + [
+                [
+                    "合计", "", "", "", String(response.total.declared), String(response.total.approved), String(response.total.completed),
+                    String(response.total.passed), rateText(response.total.passRate),
+                ]
+            ]
         return ReportTable(
             english: ["no", "certificate", "level", "school", "declared", "approved", "completed", "passed", "pass_rate"],
             chinese: ["序号", "证书名称", "级别", "试点院校名称", "申报人数", "获批人数", "完成考核人数", "通过人数", "通过率"],
@@ -123,11 +136,14 @@ enum ReportTables {
     }
 
     static func sites(_ response: Xcert_Filing_V1_GetSiteSessionTableResponse) -> ReportTable {
-        let rows = response.lines.enumerated().map { index, line in
-            [String(index + 1), line.certificateName.isEmpty ? line.certificateCode : line.certificateName, levelNames([line.level]),
-             line.siteSchoolName.isEmpty ? line.siteSchoolCode : line.siteSchoolName, String(line.sessions),
-             line.examDates.map(dateText).joined(separator: "、"), String(line.candidates)]
-        } + [["合计", "", "", "", String(response.total.sessions), "", String(response.total.candidates)]]
+        let rows =
+            response.lines.enumerated().map { index, line in
+                [
+                    String(index + 1), line.certificateName.isEmpty ? line.certificateCode : line.certificateName, levelNames([line.level]),
+                    line.siteSchoolName.isEmpty ? line.siteSchoolCode : line.siteSchoolName, String(line.sessions),
+                    line.examDates.map(dateText).joined(separator: "、"), String(line.candidates),
+                ]
+            } + [["合计", "", "", "", String(response.total.sessions), "", String(response.total.candidates)]]
         return ReportTable(
             english: ["no", "certificate", "level", "site_school", "sessions", "exam_dates", "candidates"],
             chinese: ["序号", "证书名称", "级别", "考核站点院校名称", "开展考核次数", "考核时间", "考核人数"],
@@ -136,10 +152,14 @@ enum ReportTables {
     }
 
     static func outstanding(_ response: Xcert_Settlement_V1_GetOutstandingTableResponse) -> ReportTable {
-        let rows = response.lines.enumerated().map { index, line in
-            [String(index + 1), line.certificateName.isEmpty ? line.certificateCode : line.certificateName, levelNames([line.level]),
-             line.schoolName.isEmpty ? line.schoolCode : line.schoolName, String(line.completed), Money(fen: line.outstanding.fen).description]
-        } + [["合计", "", "", "", String(response.total.completed), Money(fen: response.total.outstanding.fen).description]]
+        let rows =
+            response.lines.enumerated().map { index, line in
+                [
+                    String(index + 1), line.certificateName.isEmpty ? line.certificateCode : line.certificateName, levelNames([line.level]),
+                    line.schoolName.isEmpty ? line.schoolCode : line.schoolName, String(line.completed),
+                    Money(fen: line.outstanding.fen).description,
+                ]
+            } + [["合计", "", "", "", String(response.total.completed), Money(fen: response.total.outstanding.fen).description]]
         return ReportTable(
             english: ["no", "certificate", "level", "school", "completed", "outstanding"],
             chinese: ["序号", "证书名称", "级别", "试点院校名称", "完成考核人数", "未结金额"],
@@ -148,11 +168,20 @@ enum ReportTables {
     }
 
     static func fees(_ response: Xcert_Settlement_V1_GetOrganizationFeeTableResponse) -> ReportTable {
-        let rows = response.lines.enumerated().map { index, line in
-            [String(index + 1), line.organizationName, line.certificateName.isEmpty ? line.certificateCode : line.certificateName, levelNames([line.level]),
-             String(line.completed), Money(fen: line.receivable.fen).description, Money(fen: line.received.fen).description, Money(fen: line.outstanding.fen).description]
-        } + [["合计", "", "", "", String(response.total.completed), Money(fen: response.total.receivable.fen).description,
-              Money(fen: response.total.received.fen).description, Money(fen: response.total.outstanding.fen).description]]
+        let rows =
+            response.lines.enumerated().map { index, line in
+                [
+                    String(index + 1), line.organizationName, line.certificateName.isEmpty ? line.certificateCode : line.certificateName,
+                    levelNames([line.level]),
+                    String(line.completed), Money(fen: line.receivable.fen).description, Money(fen: line.received.fen).description,
+                    Money(fen: line.outstanding.fen).description,
+                ]
+            } + [
+                [
+                    "合计", "", "", "", String(response.total.completed), Money(fen: response.total.receivable.fen).description,
+                    Money(fen: response.total.received.fen).description, Money(fen: response.total.outstanding.fen).description,
+                ]
+            ]
         return ReportTable(
             english: ["no", "organization", "certificate", "level", "completed", "receivable", "received", "outstanding"],
             chinese: ["序号", "评价组织", "证书名称", "级别", "完成考核人数", "应收金额", "实收金额", "未结金额"],
@@ -165,9 +194,12 @@ enum ReportTables {
             english: ["school", "name", "type", "total", "reviewed", "rank_in_type", "tier", "registration_rate", "warnings"],
             chinese: ["院校代码", "院校名称", "院校类型", "总分", "审核", "类型内排名", "等级", "报考率", "预警"],
             rows: response.results.map { result in
-                [result.schoolCode, result.schoolName, SchoolType(wire: result.schoolType)?.chineseName ?? "", pointsText(result.totalTenths),
-                 result.reviewed ? "yes" : "provisional", String(result.rankInType), result.tier, rateText(result.registrationRate),
-                 result.warnings.joined(separator: "; ")]
+                [
+                    result.schoolCode, result.schoolName, SchoolType(wire: result.schoolType)?.chineseName ?? "",
+                    pointsText(result.totalTenths),
+                    result.reviewed ? "yes" : "provisional", String(result.rankInType), result.tier, rateText(result.registrationRate),
+                    result.warnings.joined(separator: "; "),
+                ]
             }
         )
     }

@@ -19,14 +19,19 @@ struct SettlementOptions: ServiceOptions {
 struct Settlement: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Fee ceilings and standards, receivables, payments, outstanding fees, subsidies.",
-        subcommands: [Ceilings.self, Standards.self, DuePolicy.self, Receivables.self, Pay.self, Reverse.self, Refund.self, Account.self, Report.self, Subsidy.self]
+        subcommands: [
+            Ceilings.self, Standards.self, DuePolicy.self, Receivables.self, Pay.self, Reverse.self, Refund.self, Account.self, Report.self,
+            Subsidy.self,
+        ]
     )
 
     struct Ceilings: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "The province's fee ceilings per certificate level.", subcommands: [Set.self, List.self])
+        static let configuration = CommandConfiguration(
+            abstract: "The province's fee ceilings per certificate level.", subcommands: [Set.self, List.self])
 
         struct Set: AsyncParsableCommand {
-            static let configuration = CommandConfiguration(abstract: "Set a certificate's ceilings, e.g. --ceiling 初级=380 --ceiling 中级=480.")
+            static let configuration = CommandConfiguration(
+                abstract: "Set a certificate's ceilings, e.g. --ceiling 初级=380 --ceiling 中级=480.")
             @Option(help: "The certificate's code.") var certificate: String
             @Option(help: "LEVEL=YUAN, once per level.") var ceiling: [String]
             @OptionGroup var change: ChangeOptions
@@ -44,7 +49,8 @@ struct Settlement: AsyncParsableCommand {
                     ceiling.ceiling.fen = money.fen
                     return ceiling
                 }
-                let response = try await self.options.call(Xcert_Settlement_V1_FeeCeilingService.Method.setFeeCeilings, request, idempotencyKey: self.change.idempotencyKey)
+                let response = try await self.options.call(
+                    Xcert_Settlement_V1_FeeCeilingService.Method.setFeeCeilings, request, idempotencyKey: self.change.idempotencyKey)
                 emitCeilings(response.ceilings, format: .table)
             }
         }
@@ -57,7 +63,9 @@ struct Settlement: AsyncParsableCommand {
             func run() async throws {
                 var request = Xcert_Settlement_V1_ListFeeCeilingsRequest()
                 request.certificateCode = self.certificate
-                emitCeilings(try await self.options.call(Xcert_Settlement_V1_FeeCeilingService.Method.listFeeCeilings, request).ceilings, format: self.format)
+                emitCeilings(
+                    try await self.options.call(Xcert_Settlement_V1_FeeCeilingService.Method.listFeeCeilings, request).ceilings,
+                    format: self.format)
             }
         }
     }
@@ -75,14 +83,21 @@ struct Settlement: AsyncParsableCommand {
             let response = try await self.options.call(Xcert_Settlement_V1_LedgerService.Method.listFeeStandards, request)
             emit(
                 ["year", "certificate", "level", "fee", "organization", "filing", "version", "approved_at"],
-                response.standards.map { [String($0.year), $0.certificateCode, levelNames([$0.level]), yuan($0.fee), String($0.organizationID), String($0.filingID), String($0.filingVersion), shanghaiTime($0.approvedAt)] },
+                response.standards.map {
+                    [
+                        String($0.year), $0.certificateCode, levelNames([$0.level]), yuan($0.fee), String($0.organizationID),
+                        String($0.filingID), String($0.filingVersion), shanghaiTime($0.approvedAt),
+                    ]
+                },
                 format: self.format
             )
         }
     }
 
     struct DuePolicy: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "due-policy", abstract: "When a year's receivables fall due: --before or --after the exam by --days; without --days, show it.")
+        static let configuration = CommandConfiguration(
+            commandName: "due-policy",
+            abstract: "When a year's receivables fall due: --before or --after the exam by --days; without --days, show it.")
         @Option(help: "The exam year.") var year: Int32
         @Option(help: "Days from the exam date.") var days: Int32?
         @Flag(help: "Due before the exam (default: after it).") var before = false
@@ -95,7 +110,8 @@ struct Settlement: AsyncParsableCommand {
                 request.policy.year = self.year
                 request.policy.basis = self.before ? .beforeExam : .afterExam
                 request.policy.days = days
-                policy = try await self.options.call(Xcert_Settlement_V1_LedgerService.Method.setDuePolicy, request, idempotencyKey: self.change.idempotencyKey)
+                policy = try await self.options.call(
+                    Xcert_Settlement_V1_LedgerService.Method.setDuePolicy, request, idempotencyKey: self.change.idempotencyKey)
             } else {
                 var request = Xcert_Settlement_V1_GetDuePolicyRequest()
                 request.year = self.year
@@ -106,7 +122,8 @@ struct Settlement: AsyncParsableCommand {
     }
 
     struct Receivables: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Receivables per exam session and school, with what is settled and outstanding.")
+        static let configuration = CommandConfiguration(
+            abstract: "Receivables per exam session and school, with what is settled and outstanding.")
         @Option(help: "Only this exam year's.") var year: Int32 = 0
         @Option(help: "Only this school's.") var school: String = ""
         @Option(help: "Only this certificate's.") var certificate: String = ""
@@ -131,7 +148,8 @@ struct Settlement: AsyncParsableCommand {
     }
 
     struct Pay: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Record a school's payment; it settles the oldest open receivables first, or --receivable.")
+        static let configuration = CommandConfiguration(
+            abstract: "Record a school's payment; it settles the oldest open receivables first, or --receivable.")
         @Option(help: "The school's code.") var school: String
         @Option(help: "The amount in yuan, e.g. 1500.50.") var amount: String
         @Option(help: "The day paid, YYYY-MM-DD.") var date: String
@@ -146,13 +164,21 @@ struct Settlement: AsyncParsableCommand {
             request.paidOn = try wireDate(self.date, option: "--date")
             request.reference = self.reference
             request.receivableID = self.receivable
-            let payment = try await self.options.call(Xcert_Settlement_V1_LedgerService.Method.recordPayment, request, idempotencyKey: self.change.idempotencyKey)
-            print("payment \(payment.id) of \(payment.schoolCode): \(yuan(payment.amount)) on \(dateText(payment.paidOn)); settled \(payment.allocations.map { "receivable \($0.receivableID) \(yuan($0.amount))" }.joined(separator: ", ")); credit \(yuan(payment.unallocated))")
+            let payment = try await self.options.call(
+                Xcert_Settlement_V1_LedgerService.Method.recordPayment, request, idempotencyKey: self.change.idempotencyKey)
+            print(
+                """
+                payment \(payment.id) of \(payment.schoolCode): \(yuan(payment.amount)) on \(dateText(payment.paidOn)); settled \
+                \(payment.allocations.map { "receivable \($0.receivableID) \(yuan($0.amount))" }.joined(separator: ", ")); credit \
+                \(yuan(payment.unallocated))
+                """
+            )
         }
     }
 
     struct Reverse: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Reverse a payment (e.g. returned by the bank): what it settled opens again.")
+        static let configuration = CommandConfiguration(
+            abstract: "Reverse a payment (e.g. returned by the bank): what it settled opens again.")
         @Option(help: "The payment's id.") var payment: Int64
         @Option(help: "Why.") var reason: String
         @OptionGroup var change: ChangeOptions
@@ -161,7 +187,8 @@ struct Settlement: AsyncParsableCommand {
             var request = Xcert_Settlement_V1_ReversePaymentRequest()
             request.paymentID = self.payment
             request.reason = self.reason
-            let payment = try await self.options.call(Xcert_Settlement_V1_LedgerService.Method.reversePayment, request, idempotencyKey: self.change.idempotencyKey)
+            let payment = try await self.options.call(
+                Xcert_Settlement_V1_LedgerService.Method.reversePayment, request, idempotencyKey: self.change.idempotencyKey)
             print("payment \(payment.id) of \(payment.schoolCode) reversed: \(payment.reversalReason)")
         }
     }
@@ -180,13 +207,15 @@ struct Settlement: AsyncParsableCommand {
             request.amount.fen = try fen(self.amount, option: "--amount")
             request.refundedOn = try wireDate(self.date, option: "--date")
             request.reference = self.reference
-            let refund = try await self.options.call(Xcert_Settlement_V1_LedgerService.Method.refundCredit, request, idempotencyKey: self.change.idempotencyKey)
+            let refund = try await self.options.call(
+                Xcert_Settlement_V1_LedgerService.Method.refundCredit, request, idempotencyKey: self.change.idempotencyKey)
             print("refund \(refund.id) to \(refund.schoolCode): \(yuan(refund.amount)) on \(dateText(refund.refundedOn))")
         }
     }
 
     struct Account: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "A school's account: its receivables, then its totals (receivable = received + outstanding − credit).")
+        static let configuration = CommandConfiguration(
+            abstract: "A school's account: its receivables, then its totals (receivable = received + outstanding − credit).")
         @Option(help: "The school's code.") var school: String
         @Option(help: "Only this exam year's receivables.") var year: Int32 = 0
         @Option(help: "table or csv.") var format: OutputFormat = .table
@@ -198,13 +227,19 @@ struct Settlement: AsyncParsableCommand {
             let account = try await self.options.call(Xcert_Settlement_V1_LedgerService.Method.getAccount, request)
             emitReceivables(account.receivables, format: self.format)
             if self.format == .table {
-                print("\nreceivable \(yuan(account.receivable))  received \(yuan(account.received))  outstanding \(yuan(account.outstanding))  credit \(yuan(account.credit))")
+                print(
+                    """
+                    \nreceivable \(yuan(account.receivable))  received \(yuan(account.received))  outstanding \
+                    \(yuan(account.outstanding))  credit \(yuan(account.credit))
+                    """
+                )
             }
         }
     }
 
     struct Report: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Settlement's reports.", subcommands: [Outstanding.self, Fees.self, Timeliness.self])
+        static let configuration = CommandConfiguration(
+            abstract: "Settlement's reports.", subcommands: [Outstanding.self, Fees.self, Timeliness.self])
 
         struct Outstanding: AsyncParsableCommand {
             static let configuration = CommandConfiguration(abstract: "Appendix table 3: outstanding fees per school (江西省试点院校未结清明细统计表).")
@@ -222,7 +257,8 @@ struct Settlement: AsyncParsableCommand {
         }
 
         struct Fees: AsyncParsableCommand {
-            static let configuration = CommandConfiguration(abstract: "The organization report's fee table: receivable, received, outstanding per certificate level (考核费用结算情况).")
+            static let configuration = CommandConfiguration(
+                abstract: "The organization report's fee table: receivable, received, outstanding per certificate level (考核费用结算情况).")
             @Option(help: "The exam year.") var year: Int32
             @Option(help: "Only this organization's (an organization sees only its own).") var organization: Int64 = 0
             @Option(help: "table or csv.") var format: OutputFormat = .table
@@ -231,13 +267,15 @@ struct Settlement: AsyncParsableCommand {
                 var request = Xcert_Settlement_V1_GetOrganizationFeeTableRequest()
                 request.year = self.year
                 request.organizationID = self.organization
-                let response = try await self.options.call(Xcert_Settlement_V1_SettlementReportService.Method.getOrganizationFeeTable, request)
+                let response = try await self.options.call(
+                    Xcert_Settlement_V1_SettlementReportService.Method.getOrganizationFeeTable, request)
                 ReportTables.fees(response).write(chineseHeaders: true, format: self.format)
             }
         }
 
         struct Timeliness: AsyncParsableCommand {
-            static let configuration = CommandConfiguration(abstract: "Per school: receivables paid by their due dates and the share of the amount paid (indicators 1-4-1 and 1-4-2).")
+            static let configuration = CommandConfiguration(
+                abstract: "Per school: receivables paid by their due dates and the share of the amount paid (indicators 1-4-1 and 1-4-2).")
             @Option(help: "The exam year.") var year: Int32
             @Option(help: "Only this school's.") var school: String = ""
             @Option(help: "table or csv.") var format: OutputFormat = .table
@@ -250,9 +288,12 @@ struct Settlement: AsyncParsableCommand {
                 emit(
                     ["school", "due", "paid_by_due_date", "on_time_share", "receivable", "received", "paid_share"],
                     response.schools.map { school in
-                        [school.schoolCode, String(school.receivablesDue), String(school.paidByDueDate),
-                         Rate(Int64(school.paidByDueDate), over: Int64(school.receivablesDue)).percentage(), yuan(school.receivable), yuan(school.received),
-                         Rate(school.received.fen, over: school.receivable.fen).percentage()]
+                        [
+                            school.schoolCode, String(school.receivablesDue), String(school.paidByDueDate),
+                            Rate(Int64(school.paidByDueDate), over: Int64(school.receivablesDue)).percentage(), yuan(school.receivable),
+                            yuan(school.received),
+                            Rate(school.received.fen, over: school.receivable.fen).percentage(),
+                        ]
                     },
                     format: self.format
                 )
@@ -261,10 +302,12 @@ struct Settlement: AsyncParsableCommand {
     }
 
     struct Subsidy: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Subsidy allocations (002 §三.4), exact to the fen.", subcommands: [Allocate.self, Show.self, List.self])
+        static let configuration = CommandConfiguration(
+            abstract: "Subsidy allocations (002 §三.4), exact to the fen.", subcommands: [Allocate.self, Show.self, List.self])
 
         struct Allocate: AsyncParsableCommand {
-            static let configuration = CommandConfiguration(abstract: "Allocate a budget across schools by completed assessments, or by --weight SCHOOL=N.")
+            static let configuration = CommandConfiguration(
+                abstract: "Allocate a budget across schools by completed assessments, or by --weight SCHOOL=N.")
             @Option(help: "The year.") var year: Int32
             @Option(help: "The budget in yuan.") var budget: String
             @Option(help: "What it is, e.g. 2026年1+X证书试点补助资金.") var title: String
@@ -279,13 +322,16 @@ struct Settlement: AsyncParsableCommand {
                 request.title = self.title
                 request.weights = try self.weight.map { text in
                     let parts = text.split(separator: "=", maxSplits: 1).map(String.init)
-                    guard parts.count == 2, let weight = Int64(parts[1]) else { throw ValidationError("--weight takes SCHOOL=WEIGHT; not \(text)") }
+                    guard parts.count == 2, let weight = Int64(parts[1]) else {
+                        throw ValidationError("--weight takes SCHOOL=WEIGHT; not \(text)")
+                    }
                     var share = Xcert_Settlement_V1_SubsidyWeight()
                     share.schoolCode = parts[0]
                     share.weight = weight
                     return share
                 }
-                let allocation = try await self.options.call(Xcert_Settlement_V1_SubsidyService.Method.allocateSubsidy, request, idempotencyKey: self.change.idempotencyKey)
+                let allocation = try await self.options.call(
+                    Xcert_Settlement_V1_SubsidyService.Method.allocateSubsidy, request, idempotencyKey: self.change.idempotencyKey)
                 emitShares(allocation, format: self.format)
             }
         }
@@ -298,7 +344,9 @@ struct Settlement: AsyncParsableCommand {
             func run() async throws {
                 var request = Xcert_Settlement_V1_GetSubsidyAllocationRequest()
                 request.id = self.id
-                emitShares(try await self.options.call(Xcert_Settlement_V1_SubsidyService.Method.getSubsidyAllocation, request), format: self.format)
+                emitShares(
+                    try await self.options.call(Xcert_Settlement_V1_SubsidyService.Method.getSubsidyAllocation, request),
+                    format: self.format)
             }
         }
 
@@ -313,7 +361,12 @@ struct Settlement: AsyncParsableCommand {
                 let response = try await self.options.call(Xcert_Settlement_V1_SubsidyService.Method.listSubsidyAllocations, request)
                 emit(
                     ["id", "year", "title", "budget", "basis", "allocated_by", "allocated_at"],
-                    response.allocations.map { [String($0.id), String($0.year), $0.title, yuan($0.budget), $0.byCompleted ? "completed assessments" : "weights", $0.allocatedBy, shanghaiTime($0.allocatedAt)] },
+                    response.allocations.map {
+                        [
+                            String($0.id), String($0.year), $0.title, yuan($0.budget), $0.byCompleted ? "completed assessments" : "weights",
+                            $0.allocatedBy, shanghaiTime($0.allocatedAt),
+                        ]
+                    },
                     format: self.format
                 )
             }
@@ -333,21 +386,34 @@ private func fen(_ text: String, option: String) throws -> Int64 {
 }
 
 private func emitCeilings(_ ceilings: [Xcert_Settlement_V1_FeeCeiling], format: OutputFormat) {
-    emit(["certificate", "level", "ceiling", "set_by", "set_at"], ceilings.map { [$0.certificateCode, levelNames([$0.level]), yuan($0.ceiling), $0.setBy, shanghaiTime($0.setAt)] }, format: format)
+    emit(
+        ["certificate", "level", "ceiling", "set_by", "set_at"],
+        ceilings.map { [$0.certificateCode, levelNames([$0.level]), yuan($0.ceiling), $0.setBy, shanghaiTime($0.setAt)] }, format: format)
 }
 
 private func emitReceivables(_ receivables: [Xcert_Settlement_V1_Receivable], format: OutputFormat) {
     emit(
-        ["id", "school", "certificate", "level", "exam_date", "due_date", "completed", "fee", "amount", "settled", "outstanding", "settled_on", "on_time"],
+        [
+            "id", "school", "certificate", "level", "exam_date", "due_date", "completed", "fee", "amount", "settled", "outstanding",
+            "settled_on", "on_time",
+        ],
         receivables.map { receivable in
-            [String(receivable.id), receivable.schoolCode, receivable.certificateCode, levelNames([receivable.level]), dateText(receivable.examDate), dateText(receivable.dueDate),
-             String(receivable.completed), yuan(receivable.feeStandard), yuan(receivable.amount), yuan(receivable.settled), yuan(receivable.outstanding),
-             receivable.hasSettledOn ? dateText(receivable.settledOn) : "", receivable.hasSettledOn ? (receivable.paidByDueDate ? "yes" : "late") : ""]
+            [
+                String(receivable.id), receivable.schoolCode, receivable.certificateCode, levelNames([receivable.level]),
+                dateText(receivable.examDate), dateText(receivable.dueDate),
+                String(receivable.completed), yuan(receivable.feeStandard), yuan(receivable.amount), yuan(receivable.settled),
+                yuan(receivable.outstanding),
+                receivable.hasSettledOn ? dateText(receivable.settledOn) : "",
+                receivable.hasSettledOn ? (receivable.paidByDueDate ? "yes" : "late") : "",
+            ]
         },
         format: format
     )
 }
 
 private func emitShares(_ allocation: Xcert_Settlement_V1_SubsidyAllocation, format: OutputFormat) {
-    emit(["school", "weight", "amount"], allocation.shares.map { [$0.schoolCode, String($0.weight), yuan($0.amount)] } + [["合计", "", yuan(allocation.budget)]], format: format)
+    emit(
+        ["school", "weight", "amount"],
+        allocation.shares.map { [$0.schoolCode, String($0.weight), yuan($0.amount)] } + [["合计", "", yuan(allocation.budget)]],
+        format: format)
 }

@@ -1,8 +1,9 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import Foundation
 import Histogram
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// Nanoseconds on the monotonic clock (CLOCK_MONOTONIC, through the vDSO: tens of ns).
 @inline(__always)
@@ -39,7 +40,7 @@ public struct ProcessSample: Sendable {
     public static func read(pid: String) -> ProcessSample? {
         let at = monotonicNanoseconds()
         guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-              let close = stat.lastIndex(of: ")")
+            let close = stat.lastIndex(of: ")")
         else { return nil }
         // Fields after the command name: state is field 3; utime and stime are 14 and 15.
         let fields = stat[stat.index(after: close)...].split(separator: " ")
@@ -127,11 +128,16 @@ public struct CellReport: Codable, Sendable {
         encoder.outputFormatting = [.sortedKeys]
         let json = (try? encoder.encode(self)).flatMap { String(data: $0, encoding: .utf8) } ?? "{}"
         let server = self.serverCores.map { String(format: "%.2f", $0) } ?? "?"
-        writeLine(String(
-            format: "%@ %dx%d: %.0f req/s, p50 %.1f µs, p99 %.1f µs, p99.9 %.1f µs, %d failed; cores: client %.2f, server %@; server peak RSS %@ MiB",
-            self.target, self.connections, self.inFlight, self.rps, self.p50Us, self.p99Us, self.p999Us, self.failed,
-            self.clientCores, server, self.serverPeakRSSMiB.map { String(format: "%.1f", $0) } ?? "?"
-        ))
+        writeLine(
+            String(
+                format:
+                    """
+                    %@ %dx%d: %.0f req/s, p50 %.1f µs, p99 %.1f µs, p99.9 %.1f µs, %d failed; cores: client %.2f, server %@; server peak \
+                    RSS %@ MiB
+                    """,
+                self.target, self.connections, self.inFlight, self.rps, self.p50Us, self.p99Us, self.p999Us, self.failed,
+                self.clientCores, server, self.serverPeakRSSMiB.map { String(format: "%.1f", $0) } ?? "?"
+            ))
         writeLine("CELL \(json)")
     }
 }

@@ -1,8 +1,8 @@
+import BenchSupport
 import Foundation
 import GRPCCore
 import GRPCNIOTransportHTTP2Posix
 import GRPCProtobuf
-import BenchSupport
 import NIOCore
 import NIOPosix
 import XCertProto

@@ -16,7 +16,7 @@ struct WholeFrameDecoder: NIOSingleStepByteToMessageDecoder {
 
     mutating func decode(buffer: inout ByteBuffer) throws -> ByteBuffer? {
         guard let length = buffer.getInteger(at: buffer.readerIndex, endianness: .big, as: UInt32.self),
-              buffer.readableBytes >= 4 + Int(length)
+            buffer.readableBytes >= 4 + Int(length)
         else { return nil }
         return buffer.readSlice(length: 4 + Int(length))
     }

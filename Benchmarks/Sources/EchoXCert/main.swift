@@ -1,7 +1,7 @@
+import BenchSupport
 import Foundation
 import Logging
 import Metrics
-import BenchSupport
 import NIOCore
 import NIOPosix
 import Prometheus
@@ -39,14 +39,15 @@ let logger = Logger(label: "xcert.echo")
 
 var table = MethodTable()
 table.register([
-    .unary("/xcert.bench.v1.Echo/Echo") { (request: Xcert_Health_V1_HealthCheckRequest, _) in request },
+    .unary("/xcert.bench.v1.Echo/Echo") { (request: Xcert_Health_V1_HealthCheckRequest, _) in request }
 ])
 let server = RPCServer(configuration: RPCServerConfiguration(host: options.host, port: options.port), methods: table, logger: logger)
-let group = ServiceGroup(configuration: ServiceGroupConfiguration(
-    services: [.init(service: server)],
-    gracefulShutdownSignals: [.sigterm, .sigint],
-    logger: logger
-))
+let group = ServiceGroup(
+    configuration: ServiceGroupConfiguration(
+        services: [.init(service: server)],
+        gracefulShutdownSignals: [.sigterm, .sigint],
+        logger: logger
+    ))
 // The main thread waits on a semaphore rather than running an async top-level main: the
 // services' `await` at top level parks it in dispatch_main's sigsuspend loop, which
 // valgrind 3.19 (Debian 12) crashes on, and B1's profiles are taken with callgrind. The

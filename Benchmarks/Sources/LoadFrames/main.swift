@@ -209,7 +209,8 @@ final class PipelineHandler: ChannelInboundHandler, @unchecked Sendable {
             self.pending = nil
         }
         while let length = incoming.getInteger(at: incoming.readerIndex, endianness: .big, as: UInt32.self),
-              incoming.readableBytes >= 4 + Int(length) {
+            incoming.readableBytes >= 4 + Int(length)
+        {
             incoming.moveReaderIndex(forwardBy: 4)
             let body = Int(length)
             let (id, code) = incoming.withUnsafeReadableBytes { bytes in

@@ -48,10 +48,11 @@ struct LoadGRPC: ParsableArguments {
         var message = Xcert_Health_V1_HealthCheckRequest()
         message.service = String(repeating: "x", count: self.payloadBytes)
         let clients = try (0..<self.connections).map { _ in
-            GRPCClient(transport: try HTTP2ClientTransport.Posix(
-                target: .ipv4(address: host, port: port),
-                transportSecurity: .plaintext
-            ))
+            GRPCClient(
+                transport: try HTTP2ClientTransport.Posix(
+                    target: .ipv4(address: host, port: port),
+                    transportSecurity: .plaintext
+                ))
         }
         let tallies = clients.map { _ in Tally() }
         let start = monotonicNanoseconds() + 50_000_000

@@ -48,7 +48,8 @@ struct WireBench: AsyncParsableCommand {
                                 stats.failed.add(1, ordering: .relaxed)
                                 continue
                             }
-                            let microseconds = (end - start).components.attoseconds / 1_000_000_000_000 + (end - start).components.seconds * 1_000_000
+                            let microseconds =
+                                (end - start).components.attoseconds / 1_000_000_000_000 + (end - start).components.seconds * 1_000_000
                             stats.latencies.withLock { _ = $0.record(UInt64(max(1, microseconds))) }
                             stats.completed.add(1, ordering: .relaxed)
                         }
@@ -64,12 +65,14 @@ struct WireBench: AsyncParsableCommand {
         let (p50, p99, p999) = stats.latencies.withLock {
             ($0.valueAtPercentile(50), $0.valueAtPercentile(99), $0.valueAtPercentile(99.9))
         }
-        print("""
+        print(
+            """
             scenario      unary Health/Check, \(self.connections) connection(s) x \(self.inFlight) in flight, \(self.seconds) s
             completed     \(count) calls (\(stats.failed.load(ordering: .relaxed)) failed)
             throughput    \(Int(throughput)) calls/s
             latency       p50 \(p50) µs   p99 \(p99) µs   p99.9 \(p999) µs
-            RESULT wire-health connections=\(self.connections) in_flight=\(self.inFlight) calls_per_s=\(Int(throughput)) p50_us=\(p50) p99_us=\(p99)
+            RESULT wire-health connections=\(self.connections) in_flight=\(self.inFlight) calls_per_s=\(Int(throughput)) p50_us=\(p50) \
+            p99_us=\(p99)
             """)
     }
 }

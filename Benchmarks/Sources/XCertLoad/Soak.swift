@@ -79,7 +79,9 @@ struct Soak: AsyncParsableCommand {
         let organization = try Self.token(self.organizationTokenFile)
         let schools = try Self.lines(self.world + "/schools.txt")
         let qualified = try Self.lines(self.world + "/qualified.txt")
-        guard qualified.count >= self.schoolsPerSession else { throw ValidationError("\(self.world)/qualified.txt has fewer than \(self.schoolsPerSession) schools") }
+        guard qualified.count >= self.schoolsPerSession else {
+            throw ValidationError("\(self.world)/qualified.txt has fewer than \(self.schoolsPerSession) schools")
+        }
         let processes = self.pid.map { spec -> (name: String, pid: String) in
             let parts = spec.split(separator: "=", maxSplits: 1).map(String.init)
             return (parts[0], parts[1])
@@ -89,9 +91,16 @@ struct Soak: AsyncParsableCommand {
         }
         // Session n is held at qualified school n mod count, on day n / count of 2025.
         let rosterSessions = 365 * qualified.count
-        let rosters = Int((mix.rate(.roster, total: self.rate) * self.minutes * 60 * 1.02 / Double(self.chunksPerRoster)).rounded(.up)) + self.maxInFlight
+        let rosters =
+            Int((mix.rate(.roster, total: self.rate) * self.minutes * 60 * 1.02 / Double(self.chunksPerRoster)).rounded(.up))
+            + self.maxInFlight
         if rosters > rosterSessions {
-            throw ValidationError("\(rosters) rosters are more exam sessions than 2025 holds at \(qualified.count) sites; make rosters larger (--chunks-per-roster)")
+            throw ValidationError(
+                """
+                \(rosters) rosters are more exam sessions than 2025 holds at \(qualified.count) sites; make rosters larger \
+                (--chunks-per-roster)
+                """
+            )
         }
         let plan = SoakPlan(
             mix: mix, rate: self.rate, seconds: self.minutes * 60,
@@ -127,7 +136,8 @@ struct Soak: AsyncParsableCommand {
                     nextSample += UInt64(self.sampleEvery * 1e9)
                 }
                 if now >= nextReport {
-                    self.report(stats.takeInterval(), seconds: Double(now - lastReport) / 1e9, at: Double(now - started) / 1e9, memory: memory)
+                    self.report(
+                        stats.takeInterval(), seconds: Double(now - lastReport) / 1e9, at: Double(now - started) / 1e9, memory: memory)
                     lastReport = now
                     nextReport += UInt64(self.reportEvery * 1e9)
                 }
@@ -161,7 +171,9 @@ struct Soak: AsyncParsableCommand {
     func report(_ interval: SoakStats.Counts, seconds: Double, at elapsed: Double, memory: MemoryWatch) {
         var line = String(format: "[%4.0f s]", elapsed)
         for kind in SoakKind.allCases {
-            line += String(format: " %@ %.1f/s (p99 %.1f ms)", kind.label, Double(interval.succeeded[kind.rawValue]) / seconds, interval.p99Milliseconds(kind))
+            line += String(
+                format: " %@ %.1f/s (p99 %.1f ms)", kind.label, Double(interval.succeeded[kind.rawValue]) / seconds,
+                interval.p99Milliseconds(kind))
         }
         line += " | errors \(interval.errors.reduce(0, +)) behind \(interval.behind.reduce(0, +))"
         line += " | rosters sealed \(interval.calls[SoakCall.sealRoster.rawValue])"
@@ -176,22 +188,30 @@ struct Soak: AsyncParsableCommand {
         let seconds = self.minutes * 60
         var failures: [String] = []
         writeLine("")
-        writeLine("soak summary: \(String(format: "%g", self.minutes)) min at \(String(format: "%.1f", self.rate)) calls/s (mix \(self.mix))")
+        writeLine(
+            "soak summary: \(String(format: "%g", self.minutes)) min at \(String(format: "%.1f", self.rate)) calls/s (mix \(self.mix))")
         let widths = [14, 10, 11, 10, 8, 8, 9, 9]
         writeLine(tableRow(["kind", "target/s", "achieved/s", "calls", "errors", "behind", "p50 ms", "p99 ms"], widths))
         for kind in SoakKind.allCases {
             let target = mix.rate(kind, total: self.rate)
             let achieved = Double(total.succeeded[kind.rawValue]) / seconds
-            writeLine(tableRow([
-                kind.label, String(format: "%.1f", target), String(format: "%.1f", achieved), "\(total.succeeded[kind.rawValue] + total.errors[kind.rawValue])",
-                "\(total.errors[kind.rawValue])", "\(total.behind[kind.rawValue])", String(format: "%.1f", total.p50Milliseconds(kind)),
-                String(format: "%.1f", total.p99Milliseconds(kind)),
-            ], widths))
+            writeLine(
+                tableRow(
+                    [
+                        kind.label, String(format: "%.1f", target), String(format: "%.1f", achieved),
+                        "\(total.succeeded[kind.rawValue] + total.errors[kind.rawValue])",
+                        "\(total.errors[kind.rawValue])", "\(total.behind[kind.rawValue])",
+                        String(format: "%.1f", total.p50Milliseconds(kind)),
+                        String(format: "%.1f", total.p99Milliseconds(kind)),
+                    ], widths))
             if target > 0, achieved < target * self.minRateShare {
-                failures.append(String(format: "%@ achieved %.1f/s of %.1f/s (less than %.0f %%)", kind.label, achieved, target, self.minRateShare * 100))
+                failures.append(
+                    String(
+                        format: "%@ achieved %.1f/s of %.1f/s (less than %.0f %%)", kind.label, achieved, target, self.minRateShare * 100))
             }
         }
-        let calls = SoakCall.allCases.map { "\($0.method.split(separator: "/").last ?? "") \(total.calls[$0.rawValue])" }.joined(separator: ", ")
+        let calls = SoakCall.allCases.map { "\($0.method.split(separator: "/").last ?? "") \(total.calls[$0.rawValue])" }.joined(
+            separator: ", ")
         writeLine("calls made: \(calls)")
         let errors = total.errors.reduce(0, +)
         if errors > 0 {
@@ -210,23 +230,38 @@ struct Soak: AsyncParsableCommand {
         for window in memory.windows(seconds: seconds) {
             let change = window.second.map { second in window.last.map { ($0 - second) / second } } ?? nil
             let flat = change.map { abs($0) <= self.tolerance }
-            writeLine(tableRow([
-                window.name, window.second.map { String(format: "%.1f", $0) } ?? "-", window.last.map { String(format: "%.1f", $0) } ?? "-",
-                change.map { String(format: "%+.1f %%", $0 * 100) } ?? "-", window.checked ? (judged ? (flat == true ? "yes" : "NO") : "-") : "(not checked)",
-            ], memoryWidths))
+            writeLine(
+                tableRow(
+                    [
+                        window.name, window.second.map { String(format: "%.1f", $0) } ?? "-",
+                        window.last.map { String(format: "%.1f", $0) } ?? "-",
+                        change.map { String(format: "%+.1f %%", $0 * 100) } ?? "-",
+                        window.checked ? (judged ? (flat == true ? "yes" : "NO") : "-") : "(not checked)",
+                    ], memoryWidths))
             if window.checked, judged, flat != true {
-                failures.append("\(window.name)'s RSS went from \(window.second.map { String(format: "%.1f", $0) } ?? "?") MiB in minute 2 to \(window.last.map { String(format: "%.1f", $0) } ?? "?") MiB in the last minute")
+                failures.append(
+                    """
+                    \(window.name)'s RSS went from \(window.second.map { String(format: "%.1f", $0) } ?? "?") MiB in minute 2 to \
+                    \(window.last.map { String(format: "%.1f", $0) } ?? "?") MiB in the last minute
+                    """
+                )
             }
             if window.checked, window.lost {
                 failures.append("\(window.name) exited during the run")
             }
             memoryJSON.append([
-                "name": window.name, "checked": window.checked, "minute2_mib": jsonValue(window.second), "last_minute_mib": jsonValue(window.last),
+                "name": window.name, "checked": window.checked, "minute2_mib": jsonValue(window.second),
+                "last_minute_mib": jsonValue(window.last),
                 "change": jsonValue(change), "peak_mib": jsonValue(window.peak),
             ])
         }
         if !judged { writeLine("(memory is judged on runs of 3 minutes or more: minute 2 against the last minute)") }
-        writeLine("RSS: the mean of the samples every \(String(format: "%.0f", self.sampleEvery)) s in the window; postgres: the PSS of the postmaster and its children")
+        writeLine(
+            """
+            RSS: the mean of the samples every \(String(format: "%.0f", self.sampleEvery)) s in the window; postgres: the PSS of the \
+            postmaster and its children
+            """
+        )
 
         if let path = self.jsonOut {
             let kinds = SoakKind.allCases.map { kind -> [String: Any] in
@@ -239,7 +274,10 @@ struct Soak: AsyncParsableCommand {
             }
             let summary: [String: Any] = [
                 "minutes": self.minutes, "rate": self.rate, "mix": self.mix, "kinds": kinds,
-                "calls": Dictionary(uniqueKeysWithValues: SoakCall.allCases.map { (String($0.method.split(separator: "/").last ?? ""), total.calls[$0.rawValue]) }),
+                "calls": Dictionary(
+                    uniqueKeysWithValues: SoakCall.allCases.map {
+                        (String($0.method.split(separator: "/").last ?? ""), total.calls[$0.rawValue])
+                    }),
                 "errors": errors, "memory": memoryJSON, "passed": failures.isEmpty, "failures": failures,
                 "samples": memory.samplesJSON(),
             ]
@@ -335,7 +373,7 @@ struct SoakMix: Sendable {
         for part in text.split(separator: ",") {
             let pair = part.split(separator: "=").map { $0.trimmingCharacters(in: .whitespaces) }
             guard pair.count == 2, let share = Double(pair[1]), share >= 0,
-                  let kind = SoakKind.allCases.first(where: { $0.label.hasPrefix(pair[0]) })
+                let kind = SoakKind.allCases.first(where: { $0.label.hasPrefix(pair[0]) })
             else { throw ValidationError("--mix takes reads=P,filings=P,roster=P,payments=P; not \(part)") }
             self.shares[kind.rawValue] = share
         }
@@ -517,7 +555,10 @@ struct SoakPlan: Sendable {
             current = .createRoster
             guard session < self.rosterSessions else { throw RPCError(.outOfRange, "no exam session left for roster \(session)") }
             let roster = try await client.unary(
-                Roster.createMethod, Roster.createRequest(certificate: "ROSTER-BENCH", site: self.sessionSchools(session)[0], date: Self.examDate(session / self.qualified.count)),
+                Roster.createMethod,
+                Roster.createRequest(
+                    certificate: "ROSTER-BENCH", site: self.sessionSchools(session)[0],
+                    date: Self.examDate(session / self.qualified.count)),
                 options: CallOptions(metadata: self.change(self.organization))
             )
             stats.called(.createRoster)
@@ -528,14 +569,17 @@ struct SoakPlan: Sendable {
         let rows = self.chunkRows * self.chunksPerRoster
         let chunkStart = monotonicNanoseconds()
         _ = try await client.unary(
-            Roster.chunkMethod, Roster.chunkRequest(roster: roster, index: index, chunk: self.chunkRows, rows: rows, schools: self.sessionSchools(session)),
+            Roster.chunkMethod,
+            Roster.chunkRequest(roster: roster, index: index, chunk: self.chunkRows, rows: rows, schools: self.sessionSchools(session)),
             options: CallOptions(metadata: self.change(self.organization))
         )
         stats.called(.uploadChunk)
         stats.done(.roster, since: chunkStart)
         if self.rosters.uploaded(roster, chunks: self.chunksPerRoster) {
             current = .sealRoster
-            _ = try await client.unary(Roster.sealMethod, Roster.sealRequest(roster: roster, rows: rows), options: CallOptions(metadata: self.change(self.organization)))
+            _ = try await client.unary(
+                Roster.sealMethod, Roster.sealRequest(roster: roster, rows: rows),
+                options: CallOptions(metadata: self.change(self.organization)))
             stats.called(.sealRoster)
         }
     }
@@ -639,7 +683,9 @@ final class MemoryWatch: Sendable {
         guard let postmaster = self.postgres else { return nil }
         var pids = [postmaster]
         for entry in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] where entry.allSatisfy(\.isNumber) {
-            guard let stat = try? String(contentsOfFile: "/proc/\(entry)/stat", encoding: .utf8), let close = stat.lastIndex(of: ")") else { continue }
+            guard let stat = try? String(contentsOfFile: "/proc/\(entry)/stat", encoding: .utf8), let close = stat.lastIndex(of: ")") else {
+                continue
+            }
             let fields = stat[stat.index(after: close)...].split(separator: " ")
             if fields.count > 1, fields[1] == postmaster { pids.append(entry) }
         }
@@ -671,15 +717,19 @@ final class MemoryWatch: Sendable {
         for (index, process) in self.processes.enumerated() {
             let second = samples.filter { $0.at >= 60 && $0.at < 120 }.compactMap { $0.mib[index] }
             let last = samples.filter { $0.at >= seconds - 60 }.compactMap { $0.mib[index] }
-            windows.append(Window(
-                name: process.name, checked: true, second: mean(second), last: mean(last),
-                peak: samples.compactMap { $0.mib[index] }.max(), lost: samples.contains { $0.mib[index] == nil }
-            ))
+            windows.append(
+                Window(
+                    name: process.name, checked: true, second: mean(second), last: mean(last),
+                    peak: samples.compactMap { $0.mib[index] }.max(), lost: samples.contains { $0.mib[index] == nil }
+                ))
         }
         if self.postgres != nil {
             let second = samples.filter { $0.at >= 60 && $0.at < 120 }.compactMap { $0.postgres }
             let last = samples.filter { $0.at >= seconds - 60 }.compactMap { $0.postgres }
-            windows.append(Window(name: "postgres (PSS)", checked: false, second: mean(second), last: mean(last), peak: samples.compactMap { $0.postgres }.max(), lost: false))
+            windows.append(
+                Window(
+                    name: "postgres (PSS)", checked: false, second: mean(second), last: mean(last),
+                    peak: samples.compactMap { $0.postgres }.max(), lost: false))
         }
         return windows
     }

@@ -1,7 +1,7 @@
 import ArgumentParser
+import BenchSupport
 import Foundation
 import Histogram
-import BenchSupport
 import Synchronization
 import XCertAPI
 import XCertDomain
@@ -91,7 +91,8 @@ struct LoopOptions: ParsableArguments, Sendable {
 /// Runs one loop per client (`clients[i]` its connection) for the warm-up and `seconds`,
 /// and prints the cell.
 func closedLoop(
-    target: String, clients: [RPCClient], _ options: LoopOptions, note: String, _ call: @escaping @Sendable (RPCClient, Int) async throws -> Void
+    target: String, clients: [RPCClient], _ options: LoopOptions, note: String,
+    _ call: @escaping @Sendable (RPCClient, Int) async throws -> Void
 ) async throws {
     let measurement = Measurement()
     let warmUpEnds = monotonicNanoseconds() + UInt64(options.warmup * 1e9)
@@ -135,7 +136,8 @@ func closedLoop(
 /// Organizations' filings, each a new one: certificate `BENCH-nnnn` × year, as many as
 /// `clients` at once.
 struct Filings: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "B2: SubmitFiling end to end (token, validation, idempotency key, insert), closed loop.")
+    static let configuration = CommandConfiguration(
+        abstract: "B2: SubmitFiling end to end (token, validation, idempotency key, insert), closed loop.")
     @OptionGroup var target: Target
     @OptionGroup var loop: LoopOptions
     @Option(help: "Certificates BENCH-0001 … owned by the token's organization.") var certificates = 200
@@ -146,10 +148,13 @@ struct Filings: AsyncParsableCommand {
         let clients = try (0..<self.loop.clients).map { _ in try self.target.client() }
         let plan = Self.plan()
         let (certificates, firstYear, years, target) = (self.certificates, self.firstYear, self.years, self.target)
-        try await closedLoop(target: "xcert", clients: clients, self.loop, note: "SubmitFiling, each a new filing, one connection per client") { client, index in
+        try await closedLoop(
+            target: "xcert", clients: clients, self.loop, note: "SubmitFiling, each a new filing, one connection per client"
+        ) { client, index in
             guard index < certificates * Int(years) else { throw ValidationError("more submissions than certificates × years") }
             _ = try await client.unary(
-                Self.method, Self.request(index, certificates: certificates, firstYear: firstYear, plan: plan), options: CallOptions(metadata: target.metadata(idempotencyKey: "bench-\(UUID().uuidString)"))
+                Self.method, Self.request(index, certificates: certificates, firstYear: firstYear, plan: plan),
+                options: CallOptions(metadata: target.metadata(idempotencyKey: "bench-\(UUID().uuidString)"))
             )
         }
     }
@@ -158,7 +163,9 @@ struct Filings: AsyncParsableCommand {
 
     /// Submission `index`, a new filing: certificate BENCH-nnnn (`index` mod `certificates`)
     /// for year `firstYear` + `index` / `certificates`, round 1.
-    static func request(_ index: Int, certificates: Int, firstYear: Int32, plan: Xcert_Filing_V1_WorkPlan) -> Xcert_Filing_V1_SubmitFilingRequest {
+    static func request(
+        _ index: Int, certificates: Int, firstYear: Int32, plan: Xcert_Filing_V1_WorkPlan
+    ) -> Xcert_Filing_V1_SubmitFilingRequest {
         var request = Xcert_Filing_V1_SubmitFilingRequest()
         request.certificateCode = self.certificateCode(index % certificates)
         request.year = firstYear + Int32(index / certificates)
@@ -205,7 +212,8 @@ struct Schools: AsyncParsableCommand {
         guard !codes.isEmpty else { throw ValidationError("no codes in \(self.codes)") }
         let clients = try (0..<self.loop.clients).map { _ in try self.target.client() }
         let metadata = self.target.metadata()
-        try await closedLoop(target: "xcert", clients: clients, self.loop, note: "GetSchool of a random one of \(codes.count) schools") { client, index in
+        try await closedLoop(target: "xcert", clients: clients, self.loop, note: "GetSchool of a random one of \(codes.count) schools") {
+            client, index in
             _ = try await client.unary(Self.method, Self.request(index, codes: codes), options: CallOptions(metadata: metadata))
         }
     }
@@ -225,7 +233,8 @@ struct Schools: AsyncParsableCommand {
 /// One exam roster of `rows` candidates in chunks, then sealed; optionally the same rows,
 /// as the database keeps them, into a CSV file for `psql \copy`.
 struct Roster: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "B3: one roster uploaded in chunks and sealed; or (--csv-out) the same rows as CSV for the COPY peer.")
+    static let configuration = CommandConfiguration(
+        abstract: "B3: one roster uploaded in chunks and sealed; or (--csv-out) the same rows as CSV for the COPY peer.")
     @OptionGroup var target: Target
     @Option(help: "Candidates.") var rows = 1_000_000
     @Option(help: "Rows per chunk.") var chunk = 5_000
@@ -253,7 +262,8 @@ struct Roster: AsyncParsableCommand {
         let started = monotonicNanoseconds()
         let clientStart = ProcessSample.read(pid: "self")
         let serverStart = self.serverPID.flatMap { ProcessSample.read(pid: $0) }
-        let roster = try await client.unary(Self.createMethod, create, options: CallOptions(metadata: self.target.metadata(idempotencyKey: UUID().uuidString)))
+        let roster = try await client.unary(
+            Self.createMethod, create, options: CallOptions(metadata: self.target.metadata(idempotencyKey: UUID().uuidString)))
         let chunks = (rows + self.chunk - 1) / self.chunk
         let measurement = Measurement()
         let (chunkSize, target) = (self.chunk, self.target)
@@ -265,22 +275,31 @@ struct Roster: AsyncParsableCommand {
                         guard index < chunks else { return }
                         let request = Self.chunkRequest(roster: roster.id, index: index, chunk: chunkSize, rows: rows, schools: schools)
                         let start = monotonicNanoseconds()
-                        _ = try await client.unary(Self.chunkMethod, request, options: CallOptions(metadata: target.metadata(idempotencyKey: UUID().uuidString)))
+                        _ = try await client.unary(
+                            Self.chunkMethod, request, options: CallOptions(metadata: target.metadata(idempotencyKey: UUID().uuidString)))
                         measurement.record(since: start)
                     }
                 }
             }
             try await group.waitForAll()
         }
-        _ = try await client.unary(Self.sealMethod, Self.sealRequest(roster: roster.id, rows: rows), options: CallOptions(metadata: self.target.metadata(idempotencyKey: UUID().uuidString)))
+        _ = try await client.unary(
+            Self.sealMethod, Self.sealRequest(roster: roster.id, rows: rows),
+            options: CallOptions(metadata: self.target.metadata(idempotencyKey: UUID().uuidString)))
         let seconds = Double(monotonicNanoseconds() - started) / 1e9
         await client.close()
-        writeLine("B3 roster: \(rows) rows in \(chunks) chunks, created, uploaded and sealed in \(String(format: "%.2f", seconds)) s = \(Int(Double(rows) / seconds)) rows/s")
+        writeLine(
+            """
+            B3 roster: \(rows) rows in \(chunks) chunks, created, uploaded and sealed in \(String(format: "%.2f", seconds)) s = \
+            \(Int(Double(rows) / seconds)) rows/s
+            """
+        )
         measurement.report(
             target: "xcert", connections: 1, inFlight: self.inFlight, seconds: seconds,
             client: clientStart.flatMap { start in ProcessSample.read(pid: "self").map { (start, $0) } },
             server: serverStart.flatMap { start in self.serverPID.flatMap { ProcessSample.read(pid: $0) }.map { (start, $0) } },
-            serverPID: self.serverPID, note: "rps: rows a second, from CreateRoster to SealRoster; latencies: per \(self.chunk)-row chunk", completed: rows
+            serverPID: self.serverPID, note: "rps: rows a second, from CreateRoster to SealRoster; latencies: per \(self.chunk)-row chunk",
+            completed: rows
         )
     }
 
@@ -341,7 +360,9 @@ struct Roster: AsyncParsableCommand {
 
     /// The rows as `filing.roster_candidates` keeps them (roster 1), in CSV.
     static func writeCSV(rows: Int, chunk: Int, schools: [String], to path: String) throws {
-        guard FileManager.default.createFile(atPath: path, contents: nil), let file = FileHandle(forWritingAtPath: path) else { throw ValidationError("cannot write \(path)") }
+        guard FileManager.default.createFile(atPath: path, contents: nil), let file = FileHandle(forWritingAtPath: path) else {
+            throw ValidationError("cannot write \(path)")
+        }
         var text = ""
         for n in 0..<rows {
             let row = Self.row(n, schools: schools)
@@ -349,7 +370,12 @@ struct Roster: AsyncParsableCommand {
             let total = scores.count == 2 ? (Int(scores[0]) * 40 + Int(scores[1]) * 60) / 100 : 0
             // The keyed hash is 32 bytes; any 32 bytes cost COPY the same.
             let hmac = String(format: "%064x", n)
-            text += "1,\(n / chunk),\(n % chunk),\(row.candidateNumber),\(row.name),\\\\x\(hmac),\(row.nationalID.suffix(4)),\(row.schoolCode),\(row.specialty),t,\(row.attended ? "t" : "f"),\"{\(scores.map(String.init).joined(separator: ","))}\",\(total),\(row.passed ? "t" : "f")\n"
+            text +=
+                """
+                1,\(n / chunk),\(n % chunk),\(row.candidateNumber),\(row.name),\\\\x\(hmac),\(row.nationalID.suffix(4)),\(row.schoolCode),\
+                \(row.specialty),t,\(row.attended ? "t" : "f"),\"{\(scores.map(String.init).joined(separator: ","))}\",\(total),\
+                \(row.passed ? "t" : "f")\n
+                """
             if text.utf8.count > 1 << 20 {
                 file.write(Data(text.utf8))
                 text = ""
@@ -365,7 +391,8 @@ struct Roster: AsyncParsableCommand {
 /// Assessment forgets its outcomes and follows filing's rosters again from the start;
 /// measured until it has counted every roster again and answered the year's results.
 struct Rebuild: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "B5: RebuildOutcomes, until every roster is counted again and the year's results are answered.")
+    static let configuration = CommandConfiguration(
+        abstract: "B5: RebuildOutcomes, until every roster is counted again and the year's results are answered.")
     @OptionGroup var target: Target
     @Option(help: "The year whose results are read at the end.") var year: Int32 = 2025
     @Option(help: "The assessment service's pid, for its CPU and peak RSS.") var serverPID: String?
@@ -373,12 +400,18 @@ struct Rebuild: AsyncParsableCommand {
     func run() async throws {
         let client = try self.target.client(timeout: .seconds(300))
         let metadata = self.target.metadata()
-        let before = try await client.unary(Xcert_Assessment_V1_OutcomeService.Method.getFollowing, Xcert_Assessment_V1_GetFollowingRequest(), options: CallOptions(metadata: metadata))
+        let before = try await client.unary(
+            Xcert_Assessment_V1_OutcomeService.Method.getFollowing, Xcert_Assessment_V1_GetFollowingRequest(),
+            options: CallOptions(metadata: metadata))
         let started = monotonicNanoseconds()
         let serverStart = self.serverPID.flatMap { ProcessSample.read(pid: $0) }
-        _ = try await client.unary(Xcert_Assessment_V1_OutcomeService.Method.rebuildOutcomes, Xcert_Assessment_V1_RebuildOutcomesRequest(), options: CallOptions(metadata: self.target.metadata(idempotencyKey: UUID().uuidString)))
+        _ = try await client.unary(
+            Xcert_Assessment_V1_OutcomeService.Method.rebuildOutcomes, Xcert_Assessment_V1_RebuildOutcomesRequest(),
+            options: CallOptions(metadata: self.target.metadata(idempotencyKey: UUID().uuidString)))
         while true {
-            let now = try await client.unary(Xcert_Assessment_V1_OutcomeService.Method.getFollowing, Xcert_Assessment_V1_GetFollowingRequest(), options: CallOptions(metadata: metadata))
+            let now = try await client.unary(
+                Xcert_Assessment_V1_OutcomeService.Method.getFollowing, Xcert_Assessment_V1_GetFollowingRequest(),
+                options: CallOptions(metadata: metadata))
             if now.rosterCursor >= before.rosterCursor, now.rostersCounted >= before.rostersCounted { break }
             try await Task.sleep(for: .milliseconds(20))
         }
@@ -387,16 +420,23 @@ struct Rebuild: AsyncParsableCommand {
         _ = try await client.unary(Xcert_Assessment_V1_ResultService.Method.listResults, results, options: CallOptions(metadata: metadata))
         var table = Xcert_Assessment_V1_GetDeclarationTableRequest()
         table.year = self.year
-        let declarations = try await client.unary(Xcert_Assessment_V1_OutcomeService.Method.getDeclarationTable, table, options: CallOptions(metadata: metadata))
+        let declarations = try await client.unary(
+            Xcert_Assessment_V1_OutcomeService.Method.getDeclarationTable, table, options: CallOptions(metadata: metadata))
         let measurement = Measurement()
         measurement.record(since: started)
         let seconds = Double(monotonicNanoseconds() - started) / 1e9
         await client.close()
-        writeLine("B5 rebuild: \(before.rostersCounted) rosters counted again (\(declarations.total.declared) candidates declared) and the year's results answered in \(String(format: "%.3f", seconds)) s")
+        writeLine(
+            """
+            B5 rebuild: \(before.rostersCounted) rosters counted again (\(declarations.total.declared) candidates declared) and the year's \
+            results answered in \(String(format: "%.3f", seconds)) s
+            """
+        )
         measurement.report(
             target: "xcert", connections: 1, inFlight: 1, seconds: seconds, client: nil,
             server: serverStart.flatMap { start in self.serverPID.flatMap { ProcessSample.read(pid: $0) }.map { (start, $0) } },
-            serverPID: self.serverPID, note: "rps: rebuilds a second (1 / seconds) of \(declarations.total.declared) candidates in \(before.rostersCounted) rosters"
+            serverPID: self.serverPID,
+            note: "rps: rebuilds a second (1 / seconds) of \(declarations.total.declared) candidates in \(before.rostersCounted) rosters"
         )
     }
 }
@@ -423,22 +463,28 @@ struct Setup: AsyncParsableCommand {
         let filing = try loadClient(self.filing)
         let settlement = try loadClient(self.settlement)
         let admin = ["authorization": "Bearer \(self.token)"]
-        @Sendable func change(_ metadata: [String: String] = admin) -> [String: String] { metadata.merging(["idempotency-key": UUID().uuidString]) { $1 } }
+        @Sendable func change(_ metadata: [String: String] = admin) -> [String: String] {
+            metadata.merging(["idempotency-key": UUID().uuidString]) { $1 }
+        }
 
         var province = Xcert_Registry_V1_SetProvinceRequest()
         province.province.code = "36"
         province.province.name = "江西省"
-        _ = try await registry.unary(Xcert_Registry_V1_ReferenceDataService.Method.setProvince, province, options: CallOptions(metadata: change()))
+        _ = try await registry.unary(
+            Xcert_Registry_V1_ReferenceDataService.Method.setProvince, province, options: CallOptions(metadata: change()))
         let cities = [("360100", "南昌市"), ("360400", "九江市"), ("360700", "赣州市")]
         for (code, name) in cities {
             var city = Xcert_Registry_V1_CreateCityRequest()
             city.city.code = code
             city.city.name = name
-            _ = try await registry.unary(Xcert_Registry_V1_ReferenceDataService.Method.createCity, city, options: CallOptions(metadata: change()))
+            _ = try await registry.unary(
+                Xcert_Registry_V1_ReferenceDataService.Method.createCity, city, options: CallOptions(metadata: change()))
         }
         var organization = Xcert_Registry_V1_CreateOrganizationRequest()
         organization.organization.name = "基准测试评价组织"
-        let organizationID = try await registry.unary(Xcert_Registry_V1_ReferenceDataService.Method.createOrganization, organization, options: CallOptions(metadata: change())).id
+        let organizationID = try await registry.unary(
+            Xcert_Registry_V1_ReferenceDataService.Method.createOrganization, organization, options: CallOptions(metadata: change())
+        ).id
         let codes = (1...self.certificates).map { String(format: "BENCH-%04d", $0) } + ["ROSTER-BENCH"]
         try await inParallel(codes) { code in
             var certificate = Xcert_Registry_V1_CreateCertificateRequest()
@@ -446,7 +492,8 @@ struct Setup: AsyncParsableCommand {
             certificate.certificate.name = "基准证书\(code)"
             certificate.certificate.levels = [.elementary, .intermediate, .advanced]
             certificate.certificate.organizationID = organizationID
-            _ = try await registry.unary(Xcert_Registry_V1_ReferenceDataService.Method.createCertificate, certificate, options: CallOptions(metadata: change()))
+            _ = try await registry.unary(
+                Xcert_Registry_V1_ReferenceDataService.Method.createCertificate, certificate, options: CallOptions(metadata: change()))
         }
         let schoolCodes = (0..<self.schools).map { "41" + cities[$0 % 3].0.prefix(4) + String(format: "%04d", $0 / 3 + 1) }
         try await inParallel(schoolCodes) { code in
@@ -463,17 +510,22 @@ struct Setup: AsyncParsableCommand {
                 specialty.name = "专业\(specialtyCode)"
                 return specialty
             }
-            _ = try await registry.unary(Xcert_Registry_V1_ReferenceDataService.Method.createSchool, school, options: CallOptions(metadata: change()))
+            _ = try await registry.unary(
+                Xcert_Registry_V1_ReferenceDataService.Method.createSchool, school, options: CallOptions(metadata: change()))
         }
         var principal = Xcert_Registry_V1_CreatePrincipalRequest()
         principal.name = "基准测试评价组织（对接系统）"
         principal.role = .organization
         principal.party = String(organizationID)
-        let principalID = try await registry.unary(Xcert_Registry_V1_PrincipalService.Method.createPrincipal, principal, options: CallOptions(metadata: change())).id
+        let principalID = try await registry.unary(
+            Xcert_Registry_V1_PrincipalService.Method.createPrincipal, principal, options: CallOptions(metadata: change())
+        ).id
         var tokenRequest = Xcert_Registry_V1_CreateTokenRequest()
         tokenRequest.principalID = principalID
         tokenRequest.label = "benchmarks"
-        let organizationToken = try await registry.unary(Xcert_Registry_V1_PrincipalService.Method.createToken, tokenRequest, options: CallOptions(metadata: admin)).token
+        let organizationToken = try await registry.unary(
+            Xcert_Registry_V1_PrincipalService.Method.createToken, tokenRequest, options: CallOptions(metadata: admin)
+        ).token
         let asOrganization = ["authorization": "Bearer \(organizationToken)"]
 
         try await inParallel(Array(2019...2100)) { year in
@@ -494,13 +546,15 @@ struct Setup: AsyncParsableCommand {
             ceiling.ceiling.fen = 60_000
             return ceiling
         }
-        _ = try await settlement.unary(Xcert_Settlement_V1_FeeCeilingService.Method.setFeeCeilings, ceilings, options: CallOptions(metadata: change()))
+        _ = try await settlement.unary(
+            Xcert_Settlement_V1_FeeCeilingService.Method.setFeeCeilings, ceilings, options: CallOptions(metadata: change()))
         var submit = Xcert_Filing_V1_SubmitFilingRequest()
         submit.certificateCode = "ROSTER-BENCH"
         submit.year = 2025
         submit.roundNumber = 1
         submit.plan = Filings.plan()
-        let filed = try await filing.unary(Xcert_Filing_V1_FilingService.Method.submitFiling, submit, options: CallOptions(metadata: change(asOrganization)))
+        let filed = try await filing.unary(
+            Xcert_Filing_V1_FilingService.Method.submitFiling, submit, options: CallOptions(metadata: change(asOrganization)))
         var review = Xcert_Filing_V1_ReviewFilingRequest()
         review.id = filed.id
         review.approve = true
@@ -514,11 +568,13 @@ struct Setup: AsyncParsableCommand {
             apply.levels = [.elementary]
             apply.specialtyCodes = ["510201"]
             apply.studentScale = 12_000
-            let application = try await registry.unary(Xcert_Registry_V1_PilotService.Method.submitApplication, apply, options: CallOptions(metadata: change()))
+            let application = try await registry.unary(
+                Xcert_Registry_V1_PilotService.Method.submitApplication, apply, options: CallOptions(metadata: change()))
             var decision = Xcert_Registry_V1_ReviewApplicationRequest()
             decision.applicationID = application.id
             decision.approve = true
-            _ = try await registry.unary(Xcert_Registry_V1_PilotService.Method.reviewApplication, decision, options: CallOptions(metadata: change()))
+            _ = try await registry.unary(
+                Xcert_Registry_V1_PilotService.Method.reviewApplication, decision, options: CallOptions(metadata: change()))
         }
         var site = Xcert_Registry_V1_RegisterSiteRequest()
         site.schoolCode = qualified[0]
@@ -526,14 +582,20 @@ struct Setup: AsyncParsableCommand {
         site.levels = [.elementary]
         site.capacity = 10_000
         site.yearOpened = 2025
-        _ = try await registry.unary(Xcert_Registry_V1_SiteService.Method.registerSite, site, options: CallOptions(metadata: change(asOrganization)))
+        _ = try await registry.unary(
+            Xcert_Registry_V1_SiteService.Method.registerSite, site, options: CallOptions(metadata: change(asOrganization)))
 
         try FileManager.default.createDirectory(atPath: self.out, withIntermediateDirectories: true)
         try (organizationToken + "\n").write(toFile: self.out + "/organization.token", atomically: true, encoding: .utf8)
         try (schoolCodes.joined(separator: "\n") + "\n").write(toFile: self.out + "/schools.txt", atomically: true, encoding: .utf8)
         try (qualified.joined(separator: "\n") + "\n").write(toFile: self.out + "/qualified.txt", atomically: true, encoding: .utf8)
         for client in [registry, filing, settlement] { await client.close() }
-        print("set up: organization \(organizationID) with \(codes.count) certificates, \(schoolCodes.count) schools (\(qualified.count) qualified for ROSTER-BENCH in 2025), rounds 2019–2100")
+        print(
+            """
+            set up: organization \(organizationID) with \(codes.count) certificates, \(schoolCodes.count) schools (\(qualified.count) \
+            qualified for ROSTER-BENCH in 2025), rounds 2019–2100
+            """
+        )
     }
 }
 

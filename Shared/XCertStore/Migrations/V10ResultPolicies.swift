@@ -12,7 +12,7 @@ extension Migration {
                 set_by text NOT NULL,
                 set_at timestamptz NOT NULL DEFAULT now()
             )
-            """,
+            """
         ]
     )
 }

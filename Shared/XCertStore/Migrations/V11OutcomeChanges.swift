@@ -13,7 +13,7 @@ extension Migration {
                 change bytea NOT NULL,
                 recorded_at timestamptz NOT NULL DEFAULT now()
             )
-            """,
+            """
         ]
     )
 }

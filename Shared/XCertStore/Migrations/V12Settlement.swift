@@ -139,8 +139,10 @@ extension Migration {
             """
             CREATE VIEW settlement.receivable_balances AS
             SELECT r.*,
-                   (SELECT e.completed FROM settlement.receivable_entries e WHERE e.receivable_id = r.id ORDER BY e.id DESC LIMIT 1) AS completed,
-                   coalesce((SELECT sum(e.amount_fen) FROM settlement.receivable_entries e WHERE e.receivable_id = r.id), 0)::bigint AS amount_fen,
+                   (SELECT e.completed FROM settlement.receivable_entries e WHERE e.receivable_id = r.id ORDER BY e.id DESC LIMIT 1) AS \
+            completed,
+                   coalesce((SELECT sum(e.amount_fen) FROM settlement.receivable_entries e WHERE e.receivable_id = r.id), 0)::bigint AS \
+            amount_fen,
                    coalesce((SELECT sum(a.amount_fen) FROM settlement.allocations a WHERE a.receivable_id = r.id), 0)::bigint AS settled_fen
             FROM settlement.receivables r
             """,

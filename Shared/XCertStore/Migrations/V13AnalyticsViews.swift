@@ -52,7 +52,11 @@ enum AnalyticsViews {
     static let all: [AnalyticsView] = [
         AnalyticsView(
             name: "school_assessment_detail",
-            comment: "003 附表1 江西省各试点院校申报考核明细汇总表: per year, certificate level and school, the candidates of the sealed exam rosters in force (a correction replaces the version it supersedes).",
+            comment:
+                """
+                003 附表1 江西省各试点院校申报考核明细汇总表: per year, certificate level and school, the candidates of the sealed exam rosters in force \
+                (a correction replaces the version it supersedes).
+                """,
             select: """
                 SELECT rc.year, rc.certificate_code, c.name AS certificate_name, rc.level, \(levelName("rc.level")) AS level_name,
                        rc.school_code, s.name AS school_name,
@@ -75,9 +79,13 @@ enum AnalyticsViews {
         ),
         AnalyticsView(
             name: "assessment_sites",
-            comment: "003 附表2 江西省考核站点设置明细表: per year, certificate level and site school, the exam sessions held there (sealed rosters in force).",
+            comment:
+                """
+                003 附表2 江西省考核站点设置明细表: per year, certificate level and site school, the exam sessions held there (sealed rosters in force).
+                """,
             select: """
-                SELECT extract(year FROM r.exam_date)::integer AS year, r.certificate_code, c.name AS certificate_name, r.level, \(levelName("r.level")) AS level_name,
+                SELECT extract(year FROM r.exam_date)::integer AS year, r.certificate_code, c.name AS certificate_name, r.level, \
+                \(levelName("r.level")) AS level_name,
                        r.site_school_code, s.name AS site_school_name, s.city_code,
                        count(*)::bigint AS sessions,
                        string_agg(to_char(r.exam_date, 'YYYY-MM-DD'), ', ' ORDER BY r.exam_date) AS exam_dates,
@@ -98,7 +106,8 @@ enum AnalyticsViews {
         ),
         AnalyticsView(
             name: "outstanding_fees",
-            comment: "003 附表3 江西省试点院校未结清明细统计表: per year, certificate level and school, the assessment fees still owed (only where some are).",
+            comment:
+                "003 附表3 江西省试点院校未结清明细统计表: per year, certificate level and school, the assessment fees still owed (only where some are).",
             select: """
                 SELECT b.year, b.certificate_code, c.name AS certificate_name, b.level, \(levelName("b.level")) AS level_name,
                        b.school_code, s.name AS school_name, sum(b.completed)::bigint AS completed,
@@ -118,7 +127,10 @@ enum AnalyticsViews {
         ),
         AnalyticsView(
             name: "org_fee_summary",
-            comment: "The organization report's 考核费用结算情况: per year, organization and certificate level, what schools owe, have paid and still owe.",
+            comment:
+                """
+                The organization report's 考核费用结算情况: per year, organization and certificate level, what schools owe, have paid and still owe.
+                """,
             select: """
                 SELECT b.year, b.organization_id, o.name AS organization_name, b.certificate_code, c.name AS certificate_name,
                        b.level, \(levelName("b.level")) AS level_name, sum(b.completed)::bigint AS completed,
@@ -132,28 +144,36 @@ enum AnalyticsViews {
             columns: [
                 ("year", "exam year"), ("organization_id", "the organization (评价组织) id"), ("organization_name", "评价组织名称"),
                 ("certificate_code", "certificate code"), ("certificate_name", "证书名称"), ("level", "level: 1 初级, 2 中级, 3 高级"),
-                ("level_name", "级别"), ("completed", "完成考核人数"), ("receivable_fen", "应收金额 in fen: completed × fee standard, corrections included"),
+                ("level_name", "级别"), ("completed", "完成考核人数"),
+                ("receivable_fen", "应收金额 in fen: completed × fee standard, corrections included"),
                 ("received_fen", "实收金额 in fen: settled by payments"), ("outstanding_fen", "未结金额 in fen: receivable − received"),
             ]
         ),
         AnalyticsView(
             name: "school_evaluation",
-            comment: "Each school's yearly evaluation (003 indicator table) item by item, with the school's totals on every row. Computed items show their points once the review froze them.",
+            comment:
+                """
+                Each school's yearly evaluation (003 indicator table) item by item, with the school's totals on every row. Computed \
+                items show their points once the review froze them.
+                """,
             select: """
                 SELECT e.year, e.school_code, s.name AS school_name, e.scheme_version, e.state,
                        i.value->>'code' AS indicator_code, i.value->>'first_level' AS first_level, i.value->>'name' AS indicator_name,
                        coalesce(i.value->>'kind', '') = 'INDICATOR_KIND_COMPUTED' AS computed,
                        coalesce((i.value->>'bonus')::boolean, false) AS bonus,
                        coalesce((i.value->>'max_points_tenths')::integer, 0) / 10.0 AS max_points,
-                       CASE WHEN coalesce(i.value->>'kind', '') = 'INDICATOR_KIND_COMPUTED' THEN NULL ELSE coalesce(it.self_points_tenths, 0) / 10.0 END AS self_points,
+                       CASE WHEN coalesce(i.value->>'kind', '') = 'INDICATOR_KIND_COMPUTED' THEN NULL ELSE \
+                coalesce(it.self_points_tenths, 0) / 10.0 END AS self_points,
                        it.reviewed_points_tenths / 10.0 AS reviewed_points,
-                       sum(CASE WHEN coalesce(i.value->>'kind', '') = 'INDICATOR_KIND_COMPUTED' THEN 0 ELSE coalesce(it.self_points_tenths, 0) END)
+                       sum(CASE WHEN coalesce(i.value->>'kind', '') = 'INDICATOR_KIND_COMPUTED' THEN 0 ELSE \
+                coalesce(it.self_points_tenths, 0) END)
                            OVER (PARTITION BY e.school_code, e.year) / 10.0 AS school_self_total,
                        sum(coalesce(it.reviewed_points_tenths, 0)) OVER (PARTITION BY e.school_code, e.year) / 10.0 AS school_reviewed_total
                 FROM assessment.evaluations e
                 JOIN assessment.schemes sc ON sc.year = e.year AND sc.version = e.scheme_version
                 CROSS JOIN LATERAL jsonb_array_elements(sc.content->'indicators') AS i(value)
-                LEFT JOIN assessment.evaluation_items it ON it.school_code = e.school_code AND it.year = e.year AND it.code = i.value->>'code'
+                LEFT JOIN assessment.evaluation_items it ON it.school_code = e.school_code AND it.year = e.year AND it.code = \
+                i.value->>'code'
                 LEFT JOIN registry.schools s ON s.code = e.school_code
                 """,
             columns: [
@@ -162,8 +182,10 @@ enum AnalyticsViews {
                 ("state", "self_submitted, or locked once the province reviewed it"), ("indicator_code", "二级指标 code, e.g. 1-4-1"),
                 ("first_level", "一级指标"), ("indicator_name", "二级指标"), ("computed", "true: scored from the system's data, not by hand"),
                 ("bonus", "true: 特色加分项目, on top of the 100 points"), ("max_points", "the item's maximum points"),
-                ("self_points", "the school's self-score (manual items)"), ("reviewed_points", "the province's score: the final one; NULL until reviewed"),
-                ("school_self_total", "the school's self-scored total"), ("school_reviewed_total", "the school's final total once reviewed (0 before)"),
+                ("self_points", "the school's self-score (manual items)"),
+                ("reviewed_points", "the province's score: the final one; NULL until reviewed"),
+                ("school_self_total", "the school's self-scored total"),
+                ("school_reviewed_total", "the school's final total once reviewed (0 before)"),
             ]
         ),
         AnalyticsView(
@@ -190,12 +212,17 @@ enum AnalyticsViews {
         ),
         AnalyticsView(
             name: "filings",
-            comment: "Organizations' filings (备案) of their pilot work plans: the latest version per organization, certificate and year, with its state.",
+            comment:
+                """
+                Organizations' filings (备案) of their pilot work plans: the latest version per organization, certificate and year, with \
+                its state.
+                """,
             select: """
                 SELECT DISTINCT ON (f.organization_id, f.certificate_code, f.year)
                        f.id AS filing_id, f.year, f.round_number, f.organization_id, o.name AS organization_name,
                        f.certificate_code, c.name AS certificate_name, f.version, f.state,
-                       (SELECT string_agg(\(levelName("fee.level")) || ' ' || to_char(fee.fee_fen / 100.0, 'FM999999990.00'), '; ' ORDER BY fee.level)
+                       (SELECT string_agg(\(levelName("fee.level")) || ' ' || to_char(fee.fee_fen / 100.0, 'FM999999990.00'), '; ' \
+                ORDER BY fee.level)
                         FROM filing.filing_fees fee WHERE fee.filing_id = f.id) AS fees,
                        f.submitted_at, f.reviewed_at, f.review_reason
                 FROM filing.filings f

@@ -34,15 +34,23 @@ extension Migration {
 enum AuditLogView {
     static let view = AnalyticsView(
         name: "audit_log",
-        comment: "Every change made through the services, and every change refused inside its transaction: who, what, when, the request id and the outcome. No token, password or national ID number is kept.",
+        comment:
+            """
+            Every change made through the services, and every change refused inside its transaction: who, what, when, the request id \
+            and the outcome. No token, password or national ID number is kept.
+            """,
         select: MigrationHistory.serviceSchemas.map { schema in
-            "SELECT '\(schema)'::text AS service, id, at, principal_id, principal_name, principal_role, method, targets, request_id, outcome FROM \(schema).audit_log"
+            """
+            SELECT '\(schema)'::text AS service, id, at, principal_id, principal_name, principal_role, method, targets, request_id, \
+            outcome FROM \(schema).audit_log
+            """
         }.joined(separator: " UNION ALL "),
         columns: [
             ("service", "the service that made the change: registry, filing, assessment or settlement"),
             ("id", "the entry's number within its service's log"), ("at", "when (the transaction's time)"),
             ("principal_id", "who: the principal's id (registry.principals); NULL when unknown"),
-            ("principal_name", "who: the principal's name"), ("principal_role", "province_admin, city_reviewer, school, organization or service"),
+            ("principal_name", "who: the principal's name"),
+            ("principal_role", "province_admin, city_reviewer, school, organization or service"),
             ("method", "what: the method called, /package.Service/Method"),
             ("targets", "what: the ids and codes the request named (e.g. school_code=4136010001 year=2025) and the id of what it made"),
             ("request_id", "the request id (metadata request-id), also in the services' logs"),

@@ -16,7 +16,8 @@ extension Migration {
             DECLARE
                 role_name text;
             BEGIN
-                FOREACH role_name IN ARRAY ARRAY['xcert_registry', 'xcert_filing', 'xcert_assessment', 'xcert_settlement', 'xcert_analyst'] LOOP
+                FOREACH role_name IN ARRAY ARRAY['xcert_registry', 'xcert_filing', 'xcert_assessment', 'xcert_settlement', \
+            'xcert_analyst'] LOOP
                     IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = role_name) THEN
                         BEGIN
                             EXECUTE format('CREATE ROLE %I NOLOGIN', role_name);
@@ -36,18 +37,19 @@ extension Migration {
             $$
             """,
             "REVOKE ALL ON SCHEMA public FROM PUBLIC",
-        ] + MigrationHistory.serviceSchemas.flatMap { schema in
-            [
-                "CREATE SCHEMA IF NOT EXISTS \(schema)",
-                "REVOKE ALL ON SCHEMA \(schema) FROM PUBLIC",
-                "GRANT USAGE ON SCHEMA \(schema) TO xcert_\(schema)",
-                "ALTER DEFAULT PRIVILEGES IN SCHEMA \(schema) GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO xcert_\(schema)",
-                "ALTER DEFAULT PRIVILEGES IN SCHEMA \(schema) GRANT USAGE, SELECT ON SEQUENCES TO xcert_\(schema)",
-            ]
-        } + [
-            "CREATE SCHEMA IF NOT EXISTS analytics",
-            "REVOKE ALL ON SCHEMA analytics FROM PUBLIC",
-            "REVOKE ALL ON SCHEMA xcert_meta FROM PUBLIC",
         ]
+            + MigrationHistory.serviceSchemas.flatMap { schema in
+                [
+                    "CREATE SCHEMA IF NOT EXISTS \(schema)",
+                    "REVOKE ALL ON SCHEMA \(schema) FROM PUBLIC",
+                    "GRANT USAGE ON SCHEMA \(schema) TO xcert_\(schema)",
+                    "ALTER DEFAULT PRIVILEGES IN SCHEMA \(schema) GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO xcert_\(schema)",
+                    "ALTER DEFAULT PRIVILEGES IN SCHEMA \(schema) GRANT USAGE, SELECT ON SEQUENCES TO xcert_\(schema)",
+                ]
+            } + [
+                "CREATE SCHEMA IF NOT EXISTS analytics",
+                "REVOKE ALL ON SCHEMA analytics FROM PUBLIC",
+                "REVOKE ALL ON SCHEMA xcert_meta FROM PUBLIC",
+            ]
     )
 }

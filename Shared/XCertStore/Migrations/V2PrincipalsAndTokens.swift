@@ -15,7 +15,10 @@ extension Migration {
                 CONSTRAINT principals_party_matches_role CHECK ((role = 'province_admin') = (party IS NULL))
             )
             """,
-            "COMMENT ON COLUMN registry.principals.party IS 'what the principal acts for: city code (city_reviewer), school code (school), organization id (organization), service name (service); NULL for province_admin'",
+            """
+            COMMENT ON COLUMN registry.principals.party IS 'what the principal acts for: city code (city_reviewer), school code \
+            (school), organization id (organization), service name (service); NULL for province_admin'
+            """,
             """
             CREATE TABLE registry.tokens (
                 id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,

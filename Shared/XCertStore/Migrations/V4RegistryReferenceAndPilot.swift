@@ -26,7 +26,8 @@ extension Migration {
             CREATE TABLE registry.schools (
                 code text PRIMARY KEY CHECK (code ~ '^[0-9]{10}$'),
                 name text NOT NULL CHECK (length(name) BETWEEN 1 AND 100),
-                type text NOT NULL CHECK (type IN ('secondary_vocational', 'higher_vocational', 'vocational_undergraduate', 'applied_undergraduate', 'open_university', 'technical_school')),
+                type text NOT NULL CHECK (type IN ('secondary_vocational', 'higher_vocational', 'vocational_undergraduate', \
+            'applied_undergraduate', 'open_university', 'technical_school')),
                 city_code text NOT NULL REFERENCES registry.cities (code),
                 specialty_count integer NOT NULL CHECK (specialty_count >= 0),
                 enrolled_students integer NOT NULL CHECK (enrolled_students >= 0),

@@ -30,7 +30,10 @@ extension Migration {
                 PRIMARY KEY (roster_id, school_code)
             )
             """,
-            "CREATE INDEX roster_counts_in_force ON assessment.roster_counts (year, certificate_code, level, school_code) WHERE replaced_by IS NULL",
+            """
+            CREATE INDEX roster_counts_in_force ON assessment.roster_counts (year, certificate_code, level, school_code) WHERE \
+            replaced_by IS NULL
+            """,
             """
             CREATE TABLE assessment.qualified_scales (
                 qualification_id bigint PRIMARY KEY,

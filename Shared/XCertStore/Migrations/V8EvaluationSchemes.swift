@@ -18,7 +18,7 @@ extension Migration {
                 PRIMARY KEY (year, version),
                 CHECK ((state = 'published') = (published_at IS NOT NULL))
             )
-            """,
+            """
         ]
     )
 }

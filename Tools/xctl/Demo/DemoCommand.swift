@@ -58,7 +58,8 @@ struct Demo: AsyncParsableCommand {
                 run.progress("demo", "pilot year \(year), seed \(self.seed): \(self.schools) schools, about \(self.candidates) candidates")
                 try await self.drive(run, reference)
             } else {
-                run.progress("demo", "pilot year \(year) has already been driven on this stack; printing its reports (pass --year for another year)")
+                run.progress(
+                    "demo", "pilot year \(year) has already been driven on this stack; printing its reports (pass --year for another year)")
             }
             try await self.printReports(run)
         } catch let error as RPCError {
@@ -87,25 +88,36 @@ struct Demo: AsyncParsableCommand {
         let stack = run.stack
         var declarationsRequest = Xcert_Assessment_V1_GetDeclarationTableRequest()
         declarationsRequest.year = run.year
-        let declarations = try await stack.call(Xcert_Assessment_V1_OutcomeService.Method.getDeclarationTable, declarationsRequest, by: run.province, kind: .read)
+        let declarations = try await stack.call(
+            Xcert_Assessment_V1_OutcomeService.Method.getDeclarationTable, declarationsRequest, by: run.province, kind: .read)
         var sitesRequest = Xcert_Filing_V1_GetSiteSessionTableRequest()
         sitesRequest.year = run.year
-        let sites = try await stack.call(Xcert_Filing_V1_RosterService.Method.getSiteSessionTable, sitesRequest, by: run.province, kind: .read)
+        let sites = try await stack.call(
+            Xcert_Filing_V1_RosterService.Method.getSiteSessionTable, sitesRequest, by: run.province, kind: .read)
         var outstandingRequest = Xcert_Settlement_V1_GetOutstandingTableRequest()
         outstandingRequest.year = run.year
-        let outstanding = try await stack.call(Xcert_Settlement_V1_SettlementReportService.Method.getOutstandingTable, outstandingRequest, by: run.province, kind: .read)
+        let outstanding = try await stack.call(
+            Xcert_Settlement_V1_SettlementReportService.Method.getOutstandingTable, outstandingRequest, by: run.province, kind: .read)
         var feesRequest = Xcert_Settlement_V1_GetOrganizationFeeTableRequest()
         feesRequest.year = run.year
-        let fees = try await stack.call(Xcert_Settlement_V1_SettlementReportService.Method.getOrganizationFeeTable, feesRequest, by: run.province, kind: .read)
+        let fees = try await stack.call(
+            Xcert_Settlement_V1_SettlementReportService.Method.getOrganizationFeeTable, feesRequest, by: run.province, kind: .read)
         var resultsRequest = Xcert_Assessment_V1_ListResultsRequest()
         resultsRequest.year = run.year
-        let results = try await stack.call(Xcert_Assessment_V1_ResultService.Method.listResults, resultsRequest, by: run.province, kind: .read)
+        let results = try await stack.call(
+            Xcert_Assessment_V1_ResultService.Method.listResults, resultsRequest, by: run.province, kind: .read)
 
         if !self.summaryOnly {
             for (title, table) in [
-                ("附表1 试点院校证书申报与考核情况 (appendix table 1: declaration and assessment per school; xctl report declarations)", ReportTables.declarations(declarations)),
+                (
+                    "附表1 试点院校证书申报与考核情况 (appendix table 1: declaration and assessment per school; xctl report declarations)",
+                    ReportTables.declarations(declarations)
+                ),
                 ("附表2 考核站点情况 (appendix table 2: exam sessions per site; xctl report sites)", ReportTables.sites(sites)),
-                ("附表3 考核费用未结情况 (appendix table 3: outstanding fees per school; xctl report outstanding)", ReportTables.outstanding(outstanding)),
+                (
+                    "附表3 考核费用未结情况 (appendix table 3: outstanding fees per school; xctl report outstanding)",
+                    ReportTables.outstanding(outstanding)
+                ),
                 ("培训评价组织考核费用结算情况 (the organization fee table; xctl report fees)", ReportTables.fees(fees)),
             ] {
                 print("\n\(title), \(run.year)\n")
@@ -118,29 +130,46 @@ struct Demo: AsyncParsableCommand {
         for result in results.results { tiers[result.tier.isEmpty ? "（未达等级）" : result.tier, default: 0] += 1 }
         let warned = results.results.filter { !$0.warnings.isEmpty }.count
         let provisional = results.results.filter { !$0.reviewed }.count
-        print("""
+        print(
+            """
 
             Summary of the pilot year \(run.year)
-              schools with a qualification  \(Set(declarations.lines.map(\.schoolCode)).count) (of \(run.schoolCount) schools made by the demo)
-              declared / approved / completed / passed  \(total.declared) / \(total.approved) / \(total.completed) / \(total.passed)  (pass rate \(rateText(total.passRate)))
+              schools with a qualification  \(Set(declarations.lines.map(\.schoolCode)).count) (of \(run.schoolCount) schools made by the \
+            demo)
+              declared / approved / completed / passed  \(total.declared) / \(total.approved) / \(total.completed) / \
+            \(total.passed)  (pass rate \(rateText(total.passRate)))
               exam sessions  \(sites.total.sessions) at \(sites.lines.count) site lines, \(sites.total.candidates) candidates
-              fees  receivable \(Money(fen: fees.total.receivable.fen)), received \(Money(fen: fees.total.received.fen)), outstanding \(Money(fen: fees.total.outstanding.fen)) yuan; \(outstanding.lines.count) school × certificate lines still owe
-              evaluation  \(results.results.count) schools: \(tiers.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", ")); \(provisional) provisional (review pending); \(warned) with exit warnings
+              fees  receivable \(Money(fen: fees.total.receivable.fen)), received \(Money(fen: fees.total.received.fen)), outstanding \
+            \(Money(fen: fees.total.outstanding.fen)) yuan; \(outstanding.lines.count) school × certificate lines still owe
+              evaluation  \(results.results.count) schools: \
+            \(tiers.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", ")); \(provisional) provisional \
+            (review pending); \(warned) with exit warnings
             """)
         if run.counted("filings submitted") > 0 {
-            print("""
-                  filings  \(run.counted("filings submitted")) submitted; \(run.counted("filings rejected and filed again")) rejected and filed again (\(run.counted("approvals refused: fee above the ceiling")) for a fee above its ceiling); \(run.counted("filings in round 2")) late, in round 2
-                  applications  \(run.counted("applications")) submitted, \(run.counted("applications approved")) approved; \(run.counted("applications rejected by a city bureau")) rejected by city bureaus, \(run.counted("applications rejected by the province")) by the province; \(run.counted("applications refused by the 40 % / 30 % caps")) refused by the caps, \(run.counted("applications refused: technical school")) from technical schools
-                  alliances  \(run.counted("alliances")), \(run.counted("alliances selecting leads")) selecting leads (\(run.counted("lead schools named")) named, in public notice for 7 days: finalize with xctl alliance)
+            print(
+                """
+                  filings  \(run.counted("filings submitted")) submitted; \(run.counted("filings rejected and filed again")) rejected and \
+                filed again (\(run.counted("approvals refused: fee above the ceiling")) for a fee above its ceiling); \
+                \(run.counted("filings in round 2")) late, in round 2
+                  applications  \(run.counted("applications")) submitted, \(run.counted("applications approved")) approved; \
+                \(run.counted("applications rejected by a city bureau")) rejected by city bureaus, \
+                \(run.counted("applications rejected by the province")) by the province; \
+                \(run.counted("applications refused by the 40 % / 30 % caps")) refused by the caps, \
+                \(run.counted("applications refused: technical school")) from technical schools
+                  alliances  \(run.counted("alliances")), \(run.counted("alliances selecting leads")) selecting leads \
+                (\(run.counted("lead schools named")) named, in public notice for 7 days: finalize with xctl alliance)
                   sites  \(run.counted("sites")) registered, \(run.counted("coverage gaps")) coverage gaps
-                  rosters  \(run.counted("rosters sealed")) sealed, \(run.counted("rosters corrected")) corrected; \(run.counted("payments")) payments recorded
+                  rosters  \(run.counted("rosters sealed")) sealed, \(run.counted("rosters corrected")) corrected; \
+                \(run.counted("payments")) payments recorded
                 """)
         }
-        print("""
+        print(
+            """
 
             The same numbers, for analysts (schema analytics, read-only):
               PGPASSWORD=$(cat .xcert/analyst.password) psql -h 127.0.0.1 -p 55432 -U xcert_analyst xcert \\
-                -c "SELECT sum(declared), sum(approved), sum(completed), sum(passed) FROM analytics.school_assessment_detail WHERE year = \(run.year)"
+                -c "SELECT sum(declared), sum(approved), sum(completed), sum(passed) FROM analytics.school_assessment_detail WHERE year = \
+            \(run.year)"
             """)
     }
 }

@@ -35,18 +35,25 @@ extension DemoRun {
         let shares = try Apportionment.largestRemainder(total: Int64(self.candidateTarget), weights: ordered.map { Int64($0.studentScale) })
         let sitesOf = Dictionary(grouping: sites, by: \.certificateCode).mapValues { $0.sorted { $0.schoolCode < $1.schoolCode } }
 
-        struct Group: Hashable { var certificate: String; var level: Int; var site: String }
+        struct Group: Hashable {
+            var certificate: String
+            var level: Int
+            var site: String
+        }
         var groups: [Group: [(school: DemoSchool, specialties: [String])]] = [:]
         for (qualification, share) in zip(ordered, shares) {
-            guard let school = byCode[qualification.schoolCode], let certificateSites = sitesOf[qualification.certificateCode], !certificateSites.isEmpty else { continue }
+            guard let school = byCode[qualification.schoolCode], let certificateSites = sitesOf[qualification.certificateCode],
+                !certificateSites.isEmpty
+            else { continue }
             let site = certificateSites.first { $0.cityCode == school.cityCode } ?? certificateSites[0]
             let candidates = Int(min(share, Int64(qualification.studentScale)))
             let levels = qualification.levels.sorted { $0.rawValue < $1.rawValue }
-            let split: [Int] = switch levels.count {
-            case 1: [candidates]
-            case 2: [candidates * 3 / 4, candidates - candidates * 3 / 4]
-            default: [candidates * 60 / 100, candidates * 28 / 100, candidates - candidates * 60 / 100 - candidates * 28 / 100]
-            }
+            let split: [Int] =
+                switch levels.count {
+                case 1: [candidates]
+                case 2: [candidates * 3 / 4, candidates - candidates * 3 / 4]
+                default: [candidates * 60 / 100, candidates * 28 / 100, candidates - candidates * 60 / 100 - candidates * 28 / 100]
+                }
             for (level, count) in zip(levels, split) where count > 0 {
                 groups[Group(certificate: qualification.certificateCode, level: level.rawValue, site: site.schoolCode), default: []]
                     .append(contentsOf: Array(repeating: (school, qualification.specialtyCodes), count: count))
@@ -83,16 +90,27 @@ extension DemoRun {
                     row.attended = row.registration == .approved && random.chance(95)
                     if row.attended {
                         // Around 67 points on average, spread like an exam's.
-                        let scores = rule.components.map { _ in (0..<3).map { _ in Int.random(in: 350...1000, using: &random) }.reduce(0, +) / 3 }
+                        let scores = rule.components.map { _ in
+                            (0..<3).map { _ in Int.random(in: 350...1000, using: &random) }.reduce(0, +) / 3
+                        }
                         row.componentScoresTenths = scores.map(Int32.init)
                         row.passed = rule.score(tenths: scores).passed
                     }
                     return row
                 }
-                sessions.append(DemoSession(certificate: certificate, level: Xcert_Common_V1_CertificateLevel(rawValue: group.level) ?? .elementary, siteSchoolCode: group.site, date: date, rows: rows))
+                sessions.append(
+                    DemoSession(
+                        certificate: certificate, level: Xcert_Common_V1_CertificateLevel(rawValue: group.level) ?? .elementary,
+                        siteSchoolCode: group.site, date: date, rows: rows))
             }
         }
-        self.progress("exams", "\(number) candidates in \(sessions.count) exam sessions at \(Set(sessions.map { "\($0.certificate.code)/\($0.siteSchoolCode)" }).count) sites; uploading the rosters")
+        self.progress(
+            "exams",
+            """
+            \(number) candidates in \(sessions.count) exam sessions at \
+            \(Set(sessions.map { "\($0.certificate.code)/\($0.siteSchoolCode)" }).count) sites; uploading the rosters
+            """
+        )
 
         let uploaded = try await mapConcurrently(sessions, limit: 4) { session in
             try await self.upload(session, parties: parties)
@@ -110,17 +128,33 @@ extension DemoRun {
             session.rows[absent].attended = true
             session.rows[absent].componentScoresTenths = rule.components.map { _ in 780 }
             session.rows[absent].passed = rule.score(tenths: rule.components.map { _ in 780 }).passed
-            _ = try await self.upload(session, parties: parties, supersedes: uploaded[index].id, reason: "考点复核：准考证号\(session.rows[absent].candidateNumber)考生实际参加考核，原误记为缺考")
+            _ = try await self.upload(
+                session, parties: parties, supersedes: uploaded[index].id,
+                reason: "考点复核：准考证号\(session.rows[absent].candidateNumber)考生实际参加考核，原误记为缺考")
             correctedCompleted = 1
             self.count("rosters corrected")
-            self.progress("exams", "roster \(uploaded[index].id) (\(session.certificate.code), \(session.date)) corrected: a candidate recorded absent had sat the exam")
+            self.progress(
+                "exams",
+                """
+                roster \(uploaded[index].id) (\(session.certificate.code), \(session.date)) corrected: a candidate recorded absent had sat \
+                the exam
+                """
+            )
         }
         let completed = Int64(sessions.reduce(0) { $0 + $1.rows.filter(\.attended).count }) + correctedCompleted
-        self.progress("exams", "\(uploaded.count) rosters sealed: \(number) declared, \(sessions.reduce(0) { $0 + $1.rows.filter { $0.registration == .approved }.count }) approved, \(completed) completed")
+        self.progress(
+            "exams",
+            """
+            \(uploaded.count) rosters sealed: \(number) declared, \
+            \(sessions.reduce(0) { $0 + $1.rows.filter { $0.registration == .approved }.count }) approved, \(completed) completed
+            """
+        )
         return (sessions.count, completed)
     }
 
-    private func upload(_ session: DemoSession, parties: DemoParties, supersedes: Int64 = 0, reason: String = "") async throws -> Xcert_Filing_V1_Roster {
+    private func upload(
+        _ session: DemoSession, parties: DemoParties, supersedes: Int64 = 0, reason: String = ""
+    ) async throws -> Xcert_Filing_V1_Roster {
         let organization = parties.organizations[session.certificate.organizationID]!
         var create = Xcert_Filing_V1_CreateRosterRequest()
         create.session.certificateCode = session.certificate.code
@@ -154,8 +188,12 @@ extension DemoRun {
         let deadline = clock.now + .seconds(600)
         var said = ""
         while true {
-            let counted = try await self.stack.call(Xcert_Assessment_V1_OutcomeService.Method.getDeclarationTable, declarations, by: self.province, kind: .read).total.completed
-            let charged = try await self.stack.call(Xcert_Settlement_V1_SettlementReportService.Method.getOrganizationFeeTable, fees, by: self.province, kind: .read).total.completed
+            let counted = try await self.stack.call(
+                Xcert_Assessment_V1_OutcomeService.Method.getDeclarationTable, declarations, by: self.province, kind: .read
+            ).total.completed
+            let charged = try await self.stack.call(
+                Xcert_Settlement_V1_SettlementReportService.Method.getOrganizationFeeTable, fees, by: self.province, kind: .read
+            ).total.completed
             if counted == completed, charged == completed {
                 self.progress("followers", "assessment counted and settlement charged all \(completed) completed candidates")
                 return
@@ -179,7 +217,8 @@ extension DemoRun {
             request.year = self.year
             request.page.pageToken = token
             request.page.pageSize = 1000
-            let response = try await self.stack.call(Xcert_Settlement_V1_LedgerService.Method.listReceivables, request, by: self.province, kind: .read)
+            let response = try await self.stack.call(
+                Xcert_Settlement_V1_LedgerService.Method.listReceivables, request, by: self.province, kind: .read)
             return (response.receivables, response.page.nextPageToken)
         }
         enum Habit: Sendable { case onTime, late, part, none }
@@ -193,13 +232,22 @@ extension DemoRun {
             case .onTime, .late:
                 for (index, receivable) in sorted.enumerated() {
                     guard let due = LocalDate(wire: receivable.dueDate), let exam = LocalDate(wire: receivable.examDate) else { continue }
-                    let day = habit == .onTime ? due.adding(days: -Int.random(in: 1...20, using: &random)) : due.adding(days: Int.random(in: 5...60, using: &random))
-                    payments.append(self.payment(school, fen: receivable.outstanding.fen, on: min(max(day, exam), self.today), reference: "\(school)-\(index + 1)", receivable: receivable.id))
+                    let day =
+                        habit == .onTime
+                        ? due.adding(days: -Int.random(in: 1...20, using: &random))
+                        : due.adding(days: Int.random(in: 5...60, using: &random))
+                    payments.append(
+                        self.payment(
+                            school, fen: receivable.outstanding.fen, on: min(max(day, exam), self.today),
+                            reference: "\(school)-\(index + 1)", receivable: receivable.id))
                 }
             case .part:
                 let total = sorted.reduce(0) { $0 + $1.outstanding.fen }
                 if let first = sorted.first, let due = LocalDate(wire: first.dueDate), total >= 200 {
-                    payments.append(self.payment(school, fen: total / 2 / 100 * 100, on: min(due.adding(days: -3), self.today), reference: "\(school)-1", receivable: 0))
+                    payments.append(
+                        self.payment(
+                            school, fen: total / 2 / 100 * 100, on: min(due.adding(days: -3), self.today), reference: "\(school)-1",
+                            receivable: 0))
                 }
             case .none:
                 break
@@ -213,10 +261,19 @@ extension DemoRun {
         }
         let habits = plans.map(\.2)
         self.count("payments", plans.reduce(0) { $0 + $1.1.count })
-        self.progress("payments", "\(receivables.count) receivables of \(bySchool.count) schools: \(habits.filter { $0 == .onTime }.count) schools paid on time, \(habits.filter { $0 == .late }.count) late, \(habits.filter { $0 == .part }.count) in part, \(habits.filter { $0 == .none }.count) not yet (\(self.counted("payments")) payments)")
+        self.progress(
+            "payments",
+            """
+            \(receivables.count) receivables of \(bySchool.count) schools: \(habits.filter { $0 == .onTime }.count) schools paid on time, \
+            \(habits.filter { $0 == .late }.count) late, \(habits.filter { $0 == .part }.count) in part, \
+            \(habits.filter { $0 == .none }.count) not yet (\(self.counted("payments")) payments)
+            """
+        )
     }
 
-    private func payment(_ school: String, fen: Int64, on day: LocalDate, reference: String, receivable: Int64) -> Xcert_Settlement_V1_RecordPaymentRequest {
+    private func payment(
+        _ school: String, fen: Int64, on day: LocalDate, reference: String, receivable: Int64
+    ) -> Xcert_Settlement_V1_RecordPaymentRequest {
         var request = Xcert_Settlement_V1_RecordPaymentRequest()
         request.schoolCode = school
         request.amount.fen = fen
@@ -250,29 +307,34 @@ extension DemoRun {
             let selfScores = manual.map { indicator -> Xcert_Assessment_V1_SelfScore in
                 var score = Xcert_Assessment_V1_SelfScore()
                 score.code = indicator.code
-                let share = indicator.bonus
+                let share =
+                    indicator.bonus
                     ? (random.chance(strength / 2) ? Int.random(in: 30...100, using: &random) : 0)
                     : max(0, min(100, strength + Int.random(in: -10...10, using: &random)))
                 score.pointsTenths = indicator.maxPointsTenths * Int32(share) / 100
                 if score.pointsTenths > 0 {
                     var evidence = Xcert_Assessment_V1_Evidence()
                     evidence.name = "\(indicator.code) \(indicator.name) 佐证材料.pdf"
-                    evidence.sha256 = SHA256.hash(data: Data("\(school) \(self.year) \(indicator.code)".utf8)).map { String(format: "%02x", $0) }.joined()
+                    evidence.sha256 = SHA256.hash(data: Data("\(school) \(self.year) \(indicator.code)".utf8)).map {
+                        String(format: "%02x", $0)
+                    }.joined()
                     score.evidence = [evidence]
                 }
                 return score
             }
             // The province reviews about 19 schools in 20; the rest stay provisional.
-            let reviews: [Xcert_Assessment_V1_ReviewScore]? = random.chance(95) ? selfScores.map { selfScore in
-                var review = Xcert_Assessment_V1_ReviewScore()
-                review.code = selfScore.code
-                review.pointsTenths = selfScore.pointsTenths
-                if selfScore.pointsTenths > 0, random.chance(20) {
-                    review.pointsTenths = selfScore.pointsTenths * Int32(Int.random(in: 50...90, using: &random)) / 100
-                    review.comment = "佐证材料不足以支撑自评分，酌情扣分"
-                }
-                return review
-            } : nil
+            let reviews: [Xcert_Assessment_V1_ReviewScore]? =
+                random.chance(95)
+                ? selfScores.map { selfScore in
+                    var review = Xcert_Assessment_V1_ReviewScore()
+                    review.code = selfScore.code
+                    review.pointsTenths = selfScore.pointsTenths
+                    if selfScore.pointsTenths > 0, random.chance(20) {
+                        review.pointsTenths = selfScore.pointsTenths * Int32(Int.random(in: 50...90, using: &random)) / 100
+                        review.comment = "佐证材料不足以支撑自评分，酌情扣分"
+                    }
+                    return review
+                } : nil
             return (school, selfScores, reviews)
         }
         try await forEachConcurrently(plans) { school, selfScores, reviews in
@@ -280,7 +342,8 @@ extension DemoRun {
             submit.schoolCode = school
             submit.year = self.year
             submit.scores = selfScores
-            _ = try await self.stack.call(Xcert_Assessment_V1_EvaluationService.Method.submitSelfEvaluation, submit, by: parties.schools[school]!)
+            _ = try await self.stack.call(
+                Xcert_Assessment_V1_EvaluationService.Method.submitSelfEvaluation, submit, by: parties.schools[school]!)
             guard let reviews else { return }
             var review = Xcert_Assessment_V1_ReviewEvaluationRequest()
             review.schoolCode = school
@@ -290,6 +353,12 @@ extension DemoRun {
             self.count("evaluations reviewed")
         }
         self.count("self-evaluations", plans.count)
-        self.progress("evaluation", "scheme \(self.year) v\(scheme.version) published (\(scheme.indicators.count) indicators, \(manual.count) self-scored); \(plans.count) schools scored themselves; the province reviewed \(self.counted("evaluations reviewed"))")
+        self.progress(
+            "evaluation",
+            """
+            scheme \(self.year) v\(scheme.version) published (\(scheme.indicators.count) indicators, \(manual.count) self-scored); \
+            \(plans.count) schools scored themselves; the province reviewed \(self.counted("evaluations reviewed"))
+            """
+        )
     }
 }

@@ -31,7 +31,10 @@ extension DemoRun {
         policy.policy.basis = .afterExam
         policy.policy.days = 30
         _ = try await self.stack.call(Xcert_Settlement_V1_LedgerService.Method.setDuePolicy, policy, by: self.province)
-        self.progress("settlement", "fee ceilings set for \(request.ceilings.count) certificate levels (300 / 450 / 600 yuan); fees fall due 30 days after the exam")
+        self.progress(
+            "settlement",
+            "fee ceilings set for \(request.ceilings.count) certificate levels (300 / 450 / 600 yuan); fees fall due 30 days after the exam"
+        )
     }
 
     // MARK: - Filings
@@ -52,7 +55,8 @@ extension DemoRun {
             for level in certificate.levels {
                 let ceiling = Self.ceilings[level] ?? 60_000
                 // 60 % to 95 % of the ceiling, in whole tens of yuan.
-                chosenFees[certificate.code, default: [:]][level] = Int64.random(in: ceiling * 6 / 10...ceiling * 95 / 100, using: &random) / 1000 * 1000
+                chosenFees[certificate.code, default: [:]][level] =
+                    Int64.random(in: ceiling * 6 / 10...ceiling * 95 / 100, using: &random) / 1000 * 1000
             }
         }
         let fees = chosenFees
@@ -71,8 +75,11 @@ extension DemoRun {
         try await forEachConcurrently(submitted) { certificate, filing in
             if aboveCeiling.contains(certificate.code) {
                 // The approval is refused with the excess; the officer sends it back.
-                let refusal = try await self.stack.refusal(Xcert_Filing_V1_FilingService.Method.reviewFiling, Self.review(filing.id, approve: true), by: self.province)
-                guard let refusal else { throw CLIError("filing \(filing.id) of \(certificate.code) was approved with a fee above its ceiling") }
+                let refusal = try await self.stack.refusal(
+                    Xcert_Filing_V1_FilingService.Method.reviewFiling, Self.review(filing.id, approve: true), by: self.province)
+                guard let refusal else {
+                    throw CLIError("filing \(filing.id) of \(certificate.code) was approved with a fee above its ceiling")
+                }
                 self.count("approvals refused: fee above the ceiling")
                 try await self.reviewFiling(filing.id, approve: false, reason: "收费标准超出国家成本上限（\(refusal.message)），请调整后重新备案")
             } else if vague.contains(certificate.code) {
@@ -84,7 +91,8 @@ extension DemoRun {
         // The rejected ones file again, corrected, and are approved.
         let corrected = submitted.filter { aboveCeiling.contains($0.0.code) || vague.contains($0.0.code) }
         try await forEachConcurrently(corrected) { certificate, _ in
-            let filing = try await self.submitFiling(certificate, round: 1, plan: self.workPlan(certificate, fees: fees[certificate.code] ?? [:]), parties)
+            let filing = try await self.submitFiling(
+                certificate, round: 1, plan: self.workPlan(certificate, fees: fees[certificate.code] ?? [:]), parties)
             try await self.reviewFiling(filing.id, approve: true)
         }
         self.count("filings rejected and filed again", corrected.count)
@@ -92,7 +100,13 @@ extension DemoRun {
         close.year = self.year
         close.number = 1
         _ = try await self.stack.call(Xcert_Filing_V1_FilingService.Method.closeRound, close, by: self.province)
-        self.progress("filings", "round 1: \(submitted.count - corrected.count) approved at once, \(aboveCeiling.count) refused for a fee above its ceiling and \(vague.count) for a vague site plan, then filed again and approved; round 1 closed")
+        self.progress(
+            "filings",
+            """
+            round 1: \(submitted.count - corrected.count) approved at once, \(aboveCeiling.count) refused for a fee above its ceiling and \
+            \(vague.count) for a vague site plan, then filed again and approved; round 1 closed
+            """
+        )
 
         // The late organization: round 1 refuses it; round 2 takes it.
         let lateCertificates = certificates.filter { $0.organizationID == late }
@@ -101,20 +115,30 @@ extension DemoRun {
         request.year = self.year
         request.roundNumber = 1
         request.plan = self.workPlan(lateCertificates[0], fees: fees[lateCertificates[0].code] ?? [:])
-        guard let closed = try await self.stack.refusal(Xcert_Filing_V1_FilingService.Method.submitFiling, request, by: parties.organizations[late]!) else {
+        guard
+            let closed = try await self.stack.refusal(
+                Xcert_Filing_V1_FilingService.Method.submitFiling, request, by: parties.organizations[late]!)
+        else {
             throw CLIError("a filing was accepted by the closed round 1")
         }
         self.count("late filings refused by the closed round 1")
         try await self.openRound(2)
         try await forEachConcurrently(lateCertificates) { certificate in
-            let filing = try await self.submitFiling(certificate, round: 2, plan: self.workPlan(certificate, fees: fees[certificate.code] ?? [:]), parties)
+            let filing = try await self.submitFiling(
+                certificate, round: 2, plan: self.workPlan(certificate, fees: fees[certificate.code] ?? [:]), parties)
             try await self.reviewFiling(filing.id, approve: true)
         }
         self.count("filings submitted", lateCertificates.count + corrected.count)
         self.count("filings in round 2", lateCertificates.count)
         close.number = 2
         _ = try await self.stack.call(Xcert_Filing_V1_FilingService.Method.closeRound, close, by: self.province)
-        self.progress("filings", "a late organization was refused by round 1 (\(closed.code): \(closed.message)); it filed its \(lateCertificates.count) certificates in round 2, approved; \(certificates.count) certificates approved for \(self.year)")
+        self.progress(
+            "filings",
+            """
+            a late organization was refused by round 1 (\(closed.code): \(closed.message)); it filed its \(lateCertificates.count) \
+            certificates in round 2, approved; \(certificates.count) certificates approved for \(self.year)
+            """
+        )
     }
 
     private func openRound(_ number: Int32) async throws {
@@ -125,7 +149,9 @@ extension DemoRun {
         _ = try await self.stack.call(Xcert_Filing_V1_FilingService.Method.openRound, round, by: self.province)
     }
 
-    private func workPlan(_ certificate: Xcert_Registry_V1_Certificate, fees: [Xcert_Common_V1_CertificateLevel: Int64]) -> Xcert_Filing_V1_WorkPlan {
+    private func workPlan(
+        _ certificate: Xcert_Registry_V1_Certificate, fees: [Xcert_Common_V1_CertificateLevel: Int64]
+    ) -> Xcert_Filing_V1_WorkPlan {
         var plan = Xcert_Filing_V1_WorkPlan()
         plan.schoolLevels = [.secondary, .higherVocational, .undergraduate]
         plan.specialtyScope = ["与\(certificate.name)相关的专业"]
@@ -143,13 +169,16 @@ extension DemoRun {
         return plan
     }
 
-    private func submitFiling(_ certificate: Xcert_Registry_V1_Certificate, round: Int32, plan: Xcert_Filing_V1_WorkPlan, _ parties: DemoParties) async throws -> Xcert_Filing_V1_Filing {
+    private func submitFiling(
+        _ certificate: Xcert_Registry_V1_Certificate, round: Int32, plan: Xcert_Filing_V1_WorkPlan, _ parties: DemoParties
+    ) async throws -> Xcert_Filing_V1_Filing {
         var request = Xcert_Filing_V1_SubmitFilingRequest()
         request.certificateCode = certificate.code
         request.year = self.year
         request.roundNumber = round
         request.plan = plan
-        return try await self.stack.call(Xcert_Filing_V1_FilingService.Method.submitFiling, request, by: parties.organizations[certificate.organizationID]!)
+        return try await self.stack.call(
+            Xcert_Filing_V1_FilingService.Method.submitFiling, request, by: parties.organizations[certificate.organizationID]!)
     }
 
     private static func review(_ id: Int64, approve: Bool, reason: String = "") -> Xcert_Filing_V1_ReviewFilingRequest {
@@ -161,7 +190,8 @@ extension DemoRun {
     }
 
     private func reviewFiling(_ id: Int64, approve: Bool, reason: String = "") async throws {
-        _ = try await self.stack.call(Xcert_Filing_V1_FilingService.Method.reviewFiling, Self.review(id, approve: approve, reason: reason), by: self.province)
+        _ = try await self.stack.call(
+            Xcert_Filing_V1_FilingService.Method.reviewFiling, Self.review(id, approve: approve, reason: reason), by: self.province)
     }
 
     // MARK: - Applications
@@ -170,7 +200,9 @@ extension DemoRun {
     /// (some try one too many and are refused by the 40 % / 30 % caps); technical schools
     /// are refused. Secondary schools' applications go to their city bureau first.
     /// Returns the year's qualifications.
-    func applications(_ reference: DemoReference, _ schools: [DemoSchool], _ parties: DemoParties) async throws -> [Xcert_Registry_V1_PilotQualification] {
+    func applications(
+        _ reference: DemoReference, _ schools: [DemoSchool], _ parties: DemoParties
+    ) async throws -> [Xcert_Registry_V1_PilotQualification] {
         var random = self.random("applications")
         let certificates = reference.certificates.filter { $0.organizationID != 0 }
         // The first batch is what most schools pilot; the small certificates get a few each.
@@ -196,15 +228,24 @@ extension DemoRun {
                 request.certificateCode = certificate.code
                 request.year = self.year
                 var levels: [Xcert_Common_V1_CertificateLevel] = [.elementary]
-                if school.type != .secondaryVocational, random.chance(50), certificate.levels.contains(.intermediate) { levels.append(.intermediate) }
-                if school.type == .appliedUndergraduate || school.type == .vocationalUndergraduate, random.chance(40), certificate.levels.contains(.advanced) { levels.append(.advanced) }
+                if school.type != .secondaryVocational, random.chance(50), certificate.levels.contains(.intermediate) {
+                    levels.append(.intermediate)
+                }
+                if school.type == .appliedUndergraduate || school.type == .vocationalUndergraduate, random.chance(40),
+                    certificate.levels.contains(.advanced)
+                {
+                    levels.append(.advanced)
+                }
                 request.levels = levels
-                request.specialtyCodes = Array(school.specialties.shuffled(using: &random).prefix(Int.random(in: 1...2, using: &random)).map(\.code))
+                request.specialtyCodes = Array(
+                    school.specialties.shuffled(using: &random).prefix(Int.random(in: 1...2, using: &random)).map(\.code))
                 request.studentScale = Int32(max(20, min(400, budget / wanted + (index == 0 ? budget % wanted : 0))))
                 return request
             }
             var overCap: Xcert_Registry_V1_SubmitApplicationRequest?
-            if school.type.isEligibleForPilot, random.chance(8), let extra = certificates.first(where: { candidate in !chosen.contains { $0.code == candidate.code } }) {
+            if school.type.isEligibleForPilot, random.chance(8),
+                let extra = certificates.first(where: { candidate in !chosen.contains { $0.code == candidate.code } })
+            {
                 var request = requests[0]
                 request.certificateCode = extra.code
                 if chosen.count < caps.maximumCertificates {
@@ -221,13 +262,17 @@ extension DemoRun {
         let factor = min(1.0, Double(self.candidateTarget) * 1.1 / Double(max(1, planned)))
         for index in plans.indices where plans[index].school.type.isEligibleForPilot {
             for application in plans[index].applications.indices {
-                plans[index].applications[application].studentScale = Int32(max(10, (Double(plans[index].applications[application].studentScale) * factor).rounded()))
+                plans[index].applications[application].studentScale = Int32(
+                    max(10, (Double(plans[index].applications[application].studentScale) * factor).rounded()))
             }
         }
         let submitted = try await mapConcurrently(plans) { plan -> [Xcert_Registry_V1_PilotApplication] in
             let party = parties.schools[plan.school.code]!
             guard plan.school.type.isEligibleForPilot else {
-                guard try await self.stack.refusal(Xcert_Registry_V1_PilotService.Method.submitApplication, plan.applications[0], by: party) != nil else {
+                guard
+                    try await self.stack.refusal(Xcert_Registry_V1_PilotService.Method.submitApplication, plan.applications[0], by: party)
+                        != nil
+                else {
                     throw CLIError("the application of technical school \(plan.school.code) was accepted")
                 }
                 self.count("applications refused: technical school")
@@ -238,8 +283,10 @@ extension DemoRun {
                 applications.append(try await self.stack.call(Xcert_Registry_V1_PilotService.Method.submitApplication, request, by: party))
             }
             if let overCap = plan.overCap {
-                guard let refusal = try await self.stack.refusal(Xcert_Registry_V1_PilotService.Method.submitApplication, overCap, by: party),
-                      refusal.code == .failedPrecondition else {
+                guard
+                    let refusal = try await self.stack.refusal(Xcert_Registry_V1_PilotService.Method.submitApplication, overCap, by: party),
+                    refusal.code == .failedPrecondition
+                else {
                     throw CLIError("school \(plan.school.code)'s application beyond its caps was not refused by them")
                 }
                 self.count("applications refused by the 40 % / 30 % caps")
@@ -247,7 +294,14 @@ extension DemoRun {
             return applications
         }.flatMap { $0 }
         self.count("applications", submitted.count)
-        self.progress("applications", "\(submitted.count) applications from \(plans.filter { $0.school.type.isEligibleForPilot }.count) schools; \(self.counted("applications refused by the 40 % / 30 % caps")) refused by the 40 % / 30 % caps, \(self.counted("applications refused: technical school")) from technical schools refused")
+        self.progress(
+            "applications",
+            """
+            \(submitted.count) applications from \(plans.filter { $0.school.type.isEligibleForPilot }.count) schools; \
+            \(self.counted("applications refused by the 40 % / 30 % caps")) refused by the 40 % / 30 % caps, \
+            \(self.counted("applications refused: technical school")) from technical schools refused
+            """
+        )
 
         // Reviews: city bureaus first for secondary schools, then the province.
         let types = Dictionary(uniqueKeysWithValues: schools.map { ($0.code, $0) })
@@ -258,11 +312,13 @@ extension DemoRun {
             var current = application
             if current.state == .awaitingCityReview {
                 let school = types[application.schoolCode]!
-                current = try await self.reviewApplication(application.id, approve: !cityRejects, reason: "申报专业与证书对应性不足，师资条件未达要求", by: parties.cityReviewers[school.cityCode]!)
+                current = try await self.reviewApplication(
+                    application.id, approve: !cityRejects, reason: "申报专业与证书对应性不足，师资条件未达要求", by: parties.cityReviewers[school.cityCode]!)
                 self.count(cityRejects ? "applications rejected by a city bureau" : "applications passed by a city bureau")
             }
             guard current.state == .awaitingProvinceReview else { return }
-            _ = try await self.reviewApplication(application.id, approve: !provinceRejects, reason: "试点规模与实训条件不匹配，建议下年度再申报", by: self.province)
+            _ = try await self.reviewApplication(
+                application.id, approve: !provinceRejects, reason: "试点规模与实训条件不匹配，建议下年度再申报", by: self.province)
             self.count(provinceRejects ? "applications rejected by the province" : "applications approved")
         }
         let qualifications = try await allPages { token in
@@ -270,14 +326,25 @@ extension DemoRun {
             request.year = self.year
             request.page.pageToken = token
             request.page.pageSize = 1000
-            let response = try await self.stack.call(Xcert_Registry_V1_PilotService.Method.listQualifications, request, by: self.province, kind: .read)
+            let response = try await self.stack.call(
+                Xcert_Registry_V1_PilotService.Method.listQualifications, request, by: self.province, kind: .read)
             return (response.qualifications, response.page.nextPageToken)
         }
-        self.progress("applications", "reviewed: \(self.counted("applications passed by a city bureau")) passed and \(self.counted("applications rejected by a city bureau")) rejected by city bureaus; the province approved \(self.counted("applications approved")) and rejected \(self.counted("applications rejected by the province")); \(qualifications.count) pilot qualifications")
+        self.progress(
+            "applications",
+            """
+            reviewed: \(self.counted("applications passed by a city bureau")) passed and \
+            \(self.counted("applications rejected by a city bureau")) rejected by city bureaus; the province approved \
+            \(self.counted("applications approved")) and rejected \(self.counted("applications rejected by the province")); \
+            \(qualifications.count) pilot qualifications
+            """
+        )
         return qualifications
     }
 
-    private func reviewApplication(_ id: Int64, approve: Bool, reason: String, by party: Party) async throws -> Xcert_Registry_V1_PilotApplication {
+    private func reviewApplication(
+        _ id: Int64, approve: Bool, reason: String, by party: Party
+    ) async throws -> Xcert_Registry_V1_PilotApplication {
         var request = Xcert_Registry_V1_ReviewApplicationRequest()
         request.applicationID = id
         request.approve = approve
@@ -294,7 +361,9 @@ extension DemoRun {
         var random = self.random("alliances")
         var request = Xcert_Registry_V1_ListAlliancesRequest()
         request.year = self.year
-        let alliances = try await self.stack.call(Xcert_Registry_V1_AllianceService.Method.listAlliances, request, by: self.province, kind: .read).alliances
+        let alliances = try await self.stack.call(
+            Xcert_Registry_V1_AllianceService.Method.listAlliances, request, by: self.province, kind: .read
+        ).alliances
         let open = alliances.filter(\.openToLeadSelection)
         let types = Dictionary(uniqueKeysWithValues: schools.map { ($0.code, $0) })
         var plans: [(alliance: String, applicants: [String], scores: [[Int32]])] = []
@@ -302,12 +371,18 @@ extension DemoRun {
             var get = Xcert_Registry_V1_GetAllianceRequest()
             get.certificateCode = alliance.certificateCode
             get.year = self.year
-            let members = try await self.stack.call(Xcert_Registry_V1_AllianceService.Method.getAlliance, get, by: self.province, kind: .read).schoolCodes
+            let members = try await self.stack.call(
+                Xcert_Registry_V1_AllianceService.Method.getAlliance, get, by: self.province, kind: .read
+            ).schoolCodes
             // Higher-vocational and undergraduate schools apply to lead.
             let eligible = members.filter { types[$0]?.type != .secondaryVocational }.sorted()
             let pool = eligible.count >= 3 ? eligible : members.sorted()
             let applicants = Array(pool.shuffled(using: &random).prefix(Int.random(in: 3...5, using: &random)))
-            plans.append((alliance.certificateCode, applicants, applicants.map { _ in (0..<3).map { _ in Int32.random(in: 62...96, using: &random) } }))
+            plans.append(
+                (
+                    alliance.certificateCode, applicants,
+                    applicants.map { _ in (0..<3).map { _ in Int32.random(in: 62...96, using: &random) } }
+                ))
         }
         try await forEachConcurrently(plans, limit: 4) { plan in
             var selection = Xcert_Registry_V1_OpenLeadSelectionRequest()
@@ -329,7 +404,8 @@ extension DemoRun {
                 apply.form.advantages = ["牵头或参与省级专业教学资源库建设", "拥有省级以上实训基地"]
                 apply.form.workPlan = "组织联盟院校开展师资培训、教学资源共建和考核站点共享。"
                 apply.form.commitmentSigned = true
-                _ = try await self.stack.call(Xcert_Registry_V1_AllianceService.Method.submitLeadApplication, apply, by: parties.schools[school]!)
+                _ = try await self.stack.call(
+                    Xcert_Registry_V1_AllianceService.Method.submitLeadApplication, apply, by: parties.schools[school]!)
                 averages.append((school, scores.reduce(0, +)))
             }
             var close = Xcert_Registry_V1_CloseLeadApplicationsRequest()
@@ -339,7 +415,9 @@ extension DemoRun {
             var get = Xcert_Registry_V1_GetLeadSelectionRequest()
             get.certificateCode = plan.alliance
             get.year = self.year
-            let applications = try await self.stack.call(Xcert_Registry_V1_AllianceService.Method.getLeadSelection, get, by: self.province, kind: .read).applications
+            let applications = try await self.stack.call(
+                Xcert_Registry_V1_AllianceService.Method.getLeadSelection, get, by: self.province, kind: .read
+            ).applications
             // The experts score once the applications have closed.
             for application in applications {
                 guard let index = plan.applicants.firstIndex(of: application.schoolCode) else { continue }
@@ -368,7 +446,14 @@ extension DemoRun {
         }
         self.count("alliances", alliances.count)
         self.count("alliances selecting leads", open.count)
-        self.progress("alliances", "\(alliances.count) alliances; \(open.count) have 10 or more schools and selected lead schools (\(self.counted("lead schools named")) named, under 7 days of public notice); \(alliances.count - open.count) are too small (merged or assigned by the province)")
+        self.progress(
+            "alliances",
+            """
+            \(alliances.count) alliances; \(open.count) have 10 or more schools and selected lead schools \
+            (\(self.counted("lead schools named")) named, under 7 days of public notice); \(alliances.count - open.count) are too small \
+            (merged or assigned by the province)
+            """
+        )
     }
 
     // MARK: - Sites
@@ -376,7 +461,10 @@ extension DemoRun {
     /// Each organization registers an assessment site in most cities that have pilot
     /// schools of its certificate, leaving a few gaps for the coverage check to find.
     /// Returns the sites.
-    func sites(_ reference: DemoReference, _ schools: [DemoSchool], _ qualifications: [Xcert_Registry_V1_PilotQualification], _ parties: DemoParties) async throws -> [Xcert_Registry_V1_AssessmentSite] {
+    func sites(
+        _ reference: DemoReference, _ schools: [DemoSchool], _ qualifications: [Xcert_Registry_V1_PilotQualification],
+        _ parties: DemoParties
+    ) async throws -> [Xcert_Registry_V1_AssessmentSite] {
         var random = self.random("sites")
         let byCode = Dictionary(uniqueKeysWithValues: schools.map { ($0.code, $0) })
         var requests: [(Int64, Xcert_Registry_V1_RegisterSiteRequest)] = []
@@ -386,7 +474,9 @@ extension DemoRun {
             for (index, (_, inCity)) in cities.enumerated() {
                 // About one city in eight is left without a site (a gap), never the first.
                 if index > 0, random.chance(12) { continue }
-                let hosts = inCity.map(\.schoolCode).sorted { (byCode[$0]?.type == .secondaryVocational ? 1 : 0, $0) < (byCode[$1]?.type == .secondaryVocational ? 1 : 0, $1) }
+                let hosts = inCity.map(\.schoolCode).sorted {
+                    (byCode[$0]?.type == .secondaryVocational ? 1 : 0, $0) < (byCode[$1]?.type == .secondaryVocational ? 1 : 0, $1)
+                }
                 var request = Xcert_Registry_V1_RegisterSiteRequest()
                 request.schoolCode = hosts[0]
                 request.certificateCode = code
@@ -405,13 +495,17 @@ extension DemoRun {
                 var list = Xcert_Registry_V1_ListSitesRequest()
                 list.certificateCode = request.certificateCode
                 list.schoolCode = request.schoolCode
-                guard let site = try await self.stack.call(Xcert_Registry_V1_SiteService.Method.listSites, list, by: party, kind: .read).sites.first else { throw error }
+                guard
+                    let site = try await self.stack.call(Xcert_Registry_V1_SiteService.Method.listSites, list, by: party, kind: .read).sites
+                        .first
+                else { throw error }
                 return site
             }
         }
         var coverage = Xcert_Registry_V1_GetSiteCoverageRequest()
         coverage.year = self.year
-        let gaps = try await self.stack.call(Xcert_Registry_V1_SiteService.Method.getSiteCoverage, coverage, by: self.province, kind: .read).gaps
+        let gaps = try await self.stack.call(Xcert_Registry_V1_SiteService.Method.getSiteCoverage, coverage, by: self.province, kind: .read)
+            .gaps
 
         // Monitoring points: about 10 pilot schools of each first-batch certificate.
         let firstBatch = reference.certificates.filter { $0.batch == 1 }.map(\.code)
@@ -428,7 +522,14 @@ extension DemoRun {
         }
         self.count("sites", sites.count)
         self.count("coverage gaps", gaps.count)
-        self.progress("sites", "\(sites.count) assessment sites registered by the organizations (\(sites.filter { $0.yearOpened == self.year }.count) new this year); \(gaps.count) city × certificate gaps left for the coverage check (rule 7); \(points) monitoring points of \(firstBatch.count) first-batch certificates")
+        self.progress(
+            "sites",
+            """
+            \(sites.count) assessment sites registered by the organizations (\(sites.filter { $0.yearOpened == self.year }.count) new this \
+            year); \(gaps.count) city × certificate gaps left for the coverage check (rule 7); \(points) monitoring points of \
+            \(firstBatch.count) first-batch certificates
+            """
+        )
         return sites
     }
 }

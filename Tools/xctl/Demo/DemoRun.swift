@@ -74,11 +74,14 @@ extension DemoRun {
     /// Reads the reference data; nil when this year was already driven on this stack
     /// (its filing rounds exist), so that a second run only prints the reports.
     func reference() async throws -> DemoReference? {
-        _ = try await self.stack.call(Xcert_Registry_V1_ReferenceDataService.Method.getProvince, Xcert_Registry_V1_GetProvinceRequest(), by: self.province, kind: .read)
+        _ = try await self.stack.call(
+            Xcert_Registry_V1_ReferenceDataService.Method.getProvince, Xcert_Registry_V1_GetProvinceRequest(), by: self.province,
+            kind: .read)
         let cities = try await allPages { token in
             var request = Xcert_Registry_V1_ListCitiesRequest()
             request.page.pageToken = token
-            let response = try await self.stack.call(Xcert_Registry_V1_ReferenceDataService.Method.listCities, request, by: self.province, kind: .read)
+            let response = try await self.stack.call(
+                Xcert_Registry_V1_ReferenceDataService.Method.listCities, request, by: self.province, kind: .read)
             return (response.cities, response.page.nextPageToken)
         }
         let certificates = try await self.certificates()
@@ -92,10 +95,17 @@ extension DemoRun {
             // The year's scheme is published near the end: without it, a run stopped half way.
             var schemes = Xcert_Assessment_V1_ListSchemesRequest()
             schemes.year = self.year
-            let published = try await self.stack.call(Xcert_Assessment_V1_SchemeService.Method.listSchemes, schemes, by: self.province, kind: .read)
-                .schemes.contains { $0.state == .published }
+            let published = try await self.stack.call(
+                Xcert_Assessment_V1_SchemeService.Method.listSchemes, schemes, by: self.province, kind: .read
+            )
+            .schemes.contains { $0.state == .published }
             guard published else {
-                throw CLIError("an earlier demo of \(self.year) on this stack stopped half way; drive another year (--year) or start from an empty stack (scripts/down; rm -rf .xcert; scripts/up --demo)")
+                throw CLIError(
+                    """
+                    an earlier demo of \(self.year) on this stack stopped half way; drive another year (--year) or start from an empty \
+                    stack (scripts/down; rm -rf .xcert; scripts/up --demo)
+                    """
+                )
             }
             return nil
         }
@@ -106,7 +116,8 @@ extension DemoRun {
         try await allPages { token in
             var request = Xcert_Registry_V1_ListCertificatesRequest()
             request.page.pageToken = token
-            let response = try await self.stack.call(Xcert_Registry_V1_ReferenceDataService.Method.listCertificates, request, by: self.province, kind: .read)
+            let response = try await self.stack.call(
+                Xcert_Registry_V1_ReferenceDataService.Method.listCertificates, request, by: self.province, kind: .read)
             return (response.certificates, response.page.nextPageToken)
         }.sorted { $0.code < $1.code }
     }
@@ -131,13 +142,16 @@ extension DemoRun {
                 wire.name = specialty.name
                 return wire
             }
-            if let refusal = try await self.stack.refusal(Xcert_Registry_V1_ReferenceDataService.Method.createSchool, request, by: self.province),
-               refusal.code != .alreadyExists {
+            if let refusal = try await self.stack.refusal(
+                Xcert_Registry_V1_ReferenceDataService.Method.createSchool, request, by: self.province),
+                refusal.code != .alreadyExists
+            {
                 throw refusal
             }
         }
         let byType = Dictionary(grouping: schools, by: \.type).map { "\($0.value.count) \($0.key.chineseName)" }.sorted()
-        self.progress("schools", "\(schools.count) schools in \(Set(schools.map(\.cityCode)).count) cities: \(byType.joined(separator: ", "))")
+        self.progress(
+            "schools", "\(schools.count) schools in \(Set(schools.map(\.cityCode)).count) cities: \(byType.joined(separator: ", "))")
 
         let orphans = reference.certificates.filter { $0.organizationID == 0 }
         if !orphans.isEmpty {
@@ -146,7 +160,8 @@ extension DemoRun {
             // Made by an earlier run that stopped half way: used again.
             var existing = Xcert_Registry_V1_ListOrganizationsRequest()
             existing.nameContains = "演示培训评价组织"
-            let made = try await self.stack.call(Xcert_Registry_V1_ReferenceDataService.Method.listOrganizations, existing, by: self.province, kind: .read)
+            let made = try await self.stack.call(
+                Xcert_Registry_V1_ReferenceDataService.Method.listOrganizations, existing, by: self.province, kind: .read)
             let madeByName = Dictionary(made.organizations.map { ($0.name, $0.id) }, uniquingKeysWith: { first, _ in first })
             try await forEachConcurrently(Array(groups.enumerated())) { index, certificates in
                 var request = Xcert_Registry_V1_CreateOrganizationRequest()
@@ -159,7 +174,9 @@ extension DemoRun {
                 request.organization.address = "江西省南昌市（演示数据）"
                 var organization = madeByName[request.organization.name] ?? 0
                 if organization == 0 {
-                    organization = try await self.stack.call(Xcert_Registry_V1_ReferenceDataService.Method.createOrganization, request, by: self.province).id
+                    organization = try await self.stack.call(
+                        Xcert_Registry_V1_ReferenceDataService.Method.createOrganization, request, by: self.province
+                    ).id
                 }
                 for certificate in certificates {
                     var update = Xcert_Registry_V1_UpdateCertificateRequest()
@@ -167,10 +184,13 @@ extension DemoRun {
                     update.certificate.organizationID = organization
                     update.certificate.batch = 0
                     update.expectedVersion = certificate.version
-                    _ = try await self.stack.call(Xcert_Registry_V1_ReferenceDataService.Method.updateCertificate, update, by: self.province)
+                    _ = try await self.stack.call(
+                        Xcert_Registry_V1_ReferenceDataService.Method.updateCertificate, update, by: self.province)
                 }
             }
-            self.progress("organizations", "\(groups.count) demo organizations own the \(orphans.count) certificates the seeds name no organization for")
+            self.progress(
+                "organizations",
+                "\(groups.count) demo organizations own the \(orphans.count) certificates the seeds name no organization for")
         }
         var updated = reference
         updated.certificates = try await self.certificates()
@@ -194,7 +214,13 @@ extension DemoRun {
         let schoolParties = try await mapConcurrently(schools) { school in
             (school.code, try await self.party(.school, party: school.code, name: "\(school.name)1+X管理员"))
         }
-        self.progress("tokens", "\(organizations.count) organizations, \(reviewers.count) city bureaus (\(cityNames.count) cities) and \(schoolParties.count) schools each have a principal and a token")
+        self.progress(
+            "tokens",
+            """
+            \(organizations.count) organizations, \(reviewers.count) city bureaus (\(cityNames.count) cities) and \(schoolParties.count) \
+            schools each have a principal and a token
+            """
+        )
         return DemoParties(
             organizations: Dictionary(uniqueKeysWithValues: organizations),
             cityReviewers: Dictionary(uniqueKeysWithValues: reviewers),

@@ -60,7 +60,9 @@ struct DemoStack: Sendable {
         while true {
             do {
                 return try await client.unary(method, request, options: options)
-            } catch let error as RPCError where (error.code == .unavailable || error.code == .deadlineExceeded) && kind != .once && attempt < 4 {
+            } catch let error as RPCError
+                where (error.code == .unavailable || error.code == .deadlineExceeded) && kind != .once && attempt < 4
+            {
                 attempt += 1
                 try await Task.sleep(for: .milliseconds(250 * attempt))
             } catch let error as RPCError where error.code == .resourceExhausted && kind != .once && attempt < 50 {
@@ -92,7 +94,9 @@ struct DemoStack: Sendable {
 }
 
 /// Runs `body` for every element, at most `limit` at once; the first error ends it.
-func forEachConcurrently<Element: Sendable>(_ elements: [Element], limit: Int = 8, _ body: @escaping @Sendable (Element) async throws -> Void) async throws {
+func forEachConcurrently<Element: Sendable>(
+    _ elements: [Element], limit: Int = 8, _ body: @escaping @Sendable (Element) async throws -> Void
+) async throws {
     try await withThrowingTaskGroup(of: Void.self) { group in
         var iterator = elements.makeIterator()
         for _ in 0..<limit {

@@ -80,27 +80,31 @@ enum DemoSchools {
             let prefix = String(city.code.prefix(4))
             sequence[prefix, default: 0] += 1
             let code = "41" + prefix + String(format: "%04d", sequence[prefix]!)
-            let (specialtyRange, enrolledRange): (ClosedRange<Int>, ClosedRange<Int>) = switch type {
-            case .secondaryVocational: (8...24, 1_500...7_000)
-            case .higherVocational: (20...60, 5_000...22_000)
-            case .vocationalUndergraduate, .appliedUndergraduate: (30...70, 10_000...28_000)
-            case .openUniversity: (40...60, 30_000...60_000)
-            case .technicalSchool: (10...20, 1_500...5_000)
-            }
+            let (specialtyRange, enrolledRange): (ClosedRange<Int>, ClosedRange<Int>) =
+                switch type {
+                case .secondaryVocational: (8...24, 1_500...7_000)
+                case .higherVocational: (20...60, 5_000...22_000)
+                case .vocationalUndergraduate, .appliedUndergraduate: (30...70, 10_000...28_000)
+                case .openUniversity: (40...60, 30_000...60_000)
+                case .technicalSchool: (10...20, 1_500...5_000)
+                }
             let specialtyCount = Int.random(in: specialtyRange, using: &random)
             let catalogue = type == .secondaryVocational ? Self.secondarySpecialties : Self.higherSpecialties
             let listed = catalogue.shuffled(using: &random).prefix(min(specialtyCount, 12)).sorted { $0.code < $1.code }
-            schools.append(DemoSchool(
-                code: code, name: name, type: type, cityCode: city.code, specialtyCount: specialtyCount,
-                enrolled: Int.random(in: enrolledRange, using: &random) / 10 * 10, specialties: Array(listed)
-            ))
+            schools.append(
+                DemoSchool(
+                    code: code, name: name, type: type, cityCode: city.code, specialtyCount: specialtyCount,
+                    enrolled: Int.random(in: enrolledRange, using: &random) / 10 * 10, specialties: Array(listed)
+                ))
         }
         return schools
     }
 
     private static let kinds: [SchoolType: [String]] = [
         .secondaryVocational: ["工业中等专业学校", "商贸学校", "交通职业学校", "卫生学校", "旅游职业学校", "电子信息学校", "农业学校", "建筑工程学校", "中等专业学校", "职业教育中心"],
-        .higherVocational: ["职业技术学院", "工业职业技术学院", "交通职业技术学院", "科技职业学院", "信息职业技术学院", "旅游商贸职业学院", "医学高等专科学校", "建设职业技术学院", "机电职业技术学院", "师范高等专科学校"],
+        .higherVocational: [
+            "职业技术学院", "工业职业技术学院", "交通职业技术学院", "科技职业学院", "信息职业技术学院", "旅游商贸职业学院", "医学高等专科学校", "建设职业技术学院", "机电职业技术学院", "师范高等专科学校",
+        ],
         .vocationalUndergraduate: ["职业技术大学", "科技职业大学"],
         .appliedUndergraduate: ["学院", "工程学院", "应用技术学院", "理工学院"],
         .technicalSchool: ["技师学院", "高级技工学校"],
@@ -128,7 +132,8 @@ enum DemoSchools {
 /// Candidates of the demo: names and national ID numbers made up, numbered so that no two
 /// people share a number, with valid check characters (GB 11643).
 enum DemoPeople {
-    private static let surnames = Array("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤")
+    private static let surnames = Array(
+        "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤")
     private static let givenCharacters = Array("伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉兰萍红鹏飞辉建国俊浩宇轩子涵欣怡梓萱思远佳琪晨雨博文嘉懿雅婷志豪家乐诗琪")
 
     static func name(_ random: inout SeededRandom) -> String {
