@@ -18,6 +18,16 @@
 #   xctl health --address 127.0.0.1:7101     (exit 0 when SERVING)
 # docker-compose.yml does exactly that per service.
 
+# Two ways to the same runtime stage (build arguments):
+#   BINARIES=builder (default)  the binaries are built in the Swift image below;
+#   BINARIES=prebuilt           they are taken from containers/prebuilt/, where
+#                               scripts/images puts release binaries built on the host;
+#   RUNTIME_BASE                the Debian image the runtime stage starts from
+#                               (default debian:bookworm-slim; scripts/images passes the
+#                               one it makes with debootstrap when no registry is reachable).
+ARG BINARIES=builder
+ARG RUNTIME_BASE=debian:bookworm-slim
+
 # ---- build ------------------------------------------------------------------------
 FROM swift:6.3-bookworm AS builder
 
@@ -39,8 +49,14 @@ RUN swift build -c release --static-swift-stdlib -Xlinker -s \
            install -m 0755 "$bin/$program" /staging/; \
        done
 
+# ---- or prebuilt on the host (scripts/images) ------------------------------------
+FROM scratch AS prebuilt
+COPY containers/prebuilt/ /staging/
+
+FROM ${BINARIES} AS binaries
+
 # ---- run --------------------------------------------------------------------------
-FROM debian:bookworm-slim
+FROM ${RUNTIME_BASE}
 
 # ca-certificates: TLS to peers; libstdc++6 / libgcc-s1: the C++ runtime the statically
 # linked Swift runtime still needs; tzdata: Foundation's time zones (deadlines are
@@ -52,9 +68,15 @@ RUN apt-get update \
 
 RUN groupadd --system --gid 10001 xcert \
     && useradd --system --uid 10001 --gid xcert --create-home --home-dir /home/xcert \
-       --shell /usr/sbin/nologin xcert
+       --shell /usr/sbin/nologin xcert \
+    && for secrets in registry filing assessment settlement analyst; do \
+           install -d -o xcert -g xcert -m 0700 "/run/xcert/$secrets"; \
+       done
+# /run/xcert/<name>: where compose mounts each service's own secrets volume (a new volume
+# takes the folder's owner, so the migrate job, running as xcert, can write into it).
 
-COPY --from=builder /staging/ /usr/local/bin/
+COPY --from=binaries /staging/ /usr/local/bin/
+RUN rm -f /usr/local/bin/README.md
 
 ENV XCERT_HOST=0.0.0.0
 
