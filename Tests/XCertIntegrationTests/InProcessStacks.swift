@@ -9,38 +9,23 @@ import XCertTestSupport
 // `FilingParts`), against the test database, over loopback TCP.
 
 /// Starts a fresh database, a filing fake and a registry that asks it (served in this test
-/// process), runs `body`, and stops them. With `tls`, every port is TLS: the registry's
-/// (certificate from `tls`), and the fake's, which requires the registry's client
-/// certificate.
+/// process), runs `body`, and stops them. With `tls`, every port is TLS
+/// (`withRegistrySetting(tls:_:)`).
 func withRegistry<Result: Sendable>(
     tls: TestTLSDeployment? = nil, _ body: @Sendable (RegistryHarness) async throws -> Result
 ) async throws -> Result {
-    try await withTestDatabase { database, postgres in
-        let serviceToken = "xct_test_service_\(UUID().uuidString)"
-        let filing = FilingApprovalsFake(serviceToken: serviceToken)
-        let filingTLS = try tls?.authority.issue("filing").server(clientRoots: tls?.authority, requireClientCertificate: true)
-        return try await withTestServer(filing.methods, configure: { $0.tls = filingTLS }) { _, filingPort in
-            _ = try await makeToken(postgres, role: "service", party: "registry", name: "registry service", token: serviceToken)
-            let admin = try await makeToken(postgres, role: "province_admin", party: nil, name: "省厅管理员")
-            let environment = [
-                "XCERT_FILING_ADDRESS": "127.0.0.1:\(filingPort)",
-                "XCERT_SERVICE_TOKEN": serviceToken,
-            ].merging(try tls?.environment(for: "registry") ?? [:]) { $1 }
-            return try await withInProcessService(
-                RegistryParts.definition(), database: database, environment: environment, tls: try tls?.client()
-            ) { registry in
-                let client = testClient(port: registry.port, tls: registry.tls)
-                do {
-                    let harness = RegistryHarness(
-                        registry: registry, client: client, postgres: postgres, database: database, filing: filing, admin: admin
-                    )
-                    let result = try await body(harness)
-                    await client.close()
-                    return result
-                } catch {
-                    await client.close()
-                    throw error
-                }
+    try await withRegistrySetting(tls: tls) { setting in
+        try await withInProcessService(
+            RegistryParts.definition(), database: setting.database, environment: setting.environment, tls: setting.clientTLS
+        ) { registry in
+            let client = testClient(port: registry.port, tls: registry.tls)
+            do {
+                let result = try await body(setting.harness(registry: registry, client: client))
+                await client.close()
+                return result
+            } catch {
+                await client.close()
+                throw error
             }
         }
     }

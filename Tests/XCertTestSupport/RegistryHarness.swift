@@ -208,13 +208,33 @@ public func makeToken(
     return token
 }
 
-/// Starts a fresh database, a filing fake and a registry process that asks it, runs `body`
-/// with the harness and the process, and stops them: for tests whose subject is the
-/// process (its metrics port, its log, its TLS settings read at start). With `tls`, every
-/// port is TLS: the registry's (certificate from `tls`), and the fake's, which requires
-/// the registry's client certificate.
-public func withRegistryProcess<Result: Sendable>(
-    tls: TestTLSDeployment? = nil, _ body: @Sendable (RegistryHarness, ServiceProcess) async throws -> Result
+/// What a registry under test starts from: a fresh database, a filing fake it asks (served
+/// over TCP by the test process, answering only the registry's service token), and a
+/// province admin's token.
+public struct RegistrySetting: Sendable {
+    public let database: DatabaseConfiguration
+    public let postgres: PostgresClient
+    public let filing: FilingApprovalsFake
+    public let admin: String
+    /// The registry's own environment: the fake's address, its service token and, with
+    /// TLS, its certificate settings.
+    public let environment: [String: String]
+    /// How its clients reach it over TLS, when the setting has TLS.
+    public let clientTLS: ClientTLSConfiguration?
+
+    /// The harness of a registry reached at `registry` with `client`.
+    public func harness(registry: ServiceAddress, client: RPCClient) -> RegistryHarness {
+        RegistryHarness(
+            registry: registry, client: client, postgres: self.postgres, database: self.database, filing: self.filing, admin: self.admin
+        )
+    }
+}
+
+/// Makes a ``RegistrySetting`` for the length of `body`. With `tls`, every port is TLS: the
+/// registry's (certificate from `tls`), and the fake's, which requires the registry's
+/// client certificate.
+public func withRegistrySetting<Result: Sendable>(
+    tls: TestTLSDeployment? = nil, _ body: @Sendable (RegistrySetting) async throws -> Result
 ) async throws -> Result {
     try await withTestDatabase { database, postgres in
         let serviceToken = "xct_test_service_\(UUID().uuidString)"
@@ -223,27 +243,40 @@ public func withRegistryProcess<Result: Sendable>(
         return try await withTestServer(filing.methods, configure: { $0.tls = filingTLS }) { _, filingPort in
             _ = try await makeToken(postgres, role: "service", party: "registry", name: "registry service", token: serviceToken)
             let admin = try await makeToken(postgres, role: "province_admin", party: nil, name: "省厅管理员")
-            let registry = try await ServiceProcess.start(
-                "registry", database: database,
-                environment: [
-                    "XCERT_FILING_ADDRESS": "127.0.0.1:\(filingPort)",
-                    "XCERT_SERVICE_TOKEN": serviceToken,
-                ].merging(try tls?.environment(for: "registry") ?? [:]) { $1 }, tls: try tls?.client())
-            let client = testClient(port: registry.port, tls: registry.tls)
-            do {
-                try await registry.waitForHealth(.serving)
-                let harness = RegistryHarness(
-                    registry: registry.address, client: client, postgres: postgres, database: database, filing: filing, admin: admin
-                )
-                let result = try await body(harness, registry)
-                await client.close()
-                _ = try await registry.terminate()
-                return result
-            } catch {
-                await client.close()
-                _ = try? await registry.terminate()
-                throw error
-            }
+            let environment = [
+                "XCERT_FILING_ADDRESS": "127.0.0.1:\(filingPort)",
+                "XCERT_SERVICE_TOKEN": serviceToken,
+            ].merging(try tls?.environment(for: "registry") ?? [:]) { $1 }
+            return try await body(
+                RegistrySetting(
+                    database: database, postgres: postgres, filing: filing, admin: admin, environment: environment,
+                    clientTLS: try tls?.client()
+                ))
+        }
+    }
+}
+
+/// Starts a fresh database, a filing fake and a registry process that asks it, runs `body`
+/// with the harness and the process, and stops them: for tests whose subject is the
+/// process (its metrics port, its log, its TLS settings read at start). With `tls`, every
+/// port is TLS (``withRegistrySetting(tls:_:)``).
+public func withRegistryProcess<Result: Sendable>(
+    tls: TestTLSDeployment? = nil, _ body: @Sendable (RegistryHarness, ServiceProcess) async throws -> Result
+) async throws -> Result {
+    try await withRegistrySetting(tls: tls) { setting in
+        let registry = try await ServiceProcess.start(
+            "registry", database: setting.database, environment: setting.environment, tls: setting.clientTLS)
+        let client = testClient(port: registry.port, tls: registry.tls)
+        do {
+            try await registry.waitForHealth(.serving)
+            let result = try await body(setting.harness(registry: registry.address, client: client), registry)
+            await client.close()
+            _ = try await registry.terminate()
+            return result
+        } catch {
+            await client.close()
+            _ = try? await registry.terminate()
+            throw error
         }
     }
 }
