@@ -224,8 +224,9 @@ let package = Package(
             name: "XCertIntegrationTests",
             dependencies: [
                 "XCertWire", "XCertStore", "XCertService", "XCertProto", "XCertTestSupport", "XCertAPI",
-                // Services whose handlers the tests serve in process (InProcessStacks.swift).
-                "Registry", "Filing",
+                // The services whose handlers the tests serve in process (InProcessStacks.swift,
+                // OutcomeTests.swift, SettlementTests.swift).
+                "Registry", "Filing", "Assessment", "Settlement",
                 // The handler fuzzer's request generator (HandlerFuzzTests).
                 "XCertWireFuzzing",
                 .product(name: "PostgresNIO", package: "postgres-nio"),

@@ -117,7 +117,7 @@ struct EvaluationTests {
 
             // The scorecard and a refused submission through xctl.
             let xctl = ServiceProcess.binDirectory.appendingPathComponent("xctl").path
-            let address = ["--assessment", "127.0.0.1:\(assessment.process.port)"]
+            let address = ["--assessment", "127.0.0.1:\(assessment.address.port)"]
             let card = try await runCommand(
                 xctl,
                 ["assessment", "evaluation", "show", "--school", "4136010001", "--year", "2026", "--format", "csv", "--token", school]
@@ -151,7 +151,7 @@ struct EvaluationTests {
             _ = try await assessment.call(Xcert_Assessment_V1_SchemeService.Method.publishScheme, publish, token: h.admin)
             let after = try await assessment.call(Xcert_Assessment_V1_EvaluationService.Method.getEvaluation, get, token: h.admin)
             #expect(after.schemeVersion == 1 && after.items.first { $0.code == "2-1" }?.maxPointsTenths == 40)
-            _ = try await assessment.process.terminate()
+            await assessment.stop()
         }
     }
 
@@ -263,7 +263,7 @@ struct EvaluationTests {
             settlement.setPayments("4136010001", year: 2026, due: 4, paidByDueDate: 0, receivableFen: 40_000, receivedFen: 0)
             try await h.registerSite("4136010001", "NEV", opened: 2026, token: h.admin)
             #expect(try await assessment.call(Xcert_Assessment_V1_EvaluationService.Method.getEvaluation, get, token: school) == locked)
-            _ = try await assessment.process.terminate()
+            await assessment.stop()
         }
     }
 

@@ -6,6 +6,8 @@ import XCertProto
 import XCertTestSupport
 import XCertWire
 
+@testable import Assessment
+
 @Suite(
     "Assessment: outcomes followed from sealed rosters and qualifications",
     .enabled(if: TestCluster.isConfigured, "needs the PostgreSQL that scripts/test starts"), .serialized, .timeLimit(.minutes(4)))
@@ -58,7 +60,7 @@ struct OutcomeTests {
             #expect(byCertificate.outcomes.map(\.qualifiedScale) == [50, 50])
             #expect(byCertificate.outcomes.map(\.registrationRate.value.numerator) == [5, 3])
             #expect(byCertificate.outcomes.allSatisfy { $0.registrationRate.value.denominator == 50 })
-            _ = try await assessment.process.terminate()
+            await assessment.stop()
         }
     }
 
@@ -99,7 +101,7 @@ struct OutcomeTests {
             #expect(
                 try await assessment.call(Xcert_Assessment_V1_OutcomeService.Method.listCertificateOutcomes, request, token: h.admin)
                     .outcomes.isEmpty)
-            _ = try await assessment.process.terminate()
+            await assessment.stop()
         }
     }
 
@@ -112,13 +114,14 @@ struct OutcomeTests {
     func catchesUp() async throws {
         try await withFilingStack { h in
             let world = try await h.rosterWorld()
-            let assessment = try await Assessment.start(h)
+            let assessment = try await Assessment.startProcess(h)
             let first = try await h.createRoster(day: 15, token: world.car)
             _ = try await h.upload(first.id, chunk: 0, Candidates.rows(from: 0, count: 20), token: world.car)
             _ = try await h.seal(first.id, token: world.car)
             try await assessment.waitFor(rostersCounted: 1, cursor: 1, h)
-            kill(assessment.process.pid, SIGKILL)
-            _ = try await assessment.process.waitForExit(within: .seconds(10))
+            let process = try #require(assessment.process)
+            kill(process.pid, SIGKILL)
+            _ = try await process.waitForExit(within: .seconds(10))
 
             // While it is down: two more sessions and a correction of the first.
             for (day, first) in [(Int32(16), 100), (Int32(17), 200)] {
@@ -166,7 +169,7 @@ struct OutcomeTests {
                         Xcert_Assessment_V1_OutcomeService.Method.listCertificateOutcomes, byCertificate, token: h.admin) == rates)
                 #expect(try await h.scalar("SELECT count(*) FROM assessment.roster_counts", as: Int64.self) == 8)
             }
-            _ = try await restarted.process.terminate()
+            await restarted.stop()
         }
     }
 
@@ -199,13 +202,13 @@ struct OutcomeTests {
                 xctl,
                 [
                     "assessment", "report", "declarations", "--year", "2026", "--format", "csv",
-                    "--assessment", "127.0.0.1:\(assessment.process.port)", "--token", h.admin,
+                    "--assessment", "127.0.0.1:\(assessment.address.port)", "--token", h.admin,
                 ])
             let first = tallies[0]
             let rate = String(format: "%.2f%%", Double(first.passed) * 100 / Double(first.completed))
             #expect(csv.status == 0 && csv.output.contains("1,汽车运用与维修,初级,学校4136010001,5,5,5,\(first.passed),\(rate)"), "\(csv.output)")
             #expect(csv.output.contains("合计,,,,10,10,10,"), "\(csv.output)")
-            _ = try await assessment.process.terminate()
+            await assessment.stop()
         }
     }
 
@@ -246,28 +249,50 @@ struct OutcomeTests {
                 await assessment.refusal(
                     Xcert_Assessment_V1_OutcomeService.Method.listOutcomes, Xcert_Assessment_V1_ListOutcomesRequest(), token: reviewer)?
                     .code == .permissionDenied)
-            _ = try await assessment.process.terminate()
+            await assessment.stop()
         }
     }
 }
 
-/// An assessment process beside the filing stack, following its registry and filing.
+/// An assessment service beside the filing stack, following its registry and filing: served
+/// in the test process, or as a process where the process is the subject (killed).
 struct Assessment {
-    let process: ServiceProcess
+    let address: ServiceAddress
     let client: RPCClient
+    /// The process, when it runs as one (``startProcess(_:port:)``).
+    let process: ServiceProcess?
+    private let stopService: @Sendable () async -> Void
 
-    static func start(_ h: RegistryHarness, port: Int? = nil) async throws -> Assessment {
-        let token = try await h.token(role: "service", party: "assessment")
-        let process = try await ServiceProcess.start(
-            "assessment", database: h.database, port: port,
-            environment: [
-                "XCERT_REGISTRY_ADDRESS": "127.0.0.1:\(h.registry.port)",
-                "XCERT_FILING_ADDRESS": "127.0.0.1:\(try #require(h.filingAddress).port)",
-                "XCERT_SETTLEMENT_ADDRESS": try #require(h.filingEnvironment["XCERT_SETTLEMENT_ADDRESS"]),
-                "XCERT_SERVICE_TOKEN": token,
-            ])
+    /// Serves assessment in the test process.
+    static func start(_ h: RegistryHarness) async throws -> Assessment {
+        let service = try await InProcessService.start(AssessmentParts.definition(), database: h.database, environment: try environment(h))
+        return Assessment(
+            address: service.address, client: testClient(port: service.port), process: nil, stopService: { await service.terminate() })
+    }
+
+    /// Starts assessment as a process (on `port`, when given).
+    static func startProcess(_ h: RegistryHarness, port: Int? = nil) async throws -> Assessment {
+        let process = try await ServiceProcess.start("assessment", database: h.database, port: port, environment: try environment(h))
         try await process.waitForHealth(.serving)
-        return Assessment(process: process, client: testClient(port: process.port))
+        return Assessment(
+            address: process.address, client: testClient(port: process.port), process: process,
+            stopService: { _ = try? await process.terminate() })
+    }
+
+    /// Its peers' addresses and its service token.
+    private static func environment(_ h: RegistryHarness) async throws -> [String: String] {
+        [
+            "XCERT_REGISTRY_ADDRESS": "127.0.0.1:\(h.registry.port)",
+            "XCERT_FILING_ADDRESS": "127.0.0.1:\(try #require(h.filingAddress).port)",
+            "XCERT_SETTLEMENT_ADDRESS": try #require(h.filingEnvironment["XCERT_SETTLEMENT_ADDRESS"]),
+            "XCERT_SERVICE_TOKEN": try await h.token(role: "service", party: "assessment"),
+        ]
+    }
+
+    /// Stops it and closes its client.
+    func stop() async {
+        await self.client.close()
+        await self.stopService()
     }
 
     func call<Request: SwiftProtobuf.Message, Response: SwiftProtobuf.Message>(

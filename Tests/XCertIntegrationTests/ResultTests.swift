@@ -82,7 +82,7 @@ struct ResultTests {
             let csv = try await runCommand(
                 xctl,
                 [
-                    "assessment", "results", "--year", "2026", "--format", "csv", "--assessment", "127.0.0.1:\(assessment.process.port)",
+                    "assessment", "results", "--year", "2026", "--format", "csv", "--assessment", "127.0.0.1:\(assessment.address.port)",
                     "--token", h.admin,
                 ])
             #expect(
@@ -101,7 +101,7 @@ struct ResultTests {
             #expect(
                 try await assessment.call(Xcert_Assessment_V1_ResultService.Method.getResultPolicy, other, token: school).failingTotalTenths
                     == 600, "the default policy")
-            _ = try await assessment.process.terminate()
+            await assessment.stop()
         }
     }
 
@@ -173,7 +173,7 @@ struct ResultTests {
             #expect(
                 await assessment.refusal(Xcert_Assessment_V1_ResultService.Method.listOrganizationResults, request, token: h.admin)?
                     .fieldViolations.map(\.field) == ["year"])
-            _ = try await assessment.process.terminate()
+            await assessment.stop()
         }
     }
 }

@@ -24,7 +24,7 @@ struct SchemeTests {
                 template.indicators.filter { $0.kind == .computed }.map(\.code) == ["1-1", "1-2", "1-3", "1-4-1", "1-4-2", "1-5", "6-2"])
             #expect(template.totalMaxPointsTenths == 1000 && template.bonusMaxPointsTenths == 80)
             #expect(template.indicators.first { $0.code == "1-4-1" }?.name == "考核费用支付时间")
-            _ = try await assessment.process.terminate()
+            await assessment.stop()
         }
     }
 
@@ -85,7 +85,7 @@ struct SchemeTests {
             #expect(
                 await assessment.refusal(Xcert_Assessment_V1_SchemeService.Method.createScheme, create, token: school)?.code
                     == .permissionDenied)
-            _ = try await assessment.process.terminate()
+            await assessment.stop()
         }
     }
 
@@ -120,7 +120,7 @@ struct SchemeTests {
                     "indicators[7].code", "indicators[8].code", "indicators[9].kind",
                 ], "\(refused.fieldViolations)")
             #expect(try await h.scalar("SELECT count(*) FROM assessment.schemes", as: Int64.self) == 0)
-            _ = try await assessment.process.terminate()
+            await assessment.stop()
         }
     }
 }
@@ -135,7 +135,7 @@ extension SchemeTests {
             func run(_ arguments: [String], status: Int32 = 0) async throws -> String {
                 let result = try await runCommand(
                     xctl,
-                    ["assessment", "scheme"] + arguments + ["--assessment", "127.0.0.1:\(assessment.process.port)", "--token", h.admin])
+                    ["assessment", "scheme"] + arguments + ["--assessment", "127.0.0.1:\(assessment.address.port)", "--token", h.admin])
                 #expect(result.status == status, "xctl assessment scheme \(arguments.joined(separator: " ")): \(result.output)")
                 return result.output
             }
@@ -158,7 +158,7 @@ extension SchemeTests {
                     "7-8,7. 特色加分项目,参与本土培训评价组织申报及推广工作,1.0,\"manual, bonus\""))
             let list = try await run(["list", "--format", "csv"])
             #expect(list.contains("2026,1,draft,33,100.0,8.0,") && list.contains("2026,2,published,33,100.0,8.0,按模板"), "\(list)")
-            _ = try await assessment.process.terminate()
+            await assessment.stop()
         }
     }
 }

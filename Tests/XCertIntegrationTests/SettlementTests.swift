@@ -8,6 +8,8 @@ import XCertStore
 import XCertTestSupport
 import XCertWire
 
+@testable import Settlement
+
 @Suite(
     "Settlement: ceilings, standards, receivables, payments, outstanding fees, subsidies",
     .enabled(if: TestCluster.isConfigured, "needs the PostgreSQL that scripts/test starts"), .serialized, .timeLimit(.minutes(3)))
@@ -51,7 +53,7 @@ struct SettlementTests {
             #expect(!answer.withinCeilings)
             #expect(answer.excesses.map { "\($0.level):\($0.fee.fen)>\($0.ceiling.fen)" } == ["elementary:30000>25000"])
             #expect(answer.unconfiguredLevels == [.advanced])
-            _ = try await settlement.process.terminate()
+            await settlement.stop()
         }
     }
 
@@ -282,15 +284,15 @@ struct SettlementTests {
 
             // The same tables through xctl, as CSV for Excel; a payment of 1.005 yuan refused before it is sent.
             let xctl = ServiceProcess.binDirectory.appendingPathComponent("xctl").path
-            let address = ["--settlement", "127.0.0.1:\(settlement.process.port)", "--token", h.admin]
+            let address = ["--settlement", "127.0.0.1:\(settlement.port)", "--token", h.admin]
             let csv = try await runCommand(xctl, ["settlement", "report", "outstanding", "--year", "2026", "--format", "csv"] + address)
             #expect(csv.status == 0 && csv.output.contains("1,汽车运用与维修,初级,学校4136010001,8,1000.00\r\n合计,,,,8,1000.00"), "\(csv.output)")
             let feeCSV = try await runCommand(xctl, ["settlement", "report", "fees", "--year", "2026", "--format", "csv"] + address)
             #expect(feeCSV.status == 0 && feeCSV.output.contains(",汽车运用与维修,初级,13,3900.00,2900.00,1000.00"), "\(feeCSV.output)")
             // xctl report: every table from its service, English or 003's Chinese headers.
             let services = [
-                "--filing", "127.0.0.1:\(try #require(h.filingAddress).port)", "--assessment", "127.0.0.1:\(assessment.process.port)",
-                "--settlement", "127.0.0.1:\(settlement.process.port)", "--token", h.admin,
+                "--filing", "127.0.0.1:\(try #require(h.filingAddress).port)", "--assessment", "127.0.0.1:\(assessment.address.port)",
+                "--settlement", "127.0.0.1:\(settlement.port)", "--token", h.admin,
             ]
             let chinese = try await runCommand(
                 xctl, ["report", "outstanding", "--year", "2026", "--format", "csv", "--chinese-headers"] + services)
@@ -396,8 +398,8 @@ struct SettlementTests {
                     "elementary:2026-06-15→2026-07-15", "elementary:2026-06-15→2026-07-15", "elementary:2026-06-20→2026-06-15",
                 ])
 
-            _ = try await settlement.process.terminate()
-            _ = try await assessment.process.terminate()
+            await settlement.stop()
+            await assessment.stop()
         }
     }
 
@@ -434,10 +436,12 @@ private func dateText(_ date: Xcert_Common_V1_Date) -> String {
     String(format: "%04d-%02d-%02d", date.year, date.month, date.day)
 }
 
-/// A settlement process beside the filing stack (and an assessment process, when given).
+/// A settlement service beside the filing stack (and an assessment service, when given),
+/// served in the test process.
 struct Settlement {
-    let process: ServiceProcess
+    let service: InProcessService
     let client: RPCClient
+    var port: Int { self.service.port }
 
     static func start(_ h: RegistryHarness, assessment: Assessment? = nil) async throws -> Settlement {
         let token = try await h.token(role: "service", party: "settlement")
@@ -446,10 +450,15 @@ struct Settlement {
             "XCERT_FILING_ADDRESS": "127.0.0.1:\(try #require(h.filingAddress).port)",
             "XCERT_SERVICE_TOKEN": token,
         ]
-        if let assessment { environment["XCERT_ASSESSMENT_ADDRESS"] = "127.0.0.1:\(assessment.process.port)" }
-        let process = try await ServiceProcess.start("settlement", database: h.database, environment: environment)
-        try await process.waitForHealth(.serving)
-        return Settlement(process: process, client: testClient(port: process.port))
+        if let assessment { environment["XCERT_ASSESSMENT_ADDRESS"] = "127.0.0.1:\(assessment.address.port)" }
+        let service = try await InProcessService.start(SettlementParts.definition(), database: h.database, environment: environment)
+        return Settlement(service: service, client: testClient(port: service.port))
+    }
+
+    /// Stops it and closes its client.
+    func stop() async {
+        await self.client.close()
+        await self.service.terminate()
     }
 
     func call<Request: SwiftProtobuf.Message, Response: SwiftProtobuf.Message>(
@@ -469,11 +478,6 @@ struct Settlement {
         } catch {
             return RPCError(.unknown, "\(error)")
         }
-    }
-
-    /// The end of the process's log, for a failure's message.
-    var logTail: String {
-        String(((try? String(contentsOf: self.process.logFile, encoding: .utf8)) ?? "").suffix(3000))
     }
 
     func pay(
@@ -497,7 +501,7 @@ struct Settlement {
             if standards.count >= count { break }
             try await Task.sleep(for: .milliseconds(100))
         }
-        #expect(standards.count == count, "the service's log ends: \(self.logTail)")
+        #expect(standards.count == count)
         return standards
     }
 
@@ -511,7 +515,7 @@ struct Settlement {
             if receivables.count >= count { break }
             try await Task.sleep(for: .milliseconds(100))
         }
-        #expect(receivables.count == count, "the service's log ends: \(self.logTail)")
+        #expect(receivables.count == count)
         return receivables
     }
 }
