@@ -290,58 +290,100 @@ public let nationalIDKey = "xcert-test-national-id-key-0123456789abcdef"
 /// subject is the filing process (killed, restarted, its log). Handler tests serve the
 /// same stack in process (`withFilingStack` of the integration tests).
 public func withFilingStackProcesses<Result: Sendable>(_ body: @Sendable (RegistryHarness) async throws -> Result) async throws -> Result {
+    try await withFilingStackSetting { setting in
+        let registry = try await ServiceProcess.start(
+            "registry", database: setting.database, environment: setting.registryEnvironment)
+        let filingEnvironment = setting.filingEnvironment(registryPort: registry.port)
+        let filing: ServiceProcess
+        do {
+            filing = try await ServiceProcess.start(
+                "filing", database: setting.database, port: setting.filingPort, environment: filingEnvironment)
+        } catch {
+            _ = try? await registry.terminate()
+            throw error
+        }
+        let client = testClient(port: registry.port)
+        let filingClient = testClient(port: filing.port)
+        do {
+            try await registry.waitForHealth(.serving)
+            try await filing.waitForHealth(.serving)
+            var harness = setting.harness(registry: registry.address, client: client, filing: filing.address, filingClient: filingClient)
+            harness.filingProcess = filing
+            let result = try await body(harness)
+            await client.close()
+            await filingClient.close()
+            _ = try await filing.terminate()
+            _ = try await registry.terminate()
+            return result
+        } catch {
+            await client.close()
+            await filingClient.close()
+            _ = try? await filing.terminate()
+            _ = try? await registry.terminate()
+            throw error
+        }
+    }
+}
+
+/// What a registry and a filing service under test start from: a fresh database, a
+/// settlement fake the filing service asks (served over TCP by the test process), the two
+/// services' tokens, a province admin's token, and the filing port picked first (each
+/// service is told the other's address before it starts).
+public struct FilingStackSetting: Sendable {
+    public let database: DatabaseConfiguration
+    public let postgres: PostgresClient
+    public let settlement: SettlementFake
+    public let settlementPort: Int
+    public let registryToken: String
+    public let filingToken: String
+    public let admin: String
+    public let filingPort: Int
+
+    /// The registry's environment: the filing service's address and its service token.
+    public var registryEnvironment: [String: String] {
+        ["XCERT_FILING_ADDRESS": "127.0.0.1:\(self.filingPort)", "XCERT_SERVICE_TOKEN": self.registryToken]
+    }
+
+    /// The filing service's environment, with the registry at `registryPort`.
+    public func filingEnvironment(registryPort: Int) -> [String: String] {
+        [
+            "XCERT_PORT": "\(self.filingPort)",
+            "XCERT_REGISTRY_ADDRESS": "127.0.0.1:\(registryPort)",
+            "XCERT_SETTLEMENT_ADDRESS": "127.0.0.1:\(self.settlementPort)",
+            "XCERT_SERVICE_TOKEN": self.filingToken,
+            "XCERT_NATIONAL_ID_KEY": nationalIDKey,
+        ]
+    }
+
+    /// The harness of the stack reached at `registry` and `filing`.
+    public func harness(registry: ServiceAddress, client: RPCClient, filing: ServiceAddress, filingClient: RPCClient) -> RegistryHarness {
+        var harness = RegistryHarness(
+            registry: registry, client: client, postgres: self.postgres, database: self.database,
+            filing: FilingApprovalsFake(serviceToken: self.registryToken), admin: self.admin
+        )
+        harness.filingAddress = filing
+        harness.filingClient = filingClient
+        harness.settlement = self.settlement
+        harness.filingEnvironment = self.filingEnvironment(registryPort: registry.port)
+        return harness
+    }
+}
+
+/// Makes a ``FilingStackSetting`` for the length of `body`.
+public func withFilingStackSetting<Result: Sendable>(
+    _ body: @Sendable (FilingStackSetting) async throws -> Result
+) async throws -> Result {
     try await withTestDatabase { database, postgres in
         let settlement = SettlementFake()
         return try await withTestServer(settlement.methods) { _, settlementPort in
-            let registryToken = try await makeToken(postgres, role: "service", party: "registry", name: "registry service")
-            let filingToken = try await makeToken(postgres, role: "service", party: "filing", name: "filing service")
-            let admin = try await makeToken(postgres, role: "province_admin", party: nil, name: "省厅管理员")
-            let filingPort = try freePort()
-            let registry = try await ServiceProcess.start(
-                "registry", database: database,
-                environment: [
-                    "XCERT_FILING_ADDRESS": "127.0.0.1:\(filingPort)",
-                    "XCERT_SERVICE_TOKEN": registryToken,
-                ])
-            let filingEnvironment = [
-                "XCERT_REGISTRY_ADDRESS": "127.0.0.1:\(registry.port)",
-                "XCERT_SETTLEMENT_ADDRESS": "127.0.0.1:\(settlementPort)",
-                "XCERT_SERVICE_TOKEN": filingToken,
-            ]
-            let filing: ServiceProcess
-            do {
-                filing = try await ServiceProcess.start("filing", database: database, port: filingPort, environment: filingEnvironment)
-            } catch {
-                _ = try? await registry.terminate()
-                throw error
-            }
-            let client = testClient(port: registry.port)
-            let filingClient = testClient(port: filing.port)
-            do {
-                try await registry.waitForHealth(.serving)
-                try await filing.waitForHealth(.serving)
-                var harness = RegistryHarness(
-                    registry: registry.address, client: client, postgres: postgres, database: database,
-                    filing: FilingApprovalsFake(serviceToken: registryToken), admin: admin
-                )
-                harness.filingAddress = filing.address
-                harness.filingProcess = filing
-                harness.filingClient = filingClient
-                harness.settlement = settlement
-                harness.filingEnvironment = filingEnvironment
-                let result = try await body(harness)
-                await client.close()
-                await filingClient.close()
-                _ = try await filing.terminate()
-                _ = try await registry.terminate()
-                return result
-            } catch {
-                await client.close()
-                await filingClient.close()
-                _ = try? await filing.terminate()
-                _ = try? await registry.terminate()
-                throw error
-            }
+            try await body(
+                FilingStackSetting(
+                    database: database, postgres: postgres, settlement: settlement, settlementPort: settlementPort,
+                    registryToken: try await makeToken(postgres, role: "service", party: "registry", name: "registry service"),
+                    filingToken: try await makeToken(postgres, role: "service", party: "filing", name: "filing service"),
+                    admin: try await makeToken(postgres, role: "province_admin", party: nil, name: "省厅管理员"),
+                    filingPort: try freePort()
+                ))
         }
     }
 }
