@@ -77,29 +77,24 @@ enum RosterSessionStore {
         return id
     }
 
-    /// Adds the charge of roster version `roster` to receivable `receivable`: `completed`
-    /// candidates, `amount` fen.
-    static func insertCharge(
-        receivable: Int64, roster: Int64, completed: Int64, amount: Int64, _ connection: PostgresConnection, _ logger: Logger
-    ) async throws {
-        try await connection.query(
-            """
-            INSERT INTO settlement.receivable_entries (receivable_id, kind, roster_id, completed, amount_fen)
-            VALUES (\(receivable), 'charge', \(roster), \(completed), \(amount))
-            """,
-            logger: logger
-        )
+    /// What a receivable entry written for a roster version is.
+    enum EntryKind: String {
+        /// The first charge of a session's receivable.
+        case charge
+        /// A later roster version's difference to what the receivable holds.
+        case correction
     }
 
-    /// Adds the correction of roster version `roster` to receivable `receivable`: now
-    /// `completed` candidates, `amount` fen more (or less, below 0).
-    static func insertCorrection(
-        receivable: Int64, roster: Int64, completed: Int64, amount: Int64, _ connection: PostgresConnection, _ logger: Logger
+    /// Adds the entry of roster version `roster` to receivable `receivable`: now `completed`
+    /// candidates, `amount` fen (a correction's difference may be below 0).
+    static func insertEntry(
+        _ kind: EntryKind, receivable: Int64, roster: Int64, completed: Int64, amount: Int64,
+        _ connection: PostgresConnection, _ logger: Logger
     ) async throws {
         try await connection.query(
             """
             INSERT INTO settlement.receivable_entries (receivable_id, kind, roster_id, completed, amount_fen)
-            VALUES (\(receivable), 'correction', \(roster), \(completed), \(amount))
+            VALUES (\(receivable), \(kind.rawValue), \(roster), \(completed), \(amount))
             """,
             logger: logger
         )

@@ -99,16 +99,17 @@ enum SettlementFollowers {
             if let receivableID {
                 let current = ledger.receivables.first { $0.id == receivableID }?.amount ?? 0
                 allocations = try ledger.correct(receivableID, by: amount - current)
-                try await RosterSessionStore.insertCorrection(
-                    receivable: receivableID, roster: change.rosterID, completed: count, amount: amount - current, connection, logger
+                try await RosterSessionStore.insertEntry(
+                    .correction, receivable: receivableID, roster: change.rosterID, completed: count, amount: amount - current, connection,
+                    logger
                 )
             } else {
                 let id = try await RosterSessionStore.insertReceivable(
                     school: school, organization: change.organizationID, certificateCode: change.certificateCode, level: level, year: year,
                     session: session, examDate: examDate, dueDate: due, fee: fee, connection, logger
                 )
-                try await RosterSessionStore.insertCharge(
-                    receivable: id, roster: change.rosterID, completed: count, amount: amount, connection, logger
+                try await RosterSessionStore.insertEntry(
+                    .charge, receivable: id, roster: change.rosterID, completed: count, amount: amount, connection, logger
                 )
                 allocations = try ledger.charge(id, amount: amount)
             }
