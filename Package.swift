@@ -223,7 +223,7 @@ let package = Package(
         .testTarget(
             name: "XCertIntegrationTests",
             dependencies: [
-                "XCertWire", "XCertStore", "XCertService", "XCertProto", "XCertTestSupport", "XCertAPI",
+                "XCertWire", "XCertDomain", "XCertStore", "XCertService", "XCertProto", "XCertTestSupport", "XCertAPI",
                 // The services whose handlers the tests serve in process (InProcessStacks.swift,
                 // OutcomeTests.swift, SettlementTests.swift).
                 "Registry", "Filing", "Assessment", "Settlement",

@@ -24,6 +24,8 @@ struct ApprovalService: Xcert_Filing_V1_ApprovalService.Handler {
                 response.filingID = approval.filingID
                 response.roundNumber = approval.roundNumber
                 response.approvedAt = approval.approvedAt
+                response.schoolLevels = approval.schoolLevels
+                response.specialtyScope = approval.specialtyScope
             }
             return response
         }

@@ -221,6 +221,8 @@ enum FilingStore {
             approval.filingVersion = filing.version
             approval.fees = filing.plan.fees
             approval.approvedAt = filing.review.reviewedAt
+            approval.schoolLevels = filing.plan.schoolLevels
+            approval.specialtyScope = filing.plan.specialtyScope
             return (cursor, approval)
         }
     }

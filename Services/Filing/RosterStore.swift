@@ -394,20 +394,24 @@ extension RosterStore {
     }
 
     /// 003 appendix table 2's lines: per certificate, level and site, the year's sealed
-    /// sessions, their exam dates and their candidates (of one organization, when given).
+    /// sessions, their exam dates and the candidates examined there (考核人数: those who sat,
+    /// not those only declared or absent), of one organization when given.
     static func siteSessionLines(
         year: Int32, certificate: String?, organization: Int64?, _ connection: PostgresConnection, _ logger: Logger
     ) async throws -> [Xcert_Filing_V1_SiteSessionLine] {
         let rows = try await connection.query(
             """
-            SELECT certificate_code, level, site_school_code, count(*)::integer,
-                   array_agg(to_char(exam_date, 'YYYY-MM-DD') ORDER BY exam_date), sum(row_count)::bigint
-            FROM filing.rosters
-            WHERE state = \(RosterStates.sealed) AND extract(year FROM exam_date) = \(year)
-              AND (\(certificate)::text IS NULL OR certificate_code = \(certificate))
-              AND (\(organization)::bigint IS NULL OR organization_id = \(organization))
-            GROUP BY certificate_code, level, site_school_code
-            ORDER BY certificate_code, level, site_school_code
+            SELECT r.certificate_code, r.level, r.site_school_code, count(*)::integer,
+                   array_agg(to_char(r.exam_date, 'YYYY-MM-DD') ORDER BY r.exam_date), sum(sat.completed)::bigint
+            FROM filing.rosters r
+            CROSS JOIN LATERAL (
+                SELECT coalesce(sum(t.completed), 0) AS completed FROM filing.roster_tallies t WHERE t.roster_id = r.id
+            ) sat
+            WHERE r.state = \(RosterStates.sealed) AND extract(year FROM r.exam_date) = \(year)
+              AND (\(certificate)::text IS NULL OR r.certificate_code = \(certificate))
+              AND (\(organization)::bigint IS NULL OR r.organization_id = \(organization))
+            GROUP BY r.certificate_code, r.level, r.site_school_code
+            ORDER BY r.certificate_code, r.level, r.site_school_code
             """,
             logger: logger
         )

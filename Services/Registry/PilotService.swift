@@ -8,7 +8,7 @@ import XCertStore
 import XCertWire
 
 /// `xcert.registry.v1.PilotService`: schools' pilot applications under rules 2–5, their
-/// review (the city bureau first for secondary schools, then the province), the
+/// review (the school's reviewing unit first for secondary schools, then the province), the
 /// qualifications approval creates, their revocation, and the qualification feed.
 struct PilotService: Xcert_Registry_V1_PilotService.Handler {
     let context: ServiceContext
@@ -39,6 +39,11 @@ struct PilotService: Xcert_Registry_V1_PilotService.Handler {
         try checks.check()
 
         return try await self.context.idempotency.perform(call) { connection in
+            // 001 §三.3: only inside an application window the province opened for the year.
+            let now = Date()
+            let window = try ApplicationWindow.open(
+                among: try await ApplicationWindowStore.windows(year: request.year, connection, call.logger).map(\.window),
+                year: request.year, at: now)
             // Lock the school: its applications for the year are counted against the caps
             // one at a time, so two racing for the last place cannot both get it.
             let locked = try await PilotStore.lockSchool(request.schoolCode, connection, call.logger)
@@ -108,14 +113,23 @@ struct PilotService: Xcert_Registry_V1_PilotService.Handler {
                     """
                 )
             }
+            // 001 §三.1: only inside the school levels and specialty scope the filing names.
+            let filed = FilingScope(
+                filingID: answer.filingID, certificateCode: request.certificateCode,
+                schoolLevels: Set(answer.schoolLevels.compactMap { FilingScope.SchoolLevel(rawValue: $0.rawValue) }),
+                specialtyScope: answer.specialtyScope
+            )
+            let names = Dictionary(school.specialties.map { ($0.code, $0.name) }, uniquingKeysWith: { first, _ in first })
+            try filed.check(
+                schoolType: type, specialties: request.specialtyCodes.map { FilingScope.Specialty(code: $0, name: names[$0] ?? "") })
 
             let first = ReviewStep.first(for: type)
             let id = try await PilotStore.addApplication(
-                school: request.schoolCode, certificate: request.certificateCode, year: request.year, levels: levels,
+                school: request.schoolCode, certificate: request.certificateCode, year: request.year, window: window.number, levels: levels,
                 specialtyCodes: request.specialtyCodes, studentScale: request.studentScale,
                 state: ApplicationReview.State.awaiting(first).rawValue, submittedBy: principal.name, connection, call.logger
             )
-            return try await PilotStore.application(id, scope: .everything, connection, call.logger)
+            return try await PilotStore.application(id, scope: .everything, now: now, connection, call.logger)
         }
     }
 
@@ -125,7 +139,7 @@ struct PilotService: Xcert_Registry_V1_PilotService.Handler {
     ) async throws -> Xcert_Registry_V1_PilotApplication {
         let scope = try await self.applicationScope(call)
         return try await self.context.database.transaction(call) { connection in
-            try await PilotStore.application(request.id, scope: scope, connection, call.logger)
+            try await PilotStore.application(request.id, scope: scope, now: Date(), connection, call.logger)
         }
     }
 
@@ -137,11 +151,13 @@ struct PilotService: Xcert_Registry_V1_PilotService.Handler {
         let page = try Paging(request.page, field: "page")
         var filter = PilotStore.Filter(
             schoolCode: request.schoolCode, certificateCode: request.certificateCode, year: request.year, cityCode: request.cityCode,
-            page: page
+            reviewingUnitCode: request.reviewingUnitCode, page: page
         )
         filter.state = ApplicationStates.stored(request.state)
+        let now = Date()
+        if request.overdueOnly { filter.reviewDueBefore = LocalDate(containing: Int64(now.timeIntervalSince1970)) }
         return try await self.context.database.transaction(call) { connection in
-            let applications = try await PilotStore.applications(filter, scope: scope, connection, call.logger)
+            let applications = try await PilotStore.applications(filter, scope: scope, now: now, connection, call.logger)
             var response = Xcert_Registry_V1_ListApplicationsResponse()
             (response.applications, response.page) = page.cut(applications, id: \.id)
             return response
@@ -174,14 +190,59 @@ struct PilotService: Xcert_Registry_V1_PilotService.Handler {
 
         return try await self.context.idempotency.perform(call) { connection in
             guard let (application, subject) = try await PilotStore.lockForReview(request.applicationID, connection, call.logger),
-                scope.covers(school: subject.school, type: subject.type, city: subject.city, certificateOrganization: subject.organization)
+                scope.covers(
+                    school: subject.school, type: subject.type, reviewingUnit: subject.reviewingUnit,
+                    certificateOrganization: subject.organization)
             else {
                 throw RPCError(.notFound, "there is no pilot application \(request.applicationID)")
             }
             var review = application
             let event = try review.review(decision, by: role)
             try await PilotStore.record(event, application: request.applicationID, reviewer: reviewer, connection, call.logger)
-            return try await PilotStore.application(request.applicationID, scope: .everything, connection, call.logger)
+            return try await PilotStore.application(request.applicationID, scope: .everything, now: Date(), connection, call.logger)
+        }
+    }
+
+    // MARK: - Application windows
+
+    @Sendable
+    func setApplicationWindow(
+        _ request: Xcert_Registry_V1_SetApplicationWindowRequest, _ call: RequestContext
+    ) async throws -> Xcert_Registry_V1_ApplicationWindow {
+        let admin = try call.caller()
+        var checks = FieldChecks()
+        checks.require((2019...2100).contains(request.year), "year", "must be a pilot year, 2019 to 2100; not \(request.year)")
+        checks.require(
+            (1...20).contains(request.number), "number", "must be the window's number in its year, 1 to 20; not \(request.number)")
+        let opens = LocalDate(wire: request.opens)
+        let closes = LocalDate(wire: request.closes)
+        checks.require(opens != nil, "opens", "must be a real date (year, month, day), the window's first day in Asia/Shanghai")
+        checks.require(closes != nil, "closes", "must be a real date (year, month, day), the window's last day in Asia/Shanghai")
+        if let opens, let closes { checks.require(opens <= closes, "closes", "must not be before opens (\(opens)); not \(closes)") }
+        try checks.check()
+        guard let opens, let closes else { throw RPCError(.internal, "the window's days were not checked") }
+        let window = ApplicationWindow(year: request.year, number: request.number, opens: opens, closes: closes)
+        return try await self.context.idempotency.perform(call) { connection in
+            let due = window.reviewDue(by: try await CalendarStore.calendar(connection, call.logger))
+            try await ApplicationWindowStore.save(window, reviewDue: due, setBy: admin.name, connection, call.logger)
+            return ApplicationWindowStore.message(.init(window: window, reviewDue: due, setBy: admin.name), now: Date())
+        }
+    }
+
+    @Sendable
+    func listApplicationWindows(
+        _ request: Xcert_Registry_V1_ListApplicationWindowsRequest, _ call: RequestContext
+    ) async throws -> Xcert_Registry_V1_ListApplicationWindowsResponse {
+        guard (2019...2100).contains(request.year) else {
+            throw RPCError.invalidArgument([.init(field: "year", description: "must be a pilot year, 2019 to 2100; not \(request.year)")])
+        }
+        return try await self.context.database.transaction(call) { connection in
+            let now = Date()
+            var response = Xcert_Registry_V1_ListApplicationWindowsResponse()
+            response.windows = try await ApplicationWindowStore.windows(year: request.year, connection, call.logger).map {
+                ApplicationWindowStore.message($0, now: now)
+            }
+            return response
         }
     }
 
@@ -205,7 +266,7 @@ struct PilotService: Xcert_Registry_V1_PilotService.Handler {
         let page = try Paging(request.page, field: "page")
         var filter = PilotStore.Filter(
             schoolCode: request.schoolCode, certificateCode: request.certificateCode, year: request.year, cityCode: request.cityCode,
-            page: page
+            reviewingUnitCode: request.reviewingUnitCode, page: page
         )
         filter.includeRevoked = request.includeRevoked
         return try await self.context.database.transaction(call) { connection in

@@ -16,7 +16,10 @@ enum PilotStore {
         var certificateCode: String?
         var year: Int32?
         var cityCode: String?
+        var reviewingUnitCode: String?
         var state: String?
+        /// Only applications whose reviewing unit's review was due before this day.
+        var reviewDueBefore: LocalDate?
         var includeRevoked = true
         var after: Int64 = 0
         var limit = 10_000
@@ -26,11 +29,12 @@ enum PilotStore {
         }
 
         /// A list request's filters (empty and 0 meaning any) and page.
-        init(schoolCode: String, certificateCode: String, year: Int32, cityCode: String, page: Paging) {
+        init(schoolCode: String, certificateCode: String, year: Int32, cityCode: String, reviewingUnitCode: String, page: Paging) {
             self.schoolCode = schoolCode.nonEmpty
             self.certificateCode = certificateCode.nonEmpty
             self.year = year == 0 ? nil : year
             self.cityCode = cityCode.nonEmpty
+            self.reviewingUnitCode = reviewingUnitCode.nonEmpty
             self.after = page.after
             self.limit = page.size + 1
         }
@@ -38,33 +42,44 @@ enum PilotStore {
 
     // MARK: - Applications
 
+    /// Applications as `scope` may see them; a review still awaited past its due day is
+    /// flagged overdue at `now`.
     static func applications(
-        _ filter: Filter, scope: Scope, _ connection: PostgresConnection, _ logger: Logger
+        _ filter: Filter, scope: Scope, now: Date, _ connection: PostgresConnection, _ logger: Logger
     ) async throws -> [Xcert_Registry_V1_PilotApplication] {
         let rows = try await connection.query(
             """
             SELECT a.id, a.school_code, a.certificate_code, a.year, a.levels, a.specialty_codes, a.student_scale,
-                   a.state, a.submitted_at, a.submitted_by, coalesce(q.id, 0)
+                   a.state, a.submitted_at, a.submitted_by, coalesce(q.id, 0), coalesce(s.reviewing_bureau_code, s.city_code),
+                   coalesce(a.window_number, 0), CASE WHEN s.type = 'secondary_vocational' THEN to_char(w.review_due, 'YYYY-MM-DD') END
             FROM registry.pilot_applications a
             JOIN registry.schools s ON s.code = a.school_code
             JOIN registry.certificates c ON c.code = a.certificate_code
             LEFT JOIN registry.qualifications q ON q.application_id = a.id
+            LEFT JOIN registry.application_windows w ON w.year = a.year AND w.number = a.window_number
             WHERE a.id > \(filter.after)
               AND (\(filter.ids)::bigint[] IS NULL OR a.id = ANY(\(filter.ids)))
               AND (\(filter.schoolCode)::text IS NULL OR a.school_code = \(filter.schoolCode))
               AND (\(filter.certificateCode)::text IS NULL OR a.certificate_code = \(filter.certificateCode))
               AND (\(filter.year)::integer IS NULL OR a.year = \(filter.year))
               AND (\(filter.cityCode)::text IS NULL OR s.city_code = \(filter.cityCode))
+              AND (\(filter.reviewingUnitCode)::text IS NULL
+                   OR coalesce(s.reviewing_bureau_code, s.city_code) = \(filter.reviewingUnitCode))
               AND (\(filter.state)::text IS NULL OR a.state = \(filter.state))
+              AND (\(filter.reviewDueBefore?.description)::date IS NULL
+                   OR (a.state = 'awaiting_city_review' AND w.review_due < \(filter.reviewDueBefore?.description)::date))
               AND (\(scope.schoolCode)::text IS NULL OR a.school_code = \(scope.schoolCode))
-              AND (\(scope.cityCode)::text IS NULL OR (s.city_code = \(scope.cityCode) AND s.type = 'secondary_vocational'))
+              AND (\(scope.reviewingUnitCode)::text IS NULL
+                   OR (coalesce(s.reviewing_bureau_code, s.city_code) = \(scope.reviewingUnitCode) AND s.type = 'secondary_vocational'))
               AND (\(scope.organizationID)::bigint IS NULL OR c.organization_id = \(scope.organizationID))
             ORDER BY a.id LIMIT \(filter.limit)
             """,
             logger: logger
         )
         var applications: [Xcert_Registry_V1_PilotApplication] = []
-        for try await row in rows.decode((Int64, String, String, Int32, [Int32], [String], Int32, String, Date, String, Int64).self) {
+        for try await row in rows.decode(
+            (Int64, String, String, Int32, [Int32], [String], Int32, String, Date, String, Int64, String, Int32, String?).self)
+        {
             var application = Xcert_Registry_V1_PilotApplication()
             application.id = row.0
             application.schoolCode = row.1
@@ -77,6 +92,12 @@ enum PilotStore {
             application.submittedAt = .init(row.8)
             application.submittedBy = row.9
             application.qualificationID = row.10
+            application.reviewingUnitCode = row.11
+            application.windowNumber = row.12
+            if let due = row.13.flatMap(LocalDate.init(iso:)) {
+                application.reviewDue = due.wire
+                application.reviewOverdue = application.state == .awaitingCityReview && ApplicationWindow.isOverdue(due, at: now)
+            }
             applications.append(application)
         }
         guard !applications.isEmpty else { return applications }
@@ -106,9 +127,9 @@ enum PilotStore {
     }
 
     static func application(
-        _ id: Int64, scope: Scope, _ connection: PostgresConnection, _ logger: Logger
+        _ id: Int64, scope: Scope, now: Date, _ connection: PostgresConnection, _ logger: Logger
     ) async throws -> Xcert_Registry_V1_PilotApplication {
-        guard let application = try await self.applications(Filter(ids: [id]), scope: scope, connection, logger).first else {
+        guard let application = try await self.applications(Filter(ids: [id]), scope: scope, now: now, connection, logger).first else {
             throw RPCError(.notFound, "there is no pilot application \(id)")
         }
         return application
@@ -122,7 +143,8 @@ enum PilotStore {
         let rows = try await connection.query(
             """
             SELECT q.id, q.application_id, q.school_code, q.certificate_code, q.year, q.levels, q.specialty_codes,
-                   q.student_scale, q.granted_at, q.revoked_at, coalesce(q.revocation_reason, ''), coalesce(q.revoked_by, ''), s.city_code
+                   q.student_scale, q.granted_at, q.revoked_at, coalesce(q.revocation_reason, ''), coalesce(q.revoked_by, ''), s.city_code,
+                   coalesce(s.reviewing_bureau_code, s.city_code)
             FROM registry.qualifications q
             JOIN registry.schools s ON s.code = q.school_code
             JOIN registry.certificates c ON c.code = q.certificate_code
@@ -132,9 +154,12 @@ enum PilotStore {
               AND (\(filter.certificateCode)::text IS NULL OR q.certificate_code = \(filter.certificateCode))
               AND (\(filter.year)::integer IS NULL OR q.year = \(filter.year))
               AND (\(filter.cityCode)::text IS NULL OR s.city_code = \(filter.cityCode))
+              AND (\(filter.reviewingUnitCode)::text IS NULL
+                   OR coalesce(s.reviewing_bureau_code, s.city_code) = \(filter.reviewingUnitCode))
               AND (\(filter.includeRevoked) OR q.revoked_at IS NULL)
               AND (\(scope.schoolCode)::text IS NULL OR q.school_code = \(scope.schoolCode))
-              AND (\(scope.cityCode)::text IS NULL OR (s.city_code = \(scope.cityCode) AND s.type = 'secondary_vocational'))
+              AND (\(scope.reviewingUnitCode)::text IS NULL
+                   OR (coalesce(s.reviewing_bureau_code, s.city_code) = \(scope.reviewingUnitCode) AND s.type = 'secondary_vocational'))
               AND (\(scope.organizationID)::bigint IS NULL OR c.organization_id = \(scope.organizationID))
             ORDER BY q.id LIMIT \(filter.limit)
             """,
@@ -142,7 +167,7 @@ enum PilotStore {
         )
         var qualifications: [Xcert_Registry_V1_PilotQualification] = []
         for try await row in rows.decode(
-            (Int64, Int64, String, String, Int32, [Int32], [String], Int32, Date, Date?, String, String, String).self)
+            (Int64, Int64, String, String, Int32, [Int32], [String], Int32, Date, Date?, String, String, String, String).self)
         {
             var qualification = Xcert_Registry_V1_PilotQualification()
             qualification.id = row.0
@@ -158,6 +183,7 @@ enum PilotStore {
             qualification.revocationReason = row.10
             qualification.revokedBy = row.11
             qualification.cityCode = row.12
+            qualification.reviewingUnitCode = row.13
             qualifications.append(qualification)
         }
         return qualifications
@@ -238,7 +264,8 @@ extension PilotStore {
     struct ApplicationSubject: Sendable {
         var school: String
         var type: String
-        var city: String
+        /// The school's reviewing unit (审核单位): its city or a designated bureau.
+        var reviewingUnit: String
         var organization: Int64?
     }
 
@@ -249,20 +276,21 @@ extension PilotStore {
     ) async throws -> (ApplicationReview, ApplicationSubject)? {
         let rows = try await connection.query(
             """
-            SELECT a.state, a.school_code, s.type, s.city_code, c.organization_id FROM registry.pilot_applications a
+            SELECT a.state, a.school_code, s.type, coalesce(s.reviewing_bureau_code, s.city_code), c.organization_id
+            FROM registry.pilot_applications a
             JOIN registry.schools s ON s.code = a.school_code
             JOIN registry.certificates c ON c.code = a.certificate_code
             WHERE a.id = \(id) FOR UPDATE OF a
             """,
             logger: logger
         )
-        for try await (stored, school, type, city, organization) in rows.decode((String, String, String, String, Int64?).self) {
+        for try await (stored, school, type, unit, organization) in rows.decode((String, String, String, String, Int64?).self) {
             guard let state = ApplicationReview.State(rawValue: stored) else {
                 throw RPCError(.internal, "application \(id) has the unknown state \(stored)")
             }
             return (
-                ApplicationReview(id: id, state: state, city: city),
-                ApplicationSubject(school: school, type: type, city: city, organization: organization)
+                ApplicationReview(id: id, state: state, reviewingUnit: unit),
+                ApplicationSubject(school: school, type: type, reviewingUnit: unit, organization: organization)
             )
         }
         return nil
@@ -363,14 +391,14 @@ extension PilotStore {
 
     /// Adds an application in `state` (stored); its id.
     static func addApplication(
-        school: String, certificate: String, year: Int32, levels: [CertificateLevel], specialtyCodes: [String], studentScale: Int32,
-        state: String, submittedBy: String, _ connection: PostgresConnection, _ logger: Logger
+        school: String, certificate: String, year: Int32, window: Int32, levels: [CertificateLevel], specialtyCodes: [String],
+        studentScale: Int32, state: String, submittedBy: String, _ connection: PostgresConnection, _ logger: Logger
     ) async throws -> Int64 {
         let inserted = try await connection.query(
             """
-            INSERT INTO registry.pilot_applications (school_code, certificate_code, year, levels, specialty_codes, student_scale, state,
-                submitted_by)
-            VALUES (\(school), \(certificate), \(year), \(CertificateLevel.stored(levels)),
+            INSERT INTO registry.pilot_applications (school_code, certificate_code, year, window_number, levels, specialty_codes,
+                student_scale, state, submitted_by)
+            VALUES (\(school), \(certificate), \(year), \(window), \(CertificateLevel.stored(levels)),
                     \(specialtyCodes), \(studentScale), \(state), \(submittedBy))
             RETURNING id
             """,

@@ -34,26 +34,25 @@ struct PrincipalService: Xcert_Registry_V1_PrincipalService.Handler {
         }
     }
 
-    /// A principal acts for a city, school or organization the registry knows.
+    /// A principal acts for a reviewing unit (a city or a designated bureau), school or
+    /// organization the registry knows.
     private static func checkPartyExists(
         _ party: String?, role: Principal.Role, _ connection: PostgresConnection, _ logger: Logger
     ) async throws {
         guard let party else { return }
         let known: Bool
         switch role {
-        case .cityReviewer: known = try await !ReferenceStore.cities(codes: [party], connection, logger).isEmpty
+        case .cityReviewer: known = try await !ReferenceStore.reviewingUnits(codes: [party], connection, logger).isEmpty
         case .school: known = try await !ReferenceStore.schools(codes: [party], connection, logger).isEmpty
         case .organization: known = try await !ReferenceStore.organizations(ids: [Int64(party) ?? 0], connection, logger).isEmpty
         default: known = true
         }
         guard known else {
+            let kind = role == .cityReviewer ? "reviewing unit (city or designated bureau)" : role == .school ? "school" : "organization"
             throw RPCError.invalidArgument([
                 .init(
                     field: "party",
-                    description: """
-                        there is no \(role == .cityReviewer ? "city" : role == .school ? "school" : "organization") \(party) \
-                        in the registry; create it first
-                        """
+                    description: "there is no \(kind) \(party) in the registry; create it first"
                 )
             ])
         }

@@ -35,7 +35,8 @@ enum PrincipalValidation {
         case .provinceAdmin:
             return party.isEmpty ? nil : "must be empty for a province admin"
         case .cityReviewer:
-            return digits && party.count == 6 ? nil : "must be the city's 6-digit administrative code, e.g. 360100"
+            return digits && party.count == 6
+                ? nil : "must be the 6-digit code of the reviewing unit it acts for: a city's, e.g. 360100, or a designated bureau's"
         case .school:
             return digits && party.count == 10 ? nil : "must be the school's 10-digit national code, e.g. 4136010001"
         case .organization:

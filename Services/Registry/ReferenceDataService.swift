@@ -79,7 +79,7 @@ struct ReferenceDataService: Xcert_Registry_V1_ReferenceDataService.Handler {
     ) async throws -> Xcert_Registry_V1_City {
         let record = try CityRecord.checked(city, prefix: "city")
         return try await self.change(call, request) { connection, _ in
-            try await ReferenceStore.checkCityInProvince(record.code, field: "city.code", connection, call.logger)
+            try await ReferenceStore.checkInProvince(record.code, "city", field: "city.code", connection, call.logger)
             _ = try await ReferenceStore.saveCity(record, creating: creating, connection, call.logger)
             return try await ReferenceStore.cities(codes: [record.code], connection, call.logger)[0]
         }
@@ -104,6 +104,97 @@ struct ReferenceDataService: Xcert_Registry_V1_ReferenceDataService.Handler {
             let cities = try await ReferenceStore.cities(after: page.afterCode, limit: page.size + 1, connection, call.logger)
             var response = Xcert_Registry_V1_ListCitiesResponse()
             (response.cities, response.page) = page.cut(cities, key: \.code)
+            return response
+        }
+    }
+
+    // MARK: - Reviewing units
+
+    @Sendable
+    func createReviewingBureau(
+        _ request: Xcert_Registry_V1_CreateReviewingBureauRequest, _ call: RequestContext
+    ) async throws -> Xcert_Registry_V1_ReviewingUnit {
+        try await self.saveReviewingBureau(request.bureau, creating: true, call, request)
+    }
+
+    @Sendable
+    func updateReviewingBureau(
+        _ request: Xcert_Registry_V1_UpdateReviewingBureauRequest, _ call: RequestContext
+    ) async throws -> Xcert_Registry_V1_ReviewingUnit {
+        try await self.saveReviewingBureau(request.bureau, creating: false, call, request)
+    }
+
+    private func saveReviewingBureau<Request: SwiftProtobuf.Message>(
+        _ bureau: Xcert_Registry_V1_ReviewingUnit, creating: Bool, _ call: RequestContext, _ request: Request
+    ) async throws -> Xcert_Registry_V1_ReviewingUnit {
+        let record = try ReviewingBureauRecord.checked(bureau, prefix: "bureau")
+        return try await self.change(call, request) { connection, _ in
+            try await ReferenceStore.checkInProvince(record.code, "reviewing bureau", field: "bureau.code", connection, call.logger)
+            _ = try await ReferenceStore.saveReviewingBureau(
+                record, creating: creating, field: { "bureau.\($0)" }, connection, call.logger)
+            return try await ReferenceStore.reviewingUnits(codes: [record.code], connection, call.logger)[0]
+        }
+    }
+
+    @Sendable
+    func listReviewingUnits(
+        _ request: Xcert_Registry_V1_ListReviewingUnitsRequest, _ call: RequestContext
+    ) async throws -> Xcert_Registry_V1_ListReviewingUnitsResponse {
+        let page = try Paging(request.page, field: "page", key: .code)
+        return try await self.read(call) { connection in
+            let units = try await ReferenceStore.reviewingUnits(after: page.afterCode, limit: page.size + 1, connection, call.logger)
+            var response = Xcert_Registry_V1_ListReviewingUnitsResponse()
+            (response.units, response.page) = page.cut(units, key: \.code)
+            return response
+        }
+    }
+
+    // MARK: - Working-day calendar
+
+    @Sendable
+    func setCalendarDays(
+        _ request: Xcert_Registry_V1_SetCalendarDaysRequest, _ call: RequestContext
+    ) async throws -> Xcert_Registry_V1_SetCalendarDaysResponse {
+        var checks = FieldChecks()
+        checks.require(!request.days.isEmpty, "days", "must list at least one day")
+        var days: [WorkingDayCalendar.Exception] = []
+        for (index, day) in request.days.enumerated() {
+            let note = day.note.trimmed
+            guard let date = LocalDate(wire: day.day) else {
+                checks.fail("days[\(index)].day", "must be a real date (year, month, day)")
+                continue
+            }
+            checks.require(note.count <= 100, "days[\(index)].note", "must be at most 100 characters")
+            if days.contains(where: { $0.day == date }) { checks.fail("days[\(index)].day", "\(date) is listed twice") }
+            days.append(.init(day: date, working: day.working, note: note))
+        }
+        try checks.check()
+        return try await self.change(call, request) { connection, admin in
+            var response = Xcert_Registry_V1_SetCalendarDaysResponse()
+            response.set = Int32(try await CalendarStore.set(days, setBy: admin.name, connection, call.logger))
+            // The windows' reviews are due by the new calendar.
+            try await ApplicationWindowStore.updateReviewDues(
+                by: try await CalendarStore.calendar(connection, call.logger), connection, call.logger)
+            return response
+        }
+    }
+
+    @Sendable
+    func listCalendarDays(
+        _ request: Xcert_Registry_V1_ListCalendarDaysRequest, _ call: RequestContext
+    ) async throws -> Xcert_Registry_V1_ListCalendarDaysResponse {
+        guard (2019...2100).contains(request.year) else {
+            throw RPCError.invalidArgument([.init(field: "year", description: "must be a year, 2019 to 2100; not \(request.year)")])
+        }
+        return try await self.read(call) { connection in
+            var response = Xcert_Registry_V1_ListCalendarDaysResponse()
+            response.days = try await CalendarStore.days(year: request.year, connection, call.logger).map { day in
+                var message = Xcert_Registry_V1_CalendarDay()
+                message.day = day.day.wire
+                message.working = day.working
+                message.note = day.note
+                return message
+            }
             return response
         }
     }
@@ -140,15 +231,15 @@ struct ReferenceDataService: Xcert_Registry_V1_ReferenceDataService.Handler {
     }
 
     /// `school` as `reader` may see it: its irregularities are shown to the province, the
-    /// services, the school itself and the city bureau that reviews it (a secondary school's
-    /// city); to everyone else the school comes without them.
+    /// services, the school itself and the reviewing unit that reviews it (a secondary
+    /// school's city or designated bureau); to everyone else the school comes without them.
     static func school(_ school: Xcert_Registry_V1_School, as reader: Principal) -> Xcert_Registry_V1_School {
         switch reader.role {
         case .provinceAdmin, .service:
             return school
         case .school where reader.party == school.code:
             return school
-        case .cityReviewer where reader.party == school.cityCode && school.type == .secondaryVocational:
+        case .cityReviewer where reader.party == school.reviewingUnitCode && school.type == .secondaryVocational:
             return school
         default:
             var shown = school
@@ -166,7 +257,7 @@ struct ReferenceDataService: Xcert_Registry_V1_ReferenceDataService.Handler {
         let reader = try call.caller()
         return try await self.read(call) { connection in
             let schools = try await ReferenceStore.schools(
-                cityCode: request.cityCode.isEmpty ? nil : request.cityCode, type: type,
+                cityCode: request.cityCode.nonEmpty, reviewingUnitCode: request.reviewingUnitCode.nonEmpty, type: type,
                 nameContains: request.nameContains.isEmpty ? nil : request.nameContains,
                 after: page.afterCode, limit: page.size + 1, withIrregularities: true, connection, call.logger
             )
@@ -318,8 +409,8 @@ struct ReferenceDataService: Xcert_Registry_V1_ReferenceDataService.Handler {
     func `import`(_ request: Xcert_Registry_V1_ImportRequest, _ call: RequestContext) async throws -> Xcert_Registry_V1_ImportResponse {
         let table = try ReferenceImport.parse(request.csv, kind: request.kind)
         do {
-            return try await self.change(call, request) { connection, _ in
-                let counts = try await ReferenceImport.apply(table, connection, call.logger)
+            return try await self.change(call, request) { connection, admin in
+                let counts = try await ReferenceImport.apply(table, by: admin.name, connection, call.logger)
                 // A dry run rolls the whole import back by throwing, and answers the counts.
                 if request.dryRun { throw ReferenceImport.DryRun(counts: counts) }
                 return counts

@@ -45,7 +45,12 @@ enum ReferenceImport {
                 Column("enrolled_students", ["在校生数", "在校学生数"], required: true),
                 Column("specialties", ["专业", "专业列表"]),
                 Column("honours", ["荣誉", "建设项目"]),
+                Column("reviewing_unit", ["审核单位"]),
             ]
+        case .reviewingBureaus:
+            [Column("code", ["代码", "单位代码"], required: true), Column("name", ["名称", "单位名称", "审核单位"], required: true)]
+        case .calendarDays:
+            [Column("day", ["日期"], required: true), Column("kind", ["类型", "安排"], required: true), Column("note", ["说明", "备注", "节日"])]
         case .organizations:
             [
                 Column("name", ["名称", "培训评价组织", "组织名称"], required: true),
@@ -108,7 +113,10 @@ enum ReferenceImport {
     static func parse(_ data: Data, kind: Xcert_Registry_V1_ImportKind) throws -> Table {
         let columns = self.columns(of: kind)
         guard !columns.isEmpty else {
-            throw RPCError.invalidArgument([.init(field: "kind", description: "must be CITIES, SCHOOLS, ORGANIZATIONS or CERTIFICATES")])
+            throw RPCError.invalidArgument([
+                .init(
+                    field: "kind", description: "must be CITIES, SCHOOLS, ORGANIZATIONS, CERTIFICATES, REVIEWING_BUREAUS or CALENDAR_DAYS")
+            ])
         }
         var text = try self.decodeUTF8(data)
         // `csv` is bytes, so the boundary's check of every string field does not see it: its
@@ -210,6 +218,8 @@ enum ReferenceImport {
         case .schools: "schools"
         case .organizations: "organizations"
         case .certificates: "certificates"
+        case .reviewingBureaus: "reviewing bureaus"
+        case .calendarDays: "calendar days"
         default: "reference data"
         }
     }
@@ -223,7 +233,9 @@ enum ReferenceImport {
 
     /// Checks every row and saves them; any problem and the caller's transaction rolls
     /// back (INVALID_ARGUMENT with every problem found).
-    static func apply(_ table: Table, _ connection: PostgresConnection, _ logger: Logger) async throws -> Xcert_Registry_V1_ImportResponse {
+    static func apply(
+        _ table: Table, by importer: String, _ connection: PostgresConnection, _ logger: Logger
+    ) async throws -> Xcert_Registry_V1_ImportResponse {
         var checks = FieldChecks()
         var counts = Xcert_Registry_V1_ImportResponse()
         var seen: [String: Int] = [:]
@@ -278,10 +290,73 @@ enum ReferenceImport {
                 }
             }
 
+        case .reviewingBureaus:
+            let province = try await ReferenceStore.province(connection, logger)
+            for row in table.rows where checks.violations.count < self.maximumViolations {
+                var bureau = Xcert_Registry_V1_ReviewingUnit()
+                bureau.code = row["code"]
+                bureau.name = row["name"]
+                let field = { (key: String) in table.field(line: row.line, column: key) }
+                guard let record = ReviewingBureauRecord(bureau, checks: &checks, field: field),
+                    firstTime(record.code, line: row.line, column: "code"), firstTime(record.name, line: row.line, column: "name")
+                else { continue }
+                if let province, !record.code.hasPrefix(province.code) {
+                    checks.fail(field("code"), "\(record.code) is not a reviewing bureau of \(province.name) (codes \(province.code)xxxx)")
+                    continue
+                }
+                try await save(line: row.line, column: "code") {
+                    count(
+                        try await ReferenceStore.saveReviewingBureau(record, creating: true, upsert: true, field: field, connection, logger)
+                    )
+                }
+            }
+
+        case .calendarDays:
+            var days: [WorkingDayCalendar.Exception] = []
+            for row in table.rows where checks.violations.count < self.maximumViolations {
+                let field = { (key: String) in table.field(line: row.line, column: key) }
+                let day = LocalDate(iso: row["day"].replacingOccurrences(of: "/", with: "-"))
+                let working: Bool? =
+                    switch row["kind"].lowercased() {
+                    case "班", "上班", "工作日", "working": true
+                    case "休", "放假", "休息", "holiday": false
+                    default: nil
+                    }
+                let note = row["note"]
+                guard let day else {
+                    checks.fail(field("day"), "must be a date, YYYY-MM-DD; not \"\(row["day"])\"")
+                    continue
+                }
+                guard let working else {
+                    checks.fail(field("kind"), "must be 休 (a holiday) or 班 (a weekend day made a working day); not \"\(row["kind"])\"")
+                    continue
+                }
+                guard note.count <= 100 else {
+                    checks.fail(field("note"), "must be at most 100 characters")
+                    continue
+                }
+                guard firstTime(day.description, line: row.line, column: "day") else { continue }
+                days.append(.init(day: day, working: working, note: note))
+            }
+            if checks.isEmpty {
+                let before = try await CalendarStore.days(year: nil, connection, logger)
+                let known = Set(before.map(\.day))
+                let changed = try await CalendarStore.set(days, setBy: importer, connection, logger)
+                let created = days.filter { !known.contains($0.day) }.count
+                counts.created += Int32(created)
+                counts.updated += Int32(changed - created)
+                counts.unchanged += Int32(days.count - changed)
+                try await ApplicationWindowStore.updateReviewDues(
+                    by: try await CalendarStore.calendar(connection, logger), connection, logger)
+            }
+
         case .schools:
             let cities = try await ReferenceStore.cities(connection, logger)
             let cityCodes = Set(cities.map(\.code))
             let cityByName = Dictionary(cities.map { ($0.name, $0.code) }, uniquingKeysWith: { first, _ in first })
+            let units = try await ReferenceStore.reviewingUnits(connection, logger)
+            let unitCodes = Set(units.map(\.code))
+            let unitByName = Dictionary(units.map { ($0.name, $0.code) }, uniquingKeysWith: { first, _ in first })
             for row in table.rows where checks.violations.count < self.maximumViolations {
                 let field = { (key: String) in table.field(line: row.line, column: self.schoolColumn(of: key)) }
                 var school = Xcert_Registry_V1_School()
@@ -307,6 +382,17 @@ enum ReferenceImport {
                     return specialty
                 }
                 school.honours = self.values(row["honours"])
+                let unit = row["reviewing_unit"]
+                if unit.isEmpty || unitCodes.contains(unit) {
+                    school.reviewingUnitCode = unit
+                } else if let code = unitByName[unit] {
+                    school.reviewingUnitCode = code
+                } else {
+                    checks.fail(
+                        field("reviewing_unit_code"),
+                        "there is no reviewing unit \"\(unit)\"; name a designated bureau by code or name (imported first), or none"
+                    )
+                }
                 guard let record = SchoolRecord(school, checks: &checks, field: field),
                     firstTime(record.code, line: row.line, column: "code"), checks.isEmpty
                 else { continue }
@@ -392,7 +478,10 @@ enum ReferenceImport {
             }
 
         default:
-            throw RPCError.invalidArgument([.init(field: "kind", description: "must be CITIES, SCHOOLS, ORGANIZATIONS or CERTIFICATES")])
+            throw RPCError.invalidArgument([
+                .init(
+                    field: "kind", description: "must be CITIES, SCHOOLS, ORGANIZATIONS, CERTIFICATES, REVIEWING_BUREAUS or CALENDAR_DAYS")
+            ])
         }
         try checks.check()
         return counts
@@ -402,7 +491,11 @@ enum ReferenceImport {
 
     private static func schoolColumn(of field: String) -> String {
         let key = String(field.prefix { $0 != "[" && $0 != "." })
-        return key == "city_code" ? "city" : key
+        switch key {
+        case "city_code": return "city"
+        case "reviewing_unit_code": return "reviewing_unit"
+        default: return key
+        }
     }
 
     private static func organizationColumn(of field: String) -> String {

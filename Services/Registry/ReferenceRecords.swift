@@ -51,6 +51,26 @@ struct CityRecord: CheckedRecord {
     }
 }
 
+/// A reviewing unit the province designates beside its cities (审核单位, e.g. 赣江新区社会发展局).
+struct ReviewingBureauRecord: CheckedRecord {
+    var code: String
+    var name: String
+
+    init?(_ bureau: Xcert_Registry_V1_ReviewingUnit, checks: inout FieldChecks, field: (String) -> String) {
+        let code = bureau.code.trimmed
+        let name = bureau.name.trimmed
+        let ok = [
+            checks.require(
+                code.isDigits(6), field("code"),
+                "must be the bureau's 6-digit code (its own administrative code where it has one, e.g. 610581); not \"\(code)\""),
+            checks.require((1...50).contains(name.count), field("name"), "must be 1 to 50 characters"),
+        ]
+        guard !ok.contains(false) else { return nil }
+        self.code = code
+        self.name = name
+    }
+}
+
 struct SchoolRecord: CheckedRecord {
     struct SpecialtyRecord: Sendable, Hashable {
         var code: String
@@ -61,6 +81,8 @@ struct SchoolRecord: CheckedRecord {
     var name: String
     var type: SchoolType
     var cityCode: String
+    /// Who reviews its applications first as a secondary school: its city, or a designated bureau.
+    var reviewingUnitCode: String
     var specialtyCount: Int32
     var enrolledStudents: Int32
     var specialties: [SpecialtyRecord]
@@ -84,6 +106,11 @@ struct SchoolRecord: CheckedRecord {
         )
         let city = school.cityCode.trimmed
         checks.require(city.isDigits(6), field("city_code"), "must be a city's 6-digit code, e.g. 360100; not \"\(city)\"")
+        // Empty: its city reviews it (a bad city is reported once, as city_code).
+        let unit = school.reviewingUnitCode.trimmed.nonEmpty ?? city
+        checks.require(
+            school.reviewingUnitCode.trimmed.isEmpty || unit.isDigits(6), field("reviewing_unit_code"),
+            "must be empty (its city reviews) or a designated bureau's 6-digit code; not \"\(unit)\"")
         checks.require(
             (1...10_000).contains(school.specialtyCount), field("specialty_count"), "must be 1 to 10000, not \(school.specialtyCount)")
         checks.require(
@@ -113,6 +140,7 @@ struct SchoolRecord: CheckedRecord {
         self.name = name
         self.type = type
         self.cityCode = city
+        self.reviewingUnitCode = unit
         self.specialtyCount = school.specialtyCount
         self.enrolledStudents = school.enrolledStudents
         self.specialties = specialties

@@ -57,11 +57,14 @@ enum ReferenceStore {
         return cities
     }
 
-    /// Checks that a city fits the province: its code starts with the province's.
-    static func checkCityInProvince(_ code: String, field: String, _ connection: PostgresConnection, _ logger: Logger) async throws {
+    /// Checks that a city or a designated bureau fits the province: its code starts with the
+    /// province's.
+    static func checkInProvince(
+        _ code: String, _ what: String, field: String, _ connection: PostgresConnection, _ logger: Logger
+    ) async throws {
         if let province = try await self.province(connection, logger), !code.hasPrefix(province.code) {
             throw RPCError.invalidArgument([
-                .init(field: field, description: "\(code) is not a city of \(province.name) (codes \(province.code)xx00)")
+                .init(field: field, description: "\(code) is not a \(what) of \(province.name) (codes \(province.code)xxxx)")
             ])
         }
     }
@@ -91,12 +94,84 @@ enum ReferenceStore {
         return existing == nil ? .created : .updated
     }
 
+    // MARK: - Reviewing units
+
+    /// The province's reviewing units (审核单位): its cities and the bureaus it designates, by
+    /// code, each with the number of secondary schools under it.
+    static func reviewingUnits(
+        codes: [String]? = nil, after: String = "", limit: Int = 10_000, _ connection: PostgresConnection, _ logger: Logger
+    ) async throws -> [Xcert_Registry_V1_ReviewingUnit] {
+        let rows = try await connection.query(
+            """
+            SELECT u.code, u.name, u.designated,
+                   (SELECT count(*)::integer FROM registry.schools s
+                    WHERE coalesce(s.reviewing_bureau_code, s.city_code) = u.code AND s.type = 'secondary_vocational')
+            FROM (SELECT code, name, false AS designated FROM registry.cities
+                  UNION ALL SELECT code, name, true FROM registry.reviewing_bureaus) u
+            WHERE u.code > \(after) AND (\(codes)::text[] IS NULL OR u.code = ANY(\(codes)))
+            ORDER BY u.code LIMIT \(limit)
+            """,
+            logger: logger
+        )
+        var units: [Xcert_Registry_V1_ReviewingUnit] = []
+        for try await (code, name, designated, schools) in rows.decode((String, String, Bool, Int32).self) {
+            var unit = Xcert_Registry_V1_ReviewingUnit()
+            unit.code = code
+            unit.name = name
+            unit.designated = designated
+            unit.secondarySchools = schools
+            units.append(unit)
+        }
+        return units
+    }
+
+    /// Creates, renames or (with `upsert`) either a designated bureau. Its code may not be a
+    /// city's, nor its name another reviewing unit's.
+    static func saveReviewingBureau(
+        _ bureau: ReviewingBureauRecord, creating: Bool, upsert: Bool = false, field: (String) -> String,
+        _ connection: PostgresConnection, _ logger: Logger
+    ) async throws -> Outcome {
+        let existing = try await self.reviewingUnits(codes: [bureau.code], connection, logger).first
+        if let existing, !existing.designated {
+            throw RPCError.invalidArgument([
+                .init(
+                    field: field("code"),
+                    description: "\(bureau.code) is the city \(existing.name); a designated bureau needs a code of its own")
+            ])
+        }
+        if let existing {
+            if creating && !upsert { throw RPCError(.alreadyExists, "reviewing bureau \(bureau.code) exists (\(existing.name))") }
+            if existing.name == bureau.name { return .unchanged }
+        } else if !creating && !upsert {
+            throw RPCError(.notFound, "there is no reviewing bureau \(bureau.code)")
+        }
+        let clash = try await connection.query(
+            """
+            SELECT code FROM registry.cities WHERE name = \(bureau.name)
+            UNION ALL SELECT code FROM registry.reviewing_bureaus WHERE name = \(bureau.name) AND code <> \(bureau.code)
+            """,
+            logger: logger
+        )
+        for try await other in clash.decode(String.self) {
+            throw RPCError(.alreadyExists, "reviewing unit \(other) is already named \(bureau.name)")
+        }
+        try await connection.query(
+            """
+            INSERT INTO registry.reviewing_bureaus (code, name) VALUES (\(bureau.code), \(bureau.name))
+            ON CONFLICT (code) DO UPDATE SET name = excluded.name, updated_at = now()
+            """,
+            logger: logger
+        )
+        return existing == nil ? .created : .updated
+    }
+
     // MARK: - Schools
 
-    typealias SchoolRow = (String, String, String, String, Int32, Int32, [String], Int64, [String], [String])
+    typealias SchoolRow = (String, String, String, String, Int32, Int32, [String], Int64, [String], [String], String)
 
     static func schools(
-        codes: [String]? = nil, cityCode: String? = nil, type: String? = nil, nameContains: String? = nil,
+        codes: [String]? = nil, cityCode: String? = nil, reviewingUnitCode: String? = nil, type: String? = nil,
+        nameContains: String? = nil,
         after: String = "", limit: Int = 10_000, withIrregularities: Bool = false,
         _ connection: PostgresConnection, _ logger: Logger
     ) async throws -> [Xcert_Registry_V1_School] {
@@ -105,11 +180,13 @@ enum ReferenceStore {
             """
             SELECT s.code, s.name, s.type, s.city_code, s.specialty_count, s.enrolled_students, s.honours, s.version,
                    ARRAY(SELECT code FROM registry.school_specialties WHERE school_code = s.code ORDER BY position),
-                   ARRAY(SELECT name FROM registry.school_specialties WHERE school_code = s.code ORDER BY position)
+                   ARRAY(SELECT name FROM registry.school_specialties WHERE school_code = s.code ORDER BY position),
+                   coalesce(s.reviewing_bureau_code, s.city_code)
             FROM registry.schools s
             WHERE s.code > \(after)
               AND (\(codes)::text[] IS NULL OR s.code = ANY(\(codes)))
               AND (\(cityCode)::text IS NULL OR s.city_code = \(cityCode))
+              AND (\(reviewingUnitCode)::text IS NULL OR coalesce(s.reviewing_bureau_code, s.city_code) = \(reviewingUnitCode))
               AND (\(type)::text IS NULL OR s.type = \(type))
               AND (\(pattern)::text IS NULL OR s.name LIKE \(pattern))
             ORDER BY s.code LIMIT \(limit)
@@ -123,6 +200,7 @@ enum ReferenceStore {
             school.name = row.1
             school.type = SchoolType(rawValue: row.2)?.wire ?? .unspecified
             school.cityCode = row.3
+            school.reviewingUnitCode = row.10
             school.specialtyCount = row.4
             school.enrolledStudents = row.5
             school.honours = row.6
@@ -237,12 +315,22 @@ enum ReferenceStore {
                 .init(field: field("city_code"), description: "there is no city \(school.cityCode); create it first")
             ])
         }
+        // Its city reviews it unless the province put it under a designated bureau.
+        let bureau = school.reviewingUnitCode == school.cityCode ? nil : school.reviewingUnitCode
+        if let bureau, try await !self.reviewingUnits(codes: [bureau], connection, logger).contains(where: \.designated) {
+            throw RPCError.invalidArgument([
+                .init(
+                    field: field("reviewing_unit_code"),
+                    description: "there is no designated bureau \(bureau); a school is reviewed by its city (\(school.cityCode)) or one")
+            ])
+        }
         try await connection.query(
             """
-            INSERT INTO registry.schools (code, name, type, city_code, specialty_count, enrolled_students, honours)
-            VALUES (\(school.code), \(school.name), \(school.type.rawValue), \(school.cityCode), \(school.specialtyCount),
+            INSERT INTO registry.schools (code, name, type, city_code, reviewing_bureau_code, specialty_count, enrolled_students, honours)
+            VALUES (\(school.code), \(school.name), \(school.type.rawValue), \(school.cityCode), \(bureau), \(school.specialtyCount),
                     \(school.enrolledStudents), \(school.honours))
             ON CONFLICT (code) DO UPDATE SET name = excluded.name, type = excluded.type, city_code = excluded.city_code,
+                reviewing_bureau_code = excluded.reviewing_bureau_code,
                 specialty_count = excluded.specialty_count, enrolled_students = excluded.enrolled_students,
                 honours = excluded.honours, version = registry.schools.version + 1, updated_at = now()
             """,

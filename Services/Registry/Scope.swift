@@ -2,22 +2,23 @@ import XCertService
 import XCertWire
 
 /// Which schools' pilot records a principal may see (the authorization matrix):
-/// province admins and services everything; a city reviewer its own city's secondary
-/// schools; a school itself; an organization the records of its own certificates.
+/// province admins and services everything; a city reviewer the secondary schools under
+/// its reviewing unit (审核单位: its city, or a bureau the province designates); a school
+/// itself; an organization the records of its own certificates.
 /// Records outside the scope are NOT_FOUND, as if they did not exist.
 struct Scope: Sendable {
     /// Only this school, when set.
     var schoolCode: String?
-    /// Only secondary schools of this city, when set.
-    var cityCode: String?
+    /// Only secondary schools under this reviewing unit, when set.
+    var reviewingUnitCode: String?
     /// Only certificates of this organization, when set.
     var organizationID: Int64?
 
     static let everything = Scope()
 
-    init(schoolCode: String? = nil, cityCode: String? = nil, organizationID: Int64? = nil) {
+    init(schoolCode: String? = nil, reviewingUnitCode: String? = nil, organizationID: Int64? = nil) {
         self.schoolCode = schoolCode
-        self.cityCode = cityCode
+        self.reviewingUnitCode = reviewingUnitCode
         self.organizationID = organizationID
     }
 
@@ -28,7 +29,7 @@ struct Scope: Sendable {
         case .school:
             self.init(schoolCode: principal.party ?? "-")
         case .cityReviewer:
-            self.init(cityCode: principal.party ?? "-")
+            self.init(reviewingUnitCode: principal.party ?? "-")
         case .organization:
             self.init(organizationID: try principal.organizationID())
         default:
@@ -36,11 +37,11 @@ struct Scope: Sendable {
         }
     }
 
-    /// Whether a record of this school (of this type and city) and certificate
-    /// (of this organization) is in scope.
-    func covers(school: String, type: String, city: String, certificateOrganization: Int64?) -> Bool {
+    /// Whether a record of this school (of this type, under this reviewing unit) and
+    /// certificate (of this organization) is in scope.
+    func covers(school: String, type: String, reviewingUnit: String, certificateOrganization: Int64?) -> Bool {
         if let schoolCode, schoolCode != school { return false }
-        if let cityCode, cityCode != city || type != "secondary_vocational" { return false }
+        if let reviewingUnitCode, reviewingUnitCode != reviewingUnit || type != "secondary_vocational" { return false }
         if let organizationID, organizationID != certificateOrganization { return false }
         return true
     }

@@ -290,6 +290,10 @@ public enum XCertRequestBounds {
             fieldNames: [:],
             maximumItems: [:]
         ),
+        "xcert.registry.v1.CalendarDay": .init(
+            fieldNames: [1: "day", 2: "working", 3: "note"],
+            maximumItems: [:]
+        ),
         "xcert.registry.v1.Certificate": .init(
             fieldNames: [1: "code", 2: "name", 3: "batch", 4: "levels", 5: "organization_id", 6: "organization_name", 7: "scoring", 8: "version"],
             maximumItems: [4: 3]
@@ -320,6 +324,10 @@ public enum XCertRequestBounds {
         ),
         "xcert.registry.v1.CreatePrincipalRequest": .init(
             fieldNames: [1: "name", 2: "role", 3: "party"],
+            maximumItems: [:]
+        ),
+        "xcert.registry.v1.CreateReviewingBureauRequest": .init(
+            fieldNames: [1: "bureau"],
             maximumItems: [:]
         ),
         "xcert.registry.v1.CreateSchoolRequest": .init(
@@ -398,8 +406,16 @@ public enum XCertRequestBounds {
             fieldNames: [1: "year", 2: "only_not_open"],
             maximumItems: [:]
         ),
+        "xcert.registry.v1.ListApplicationWindowsRequest": .init(
+            fieldNames: [1: "year"],
+            maximumItems: [:]
+        ),
         "xcert.registry.v1.ListApplicationsRequest": .init(
-            fieldNames: [1: "school_code", 2: "certificate_code", 3: "year", 4: "state", 5: "city_code", 6: "page"],
+            fieldNames: [1: "school_code", 2: "certificate_code", 3: "year", 4: "state", 5: "city_code", 6: "page", 7: "reviewing_unit_code", 8: "overdue_only"],
+            maximumItems: [:]
+        ),
+        "xcert.registry.v1.ListCalendarDaysRequest": .init(
+            fieldNames: [1: "year"],
             maximumItems: [:]
         ),
         "xcert.registry.v1.ListCertificatesRequest": .init(
@@ -423,11 +439,15 @@ public enum XCertRequestBounds {
             maximumItems: [:]
         ),
         "xcert.registry.v1.ListQualificationsRequest": .init(
-            fieldNames: [1: "school_code", 2: "certificate_code", 3: "year", 4: "include_revoked", 5: "city_code", 6: "page"],
+            fieldNames: [1: "school_code", 2: "certificate_code", 3: "year", 4: "include_revoked", 5: "city_code", 6: "page", 7: "reviewing_unit_code"],
+            maximumItems: [:]
+        ),
+        "xcert.registry.v1.ListReviewingUnitsRequest": .init(
+            fieldNames: [1: "page"],
             maximumItems: [:]
         ),
         "xcert.registry.v1.ListSchoolsRequest": .init(
-            fieldNames: [1: "city_code", 2: "type", 3: "name_contains", 4: "page"],
+            fieldNames: [1: "city_code", 2: "type", 3: "name_contains", 4: "page", 5: "reviewing_unit_code"],
             maximumItems: [:]
         ),
         "xcert.registry.v1.ListSitesRequest": .init(
@@ -470,6 +490,10 @@ public enum XCertRequestBounds {
             fieldNames: [1: "application_id", 2: "approve", 3: "reason"],
             maximumItems: [:]
         ),
+        "xcert.registry.v1.ReviewingUnit": .init(
+            fieldNames: [1: "code", 2: "name", 3: "designated", 4: "secondary_schools"],
+            maximumItems: [:]
+        ),
         "xcert.registry.v1.RevokeQualificationRequest": .init(
             fieldNames: [1: "qualification_id", 2: "reason"],
             maximumItems: [:]
@@ -479,7 +503,7 @@ public enum XCertRequestBounds {
             maximumItems: [:]
         ),
         "xcert.registry.v1.School": .init(
-            fieldNames: [1: "code", 2: "name", 3: "type", 4: "city_code", 5: "specialty_count", 6: "enrolled_students", 7: "specialties", 8: "honours", 9: "irregularities", 10: "version"],
+            fieldNames: [1: "code", 2: "name", 3: "type", 4: "city_code", 5: "specialty_count", 6: "enrolled_students", 7: "specialties", 8: "honours", 9: "irregularities", 10: "version", 11: "reviewing_unit_code"],
             maximumItems: [7: 10000, 8: 20, 9: 1000]
         ),
         "xcert.registry.v1.ScoringComponent": .init(
@@ -493,6 +517,14 @@ public enum XCertRequestBounds {
         "xcert.registry.v1.SelectMonitoringPointsRequest": .init(
             fieldNames: [1: "certificate_code", 2: "year", 3: "school_codes", 4: "target"],
             maximumItems: [3: 30]
+        ),
+        "xcert.registry.v1.SetApplicationWindowRequest": .init(
+            fieldNames: [1: "year", 2: "number", 3: "opens", 4: "closes"],
+            maximumItems: [:]
+        ),
+        "xcert.registry.v1.SetCalendarDaysRequest": .init(
+            fieldNames: [1: "days"],
+            maximumItems: [1: 400]
         ),
         "xcert.registry.v1.SetProvinceRequest": .init(
             fieldNames: [1: "province"],
@@ -520,6 +552,10 @@ public enum XCertRequestBounds {
         ),
         "xcert.registry.v1.UpdateOrganizationRequest": .init(
             fieldNames: [1: "organization", 2: "expected_version"],
+            maximumItems: [:]
+        ),
+        "xcert.registry.v1.UpdateReviewingBureauRequest": .init(
+            fieldNames: [1: "bureau"],
             maximumItems: [:]
         ),
         "xcert.registry.v1.UpdateSchoolRequest": .init(

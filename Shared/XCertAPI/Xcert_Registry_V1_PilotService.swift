@@ -50,6 +50,18 @@ public enum Xcert_Registry_V1_PilotService {
             contract: MethodContract(roles: [.provinceAdmin, .cityReviewer, .school, .organization, .service], isMutating: false, limitClass: .read),
             bounds: XCertRequestBounds.table
         )
+        /// `SetApplicationWindow`. Roles: provinceAdmin; changes state (takes an idempotency-key).
+        public static let setApplicationWindow = MethodDescriptor<Xcert_Registry_V1_SetApplicationWindowRequest, Xcert_Registry_V1_ApplicationWindow>(
+            name: "/xcert.registry.v1.PilotService/SetApplicationWindow",
+            contract: MethodContract(roles: [.provinceAdmin], isMutating: true, limitClass: .write),
+            bounds: XCertRequestBounds.table
+        )
+        /// `ListApplicationWindows`. Roles: provinceAdmin, cityReviewer, school, organization, service; reads.
+        public static let listApplicationWindows = MethodDescriptor<Xcert_Registry_V1_ListApplicationWindowsRequest, Xcert_Registry_V1_ListApplicationWindowsResponse>(
+            name: "/xcert.registry.v1.PilotService/ListApplicationWindows",
+            contract: MethodContract(roles: [.provinceAdmin, .cityReviewer, .school, .organization, .service], isMutating: false, limitClass: .read),
+            bounds: XCertRequestBounds.table
+        )
         /// `RevokeQualification`. Roles: provinceAdmin; changes state (takes an idempotency-key).
         public static let revokeQualification = MethodDescriptor<Xcert_Registry_V1_RevokeQualificationRequest, Xcert_Registry_V1_PilotQualification>(
             name: "/xcert.registry.v1.PilotService/RevokeQualification",
@@ -71,6 +83,8 @@ public enum Xcert_Registry_V1_PilotService {
             reviewApplication.name,
             getQualification.name,
             listQualifications.name,
+            setApplicationWindow.name,
+            listApplicationWindows.name,
             revokeQualification.name,
             listQualificationChanges.name,
         ]
@@ -103,6 +117,10 @@ public enum Xcert_Registry_V1_PilotService {
         ///
         /// Roles: provinceAdmin, cityReviewer, school, organization, service; reads.
         func listQualifications(_ request: Xcert_Registry_V1_ListQualificationsRequest, _ call: RequestContext) async throws -> Xcert_Registry_V1_ListQualificationsResponse
+        /// Roles: provinceAdmin; changes state (takes an idempotency-key).
+        func setApplicationWindow(_ request: Xcert_Registry_V1_SetApplicationWindowRequest, _ call: RequestContext) async throws -> Xcert_Registry_V1_ApplicationWindow
+        /// Roles: provinceAdmin, cityReviewer, school, organization, service; reads.
+        func listApplicationWindows(_ request: Xcert_Registry_V1_ListApplicationWindowsRequest, _ call: RequestContext) async throws -> Xcert_Registry_V1_ListApplicationWindowsResponse
         /// Roles: provinceAdmin; changes state (takes an idempotency-key).
         func revokeQualification(_ request: Xcert_Registry_V1_RevokeQualificationRequest, _ call: RequestContext) async throws -> Xcert_Registry_V1_PilotQualification
         /// Roles: provinceAdmin, service; reads.
@@ -166,6 +184,22 @@ public enum Xcert_Registry_V1_PilotService {
             try await self.caller.unary(Method.listQualifications, request, options: options)
         }
 
+        /// `SetApplicationWindow`. Roles: provinceAdmin; changes state (takes an idempotency-key).
+        public func setApplicationWindow(
+            _ request: Xcert_Registry_V1_SetApplicationWindowRequest = .init(),
+            options: CallOptions = .init()
+        ) async throws -> Xcert_Registry_V1_ApplicationWindow {
+            try await self.caller.unary(Method.setApplicationWindow, request, options: options)
+        }
+
+        /// `ListApplicationWindows`. Roles: provinceAdmin, cityReviewer, school, organization, service; reads.
+        public func listApplicationWindows(
+            _ request: Xcert_Registry_V1_ListApplicationWindowsRequest = .init(),
+            options: CallOptions = .init()
+        ) async throws -> Xcert_Registry_V1_ListApplicationWindowsResponse {
+            try await self.caller.unary(Method.listApplicationWindows, request, options: options)
+        }
+
         /// `RevokeQualification`. Roles: provinceAdmin; changes state (takes an idempotency-key).
         public func revokeQualification(
             _ request: Xcert_Registry_V1_RevokeQualificationRequest = .init(),
@@ -194,6 +228,8 @@ extension Xcert_Registry_V1_PilotService.Handler {
             .unary(Xcert_Registry_V1_PilotService.Method.reviewApplication) { request, call in try await self.reviewApplication(request, call) },
             .unary(Xcert_Registry_V1_PilotService.Method.getQualification) { request, call in try await self.getQualification(request, call) },
             .unary(Xcert_Registry_V1_PilotService.Method.listQualifications) { request, call in try await self.listQualifications(request, call) },
+            .unary(Xcert_Registry_V1_PilotService.Method.setApplicationWindow) { request, call in try await self.setApplicationWindow(request, call) },
+            .unary(Xcert_Registry_V1_PilotService.Method.listApplicationWindows) { request, call in try await self.listApplicationWindows(request, call) },
             .unary(Xcert_Registry_V1_PilotService.Method.revokeQualification) { request, call in try await self.revokeQualification(request, call) },
             .unary(Xcert_Registry_V1_PilotService.Method.listQualificationChanges) { request, call in try await self.listQualificationChanges(request, call) },
         ]

@@ -50,6 +50,36 @@ public enum Xcert_Registry_V1_ReferenceDataService {
             contract: MethodContract(roles: [.provinceAdmin, .cityReviewer, .school, .organization, .service], isMutating: false, limitClass: .read),
             bounds: XCertRequestBounds.table
         )
+        /// `CreateReviewingBureau`. Roles: provinceAdmin; changes state (takes an idempotency-key).
+        public static let createReviewingBureau = MethodDescriptor<Xcert_Registry_V1_CreateReviewingBureauRequest, Xcert_Registry_V1_ReviewingUnit>(
+            name: "/xcert.registry.v1.ReferenceDataService/CreateReviewingBureau",
+            contract: MethodContract(roles: [.provinceAdmin], isMutating: true, limitClass: .write),
+            bounds: XCertRequestBounds.table
+        )
+        /// `UpdateReviewingBureau`. Roles: provinceAdmin; changes state (takes an idempotency-key).
+        public static let updateReviewingBureau = MethodDescriptor<Xcert_Registry_V1_UpdateReviewingBureauRequest, Xcert_Registry_V1_ReviewingUnit>(
+            name: "/xcert.registry.v1.ReferenceDataService/UpdateReviewingBureau",
+            contract: MethodContract(roles: [.provinceAdmin], isMutating: true, limitClass: .write),
+            bounds: XCertRequestBounds.table
+        )
+        /// `ListReviewingUnits`. Roles: provinceAdmin, cityReviewer, school, organization, service; reads.
+        public static let listReviewingUnits = MethodDescriptor<Xcert_Registry_V1_ListReviewingUnitsRequest, Xcert_Registry_V1_ListReviewingUnitsResponse>(
+            name: "/xcert.registry.v1.ReferenceDataService/ListReviewingUnits",
+            contract: MethodContract(roles: [.provinceAdmin, .cityReviewer, .school, .organization, .service], isMutating: false, limitClass: .read),
+            bounds: XCertRequestBounds.table
+        )
+        /// `SetCalendarDays`. Roles: provinceAdmin; changes state (takes an idempotency-key).
+        public static let setCalendarDays = MethodDescriptor<Xcert_Registry_V1_SetCalendarDaysRequest, Xcert_Registry_V1_SetCalendarDaysResponse>(
+            name: "/xcert.registry.v1.ReferenceDataService/SetCalendarDays",
+            contract: MethodContract(roles: [.provinceAdmin], isMutating: true, limitClass: .write),
+            bounds: XCertRequestBounds.table
+        )
+        /// `ListCalendarDays`. Roles: provinceAdmin, cityReviewer, school, organization, service; reads.
+        public static let listCalendarDays = MethodDescriptor<Xcert_Registry_V1_ListCalendarDaysRequest, Xcert_Registry_V1_ListCalendarDaysResponse>(
+            name: "/xcert.registry.v1.ReferenceDataService/ListCalendarDays",
+            contract: MethodContract(roles: [.provinceAdmin, .cityReviewer, .school, .organization, .service], isMutating: false, limitClass: .read),
+            bounds: XCertRequestBounds.table
+        )
         /// `CreateSchool`. Roles: provinceAdmin; changes state (takes an idempotency-key).
         public static let createSchool = MethodDescriptor<Xcert_Registry_V1_CreateSchoolRequest, Xcert_Registry_V1_School>(
             name: "/xcert.registry.v1.ReferenceDataService/CreateSchool",
@@ -143,6 +173,11 @@ public enum Xcert_Registry_V1_ReferenceDataService {
             updateCity.name,
             getCity.name,
             listCities.name,
+            createReviewingBureau.name,
+            updateReviewingBureau.name,
+            listReviewingUnits.name,
+            setCalendarDays.name,
+            listCalendarDays.name,
             createSchool.name,
             updateSchool.name,
             getSchool.name,
@@ -175,6 +210,16 @@ public enum Xcert_Registry_V1_ReferenceDataService {
         func getCity(_ request: Xcert_Registry_V1_GetCityRequest, _ call: RequestContext) async throws -> Xcert_Registry_V1_City
         /// Roles: provinceAdmin, cityReviewer, school, organization, service; reads.
         func listCities(_ request: Xcert_Registry_V1_ListCitiesRequest, _ call: RequestContext) async throws -> Xcert_Registry_V1_ListCitiesResponse
+        /// Roles: provinceAdmin; changes state (takes an idempotency-key).
+        func createReviewingBureau(_ request: Xcert_Registry_V1_CreateReviewingBureauRequest, _ call: RequestContext) async throws -> Xcert_Registry_V1_ReviewingUnit
+        /// Roles: provinceAdmin; changes state (takes an idempotency-key).
+        func updateReviewingBureau(_ request: Xcert_Registry_V1_UpdateReviewingBureauRequest, _ call: RequestContext) async throws -> Xcert_Registry_V1_ReviewingUnit
+        /// Roles: provinceAdmin, cityReviewer, school, organization, service; reads.
+        func listReviewingUnits(_ request: Xcert_Registry_V1_ListReviewingUnitsRequest, _ call: RequestContext) async throws -> Xcert_Registry_V1_ListReviewingUnitsResponse
+        /// Roles: provinceAdmin; changes state (takes an idempotency-key).
+        func setCalendarDays(_ request: Xcert_Registry_V1_SetCalendarDaysRequest, _ call: RequestContext) async throws -> Xcert_Registry_V1_SetCalendarDaysResponse
+        /// Roles: provinceAdmin, cityReviewer, school, organization, service; reads.
+        func listCalendarDays(_ request: Xcert_Registry_V1_ListCalendarDaysRequest, _ call: RequestContext) async throws -> Xcert_Registry_V1_ListCalendarDaysResponse
         /// Roles: provinceAdmin; changes state (takes an idempotency-key).
         func createSchool(_ request: Xcert_Registry_V1_CreateSchoolRequest, _ call: RequestContext) async throws -> Xcert_Registry_V1_School
         /// Roles: provinceAdmin; changes state (takes an idempotency-key).
@@ -260,6 +305,46 @@ public enum Xcert_Registry_V1_ReferenceDataService {
             options: CallOptions = .init()
         ) async throws -> Xcert_Registry_V1_ListCitiesResponse {
             try await self.caller.unary(Method.listCities, request, options: options)
+        }
+
+        /// `CreateReviewingBureau`. Roles: provinceAdmin; changes state (takes an idempotency-key).
+        public func createReviewingBureau(
+            _ request: Xcert_Registry_V1_CreateReviewingBureauRequest = .init(),
+            options: CallOptions = .init()
+        ) async throws -> Xcert_Registry_V1_ReviewingUnit {
+            try await self.caller.unary(Method.createReviewingBureau, request, options: options)
+        }
+
+        /// `UpdateReviewingBureau`. Roles: provinceAdmin; changes state (takes an idempotency-key).
+        public func updateReviewingBureau(
+            _ request: Xcert_Registry_V1_UpdateReviewingBureauRequest = .init(),
+            options: CallOptions = .init()
+        ) async throws -> Xcert_Registry_V1_ReviewingUnit {
+            try await self.caller.unary(Method.updateReviewingBureau, request, options: options)
+        }
+
+        /// `ListReviewingUnits`. Roles: provinceAdmin, cityReviewer, school, organization, service; reads.
+        public func listReviewingUnits(
+            _ request: Xcert_Registry_V1_ListReviewingUnitsRequest = .init(),
+            options: CallOptions = .init()
+        ) async throws -> Xcert_Registry_V1_ListReviewingUnitsResponse {
+            try await self.caller.unary(Method.listReviewingUnits, request, options: options)
+        }
+
+        /// `SetCalendarDays`. Roles: provinceAdmin; changes state (takes an idempotency-key).
+        public func setCalendarDays(
+            _ request: Xcert_Registry_V1_SetCalendarDaysRequest = .init(),
+            options: CallOptions = .init()
+        ) async throws -> Xcert_Registry_V1_SetCalendarDaysResponse {
+            try await self.caller.unary(Method.setCalendarDays, request, options: options)
+        }
+
+        /// `ListCalendarDays`. Roles: provinceAdmin, cityReviewer, school, organization, service; reads.
+        public func listCalendarDays(
+            _ request: Xcert_Registry_V1_ListCalendarDaysRequest = .init(),
+            options: CallOptions = .init()
+        ) async throws -> Xcert_Registry_V1_ListCalendarDaysResponse {
+            try await self.caller.unary(Method.listCalendarDays, request, options: options)
         }
 
         /// `CreateSchool`. Roles: provinceAdmin; changes state (takes an idempotency-key).
@@ -386,6 +471,11 @@ extension Xcert_Registry_V1_ReferenceDataService.Handler {
             .unary(Xcert_Registry_V1_ReferenceDataService.Method.updateCity) { request, call in try await self.updateCity(request, call) },
             .unary(Xcert_Registry_V1_ReferenceDataService.Method.getCity) { request, call in try await self.getCity(request, call) },
             .unary(Xcert_Registry_V1_ReferenceDataService.Method.listCities) { request, call in try await self.listCities(request, call) },
+            .unary(Xcert_Registry_V1_ReferenceDataService.Method.createReviewingBureau) { request, call in try await self.createReviewingBureau(request, call) },
+            .unary(Xcert_Registry_V1_ReferenceDataService.Method.updateReviewingBureau) { request, call in try await self.updateReviewingBureau(request, call) },
+            .unary(Xcert_Registry_V1_ReferenceDataService.Method.listReviewingUnits) { request, call in try await self.listReviewingUnits(request, call) },
+            .unary(Xcert_Registry_V1_ReferenceDataService.Method.setCalendarDays) { request, call in try await self.setCalendarDays(request, call) },
+            .unary(Xcert_Registry_V1_ReferenceDataService.Method.listCalendarDays) { request, call in try await self.listCalendarDays(request, call) },
             .unary(Xcert_Registry_V1_ReferenceDataService.Method.createSchool) { request, call in try await self.createSchool(request, call) },
             .unary(Xcert_Registry_V1_ReferenceDataService.Method.updateSchool) { request, call in try await self.updateSchool(request, call) },
             .unary(Xcert_Registry_V1_ReferenceDataService.Method.getSchool) { request, call in try await self.getSchool(request, call) },

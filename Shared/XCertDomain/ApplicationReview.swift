@@ -8,7 +8,8 @@ import Foundation
 ///     awaiting province review ──province approves──▶ approved (a qualification is granted)
 ///     either awaiting state ──rejected──▶ rejected (final)
 ///
-/// Each step is decided by its own reviewer: the city bureau's reviewer the city step, the
+/// Each step is decided by its own reviewer: the reviewer of the school's reviewing unit
+/// (审核单位: its city's bureau, or a bureau the province designates) the city step, the
 /// province the province step.
 public struct ApplicationReview: Sendable, Hashable {
     public enum State: String, Sendable, Hashable, CaseIterable {
@@ -31,7 +32,7 @@ public struct ApplicationReview: Sendable, Hashable {
         }
     }
 
-    /// Who decides: the reviewer of the school's city bureau, or the province.
+    /// Who decides: the reviewer of the school's reviewing unit, or the province.
     public enum Reviewer: Sendable, Hashable {
         case city, province
     }
@@ -65,13 +66,14 @@ public struct ApplicationReview: Sendable, Hashable {
 
     public let id: Int64
     public private(set) var state: State
-    /// The school's city, named when the city's review comes first.
-    public let city: String
+    /// The school's reviewing unit (its city or a designated bureau), named when its review
+    /// comes first.
+    public let reviewingUnit: String
 
-    public init(id: Int64, state: State, city: String) {
+    public init(id: Int64, state: State, reviewingUnit: String) {
         self.id = id
         self.state = state
-        self.city = city
+        self.reviewingUnit = reviewingUnit
     }
 
     /// `reviewer` decides the step the application awaits.
@@ -91,7 +93,8 @@ public struct ApplicationReview: Sendable, Hashable {
             break
         case (.city, .province):
             throw DomainError(
-                .failedPrecondition, reason: "application.city-first", "application \(self.id) awaits the review of city \(self.city) first"
+                .failedPrecondition, reason: "application.city-first",
+                "application \(self.id) awaits the review of its reviewing unit \(self.reviewingUnit) first"
             )
         case (.province, .city):
             throw DomainError(

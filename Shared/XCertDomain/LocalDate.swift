@@ -18,6 +18,13 @@ public struct LocalDate: Sendable, Hashable, Comparable, CustomStringConvertible
         self.day = day
     }
 
+    /// A date as PostgreSQL and the province's files write it (`YYYY-MM-DD`); nil otherwise.
+    public init?(iso text: String) {
+        let parts = text.split(separator: "-", omittingEmptySubsequences: false).map { Int($0) }
+        guard parts.count == 3, let year = parts[0], let month = parts[1], let day = parts[2] else { return nil }
+        self.init(year: year, month: month, day: day)
+    }
+
     /// The first instant after this day, in seconds since the Unix epoch: a deadline on
     /// this day accepts every instant before it.
     public var endInstant: Int64 {
@@ -56,6 +63,13 @@ public struct LocalDate: Sendable, Hashable, Comparable, CustomStringConvertible
         let (year, month, day) = Self.civil(
             daysSinceEpoch: Self.daysSinceEpoch(year: self.year, month: self.month, day: self.day) + Int64(days))
         return LocalDate(year: year, month: month, day: day) ?? self
+    }
+
+    /// The day of the week, ISO 8601: 1 Monday … 6 Saturday, 7 Sunday.
+    public var weekday: Int {
+        let days = Self.daysSinceEpoch(year: self.year, month: self.month, day: self.day)
+        // 1970-01-01 was a Thursday.
+        return Int(((days + 3) % 7 + 7) % 7) + 1
     }
 
     /// `YYYY-MM-DD`.

@@ -59,6 +59,12 @@ public nonisolated struct Xcert_Filing_V1_CheckCertificateApprovalResponse: Send
   /// Clears the value of `approvedAt`. Subsequent reads from it will return its default value.
   public mutating func clearApprovedAt() {self._approvedAt = nil}
 
+  /// The filing's scope (001 §三.1): who may apply. The registry refuses an application
+  /// outside it, quoting the filing.
+  public var schoolLevels: [Xcert_Filing_V1_SchoolLevel] = []
+
+  public var specialtyScope: [String] = []
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -94,6 +100,12 @@ public nonisolated struct Xcert_Filing_V1_ApprovedCertificate: Sendable {
   public var hasApprovedAt: Bool {self._approvedAt != nil}
   /// Clears the value of `approvedAt`. Subsequent reads from it will return its default value.
   public mutating func clearApprovedAt() {self._approvedAt = nil}
+
+  /// 面向的院校层次 the filing covers
+  public var schoolLevels: [Xcert_Filing_V1_SchoolLevel] = []
+
+  /// 适用专业范围: codes, category codes ("5002 道路运输类"), names, or 不限
+  public var specialtyScope: [String] = []
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -226,7 +238,7 @@ nonisolated extension Xcert_Filing_V1_CheckCertificateApprovalRequest: SwiftProt
 
 nonisolated extension Xcert_Filing_V1_CheckCertificateApprovalResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".CheckCertificateApprovalResponse"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}approved\0\u{3}filing_id\0\u{3}round_number\0\u{3}approved_at\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}approved\0\u{3}filing_id\0\u{3}round_number\0\u{3}approved_at\0\u{3}school_levels\0\u{3}specialty_scope\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -238,6 +250,8 @@ nonisolated extension Xcert_Filing_V1_CheckCertificateApprovalResponse: SwiftPro
       case 2: try { try decoder.decodeSingularInt64Field(value: &self.filingID) }()
       case 3: try { try decoder.decodeSingularInt32Field(value: &self.roundNumber) }()
       case 4: try { try decoder.decodeSingularMessageField(value: &self._approvedAt) }()
+      case 5: try { try decoder.decodeRepeatedEnumField(value: &self.schoolLevels) }()
+      case 6: try { try decoder.decodeRepeatedStringField(value: &self.specialtyScope) }()
       default: break
       }
     }
@@ -260,6 +274,12 @@ nonisolated extension Xcert_Filing_V1_CheckCertificateApprovalResponse: SwiftPro
     try { if let v = self._approvedAt {
       try visitor.visitSingularMessageField(value: v, fieldNumber: 4)
     } }()
+    if !self.schoolLevels.isEmpty {
+      try visitor.visitPackedEnumField(value: self.schoolLevels, fieldNumber: 5)
+    }
+    if !self.specialtyScope.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.specialtyScope, fieldNumber: 6)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -268,6 +288,8 @@ nonisolated extension Xcert_Filing_V1_CheckCertificateApprovalResponse: SwiftPro
     if lhs.filingID != rhs.filingID {return false}
     if lhs.roundNumber != rhs.roundNumber {return false}
     if lhs._approvedAt != rhs._approvedAt {return false}
+    if lhs.schoolLevels != rhs.schoolLevels {return false}
+    if lhs.specialtyScope != rhs.specialtyScope {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -275,7 +297,7 @@ nonisolated extension Xcert_Filing_V1_CheckCertificateApprovalResponse: SwiftPro
 
 nonisolated extension Xcert_Filing_V1_ApprovedCertificate: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ApprovedCertificate"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}certificate_code\0\u{3}organization_id\0\u{1}year\0\u{3}round_number\0\u{3}filing_id\0\u{3}filing_version\0\u{1}fees\0\u{3}approved_at\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}certificate_code\0\u{3}organization_id\0\u{1}year\0\u{3}round_number\0\u{3}filing_id\0\u{3}filing_version\0\u{1}fees\0\u{3}approved_at\0\u{3}school_levels\0\u{3}specialty_scope\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -291,6 +313,8 @@ nonisolated extension Xcert_Filing_V1_ApprovedCertificate: SwiftProtobuf.Message
       case 6: try { try decoder.decodeSingularInt32Field(value: &self.filingVersion) }()
       case 7: try { try decoder.decodeRepeatedMessageField(value: &self.fees) }()
       case 8: try { try decoder.decodeSingularMessageField(value: &self._approvedAt) }()
+      case 9: try { try decoder.decodeRepeatedEnumField(value: &self.schoolLevels) }()
+      case 10: try { try decoder.decodeRepeatedStringField(value: &self.specialtyScope) }()
       default: break
       }
     }
@@ -325,6 +349,12 @@ nonisolated extension Xcert_Filing_V1_ApprovedCertificate: SwiftProtobuf.Message
     try { if let v = self._approvedAt {
       try visitor.visitSingularMessageField(value: v, fieldNumber: 8)
     } }()
+    if !self.schoolLevels.isEmpty {
+      try visitor.visitPackedEnumField(value: self.schoolLevels, fieldNumber: 9)
+    }
+    if !self.specialtyScope.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.specialtyScope, fieldNumber: 10)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -337,6 +367,8 @@ nonisolated extension Xcert_Filing_V1_ApprovedCertificate: SwiftProtobuf.Message
     if lhs.filingVersion != rhs.filingVersion {return false}
     if lhs.fees != rhs.fees {return false}
     if lhs._approvedAt != rhs._approvedAt {return false}
+    if lhs.schoolLevels != rhs.schoolLevels {return false}
+    if lhs.specialtyScope != rhs.specialtyScope {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -224,7 +224,9 @@ public nonisolated struct Xcert_Filing_V1_WorkPlan: Sendable {
   /// three levels, none twice
   public var schoolLevels: [Xcert_Filing_V1_SchoolLevel] = []
 
-  /// the specialties (or specialty categories) it fits
+  /// The specialties it fits; schools apply only with specialties inside it. An entry is a
+  /// specialty's catalogue code or name, a category code that codes start with, alone or
+  /// followed by its name ("5002 道路运输类"), or 不限 (any specialty).
   public var specialtyScope: [String] = []
 
   /// how assessment sites are set up and managed

@@ -650,7 +650,7 @@ public nonisolated struct Xcert_Filing_V1_SiteSessionLine: Sendable {
   /// 考核时间
   public var examDates: [Xcert_Common_V1_Date] = []
 
-  /// 考核人数
+  /// 考核人数: examined there (who sat), not declared-only nor absent
   public var candidates: Int64 = 0
 
   /// 证书名称, the registry's

@@ -27,7 +27,7 @@ public nonisolated enum Xcert_Registry_V1_ApplicationState: SwiftProtobuf.Enum, 
   public typealias RawValue = Int
   case unspecified // = 0
 
-  /// secondary schools: their city bureau first
+  /// secondary schools: their reviewing unit (city or designated bureau) first
   case awaitingCityReview // = 1
   case awaitingProvinceReview // = 2
 
@@ -183,50 +183,159 @@ public nonisolated struct Xcert_Registry_V1_Review: Sendable {
   fileprivate var _reviewedAt: Xcert_Common_V1_Timestamp? = nil
 }
 
-public nonisolated struct Xcert_Registry_V1_PilotApplication: Sendable {
+public nonisolated struct Xcert_Registry_V1_PilotApplication: @unchecked Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  public var id: Int64 = 0
+  public var id: Int64 {
+    get {_storage._id}
+    set {_uniqueStorage()._id = newValue}
+  }
 
-  public var schoolCode: String = String()
+  public var schoolCode: String {
+    get {_storage._schoolCode}
+    set {_uniqueStorage()._schoolCode = newValue}
+  }
 
-  public var certificateCode: String = String()
+  public var certificateCode: String {
+    get {_storage._certificateCode}
+    set {_uniqueStorage()._certificateCode = newValue}
+  }
 
-  public var year: Int32 = 0
+  public var year: Int32 {
+    get {_storage._year}
+    set {_uniqueStorage()._year = newValue}
+  }
 
-  public var levels: [Xcert_Common_V1_CertificateLevel] = []
+  public var levels: [Xcert_Common_V1_CertificateLevel] {
+    get {_storage._levels}
+    set {_uniqueStorage()._levels = newValue}
+  }
 
   /// the school's own specialties
-  public var specialtyCodes: [String] = []
+  public var specialtyCodes: [String] {
+    get {_storage._specialtyCodes}
+    set {_uniqueStorage()._specialtyCodes = newValue}
+  }
 
   /// students planned for the pilot
-  public var studentScale: Int32 = 0
+  public var studentScale: Int32 {
+    get {_storage._studentScale}
+    set {_uniqueStorage()._studentScale = newValue}
+  }
 
-  public var state: Xcert_Registry_V1_ApplicationState = .unspecified
+  public var state: Xcert_Registry_V1_ApplicationState {
+    get {_storage._state}
+    set {_uniqueStorage()._state = newValue}
+  }
 
-  public var reviews: [Xcert_Registry_V1_Review] = []
+  public var reviews: [Xcert_Registry_V1_Review] {
+    get {_storage._reviews}
+    set {_uniqueStorage()._reviews = newValue}
+  }
 
   public var submittedAt: Xcert_Common_V1_Timestamp {
-    get {_submittedAt ?? Xcert_Common_V1_Timestamp()}
-    set {_submittedAt = newValue}
+    get {_storage._submittedAt ?? Xcert_Common_V1_Timestamp()}
+    set {_uniqueStorage()._submittedAt = newValue}
   }
   /// Returns true if `submittedAt` has been explicitly set.
-  public var hasSubmittedAt: Bool {self._submittedAt != nil}
+  public var hasSubmittedAt: Bool {_storage._submittedAt != nil}
   /// Clears the value of `submittedAt`. Subsequent reads from it will return its default value.
-  public mutating func clearSubmittedAt() {self._submittedAt = nil}
+  public mutating func clearSubmittedAt() {_uniqueStorage()._submittedAt = nil}
 
-  public var submittedBy: String = String()
+  public var submittedBy: String {
+    get {_storage._submittedBy}
+    set {_uniqueStorage()._submittedBy = newValue}
+  }
 
   /// once approved
-  public var qualificationID: Int64 = 0
+  public var qualificationID: Int64 {
+    get {_storage._qualificationID}
+    set {_uniqueStorage()._qualificationID = newValue}
+  }
+
+  /// 审核单位: the unit that reviews a secondary school's application first
+  public var reviewingUnitCode: String {
+    get {_storage._reviewingUnitCode}
+    set {_uniqueStorage()._reviewingUnitCode = newValue}
+  }
+
+  /// the application window it came in (0: before windows were kept)
+  public var windowNumber: Int32 {
+    get {_storage._windowNumber}
+    set {_uniqueStorage()._windowNumber = newValue}
+  }
+
+  /// A secondary school's application: its reviewing unit's review is due by the end of this
+  /// day, 5 working days after the day it was submitted (the province's working-day calendar).
+  public var reviewDue: Xcert_Common_V1_Date {
+    get {_storage._reviewDue ?? Xcert_Common_V1_Date()}
+    set {_uniqueStorage()._reviewDue = newValue}
+  }
+  /// Returns true if `reviewDue` has been explicitly set.
+  public var hasReviewDue: Bool {_storage._reviewDue != nil}
+  /// Clears the value of `reviewDue`. Subsequent reads from it will return its default value.
+  public mutating func clearReviewDue() {_uniqueStorage()._reviewDue = nil}
+
+  /// read only: still awaiting that review after its due day
+  public var reviewOverdue: Bool {
+    get {_storage._reviewOverdue}
+    set {_uniqueStorage()._reviewOverdue = newValue}
+  }
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
 
-  fileprivate var _submittedAt: Xcert_Common_V1_Timestamp? = nil
+  fileprivate var _storage = _StorageClass.defaultInstance
+}
+
+/// A window in which schools apply (申报时间), e.g. round 1 closing 12 June. Applications
+/// are accepted from 00:00:00 of `opens` to 23:59:59 of `closes`, Asia/Shanghai.
+public nonisolated struct Xcert_Registry_V1_ApplicationWindow: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var year: Int32 = 0
+
+  /// 1, 2, … within the year
+  public var number: Int32 = 0
+
+  public var opens: Xcert_Common_V1_Date {
+    get {_opens ?? Xcert_Common_V1_Date()}
+    set {_opens = newValue}
+  }
+  /// Returns true if `opens` has been explicitly set.
+  public var hasOpens: Bool {self._opens != nil}
+  /// Clears the value of `opens`. Subsequent reads from it will return its default value.
+  public mutating func clearOpens() {self._opens = nil}
+
+  public var closes: Xcert_Common_V1_Date {
+    get {_closes ?? Xcert_Common_V1_Date()}
+    set {_closes = newValue}
+  }
+  /// Returns true if `closes` has been explicitly set.
+  public var hasCloses: Bool {self._closes != nil}
+  /// Clears the value of `closes`. Subsequent reads from it will return its default value.
+  public mutating func clearCloses() {self._closes = nil}
+
+  /// read only, e.g. "2020-06-12 23:59:59 +08:00"
+  public var closingInstant: String = String()
+
+  /// read only: accepting applications now
+  public var `open`: Bool = false
+
+  /// read only: the province admin who set it last
+  public var setBy: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _opens: Xcert_Common_V1_Date? = nil
+  fileprivate var _closes: Xcert_Common_V1_Date? = nil
 }
 
 public nonisolated struct Xcert_Registry_V1_PilotQualification: Sendable {
@@ -275,6 +384,9 @@ public nonisolated struct Xcert_Registry_V1_PilotQualification: Sendable {
 
   /// the school's city, for followers
   public var cityCode: String = String()
+
+  /// the school's reviewing unit (审核单位)
+  public var reviewingUnitCode: String = String()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -345,6 +457,11 @@ public nonisolated struct Xcert_Registry_V1_ListApplicationsRequest: Sendable {
   /// Clears the value of `page`. Subsequent reads from it will return its default value.
   public mutating func clearPage() {self._page = nil}
 
+  public var reviewingUnitCode: String = String()
+
+  /// only applications whose reviewing unit's review is overdue
+  public var overdueOnly: Bool = false
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -375,8 +492,8 @@ public nonisolated struct Xcert_Registry_V1_ListApplicationsResponse: Sendable {
   fileprivate var _page: Xcert_Common_V1_PageResponse? = nil
 }
 
-/// The step is the application's current one; a city reviewer decides the city step of
-/// its own city's secondary schools, a province admin the province step.
+/// The step is the application's current one; a city reviewer decides the city step of the
+/// secondary schools under its reviewing unit (审核单位), a province admin the province step.
 public nonisolated struct Xcert_Registry_V1_ReviewApplicationRequest: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
@@ -430,6 +547,8 @@ public nonisolated struct Xcert_Registry_V1_ListQualificationsRequest: Sendable 
   /// Clears the value of `page`. Subsequent reads from it will return its default value.
   public mutating func clearPage() {self._page = nil}
 
+  public var reviewingUnitCode: String = String()
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -458,6 +577,67 @@ public nonisolated struct Xcert_Registry_V1_ListQualificationsResponse: Sendable
   public init() {}
 
   fileprivate var _page: Xcert_Common_V1_PageResponse? = nil
+}
+
+/// Opens a window, or changes the days of one (its number names it).
+public nonisolated struct Xcert_Registry_V1_SetApplicationWindowRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var year: Int32 = 0
+
+  public var number: Int32 = 0
+
+  public var opens: Xcert_Common_V1_Date {
+    get {_opens ?? Xcert_Common_V1_Date()}
+    set {_opens = newValue}
+  }
+  /// Returns true if `opens` has been explicitly set.
+  public var hasOpens: Bool {self._opens != nil}
+  /// Clears the value of `opens`. Subsequent reads from it will return its default value.
+  public mutating func clearOpens() {self._opens = nil}
+
+  /// not before opens
+  public var closes: Xcert_Common_V1_Date {
+    get {_closes ?? Xcert_Common_V1_Date()}
+    set {_closes = newValue}
+  }
+  /// Returns true if `closes` has been explicitly set.
+  public var hasCloses: Bool {self._closes != nil}
+  /// Clears the value of `closes`. Subsequent reads from it will return its default value.
+  public mutating func clearCloses() {self._closes = nil}
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _opens: Xcert_Common_V1_Date? = nil
+  fileprivate var _closes: Xcert_Common_V1_Date? = nil
+}
+
+public nonisolated struct Xcert_Registry_V1_ListApplicationWindowsRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var year: Int32 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Xcert_Registry_V1_ListApplicationWindowsResponse: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var windows: [Xcert_Registry_V1_ApplicationWindow] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
 }
 
 /// The exit mechanism (退出机制): the qualification stays, marked revoked, with why.
@@ -627,7 +807,182 @@ nonisolated extension Xcert_Registry_V1_Review: SwiftProtobuf.Message, SwiftProt
 
 nonisolated extension Xcert_Registry_V1_PilotApplication: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".PilotApplication"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{3}school_code\0\u{3}certificate_code\0\u{1}year\0\u{1}levels\0\u{3}specialty_codes\0\u{3}student_scale\0\u{1}state\0\u{1}reviews\0\u{3}submitted_at\0\u{3}submitted_by\0\u{3}qualification_id\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{3}school_code\0\u{3}certificate_code\0\u{1}year\0\u{1}levels\0\u{3}specialty_codes\0\u{3}student_scale\0\u{1}state\0\u{1}reviews\0\u{3}submitted_at\0\u{3}submitted_by\0\u{3}qualification_id\0\u{3}reviewing_unit_code\0\u{3}window_number\0\u{3}review_due\0\u{3}review_overdue\0")
+
+  fileprivate class _StorageClass {
+    var _id: Int64 = 0
+    var _schoolCode: String = String()
+    var _certificateCode: String = String()
+    var _year: Int32 = 0
+    var _levels: [Xcert_Common_V1_CertificateLevel] = []
+    var _specialtyCodes: [String] = []
+    var _studentScale: Int32 = 0
+    var _state: Xcert_Registry_V1_ApplicationState = .unspecified
+    var _reviews: [Xcert_Registry_V1_Review] = []
+    var _submittedAt: Xcert_Common_V1_Timestamp? = nil
+    var _submittedBy: String = String()
+    var _qualificationID: Int64 = 0
+    var _reviewingUnitCode: String = String()
+    var _windowNumber: Int32 = 0
+    var _reviewDue: Xcert_Common_V1_Date? = nil
+    var _reviewOverdue: Bool = false
+
+      // This property is used as the initial default value for new instances of the type.
+      // The type itself is protecting the reference to its storage via CoW semantics.
+      // This will force a copy to be made of this reference when the first mutation occurs;
+      // hence, it is safe to mark this as `nonisolated(unsafe)`.
+      static nonisolated(unsafe) let defaultInstance = _StorageClass()
+
+    private init() {}
+
+    init(copying source: _StorageClass) {
+      _id = source._id
+      _schoolCode = source._schoolCode
+      _certificateCode = source._certificateCode
+      _year = source._year
+      _levels = source._levels
+      _specialtyCodes = source._specialtyCodes
+      _studentScale = source._studentScale
+      _state = source._state
+      _reviews = source._reviews
+      _submittedAt = source._submittedAt
+      _submittedBy = source._submittedBy
+      _qualificationID = source._qualificationID
+      _reviewingUnitCode = source._reviewingUnitCode
+      _windowNumber = source._windowNumber
+      _reviewDue = source._reviewDue
+      _reviewOverdue = source._reviewOverdue
+    }
+  }
+
+  fileprivate mutating func _uniqueStorage() -> _StorageClass {
+    if !isKnownUniquelyReferenced(&_storage) {
+      _storage = _StorageClass(copying: _storage)
+    }
+    return _storage
+  }
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    _ = _uniqueStorage()
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      while let fieldNumber = try decoder.nextFieldNumber() {
+        // The use of inline closures is to circumvent an issue where the compiler
+        // allocates stack space for every case branch when no optimizations are
+        // enabled. https://github.com/apple/swift-protobuf/issues/1034
+        switch fieldNumber {
+        case 1: try { try decoder.decodeSingularInt64Field(value: &_storage._id) }()
+        case 2: try { try decoder.decodeSingularStringField(value: &_storage._schoolCode) }()
+        case 3: try { try decoder.decodeSingularStringField(value: &_storage._certificateCode) }()
+        case 4: try { try decoder.decodeSingularInt32Field(value: &_storage._year) }()
+        case 5: try { try decoder.decodeRepeatedEnumField(value: &_storage._levels) }()
+        case 6: try { try decoder.decodeRepeatedStringField(value: &_storage._specialtyCodes) }()
+        case 7: try { try decoder.decodeSingularInt32Field(value: &_storage._studentScale) }()
+        case 8: try { try decoder.decodeSingularEnumField(value: &_storage._state) }()
+        case 9: try { try decoder.decodeRepeatedMessageField(value: &_storage._reviews) }()
+        case 10: try { try decoder.decodeSingularMessageField(value: &_storage._submittedAt) }()
+        case 11: try { try decoder.decodeSingularStringField(value: &_storage._submittedBy) }()
+        case 12: try { try decoder.decodeSingularInt64Field(value: &_storage._qualificationID) }()
+        case 13: try { try decoder.decodeSingularStringField(value: &_storage._reviewingUnitCode) }()
+        case 14: try { try decoder.decodeSingularInt32Field(value: &_storage._windowNumber) }()
+        case 15: try { try decoder.decodeSingularMessageField(value: &_storage._reviewDue) }()
+        case 16: try { try decoder.decodeSingularBoolField(value: &_storage._reviewOverdue) }()
+        default: break
+        }
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every if/case branch local when no optimizations
+      // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+      // https://github.com/apple/swift-protobuf/issues/1182
+      if _storage._id != 0 {
+        try visitor.visitSingularInt64Field(value: _storage._id, fieldNumber: 1)
+      }
+      if !_storage._schoolCode.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._schoolCode, fieldNumber: 2)
+      }
+      if !_storage._certificateCode.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._certificateCode, fieldNumber: 3)
+      }
+      if _storage._year != 0 {
+        try visitor.visitSingularInt32Field(value: _storage._year, fieldNumber: 4)
+      }
+      if !_storage._levels.isEmpty {
+        try visitor.visitPackedEnumField(value: _storage._levels, fieldNumber: 5)
+      }
+      if !_storage._specialtyCodes.isEmpty {
+        try visitor.visitRepeatedStringField(value: _storage._specialtyCodes, fieldNumber: 6)
+      }
+      if _storage._studentScale != 0 {
+        try visitor.visitSingularInt32Field(value: _storage._studentScale, fieldNumber: 7)
+      }
+      if _storage._state != .unspecified {
+        try visitor.visitSingularEnumField(value: _storage._state, fieldNumber: 8)
+      }
+      if !_storage._reviews.isEmpty {
+        try visitor.visitRepeatedMessageField(value: _storage._reviews, fieldNumber: 9)
+      }
+      try { if let v = _storage._submittedAt {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 10)
+      } }()
+      if !_storage._submittedBy.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._submittedBy, fieldNumber: 11)
+      }
+      if _storage._qualificationID != 0 {
+        try visitor.visitSingularInt64Field(value: _storage._qualificationID, fieldNumber: 12)
+      }
+      if !_storage._reviewingUnitCode.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._reviewingUnitCode, fieldNumber: 13)
+      }
+      if _storage._windowNumber != 0 {
+        try visitor.visitSingularInt32Field(value: _storage._windowNumber, fieldNumber: 14)
+      }
+      try { if let v = _storage._reviewDue {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 15)
+      } }()
+      if _storage._reviewOverdue != false {
+        try visitor.visitSingularBoolField(value: _storage._reviewOverdue, fieldNumber: 16)
+      }
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Xcert_Registry_V1_PilotApplication, rhs: Xcert_Registry_V1_PilotApplication) -> Bool {
+    if lhs._storage !== rhs._storage {
+      let storagesAreEqual: Bool = withExtendedLifetime((lhs._storage, rhs._storage)) { (_args: (_StorageClass, _StorageClass)) in
+        let _storage = _args.0
+        let rhs_storage = _args.1
+        if _storage._id != rhs_storage._id {return false}
+        if _storage._schoolCode != rhs_storage._schoolCode {return false}
+        if _storage._certificateCode != rhs_storage._certificateCode {return false}
+        if _storage._year != rhs_storage._year {return false}
+        if _storage._levels != rhs_storage._levels {return false}
+        if _storage._specialtyCodes != rhs_storage._specialtyCodes {return false}
+        if _storage._studentScale != rhs_storage._studentScale {return false}
+        if _storage._state != rhs_storage._state {return false}
+        if _storage._reviews != rhs_storage._reviews {return false}
+        if _storage._submittedAt != rhs_storage._submittedAt {return false}
+        if _storage._submittedBy != rhs_storage._submittedBy {return false}
+        if _storage._qualificationID != rhs_storage._qualificationID {return false}
+        if _storage._reviewingUnitCode != rhs_storage._reviewingUnitCode {return false}
+        if _storage._windowNumber != rhs_storage._windowNumber {return false}
+        if _storage._reviewDue != rhs_storage._reviewDue {return false}
+        if _storage._reviewOverdue != rhs_storage._reviewOverdue {return false}
+        return true
+      }
+      if !storagesAreEqual {return false}
+    }
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Xcert_Registry_V1_ApplicationWindow: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ApplicationWindow"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}year\0\u{1}number\0\u{1}opens\0\u{1}closes\0\u{3}closing_instant\0\u{1}open\0\u{3}set_by\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -635,18 +990,13 @@ nonisolated extension Xcert_Registry_V1_PilotApplication: SwiftProtobuf.Message,
       // allocates stack space for every case branch when no optimizations are
       // enabled. https://github.com/apple/swift-protobuf/issues/1034
       switch fieldNumber {
-      case 1: try { try decoder.decodeSingularInt64Field(value: &self.id) }()
-      case 2: try { try decoder.decodeSingularStringField(value: &self.schoolCode) }()
-      case 3: try { try decoder.decodeSingularStringField(value: &self.certificateCode) }()
-      case 4: try { try decoder.decodeSingularInt32Field(value: &self.year) }()
-      case 5: try { try decoder.decodeRepeatedEnumField(value: &self.levels) }()
-      case 6: try { try decoder.decodeRepeatedStringField(value: &self.specialtyCodes) }()
-      case 7: try { try decoder.decodeSingularInt32Field(value: &self.studentScale) }()
-      case 8: try { try decoder.decodeSingularEnumField(value: &self.state) }()
-      case 9: try { try decoder.decodeRepeatedMessageField(value: &self.reviews) }()
-      case 10: try { try decoder.decodeSingularMessageField(value: &self._submittedAt) }()
-      case 11: try { try decoder.decodeSingularStringField(value: &self.submittedBy) }()
-      case 12: try { try decoder.decodeSingularInt64Field(value: &self.qualificationID) }()
+      case 1: try { try decoder.decodeSingularInt32Field(value: &self.year) }()
+      case 2: try { try decoder.decodeSingularInt32Field(value: &self.number) }()
+      case 3: try { try decoder.decodeSingularMessageField(value: &self._opens) }()
+      case 4: try { try decoder.decodeSingularMessageField(value: &self._closes) }()
+      case 5: try { try decoder.decodeSingularStringField(value: &self.closingInstant) }()
+      case 6: try { try decoder.decodeSingularBoolField(value: &self.`open`) }()
+      case 7: try { try decoder.decodeSingularStringField(value: &self.setBy) }()
       default: break
       }
     }
@@ -657,58 +1007,38 @@ nonisolated extension Xcert_Registry_V1_PilotApplication: SwiftProtobuf.Message,
     // allocates stack space for every if/case branch local when no optimizations
     // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
     // https://github.com/apple/swift-protobuf/issues/1182
-    if self.id != 0 {
-      try visitor.visitSingularInt64Field(value: self.id, fieldNumber: 1)
-    }
-    if !self.schoolCode.isEmpty {
-      try visitor.visitSingularStringField(value: self.schoolCode, fieldNumber: 2)
-    }
-    if !self.certificateCode.isEmpty {
-      try visitor.visitSingularStringField(value: self.certificateCode, fieldNumber: 3)
-    }
     if self.year != 0 {
-      try visitor.visitSingularInt32Field(value: self.year, fieldNumber: 4)
+      try visitor.visitSingularInt32Field(value: self.year, fieldNumber: 1)
     }
-    if !self.levels.isEmpty {
-      try visitor.visitPackedEnumField(value: self.levels, fieldNumber: 5)
+    if self.number != 0 {
+      try visitor.visitSingularInt32Field(value: self.number, fieldNumber: 2)
     }
-    if !self.specialtyCodes.isEmpty {
-      try visitor.visitRepeatedStringField(value: self.specialtyCodes, fieldNumber: 6)
-    }
-    if self.studentScale != 0 {
-      try visitor.visitSingularInt32Field(value: self.studentScale, fieldNumber: 7)
-    }
-    if self.state != .unspecified {
-      try visitor.visitSingularEnumField(value: self.state, fieldNumber: 8)
-    }
-    if !self.reviews.isEmpty {
-      try visitor.visitRepeatedMessageField(value: self.reviews, fieldNumber: 9)
-    }
-    try { if let v = self._submittedAt {
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 10)
+    try { if let v = self._opens {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 3)
     } }()
-    if !self.submittedBy.isEmpty {
-      try visitor.visitSingularStringField(value: self.submittedBy, fieldNumber: 11)
+    try { if let v = self._closes {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 4)
+    } }()
+    if !self.closingInstant.isEmpty {
+      try visitor.visitSingularStringField(value: self.closingInstant, fieldNumber: 5)
     }
-    if self.qualificationID != 0 {
-      try visitor.visitSingularInt64Field(value: self.qualificationID, fieldNumber: 12)
+    if self.`open` != false {
+      try visitor.visitSingularBoolField(value: self.`open`, fieldNumber: 6)
+    }
+    if !self.setBy.isEmpty {
+      try visitor.visitSingularStringField(value: self.setBy, fieldNumber: 7)
     }
     try unknownFields.traverse(visitor: &visitor)
   }
 
-  public static func ==(lhs: Xcert_Registry_V1_PilotApplication, rhs: Xcert_Registry_V1_PilotApplication) -> Bool {
-    if lhs.id != rhs.id {return false}
-    if lhs.schoolCode != rhs.schoolCode {return false}
-    if lhs.certificateCode != rhs.certificateCode {return false}
+  public static func ==(lhs: Xcert_Registry_V1_ApplicationWindow, rhs: Xcert_Registry_V1_ApplicationWindow) -> Bool {
     if lhs.year != rhs.year {return false}
-    if lhs.levels != rhs.levels {return false}
-    if lhs.specialtyCodes != rhs.specialtyCodes {return false}
-    if lhs.studentScale != rhs.studentScale {return false}
-    if lhs.state != rhs.state {return false}
-    if lhs.reviews != rhs.reviews {return false}
-    if lhs._submittedAt != rhs._submittedAt {return false}
-    if lhs.submittedBy != rhs.submittedBy {return false}
-    if lhs.qualificationID != rhs.qualificationID {return false}
+    if lhs.number != rhs.number {return false}
+    if lhs._opens != rhs._opens {return false}
+    if lhs._closes != rhs._closes {return false}
+    if lhs.closingInstant != rhs.closingInstant {return false}
+    if lhs.`open` != rhs.`open` {return false}
+    if lhs.setBy != rhs.setBy {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -716,7 +1046,7 @@ nonisolated extension Xcert_Registry_V1_PilotApplication: SwiftProtobuf.Message,
 
 nonisolated extension Xcert_Registry_V1_PilotQualification: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".PilotQualification"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{3}application_id\0\u{3}school_code\0\u{3}certificate_code\0\u{1}year\0\u{1}levels\0\u{3}specialty_codes\0\u{3}student_scale\0\u{3}granted_at\0\u{3}revoked_at\0\u{3}revocation_reason\0\u{3}revoked_by\0\u{3}city_code\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{3}application_id\0\u{3}school_code\0\u{3}certificate_code\0\u{1}year\0\u{1}levels\0\u{3}specialty_codes\0\u{3}student_scale\0\u{3}granted_at\0\u{3}revoked_at\0\u{3}revocation_reason\0\u{3}revoked_by\0\u{3}city_code\0\u{3}reviewing_unit_code\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -737,6 +1067,7 @@ nonisolated extension Xcert_Registry_V1_PilotQualification: SwiftProtobuf.Messag
       case 11: try { try decoder.decodeSingularStringField(value: &self.revocationReason) }()
       case 12: try { try decoder.decodeSingularStringField(value: &self.revokedBy) }()
       case 13: try { try decoder.decodeSingularStringField(value: &self.cityCode) }()
+      case 14: try { try decoder.decodeSingularStringField(value: &self.reviewingUnitCode) }()
       default: break
       }
     }
@@ -786,6 +1117,9 @@ nonisolated extension Xcert_Registry_V1_PilotQualification: SwiftProtobuf.Messag
     if !self.cityCode.isEmpty {
       try visitor.visitSingularStringField(value: self.cityCode, fieldNumber: 13)
     }
+    if !self.reviewingUnitCode.isEmpty {
+      try visitor.visitSingularStringField(value: self.reviewingUnitCode, fieldNumber: 14)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -803,6 +1137,7 @@ nonisolated extension Xcert_Registry_V1_PilotQualification: SwiftProtobuf.Messag
     if lhs.revocationReason != rhs.revocationReason {return false}
     if lhs.revokedBy != rhs.revokedBy {return false}
     if lhs.cityCode != rhs.cityCode {return false}
+    if lhs.reviewingUnitCode != rhs.reviewingUnitCode {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -895,7 +1230,7 @@ nonisolated extension Xcert_Registry_V1_GetApplicationRequest: SwiftProtobuf.Mes
 
 nonisolated extension Xcert_Registry_V1_ListApplicationsRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ListApplicationsRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}school_code\0\u{3}certificate_code\0\u{1}year\0\u{1}state\0\u{3}city_code\0\u{1}page\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}school_code\0\u{3}certificate_code\0\u{1}year\0\u{1}state\0\u{3}city_code\0\u{1}page\0\u{3}reviewing_unit_code\0\u{3}overdue_only\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -909,6 +1244,8 @@ nonisolated extension Xcert_Registry_V1_ListApplicationsRequest: SwiftProtobuf.M
       case 4: try { try decoder.decodeSingularEnumField(value: &self.state) }()
       case 5: try { try decoder.decodeSingularStringField(value: &self.cityCode) }()
       case 6: try { try decoder.decodeSingularMessageField(value: &self._page) }()
+      case 7: try { try decoder.decodeSingularStringField(value: &self.reviewingUnitCode) }()
+      case 8: try { try decoder.decodeSingularBoolField(value: &self.overdueOnly) }()
       default: break
       }
     }
@@ -937,6 +1274,12 @@ nonisolated extension Xcert_Registry_V1_ListApplicationsRequest: SwiftProtobuf.M
     try { if let v = self._page {
       try visitor.visitSingularMessageField(value: v, fieldNumber: 6)
     } }()
+    if !self.reviewingUnitCode.isEmpty {
+      try visitor.visitSingularStringField(value: self.reviewingUnitCode, fieldNumber: 7)
+    }
+    if self.overdueOnly != false {
+      try visitor.visitSingularBoolField(value: self.overdueOnly, fieldNumber: 8)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -947,6 +1290,8 @@ nonisolated extension Xcert_Registry_V1_ListApplicationsRequest: SwiftProtobuf.M
     if lhs.state != rhs.state {return false}
     if lhs.cityCode != rhs.cityCode {return false}
     if lhs._page != rhs._page {return false}
+    if lhs.reviewingUnitCode != rhs.reviewingUnitCode {return false}
+    if lhs.overdueOnly != rhs.overdueOnly {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -1063,7 +1408,7 @@ nonisolated extension Xcert_Registry_V1_GetQualificationRequest: SwiftProtobuf.M
 
 nonisolated extension Xcert_Registry_V1_ListQualificationsRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ListQualificationsRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}school_code\0\u{3}certificate_code\0\u{1}year\0\u{3}include_revoked\0\u{3}city_code\0\u{1}page\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}school_code\0\u{3}certificate_code\0\u{1}year\0\u{3}include_revoked\0\u{3}city_code\0\u{1}page\0\u{3}reviewing_unit_code\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1077,6 +1422,7 @@ nonisolated extension Xcert_Registry_V1_ListQualificationsRequest: SwiftProtobuf
       case 4: try { try decoder.decodeSingularBoolField(value: &self.includeRevoked) }()
       case 5: try { try decoder.decodeSingularStringField(value: &self.cityCode) }()
       case 6: try { try decoder.decodeSingularMessageField(value: &self._page) }()
+      case 7: try { try decoder.decodeSingularStringField(value: &self.reviewingUnitCode) }()
       default: break
       }
     }
@@ -1105,6 +1451,9 @@ nonisolated extension Xcert_Registry_V1_ListQualificationsRequest: SwiftProtobuf
     try { if let v = self._page {
       try visitor.visitSingularMessageField(value: v, fieldNumber: 6)
     } }()
+    if !self.reviewingUnitCode.isEmpty {
+      try visitor.visitSingularStringField(value: self.reviewingUnitCode, fieldNumber: 7)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1115,6 +1464,7 @@ nonisolated extension Xcert_Registry_V1_ListQualificationsRequest: SwiftProtobuf
     if lhs.includeRevoked != rhs.includeRevoked {return false}
     if lhs.cityCode != rhs.cityCode {return false}
     if lhs._page != rhs._page {return false}
+    if lhs.reviewingUnitCode != rhs.reviewingUnitCode {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -1154,6 +1504,115 @@ nonisolated extension Xcert_Registry_V1_ListQualificationsResponse: SwiftProtobu
   public static func ==(lhs: Xcert_Registry_V1_ListQualificationsResponse, rhs: Xcert_Registry_V1_ListQualificationsResponse) -> Bool {
     if lhs.qualifications != rhs.qualifications {return false}
     if lhs._page != rhs._page {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Xcert_Registry_V1_SetApplicationWindowRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".SetApplicationWindowRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}year\0\u{1}number\0\u{1}opens\0\u{1}closes\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularInt32Field(value: &self.year) }()
+      case 2: try { try decoder.decodeSingularInt32Field(value: &self.number) }()
+      case 3: try { try decoder.decodeSingularMessageField(value: &self._opens) }()
+      case 4: try { try decoder.decodeSingularMessageField(value: &self._closes) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if self.year != 0 {
+      try visitor.visitSingularInt32Field(value: self.year, fieldNumber: 1)
+    }
+    if self.number != 0 {
+      try visitor.visitSingularInt32Field(value: self.number, fieldNumber: 2)
+    }
+    try { if let v = self._opens {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 3)
+    } }()
+    try { if let v = self._closes {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 4)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Xcert_Registry_V1_SetApplicationWindowRequest, rhs: Xcert_Registry_V1_SetApplicationWindowRequest) -> Bool {
+    if lhs.year != rhs.year {return false}
+    if lhs.number != rhs.number {return false}
+    if lhs._opens != rhs._opens {return false}
+    if lhs._closes != rhs._closes {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Xcert_Registry_V1_ListApplicationWindowsRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ListApplicationWindowsRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}year\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularInt32Field(value: &self.year) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.year != 0 {
+      try visitor.visitSingularInt32Field(value: self.year, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Xcert_Registry_V1_ListApplicationWindowsRequest, rhs: Xcert_Registry_V1_ListApplicationWindowsRequest) -> Bool {
+    if lhs.year != rhs.year {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Xcert_Registry_V1_ListApplicationWindowsResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ListApplicationWindowsResponse"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}windows\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeRepeatedMessageField(value: &self.windows) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.windows.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.windows, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Xcert_Registry_V1_ListApplicationWindowsResponse, rhs: Xcert_Registry_V1_ListApplicationWindowsResponse) -> Bool {
+    if lhs.windows != rhs.windows {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -31,7 +31,7 @@ public nonisolated enum Xcert_Registry_V1_Role: SwiftProtobuf.Enum, Swift.CaseIt
   /// 省级管理员: everything
   case provinceAdmin // = 1
 
-  /// 设区市审核: one city (party = the city's 6-digit code)
+  /// 审核单位: one reviewing unit, a city or a designated bureau (party = its 6-digit code)
   case cityReviewer // = 2
 
   /// 试点院校: one school (party = its 10-digit national code)

@@ -90,6 +90,10 @@ public nonisolated enum Xcert_Registry_V1_ImportKind: SwiftProtobuf.Enum, Swift.
   case schools // = 2
   case organizations // = 3
   case certificates // = 4
+  case reviewingBureaus // = 5
+
+  /// 日期 (day), 类型 (kind: 休/holiday or 班/working), 说明 (note)
+  case calendarDays // = 6
   case UNRECOGNIZED(Int)
 
   public init() {
@@ -103,6 +107,8 @@ public nonisolated enum Xcert_Registry_V1_ImportKind: SwiftProtobuf.Enum, Swift.
     case 2: self = .schools
     case 3: self = .organizations
     case 4: self = .certificates
+    case 5: self = .reviewingBureaus
+    case 6: self = .calendarDays
     default: self = .UNRECOGNIZED(rawValue)
     }
   }
@@ -114,6 +120,8 @@ public nonisolated enum Xcert_Registry_V1_ImportKind: SwiftProtobuf.Enum, Swift.
     case .schools: return 2
     case .organizations: return 3
     case .certificates: return 4
+    case .reviewingBureaus: return 5
+    case .calendarDays: return 6
     case .UNRECOGNIZED(let i): return i
     }
   }
@@ -125,6 +133,8 @@ public nonisolated enum Xcert_Registry_V1_ImportKind: SwiftProtobuf.Enum, Swift.
     .schools,
     .organizations,
     .certificates,
+    .reviewingBureaus,
+    .calendarDays,
   ]
 
 }
@@ -145,7 +155,8 @@ public nonisolated struct Xcert_Registry_V1_Province: Sendable {
   public init() {}
 }
 
-/// A prefecture-level city (地级市 / 设区市); its secondary schools are reviewed by its bureau.
+/// A prefecture-level city (地级市 / 设区市); its secondary schools are reviewed by its bureau
+/// unless the province puts a school under a designated bureau (see ReviewingUnit).
 public nonisolated struct Xcert_Registry_V1_City: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
@@ -155,6 +166,32 @@ public nonisolated struct Xcert_Registry_V1_City: Sendable {
   public var code: String = String()
 
   public var name: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// A reviewing unit (审核单位): reviews the pilot applications of the secondary schools under
+/// it before the province does. Every city is one (its education bureau); the province also
+/// designates other bureaus (e.g. 赣江新区社会发展局, 杨凌示范区教育局) and puts schools under
+/// them. A city reviewer principal's party is a reviewing unit's code.
+public nonisolated struct Xcert_Registry_V1_ReviewingUnit: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// 6 digits: a city's code, or a designated bureau's (not a city's)
+  public var code: String = String()
+
+  /// e.g. 南昌市 or 赣江新区社会发展局
+  public var name: String = String()
+
+  /// read only: a designated bureau, not a city
+  public var designated: Bool = false
+
+  /// read only: the secondary schools under it
+  public var secondarySchools: Int32 = 0
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -241,6 +278,9 @@ public nonisolated struct Xcert_Registry_V1_School: Sendable {
 
   /// increases with every change
   public var version: Int64 = 0
+
+  /// 审核单位 of a secondary school: its city (empty in a request) or a designated bureau
+  public var reviewingUnitCode: String = String()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -493,6 +533,173 @@ public nonisolated struct Xcert_Registry_V1_ListCitiesResponse: Sendable {
   fileprivate var _page: Xcert_Common_V1_PageResponse? = nil
 }
 
+/// A designated bureau: its code may not be a city's, nor its name another unit's.
+public nonisolated struct Xcert_Registry_V1_CreateReviewingBureauRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var bureau: Xcert_Registry_V1_ReviewingUnit {
+    get {_bureau ?? Xcert_Registry_V1_ReviewingUnit()}
+    set {_bureau = newValue}
+  }
+  /// Returns true if `bureau` has been explicitly set.
+  public var hasBureau: Bool {self._bureau != nil}
+  /// Clears the value of `bureau`. Subsequent reads from it will return its default value.
+  public mutating func clearBureau() {self._bureau = nil}
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _bureau: Xcert_Registry_V1_ReviewingUnit? = nil
+}
+
+public nonisolated struct Xcert_Registry_V1_UpdateReviewingBureauRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var bureau: Xcert_Registry_V1_ReviewingUnit {
+    get {_bureau ?? Xcert_Registry_V1_ReviewingUnit()}
+    set {_bureau = newValue}
+  }
+  /// Returns true if `bureau` has been explicitly set.
+  public var hasBureau: Bool {self._bureau != nil}
+  /// Clears the value of `bureau`. Subsequent reads from it will return its default value.
+  public mutating func clearBureau() {self._bureau = nil}
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _bureau: Xcert_Registry_V1_ReviewingUnit? = nil
+}
+
+public nonisolated struct Xcert_Registry_V1_ListReviewingUnitsRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var page: Xcert_Common_V1_PageRequest {
+    get {_page ?? Xcert_Common_V1_PageRequest()}
+    set {_page = newValue}
+  }
+  /// Returns true if `page` has been explicitly set.
+  public var hasPage: Bool {self._page != nil}
+  /// Clears the value of `page`. Subsequent reads from it will return its default value.
+  public mutating func clearPage() {self._page = nil}
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _page: Xcert_Common_V1_PageRequest? = nil
+}
+
+public nonisolated struct Xcert_Registry_V1_ListReviewingUnitsResponse: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// cities and designated bureaus, by code
+  public var units: [Xcert_Registry_V1_ReviewingUnit] = []
+
+  public var page: Xcert_Common_V1_PageResponse {
+    get {_page ?? Xcert_Common_V1_PageResponse()}
+    set {_page = newValue}
+  }
+  /// Returns true if `page` has been explicitly set.
+  public var hasPage: Bool {self._page != nil}
+  /// Clears the value of `page`. Subsequent reads from it will return its default value.
+  public mutating func clearPage() {self._page = nil}
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _page: Xcert_Common_V1_PageResponse? = nil
+}
+
+/// A day of the province's working-day calendar that is not what its weekday says: a
+/// public holiday (休) or a weekend day made a working day (调休上班), as the State Council
+/// announces each year. Days not listed are working days Monday to Friday.
+public nonisolated struct Xcert_Registry_V1_CalendarDay: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var day: Xcert_Common_V1_Date {
+    get {_day ?? Xcert_Common_V1_Date()}
+    set {_day = newValue}
+  }
+  /// Returns true if `day` has been explicitly set.
+  public var hasDay: Bool {self._day != nil}
+  /// Clears the value of `day`. Subsequent reads from it will return its default value.
+  public mutating func clearDay() {self._day = nil}
+
+  /// true: a working day on a weekend; false: a holiday
+  public var working: Bool = false
+
+  /// e.g. 春节, 国庆节调休上班
+  public var note: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _day: Xcert_Common_V1_Date? = nil
+}
+
+/// Sets the days given (a day set again is replaced); nothing is deleted.
+public nonisolated struct Xcert_Registry_V1_SetCalendarDaysRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var days: [Xcert_Registry_V1_CalendarDay] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Xcert_Registry_V1_SetCalendarDaysResponse: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var set: Int32 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Xcert_Registry_V1_ListCalendarDaysRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var year: Int32 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Xcert_Registry_V1_ListCalendarDaysResponse: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var days: [Xcert_Registry_V1_CalendarDay] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
 public nonisolated struct Xcert_Registry_V1_CreateSchoolRequest: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
@@ -571,6 +778,8 @@ public nonisolated struct Xcert_Registry_V1_ListSchoolsRequest: Sendable {
   public var hasPage: Bool {self._page != nil}
   /// Clears the value of `page`. Subsequent reads from it will return its default value.
   public mutating func clearPage() {self._page = nil}
+
+  public var reviewingUnitCode: String = String()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -877,7 +1086,7 @@ nonisolated extension Xcert_Registry_V1_IrregularityKind: SwiftProtobuf._ProtoNa
 }
 
 nonisolated extension Xcert_Registry_V1_ImportKind: SwiftProtobuf._ProtoNameProviding {
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0IMPORT_KIND_UNSPECIFIED\0\u{1}IMPORT_KIND_CITIES\0\u{1}IMPORT_KIND_SCHOOLS\0\u{1}IMPORT_KIND_ORGANIZATIONS\0\u{1}IMPORT_KIND_CERTIFICATES\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0IMPORT_KIND_UNSPECIFIED\0\u{1}IMPORT_KIND_CITIES\0\u{1}IMPORT_KIND_SCHOOLS\0\u{1}IMPORT_KIND_ORGANIZATIONS\0\u{1}IMPORT_KIND_CERTIFICATES\0\u{1}IMPORT_KIND_REVIEWING_BUREAUS\0\u{1}IMPORT_KIND_CALENDAR_DAYS\0")
 }
 
 nonisolated extension Xcert_Registry_V1_Province: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
@@ -945,6 +1154,51 @@ nonisolated extension Xcert_Registry_V1_City: SwiftProtobuf.Message, SwiftProtob
   public static func ==(lhs: Xcert_Registry_V1_City, rhs: Xcert_Registry_V1_City) -> Bool {
     if lhs.code != rhs.code {return false}
     if lhs.name != rhs.name {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Xcert_Registry_V1_ReviewingUnit: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ReviewingUnit"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}code\0\u{1}name\0\u{1}designated\0\u{3}secondary_schools\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.code) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.name) }()
+      case 3: try { try decoder.decodeSingularBoolField(value: &self.designated) }()
+      case 4: try { try decoder.decodeSingularInt32Field(value: &self.secondarySchools) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.code.isEmpty {
+      try visitor.visitSingularStringField(value: self.code, fieldNumber: 1)
+    }
+    if !self.name.isEmpty {
+      try visitor.visitSingularStringField(value: self.name, fieldNumber: 2)
+    }
+    if self.designated != false {
+      try visitor.visitSingularBoolField(value: self.designated, fieldNumber: 3)
+    }
+    if self.secondarySchools != 0 {
+      try visitor.visitSingularInt32Field(value: self.secondarySchools, fieldNumber: 4)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Xcert_Registry_V1_ReviewingUnit, rhs: Xcert_Registry_V1_ReviewingUnit) -> Bool {
+    if lhs.code != rhs.code {return false}
+    if lhs.name != rhs.name {return false}
+    if lhs.designated != rhs.designated {return false}
+    if lhs.secondarySchools != rhs.secondarySchools {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -1046,7 +1300,7 @@ nonisolated extension Xcert_Registry_V1_Irregularity: SwiftProtobuf.Message, Swi
 
 nonisolated extension Xcert_Registry_V1_School: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".School"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}code\0\u{1}name\0\u{1}type\0\u{3}city_code\0\u{3}specialty_count\0\u{3}enrolled_students\0\u{1}specialties\0\u{1}honours\0\u{1}irregularities\0\u{1}version\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}code\0\u{1}name\0\u{1}type\0\u{3}city_code\0\u{3}specialty_count\0\u{3}enrolled_students\0\u{1}specialties\0\u{1}honours\0\u{1}irregularities\0\u{1}version\0\u{3}reviewing_unit_code\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1064,6 +1318,7 @@ nonisolated extension Xcert_Registry_V1_School: SwiftProtobuf.Message, SwiftProt
       case 8: try { try decoder.decodeRepeatedStringField(value: &self.honours) }()
       case 9: try { try decoder.decodeRepeatedMessageField(value: &self.irregularities) }()
       case 10: try { try decoder.decodeSingularInt64Field(value: &self.version) }()
+      case 11: try { try decoder.decodeSingularStringField(value: &self.reviewingUnitCode) }()
       default: break
       }
     }
@@ -1100,6 +1355,9 @@ nonisolated extension Xcert_Registry_V1_School: SwiftProtobuf.Message, SwiftProt
     if self.version != 0 {
       try visitor.visitSingularInt64Field(value: self.version, fieldNumber: 10)
     }
+    if !self.reviewingUnitCode.isEmpty {
+      try visitor.visitSingularStringField(value: self.reviewingUnitCode, fieldNumber: 11)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1114,6 +1372,7 @@ nonisolated extension Xcert_Registry_V1_School: SwiftProtobuf.Message, SwiftProt
     if lhs.honours != rhs.honours {return false}
     if lhs.irregularities != rhs.irregularities {return false}
     if lhs.version != rhs.version {return false}
+    if lhs.reviewingUnitCode != rhs.reviewingUnitCode {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -1587,6 +1846,311 @@ nonisolated extension Xcert_Registry_V1_ListCitiesResponse: SwiftProtobuf.Messag
   }
 }
 
+nonisolated extension Xcert_Registry_V1_CreateReviewingBureauRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".CreateReviewingBureauRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}bureau\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularMessageField(value: &self._bureau) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    try { if let v = self._bureau {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Xcert_Registry_V1_CreateReviewingBureauRequest, rhs: Xcert_Registry_V1_CreateReviewingBureauRequest) -> Bool {
+    if lhs._bureau != rhs._bureau {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Xcert_Registry_V1_UpdateReviewingBureauRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".UpdateReviewingBureauRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}bureau\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularMessageField(value: &self._bureau) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    try { if let v = self._bureau {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Xcert_Registry_V1_UpdateReviewingBureauRequest, rhs: Xcert_Registry_V1_UpdateReviewingBureauRequest) -> Bool {
+    if lhs._bureau != rhs._bureau {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Xcert_Registry_V1_ListReviewingUnitsRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ListReviewingUnitsRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}page\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularMessageField(value: &self._page) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    try { if let v = self._page {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Xcert_Registry_V1_ListReviewingUnitsRequest, rhs: Xcert_Registry_V1_ListReviewingUnitsRequest) -> Bool {
+    if lhs._page != rhs._page {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Xcert_Registry_V1_ListReviewingUnitsResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ListReviewingUnitsResponse"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}units\0\u{1}page\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeRepeatedMessageField(value: &self.units) }()
+      case 2: try { try decoder.decodeSingularMessageField(value: &self._page) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if !self.units.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.units, fieldNumber: 1)
+    }
+    try { if let v = self._page {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 2)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Xcert_Registry_V1_ListReviewingUnitsResponse, rhs: Xcert_Registry_V1_ListReviewingUnitsResponse) -> Bool {
+    if lhs.units != rhs.units {return false}
+    if lhs._page != rhs._page {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Xcert_Registry_V1_CalendarDay: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".CalendarDay"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}day\0\u{1}working\0\u{1}note\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularMessageField(value: &self._day) }()
+      case 2: try { try decoder.decodeSingularBoolField(value: &self.working) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.note) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    try { if let v = self._day {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
+    } }()
+    if self.working != false {
+      try visitor.visitSingularBoolField(value: self.working, fieldNumber: 2)
+    }
+    if !self.note.isEmpty {
+      try visitor.visitSingularStringField(value: self.note, fieldNumber: 3)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Xcert_Registry_V1_CalendarDay, rhs: Xcert_Registry_V1_CalendarDay) -> Bool {
+    if lhs._day != rhs._day {return false}
+    if lhs.working != rhs.working {return false}
+    if lhs.note != rhs.note {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Xcert_Registry_V1_SetCalendarDaysRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".SetCalendarDaysRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}days\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeRepeatedMessageField(value: &self.days) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.days.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.days, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Xcert_Registry_V1_SetCalendarDaysRequest, rhs: Xcert_Registry_V1_SetCalendarDaysRequest) -> Bool {
+    if lhs.days != rhs.days {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Xcert_Registry_V1_SetCalendarDaysResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".SetCalendarDaysResponse"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}set\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularInt32Field(value: &self.set) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.set != 0 {
+      try visitor.visitSingularInt32Field(value: self.set, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Xcert_Registry_V1_SetCalendarDaysResponse, rhs: Xcert_Registry_V1_SetCalendarDaysResponse) -> Bool {
+    if lhs.set != rhs.set {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Xcert_Registry_V1_ListCalendarDaysRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ListCalendarDaysRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}year\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularInt32Field(value: &self.year) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.year != 0 {
+      try visitor.visitSingularInt32Field(value: self.year, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Xcert_Registry_V1_ListCalendarDaysRequest, rhs: Xcert_Registry_V1_ListCalendarDaysRequest) -> Bool {
+    if lhs.year != rhs.year {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Xcert_Registry_V1_ListCalendarDaysResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ListCalendarDaysResponse"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}days\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeRepeatedMessageField(value: &self.days) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.days.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.days, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Xcert_Registry_V1_ListCalendarDaysResponse, rhs: Xcert_Registry_V1_ListCalendarDaysResponse) -> Bool {
+    if lhs.days != rhs.days {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
 nonisolated extension Xcert_Registry_V1_CreateSchoolRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".CreateSchoolRequest"
   public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}school\0")
@@ -1692,7 +2256,7 @@ nonisolated extension Xcert_Registry_V1_GetSchoolRequest: SwiftProtobuf.Message,
 
 nonisolated extension Xcert_Registry_V1_ListSchoolsRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ListSchoolsRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}city_code\0\u{1}type\0\u{3}name_contains\0\u{1}page\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}city_code\0\u{1}type\0\u{3}name_contains\0\u{1}page\0\u{3}reviewing_unit_code\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1704,6 +2268,7 @@ nonisolated extension Xcert_Registry_V1_ListSchoolsRequest: SwiftProtobuf.Messag
       case 2: try { try decoder.decodeSingularEnumField(value: &self.type) }()
       case 3: try { try decoder.decodeSingularStringField(value: &self.nameContains) }()
       case 4: try { try decoder.decodeSingularMessageField(value: &self._page) }()
+      case 5: try { try decoder.decodeSingularStringField(value: &self.reviewingUnitCode) }()
       default: break
       }
     }
@@ -1726,6 +2291,9 @@ nonisolated extension Xcert_Registry_V1_ListSchoolsRequest: SwiftProtobuf.Messag
     try { if let v = self._page {
       try visitor.visitSingularMessageField(value: v, fieldNumber: 4)
     } }()
+    if !self.reviewingUnitCode.isEmpty {
+      try visitor.visitSingularStringField(value: self.reviewingUnitCode, fieldNumber: 5)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1734,6 +2302,7 @@ nonisolated extension Xcert_Registry_V1_ListSchoolsRequest: SwiftProtobuf.Messag
     if lhs.type != rhs.type {return false}
     if lhs.nameContains != rhs.nameContains {return false}
     if lhs._page != rhs._page {return false}
+    if lhs.reviewingUnitCode != rhs.reviewingUnitCode {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

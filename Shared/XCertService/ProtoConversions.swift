@@ -114,13 +114,6 @@ extension LocalDate {
         self.init(year: Int(date.year), month: Int(date.month), day: Int(date.day))
     }
 
-    /// A date as PostgreSQL writes a `date` (`YYYY-MM-DD`); nil otherwise.
-    public init?(iso text: String) {
-        let parts = text.split(separator: "-").compactMap { Int($0) }
-        guard parts.count == 3 else { return nil }
-        self.init(year: parts[0], month: parts[1], day: parts[2])
-    }
-
     /// The same date as `xcert.common.v1.Date`.
     public var wire: Xcert_Common_V1_Date {
         var date = Xcert_Common_V1_Date()

@@ -11,13 +11,13 @@ struct ApplicationReviewTests {
     )
     func route() throws {
         let approve = try ApplicationReview.Decision(approve: true, reason: "")
-        var application = ApplicationReview(id: 3, state: .awaiting(.city), city: "360100")
+        var application = ApplicationReview(id: 3, state: .awaiting(.city), reviewingUnit: "360100")
         #expect(try application.review(approve, by: .city) == .init(step: .city, approved: true, reason: "", next: .awaitingProvinceReview))
         #expect(try application.review(approve, by: .province) == .init(step: .province, approved: true, reason: "", next: .approved))
         #expect(application.state == .approved)
 
         for first in [ReviewStep.city, .province] {
-            var rejected = ApplicationReview(id: 4, state: .awaiting(first), city: "360100")
+            var rejected = ApplicationReview(id: 4, state: .awaiting(first), reviewingUnit: "360100")
             let event = try rejected.review(try .init(approve: false, reason: " 专业不符 "), by: first == .city ? .city : .province)
             #expect(event.next == .rejected && event.reason == "专业不符" && rejected.state == .rejected)
         }
@@ -31,14 +31,15 @@ struct ApplicationReviewTests {
     )
     func whoDecides() throws {
         let approve = try ApplicationReview.Decision(approve: true, reason: "")
-        var atCity = ApplicationReview(id: 5, state: .awaitingCityReview, city: "360400")
+        var atCity = ApplicationReview(id: 5, state: .awaitingCityReview, reviewingUnit: "360400")
         let early = #expect(throws: DomainError.self) { try atCity.review(approve, by: .province) }
-        #expect(early?.code == .failedPrecondition && early?.message == "application 5 awaits the review of city 360400 first")
-        var atProvince = ApplicationReview(id: 6, state: .awaitingProvinceReview, city: "360400")
+        #expect(
+            early?.code == .failedPrecondition && early?.message == "application 5 awaits the review of its reviewing unit 360400 first")
+        var atProvince = ApplicationReview(id: 6, state: .awaitingProvinceReview, reviewingUnit: "360400")
         let denied = #expect(throws: DomainError.self) { try atProvince.review(approve, by: .city) }
         #expect(denied?.code == .permissionDenied && denied?.reason == "application.province-step")
         for state in [ApplicationReview.State.approved, .rejected] {
-            var decided = ApplicationReview(id: 7, state: state, city: "360400")
+            var decided = ApplicationReview(id: 7, state: state, reviewingUnit: "360400")
             let refused = #expect(throws: DomainError.self) { try decided.review(approve, by: .province) }
             #expect(refused?.reason == "application.decided" && refused?.message.contains("awaits no review") == true)
             #expect(decided.state == state)

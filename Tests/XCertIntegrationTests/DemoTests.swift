@@ -30,6 +30,8 @@ struct DemoTests {
             for arguments in [
                 ["registry", "province", "set", "--code", "36", "--name", "江西省"],
                 ["registry", "import", "cities", "\(reference)/cities-jiangxi.csv"],
+                ["registry", "import", "reviewing-bureaus", "\(reference)/reviewing-bureaus-jiangxi.csv"],
+                ["registry", "import", "calendar-days", "\(reference)/working-day-calendar.csv"],
                 ["registry", "import", "organizations", "\(reference)/organizations-first-batch.csv"],
                 ["registry", "import", "certificates", "\(reference)/certificates-first-batch.csv"],
                 ["registry", "import", "certificates", "\(reference)/certificates-jiangxi-2020-small.csv"],
@@ -45,7 +47,8 @@ struct DemoTests {
             try #require(first.status == 0, "xctl demo: \(first.output.suffix(4000))")
             for expected in [
                 "附表1", "附表2", "附表3", "培训评价组织考核费用结算情况", "Summary of the pilot year 2025", "round 1 closed",
-                "refused by the 40 % / 30 % caps", "corrected",
+                "refused by the 40 % / 30 % caps", "corrected", "secondary schools under 赣江新区社会发展局", "1 outside any application window",
+                "reviewed by a designated bureau)",
             ] {
                 #expect(first.output.contains(expected), "\(expected) in: \(first.output.suffix(3000))")
             }
@@ -65,6 +68,9 @@ struct DemoTests {
                 reports.totalCompleted > 2_000 && reports.totalCompleted < 3_000,
                 "about 3,000 candidates, most completed: \(reports.totalCompleted)")
             #expect(
+                reports.totalExamined == reports.totalCompleted,
+                "table 2's 考核人数 \(reports.totalExamined) = table 1's 完成考核人数 \(reports.totalCompleted): who sat, not every row")
+            #expect(
                 reports.received > 0 && reports.outstandingTotal > 0,
                 "some paid, some still owe: \(reports.received) received, \(reports.outstandingTotal) outstanding")
             #expect(views.filingStates == ["approved"], "every certificate ends approved: \(views.filingStates)")
@@ -74,6 +80,9 @@ struct DemoTests {
             #expect(
                 views.lockedEvaluations > 0 && views.qualifications > 30,
                 "\(views.lockedEvaluations) reviewed evaluations, \(views.qualifications) qualifications")
+            #expect(
+                views.overdueReviews > 0 && views.qualificationsUnderBureaus > 0,
+                "\(views.overdueReviews) overdue reviews, \(views.qualificationsUnderBureaus) qualifications of schools under 赣江新区")
 
             // Again on the same stack: nothing is driven twice; the same reports come out.
             let second = try await runCommand(xctl, demo + ["--summary-only"])
@@ -89,6 +98,7 @@ struct DemoTests {
         var outstanding: [String] = []
         var fees: [String] = []
         var totalCompleted: Int64 = 0
+        var totalExamined: Int64 = 0
         var received: Int64 = 0
         var outstandingTotal: Int64 = 0
     }
@@ -122,6 +132,7 @@ struct DemoTests {
             let dates = line.examDates.map { String(format: "%04d-%02d-%02d", $0.year, $0.month, $0.day) }.joined(separator: ",")
             return "\(line.certificateCode) \(line.level.rawValue) \(line.siteSchoolCode) \(line.sessions) \(dates) \(line.candidates)"
         }
+        reports.totalExamined = table2.total.candidates
         var outstanding = Xcert_Settlement_V1_GetOutstandingTableRequest()
         outstanding.year = Self.year
         let table3 = try await settlement.unary(
@@ -153,6 +164,8 @@ struct DemoTests {
         var roundTwoFilings = 0
         var lockedEvaluations = 0
         var qualifications = 0
+        var overdueReviews = 0
+        var qualificationsUnderBureaus = 0
     }
 
     static func views(_ stack: FullStack) async throws -> Views {
@@ -222,6 +235,15 @@ struct DemoTests {
                 "SELECT count(*) FROM analytics.pilot_qualifications WHERE year = \(year) AND in_force", logger: logger
             ).decode(Int64.self) {
                 views.qualifications = Int(count)
+            }
+            for try await (overdue, underBureaus) in try await connection.query(
+                """
+                SELECT (SELECT count(*) FROM analytics.pending_unit_reviews WHERE year = \(year) AND overdue),
+                       (SELECT count(*) FROM analytics.pilot_qualifications WHERE year = \(year) AND reviewing_unit_code <> city_code)
+                """, logger: logger
+            ).decode((Int64, Int64).self) {
+                views.overdueReviews = Int(overdue)
+                views.qualificationsUnderBureaus = Int(underBureaus)
             }
             return views
         }

@@ -13,7 +13,7 @@ extension RegistryHarness {
     ) -> Xcert_Filing_V1_WorkPlan {
         var plan = Xcert_Filing_V1_WorkPlan()
         plan.schoolLevels = [.secondary, .higherVocational]
-        plan.specialtyScope = ["汽车运用与维修", "汽车检测与维修技术"]
+        plan.specialtyScope = ["汽车运用与维修", "汽车检测与维修技术", "S0 测试专业类"]
         plan.siteArrangement = "每个设区市至少设一个考核站点，由培训评价组织统一管理"
         plan.teacherRequirements = "具有相关专业背景的双师型教师不少于3名"
         plan.teachingConditions = "具备实训车间和实训车辆"

@@ -522,6 +522,10 @@ struct FilingTests {
             let checked = try await check("NEV", 2020)
             #expect(
                 checked.approved && checked.filingID == nev.id && checked.roundNumber == 2 && checked.approvedAt == nev.review.reviewedAt)
+            #expect(
+                checked.schoolLevels == nev.plan.schoolLevels && checked.specialtyScope == nev.plan.specialtyScope,
+                "the filing's scope, for the registry to check applications against")
+            #expect(year[0].schoolLevels == auto.plan.schoolLevels && year[0].specialtyScope == auto.plan.specialtyScope)
             #expect(try await check("AUTO", 2021).approved == false, "rejected")
             #expect(try await check("NEV", 2021).approved == false, "awaiting review")
             #expect(try await check("NOPE", 2020) == .init())
@@ -573,6 +577,27 @@ struct FilingTests {
             _ = try await h.reviewFiling(filing.id, approve: true)
             let application = try await h.apply("4136010001", "AUTO", token: school)
             #expect(application.certificateCode == "AUTO" && application.schoolCode == "4136010001")
+            // 001 §三.1: the filing covers 中职 and 高职 and its specialty scope; an undergraduate school, or a specialty outside
+            // it, is refused quoting the filing.
+            try await h.createSchool("4136010002", type: .appliedUndergraduate)
+            let undergraduate = try await h.token(role: "school", party: "4136010002")
+            let level = try #require(await rpcRefusal { _ = try await h.apply("4136010002", "AUTO", token: undergraduate) })
+            #expect(
+                level.code == .failedPrecondition && level.fieldViolations.map(\.field) == ["school_code"]
+                    && level.message.contains("filing \(filing.id) of AUTO covers 中职、高职 schools; a 应用型本科 school may not apply"),
+                "\(level)")
+            var outside = try await h.createSchool("4136010003")
+            outside.specialties[1].code = "X002"
+            var update = Xcert_Registry_V1_UpdateSchoolRequest()
+            update.school = outside
+            _ = try await h.call(Xcert_Registry_V1_ReferenceDataService.Method.updateSchool, update, token: h.admin)
+            let specialty = try #require(
+                await rpcRefusal { _ = try await h.apply("4136010003", "AUTO", specialties: ["S001", "X002"], token: h.admin) })
+            #expect(
+                specialty.fieldViolations.map(\.field) == ["specialty_codes"]
+                    && specialty.message.contains("X002 专业2 is outside the specialty scope of filing \(filing.id) of AUTO"),
+                "\(specialty)")
+            #expect(try await h.apply("4136010003", "AUTO", specialties: ["S001"], token: h.admin).state == .awaitingProvinceReview)
             // Another year has no approved filing.
             let nextYear = try #require(await rpcRefusal { _ = try await h.apply("4136010001", "AUTO", year: 2021, token: school) })
             #expect(nextYear.code == .failedPrecondition)

@@ -171,7 +171,7 @@ struct PilotApplicationTests {
             let early = try #require(
                 await rpcRefusal { _ = try await registry.review(application.id, approve: true, token: registry.admin) })
             #expect(early.code == .failedPrecondition)
-            #expect(early.message.contains("city 360700"), "\(early.message)")
+            #expect(early.message.contains("reviewing unit 360700"), "\(early.message)")
             #expect(await rpcRefusal { _ = try await registry.review(application.id, approve: true, token: jiujiang) }?.code == .notFound)
             // A rejection needs a reason.
             let bare = try #require(await rpcRefusal { _ = try await registry.review(application.id, approve: false, token: ganzhou) })

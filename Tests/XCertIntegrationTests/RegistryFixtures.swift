@@ -1,6 +1,8 @@
 import Foundation
 import XCertAPI
+import XCertDomain
 import XCertProto
+import XCertService
 import XCertTestSupport
 import XCertWire
 
@@ -13,7 +15,8 @@ extension RegistryHarness {
     }
 
     /// Jiangxi with three cities, two organizations and three certificates:
-    /// BIM (organization "bim"), AUTO and NEV (organization "car").
+    /// BIM (organization "bim"), AUTO and NEV (organization "car"); an application window
+    /// open now for every year from 2019 to 2030.
     @discardableResult
     func seedReference() async throws -> Seeded {
         var province = Xcert_Registry_V1_SetProvinceRequest()
@@ -26,6 +29,7 @@ extension RegistryHarness {
             city.city.name = name
             _ = try await self.call(Xcert_Registry_V1_ReferenceDataService.Method.createCity, city, token: self.admin)
         }
+        try await self.openApplicationWindows(years: 2019...2030)
         var ids: [Int64] = []
         for name in ["北京中车行高新技术有限公司", "廊坊市中科建筑产业化创新研究中心"] {
             var organization = Xcert_Registry_V1_CreateOrganizationRequest()
@@ -50,6 +54,26 @@ extension RegistryHarness {
         return Seeded(carOrganization: ids[0], bimOrganization: ids[1])
     }
 
+    /// Window 1 of each year, open from yesterday to 60 days from now (Asia/Shanghai).
+    func openApplicationWindows(years: ClosedRange<Int32>) async throws {
+        let today = LocalDate(containing: Int64(Date().timeIntervalSince1970))
+        for year in years {
+            try await self.setApplicationWindow(year: year, number: 1, opens: today.adding(days: -1), closes: today.adding(days: 60))
+        }
+    }
+
+    @discardableResult
+    func setApplicationWindow(
+        year: Int32, number: Int32, opens: LocalDate, closes: LocalDate
+    ) async throws -> Xcert_Registry_V1_ApplicationWindow {
+        var window = Xcert_Registry_V1_SetApplicationWindowRequest()
+        window.year = year
+        window.number = number
+        window.opens = opens.wire
+        window.closes = closes.wire
+        return try await self.call(Xcert_Registry_V1_PilotService.Method.setApplicationWindow, window, token: self.admin)
+    }
+
     /// Registers an elementary-level assessment site of `certificate` at `school`, opened in `year`.
     @discardableResult
     func registerSite(
@@ -68,13 +92,14 @@ extension RegistryHarness {
     @discardableResult
     func createSchool(
         _ code: String, type: Xcert_Common_V1_SchoolType = .higherVocational, city: String = "360100",
-        specialties: Int32 = 10, enrolled: Int32 = 10_000, name: String? = nil
+        specialties: Int32 = 10, enrolled: Int32 = 10_000, name: String? = nil, reviewingUnit: String = ""
     ) async throws -> Xcert_Registry_V1_School {
         var request = Xcert_Registry_V1_CreateSchoolRequest()
         request.school.code = code
         request.school.name = name ?? "学校\(code)"
         request.school.type = type
         request.school.cityCode = city
+        request.school.reviewingUnitCode = reviewingUnit
         request.school.specialtyCount = specialties
         request.school.enrolledStudents = enrolled
         request.school.specialties = (1...max(1, specialties)).map { index in

@@ -35,7 +35,7 @@ extension RegistryHarness {
         submit.year = RosterWorld.year
         submit.roundNumber = 1
         submit.plan.schoolLevels = [.secondary, .higherVocational]
-        submit.plan.specialtyScope = ["汽车运用与维修"]
+        submit.plan.specialtyScope = ["汽车运用与维修", "S0 测试专业类"]
         submit.plan.siteArrangement = "每个设区市至少一个考核站点"
         submit.plan.teacherRequirements = "持证培训师"
         submit.plan.teachingConditions = "实训车间"

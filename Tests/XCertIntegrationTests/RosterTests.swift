@@ -1,9 +1,11 @@
 import Crypto
 import Foundation
+import PostgresNIO
 import Synchronization
 import Testing
 import XCertAPI
 import XCertProto
+import XCertStore
 import XCertTestSupport
 import XCertWire
 
@@ -172,6 +174,49 @@ struct RosterTests {
                 try await h.scalar(
                     "SELECT count(*) FROM filing.roster_candidates WHERE encode(national_id_hmac, 'hex') = \(keyedHex)", as: Int64.self)
                     == 1)
+        }
+    }
+
+    @Test("003 appendix table 2's 考核人数 counts who sat at the site: not the declared-only, not the absent; the view agrees")
+    func siteTableCountsTheExamined() async throws {
+        try await withFilingStack { h in
+            let world = try await h.rosterWorld()
+            // 15 June: 6 sat, 2 declared only, 2 approved but absent; 16 June: 3 sat, 1 absent.
+            func absent(_ n: Int, declaredOnly: Bool) -> Xcert_Filing_V1_CandidateRow {
+                var row = Candidates.row(n)
+                if declaredOnly { row.registration = .declared }
+                row.attended = false
+                row.componentScoresTenths = []
+                row.passed = false
+                return row
+            }
+            let first = try await h.createRoster(token: world.car)
+            let firstRows =
+                Candidates.rows(from: 0, count: 6) + [absent(6, declaredOnly: true), absent(7, declaredOnly: true)]
+                + [absent(8, declaredOnly: false), absent(9, declaredOnly: false)]
+            _ = try await h.upload(first.id, chunk: 0, firstRows, token: world.car)
+            _ = try await h.seal(first.id, token: world.car)
+            let second = try await h.createRoster(day: 16, token: world.car)
+            _ = try await h.upload(
+                second.id, chunk: 0, Candidates.rows(from: 20, count: 3) + [absent(23, declaredOnly: false)], token: world.car)
+            _ = try await h.seal(second.id, token: world.car)
+
+            var request = Xcert_Filing_V1_GetSiteSessionTableRequest()
+            request.year = RosterWorld.year
+            let table = try await h.call(Xcert_Filing_V1_RosterService.Method.getSiteSessionTable, request, token: h.admin)
+            #expect(table.lines.map { "\($0.siteSchoolCode):\($0.sessions):\($0.candidates)" } == ["\(RosterWorld.site):2:9"])
+            #expect(table.total.candidates == 9 && table.total.sessions == 2, "the total counts the examined too")
+
+            let analyst = Database(client: h.postgres, role: "xcert_analyst")
+            let viewed = try await analyst.transaction(timeout: .seconds(5), logger: testLogger("analytics")) { connection in
+                let rows = try await connection.query(
+                    "SELECT sessions, candidates FROM analytics.assessment_sites WHERE year = \(RosterWorld.year)",
+                    logger: testLogger("analytics"))
+                var lines: [String] = []
+                for try await (sessions, candidates) in rows.decode((Int64, Int64).self) { lines.append("\(sessions):\(candidates)") }
+                return lines
+            }
+            #expect(viewed == ["2:9"], "analytics.assessment_sites counts the examined as appendix table 2 does")
         }
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import XCertDomain
 import XCertTestSupport
 
 @Suite(
@@ -57,6 +58,25 @@ struct XctlRegistryTests {
                 try await run(["registry", "school", "list", "--city", "360700", "--format", "csv"]).contains("4136070001,赣州中专,中职,360700"))
 
             registry.filing.approve("AUTO", year: 2020)
+            // Applications only inside a window; the working-day calendar moves the day its reviews are due.
+            let refusedEarly = try await run(
+                [
+                    "pilot", "apply", "--school", "4136010001", "--certificate", "AUTO", "--year", "2020", "--level", "初级", "--specialty",
+                    "500211", "--scale", "30",
+                ], status: 1)
+            #expect(refusedEarly.contains("no application window for 2020"), "\(refusedEarly)")
+            let today = LocalDate(containing: Int64(Date().timeIntervalSince1970))
+            let window = try await run([
+                "pilot", "window", "set", "--year", "2020", "--number", "1", "--opens", today.adding(days: -1).description, "--closes",
+                today.adding(days: 30).description,
+            ])
+            #expect(window.contains("application window 1 of 2020") && window.contains("(open now)"), "\(window)")
+            #expect(try await run(["pilot", "window", "list", "--year", "2020", "--format", "csv"]).contains("2020,1,"))
+            let holiday = today.adding(days: 31 + (8 - today.adding(days: 31).weekday) % 7)
+            #expect(try await run(["registry", "calendar", "set", "--holiday", "\(holiday):测试假日"]).contains("1 of 1 days changed"))
+            #expect(
+                try await run(["registry", "calendar", "list", "--year", "\(holiday.year)", "--format", "csv"]).contains(
+                    "\(holiday),休,测试假日"))
             let applied = try await run([
                 "pilot", "apply", "--school", "4136010001", "--certificate", "AUTO", "--year", "2020", "--level", "初级,中级", "--specialty",
                 "500211", "--scale", "300",
@@ -75,7 +95,7 @@ struct XctlRegistryTests {
                 approved.split(separator: " ").last.map { $0.trimmingCharacters(in: .whitespacesAndNewlines) })
             #expect(
                 try await run(["pilot", "list", "--state", "approved", "--format", "csv"]).contains(
-                    "4136010001,AUTO,2020,初级、中级,300,approved"))
+                    "4136010001,360100,AUTO,2020,初级、中级,300,approved"))
             #expect(try await run(["pilot", "qualifications", "--certificate", "AUTO"]).contains("4136010001"))
             #expect(try await run(["pilot", "qualification", qualificationID]).contains("\"school_code\" : \"4136010001\""))
             #expect(try await run(["pilot", "show", applicationID]).contains("REVIEW_STEP_PROVINCE"))

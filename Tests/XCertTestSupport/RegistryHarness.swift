@@ -12,7 +12,8 @@ import XCertWire
 /// answers `CheckCertificateApproval` from the approvals a test grants, and only to the
 /// registry's service token.
 public final class FilingApprovalsFake: Sendable {
-    private let approved = Mutex<Set<String>>([])
+    /// The filing's scope per "certificate/year": its school levels and specialty scope.
+    private let approved = Mutex<[String: (levels: [Xcert_Filing_V1_SchoolLevel], specialties: [String])]>([:])
     private let questions = Atomic<Int>(0)
     public let serviceToken: String
 
@@ -20,9 +21,13 @@ public final class FilingApprovalsFake: Sendable {
         self.serviceToken = serviceToken
     }
 
-    /// Grants an approved filing of `certificate` for `year`.
-    public func approve(_ certificate: String, year: Int32) {
-        _ = self.approved.withLock { $0.insert("\(certificate)/\(year)") }
+    /// Grants an approved filing of `certificate` for `year`, for every school level and
+    /// specialty unless a scope is given.
+    public func approve(
+        _ certificate: String, year: Int32, levels: [Xcert_Filing_V1_SchoolLevel] = [.secondary, .higherVocational, .undergraduate],
+        specialtyScope: [String] = ["不限"]
+    ) {
+        self.approved.withLock { $0["\(certificate)/\(year)"] = (levels, specialtyScope) }
     }
 
     /// How many questions it was asked.
@@ -40,10 +45,12 @@ public final class FilingApprovalsFake: Sendable {
                 }
                 self.questions.add(1, ordering: .relaxed)
                 var response = Xcert_Filing_V1_CheckCertificateApprovalResponse()
-                response.approved = self.approved.withLock { $0.contains("\(request.certificateCode)/\(request.year)") }
-                if response.approved {
+                if let scope = self.approved.withLock({ $0["\(request.certificateCode)/\(request.year)"] }) {
+                    response.approved = true
                     response.filingID = 1
                     response.roundNumber = 1
+                    response.schoolLevels = scope.levels
+                    response.specialtyScope = scope.specialties
                 }
                 return response
             }

@@ -10,8 +10,86 @@ import XCertWire
 struct Pilot: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Pilot applications, reviews, qualifications and their change feed.",
-        subcommands: [Apply.self, Review.self, Show.self, List.self, Qualification.self, Qualifications.self, Revoke.self, Changes.self]
+        subcommands: [
+            Apply.self, Review.self, Show.self, List.self, Overdue.self, Window.self, Qualification.self, Qualifications.self, Revoke.self,
+            Changes.self,
+        ]
     )
+
+    struct Window: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Application windows (申报时间): applications are accepted only inside one the province opened.",
+            subcommands: [Set.self, List.self])
+
+        struct Set: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "Open a window, or change the days of one.")
+            @Option(help: "The pilot year.") var year: Int32
+            @Option(help: "The window's number in its year, 1 to 20.") var number: Int32
+            @Option(help: "Its first day, YYYY-MM-DD (Asia/Shanghai).") var opens: String
+            @Option(help: "Its last day, YYYY-MM-DD: open to 23:59:59 +08:00 of it.") var closes: String
+            @OptionGroup var change: ChangeOptions
+            @OptionGroup var options: RegistryOptions
+            func run() async throws {
+                var request = Xcert_Registry_V1_SetApplicationWindowRequest()
+                request.year = self.year
+                request.number = self.number
+                request.opens = try wireDate(self.opens, option: "--opens")
+                request.closes = try wireDate(self.closes, option: "--closes")
+                let window = try await self.options.call(
+                    Xcert_Registry_V1_PilotService.Method.setApplicationWindow, request, idempotencyKey: self.change.idempotencyKey)
+                print(
+                    "application window \(window.number) of \(window.year): \(dateText(window.opens)) to \(window.closingInstant)"
+                        + (window.open ? " (open now)" : ""))
+            }
+        }
+
+        struct List: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "A year's windows.")
+            @Option(help: "The pilot year.") var year: Int32
+            @Option(help: "table or csv.") var format: OutputFormat = .table
+            @OptionGroup var options: RegistryOptions
+            func run() async throws {
+                var request = Xcert_Registry_V1_ListApplicationWindowsRequest()
+                request.year = self.year
+                let windows = try await self.options.call(Xcert_Registry_V1_PilotService.Method.listApplicationWindows, request).windows
+                emit(
+                    ["year", "number", "opens", "closes", "open", "set_by"],
+                    windows.map {
+                        ["\($0.year)", "\($0.number)", dateText($0.opens), $0.closingInstant, $0.open ? "yes" : "no", $0.setBy]
+                    },
+                    format: self.format)
+            }
+        }
+    }
+
+    struct Overdue: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: """
+                Reviews overdue per reviewing unit: secondary schools' applications still awaiting their unit 5 working days after \
+                their window closed.
+                """)
+        @Option(help: "Only this year's.") var year: Int32 = 0
+        @Option(help: "table or csv.") var format: OutputFormat = .table
+        @OptionGroup var options: RegistryOptions
+        func run() async throws {
+            let applications = try await allPages { token in
+                var request = Xcert_Registry_V1_ListApplicationsRequest()
+                request.year = self.year
+                request.overdueOnly = true
+                request.page.pageToken = token
+                let page = try await self.options.call(Xcert_Registry_V1_PilotService.Method.listApplications, request)
+                return (page.applications, page.page.nextPageToken)
+            }
+            let byUnit = Dictionary(grouping: applications, by: \.reviewingUnitCode).sorted { $0.key < $1.key }
+            emit(
+                ["reviewing_unit", "overdue", "earliest_due", "applications"],
+                byUnit.map { unit, pending in
+                    let due = pending.map { dateText($0.reviewDue) }.min() ?? ""
+                    return [unit, "\(pending.count)", due, pending.map { "\($0.id)" }.joined(separator: " ")]
+                },
+                format: self.format)
+        }
+    }
 
     struct Apply: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "A school applies to pilot a certificate in a year.")
@@ -79,7 +157,10 @@ struct Pilot: AsyncParsableCommand {
         @Option(help: "Only this certificate's.") var certificate: String = ""
         @Option(help: "Only this year's.") var year: Int32 = 0
         @Option(help: "Only this city's schools.") var city: String = ""
+        @Option(help: "Only the schools under this reviewing unit (审核单位: a city's or a designated bureau's code).")
+        var reviewingUnit: String = ""
         @Option(help: "awaiting_city_review, awaiting_province_review, approved or rejected.") var state: String?
+        @Flag(help: "Only those whose reviewing unit's review is overdue.") var overdue = false
         @Option(help: "table or csv.") var format: OutputFormat = .table
         @OptionGroup var options: RegistryOptions
 
@@ -96,17 +177,21 @@ struct Pilot: AsyncParsableCommand {
                 request.certificateCode = self.certificate
                 request.year = self.year
                 request.cityCode = self.city
+                request.reviewingUnitCode = self.reviewingUnit
+                request.overdueOnly = self.overdue
                 request.state = state ?? .unspecified
                 request.page.pageToken = token
                 let page = try await self.options.call(Xcert_Registry_V1_PilotService.Method.listApplications, request)
                 return (page.applications, page.page.nextPageToken)
             }
             emit(
-                ["id", "school", "certificate", "year", "levels", "scale", "state", "submitted"],
+                ["id", "school", "reviewing_unit", "certificate", "year", "levels", "scale", "state", "submitted", "review_due"],
                 applications.map {
                     [
-                        "\($0.id)", $0.schoolCode, $0.certificateCode, "\($0.year)", levelNames($0.levels), "\($0.studentScale)",
+                        "\($0.id)", $0.schoolCode, $0.reviewingUnitCode, $0.certificateCode, "\($0.year)", levelNames($0.levels),
+                        "\($0.studentScale)",
                         stateName($0.state), shanghaiTime($0.submittedAt),
+                        $0.hasReviewDue ? dateText($0.reviewDue) + ($0.reviewOverdue ? " (overdue)" : "") : "",
                     ]
                 },
                 format: self.format
@@ -131,6 +216,7 @@ struct Pilot: AsyncParsableCommand {
         @Option(help: "Only this certificate's.") var certificate: String = ""
         @Option(help: "Only this year's.") var year: Int32 = 0
         @Option(help: "Only this city's schools.") var city: String = ""
+        @Option(help: "Only the schools under this reviewing unit (审核单位).") var reviewingUnit: String = ""
         @Flag(help: "Include revoked qualifications.") var includeRevoked = false
         @Option(help: "table or csv.") var format: OutputFormat = .table
         @OptionGroup var options: RegistryOptions
@@ -142,6 +228,7 @@ struct Pilot: AsyncParsableCommand {
                 request.certificateCode = self.certificate
                 request.year = self.year
                 request.cityCode = self.city
+                request.reviewingUnitCode = self.reviewingUnit
                 request.includeRevoked = self.includeRevoked
                 request.page.pageToken = token
                 let page = try await self.options.call(Xcert_Registry_V1_PilotService.Method.listQualifications, request)

@@ -9,18 +9,23 @@ import XCertWire
 /// `xctl registry …`: the province's reference data.
 struct Registry: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Reference data: the province, cities, schools, organizations, certificates; CSV imports.",
+        abstract: "Reference data: the province, cities, reviewing units, schools, organizations, certificates; CSV imports.",
         subcommands: [
-            Import.self, ProvinceCommand.self, CityCommand.self, SchoolCommand.self, OrganizationCommand.self, CertificateCommand.self,
+            Import.self, ProvinceCommand.self, CityCommand.self, ReviewingUnitCommand.self, CalendarCommand.self, SchoolCommand.self,
+            OrganizationCommand.self, CertificateCommand.self,
         ]
     )
 
     struct Import: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Import a CSV file (UTF-8, Chinese or English headers); any bad row and nothing is imported.",
-            discussion: "Kinds: cities, schools, organizations, certificates. See data/reference/README.md for the columns."
+            discussion:
+                """
+                Kinds: cities, reviewing-bureaus, calendar-days, schools, organizations, certificates. See data/reference/README.md for \
+                the columns.
+                """
         )
-        @Argument(help: "cities, schools, organizations or certificates.") var kind: String
+        @Argument(help: "cities, reviewing-bureaus, calendar-days, schools, organizations or certificates.") var kind: String
         @Argument(help: "The CSV file.") var file: String
         @Flag(help: "Check the file and count what would change, without changing anything.") var dryRun = false
         @OptionGroup var change: ChangeOptions
@@ -33,7 +38,11 @@ struct Registry: AsyncParsableCommand {
             case "schools": request.kind = .schools
             case "organizations": request.kind = .organizations
             case "certificates": request.kind = .certificates
-            default: throw ValidationError("the kind must be cities, schools, organizations or certificates, not \(self.kind)")
+            case "reviewing-bureaus": request.kind = .reviewingBureaus
+            case "calendar-days": request.kind = .calendarDays
+            default:
+                throw ValidationError(
+                    "the kind must be cities, reviewing-bureaus, calendar-days, schools, organizations or certificates, not \(self.kind)")
             }
             guard let data = FileManager.default.contents(atPath: self.file) else { throw CLIError("cannot read \(self.file)") }
             request.csv = data
@@ -147,6 +156,125 @@ struct Registry: AsyncParsableCommand {
         }
     }
 
+    // MARK: - Reviewing units
+
+    struct ReviewingUnitCommand: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "reviewing-unit",
+            abstract: "Reviewing units (审核单位): the cities and the bureaus the province designates to review schools beside them.",
+            subcommands: [Create.self, Rename.self, List.self]
+        )
+
+        struct Fields: ParsableArguments {
+            @Option(help: "The bureau's 6-digit code (not a city's), e.g. 369001.") var code: String
+            @Option(help: "The name, e.g. 赣江新区社会发展局.") var name: String
+            var bureau: Xcert_Registry_V1_ReviewingUnit {
+                var bureau = Xcert_Registry_V1_ReviewingUnit()
+                bureau.code = self.code
+                bureau.name = self.name
+                return bureau
+            }
+        }
+
+        struct Create: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "Designate a bureau as a reviewing unit.")
+            @OptionGroup var fields: Fields
+            @OptionGroup var change: ChangeOptions
+            @OptionGroup var options: RegistryOptions
+            func run() async throws {
+                var request = Xcert_Registry_V1_CreateReviewingBureauRequest()
+                request.bureau = self.fields.bureau
+                let bureau = try await self.options.call(
+                    Xcert_Registry_V1_ReferenceDataService.Method.createReviewingBureau, request, idempotencyKey: self.change.idempotencyKey
+                )
+                print("designated reviewing bureau \(bureau.code) \(bureau.name)")
+            }
+        }
+
+        struct Rename: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "Rename a designated bureau.")
+            @OptionGroup var fields: Fields
+            @OptionGroup var change: ChangeOptions
+            @OptionGroup var options: RegistryOptions
+            func run() async throws {
+                var request = Xcert_Registry_V1_UpdateReviewingBureauRequest()
+                request.bureau = self.fields.bureau
+                let bureau = try await self.options.call(
+                    Xcert_Registry_V1_ReferenceDataService.Method.updateReviewingBureau, request, idempotencyKey: self.change.idempotencyKey
+                )
+                print("renamed reviewing bureau \(bureau.code) \(bureau.name)")
+            }
+        }
+
+        struct List: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "Every reviewing unit with the secondary schools under it.")
+            @Option(help: "table or csv.") var format: OutputFormat = .table
+            @OptionGroup var options: RegistryOptions
+            func run() async throws {
+                let units = try await allPages { token in
+                    var request = Xcert_Registry_V1_ListReviewingUnitsRequest()
+                    request.page.pageToken = token
+                    let page = try await self.options.call(Xcert_Registry_V1_ReferenceDataService.Method.listReviewingUnits, request)
+                    return (page.units, page.page.nextPageToken)
+                }
+                emit(
+                    ["code", "name", "kind", "secondary_schools"],
+                    units.map { [$0.code, $0.name, $0.designated ? "designated bureau" : "city", "\($0.secondarySchools)"] },
+                    format: self.format)
+            }
+        }
+    }
+
+    // MARK: - Working-day calendar
+
+    struct CalendarCommand: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "calendar",
+            abstract: "The working-day calendar: holidays on weekdays (休) and weekend days made working days (调休上班).",
+            subcommands: [Set.self, List.self])
+
+        struct Set: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "Set days; a day set again is replaced.")
+            @Option(name: .customLong("holiday"), help: "A holiday, YYYY-MM-DD or YYYY-MM-DD:NOTE (repeatable).") var holidays: [String] =
+                []
+            @Option(name: .customLong("working"), help: "A weekend day made a working day, YYYY-MM-DD[:NOTE] (repeatable).")
+            var workingDays: [String] = []
+            @OptionGroup var change: ChangeOptions
+            @OptionGroup var options: RegistryOptions
+            func run() async throws {
+                var request = Xcert_Registry_V1_SetCalendarDaysRequest()
+                for (items, working) in [(self.holidays, false), (self.workingDays, true)] {
+                    for item in items {
+                        let parts = item.split(separator: ":", maxSplits: 1).map(String.init)
+                        var day = Xcert_Registry_V1_CalendarDay()
+                        day.day = try wireDate(parts[0], option: working ? "--working" : "--holiday")
+                        day.working = working
+                        day.note = parts.count > 1 ? parts[1] : ""
+                        request.days.append(day)
+                    }
+                }
+                guard !request.days.isEmpty else { throw ValidationError("give at least one --holiday or --working day") }
+                let response = try await self.options.call(
+                    Xcert_Registry_V1_ReferenceDataService.Method.setCalendarDays, request, idempotencyKey: self.change.idempotencyKey)
+                print("\(response.set) of \(request.days.count) days changed")
+            }
+        }
+
+        struct List: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "A year's listed days.")
+            @Option(help: "The year.") var year: Int32
+            @Option(help: "table or csv.") var format: OutputFormat = .table
+            @OptionGroup var options: RegistryOptions
+            func run() async throws {
+                var request = Xcert_Registry_V1_ListCalendarDaysRequest()
+                request.year = self.year
+                let days = try await self.options.call(Xcert_Registry_V1_ReferenceDataService.Method.listCalendarDays, request).days
+                emit(
+                    ["day", "kind", "note"], days.map { [dateText($0.day), $0.working ? "班" : "休", $0.note] }, format: self.format)
+            }
+        }
+    }
+
     // MARK: - Schools
 
     struct SchoolCommand: AsyncParsableCommand {
@@ -160,6 +288,7 @@ struct Registry: AsyncParsableCommand {
             @Option(help: "The name.") var name: String
             @Option(help: "中职, 高职, 职业本科, 应用型本科, 国家开放大学, 技工学校 (or the English names).") var type: String
             @Option(help: "The city's 6-digit code.") var city: String
+            @Option(help: "A designated bureau that reviews it instead of its city (审核单位), by code.") var reviewingUnit: String = ""
             @Option(help: "All its specialties: the base of the 40 % cap.") var specialtyCount: Int32
             @Option(help: "Its enrolled students: the base of the 30 % cap.") var enrolledStudents: Int32
             @Option(name: .customLong("specialty"), help: "A specialty it may pilot with, \"CODE NAME\" (repeatable).") var specialties:
@@ -175,6 +304,7 @@ struct Registry: AsyncParsableCommand {
                 }
                 school.type = type.wire
                 school.cityCode = self.city
+                school.reviewingUnitCode = self.reviewingUnit
                 school.specialtyCount = self.specialtyCount
                 school.enrolledStudents = self.enrolledStudents
                 school.specialties = self.specialties.map { item in
@@ -229,6 +359,7 @@ struct Registry: AsyncParsableCommand {
 
         struct List: AsyncParsableCommand {
             @Option(help: "Only this city's.") var city: String = ""
+            @Option(help: "Only those under this reviewing unit (审核单位).") var reviewingUnit: String = ""
             @Option(help: "Only this type.") var type: String?
             @Option(help: "Only names containing this.") var nameContains: String = ""
             @Option(help: "table or csv.") var format: OutputFormat = .table
@@ -241,6 +372,7 @@ struct Registry: AsyncParsableCommand {
                 let schools = try await allPages { token in
                     var request = Xcert_Registry_V1_ListSchoolsRequest()
                     request.cityCode = self.city
+                    request.reviewingUnitCode = self.reviewingUnit
                     request.type = type ?? .unspecified
                     request.nameContains = self.nameContains
                     request.page.pageToken = token
@@ -248,10 +380,11 @@ struct Registry: AsyncParsableCommand {
                     return (page.schools, page.page.nextPageToken)
                 }
                 emit(
-                    ["code", "name", "type", "city", "specialties", "students", "irregularities"],
+                    ["code", "name", "type", "city", "reviewing_unit", "specialties", "students", "irregularities"],
                     schools.map {
                         [
-                            $0.code, $0.name, SchoolType(wire: $0.type)?.chineseName ?? "", $0.cityCode, "\($0.specialtyCount)",
+                            $0.code, $0.name, SchoolType(wire: $0.type)?.chineseName ?? "", $0.cityCode, $0.reviewingUnitCode,
+                            "\($0.specialtyCount)",
                             "\($0.enrolledStudents)", "\($0.irregularities.count)",
                         ]
                     },

@@ -182,7 +182,7 @@ struct Filings: AsyncParsableCommand {
     static func plan() -> Xcert_Filing_V1_WorkPlan {
         var plan = Xcert_Filing_V1_WorkPlan()
         plan.schoolLevels = [.secondary, .higherVocational]
-        plan.specialtyScope = ["计算机应用技术"]
+        plan.specialtyScope = ["5102 计算机类"]
         plan.siteArrangement = "每个设区市至少一个考核站点"
         plan.teacherRequirements = "持证培训教师"
         plan.teachingConditions = "实训室"
@@ -559,6 +559,14 @@ struct Setup: AsyncParsableCommand {
         review.id = filed.id
         review.approve = true
         _ = try await filing.unary(Xcert_Filing_V1_FilingService.Method.reviewFiling, review, options: CallOptions(metadata: change()))
+        // Schools apply inside an application window: one open for 2025 until the end of 2100.
+        var window = Xcert_Registry_V1_SetApplicationWindowRequest()
+        window.year = 2025
+        window.number = 1
+        (window.opens.year, window.opens.month, window.opens.day) = (2019, 1, 1)
+        (window.closes.year, window.closes.month, window.closes.day) = (2100, 12, 31)
+        _ = try await registry.unary(
+            Xcert_Registry_V1_PilotService.Method.setApplicationWindow, window, options: CallOptions(metadata: change()))
         let qualified = Array(schoolCodes.prefix(self.qualified))
         try await inParallel(qualified) { code in
             var apply = Xcert_Registry_V1_SubmitApplicationRequest()

@@ -17,6 +17,9 @@ public enum MigrationHistory {
         .v13AnalyticsViews,
         .v14AuditLog,
         .v15AllocationIndexes,
+        .v16SitesCountTheExamined,
+        .v17ReviewingUnits,
+        .v18ApplicationWindows,
     ]
 
     /// The schema of each service, which is also the suffix of its role (`xcert_<schema>`).

@@ -32,7 +32,18 @@ struct AnalyticsView {
     var columns: [(String, String)]
 
     var statements: [String] {
-        ["CREATE VIEW analytics.\(self.name) AS \(self.select)", "COMMENT ON VIEW analytics.\(self.name) IS \(Self.literal(self.comment))"]
+        ["CREATE VIEW analytics.\(self.name) AS \(self.select)"] + self.comments
+    }
+
+    /// The statements of a later migration that redefines the view in place: the same columns
+    /// in the same order (PostgreSQL's `CREATE OR REPLACE VIEW` allows no other change), the
+    /// analysts' grant kept, the comments renewed.
+    var replacingStatements: [String] {
+        ["CREATE OR REPLACE VIEW analytics.\(self.name) AS \(self.select)"] + self.comments
+    }
+
+    private var comments: [String] {
+        ["COMMENT ON VIEW analytics.\(self.name) IS \(Self.literal(self.comment))"]
             + self.columns.map { column, comment in "COMMENT ON COLUMN analytics.\(self.name).\(column) IS \(Self.literal(comment))" }
     }
 

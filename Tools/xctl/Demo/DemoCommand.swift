@@ -152,10 +152,13 @@ struct Demo: AsyncParsableCommand {
                 filed again (\(run.counted("approvals refused: fee above the ceiling")) for a fee above its ceiling); \
                 \(run.counted("filings in round 2")) late, in round 2
                   applications  \(run.counted("applications")) submitted, \(run.counted("applications approved")) approved; \
-                \(run.counted("applications rejected by a city bureau")) rejected by city bureaus, \
+                \(run.counted("applications rejected by a city bureau")) rejected by reviewing units \
+                (\(run.counted("applications reviewed by a designated bureau")) reviewed by a designated bureau), \
                 \(run.counted("applications rejected by the province")) by the province; \
                 \(run.counted("applications refused by the 40 % / 30 % caps")) refused by the caps, \
-                \(run.counted("applications refused: technical school")) from technical schools
+                \(run.counted("applications refused: technical school")) from technical schools, \
+                \(run.counted("applications refused: no open window")) outside any application window; \
+                \(run.counted("reviews overdue")) reviews overdue (xctl pilot overdue)
                   alliances  \(run.counted("alliances")), \(run.counted("alliances selecting leads")) selecting leads \
                 (\(run.counted("lead schools named")) named, in public notice for 7 days: finalize with xctl alliance)
                   sites  \(run.counted("sites")) registered, \(run.counted("coverage gaps")) coverage gaps

@@ -154,7 +154,7 @@ extension DemoRun {
     ) -> Xcert_Filing_V1_WorkPlan {
         var plan = Xcert_Filing_V1_WorkPlan()
         plan.schoolLevels = [.secondary, .higherVocational, .undergraduate]
-        plan.specialtyScope = ["与\(certificate.name)相关的专业"]
+        plan.specialtyScope = DemoSchools.specialtyCategories
         plan.siteArrangement = "每个有试点院校的设区市至少设一个考核站点，站点由试点院校申报、组织审核、省厅备案"
         plan.teacherRequirements = "每个试点专业至少2名持证培训教师，考评员须经组织培训考核"
         plan.teachingConditions = "具备满足考核要求的实训室和设备"
@@ -266,6 +266,26 @@ extension DemoRun {
                     max(10, (Double(plans[index].applications[application].studentScale) * factor).rounded()))
             }
         }
+        // The province opens the year's application window (001 §三.3) for the week ahead.
+        var window = Xcert_Registry_V1_SetApplicationWindowRequest()
+        window.year = self.year
+        window.number = 1
+        window.opens = self.today.adding(days: -1).wire
+        window.closes = self.today.adding(days: 7).wire
+        _ = try await self.stack.call(Xcert_Registry_V1_PilotService.Method.setApplicationWindow, window, by: self.province)
+        // A school applying for next year, for which no window is open, is refused.
+        if let early = plans.first(where: { $0.school.type.isEligibleForPilot })?.applications.first {
+            var nextYear = early
+            nextYear.year = self.year + 1
+            guard
+                let refusal = try await self.stack.refusal(
+                    Xcert_Registry_V1_PilotService.Method.submitApplication, nextYear, by: parties.schools[early.schoolCode]!),
+                refusal.message.contains("no application window")
+            else {
+                throw CLIError("an application for \(self.year + 1), outside any window, was not refused for it")
+            }
+            self.count("applications refused: no open window")
+        }
         let submitted = try await mapConcurrently(plans) { plan -> [Xcert_Registry_V1_PilotApplication] in
             let party = parties.schools[plan.school.code]!
             guard plan.school.type.isEligibleForPilot else {
@@ -303,24 +323,46 @@ extension DemoRun {
             """
         )
 
-        // Reviews: city bureaus first for secondary schools, then the province.
+        // Reviews: the reviewing unit (a city's bureau or a designated one) first for secondary
+        // schools, then the province.
         let types = Dictionary(uniqueKeysWithValues: schools.map { ($0.code, $0) })
         let decisions = submitted.map { application in
             (application, random.chance(7), random.chance(4))
         }
+        // About one secondary school's application in fifteen its reviewing unit leaves pending.
+        let awaitingUnits = decisions.map(\.0).filter { $0.state == .awaitingCityReview }
+        let leftPending = Set(awaitingUnits.enumerated().filter { $0.offset % 15 == 7 }.map(\.element.id))
         try await forEachConcurrently(decisions) { application, cityRejects, provinceRejects in
             var current = application
+            if leftPending.contains(application.id) {
+                self.count("reviews left pending by a reviewing unit")
+                return
+            }
             if current.state == .awaitingCityReview {
                 let school = types[application.schoolCode]!
                 current = try await self.reviewApplication(
-                    application.id, approve: !cityRejects, reason: "申报专业与证书对应性不足，师资条件未达要求", by: parties.cityReviewers[school.cityCode]!)
+                    application.id, approve: !cityRejects, reason: "申报专业与证书对应性不足，师资条件未达要求",
+                    by: parties.unitReviewers[school.reviewingUnitCode]!)
                 self.count(cityRejects ? "applications rejected by a city bureau" : "applications passed by a city bureau")
+                if school.reviewingUnitCode != school.cityCode { self.count("applications reviewed by a designated bureau") }
             }
             guard current.state == .awaitingProvinceReview else { return }
             _ = try await self.reviewApplication(
                 application.id, approve: !provinceRejects, reason: "试点规模与实训条件不匹配，建议下年度再申报", by: self.province)
             self.count(provinceRejects ? "applications rejected by the province" : "applications approved")
         }
+        // The year is a past one: the province records its window as it was (round 1 of 001, closing
+        // 12 June), and the reviews left pending are overdue 5 working days after it.
+        window.opens = LocalDate(year: Int(self.year), month: 5, day: 15)!.wire
+        window.closes = LocalDate(year: Int(self.year), month: 6, day: 12)!.wire
+        _ = try await self.stack.call(Xcert_Registry_V1_PilotService.Method.setApplicationWindow, window, by: self.province)
+        var overdue = Xcert_Registry_V1_ListApplicationsRequest()
+        overdue.year = self.year
+        overdue.overdueOnly = true
+        let flagged = try await self.stack.call(
+            Xcert_Registry_V1_PilotService.Method.listApplications, overdue, by: self.province, kind: .read
+        ).applications
+        self.count("reviews overdue", flagged.count)
         let qualifications = try await allPages { token in
             var request = Xcert_Registry_V1_ListQualificationsRequest()
             request.year = self.year
@@ -336,7 +378,8 @@ extension DemoRun {
             reviewed: \(self.counted("applications passed by a city bureau")) passed and \
             \(self.counted("applications rejected by a city bureau")) rejected by city bureaus; the province approved \
             \(self.counted("applications approved")) and rejected \(self.counted("applications rejected by the province")); \
-            \(qualifications.count) pilot qualifications
+            \(qualifications.count) pilot qualifications; \(flagged.count) reviews overdue (window 1 recorded as closing \
+            \(dateText(window.closes)), reviews due \(flagged.first.map { dateText($0.reviewDue) } ?? "-"))
             """
         )
         return qualifications

@@ -58,6 +58,8 @@ final class DemoRun: Sendable {
 /// certificates (loaded by `scripts/up` from data/reference/).
 struct DemoReference: Sendable {
     var cities: [Xcert_Registry_V1_City]
+    /// The reviewing units beside the cities (e.g. 赣江新区社会发展局), from the reference data.
+    var designatedBureaus: [Xcert_Registry_V1_ReviewingUnit]
     var certificates: [Xcert_Registry_V1_Certificate]
 
     func certificate(_ code: String) -> Xcert_Registry_V1_Certificate? { self.certificates.first { $0.code == code } }
@@ -66,7 +68,8 @@ struct DemoReference: Sendable {
 /// Everyone the demo acts as.
 struct DemoParties: Sendable {
     var organizations: [Int64: Party]
-    var cityReviewers: [String: Party]
+    /// The reviewer of each reviewing unit, by the unit's code.
+    var unitReviewers: [String: Party]
     var schools: [String: Party]
 }
 
@@ -84,6 +87,13 @@ extension DemoRun {
                 Xcert_Registry_V1_ReferenceDataService.Method.listCities, request, by: self.province, kind: .read)
             return (response.cities, response.page.nextPageToken)
         }
+        let bureaus = try await allPages { token in
+            var request = Xcert_Registry_V1_ListReviewingUnitsRequest()
+            request.page.pageToken = token
+            let response = try await self.stack.call(
+                Xcert_Registry_V1_ReferenceDataService.Method.listReviewingUnits, request, by: self.province, kind: .read)
+            return (response.units, response.page.nextPageToken)
+        }.filter(\.designated)
         let certificates = try await self.certificates()
         guard !cities.isEmpty, !certificates.isEmpty else {
             throw CLIError("the registry has no cities or no certificates: load the reference data first (scripts/up does)")
@@ -109,7 +119,7 @@ extension DemoRun {
             }
             return nil
         }
-        return DemoReference(cities: cities.sorted { $0.code < $1.code }, certificates: certificates)
+        return DemoReference(cities: cities.sorted { $0.code < $1.code }, designatedBureaus: bureaus, certificates: certificates)
     }
 
     func certificates() async throws -> [Xcert_Registry_V1_Certificate] {
@@ -127,13 +137,22 @@ extension DemoRun {
     /// Enters the schools, and gives each certificate without an organization one of the
     /// demo's organizations (the seeds name none for the 40 small certificates).
     func schoolsAndOrganizations(_ reference: DemoReference) async throws -> (schools: [DemoSchool], reference: DemoReference) {
-        let schools = DemoSchools.make(count: self.schoolCount, cities: reference.cities.map { ($0.code, $0.name) }, seed: self.seed)
+        var schools = DemoSchools.make(count: self.schoolCount, cities: reference.cities.map { ($0.code, $0.name) }, seed: self.seed)
+        // A designated bureau (赣江新区) reviews every third secondary school of the capital
+        // instead of the capital's bureau, as a new area's bureau does.
+        if let bureau = reference.designatedBureaus.first, let capital = reference.cities.first?.code {
+            let capitalSecondary = schools.indices.filter { schools[$0].cityCode == capital && schools[$0].type == .secondaryVocational }
+            for index in capitalSecondary.enumerated().filter({ $0.offset % 3 == 0 }).map(\.element) {
+                schools[index].reviewingUnitCode = bureau.code
+            }
+        }
         try await forEachConcurrently(schools) { school in
             var request = Xcert_Registry_V1_CreateSchoolRequest()
             request.school.code = school.code
             request.school.name = school.name
             request.school.type = school.type.wire
             request.school.cityCode = school.cityCode
+            request.school.reviewingUnitCode = school.reviewingUnitCode
             request.school.specialtyCount = Int32(school.specialtyCount)
             request.school.enrolledStudents = Int32(school.enrolled)
             request.school.specialties = school.specialties.map { specialty in
@@ -150,8 +169,13 @@ extension DemoRun {
             }
         }
         let byType = Dictionary(grouping: schools, by: \.type).map { "\($0.value.count) \($0.key.chineseName)" }.sorted()
+        let underBureaus = schools.filter { $0.reviewingUnitCode != $0.cityCode }.count
         self.progress(
-            "schools", "\(schools.count) schools in \(Set(schools.map(\.cityCode)).count) cities: \(byType.joined(separator: ", "))")
+            "schools",
+            """
+            \(schools.count) schools in \(Set(schools.map(\.cityCode)).count) cities: \(byType.joined(separator: ", ")); \
+            \(underBureaus) secondary schools under \(reference.designatedBureaus.first?.name ?? "no designated bureau")
+            """)
 
         let orphans = reference.certificates.filter { $0.organizationID == 0 }
         if !orphans.isEmpty {
@@ -199,8 +223,8 @@ extension DemoRun {
 
     // MARK: - Parties
 
-    /// A principal and a token for every organization, city bureau and school: each party
-    /// acts with its own.
+    /// A principal and a token for every organization, reviewing unit (the city bureaus and
+    /// the designated ones) and school: each party acts with its own.
     func parties(_ reference: DemoReference, schools: [DemoSchool]) async throws -> DemoParties {
         var organizationNames: [Int64: String] = [:]
         for certificate in reference.certificates { organizationNames[certificate.organizationID] = certificate.organizationName }
@@ -208,8 +232,9 @@ extension DemoRun {
         let organizations = try await mapConcurrently(organizationNames.sorted { $0.key < $1.key }) { id, name in
             (id, try await self.party(.organization, party: String(id), name: "\(name)（对接系统）"))
         }
-        let reviewers = try await mapConcurrently(reference.cities) { city in
-            (city.code, try await self.party(.cityReviewer, party: city.code, name: "\(city.name)教育局审核员"))
+        let units = reference.cities.map { ($0.code, "\($0.name)教育局") } + reference.designatedBureaus.map { ($0.code, $0.name) }
+        let reviewers = try await mapConcurrently(units) { code, name in
+            (code, try await self.party(.cityReviewer, party: code, name: "\(name)审核员"))
         }
         let schoolParties = try await mapConcurrently(schools) { school in
             (school.code, try await self.party(.school, party: school.code, name: "\(school.name)1+X管理员"))
@@ -217,13 +242,13 @@ extension DemoRun {
         self.progress(
             "tokens",
             """
-            \(organizations.count) organizations, \(reviewers.count) city bureaus (\(cityNames.count) cities) and \(schoolParties.count) \
-            schools each have a principal and a token
+            \(organizations.count) organizations, \(reviewers.count) reviewing units (\(cityNames.count) cities' bureaus, \
+            \(reference.designatedBureaus.count) designated) and \(schoolParties.count) schools each have a principal and a token
             """
         )
         return DemoParties(
             organizations: Dictionary(uniqueKeysWithValues: organizations),
-            cityReviewers: Dictionary(uniqueKeysWithValues: reviewers),
+            unitReviewers: Dictionary(uniqueKeysWithValues: reviewers),
             schools: Dictionary(uniqueKeysWithValues: schoolParties)
         )
     }

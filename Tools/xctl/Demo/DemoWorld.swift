@@ -33,6 +33,8 @@ struct DemoSchool: Sendable {
     var name: String
     var type: SchoolType
     var cityCode: String
+    /// Its reviewing unit (审核单位): its city, or a bureau the province designated.
+    var reviewingUnitCode: String
     /// All its specialties (the base of the 40 % cap).
     var specialtyCount: Int
     /// Its enrolled students (the base of the 30 % cap).
@@ -93,7 +95,7 @@ enum DemoSchools {
             let listed = catalogue.shuffled(using: &random).prefix(min(specialtyCount, 12)).sorted { $0.code < $1.code }
             schools.append(
                 DemoSchool(
-                    code: code, name: name, type: type, cityCode: city.code, specialtyCount: specialtyCount,
+                    code: code, name: name, type: type, cityCode: city.code, reviewingUnitCode: city.code, specialtyCount: specialtyCount,
                     enrolled: Int.random(in: enrolledRange, using: &random) / 10 * 10, specialties: Array(listed)
                 ))
         }
@@ -117,6 +119,28 @@ enum DemoSchools {
         ("720901", "老年人服务与管理"), ("740101", "旅游服务与管理"), ("660301", "机械制造技术"), ("660302", "数控技术应用"),
         ("670101", "电子技术应用"), ("730302", "会计事务"), ("750101", "工艺美术"), ("610101", "现代农艺技术"),
     ]
+
+    /// The specialty categories (专业大类) of the demo's catalogues, as a filing's specialty
+    /// scope names them: "70 交通运输大类", …
+    static var specialtyCategories: [String] {
+        let codes = Set((Self.secondarySpecialties + Self.higherSpecialties).map { String($0.code.prefix(2)) })
+        return codes.sorted().map { code in "\(code) \(Self.categoryNames[code] ?? "专业大类")" }
+    }
+
+    /// The 2021 catalogue's categories: 中职 61–79, 高职专科 41–59, in the same order.
+    private static let categoryNames: [String: String] = {
+        let names = [
+            "农林牧渔大类", "资源环境与安全大类", "能源动力与材料大类", "土木建筑大类", "水利大类", "装备制造大类", "生物与化工大类", "轻工纺织大类",
+            "食品药品与粮食大类", "交通运输大类", "电子与信息大类", "医药卫生大类", "财经商贸大类", "旅游大类", "文化艺术大类", "新闻传播大类",
+            "教育与体育大类", "公安与司法大类", "公共管理与服务大类",
+        ]
+        var byCode: [String: String] = [:]
+        for (offset, name) in names.enumerated() {
+            byCode[String(41 + offset)] = name
+            byCode[String(61 + offset)] = name
+        }
+        return byCode
+    }()
 
     /// Specialties of the higher-vocational catalogue (code, name).
     private static let higherSpecialties: [(code: String, name: String)] = [
