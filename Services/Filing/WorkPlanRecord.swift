@@ -70,15 +70,8 @@ struct WorkPlanRecord: Sendable {
         checks.require(plan.attachments.count <= 50, "plan.attachments", "at most 50 attachments")
         var attachments: [(String, Int64, String)] = []
         for (index, attachment) in plan.attachments.enumerated() {
-            let name = attachment.name.trimmed
-            checks.require(
-                (1...200).contains(name.count), "plan.attachments[\(index)].name", "must be the file's name, 1 to 200 characters")
-            checks.require(
-                (0...(1 << 32)).contains(attachment.sizeBytes), "plan.attachments[\(index)].size_bytes",
-                "must be the file's size in bytes, 0 to 4 GiB")
-            checks.require(
-                attachment.sha256.isSHA256Hex, "plan.attachments[\(index)].sha256", "must be the file's SHA-256 as 64 lowercase hex digits")
-            attachments.append((name, attachment.sizeBytes, attachment.sha256))
+            checks.requireAttachment(attachment, "plan.attachments[\(index)]")
+            attachments.append((attachment.name.trimmed, attachment.sizeBytes, attachment.sha256))
         }
         self.attachments = attachments.map { (name: $0.0, size: $0.1, sha256: $0.2) }
     }

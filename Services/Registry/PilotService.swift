@@ -36,6 +36,11 @@ struct PilotService: Xcert_Registry_V1_PilotService.Handler {
         checks.require(Set(request.specialtyCodes).count == request.specialtyCodes.count, "specialty_codes", "lists a specialty twice")
         checks.require(
             (1...100_000).contains(request.studentScale), "student_scale", "must be 1 to 100000 students; not \(request.studentScale)")
+        if checks.require(
+            request.hasWorkPlan, "work_plan", "must be the school's pilot work plan (实施方案) for the certificate, by name, size and SHA-256")
+        {
+            checks.requireAttachment(request.workPlan, "work_plan")
+        }
         try checks.check()
 
         return try await self.context.idempotency.perform(call) { connection in
@@ -72,6 +77,11 @@ struct PilotService: Xcert_Registry_V1_PilotService.Handler {
                         description: "\(foreign.joined(separator: ", ")) are not specialties of school \(request.schoolCode)")
                 ])
             }
+            // 001 §二.3, 002 §二.1: each specialty's team and enrolment qualify it.
+            let teams = try await TeachingTeamStore.teams(school: request.schoolCode, connection, call.logger)
+            try SpecialtyEligibility.check(
+                school: request.schoolCode, specialties: request.specialtyCodes,
+                teams: Dictionary(teams.map { ($0.specialtyCode, SpecialtyEligibility($0)) }, uniquingKeysWith: { first, _ in first }))
             if let (id, state) = try await PilotStore.liveApplication(
                 school: request.schoolCode, certificate: request.certificateCode, year: request.year, connection, call.logger
             ) {
@@ -126,7 +136,7 @@ struct PilotService: Xcert_Registry_V1_PilotService.Handler {
             let first = ReviewStep.first(for: type)
             let id = try await PilotStore.addApplication(
                 school: request.schoolCode, certificate: request.certificateCode, year: request.year, window: window.number, levels: levels,
-                specialtyCodes: request.specialtyCodes, studentScale: request.studentScale,
+                specialtyCodes: request.specialtyCodes, studentScale: request.studentScale, workPlan: request.workPlan,
                 state: ApplicationReview.State.awaiting(first).rawValue, submittedBy: principal.name, connection, call.logger
             )
             return try await PilotStore.application(id, scope: .everything, now: now, connection, call.logger)
@@ -200,6 +210,81 @@ struct PilotService: Xcert_Registry_V1_PilotService.Handler {
             let event = try review.review(decision, by: role)
             try await PilotStore.record(event, application: request.applicationID, reviewer: reviewer, connection, call.logger)
             return try await PilotStore.application(request.applicationID, scope: .everything, now: Date(), connection, call.logger)
+        }
+    }
+
+    // MARK: - Teaching teams
+
+    @Sendable
+    func setTeachingTeams(
+        _ request: Xcert_Registry_V1_SetTeachingTeamsRequest, _ call: RequestContext
+    ) async throws -> Xcert_Registry_V1_ListTeachingTeamsResponse {
+        let principal = try call.caller()
+        if principal.role == .school, principal.party != request.schoolCode {
+            throw RPCError(
+                .permissionDenied, "a school records only its own teams (\(principal.party ?? "none")), not those of \(request.schoolCode)")
+        }
+        var checks = FieldChecks()
+        checks.require(request.schoolCode.isDigits(10), "school_code", "must be a school's 10-digit national code")
+        checks.require(!request.teams.isEmpty, "teams", "must list at least one specialty's team")
+        var teams: [SpecialtyEligibility] = []
+        for (index, team) in request.teams.enumerated() {
+            let field = "teams[\(index)]"
+            let counted = [
+                checks.require(
+                    (1...10_000).contains(team.teachers), "\(field).teachers",
+                    "must be the specialty's teachers, 1 to 10000; not \(team.teachers)"),
+                checks.require(
+                    (0...max(0, team.teachers)).contains(team.dualQualifiedTeachers), "\(field).dual_qualified_teachers",
+                    "must be 0 to its \(team.teachers) teachers; not \(team.dualQualifiedTeachers)"),
+                checks.require(
+                    (0...max(0, team.teachers)).contains(team.industryExperts), "\(field).industry_experts",
+                    "must be 0 to its \(team.teachers) teachers; not \(team.industryExperts)"),
+                checks.require(
+                    (0...100).contains(team.continuousEnrolmentYears), "\(field).continuous_enrolment_years",
+                    "must be 0 to 100 years; not \(team.continuousEnrolmentYears)"),
+            ]
+            if teams.contains(where: { $0.specialtyCode == team.specialtyCode }) {
+                checks.fail("\(field).specialty_code", "\(team.specialtyCode) is listed twice")
+            }
+            if !counted.contains(false) { teams.append(SpecialtyEligibility(team)) }
+        }
+        try checks.check()
+        return try await self.context.idempotency.perform(call) { connection in
+            let school = try await ReferenceStore.school(request.schoolCode, connection, call.logger)
+            let own = Set(school.specialties.map(\.code))
+            let foreign = request.teams.enumerated().filter { !own.contains($0.element.specialtyCode) }
+            guard foreign.isEmpty else {
+                throw RPCError.invalidArgument(
+                    foreign.map { index, team in
+                        .init(
+                            field: "teams[\(index)].specialty_code",
+                            description: "\(team.specialtyCode) is not a specialty of school \(request.schoolCode)")
+                    })
+            }
+            try await TeachingTeamStore.save(teams, school: request.schoolCode, recordedBy: principal.name, connection, call.logger)
+            var response = Xcert_Registry_V1_ListTeachingTeamsResponse()
+            response.teams = try await TeachingTeamStore.teams(school: request.schoolCode, connection, call.logger)
+            return response
+        }
+    }
+
+    @Sendable
+    func listTeachingTeams(
+        _ request: Xcert_Registry_V1_ListTeachingTeamsRequest, _ call: RequestContext
+    ) async throws -> Xcert_Registry_V1_ListTeachingTeamsResponse {
+        let scope = try Scope(try call.caller())
+        return try await self.context.database.transaction(call) { connection in
+            guard let school = try await ReferenceStore.schools(codes: [request.schoolCode], connection, call.logger).first,
+                let type = SchoolType(wire: school.type),
+                scope.covers(
+                    school: school.code, type: type.rawValue, reviewingUnit: school.reviewingUnitCode, certificateOrganization: nil)
+            else {
+                throw RPCError(.notFound, "there is no school \(request.schoolCode)")
+            }
+            var response = Xcert_Registry_V1_ListTeachingTeamsResponse()
+            response.teams = try await TeachingTeamStore.teams(school: request.schoolCode, connection, call.logger)
+            return response
         }
     }
 

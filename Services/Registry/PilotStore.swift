@@ -51,7 +51,8 @@ enum PilotStore {
             """
             SELECT a.id, a.school_code, a.certificate_code, a.year, a.levels, a.specialty_codes, a.student_scale,
                    a.state, a.submitted_at, a.submitted_by, coalesce(q.id, 0), coalesce(s.reviewing_bureau_code, s.city_code),
-                   coalesce(a.window_number, 0), CASE WHEN s.type = 'secondary_vocational' THEN to_char(w.review_due, 'YYYY-MM-DD') END
+                   coalesce(a.window_number, 0), CASE WHEN s.type = 'secondary_vocational' THEN to_char(w.review_due, 'YYYY-MM-DD') END,
+                   a.work_plan_name, a.work_plan_size, a.work_plan_sha256
             FROM registry.pilot_applications a
             JOIN registry.schools s ON s.code = a.school_code
             JOIN registry.certificates c ON c.code = a.certificate_code
@@ -78,7 +79,11 @@ enum PilotStore {
         )
         var applications: [Xcert_Registry_V1_PilotApplication] = []
         for try await row in rows.decode(
-            (Int64, String, String, Int32, [Int32], [String], Int32, String, Date, String, Int64, String, Int32, String?).self)
+            (
+                Int64, String, String, Int32, [Int32], [String], Int32, String, Date, String, Int64, String, Int32, String?, String?,
+                Int64?,
+                String?
+            ).self)
         {
             var application = Xcert_Registry_V1_PilotApplication()
             application.id = row.0
@@ -94,6 +99,11 @@ enum PilotStore {
             application.qualificationID = row.10
             application.reviewingUnitCode = row.11
             application.windowNumber = row.12
+            if let name = row.14, let size = row.15, let sha256 = row.16 {
+                application.workPlan.name = name
+                application.workPlan.sizeBytes = size
+                application.workPlan.sha256 = sha256
+            }
             if let due = row.13.flatMap(LocalDate.init(iso:)) {
                 application.reviewDue = due.wire
                 application.reviewOverdue = application.state == .awaitingCityReview && ApplicationWindow.isOverdue(due, at: now)
@@ -392,14 +402,16 @@ extension PilotStore {
     /// Adds an application in `state` (stored); its id.
     static func addApplication(
         school: String, certificate: String, year: Int32, window: Int32, levels: [CertificateLevel], specialtyCodes: [String],
-        studentScale: Int32, state: String, submittedBy: String, _ connection: PostgresConnection, _ logger: Logger
+        studentScale: Int32, workPlan: Xcert_Filing_V1_Attachment, state: String, submittedBy: String,
+        _ connection: PostgresConnection, _ logger: Logger
     ) async throws -> Int64 {
         let inserted = try await connection.query(
             """
             INSERT INTO registry.pilot_applications (school_code, certificate_code, year, window_number, levels, specialty_codes,
-                student_scale, state, submitted_by)
+                student_scale, work_plan_name, work_plan_size, work_plan_sha256, state, submitted_by)
             VALUES (\(school), \(certificate), \(year), \(window), \(CertificateLevel.stored(levels)),
-                    \(specialtyCodes), \(studentScale), \(state), \(submittedBy))
+                    \(specialtyCodes), \(studentScale), \(workPlan.name.trimmed), \(workPlan.sizeBytes), \(workPlan.sha256), \(state),
+                    \(submittedBy))
             RETURNING id
             """,
             logger: logger

@@ -454,6 +454,10 @@ public enum XCertRequestBounds {
             fieldNames: [1: "certificate_code", 2: "city_code", 3: "school_code", 4: "organization_id", 5: "year_opened", 6: "page"],
             maximumItems: [:]
         ),
+        "xcert.registry.v1.ListTeachingTeamsRequest": .init(
+            fieldNames: [1: "school_code"],
+            maximumItems: [:]
+        ),
         "xcert.registry.v1.ListTokensRequest": .init(
             fieldNames: [1: "principal_id", 2: "include_revoked", 3: "page"],
             maximumItems: [:]
@@ -530,16 +534,24 @@ public enum XCertRequestBounds {
             fieldNames: [1: "province"],
             maximumItems: [:]
         ),
+        "xcert.registry.v1.SetTeachingTeamsRequest": .init(
+            fieldNames: [1: "school_code", 2: "teams"],
+            maximumItems: [2: 1000]
+        ),
         "xcert.registry.v1.Specialty": .init(
             fieldNames: [1: "code", 2: "name"],
             maximumItems: [:]
         ),
         "xcert.registry.v1.SubmitApplicationRequest": .init(
-            fieldNames: [1: "school_code", 2: "certificate_code", 3: "year", 4: "levels", 5: "specialty_codes", 6: "student_scale"],
+            fieldNames: [1: "school_code", 2: "certificate_code", 3: "year", 4: "levels", 5: "specialty_codes", 6: "student_scale", 7: "work_plan"],
             maximumItems: [4: 3, 5: 1000]
         ),
         "xcert.registry.v1.SubmitLeadApplicationRequest": .init(
             fieldNames: [1: "certificate_code", 2: "year", 3: "school_code", 4: "form"],
+            maximumItems: [:]
+        ),
+        "xcert.registry.v1.TeachingTeam": .init(
+            fieldNames: [1: "specialty_code", 2: "teachers", 3: "dual_qualified_teachers", 4: "industry_experts", 5: "continuous_enrolment_years", 6: "recorded_at", 7: "recorded_by", 8: "eligible"],
             maximumItems: [:]
         ),
         "xcert.registry.v1.UpdateCertificateRequest": .init(

@@ -50,6 +50,18 @@ public enum Xcert_Registry_V1_PilotService {
             contract: MethodContract(roles: [.provinceAdmin, .cityReviewer, .school, .organization, .service], isMutating: false, limitClass: .read),
             bounds: XCertRequestBounds.table
         )
+        /// `SetTeachingTeams`. Roles: provinceAdmin, school; changes state (takes an idempotency-key).
+        public static let setTeachingTeams = MethodDescriptor<Xcert_Registry_V1_SetTeachingTeamsRequest, Xcert_Registry_V1_ListTeachingTeamsResponse>(
+            name: "/xcert.registry.v1.PilotService/SetTeachingTeams",
+            contract: MethodContract(roles: [.provinceAdmin, .school], isMutating: true, limitClass: .write),
+            bounds: XCertRequestBounds.table
+        )
+        /// `ListTeachingTeams`. Roles: provinceAdmin, cityReviewer, school, service; reads.
+        public static let listTeachingTeams = MethodDescriptor<Xcert_Registry_V1_ListTeachingTeamsRequest, Xcert_Registry_V1_ListTeachingTeamsResponse>(
+            name: "/xcert.registry.v1.PilotService/ListTeachingTeams",
+            contract: MethodContract(roles: [.provinceAdmin, .cityReviewer, .school, .service], isMutating: false, limitClass: .read),
+            bounds: XCertRequestBounds.table
+        )
         /// `SetApplicationWindow`. Roles: provinceAdmin; changes state (takes an idempotency-key).
         public static let setApplicationWindow = MethodDescriptor<Xcert_Registry_V1_SetApplicationWindowRequest, Xcert_Registry_V1_ApplicationWindow>(
             name: "/xcert.registry.v1.PilotService/SetApplicationWindow",
@@ -83,6 +95,8 @@ public enum Xcert_Registry_V1_PilotService {
             reviewApplication.name,
             getQualification.name,
             listQualifications.name,
+            setTeachingTeams.name,
+            listTeachingTeams.name,
             setApplicationWindow.name,
             listApplicationWindows.name,
             revokeQualification.name,
@@ -117,6 +131,14 @@ public enum Xcert_Registry_V1_PilotService {
         ///
         /// Roles: provinceAdmin, cityReviewer, school, organization, service; reads.
         func listQualifications(_ request: Xcert_Registry_V1_ListQualificationsRequest, _ call: RequestContext) async throws -> Xcert_Registry_V1_ListQualificationsResponse
+        /// The handler also checks: a school records only its own teams.
+        ///
+        /// Roles: provinceAdmin, school; changes state (takes an idempotency-key).
+        func setTeachingTeams(_ request: Xcert_Registry_V1_SetTeachingTeamsRequest, _ call: RequestContext) async throws -> Xcert_Registry_V1_ListTeachingTeamsResponse
+        /// The handler also checks: Scope: a city reviewer the schools under its unit, a school itself.
+        ///
+        /// Roles: provinceAdmin, cityReviewer, school, service; reads.
+        func listTeachingTeams(_ request: Xcert_Registry_V1_ListTeachingTeamsRequest, _ call: RequestContext) async throws -> Xcert_Registry_V1_ListTeachingTeamsResponse
         /// Roles: provinceAdmin; changes state (takes an idempotency-key).
         func setApplicationWindow(_ request: Xcert_Registry_V1_SetApplicationWindowRequest, _ call: RequestContext) async throws -> Xcert_Registry_V1_ApplicationWindow
         /// Roles: provinceAdmin, cityReviewer, school, organization, service; reads.
@@ -184,6 +206,22 @@ public enum Xcert_Registry_V1_PilotService {
             try await self.caller.unary(Method.listQualifications, request, options: options)
         }
 
+        /// `SetTeachingTeams`. Roles: provinceAdmin, school; changes state (takes an idempotency-key).
+        public func setTeachingTeams(
+            _ request: Xcert_Registry_V1_SetTeachingTeamsRequest = .init(),
+            options: CallOptions = .init()
+        ) async throws -> Xcert_Registry_V1_ListTeachingTeamsResponse {
+            try await self.caller.unary(Method.setTeachingTeams, request, options: options)
+        }
+
+        /// `ListTeachingTeams`. Roles: provinceAdmin, cityReviewer, school, service; reads.
+        public func listTeachingTeams(
+            _ request: Xcert_Registry_V1_ListTeachingTeamsRequest = .init(),
+            options: CallOptions = .init()
+        ) async throws -> Xcert_Registry_V1_ListTeachingTeamsResponse {
+            try await self.caller.unary(Method.listTeachingTeams, request, options: options)
+        }
+
         /// `SetApplicationWindow`. Roles: provinceAdmin; changes state (takes an idempotency-key).
         public func setApplicationWindow(
             _ request: Xcert_Registry_V1_SetApplicationWindowRequest = .init(),
@@ -228,6 +266,8 @@ extension Xcert_Registry_V1_PilotService.Handler {
             .unary(Xcert_Registry_V1_PilotService.Method.reviewApplication) { request, call in try await self.reviewApplication(request, call) },
             .unary(Xcert_Registry_V1_PilotService.Method.getQualification) { request, call in try await self.getQualification(request, call) },
             .unary(Xcert_Registry_V1_PilotService.Method.listQualifications) { request, call in try await self.listQualifications(request, call) },
+            .unary(Xcert_Registry_V1_PilotService.Method.setTeachingTeams) { request, call in try await self.setTeachingTeams(request, call) },
+            .unary(Xcert_Registry_V1_PilotService.Method.listTeachingTeams) { request, call in try await self.listTeachingTeams(request, call) },
             .unary(Xcert_Registry_V1_PilotService.Method.setApplicationWindow) { request, call in try await self.setApplicationWindow(request, call) },
             .unary(Xcert_Registry_V1_PilotService.Method.listApplicationWindows) { request, call in try await self.listApplicationWindows(request, call) },
             .unary(Xcert_Registry_V1_PilotService.Method.revokeQualification) { request, call in try await self.revokeQualification(request, call) },

@@ -284,11 +284,107 @@ public nonisolated struct Xcert_Registry_V1_PilotApplication: @unchecked Sendabl
     set {_uniqueStorage()._reviewOverdue = newValue}
   }
 
+  /// the school's pilot work plan (实施方案) for the certificate
+  public var workPlan: Xcert_Filing_V1_Attachment {
+    get {_storage._workPlan ?? Xcert_Filing_V1_Attachment()}
+    set {_uniqueStorage()._workPlan = newValue}
+  }
+  /// Returns true if `workPlan` has been explicitly set.
+  public var hasWorkPlan: Bool {_storage._workPlan != nil}
+  /// Clears the value of `workPlan`. Subsequent reads from it will return its default value.
+  public mutating func clearWorkPlan() {_uniqueStorage()._workPlan = nil}
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
 
   fileprivate var _storage = _StorageClass.defaultInstance
+}
+
+/// A specialty's teaching team and enrolment as its school records them (001 §二.3,
+/// 002 §二.1 and §二.3). A school applies with a specialty only when its team has at least
+/// 50 % 双师型 teachers and 20 % industry experts, and it has enrolled 3 years in a row.
+public nonisolated struct Xcert_Registry_V1_TeachingTeam: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// one of the school's specialties
+  public var specialtyCode: String = String()
+
+  /// its full- and part-time teachers (专兼职师资), 1 to 10000
+  public var teachers: Int32 = 0
+
+  /// of them 双师型, at most teachers
+  public var dualQualifiedTeachers: Int32 = 0
+
+  /// of them 行业企业专家, at most teachers
+  public var industryExperts: Int32 = 0
+
+  /// years it has enrolled in a row (连续招生), 0 to 100
+  public var continuousEnrolmentYears: Int32 = 0
+
+  /// read only
+  public var recordedAt: Xcert_Common_V1_Timestamp {
+    get {_recordedAt ?? Xcert_Common_V1_Timestamp()}
+    set {_recordedAt = newValue}
+  }
+  /// Returns true if `recordedAt` has been explicitly set.
+  public var hasRecordedAt: Bool {self._recordedAt != nil}
+  /// Clears the value of `recordedAt`. Subsequent reads from it will return its default value.
+  public mutating func clearRecordedAt() {self._recordedAt = nil}
+
+  /// read only
+  public var recordedBy: String = String()
+
+  /// read only: meets the three thresholds
+  public var eligible: Bool = false
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _recordedAt: Xcert_Common_V1_Timestamp? = nil
+}
+
+/// Records (or records again) teams of one school's specialties; the others stay.
+public nonisolated struct Xcert_Registry_V1_SetTeachingTeamsRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// a school principal may name only itself
+  public var schoolCode: String = String()
+
+  public var teams: [Xcert_Registry_V1_TeachingTeam] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Xcert_Registry_V1_ListTeachingTeamsRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var schoolCode: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Xcert_Registry_V1_ListTeachingTeamsResponse: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var teams: [Xcert_Registry_V1_TeachingTeam] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
 }
 
 /// A window in which schools apply (申报时间), e.g. round 1 closing 12 June. Applications
@@ -415,9 +511,21 @@ public nonisolated struct Xcert_Registry_V1_SubmitApplicationRequest: Sendable {
 
   public var studentScale: Int32 = 0
 
+  /// required: the school's 实施方案, by name, size and SHA-256
+  public var workPlan: Xcert_Filing_V1_Attachment {
+    get {_workPlan ?? Xcert_Filing_V1_Attachment()}
+    set {_workPlan = newValue}
+  }
+  /// Returns true if `workPlan` has been explicitly set.
+  public var hasWorkPlan: Bool {self._workPlan != nil}
+  /// Clears the value of `workPlan`. Subsequent reads from it will return its default value.
+  public mutating func clearWorkPlan() {self._workPlan = nil}
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
+
+  fileprivate var _workPlan: Xcert_Filing_V1_Attachment? = nil
 }
 
 public nonisolated struct Xcert_Registry_V1_GetApplicationRequest: Sendable {
@@ -807,7 +915,7 @@ nonisolated extension Xcert_Registry_V1_Review: SwiftProtobuf.Message, SwiftProt
 
 nonisolated extension Xcert_Registry_V1_PilotApplication: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".PilotApplication"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{3}school_code\0\u{3}certificate_code\0\u{1}year\0\u{1}levels\0\u{3}specialty_codes\0\u{3}student_scale\0\u{1}state\0\u{1}reviews\0\u{3}submitted_at\0\u{3}submitted_by\0\u{3}qualification_id\0\u{3}reviewing_unit_code\0\u{3}window_number\0\u{3}review_due\0\u{3}review_overdue\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{3}school_code\0\u{3}certificate_code\0\u{1}year\0\u{1}levels\0\u{3}specialty_codes\0\u{3}student_scale\0\u{1}state\0\u{1}reviews\0\u{3}submitted_at\0\u{3}submitted_by\0\u{3}qualification_id\0\u{3}reviewing_unit_code\0\u{3}window_number\0\u{3}review_due\0\u{3}review_overdue\0\u{3}work_plan\0")
 
   fileprivate class _StorageClass {
     var _id: Int64 = 0
@@ -826,6 +934,7 @@ nonisolated extension Xcert_Registry_V1_PilotApplication: SwiftProtobuf.Message,
     var _windowNumber: Int32 = 0
     var _reviewDue: Xcert_Common_V1_Date? = nil
     var _reviewOverdue: Bool = false
+    var _workPlan: Xcert_Filing_V1_Attachment? = nil
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -852,6 +961,7 @@ nonisolated extension Xcert_Registry_V1_PilotApplication: SwiftProtobuf.Message,
       _windowNumber = source._windowNumber
       _reviewDue = source._reviewDue
       _reviewOverdue = source._reviewOverdue
+      _workPlan = source._workPlan
     }
   }
 
@@ -886,6 +996,7 @@ nonisolated extension Xcert_Registry_V1_PilotApplication: SwiftProtobuf.Message,
         case 14: try { try decoder.decodeSingularInt32Field(value: &_storage._windowNumber) }()
         case 15: try { try decoder.decodeSingularMessageField(value: &_storage._reviewDue) }()
         case 16: try { try decoder.decodeSingularBoolField(value: &_storage._reviewOverdue) }()
+        case 17: try { try decoder.decodeSingularMessageField(value: &_storage._workPlan) }()
         default: break
         }
       }
@@ -946,6 +1057,9 @@ nonisolated extension Xcert_Registry_V1_PilotApplication: SwiftProtobuf.Message,
       if _storage._reviewOverdue != false {
         try visitor.visitSingularBoolField(value: _storage._reviewOverdue, fieldNumber: 16)
       }
+      try { if let v = _storage._workPlan {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 17)
+      } }()
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -971,10 +1085,175 @@ nonisolated extension Xcert_Registry_V1_PilotApplication: SwiftProtobuf.Message,
         if _storage._windowNumber != rhs_storage._windowNumber {return false}
         if _storage._reviewDue != rhs_storage._reviewDue {return false}
         if _storage._reviewOverdue != rhs_storage._reviewOverdue {return false}
+        if _storage._workPlan != rhs_storage._workPlan {return false}
         return true
       }
       if !storagesAreEqual {return false}
     }
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Xcert_Registry_V1_TeachingTeam: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".TeachingTeam"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}specialty_code\0\u{1}teachers\0\u{3}dual_qualified_teachers\0\u{3}industry_experts\0\u{3}continuous_enrolment_years\0\u{3}recorded_at\0\u{3}recorded_by\0\u{1}eligible\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.specialtyCode) }()
+      case 2: try { try decoder.decodeSingularInt32Field(value: &self.teachers) }()
+      case 3: try { try decoder.decodeSingularInt32Field(value: &self.dualQualifiedTeachers) }()
+      case 4: try { try decoder.decodeSingularInt32Field(value: &self.industryExperts) }()
+      case 5: try { try decoder.decodeSingularInt32Field(value: &self.continuousEnrolmentYears) }()
+      case 6: try { try decoder.decodeSingularMessageField(value: &self._recordedAt) }()
+      case 7: try { try decoder.decodeSingularStringField(value: &self.recordedBy) }()
+      case 8: try { try decoder.decodeSingularBoolField(value: &self.eligible) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if !self.specialtyCode.isEmpty {
+      try visitor.visitSingularStringField(value: self.specialtyCode, fieldNumber: 1)
+    }
+    if self.teachers != 0 {
+      try visitor.visitSingularInt32Field(value: self.teachers, fieldNumber: 2)
+    }
+    if self.dualQualifiedTeachers != 0 {
+      try visitor.visitSingularInt32Field(value: self.dualQualifiedTeachers, fieldNumber: 3)
+    }
+    if self.industryExperts != 0 {
+      try visitor.visitSingularInt32Field(value: self.industryExperts, fieldNumber: 4)
+    }
+    if self.continuousEnrolmentYears != 0 {
+      try visitor.visitSingularInt32Field(value: self.continuousEnrolmentYears, fieldNumber: 5)
+    }
+    try { if let v = self._recordedAt {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 6)
+    } }()
+    if !self.recordedBy.isEmpty {
+      try visitor.visitSingularStringField(value: self.recordedBy, fieldNumber: 7)
+    }
+    if self.eligible != false {
+      try visitor.visitSingularBoolField(value: self.eligible, fieldNumber: 8)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Xcert_Registry_V1_TeachingTeam, rhs: Xcert_Registry_V1_TeachingTeam) -> Bool {
+    if lhs.specialtyCode != rhs.specialtyCode {return false}
+    if lhs.teachers != rhs.teachers {return false}
+    if lhs.dualQualifiedTeachers != rhs.dualQualifiedTeachers {return false}
+    if lhs.industryExperts != rhs.industryExperts {return false}
+    if lhs.continuousEnrolmentYears != rhs.continuousEnrolmentYears {return false}
+    if lhs._recordedAt != rhs._recordedAt {return false}
+    if lhs.recordedBy != rhs.recordedBy {return false}
+    if lhs.eligible != rhs.eligible {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Xcert_Registry_V1_SetTeachingTeamsRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".SetTeachingTeamsRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}school_code\0\u{1}teams\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.schoolCode) }()
+      case 2: try { try decoder.decodeRepeatedMessageField(value: &self.teams) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.schoolCode.isEmpty {
+      try visitor.visitSingularStringField(value: self.schoolCode, fieldNumber: 1)
+    }
+    if !self.teams.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.teams, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Xcert_Registry_V1_SetTeachingTeamsRequest, rhs: Xcert_Registry_V1_SetTeachingTeamsRequest) -> Bool {
+    if lhs.schoolCode != rhs.schoolCode {return false}
+    if lhs.teams != rhs.teams {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Xcert_Registry_V1_ListTeachingTeamsRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ListTeachingTeamsRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}school_code\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.schoolCode) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.schoolCode.isEmpty {
+      try visitor.visitSingularStringField(value: self.schoolCode, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Xcert_Registry_V1_ListTeachingTeamsRequest, rhs: Xcert_Registry_V1_ListTeachingTeamsRequest) -> Bool {
+    if lhs.schoolCode != rhs.schoolCode {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Xcert_Registry_V1_ListTeachingTeamsResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ListTeachingTeamsResponse"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}teams\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeRepeatedMessageField(value: &self.teams) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.teams.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.teams, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Xcert_Registry_V1_ListTeachingTeamsResponse, rhs: Xcert_Registry_V1_ListTeachingTeamsResponse) -> Bool {
+    if lhs.teams != rhs.teams {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -1145,7 +1424,7 @@ nonisolated extension Xcert_Registry_V1_PilotQualification: SwiftProtobuf.Messag
 
 nonisolated extension Xcert_Registry_V1_SubmitApplicationRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".SubmitApplicationRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}school_code\0\u{3}certificate_code\0\u{1}year\0\u{1}levels\0\u{3}specialty_codes\0\u{3}student_scale\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}school_code\0\u{3}certificate_code\0\u{1}year\0\u{1}levels\0\u{3}specialty_codes\0\u{3}student_scale\0\u{3}work_plan\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1159,12 +1438,17 @@ nonisolated extension Xcert_Registry_V1_SubmitApplicationRequest: SwiftProtobuf.
       case 4: try { try decoder.decodeRepeatedEnumField(value: &self.levels) }()
       case 5: try { try decoder.decodeRepeatedStringField(value: &self.specialtyCodes) }()
       case 6: try { try decoder.decodeSingularInt32Field(value: &self.studentScale) }()
+      case 7: try { try decoder.decodeSingularMessageField(value: &self._workPlan) }()
       default: break
       }
     }
   }
 
   public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
     if !self.schoolCode.isEmpty {
       try visitor.visitSingularStringField(value: self.schoolCode, fieldNumber: 1)
     }
@@ -1183,6 +1467,9 @@ nonisolated extension Xcert_Registry_V1_SubmitApplicationRequest: SwiftProtobuf.
     if self.studentScale != 0 {
       try visitor.visitSingularInt32Field(value: self.studentScale, fieldNumber: 6)
     }
+    try { if let v = self._workPlan {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 7)
+    } }()
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1193,6 +1480,7 @@ nonisolated extension Xcert_Registry_V1_SubmitApplicationRequest: SwiftProtobuf.
     if lhs.levels != rhs.levels {return false}
     if lhs.specialtyCodes != rhs.specialtyCodes {return false}
     if lhs.studentScale != rhs.studentScale {return false}
+    if lhs._workPlan != rhs._workPlan {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -123,3 +123,20 @@ extension LocalDate {
         return date
     }
 }
+
+extension FieldChecks {
+    /// Checks a document recorded by name, size and digest (a filing's attachment, a school's
+    /// work plan): a name of 1 to 200 characters, 0 to 4 GiB, the SHA-256 as 64 lowercase hex
+    /// digits; each bad part named under `field`. Returns whether it was all right.
+    @discardableResult
+    public mutating func requireAttachment(_ attachment: Xcert_Filing_V1_Attachment, _ field: String) -> Bool {
+        let ok = [
+            self.require(
+                (1...200).contains(attachment.name.trimmed.count), "\(field).name", "must be the file's name, 1 to 200 characters"),
+            self.require(
+                (0...(1 << 32)).contains(attachment.sizeBytes), "\(field).size_bytes", "must be the file's size in bytes, 0 to 4 GiB"),
+            self.require(attachment.sha256.isSHA256Hex, "\(field).sha256", "must be the file's SHA-256 as 64 lowercase hex digits"),
+        ]
+        return !ok.contains(false)
+    }
+}

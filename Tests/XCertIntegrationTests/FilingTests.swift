@@ -591,6 +591,7 @@ struct FilingTests {
             var update = Xcert_Registry_V1_UpdateSchoolRequest()
             update.school = outside
             _ = try await h.call(Xcert_Registry_V1_ReferenceDataService.Method.updateSchool, update, token: h.admin)
+            try await h.recordTeams("4136010003", specialties: ["X002"])
             let specialty = try #require(
                 await rpcRefusal { _ = try await h.apply("4136010003", "AUTO", specialties: ["S001", "X002"], token: h.admin) })
             #expect(

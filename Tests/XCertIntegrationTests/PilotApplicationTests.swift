@@ -72,13 +72,85 @@ struct PilotApplicationTests {
             #expect(invalid.code == .invalidArgument)
             #expect(
                 Set(invalid.fieldViolations.map(\.field)) == [
-                    "school_code", "certificate_code", "year", "levels", "specialty_codes", "student_scale",
+                    "school_code", "certificate_code", "year", "levels", "specialty_codes", "student_scale", "work_plan",
                 ])
+            bad.workPlan.name = "实施方案.pdf"
+            bad.workPlan.sha256 = "ABC"
+            let digest = try #require(
+                await registry.refusal(Xcert_Registry_V1_PilotService.Method.submitApplication, bad, token: registry.admin))
+            #expect(digest.fieldViolations.map(\.field).contains("work_plan.sha256"))
 
             _ = try await registry.apply("4136010003", "BIM")
             let twice = try #require(await rpcRefusal { _ = try await registry.apply("4136010003", "BIM") })
             #expect(twice.code == .alreadyExists)
             #expect(try await registry.scalar("SELECT count(*) FROM registry.pilot_applications", as: Int.self) == 1)
+        }
+    }
+
+    @Test(
+        """
+        eligibility (001 §二.3): a specialty whose team has under 50 % 双师型, under 20 % industry experts or under 3 years of enrolment is \
+        refused with the numbers, one without a team too; exactly the thresholds apply; a school records only its own teams
+        """
+    )
+    func specialtyEligibility() async throws {
+        try await withRegistry { registry in
+            try await registry.seedReference()
+            try await registry.createSchool("4136010020", teams: false)
+            try await registry.createSchool("4136010021")
+            registry.filing.approve("BIM", year: 2020)
+            let school = try await registry.token(role: "school", party: "4136010020")
+
+            let none = try #require(await rpcRefusal { _ = try await registry.apply("4136010020", "BIM", token: school) })
+            #expect(
+                none.code == .failedPrecondition && none.fieldViolations.map(\.field) == ["specialty_codes"]
+                    && none.message.contains("no teaching team for specialty S001"), "\(none)")
+            let short = try await registry.recordTeams(
+                "4136010020", specialties: ["S001"], teachers: 9, dual: 4, experts: 1, years: 2, token: school)
+            #expect(short.teams.map { "\($0.specialtyCode) \($0.eligible) \($0.recordedBy)" } == ["S001 false school 4136010020"])
+            let refused = try #require(await rpcRefusal { _ = try await registry.apply("4136010020", "BIM", token: school) })
+            #expect(
+                refused.message
+                    == """
+                    school 4136010020 may not pilot with specialty S001: 双师型 teachers 4 of 9 (44.4 %), below 50 %; industry experts 1 of 9 \
+                    (11.1 %), below 20 %; enrolled 2 years in a row, fewer than 3
+                    """, "\(refused.message)")
+            #expect(try await registry.scalar("SELECT count(*)::integer FROM registry.pilot_applications", as: Int32.self) == 0)
+            // 5 of 10 is exactly 50 %, 2 of 10 exactly 20 %.
+            try await registry.recordTeams("4136010020", specialties: ["S001"], token: school)
+            let accepted = try await registry.apply("4136010020", "BIM", token: school)
+            #expect(accepted.workPlan == RegistryHarness.workPlan("4136010020", "BIM"), "the school's work plan is kept with it")
+
+            var other = Xcert_Registry_V1_SetTeachingTeamsRequest()
+            other.schoolCode = "4136010021"
+            other.teams = [Xcert_Registry_V1_TeachingTeam()]
+            #expect(
+                await registry.refusal(Xcert_Registry_V1_PilotService.Method.setTeachingTeams, other, token: school)?.code
+                    == .permissionDenied)
+            other.teams[0].specialtyCode = "X001"
+            other.teams[0].teachers = 10
+            other.teams[0].dualQualifiedTeachers = 11
+            other.teams[0].continuousEnrolmentYears = -1
+            let invalid = try #require(
+                await registry.refusal(Xcert_Registry_V1_PilotService.Method.setTeachingTeams, other, token: registry.admin))
+            #expect(invalid.fieldViolations.map(\.field) == ["teams[0].dual_qualified_teachers", "teams[0].continuous_enrolment_years"])
+            other.teams[0].dualQualifiedTeachers = 5
+            other.teams[0].continuousEnrolmentYears = 3
+            let foreign = try #require(
+                await registry.refusal(Xcert_Registry_V1_PilotService.Method.setTeachingTeams, other, token: registry.admin))
+            #expect(foreign.fieldViolations.map(\.field) == ["teams[0].specialty_code"], "not the school's specialty")
+
+            var list = Xcert_Registry_V1_ListTeachingTeamsRequest()
+            list.schoolCode = "4136010021"
+            #expect(
+                await registry.refusal(Xcert_Registry_V1_PilotService.Method.listTeachingTeams, list, token: school)?.code == .notFound)
+            #expect(
+                try await registry.call(Xcert_Registry_V1_PilotService.Method.listTeachingTeams, list, token: registry.admin).teams.count
+                    == 10)
+            #expect(
+                try await registry.scalar(
+                    "SELECT count(*)::integer FROM analytics.teaching_teams WHERE eligible AND dual_qualified_share = 0.5", as: Int32.self)
+                    == 11)
         }
     }
 
@@ -95,6 +167,7 @@ struct PilotApplicationTests {
             request.levels = [.elementary]
             request.specialtyCodes = ["S001"]
             request.studentScale = 40
+            request.workPlan = RegistryHarness.workPlan("4136010010", "BIM")
             let first = try await registry.call(
                 Xcert_Registry_V1_PilotService.Method.submitApplication, request, token: registry.admin, idempotencyKey: "apply-1")
             let retry = try await registry.call(

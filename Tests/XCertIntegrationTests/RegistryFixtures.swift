@@ -88,11 +88,12 @@ extension RegistryHarness {
         return try await self.call(Xcert_Registry_V1_SiteService.Method.registerSite, site, token: token)
     }
 
-    /// A school with `specialties` listed specialties S001… (its specialty count).
+    /// A school with `specialties` listed specialties S001… (its specialty count), each with an
+    /// eligible teaching team recorded unless `teams` is false.
     @discardableResult
     func createSchool(
         _ code: String, type: Xcert_Common_V1_SchoolType = .higherVocational, city: String = "360100",
-        specialties: Int32 = 10, enrolled: Int32 = 10_000, name: String? = nil, reviewingUnit: String = ""
+        specialties: Int32 = 10, enrolled: Int32 = 10_000, name: String? = nil, reviewingUnit: String = "", teams: Bool = true
     ) async throws -> Xcert_Registry_V1_School {
         var request = Xcert_Registry_V1_CreateSchoolRequest()
         request.school.code = code
@@ -108,7 +109,39 @@ extension RegistryHarness {
             specialty.name = "专业\(index)"
             return specialty
         }
-        return try await self.call(Xcert_Registry_V1_ReferenceDataService.Method.createSchool, request, token: self.admin)
+        let school = try await self.call(Xcert_Registry_V1_ReferenceDataService.Method.createSchool, request, token: self.admin)
+        if teams { try await self.recordTeams(code, specialties: school.specialties.map(\.code)) }
+        return school
+    }
+
+    /// Records a teaching team for each of `specialties` of `school`: 10 teachers, 5 双师型, 2
+    /// industry experts, 3 years of enrolment (exactly eligible) unless told otherwise.
+    @discardableResult
+    func recordTeams(
+        _ school: String, specialties: [String], teachers: Int32 = 10, dual: Int32 = 5, experts: Int32 = 2, years: Int32 = 3,
+        token: String? = nil
+    ) async throws -> Xcert_Registry_V1_ListTeachingTeamsResponse {
+        var request = Xcert_Registry_V1_SetTeachingTeamsRequest()
+        request.schoolCode = school
+        request.teams = specialties.map { code in
+            var team = Xcert_Registry_V1_TeachingTeam()
+            team.specialtyCode = code
+            team.teachers = teachers
+            team.dualQualifiedTeachers = dual
+            team.industryExperts = experts
+            team.continuousEnrolmentYears = years
+            return team
+        }
+        return try await self.call(Xcert_Registry_V1_PilotService.Method.setTeachingTeams, request, token: token ?? self.admin)
+    }
+
+    /// A school's pilot work plan as an application attaches it.
+    static func workPlan(_ school: String, _ certificate: String) -> Xcert_Filing_V1_Attachment {
+        var plan = Xcert_Filing_V1_Attachment()
+        plan.name = "\(school)-\(certificate)-实施方案.pdf"
+        plan.sizeBytes = 204_800
+        plan.sha256 = String(repeating: "ab", count: 32)
+        return plan
     }
 
     /// A pilot application of a school, as that school.
@@ -123,6 +156,7 @@ extension RegistryHarness {
         request.levels = levels
         request.specialtyCodes = specialties
         request.studentScale = scale
+        request.workPlan = Self.workPlan(school, certificate)
         return try await self.call(Xcert_Registry_V1_PilotService.Method.submitApplication, request, token: token ?? self.admin)
     }
 

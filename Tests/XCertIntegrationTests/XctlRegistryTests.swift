@@ -58,11 +58,18 @@ struct XctlRegistryTests {
                 try await run(["registry", "school", "list", "--city", "360700", "--format", "csv"]).contains("4136070001,赣州中专,中职,360700"))
 
             registry.filing.approve("AUTO", year: 2020)
+            let plan = FileManager.default.temporaryDirectory.appendingPathComponent("实施方案-\(UUID().uuidString).pdf")
+            try Data("江西交通职业技术学院 汽车运用与维修 试点实施方案".utf8).write(to: plan)
+            defer { try? FileManager.default.removeItem(at: plan) }
+            let teams = try await run(["pilot", "teams", "set", "--school", "4136010001", "--team", "500211:12:7:3:5", "--format", "csv"])
+            #expect(teams.contains("500211,12,7,3,5,yes,"), "\(teams)")
+            try await run(["pilot", "teams", "set", "--school", "4136070001", "--team", "700206:10:5:2:3"])
+            #expect(try await run(["pilot", "teams", "list", "--school", "4136070001", "--format", "csv"]).contains("700206,10,5,2,3,yes"))
             // Applications only inside a window; the working-day calendar moves the day its reviews are due.
             let refusedEarly = try await run(
                 [
                     "pilot", "apply", "--school", "4136010001", "--certificate", "AUTO", "--year", "2020", "--level", "初级", "--specialty",
-                    "500211", "--scale", "30",
+                    "500211", "--scale", "30", "--work-plan", plan.path,
                 ], status: 1)
             #expect(refusedEarly.contains("no application window for 2020"), "\(refusedEarly)")
             let today = LocalDate(containing: Int64(Date().timeIntervalSince1970))
@@ -79,13 +86,13 @@ struct XctlRegistryTests {
                     "\(holiday),休,测试假日"))
             let applied = try await run([
                 "pilot", "apply", "--school", "4136010001", "--certificate", "AUTO", "--year", "2020", "--level", "初级,中级", "--specialty",
-                "500211", "--scale", "300",
+                "500211", "--scale", "300", "--work-plan", plan.path,
             ])
             #expect(applied.contains("awaiting_province_review"), "\(applied)")
             let over = try await run(
                 [
                     "pilot", "apply", "--school", "4136070001", "--certificate", "AUTO", "--year", "2020", "--level", "初级", "--specialty",
-                    "700206", "--scale", "301",
+                    "700206", "--scale", "301", "--work-plan", plan.path,
                 ], status: 1)
             #expect(over.contains("FAILED_PRECONDITION") && over.contains("at most 300"), "\(over)")
             let applicationID = try #require(applied.split(separator: " ").dropFirst().first.map { String($0.dropLast()) })

@@ -362,8 +362,9 @@ private func levelFee(_ text: String) throws -> Xcert_Filing_V1_LevelFee {
     return fee
 }
 
-/// A file recorded by its name, size and SHA-256 (64 lowercase hex digits).
-private func attachment(_ path: String) throws -> Xcert_Filing_V1_Attachment {
+/// A file recorded by its name, size and SHA-256 (64 lowercase hex digits): a filing's
+/// attachment, a school's work plan.
+func attachment(_ path: String) throws -> Xcert_Filing_V1_Attachment {
     guard let data = FileManager.default.contents(atPath: path) else { throw CLIError("cannot read the attachment \(path)") }
     var attachment = Xcert_Filing_V1_Attachment()
     attachment.name = URL(fileURLWithPath: path).lastPathComponent

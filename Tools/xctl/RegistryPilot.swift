@@ -11,8 +11,8 @@ struct Pilot: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Pilot applications, reviews, qualifications and their change feed.",
         subcommands: [
-            Apply.self, Review.self, Show.self, List.self, Overdue.self, Window.self, Qualification.self, Qualifications.self, Revoke.self,
-            Changes.self,
+            Apply.self, Review.self, Show.self, List.self, Overdue.self, Window.self, Teams.self, Qualification.self, Qualifications.self,
+            Revoke.self, Changes.self,
         ]
     )
 
@@ -62,6 +62,70 @@ struct Pilot: AsyncParsableCommand {
         }
     }
 
+    struct Teams: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Specialties' teaching teams: at least 50 % 双师型, 20 % industry experts and 3 years of enrolment to pilot.",
+            subcommands: [Set.self, List.self])
+
+        struct Set: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "Record teams of a school's specialties (the others stay).")
+            @Option(help: "The school's code.") var school: String
+            @Option(
+                name: .customLong("team"),
+                help: "SPECIALTY:TEACHERS:DUAL-QUALIFIED:INDUSTRY-EXPERTS:YEARS-ENROLLED, e.g. 500211:12:7:3:5 (repeatable).")
+            var teams: [String]
+            @Option(help: "table or csv.") var format: OutputFormat = .table
+            @OptionGroup var change: ChangeOptions
+            @OptionGroup var options: RegistryOptions
+            func run() async throws {
+                var request = Xcert_Registry_V1_SetTeachingTeamsRequest()
+                request.schoolCode = self.school
+                request.teams = try self.teams.map { text in
+                    let parts = text.split(separator: ":").map(String.init)
+                    let counts = parts.dropFirst().compactMap { Int32($0) }
+                    guard parts.count == 5, counts.count == 4 else {
+                        throw ValidationError(
+                            "--team takes SPECIALTY:TEACHERS:DUAL-QUALIFIED:INDUSTRY-EXPERTS:YEARS, e.g. 500211:12:7:3:5; not \(text)")
+                    }
+                    var team = Xcert_Registry_V1_TeachingTeam()
+                    team.specialtyCode = parts[0]
+                    (team.teachers, team.dualQualifiedTeachers, team.industryExperts, team.continuousEnrolmentYears) =
+                        (counts[0], counts[1], counts[2], counts[3])
+                    return team
+                }
+                let response = try await self.options.call(
+                    Xcert_Registry_V1_PilotService.Method.setTeachingTeams, request, idempotencyKey: self.change.idempotencyKey)
+                Teams.emitTeams(response.teams, format: self.format)
+            }
+        }
+
+        struct List: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "A school's recorded teams.")
+            @Option(help: "The school's code.") var school: String
+            @Option(help: "table or csv.") var format: OutputFormat = .table
+            @OptionGroup var options: RegistryOptions
+            func run() async throws {
+                var request = Xcert_Registry_V1_ListTeachingTeamsRequest()
+                request.schoolCode = self.school
+                Teams.emitTeams(
+                    try await self.options.call(Xcert_Registry_V1_PilotService.Method.listTeachingTeams, request).teams, format: self.format
+                )
+            }
+        }
+
+        static func emitTeams(_ teams: [Xcert_Registry_V1_TeachingTeam], format: OutputFormat) {
+            emit(
+                ["specialty", "teachers", "dual_qualified", "industry_experts", "years_enrolled", "eligible", "recorded_by"],
+                teams.map {
+                    [
+                        $0.specialtyCode, "\($0.teachers)", "\($0.dualQualifiedTeachers)", "\($0.industryExperts)",
+                        "\($0.continuousEnrolmentYears)", $0.eligible ? "yes" : "no", $0.recordedBy,
+                    ]
+                },
+                format: format)
+        }
+    }
+
     struct Overdue: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: """
@@ -99,6 +163,7 @@ struct Pilot: AsyncParsableCommand {
         @Option(name: .customLong("level"), help: "A level (repeatable, or comma-separated).") var levels: [String]
         @Option(name: .customLong("specialty"), help: "A specialty code of the school (repeatable).") var specialties: [String]
         @Option(help: "The students planned for the pilot.") var scale: Int32
+        @Option(help: "The school's pilot work plan (实施方案) for the certificate: recorded by name, size and SHA-256.") var workPlan: String
         @OptionGroup var change: ChangeOptions
         @OptionGroup var options: RegistryOptions
 
@@ -110,6 +175,7 @@ struct Pilot: AsyncParsableCommand {
             request.levels = try wireLevels(self.levels)
             request.specialtyCodes = self.specialties
             request.studentScale = self.scale
+            request.workPlan = try attachment(self.workPlan)
             let application = try await self.options.call(
                 Xcert_Registry_V1_PilotService.Method.submitApplication, request, idempotencyKey: self.change.idempotencyKey)
             print("application \(application.id): \(stateName(application.state))")

@@ -512,6 +512,17 @@ struct Setup: AsyncParsableCommand {
             }
             _ = try await registry.unary(
                 Xcert_Registry_V1_ReferenceDataService.Method.createSchool, school, options: CallOptions(metadata: change()))
+            // Each specialty's teaching team qualifies it to pilot (001 §二.3).
+            var teams = Xcert_Registry_V1_SetTeachingTeamsRequest()
+            teams.schoolCode = school.school.code
+            teams.teams = school.school.specialties.map { specialty in
+                var team = Xcert_Registry_V1_TeachingTeam()
+                team.specialtyCode = specialty.code
+                (team.teachers, team.dualQualifiedTeachers, team.industryExperts, team.continuousEnrolmentYears) = (10, 6, 3, 5)
+                return team
+            }
+            _ = try await registry.unary(
+                Xcert_Registry_V1_PilotService.Method.setTeachingTeams, teams, options: CallOptions(metadata: change()))
         }
         var principal = Xcert_Registry_V1_CreatePrincipalRequest()
         principal.name = "基准测试评价组织（对接系统）"
@@ -576,6 +587,9 @@ struct Setup: AsyncParsableCommand {
             apply.levels = [.elementary]
             apply.specialtyCodes = ["510201"]
             apply.studentScale = 12_000
+            apply.workPlan.name = "\(code)-ROSTER-BENCH-实施方案.pdf"
+            apply.workPlan.sizeBytes = 200_000
+            apply.workPlan.sha256 = String(repeating: "0", count: 64)
             let application = try await registry.unary(
                 Xcert_Registry_V1_PilotService.Method.submitApplication, apply, options: CallOptions(metadata: change()))
             var decision = Xcert_Registry_V1_ReviewApplicationRequest()

@@ -20,6 +20,7 @@ public enum MigrationHistory {
         .v16SitesCountTheExamined,
         .v17ReviewingUnits,
         .v18ApplicationWindows,
+        .v19TeachingTeams,
     ]
 
     /// The schema of each service, which is also the suffix of its role (`xcert_<schema>`).

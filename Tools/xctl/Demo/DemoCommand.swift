@@ -157,7 +157,8 @@ struct Demo: AsyncParsableCommand {
                 \(run.counted("applications rejected by the province")) by the province; \
                 \(run.counted("applications refused by the 40 % / 30 % caps")) refused by the caps, \
                 \(run.counted("applications refused: technical school")) from technical schools, \
-                \(run.counted("applications refused: no open window")) outside any application window; \
+                \(run.counted("applications refused: no open window")) outside any application window, \
+                \(run.counted("applications refused: ineligible specialty")) with an ineligible specialty (双师型 under 50 %); \
                 \(run.counted("reviews overdue")) reviews overdue (xctl pilot overdue)
                   alliances  \(run.counted("alliances")), \(run.counted("alliances selecting leads")) selecting leads \
                 (\(run.counted("lead schools named")) named, in public notice for 7 days: finalize with xctl alliance)

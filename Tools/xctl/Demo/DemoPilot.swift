@@ -1,8 +1,10 @@
+import Crypto
 import Foundation
 import XCertAPI
 import XCertDomain
 import XCertProto
 import XCertService
+import XCertStore
 import XCertWire
 
 /// The first half of the year: fee ceilings, the organizations' filings in two rounds,
@@ -238,7 +240,8 @@ extension DemoRun {
                 }
                 request.levels = levels
                 request.specialtyCodes = Array(
-                    school.specialties.shuffled(using: &random).prefix(Int.random(in: 1...2, using: &random)).map(\.code))
+                    school.eligibleSpecialties.shuffled(using: &random).prefix(Int.random(in: 1...2, using: &random)).map(\.code))
+                request.workPlan = Self.workPlan(school, certificate)
                 request.studentScale = Int32(max(20, min(400, budget / wanted + (index == 0 ? budget % wanted : 0))))
                 return request
             }
@@ -310,6 +313,16 @@ extension DemoRun {
                     throw CLIError("school \(plan.school.code)'s application beyond its caps was not refused by them")
                 }
                 self.count("applications refused by the 40 % / 30 % caps")
+            }
+            if let ineligible = plan.school.ineligibleSpecialty, var attempt = plan.applications.first {
+                attempt.specialtyCodes = [ineligible]
+                guard
+                    let refusal = try await self.stack.refusal(Xcert_Registry_V1_PilotService.Method.submitApplication, attempt, by: party),
+                    refusal.message.contains("below 50 %")
+                else {
+                    throw CLIError("school \(plan.school.code)'s application with an ineligible specialty was not refused for it")
+                }
+                self.count("applications refused: ineligible specialty")
             }
             return applications
         }.flatMap { $0 }
@@ -383,6 +396,16 @@ extension DemoRun {
             """
         )
         return qualifications
+    }
+
+    /// The school's pilot work plan (实施方案) for the certificate, as its application attaches it.
+    static func workPlan(_ school: DemoSchool, _ certificate: Xcert_Registry_V1_Certificate) -> Xcert_Filing_V1_Attachment {
+        let name = "\(school.name)\(certificate.name)证书试点实施方案.pdf"
+        var plan = Xcert_Filing_V1_Attachment()
+        plan.name = name
+        plan.sizeBytes = Int64(180_000 + name.utf8.count * 1_000)
+        plan.sha256 = SHA256.hash(data: Data(name.utf8)).lowercaseHex
+        return plan
     }
 
     private func reviewApplication(

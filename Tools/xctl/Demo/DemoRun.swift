@@ -169,6 +169,7 @@ extension DemoRun {
             }
         }
         let byType = Dictionary(grouping: schools, by: \.type).map { "\($0.value.count) \($0.key.chineseName)" }.sorted()
+        try await self.recordTeams(&schools)
         let underBureaus = schools.filter { $0.reviewingUnitCode != $0.cityCode }.count
         self.progress(
             "schools",
@@ -219,6 +220,41 @@ extension DemoRun {
         var updated = reference
         updated.certificates = try await self.certificates()
         return (schools, updated)
+    }
+
+    /// Each school records its specialties' teaching teams (001 §二.3); about one school in
+    /// ten has a specialty whose 双师型 teachers fall short of half.
+    private func recordTeams(_ schools: inout [DemoSchool]) async throws {
+        var random = self.random("teams")
+        var requests: [Xcert_Registry_V1_SetTeachingTeamsRequest] = []
+        for index in schools.indices where schools[index].type.isEligibleForPilot {
+            var request = Xcert_Registry_V1_SetTeachingTeamsRequest()
+            request.schoolCode = schools[index].code
+            let short = schools[index].specialties.count > 1 && random.chance(10)
+            for (position, specialty) in schools[index].specialties.enumerated() {
+                var team = Xcert_Registry_V1_TeachingTeam()
+                team.specialtyCode = specialty.code
+                team.teachers = Int32.random(in: 8...30, using: &random)
+                team.dualQualifiedTeachers = (team.teachers * Int32.random(in: 50...85, using: &random) + 99) / 100
+                team.industryExperts = (team.teachers * Int32.random(in: 20...40, using: &random) + 99) / 100
+                team.continuousEnrolmentYears = Int32.random(in: 3...12, using: &random)
+                if short && position == 0 {
+                    team.dualQualifiedTeachers = team.teachers * 4 / 10
+                    schools[index].ineligibleSpecialty = specialty.code
+                }
+                request.teams.append(team)
+            }
+            requests.append(request)
+        }
+        try await forEachConcurrently(requests) { request in
+            _ = try await self.stack.call(Xcert_Registry_V1_PilotService.Method.setTeachingTeams, request, by: self.province)
+        }
+        self.progress(
+            "teaching teams",
+            """
+            \(requests.reduce(0) { $0 + $1.teams.count }) specialties' teams recorded; \
+            \(schools.filter { $0.ineligibleSpecialty != nil }.count) schools have a specialty under 50 % 双师型
+            """)
     }
 
     // MARK: - Parties

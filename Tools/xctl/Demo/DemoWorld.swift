@@ -41,6 +41,11 @@ struct DemoSchool: Sendable {
     var enrolled: Int
     /// The specialties it may pilot with: (national catalogue code, name).
     var specialties: [(code: String, name: String)]
+    /// A specialty whose teaching team falls short of 001 §二.3, if the demo gave it one.
+    var ineligibleSpecialty: String? = nil
+
+    /// The specialties it applies with.
+    var eligibleSpecialties: [(code: String, name: String)] { self.specialties.filter { $0.code != self.ineligibleSpecialty } }
 }
 
 /// The demo province's schools: about `count`, of every type, spread over the cities
