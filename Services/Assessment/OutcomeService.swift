@@ -64,6 +64,50 @@ struct OutcomeService: Xcert_Assessment_V1_OutcomeService.Handler {
     }
 
     @Sendable
+    func getExamCoverageTable(
+        _ request: Xcert_Assessment_V1_GetExamCoverageTableRequest, _ call: RequestContext
+    ) async throws -> Xcert_Assessment_V1_GetExamCoverageTableResponse {
+        let scope = try await self.scope(call, naming: "")
+        guard (2019...2100).contains(request.year) else {
+            throw RPCError.invalidArgument([.init(field: "year", description: "must be a pilot year, 2019 to 2100")])
+        }
+        var certificates: [String]?
+        if let organization = scope.organization {
+            certificates = try await self.context.referenceData(for: call).allCertificates(of: organization).map(\.code)
+        }
+        let outcomes = try await self.context.database.transaction(call) { connection in
+            try await OutcomeStore.certificateOutcomes(
+                year: request.year, school: scope.school, certificate: request.certificateCode.nonEmpty, certificates: certificates,
+                connection, call.logger)
+        }
+        let schools = try await self.context.referenceData(for: call).allSchools().mapValues(\.name)
+        let names = Dictionary(
+            try await self.context.referenceData(for: call).allCertificates(of: nil).map { ($0.code, $0.name) },
+            uniquingKeysWith: { first, _ in first })
+        var response = Xcert_Assessment_V1_GetExamCoverageTableResponse()
+        // Schools with a qualification in force: those whose scale is to be examined.
+        for outcome in outcomes where outcome.qualifiedScale > 0 {
+            var line = Xcert_Assessment_V1_ExamCoverageLine()
+            line.certificateCode = outcome.certificateCode
+            line.certificateName = names[outcome.certificateCode] ?? ""
+            line.schoolCode = outcome.schoolCode
+            line.schoolName = schools[outcome.schoolCode] ?? ""
+            line.qualifiedScale = outcome.qualifiedScale
+            line.examined = outcome.completed
+            line.shortfall = PilotCaps.examShortfall(qualifiedScale: outcome.qualifiedScale, examined: outcome.completed)
+            line.examRate = Self.rate(line.examined, over: line.qualifiedScale)
+            if request.shortOnly && line.shortfall == 0 { continue }
+            response.lines.append(line)
+            response.total.qualifiedScale += line.qualifiedScale
+            response.total.examined += line.examined
+            response.total.shortfall += line.shortfall
+        }
+        response.total.certificateName = "合计"
+        response.total.examRate = Self.rate(response.total.examined, over: response.total.qualifiedScale)
+        return response
+    }
+
+    @Sendable
     func listCertificateOutcomes(
         _ request: Xcert_Assessment_V1_ListCertificateOutcomesRequest, _ call: RequestContext
     ) async throws -> Xcert_Assessment_V1_ListCertificateOutcomesResponse {

@@ -30,6 +30,10 @@ public enum XCertRequestBounds {
             fieldNames: [1: "school_code", 2: "year"],
             maximumItems: [:]
         ),
+        "xcert.assessment.v1.GetExamCoverageTableRequest": .init(
+            fieldNames: [1: "year", 2: "certificate_code", 3: "short_only"],
+            maximumItems: [:]
+        ),
         "xcert.assessment.v1.GetFollowingRequest": .init(
             fieldNames: [:],
             maximumItems: [:]

@@ -33,6 +33,12 @@ public enum Xcert_Assessment_V1_OutcomeService {
             contract: MethodContract(roles: [.provinceAdmin, .school, .organization, .service], isMutating: false, limitClass: .read),
             bounds: XCertRequestBounds.table
         )
+        /// `GetExamCoverageTable`. Roles: provinceAdmin, school, organization, service; reads.
+        public static let getExamCoverageTable = MethodDescriptor<Xcert_Assessment_V1_GetExamCoverageTableRequest, Xcert_Assessment_V1_GetExamCoverageTableResponse>(
+            name: "/xcert.assessment.v1.OutcomeService/GetExamCoverageTable",
+            contract: MethodContract(roles: [.provinceAdmin, .school, .organization, .service], isMutating: false, limitClass: .read),
+            bounds: XCertRequestBounds.table
+        )
         /// `GetFollowing`. Roles: provinceAdmin, service; reads.
         public static let getFollowing = MethodDescriptor<Xcert_Assessment_V1_GetFollowingRequest, Xcert_Assessment_V1_GetFollowingResponse>(
             name: "/xcert.assessment.v1.OutcomeService/GetFollowing",
@@ -57,6 +63,7 @@ public enum Xcert_Assessment_V1_OutcomeService {
             listOutcomes.name,
             listCertificateOutcomes.name,
             getDeclarationTable.name,
+            getExamCoverageTable.name,
             getFollowing.name,
             rebuildOutcomes.name,
             listOutcomeChanges.name,
@@ -79,6 +86,11 @@ public enum Xcert_Assessment_V1_OutcomeService {
         ///
         /// Roles: provinceAdmin, school, organization, service; reads.
         func getDeclarationTable(_ request: Xcert_Assessment_V1_GetDeclarationTableRequest, _ call: RequestContext) async throws -> Xcert_Assessment_V1_GetDeclarationTableResponse
+        /// 004 item 14: who falls short of examining its qualified scale, with the registry's names.
+        /// The handler also checks: a school sees only its own lines, an organization its certificates'.
+        ///
+        /// Roles: provinceAdmin, school, organization, service; reads.
+        func getExamCoverageTable(_ request: Xcert_Assessment_V1_GetExamCoverageTableRequest, _ call: RequestContext) async throws -> Xcert_Assessment_V1_GetExamCoverageTableResponse
         /// Roles: provinceAdmin, service; reads.
         func getFollowing(_ request: Xcert_Assessment_V1_GetFollowingRequest, _ call: RequestContext) async throws -> Xcert_Assessment_V1_GetFollowingResponse
         /// Roles: provinceAdmin; changes state (takes an idempotency-key).
@@ -120,6 +132,14 @@ public enum Xcert_Assessment_V1_OutcomeService {
             try await self.caller.unary(Method.getDeclarationTable, request, options: options)
         }
 
+        /// `GetExamCoverageTable`. Roles: provinceAdmin, school, organization, service; reads.
+        public func getExamCoverageTable(
+            _ request: Xcert_Assessment_V1_GetExamCoverageTableRequest = .init(),
+            options: CallOptions = .init()
+        ) async throws -> Xcert_Assessment_V1_GetExamCoverageTableResponse {
+            try await self.caller.unary(Method.getExamCoverageTable, request, options: options)
+        }
+
         /// `GetFollowing`. Roles: provinceAdmin, service; reads.
         public func getFollowing(
             _ request: Xcert_Assessment_V1_GetFollowingRequest = .init(),
@@ -153,6 +173,7 @@ extension Xcert_Assessment_V1_OutcomeService.Handler {
             .unary(Xcert_Assessment_V1_OutcomeService.Method.listOutcomes) { request, call in try await self.listOutcomes(request, call) },
             .unary(Xcert_Assessment_V1_OutcomeService.Method.listCertificateOutcomes) { request, call in try await self.listCertificateOutcomes(request, call) },
             .unary(Xcert_Assessment_V1_OutcomeService.Method.getDeclarationTable) { request, call in try await self.getDeclarationTable(request, call) },
+            .unary(Xcert_Assessment_V1_OutcomeService.Method.getExamCoverageTable) { request, call in try await self.getExamCoverageTable(request, call) },
             .unary(Xcert_Assessment_V1_OutcomeService.Method.getFollowing) { request, call in try await self.getFollowing(request, call) },
             .unary(Xcert_Assessment_V1_OutcomeService.Method.rebuildOutcomes) { request, call in try await self.rebuildOutcomes(request, call) },
             .unary(Xcert_Assessment_V1_OutcomeService.Method.listOutcomeChanges) { request, call in try await self.listOutcomeChanges(request, call) },

@@ -15,6 +15,12 @@ public struct PilotCaps: Sendable, Hashable {
         self.enrolledStudents = enrolledStudents
     }
 
+    /// 004 item 14, every pilot student sits an exam: how many of a school's qualified scale
+    /// for a certificate were not examined (0 when as many or more were).
+    public static func examShortfall(qualifiedScale: Int64, examined: Int64) -> Int64 {
+        qualifiedScale > examined ? qualifiedScale - examined : 0
+    }
+
     /// The most distinct certificates a school may pilot in a year (rounded down).
     public var maximumCertificates: Int { self.specialtyCount * Self.certificatePercent / 100 }
 

@@ -237,6 +237,91 @@ public nonisolated struct Xcert_Assessment_V1_ListCertificateOutcomesResponse: S
   public init() {}
 }
 
+/// 004 item 14, every pilot student sits an exam (每个试点学生都参加考核): a school's
+/// qualified scale for a certificate against the candidates it had examined.
+public nonisolated struct Xcert_Assessment_V1_ExamCoverageLine: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var certificateCode: String = String()
+
+  public var certificateName: String = String()
+
+  public var schoolCode: String = String()
+
+  public var schoolName: String = String()
+
+  /// 试点规模: the students its qualifications in force allow
+  public var qualifiedScale: Int64 = 0
+
+  /// 完成考核人数: candidates who sat (corrections replace)
+  public var examined: Int64 = 0
+
+  /// 未考核人数: qualified_scale − examined, 0 when as many or more sat
+  public var shortfall: Int64 = 0
+
+  /// examined ÷ qualified_scale
+  public var examRate: Xcert_Assessment_V1_RateOrNoData {
+    get {_examRate ?? Xcert_Assessment_V1_RateOrNoData()}
+    set {_examRate = newValue}
+  }
+  /// Returns true if `examRate` has been explicitly set.
+  public var hasExamRate: Bool {self._examRate != nil}
+  /// Clears the value of `examRate`. Subsequent reads from it will return its default value.
+  public mutating func clearExamRate() {self._examRate = nil}
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _examRate: Xcert_Assessment_V1_RateOrNoData? = nil
+}
+
+public nonisolated struct Xcert_Assessment_V1_GetExamCoverageTableRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// required
+  public var year: Int32 = 0
+
+  /// filter; empty: every certificate
+  public var certificateCode: String = String()
+
+  /// only the lines with a shortfall
+  public var shortOnly: Bool = false
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Xcert_Assessment_V1_GetExamCoverageTableResponse: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// by certificate, school
+  public var lines: [Xcert_Assessment_V1_ExamCoverageLine] = []
+
+  /// the sums (合计); its shortfall is the sum of the lines'
+  public var total: Xcert_Assessment_V1_ExamCoverageLine {
+    get {_total ?? Xcert_Assessment_V1_ExamCoverageLine()}
+    set {_total = newValue}
+  }
+  /// Returns true if `total` has been explicitly set.
+  public var hasTotal: Bool {self._total != nil}
+  /// Clears the value of `total`. Subsequent reads from it will return its default value.
+  public mutating func clearTotal() {self._total = nil}
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _total: Xcert_Assessment_V1_ExamCoverageLine? = nil
+}
+
 /// One line of 003's appendix table 1 (江西省各试点院校申报考核明细汇总表).
 public nonisolated struct Xcert_Assessment_V1_DeclarationLine: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
@@ -808,6 +893,154 @@ nonisolated extension Xcert_Assessment_V1_ListCertificateOutcomesResponse: Swift
 
   public static func ==(lhs: Xcert_Assessment_V1_ListCertificateOutcomesResponse, rhs: Xcert_Assessment_V1_ListCertificateOutcomesResponse) -> Bool {
     if lhs.outcomes != rhs.outcomes {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Xcert_Assessment_V1_ExamCoverageLine: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ExamCoverageLine"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}certificate_code\0\u{3}certificate_name\0\u{3}school_code\0\u{3}school_name\0\u{3}qualified_scale\0\u{1}examined\0\u{1}shortfall\0\u{3}exam_rate\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.certificateCode) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.certificateName) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.schoolCode) }()
+      case 4: try { try decoder.decodeSingularStringField(value: &self.schoolName) }()
+      case 5: try { try decoder.decodeSingularInt64Field(value: &self.qualifiedScale) }()
+      case 6: try { try decoder.decodeSingularInt64Field(value: &self.examined) }()
+      case 7: try { try decoder.decodeSingularInt64Field(value: &self.shortfall) }()
+      case 8: try { try decoder.decodeSingularMessageField(value: &self._examRate) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if !self.certificateCode.isEmpty {
+      try visitor.visitSingularStringField(value: self.certificateCode, fieldNumber: 1)
+    }
+    if !self.certificateName.isEmpty {
+      try visitor.visitSingularStringField(value: self.certificateName, fieldNumber: 2)
+    }
+    if !self.schoolCode.isEmpty {
+      try visitor.visitSingularStringField(value: self.schoolCode, fieldNumber: 3)
+    }
+    if !self.schoolName.isEmpty {
+      try visitor.visitSingularStringField(value: self.schoolName, fieldNumber: 4)
+    }
+    if self.qualifiedScale != 0 {
+      try visitor.visitSingularInt64Field(value: self.qualifiedScale, fieldNumber: 5)
+    }
+    if self.examined != 0 {
+      try visitor.visitSingularInt64Field(value: self.examined, fieldNumber: 6)
+    }
+    if self.shortfall != 0 {
+      try visitor.visitSingularInt64Field(value: self.shortfall, fieldNumber: 7)
+    }
+    try { if let v = self._examRate {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 8)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Xcert_Assessment_V1_ExamCoverageLine, rhs: Xcert_Assessment_V1_ExamCoverageLine) -> Bool {
+    if lhs.certificateCode != rhs.certificateCode {return false}
+    if lhs.certificateName != rhs.certificateName {return false}
+    if lhs.schoolCode != rhs.schoolCode {return false}
+    if lhs.schoolName != rhs.schoolName {return false}
+    if lhs.qualifiedScale != rhs.qualifiedScale {return false}
+    if lhs.examined != rhs.examined {return false}
+    if lhs.shortfall != rhs.shortfall {return false}
+    if lhs._examRate != rhs._examRate {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Xcert_Assessment_V1_GetExamCoverageTableRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".GetExamCoverageTableRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}year\0\u{3}certificate_code\0\u{3}short_only\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularInt32Field(value: &self.year) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.certificateCode) }()
+      case 3: try { try decoder.decodeSingularBoolField(value: &self.shortOnly) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.year != 0 {
+      try visitor.visitSingularInt32Field(value: self.year, fieldNumber: 1)
+    }
+    if !self.certificateCode.isEmpty {
+      try visitor.visitSingularStringField(value: self.certificateCode, fieldNumber: 2)
+    }
+    if self.shortOnly != false {
+      try visitor.visitSingularBoolField(value: self.shortOnly, fieldNumber: 3)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Xcert_Assessment_V1_GetExamCoverageTableRequest, rhs: Xcert_Assessment_V1_GetExamCoverageTableRequest) -> Bool {
+    if lhs.year != rhs.year {return false}
+    if lhs.certificateCode != rhs.certificateCode {return false}
+    if lhs.shortOnly != rhs.shortOnly {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Xcert_Assessment_V1_GetExamCoverageTableResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".GetExamCoverageTableResponse"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}lines\0\u{1}total\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeRepeatedMessageField(value: &self.lines) }()
+      case 2: try { try decoder.decodeSingularMessageField(value: &self._total) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if !self.lines.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.lines, fieldNumber: 1)
+    }
+    try { if let v = self._total {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 2)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Xcert_Assessment_V1_GetExamCoverageTableResponse, rhs: Xcert_Assessment_V1_GetExamCoverageTableResponse) -> Bool {
+    if lhs.lines != rhs.lines {return false}
+    if lhs._total != rhs._total {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -56,6 +56,8 @@ struct DemoTests {
             let reports = try await Self.reports(stack)
             let views = try await Self.views(stack)
             #expect(reports.declarations == views.declarations, "appendix table 1 = analytics.school_assessment_detail")
+            #expect(reports.examCoverage == views.examCoverage, "the exam coverage table = analytics.exam_coverage")
+            #expect(!reports.examCoverage.isEmpty)
             #expect(reports.sites == views.sites, "appendix table 2 = analytics.assessment_sites")
             #expect(reports.outstanding == views.outstanding, "appendix table 3 = analytics.outstanding_fees")
             #expect(reports.fees == views.fees, "the organization fee table = analytics.org_fee_summary")
@@ -94,6 +96,7 @@ struct DemoTests {
     /// The four report tables as lines of their numbers, and their totals.
     struct Reports: Equatable {
         var declarations: [String] = []
+        var examCoverage: [String] = []
         var sites: [String] = []
         var outstanding: [String] = []
         var fees: [String] = []
@@ -124,6 +127,11 @@ struct DemoTests {
             "\($0.certificateCode) \($0.level.rawValue) \($0.schoolCode) \($0.declared) \($0.approved) \($0.completed) \($0.passed)"
         }
         reports.totalCompleted = table1.total.completed
+        var coverage = Xcert_Assessment_V1_GetExamCoverageTableRequest()
+        coverage.year = Self.year
+        reports.examCoverage = try await assessment.unary(
+            Xcert_Assessment_V1_OutcomeService.Method.getExamCoverageTable, coverage, options: CallOptions(metadata: metadata)
+        ).lines.map { "\($0.certificateCode) \($0.schoolCode) \($0.qualifiedScale) \($0.examined) \($0.shortfall)" }
         var sites = Xcert_Filing_V1_GetSiteSessionTableRequest()
         sites.year = Self.year
         let table2 = try await filing.unary(
@@ -156,6 +164,7 @@ struct DemoTests {
     /// filings, qualifications and evaluations views say of the year.
     struct Views {
         var declarations: [String] = []
+        var examCoverage: [String] = []
         var sites: [String] = []
         var outstanding: [String] = []
         var fees: [String] = []
@@ -184,6 +193,15 @@ struct DemoTests {
                 logger: logger
             ).decode((String, Int32, String, Int64, Int64, Int64, Int64).self) {
                 views.declarations.append("\(certificate) \(level) \(school) \(declared) \(approved) \(completed) \(passed)")
+            }
+            for try await (certificate, school, scale, examined, shortfall) in try await connection.query(
+                """
+                SELECT certificate_code, school_code, qualified_scale, examined, shortfall FROM analytics.exam_coverage
+                WHERE year = \(year) ORDER BY certificate_code, school_code
+                """,
+                logger: logger
+            ).decode((String, String, Int64, Int64, Int64).self) {
+                views.examCoverage.append("\(certificate) \(school) \(scale) \(examined) \(shortfall)")
             }
             for try await (certificate, level, site, sessions, dates, candidates) in try await connection.query(
                 """

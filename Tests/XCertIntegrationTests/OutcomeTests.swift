@@ -64,6 +64,58 @@ struct OutcomeTests {
         }
     }
 
+    @Test(
+        """
+        004 item 14: each school's qualified scale against the candidates it had examined (absent ones do not count), the shortfall and \
+        its total; only the short ones on request; a school sees its own line; the analysts' view agrees
+        """
+    )
+    func examCoverage() async throws {
+        try await withFilingStack { h in
+            let world = try await h.rosterWorld()
+            let assessment = try await Assessment.start(h)
+            let roster = try await h.createRoster(token: world.car)
+            // 4136010001: 3 sat and 1 absent; 4136010003: 50 sat, its whole scale.
+            var absent = Candidates.row(3, school: "4136010001")
+            absent.attended = false
+            absent.componentScoresTenths = []
+            absent.passed = false
+            let rows =
+                (0..<3).map { Candidates.row($0, school: "4136010001") } + [absent]
+                + (100..<150).map { Candidates.row($0, school: "4136010003") }
+            _ = try await h.upload(roster.id, chunk: 0, rows, token: world.car)
+            _ = try await h.seal(roster.id, token: world.car)
+            try await assessment.waitFor(rostersCounted: 1, cursor: 1, h)
+
+            var request = Xcert_Assessment_V1_GetExamCoverageTableRequest()
+            request.year = RosterWorld.year
+            let table = try await assessment.call(Xcert_Assessment_V1_OutcomeService.Method.getExamCoverageTable, request, token: h.admin)
+            #expect(
+                table.lines.map { "\($0.schoolCode) \($0.qualifiedScale) \($0.examined) \($0.shortfall)" } == [
+                    "4136010001 50 3 47", "4136010003 50 50 0",
+                ])
+            #expect(table.lines[0].certificateName == "汽车运用与维修" && !table.lines[0].schoolName.isEmpty)
+            #expect(table.lines[0].examRate.value.numerator == 3 && table.lines[0].examRate.value.denominator == 50)
+            #expect([table.total.qualifiedScale, table.total.examined, table.total.shortfall] == [100, 53, 47])
+            request.shortOnly = true
+            let short = try await assessment.call(Xcert_Assessment_V1_OutcomeService.Method.getExamCoverageTable, request, token: h.admin)
+            #expect(short.lines.map(\.schoolCode) == ["4136010001"] && short.total.shortfall == 47)
+            request.shortOnly = false
+            let school = try await h.token(role: "school", party: "4136010003")
+            #expect(
+                try await assessment.call(Xcert_Assessment_V1_OutcomeService.Method.getExamCoverageTable, request, token: school).lines
+                    .map(\.schoolCode) == ["4136010003"])
+            #expect(
+                try await h.scalar(
+                    """
+                    SELECT string_agg(school_code || ' ' || qualified_scale || ' ' || examined || ' ' || shortfall, '; '
+                                      ORDER BY school_code)
+                    FROM analytics.exam_coverage WHERE year = \(RosterWorld.year)
+                    """, as: String.self) == "4136010001 50 3 47; 4136010003 50 50 0")
+            await assessment.stop()
+        }
+    }
+
     @Test("zero denominators are no data, never 0 % or 100 %; all passed is exactly 100 %")
     func rateEdges() async throws {
         try await withFilingStack { h in

@@ -12,7 +12,7 @@ import XCertWire
 struct Report: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "The province's report tables: 003's appendix tables 1–3, the organization fee table, the year's results.",
-        subcommands: [Declarations.self, Sites.self, Outstanding.self, Fees.self, Results.self]
+        subcommands: [Declarations.self, Sites.self, Outstanding.self, Fees.self, Results.self, ExamCoverage.self]
     )
 
     struct Declarations: AsyncParsableCommand {
@@ -63,6 +63,22 @@ struct Report: AsyncParsableCommand {
                 self.report.settlement, Xcert_Settlement_V1_SettlementReportService.Method.getOrganizationFeeTable, request
             )
             ReportTables.fees(response).write(self.report)
+        }
+    }
+
+    struct ExamCoverage: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "exam-coverage",
+            abstract: "004 item 14: each school's qualified scale against the candidates it had examined (from assessment).")
+        @Flag(help: "Only the schools that examined fewer than their qualified scale.") var shortOnly = false
+        @OptionGroup var report: ReportOptions
+        func run() async throws {
+            var request = Xcert_Assessment_V1_GetExamCoverageTableRequest()
+            request.year = self.report.year
+            request.shortOnly = self.shortOnly
+            let response = try await self.report.call(
+                self.report.assessment, Xcert_Assessment_V1_OutcomeService.Method.getExamCoverageTable, request)
+            ReportTables.examCoverage(response).write(self.report)
         }
     }
 
@@ -185,6 +201,27 @@ enum ReportTables {
         return ReportTable(
             english: ["no", "organization", "certificate", "level", "completed", "receivable", "received", "outstanding"],
             chinese: ["序号", "评价组织", "证书名称", "级别", "完成考核人数", "应收金额", "实收金额", "未结金额"],
+            rows: rows
+        )
+    }
+
+    static func examCoverage(_ response: Xcert_Assessment_V1_GetExamCoverageTableResponse) -> ReportTable {
+        let rows =
+            response.lines.enumerated().map { index, line in
+                [
+                    String(index + 1), line.certificateName.isEmpty ? line.certificateCode : line.certificateName,
+                    line.schoolName.isEmpty ? line.schoolCode : line.schoolName, String(line.qualifiedScale), String(line.examined),
+                    String(line.shortfall), rateText(line.examRate),
+                ]
+            } + [
+                [
+                    "合计", "", "", String(response.total.qualifiedScale), String(response.total.examined), String(response.total.shortfall),
+                    rateText(response.total.examRate),
+                ]
+            ]
+        return ReportTable(
+            english: ["no", "certificate", "school", "qualified_scale", "examined", "shortfall", "exam_rate"],
+            chinese: ["序号", "证书名称", "试点院校名称", "试点规模", "完成考核人数", "未考核人数", "考核覆盖率"],
             rows: rows
         )
     }

@@ -21,6 +21,7 @@ public enum MigrationHistory {
         .v17ReviewingUnits,
         .v18ApplicationWindows,
         .v19TeachingTeams,
+        .v20ExamCoverage,
     ]
 
     /// The schema of each service, which is also the suffix of its role (`xcert_<schema>`).

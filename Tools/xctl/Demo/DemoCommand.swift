@@ -102,6 +102,11 @@ struct Demo: AsyncParsableCommand {
         feesRequest.year = run.year
         let fees = try await stack.call(
             Xcert_Settlement_V1_SettlementReportService.Method.getOrganizationFeeTable, feesRequest, by: run.province, kind: .read)
+        var coverageRequest = Xcert_Assessment_V1_GetExamCoverageTableRequest()
+        coverageRequest.year = run.year
+        coverageRequest.shortOnly = true
+        let coverage = try await stack.call(
+            Xcert_Assessment_V1_OutcomeService.Method.getExamCoverageTable, coverageRequest, by: run.province, kind: .read)
         var resultsRequest = Xcert_Assessment_V1_ListResultsRequest()
         resultsRequest.year = run.year
         let results = try await stack.call(
@@ -139,6 +144,9 @@ struct Demo: AsyncParsableCommand {
               declared / approved / completed / passed  \(total.declared) / \(total.approved) / \(total.completed) / \
             \(total.passed)  (pass rate \(rateText(total.passRate)))
               exam sessions  \(sites.total.sessions) at \(sites.lines.count) site lines, \(sites.total.candidates) candidates
+              every pilot student examined?  \(coverage.lines.count) school × certificate lines fall short, \
+            \(coverage.total.shortfall) of their \(coverage.total.qualifiedScale) qualified students not examined \
+            (xctl report exam-coverage)
               fees  receivable \(Money(fen: fees.total.receivable.fen)), received \(Money(fen: fees.total.received.fen)), outstanding \
             \(Money(fen: fees.total.outstanding.fen)) yuan; \(outstanding.lines.count) school × certificate lines still owe
               evaluation  \(results.results.count) schools: \
