@@ -28,7 +28,8 @@ struct AllianceService: Xcert_Registry_V1_AllianceService.Handler {
             alliance.year = request.year
             alliance.schoolCodes = try await AllianceStore.members(certificate.code, request.year, connection, call.logger)
             alliance.schoolCount = Int32(alliance.schoolCodes.count)
-            alliance.openToLeadSelection = alliance.schoolCount >= AllianceRules.minimumSchoolsForSelection
+            alliance.applicantCount = Int32(try await AllianceStore.applicantCount(certificate.code, request.year, connection, call.logger))
+            alliance.openToLeadSelection = alliance.applicantCount >= AllianceRules.minimumSchoolsForSelection
             let selection = try await LeadSelectionStore.selection(certificate.code, request.year, connection, call.logger)
             if let selection, selection.phase == .final {
                 alliance.leads = selection.leads
@@ -44,7 +45,7 @@ struct AllianceService: Xcert_Registry_V1_AllianceService.Handler {
         return try await self.context.database.transaction(call) { connection in
             var alliances: [Xcert_Registry_V1_Alliance] = []
             for var alliance in try await AllianceStore.alliances(year: request.year, connection, call.logger) {
-                alliance.openToLeadSelection = alliance.schoolCount >= AllianceRules.minimumSchoolsForSelection
+                alliance.openToLeadSelection = alliance.applicantCount >= AllianceRules.minimumSchoolsForSelection
                 if !request.onlyNotOpen || !alliance.openToLeadSelection { alliances.append(alliance) }
             }
             let leads = try await AllianceStore.finalLeads(year: request.year, connection, call.logger)
@@ -74,12 +75,12 @@ struct AllianceService: Xcert_Registry_V1_AllianceService.Handler {
         try checks.check()
         return try await self.context.idempotency.perform(call) { connection in
             let certificate = try await ReferenceStore.certificate(request.certificateCode, connection, call.logger)
-            let members = try await AllianceStore.members(certificate.code, request.year, connection, call.logger)
-            guard members.count >= AllianceRules.minimumSchoolsForSelection else {
+            let applicants = try await AllianceStore.applicantCount(certificate.code, request.year, connection, call.logger)
+            guard applicants >= AllianceRules.minimumSchoolsForSelection else {
                 throw RPCError(
                     .failedPrecondition,
                     """
-                    certificate \(certificate.code) has \(members.count) qualified schools in \(request.year); \
+                    certificate \(certificate.code) has \(applicants) applying schools (申报学校数) in \(request.year); \
                     certificates with fewer than \(AllianceRules.minimumSchoolsForSelection) are not put to lead-school selection \
                     (merge by specialty category or assign a school)
                     """
@@ -117,10 +118,7 @@ struct AllianceService: Xcert_Registry_V1_AllianceService.Handler {
         _ request: Xcert_Registry_V1_SubmitLeadApplicationRequest, _ call: RequestContext
     ) async throws -> Xcert_Registry_V1_LeadApplication {
         let principal = try call.caller()
-        if principal.role == .school, principal.party != request.schoolCode {
-            throw RPCError(
-                .permissionDenied, "a school applies only for itself (\(principal.party ?? "none")), not for \(request.schoolCode)")
-        }
+        try principal.requireActingFor(school: request.schoolCode, "applies")
         var checks = FieldChecks()
         let form = request.form
         checks.require(

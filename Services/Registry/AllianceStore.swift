@@ -6,28 +6,47 @@ import XCertProto
 /// The registry's SQL for alliances: the schools holding a qualification in force for a
 /// certificate and year, and the lead schools of final selections.
 enum AllianceStore {
-    /// The year's alliances, one per certificate with a qualification in force, by code: the
-    /// certificate's code and name, the year and the count of its schools.
+    /// The year's alliances, one per certificate some school applied for, by code: the
+    /// certificate's code and name, the year, the count of its schools holding a
+    /// qualification in force and the count of schools that applied (申报学校数).
     static func alliances(year: Int32, _ connection: PostgresConnection, _ logger: Logger) async throws -> [Xcert_Registry_V1_Alliance] {
         let rows = try await connection.query(
             """
-            SELECT c.code, c.name, count(DISTINCT q.school_code)
-            FROM registry.qualifications q JOIN registry.certificates c ON c.code = q.certificate_code
-            WHERE q.year = \(year) AND q.revoked_at IS NULL
+            SELECT c.code, c.name,
+                   (SELECT count(DISTINCT q.school_code) FROM registry.qualifications q
+                    WHERE q.certificate_code = c.code AND q.year = \(year) AND q.revoked_at IS NULL),
+                   count(DISTINCT a.school_code)
+            FROM registry.pilot_applications a JOIN registry.certificates c ON c.code = a.certificate_code
+            WHERE a.year = \(year)
             GROUP BY c.code, c.name ORDER BY c.code
             """,
             logger: logger
         )
         var alliances: [Xcert_Registry_V1_Alliance] = []
-        for try await (code, name, count) in rows.decode((String, String, Int64).self) {
+        for try await (code, name, members, applicants) in rows.decode((String, String, Int64, Int64).self) {
             var alliance = Xcert_Registry_V1_Alliance()
             alliance.certificateCode = code
             alliance.certificateName = name
             alliance.year = year
-            alliance.schoolCount = Int32(count)
+            alliance.schoolCount = Int32(members)
+            alliance.applicantCount = Int32(applicants)
             alliances.append(alliance)
         }
         return alliances
+    }
+
+    /// 申报学校数: the schools that applied for the certificate in the year, whatever became of
+    /// their applications.
+    static func applicantCount(_ certificate: String, _ year: Int32, _ connection: PostgresConnection, _ logger: Logger) async throws -> Int
+    {
+        let rows = try await connection.query(
+            """
+            SELECT count(DISTINCT school_code) FROM registry.pilot_applications WHERE certificate_code = \(certificate) AND year = \(year)
+            """,
+            logger: logger
+        )
+        for try await count in rows.decode(Int64.self) { return Int(count) }
+        return 0
     }
 
     /// The lead schools of the year's final selections, by certificate.

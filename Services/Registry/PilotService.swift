@@ -20,10 +20,7 @@ struct PilotService: Xcert_Registry_V1_PilotService.Handler {
         _ request: Xcert_Registry_V1_SubmitApplicationRequest, _ call: RequestContext
     ) async throws -> Xcert_Registry_V1_PilotApplication {
         let principal = try call.caller()
-        if principal.role == .school, principal.party != request.schoolCode {
-            throw RPCError(
-                .permissionDenied, "a school applies only for itself (\(principal.party ?? "none")), not for \(request.schoolCode)")
-        }
+        try principal.requireActingFor(school: request.schoolCode, "applies")
         var checks = FieldChecks()
         checks.require(request.schoolCode.isDigits(10), "school_code", "must be a school's 10-digit national code")
         checks.require(request.certificateCode.isCertificateCode, "certificate_code", "must be a certificate's code, e.g. BIM")
@@ -220,10 +217,7 @@ struct PilotService: Xcert_Registry_V1_PilotService.Handler {
         _ request: Xcert_Registry_V1_SetTeachingTeamsRequest, _ call: RequestContext
     ) async throws -> Xcert_Registry_V1_ListTeachingTeamsResponse {
         let principal = try call.caller()
-        if principal.role == .school, principal.party != request.schoolCode {
-            throw RPCError(
-                .permissionDenied, "a school records only its own teams (\(principal.party ?? "none")), not those of \(request.schoolCode)")
-        }
+        try principal.requireActingFor(school: request.schoolCode, "records teaching teams")
         var checks = FieldChecks()
         checks.require(request.schoolCode.isDigits(10), "school_code", "must be a school's 10-digit national code")
         checks.require(!request.teams.isEmpty, "teams", "must list at least one specialty's team")

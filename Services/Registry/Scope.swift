@@ -46,3 +46,13 @@ struct Scope: Sendable {
         return true
     }
 }
+
+extension Principal {
+    /// A school acts only for itself (applies, records its teams): PERMISSION_DENIED naming
+    /// `doing` when a school principal names another school. Other roles the method admits
+    /// act for any school.
+    func requireActingFor(school: String, _ doing: String) throws {
+        guard self.role == .school, self.party != school else { return }
+        throw RPCError(.permissionDenied, "a school \(doing) only for itself (\(self.party ?? "none")), not for \(school)")
+    }
+}

@@ -87,7 +87,8 @@ public enum ReviewStep: String, Sendable, Hashable, CaseIterable {
 public enum AllianceRules {
     /// At most this many lead schools per certificate.
     public static let maximumLeads = 3
-    /// Certificates with fewer qualified schools are not put to lead-school selection.
+    /// Certificates with fewer schools that applied for them (申报学校数, 000 appendix 3) are
+    /// not put to lead-school selection.
     public static let minimumSchoolsForSelection = 10
 
     /// What is wrong with naming these leads (school code, primary?), in plain words;

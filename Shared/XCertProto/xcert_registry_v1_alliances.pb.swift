@@ -92,14 +92,18 @@ public nonisolated struct Xcert_Registry_V1_Alliance: Sendable {
 
   public var schoolCodes: [String] = []
 
+  /// schools holding a qualification in force
   public var schoolCount: Int32 = 0
 
-  /// Fewer than 10 schools: not put to lead-school selection (merged by specialty
-  /// category or assigned by the province, 000 §五).
+  /// Fewer than 10 schools that applied (申报学校数, 000 appendix 3): not put to lead-school
+  /// selection (merged by specialty category or assigned by the province, 000 §五).
   public var openToLeadSelection: Bool = false
 
   /// once the selection is final
   public var leads: [Xcert_Registry_V1_LeadSchool] = []
+
+  /// 申报学校数: schools that applied for it in the year, whatever became of it
+  public var applicantCount: Int32 = 0
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -495,7 +499,7 @@ nonisolated extension Xcert_Registry_V1_SelectionPhase: SwiftProtobuf._ProtoName
 
 nonisolated extension Xcert_Registry_V1_Alliance: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Alliance"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}certificate_code\0\u{3}certificate_name\0\u{1}year\0\u{3}school_codes\0\u{3}school_count\0\u{3}open_to_lead_selection\0\u{1}leads\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}certificate_code\0\u{3}certificate_name\0\u{1}year\0\u{3}school_codes\0\u{3}school_count\0\u{3}open_to_lead_selection\0\u{1}leads\0\u{3}applicant_count\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -510,6 +514,7 @@ nonisolated extension Xcert_Registry_V1_Alliance: SwiftProtobuf.Message, SwiftPr
       case 5: try { try decoder.decodeSingularInt32Field(value: &self.schoolCount) }()
       case 6: try { try decoder.decodeSingularBoolField(value: &self.openToLeadSelection) }()
       case 7: try { try decoder.decodeRepeatedMessageField(value: &self.leads) }()
+      case 8: try { try decoder.decodeSingularInt32Field(value: &self.applicantCount) }()
       default: break
       }
     }
@@ -537,6 +542,9 @@ nonisolated extension Xcert_Registry_V1_Alliance: SwiftProtobuf.Message, SwiftPr
     if !self.leads.isEmpty {
       try visitor.visitRepeatedMessageField(value: self.leads, fieldNumber: 7)
     }
+    if self.applicantCount != 0 {
+      try visitor.visitSingularInt32Field(value: self.applicantCount, fieldNumber: 8)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -548,6 +556,7 @@ nonisolated extension Xcert_Registry_V1_Alliance: SwiftProtobuf.Message, SwiftPr
     if lhs.schoolCount != rhs.schoolCount {return false}
     if lhs.openToLeadSelection != rhs.openToLeadSelection {return false}
     if lhs.leads != rhs.leads {return false}
+    if lhs.applicantCount != rhs.applicantCount {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

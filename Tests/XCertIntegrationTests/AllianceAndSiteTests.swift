@@ -1,7 +1,9 @@
 import Foundation
 import Testing
 import XCertAPI
+import XCertDomain
 import XCertProto
+import XCertService
 import XCertTestSupport
 import XCertWire
 
@@ -26,6 +28,30 @@ struct AllianceAndSiteTests {
         return schools
     }
 
+    @Test("000's \"fewer than 10\" counts the schools that applied (申报学校数): 9 qualified and 1 rejected make 10, open to selection")
+    func applyingSchoolsCount() async throws {
+        try await withRegistry { registry in
+            try await registry.seedReference()
+            registry.filing.approve("NEV", year: 2020)
+            for index in 0..<10 {
+                let code = String(format: "41360100%02d", 40 + index)
+                try await registry.createSchool(code)
+                let application = try await registry.apply(code, "NEV")
+                _ = try await registry.review(application.id, approve: index < 9, reason: index < 9 ? "" : "实训条件不足", token: registry.admin)
+            }
+            var get = Xcert_Registry_V1_GetAllianceRequest()
+            get.certificateCode = "NEV"
+            get.year = 2020
+            let alliance = try await registry.call(Xcert_Registry_V1_AllianceService.Method.getAlliance, get, token: registry.admin)
+            #expect(alliance.schoolCount == 9 && alliance.applicantCount == 10 && alliance.openToLeadSelection, "\(alliance)")
+            var open = Xcert_Registry_V1_OpenLeadSelectionRequest()
+            open.certificateCode = "NEV"
+            open.year = 2020
+            open.applicationsClose = LocalDate(year: 2099, month: 12, day: 31)!.wire
+            _ = try await registry.call(Xcert_Registry_V1_AllianceService.Method.openLeadSelection, open, token: registry.admin)
+        }
+    }
+
     @Test(
         """
         alliances count qualified schools; under 10 not open to lead selection; the selection runs notice → applications → experts → \
@@ -40,7 +66,9 @@ struct AllianceAndSiteTests {
             let alliances = try await registry.call(Xcert_Registry_V1_AllianceService.Method.listAlliances, list, token: registry.admin)
                 .alliances
             #expect(
-                alliances.map { "\($0.certificateCode):\($0.schoolCount):\($0.openToLeadSelection)" } == ["AUTO:3:false", "BIM:12:true"])
+                alliances.map { "\($0.certificateCode):\($0.schoolCount):\($0.applicantCount):\($0.openToLeadSelection)" } == [
+                    "AUTO:3:3:false", "BIM:12:12:true",
+                ])
             list.onlyNotOpen = true
             #expect(
                 try await registry.call(Xcert_Registry_V1_AllianceService.Method.listAlliances, list, token: registry.admin).alliances.map(
@@ -55,7 +83,7 @@ struct AllianceAndSiteTests {
             let small = try #require(
                 await registry.refusal(Xcert_Registry_V1_AllianceService.Method.openLeadSelection, open, token: registry.admin))
             #expect(small.code == .failedPrecondition)
-            #expect(small.message.contains("has 3 qualified schools"), "\(small.message)")
+            #expect(small.message.contains("has 3 applying schools (申报学校数)"), "\(small.message)")
             open.certificateCode = "BIM"
             _ = try await registry.call(Xcert_Registry_V1_AllianceService.Method.openLeadSelection, open, token: registry.admin)
 

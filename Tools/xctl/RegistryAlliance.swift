@@ -23,11 +23,11 @@ struct Alliance: AsyncParsableCommand {
             request.onlyNotOpen = self.notOpen
             let response = try await self.options.call(Xcert_Registry_V1_AllianceService.Method.listAlliances, request)
             emit(
-                ["certificate", "name", "schools", "lead selection"],
+                ["certificate", "name", "schools", "applied", "lead selection"],
                 response.alliances.map {
                     [
-                        $0.certificateCode, $0.certificateName, "\($0.schoolCount)",
-                        $0.openToLeadSelection ? "open" : "not open (fewer than 10)",
+                        $0.certificateCode, $0.certificateName, "\($0.schoolCount)", "\($0.applicantCount)",
+                        $0.openToLeadSelection ? "open" : "not open (fewer than 10 applied)",
                     ]
                 },
                 format: self.format
