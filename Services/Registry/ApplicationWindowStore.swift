@@ -107,11 +107,13 @@ enum CalendarStore {
         return days
     }
 
-    /// Sets the days given (a day set again is replaced); how many changed.
+    /// Sets the days given (a day set again is replaced), and works out again the day every
+    /// application window's reviews are due by the calendar as it now is; how many days were
+    /// created and how many changed.
     static func set(
         _ days: [WorkingDayCalendar.Exception], setBy: String, _ connection: PostgresConnection, _ logger: Logger
-    ) async throws -> Int {
-        var changed = 0
+    ) async throws -> (created: Int, updated: Int) {
+        var (created, updated) = (0, 0)
         for day in days {
             let rows = try await connection.query(
                 """
@@ -119,12 +121,16 @@ enum CalendarStore {
                 VALUES (\(day.day.description)::date, \(day.working), \(day.note), \(setBy))
                 ON CONFLICT (day) DO UPDATE SET working = excluded.working, note = excluded.note, set_by = excluded.set_by, set_at = now()
                 WHERE (registry.calendar_days.working, registry.calendar_days.note) IS DISTINCT FROM (excluded.working, excluded.note)
-                RETURNING day
+                RETURNING xmax = 0
                 """,
                 logger: logger
             )
-            for try await _ in rows.decode(Date.self) { changed += 1 }
+            // xmax is 0 on a row this statement inserted, not on one it updated.
+            for try await inserted in rows.decode(Bool.self) {
+                if inserted { created += 1 } else { updated += 1 }
+            }
         }
-        return changed
+        try await ApplicationWindowStore.updateReviewDues(by: try await self.calendar(connection, logger), connection, logger)
+        return (created, updated)
     }
 }

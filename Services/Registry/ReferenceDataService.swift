@@ -171,10 +171,8 @@ struct ReferenceDataService: Xcert_Registry_V1_ReferenceDataService.Handler {
         try checks.check()
         return try await self.change(call, request) { connection, admin in
             var response = Xcert_Registry_V1_SetCalendarDaysResponse()
-            response.set = Int32(try await CalendarStore.set(days, setBy: admin.name, connection, call.logger))
-            // The windows' reviews are due by the new calendar.
-            try await ApplicationWindowStore.updateReviewDues(
-                by: try await CalendarStore.calendar(connection, call.logger), connection, call.logger)
+            let (created, updated) = try await CalendarStore.set(days, setBy: admin.name, connection, call.logger)
+            response.set = Int32(created + updated)
             return response
         }
     }

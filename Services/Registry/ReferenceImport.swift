@@ -279,10 +279,8 @@ enum ReferenceImport {
                 guard let record = CityRecord(city, checks: &checks, field: { table.field(line: row.line, column: $0) }),
                     firstTime(record.code, line: row.line, column: "code"), firstTime(record.name, line: row.line, column: "name")
                 else { continue }
-                if let province, !record.code.hasPrefix(province.code) {
-                    checks.fail(
-                        table.field(line: row.line, column: "code"),
-                        "\(record.code) is not a city of \(province.name) (codes \(province.code)xx00)")
+                if let problem = ReferenceStore.provinceProblem(record.code, "city", province) {
+                    checks.fail(table.field(line: row.line, column: "code"), problem)
                     continue
                 }
                 try await save(line: row.line, column: "code") {
@@ -300,8 +298,8 @@ enum ReferenceImport {
                 guard let record = ReviewingBureauRecord(bureau, checks: &checks, field: field),
                     firstTime(record.code, line: row.line, column: "code"), firstTime(record.name, line: row.line, column: "name")
                 else { continue }
-                if let province, !record.code.hasPrefix(province.code) {
-                    checks.fail(field("code"), "\(record.code) is not a reviewing bureau of \(province.name) (codes \(province.code)xxxx)")
+                if let problem = ReferenceStore.provinceProblem(record.code, "reviewing bureau", province) {
+                    checks.fail(field("code"), problem)
                     continue
                 }
                 try await save(line: row.line, column: "code") {
@@ -339,15 +337,10 @@ enum ReferenceImport {
                 days.append(.init(day: day, working: working, note: note))
             }
             if checks.isEmpty {
-                let before = try await CalendarStore.days(year: nil, connection, logger)
-                let known = Set(before.map(\.day))
-                let changed = try await CalendarStore.set(days, setBy: importer, connection, logger)
-                let created = days.filter { !known.contains($0.day) }.count
+                let (created, updated) = try await CalendarStore.set(days, setBy: importer, connection, logger)
                 counts.created += Int32(created)
-                counts.updated += Int32(changed - created)
-                counts.unchanged += Int32(days.count - changed)
-                try await ApplicationWindowStore.updateReviewDues(
-                    by: try await CalendarStore.calendar(connection, logger), connection, logger)
+                counts.updated += Int32(updated)
+                counts.unchanged += Int32(days.count - created - updated)
             }
 
         case .schools:

@@ -62,11 +62,16 @@ enum ReferenceStore {
     static func checkInProvince(
         _ code: String, _ what: String, field: String, _ connection: PostgresConnection, _ logger: Logger
     ) async throws {
-        if let province = try await self.province(connection, logger), !code.hasPrefix(province.code) {
-            throw RPCError.invalidArgument([
-                .init(field: field, description: "\(code) is not a \(what) of \(province.name) (codes \(province.code)xxxx)")
-            ])
+        if let problem = self.provinceProblem(code, what, try await self.province(connection, logger)) {
+            throw RPCError.invalidArgument([.init(field: field, description: problem)])
         }
+    }
+
+    /// What is wrong with a city's or bureau's `code` in `province`: it must start with the
+    /// province's code; nil when it does, or when the province is not set yet.
+    static func provinceProblem(_ code: String, _ what: String, _ province: Xcert_Registry_V1_Province?) -> String? {
+        guard let province, !code.hasPrefix(province.code) else { return nil }
+        return "\(code) is not a \(what) of \(province.name) (codes \(province.code)xxxx)"
     }
 
     static func saveCity(
