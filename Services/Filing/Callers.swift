@@ -1,4 +1,5 @@
 import XCertAPI
+import XCertDomain
 import XCertProto
 import XCertService
 import XCertWire
@@ -24,6 +25,27 @@ enum Callers {
             )
         }
         return certificate
+    }
+
+    /// Refuses `what` (approving a filing, opening a roster) unless the registry has
+    /// organization `id` active: the province may have suspended it or made it exit (004
+    /// 第22条). Asked afresh each time, as such decisions apply at once.
+    static func requireWorking(
+        organization id: Int64, for what: String, _ context: ServiceContext, _ call: RequestContext
+    ) async throws {
+        var request = Xcert_Registry_V1_GetOrganizationRequest()
+        request.id = id
+        let organization = try await context.referenceData(for: call).getOrganization(request)
+        guard let standing = OrganizationStanding(wire: organization.standing) else {
+            throw RPCError(.internal, "the registry gave organization \(id) no standing")
+        }
+        let decision = organization.hasStandingChange ? organization.standingChange : nil
+        if let refusal = standing.refusal(
+            of: what, organization: organization.name, since: decision.flatMap { LocalDate(wire: $0.effectiveOn) },
+            reason: decision?.reason ?? "")
+        {
+            throw refusal
+        }
     }
 
     /// The organization a reader is limited to; nil for the province and services.

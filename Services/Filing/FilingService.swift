@@ -171,7 +171,10 @@ struct FilingService: Xcert_Filing_V1_FilingService.Handler {
             var submission = try await ReviewStore.lockForReview(.filing, request.id, connection, call.logger)
             let event = try submission.review(decision, reviewer: admin.name, now: Date())
             if decision.approve {
-                try await self.checkFeeCeilings(try await FilingStore.filing(request.id, organization: nil, connection, call.logger), call)
+                let filing = try await FilingStore.filing(request.id, organization: nil, connection, call.logger)
+                try await Callers.requireWorking(
+                    organization: filing.organizationID, for: "filing \(filing.id) cannot be approved", self.context, call)
+                try await self.checkFeeCeilings(filing, call)
             }
             try await FilingStore.record(event, filing: request.id, connection, call.logger)
             return try await FilingStore.filing(request.id, organization: nil, connection, call.logger)

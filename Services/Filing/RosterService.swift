@@ -67,6 +67,7 @@ struct RosterService: Xcert_Filing_V1_RosterService.Handler {
             ])
         }
         _ = try await self.context.referenceData(for: call).school(session.siteSchoolCode, field: "session.site_school_code")
+        try await Callers.requireWorking(organization: organizationID, for: "no exam roster can be opened", self.context, call)
         let rule = ScoringRule(wire: certificate.scoring)
 
         return try await self.context.idempotency.perform(call) { connection in

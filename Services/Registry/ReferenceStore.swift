@@ -366,7 +366,8 @@ enum ReferenceStore {
                    ARRAY(SELECT name FROM registry.organization_contacts WHERE organization_id = o.id ORDER BY position),
                    ARRAY(SELECT office_phone FROM registry.organization_contacts WHERE organization_id = o.id ORDER BY position),
                    ARRAY(SELECT mobile FROM registry.organization_contacts WHERE organization_id = o.id ORDER BY position),
-                   ARRAY(SELECT email FROM registry.organization_contacts WHERE organization_id = o.id ORDER BY position)
+                   ARRAY(SELECT email FROM registry.organization_contacts WHERE organization_id = o.id ORDER BY position),
+                   o.standing
             FROM registry.organizations o
             WHERE o.id > \(after)
               AND (\(ids)::bigint[] IS NULL OR o.id = ANY(\(ids)))
@@ -377,7 +378,9 @@ enum ReferenceStore {
             logger: logger
         )
         var organizations: [Xcert_Registry_V1_Organization] = []
-        for try await row in rows.decode((Int64, String, String, String, String, Int64, [String], [String], [String], [String]).self) {
+        for try await row in rows.decode(
+            (Int64, String, String, String, String, Int64, [String], [String], [String], [String], String).self)
+        {
             var organization = Xcert_Registry_V1_Organization()
             organization.id = row.0
             organization.name = row.1
@@ -393,7 +396,17 @@ enum ReferenceStore {
                 contact.email = row.9[index]
                 return contact
             }
+            organization.standing = OrganizationStanding(rawValue: row.10)?.wire ?? .unspecified
             organizations.append(organization)
+        }
+        // The latest decision about each organization whose standing ever changed.
+        let changed = organizations.filter { $0.version > 1 }.map(\.id)
+        if !changed.isEmpty {
+            let latest = try await OversightStore.changes(where: .latest(of: changed), connection, logger)
+            let byOrganization = Dictionary(uniqueKeysWithValues: latest.map { ($0.organizationID, $0) })
+            for index in organizations.indices {
+                if let change = byOrganization[organizations[index].id] { organizations[index].standingChange = change }
+            }
         }
         return organizations
     }

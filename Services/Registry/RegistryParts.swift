@@ -10,6 +10,7 @@ enum RegistryParts {
                 PilotService(context: context),
                 AllianceService(context: context),
                 SiteService(context: context),
+                OversightService(context: context),
             ]
         }
     }

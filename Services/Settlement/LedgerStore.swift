@@ -202,22 +202,24 @@ enum LedgerStore {
         if filter.withEntries, !receivables.isEmpty {
             let entries = try await connection.query(
                 """
-                SELECT id, receivable_id, kind, roster_id, completed, amount_fen, recorded_at FROM settlement.receivable_entries
+                SELECT id, receivable_id, kind, coalesce(roster_id, 0), completed, amount_fen, recorded_at, coalesce(reason, '')
+                FROM settlement.receivable_entries
                 WHERE receivable_id = ANY(\(receivables.map(\.id))) ORDER BY id
                 """,
                 logger: logger
             )
             var byReceivable: [Int64: [Xcert_Settlement_V1_ReceivableEntry]] = [:]
-            for try await (id, receivable, kind, roster, completed, amount, recorded) in entries.decode(
-                (Int64, Int64, String, Int64, Int64, Int64, Date).self)
+            for try await (id, receivable, kind, roster, completed, amount, recorded, reason) in entries.decode(
+                (Int64, Int64, String, Int64, Int64, Int64, Date, String).self)
             {
                 var entry = Xcert_Settlement_V1_ReceivableEntry()
                 entry.id = id
-                entry.kind = kind == "charge" ? .charge : .correction
+                entry.kind = RosterSessionStore.EntryKind(rawValue: kind)?.wire ?? .unspecified
                 entry.rosterID = roster
                 entry.completed = completed
                 entry.amount.fen = amount
                 entry.recordedAt = .init(recorded)
+                entry.reason = reason
                 byReceivable[receivable, default: []].append(entry)
             }
             for index in receivables.indices { receivables[index].entries = byReceivable[receivables[index].id] ?? [] }

@@ -77,24 +77,35 @@ enum RosterSessionStore {
         return id
     }
 
-    /// What a receivable entry written for a roster version is.
+    /// What a receivable entry is.
     enum EntryKind: String {
-        /// The first charge of a session's receivable.
+        /// The first charge of a session's receivable, for a roster version.
         case charge
         /// A later roster version's difference to what the receivable holds.
         case correction
+        /// The organization exited before the exam: what the receivable holds, taken back to 0.
+        case cancellation
+
+        var wire: Xcert_Settlement_V1_EntryKind {
+            switch self {
+            case .charge: .charge
+            case .correction: .correction
+            case .cancellation: .cancellation
+            }
+        }
     }
 
-    /// Adds the entry of roster version `roster` to receivable `receivable`: now `completed`
-    /// candidates, `amount` fen (a correction's difference may be below 0).
+    /// Adds an entry to receivable `receivable`: of roster version `roster` (nil for a
+    /// cancellation, which says its `reason` instead), now `completed` candidates, `amount`
+    /// fen (a correction's difference, a cancellation, may be below 0).
     static func insertEntry(
-        _ kind: EntryKind, receivable: Int64, roster: Int64, completed: Int64, amount: Int64,
+        _ kind: EntryKind, receivable: Int64, roster: Int64?, completed: Int64, amount: Int64, reason: String? = nil,
         _ connection: PostgresConnection, _ logger: Logger
     ) async throws {
         try await connection.query(
             """
-            INSERT INTO settlement.receivable_entries (receivable_id, kind, roster_id, completed, amount_fen)
-            VALUES (\(receivable), \(kind.rawValue), \(roster), \(completed), \(amount))
+            INSERT INTO settlement.receivable_entries (receivable_id, kind, roster_id, completed, amount_fen, reason)
+            VALUES (\(receivable), \(kind.rawValue), \(roster), \(completed), \(amount), \(reason))
             """,
             logger: logger
         )

@@ -7,15 +7,74 @@ import XCertService
 import XCertStore
 import XCertWire
 
-/// The feeds settlement follows: filing's approved filings (the fee standards) and
-/// assessment's counted roster versions (the receivables). Applying a change twice
-/// changes nothing.
+/// The feeds settlement follows: filing's approved filings (the fee standards),
+/// assessment's counted roster versions (the receivables) and the registry's standing of
+/// organizations (an exit cancels receivables). Applying a change twice changes nothing.
 enum SettlementFollowers {
     static let approvalFeed = "filing.approvals"
     static let outcomeFeed = "assessment.outcomes"
+    static let standingFeed = "registry.standings"
 
     static func all(_ context: ServiceContext) -> [FeedFollower] {
-        [self.standards(context), self.receivables(context)]
+        [self.standards(context), self.receivables(context), self.exits(context)]
+    }
+
+    /// Each organization's exit (004 第22条) cancels its receivables of exams held after the
+    /// exit took effect: a cancellation entry takes each to 0, and what a school had paid on
+    /// one becomes its credit, which the province refunds. Receivables of exams held before
+    /// stay: those candidates were examined and their certificates stand.
+    static func exits(_ context: ServiceContext) -> FeedFollower {
+        FeedFollower(feed: self.standingFeed, context: context) { after, call in
+            var request = Xcert_Registry_V1_ListStandingChangesRequest()
+            request.after = after
+            request.limit = 100
+            let page = try await context.peers.call(
+                "registry", Xcert_Registry_V1_OversightService.Method.listStandingChanges, request, context: call
+            )
+            return FeedFollower.Page(nextCursor: page.nextCursor, isEmpty: page.changes.isEmpty) { connection, logger in
+                for change in page.changes where change.standing == .exited {
+                    try await self.applyExit(change, connection, logger)
+                }
+            }
+        }
+    }
+
+    static func applyExit(_ change: Xcert_Registry_V1_StandingChange, _ connection: PostgresConnection, _ logger: Logger) async throws {
+        guard let effectiveOn = LocalDate(wire: change.effectiveOn) else {
+            throw RPCError(.internal, "standing change \(change.cursor) has no effective day")
+        }
+        let exit = OrganizationExitStore.Exit(effectiveOn: effectiveOn, reason: change.reason)
+        try await OrganizationExitStore.lock(change.organizationID, connection, logger)
+        guard try await OrganizationExitStore.record(organization: change.organizationID, exit, cursor: change.cursor, connection, logger)
+        else { return }  // applied before
+        let receivables = try await OrganizationExitStore.receivables(
+            of: change.organizationID, examinedAfter: effectiveOn, connection, logger)
+        for receivable in receivables {
+            try await self.cancel(receivable.id, school: receivable.school, organization: change.organizationID, exit, connection, logger)
+        }
+        logger.notice(
+            "organization exit applied",
+            metadata: ["organization": "\(change.organizationID)", "cancelled": "\(receivables.count)", "effective": "\(effectiveOn)"])
+    }
+
+    /// Takes receivable `id` of `school` back to 0 by a cancellation entry, releasing what
+    /// was paid on it to the school's credit. A receivable at 0 is left alone.
+    static func cancel(
+        _ id: Int64, school: String, organization: Int64, _ exit: OrganizationExitStore.Exit, _ connection: PostgresConnection,
+        _ logger: Logger
+    ) async throws {
+        try await LedgerStore.lockAccount(school, connection, logger)
+        var ledger = try await LedgerStore.ledger(school, connection, logger)
+        let current = ledger.receivables.first { $0.id == id }?.amount ?? 0
+        guard current != 0 else { return }
+        let allocations = try ledger.correct(id, by: -current)
+        let completed = try await OrganizationExitStore.completed(receivable: id, connection, logger)
+        try await RosterSessionStore.insertEntry(
+            .cancellation, receivable: id, roster: nil, completed: completed, amount: -current,
+            reason: "organization \(organization) exited the pilot on \(exit.effectiveOn), before this exam: \(exit.reason)",
+            connection, logger
+        )
+        try await LedgerStore.append(allocations, school: school, connection, logger)
     }
 
     /// Each approved filing sets the fee standard of its certificate's levels for its
@@ -80,6 +139,12 @@ enum SettlementFollowers {
         }
         let due = try await DuePolicies.dueDate(examDate: examDate, year: year, connection, logger)
 
+        // An exit of the organization before the exam cancels what this version charges.
+        try await OrganizationExitStore.lock(change.organizationID, connection, logger)
+        let exit = try await OrganizationExitStore.exit(of: change.organizationID, connection, logger).flatMap {
+            $0.cancels(examOn: examDate) ? $0 : nil
+        }
+
         // Every school of this version, and those of the session no longer listed (to 0).
         var completed = Dictionary(change.schools.map { ($0.schoolCode, $0.completed) }, uniquingKeysWith: +)
         let previous = try await RosterSessionStore.schools(session: session, connection, logger)
@@ -89,22 +154,22 @@ enum SettlementFollowers {
             try await LedgerStore.lockAccount(school, connection, logger)
             var ledger = try await LedgerStore.ledger(school, connection, logger)
             let existing = try await RosterSessionStore.receivable(session: session, school: school, connection, logger)
-            let receivableID = existing?.id
             // A correction keeps the fee the session was charged at.
             let charged = existing?.fee ?? fee
             guard let amount = Money(fen: charged).multiplied(by: count)?.fen else {
                 throw RPCError(.internal, "\(count) candidates × \(charged) fen overflows")
             }
             let allocations: [SchoolLedger.Allocation]
-            if let receivableID {
-                let current = ledger.receivables.first { $0.id == receivableID }?.amount ?? 0
-                allocations = try ledger.correct(receivableID, by: amount - current)
+            let id: Int64
+            if let existing {
+                id = existing.id
+                let current = ledger.receivables.first { $0.id == id }?.amount ?? 0
+                allocations = try ledger.correct(id, by: amount - current)
                 try await RosterSessionStore.insertEntry(
-                    .correction, receivable: receivableID, roster: change.rosterID, completed: count, amount: amount - current, connection,
-                    logger
+                    .correction, receivable: id, roster: change.rosterID, completed: count, amount: amount - current, connection, logger
                 )
             } else {
-                let id = try await RosterSessionStore.insertReceivable(
+                id = try await RosterSessionStore.insertReceivable(
                     school: school, organization: change.organizationID, certificateCode: change.certificateCode, level: level, year: year,
                     session: session, examDate: examDate, dueDate: due, fee: fee, connection, logger
                 )
@@ -114,6 +179,9 @@ enum SettlementFollowers {
                 allocations = try ledger.charge(id, amount: amount)
             }
             try await LedgerStore.append(allocations, school: school, connection, logger)
+            if let exit {
+                try await self.cancel(id, school: school, organization: change.organizationID, exit, connection, logger)
+            }
         }
     }
 }

@@ -370,6 +370,10 @@ public enum XCertRequestBounds {
             fieldNames: [1: "certificate_code", 2: "year"],
             maximumItems: [:]
         ),
+        "xcert.registry.v1.GetOrganizationOversightRequest": .init(
+            fieldNames: [1: "organization_id"],
+            maximumItems: [:]
+        ),
         "xcert.registry.v1.GetOrganizationRequest": .init(
             fieldNames: [1: "id"],
             maximumItems: [:]
@@ -458,6 +462,10 @@ public enum XCertRequestBounds {
             fieldNames: [1: "certificate_code", 2: "city_code", 3: "school_code", 4: "organization_id", 5: "year_opened", 6: "page"],
             maximumItems: [:]
         ),
+        "xcert.registry.v1.ListStandingChangesRequest": .init(
+            fieldNames: [1: "after", 2: "limit"],
+            maximumItems: [:]
+        ),
         "xcert.registry.v1.ListTeachingTeamsRequest": .init(
             fieldNames: [1: "school_code"],
             maximumItems: [:]
@@ -475,7 +483,7 @@ public enum XCertRequestBounds {
             maximumItems: [:]
         ),
         "xcert.registry.v1.Organization": .init(
-            fieldNames: [1: "id", 2: "name", 3: "contacts", 4: "fax", 5: "address", 6: "postcode", 7: "version"],
+            fieldNames: [1: "id", 2: "name", 3: "contacts", 4: "fax", 5: "address", 6: "postcode", 7: "version", 8: "standing", 9: "standing_change"],
             maximumItems: [3: 20]
         ),
         "xcert.registry.v1.Province": .init(
@@ -488,6 +496,10 @@ public enum XCertRequestBounds {
         ),
         "xcert.registry.v1.RecordIrregularityRequest": .init(
             fieldNames: [1: "school_code", 2: "kind", 3: "description", 4: "year"],
+            maximumItems: [:]
+        ),
+        "xcert.registry.v1.RecordOrganizationIrregularityRequest": .init(
+            fieldNames: [1: "organization_id", 2: "kind", 3: "description", 4: "year"],
             maximumItems: [:]
         ),
         "xcert.registry.v1.RegisterSiteRequest": .init(
@@ -534,6 +546,10 @@ public enum XCertRequestBounds {
             fieldNames: [1: "days"],
             maximumItems: [1: 400]
         ),
+        "xcert.registry.v1.SetOrganizationStandingRequest": .init(
+            fieldNames: [1: "organization_id", 2: "standing", 3: "reason", 4: "effective_on", 5: "expected_version"],
+            maximumItems: [:]
+        ),
         "xcert.registry.v1.SetProvinceRequest": .init(
             fieldNames: [1: "province"],
             maximumItems: [:]
@@ -544,6 +560,10 @@ public enum XCertRequestBounds {
         ),
         "xcert.registry.v1.Specialty": .init(
             fieldNames: [1: "code", 2: "name"],
+            maximumItems: [:]
+        ),
+        "xcert.registry.v1.StandingChange": .init(
+            fieldNames: [1: "cursor", 2: "organization_id", 3: "standing", 4: "previous", 5: "reason", 6: "effective_on", 7: "changed_at", 8: "changed_by"],
             maximumItems: [:]
         ),
         "xcert.registry.v1.SubmitApplicationRequest": .init(

@@ -83,6 +83,55 @@ public nonisolated enum Xcert_Registry_V1_IrregularityKind: SwiftProtobuf.Enum, 
 
 }
 
+/// Whether an organization may work in the province's pilot (004 第22条 退出机制).
+public nonisolated enum Xcert_Registry_V1_OrganizationStanding: SwiftProtobuf.Enum, Swift.CaseIterable {
+  public typealias RawValue = Int
+  case unspecified // = 0
+
+  /// 正常: may file, be approved and open exam rosters
+  case active // = 1
+
+  /// 暂停: its filings cannot be approved, it cannot open exam rosters
+  case suspended // = 2
+
+  /// 退出: as suspended, for good; its receivables for exams after the exit are cancelled
+  case exited // = 3
+  case UNRECOGNIZED(Int)
+
+  public init() {
+    self = .unspecified
+  }
+
+  public init?(rawValue: Int) {
+    switch rawValue {
+    case 0: self = .unspecified
+    case 1: self = .active
+    case 2: self = .suspended
+    case 3: self = .exited
+    default: self = .UNRECOGNIZED(rawValue)
+    }
+  }
+
+  public var rawValue: Int {
+    switch self {
+    case .unspecified: return 0
+    case .active: return 1
+    case .suspended: return 2
+    case .exited: return 3
+    case .UNRECOGNIZED(let i): return i
+    }
+  }
+
+  // The compiler won't synthesize support with the UNRECOGNIZED case.
+  public static let allCases: [Xcert_Registry_V1_OrganizationStanding] = [
+    .unspecified,
+    .active,
+    .suspended,
+    .exited,
+  ]
+
+}
+
 public nonisolated enum Xcert_Registry_V1_ImportKind: SwiftProtobuf.Enum, Swift.CaseIterable {
   public typealias RawValue = Int
   case unspecified // = 0
@@ -307,28 +356,117 @@ public nonisolated struct Xcert_Registry_V1_Contact: Sendable {
 }
 
 /// A training & evaluation organization (培训评价组织).
-public nonisolated struct Xcert_Registry_V1_Organization: Sendable {
+public nonisolated struct Xcert_Registry_V1_Organization: @unchecked Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  public var id: Int64 = 0
+  public var id: Int64 {
+    get {_storage._id}
+    set {_uniqueStorage()._id = newValue}
+  }
 
-  public var name: String = String()
+  public var name: String {
+    get {_storage._name}
+    set {_uniqueStorage()._name = newValue}
+  }
 
-  public var contacts: [Xcert_Registry_V1_Contact] = []
+  public var contacts: [Xcert_Registry_V1_Contact] {
+    get {_storage._contacts}
+    set {_uniqueStorage()._contacts = newValue}
+  }
 
-  public var fax: String = String()
+  public var fax: String {
+    get {_storage._fax}
+    set {_uniqueStorage()._fax = newValue}
+  }
 
-  public var address: String = String()
+  public var address: String {
+    get {_storage._address}
+    set {_uniqueStorage()._address = newValue}
+  }
 
-  public var postcode: String = String()
+  public var postcode: String {
+    get {_storage._postcode}
+    set {_uniqueStorage()._postcode = newValue}
+  }
 
-  public var version: Int64 = 0
+  /// increases with every change, its standing's included
+  public var version: Int64 {
+    get {_storage._version}
+    set {_uniqueStorage()._version = newValue}
+  }
+
+  /// read only: see OversightService/SetOrganizationStanding
+  public var standing: Xcert_Registry_V1_OrganizationStanding {
+    get {_storage._standing}
+    set {_uniqueStorage()._standing = newValue}
+  }
+
+  /// read only: the latest change of standing; absent while never changed
+  public var standingChange: Xcert_Registry_V1_StandingChange {
+    get {_storage._standingChange ?? Xcert_Registry_V1_StandingChange()}
+    set {_uniqueStorage()._standingChange = newValue}
+  }
+  /// Returns true if `standingChange` has been explicitly set.
+  public var hasStandingChange: Bool {_storage._standingChange != nil}
+  /// Clears the value of `standingChange`. Subsequent reads from it will return its default value.
+  public mutating func clearStandingChange() {_uniqueStorage()._standingChange = nil}
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
+
+  fileprivate var _storage = _StorageClass.defaultInstance
+}
+
+/// A change of an organization's standing, as the province decided it.
+public nonisolated struct Xcert_Registry_V1_StandingChange: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// its place in the standing feed (OversightService/ListStandingChanges)
+  public var cursor: Int64 = 0
+
+  public var organizationID: Int64 = 0
+
+  /// the new standing
+  public var standing: Xcert_Registry_V1_OrganizationStanding = .unspecified
+
+  public var previous: Xcert_Registry_V1_OrganizationStanding = .unspecified
+
+  /// the province's reason, e.g. the irregularities found
+  public var reason: String = String()
+
+  /// the day the decision takes effect, in Asia/Shanghai
+  public var effectiveOn: Xcert_Common_V1_Date {
+    get {_effectiveOn ?? Xcert_Common_V1_Date()}
+    set {_effectiveOn = newValue}
+  }
+  /// Returns true if `effectiveOn` has been explicitly set.
+  public var hasEffectiveOn: Bool {self._effectiveOn != nil}
+  /// Clears the value of `effectiveOn`. Subsequent reads from it will return its default value.
+  public mutating func clearEffectiveOn() {self._effectiveOn = nil}
+
+  public var changedAt: Xcert_Common_V1_Timestamp {
+    get {_changedAt ?? Xcert_Common_V1_Timestamp()}
+    set {_changedAt = newValue}
+  }
+  /// Returns true if `changedAt` has been explicitly set.
+  public var hasChangedAt: Bool {self._changedAt != nil}
+  /// Clears the value of `changedAt`. Subsequent reads from it will return its default value.
+  public mutating func clearChangedAt() {self._changedAt = nil}
+
+  /// the principal's name
+  public var changedBy: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _effectiveOn: Xcert_Common_V1_Date? = nil
+  fileprivate var _changedAt: Xcert_Common_V1_Timestamp? = nil
 }
 
 /// One weighted part of a certificate exam, e.g. 理论 40 %.
@@ -1085,6 +1223,10 @@ nonisolated extension Xcert_Registry_V1_IrregularityKind: SwiftProtobuf._ProtoNa
   public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0IRREGULARITY_KIND_UNSPECIFIED\0\u{1}IRREGULARITY_KIND_TRAINING_OR_FACILITIES\0\u{1}IRREGULARITY_KIND_FUNDS_MISUSED\0\u{1}IRREGULARITY_KIND_REFORM_DEFECTS\0\u{1}IRREGULARITY_KIND_OTHER\0")
 }
 
+nonisolated extension Xcert_Registry_V1_OrganizationStanding: SwiftProtobuf._ProtoNameProviding {
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0ORGANIZATION_STANDING_UNSPECIFIED\0\u{1}ORGANIZATION_STANDING_ACTIVE\0\u{1}ORGANIZATION_STANDING_SUSPENDED\0\u{1}ORGANIZATION_STANDING_EXITED\0")
+}
+
 nonisolated extension Xcert_Registry_V1_ImportKind: SwiftProtobuf._ProtoNameProviding {
   public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0IMPORT_KIND_UNSPECIFIED\0\u{1}IMPORT_KIND_CITIES\0\u{1}IMPORT_KIND_SCHOOLS\0\u{1}IMPORT_KIND_ORGANIZATIONS\0\u{1}IMPORT_KIND_CERTIFICATES\0\u{1}IMPORT_KIND_REVIEWING_BUREAUS\0\u{1}IMPORT_KIND_CALENDAR_DAYS\0")
 }
@@ -1425,7 +1567,133 @@ nonisolated extension Xcert_Registry_V1_Contact: SwiftProtobuf.Message, SwiftPro
 
 nonisolated extension Xcert_Registry_V1_Organization: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Organization"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{1}name\0\u{1}contacts\0\u{1}fax\0\u{1}address\0\u{1}postcode\0\u{1}version\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{1}name\0\u{1}contacts\0\u{1}fax\0\u{1}address\0\u{1}postcode\0\u{1}version\0\u{1}standing\0\u{3}standing_change\0")
+
+  fileprivate class _StorageClass {
+    var _id: Int64 = 0
+    var _name: String = String()
+    var _contacts: [Xcert_Registry_V1_Contact] = []
+    var _fax: String = String()
+    var _address: String = String()
+    var _postcode: String = String()
+    var _version: Int64 = 0
+    var _standing: Xcert_Registry_V1_OrganizationStanding = .unspecified
+    var _standingChange: Xcert_Registry_V1_StandingChange? = nil
+
+      // This property is used as the initial default value for new instances of the type.
+      // The type itself is protecting the reference to its storage via CoW semantics.
+      // This will force a copy to be made of this reference when the first mutation occurs;
+      // hence, it is safe to mark this as `nonisolated(unsafe)`.
+      static nonisolated(unsafe) let defaultInstance = _StorageClass()
+
+    private init() {}
+
+    init(copying source: _StorageClass) {
+      _id = source._id
+      _name = source._name
+      _contacts = source._contacts
+      _fax = source._fax
+      _address = source._address
+      _postcode = source._postcode
+      _version = source._version
+      _standing = source._standing
+      _standingChange = source._standingChange
+    }
+  }
+
+  fileprivate mutating func _uniqueStorage() -> _StorageClass {
+    if !isKnownUniquelyReferenced(&_storage) {
+      _storage = _StorageClass(copying: _storage)
+    }
+    return _storage
+  }
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    _ = _uniqueStorage()
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      while let fieldNumber = try decoder.nextFieldNumber() {
+        // The use of inline closures is to circumvent an issue where the compiler
+        // allocates stack space for every case branch when no optimizations are
+        // enabled. https://github.com/apple/swift-protobuf/issues/1034
+        switch fieldNumber {
+        case 1: try { try decoder.decodeSingularInt64Field(value: &_storage._id) }()
+        case 2: try { try decoder.decodeSingularStringField(value: &_storage._name) }()
+        case 3: try { try decoder.decodeRepeatedMessageField(value: &_storage._contacts) }()
+        case 4: try { try decoder.decodeSingularStringField(value: &_storage._fax) }()
+        case 5: try { try decoder.decodeSingularStringField(value: &_storage._address) }()
+        case 6: try { try decoder.decodeSingularStringField(value: &_storage._postcode) }()
+        case 7: try { try decoder.decodeSingularInt64Field(value: &_storage._version) }()
+        case 8: try { try decoder.decodeSingularEnumField(value: &_storage._standing) }()
+        case 9: try { try decoder.decodeSingularMessageField(value: &_storage._standingChange) }()
+        default: break
+        }
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every if/case branch local when no optimizations
+      // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+      // https://github.com/apple/swift-protobuf/issues/1182
+      if _storage._id != 0 {
+        try visitor.visitSingularInt64Field(value: _storage._id, fieldNumber: 1)
+      }
+      if !_storage._name.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._name, fieldNumber: 2)
+      }
+      if !_storage._contacts.isEmpty {
+        try visitor.visitRepeatedMessageField(value: _storage._contacts, fieldNumber: 3)
+      }
+      if !_storage._fax.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._fax, fieldNumber: 4)
+      }
+      if !_storage._address.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._address, fieldNumber: 5)
+      }
+      if !_storage._postcode.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._postcode, fieldNumber: 6)
+      }
+      if _storage._version != 0 {
+        try visitor.visitSingularInt64Field(value: _storage._version, fieldNumber: 7)
+      }
+      if _storage._standing != .unspecified {
+        try visitor.visitSingularEnumField(value: _storage._standing, fieldNumber: 8)
+      }
+      try { if let v = _storage._standingChange {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 9)
+      } }()
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Xcert_Registry_V1_Organization, rhs: Xcert_Registry_V1_Organization) -> Bool {
+    if lhs._storage !== rhs._storage {
+      let storagesAreEqual: Bool = withExtendedLifetime((lhs._storage, rhs._storage)) { (_args: (_StorageClass, _StorageClass)) in
+        let _storage = _args.0
+        let rhs_storage = _args.1
+        if _storage._id != rhs_storage._id {return false}
+        if _storage._name != rhs_storage._name {return false}
+        if _storage._contacts != rhs_storage._contacts {return false}
+        if _storage._fax != rhs_storage._fax {return false}
+        if _storage._address != rhs_storage._address {return false}
+        if _storage._postcode != rhs_storage._postcode {return false}
+        if _storage._version != rhs_storage._version {return false}
+        if _storage._standing != rhs_storage._standing {return false}
+        if _storage._standingChange != rhs_storage._standingChange {return false}
+        return true
+      }
+      if !storagesAreEqual {return false}
+    }
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Xcert_Registry_V1_StandingChange: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".StandingChange"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}cursor\0\u{3}organization_id\0\u{1}standing\0\u{1}previous\0\u{1}reason\0\u{3}effective_on\0\u{3}changed_at\0\u{3}changed_by\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1433,51 +1701,60 @@ nonisolated extension Xcert_Registry_V1_Organization: SwiftProtobuf.Message, Swi
       // allocates stack space for every case branch when no optimizations are
       // enabled. https://github.com/apple/swift-protobuf/issues/1034
       switch fieldNumber {
-      case 1: try { try decoder.decodeSingularInt64Field(value: &self.id) }()
-      case 2: try { try decoder.decodeSingularStringField(value: &self.name) }()
-      case 3: try { try decoder.decodeRepeatedMessageField(value: &self.contacts) }()
-      case 4: try { try decoder.decodeSingularStringField(value: &self.fax) }()
-      case 5: try { try decoder.decodeSingularStringField(value: &self.address) }()
-      case 6: try { try decoder.decodeSingularStringField(value: &self.postcode) }()
-      case 7: try { try decoder.decodeSingularInt64Field(value: &self.version) }()
+      case 1: try { try decoder.decodeSingularInt64Field(value: &self.cursor) }()
+      case 2: try { try decoder.decodeSingularInt64Field(value: &self.organizationID) }()
+      case 3: try { try decoder.decodeSingularEnumField(value: &self.standing) }()
+      case 4: try { try decoder.decodeSingularEnumField(value: &self.previous) }()
+      case 5: try { try decoder.decodeSingularStringField(value: &self.reason) }()
+      case 6: try { try decoder.decodeSingularMessageField(value: &self._effectiveOn) }()
+      case 7: try { try decoder.decodeSingularMessageField(value: &self._changedAt) }()
+      case 8: try { try decoder.decodeSingularStringField(value: &self.changedBy) }()
       default: break
       }
     }
   }
 
   public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    if self.id != 0 {
-      try visitor.visitSingularInt64Field(value: self.id, fieldNumber: 1)
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if self.cursor != 0 {
+      try visitor.visitSingularInt64Field(value: self.cursor, fieldNumber: 1)
     }
-    if !self.name.isEmpty {
-      try visitor.visitSingularStringField(value: self.name, fieldNumber: 2)
+    if self.organizationID != 0 {
+      try visitor.visitSingularInt64Field(value: self.organizationID, fieldNumber: 2)
     }
-    if !self.contacts.isEmpty {
-      try visitor.visitRepeatedMessageField(value: self.contacts, fieldNumber: 3)
+    if self.standing != .unspecified {
+      try visitor.visitSingularEnumField(value: self.standing, fieldNumber: 3)
     }
-    if !self.fax.isEmpty {
-      try visitor.visitSingularStringField(value: self.fax, fieldNumber: 4)
+    if self.previous != .unspecified {
+      try visitor.visitSingularEnumField(value: self.previous, fieldNumber: 4)
     }
-    if !self.address.isEmpty {
-      try visitor.visitSingularStringField(value: self.address, fieldNumber: 5)
+    if !self.reason.isEmpty {
+      try visitor.visitSingularStringField(value: self.reason, fieldNumber: 5)
     }
-    if !self.postcode.isEmpty {
-      try visitor.visitSingularStringField(value: self.postcode, fieldNumber: 6)
-    }
-    if self.version != 0 {
-      try visitor.visitSingularInt64Field(value: self.version, fieldNumber: 7)
+    try { if let v = self._effectiveOn {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 6)
+    } }()
+    try { if let v = self._changedAt {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 7)
+    } }()
+    if !self.changedBy.isEmpty {
+      try visitor.visitSingularStringField(value: self.changedBy, fieldNumber: 8)
     }
     try unknownFields.traverse(visitor: &visitor)
   }
 
-  public static func ==(lhs: Xcert_Registry_V1_Organization, rhs: Xcert_Registry_V1_Organization) -> Bool {
-    if lhs.id != rhs.id {return false}
-    if lhs.name != rhs.name {return false}
-    if lhs.contacts != rhs.contacts {return false}
-    if lhs.fax != rhs.fax {return false}
-    if lhs.address != rhs.address {return false}
-    if lhs.postcode != rhs.postcode {return false}
-    if lhs.version != rhs.version {return false}
+  public static func ==(lhs: Xcert_Registry_V1_StandingChange, rhs: Xcert_Registry_V1_StandingChange) -> Bool {
+    if lhs.cursor != rhs.cursor {return false}
+    if lhs.organizationID != rhs.organizationID {return false}
+    if lhs.standing != rhs.standing {return false}
+    if lhs.previous != rhs.previous {return false}
+    if lhs.reason != rhs.reason {return false}
+    if lhs._effectiveOn != rhs._effectiveOn {return false}
+    if lhs._changedAt != rhs._changedAt {return false}
+    if lhs.changedBy != rhs.changedBy {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

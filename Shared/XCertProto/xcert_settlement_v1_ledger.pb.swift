@@ -72,6 +72,9 @@ public nonisolated enum Xcert_Settlement_V1_EntryKind: SwiftProtobuf.Enum, Swift
 
   /// a superseding roster: the new amount − the old one
   case correction // = 2
+
+  /// the organization exited before the exam: the amount back to 0
+  case cancellation // = 3
   case UNRECOGNIZED(Int)
 
   public init() {
@@ -83,6 +86,7 @@ public nonisolated enum Xcert_Settlement_V1_EntryKind: SwiftProtobuf.Enum, Swift
     case 0: self = .unspecified
     case 1: self = .charge
     case 2: self = .correction
+    case 3: self = .cancellation
     default: self = .UNRECOGNIZED(rawValue)
     }
   }
@@ -92,6 +96,7 @@ public nonisolated enum Xcert_Settlement_V1_EntryKind: SwiftProtobuf.Enum, Swift
     case .unspecified: return 0
     case .charge: return 1
     case .correction: return 2
+    case .cancellation: return 3
     case .UNRECOGNIZED(let i): return i
     }
   }
@@ -101,6 +106,7 @@ public nonisolated enum Xcert_Settlement_V1_EntryKind: SwiftProtobuf.Enum, Swift
     .unspecified,
     .charge,
     .correction,
+    .cancellation,
   ]
 
 }
@@ -240,7 +246,7 @@ public nonisolated struct Xcert_Settlement_V1_ReceivableEntry: Sendable {
 
   public var kind: Xcert_Settlement_V1_EntryKind = .unspecified
 
-  /// the roster version it comes from
+  /// the roster version it comes from; 0 for a cancellation
   public var rosterID: Int64 = 0
 
   /// candidates who completed, in that version
@@ -264,6 +270,9 @@ public nonisolated struct Xcert_Settlement_V1_ReceivableEntry: Sendable {
   public var hasRecordedAt: Bool {self._recordedAt != nil}
   /// Clears the value of `recordedAt`. Subsequent reads from it will return its default value.
   public mutating func clearRecordedAt() {self._recordedAt = nil}
+
+  /// a cancellation's: the organization's exit, with the province's reason
+  public var reason: String = String()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -795,7 +804,7 @@ nonisolated extension Xcert_Settlement_V1_DueBasis: SwiftProtobuf._ProtoNameProv
 }
 
 nonisolated extension Xcert_Settlement_V1_EntryKind: SwiftProtobuf._ProtoNameProviding {
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0ENTRY_KIND_UNSPECIFIED\0\u{1}ENTRY_KIND_CHARGE\0\u{1}ENTRY_KIND_CORRECTION\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0ENTRY_KIND_UNSPECIFIED\0\u{1}ENTRY_KIND_CHARGE\0\u{1}ENTRY_KIND_CORRECTION\0\u{1}ENTRY_KIND_CANCELLATION\0")
 }
 
 nonisolated extension Xcert_Settlement_V1_FeeStandard: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
@@ -1038,7 +1047,7 @@ nonisolated extension Xcert_Settlement_V1_GetDuePolicyRequest: SwiftProtobuf.Mes
 
 nonisolated extension Xcert_Settlement_V1_ReceivableEntry: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ReceivableEntry"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{1}kind\0\u{3}roster_id\0\u{1}completed\0\u{1}amount\0\u{3}recorded_at\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{1}kind\0\u{3}roster_id\0\u{1}completed\0\u{1}amount\0\u{3}recorded_at\0\u{1}reason\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1052,6 +1061,7 @@ nonisolated extension Xcert_Settlement_V1_ReceivableEntry: SwiftProtobuf.Message
       case 4: try { try decoder.decodeSingularInt64Field(value: &self.completed) }()
       case 5: try { try decoder.decodeSingularMessageField(value: &self._amount) }()
       case 6: try { try decoder.decodeSingularMessageField(value: &self._recordedAt) }()
+      case 7: try { try decoder.decodeSingularStringField(value: &self.reason) }()
       default: break
       }
     }
@@ -1080,6 +1090,9 @@ nonisolated extension Xcert_Settlement_V1_ReceivableEntry: SwiftProtobuf.Message
     try { if let v = self._recordedAt {
       try visitor.visitSingularMessageField(value: v, fieldNumber: 6)
     } }()
+    if !self.reason.isEmpty {
+      try visitor.visitSingularStringField(value: self.reason, fieldNumber: 7)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1090,6 +1103,7 @@ nonisolated extension Xcert_Settlement_V1_ReceivableEntry: SwiftProtobuf.Message
     if lhs.completed != rhs.completed {return false}
     if lhs._amount != rhs._amount {return false}
     if lhs._recordedAt != rhs._recordedAt {return false}
+    if lhs.reason != rhs.reason {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -140,3 +140,24 @@ extension FieldChecks {
         return !ok.contains(false)
     }
 }
+
+extension OrganizationStanding {
+    /// The standing of `xcert.registry.v1.OrganizationStanding`; nil for UNSPECIFIED.
+    public init?(wire standing: Xcert_Registry_V1_OrganizationStanding) {
+        switch standing {
+        case .active: self = .active
+        case .suspended: self = .suspended
+        case .exited: self = .exited
+        default: return nil
+        }
+    }
+
+    /// The same standing as `xcert.registry.v1.OrganizationStanding`.
+    public var wire: Xcert_Registry_V1_OrganizationStanding {
+        switch self {
+        case .active: .active
+        case .suspended: .suspended
+        case .exited: .exited
+        }
+    }
+}

@@ -48,7 +48,7 @@ struct DemoTests {
             for expected in [
                 "附表1", "附表2", "附表3", "培训评价组织考核费用结算情况", "Summary of the pilot year 2025", "round 1 closed",
                 "refused by the 40 % / 30 % caps", "corrected", "secondary schools under 赣江新区社会发展局", "1 outside any application window",
-                "reviewed by a designated bureau)",
+                "reviewed by a designated bureau)", "1 organization suspended (1 roster refused meanwhile), 1 reinstated",
             ] {
                 #expect(first.output.contains(expected), "\(expected) in: \(first.output.suffix(3000))")
             }
@@ -85,6 +85,10 @@ struct DemoTests {
             #expect(
                 views.overdueReviews > 0 && views.qualificationsUnderBureaus > 0,
                 "\(views.overdueReviews) overdue reviews, \(views.qualificationsUnderBureaus) qualifications of schools under 赣江新区")
+
+            #expect(
+                views.standingChanges.count == 1 && views.standingChanges[0].hasSuffix(" 1 active>suspended,suspended>active"),
+                "one organization suspended for its irregularity, then reinstated: \(views.standingChanges)")
 
             // Again on the same stack: nothing is driven twice; the same reports come out.
             let second = try await runCommand(xctl, demo + ["--summary-only"])
@@ -175,6 +179,7 @@ struct DemoTests {
         var qualifications = 0
         var overdueReviews = 0
         var qualificationsUnderBureaus = 0
+        var standingChanges: [String] = []
     }
 
     static func views(_ stack: FullStack) async throws -> Views {
@@ -262,6 +267,16 @@ struct DemoTests {
             ).decode((Int64, Int64).self) {
                 views.overdueReviews = Int(overdue)
                 views.qualificationsUnderBureaus = Int(underBureaus)
+            }
+            for try await (organization, irregularities, changes) in try await connection.query(
+                """
+                SELECT o.organization_name, o.irregularities,
+                       (SELECT string_agg(c.previous || '>' || c.standing, ',' ORDER BY c.change_id) FROM analytics.standing_changes c
+                        WHERE c.organization_id = o.organization_id)
+                FROM analytics.organization_standings o WHERE o.standing_since IS NOT NULL ORDER BY o.organization_id
+                """, logger: logger
+            ).decode((String, Int64, String).self) {
+                views.standingChanges.append("\(organization) \(irregularities) \(changes)")
             }
             return views
         }

@@ -57,6 +57,27 @@ struct XctlRegistryTests {
             #expect(
                 try await run(["registry", "school", "list", "--city", "360700", "--format", "csv"]).contains("4136070001,赣州中专,中职,360700"))
 
+            // The province's oversight: an irregularity, a suspension (refused for tomorrow), a reinstatement, the history.
+            try await run([
+                "registry", "organization", "irregularity", organizationID, "--kind", "agents", "--description", "委托代理机构招生", "--year",
+                "2020",
+            ])
+            let tomorrow = LocalDate(containing: Int64(Date().timeIntervalSince1970) + 86_400).description
+            let early = try await run(
+                ["registry", "organization", "suspend", organizationID, "--reason", "限期整改", "--effective-on", tomorrow], status: 1)
+            #expect(early.contains("INVALID_ARGUMENT") && early.contains("effective_on"), "\(early)")
+            #expect(
+                try await run(["registry", "organization", "suspend", organizationID, "--reason", "限期整改"]).contains(
+                    "is suspended (暂停) from"))
+            #expect(
+                try await run(["registry", "organization", "list", "--format", "csv"]).contains("\(organizationID),北京中车行高新技术有限公司,suspended")
+            )
+            try await run(["registry", "organization", "reinstate", organizationID, "--reason", "整改完成"])
+            let oversight = try await run(["registry", "organization", "oversight", organizationID, "--format", "csv"])
+            #expect(
+                oversight.contains(": active (正常)") && oversight.contains("active → suspended") && oversight.contains("suspended → active")
+                    && oversight.contains("委托代理机构招生"), "\(oversight)")
+
             registry.filing.approve("AUTO", year: 2020)
             let plan = FileManager.default.temporaryDirectory.appendingPathComponent("实施方案-\(UUID().uuidString).pdf")
             try Data("江西交通职业技术学院 汽车运用与维修 试点实施方案".utf8).write(to: plan)

@@ -425,8 +425,11 @@ struct Registry: AsyncParsableCommand {
 
     struct OrganizationCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            commandName: "organization", abstract: "Training & evaluation organizations.",
-            subcommands: [Create.self, Update.self, Show.self, List.self]
+            commandName: "organization", abstract: "Training & evaluation organizations and the province's oversight of them.",
+            subcommands: [
+                Create.self, Update.self, Show.self, List.self, RecordIrregularity.self, Suspend.self, Reinstate.self, Exit.self,
+                Oversight.self,
+            ]
         )
 
         struct Fields: ParsableArguments {
@@ -511,8 +514,13 @@ struct Registry: AsyncParsableCommand {
                     return (page.organizations, page.page.nextPageToken)
                 }
                 emit(
-                    ["id", "name", "contacts"],
-                    organizations.map { ["\($0.id)", $0.name, $0.contacts.map { "\($0.name) \($0.mobile)" }.joined(separator: "; ")] },
+                    ["id", "name", "standing", "contacts"],
+                    organizations.map {
+                        [
+                            "\($0.id)", $0.name, OrganizationStanding(wire: $0.standing)?.rawValue ?? "",
+                            $0.contacts.map { "\($0.name) \($0.mobile)" }.joined(separator: "; "),
+                        ]
+                    },
                     format: self.format
                 )
             }

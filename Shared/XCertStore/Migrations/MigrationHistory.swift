@@ -22,6 +22,7 @@ public enum MigrationHistory {
         .v18ApplicationWindows,
         .v19TeachingTeams,
         .v20ExamCoverage,
+        .v21OrganizationStanding,
     ]
 
     /// The schema of each service, which is also the suffix of its role (`xcert_<schema>`).

@@ -79,6 +79,7 @@ struct Demo: AsyncParsableCommand {
         let (_, completed) = try await run.exams(reference, schools, qualifications, sites, parties)
         try await run.awaitFollowers(completed: completed)
         try await run.payments()
+        try await run.oversight(reference, sites, parties)
         try await run.evaluations(qualifications, parties)
         run.progress("demo", "the pilot year \(run.year) is done")
     }
@@ -173,6 +174,10 @@ struct Demo: AsyncParsableCommand {
                   sites  \(run.counted("sites")) registered, \(run.counted("coverage gaps")) coverage gaps
                   rosters  \(run.counted("rosters sealed")) sealed, \(run.counted("rosters corrected")) corrected; \
                 \(run.counted("payments")) payments recorded
+                  oversight  \(run.counted("organization irregularities")) irregularity recorded, \
+                \(run.counted("organizations suspended")) organization suspended \
+                (\(run.counted("rosters refused: organization suspended")) roster refused meanwhile), \
+                \(run.counted("organizations reinstated")) reinstated (analytics.standing_changes)
                 """)
         }
         print(
