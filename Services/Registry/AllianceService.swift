@@ -147,12 +147,7 @@ struct AllianceService: Xcert_Registry_V1_AllianceService.Handler {
             }
             try LeadSelectionStore.lifecycle(of: selection).requireApplicationsOpen(now: Date())
             let school = try await ReferenceStore.school(request.schoolCode, connection, call.logger)
-            if !school.irregularities.isEmpty {
-                let listed = school.irregularities.map { "\($0.year): \($0.description_p)" }.joined(separator: "; ")
-                throw RPCError(
-                    .failedPrecondition,
-                    "school \(school.code) has recorded irregularities during the pilot (\(listed)); such schools may not apply (000 §十五)")
-            }
+            try Self.requireNoIrregularities(school, "may not apply")
             let members = try await AllianceStore.members(request.certificateCode, request.year, connection, call.logger)
             guard members.contains(school.code) else {
                 throw RPCError(
@@ -227,6 +222,11 @@ struct AllianceService: Xcert_Registry_V1_AllianceService.Handler {
                     "leads[\(index)].school_code", "\(lead.schoolCode) did not apply to lead \(request.certificateCode) in \(request.year)")
             }
             try violations.check()
+            // An irregularity recorded since the school applied bars it as much (000 §十五).
+            for lead in request.leads {
+                try Self.requireNoIrregularities(
+                    try await ReferenceStore.school(lead.schoolCode, connection, call.logger), "may not be named a lead school")
+            }
             try await LeadSelectionStore.addLeads(
                 request.leads, certificate: request.certificateCode, year: request.year, connection, call.logger
             )
@@ -240,6 +240,16 @@ struct AllianceService: Xcert_Registry_V1_AllianceService.Handler {
         _ request: Xcert_Registry_V1_FinalizeLeadSelectionRequest, _ call: RequestContext
     ) async throws -> Xcert_Registry_V1_LeadSelection {
         try await self.transition(request.certificateCode, request.year, call) { selection in try selection.finalize(now: Date()) }
+    }
+
+    /// 000 §十五: a school with irregularities recorded during the pilot (training or facilities,
+    /// funds, reform defects) takes no part in lead-school selection; refused, listing them.
+    static func requireNoIrregularities(_ school: Xcert_Registry_V1_School, _ consequence: String) throws {
+        guard !school.irregularities.isEmpty else { return }
+        let listed = school.irregularities.map { "\($0.year): \($0.description_p)" }.joined(separator: "; ")
+        throw RPCError(
+            .failedPrecondition,
+            "school \(school.code) has recorded irregularities during the pilot (\(listed)); such schools \(consequence) (000 §十五)")
     }
 
     /// Loads the selection, lets `decide` move it on, and persists what it decided.

@@ -170,6 +170,21 @@ struct AllianceAndSiteTests {
             #expect(
                 await registry.refusal(Xcert_Registry_V1_AllianceService.Method.nameLeadSchools, name, token: registry.admin)?
                     .fieldViolations.map(\.field) == ["leads[1].school_code"])
+            // An irregularity recorded after a school applied bars it when the leads are named, and nothing is named.
+            irregular.schoolCode = schools[4]
+            irregular.kind = .trainingOrFacilities
+            irregular.description_p = "实训环境建设不规范"
+            _ = try await registry.call(Xcert_Registry_V1_ReferenceDataService.Method.recordIrregularity, irregular, token: registry.admin)
+            name.leads = self.leads([schools[1], schools[4]], primary: [0])
+            let barred = try #require(
+                await registry.refusal(Xcert_Registry_V1_AllianceService.Method.nameLeadSchools, name, token: registry.admin))
+            #expect(barred.code == .failedPrecondition)
+            #expect(
+                barred.message.contains("school \(schools[4]) has recorded irregularities during the pilot (2020: 实训环境建设不规范)")
+                    && barred.message.contains("may not be named a lead school"), "\(barred.message)")
+            #expect(
+                try await registry.call(Xcert_Registry_V1_AllianceService.Method.getLeadSelection, get, token: registry.admin).leads.isEmpty
+            )
             name.leads = self.leads(Array(schools.prefix(3)), primary: [1])
             selection = try await registry.call(Xcert_Registry_V1_AllianceService.Method.nameLeadSchools, name, token: registry.admin)
             #expect(selection.phase == .publicNotice)

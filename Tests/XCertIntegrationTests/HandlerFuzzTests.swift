@@ -104,7 +104,7 @@ struct HandlerFuzzTests {
             "registry",
             Xcert_Registry_V1_ReferenceDataService.Method.all + Xcert_Registry_V1_PrincipalService.Method.all
                 + Xcert_Registry_V1_PilotService.Method.all + Xcert_Registry_V1_SiteService.Method.all
-                + Xcert_Registry_V1_AllianceService.Method.all
+                + Xcert_Registry_V1_AllianceService.Method.all + Xcert_Registry_V1_OversightService.Method.all
         ),
         (
             "filing",
