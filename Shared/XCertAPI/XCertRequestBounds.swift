@@ -346,6 +346,10 @@ public enum XCertRequestBounds {
             fieldNames: [1: "certificate_code", 2: "year"],
             maximumItems: [:]
         ),
+        "xcert.registry.v1.FollowUpNote": .init(
+            fieldNames: [1: "noted_on", 2: "note", 3: "resolved", 4: "recorded_by", 5: "recorded_at"],
+            maximumItems: [:]
+        ),
         "xcert.registry.v1.GetAllianceRequest": .init(
             fieldNames: [1: "certificate_code", 2: "year"],
             maximumItems: [:]
@@ -360,6 +364,10 @@ public enum XCertRequestBounds {
         ),
         "xcert.registry.v1.GetCityRequest": .init(
             fieldNames: [1: "code"],
+            maximumItems: [:]
+        ),
+        "xcert.registry.v1.GetInspectionTableRequest": .init(
+            fieldNames: [1: "year"],
             maximumItems: [:]
         ),
         "xcert.registry.v1.GetLeadSelectionRequest": .init(
@@ -398,6 +406,14 @@ public enum XCertRequestBounds {
             fieldNames: [1: "kind", 2: "csv", 3: "dry_run"],
             maximumItems: [:]
         ),
+        "xcert.registry.v1.Inspection": .init(
+            fieldNames: [1: "id", 2: "certificate_code", 3: "year", 4: "school_code", 5: "inspected_on", 6: "inspector", 7: "findings", 8: "follow_up", 9: "organization_id", 10: "organization_name", 11: "school_name", 12: "notes", 13: "resolved", 14: "recorded_by", 15: "recorded_at"],
+            maximumItems: [7: 50, 12: 1000]
+        ),
+        "xcert.registry.v1.InspectionFinding": .init(
+            fieldNames: [1: "agreement_item", 2: "compliant", 3: "finding"],
+            maximumItems: [:]
+        ),
         "xcert.registry.v1.Irregularity": .init(
             fieldNames: [1: "id", 2: "kind", 3: "description", 4: "year", 5: "recorded_at", 6: "recorded_by"],
             maximumItems: [:]
@@ -432,6 +448,10 @@ public enum XCertRequestBounds {
         ),
         "xcert.registry.v1.ListCitiesRequest": .init(
             fieldNames: [1: "page"],
+            maximumItems: [:]
+        ),
+        "xcert.registry.v1.ListInspectionsRequest": .init(
+            fieldNames: [1: "year", 2: "certificate_code", 3: "organization_id", 4: "school_code", 5: "unresolved_only", 6: "page"],
             maximumItems: [:]
         ),
         "xcert.registry.v1.ListOrganizationsRequest": .init(
@@ -492,6 +512,14 @@ public enum XCertRequestBounds {
         ),
         "xcert.registry.v1.RecordExpertScoreRequest": .init(
             fieldNames: [1: "application_id", 2: "expert", 3: "score", 4: "comment"],
+            maximumItems: [:]
+        ),
+        "xcert.registry.v1.RecordFollowUpRequest": .init(
+            fieldNames: [1: "inspection_id", 2: "note"],
+            maximumItems: [:]
+        ),
+        "xcert.registry.v1.RecordInspectionRequest": .init(
+            fieldNames: [1: "inspection"],
             maximumItems: [:]
         ),
         "xcert.registry.v1.RecordIrregularityRequest": .init(

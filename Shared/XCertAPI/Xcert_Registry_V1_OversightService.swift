@@ -32,6 +32,30 @@ public enum Xcert_Registry_V1_OversightService {
             contract: MethodContract(roles: [.provinceAdmin, .cityReviewer, .school, .organization, .service], isMutating: false, limitClass: .read),
             bounds: XCertRequestBounds.table
         )
+        /// `RecordInspection`. Roles: provinceAdmin; changes state (takes an idempotency-key).
+        public static let recordInspection = MethodDescriptor<Xcert_Registry_V1_RecordInspectionRequest, Xcert_Registry_V1_Inspection>(
+            name: "/xcert.registry.v1.OversightService/RecordInspection",
+            contract: MethodContract(roles: [.provinceAdmin], isMutating: true, limitClass: .write),
+            bounds: XCertRequestBounds.table
+        )
+        /// `RecordFollowUp`. Roles: provinceAdmin; changes state (takes an idempotency-key).
+        public static let recordFollowUp = MethodDescriptor<Xcert_Registry_V1_RecordFollowUpRequest, Xcert_Registry_V1_Inspection>(
+            name: "/xcert.registry.v1.OversightService/RecordFollowUp",
+            contract: MethodContract(roles: [.provinceAdmin], isMutating: true, limitClass: .write),
+            bounds: XCertRequestBounds.table
+        )
+        /// `ListInspections`. Roles: provinceAdmin, school, organization, service; reads.
+        public static let listInspections = MethodDescriptor<Xcert_Registry_V1_ListInspectionsRequest, Xcert_Registry_V1_ListInspectionsResponse>(
+            name: "/xcert.registry.v1.OversightService/ListInspections",
+            contract: MethodContract(roles: [.provinceAdmin, .school, .organization, .service], isMutating: false, limitClass: .read),
+            bounds: XCertRequestBounds.table
+        )
+        /// `GetInspectionTable`. Roles: provinceAdmin, organization, service; reads.
+        public static let getInspectionTable = MethodDescriptor<Xcert_Registry_V1_GetInspectionTableRequest, Xcert_Registry_V1_GetInspectionTableResponse>(
+            name: "/xcert.registry.v1.OversightService/GetInspectionTable",
+            contract: MethodContract(roles: [.provinceAdmin, .organization, .service], isMutating: false, limitClass: .read),
+            bounds: XCertRequestBounds.table
+        )
         /// `ListStandingChanges`. Roles: provinceAdmin, service; reads.
         public static let listStandingChanges = MethodDescriptor<Xcert_Registry_V1_ListStandingChangesRequest, Xcert_Registry_V1_ListStandingChangesResponse>(
             name: "/xcert.registry.v1.OversightService/ListStandingChanges",
@@ -44,6 +68,10 @@ public enum Xcert_Registry_V1_OversightService {
             recordOrganizationIrregularity.name,
             setOrganizationStanding.name,
             getOrganizationOversight.name,
+            recordInspection.name,
+            recordFollowUp.name,
+            listInspections.name,
+            getInspectionTable.name,
             listStandingChanges.name,
         ]
     }
@@ -59,6 +87,18 @@ public enum Xcert_Registry_V1_OversightService {
         ///
         /// Roles: provinceAdmin, cityReviewer, school, organization, service; reads.
         func getOrganizationOversight(_ request: Xcert_Registry_V1_GetOrganizationOversightRequest, _ call: RequestContext) async throws -> Xcert_Registry_V1_OrganizationOversight
+        /// Roles: provinceAdmin; changes state (takes an idempotency-key).
+        func recordInspection(_ request: Xcert_Registry_V1_RecordInspectionRequest, _ call: RequestContext) async throws -> Xcert_Registry_V1_Inspection
+        /// Roles: provinceAdmin; changes state (takes an idempotency-key).
+        func recordFollowUp(_ request: Xcert_Registry_V1_RecordFollowUpRequest, _ call: RequestContext) async throws -> Xcert_Registry_V1_Inspection
+        /// The handler also checks: an organization sees its own certificates' inspections, a school those at itself.
+        ///
+        /// Roles: provinceAdmin, school, organization, service; reads.
+        func listInspections(_ request: Xcert_Registry_V1_ListInspectionsRequest, _ call: RequestContext) async throws -> Xcert_Registry_V1_ListInspectionsResponse
+        /// The handler also checks: an organization sees its own line.
+        ///
+        /// Roles: provinceAdmin, organization, service; reads.
+        func getInspectionTable(_ request: Xcert_Registry_V1_GetInspectionTableRequest, _ call: RequestContext) async throws -> Xcert_Registry_V1_GetInspectionTableResponse
         /// The standing feed, which settlement follows.
         ///
         /// Roles: provinceAdmin, service; reads.
@@ -98,6 +138,38 @@ public enum Xcert_Registry_V1_OversightService {
             try await self.caller.unary(Method.getOrganizationOversight, request, options: options)
         }
 
+        /// `RecordInspection`. Roles: provinceAdmin; changes state (takes an idempotency-key).
+        public func recordInspection(
+            _ request: Xcert_Registry_V1_RecordInspectionRequest = .init(),
+            options: CallOptions = .init()
+        ) async throws -> Xcert_Registry_V1_Inspection {
+            try await self.caller.unary(Method.recordInspection, request, options: options)
+        }
+
+        /// `RecordFollowUp`. Roles: provinceAdmin; changes state (takes an idempotency-key).
+        public func recordFollowUp(
+            _ request: Xcert_Registry_V1_RecordFollowUpRequest = .init(),
+            options: CallOptions = .init()
+        ) async throws -> Xcert_Registry_V1_Inspection {
+            try await self.caller.unary(Method.recordFollowUp, request, options: options)
+        }
+
+        /// `ListInspections`. Roles: provinceAdmin, school, organization, service; reads.
+        public func listInspections(
+            _ request: Xcert_Registry_V1_ListInspectionsRequest = .init(),
+            options: CallOptions = .init()
+        ) async throws -> Xcert_Registry_V1_ListInspectionsResponse {
+            try await self.caller.unary(Method.listInspections, request, options: options)
+        }
+
+        /// `GetInspectionTable`. Roles: provinceAdmin, organization, service; reads.
+        public func getInspectionTable(
+            _ request: Xcert_Registry_V1_GetInspectionTableRequest = .init(),
+            options: CallOptions = .init()
+        ) async throws -> Xcert_Registry_V1_GetInspectionTableResponse {
+            try await self.caller.unary(Method.getInspectionTable, request, options: options)
+        }
+
         /// `ListStandingChanges`. Roles: provinceAdmin, service; reads.
         public func listStandingChanges(
             _ request: Xcert_Registry_V1_ListStandingChangesRequest = .init(),
@@ -115,6 +187,10 @@ extension Xcert_Registry_V1_OversightService.Handler {
             .unary(Xcert_Registry_V1_OversightService.Method.recordOrganizationIrregularity) { request, call in try await self.recordOrganizationIrregularity(request, call) },
             .unary(Xcert_Registry_V1_OversightService.Method.setOrganizationStanding) { request, call in try await self.setOrganizationStanding(request, call) },
             .unary(Xcert_Registry_V1_OversightService.Method.getOrganizationOversight) { request, call in try await self.getOrganizationOversight(request, call) },
+            .unary(Xcert_Registry_V1_OversightService.Method.recordInspection) { request, call in try await self.recordInspection(request, call) },
+            .unary(Xcert_Registry_V1_OversightService.Method.recordFollowUp) { request, call in try await self.recordFollowUp(request, call) },
+            .unary(Xcert_Registry_V1_OversightService.Method.listInspections) { request, call in try await self.listInspections(request, call) },
+            .unary(Xcert_Registry_V1_OversightService.Method.getInspectionTable) { request, call in try await self.getInspectionTable(request, call) },
             .unary(Xcert_Registry_V1_OversightService.Method.listStandingChanges) { request, call in try await self.listStandingChanges(request, call) },
         ]
     }

@@ -15,6 +15,11 @@
 /// also cancels its receivables for exams after the exit takes effect (settlement follows the
 /// standing feed). Certificates already earned stay valid. Every principal reads an
 /// organization's oversight; only province admins change it. Nothing is deleted.
+///
+/// And the province's inspections at the monitoring points (004 第19条 监测点: about 10 pilot
+/// schools per certificate, watching whether the organization fulfils its agreement): each
+/// with its day, inspector, a finding per item of the agreement and the follow-up demanded,
+/// then follow-up notes until it is resolved; counted per organization and year.
 
 import SwiftProtobuf
 
@@ -239,6 +244,345 @@ public nonisolated struct Xcert_Registry_V1_ListStandingChangesResponse: Sendabl
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
+}
+
+/// A finding of an inspection about one item of the organization's agreement (试点协议).
+public nonisolated struct Xcert_Registry_V1_InspectionFinding: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// the item, e.g. 考核组织实施, 收费, 培训资源; 1 to 200 characters
+  public var agreementItem: String = String()
+
+  /// whether the organization fulfils it
+  public var compliant: Bool = false
+
+  /// what the inspector found, 1 to 1000 characters
+  public var finding: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// A note on what the organization did about an inspection's findings (整改情况).
+public nonisolated struct Xcert_Registry_V1_FollowUpNote: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// not after today, not before the inspection
+  public var notedOn: Xcert_Common_V1_Date {
+    get {_notedOn ?? Xcert_Common_V1_Date()}
+    set {_notedOn = newValue}
+  }
+  /// Returns true if `notedOn` has been explicitly set.
+  public var hasNotedOn: Bool {self._notedOn != nil}
+  /// Clears the value of `notedOn`. Subsequent reads from it will return its default value.
+  public mutating func clearNotedOn() {self._notedOn = nil}
+
+  /// 1 to 1000 characters
+  public var note: String = String()
+
+  /// the findings are dealt with
+  public var resolved: Bool = false
+
+  /// read only
+  public var recordedBy: String = String()
+
+  /// read only
+  public var recordedAt: Xcert_Common_V1_Timestamp {
+    get {_recordedAt ?? Xcert_Common_V1_Timestamp()}
+    set {_recordedAt = newValue}
+  }
+  /// Returns true if `recordedAt` has been explicitly set.
+  public var hasRecordedAt: Bool {self._recordedAt != nil}
+  /// Clears the value of `recordedAt`. Subsequent reads from it will return its default value.
+  public mutating func clearRecordedAt() {self._recordedAt = nil}
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _notedOn: Xcert_Common_V1_Date? = nil
+  fileprivate var _recordedAt: Xcert_Common_V1_Timestamp? = nil
+}
+
+/// An inspection by the province at a monitoring point (监测检查).
+public nonisolated struct Xcert_Registry_V1_Inspection: @unchecked Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// read only
+  public var id: Int64 {
+    get {_storage._id}
+    set {_uniqueStorage()._id = newValue}
+  }
+
+  public var certificateCode: String {
+    get {_storage._certificateCode}
+    set {_uniqueStorage()._certificateCode = newValue}
+  }
+
+  public var year: Int32 {
+    get {_storage._year}
+    set {_uniqueStorage()._year = newValue}
+  }
+
+  /// a monitoring point of the certificate in the year
+  public var schoolCode: String {
+    get {_storage._schoolCode}
+    set {_uniqueStorage()._schoolCode = newValue}
+  }
+
+  /// in the year, not after today (Asia/Shanghai)
+  public var inspectedOn: Xcert_Common_V1_Date {
+    get {_storage._inspectedOn ?? Xcert_Common_V1_Date()}
+    set {_uniqueStorage()._inspectedOn = newValue}
+  }
+  /// Returns true if `inspectedOn` has been explicitly set.
+  public var hasInspectedOn: Bool {_storage._inspectedOn != nil}
+  /// Clears the value of `inspectedOn`. Subsequent reads from it will return its default value.
+  public mutating func clearInspectedOn() {_uniqueStorage()._inspectedOn = nil}
+
+  /// 1 to 100 characters
+  public var inspector: String {
+    get {_storage._inspector}
+    set {_uniqueStorage()._inspector = newValue}
+  }
+
+  /// 1 to 50, one per item, each item once
+  public var findings: [Xcert_Registry_V1_InspectionFinding] {
+    get {_storage._findings}
+    set {_uniqueStorage()._findings = newValue}
+  }
+
+  /// what the organization must do: required when a finding is not compliant, 0 to 1000 characters
+  public var followUp: String {
+    get {_storage._followUp}
+    set {_uniqueStorage()._followUp = newValue}
+  }
+
+  /// read only: the certificate's organization
+  public var organizationID: Int64 {
+    get {_storage._organizationID}
+    set {_uniqueStorage()._organizationID = newValue}
+  }
+
+  /// read only
+  public var organizationName: String {
+    get {_storage._organizationName}
+    set {_uniqueStorage()._organizationName = newValue}
+  }
+
+  /// read only
+  public var schoolName: String {
+    get {_storage._schoolName}
+    set {_uniqueStorage()._schoolName = newValue}
+  }
+
+  /// read only (ignored in a request), oldest first
+  public var notes: [Xcert_Registry_V1_FollowUpNote] {
+    get {_storage._notes}
+    set {_uniqueStorage()._notes = newValue}
+  }
+
+  /// read only: every finding compliant, or the latest note resolved
+  public var resolved: Bool {
+    get {_storage._resolved}
+    set {_uniqueStorage()._resolved = newValue}
+  }
+
+  /// read only
+  public var recordedBy: String {
+    get {_storage._recordedBy}
+    set {_uniqueStorage()._recordedBy = newValue}
+  }
+
+  /// read only
+  public var recordedAt: Xcert_Common_V1_Timestamp {
+    get {_storage._recordedAt ?? Xcert_Common_V1_Timestamp()}
+    set {_uniqueStorage()._recordedAt = newValue}
+  }
+  /// Returns true if `recordedAt` has been explicitly set.
+  public var hasRecordedAt: Bool {_storage._recordedAt != nil}
+  /// Clears the value of `recordedAt`. Subsequent reads from it will return its default value.
+  public mutating func clearRecordedAt() {_uniqueStorage()._recordedAt = nil}
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _storage = _StorageClass.defaultInstance
+}
+
+public nonisolated struct Xcert_Registry_V1_RecordInspectionRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var inspection: Xcert_Registry_V1_Inspection {
+    get {_inspection ?? Xcert_Registry_V1_Inspection()}
+    set {_inspection = newValue}
+  }
+  /// Returns true if `inspection` has been explicitly set.
+  public var hasInspection: Bool {self._inspection != nil}
+  /// Clears the value of `inspection`. Subsequent reads from it will return its default value.
+  public mutating func clearInspection() {self._inspection = nil}
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _inspection: Xcert_Registry_V1_Inspection? = nil
+}
+
+public nonisolated struct Xcert_Registry_V1_RecordFollowUpRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var inspectionID: Int64 = 0
+
+  public var note: Xcert_Registry_V1_FollowUpNote {
+    get {_note ?? Xcert_Registry_V1_FollowUpNote()}
+    set {_note = newValue}
+  }
+  /// Returns true if `note` has been explicitly set.
+  public var hasNote: Bool {self._note != nil}
+  /// Clears the value of `note`. Subsequent reads from it will return its default value.
+  public mutating func clearNote() {self._note = nil}
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _note: Xcert_Registry_V1_FollowUpNote? = nil
+}
+
+public nonisolated struct Xcert_Registry_V1_ListInspectionsRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// filters; 0 / empty: any
+  public var year: Int32 = 0
+
+  public var certificateCode: String = String()
+
+  public var organizationID: Int64 = 0
+
+  public var schoolCode: String = String()
+
+  public var unresolvedOnly: Bool = false
+
+  public var page: Xcert_Common_V1_PageRequest {
+    get {_page ?? Xcert_Common_V1_PageRequest()}
+    set {_page = newValue}
+  }
+  /// Returns true if `page` has been explicitly set.
+  public var hasPage: Bool {self._page != nil}
+  /// Clears the value of `page`. Subsequent reads from it will return its default value.
+  public mutating func clearPage() {self._page = nil}
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _page: Xcert_Common_V1_PageRequest? = nil
+}
+
+public nonisolated struct Xcert_Registry_V1_ListInspectionsResponse: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// by id
+  public var inspections: [Xcert_Registry_V1_Inspection] = []
+
+  public var page: Xcert_Common_V1_PageResponse {
+    get {_page ?? Xcert_Common_V1_PageResponse()}
+    set {_page = newValue}
+  }
+  /// Returns true if `page` has been explicitly set.
+  public var hasPage: Bool {self._page != nil}
+  /// Clears the value of `page`. Subsequent reads from it will return its default value.
+  public mutating func clearPage() {self._page = nil}
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _page: Xcert_Common_V1_PageResponse? = nil
+}
+
+/// One organization's monitoring in a year (004 第19条).
+public nonisolated struct Xcert_Registry_V1_InspectionLine: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var organizationID: Int64 = 0
+
+  public var organizationName: String = String()
+
+  /// of its certificates in the year
+  public var monitoringPoints: Int32 = 0
+
+  /// of them, inspected at least once
+  public var pointsInspected: Int32 = 0
+
+  public var inspections: Int32 = 0
+
+  public var findings: Int32 = 0
+
+  /// findings of an item not fulfilled
+  public var nonCompliant: Int32 = 0
+
+  /// inspections not resolved yet
+  public var unresolved: Int32 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Xcert_Registry_V1_GetInspectionTableRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var year: Int32 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Xcert_Registry_V1_GetInspectionTableResponse: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// by organization id: every organization with a monitoring point or an inspection in the year
+  public var lines: [Xcert_Registry_V1_InspectionLine] = []
+
+  public var total: Xcert_Registry_V1_InspectionLine {
+    get {_total ?? Xcert_Registry_V1_InspectionLine()}
+    set {_total = newValue}
+  }
+  /// Returns true if `total` has been explicitly set.
+  public var hasTotal: Bool {self._total != nil}
+  /// Clears the value of `total`. Subsequent reads from it will return its default value.
+  public mutating func clearTotal() {self._total = nil}
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _total: Xcert_Registry_V1_InspectionLine? = nil
 }
 
 // MARK: - Code below here is support for the SwiftProtobuf runtime.
@@ -552,6 +896,573 @@ nonisolated extension Xcert_Registry_V1_ListStandingChangesResponse: SwiftProtob
   public static func ==(lhs: Xcert_Registry_V1_ListStandingChangesResponse, rhs: Xcert_Registry_V1_ListStandingChangesResponse) -> Bool {
     if lhs.changes != rhs.changes {return false}
     if lhs.nextCursor != rhs.nextCursor {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Xcert_Registry_V1_InspectionFinding: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".InspectionFinding"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}agreement_item\0\u{1}compliant\0\u{1}finding\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.agreementItem) }()
+      case 2: try { try decoder.decodeSingularBoolField(value: &self.compliant) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.finding) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.agreementItem.isEmpty {
+      try visitor.visitSingularStringField(value: self.agreementItem, fieldNumber: 1)
+    }
+    if self.compliant != false {
+      try visitor.visitSingularBoolField(value: self.compliant, fieldNumber: 2)
+    }
+    if !self.finding.isEmpty {
+      try visitor.visitSingularStringField(value: self.finding, fieldNumber: 3)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Xcert_Registry_V1_InspectionFinding, rhs: Xcert_Registry_V1_InspectionFinding) -> Bool {
+    if lhs.agreementItem != rhs.agreementItem {return false}
+    if lhs.compliant != rhs.compliant {return false}
+    if lhs.finding != rhs.finding {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Xcert_Registry_V1_FollowUpNote: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".FollowUpNote"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}noted_on\0\u{1}note\0\u{1}resolved\0\u{3}recorded_by\0\u{3}recorded_at\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularMessageField(value: &self._notedOn) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.note) }()
+      case 3: try { try decoder.decodeSingularBoolField(value: &self.resolved) }()
+      case 4: try { try decoder.decodeSingularStringField(value: &self.recordedBy) }()
+      case 5: try { try decoder.decodeSingularMessageField(value: &self._recordedAt) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    try { if let v = self._notedOn {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
+    } }()
+    if !self.note.isEmpty {
+      try visitor.visitSingularStringField(value: self.note, fieldNumber: 2)
+    }
+    if self.resolved != false {
+      try visitor.visitSingularBoolField(value: self.resolved, fieldNumber: 3)
+    }
+    if !self.recordedBy.isEmpty {
+      try visitor.visitSingularStringField(value: self.recordedBy, fieldNumber: 4)
+    }
+    try { if let v = self._recordedAt {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 5)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Xcert_Registry_V1_FollowUpNote, rhs: Xcert_Registry_V1_FollowUpNote) -> Bool {
+    if lhs._notedOn != rhs._notedOn {return false}
+    if lhs.note != rhs.note {return false}
+    if lhs.resolved != rhs.resolved {return false}
+    if lhs.recordedBy != rhs.recordedBy {return false}
+    if lhs._recordedAt != rhs._recordedAt {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Xcert_Registry_V1_Inspection: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".Inspection"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{3}certificate_code\0\u{1}year\0\u{3}school_code\0\u{3}inspected_on\0\u{1}inspector\0\u{1}findings\0\u{3}follow_up\0\u{3}organization_id\0\u{3}organization_name\0\u{3}school_name\0\u{1}notes\0\u{1}resolved\0\u{3}recorded_by\0\u{3}recorded_at\0")
+
+  fileprivate class _StorageClass {
+    var _id: Int64 = 0
+    var _certificateCode: String = String()
+    var _year: Int32 = 0
+    var _schoolCode: String = String()
+    var _inspectedOn: Xcert_Common_V1_Date? = nil
+    var _inspector: String = String()
+    var _findings: [Xcert_Registry_V1_InspectionFinding] = []
+    var _followUp: String = String()
+    var _organizationID: Int64 = 0
+    var _organizationName: String = String()
+    var _schoolName: String = String()
+    var _notes: [Xcert_Registry_V1_FollowUpNote] = []
+    var _resolved: Bool = false
+    var _recordedBy: String = String()
+    var _recordedAt: Xcert_Common_V1_Timestamp? = nil
+
+      // This property is used as the initial default value for new instances of the type.
+      // The type itself is protecting the reference to its storage via CoW semantics.
+      // This will force a copy to be made of this reference when the first mutation occurs;
+      // hence, it is safe to mark this as `nonisolated(unsafe)`.
+      static nonisolated(unsafe) let defaultInstance = _StorageClass()
+
+    private init() {}
+
+    init(copying source: _StorageClass) {
+      _id = source._id
+      _certificateCode = source._certificateCode
+      _year = source._year
+      _schoolCode = source._schoolCode
+      _inspectedOn = source._inspectedOn
+      _inspector = source._inspector
+      _findings = source._findings
+      _followUp = source._followUp
+      _organizationID = source._organizationID
+      _organizationName = source._organizationName
+      _schoolName = source._schoolName
+      _notes = source._notes
+      _resolved = source._resolved
+      _recordedBy = source._recordedBy
+      _recordedAt = source._recordedAt
+    }
+  }
+
+  fileprivate mutating func _uniqueStorage() -> _StorageClass {
+    if !isKnownUniquelyReferenced(&_storage) {
+      _storage = _StorageClass(copying: _storage)
+    }
+    return _storage
+  }
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    _ = _uniqueStorage()
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      while let fieldNumber = try decoder.nextFieldNumber() {
+        // The use of inline closures is to circumvent an issue where the compiler
+        // allocates stack space for every case branch when no optimizations are
+        // enabled. https://github.com/apple/swift-protobuf/issues/1034
+        switch fieldNumber {
+        case 1: try { try decoder.decodeSingularInt64Field(value: &_storage._id) }()
+        case 2: try { try decoder.decodeSingularStringField(value: &_storage._certificateCode) }()
+        case 3: try { try decoder.decodeSingularInt32Field(value: &_storage._year) }()
+        case 4: try { try decoder.decodeSingularStringField(value: &_storage._schoolCode) }()
+        case 5: try { try decoder.decodeSingularMessageField(value: &_storage._inspectedOn) }()
+        case 6: try { try decoder.decodeSingularStringField(value: &_storage._inspector) }()
+        case 7: try { try decoder.decodeRepeatedMessageField(value: &_storage._findings) }()
+        case 8: try { try decoder.decodeSingularStringField(value: &_storage._followUp) }()
+        case 9: try { try decoder.decodeSingularInt64Field(value: &_storage._organizationID) }()
+        case 10: try { try decoder.decodeSingularStringField(value: &_storage._organizationName) }()
+        case 11: try { try decoder.decodeSingularStringField(value: &_storage._schoolName) }()
+        case 12: try { try decoder.decodeRepeatedMessageField(value: &_storage._notes) }()
+        case 13: try { try decoder.decodeSingularBoolField(value: &_storage._resolved) }()
+        case 14: try { try decoder.decodeSingularStringField(value: &_storage._recordedBy) }()
+        case 15: try { try decoder.decodeSingularMessageField(value: &_storage._recordedAt) }()
+        default: break
+        }
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every if/case branch local when no optimizations
+      // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+      // https://github.com/apple/swift-protobuf/issues/1182
+      if _storage._id != 0 {
+        try visitor.visitSingularInt64Field(value: _storage._id, fieldNumber: 1)
+      }
+      if !_storage._certificateCode.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._certificateCode, fieldNumber: 2)
+      }
+      if _storage._year != 0 {
+        try visitor.visitSingularInt32Field(value: _storage._year, fieldNumber: 3)
+      }
+      if !_storage._schoolCode.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._schoolCode, fieldNumber: 4)
+      }
+      try { if let v = _storage._inspectedOn {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 5)
+      } }()
+      if !_storage._inspector.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._inspector, fieldNumber: 6)
+      }
+      if !_storage._findings.isEmpty {
+        try visitor.visitRepeatedMessageField(value: _storage._findings, fieldNumber: 7)
+      }
+      if !_storage._followUp.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._followUp, fieldNumber: 8)
+      }
+      if _storage._organizationID != 0 {
+        try visitor.visitSingularInt64Field(value: _storage._organizationID, fieldNumber: 9)
+      }
+      if !_storage._organizationName.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._organizationName, fieldNumber: 10)
+      }
+      if !_storage._schoolName.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._schoolName, fieldNumber: 11)
+      }
+      if !_storage._notes.isEmpty {
+        try visitor.visitRepeatedMessageField(value: _storage._notes, fieldNumber: 12)
+      }
+      if _storage._resolved != false {
+        try visitor.visitSingularBoolField(value: _storage._resolved, fieldNumber: 13)
+      }
+      if !_storage._recordedBy.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._recordedBy, fieldNumber: 14)
+      }
+      try { if let v = _storage._recordedAt {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 15)
+      } }()
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Xcert_Registry_V1_Inspection, rhs: Xcert_Registry_V1_Inspection) -> Bool {
+    if lhs._storage !== rhs._storage {
+      let storagesAreEqual: Bool = withExtendedLifetime((lhs._storage, rhs._storage)) { (_args: (_StorageClass, _StorageClass)) in
+        let _storage = _args.0
+        let rhs_storage = _args.1
+        if _storage._id != rhs_storage._id {return false}
+        if _storage._certificateCode != rhs_storage._certificateCode {return false}
+        if _storage._year != rhs_storage._year {return false}
+        if _storage._schoolCode != rhs_storage._schoolCode {return false}
+        if _storage._inspectedOn != rhs_storage._inspectedOn {return false}
+        if _storage._inspector != rhs_storage._inspector {return false}
+        if _storage._findings != rhs_storage._findings {return false}
+        if _storage._followUp != rhs_storage._followUp {return false}
+        if _storage._organizationID != rhs_storage._organizationID {return false}
+        if _storage._organizationName != rhs_storage._organizationName {return false}
+        if _storage._schoolName != rhs_storage._schoolName {return false}
+        if _storage._notes != rhs_storage._notes {return false}
+        if _storage._resolved != rhs_storage._resolved {return false}
+        if _storage._recordedBy != rhs_storage._recordedBy {return false}
+        if _storage._recordedAt != rhs_storage._recordedAt {return false}
+        return true
+      }
+      if !storagesAreEqual {return false}
+    }
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Xcert_Registry_V1_RecordInspectionRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".RecordInspectionRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}inspection\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularMessageField(value: &self._inspection) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    try { if let v = self._inspection {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Xcert_Registry_V1_RecordInspectionRequest, rhs: Xcert_Registry_V1_RecordInspectionRequest) -> Bool {
+    if lhs._inspection != rhs._inspection {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Xcert_Registry_V1_RecordFollowUpRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".RecordFollowUpRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}inspection_id\0\u{1}note\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularInt64Field(value: &self.inspectionID) }()
+      case 2: try { try decoder.decodeSingularMessageField(value: &self._note) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if self.inspectionID != 0 {
+      try visitor.visitSingularInt64Field(value: self.inspectionID, fieldNumber: 1)
+    }
+    try { if let v = self._note {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 2)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Xcert_Registry_V1_RecordFollowUpRequest, rhs: Xcert_Registry_V1_RecordFollowUpRequest) -> Bool {
+    if lhs.inspectionID != rhs.inspectionID {return false}
+    if lhs._note != rhs._note {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Xcert_Registry_V1_ListInspectionsRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ListInspectionsRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}year\0\u{3}certificate_code\0\u{3}organization_id\0\u{3}school_code\0\u{3}unresolved_only\0\u{1}page\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularInt32Field(value: &self.year) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.certificateCode) }()
+      case 3: try { try decoder.decodeSingularInt64Field(value: &self.organizationID) }()
+      case 4: try { try decoder.decodeSingularStringField(value: &self.schoolCode) }()
+      case 5: try { try decoder.decodeSingularBoolField(value: &self.unresolvedOnly) }()
+      case 6: try { try decoder.decodeSingularMessageField(value: &self._page) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if self.year != 0 {
+      try visitor.visitSingularInt32Field(value: self.year, fieldNumber: 1)
+    }
+    if !self.certificateCode.isEmpty {
+      try visitor.visitSingularStringField(value: self.certificateCode, fieldNumber: 2)
+    }
+    if self.organizationID != 0 {
+      try visitor.visitSingularInt64Field(value: self.organizationID, fieldNumber: 3)
+    }
+    if !self.schoolCode.isEmpty {
+      try visitor.visitSingularStringField(value: self.schoolCode, fieldNumber: 4)
+    }
+    if self.unresolvedOnly != false {
+      try visitor.visitSingularBoolField(value: self.unresolvedOnly, fieldNumber: 5)
+    }
+    try { if let v = self._page {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 6)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Xcert_Registry_V1_ListInspectionsRequest, rhs: Xcert_Registry_V1_ListInspectionsRequest) -> Bool {
+    if lhs.year != rhs.year {return false}
+    if lhs.certificateCode != rhs.certificateCode {return false}
+    if lhs.organizationID != rhs.organizationID {return false}
+    if lhs.schoolCode != rhs.schoolCode {return false}
+    if lhs.unresolvedOnly != rhs.unresolvedOnly {return false}
+    if lhs._page != rhs._page {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Xcert_Registry_V1_ListInspectionsResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ListInspectionsResponse"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}inspections\0\u{1}page\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeRepeatedMessageField(value: &self.inspections) }()
+      case 2: try { try decoder.decodeSingularMessageField(value: &self._page) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if !self.inspections.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.inspections, fieldNumber: 1)
+    }
+    try { if let v = self._page {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 2)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Xcert_Registry_V1_ListInspectionsResponse, rhs: Xcert_Registry_V1_ListInspectionsResponse) -> Bool {
+    if lhs.inspections != rhs.inspections {return false}
+    if lhs._page != rhs._page {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Xcert_Registry_V1_InspectionLine: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".InspectionLine"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}organization_id\0\u{3}organization_name\0\u{3}monitoring_points\0\u{3}points_inspected\0\u{1}inspections\0\u{1}findings\0\u{3}non_compliant\0\u{1}unresolved\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularInt64Field(value: &self.organizationID) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.organizationName) }()
+      case 3: try { try decoder.decodeSingularInt32Field(value: &self.monitoringPoints) }()
+      case 4: try { try decoder.decodeSingularInt32Field(value: &self.pointsInspected) }()
+      case 5: try { try decoder.decodeSingularInt32Field(value: &self.inspections) }()
+      case 6: try { try decoder.decodeSingularInt32Field(value: &self.findings) }()
+      case 7: try { try decoder.decodeSingularInt32Field(value: &self.nonCompliant) }()
+      case 8: try { try decoder.decodeSingularInt32Field(value: &self.unresolved) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.organizationID != 0 {
+      try visitor.visitSingularInt64Field(value: self.organizationID, fieldNumber: 1)
+    }
+    if !self.organizationName.isEmpty {
+      try visitor.visitSingularStringField(value: self.organizationName, fieldNumber: 2)
+    }
+    if self.monitoringPoints != 0 {
+      try visitor.visitSingularInt32Field(value: self.monitoringPoints, fieldNumber: 3)
+    }
+    if self.pointsInspected != 0 {
+      try visitor.visitSingularInt32Field(value: self.pointsInspected, fieldNumber: 4)
+    }
+    if self.inspections != 0 {
+      try visitor.visitSingularInt32Field(value: self.inspections, fieldNumber: 5)
+    }
+    if self.findings != 0 {
+      try visitor.visitSingularInt32Field(value: self.findings, fieldNumber: 6)
+    }
+    if self.nonCompliant != 0 {
+      try visitor.visitSingularInt32Field(value: self.nonCompliant, fieldNumber: 7)
+    }
+    if self.unresolved != 0 {
+      try visitor.visitSingularInt32Field(value: self.unresolved, fieldNumber: 8)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Xcert_Registry_V1_InspectionLine, rhs: Xcert_Registry_V1_InspectionLine) -> Bool {
+    if lhs.organizationID != rhs.organizationID {return false}
+    if lhs.organizationName != rhs.organizationName {return false}
+    if lhs.monitoringPoints != rhs.monitoringPoints {return false}
+    if lhs.pointsInspected != rhs.pointsInspected {return false}
+    if lhs.inspections != rhs.inspections {return false}
+    if lhs.findings != rhs.findings {return false}
+    if lhs.nonCompliant != rhs.nonCompliant {return false}
+    if lhs.unresolved != rhs.unresolved {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Xcert_Registry_V1_GetInspectionTableRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".GetInspectionTableRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}year\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularInt32Field(value: &self.year) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.year != 0 {
+      try visitor.visitSingularInt32Field(value: self.year, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Xcert_Registry_V1_GetInspectionTableRequest, rhs: Xcert_Registry_V1_GetInspectionTableRequest) -> Bool {
+    if lhs.year != rhs.year {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Xcert_Registry_V1_GetInspectionTableResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".GetInspectionTableResponse"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}lines\0\u{1}total\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeRepeatedMessageField(value: &self.lines) }()
+      case 2: try { try decoder.decodeSingularMessageField(value: &self._total) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if !self.lines.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.lines, fieldNumber: 1)
+    }
+    try { if let v = self._total {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 2)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Xcert_Registry_V1_GetInspectionTableResponse, rhs: Xcert_Registry_V1_GetInspectionTableResponse) -> Bool {
+    if lhs.lines != rhs.lines {return false}
+    if lhs._total != rhs._total {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -61,6 +61,10 @@ struct DemoTests {
             #expect(reports.sites == views.sites, "appendix table 2 = analytics.assessment_sites")
             #expect(reports.outstanding == views.outstanding, "appendix table 3 = analytics.outstanding_fees")
             #expect(reports.fees == views.fees, "the organization fee table = analytics.org_fee_summary")
+            #expect(reports.inspections == views.inspections, "the inspection table = analytics.inspection_summary")
+            #expect(
+                reports.inspections.count >= 3 && reports.inspections.contains { !$0.hasSuffix(" 0 0") },
+                "inspections of several organizations, some items not fulfilled: \(reports.inspections)")
 
             // What the year holds: every part of the story happened, through the services.
             #expect(
@@ -104,6 +108,7 @@ struct DemoTests {
         var sites: [String] = []
         var outstanding: [String] = []
         var fees: [String] = []
+        var inspections: [String] = []
         var totalCompleted: Int64 = 0
         var totalExamined: Int64 = 0
         var received: Int64 = 0
@@ -115,8 +120,10 @@ struct DemoTests {
         let assessment = testClient(port: stack.assessment.port)
         let filing = testClient(port: stack.filing.port)
         let settlement = testClient(port: stack.settlement.port)
+        let registry = testClient(port: stack.registry.port)
         defer {
             Task {
+                await registry.close()
                 await assessment.close()
                 await filing.close()
                 await settlement.close()
@@ -161,6 +168,14 @@ struct DemoTests {
             "\($0.certificateCode) \($0.level.rawValue) \($0.completed) \($0.receivable.fen) \($0.received.fen) \($0.outstanding.fen)"
         }
         reports.received = feeTable.total.received.fen
+        var inspections = Xcert_Registry_V1_GetInspectionTableRequest()
+        inspections.year = Self.year
+        reports.inspections = try await registry.unary(
+            Xcert_Registry_V1_OversightService.Method.getInspectionTable, inspections, options: CallOptions(metadata: metadata)
+        ).lines.map {
+            "\($0.organizationID) \($0.monitoringPoints) \($0.pointsInspected) \($0.inspections) "
+                + "\($0.findings) \($0.nonCompliant) \($0.unresolved)"
+        }
         return reports
     }
 
@@ -180,6 +195,7 @@ struct DemoTests {
         var overdueReviews = 0
         var qualificationsUnderBureaus = 0
         var standingChanges: [String] = []
+        var inspections: [String] = []
     }
 
     static func views(_ stack: FullStack) async throws -> Views {
@@ -277,6 +293,14 @@ struct DemoTests {
                 """, logger: logger
             ).decode((String, Int64, String).self) {
                 views.standingChanges.append("\(organization) \(irregularities) \(changes)")
+            }
+            for try await row in try await connection.query(
+                """
+                SELECT organization_id, monitoring_points, points_inspected, inspections, findings, non_compliant, unresolved
+                FROM analytics.inspection_summary WHERE year = \(year) ORDER BY organization_id
+                """, logger: logger
+            ).decode((Int64, Int64, Int64, Int64, Int64, Int64, Int64).self) {
+                views.inspections.append("\(row.0) \(row.1) \(row.2) \(row.3) \(row.4) \(row.5) \(row.6)")
             }
             return views
         }

@@ -3,6 +3,7 @@ import PostgresNIO
 import SwiftProtobuf
 import Testing
 import XCertAPI
+import XCertDomain
 import XCertProto
 import XCertStore
 import XCertTestSupport
@@ -255,6 +256,137 @@ struct OrganizationOversightTests {
                     == "exited 2026-06-17")
             await settlement.stop()
             await assessment.stop()
+        }
+    }
+
+    static func inspection(
+        _ school: String, year: Int32, on day: LocalDate, findings: [(String, Bool, String)], followUp: String = ""
+    ) -> Xcert_Registry_V1_RecordInspectionRequest {
+        var request = Xcert_Registry_V1_RecordInspectionRequest()
+        request.inspection.certificateCode = "AUTO"
+        request.inspection.year = year
+        request.inspection.schoolCode = school
+        request.inspection.inspectedOn = day.wire
+        request.inspection.inspector = "省1+X试点办 王敏"
+        request.inspection.findings = findings.map { item, compliant, text in
+            var finding = Xcert_Registry_V1_InspectionFinding()
+            finding.agreementItem = item
+            finding.compliant = compliant
+            finding.finding = text
+            return finding
+        }
+        request.inspection.followUp = followUp
+        return request
+    }
+
+    @Test(
+        """
+        inspections at monitoring points only, a finding per agreement item, a follow-up demanded for an unmet item and noted until \
+        resolved; who sees which; the per-organization table equals analytics.inspection_summary
+        """
+    )
+    func inspections() async throws {
+        try await withRegistry { registry in
+            let seeded = try await registry.seedReference()
+            let today = LocalDate(containing: Int64(Date().timeIntervalSince1970))
+            let year = Int32(today.year)
+            let newYear = LocalDate(year: today.year, month: 1, day: 1)!
+            registry.filing.approve("AUTO", year: year)
+            for code in ["4136010001", "4136010002", "4136010003"] {
+                try await registry.createSchool(code)
+                try await registry.qualify(code, "AUTO", year: year)
+            }
+            var select = Xcert_Registry_V1_SelectMonitoringPointsRequest()
+            select.certificateCode = "AUTO"
+            select.year = year
+            select.schoolCodes = ["4136010001", "4136010002"]
+            _ = try await registry.call(Xcert_Registry_V1_SiteService.Method.selectMonitoringPoints, select, token: registry.admin)
+            let method = Xcert_Registry_V1_OversightService.Method.self
+            let car = try await registry.token(role: "organization", party: String(seeded.carOrganization))
+            let bim = try await registry.token(role: "organization", party: String(seeded.bimOrganization))
+            let point = try await registry.token(role: "school", party: "4136010001")
+
+            // Refused: not a monitoring point; a day in another year or after today; an unmet item without the follow-up demanded.
+            let notAPoint = await registry.refusal(
+                method.recordInspection, Self.inspection("4136010003", year: year, on: today, findings: [("收费", true, "按标准")]),
+                token: registry.admin)
+            #expect(notAPoint?.code == .failedPrecondition)
+            #expect(notAPoint?.message.contains("its points: 4136010001, 4136010002") == true, "\(String(describing: notAPoint))")
+            #expect(
+                await registry.refusal(
+                    method.recordInspection,
+                    Self.inspection("4136010001", year: year, on: today.adding(days: 1), findings: [("培训资源", false, "缺资源包")]),
+                    token: registry.admin)?.fieldViolations.map(\.field) == ["inspection.inspected_on", "inspection.follow_up"])
+            #expect(
+                await registry.refusal(
+                    method.recordInspection, Self.inspection("4136010001", year: year, on: today, findings: [("收费", true, "按标准")]),
+                    token: car)?.code == .permissionDenied)
+            #expect(try await registry.scalar("SELECT count(*) FROM registry.inspections", as: Int64.self) == 0)
+
+            // Two inspections at 4136010001, one at 4136010002: one item unmet, followed up until resolved.
+            let clean = try await registry.call(
+                method.recordInspection,
+                Self.inspection("4136010001", year: year, on: newYear, findings: [("考核组织实施", true, "考务规范"), ("收费", true, "按标准收费")]),
+                token: registry.admin)
+            #expect(clean.resolved && clean.organizationID == seeded.carOrganization && clean.findings.count == 2)
+            var unmet = try await registry.call(
+                method.recordInspection,
+                Self.inspection(
+                    "4136010001", year: year, on: today, findings: [("培训资源", false, "未按协议提供资源包"), ("收费", true, "按标准收费")],
+                    followUp: "30日内补齐资源包"), token: registry.admin)
+            #expect(!unmet.resolved)
+            _ = try await registry.call(
+                method.recordInspection, Self.inspection("4136010002", year: year, on: today, findings: [("师资培训", true, "已开展")]),
+                token: registry.admin)
+            var note = Xcert_Registry_V1_RecordFollowUpRequest()
+            note.inspectionID = unmet.id
+            note.note.notedOn = today.adding(days: -1).wire
+            note.note.note = "提交补齐计划"
+            #expect(
+                await registry.refusal(method.recordFollowUp, note, token: registry.admin)?.fieldViolations.map(\.field) == [
+                    "note.noted_on"
+                ],
+                "a note before the inspection")
+            note.note.notedOn = today.wire
+            unmet = try await registry.call(method.recordFollowUp, note, token: registry.admin)
+            #expect(!unmet.resolved && unmet.notes.count == 1)
+
+            // The table, before and after the resolution; an organization sees its own line, the view says the same.
+            var table = Xcert_Registry_V1_GetInspectionTableRequest()
+            table.year = year
+            var lines = try await registry.call(method.getInspectionTable, table, token: registry.admin)
+            let line = { (l: Xcert_Registry_V1_InspectionLine) in
+                "\(l.organizationID):\(l.monitoringPoints)/\(l.pointsInspected)/\(l.inspections)/"
+                    + "\(l.findings)/\(l.nonCompliant)/\(l.unresolved)"
+            }
+            #expect(lines.lines.map(line) == ["\(seeded.carOrganization):2/2/3/5/1/1"])
+            let view = try await registry.scalar(
+                """
+                SELECT organization_id || ':' || monitoring_points || '/' || points_inspected || '/' || inspections || '/'
+                       || findings || '/' || non_compliant || '/' || unresolved
+                FROM analytics.inspection_summary WHERE year = \(year)
+                """, as: String.self)
+            #expect(view == line(lines.lines[0]), "the view = the table")
+            note.note.note = "资源包已补齐，经复查符合协议"
+            note.note.resolved = true
+            unmet = try await registry.call(method.recordFollowUp, note, token: registry.admin)
+            #expect(unmet.resolved && unmet.notes.map(\.resolved) == [false, true])
+            lines = try await registry.call(method.getInspectionTable, table, token: car)
+            #expect(lines.lines.map(line) == ["\(seeded.carOrganization):2/2/3/5/1/0"] && lines.total.inspections == 3)
+            #expect(try await registry.call(method.getInspectionTable, table, token: bim).lines.isEmpty, "bim has no line of its own")
+
+            // Who sees which inspections: the province all, the organization its own, the school those made at it.
+            var list = Xcert_Registry_V1_ListInspectionsRequest()
+            list.year = year
+            #expect(try await registry.call(method.listInspections, list, token: registry.admin).inspections.count == 3)
+            #expect(try await registry.call(method.listInspections, list, token: car).inspections.count == 3)
+            #expect(try await registry.call(method.listInspections, list, token: bim).inspections.isEmpty)
+            #expect(try await registry.call(method.listInspections, list, token: point).inspections.map(\.id) == [clean.id, unmet.id])
+            list.schoolCode = "4136010002"
+            #expect(try await registry.call(method.listInspections, list, token: point).inspections.isEmpty)
+            list.schoolCode = ""
+            list.unresolvedOnly = true
+            #expect(try await registry.call(method.listInspections, list, token: registry.admin).inspections.isEmpty)
         }
     }
 

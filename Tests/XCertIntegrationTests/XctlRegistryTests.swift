@@ -142,6 +142,23 @@ struct XctlRegistryTests {
                 monitoring.contains("shortfall: 1 monitoring points of the target 10: only 1 schools hold a pilot qualification"),
                 "\(monitoring)")
             #expect(try await run(["sites", "monitoring", "AUTO", "--year", "2020"]).contains("4136010001"))
+            // An inspection there, an item not fulfilled and its follow-up; the report counts it.
+            let noFollowUp = try await run(
+                [
+                    "sites", "inspect", "AUTO", "--year", "2020", "--school", "4136010001", "--on", "2020-11-20", "--inspector", "王敏",
+                    "--finding", "收费标准执行:yes:按标准收费", "--finding", "培训资源提供:no:未提供资源包",
+                ], status: 1)
+            #expect(noFollowUp.contains("inspection.follow_up"), "\(noFollowUp)")
+            let inspected = try await run([
+                "sites", "inspect", "AUTO", "--year", "2020", "--school", "4136010001", "--on", "2020-11-20", "--inspector", "王敏",
+                "--finding", "收费标准执行:yes:按标准收费", "--finding", "培训资源提供:no:未提供资源包", "--follow-up", "30日内补齐",
+            ])
+            #expect(inspected.contains("培训资源提供: 未提供资源包") && inspected.contains("30日内补齐"), "\(inspected)")
+            #expect(
+                try await run(["sites", "inspections", "--year", "2020", "--unresolved-only", "--format", "csv"]).contains(",4136010001,"))
+            try await run(["sites", "follow-up", "1", "--on", "2020-12-10", "--note", "已补齐资源包", "--resolved"])
+            let report = try await run(["report", "inspections", "--year", "2020", "--format", "csv"])
+            #expect(report.contains("北京中车行高新技术有限公司,1,1,1,2,1,0"), "\(report)")
             #expect(try await run(["alliance", "list", "--year", "2020"]).contains("not open (fewer than 10 applied)"))
             let closed = try await run(
                 ["alliance", "selection", "open", "AUTO", "--year", "2020", "--applications-close", "2020-06-30"], status: 1)

@@ -4,12 +4,15 @@ import XCertAPI
 import XCertProto
 import XCertWire
 
-/// `xctl sites …`: assessment sites, their coverage, monitoring points.
+/// `xctl sites …`: assessment sites, their coverage, monitoring points and the inspections there.
 struct Sites: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sites",
-        abstract: "Assessment sites, the cities they leave uncovered, and monitoring points.",
-        subcommands: [Register.self, List.self, Coverage.self, SelectMonitoring.self, Monitoring.self]
+        abstract: "Assessment sites, the cities they leave uncovered, monitoring points and the province's inspections at them.",
+        subcommands: [
+            Register.self, List.self, Coverage.self, SelectMonitoring.self, Monitoring.self, Inspect.self, FollowUp.self,
+            Inspections.self,
+        ]
     )
 
     struct Register: AsyncParsableCommand {

@@ -12,7 +12,7 @@ import XCertWire
 struct Report: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "The province's report tables: 003's appendix tables 1–3, the organization fee table, the year's results.",
-        subcommands: [Declarations.self, Sites.self, Outstanding.self, Fees.self, Results.self, ExamCoverage.self]
+        subcommands: [Declarations.self, Sites.self, Outstanding.self, Fees.self, Results.self, ExamCoverage.self, Inspections.self]
     )
 
     struct Declarations: AsyncParsableCommand {
@@ -82,6 +82,19 @@ struct Report: AsyncParsableCommand {
         }
     }
 
+    struct Inspections: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "004 item 19: each organization's monitoring points, inspections and findings in the year (from the registry).")
+        @OptionGroup var report: ReportOptions
+        func run() async throws {
+            var request = Xcert_Registry_V1_GetInspectionTableRequest()
+            request.year = self.report.year
+            let response = try await self.report.call(
+                self.report.registry, Xcert_Registry_V1_OversightService.Method.getInspectionTable, request)
+            ReportTables.inspections(response).write(self.report)
+        }
+    }
+
     struct Results: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "The year's evaluation results: totals, ranks within school type, tiers, exit warnings (from assessment).")
@@ -100,6 +113,7 @@ struct ReportOptions: ParsableArguments {
     @Option(help: "The year.") var year: Int32
     @Option(help: "table or csv (UTF-8 with a BOM, for Excel).") var format: OutputFormat = .table
     @Flag(help: "003's Chinese column headers instead of English ones.") var chineseHeaders = false
+    @Option(help: "The registry, host:port.") var registry: String = "127.0.0.1:7101"
     @Option(help: "The filing service, host:port.") var filing: String = "127.0.0.1:7102"
     @Option(help: "The assessment service, host:port.") var assessment: String = "127.0.0.1:7103"
     @Option(help: "The settlement service, host:port.") var settlement: String = "127.0.0.1:7104"
@@ -223,6 +237,20 @@ enum ReportTables {
             english: ["no", "certificate", "school", "qualified_scale", "examined", "shortfall", "exam_rate"],
             chinese: ["序号", "证书名称", "试点院校名称", "试点规模", "完成考核人数", "未考核人数", "考核覆盖率"],
             rows: rows
+        )
+    }
+
+    static func inspections(_ response: Xcert_Registry_V1_GetInspectionTableResponse) -> ReportTable {
+        let row = { (name: String, line: Xcert_Registry_V1_InspectionLine) in
+            [
+                name, String(line.monitoringPoints), String(line.pointsInspected), String(line.inspections), String(line.findings),
+                String(line.nonCompliant), String(line.unresolved),
+            ]
+        }
+        return ReportTable(
+            english: ["organization", "monitoring_points", "points_inspected", "inspections", "findings", "non_compliant", "unresolved"],
+            chinese: ["培训评价组织名称", "监测点数", "已检查监测点数", "检查次数", "检查事项数", "问题数", "未整改完成"],
+            rows: response.lines.map { row($0.organizationName, $0) } + [row("合计", response.total)]
         )
     }
 

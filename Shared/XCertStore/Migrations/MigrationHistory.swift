@@ -23,6 +23,7 @@ public enum MigrationHistory {
         .v19TeachingTeams,
         .v20ExamCoverage,
         .v21OrganizationStanding,
+        .v22Inspections,
     ]
 
     /// The schema of each service, which is also the suffix of its role (`xcert_<schema>`).

@@ -79,6 +79,7 @@ struct Demo: AsyncParsableCommand {
         let (_, completed) = try await run.exams(reference, schools, qualifications, sites, parties)
         try await run.awaitFollowers(completed: completed)
         try await run.payments()
+        try await run.inspections(reference)
         try await run.oversight(reference, sites, parties)
         try await run.evaluations(qualifications, parties)
         run.progress("demo", "the pilot year \(run.year) is done")
@@ -177,7 +178,9 @@ struct Demo: AsyncParsableCommand {
                   oversight  \(run.counted("organization irregularities")) irregularity recorded, \
                 \(run.counted("organizations suspended")) organization suspended \
                 (\(run.counted("rosters refused: organization suspended")) roster refused meanwhile), \
-                \(run.counted("organizations reinstated")) reinstated (analytics.standing_changes)
+                \(run.counted("organizations reinstated")) reinstated (analytics.standing_changes); \(run.counted("inspections")) \
+                inspections at monitoring points, \(run.counted("inspection items not fulfilled")) agreement items not fulfilled, \
+                \(run.counted("inspections resolved after follow-up")) resolved after follow-up (xctl report inspections)
                 """)
         }
         print(

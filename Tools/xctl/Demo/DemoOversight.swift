@@ -5,11 +5,70 @@ import XCertProto
 import XCertService
 import XCertWire
 
-/// The province's oversight of an organization (001 §四.1, 004 第22条): an irregularity found at
-/// a site, the organization suspended until it mends it, its next roster refused, then its
-/// reinstatement. (An exit is final, so the demo, which a stack may drive again for another
-/// year, does not make one: the tests do.)
+/// The province's oversight of organizations: inspections at the monitoring points (004 第19条),
+/// a finding per item of the agreement and the follow-up of those not fulfilled; and an
+/// organization (001 §四.1, 004 第22条) suspended for an irregularity until it mends it, its
+/// next roster refused, then reinstated. (An exit is final, so the demo, which a stack may
+/// drive again for another year, does not make one: the tests do.)
 extension DemoRun {
+    /// The items of an organization's agreement (试点协议) the inspectors look at.
+    static let agreementItems = ["考核组织实施", "收费标准执行", "培训资源提供", "师资培训"]
+
+    /// Inspects up to two monitoring points of each of the first eight certificates that have them.
+    func inspections(_ reference: DemoReference) async throws {
+        var random = self.random("inspections")
+        var inspected = 0
+        for certificate in reference.certificates.sorted(by: { $0.code < $1.code }) where inspected < 8 {
+            var get = Xcert_Registry_V1_GetMonitoringPointsRequest()
+            get.certificateCode = certificate.code
+            get.year = self.year
+            let points: [Xcert_Registry_V1_MonitoringPoint]
+            do {
+                points = try await self.stack.call(
+                    Xcert_Registry_V1_SiteService.Method.getMonitoringPoints, get, by: self.province, kind: .read
+                ).points
+            } catch let error as RPCError where error.code == .notFound {
+                continue  // none selected for this certificate
+            }
+            guard !points.isEmpty else { continue }
+            inspected += 1
+            for point in points.prefix(2) {
+                let day = min(
+                    self.date(month: Int.random(in: 5...11, using: &random), day: Int.random(in: 1...28, using: &random)), self.today)
+                var request = Xcert_Registry_V1_RecordInspectionRequest()
+                request.inspection.certificateCode = certificate.code
+                request.inspection.year = self.year
+                request.inspection.schoolCode = point.schoolCode
+                request.inspection.inspectedOn = day.wire
+                request.inspection.inspector = ["省1+X试点办 王敏", "省1+X试点办 刘洋", "监测专家 陈静"][Int.random(in: 0...2, using: &random)]
+                request.inspection.findings = Self.agreementItems.map { item in
+                    var finding = Xcert_Registry_V1_InspectionFinding()
+                    finding.agreementItem = item
+                    finding.compliant = !random.chance(12)
+                    finding.finding = finding.compliant ? "符合协议约定" : "\(item)未按协议落实"
+                    return finding
+                }
+                let unmet = request.inspection.findings.filter { !$0.compliant }
+                if !unmet.isEmpty {
+                    request.inspection.followUp = "限30日内整改：" + unmet.map(\.agreementItem).joined(separator: "、")
+                }
+                let inspection = try await self.stack.call(
+                    Xcert_Registry_V1_OversightService.Method.recordInspection, request, by: self.province)
+                self.count("inspections")
+                self.count("inspection items not fulfilled", unmet.count)
+                guard !unmet.isEmpty, random.chance(50) else { continue }
+                var note = Xcert_Registry_V1_RecordFollowUpRequest()
+                note.inspectionID = inspection.id
+                note.note.notedOn = min(day.adding(days: 20), self.today).wire
+                note.note.note = "整改完成，经复查符合协议约定"
+                note.note.resolved = true
+                _ = try await self.stack.call(Xcert_Registry_V1_OversightService.Method.recordFollowUp, note, by: self.province)
+                self.count("inspections resolved after follow-up")
+            }
+        }
+        self.progress("oversight", "\(self.counted("inspections")) inspections at monitoring points (xctl report inspections)")
+    }
+
     func oversight(_ reference: DemoReference, _ sites: [Xcert_Registry_V1_AssessmentSite], _ parties: DemoParties) async throws {
         guard let site = sites.sorted(by: { ($0.certificateCode, $0.schoolCode) < ($1.certificateCode, $1.schoolCode) }).first,
             let certificate = reference.certificate(site.certificateCode), let level = certificate.levels.first,
