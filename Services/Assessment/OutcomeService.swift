@@ -142,13 +142,16 @@ struct OutcomeService: Xcert_Assessment_V1_OutcomeService.Handler {
         _ request: Xcert_Assessment_V1_GetFollowingRequest, _ call: RequestContext
     ) async throws -> Xcert_Assessment_V1_GetFollowingResponse {
         var response = Xcert_Assessment_V1_GetFollowingResponse()
+        // The count before the cursors: the follower writes both in one transaction, so a
+        // count read first never runs ahead of the cursor read after it (read the other way
+        // round, a page committed in between showed rosters counted at cursor 0).
+        response.rostersCounted = try await self.context.database.transaction(call) { connection in
+            try await OutcomeStore.rostersCounted(connection, call.logger)
+        }
         response.rosterCursor = try await FeedFollower.cursor(
             of: OutcomeFollowers.rosterFeed, schema: self.context.name, self.context.database, call.logger)
         response.qualificationCursor = try await FeedFollower.cursor(
             of: OutcomeFollowers.qualificationFeed, schema: self.context.name, self.context.database, call.logger)
-        response.rostersCounted = try await self.context.database.transaction(call) { connection in
-            try await OutcomeStore.rostersCounted(connection, call.logger)
-        }
         return response
     }
 

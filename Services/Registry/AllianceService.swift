@@ -103,10 +103,24 @@ struct AllianceService: Xcert_Registry_V1_AllianceService.Handler {
         let principal = try call.caller()
         return try await self.context.database.transaction(call) { connection in
             var selection = try await Self.requireSelection(request.certificateCode, request.year, connection, call.logger)
-            // Applications are read by the province; a school sees its own.
+            // Applications are read by the province; a school sees its own; the certificate's
+            // organization all of them (it gives its opinion, 000 第四条); a city reviewer those
+            // of its unit's schools (it recommends them, 第十七条).
             switch principal.role {
             case .provinceAdmin, .service: break
             case .school: selection.applications.removeAll { $0.schoolCode != principal.party }
+            case .organization:
+                let certificate = try await ReferenceStore.certificate(request.certificateCode, connection, call.logger)
+                if certificate.organizationID != (try principal.organizationID()) { selection.applications = [] }
+            case .cityReviewer:
+                var kept: [Xcert_Registry_V1_LeadApplication] = []
+                for application in selection.applications {
+                    let school = try await ReferenceStore.school(application.schoolCode, connection, call.logger)
+                    if (school.reviewingUnitCode.isEmpty ? school.cityCode : school.reviewingUnitCode) == principal.party {
+                        kept.append(application)
+                    }
+                }
+                selection.applications = kept
             default: selection.applications = []
             }
             return selection

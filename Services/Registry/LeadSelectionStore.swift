@@ -72,13 +72,13 @@ extension LeadSelectionStore {
         let rows = try await connection.query(
             """
             SELECT phase, extract(year FROM applications_close)::integer, extract(month FROM applications_close)::integer,
-                   extract(day FROM applications_close)::integer, notice_ends_at, finalized_at
+                   extract(day FROM applications_close)::integer, notice_ends_at, finalized_at, assigned
             FROM registry.lead_selections WHERE certificate_code = \(certificate) AND year = \(year)
             """,
             logger: logger
         )
         var found: Xcert_Registry_V1_LeadSelection?
-        for try await row in rows.decode((String, Int32, Int32, Int32, Date?, Date?).self) {
+        for try await row in rows.decode((String, Int32, Int32, Int32, Date?, Date?, Bool).self) {
             var selection = Xcert_Registry_V1_LeadSelection()
             selection.certificateCode = certificate
             selection.year = year
@@ -88,6 +88,7 @@ extension LeadSelectionStore {
             selection.applicationsClose.day = row.3
             if let ends = row.4 { selection.noticeEndsAt = .init(ends) }
             if let finalized = row.5 { selection.finalizedAt = .init(finalized) }
+            selection.assigned = row.6
             found = selection
         }
         guard var selection = found else { return nil }
@@ -112,6 +113,7 @@ extension LeadSelectionStore {
             lead.primary = primary
             selection.leads.append(lead)
         }
+        selection.changes = try await LeadAdjustmentStore.changes(certificate, year, connection, logger)
         return selection
     }
 
@@ -163,6 +165,7 @@ extension LeadSelectionStore {
         }
         application.averageScore.numerator = application.scores.reduce(0) { $0 + Int64($1.score) }
         application.averageScore.denominator = Int64(application.scores.count)
+        try await LeadAdjustmentStore.addTestimonies(to: &application, connection, logger)
         return application
     }
 }

@@ -294,6 +294,14 @@ public enum XCertRequestBounds {
             fieldNames: [:],
             maximumItems: [:]
         ),
+        "xcert.registry.v1.AdjustLeadSchoolsRequest": .init(
+            fieldNames: [1: "certificate_code", 2: "year", 3: "remove_school_code", 4: "add", 5: "reason"],
+            maximumItems: [:]
+        ),
+        "xcert.registry.v1.AssignLeadSchoolsRequest": .init(
+            fieldNames: [1: "certificate_code", 2: "year", 3: "leads", 4: "reason"],
+            maximumItems: [3: 10]
+        ),
         "xcert.registry.v1.CalendarDay": .init(
             fieldNames: [1: "day", 2: "working", 3: "note"],
             maximumItems: [:]
@@ -510,6 +518,10 @@ public enum XCertRequestBounds {
             fieldNames: [1: "code", 2: "name"],
             maximumItems: [:]
         ),
+        "xcert.registry.v1.RecommendLeadApplicantRequest": .init(
+            fieldNames: [1: "application_id", 2: "reviewing_unit_code", 3: "text"],
+            maximumItems: [:]
+        ),
         "xcert.registry.v1.RecordExpertScoreRequest": .init(
             fieldNames: [1: "application_id", 2: "expert", 3: "score", 4: "comment"],
             maximumItems: [:]
@@ -528,6 +540,10 @@ public enum XCertRequestBounds {
         ),
         "xcert.registry.v1.RecordOrganizationIrregularityRequest": .init(
             fieldNames: [1: "organization_id", 2: "kind", 3: "description", 4: "year"],
+            maximumItems: [:]
+        ),
+        "xcert.registry.v1.RecordOrganizationOpinionRequest": .init(
+            fieldNames: [1: "application_id", 2: "opinion", 3: "text"],
             maximumItems: [:]
         ),
         "xcert.registry.v1.RegisterSiteRequest": .init(

@@ -68,6 +68,30 @@ public enum Xcert_Registry_V1_AllianceService {
             contract: MethodContract(roles: [.provinceAdmin], isMutating: true, limitClass: .write),
             bounds: XCertRequestBounds.table
         )
+        /// `AssignLeadSchools`. Roles: provinceAdmin; changes state (takes an idempotency-key).
+        public static let assignLeadSchools = MethodDescriptor<Xcert_Registry_V1_AssignLeadSchoolsRequest, Xcert_Registry_V1_LeadSelection>(
+            name: "/xcert.registry.v1.AllianceService/AssignLeadSchools",
+            contract: MethodContract(roles: [.provinceAdmin], isMutating: true, limitClass: .write),
+            bounds: XCertRequestBounds.table
+        )
+        /// `AdjustLeadSchools`. Roles: provinceAdmin; changes state (takes an idempotency-key).
+        public static let adjustLeadSchools = MethodDescriptor<Xcert_Registry_V1_AdjustLeadSchoolsRequest, Xcert_Registry_V1_LeadSelection>(
+            name: "/xcert.registry.v1.AllianceService/AdjustLeadSchools",
+            contract: MethodContract(roles: [.provinceAdmin], isMutating: true, limitClass: .write),
+            bounds: XCertRequestBounds.table
+        )
+        /// `RecordOrganizationOpinion`. Roles: provinceAdmin, organization; changes state (takes an idempotency-key).
+        public static let recordOrganizationOpinion = MethodDescriptor<Xcert_Registry_V1_RecordOrganizationOpinionRequest, Xcert_Registry_V1_LeadApplication>(
+            name: "/xcert.registry.v1.AllianceService/RecordOrganizationOpinion",
+            contract: MethodContract(roles: [.provinceAdmin, .organization], isMutating: true, limitClass: .write),
+            bounds: XCertRequestBounds.table
+        )
+        /// `RecommendLeadApplicant`. Roles: provinceAdmin, cityReviewer; changes state (takes an idempotency-key).
+        public static let recommendLeadApplicant = MethodDescriptor<Xcert_Registry_V1_RecommendLeadApplicantRequest, Xcert_Registry_V1_LeadApplication>(
+            name: "/xcert.registry.v1.AllianceService/RecommendLeadApplicant",
+            contract: MethodContract(roles: [.provinceAdmin, .cityReviewer], isMutating: true, limitClass: .write),
+            bounds: XCertRequestBounds.table
+        )
 
         /// Every method of the service.
         public static let all: [String] = [
@@ -80,6 +104,10 @@ public enum Xcert_Registry_V1_AllianceService {
             recordExpertScore.name,
             nameLeadSchools.name,
             finalizeLeadSelection.name,
+            assignLeadSchools.name,
+            adjustLeadSchools.name,
+            recordOrganizationOpinion.name,
+            recommendLeadApplicant.name,
         ]
     }
 
@@ -108,6 +136,18 @@ public enum Xcert_Registry_V1_AllianceService {
         func nameLeadSchools(_ request: Xcert_Registry_V1_NameLeadSchoolsRequest, _ call: RequestContext) async throws -> Xcert_Registry_V1_LeadSelection
         /// Roles: provinceAdmin; changes state (takes an idempotency-key).
         func finalizeLeadSelection(_ request: Xcert_Registry_V1_FinalizeLeadSelectionRequest, _ call: RequestContext) async throws -> Xcert_Registry_V1_LeadSelection
+        /// Roles: provinceAdmin; changes state (takes an idempotency-key).
+        func assignLeadSchools(_ request: Xcert_Registry_V1_AssignLeadSchoolsRequest, _ call: RequestContext) async throws -> Xcert_Registry_V1_LeadSelection
+        /// Roles: provinceAdmin; changes state (takes an idempotency-key).
+        func adjustLeadSchools(_ request: Xcert_Registry_V1_AdjustLeadSchoolsRequest, _ call: RequestContext) async throws -> Xcert_Registry_V1_LeadSelection
+        /// The handler also checks: an organization only for its own certificates.
+        ///
+        /// Roles: provinceAdmin, organization; changes state (takes an idempotency-key).
+        func recordOrganizationOpinion(_ request: Xcert_Registry_V1_RecordOrganizationOpinionRequest, _ call: RequestContext) async throws -> Xcert_Registry_V1_LeadApplication
+        /// The handler also checks: a city reviewer only for schools under its reviewing unit.
+        ///
+        /// Roles: provinceAdmin, cityReviewer; changes state (takes an idempotency-key).
+        func recommendLeadApplicant(_ request: Xcert_Registry_V1_RecommendLeadApplicantRequest, _ call: RequestContext) async throws -> Xcert_Registry_V1_LeadApplication
     }
 
     /// Calls the service through any ``RPCCaller``: a connection, another service's
@@ -190,6 +230,38 @@ public enum Xcert_Registry_V1_AllianceService {
         ) async throws -> Xcert_Registry_V1_LeadSelection {
             try await self.caller.unary(Method.finalizeLeadSelection, request, options: options)
         }
+
+        /// `AssignLeadSchools`. Roles: provinceAdmin; changes state (takes an idempotency-key).
+        public func assignLeadSchools(
+            _ request: Xcert_Registry_V1_AssignLeadSchoolsRequest = .init(),
+            options: CallOptions = .init()
+        ) async throws -> Xcert_Registry_V1_LeadSelection {
+            try await self.caller.unary(Method.assignLeadSchools, request, options: options)
+        }
+
+        /// `AdjustLeadSchools`. Roles: provinceAdmin; changes state (takes an idempotency-key).
+        public func adjustLeadSchools(
+            _ request: Xcert_Registry_V1_AdjustLeadSchoolsRequest = .init(),
+            options: CallOptions = .init()
+        ) async throws -> Xcert_Registry_V1_LeadSelection {
+            try await self.caller.unary(Method.adjustLeadSchools, request, options: options)
+        }
+
+        /// `RecordOrganizationOpinion`. Roles: provinceAdmin, organization; changes state (takes an idempotency-key).
+        public func recordOrganizationOpinion(
+            _ request: Xcert_Registry_V1_RecordOrganizationOpinionRequest = .init(),
+            options: CallOptions = .init()
+        ) async throws -> Xcert_Registry_V1_LeadApplication {
+            try await self.caller.unary(Method.recordOrganizationOpinion, request, options: options)
+        }
+
+        /// `RecommendLeadApplicant`. Roles: provinceAdmin, cityReviewer; changes state (takes an idempotency-key).
+        public func recommendLeadApplicant(
+            _ request: Xcert_Registry_V1_RecommendLeadApplicantRequest = .init(),
+            options: CallOptions = .init()
+        ) async throws -> Xcert_Registry_V1_LeadApplication {
+            try await self.caller.unary(Method.recommendLeadApplicant, request, options: options)
+        }
     }
 }
 
@@ -206,6 +278,10 @@ extension Xcert_Registry_V1_AllianceService.Handler {
             .unary(Xcert_Registry_V1_AllianceService.Method.recordExpertScore) { request, call in try await self.recordExpertScore(request, call) },
             .unary(Xcert_Registry_V1_AllianceService.Method.nameLeadSchools) { request, call in try await self.nameLeadSchools(request, call) },
             .unary(Xcert_Registry_V1_AllianceService.Method.finalizeLeadSelection) { request, call in try await self.finalizeLeadSelection(request, call) },
+            .unary(Xcert_Registry_V1_AllianceService.Method.assignLeadSchools) { request, call in try await self.assignLeadSchools(request, call) },
+            .unary(Xcert_Registry_V1_AllianceService.Method.adjustLeadSchools) { request, call in try await self.adjustLeadSchools(request, call) },
+            .unary(Xcert_Registry_V1_AllianceService.Method.recordOrganizationOpinion) { request, call in try await self.recordOrganizationOpinion(request, call) },
+            .unary(Xcert_Registry_V1_AllianceService.Method.recommendLeadApplicant) { request, call in try await self.recommendLeadApplicant(request, call) },
         ]
     }
 }

@@ -110,6 +110,45 @@ public enum AllianceRules {
         }
         return problems
     }
+
+    /// The leads after the province's dynamic adjustment (动态调整, 000 第三条): `removing` a
+    /// current lead, `adding` a school, or both (a replacement). A new primary lead takes the
+    /// place of the old one; the result must still be 1 to 3 leads with exactly one primary.
+    ///
+    /// - Throws: INVALID_ARGUMENT `leads.nothing-to-change`; FAILED_PRECONDITION
+    ///   `leads.not-a-lead` (removing a school that does not lead), `leads.already-a-lead`,
+    ///   `leads.invalid` with the problems of the result (e.g. the primary removed and none added).
+    public static func adjusted(
+        _ leads: [(school: String, primary: Bool)], removing: String?, adding: (school: String, primary: Bool)?
+    ) throws(DomainError) -> [(school: String, primary: Bool)] {
+        guard removing != nil || adding != nil else {
+            throw DomainError(
+                .invalidArgument, reason: "leads.nothing-to-change", field: "remove_school_code",
+                "name a lead to remove, a school to add, or both")
+        }
+        var result = leads
+        if let removing {
+            guard let index = result.firstIndex(where: { $0.school == removing }) else {
+                throw DomainError(
+                    .failedPrecondition, reason: "leads.not-a-lead",
+                    "\(removing) is not a lead school (the leads: \(leads.map(\.school).joined(separator: ", ")))")
+            }
+            result.remove(at: index)
+        }
+        if let adding {
+            guard !result.contains(where: { $0.school == adding.school }) else {
+                throw DomainError(.failedPrecondition, reason: "leads.already-a-lead", "\(adding.school) is a lead school already")
+            }
+            if adding.primary { result = result.map { ($0.school, false) } }
+            result.append(adding)
+        }
+        let problems = Self.problems(naming: result)
+        guard problems.isEmpty else {
+            throw DomainError(
+                .failedPrecondition, reason: "leads.invalid", "after this change: \(problems.joined(separator: "; "))")
+        }
+        return result
+    }
 }
 
 /// How the registry proposes monitoring points (004 item 19): about ten qualified

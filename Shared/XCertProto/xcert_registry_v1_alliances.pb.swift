@@ -78,6 +78,110 @@ public nonisolated enum Xcert_Registry_V1_SelectionPhase: SwiftProtobuf.Enum, Sw
 
 }
 
+/// What the certificate's organization thinks of an applicant (000 第四条: the selection
+/// considers the organization's suggestions).
+public nonisolated enum Xcert_Registry_V1_Opinion: SwiftProtobuf.Enum, Swift.CaseIterable {
+  public typealias RawValue = Int
+  case unspecified // = 0
+
+  /// 支持
+  case supports // = 1
+
+  /// 无异议
+  case noObjection // = 2
+
+  /// 不支持
+  case opposes // = 3
+  case UNRECOGNIZED(Int)
+
+  public init() {
+    self = .unspecified
+  }
+
+  public init?(rawValue: Int) {
+    switch rawValue {
+    case 0: self = .unspecified
+    case 1: self = .supports
+    case 2: self = .noObjection
+    case 3: self = .opposes
+    default: self = .UNRECOGNIZED(rawValue)
+    }
+  }
+
+  public var rawValue: Int {
+    switch self {
+    case .unspecified: return 0
+    case .supports: return 1
+    case .noObjection: return 2
+    case .opposes: return 3
+    case .UNRECOGNIZED(let i): return i
+    }
+  }
+
+  // The compiler won't synthesize support with the UNRECOGNIZED case.
+  public static let allCases: [Xcert_Registry_V1_Opinion] = [
+    .unspecified,
+    .supports,
+    .noObjection,
+    .opposes,
+  ]
+
+}
+
+public nonisolated enum Xcert_Registry_V1_LeadChangeKind: SwiftProtobuf.Enum, Swift.CaseIterable {
+  public typealias RawValue = Int
+  case unspecified // = 0
+
+  /// named by the province for a small certificate (指定学校负责)
+  case assigned // = 1
+
+  /// one lead replaced by another
+  case replaced // = 2
+
+  /// a lead removed
+  case removed // = 3
+
+  /// a lead added (at most 3 in all)
+  case added // = 4
+  case UNRECOGNIZED(Int)
+
+  public init() {
+    self = .unspecified
+  }
+
+  public init?(rawValue: Int) {
+    switch rawValue {
+    case 0: self = .unspecified
+    case 1: self = .assigned
+    case 2: self = .replaced
+    case 3: self = .removed
+    case 4: self = .added
+    default: self = .UNRECOGNIZED(rawValue)
+    }
+  }
+
+  public var rawValue: Int {
+    switch self {
+    case .unspecified: return 0
+    case .assigned: return 1
+    case .replaced: return 2
+    case .removed: return 3
+    case .added: return 4
+    case .UNRECOGNIZED(let i): return i
+    }
+  }
+
+  // The compiler won't synthesize support with the UNRECOGNIZED case.
+  public static let allCases: [Xcert_Registry_V1_LeadChangeKind] = [
+    .unspecified,
+    .assigned,
+    .replaced,
+    .removed,
+    .added,
+  ]
+
+}
+
 /// A certificate's alliance in a year: the schools qualified for it.
 public nonisolated struct Xcert_Registry_V1_Alliance: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
@@ -279,11 +383,128 @@ public nonisolated struct Xcert_Registry_V1_LeadApplication: @unchecked Sendable
   /// Clears the value of `submittedAt`. Subsequent reads from it will return its default value.
   public mutating func clearSubmittedAt() {_uniqueStorage()._submittedAt = nil}
 
+  /// absent until the organization gives one
+  public var organizationOpinion: Xcert_Registry_V1_OrganizationOpinion {
+    get {_storage._organizationOpinion ?? Xcert_Registry_V1_OrganizationOpinion()}
+    set {_uniqueStorage()._organizationOpinion = newValue}
+  }
+  /// Returns true if `organizationOpinion` has been explicitly set.
+  public var hasOrganizationOpinion: Bool {_storage._organizationOpinion != nil}
+  /// Clears the value of `organizationOpinion`. Subsequent reads from it will return its default value.
+  public mutating func clearOrganizationOpinion() {_uniqueStorage()._organizationOpinion = nil}
+
+  /// oldest first
+  public var recommendations: [Xcert_Registry_V1_BureauRecommendation] {
+    get {_storage._recommendations}
+    set {_uniqueStorage()._recommendations = newValue}
+  }
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
 
   fileprivate var _storage = _StorageClass.defaultInstance
+}
+
+public nonisolated struct Xcert_Registry_V1_OrganizationOpinion: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var opinion: Xcert_Registry_V1_Opinion = .unspecified
+
+  /// its reasons, 1 to 1000 characters
+  public var text: String = String()
+
+  public var recordedBy: String = String()
+
+  public var recordedAt: Xcert_Common_V1_Timestamp {
+    get {_recordedAt ?? Xcert_Common_V1_Timestamp()}
+    set {_recordedAt = newValue}
+  }
+  /// Returns true if `recordedAt` has been explicitly set.
+  public var hasRecordedAt: Bool {self._recordedAt != nil}
+  /// Clears the value of `recordedAt`. Subsequent reads from it will return its default value.
+  public mutating func clearRecordedAt() {self._recordedAt = nil}
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _recordedAt: Xcert_Common_V1_Timestamp? = nil
+}
+
+/// An education bureau's recommendation of an applicant (000 第十七条: schools apply of their
+/// own will and bureaus recommend).
+public nonisolated struct Xcert_Registry_V1_BureauRecommendation: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// the recommending bureau: a city's or a designated bureau's code
+  public var reviewingUnitCode: String = String()
+
+  public var reviewingUnitName: String = String()
+
+  /// 1 to 1000 characters
+  public var text: String = String()
+
+  public var recordedBy: String = String()
+
+  public var recordedAt: Xcert_Common_V1_Timestamp {
+    get {_recordedAt ?? Xcert_Common_V1_Timestamp()}
+    set {_recordedAt = newValue}
+  }
+  /// Returns true if `recordedAt` has been explicitly set.
+  public var hasRecordedAt: Bool {self._recordedAt != nil}
+  /// Clears the value of `recordedAt`. Subsequent reads from it will return its default value.
+  public mutating func clearRecordedAt() {self._recordedAt = nil}
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _recordedAt: Xcert_Common_V1_Timestamp? = nil
+}
+
+/// A change of an alliance's leads made by the province outside the selection's own naming:
+/// leads assigned to a certificate too small for selection (000 第五条), or the dynamic
+/// adjustment of final leads (000 第三条 动态调整).
+public nonisolated struct Xcert_Registry_V1_LeadChange: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var id: Int64 = 0
+
+  public var kind: Xcert_Registry_V1_LeadChangeKind = .unspecified
+
+  /// empty when none was removed
+  public var removedSchoolCode: String = String()
+
+  /// empty when none was added
+  public var addedSchoolCode: String = String()
+
+  public var addedPrimary: Bool = false
+
+  public var reason: String = String()
+
+  public var changedBy: String = String()
+
+  public var changedAt: Xcert_Common_V1_Timestamp {
+    get {_changedAt ?? Xcert_Common_V1_Timestamp()}
+    set {_changedAt = newValue}
+  }
+  /// Returns true if `changedAt` has been explicitly set.
+  public var hasChangedAt: Bool {self._changedAt != nil}
+  /// Clears the value of `changedAt`. Subsequent reads from it will return its default value.
+  public mutating func clearChangedAt() {self._changedAt = nil}
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _changedAt: Xcert_Common_V1_Timestamp? = nil
 }
 
 public nonisolated struct Xcert_Registry_V1_LeadSchool: Sendable {
@@ -344,6 +565,12 @@ public nonisolated struct Xcert_Registry_V1_LeadSelection: Sendable {
   public var hasFinalizedAt: Bool {self._finalizedAt != nil}
   /// Clears the value of `finalizedAt`. Subsequent reads from it will return its default value.
   public mutating func clearFinalizedAt() {self._finalizedAt = nil}
+
+  /// the province's assignments and adjustments, oldest first
+  public var changes: [Xcert_Registry_V1_LeadChange] = []
+
+  /// true: leads assigned by the province, no selection held (000 第五条)
+  public var assigned: Bool = false
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -489,12 +716,113 @@ public nonisolated struct Xcert_Registry_V1_FinalizeLeadSelectionRequest: Sendab
   public init() {}
 }
 
+/// For a certificate with fewer than 10 applying schools and no selection: the province names
+/// its leads itself (1 to 3 schools of its alliance, exactly one primary, none with an
+/// irregularity); final at once.
+public nonisolated struct Xcert_Registry_V1_AssignLeadSchoolsRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var certificateCode: String = String()
+
+  public var year: Int32 = 0
+
+  public var leads: [Xcert_Registry_V1_LeadSchool] = []
+
+  /// 1 to 1000 characters
+  public var reason: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// The dynamic adjustment of a certificate's final leads (000 第三条): remove a lead, add a
+/// school of the alliance, or both at once (a replacement). Afterwards 1 to 3 leads, exactly
+/// one primary. The change is kept in the selection's history.
+public nonisolated struct Xcert_Registry_V1_AdjustLeadSchoolsRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var certificateCode: String = String()
+
+  public var year: Int32 = 0
+
+  /// empty: remove none
+  public var removeSchoolCode: String = String()
+
+  /// absent: add none
+  public var add: Xcert_Registry_V1_LeadSchool {
+    get {_add ?? Xcert_Registry_V1_LeadSchool()}
+    set {_add = newValue}
+  }
+  /// Returns true if `add` has been explicitly set.
+  public var hasAdd: Bool {self._add != nil}
+  /// Clears the value of `add`. Subsequent reads from it will return its default value.
+  public mutating func clearAdd() {self._add = nil}
+
+  /// 1 to 1000 characters
+  public var reason: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _add: Xcert_Registry_V1_LeadSchool? = nil
+}
+
+/// The organization that owns the certificate, or the province on its behalf, before the leads are named.
+public nonisolated struct Xcert_Registry_V1_RecordOrganizationOpinionRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var applicationID: Int64 = 0
+
+  public var opinion: Xcert_Registry_V1_Opinion = .unspecified
+
+  public var text: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// A city reviewer for a school under its reviewing unit, or the province for a unit it names,
+/// before the leads are named; one per unit and application.
+public nonisolated struct Xcert_Registry_V1_RecommendLeadApplicantRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var applicationID: Int64 = 0
+
+  /// a city reviewer: empty or its own unit
+  public var reviewingUnitCode: String = String()
+
+  public var text: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
 // MARK: - Code below here is support for the SwiftProtobuf runtime.
 
 fileprivate nonisolated let _protobuf_package = "xcert.registry.v1"
 
 nonisolated extension Xcert_Registry_V1_SelectionPhase: SwiftProtobuf._ProtoNameProviding {
   public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0SELECTION_PHASE_UNSPECIFIED\0\u{1}SELECTION_PHASE_APPLICATIONS\0\u{1}SELECTION_PHASE_EXPERT_REVIEW\0\u{1}SELECTION_PHASE_PUBLIC_NOTICE\0\u{1}SELECTION_PHASE_FINAL\0")
+}
+
+nonisolated extension Xcert_Registry_V1_Opinion: SwiftProtobuf._ProtoNameProviding {
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0OPINION_UNSPECIFIED\0\u{1}OPINION_SUPPORTS\0\u{1}OPINION_NO_OBJECTION\0\u{1}OPINION_OPPOSES\0")
+}
+
+nonisolated extension Xcert_Registry_V1_LeadChangeKind: SwiftProtobuf._ProtoNameProviding {
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0LEAD_CHANGE_KIND_UNSPECIFIED\0\u{1}LEAD_CHANGE_KIND_ASSIGNED\0\u{1}LEAD_CHANGE_KIND_REPLACED\0\u{1}LEAD_CHANGE_KIND_REMOVED\0\u{1}LEAD_CHANGE_KIND_ADDED\0")
 }
 
 nonisolated extension Xcert_Registry_V1_Alliance: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
@@ -778,7 +1106,7 @@ nonisolated extension Xcert_Registry_V1_ExpertScore: SwiftProtobuf.Message, Swif
 
 nonisolated extension Xcert_Registry_V1_LeadApplication: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".LeadApplication"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{3}certificate_code\0\u{1}year\0\u{3}school_code\0\u{3}school_name\0\u{1}form\0\u{1}scores\0\u{3}average_score\0\u{3}submitted_at\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{3}certificate_code\0\u{1}year\0\u{3}school_code\0\u{3}school_name\0\u{1}form\0\u{1}scores\0\u{3}average_score\0\u{3}submitted_at\0\u{3}organization_opinion\0\u{1}recommendations\0")
 
   fileprivate class _StorageClass {
     var _id: Int64 = 0
@@ -790,6 +1118,8 @@ nonisolated extension Xcert_Registry_V1_LeadApplication: SwiftProtobuf.Message, 
     var _scores: [Xcert_Registry_V1_ExpertScore] = []
     var _averageScore: Xcert_Common_V1_Rate? = nil
     var _submittedAt: Xcert_Common_V1_Timestamp? = nil
+    var _organizationOpinion: Xcert_Registry_V1_OrganizationOpinion? = nil
+    var _recommendations: [Xcert_Registry_V1_BureauRecommendation] = []
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -809,6 +1139,8 @@ nonisolated extension Xcert_Registry_V1_LeadApplication: SwiftProtobuf.Message, 
       _scores = source._scores
       _averageScore = source._averageScore
       _submittedAt = source._submittedAt
+      _organizationOpinion = source._organizationOpinion
+      _recommendations = source._recommendations
     }
   }
 
@@ -836,6 +1168,8 @@ nonisolated extension Xcert_Registry_V1_LeadApplication: SwiftProtobuf.Message, 
         case 7: try { try decoder.decodeRepeatedMessageField(value: &_storage._scores) }()
         case 8: try { try decoder.decodeSingularMessageField(value: &_storage._averageScore) }()
         case 9: try { try decoder.decodeSingularMessageField(value: &_storage._submittedAt) }()
+        case 10: try { try decoder.decodeSingularMessageField(value: &_storage._organizationOpinion) }()
+        case 11: try { try decoder.decodeRepeatedMessageField(value: &_storage._recommendations) }()
         default: break
         }
       }
@@ -875,6 +1209,12 @@ nonisolated extension Xcert_Registry_V1_LeadApplication: SwiftProtobuf.Message, 
       try { if let v = _storage._submittedAt {
         try visitor.visitSingularMessageField(value: v, fieldNumber: 9)
       } }()
+      try { if let v = _storage._organizationOpinion {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 10)
+      } }()
+      if !_storage._recommendations.isEmpty {
+        try visitor.visitRepeatedMessageField(value: _storage._recommendations, fieldNumber: 11)
+      }
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -893,10 +1233,184 @@ nonisolated extension Xcert_Registry_V1_LeadApplication: SwiftProtobuf.Message, 
         if _storage._scores != rhs_storage._scores {return false}
         if _storage._averageScore != rhs_storage._averageScore {return false}
         if _storage._submittedAt != rhs_storage._submittedAt {return false}
+        if _storage._organizationOpinion != rhs_storage._organizationOpinion {return false}
+        if _storage._recommendations != rhs_storage._recommendations {return false}
         return true
       }
       if !storagesAreEqual {return false}
     }
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Xcert_Registry_V1_OrganizationOpinion: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".OrganizationOpinion"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}opinion\0\u{1}text\0\u{3}recorded_by\0\u{3}recorded_at\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularEnumField(value: &self.opinion) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.text) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.recordedBy) }()
+      case 4: try { try decoder.decodeSingularMessageField(value: &self._recordedAt) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if self.opinion != .unspecified {
+      try visitor.visitSingularEnumField(value: self.opinion, fieldNumber: 1)
+    }
+    if !self.text.isEmpty {
+      try visitor.visitSingularStringField(value: self.text, fieldNumber: 2)
+    }
+    if !self.recordedBy.isEmpty {
+      try visitor.visitSingularStringField(value: self.recordedBy, fieldNumber: 3)
+    }
+    try { if let v = self._recordedAt {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 4)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Xcert_Registry_V1_OrganizationOpinion, rhs: Xcert_Registry_V1_OrganizationOpinion) -> Bool {
+    if lhs.opinion != rhs.opinion {return false}
+    if lhs.text != rhs.text {return false}
+    if lhs.recordedBy != rhs.recordedBy {return false}
+    if lhs._recordedAt != rhs._recordedAt {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Xcert_Registry_V1_BureauRecommendation: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".BureauRecommendation"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}reviewing_unit_code\0\u{3}reviewing_unit_name\0\u{1}text\0\u{3}recorded_by\0\u{3}recorded_at\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.reviewingUnitCode) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.reviewingUnitName) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.text) }()
+      case 4: try { try decoder.decodeSingularStringField(value: &self.recordedBy) }()
+      case 5: try { try decoder.decodeSingularMessageField(value: &self._recordedAt) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if !self.reviewingUnitCode.isEmpty {
+      try visitor.visitSingularStringField(value: self.reviewingUnitCode, fieldNumber: 1)
+    }
+    if !self.reviewingUnitName.isEmpty {
+      try visitor.visitSingularStringField(value: self.reviewingUnitName, fieldNumber: 2)
+    }
+    if !self.text.isEmpty {
+      try visitor.visitSingularStringField(value: self.text, fieldNumber: 3)
+    }
+    if !self.recordedBy.isEmpty {
+      try visitor.visitSingularStringField(value: self.recordedBy, fieldNumber: 4)
+    }
+    try { if let v = self._recordedAt {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 5)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Xcert_Registry_V1_BureauRecommendation, rhs: Xcert_Registry_V1_BureauRecommendation) -> Bool {
+    if lhs.reviewingUnitCode != rhs.reviewingUnitCode {return false}
+    if lhs.reviewingUnitName != rhs.reviewingUnitName {return false}
+    if lhs.text != rhs.text {return false}
+    if lhs.recordedBy != rhs.recordedBy {return false}
+    if lhs._recordedAt != rhs._recordedAt {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Xcert_Registry_V1_LeadChange: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".LeadChange"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{1}kind\0\u{3}removed_school_code\0\u{3}added_school_code\0\u{3}added_primary\0\u{1}reason\0\u{3}changed_by\0\u{3}changed_at\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularInt64Field(value: &self.id) }()
+      case 2: try { try decoder.decodeSingularEnumField(value: &self.kind) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.removedSchoolCode) }()
+      case 4: try { try decoder.decodeSingularStringField(value: &self.addedSchoolCode) }()
+      case 5: try { try decoder.decodeSingularBoolField(value: &self.addedPrimary) }()
+      case 6: try { try decoder.decodeSingularStringField(value: &self.reason) }()
+      case 7: try { try decoder.decodeSingularStringField(value: &self.changedBy) }()
+      case 8: try { try decoder.decodeSingularMessageField(value: &self._changedAt) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if self.id != 0 {
+      try visitor.visitSingularInt64Field(value: self.id, fieldNumber: 1)
+    }
+    if self.kind != .unspecified {
+      try visitor.visitSingularEnumField(value: self.kind, fieldNumber: 2)
+    }
+    if !self.removedSchoolCode.isEmpty {
+      try visitor.visitSingularStringField(value: self.removedSchoolCode, fieldNumber: 3)
+    }
+    if !self.addedSchoolCode.isEmpty {
+      try visitor.visitSingularStringField(value: self.addedSchoolCode, fieldNumber: 4)
+    }
+    if self.addedPrimary != false {
+      try visitor.visitSingularBoolField(value: self.addedPrimary, fieldNumber: 5)
+    }
+    if !self.reason.isEmpty {
+      try visitor.visitSingularStringField(value: self.reason, fieldNumber: 6)
+    }
+    if !self.changedBy.isEmpty {
+      try visitor.visitSingularStringField(value: self.changedBy, fieldNumber: 7)
+    }
+    try { if let v = self._changedAt {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 8)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Xcert_Registry_V1_LeadChange, rhs: Xcert_Registry_V1_LeadChange) -> Bool {
+    if lhs.id != rhs.id {return false}
+    if lhs.kind != rhs.kind {return false}
+    if lhs.removedSchoolCode != rhs.removedSchoolCode {return false}
+    if lhs.addedSchoolCode != rhs.addedSchoolCode {return false}
+    if lhs.addedPrimary != rhs.addedPrimary {return false}
+    if lhs.reason != rhs.reason {return false}
+    if lhs.changedBy != rhs.changedBy {return false}
+    if lhs._changedAt != rhs._changedAt {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -944,7 +1458,7 @@ nonisolated extension Xcert_Registry_V1_LeadSchool: SwiftProtobuf.Message, Swift
 
 nonisolated extension Xcert_Registry_V1_LeadSelection: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".LeadSelection"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}certificate_code\0\u{1}year\0\u{1}phase\0\u{3}applications_close\0\u{1}applications\0\u{1}leads\0\u{3}notice_ends_at\0\u{3}finalized_at\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}certificate_code\0\u{1}year\0\u{1}phase\0\u{3}applications_close\0\u{1}applications\0\u{1}leads\0\u{3}notice_ends_at\0\u{3}finalized_at\0\u{1}changes\0\u{1}assigned\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -960,6 +1474,8 @@ nonisolated extension Xcert_Registry_V1_LeadSelection: SwiftProtobuf.Message, Sw
       case 6: try { try decoder.decodeRepeatedMessageField(value: &self.leads) }()
       case 7: try { try decoder.decodeSingularMessageField(value: &self._noticeEndsAt) }()
       case 8: try { try decoder.decodeSingularMessageField(value: &self._finalizedAt) }()
+      case 9: try { try decoder.decodeRepeatedMessageField(value: &self.changes) }()
+      case 10: try { try decoder.decodeSingularBoolField(value: &self.assigned) }()
       default: break
       }
     }
@@ -994,6 +1510,12 @@ nonisolated extension Xcert_Registry_V1_LeadSelection: SwiftProtobuf.Message, Sw
     try { if let v = self._finalizedAt {
       try visitor.visitSingularMessageField(value: v, fieldNumber: 8)
     } }()
+    if !self.changes.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.changes, fieldNumber: 9)
+    }
+    if self.assigned != false {
+      try visitor.visitSingularBoolField(value: self.assigned, fieldNumber: 10)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1006,6 +1528,8 @@ nonisolated extension Xcert_Registry_V1_LeadSelection: SwiftProtobuf.Message, Sw
     if lhs.leads != rhs.leads {return false}
     if lhs._noticeEndsAt != rhs._noticeEndsAt {return false}
     if lhs._finalizedAt != rhs._finalizedAt {return false}
+    if lhs.changes != rhs.changes {return false}
+    if lhs.assigned != rhs.assigned {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -1294,6 +1818,185 @@ nonisolated extension Xcert_Registry_V1_FinalizeLeadSelectionRequest: SwiftProto
   public static func ==(lhs: Xcert_Registry_V1_FinalizeLeadSelectionRequest, rhs: Xcert_Registry_V1_FinalizeLeadSelectionRequest) -> Bool {
     if lhs.certificateCode != rhs.certificateCode {return false}
     if lhs.year != rhs.year {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Xcert_Registry_V1_AssignLeadSchoolsRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".AssignLeadSchoolsRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}certificate_code\0\u{1}year\0\u{1}leads\0\u{1}reason\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.certificateCode) }()
+      case 2: try { try decoder.decodeSingularInt32Field(value: &self.year) }()
+      case 3: try { try decoder.decodeRepeatedMessageField(value: &self.leads) }()
+      case 4: try { try decoder.decodeSingularStringField(value: &self.reason) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.certificateCode.isEmpty {
+      try visitor.visitSingularStringField(value: self.certificateCode, fieldNumber: 1)
+    }
+    if self.year != 0 {
+      try visitor.visitSingularInt32Field(value: self.year, fieldNumber: 2)
+    }
+    if !self.leads.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.leads, fieldNumber: 3)
+    }
+    if !self.reason.isEmpty {
+      try visitor.visitSingularStringField(value: self.reason, fieldNumber: 4)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Xcert_Registry_V1_AssignLeadSchoolsRequest, rhs: Xcert_Registry_V1_AssignLeadSchoolsRequest) -> Bool {
+    if lhs.certificateCode != rhs.certificateCode {return false}
+    if lhs.year != rhs.year {return false}
+    if lhs.leads != rhs.leads {return false}
+    if lhs.reason != rhs.reason {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Xcert_Registry_V1_AdjustLeadSchoolsRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".AdjustLeadSchoolsRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}certificate_code\0\u{1}year\0\u{3}remove_school_code\0\u{1}add\0\u{1}reason\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.certificateCode) }()
+      case 2: try { try decoder.decodeSingularInt32Field(value: &self.year) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.removeSchoolCode) }()
+      case 4: try { try decoder.decodeSingularMessageField(value: &self._add) }()
+      case 5: try { try decoder.decodeSingularStringField(value: &self.reason) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if !self.certificateCode.isEmpty {
+      try visitor.visitSingularStringField(value: self.certificateCode, fieldNumber: 1)
+    }
+    if self.year != 0 {
+      try visitor.visitSingularInt32Field(value: self.year, fieldNumber: 2)
+    }
+    if !self.removeSchoolCode.isEmpty {
+      try visitor.visitSingularStringField(value: self.removeSchoolCode, fieldNumber: 3)
+    }
+    try { if let v = self._add {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 4)
+    } }()
+    if !self.reason.isEmpty {
+      try visitor.visitSingularStringField(value: self.reason, fieldNumber: 5)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Xcert_Registry_V1_AdjustLeadSchoolsRequest, rhs: Xcert_Registry_V1_AdjustLeadSchoolsRequest) -> Bool {
+    if lhs.certificateCode != rhs.certificateCode {return false}
+    if lhs.year != rhs.year {return false}
+    if lhs.removeSchoolCode != rhs.removeSchoolCode {return false}
+    if lhs._add != rhs._add {return false}
+    if lhs.reason != rhs.reason {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Xcert_Registry_V1_RecordOrganizationOpinionRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".RecordOrganizationOpinionRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}application_id\0\u{1}opinion\0\u{1}text\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularInt64Field(value: &self.applicationID) }()
+      case 2: try { try decoder.decodeSingularEnumField(value: &self.opinion) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.text) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.applicationID != 0 {
+      try visitor.visitSingularInt64Field(value: self.applicationID, fieldNumber: 1)
+    }
+    if self.opinion != .unspecified {
+      try visitor.visitSingularEnumField(value: self.opinion, fieldNumber: 2)
+    }
+    if !self.text.isEmpty {
+      try visitor.visitSingularStringField(value: self.text, fieldNumber: 3)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Xcert_Registry_V1_RecordOrganizationOpinionRequest, rhs: Xcert_Registry_V1_RecordOrganizationOpinionRequest) -> Bool {
+    if lhs.applicationID != rhs.applicationID {return false}
+    if lhs.opinion != rhs.opinion {return false}
+    if lhs.text != rhs.text {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Xcert_Registry_V1_RecommendLeadApplicantRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".RecommendLeadApplicantRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}application_id\0\u{3}reviewing_unit_code\0\u{1}text\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularInt64Field(value: &self.applicationID) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.reviewingUnitCode) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.text) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.applicationID != 0 {
+      try visitor.visitSingularInt64Field(value: self.applicationID, fieldNumber: 1)
+    }
+    if !self.reviewingUnitCode.isEmpty {
+      try visitor.visitSingularStringField(value: self.reviewingUnitCode, fieldNumber: 2)
+    }
+    if !self.text.isEmpty {
+      try visitor.visitSingularStringField(value: self.text, fieldNumber: 3)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Xcert_Registry_V1_RecommendLeadApplicantRequest, rhs: Xcert_Registry_V1_RecommendLeadApplicantRequest) -> Bool {
+    if lhs.applicationID != rhs.applicationID {return false}
+    if lhs.reviewingUnitCode != rhs.reviewingUnitCode {return false}
+    if lhs.text != rhs.text {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

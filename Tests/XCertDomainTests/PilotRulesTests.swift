@@ -58,6 +58,35 @@ struct PilotRulesTests {
         #expect(AllianceRules.problems(naming: [("a", true), ("a", false)]) == ["a school is named twice"])
     }
 
+    @Test("the dynamic adjustment of leads: replace, remove, add; a new primary takes the old one's place; the result still 1 to 3")
+    func adjustments() throws {
+        let leads: [(school: String, primary: Bool)] = [("a", true), ("b", false)]
+        let text = { (leads: [(school: String, primary: Bool)]) in
+            leads.map { $0.primary ? "*\($0.school)" : $0.school }.joined(separator: ",")
+        }
+        #expect(text(try AllianceRules.adjusted(leads, removing: "b", adding: ("c", false))) == "*a,c")
+        #expect(text(try AllianceRules.adjusted(leads, removing: "a", adding: ("c", true))) == "b,*c")
+        #expect(text(try AllianceRules.adjusted(leads, removing: nil, adding: ("c", true))) == "a,b,*c")
+        #expect(text(try AllianceRules.adjusted(leads, removing: "b", adding: nil)) == "*a")
+        let primaryGone = #expect(throws: DomainError.self) { try AllianceRules.adjusted(leads, removing: "a", adding: ("c", false)) }
+        #expect(
+            primaryGone?.reason == "leads.invalid"
+                && primaryGone?.message.contains("exactly one lead school must be primary, not 0") == true)
+        let four = #expect(throws: DomainError.self) {
+            try AllianceRules.adjusted([("a", true), ("b", false), ("c", false)], removing: nil, adding: ("d", false))
+        }
+        #expect(four?.message.contains("at most 3 lead schools per certificate, not 4") == true)
+        #expect(throws: DomainError.self) { try AllianceRules.adjusted([("a", true)], removing: "a", adding: nil) }
+        #expect(
+            (#expect(throws: DomainError.self) { try AllianceRules.adjusted(leads, removing: "x", adding: nil) })?.reason
+                == "leads.not-a-lead")
+        #expect(
+            (#expect(throws: DomainError.self) { try AllianceRules.adjusted(leads, removing: nil, adding: ("b", false)) })?.reason
+                == "leads.already-a-lead")
+        #expect(
+            (#expect(throws: DomainError.self) { try AllianceRules.adjusted(leads, removing: nil, adding: nil) })?.code == .invalidArgument)
+    }
+
     @Test("monitoring points spread over the cities, largest scale first, and never exceed what there is")
     func monitoringPoints() {
         let candidates = [

@@ -348,6 +348,157 @@ struct AllianceAndSiteTests {
         }
     }
 
+    @Test(
+        """
+        the province assigns the leads of a certificate under 10 applicants and adjusts final leads (replace, remove, add) with reasons \
+        and history; an organization's opinion and bureaus' recommendations are recorded with an application before the leads are named
+        """
+    )
+    func leadsAfterSelection() async throws {
+        try await withRegistry { registry in
+            let schools = try await self.seedAlliances(registry)
+            let method = Xcert_Registry_V1_AllianceService.Method.self
+            var assign = Xcert_Registry_V1_AssignLeadSchoolsRequest()
+            assign.certificateCode = "AUTO"
+            assign.year = 2020
+            assign.reason = "申报学校数未达到10所，由省教育厅指定学校负责（000 第五条）"
+
+            // Refused: a school outside the alliance, two primaries, a school with an irregularity, a certificate open to selection.
+            assign.leads = self.leads([schools[0], schools[3]], primary: [0])
+            let outsider = await registry.refusal(method.assignLeadSchools, assign, token: registry.admin)
+            #expect(outsider?.code == .failedPrecondition && outsider?.message.contains("holds no pilot qualification for AUTO") == true)
+            assign.leads = self.leads([schools[0], schools[1]], primary: [0, 1])
+            #expect(
+                await registry.refusal(method.assignLeadSchools, assign, token: registry.admin)?.fieldViolations.map(\.field) == ["leads"])
+            var irregular = Xcert_Registry_V1_RecordIrregularityRequest()
+            irregular.schoolCode = schools[2]
+            irregular.kind = .reformDefects
+            irregular.description_p = "书证融通工作存在明显缺陷"
+            irregular.year = 2020
+            _ = try await registry.call(Xcert_Registry_V1_ReferenceDataService.Method.recordIrregularity, irregular, token: registry.admin)
+            assign.leads = self.leads([schools[0], schools[2]], primary: [0])
+            #expect(
+                await registry.refusal(method.assignLeadSchools, assign, token: registry.admin)?.message.contains(
+                    "may not lead an alliance")
+                    == true)
+            var bim = assign
+            bim.certificateCode = "BIM"
+            bim.leads = self.leads([schools[0]], primary: [0])
+            #expect(
+                await registry.refusal(method.assignLeadSchools, bim, token: registry.admin)?.message.contains(
+                    "its leads are selected openly")
+                    == true)
+
+            // Assigned: final at once, in the alliance, with the history.
+            assign.leads = self.leads([schools[0], schools[1]], primary: [0])
+            var selection = try await registry.call(method.assignLeadSchools, assign, token: registry.admin)
+            #expect(selection.phase == .final && selection.assigned && selection.changes.map(\.kind) == [.assigned, .assigned])
+            #expect(await registry.refusal(method.assignLeadSchools, assign, token: registry.admin)?.code == .alreadyExists)
+            var alliance = Xcert_Registry_V1_GetAllianceRequest()
+            alliance.certificateCode = "AUTO"
+            alliance.year = 2020
+            #expect(
+                try await registry.call(method.getAlliance, alliance, token: registry.admin).leads.map { "\($0.schoolCode):\($0.primary)" }
+                    == ["\(schools[0]):true", "\(schools[1]):false"])
+
+            // Adjusted: removed, added as the new primary; the primary cannot go without a successor, an irregular school cannot come.
+            var adjust = Xcert_Registry_V1_AdjustLeadSchoolsRequest()
+            adjust.certificateCode = "AUTO"
+            adjust.year = 2020
+            adjust.reason = "牵头工作不力，动态调整（000 第三条）"
+            adjust.removeSchoolCode = schools[1]
+            selection = try await registry.call(method.adjustLeadSchools, adjust, token: registry.admin)
+            #expect(selection.leads.map(\.schoolCode) == [schools[0]] && selection.changes.last?.kind == .removed)
+            adjust.removeSchoolCode = ""
+            adjust.add = self.leads([schools[1]], primary: [0])[0]
+            selection = try await registry.call(method.adjustLeadSchools, adjust, token: registry.admin)
+            #expect(selection.leads.map { "\($0.schoolCode):\($0.primary)" } == ["\(schools[1]):true", "\(schools[0]):false"])
+            adjust.removeSchoolCode = schools[1]
+            adjust.clearAdd()
+            let orphaned = await registry.refusal(method.adjustLeadSchools, adjust, token: registry.admin)
+            #expect(
+                orphaned?.code == .failedPrecondition
+                    && orphaned?.message.contains("exactly one lead school must be primary, not 0") == true)
+            adjust.removeSchoolCode = schools[0]
+            adjust.add = self.leads([schools[2]], primary: [])[0]
+            #expect(
+                await registry.refusal(method.adjustLeadSchools, adjust, token: registry.admin)?.message.contains("may not lead") == true)
+            adjust.reason = " "
+            #expect(
+                await registry.refusal(method.adjustLeadSchools, adjust, token: registry.admin)?.fieldViolations.map(\.field) == ["reason"])
+            #expect(
+                try await registry.scalar(
+                    """
+                    SELECT string_agg(kind, ',' ORDER BY change_id) || ' ' || (SELECT string_agg(named_by || ':' || adjustments, ',')
+                    FROM analytics.lead_schools WHERE certificate_code = 'AUTO') FROM analytics.lead_changes WHERE certificate_code = 'AUTO'
+                    """, as: String.self) == "assigned,assigned,removed,added assigned:2,assigned:2")
+
+            // BIM's selection: opinions and recommendations while it takes applications; no adjustment before it is final.
+            var open = Xcert_Registry_V1_OpenLeadSelectionRequest()
+            open.certificateCode = "BIM"
+            open.year = 2020
+            open.applicationsClose = LocalDate(year: 2099, month: 12, day: 31)!.wire
+            _ = try await registry.call(method.openLeadSelection, open, token: registry.admin)
+            let application = try await registry.call(method.submitLeadApplication, self.leadApplication(schools[0]), token: registry.admin)
+            let seeded = try #require(
+                try await registry.scalar("SELECT organization_id FROM registry.certificates WHERE code = 'BIM'", as: Int64.self))
+            let bimOrganization = try await registry.token(role: "organization", party: String(seeded))
+            let car = try #require(
+                try await registry.scalar("SELECT organization_id FROM registry.certificates WHERE code = 'AUTO'", as: Int64.self))
+            let carOrganization = try await registry.token(role: "organization", party: String(car))
+            var opinion = Xcert_Registry_V1_RecordOrganizationOpinionRequest()
+            opinion.applicationID = application.id
+            opinion.opinion = .supports
+            opinion.text = "该校为本证书省级协调中心，支持其牵头"
+            #expect(await registry.refusal(method.recordOrganizationOpinion, opinion, token: carOrganization)?.code == .notFound)
+            let opined = try await registry.call(method.recordOrganizationOpinion, opinion, token: bimOrganization)
+            #expect(opined.organizationOpinion.opinion == .supports && opined.organizationOpinion.text == opinion.text)
+            #expect(await registry.refusal(method.recordOrganizationOpinion, opinion, token: bimOrganization)?.code == .alreadyExists)
+            var recommend = Xcert_Registry_V1_RecommendLeadApplicantRequest()
+            recommend.applicationID = application.id
+            recommend.text = "推荐该校牵头"
+            let nanchang = try await registry.token(role: "city_reviewer", party: "360100")
+            let jiujiang = try await registry.token(role: "city_reviewer", party: "360400")
+            #expect(await registry.refusal(method.recommendLeadApplicant, recommend, token: jiujiang)?.code == .notFound)
+            _ = try await registry.call(method.recommendLeadApplicant, recommend, token: nanchang)
+            #expect(
+                await registry.refusal(method.recommendLeadApplicant, recommend, token: registry.admin)?.fieldViolations.map(\.field) == [
+                    "reviewing_unit_code"
+                ])
+            recommend.reviewingUnitCode = "360400"
+            let recommended = try await registry.call(method.recommendLeadApplicant, recommend, token: registry.admin)
+            #expect(recommended.recommendations.map(\.reviewingUnitCode) == ["360100", "360400"])
+            #expect(recommended.recommendations.first?.reviewingUnitName == "南昌市")
+            var get = Xcert_Registry_V1_GetLeadSelectionRequest()
+            get.certificateCode = "BIM"
+            get.year = 2020
+            #expect(
+                try await registry.call(method.getLeadSelection, get, token: bimOrganization).applications.map(\.recommendations.count) == [
+                    2
+                ])
+            #expect(try await registry.call(method.getLeadSelection, get, token: carOrganization).applications.isEmpty)
+            #expect(try await registry.call(method.getLeadSelection, get, token: nanchang).applications.count == 1)
+            #expect(try await registry.call(method.getLeadSelection, get, token: jiujiang).applications.isEmpty)
+            adjust.certificateCode = "BIM"
+            adjust.reason = "调整"
+            #expect(
+                await registry.refusal(method.adjustLeadSchools, adjust, token: registry.admin)?.message.contains("not final yet") == true)
+            var close = Xcert_Registry_V1_CloseLeadApplicationsRequest()
+            close.certificateCode = "BIM"
+            close.year = 2020
+            _ = try await registry.call(method.closeLeadApplications, close, token: registry.admin)
+            var name = Xcert_Registry_V1_NameLeadSchoolsRequest()
+            name.certificateCode = "BIM"
+            name.year = 2020
+            name.noticeDays = 7
+            name.leads = self.leads([schools[0]], primary: [0])
+            _ = try await registry.call(method.nameLeadSchools, name, token: registry.admin)
+            opinion.opinion = .opposes
+            let late = await registry.refusal(method.recordOrganizationOpinion, opinion, token: bimOrganization)
+            #expect(late?.code == .failedPrecondition && late?.message.contains("are named") == true)
+        }
+    }
+
     private func leadApplication(_ school: String) -> Xcert_Registry_V1_SubmitLeadApplicationRequest {
         var request = Xcert_Registry_V1_SubmitLeadApplicationRequest()
         request.certificateCode = "BIM"

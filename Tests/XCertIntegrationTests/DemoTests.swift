@@ -49,6 +49,7 @@ struct DemoTests {
                 "附表1", "附表2", "附表3", "培训评价组织考核费用结算情况", "Summary of the pilot year 2025", "round 1 closed",
                 "refused by the 40 % / 30 % caps", "corrected", "secondary schools under 赣江新区社会发展局", "1 outside any application window",
                 "reviewed by a designated bureau)", "1 organization suspended (1 roster refused meanwhile), 1 reinstated",
+                "3 small certificates given leads by the province, 1 lead replaced",
             ] {
                 #expect(first.output.contains(expected), "\(expected) in: \(first.output.suffix(3000))")
             }
@@ -62,6 +63,10 @@ struct DemoTests {
             #expect(reports.outstanding == views.outstanding, "appendix table 3 = analytics.outstanding_fees")
             #expect(reports.fees == views.fees, "the organization fee table = analytics.org_fee_summary")
             #expect(reports.inspections == views.inspections, "the inspection table = analytics.inspection_summary")
+            #expect(reports.leads == views.leads, "the alliances' final leads = analytics.lead_schools")
+            #expect(
+                views.leadChanges.filter { $0 == "assigned" }.count == 6 && views.leadChanges.contains("replaced"),
+                "three small certificates given two leads each, one replaced: \(views.leadChanges)")
             #expect(
                 reports.inspections.count >= 3 && reports.inspections.contains { !$0.hasSuffix(" 0 0") },
                 "inspections of several organizations, some items not fulfilled: \(reports.inspections)")
@@ -109,6 +114,7 @@ struct DemoTests {
         var outstanding: [String] = []
         var fees: [String] = []
         var inspections: [String] = []
+        var leads: [String] = []
         var totalCompleted: Int64 = 0
         var totalExamined: Int64 = 0
         var received: Int64 = 0
@@ -176,6 +182,11 @@ struct DemoTests {
             "\($0.organizationID) \($0.monitoringPoints) \($0.pointsInspected) \($0.inspections) "
                 + "\($0.findings) \($0.nonCompliant) \($0.unresolved)"
         }
+        var alliances = Xcert_Registry_V1_ListAlliancesRequest()
+        alliances.year = Self.year
+        reports.leads = try await registry.unary(
+            Xcert_Registry_V1_AllianceService.Method.listAlliances, alliances, options: CallOptions(metadata: metadata)
+        ).alliances.flatMap { alliance in alliance.leads.map { "\(alliance.certificateCode) \($0.schoolCode) \($0.primary)" } }.sorted()
         return reports
     }
 
@@ -196,6 +207,8 @@ struct DemoTests {
         var qualificationsUnderBureaus = 0
         var standingChanges: [String] = []
         var inspections: [String] = []
+        var leads: [String] = []
+        var leadChanges: [String] = []
     }
 
     static func views(_ stack: FullStack) async throws -> Views {
@@ -301,6 +314,17 @@ struct DemoTests {
                 """, logger: logger
             ).decode((Int64, Int64, Int64, Int64, Int64, Int64, Int64).self) {
                 views.inspections.append("\(row.0) \(row.1) \(row.2) \(row.3) \(row.4) \(row.5) \(row.6)")
+            }
+            for try await (certificate, school, primary) in try await connection.query(
+                "SELECT certificate_code, school_code, primary_lead FROM analytics.lead_schools WHERE year = \(year)", logger: logger
+            ).decode((String, String, Bool).self) {
+                views.leads.append("\(certificate) \(school) \(primary)")
+            }
+            views.leads.sort()
+            for try await kind in try await connection.query(
+                "SELECT kind FROM analytics.lead_changes WHERE year = \(year) ORDER BY change_id", logger: logger
+            ).decode(String.self) {
+                views.leadChanges.append(kind)
             }
             return views
         }

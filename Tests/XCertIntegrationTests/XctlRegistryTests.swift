@@ -163,6 +163,14 @@ struct XctlRegistryTests {
             let closed = try await run(
                 ["alliance", "selection", "open", "AUTO", "--year", "2020", "--applications-close", "2020-06-30"], status: 1)
             #expect(closed.contains("has 1 applying schools (申报学校数)"), "\(closed)")
+            // Too small for a selection: the province assigns the lead itself, and it cannot be removed without a successor.
+            let assigned = try await run([
+                "alliance", "selection", "assign", "AUTO", "--year", "2020", "--primary", "4136010001", "--reason", "申报学校不足10所，由省教育厅指定",
+            ])
+            #expect(assigned.contains("leads: 4136010001 江西交通职业技术学院 (primary)") && assigned.contains("assigned +4136010001"), "\(assigned)")
+            let orphaned = try await run(
+                ["alliance", "selection", "adjust", "AUTO", "--year", "2020", "--remove", "4136010001", "--reason", "调整"], status: 1)
+            #expect(orphaned.contains("FAILED_PRECONDITION") && orphaned.contains("name at least one lead school"), "\(orphaned)")
 
             try await run([
                 "registry", "school", "record-irregularity", "4136010001", "--kind", "funds_misused", "--description", "经费使用不当", "--year",

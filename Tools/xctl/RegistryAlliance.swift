@@ -50,8 +50,15 @@ struct Alliance: AsyncParsableCommand {
 
     struct Selection: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Lead-school selection: open → apply → close → score → name-leads → finalize.",
-            subcommands: [Open.self, Show.self, Apply.self, Close.self, Score.self, NameLeads.self, Finalize.self]
+            abstract:
+                """
+                Lead-school selection: open → apply (opinion, recommend) → close → score → name-leads → finalize; assign and adjust \
+                leads.
+                """,
+            subcommands: [
+                Open.self, Show.self, Apply.self, Opinion.self, Recommend.self, Close.self, Score.self, NameLeads.self, Finalize.self,
+                Assign.self, Adjust.self,
+            ]
         )
 
         struct Target: ParsableArguments {

@@ -24,6 +24,7 @@ public enum MigrationHistory {
         .v20ExamCoverage,
         .v21OrganizationStanding,
         .v22Inspections,
+        .v23LeadAdjustments,
     ]
 
     /// The schema of each service, which is also the suffix of its role (`xcert_<schema>`).

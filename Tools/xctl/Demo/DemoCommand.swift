@@ -75,6 +75,7 @@ struct Demo: AsyncParsableCommand {
         try await run.filings(reference, parties)
         let qualifications = try await run.applications(reference, schools, parties)
         try await run.alliances(schools, parties)
+        try await run.assignedLeads(schools)
         let sites = try await run.sites(reference, schools, qualifications, parties)
         let (_, completed) = try await run.exams(reference, schools, qualifications, sites, parties)
         try await run.awaitFollowers(completed: completed)
@@ -171,7 +172,10 @@ struct Demo: AsyncParsableCommand {
                 \(run.counted("applications refused: ineligible specialty")) with an ineligible specialty (双师型 under 50 %); \
                 \(run.counted("reviews overdue")) reviews overdue (xctl pilot overdue)
                   alliances  \(run.counted("alliances")), \(run.counted("alliances selecting leads")) selecting leads \
-                (\(run.counted("lead schools named")) named, in public notice for 7 days: finalize with xctl alliance)
+                (\(run.counted("lead schools named")) named, in public notice for 7 days: finalize with xctl alliance; \
+                \(run.counted("organization opinions")) organization opinions, \(run.counted("bureau recommendations")) bureau \
+                recommendations); \(run.counted("small certificates given leads")) small certificates given leads by the province, \
+                \(run.counted("leads replaced")) lead replaced (analytics.lead_changes)
                   sites  \(run.counted("sites")) registered, \(run.counted("coverage gaps")) coverage gaps
                   rosters  \(run.counted("rosters sealed")) sealed, \(run.counted("rosters corrected")) corrected; \
                 \(run.counted("payments")) payments recorded

@@ -470,9 +470,10 @@ extension DemoRun {
                 apply.form.advantages = ["牵头或参与省级专业教学资源库建设", "拥有省级以上实训基地"]
                 apply.form.workPlan = "组织联盟院校开展师资培训、教学资源共建和考核站点共享。"
                 apply.form.commitmentSigned = true
-                _ = try await self.stack.call(
+                let submitted = try await self.stack.call(
                     Xcert_Registry_V1_AllianceService.Method.submitLeadApplication, apply, by: parties.schools[school]!)
                 averages.append((school, scores.reduce(0, +)))
+                try await self.testimonies(submitted, firstApplicant: school == plan.applicants.first, schools: types, parties)
             }
             var close = Xcert_Registry_V1_CloseLeadApplicationsRequest()
             close.certificateCode = plan.alliance
