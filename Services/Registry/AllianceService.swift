@@ -30,7 +30,12 @@ struct AllianceService: Xcert_Registry_V1_AllianceService.Handler {
             alliance.schoolCount = Int32(alliance.schoolCodes.count)
             alliance.applicantCount = Int32(try await AllianceStore.applicantCount(certificate.code, request.year, connection, call.logger))
             alliance.openToLeadSelection = alliance.applicantCount >= AllianceRules.minimumSchoolsForSelection
-            let selection = try await LeadSelectionStore.selection(certificate.code, request.year, connection, call.logger)
+            // A certificate merged into another's selection has that selection's leads.
+            if let into = try await LeadSelectionStore.mergedInto(certificate.code, request.year, connection, call.logger) {
+                alliance.mergedIntoCertificateCode = into
+            }
+            let selection = try await LeadSelectionStore.selection(
+                alliance.mergedIntoCertificateCode.nonEmpty ?? certificate.code, request.year, connection, call.logger)
             if let selection, selection.phase == .final {
                 alliance.leads = selection.leads
             }
@@ -72,22 +77,42 @@ struct AllianceService: Xcert_Registry_V1_AllianceService.Handler {
             let date = request.applicationsClose
             checks.fail("applications_close", "must be a real date from 2019 on, not \(date.year)-\(date.month)-\(date.day)")
         }
+        let merged = request.mergedCertificateCodes
+        let category = request.specialtyCategory.trimmed
+        if merged.isEmpty {
+            checks.require(category.isEmpty, "specialty_category", "is only for a merged selection: name merged_certificate_codes too")
+        } else {
+            checks.require(
+                (1...50).contains(category.count), "specialty_category",
+                "must name the specialty category (专业大类) the certificates are merged by, 1 to 50 characters")
+            checks.require(
+                Set(merged + [request.certificateCode]).count == merged.count + 1, "merged_certificate_codes",
+                "must name other certificates, each once")
+        }
         try checks.check()
         return try await self.context.idempotency.perform(call) { connection in
             let certificate = try await ReferenceStore.certificate(request.certificateCode, connection, call.logger)
-            let applicants = try await AllianceStore.applicantCount(certificate.code, request.year, connection, call.logger)
-            guard applicants >= AllianceRules.minimumSchoolsForSelection else {
-                throw RPCError(
-                    .failedPrecondition,
-                    """
-                    certificate \(certificate.code) has \(applicants) applying schools (申报学校数) in \(request.year); \
-                    certificates with fewer than \(AllianceRules.minimumSchoolsForSelection) are not put to lead-school selection \
-                    (merge by specialty category or assign a school)
-                    """
-                )
+            if merged.isEmpty {
+                let applicants = try await AllianceStore.applicantCount(certificate.code, request.year, connection, call.logger)
+                guard applicants >= AllianceRules.minimumSchoolsForSelection else {
+                    throw RPCError(
+                        .failedPrecondition,
+                        """
+                        certificate \(certificate.code) has \(applicants) applying schools (申报学校数) in \(request.year); \
+                        certificates with fewer than \(AllianceRules.minimumSchoolsForSelection) are not put to lead-school selection \
+                        (merge by specialty category or assign a school)
+                        """
+                    )
+                }
+            } else {
+                try await Self.requireMergeable([certificate.code] + merged, request.year, connection, call)
+            }
+            if let into = try await LeadSelectionStore.mergedInto(certificate.code, request.year, connection, call.logger) {
+                throw RPCError(.alreadyExists, "\(certificate.code) is merged into the selection of \(into) for \(request.year)")
             }
             let created = try await LeadSelectionStore.open(
-                certificate.code, request.year, applicationsClose: close, connection, call.logger
+                certificate.code, request.year, applicationsClose: close, merging: merged, specialtyCategory: category.nonEmpty, connection,
+                call.logger
             )
             guard created else {
                 throw RPCError(.alreadyExists, "the lead-school selection of \(certificate.code) for \(request.year) is already open")
@@ -162,7 +187,8 @@ struct AllianceService: Xcert_Registry_V1_AllianceService.Handler {
             try LeadSelectionStore.lifecycle(of: selection).requireApplicationsOpen(now: Date())
             let school = try await ReferenceStore.school(request.schoolCode, connection, call.logger)
             try Self.requireNoIrregularities(school, "may not apply")
-            let members = try await AllianceStore.members(request.certificateCode, request.year, connection, call.logger)
+            let members = try await AllianceStore.members(
+                of: [request.certificateCode] + selection.mergedCertificateCodes, request.year, connection, call.logger)
             guard members.contains(school.code) else {
                 throw RPCError(
                     .failedPrecondition,
@@ -254,6 +280,42 @@ struct AllianceService: Xcert_Registry_V1_AllianceService.Handler {
         _ request: Xcert_Registry_V1_FinalizeLeadSelectionRequest, _ call: RequestContext
     ) async throws -> Xcert_Registry_V1_LeadSelection {
         try await self.transition(request.certificateCode, request.year, call) { selection in try selection.finalize(now: Date()) }
+    }
+
+    /// 000 第五条: certificates merged into one selection each have fewer than 10 applying
+    /// schools and no selection yet, and together 10 or more.
+    static func requireMergeable(
+        _ certificates: [String], _ year: Int32, _ connection: PostgresConnection, _ call: RequestContext
+    ) async throws {
+        for (index, code) in certificates.enumerated() {
+            let field = index == 0 ? "certificate_code" : "merged_certificate_codes[\(index - 1)]"
+            guard try await !ReferenceStore.certificates(codes: [code], connection, call.logger).isEmpty else {
+                throw RPCError.invalidArgument([.init(field: field, description: "there is no certificate \(code)")])
+            }
+            let applicants = try await AllianceStore.applicantCount(code, year, connection, call.logger)
+            guard applicants < AllianceRules.minimumSchoolsForSelection else {
+                throw RPCError(
+                    .failedPrecondition,
+                    "\(code) has \(applicants) applying schools in \(year): it holds a selection of its own, it is not merged (000 第五条)")
+            }
+            let into = try await LeadSelectionStore.mergedInto(code, year, connection, call.logger)
+            let own = try await LeadSelectionStore.selection(code, year, connection, call.logger)
+            guard into == nil, own == nil || index == 0 else {
+                throw RPCError(
+                    .alreadyExists,
+                    "\(code) has a lead-school selection for \(year) already (\(into.map { "merged into \($0)" } ?? "its own"))")
+            }
+        }
+        let together = try await AllianceStore.applicantCount(of: certificates, year, connection, call.logger)
+        guard together >= AllianceRules.minimumSchoolsForSelection else {
+            throw RPCError(
+                .failedPrecondition,
+                """
+                \(certificates.joined(separator: ", ")) have \(together) applying schools together in \(year): a merged selection needs \
+                \(AllianceRules.minimumSchoolsForSelection) (000 第五条); merge more certificates of the category or assign a school
+                """
+            )
+        }
     }
 
     /// 000 §十五: a school with irregularities recorded during the pilot (training or facilities,

@@ -39,9 +39,17 @@ enum AllianceStore {
     /// their applications.
     static func applicantCount(_ certificate: String, _ year: Int32, _ connection: PostgresConnection, _ logger: Logger) async throws -> Int
     {
+        try await self.applicantCount(of: [certificate], year, connection, logger)
+    }
+
+    /// 申报学校数 of a group of certificates (merged by specialty category): each school once.
+    static func applicantCount(
+        of certificates: [String], _ year: Int32, _ connection: PostgresConnection, _ logger: Logger
+    ) async throws -> Int {
         let rows = try await connection.query(
             """
-            SELECT count(DISTINCT school_code) FROM registry.pilot_applications WHERE certificate_code = \(certificate) AND year = \(year)
+            SELECT count(DISTINCT school_code) FROM registry.pilot_applications
+            WHERE certificate_code = ANY(\(certificates)) AND year = \(year)
             """,
             logger: logger
         )
@@ -49,18 +57,25 @@ enum AllianceStore {
         return 0
     }
 
-    /// The lead schools of the year's final selections, by certificate.
+    /// The lead schools of the year's final selections, by certificate (a certificate merged
+    /// into another's selection: that selection's).
     static func finalLeads(
         year: Int32, _ connection: PostgresConnection, _ logger: Logger
     ) async throws -> [String: [Xcert_Registry_V1_LeadSchool]] {
         let rows = try await connection.query(
             """
-            SELECT l.certificate_code, l.school_code, s.name, l.is_primary
+            SELECT coalesce(m.certificate_code, l.certificate_code) AS certificate, l.school_code, s.name, l.is_primary
             FROM registry.lead_schools l
             JOIN registry.lead_selections x ON x.certificate_code = l.certificate_code AND x.year = l.year
+            LEFT JOIN LATERAL (
+                SELECT NULL::text AS certificate_code
+                UNION ALL
+                SELECT g.certificate_code FROM registry.merged_selections g
+                WHERE g.into_certificate_code = l.certificate_code AND g.year = l.year
+            ) m ON true
             JOIN registry.schools s ON s.code = l.school_code
             WHERE l.year = \(year) AND x.phase = 'final'
-            ORDER BY l.certificate_code, l.is_primary DESC, l.school_code
+            ORDER BY certificate, l.is_primary DESC, l.school_code
             """,
             logger: logger
         )
@@ -77,10 +92,17 @@ enum AllianceStore {
 
     /// The schools holding a qualification in force for the certificate and year.
     static func members(_ certificate: String, _ year: Int32, _ connection: PostgresConnection, _ logger: Logger) async throws -> [String] {
+        try await self.members(of: [certificate], year, connection, logger)
+    }
+
+    /// The schools holding a qualification in force for any of the certificates in the year.
+    static func members(
+        of certificates: [String], _ year: Int32, _ connection: PostgresConnection, _ logger: Logger
+    ) async throws -> [String] {
         let rows = try await connection.query(
             """
             SELECT DISTINCT school_code FROM registry.qualifications
-            WHERE certificate_code = \(certificate) AND year = \(year) AND revoked_at IS NULL ORDER BY school_code
+            WHERE certificate_code = ANY(\(certificates)) AND year = \(year) AND revoked_at IS NULL ORDER BY school_code
             """,
             logger: logger
         )

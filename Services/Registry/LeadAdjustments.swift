@@ -36,7 +36,10 @@ extension AllianceService {
                 )
             }
             try await Self.requireEligibleLeads(
-                request.leads.map(\.schoolCode), certificate: certificate.code, year: request.year, connection, call)
+                request.leads.map(\.schoolCode), certificates: [certificate.code], year: request.year, connection, call)
+            if let into = try await LeadSelectionStore.mergedInto(certificate.code, request.year, connection, call.logger) {
+                throw RPCError(.alreadyExists, "\(certificate.code) is merged into the selection of \(into) for \(request.year)")
+            }
             guard try await LeadAdjustmentStore.openAssigned(certificate.code, request.year, now: Date(), connection, call.logger) else {
                 throw RPCError(
                     .alreadyExists, "\(certificate.code) has a lead-school selection for \(request.year) already; adjust its leads instead")
@@ -76,7 +79,8 @@ extension AllianceService {
                 selection.leads.map { ($0.schoolCode, $0.primary) }, removing: removing, adding: adding)
             if let adding {
                 try await Self.requireEligibleLeads(
-                    [adding.school], certificate: request.certificateCode, year: request.year, connection, call)
+                    [adding.school], certificates: [request.certificateCode] + selection.mergedCertificateCodes, year: request.year,
+                    connection, call)
             }
             try await LeadAdjustmentStore.replaceLeads(
                 leads, certificate: request.certificateCode, year: request.year, connection, call.logger)
@@ -91,17 +95,20 @@ extension AllianceService {
         }
     }
 
-    /// A lead must be of the certificate's alliance (qualified in the year) and without a
-    /// recorded irregularity (000 第十二条, 第十五条).
+    /// A lead must be of the alliance of the certificates it leads (qualified in the year for
+    /// one of them) and without a recorded irregularity (000 第十二条, 第十五条).
     static func requireEligibleLeads(
-        _ schools: [String], certificate: String, year: Int32, _ connection: PostgresConnection, _ call: RequestContext
+        _ schools: [String], certificates: [String], year: Int32, _ connection: PostgresConnection, _ call: RequestContext
     ) async throws {
-        let members = Set(try await AllianceStore.members(certificate, year, connection, call.logger))
+        let members = Set(try await AllianceStore.members(of: certificates, year, connection, call.logger))
         for school in schools {
             guard members.contains(school) else {
                 throw RPCError(
                     .failedPrecondition,
-                    "school \(school) holds no pilot qualification for \(certificate) in \(year): only its alliance's schools lead it")
+                    """
+                    school \(school) holds no pilot qualification for \(certificates.joined(separator: " or ")) in \(year): only its \
+                    alliance's schools lead it
+                    """)
             }
             try Self.requireNoIrregularities(try await ReferenceStore.school(school, connection, call.logger), "may not lead an alliance")
         }

@@ -72,13 +72,15 @@ extension LeadSelectionStore {
         let rows = try await connection.query(
             """
             SELECT phase, extract(year FROM applications_close)::integer, extract(month FROM applications_close)::integer,
-                   extract(day FROM applications_close)::integer, notice_ends_at, finalized_at, assigned
+                   extract(day FROM applications_close)::integer, notice_ends_at, finalized_at, assigned, coalesce(specialty_category, ''),
+                   ARRAY(SELECT m.certificate_code FROM registry.merged_selections m
+                         WHERE m.into_certificate_code = \(certificate) AND m.year = \(year) ORDER BY m.certificate_code)
             FROM registry.lead_selections WHERE certificate_code = \(certificate) AND year = \(year)
             """,
             logger: logger
         )
         var found: Xcert_Registry_V1_LeadSelection?
-        for try await row in rows.decode((String, Int32, Int32, Int32, Date?, Date?, Bool).self) {
+        for try await row in rows.decode((String, Int32, Int32, Int32, Date?, Date?, Bool, String, [String]).self) {
             var selection = Xcert_Registry_V1_LeadSelection()
             selection.certificateCode = certificate
             selection.year = year
@@ -89,6 +91,8 @@ extension LeadSelectionStore {
             if let ends = row.4 { selection.noticeEndsAt = .init(ends) }
             if let finalized = row.5 { selection.finalizedAt = .init(finalized) }
             selection.assigned = row.6
+            selection.specialtyCategory = row.7
+            selection.mergedCertificateCodes = row.8
             found = selection
         }
         guard var selection = found else { return nil }
@@ -176,19 +180,40 @@ extension LeadSelectionStore {
     /// Opens the selection of `certificate` in `year`, taking applications until
     /// `applicationsClose`; false when it is open already.
     static func open(
-        _ certificate: String, _ year: Int32, applicationsClose: LocalDate?, _ connection: PostgresConnection, _ logger: Logger
+        _ certificate: String, _ year: Int32, applicationsClose: LocalDate?, merging merged: [String] = [],
+        specialtyCategory: String? = nil,
+        _ connection: PostgresConnection, _ logger: Logger
     ) async throws -> Bool {
         let inserted = try await connection.query(
             """
-            INSERT INTO registry.lead_selections (certificate_code, year, phase, applications_close)
-            VALUES (\(certificate), \(year), 'applications', \(applicationsClose?.description)::date)
+            INSERT INTO registry.lead_selections (certificate_code, year, phase, applications_close, specialty_category)
+            VALUES (\(certificate), \(year), 'applications', \(applicationsClose?.description)::date, \(specialtyCategory))
             ON CONFLICT DO NOTHING RETURNING year
             """,
             logger: logger
         )
         var created = false
         for try await _ in inserted.decode(Int32.self) { created = true }
-        return created
+        guard created, !merged.isEmpty else { return created }
+        try await connection.query(
+            """
+            INSERT INTO registry.merged_selections (certificate_code, year, into_certificate_code)
+            SELECT code, \(year), \(certificate) FROM unnest(\(merged)) AS code
+            """,
+            logger: logger
+        )
+        return true
+    }
+
+    /// The certificate whose selection `certificate` was merged into in `year`, if it was.
+    static func mergedInto(_ certificate: String, _ year: Int32, _ connection: PostgresConnection, _ logger: Logger) async throws -> String?
+    {
+        let rows = try await connection.query(
+            "SELECT into_certificate_code FROM registry.merged_selections WHERE certificate_code = \(certificate) AND year = \(year)",
+            logger: logger
+        )
+        for try await into in rows.decode(String.self) { return into }
+        return nil
     }
 
     /// Adds `school`'s application to lead `certificate` in `year`, its form's texts trimmed;

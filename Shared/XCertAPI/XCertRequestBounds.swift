@@ -507,8 +507,8 @@ public enum XCertRequestBounds {
             maximumItems: [3: 10]
         ),
         "xcert.registry.v1.OpenLeadSelectionRequest": .init(
-            fieldNames: [1: "certificate_code", 2: "year", 3: "applications_close"],
-            maximumItems: [:]
+            fieldNames: [1: "certificate_code", 2: "year", 3: "applications_close", 4: "merged_certificate_codes", 5: "specialty_category"],
+            maximumItems: [4: 30]
         ),
         "xcert.registry.v1.Organization": .init(
             fieldNames: [1: "id", 2: "name", 3: "contacts", 4: "fax", 5: "address", 6: "postcode", 7: "version", 8: "standing", 9: "standing_change"],

@@ -209,6 +209,9 @@ public nonisolated struct Xcert_Registry_V1_Alliance: Sendable {
   /// 申报学校数: schools that applied for it in the year, whatever became of it
   public var applicantCount: Int32 = 0
 
+  /// read only: the certificate whose selection names its leads, when merged (000 第五条)
+  public var mergedIntoCertificateCode: String = String()
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -572,6 +575,12 @@ public nonisolated struct Xcert_Registry_V1_LeadSelection: Sendable {
   /// true: leads assigned by the province, no selection held (000 第五条)
   public var assigned: Bool = false
 
+  /// the small certificates merged into this selection (000 第五条); their leads are its leads
+  public var mergedCertificateCodes: [String] = []
+
+  /// the specialty category (专业大类) they were merged by
+  public var specialtyCategory: String = String()
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -581,6 +590,10 @@ public nonisolated struct Xcert_Registry_V1_LeadSelection: Sendable {
   fileprivate var _finalizedAt: Xcert_Common_V1_Timestamp? = nil
 }
 
+/// A certificate with 10 or more applying schools has a selection of its own. Certificates
+/// with fewer are merged by specialty category (000 第五条): each under 10, together 10 or
+/// more applying schools, none with a selection yet; the schools of all their alliances may
+/// apply, and the leads named lead every certificate of the group.
 public nonisolated struct Xcert_Registry_V1_OpenLeadSelectionRequest: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
@@ -599,6 +612,12 @@ public nonisolated struct Xcert_Registry_V1_OpenLeadSelectionRequest: Sendable {
   public var hasApplicationsClose: Bool {self._applicationsClose != nil}
   /// Clears the value of `applicationsClose`. Subsequent reads from it will return its default value.
   public mutating func clearApplicationsClose() {self._applicationsClose = nil}
+
+  /// the others of the group
+  public var mergedCertificateCodes: [String] = []
+
+  /// required with merged_certificate_codes: the 专业大类, e.g. 交通运输大类; 1 to 50 characters
+  public var specialtyCategory: String = String()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -827,7 +846,7 @@ nonisolated extension Xcert_Registry_V1_LeadChangeKind: SwiftProtobuf._ProtoName
 
 nonisolated extension Xcert_Registry_V1_Alliance: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Alliance"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}certificate_code\0\u{3}certificate_name\0\u{1}year\0\u{3}school_codes\0\u{3}school_count\0\u{3}open_to_lead_selection\0\u{1}leads\0\u{3}applicant_count\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}certificate_code\0\u{3}certificate_name\0\u{1}year\0\u{3}school_codes\0\u{3}school_count\0\u{3}open_to_lead_selection\0\u{1}leads\0\u{3}applicant_count\0\u{3}merged_into_certificate_code\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -843,6 +862,7 @@ nonisolated extension Xcert_Registry_V1_Alliance: SwiftProtobuf.Message, SwiftPr
       case 6: try { try decoder.decodeSingularBoolField(value: &self.openToLeadSelection) }()
       case 7: try { try decoder.decodeRepeatedMessageField(value: &self.leads) }()
       case 8: try { try decoder.decodeSingularInt32Field(value: &self.applicantCount) }()
+      case 9: try { try decoder.decodeSingularStringField(value: &self.mergedIntoCertificateCode) }()
       default: break
       }
     }
@@ -873,6 +893,9 @@ nonisolated extension Xcert_Registry_V1_Alliance: SwiftProtobuf.Message, SwiftPr
     if self.applicantCount != 0 {
       try visitor.visitSingularInt32Field(value: self.applicantCount, fieldNumber: 8)
     }
+    if !self.mergedIntoCertificateCode.isEmpty {
+      try visitor.visitSingularStringField(value: self.mergedIntoCertificateCode, fieldNumber: 9)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -885,6 +908,7 @@ nonisolated extension Xcert_Registry_V1_Alliance: SwiftProtobuf.Message, SwiftPr
     if lhs.openToLeadSelection != rhs.openToLeadSelection {return false}
     if lhs.leads != rhs.leads {return false}
     if lhs.applicantCount != rhs.applicantCount {return false}
+    if lhs.mergedIntoCertificateCode != rhs.mergedIntoCertificateCode {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -1458,7 +1482,7 @@ nonisolated extension Xcert_Registry_V1_LeadSchool: SwiftProtobuf.Message, Swift
 
 nonisolated extension Xcert_Registry_V1_LeadSelection: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".LeadSelection"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}certificate_code\0\u{1}year\0\u{1}phase\0\u{3}applications_close\0\u{1}applications\0\u{1}leads\0\u{3}notice_ends_at\0\u{3}finalized_at\0\u{1}changes\0\u{1}assigned\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}certificate_code\0\u{1}year\0\u{1}phase\0\u{3}applications_close\0\u{1}applications\0\u{1}leads\0\u{3}notice_ends_at\0\u{3}finalized_at\0\u{1}changes\0\u{1}assigned\0\u{3}merged_certificate_codes\0\u{3}specialty_category\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1476,6 +1500,8 @@ nonisolated extension Xcert_Registry_V1_LeadSelection: SwiftProtobuf.Message, Sw
       case 8: try { try decoder.decodeSingularMessageField(value: &self._finalizedAt) }()
       case 9: try { try decoder.decodeRepeatedMessageField(value: &self.changes) }()
       case 10: try { try decoder.decodeSingularBoolField(value: &self.assigned) }()
+      case 11: try { try decoder.decodeRepeatedStringField(value: &self.mergedCertificateCodes) }()
+      case 12: try { try decoder.decodeSingularStringField(value: &self.specialtyCategory) }()
       default: break
       }
     }
@@ -1516,6 +1542,12 @@ nonisolated extension Xcert_Registry_V1_LeadSelection: SwiftProtobuf.Message, Sw
     if self.assigned != false {
       try visitor.visitSingularBoolField(value: self.assigned, fieldNumber: 10)
     }
+    if !self.mergedCertificateCodes.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.mergedCertificateCodes, fieldNumber: 11)
+    }
+    if !self.specialtyCategory.isEmpty {
+      try visitor.visitSingularStringField(value: self.specialtyCategory, fieldNumber: 12)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1530,6 +1562,8 @@ nonisolated extension Xcert_Registry_V1_LeadSelection: SwiftProtobuf.Message, Sw
     if lhs._finalizedAt != rhs._finalizedAt {return false}
     if lhs.changes != rhs.changes {return false}
     if lhs.assigned != rhs.assigned {return false}
+    if lhs.mergedCertificateCodes != rhs.mergedCertificateCodes {return false}
+    if lhs.specialtyCategory != rhs.specialtyCategory {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -1537,7 +1571,7 @@ nonisolated extension Xcert_Registry_V1_LeadSelection: SwiftProtobuf.Message, Sw
 
 nonisolated extension Xcert_Registry_V1_OpenLeadSelectionRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".OpenLeadSelectionRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}certificate_code\0\u{1}year\0\u{3}applications_close\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}certificate_code\0\u{1}year\0\u{3}applications_close\0\u{3}merged_certificate_codes\0\u{3}specialty_category\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1548,6 +1582,8 @@ nonisolated extension Xcert_Registry_V1_OpenLeadSelectionRequest: SwiftProtobuf.
       case 1: try { try decoder.decodeSingularStringField(value: &self.certificateCode) }()
       case 2: try { try decoder.decodeSingularInt32Field(value: &self.year) }()
       case 3: try { try decoder.decodeSingularMessageField(value: &self._applicationsClose) }()
+      case 4: try { try decoder.decodeRepeatedStringField(value: &self.mergedCertificateCodes) }()
+      case 5: try { try decoder.decodeSingularStringField(value: &self.specialtyCategory) }()
       default: break
       }
     }
@@ -1567,6 +1603,12 @@ nonisolated extension Xcert_Registry_V1_OpenLeadSelectionRequest: SwiftProtobuf.
     try { if let v = self._applicationsClose {
       try visitor.visitSingularMessageField(value: v, fieldNumber: 3)
     } }()
+    if !self.mergedCertificateCodes.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.mergedCertificateCodes, fieldNumber: 4)
+    }
+    if !self.specialtyCategory.isEmpty {
+      try visitor.visitSingularStringField(value: self.specialtyCategory, fieldNumber: 5)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1574,6 +1616,8 @@ nonisolated extension Xcert_Registry_V1_OpenLeadSelectionRequest: SwiftProtobuf.
     if lhs.certificateCode != rhs.certificateCode {return false}
     if lhs.year != rhs.year {return false}
     if lhs._applicationsClose != rhs._applicationsClose {return false}
+    if lhs.mergedCertificateCodes != rhs.mergedCertificateCodes {return false}
+    if lhs.specialtyCategory != rhs.specialtyCategory {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -499,6 +499,99 @@ struct AllianceAndSiteTests {
         }
     }
 
+    @Test(
+        """
+        small certificates merged by specialty category into one selection: each under 10, together at least 10 (9 refused); the \
+        schools of every merged alliance apply; the leads named lead every certificate of the group
+        """
+    )
+    func mergedSelection() async throws {
+        try await withRegistry { registry in
+            let schools = try await self.seedAlliances(registry)  // AUTO: schools 0-2 (3 applying); BIM: 12
+            for school in schools[3..<9] { try await registry.qualify(school, "NEV") }  // NEV: 6 more, 9 together with AUTO
+            let method = Xcert_Registry_V1_AllianceService.Method.self
+            var open = Xcert_Registry_V1_OpenLeadSelectionRequest()
+            open.certificateCode = "AUTO"
+            open.year = 2020
+            open.applicationsClose = LocalDate(year: 2099, month: 12, day: 31)!.wire
+            open.mergedCertificateCodes = ["NEV"]
+            #expect(
+                await registry.refusal(method.openLeadSelection, open, token: registry.admin)?.fieldViolations.map(\.field) == [
+                    "specialty_category"
+                ])
+            open.specialtyCategory = "交通运输大类"
+            let nine = await registry.refusal(method.openLeadSelection, open, token: registry.admin)
+            #expect(
+                nine?.code == .failedPrecondition && nine?.message.contains("have 9 applying schools together in 2020") == true,
+                "\(String(describing: nine))")
+            open.mergedCertificateCodes = ["NEV", "BIM"]
+            #expect(
+                await registry.refusal(method.openLeadSelection, open, token: registry.admin)?.message.contains(
+                    "BIM has 12 applying schools in 2020: it holds a selection of its own") == true)
+            try await registry.qualify(schools[9], "NEV")  // 10 together
+            open.mergedCertificateCodes = ["NEV"]
+            var selection = try await registry.call(method.openLeadSelection, open, token: registry.admin)
+            #expect(selection.mergedCertificateCodes == ["NEV"] && selection.specialtyCategory == "交通运输大类")
+
+            // NEV has no selection of its own now, nor assigned leads.
+            var nev = open
+            nev.certificateCode = "NEV"
+            nev.mergedCertificateCodes = ["AUTO"]
+            #expect(await registry.refusal(method.openLeadSelection, nev, token: registry.admin)?.code == .alreadyExists)
+            var assign = Xcert_Registry_V1_AssignLeadSchoolsRequest()
+            assign.certificateCode = "NEV"
+            assign.year = 2020
+            assign.leads = self.leads([schools[3]], primary: [0])
+            assign.reason = "指定"
+            #expect(await registry.refusal(method.assignLeadSchools, assign, token: registry.admin)?.code == .alreadyExists)
+
+            // A school of NEV's alliance applies to the group's selection; one of BIM's only does not.
+            var apply = self.leadApplication(schools[5])
+            apply.certificateCode = "AUTO"
+            _ = try await registry.call(method.submitLeadApplication, apply, token: registry.admin)
+            apply = self.leadApplication(schools[10])
+            apply.certificateCode = "AUTO"
+            #expect(
+                await registry.refusal(method.submitLeadApplication, apply, token: registry.admin)?.message.contains(
+                    "holds no pilot qualification") == true)
+            var close = Xcert_Registry_V1_CloseLeadApplicationsRequest()
+            close.certificateCode = "AUTO"
+            close.year = 2020
+            _ = try await registry.call(method.closeLeadApplications, close, token: registry.admin)
+            var name = Xcert_Registry_V1_NameLeadSchoolsRequest()
+            name.certificateCode = "AUTO"
+            name.year = 2020
+            name.noticeDays = 7
+            name.leads = self.leads([schools[5]], primary: [0])
+            _ = try await registry.call(method.nameLeadSchools, name, token: registry.admin)
+            try await registry.postgres.query(
+                "UPDATE registry.lead_selections SET notice_ends_at = now() - interval '1 second'", logger: testLogger("merged"))
+            var finalize = Xcert_Registry_V1_FinalizeLeadSelectionRequest()
+            finalize.certificateCode = "AUTO"
+            finalize.year = 2020
+            selection = try await registry.call(method.finalizeLeadSelection, finalize, token: registry.admin)
+            #expect(selection.phase == .final)
+
+            // The leads lead both certificates.
+            var alliance = Xcert_Registry_V1_GetAllianceRequest()
+            alliance.certificateCode = "NEV"
+            alliance.year = 2020
+            let merged = try await registry.call(method.getAlliance, alliance, token: registry.admin)
+            #expect(merged.mergedIntoCertificateCode == "AUTO" && merged.leads.map(\.schoolCode) == [schools[5]])
+            var list = Xcert_Registry_V1_ListAlliancesRequest()
+            list.year = 2020
+            let listed = try await registry.call(method.listAlliances, list, token: registry.admin).alliances
+            #expect(
+                listed.map { "\($0.certificateCode):\($0.leads.map(\.schoolCode))" } == [
+                    "AUTO:[\"\(schools[5])\"]", "BIM:[]", "NEV:[\"\(schools[5])\"]",
+                ])
+            #expect(
+                try await registry.scalar(
+                    "SELECT string_agg(certificate_code || ':' || named_by, ',' ORDER BY certificate_code) FROM analytics.lead_schools",
+                    as: String.self) == "AUTO:selected,NEV:merged")
+        }
+    }
+
     private func leadApplication(_ school: String) -> Xcert_Registry_V1_SubmitLeadApplicationRequest {
         var request = Xcert_Registry_V1_SubmitLeadApplicationRequest()
         request.certificateCode = "BIM"

@@ -67,9 +67,17 @@ struct Alliance: AsyncParsableCommand {
         }
 
         struct Open: AsyncParsableCommand {
-            static let configuration = CommandConfiguration(abstract: "Issue the notice: schools may apply until the closing date.")
+            static let configuration = CommandConfiguration(
+                abstract: "Issue the notice: schools may apply until the closing date.",
+                discussion:
+                    """
+                    With --merge, certificates with fewer than 10 applying schools are merged by specialty category into one selection \
+                    (000 第五条): together at least 10; the schools of every merged alliance may apply and the leads lead them all.
+                    """)
             @OptionGroup var target: Target
             @Option(help: "Last day of applications, YYYY-MM-DD (Asia/Shanghai).") var applicationsClose: String
+            @Option(name: .customLong("merge"), help: "Another small certificate of the group (repeatable).") var merged: [String] = []
+            @Option(help: "The specialty category (专业大类) of a merged group, e.g. 交通运输大类.") var specialtyCategory: String = ""
             @OptionGroup var change: ChangeOptions
             @OptionGroup var options: RegistryOptions
             func run() async throws {
@@ -81,6 +89,8 @@ struct Alliance: AsyncParsableCommand {
                 request.applicationsClose.year = parts[0]
                 request.applicationsClose.month = parts[1]
                 request.applicationsClose.day = parts[2]
+                request.mergedCertificateCodes = self.merged
+                request.specialtyCategory = self.specialtyCategory
                 try emit(
                     try await self.options.call(
                         Xcert_Registry_V1_AllianceService.Method.openLeadSelection, request, idempotencyKey: self.change.idempotencyKey))

@@ -25,6 +25,7 @@ public enum MigrationHistory {
         .v21OrganizationStanding,
         .v22Inspections,
         .v23LeadAdjustments,
+        .v24MergedSelections,
     ]
 
     /// The schema of each service, which is also the suffix of its role (`xcert_<schema>`).
