@@ -66,6 +66,21 @@ struct Alliance: AsyncParsableCommand {
             @Option(help: "The pilot year.") var year: Int32
         }
 
+        /// The leads a command names: one primary, the others beside it.
+        struct Leads: ParsableArguments {
+            @Option(help: "The primary lead school's code.") var primary: String
+            @Option(name: .customLong("lead"), help: "Another lead school's code (repeatable).") var others: [String] = []
+
+            var schools: [Xcert_Registry_V1_LeadSchool] {
+                ([(self.primary, true)] + self.others.map { ($0, false) }).map { code, primary in
+                    var lead = Xcert_Registry_V1_LeadSchool()
+                    lead.schoolCode = code
+                    lead.primary = primary
+                    return lead
+                }
+            }
+        }
+
         struct Open: AsyncParsableCommand {
             static let configuration = CommandConfiguration(
                 abstract: "Issue the notice: schools may apply until the closing date.",
@@ -188,8 +203,7 @@ struct Alliance: AsyncParsableCommand {
             static let configuration = CommandConfiguration(
                 abstract: "Name at most 3 lead schools, exactly one primary; the public notice starts.")
             @OptionGroup var target: Target
-            @Option(help: "The primary lead school's code.") var primary: String
-            @Option(name: .customLong("lead"), help: "Another lead school's code (repeatable).") var others: [String] = []
+            @OptionGroup var leads: Leads
             @Option(help: "Days of public notice (公示).") var noticeDays: Int32 = 7
             @OptionGroup var change: ChangeOptions
             @OptionGroup var options: RegistryOptions
@@ -197,12 +211,7 @@ struct Alliance: AsyncParsableCommand {
                 var request = Xcert_Registry_V1_NameLeadSchoolsRequest()
                 request.certificateCode = self.target.certificate
                 request.year = self.target.year
-                request.leads = ([(self.primary, true)] + self.others.map { ($0, false) }).map { code, primary in
-                    var lead = Xcert_Registry_V1_LeadSchool()
-                    lead.schoolCode = code
-                    lead.primary = primary
-                    return lead
-                }
+                request.leads = self.leads.schools
                 request.noticeDays = self.noticeDays
                 let selection = try await self.options.call(
                     Xcert_Registry_V1_AllianceService.Method.nameLeadSchools, request, idempotencyKey: self.change.idempotencyKey)

@@ -56,8 +56,7 @@ extension Alliance.Selection {
         static let configuration = CommandConfiguration(
             abstract: "Name the leads of a certificate with fewer than 10 applying schools (000 第五条): final at once.")
         @OptionGroup var target: Target
-        @Option(help: "The primary lead school's code.") var primary: String
-        @Option(name: .customLong("lead"), help: "Another lead school's code (repeatable).") var others: [String] = []
+        @OptionGroup var leads: Leads
         @Option(help: "The province's reason.") var reason: String
         @OptionGroup var change: ChangeOptions
         @OptionGroup var options: RegistryOptions
@@ -65,12 +64,7 @@ extension Alliance.Selection {
             var request = Xcert_Registry_V1_AssignLeadSchoolsRequest()
             request.certificateCode = self.target.certificate
             request.year = self.target.year
-            request.leads = ([(self.primary, true)] + self.others.map { ($0, false) }).map { code, primary in
-                var lead = Xcert_Registry_V1_LeadSchool()
-                lead.schoolCode = code
-                lead.primary = primary
-                return lead
-            }
+            request.leads = self.leads.schools
             request.reason = self.reason
             printLeads(
                 try await self.options.call(
