@@ -141,17 +141,16 @@ struct OutcomeService: Xcert_Assessment_V1_OutcomeService.Handler {
     func getFollowing(
         _ request: Xcert_Assessment_V1_GetFollowingRequest, _ call: RequestContext
     ) async throws -> Xcert_Assessment_V1_GetFollowingResponse {
-        var response = Xcert_Assessment_V1_GetFollowingResponse()
-        // The count before the cursors: the follower writes both in one transaction, so a
-        // count read first never runs ahead of the cursor read after it (read the other way
-        // round, a page committed in between showed rosters counted at cursor 0).
-        response.rostersCounted = try await self.context.database.transaction(call) { connection in
-            try await OutcomeStore.rostersCounted(connection, call.logger)
+        // One statement, one snapshot: read apart, a page committed between the reads showed
+        // rosters counted at an older cursor (or the other way round).
+        let following = try await self.context.database.transaction(call) { connection in
+            try await OutcomeStore.following(
+                rosterFeed: OutcomeFollowers.rosterFeed, qualificationFeed: OutcomeFollowers.qualificationFeed, connection, call.logger)
         }
-        response.rosterCursor = try await FeedFollower.cursor(
-            of: OutcomeFollowers.rosterFeed, schema: self.context.name, self.context.database, call.logger)
-        response.qualificationCursor = try await FeedFollower.cursor(
-            of: OutcomeFollowers.qualificationFeed, schema: self.context.name, self.context.database, call.logger)
+        var response = Xcert_Assessment_V1_GetFollowingResponse()
+        response.rostersCounted = following.rostersCounted
+        response.rosterCursor = following.rosterCursor
+        response.qualificationCursor = following.qualificationCursor
         return response
     }
 

@@ -96,13 +96,22 @@ enum OutcomeStore {
         )
     }
 
-    /// How many roster versions count now (not replaced by a correction).
-    static func rostersCounted(_ connection: PostgresConnection, _ logger: Logger) async throws -> Int64 {
+    /// How many roster versions count now (not replaced by a correction), with the cursors of
+    /// the roster and qualification feeds, read in one statement so that they agree: a
+    /// follower writes its counts and its cursor in one transaction.
+    static func following(
+        rosterFeed: String, qualificationFeed: String, _ connection: PostgresConnection, _ logger: Logger
+    ) async throws -> (rostersCounted: Int64, rosterCursor: Int64, qualificationCursor: Int64) {
         let rows = try await connection.query(
-            "SELECT count(DISTINCT roster_id) FROM assessment.roster_counts WHERE replaced_by IS NULL", logger: logger
+            """
+            SELECT (SELECT count(DISTINCT roster_id) FROM assessment.roster_counts WHERE replaced_by IS NULL),
+                   coalesce((SELECT cursor FROM assessment.feed_cursors WHERE feed = \(rosterFeed)), 0),
+                   coalesce((SELECT cursor FROM assessment.feed_cursors WHERE feed = \(qualificationFeed)), 0)
+            """,
+            logger: logger
         )
-        for try await count in rows.decode(Int64.self) { return count }
-        return 0
+        for try await row in rows.decode((Int64, Int64, Int64).self) { return row }
+        return (0, 0, 0)
     }
 
     /// Forgets every count and qualified scale and sets the cursors of `feeds` back to their

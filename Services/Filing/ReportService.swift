@@ -114,4 +114,52 @@ struct ReportService: Xcert_Filing_V1_ReportService.Handler {
         }
         try checks.check()
     }
+
+    @Sendable
+    func getTextbookTable(
+        _ request: Xcert_Filing_V1_GetTextbookTableRequest, _ call: RequestContext
+    ) async throws -> Xcert_Filing_V1_GetTextbookTableResponse {
+        let organization = try await Callers.readerOrganization(self.context, call)
+        var checks = FieldChecks()
+        checks.require((2019...2100).contains(request.year), "year", "must be the reports' pilot year, 2019 to 2100")
+        try checks.check()
+        var filter = ReportStore.Filter()
+        filter.organizationID = organization
+        filter.year = request.year
+        filter.liveOnly = true
+        let reports = try await self.context.database.transaction(call) { connection in
+            try await ReportStore.reports(filter, connection, call.logger)
+        }.sorted { ($0.organizationID, $0.id) < ($1.organizationID, $1.id) }
+        let registry = self.context.referenceData(for: call)
+        let certificates = Dictionary(
+            try await registry.allCertificates(of: organization).map { ($0.code, $0.name) }, uniquingKeysWith: { first, _ in first })
+        var names: [Int64: String] = [:]
+        for id in Set(reports.map(\.organizationID)) {
+            var get = Xcert_Registry_V1_GetOrganizationRequest()
+            get.id = id
+            names[id] = try await registry.getOrganization(get).name
+        }
+        var response = Xcert_Filing_V1_GetTextbookTableResponse()
+        for report in reports {
+            for book in report.content.textbooks {
+                var line = Xcert_Filing_V1_TextbookLine()
+                line.number = Int32(response.lines.count + 1)
+                line.title = book.title
+                line.authors = Array(book.authors.prefix(5))
+                line.publisher = book.publisher
+                line.publishedOn = book.publishedOn
+                line.nationalPlanning = book.nationalPlanning
+                line.certificateCode = book.certificateCode
+                line.certificateName = certificates[book.certificateCode] ?? ""
+                line.level = book.level
+                line.organizationID = report.organizationID
+                line.organizationName = names[report.organizationID] ?? ""
+                line.reportID = report.id
+                line.reportState = report.state
+                response.lines.append(line)
+            }
+        }
+        response.nationalPlanning = Int32(response.lines.count { $0.nationalPlanning })
+        return response
+    }
 }

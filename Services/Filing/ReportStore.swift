@@ -14,6 +14,8 @@ enum ReportStore {
         var organizationID: Int64?
         var year: Int32?
         var state: String?
+        /// Only the live version (submitted or accepted) of each organization and year.
+        var liveOnly = false
         var latestOnly = false
         var after: Int64 = 0
         var limit = 1000
@@ -31,6 +33,7 @@ enum ReportStore {
               AND (\(filter.organizationID)::bigint IS NULL OR r.organization_id = \(filter.organizationID))
               AND (\(filter.year)::integer IS NULL OR r.year = \(filter.year))
               AND (\(filter.state)::text IS NULL OR r.state = \(filter.state))
+              AND (NOT \(filter.liveOnly) OR r.state IN ('submitted', 'accepted'))
               AND (NOT \(filter.latestOnly) OR r.version = (
                   SELECT max(version) FROM filing.reports l WHERE l.organization_id = r.organization_id AND l.year = r.year))
             ORDER BY r.id LIMIT \(filter.limit)

@@ -190,6 +190,10 @@ public enum XCertRequestBounds {
             fieldNames: [1: "year", 2: "certificate_code"],
             maximumItems: [:]
         ),
+        "xcert.filing.v1.GetTextbookTableRequest": .init(
+            fieldNames: [1: "year"],
+            maximumItems: [:]
+        ),
         "xcert.filing.v1.LevelFee": .init(
             fieldNames: [1: "level", 2: "fee", 3: "cost_basis"],
             maximumItems: [:]

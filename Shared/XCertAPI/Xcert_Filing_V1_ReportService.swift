@@ -44,6 +44,12 @@ public enum Xcert_Filing_V1_ReportService {
             contract: MethodContract(roles: [.provinceAdmin], isMutating: true, limitClass: .write),
             bounds: XCertRequestBounds.table
         )
+        /// `GetTextbookTable`. Roles: provinceAdmin, organization, service; reads.
+        public static let getTextbookTable = MethodDescriptor<Xcert_Filing_V1_GetTextbookTableRequest, Xcert_Filing_V1_GetTextbookTableResponse>(
+            name: "/xcert.filing.v1.ReportService/GetTextbookTable",
+            contract: MethodContract(roles: [.provinceAdmin, .organization, .service], isMutating: false, limitClass: .read),
+            bounds: XCertRequestBounds.table
+        )
 
         /// Every method of the service.
         public static let all: [String] = [
@@ -52,6 +58,7 @@ public enum Xcert_Filing_V1_ReportService {
             listReports.name,
             withdrawReport.name,
             reviewReport.name,
+            getTextbookTable.name,
         ]
     }
 
@@ -76,6 +83,10 @@ public enum Xcert_Filing_V1_ReportService {
         func withdrawReport(_ request: Xcert_Filing_V1_WithdrawReportRequest, _ call: RequestContext) async throws -> Xcert_Filing_V1_YearlyReport
         /// Roles: provinceAdmin; changes state (takes an idempotency-key).
         func reviewReport(_ request: Xcert_Filing_V1_ReviewReportRequest, _ call: RequestContext) async throws -> Xcert_Filing_V1_YearlyReport
+        /// The handler also checks: an organization sees its own lines.
+        ///
+        /// Roles: provinceAdmin, organization, service; reads.
+        func getTextbookTable(_ request: Xcert_Filing_V1_GetTextbookTableRequest, _ call: RequestContext) async throws -> Xcert_Filing_V1_GetTextbookTableResponse
     }
 
     /// Calls the service through any ``RPCCaller``: a connection, another service's
@@ -126,6 +137,14 @@ public enum Xcert_Filing_V1_ReportService {
         ) async throws -> Xcert_Filing_V1_YearlyReport {
             try await self.caller.unary(Method.reviewReport, request, options: options)
         }
+
+        /// `GetTextbookTable`. Roles: provinceAdmin, organization, service; reads.
+        public func getTextbookTable(
+            _ request: Xcert_Filing_V1_GetTextbookTableRequest = .init(),
+            options: CallOptions = .init()
+        ) async throws -> Xcert_Filing_V1_GetTextbookTableResponse {
+            try await self.caller.unary(Method.getTextbookTable, request, options: options)
+        }
     }
 }
 
@@ -138,6 +157,7 @@ extension Xcert_Filing_V1_ReportService.Handler {
             .unary(Xcert_Filing_V1_ReportService.Method.listReports) { request, call in try await self.listReports(request, call) },
             .unary(Xcert_Filing_V1_ReportService.Method.withdrawReport) { request, call in try await self.withdrawReport(request, call) },
             .unary(Xcert_Filing_V1_ReportService.Method.reviewReport) { request, call in try await self.reviewReport(request, call) },
+            .unary(Xcert_Filing_V1_ReportService.Method.getTextbookTable) { request, call in try await self.getTextbookTable(request, call) },
         ]
     }
 }

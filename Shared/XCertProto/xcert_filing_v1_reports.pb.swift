@@ -545,6 +545,91 @@ public nonisolated struct Xcert_Filing_V1_ReviewReportRequest: Sendable {
   public init() {}
 }
 
+/// 003 附表4 试点证书教材公开出版统计表 across the organizations of a year: one line per textbook of
+/// each organization's live report (submitted, or accepted), in the report's order.
+public nonisolated struct Xcert_Filing_V1_TextbookLine: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// 序号, from 1 over the table
+  public var number: Int32 = 0
+
+  /// 教材名称
+  public var title: String = String()
+
+  /// 参编人员(前五)
+  public var authors: [String] = []
+
+  /// 出版社名称
+  public var publisher: String = String()
+
+  /// 出版时间
+  public var publishedOn: Xcert_Common_V1_Date {
+    get {_publishedOn ?? Xcert_Common_V1_Date()}
+    set {_publishedOn = newValue}
+  }
+  /// Returns true if `publishedOn` has been explicitly set.
+  public var hasPublishedOn: Bool {self._publishedOn != nil}
+  /// Clears the value of `publishedOn`. Subsequent reads from it will return its default value.
+  public mutating func clearPublishedOn() {self._publishedOn = nil}
+
+  /// 是否是国家规划教材
+  public var nationalPlanning: Bool = false
+
+  public var certificateCode: String = String()
+
+  /// 对应证书名称, the registry's
+  public var certificateName: String = String()
+
+  /// 及级别
+  public var level: Xcert_Common_V1_CertificateLevel = .unspecified
+
+  public var organizationID: Int64 = 0
+
+  /// the registry's
+  public var organizationName: String = String()
+
+  public var reportID: Int64 = 0
+
+  /// SUBMITTED (awaiting review) or ACCEPTED
+  public var reportState: Xcert_Filing_V1_ReportState = .unspecified
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _publishedOn: Xcert_Common_V1_Date? = nil
+}
+
+public nonisolated struct Xcert_Filing_V1_GetTextbookTableRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var year: Int32 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Xcert_Filing_V1_GetTextbookTableResponse: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// by organization id, then the report's order
+  public var lines: [Xcert_Filing_V1_TextbookLine] = []
+
+  /// how many lines are 国家规划教材
+  public var nationalPlanning: Int32 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
 // MARK: - Code below here is support for the SwiftProtobuf runtime.
 
 fileprivate nonisolated let _protobuf_package = "xcert.filing.v1"
@@ -1387,6 +1472,165 @@ nonisolated extension Xcert_Filing_V1_ReviewReportRequest: SwiftProtobuf.Message
     if lhs.id != rhs.id {return false}
     if lhs.accept != rhs.accept {return false}
     if lhs.reason != rhs.reason {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Xcert_Filing_V1_TextbookLine: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".TextbookLine"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}number\0\u{1}title\0\u{1}authors\0\u{1}publisher\0\u{3}published_on\0\u{3}national_planning\0\u{3}certificate_code\0\u{3}certificate_name\0\u{1}level\0\u{3}organization_id\0\u{3}organization_name\0\u{3}report_id\0\u{3}report_state\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularInt32Field(value: &self.number) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.title) }()
+      case 3: try { try decoder.decodeRepeatedStringField(value: &self.authors) }()
+      case 4: try { try decoder.decodeSingularStringField(value: &self.publisher) }()
+      case 5: try { try decoder.decodeSingularMessageField(value: &self._publishedOn) }()
+      case 6: try { try decoder.decodeSingularBoolField(value: &self.nationalPlanning) }()
+      case 7: try { try decoder.decodeSingularStringField(value: &self.certificateCode) }()
+      case 8: try { try decoder.decodeSingularStringField(value: &self.certificateName) }()
+      case 9: try { try decoder.decodeSingularEnumField(value: &self.level) }()
+      case 10: try { try decoder.decodeSingularInt64Field(value: &self.organizationID) }()
+      case 11: try { try decoder.decodeSingularStringField(value: &self.organizationName) }()
+      case 12: try { try decoder.decodeSingularInt64Field(value: &self.reportID) }()
+      case 13: try { try decoder.decodeSingularEnumField(value: &self.reportState) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if self.number != 0 {
+      try visitor.visitSingularInt32Field(value: self.number, fieldNumber: 1)
+    }
+    if !self.title.isEmpty {
+      try visitor.visitSingularStringField(value: self.title, fieldNumber: 2)
+    }
+    if !self.authors.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.authors, fieldNumber: 3)
+    }
+    if !self.publisher.isEmpty {
+      try visitor.visitSingularStringField(value: self.publisher, fieldNumber: 4)
+    }
+    try { if let v = self._publishedOn {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 5)
+    } }()
+    if self.nationalPlanning != false {
+      try visitor.visitSingularBoolField(value: self.nationalPlanning, fieldNumber: 6)
+    }
+    if !self.certificateCode.isEmpty {
+      try visitor.visitSingularStringField(value: self.certificateCode, fieldNumber: 7)
+    }
+    if !self.certificateName.isEmpty {
+      try visitor.visitSingularStringField(value: self.certificateName, fieldNumber: 8)
+    }
+    if self.level != .unspecified {
+      try visitor.visitSingularEnumField(value: self.level, fieldNumber: 9)
+    }
+    if self.organizationID != 0 {
+      try visitor.visitSingularInt64Field(value: self.organizationID, fieldNumber: 10)
+    }
+    if !self.organizationName.isEmpty {
+      try visitor.visitSingularStringField(value: self.organizationName, fieldNumber: 11)
+    }
+    if self.reportID != 0 {
+      try visitor.visitSingularInt64Field(value: self.reportID, fieldNumber: 12)
+    }
+    if self.reportState != .unspecified {
+      try visitor.visitSingularEnumField(value: self.reportState, fieldNumber: 13)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Xcert_Filing_V1_TextbookLine, rhs: Xcert_Filing_V1_TextbookLine) -> Bool {
+    if lhs.number != rhs.number {return false}
+    if lhs.title != rhs.title {return false}
+    if lhs.authors != rhs.authors {return false}
+    if lhs.publisher != rhs.publisher {return false}
+    if lhs._publishedOn != rhs._publishedOn {return false}
+    if lhs.nationalPlanning != rhs.nationalPlanning {return false}
+    if lhs.certificateCode != rhs.certificateCode {return false}
+    if lhs.certificateName != rhs.certificateName {return false}
+    if lhs.level != rhs.level {return false}
+    if lhs.organizationID != rhs.organizationID {return false}
+    if lhs.organizationName != rhs.organizationName {return false}
+    if lhs.reportID != rhs.reportID {return false}
+    if lhs.reportState != rhs.reportState {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Xcert_Filing_V1_GetTextbookTableRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".GetTextbookTableRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}year\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularInt32Field(value: &self.year) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.year != 0 {
+      try visitor.visitSingularInt32Field(value: self.year, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Xcert_Filing_V1_GetTextbookTableRequest, rhs: Xcert_Filing_V1_GetTextbookTableRequest) -> Bool {
+    if lhs.year != rhs.year {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Xcert_Filing_V1_GetTextbookTableResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".GetTextbookTableResponse"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}lines\0\u{3}national_planning\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeRepeatedMessageField(value: &self.lines) }()
+      case 2: try { try decoder.decodeSingularInt32Field(value: &self.nationalPlanning) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.lines.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.lines, fieldNumber: 1)
+    }
+    if self.nationalPlanning != 0 {
+      try visitor.visitSingularInt32Field(value: self.nationalPlanning, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Xcert_Filing_V1_GetTextbookTableResponse, rhs: Xcert_Filing_V1_GetTextbookTableResponse) -> Bool {
+    if lhs.lines != rhs.lines {return false}
+    if lhs.nationalPlanning != rhs.nationalPlanning {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

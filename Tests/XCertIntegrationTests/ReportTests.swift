@@ -117,6 +117,81 @@ struct ReportTests {
         }
     }
 
+    @Test(
+        """
+        003 appendix table 4 across organizations: the textbooks of each live report (a returned one drops out, its resubmission \
+        comes in), an organization its own, the same as analytics.textbooks and as xctl report textbooks with Chinese headers
+        """
+    )
+    func textbookTable() async throws {
+        try await withFilingStack { h in
+            let seeded = try await h.seedReference()
+            let car = try await h.token(role: "organization", party: String(seeded.carOrganization))
+            let bim = try await h.token(role: "organization", party: String(seeded.bimOrganization))
+            var submit = Self.report()
+            var planned = submit.content.textbooks[0]
+            planned.title = "新能源汽车技术（中级）"
+            planned.authors = ["王一", "王二", "王三", "王四", "王五"]
+            planned.nationalPlanning = true
+            planned.certificateCode = "NEV"
+            planned.level = .intermediate
+            submit.content.textbooks.append(planned)
+            let report = try await h.call(Xcert_Filing_V1_ReportService.Method.submitReport, submit, token: car)
+            var table = Xcert_Filing_V1_GetTextbookTableRequest()
+            table.year = 2025
+            let lines = try await h.call(Xcert_Filing_V1_ReportService.Method.getTextbookTable, table, token: h.admin)
+            #expect(lines.lines.map(\.number) == [1, 2] && lines.nationalPlanning == 1)
+            #expect(lines.lines.map(\.title) == ["汽车运用与维修（初级）", "新能源汽车技术（中级）"])
+            #expect(
+                lines.lines.allSatisfy {
+                    $0.organizationID == seeded.carOrganization && !$0.organizationName.isEmpty && $0.reportID == report.id
+                })
+            #expect(lines.lines[1].authors.count == 5 && !lines.lines[1].certificateName.isEmpty && lines.lines[1].level == .intermediate)
+            #expect(try await h.call(Xcert_Filing_V1_ReportService.Method.getTextbookTable, table, token: bim).lines.isEmpty)
+            #expect(try await h.call(Xcert_Filing_V1_ReportService.Method.getTextbookTable, table, token: car).lines.count == 2)
+            table.year = 2018
+            #expect(
+                await h.refusal(Xcert_Filing_V1_ReportService.Method.getTextbookTable, table, token: h.admin)?.fieldViolations.map(\.field)
+                    == ["year"])
+            table.year = 2025
+
+            // The view says the same, line by line.
+            let view = try await h.scalar(
+                """
+                SELECT string_agg(title || '|' || authors || '|' || published_on || '|' || national_planning || '|' || level, ';'
+                                  ORDER BY organization_id, position)
+                FROM analytics.textbooks WHERE year = 2025
+                """, as: String.self)
+            #expect(
+                view
+                    == "汽车运用与维修（初级）|张三、李四|2024-09-01|false|初级;新能源汽车技术（中级）|王一、王二、王三、王四、王五|2024-09-01|true|中级")
+
+            // Returned, it drops out; resubmitted, the new version comes in.
+            var returning = Xcert_Filing_V1_ReviewReportRequest()
+            returning.id = report.id
+            returning.reason = "教材出版时间有误"
+            _ = try await h.call(Xcert_Filing_V1_ReportService.Method.reviewReport, returning, token: h.admin)
+            #expect(try await h.call(Xcert_Filing_V1_ReportService.Method.getTextbookTable, table, token: h.admin).lines.isEmpty)
+            let second = try await h.call(Xcert_Filing_V1_ReportService.Method.submitReport, submit, token: car)
+            #expect(
+                try await h.call(Xcert_Filing_V1_ReportService.Method.getTextbookTable, table, token: h.admin).lines.map(\.reportID) == [
+                    second.id, second.id,
+                ])
+
+            // xctl report textbooks, with 003's headers.
+            let xctl = ServiceProcess.binDirectory.appendingPathComponent("xctl").path
+            let result = try await runCommand(
+                xctl,
+                [
+                    "report", "textbooks", "--year", "2025", "--format", "csv", "--chinese-headers", "--filing",
+                    "127.0.0.1:\(try #require(h.filingAddress).port)", "--registry", "127.0.0.1:\(h.registry.port)", "--token", h.admin,
+                ])
+            #expect(result.status == 0, "\(result.output)")
+            #expect(result.output.contains("序号,教材名称,参编人员(前五),出版社名称,出版时间,是否是国家规划教材,对应证书名称及级别"), "\(result.output)")
+            #expect(result.output.contains("2,新能源汽车技术（中级）,王一、王二、王三、王四、王五,高等教育出版社,2024-09-01,是,"), "\(result.output)")
+        }
+    }
+
     /// A consistent 2025 report of organization "car" (certificates AUTO and NEV).
     static func report() -> Xcert_Filing_V1_SubmitReportRequest {
         func counts(_ declared: Int64, _ approved: Int64, _ completed: Int64, _ passed: Int64) -> Xcert_Filing_V1_CandidateCounts {

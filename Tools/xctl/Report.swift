@@ -12,7 +12,9 @@ import XCertWire
 struct Report: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "The province's report tables: 003's appendix tables 1–3, the organization fee table, the year's results.",
-        subcommands: [Declarations.self, Sites.self, Outstanding.self, Fees.self, Results.self, ExamCoverage.self, Inspections.self]
+        subcommands: [
+            Declarations.self, Sites.self, Outstanding.self, Fees.self, Results.self, ExamCoverage.self, Inspections.self, Textbooks.self,
+        ]
     )
 
     struct Declarations: AsyncParsableCommand {
@@ -79,6 +81,18 @@ struct Report: AsyncParsableCommand {
             let response = try await self.report.call(
                 self.report.assessment, Xcert_Assessment_V1_OutcomeService.Method.getExamCoverageTable, request)
             ReportTables.examCoverage(response).write(self.report)
+        }
+    }
+
+    struct Textbooks: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "003 appendix table 4: the published textbooks of every organization's live yearly report (from filing).")
+        @OptionGroup var report: ReportOptions
+        func run() async throws {
+            var request = Xcert_Filing_V1_GetTextbookTableRequest()
+            request.year = self.report.year
+            let response = try await self.report.call(self.report.filing, Xcert_Filing_V1_ReportService.Method.getTextbookTable, request)
+            ReportTables.textbooks(response).write(self.report)
         }
     }
 
@@ -237,6 +251,22 @@ enum ReportTables {
             english: ["no", "certificate", "school", "qualified_scale", "examined", "shortfall", "exam_rate"],
             chinese: ["序号", "证书名称", "试点院校名称", "试点规模", "完成考核人数", "未考核人数", "考核覆盖率"],
             rows: rows
+        )
+    }
+
+    static func textbooks(_ response: Xcert_Filing_V1_GetTextbookTableResponse) -> ReportTable {
+        ReportTable(
+            english: ["no", "title", "authors", "publisher", "published_on", "national_planning", "certificate_and_level", "organization"],
+            chinese: ["序号", "教材名称", "参编人员(前五)", "出版社名称", "出版时间", "是否是国家规划教材", "对应证书名称及级别", "培训评价组织"],
+            rows: response.lines.map { line in
+                [
+                    String(line.number), line.title, line.authors.joined(separator: "、"), line.publisher, dateText(line.publishedOn),
+                    line.nationalPlanning ? "是" : "否",
+                    "\(line.certificateName.isEmpty ? line.certificateCode : line.certificateName) "
+                        + (CertificateLevel(wire: line.level)?.chineseName ?? ""),
+                    line.organizationName,
+                ]
+            }
         )
     }
 

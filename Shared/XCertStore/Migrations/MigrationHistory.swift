@@ -26,6 +26,7 @@ public enum MigrationHistory {
         .v22Inspections,
         .v23LeadAdjustments,
         .v24MergedSelections,
+        .v25Textbooks,
     ]
 
     /// The schema of each service, which is also the suffix of its role (`xcert_<schema>`).
