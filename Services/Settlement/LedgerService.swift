@@ -89,7 +89,9 @@ struct LedgerService: Xcert_Settlement_V1_LedgerService.Handler {
     func getAccount(_ request: Xcert_Settlement_V1_GetAccountRequest, _ call: RequestContext) async throws -> Xcert_Settlement_V1_Account {
         let principal = try call.caller(actingForSchool: request.schoolCode, record: "the account of school \(request.schoolCode)")
         _ = principal
-        return try await self.context.database.transaction(call) { connection in
+        // One snapshot: a charge or a cancellation committed between the reads would show the
+        // receivables of before with the allocations of after.
+        return try await self.context.database.snapshot(call) { connection in
             try await Self.account(request.schoolCode, year: request.year, connection, call.logger)
         }
     }

@@ -3,14 +3,24 @@ import XCertStore
 import XCertWire
 
 extension Database {
-    /// Runs `body` in one transaction bounded by the request's deadline: the one way a
-    /// handler opens a transaction (a change opens its own through
-    /// ``IdempotencyStore/perform(_:_:)``, which calls this).
+    /// Runs `body` in one transaction bounded by the request's deadline: the way a handler
+    /// opens a transaction (a change opens its own through ``IdempotencyStore/perform(_:_:)``,
+    /// which calls this; a read whose statements must see one state uses ``snapshot(_:_:)``).
     public func transaction<Result: Sendable>(
         _ call: RequestContext,
         _ body: (PostgresConnection) async throws -> Result
     ) async throws -> Result {
         try await self.transaction(deadline: call.deadline, logger: call.logger, body)
+    }
+
+    /// Runs the reads of `body` in one read-only transaction that sees one snapshot, bounded
+    /// by the request's deadline: for an answer assembled from several statements whose
+    /// figures must agree (an account's receivables and payments) while followers write.
+    public func snapshot<Result: Sendable>(
+        _ call: RequestContext,
+        _ body: (PostgresConnection) async throws -> Result
+    ) async throws -> Result {
+        try await self.transaction(deadline: call.deadline, logger: call.logger, snapshot: true, body)
     }
 }
 

@@ -37,7 +37,9 @@ public struct Database: Sendable {
 
     /// Runs `body` in one transaction whose statements stop at `deadline`. The transaction
     /// commits only if `body` returns and the task was not cancelled meanwhile (the
-    /// deadline passed, the caller gone); otherwise it rolls back.
+    /// deadline passed, the caller gone); otherwise it rolls back. With `snapshot`, it is
+    /// read-only and all its statements see one snapshot (REPEATABLE READ); otherwise each
+    /// statement sees what was committed when it began (READ COMMITTED).
     ///
     /// - Throws: ``StoreError`` for the database's failures (``StoreError/Code/unavailable``
     ///   at once while the health monitor finds it unreachable); `body`'s own errors as
@@ -45,6 +47,7 @@ public struct Database: Sendable {
     public func transaction<Result: Sendable>(
         deadline: ContinuousClock.Instant,
         logger: Logger,
+        snapshot: Bool = false,
         _ body: (PostgresConnection) async throws -> Result
     ) async throws -> Result {
         guard self.availability.isReachable else {
@@ -54,6 +57,10 @@ public struct Database: Sendable {
         let role = self.role ?? "none"
         do {
             return try await self.client.withTransaction(logger: logger) { connection in
+                if snapshot {
+                    // Before any other statement: every read of `body` sees the same committed state.
+                    try await connection.query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY", logger: logger)
+                }
                 try await connection.query(
                     "SELECT set_config('statement_timeout', \(milliseconds), true), set_config('role', \(role), true)",
                     logger: logger
@@ -67,7 +74,7 @@ public struct Database: Sendable {
         }
     }
 
-    /// As ``transaction(deadline:logger:_:)``, for work outside a request (start-up,
+    /// As ``transaction(deadline:logger:snapshot:_:)``, for work outside a request (start-up,
     /// background jobs): the deadline is `timeout` from now.
     public func transaction<Result: Sendable>(
         timeout: Duration,

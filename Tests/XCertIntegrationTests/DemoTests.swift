@@ -49,7 +49,7 @@ struct DemoTests {
                 "附表1", "附表2", "附表3", "培训评价组织考核费用结算情况", "Summary of the pilot year 2025", "round 1 closed",
                 "refused by the 40 % / 30 % caps", "corrected", "secondary schools under 赣江新区社会发展局", "1 outside any application window",
                 "reviewed by a designated bureau)", "1 organization suspended (1 roster refused meanwhile), 1 reinstated",
-                "3 small certificates given leads by the province, 1 lead replaced",
+                "3 small certificates given leads by the province, 1 lead replaced", "published textbooks",
             ] {
                 #expect(first.output.contains(expected), "\(expected) in: \(first.output.suffix(3000))")
             }
@@ -64,6 +64,8 @@ struct DemoTests {
             #expect(reports.fees == views.fees, "the organization fee table = analytics.org_fee_summary")
             #expect(reports.inspections == views.inspections, "the inspection table = analytics.inspection_summary")
             #expect(reports.leads == views.leads, "the alliances' final leads = analytics.lead_schools")
+            #expect(reports.textbooks == views.textbooks, "003 appendix table 4 = analytics.textbooks")
+            #expect(reports.textbooks.count > 5, "the organizations' reports list textbooks: \(reports.textbooks.count)")
             #expect(
                 views.leadChanges.filter { $0 == "assigned" }.count == 6 && views.leadChanges.contains("replaced"),
                 "three small certificates given two leads each, one replaced: \(views.leadChanges)")
@@ -115,6 +117,7 @@ struct DemoTests {
         var fees: [String] = []
         var inspections: [String] = []
         var leads: [String] = []
+        var textbooks: [String] = []
         var totalCompleted: Int64 = 0
         var totalExamined: Int64 = 0
         var received: Int64 = 0
@@ -187,6 +190,11 @@ struct DemoTests {
         reports.leads = try await registry.unary(
             Xcert_Registry_V1_AllianceService.Method.listAlliances, alliances, options: CallOptions(metadata: metadata)
         ).alliances.flatMap { alliance in alliance.leads.map { "\(alliance.certificateCode) \($0.schoolCode) \($0.primary)" } }.sorted()
+        var textbooks = Xcert_Filing_V1_GetTextbookTableRequest()
+        textbooks.year = Self.year
+        reports.textbooks = try await filing.unary(
+            Xcert_Filing_V1_ReportService.Method.getTextbookTable, textbooks, options: CallOptions(metadata: metadata)
+        ).lines.map { "\($0.organizationID) \($0.title) \($0.authors.joined(separator: "、")) \($0.nationalPlanning) \($0.certificateCode)" }
         return reports
     }
 
@@ -209,6 +217,7 @@ struct DemoTests {
         var inspections: [String] = []
         var leads: [String] = []
         var leadChanges: [String] = []
+        var textbooks: [String] = []
     }
 
     static func views(_ stack: FullStack) async throws -> Views {
@@ -321,6 +330,14 @@ struct DemoTests {
                 views.leads.append("\(certificate) \(school) \(primary)")
             }
             views.leads.sort()
+            for try await (organization, title, authors, planned, certificate) in try await connection.query(
+                """
+                SELECT organization_id, title, authors, national_planning, certificate_code FROM analytics.textbooks
+                WHERE year = \(year) ORDER BY organization_id, position
+                """, logger: logger
+            ).decode((Int64, String, String, Bool, String).self) {
+                views.textbooks.append("\(organization) \(title) \(authors) \(planned) \(certificate)")
+            }
             for try await kind in try await connection.query(
                 "SELECT kind FROM analytics.lead_changes WHERE year = \(year) ORDER BY change_id", logger: logger
             ).decode(String.self) {

@@ -80,6 +80,7 @@ struct Demo: AsyncParsableCommand {
         let (_, completed) = try await run.exams(reference, schools, qualifications, sites, parties)
         try await run.awaitFollowers(completed: completed)
         try await run.payments()
+        try await run.yearlyReports(reference, parties)
         try await run.inspections(reference)
         try await run.oversight(reference, sites, parties)
         try await run.evaluations(qualifications, parties)
@@ -179,6 +180,8 @@ struct Demo: AsyncParsableCommand {
                   sites  \(run.counted("sites")) registered, \(run.counted("coverage gaps")) coverage gaps
                   rosters  \(run.counted("rosters sealed")) sealed, \(run.counted("rosters corrected")) corrected; \
                 \(run.counted("payments")) payments recorded
+                  yearly reports  \(run.counted("yearly reports")) accepted, \(run.counted("textbooks")) published textbooks \
+                (xctl report textbooks)
                   oversight  \(run.counted("organization irregularities")) irregularity recorded, \
                 \(run.counted("organizations suspended")) organization suspended \
                 (\(run.counted("rosters refused: organization suspended")) roster refused meanwhile), \
