@@ -141,7 +141,7 @@ struct AllianceService: Xcert_Registry_V1_AllianceService.Handler {
                 var kept: [Xcert_Registry_V1_LeadApplication] = []
                 for application in selection.applications {
                     let school = try await ReferenceStore.school(application.schoolCode, connection, call.logger)
-                    if (school.reviewingUnitCode.isEmpty ? school.cityCode : school.reviewingUnitCode) == principal.party {
+                    if school.reviewingUnitCode == principal.party {
                         kept.append(application)
                     }
                 }

@@ -68,6 +68,17 @@ enum InspectionStore {
         )
     }
 
+    /// Per inspection: its findings, those not fulfilled, and whether its latest follow-up note
+    /// says resolved. The one definition the list's filter and the table count by.
+    private static let tallies = """
+        SELECT i.id,
+               (SELECT count(*) FROM registry.inspection_findings f WHERE f.inspection_id = i.id) AS findings,
+               (SELECT count(*) FROM registry.inspection_findings f WHERE f.inspection_id = i.id AND NOT f.compliant) AS non_compliant,
+               coalesce((SELECT n.resolved FROM registry.inspection_notes n WHERE n.inspection_id = i.id ORDER BY n.id DESC LIMIT 1), false)
+                   AS noted_resolved
+        FROM registry.inspections i
+        """
+
     /// Which inspections to read.
     struct Filter {
         var ids: [Int64]?
@@ -92,16 +103,14 @@ enum InspectionStore {
             FROM registry.inspections i
             JOIN registry.organizations o ON o.id = i.organization_id
             JOIN registry.schools s ON s.code = i.school_code
+            JOIN (\(unescaped: Self.tallies)) t ON t.id = i.id
             WHERE i.id > \(filter.after)
               AND (\(filter.ids)::bigint[] IS NULL OR i.id = ANY(\(filter.ids)))
               AND (\(filter.year)::integer IS NULL OR i.year = \(filter.year))
               AND (\(filter.certificate)::text IS NULL OR i.certificate_code = \(filter.certificate))
               AND (\(filter.organization)::bigint IS NULL OR i.organization_id = \(filter.organization))
               AND (\(filter.school)::text IS NULL OR i.school_code = \(filter.school))
-              AND (NOT \(filter.unresolvedOnly)
-                   OR (EXISTS (SELECT 1 FROM registry.inspection_findings f WHERE f.inspection_id = i.id AND NOT f.compliant)
-                       AND NOT coalesce((SELECT n.resolved FROM registry.inspection_notes n WHERE n.inspection_id = i.id
-                                         ORDER BY n.id DESC LIMIT 1), false)))
+              AND (NOT \(filter.unresolvedOnly) OR (t.non_compliant > 0 AND NOT t.noted_resolved))
             ORDER BY i.id LIMIT \(filter.limit)
             \(unescaped: filter.forUpdate ? "FOR UPDATE OF i" : "")
             """,
@@ -190,13 +199,9 @@ enum InspectionStore {
                 FROM registry.monitoring_points m JOIN registry.certificates c ON c.code = m.certificate_code
                 WHERE m.year = \(year) AND c.organization_id IS NOT NULL
             ), inspected AS (
-                SELECT i.certificate_code, i.school_code, i.organization_id,
-                       (SELECT count(*) FROM registry.inspection_findings f WHERE f.inspection_id = i.id) AS findings,
-                       (SELECT count(*) FROM registry.inspection_findings f
-                        WHERE f.inspection_id = i.id AND NOT f.compliant) AS non_compliant,
-                       coalesce((SELECT n.resolved FROM registry.inspection_notes n WHERE n.inspection_id = i.id
-                                 ORDER BY n.id DESC LIMIT 1), false) AS noted_resolved
-                FROM registry.inspections i WHERE i.year = \(year)
+                SELECT i.certificate_code, i.school_code, i.organization_id, t.findings, t.non_compliant, t.noted_resolved
+                FROM registry.inspections i JOIN (\(unescaped: Self.tallies)) t ON t.id = i.id
+                WHERE i.year = \(year)
             ), keys AS (
                 SELECT organization_id FROM points UNION SELECT organization_id FROM inspected
             )

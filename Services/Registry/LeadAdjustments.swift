@@ -169,7 +169,7 @@ extension AllianceService {
             }
             if principal.role == .cityReviewer {
                 let school = try await ReferenceStore.school(application.schoolCode, connection, call.logger)
-                guard (school.reviewingUnitCode.isEmpty ? school.cityCode : school.reviewingUnitCode) == unit else {
+                guard school.reviewingUnitCode == unit else {
                     throw RPCError(.notFound, "there is no lead application \(request.applicationID)")
                 }
             }

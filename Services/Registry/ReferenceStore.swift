@@ -400,9 +400,8 @@ enum ReferenceStore {
             organizations.append(organization)
         }
         // The latest decision about each organization whose standing ever changed.
-        let changed = organizations.filter { $0.version > 1 }.map(\.id)
-        if !changed.isEmpty {
-            let latest = try await OversightStore.changes(where: .latest(of: changed), connection, logger)
+        if !organizations.isEmpty {
+            let latest = try await OversightStore.changes(where: .latest(of: organizations.map(\.id)), connection, logger)
             let byOrganization = Dictionary(uniqueKeysWithValues: latest.map { ($0.organizationID, $0) })
             for index in organizations.indices {
                 if let change = byOrganization[organizations[index].id] { organizations[index].standingChange = change }

@@ -49,26 +49,33 @@ enum SettlementFollowers {
         else { return }  // applied before
         let receivables = try await OrganizationExitStore.receivables(
             of: change.organizationID, examinedAfter: effectiveOn, connection, logger)
-        for receivable in receivables {
-            try await self.cancel(receivable.id, school: receivable.school, organization: change.organizationID, exit, connection, logger)
+        // Each school's account once, in the order of codes (as charging locks them).
+        for (school, ofSchool) in Dictionary(grouping: receivables, by: \.school).sorted(by: { $0.key < $1.key }) {
+            try await LedgerStore.lockAccount(school, connection, logger)
+            var ledger = try await LedgerStore.ledger(school, connection, logger)
+            for receivable in ofSchool {
+                let completed = try await OrganizationExitStore.completed(receivable: receivable.id, connection, logger)
+                try await self.cancel(
+                    receivable.id, completed: completed, in: &ledger, school: school, organization: change.organizationID, exit, connection,
+                    logger)
+            }
         }
         logger.notice(
             "organization exit applied",
             metadata: ["organization": "\(change.organizationID)", "cancelled": "\(receivables.count)", "effective": "\(effectiveOn)"])
     }
 
-    /// Takes receivable `id` of `school` back to 0 by a cancellation entry, releasing what
-    /// was paid on it to the school's credit. A receivable at 0 is left alone.
+    /// Takes receivable `id` back to 0 in `ledger` (of `school`, whose account the caller has
+    /// locked) by a cancellation entry, releasing what was paid on it to the school's credit;
+    /// the entry keeps the `completed` candidates the receivable counts. A receivable at 0 is
+    /// left alone.
     static func cancel(
-        _ id: Int64, school: String, organization: Int64, _ exit: OrganizationExitStore.Exit, _ connection: PostgresConnection,
-        _ logger: Logger
+        _ id: Int64, completed: Int64, in ledger: inout SchoolLedger, school: String, organization: Int64,
+        _ exit: OrganizationExitStore.Exit, _ connection: PostgresConnection, _ logger: Logger
     ) async throws {
-        try await LedgerStore.lockAccount(school, connection, logger)
-        var ledger = try await LedgerStore.ledger(school, connection, logger)
         let current = ledger.receivables.first { $0.id == id }?.amount ?? 0
         guard current != 0 else { return }
         let allocations = try ledger.correct(id, by: -current)
-        let completed = try await OrganizationExitStore.completed(receivable: id, connection, logger)
         try await RosterSessionStore.insertEntry(
             .cancellation, receivable: id, roster: nil, completed: completed, amount: -current,
             reason: "organization \(organization) exited the pilot on \(exit.effectiveOn), before this exam: \(exit.reason)",
@@ -180,7 +187,8 @@ enum SettlementFollowers {
             }
             try await LedgerStore.append(allocations, school: school, connection, logger)
             if let exit {
-                try await self.cancel(id, school: school, organization: change.organizationID, exit, connection, logger)
+                try await self.cancel(
+                    id, completed: count, in: &ledger, school: school, organization: change.organizationID, exit, connection, logger)
             }
         }
     }
