@@ -20,12 +20,25 @@ struct EvaluationService: Xcert_Assessment_V1_EvaluationService.Handler {
     ) async throws -> Xcert_Assessment_V1_Evaluation {
         let principal = try call.caller(actingForSchool: request.schoolCode, record: "the evaluation of school \(request.schoolCode)")
         try Self.checkKey(request.schoolCode, request.year)
+        // The report's own checks go with the scores' (known once the scheme is read): one
+        // answer names every problem.
+        var reportChecks = FieldChecks()
+        reportChecks.require(
+            !request.report.trimmed.isEmpty, "report", "must be the school's self-evaluation report (自评报告), not empty")
+        reportChecks.require(
+            request.report.count <= Self.reportCharacters, "report",
+            "must be at most \(Self.reportCharacters) characters; it has \(request.report.count)")
+        for (index, attachment) in request.attachments.enumerated() {
+            reportChecks.requireAttachment(attachment, "attachments[\(index)]")
+        }
+        let upfront = reportChecks
         _ = try await self.context.referenceData(for: call).school(request.schoolCode, field: "school_code")
         let peers = await PeerMeasures.fetch(year: request.year, school: request.schoolCode, self.context, call)
         return try await self.context.idempotency.perform(call) { connection in
+            let now = Date()
             let existing = try await EvaluationStore.header(request.schoolCode, request.year, connection, call.logger)
             var lifecycle = EvaluationLifecycle(school: request.schoolCode, year: request.year, state: existing?.state)
-            let submitted = try lifecycle.submit(by: principal.name, now: Date())
+            let submitted = try lifecycle.submit(by: principal.name, now: now)
             let scheme: Xcert_Assessment_V1_Scheme
             if let existing {
                 scheme = try await SchemeService.scheme(year: request.year, version: existing.schemeVersion, connection, call.logger)
@@ -41,7 +54,7 @@ struct EvaluationService: Xcert_Assessment_V1_EvaluationService.Handler {
                 }
                 scheme = inUse
             }
-            var checks = FieldChecks()
+            var checks = upfront
             let manual = Self.manualItems(of: scheme)
             var scores: [String: Xcert_Assessment_V1_SelfScore] = [:]
             for (index, score) in request.scores.enumerated() {
@@ -64,9 +77,15 @@ struct EvaluationService: Xcert_Assessment_V1_EvaluationService.Handler {
                 }
             }
             try checks.check()
+            // 003: materials are due by the year's due day, or the school's extension.
+            if let calendar = try await EvaluationCalendarStore.calendar(year: request.year, connection, call.logger) {
+                try calendar.calendar.requireOpen(for: request.schoolCode, at: now)
+            }
 
             try await EvaluationStore.record(
                 submitted, school: request.schoolCode, year: request.year, schemeVersion: scheme.version, connection, call.logger)
+            try await EvaluationStore.saveReport(
+                request.report, attachments: request.attachments, school: request.schoolCode, year: request.year, connection, call.logger)
             // Every manual item, scored or not: an item the school left out has 0 points.
             let entered = manual.map { item -> Xcert_Assessment_V1_SelfScore in
                 var score = Xcert_Assessment_V1_SelfScore()
@@ -138,7 +157,86 @@ struct EvaluationService: Xcert_Assessment_V1_EvaluationService.Handler {
         }
     }
 
+    // MARK: - Calendar
+
+    @Sendable
+    func setEvaluationCalendar(
+        _ request: Xcert_Assessment_V1_SetEvaluationCalendarRequest, _ call: RequestContext
+    ) async throws -> Xcert_Assessment_V1_EvaluationCalendar {
+        let admin = try call.caller()
+        var checks = FieldChecks()
+        checks.require((2019...2100).contains(request.year), "year", "must be the evaluated year, 2019 to 2100; not \(request.year)")
+        let day = LocalDate(wire: request.dueOn)
+        checks.require(request.hasDueOn && day != nil, "due_on", "must be a date, e.g. 2025-04-01")
+        try checks.check()
+        guard let day else { throw RPCError(.internal, "a due day checked and lost") }
+        return try await self.context.idempotency.perform(call) { connection in
+            let current = try await EvaluationCalendarStore.calendar(year: request.year, forUpdate: true, connection, call.logger)
+            let calendar = try (current?.calendar ?? EvaluationCalendar(year: request.year, dueOn: day)).movingDueDay(to: day)
+            try await EvaluationCalendarStore.save(calendar, setBy: admin.name, connection, call.logger)
+            return try await Self.calendar(request.year, for: admin, connection, call.logger)
+        }
+    }
+
+    @Sendable
+    func extendEvaluationDue(
+        _ request: Xcert_Assessment_V1_ExtendEvaluationDueRequest, _ call: RequestContext
+    ) async throws -> Xcert_Assessment_V1_EvaluationCalendar {
+        let admin = try call.caller()
+        try Self.checkKey(request.schoolCode, request.year)
+        var checks = FieldChecks()
+        let day = LocalDate(wire: request.dueOn)
+        checks.require(request.hasDueOn && day != nil, "due_on", "must be a date, e.g. 2025-04-15")
+        checks.require(!request.reason.trimmed.isEmpty, "reason", "must say why the school's due day is extended")
+        checks.require(request.reason.count <= 1000, "reason", "must be at most 1000 characters")
+        try checks.check()
+        guard let day else { throw RPCError(.internal, "a due day checked and lost") }
+        _ = try await self.context.referenceData(for: call).school(request.schoolCode, field: "school_code")
+        return try await self.context.idempotency.perform(call) { connection in
+            guard let current = try await EvaluationCalendarStore.calendar(year: request.year, forUpdate: true, connection, call.logger)
+            else {
+                throw RPCError(
+                    .failedPrecondition,
+                    "the province has set no due day for the \(request.year) self-evaluations; there is nothing to extend")
+            }
+            try current.calendar.requireExtension(to: day)
+            try await EvaluationCalendarStore.extend(
+                school: request.schoolCode, year: request.year, to: day, reason: request.reason.trimmed, grantedBy: admin.name,
+                connection, call.logger)
+            return try await Self.calendar(request.year, for: admin, connection, call.logger)
+        }
+    }
+
+    @Sendable
+    func getEvaluationCalendar(
+        _ request: Xcert_Assessment_V1_GetEvaluationCalendarRequest, _ call: RequestContext
+    ) async throws -> Xcert_Assessment_V1_EvaluationCalendar {
+        let principal = try call.caller()
+        var checks = FieldChecks()
+        checks.require((2019...2100).contains(request.year), "year", "must be the evaluated year, 2019 to 2100; not \(request.year)")
+        try checks.check()
+        return try await self.context.database.transaction(call) { connection in
+            try await Self.calendar(request.year, for: principal, connection, call.logger)
+        }
+    }
+
+    /// The calendar of `year` as `principal` sees it: a school only its own extension.
+    private static func calendar(
+        _ year: Int32, for principal: Principal, _ connection: PostgresConnection, _ logger: Logger
+    ) async throws -> Xcert_Assessment_V1_EvaluationCalendar {
+        guard var calendar = try await EvaluationCalendarStore.calendar(year: year, connection, logger)?.message else {
+            throw RPCError(.notFound, "the province has set no evaluation calendar for \(year)")
+        }
+        if principal.role == .school {
+            calendar.extensions.removeAll { $0.schoolCode != principal.party }
+        }
+        return calendar
+    }
+
     // MARK: - Helpers
+
+    /// The longest self-evaluation report taken, in characters.
+    static let reportCharacters = 100_000
 
     private static func checkKey(_ school: String, _ year: Int32) throws {
         var checks = FieldChecks()
@@ -242,6 +340,12 @@ struct EvaluationService: Xcert_Assessment_V1_EvaluationService.Handler {
         evaluation.submittedAt = .init(header.submittedAt)
         evaluation.reviewer = header.reviewer
         if let reviewed = header.reviewedAt { evaluation.reviewedAt = .init(reviewed) }
+        evaluation.report = header.report
+        evaluation.attachments = header.attachments
+        if let calendar = try await EvaluationCalendarStore.calendar(year: year, connection, logger)?.calendar {
+            evaluation.dueOn = calendar.dueDay(of: school).wire
+            evaluation.dueExtended = calendar.isExtended(school)
+        }
         for indicator in scheme.indicators {
             var item = Xcert_Assessment_V1_ItemScore()
             item.code = indicator.code

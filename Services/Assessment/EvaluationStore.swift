@@ -46,6 +46,9 @@ enum EvaluationStore {
         var submittedAt: Date
         var reviewer: String
         var reviewedAt: Date?
+        /// 自评报告 and its attachments, as last submitted.
+        var report: String
+        var attachments: [Xcert_Filing_V1_Attachment]
     }
 
     /// The record of the evaluation of `school` in `year`, its row locked until the
@@ -53,18 +56,40 @@ enum EvaluationStore {
     static func header(_ school: String, _ year: Int32, _ connection: PostgresConnection, _ logger: Logger) async throws -> Header? {
         let rows = try await connection.query(
             """
-            SELECT scheme_version, state, submitted_at, coalesce(reviewer, ''), reviewed_at FROM assessment.evaluations
+            SELECT scheme_version, state, submitted_at, coalesce(reviewer, ''), reviewed_at, report, attachments::text
+            FROM assessment.evaluations
             WHERE school_code = \(school) AND year = \(year) FOR UPDATE
             """,
             logger: logger
         )
-        for try await (version, state, submitted, reviewer, reviewed) in rows.decode((Int32, String, Date, String, Date?).self) {
+        let decoded = rows.decode((Int32, String, Date, String, Date?, String, String).self)
+        for try await (version, state, submitted, reviewer, reviewed, report, attachments) in decoded {
             guard let state = EvaluationLifecycle.State(rawValue: state) else {
                 throw RPCError(.internal, "the \(year) evaluation of \(school) has the unknown state \(state)")
             }
-            return Header(schemeVersion: version, state: state, submittedAt: submitted, reviewer: reviewer, reviewedAt: reviewed)
+            return Header(
+                schemeVersion: version, state: state, submittedAt: submitted, reviewer: reviewer, reviewedAt: reviewed, report: report,
+                attachments: try Xcert_Filing_V1_Attachment.array(fromJSONString: attachments))
         }
         return nil
+    }
+
+    /// Keeps the self-evaluation report (自评报告) and its attachments of the evaluation of
+    /// `school` in `year` as submitted last.
+    static func saveReport(
+        _ report: String, attachments: [Xcert_Filing_V1_Attachment], school: String, year: Int32,
+        _ connection: PostgresConnection, _ logger: Logger
+    ) async throws {
+        var options = JSONEncodingOptions()
+        options.preserveProtoFieldNames = true
+        let json = try Xcert_Filing_V1_Attachment.jsonString(from: attachments, options: options)
+        try await connection.query(
+            """
+            UPDATE assessment.evaluations SET report = \(report), attachments = \(json)::jsonb
+            WHERE school_code = \(school) AND year = \(year)
+            """,
+            logger: logger
+        )
     }
 
     /// The schools with an evaluation in `year`, by code.

@@ -92,15 +92,66 @@ struct ReportService: Xcert_Filing_V1_ReportService.Handler {
         let admin = try call.caller()
         var checks = FieldChecks()
         checks.require(request.id > 0, "id", "must name a report")
-        let decision = try checks.collect { try ReviewedSubmission.Decision(approve: request.accept, reason: request.reason, of: .report) }
+        checks.require(
+            !(request.accept && request.withDifferences), "with_differences", "only a report returned is returned with its differences")
+        var differences: [Xcert_Filing_V1_ReportDifference] = []
+        var reason = request.reason
+        if request.withDifferences && !request.accept {
+            try checks.check()
+            let report = try await self.context.database.transaction(call) { connection in
+                try await ReportStore.report(request.id, organization: nil, connection, call.logger)
+            }
+            differences = try await ReportReconciler(context: self.context).reconcile(report, call).differences
+            guard !differences.isEmpty else {
+                throw RPCError(
+                    .failedPrecondition,
+                    "report \(request.id) agrees with the system's figures; there are no differences to return it with")
+            }
+            reason = Self.reason(request.reason, listing: differences)
+        }
+        let decision = try checks.collect { try ReviewedSubmission.Decision(approve: request.accept, reason: reason, of: .report) }
         try checks.check()
         guard let decision else { throw RPCError(.internal, "the review's decision was not checked") }
+        let returnedWith = differences
         return try await self.context.idempotency.perform(call) { connection in
             var submission = try await ReviewStore.lockForReview(.report, request.id, connection, call.logger)
             let event = try submission.review(decision, reviewer: admin.name, now: Date())
             try await ReviewStore.record(event, .report, request.id, connection, call.logger)
+            if !returnedWith.isEmpty {
+                try await ReportStore.saveReturnedWith(returnedWith, report: request.id, connection, call.logger)
+            }
             return try await ReportStore.report(request.id, organization: nil, connection, call.logger)
         }
+    }
+
+    /// The reason of a report returned with its differences: the province's own words, then
+    /// the differences one by one, cut to the longest reason kept (every difference is kept
+    /// whole in `returned_with`).
+    static func reason(_ own: String, listing differences: [Xcert_Filing_V1_ReportDifference]) -> String {
+        let listed = differences.map { difference in
+            let level = CertificateLevel(wire: difference.level)?.chineseName ?? "?"
+            let what = "\(difference.certificateCode) \(level) \(difference.label)"
+            return difference.lineMissing
+                ? "\(what) 缺少该行（系统 \(difference.recorded)）" : "\(what) 填报 \(difference.reported)，系统 \(difference.recorded)"
+        }
+        let head = own.trimmingCharacters(in: .whitespacesAndNewlines)
+        let text = (head.isEmpty ? "" : head + "\n") + "与系统记录不符 \(differences.count) 处：" + listed.joined(separator: "；")
+        let limit = ReviewReason.maximumLength
+        return text.count <= limit ? text : String(text.prefix(limit - 1)) + "…"
+    }
+
+    @Sendable
+    func getReportReconciliation(
+        _ request: Xcert_Filing_V1_GetReportReconciliationRequest, _ call: RequestContext
+    ) async throws -> Xcert_Filing_V1_ReportReconciliation {
+        let organization = try await Callers.readerOrganization(self.context, call)
+        var checks = FieldChecks()
+        checks.require(request.reportID > 0, "report_id", "must name a report")
+        try checks.check()
+        let report = try await self.context.database.transaction(call) { connection in
+            try await ReportStore.report(request.reportID, organization: organization, connection, call.logger)
+        }
+        return try await ReportReconciler(context: self.context).reconcile(report, call)
     }
 
     /// Every certificate a report names must be the organization's own, as the registry has it.

@@ -26,7 +26,8 @@ enum ReportStore {
         let rows = try await connection.query(
             """
             SELECT r.id, r.organization_id, r.year, r.version, r.state, r.content::text, r.submitted_at, r.submitted_by,
-                   coalesce(r.review_reason, ''), coalesce(r.reviewer, ''), r.reviewed_at, coalesce(r.withdrawal_reason, '')
+                   coalesce(r.review_reason, ''), coalesce(r.reviewer, ''), r.reviewed_at, coalesce(r.withdrawal_reason, ''),
+                   r.returned_with::text
             FROM filing.reports r
             WHERE r.id > \(filter.after)
               AND (\(filter.ids)::bigint[] IS NULL OR r.id = ANY(\(filter.ids)))
@@ -41,7 +42,9 @@ enum ReportStore {
             logger: logger
         )
         var reports: [Xcert_Filing_V1_YearlyReport] = []
-        for try await row in rows.decode((Int64, Int64, Int32, Int32, String, String, Date, String, String, String, Date?, String).self) {
+        for try await row in rows.decode(
+            (Int64, Int64, Int32, Int32, String, String, Date, String, String, String, Date?, String, String).self)
+        {
             var report = Xcert_Filing_V1_YearlyReport()
             report.id = row.0
             report.organizationID = row.1
@@ -55,6 +58,7 @@ enum ReportStore {
             report.reviewer = row.9
             if let reviewed = row.10 { report.reviewedAt = .init(reviewed) }
             report.withdrawalReason = row.11
+            report.returnedWith = try Xcert_Filing_V1_ReportDifference.array(fromJSONString: row.12)
             reports.append(report)
         }
         return reports
@@ -104,6 +108,59 @@ enum ReportStore {
         )
         for try await id in inserted.decode(Int64.self) { return id }
         throw RPCError(.internal, "the new report's id was not returned")
+    }
+
+    /// Keeps the differences report `id` was returned with.
+    static func saveReturnedWith(
+        _ differences: [Xcert_Filing_V1_ReportDifference], report id: Int64, _ connection: PostgresConnection, _ logger: Logger
+    ) async throws {
+        var options = JSONEncodingOptions()
+        options.preserveProtoFieldNames = true
+        let json = try Xcert_Filing_V1_ReportDifference.jsonString(from: differences, options: options)
+        try await connection.query("UPDATE filing.reports SET returned_with = \(json)::jsonb WHERE id = \(id)", logger: logger)
+    }
+
+    /// What the sealed rosters in force of `organization`'s exams in `year` count, per
+    /// certificate level: the candidates (申报/获批/完成考核/通过) and the exam sessions.
+    struct RosterFigures {
+        var certificate: String
+        var level: CertificateLevel
+        var sessions: Int64
+        var declared: Int64
+        var approved: Int64
+        var completed: Int64
+        var passed: Int64
+    }
+
+    static func rosterFigures(
+        organization: Int64, year: Int32, _ connection: PostgresConnection, _ logger: Logger
+    ) async throws -> [RosterFigures] {
+        let rows = try await connection.query(
+            """
+            SELECT ro.certificate_code, ro.level, count(DISTINCT ro.id)::bigint,
+                   coalesce(sum(t.declared), 0)::bigint, coalesce(sum(t.approved), 0)::bigint,
+                   coalesce(sum(t.completed), 0)::bigint, coalesce(sum(t.passed), 0)::bigint
+            FROM filing.rosters ro
+            LEFT JOIN filing.roster_tallies t ON t.roster_id = ro.id
+            WHERE ro.organization_id = \(organization) AND ro.state = 'sealed'
+              AND ro.exam_date >= make_date(\(year), 1, 1) AND ro.exam_date < make_date(\(year) + 1, 1, 1)
+            GROUP BY ro.certificate_code, ro.level
+            """,
+            logger: logger
+        )
+        var figures: [RosterFigures] = []
+        for try await (certificate, level, sessions, declared, approved, completed, passed) in rows.decode(
+            (String, Int32, Int64, Int64, Int64, Int64, Int64).self)
+        {
+            guard let level = CertificateLevel(rawValue: Int(level)) else {
+                throw RPCError(.internal, "a roster of \(certificate) has the level \(level)")
+            }
+            figures.append(
+                RosterFigures(
+                    certificate: certificate, level: level, sessions: sessions, declared: declared, approved: approved,
+                    completed: completed, passed: passed))
+        }
+        return figures
     }
 }
 

@@ -356,6 +356,29 @@ struct PilotService: Xcert_Registry_V1_PilotService.Handler {
         }
     }
 
+    /// 002 appendix 2 (试点院校情况汇总表): the schools of the year's qualifications in force.
+    @Sendable
+    func getPilotSummaryTable(
+        _ request: Xcert_Registry_V1_GetPilotSummaryTableRequest, _ call: RequestContext
+    ) async throws -> Xcert_Registry_V1_GetPilotSummaryTableResponse {
+        let scope = try Scope(try call.caller())
+        var checks = FieldChecks()
+        checks.require((2019...2100).contains(request.year), "year", "must be a pilot year, 2019 to 2100; not \(request.year)")
+        checks.require(
+            request.reviewingUnitCode.isEmpty || request.reviewingUnitCode.isDigits(6), "reviewing_unit_code",
+            "must be a reviewing unit's 6-digit code, or empty for every unit")
+        try checks.check()
+        return try await self.context.database.transaction(call) { connection in
+            var response = Xcert_Registry_V1_GetPilotSummaryTableResponse()
+            response.lines = try await PilotSummaryStore.lines(
+                year: request.year, reviewingUnit: request.reviewingUnitCode.nonEmpty, scope: scope, connection, call.logger)
+            response.schools = Int32(response.lines.count)
+            response.certificates = Int32(Set(response.lines.flatMap { $0.certificates.map(\.certificateCode) }).count)
+            response.studentScale = response.lines.reduce(0) { $0 + $1.studentScale }
+            return response
+        }
+    }
+
     /// Qualifications are also visible to the organization of their certificate.
     private func qualificationScope(_ call: RequestContext) async throws -> Scope {
         try Scope(try call.caller())

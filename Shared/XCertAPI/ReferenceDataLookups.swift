@@ -70,3 +70,19 @@ extension Xcert_Registry_V1_ReferenceDataService.Client {
         return certificates
     }
 }
+
+extension Xcert_Registry_V1_SiteService.Client {
+    /// Every assessment site of the certificates of `organization`, every page.
+    public func allSites(of organization: Int64) async throws -> [Xcert_Registry_V1_AssessmentSite] {
+        var request = Xcert_Registry_V1_ListSitesRequest()
+        request.organizationID = organization
+        request.page.pageSize = Xcert_Registry_V1_ReferenceDataService.Client.largestPage
+        var sites: [Xcert_Registry_V1_AssessmentSite] = []
+        repeat {
+            let page = try await self.listSites(request)
+            sites += page.sites
+            request.page.pageToken = page.page.nextPageToken
+        } while !request.page.pageToken.isEmpty
+        return sites
+    }
+}

@@ -18,12 +18,20 @@ public enum XCertRequestBounds {
             fieldNames: [1: "name", 2: "sha256"],
             maximumItems: [:]
         ),
+        "xcert.assessment.v1.ExtendEvaluationDueRequest": .init(
+            fieldNames: [1: "school_code", 2: "year", 3: "due_on", 4: "reason"],
+            maximumItems: [:]
+        ),
         "xcert.assessment.v1.GetDeclarationTableRequest": .init(
             fieldNames: [1: "year", 2: "certificate_code"],
             maximumItems: [:]
         ),
         "xcert.assessment.v1.GetDefaultTemplateRequest": .init(
             fieldNames: [:],
+            maximumItems: [:]
+        ),
+        "xcert.assessment.v1.GetEvaluationCalendarRequest": .init(
+            fieldNames: [1: "year"],
             maximumItems: [:]
         ),
         "xcert.assessment.v1.GetEvaluationRequest": .init(
@@ -102,13 +110,17 @@ public enum XCertRequestBounds {
             fieldNames: [1: "code", 2: "points_tenths", 3: "evidence"],
             maximumItems: [3: 50]
         ),
+        "xcert.assessment.v1.SetEvaluationCalendarRequest": .init(
+            fieldNames: [1: "year", 2: "due_on"],
+            maximumItems: [:]
+        ),
         "xcert.assessment.v1.SetResultPolicyRequest": .init(
             fieldNames: [1: "year", 2: "policy"],
             maximumItems: [:]
         ),
         "xcert.assessment.v1.SubmitSelfEvaluationRequest": .init(
-            fieldNames: [1: "school_code", 2: "year", 3: "scores"],
-            maximumItems: [3: 100]
+            fieldNames: [1: "school_code", 2: "year", 3: "scores", 4: "report", 5: "attachments"],
+            maximumItems: [3: 100, 5: 50]
         ),
         "xcert.assessment.v1.Tier": .init(
             fieldNames: [1: "name", 2: "min_total_tenths"],
@@ -178,6 +190,10 @@ public enum XCertRequestBounds {
             fieldNames: [1: "id"],
             maximumItems: [:]
         ),
+        "xcert.filing.v1.GetReportReconciliationRequest": .init(
+            fieldNames: [1: "report_id"],
+            maximumItems: [:]
+        ),
         "xcert.filing.v1.GetReportRequest": .init(
             fieldNames: [1: "id"],
             maximumItems: [:]
@@ -243,7 +259,7 @@ public enum XCertRequestBounds {
             maximumItems: [:]
         ),
         "xcert.filing.v1.ReviewReportRequest": .init(
-            fieldNames: [1: "id", 2: "accept", 3: "reason"],
+            fieldNames: [1: "id", 2: "accept", 3: "reason", 4: "with_differences"],
             maximumItems: [:]
         ),
         "xcert.filing.v1.SealRosterRequest": .init(
@@ -396,6 +412,10 @@ public enum XCertRequestBounds {
         ),
         "xcert.registry.v1.GetOrganizationRequest": .init(
             fieldNames: [1: "id"],
+            maximumItems: [:]
+        ),
+        "xcert.registry.v1.GetPilotSummaryTableRequest": .init(
+            fieldNames: [1: "year", 2: "reviewing_unit_code"],
             maximumItems: [:]
         ),
         "xcert.registry.v1.GetProvinceRequest": .init(

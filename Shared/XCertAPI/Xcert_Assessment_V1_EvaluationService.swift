@@ -26,6 +26,24 @@ public enum Xcert_Assessment_V1_EvaluationService {
             contract: MethodContract(roles: [.provinceAdmin], isMutating: true, limitClass: .write),
             bounds: XCertRequestBounds.table
         )
+        /// `SetEvaluationCalendar`. Roles: provinceAdmin; changes state (takes an idempotency-key).
+        public static let setEvaluationCalendar = MethodDescriptor<Xcert_Assessment_V1_SetEvaluationCalendarRequest, Xcert_Assessment_V1_EvaluationCalendar>(
+            name: "/xcert.assessment.v1.EvaluationService/SetEvaluationCalendar",
+            contract: MethodContract(roles: [.provinceAdmin], isMutating: true, limitClass: .write),
+            bounds: XCertRequestBounds.table
+        )
+        /// `ExtendEvaluationDue`. Roles: provinceAdmin; changes state (takes an idempotency-key).
+        public static let extendEvaluationDue = MethodDescriptor<Xcert_Assessment_V1_ExtendEvaluationDueRequest, Xcert_Assessment_V1_EvaluationCalendar>(
+            name: "/xcert.assessment.v1.EvaluationService/ExtendEvaluationDue",
+            contract: MethodContract(roles: [.provinceAdmin], isMutating: true, limitClass: .write),
+            bounds: XCertRequestBounds.table
+        )
+        /// `GetEvaluationCalendar`. Roles: provinceAdmin, school, service; reads.
+        public static let getEvaluationCalendar = MethodDescriptor<Xcert_Assessment_V1_GetEvaluationCalendarRequest, Xcert_Assessment_V1_EvaluationCalendar>(
+            name: "/xcert.assessment.v1.EvaluationService/GetEvaluationCalendar",
+            contract: MethodContract(roles: [.provinceAdmin, .school, .service], isMutating: false, limitClass: .read),
+            bounds: XCertRequestBounds.table
+        )
         /// `GetEvaluation`. Roles: provinceAdmin, school; reads.
         public static let getEvaluation = MethodDescriptor<Xcert_Assessment_V1_GetEvaluationRequest, Xcert_Assessment_V1_Evaluation>(
             name: "/xcert.assessment.v1.EvaluationService/GetEvaluation",
@@ -37,6 +55,9 @@ public enum Xcert_Assessment_V1_EvaluationService {
         public static let all: [String] = [
             submitSelfEvaluation.name,
             reviewEvaluation.name,
+            setEvaluationCalendar.name,
+            extendEvaluationDue.name,
+            getEvaluationCalendar.name,
             getEvaluation.name,
         ]
     }
@@ -44,12 +65,21 @@ public enum Xcert_Assessment_V1_EvaluationService {
     /// What a server of this service implements: one function per rpc. Admission
     /// (token, declared roles, rate limit, decoding, bounds) has run before any is called.
     public protocol Handler: RPCService {
-        /// The handler also checks: a school submits only its own evaluation (school_code = its party).
+        /// The handler also checks: a school submits only its own evaluation (school_code = its party),
+        /// and not after its due day when the year has an evaluation calendar.
         ///
         /// Roles: provinceAdmin, school; changes state (takes an idempotency-key).
         func submitSelfEvaluation(_ request: Xcert_Assessment_V1_SubmitSelfEvaluationRequest, _ call: RequestContext) async throws -> Xcert_Assessment_V1_Evaluation
         /// Roles: provinceAdmin; changes state (takes an idempotency-key).
         func reviewEvaluation(_ request: Xcert_Assessment_V1_ReviewEvaluationRequest, _ call: RequestContext) async throws -> Xcert_Assessment_V1_Evaluation
+        /// Roles: provinceAdmin; changes state (takes an idempotency-key).
+        func setEvaluationCalendar(_ request: Xcert_Assessment_V1_SetEvaluationCalendarRequest, _ call: RequestContext) async throws -> Xcert_Assessment_V1_EvaluationCalendar
+        /// Roles: provinceAdmin; changes state (takes an idempotency-key).
+        func extendEvaluationDue(_ request: Xcert_Assessment_V1_ExtendEvaluationDueRequest, _ call: RequestContext) async throws -> Xcert_Assessment_V1_EvaluationCalendar
+        /// The handler also checks: a school sees only its own extension.
+        ///
+        /// Roles: provinceAdmin, school, service; reads.
+        func getEvaluationCalendar(_ request: Xcert_Assessment_V1_GetEvaluationCalendarRequest, _ call: RequestContext) async throws -> Xcert_Assessment_V1_EvaluationCalendar
         /// The handler also checks: a school reads only its own evaluation (school_code = its party).
         ///
         /// Roles: provinceAdmin, school; reads.
@@ -81,6 +111,30 @@ public enum Xcert_Assessment_V1_EvaluationService {
             try await self.caller.unary(Method.reviewEvaluation, request, options: options)
         }
 
+        /// `SetEvaluationCalendar`. Roles: provinceAdmin; changes state (takes an idempotency-key).
+        public func setEvaluationCalendar(
+            _ request: Xcert_Assessment_V1_SetEvaluationCalendarRequest = .init(),
+            options: CallOptions = .init()
+        ) async throws -> Xcert_Assessment_V1_EvaluationCalendar {
+            try await self.caller.unary(Method.setEvaluationCalendar, request, options: options)
+        }
+
+        /// `ExtendEvaluationDue`. Roles: provinceAdmin; changes state (takes an idempotency-key).
+        public func extendEvaluationDue(
+            _ request: Xcert_Assessment_V1_ExtendEvaluationDueRequest = .init(),
+            options: CallOptions = .init()
+        ) async throws -> Xcert_Assessment_V1_EvaluationCalendar {
+            try await self.caller.unary(Method.extendEvaluationDue, request, options: options)
+        }
+
+        /// `GetEvaluationCalendar`. Roles: provinceAdmin, school, service; reads.
+        public func getEvaluationCalendar(
+            _ request: Xcert_Assessment_V1_GetEvaluationCalendarRequest = .init(),
+            options: CallOptions = .init()
+        ) async throws -> Xcert_Assessment_V1_EvaluationCalendar {
+            try await self.caller.unary(Method.getEvaluationCalendar, request, options: options)
+        }
+
         /// `GetEvaluation`. Roles: provinceAdmin, school; reads.
         public func getEvaluation(
             _ request: Xcert_Assessment_V1_GetEvaluationRequest = .init(),
@@ -97,6 +151,9 @@ extension Xcert_Assessment_V1_EvaluationService.Handler {
         [
             .unary(Xcert_Assessment_V1_EvaluationService.Method.submitSelfEvaluation) { request, call in try await self.submitSelfEvaluation(request, call) },
             .unary(Xcert_Assessment_V1_EvaluationService.Method.reviewEvaluation) { request, call in try await self.reviewEvaluation(request, call) },
+            .unary(Xcert_Assessment_V1_EvaluationService.Method.setEvaluationCalendar) { request, call in try await self.setEvaluationCalendar(request, call) },
+            .unary(Xcert_Assessment_V1_EvaluationService.Method.extendEvaluationDue) { request, call in try await self.extendEvaluationDue(request, call) },
+            .unary(Xcert_Assessment_V1_EvaluationService.Method.getEvaluationCalendar) { request, call in try await self.getEvaluationCalendar(request, call) },
             .unary(Xcert_Assessment_V1_EvaluationService.Method.getEvaluation) { request, call in try await self.getEvaluation(request, call) },
         ]
     }

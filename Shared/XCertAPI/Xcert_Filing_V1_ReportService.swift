@@ -44,6 +44,12 @@ public enum Xcert_Filing_V1_ReportService {
             contract: MethodContract(roles: [.provinceAdmin], isMutating: true, limitClass: .write),
             bounds: XCertRequestBounds.table
         )
+        /// `GetReportReconciliation`. Roles: provinceAdmin, organization, service; reads.
+        public static let getReportReconciliation = MethodDescriptor<Xcert_Filing_V1_GetReportReconciliationRequest, Xcert_Filing_V1_ReportReconciliation>(
+            name: "/xcert.filing.v1.ReportService/GetReportReconciliation",
+            contract: MethodContract(roles: [.provinceAdmin, .organization, .service], isMutating: false, limitClass: .read),
+            bounds: XCertRequestBounds.table
+        )
         /// `GetTextbookTable`. Roles: provinceAdmin, organization, service; reads.
         public static let getTextbookTable = MethodDescriptor<Xcert_Filing_V1_GetTextbookTableRequest, Xcert_Filing_V1_GetTextbookTableResponse>(
             name: "/xcert.filing.v1.ReportService/GetTextbookTable",
@@ -58,6 +64,7 @@ public enum Xcert_Filing_V1_ReportService {
             listReports.name,
             withdrawReport.name,
             reviewReport.name,
+            getReportReconciliation.name,
             getTextbookTable.name,
         ]
     }
@@ -83,6 +90,11 @@ public enum Xcert_Filing_V1_ReportService {
         func withdrawReport(_ request: Xcert_Filing_V1_WithdrawReportRequest, _ call: RequestContext) async throws -> Xcert_Filing_V1_YearlyReport
         /// Roles: provinceAdmin; changes state (takes an idempotency-key).
         func reviewReport(_ request: Xcert_Filing_V1_ReviewReportRequest, _ call: RequestContext) async throws -> Xcert_Filing_V1_YearlyReport
+        /// Compares the report's figures with rosters, the registry's sites and settlement's
+        /// ledger now. The handler also checks: an organization reconciles only its own reports.
+        ///
+        /// Roles: provinceAdmin, organization, service; reads.
+        func getReportReconciliation(_ request: Xcert_Filing_V1_GetReportReconciliationRequest, _ call: RequestContext) async throws -> Xcert_Filing_V1_ReportReconciliation
         /// The handler also checks: an organization sees its own lines.
         ///
         /// Roles: provinceAdmin, organization, service; reads.
@@ -138,6 +150,14 @@ public enum Xcert_Filing_V1_ReportService {
             try await self.caller.unary(Method.reviewReport, request, options: options)
         }
 
+        /// `GetReportReconciliation`. Roles: provinceAdmin, organization, service; reads.
+        public func getReportReconciliation(
+            _ request: Xcert_Filing_V1_GetReportReconciliationRequest = .init(),
+            options: CallOptions = .init()
+        ) async throws -> Xcert_Filing_V1_ReportReconciliation {
+            try await self.caller.unary(Method.getReportReconciliation, request, options: options)
+        }
+
         /// `GetTextbookTable`. Roles: provinceAdmin, organization, service; reads.
         public func getTextbookTable(
             _ request: Xcert_Filing_V1_GetTextbookTableRequest = .init(),
@@ -157,6 +177,7 @@ extension Xcert_Filing_V1_ReportService.Handler {
             .unary(Xcert_Filing_V1_ReportService.Method.listReports) { request, call in try await self.listReports(request, call) },
             .unary(Xcert_Filing_V1_ReportService.Method.withdrawReport) { request, call in try await self.withdrawReport(request, call) },
             .unary(Xcert_Filing_V1_ReportService.Method.reviewReport) { request, call in try await self.reviewReport(request, call) },
+            .unary(Xcert_Filing_V1_ReportService.Method.getReportReconciliation) { request, call in try await self.getReportReconciliation(request, call) },
             .unary(Xcert_Filing_V1_ReportService.Method.getTextbookTable) { request, call in try await self.getTextbookTable(request, call) },
         ]
     }

@@ -74,6 +74,12 @@ public enum Xcert_Registry_V1_PilotService {
             contract: MethodContract(roles: [.provinceAdmin, .cityReviewer, .school, .organization, .service], isMutating: false, limitClass: .read),
             bounds: XCertRequestBounds.table
         )
+        /// `GetPilotSummaryTable`. Roles: provinceAdmin, cityReviewer, service; reads.
+        public static let getPilotSummaryTable = MethodDescriptor<Xcert_Registry_V1_GetPilotSummaryTableRequest, Xcert_Registry_V1_GetPilotSummaryTableResponse>(
+            name: "/xcert.registry.v1.PilotService/GetPilotSummaryTable",
+            contract: MethodContract(roles: [.provinceAdmin, .cityReviewer, .service], isMutating: false, limitClass: .read),
+            bounds: XCertRequestBounds.table
+        )
         /// `RevokeQualification`. Roles: provinceAdmin; changes state (takes an idempotency-key).
         public static let revokeQualification = MethodDescriptor<Xcert_Registry_V1_RevokeQualificationRequest, Xcert_Registry_V1_PilotQualification>(
             name: "/xcert.registry.v1.PilotService/RevokeQualification",
@@ -99,6 +105,7 @@ public enum Xcert_Registry_V1_PilotService {
             listTeachingTeams.name,
             setApplicationWindow.name,
             listApplicationWindows.name,
+            getPilotSummaryTable.name,
             revokeQualification.name,
             listQualificationChanges.name,
         ]
@@ -143,6 +150,10 @@ public enum Xcert_Registry_V1_PilotService {
         func setApplicationWindow(_ request: Xcert_Registry_V1_SetApplicationWindowRequest, _ call: RequestContext) async throws -> Xcert_Registry_V1_ApplicationWindow
         /// Roles: provinceAdmin, cityReviewer, school, organization, service; reads.
         func listApplicationWindows(_ request: Xcert_Registry_V1_ListApplicationWindowsRequest, _ call: RequestContext) async throws -> Xcert_Registry_V1_ListApplicationWindowsResponse
+        /// The handler also checks: a city reviewer sees only its own reviewing unit's schools.
+        ///
+        /// Roles: provinceAdmin, cityReviewer, service; reads.
+        func getPilotSummaryTable(_ request: Xcert_Registry_V1_GetPilotSummaryTableRequest, _ call: RequestContext) async throws -> Xcert_Registry_V1_GetPilotSummaryTableResponse
         /// Roles: provinceAdmin; changes state (takes an idempotency-key).
         func revokeQualification(_ request: Xcert_Registry_V1_RevokeQualificationRequest, _ call: RequestContext) async throws -> Xcert_Registry_V1_PilotQualification
         /// Roles: provinceAdmin, service; reads.
@@ -238,6 +249,14 @@ public enum Xcert_Registry_V1_PilotService {
             try await self.caller.unary(Method.listApplicationWindows, request, options: options)
         }
 
+        /// `GetPilotSummaryTable`. Roles: provinceAdmin, cityReviewer, service; reads.
+        public func getPilotSummaryTable(
+            _ request: Xcert_Registry_V1_GetPilotSummaryTableRequest = .init(),
+            options: CallOptions = .init()
+        ) async throws -> Xcert_Registry_V1_GetPilotSummaryTableResponse {
+            try await self.caller.unary(Method.getPilotSummaryTable, request, options: options)
+        }
+
         /// `RevokeQualification`. Roles: provinceAdmin; changes state (takes an idempotency-key).
         public func revokeQualification(
             _ request: Xcert_Registry_V1_RevokeQualificationRequest = .init(),
@@ -270,6 +289,7 @@ extension Xcert_Registry_V1_PilotService.Handler {
             .unary(Xcert_Registry_V1_PilotService.Method.listTeachingTeams) { request, call in try await self.listTeachingTeams(request, call) },
             .unary(Xcert_Registry_V1_PilotService.Method.setApplicationWindow) { request, call in try await self.setApplicationWindow(request, call) },
             .unary(Xcert_Registry_V1_PilotService.Method.listApplicationWindows) { request, call in try await self.listApplicationWindows(request, call) },
+            .unary(Xcert_Registry_V1_PilotService.Method.getPilotSummaryTable) { request, call in try await self.getPilotSummaryTable(request, call) },
             .unary(Xcert_Registry_V1_PilotService.Method.revokeQualification) { request, call in try await self.revokeQualification(request, call) },
             .unary(Xcert_Registry_V1_PilotService.Method.listQualificationChanges) { request, call in try await self.listQualificationChanges(request, call) },
         ]

@@ -228,61 +228,119 @@ public nonisolated struct Xcert_Assessment_V1_ItemScore: @unchecked Sendable {
   fileprivate var _storage = _StorageClass.defaultInstance
 }
 
-public nonisolated struct Xcert_Assessment_V1_Evaluation: Sendable {
+public nonisolated struct Xcert_Assessment_V1_Evaluation: @unchecked Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  public var schoolCode: String = String()
+  public var schoolCode: String {
+    get {_storage._schoolCode}
+    set {_uniqueStorage()._schoolCode = newValue}
+  }
 
-  public var year: Int32 = 0
+  public var year: Int32 {
+    get {_storage._year}
+    set {_uniqueStorage()._year = newValue}
+  }
 
   /// the scheme in use when the school first submitted
-  public var schemeVersion: Int32 = 0
+  public var schemeVersion: Int32 {
+    get {_storage._schemeVersion}
+    set {_uniqueStorage()._schemeVersion = newValue}
+  }
 
-  public var state: Xcert_Assessment_V1_EvaluationState = .unspecified
+  public var state: Xcert_Assessment_V1_EvaluationState {
+    get {_storage._state}
+    set {_uniqueStorage()._state = newValue}
+  }
 
   /// every item of the scheme, in its order
-  public var items: [Xcert_Assessment_V1_ItemScore] = []
+  public var items: [Xcert_Assessment_V1_ItemScore] {
+    get {_storage._items}
+    set {_uniqueStorage()._items = newValue}
+  }
 
   /// manual items, as self-scored
-  public var selfTotalTenths: Int32 = 0
+  public var selfTotalTenths: Int32 {
+    get {_storage._selfTotalTenths}
+    set {_uniqueStorage()._selfTotalTenths = newValue}
+  }
 
   /// manual items, as reviewed (once locked)
-  public var reviewedTotalTenths: Int32 = 0
+  public var reviewedTotalTenths: Int32 {
+    get {_storage._reviewedTotalTenths}
+    set {_uniqueStorage()._reviewedTotalTenths = newValue}
+  }
 
   public var submittedAt: Xcert_Common_V1_Timestamp {
-    get {_submittedAt ?? Xcert_Common_V1_Timestamp()}
-    set {_submittedAt = newValue}
+    get {_storage._submittedAt ?? Xcert_Common_V1_Timestamp()}
+    set {_uniqueStorage()._submittedAt = newValue}
   }
   /// Returns true if `submittedAt` has been explicitly set.
-  public var hasSubmittedAt: Bool {self._submittedAt != nil}
+  public var hasSubmittedAt: Bool {_storage._submittedAt != nil}
   /// Clears the value of `submittedAt`. Subsequent reads from it will return its default value.
-  public mutating func clearSubmittedAt() {self._submittedAt = nil}
+  public mutating func clearSubmittedAt() {_uniqueStorage()._submittedAt = nil}
 
-  public var reviewer: String = String()
+  public var reviewer: String {
+    get {_storage._reviewer}
+    set {_uniqueStorage()._reviewer = newValue}
+  }
 
   public var reviewedAt: Xcert_Common_V1_Timestamp {
-    get {_reviewedAt ?? Xcert_Common_V1_Timestamp()}
-    set {_reviewedAt = newValue}
+    get {_storage._reviewedAt ?? Xcert_Common_V1_Timestamp()}
+    set {_uniqueStorage()._reviewedAt = newValue}
   }
   /// Returns true if `reviewedAt` has been explicitly set.
-  public var hasReviewedAt: Bool {self._reviewedAt != nil}
+  public var hasReviewedAt: Bool {_storage._reviewedAt != nil}
   /// Clears the value of `reviewedAt`. Subsequent reads from it will return its default value.
-  public mutating func clearReviewedAt() {self._reviewedAt = nil}
+  public mutating func clearReviewedAt() {_uniqueStorage()._reviewedAt = nil}
 
   /// computed items
-  public var computedTotalTenths: Int32 = 0
+  public var computedTotalTenths: Int32 {
+    get {_storage._computedTotalTenths}
+    set {_uniqueStorage()._computedTotalTenths = newValue}
+  }
 
   /// every item's final points (manual ones once reviewed)
-  public var finalTotalTenths: Int32 = 0
+  public var finalTotalTenths: Int32 {
+    get {_storage._finalTotalTenths}
+    set {_uniqueStorage()._finalTotalTenths = newValue}
+  }
+
+  /// 自评报告: the school's self-evaluation report
+  public var report: String {
+    get {_storage._report}
+    set {_uniqueStorage()._report = newValue}
+  }
+
+  /// the report's attachments, by name, size and SHA-256
+  public var attachments: [Xcert_Filing_V1_Attachment] {
+    get {_storage._attachments}
+    set {_uniqueStorage()._attachments = newValue}
+  }
+
+  /// The school's due day (the year's, or its extension); absent while the province has set
+  /// no evaluation calendar for the year.
+  public var dueOn: Xcert_Common_V1_Date {
+    get {_storage._dueOn ?? Xcert_Common_V1_Date()}
+    set {_uniqueStorage()._dueOn = newValue}
+  }
+  /// Returns true if `dueOn` has been explicitly set.
+  public var hasDueOn: Bool {_storage._dueOn != nil}
+  /// Clears the value of `dueOn`. Subsequent reads from it will return its default value.
+  public mutating func clearDueOn() {_uniqueStorage()._dueOn = nil}
+
+  /// due_on is the school's extension
+  public var dueExtended: Bool {
+    get {_storage._dueExtended}
+    set {_uniqueStorage()._dueExtended = newValue}
+  }
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
 
-  fileprivate var _submittedAt: Xcert_Common_V1_Timestamp? = nil
-  fileprivate var _reviewedAt: Xcert_Common_V1_Timestamp? = nil
+  fileprivate var _storage = _StorageClass.defaultInstance
 }
 
 /// A school submits for itself (a province admin may submit on its behalf).
@@ -297,6 +355,11 @@ public nonisolated struct Xcert_Assessment_V1_SubmitSelfEvaluationRequest: Senda
 
   /// every manual item; one not listed scores 0 (a scheme has at most 100 items)
   public var scores: [Xcert_Assessment_V1_SelfScore] = []
+
+  /// required: 自评报告, the self-evaluation report's text (at most 100,000 characters)
+  public var report: String = String()
+
+  public var attachments: [Xcert_Filing_V1_Attachment] = []
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -327,6 +390,156 @@ public nonisolated struct Xcert_Assessment_V1_GetEvaluationRequest: Sendable {
   // methods supported on all messages.
 
   public var schoolCode: String = String()
+
+  public var year: Int32 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// The year's evaluation calendar (003: materials due 4/1 of the next year): self-evaluations
+/// are accepted until the end of the due day in Asia/Shanghai, or of a school's extension.
+public nonisolated struct Xcert_Assessment_V1_DueExtension: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var schoolCode: String = String()
+
+  /// after the year's due day
+  public var dueOn: Xcert_Common_V1_Date {
+    get {_dueOn ?? Xcert_Common_V1_Date()}
+    set {_dueOn = newValue}
+  }
+  /// Returns true if `dueOn` has been explicitly set.
+  public var hasDueOn: Bool {self._dueOn != nil}
+  /// Clears the value of `dueOn`. Subsequent reads from it will return its default value.
+  public mutating func clearDueOn() {self._dueOn = nil}
+
+  public var reason: String = String()
+
+  public var grantedBy: String = String()
+
+  public var grantedAt: Xcert_Common_V1_Timestamp {
+    get {_grantedAt ?? Xcert_Common_V1_Timestamp()}
+    set {_grantedAt = newValue}
+  }
+  /// Returns true if `grantedAt` has been explicitly set.
+  public var hasGrantedAt: Bool {self._grantedAt != nil}
+  /// Clears the value of `grantedAt`. Subsequent reads from it will return its default value.
+  public mutating func clearGrantedAt() {self._grantedAt = nil}
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _dueOn: Xcert_Common_V1_Date? = nil
+  fileprivate var _grantedAt: Xcert_Common_V1_Timestamp? = nil
+}
+
+public nonisolated struct Xcert_Assessment_V1_EvaluationCalendar: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// the evaluated year
+  public var year: Int32 = 0
+
+  public var dueOn: Xcert_Common_V1_Date {
+    get {_dueOn ?? Xcert_Common_V1_Date()}
+    set {_dueOn = newValue}
+  }
+  /// Returns true if `dueOn` has been explicitly set.
+  public var hasDueOn: Bool {self._dueOn != nil}
+  /// Clears the value of `dueOn`. Subsequent reads from it will return its default value.
+  public mutating func clearDueOn() {self._dueOn = nil}
+
+  /// read only, e.g. "2025-04-01 23:59:59 +08:00"
+  public var closingInstant: String = String()
+
+  /// by school code (a school: its own)
+  public var extensions: [Xcert_Assessment_V1_DueExtension] = []
+
+  public var setBy: String = String()
+
+  public var setAt: Xcert_Common_V1_Timestamp {
+    get {_setAt ?? Xcert_Common_V1_Timestamp()}
+    set {_setAt = newValue}
+  }
+  /// Returns true if `setAt` has been explicitly set.
+  public var hasSetAt: Bool {self._setAt != nil}
+  /// Clears the value of `setAt`. Subsequent reads from it will return its default value.
+  public mutating func clearSetAt() {self._setAt = nil}
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _dueOn: Xcert_Common_V1_Date? = nil
+  fileprivate var _setAt: Xcert_Common_V1_Timestamp? = nil
+}
+
+/// Sets the year's due day, or moves it; extensions stay (one no later than the new day is
+/// refused, naming it).
+public nonisolated struct Xcert_Assessment_V1_SetEvaluationCalendarRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var year: Int32 = 0
+
+  /// in the year after the evaluated one at the latest
+  public var dueOn: Xcert_Common_V1_Date {
+    get {_dueOn ?? Xcert_Common_V1_Date()}
+    set {_dueOn = newValue}
+  }
+  /// Returns true if `dueOn` has been explicitly set.
+  public var hasDueOn: Bool {self._dueOn != nil}
+  /// Clears the value of `dueOn`. Subsequent reads from it will return its default value.
+  public mutating func clearDueOn() {self._dueOn = nil}
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _dueOn: Xcert_Common_V1_Date? = nil
+}
+
+/// Extends one school's due day (or changes its extension), with why.
+public nonisolated struct Xcert_Assessment_V1_ExtendEvaluationDueRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var schoolCode: String = String()
+
+  public var year: Int32 = 0
+
+  /// after the year's due day
+  public var dueOn: Xcert_Common_V1_Date {
+    get {_dueOn ?? Xcert_Common_V1_Date()}
+    set {_dueOn = newValue}
+  }
+  /// Returns true if `dueOn` has been explicitly set.
+  public var hasDueOn: Bool {self._dueOn != nil}
+  /// Clears the value of `dueOn`. Subsequent reads from it will return its default value.
+  public mutating func clearDueOn() {self._dueOn = nil}
+
+  /// required
+  public var reason: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _dueOn: Xcert_Common_V1_Date? = nil
+}
+
+public nonisolated struct Xcert_Assessment_V1_GetEvaluationCalendarRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
 
   public var year: Int32 = 0
 
@@ -642,88 +855,174 @@ nonisolated extension Xcert_Assessment_V1_ItemScore: SwiftProtobuf.Message, Swif
 
 nonisolated extension Xcert_Assessment_V1_Evaluation: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Evaluation"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}school_code\0\u{1}year\0\u{3}scheme_version\0\u{1}state\0\u{1}items\0\u{3}self_total_tenths\0\u{3}reviewed_total_tenths\0\u{3}submitted_at\0\u{1}reviewer\0\u{3}reviewed_at\0\u{3}computed_total_tenths\0\u{3}final_total_tenths\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}school_code\0\u{1}year\0\u{3}scheme_version\0\u{1}state\0\u{1}items\0\u{3}self_total_tenths\0\u{3}reviewed_total_tenths\0\u{3}submitted_at\0\u{1}reviewer\0\u{3}reviewed_at\0\u{3}computed_total_tenths\0\u{3}final_total_tenths\0\u{1}report\0\u{1}attachments\0\u{3}due_on\0\u{3}due_extended\0")
+
+  fileprivate class _StorageClass {
+    var _schoolCode: String = String()
+    var _year: Int32 = 0
+    var _schemeVersion: Int32 = 0
+    var _state: Xcert_Assessment_V1_EvaluationState = .unspecified
+    var _items: [Xcert_Assessment_V1_ItemScore] = []
+    var _selfTotalTenths: Int32 = 0
+    var _reviewedTotalTenths: Int32 = 0
+    var _submittedAt: Xcert_Common_V1_Timestamp? = nil
+    var _reviewer: String = String()
+    var _reviewedAt: Xcert_Common_V1_Timestamp? = nil
+    var _computedTotalTenths: Int32 = 0
+    var _finalTotalTenths: Int32 = 0
+    var _report: String = String()
+    var _attachments: [Xcert_Filing_V1_Attachment] = []
+    var _dueOn: Xcert_Common_V1_Date? = nil
+    var _dueExtended: Bool = false
+
+      // This property is used as the initial default value for new instances of the type.
+      // The type itself is protecting the reference to its storage via CoW semantics.
+      // This will force a copy to be made of this reference when the first mutation occurs;
+      // hence, it is safe to mark this as `nonisolated(unsafe)`.
+      static nonisolated(unsafe) let defaultInstance = _StorageClass()
+
+    private init() {}
+
+    init(copying source: _StorageClass) {
+      _schoolCode = source._schoolCode
+      _year = source._year
+      _schemeVersion = source._schemeVersion
+      _state = source._state
+      _items = source._items
+      _selfTotalTenths = source._selfTotalTenths
+      _reviewedTotalTenths = source._reviewedTotalTenths
+      _submittedAt = source._submittedAt
+      _reviewer = source._reviewer
+      _reviewedAt = source._reviewedAt
+      _computedTotalTenths = source._computedTotalTenths
+      _finalTotalTenths = source._finalTotalTenths
+      _report = source._report
+      _attachments = source._attachments
+      _dueOn = source._dueOn
+      _dueExtended = source._dueExtended
+    }
+  }
+
+  fileprivate mutating func _uniqueStorage() -> _StorageClass {
+    if !isKnownUniquelyReferenced(&_storage) {
+      _storage = _StorageClass(copying: _storage)
+    }
+    return _storage
+  }
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
-    while let fieldNumber = try decoder.nextFieldNumber() {
-      // The use of inline closures is to circumvent an issue where the compiler
-      // allocates stack space for every case branch when no optimizations are
-      // enabled. https://github.com/apple/swift-protobuf/issues/1034
-      switch fieldNumber {
-      case 1: try { try decoder.decodeSingularStringField(value: &self.schoolCode) }()
-      case 2: try { try decoder.decodeSingularInt32Field(value: &self.year) }()
-      case 3: try { try decoder.decodeSingularInt32Field(value: &self.schemeVersion) }()
-      case 4: try { try decoder.decodeSingularEnumField(value: &self.state) }()
-      case 5: try { try decoder.decodeRepeatedMessageField(value: &self.items) }()
-      case 6: try { try decoder.decodeSingularInt32Field(value: &self.selfTotalTenths) }()
-      case 7: try { try decoder.decodeSingularInt32Field(value: &self.reviewedTotalTenths) }()
-      case 8: try { try decoder.decodeSingularMessageField(value: &self._submittedAt) }()
-      case 9: try { try decoder.decodeSingularStringField(value: &self.reviewer) }()
-      case 10: try { try decoder.decodeSingularMessageField(value: &self._reviewedAt) }()
-      case 11: try { try decoder.decodeSingularInt32Field(value: &self.computedTotalTenths) }()
-      case 12: try { try decoder.decodeSingularInt32Field(value: &self.finalTotalTenths) }()
-      default: break
+    _ = _uniqueStorage()
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      while let fieldNumber = try decoder.nextFieldNumber() {
+        // The use of inline closures is to circumvent an issue where the compiler
+        // allocates stack space for every case branch when no optimizations are
+        // enabled. https://github.com/apple/swift-protobuf/issues/1034
+        switch fieldNumber {
+        case 1: try { try decoder.decodeSingularStringField(value: &_storage._schoolCode) }()
+        case 2: try { try decoder.decodeSingularInt32Field(value: &_storage._year) }()
+        case 3: try { try decoder.decodeSingularInt32Field(value: &_storage._schemeVersion) }()
+        case 4: try { try decoder.decodeSingularEnumField(value: &_storage._state) }()
+        case 5: try { try decoder.decodeRepeatedMessageField(value: &_storage._items) }()
+        case 6: try { try decoder.decodeSingularInt32Field(value: &_storage._selfTotalTenths) }()
+        case 7: try { try decoder.decodeSingularInt32Field(value: &_storage._reviewedTotalTenths) }()
+        case 8: try { try decoder.decodeSingularMessageField(value: &_storage._submittedAt) }()
+        case 9: try { try decoder.decodeSingularStringField(value: &_storage._reviewer) }()
+        case 10: try { try decoder.decodeSingularMessageField(value: &_storage._reviewedAt) }()
+        case 11: try { try decoder.decodeSingularInt32Field(value: &_storage._computedTotalTenths) }()
+        case 12: try { try decoder.decodeSingularInt32Field(value: &_storage._finalTotalTenths) }()
+        case 13: try { try decoder.decodeSingularStringField(value: &_storage._report) }()
+        case 14: try { try decoder.decodeRepeatedMessageField(value: &_storage._attachments) }()
+        case 15: try { try decoder.decodeSingularMessageField(value: &_storage._dueOn) }()
+        case 16: try { try decoder.decodeSingularBoolField(value: &_storage._dueExtended) }()
+        default: break
+        }
       }
     }
   }
 
   public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    // The use of inline closures is to circumvent an issue where the compiler
-    // allocates stack space for every if/case branch local when no optimizations
-    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
-    // https://github.com/apple/swift-protobuf/issues/1182
-    if !self.schoolCode.isEmpty {
-      try visitor.visitSingularStringField(value: self.schoolCode, fieldNumber: 1)
-    }
-    if self.year != 0 {
-      try visitor.visitSingularInt32Field(value: self.year, fieldNumber: 2)
-    }
-    if self.schemeVersion != 0 {
-      try visitor.visitSingularInt32Field(value: self.schemeVersion, fieldNumber: 3)
-    }
-    if self.state != .unspecified {
-      try visitor.visitSingularEnumField(value: self.state, fieldNumber: 4)
-    }
-    if !self.items.isEmpty {
-      try visitor.visitRepeatedMessageField(value: self.items, fieldNumber: 5)
-    }
-    if self.selfTotalTenths != 0 {
-      try visitor.visitSingularInt32Field(value: self.selfTotalTenths, fieldNumber: 6)
-    }
-    if self.reviewedTotalTenths != 0 {
-      try visitor.visitSingularInt32Field(value: self.reviewedTotalTenths, fieldNumber: 7)
-    }
-    try { if let v = self._submittedAt {
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 8)
-    } }()
-    if !self.reviewer.isEmpty {
-      try visitor.visitSingularStringField(value: self.reviewer, fieldNumber: 9)
-    }
-    try { if let v = self._reviewedAt {
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 10)
-    } }()
-    if self.computedTotalTenths != 0 {
-      try visitor.visitSingularInt32Field(value: self.computedTotalTenths, fieldNumber: 11)
-    }
-    if self.finalTotalTenths != 0 {
-      try visitor.visitSingularInt32Field(value: self.finalTotalTenths, fieldNumber: 12)
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every if/case branch local when no optimizations
+      // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+      // https://github.com/apple/swift-protobuf/issues/1182
+      if !_storage._schoolCode.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._schoolCode, fieldNumber: 1)
+      }
+      if _storage._year != 0 {
+        try visitor.visitSingularInt32Field(value: _storage._year, fieldNumber: 2)
+      }
+      if _storage._schemeVersion != 0 {
+        try visitor.visitSingularInt32Field(value: _storage._schemeVersion, fieldNumber: 3)
+      }
+      if _storage._state != .unspecified {
+        try visitor.visitSingularEnumField(value: _storage._state, fieldNumber: 4)
+      }
+      if !_storage._items.isEmpty {
+        try visitor.visitRepeatedMessageField(value: _storage._items, fieldNumber: 5)
+      }
+      if _storage._selfTotalTenths != 0 {
+        try visitor.visitSingularInt32Field(value: _storage._selfTotalTenths, fieldNumber: 6)
+      }
+      if _storage._reviewedTotalTenths != 0 {
+        try visitor.visitSingularInt32Field(value: _storage._reviewedTotalTenths, fieldNumber: 7)
+      }
+      try { if let v = _storage._submittedAt {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 8)
+      } }()
+      if !_storage._reviewer.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._reviewer, fieldNumber: 9)
+      }
+      try { if let v = _storage._reviewedAt {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 10)
+      } }()
+      if _storage._computedTotalTenths != 0 {
+        try visitor.visitSingularInt32Field(value: _storage._computedTotalTenths, fieldNumber: 11)
+      }
+      if _storage._finalTotalTenths != 0 {
+        try visitor.visitSingularInt32Field(value: _storage._finalTotalTenths, fieldNumber: 12)
+      }
+      if !_storage._report.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._report, fieldNumber: 13)
+      }
+      if !_storage._attachments.isEmpty {
+        try visitor.visitRepeatedMessageField(value: _storage._attachments, fieldNumber: 14)
+      }
+      try { if let v = _storage._dueOn {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 15)
+      } }()
+      if _storage._dueExtended != false {
+        try visitor.visitSingularBoolField(value: _storage._dueExtended, fieldNumber: 16)
+      }
     }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Xcert_Assessment_V1_Evaluation, rhs: Xcert_Assessment_V1_Evaluation) -> Bool {
-    if lhs.schoolCode != rhs.schoolCode {return false}
-    if lhs.year != rhs.year {return false}
-    if lhs.schemeVersion != rhs.schemeVersion {return false}
-    if lhs.state != rhs.state {return false}
-    if lhs.items != rhs.items {return false}
-    if lhs.selfTotalTenths != rhs.selfTotalTenths {return false}
-    if lhs.reviewedTotalTenths != rhs.reviewedTotalTenths {return false}
-    if lhs._submittedAt != rhs._submittedAt {return false}
-    if lhs.reviewer != rhs.reviewer {return false}
-    if lhs._reviewedAt != rhs._reviewedAt {return false}
-    if lhs.computedTotalTenths != rhs.computedTotalTenths {return false}
-    if lhs.finalTotalTenths != rhs.finalTotalTenths {return false}
+    if lhs._storage !== rhs._storage {
+      let storagesAreEqual: Bool = withExtendedLifetime((lhs._storage, rhs._storage)) { (_args: (_StorageClass, _StorageClass)) in
+        let _storage = _args.0
+        let rhs_storage = _args.1
+        if _storage._schoolCode != rhs_storage._schoolCode {return false}
+        if _storage._year != rhs_storage._year {return false}
+        if _storage._schemeVersion != rhs_storage._schemeVersion {return false}
+        if _storage._state != rhs_storage._state {return false}
+        if _storage._items != rhs_storage._items {return false}
+        if _storage._selfTotalTenths != rhs_storage._selfTotalTenths {return false}
+        if _storage._reviewedTotalTenths != rhs_storage._reviewedTotalTenths {return false}
+        if _storage._submittedAt != rhs_storage._submittedAt {return false}
+        if _storage._reviewer != rhs_storage._reviewer {return false}
+        if _storage._reviewedAt != rhs_storage._reviewedAt {return false}
+        if _storage._computedTotalTenths != rhs_storage._computedTotalTenths {return false}
+        if _storage._finalTotalTenths != rhs_storage._finalTotalTenths {return false}
+        if _storage._report != rhs_storage._report {return false}
+        if _storage._attachments != rhs_storage._attachments {return false}
+        if _storage._dueOn != rhs_storage._dueOn {return false}
+        if _storage._dueExtended != rhs_storage._dueExtended {return false}
+        return true
+      }
+      if !storagesAreEqual {return false}
+    }
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -731,7 +1030,7 @@ nonisolated extension Xcert_Assessment_V1_Evaluation: SwiftProtobuf.Message, Swi
 
 nonisolated extension Xcert_Assessment_V1_SubmitSelfEvaluationRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".SubmitSelfEvaluationRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}school_code\0\u{1}year\0\u{1}scores\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}school_code\0\u{1}year\0\u{1}scores\0\u{1}report\0\u{1}attachments\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -742,6 +1041,8 @@ nonisolated extension Xcert_Assessment_V1_SubmitSelfEvaluationRequest: SwiftProt
       case 1: try { try decoder.decodeSingularStringField(value: &self.schoolCode) }()
       case 2: try { try decoder.decodeSingularInt32Field(value: &self.year) }()
       case 3: try { try decoder.decodeRepeatedMessageField(value: &self.scores) }()
+      case 4: try { try decoder.decodeSingularStringField(value: &self.report) }()
+      case 5: try { try decoder.decodeRepeatedMessageField(value: &self.attachments) }()
       default: break
       }
     }
@@ -757,6 +1058,12 @@ nonisolated extension Xcert_Assessment_V1_SubmitSelfEvaluationRequest: SwiftProt
     if !self.scores.isEmpty {
       try visitor.visitRepeatedMessageField(value: self.scores, fieldNumber: 3)
     }
+    if !self.report.isEmpty {
+      try visitor.visitSingularStringField(value: self.report, fieldNumber: 4)
+    }
+    if !self.attachments.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.attachments, fieldNumber: 5)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -764,6 +1071,8 @@ nonisolated extension Xcert_Assessment_V1_SubmitSelfEvaluationRequest: SwiftProt
     if lhs.schoolCode != rhs.schoolCode {return false}
     if lhs.year != rhs.year {return false}
     if lhs.scores != rhs.scores {return false}
+    if lhs.report != rhs.report {return false}
+    if lhs.attachments != rhs.attachments {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -838,6 +1147,237 @@ nonisolated extension Xcert_Assessment_V1_GetEvaluationRequest: SwiftProtobuf.Me
 
   public static func ==(lhs: Xcert_Assessment_V1_GetEvaluationRequest, rhs: Xcert_Assessment_V1_GetEvaluationRequest) -> Bool {
     if lhs.schoolCode != rhs.schoolCode {return false}
+    if lhs.year != rhs.year {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Xcert_Assessment_V1_DueExtension: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".DueExtension"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}school_code\0\u{3}due_on\0\u{1}reason\0\u{3}granted_by\0\u{3}granted_at\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.schoolCode) }()
+      case 2: try { try decoder.decodeSingularMessageField(value: &self._dueOn) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.reason) }()
+      case 4: try { try decoder.decodeSingularStringField(value: &self.grantedBy) }()
+      case 5: try { try decoder.decodeSingularMessageField(value: &self._grantedAt) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if !self.schoolCode.isEmpty {
+      try visitor.visitSingularStringField(value: self.schoolCode, fieldNumber: 1)
+    }
+    try { if let v = self._dueOn {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 2)
+    } }()
+    if !self.reason.isEmpty {
+      try visitor.visitSingularStringField(value: self.reason, fieldNumber: 3)
+    }
+    if !self.grantedBy.isEmpty {
+      try visitor.visitSingularStringField(value: self.grantedBy, fieldNumber: 4)
+    }
+    try { if let v = self._grantedAt {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 5)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Xcert_Assessment_V1_DueExtension, rhs: Xcert_Assessment_V1_DueExtension) -> Bool {
+    if lhs.schoolCode != rhs.schoolCode {return false}
+    if lhs._dueOn != rhs._dueOn {return false}
+    if lhs.reason != rhs.reason {return false}
+    if lhs.grantedBy != rhs.grantedBy {return false}
+    if lhs._grantedAt != rhs._grantedAt {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Xcert_Assessment_V1_EvaluationCalendar: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".EvaluationCalendar"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}year\0\u{3}due_on\0\u{3}closing_instant\0\u{1}extensions\0\u{3}set_by\0\u{3}set_at\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularInt32Field(value: &self.year) }()
+      case 2: try { try decoder.decodeSingularMessageField(value: &self._dueOn) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.closingInstant) }()
+      case 4: try { try decoder.decodeRepeatedMessageField(value: &self.extensions) }()
+      case 5: try { try decoder.decodeSingularStringField(value: &self.setBy) }()
+      case 6: try { try decoder.decodeSingularMessageField(value: &self._setAt) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if self.year != 0 {
+      try visitor.visitSingularInt32Field(value: self.year, fieldNumber: 1)
+    }
+    try { if let v = self._dueOn {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 2)
+    } }()
+    if !self.closingInstant.isEmpty {
+      try visitor.visitSingularStringField(value: self.closingInstant, fieldNumber: 3)
+    }
+    if !self.extensions.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.extensions, fieldNumber: 4)
+    }
+    if !self.setBy.isEmpty {
+      try visitor.visitSingularStringField(value: self.setBy, fieldNumber: 5)
+    }
+    try { if let v = self._setAt {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 6)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Xcert_Assessment_V1_EvaluationCalendar, rhs: Xcert_Assessment_V1_EvaluationCalendar) -> Bool {
+    if lhs.year != rhs.year {return false}
+    if lhs._dueOn != rhs._dueOn {return false}
+    if lhs.closingInstant != rhs.closingInstant {return false}
+    if lhs.extensions != rhs.extensions {return false}
+    if lhs.setBy != rhs.setBy {return false}
+    if lhs._setAt != rhs._setAt {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Xcert_Assessment_V1_SetEvaluationCalendarRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".SetEvaluationCalendarRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}year\0\u{3}due_on\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularInt32Field(value: &self.year) }()
+      case 2: try { try decoder.decodeSingularMessageField(value: &self._dueOn) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if self.year != 0 {
+      try visitor.visitSingularInt32Field(value: self.year, fieldNumber: 1)
+    }
+    try { if let v = self._dueOn {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 2)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Xcert_Assessment_V1_SetEvaluationCalendarRequest, rhs: Xcert_Assessment_V1_SetEvaluationCalendarRequest) -> Bool {
+    if lhs.year != rhs.year {return false}
+    if lhs._dueOn != rhs._dueOn {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Xcert_Assessment_V1_ExtendEvaluationDueRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ExtendEvaluationDueRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}school_code\0\u{1}year\0\u{3}due_on\0\u{1}reason\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.schoolCode) }()
+      case 2: try { try decoder.decodeSingularInt32Field(value: &self.year) }()
+      case 3: try { try decoder.decodeSingularMessageField(value: &self._dueOn) }()
+      case 4: try { try decoder.decodeSingularStringField(value: &self.reason) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if !self.schoolCode.isEmpty {
+      try visitor.visitSingularStringField(value: self.schoolCode, fieldNumber: 1)
+    }
+    if self.year != 0 {
+      try visitor.visitSingularInt32Field(value: self.year, fieldNumber: 2)
+    }
+    try { if let v = self._dueOn {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 3)
+    } }()
+    if !self.reason.isEmpty {
+      try visitor.visitSingularStringField(value: self.reason, fieldNumber: 4)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Xcert_Assessment_V1_ExtendEvaluationDueRequest, rhs: Xcert_Assessment_V1_ExtendEvaluationDueRequest) -> Bool {
+    if lhs.schoolCode != rhs.schoolCode {return false}
+    if lhs.year != rhs.year {return false}
+    if lhs._dueOn != rhs._dueOn {return false}
+    if lhs.reason != rhs.reason {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Xcert_Assessment_V1_GetEvaluationCalendarRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".GetEvaluationCalendarRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}year\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularInt32Field(value: &self.year) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.year != 0 {
+      try visitor.visitSingularInt32Field(value: self.year, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Xcert_Assessment_V1_GetEvaluationCalendarRequest, rhs: Xcert_Assessment_V1_GetEvaluationCalendarRequest) -> Bool {
     if lhs.year != rhs.year {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true

@@ -73,6 +73,67 @@ public nonisolated enum Xcert_Filing_V1_ReportState: SwiftProtobuf.Enum, Swift.C
 
 }
 
+/// The tables of 003 appendix 2's 一 (the yearly report's figures).
+public nonisolated enum Xcert_Filing_V1_ReportTable: SwiftProtobuf.Enum, Swift.CaseIterable {
+  public typealias RawValue = Int
+  case unspecified // = 0
+
+  /// 1 证书申报与考核情况 (the province's counts)
+  case exams // = 1
+
+  /// 2 师资培训情况
+  case trainings // = 2
+
+  /// 3 考核站点设置情况 (the province's sites)
+  case sites // = 3
+
+  /// 4 考核费用结算情况
+  case fees // = 4
+
+  /// 5 证书资源开发情况 (published textbooks against 附表4)
+  case resources // = 5
+  case UNRECOGNIZED(Int)
+
+  public init() {
+    self = .unspecified
+  }
+
+  public init?(rawValue: Int) {
+    switch rawValue {
+    case 0: self = .unspecified
+    case 1: self = .exams
+    case 2: self = .trainings
+    case 3: self = .sites
+    case 4: self = .fees
+    case 5: self = .resources
+    default: self = .UNRECOGNIZED(rawValue)
+    }
+  }
+
+  public var rawValue: Int {
+    switch self {
+    case .unspecified: return 0
+    case .exams: return 1
+    case .trainings: return 2
+    case .sites: return 3
+    case .fees: return 4
+    case .resources: return 5
+    case .UNRECOGNIZED(let i): return i
+    }
+  }
+
+  // The compiler won't synthesize support with the UNRECOGNIZED case.
+  public static let allCases: [Xcert_Filing_V1_ReportTable] = [
+    .unspecified,
+    .exams,
+    .trainings,
+    .sites,
+    .fees,
+    .resources,
+  ]
+
+}
+
 /// Declared ≥ approved ≥ completed ≥ passed (申报/获批/完成考核/通过).
 public nonisolated struct Xcert_Filing_V1_CandidateCounts: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
@@ -417,6 +478,13 @@ public nonisolated struct Xcert_Filing_V1_YearlyReport: @unchecked Sendable {
     set {_uniqueStorage()._withdrawalReason = newValue}
   }
 
+  /// The differences from the system's own figures the province returned it with (empty
+  /// when it was returned for a reason of its own only, or not returned).
+  public var returnedWith: [Xcert_Filing_V1_ReportDifference] {
+    get {_storage._returnedWith}
+    set {_uniqueStorage()._returnedWith = newValue}
+  }
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -537,8 +605,88 @@ public nonisolated struct Xcert_Filing_V1_ReviewReportRequest: Sendable {
 
   public var accept: Bool = false
 
-  /// required to return
+  /// required to return, unless with_differences
   public var reason: String = String()
+
+  /// Return it with the report's differences from the system's figures (as
+  /// GetReportReconciliation lists them at the review) as the reason, after `reason` if given.
+  /// Refused when there are none.
+  public var withDifferences: Bool = false
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// One figure of the report that the system's own records do not back (003's footnotes
+/// *1–*4: the starred figures must agree with the detail tables).
+public nonisolated struct Xcert_Filing_V1_ReportDifference: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var table: Xcert_Filing_V1_ReportTable = .unspecified
+
+  public var certificateCode: String = String()
+
+  public var level: Xcert_Common_V1_CertificateLevel = .unspecified
+
+  /// the report's field, e.g. "province.completed", "receivable"
+  public var figure: String = String()
+
+  /// its Chinese heading, e.g. "完成考核人数", "应收金额(分)"
+  public var label: String = String()
+
+  /// as the report says (money in fen); 0 where the line is missing
+  public var reported: Int64 = 0
+
+  /// as the system holds it
+  public var recorded: Int64 = 0
+
+  /// Where the system's figure comes from: "rosters" (sealed rosters in force of the
+  /// organization's exams in the year), "registry sites" (its sites for the level opened by
+  /// the year), "ledger" (settlement's receivables and payments), "textbook list" (the
+  /// report's own 附表4 lines).
+  public var source: String = String()
+
+  /// the system has figures for a certificate level the report has no line for
+  public var lineMissing: Bool = false
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Xcert_Filing_V1_GetReportReconciliationRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var reportID: Int64 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Xcert_Filing_V1_ReportReconciliation: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var reportID: Int64 = 0
+
+  public var organizationID: Int64 = 0
+
+  public var year: Int32 = 0
+
+  public var version: Int32 = 0
+
+  /// how many figures were compared
+  public var figuresChecked: Int32 = 0
+
+  /// by table, certificate, level, figure; empty: every figure agrees
+  public var differences: [Xcert_Filing_V1_ReportDifference] = []
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -636,6 +784,10 @@ fileprivate nonisolated let _protobuf_package = "xcert.filing.v1"
 
 nonisolated extension Xcert_Filing_V1_ReportState: SwiftProtobuf._ProtoNameProviding {
   public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0REPORT_STATE_UNSPECIFIED\0\u{1}REPORT_STATE_SUBMITTED\0\u{1}REPORT_STATE_ACCEPTED\0\u{1}REPORT_STATE_RETURNED\0\u{1}REPORT_STATE_WITHDRAWN\0")
+}
+
+nonisolated extension Xcert_Filing_V1_ReportTable: SwiftProtobuf._ProtoNameProviding {
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0REPORT_TABLE_UNSPECIFIED\0\u{1}REPORT_TABLE_EXAMS\0\u{1}REPORT_TABLE_TRAININGS\0\u{1}REPORT_TABLE_SITES\0\u{1}REPORT_TABLE_FEES\0\u{1}REPORT_TABLE_RESOURCES\0")
 }
 
 nonisolated extension Xcert_Filing_V1_CandidateCounts: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
@@ -1095,7 +1247,7 @@ nonisolated extension Xcert_Filing_V1_YearlyReportContent: SwiftProtobuf.Message
 
 nonisolated extension Xcert_Filing_V1_YearlyReport: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".YearlyReport"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{3}organization_id\0\u{1}year\0\u{1}version\0\u{1}state\0\u{1}content\0\u{3}submitted_at\0\u{3}submitted_by\0\u{3}review_reason\0\u{1}reviewer\0\u{3}reviewed_at\0\u{3}withdrawal_reason\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{3}organization_id\0\u{1}year\0\u{1}version\0\u{1}state\0\u{1}content\0\u{3}submitted_at\0\u{3}submitted_by\0\u{3}review_reason\0\u{1}reviewer\0\u{3}reviewed_at\0\u{3}withdrawal_reason\0\u{3}returned_with\0")
 
   fileprivate class _StorageClass {
     var _id: Int64 = 0
@@ -1110,6 +1262,7 @@ nonisolated extension Xcert_Filing_V1_YearlyReport: SwiftProtobuf.Message, Swift
     var _reviewer: String = String()
     var _reviewedAt: Xcert_Common_V1_Timestamp? = nil
     var _withdrawalReason: String = String()
+    var _returnedWith: [Xcert_Filing_V1_ReportDifference] = []
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -1132,6 +1285,7 @@ nonisolated extension Xcert_Filing_V1_YearlyReport: SwiftProtobuf.Message, Swift
       _reviewer = source._reviewer
       _reviewedAt = source._reviewedAt
       _withdrawalReason = source._withdrawalReason
+      _returnedWith = source._returnedWith
     }
   }
 
@@ -1162,6 +1316,7 @@ nonisolated extension Xcert_Filing_V1_YearlyReport: SwiftProtobuf.Message, Swift
         case 10: try { try decoder.decodeSingularStringField(value: &_storage._reviewer) }()
         case 11: try { try decoder.decodeSingularMessageField(value: &_storage._reviewedAt) }()
         case 12: try { try decoder.decodeSingularStringField(value: &_storage._withdrawalReason) }()
+        case 13: try { try decoder.decodeRepeatedMessageField(value: &_storage._returnedWith) }()
         default: break
         }
       }
@@ -1210,6 +1365,9 @@ nonisolated extension Xcert_Filing_V1_YearlyReport: SwiftProtobuf.Message, Swift
       if !_storage._withdrawalReason.isEmpty {
         try visitor.visitSingularStringField(value: _storage._withdrawalReason, fieldNumber: 12)
       }
+      if !_storage._returnedWith.isEmpty {
+        try visitor.visitRepeatedMessageField(value: _storage._returnedWith, fieldNumber: 13)
+      }
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -1231,6 +1389,7 @@ nonisolated extension Xcert_Filing_V1_YearlyReport: SwiftProtobuf.Message, Swift
         if _storage._reviewer != rhs_storage._reviewer {return false}
         if _storage._reviewedAt != rhs_storage._reviewedAt {return false}
         if _storage._withdrawalReason != rhs_storage._withdrawalReason {return false}
+        if _storage._returnedWith != rhs_storage._returnedWith {return false}
         return true
       }
       if !storagesAreEqual {return false}
@@ -1439,7 +1598,7 @@ nonisolated extension Xcert_Filing_V1_WithdrawReportRequest: SwiftProtobuf.Messa
 
 nonisolated extension Xcert_Filing_V1_ReviewReportRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ReviewReportRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{1}accept\0\u{1}reason\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{1}accept\0\u{1}reason\0\u{3}with_differences\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1450,6 +1609,7 @@ nonisolated extension Xcert_Filing_V1_ReviewReportRequest: SwiftProtobuf.Message
       case 1: try { try decoder.decodeSingularInt64Field(value: &self.id) }()
       case 2: try { try decoder.decodeSingularBoolField(value: &self.accept) }()
       case 3: try { try decoder.decodeSingularStringField(value: &self.reason) }()
+      case 4: try { try decoder.decodeSingularBoolField(value: &self.withDifferences) }()
       default: break
       }
     }
@@ -1465,6 +1625,9 @@ nonisolated extension Xcert_Filing_V1_ReviewReportRequest: SwiftProtobuf.Message
     if !self.reason.isEmpty {
       try visitor.visitSingularStringField(value: self.reason, fieldNumber: 3)
     }
+    if self.withDifferences != false {
+      try visitor.visitSingularBoolField(value: self.withDifferences, fieldNumber: 4)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1472,6 +1635,162 @@ nonisolated extension Xcert_Filing_V1_ReviewReportRequest: SwiftProtobuf.Message
     if lhs.id != rhs.id {return false}
     if lhs.accept != rhs.accept {return false}
     if lhs.reason != rhs.reason {return false}
+    if lhs.withDifferences != rhs.withDifferences {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Xcert_Filing_V1_ReportDifference: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ReportDifference"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}table\0\u{3}certificate_code\0\u{1}level\0\u{1}figure\0\u{1}label\0\u{1}reported\0\u{1}recorded\0\u{1}source\0\u{3}line_missing\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularEnumField(value: &self.table) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.certificateCode) }()
+      case 3: try { try decoder.decodeSingularEnumField(value: &self.level) }()
+      case 4: try { try decoder.decodeSingularStringField(value: &self.figure) }()
+      case 5: try { try decoder.decodeSingularStringField(value: &self.label) }()
+      case 6: try { try decoder.decodeSingularInt64Field(value: &self.reported) }()
+      case 7: try { try decoder.decodeSingularInt64Field(value: &self.recorded) }()
+      case 8: try { try decoder.decodeSingularStringField(value: &self.source) }()
+      case 9: try { try decoder.decodeSingularBoolField(value: &self.lineMissing) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.table != .unspecified {
+      try visitor.visitSingularEnumField(value: self.table, fieldNumber: 1)
+    }
+    if !self.certificateCode.isEmpty {
+      try visitor.visitSingularStringField(value: self.certificateCode, fieldNumber: 2)
+    }
+    if self.level != .unspecified {
+      try visitor.visitSingularEnumField(value: self.level, fieldNumber: 3)
+    }
+    if !self.figure.isEmpty {
+      try visitor.visitSingularStringField(value: self.figure, fieldNumber: 4)
+    }
+    if !self.label.isEmpty {
+      try visitor.visitSingularStringField(value: self.label, fieldNumber: 5)
+    }
+    if self.reported != 0 {
+      try visitor.visitSingularInt64Field(value: self.reported, fieldNumber: 6)
+    }
+    if self.recorded != 0 {
+      try visitor.visitSingularInt64Field(value: self.recorded, fieldNumber: 7)
+    }
+    if !self.source.isEmpty {
+      try visitor.visitSingularStringField(value: self.source, fieldNumber: 8)
+    }
+    if self.lineMissing != false {
+      try visitor.visitSingularBoolField(value: self.lineMissing, fieldNumber: 9)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Xcert_Filing_V1_ReportDifference, rhs: Xcert_Filing_V1_ReportDifference) -> Bool {
+    if lhs.table != rhs.table {return false}
+    if lhs.certificateCode != rhs.certificateCode {return false}
+    if lhs.level != rhs.level {return false}
+    if lhs.figure != rhs.figure {return false}
+    if lhs.label != rhs.label {return false}
+    if lhs.reported != rhs.reported {return false}
+    if lhs.recorded != rhs.recorded {return false}
+    if lhs.source != rhs.source {return false}
+    if lhs.lineMissing != rhs.lineMissing {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Xcert_Filing_V1_GetReportReconciliationRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".GetReportReconciliationRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}report_id\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularInt64Field(value: &self.reportID) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.reportID != 0 {
+      try visitor.visitSingularInt64Field(value: self.reportID, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Xcert_Filing_V1_GetReportReconciliationRequest, rhs: Xcert_Filing_V1_GetReportReconciliationRequest) -> Bool {
+    if lhs.reportID != rhs.reportID {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Xcert_Filing_V1_ReportReconciliation: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ReportReconciliation"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}report_id\0\u{3}organization_id\0\u{1}year\0\u{1}version\0\u{3}figures_checked\0\u{1}differences\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularInt64Field(value: &self.reportID) }()
+      case 2: try { try decoder.decodeSingularInt64Field(value: &self.organizationID) }()
+      case 3: try { try decoder.decodeSingularInt32Field(value: &self.year) }()
+      case 4: try { try decoder.decodeSingularInt32Field(value: &self.version) }()
+      case 5: try { try decoder.decodeSingularInt32Field(value: &self.figuresChecked) }()
+      case 6: try { try decoder.decodeRepeatedMessageField(value: &self.differences) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.reportID != 0 {
+      try visitor.visitSingularInt64Field(value: self.reportID, fieldNumber: 1)
+    }
+    if self.organizationID != 0 {
+      try visitor.visitSingularInt64Field(value: self.organizationID, fieldNumber: 2)
+    }
+    if self.year != 0 {
+      try visitor.visitSingularInt32Field(value: self.year, fieldNumber: 3)
+    }
+    if self.version != 0 {
+      try visitor.visitSingularInt32Field(value: self.version, fieldNumber: 4)
+    }
+    if self.figuresChecked != 0 {
+      try visitor.visitSingularInt32Field(value: self.figuresChecked, fieldNumber: 5)
+    }
+    if !self.differences.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.differences, fieldNumber: 6)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Xcert_Filing_V1_ReportReconciliation, rhs: Xcert_Filing_V1_ReportReconciliation) -> Bool {
+    if lhs.reportID != rhs.reportID {return false}
+    if lhs.organizationID != rhs.organizationID {return false}
+    if lhs.year != rhs.year {return false}
+    if lhs.version != rhs.version {return false}
+    if lhs.figuresChecked != rhs.figuresChecked {return false}
+    if lhs.differences != rhs.differences {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

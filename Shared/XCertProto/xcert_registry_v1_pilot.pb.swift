@@ -764,6 +764,104 @@ public nonisolated struct Xcert_Registry_V1_RevokeQualificationRequest: Sendable
   public init() {}
 }
 
+/// 002 附件2 试点院校情况汇总表: one line per school with a qualification of the year in force.
+public nonisolated struct Xcert_Registry_V1_PilotSummaryCertificate: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var certificateCode: String = String()
+
+  /// the registry's
+  public var certificateName: String = String()
+
+  /// the levels granted, lowest first
+  public var levels: [Xcert_Common_V1_CertificateLevel] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Xcert_Registry_V1_PilotSummaryLine: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// 序号, from 1 over the table
+  public var number: Int32 = 0
+
+  public var schoolCode: String = String()
+
+  /// 试点院校名称
+  public var schoolName: String = String()
+
+  /// 学校类型
+  public var schoolType: Xcert_Common_V1_SchoolType = .unspecified
+
+  /// 参与试点证书及等级, by certificate code
+  public var certificates: [Xcert_Registry_V1_PilotSummaryCertificate] = []
+
+  /// 参与试点专业数量: distinct specialties over its qualifications
+  public var specialtyCount: Int32 = 0
+
+  /// 参与试点专业名称, in the school's order of its specialties
+  public var specialtyNames: [String] = []
+
+  /// 参与试点学生规模: the qualifications' planned students, added up
+  public var studentScale: Int64 = 0
+
+  /// 备注, computed: the certificates whose alliance the school leads (牵头院校) and the
+  /// qualifications of the year revoked (with why), e.g. "牵头院校：汽车运用与维修；已撤销：Web前端开发（…）".
+  public var remarks: String = String()
+
+  /// 审核单位
+  public var reviewingUnitCode: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// Every school with a qualification of the year in force (a city reviewer: its unit's).
+public nonisolated struct Xcert_Registry_V1_GetPilotSummaryTableRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// required
+  public var year: Int32 = 0
+
+  /// empty: every unit
+  public var reviewingUnitCode: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Xcert_Registry_V1_GetPilotSummaryTableResponse: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// by school type (中职 first), then school code
+  public var lines: [Xcert_Registry_V1_PilotSummaryLine] = []
+
+  /// 合计: lines
+  public var schools: Int32 = 0
+
+  /// distinct certificates over the lines
+  public var certificates: Int32 = 0
+
+  /// the lines' scale added up
+  public var studentScale: Int64 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
 public nonisolated struct Xcert_Registry_V1_QualificationChange: @unchecked Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
@@ -1936,6 +2034,201 @@ nonisolated extension Xcert_Registry_V1_RevokeQualificationRequest: SwiftProtobu
   public static func ==(lhs: Xcert_Registry_V1_RevokeQualificationRequest, rhs: Xcert_Registry_V1_RevokeQualificationRequest) -> Bool {
     if lhs.qualificationID != rhs.qualificationID {return false}
     if lhs.reason != rhs.reason {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Xcert_Registry_V1_PilotSummaryCertificate: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".PilotSummaryCertificate"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}certificate_code\0\u{3}certificate_name\0\u{1}levels\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.certificateCode) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.certificateName) }()
+      case 3: try { try decoder.decodeRepeatedEnumField(value: &self.levels) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.certificateCode.isEmpty {
+      try visitor.visitSingularStringField(value: self.certificateCode, fieldNumber: 1)
+    }
+    if !self.certificateName.isEmpty {
+      try visitor.visitSingularStringField(value: self.certificateName, fieldNumber: 2)
+    }
+    if !self.levels.isEmpty {
+      try visitor.visitPackedEnumField(value: self.levels, fieldNumber: 3)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Xcert_Registry_V1_PilotSummaryCertificate, rhs: Xcert_Registry_V1_PilotSummaryCertificate) -> Bool {
+    if lhs.certificateCode != rhs.certificateCode {return false}
+    if lhs.certificateName != rhs.certificateName {return false}
+    if lhs.levels != rhs.levels {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Xcert_Registry_V1_PilotSummaryLine: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".PilotSummaryLine"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}number\0\u{3}school_code\0\u{3}school_name\0\u{3}school_type\0\u{1}certificates\0\u{3}specialty_count\0\u{3}specialty_names\0\u{3}student_scale\0\u{1}remarks\0\u{3}reviewing_unit_code\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularInt32Field(value: &self.number) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.schoolCode) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.schoolName) }()
+      case 4: try { try decoder.decodeSingularEnumField(value: &self.schoolType) }()
+      case 5: try { try decoder.decodeRepeatedMessageField(value: &self.certificates) }()
+      case 6: try { try decoder.decodeSingularInt32Field(value: &self.specialtyCount) }()
+      case 7: try { try decoder.decodeRepeatedStringField(value: &self.specialtyNames) }()
+      case 8: try { try decoder.decodeSingularInt64Field(value: &self.studentScale) }()
+      case 9: try { try decoder.decodeSingularStringField(value: &self.remarks) }()
+      case 10: try { try decoder.decodeSingularStringField(value: &self.reviewingUnitCode) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.number != 0 {
+      try visitor.visitSingularInt32Field(value: self.number, fieldNumber: 1)
+    }
+    if !self.schoolCode.isEmpty {
+      try visitor.visitSingularStringField(value: self.schoolCode, fieldNumber: 2)
+    }
+    if !self.schoolName.isEmpty {
+      try visitor.visitSingularStringField(value: self.schoolName, fieldNumber: 3)
+    }
+    if self.schoolType != .unspecified {
+      try visitor.visitSingularEnumField(value: self.schoolType, fieldNumber: 4)
+    }
+    if !self.certificates.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.certificates, fieldNumber: 5)
+    }
+    if self.specialtyCount != 0 {
+      try visitor.visitSingularInt32Field(value: self.specialtyCount, fieldNumber: 6)
+    }
+    if !self.specialtyNames.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.specialtyNames, fieldNumber: 7)
+    }
+    if self.studentScale != 0 {
+      try visitor.visitSingularInt64Field(value: self.studentScale, fieldNumber: 8)
+    }
+    if !self.remarks.isEmpty {
+      try visitor.visitSingularStringField(value: self.remarks, fieldNumber: 9)
+    }
+    if !self.reviewingUnitCode.isEmpty {
+      try visitor.visitSingularStringField(value: self.reviewingUnitCode, fieldNumber: 10)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Xcert_Registry_V1_PilotSummaryLine, rhs: Xcert_Registry_V1_PilotSummaryLine) -> Bool {
+    if lhs.number != rhs.number {return false}
+    if lhs.schoolCode != rhs.schoolCode {return false}
+    if lhs.schoolName != rhs.schoolName {return false}
+    if lhs.schoolType != rhs.schoolType {return false}
+    if lhs.certificates != rhs.certificates {return false}
+    if lhs.specialtyCount != rhs.specialtyCount {return false}
+    if lhs.specialtyNames != rhs.specialtyNames {return false}
+    if lhs.studentScale != rhs.studentScale {return false}
+    if lhs.remarks != rhs.remarks {return false}
+    if lhs.reviewingUnitCode != rhs.reviewingUnitCode {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Xcert_Registry_V1_GetPilotSummaryTableRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".GetPilotSummaryTableRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}year\0\u{3}reviewing_unit_code\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularInt32Field(value: &self.year) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.reviewingUnitCode) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.year != 0 {
+      try visitor.visitSingularInt32Field(value: self.year, fieldNumber: 1)
+    }
+    if !self.reviewingUnitCode.isEmpty {
+      try visitor.visitSingularStringField(value: self.reviewingUnitCode, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Xcert_Registry_V1_GetPilotSummaryTableRequest, rhs: Xcert_Registry_V1_GetPilotSummaryTableRequest) -> Bool {
+    if lhs.year != rhs.year {return false}
+    if lhs.reviewingUnitCode != rhs.reviewingUnitCode {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Xcert_Registry_V1_GetPilotSummaryTableResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".GetPilotSummaryTableResponse"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}lines\0\u{1}schools\0\u{1}certificates\0\u{3}student_scale\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeRepeatedMessageField(value: &self.lines) }()
+      case 2: try { try decoder.decodeSingularInt32Field(value: &self.schools) }()
+      case 3: try { try decoder.decodeSingularInt32Field(value: &self.certificates) }()
+      case 4: try { try decoder.decodeSingularInt64Field(value: &self.studentScale) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.lines.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.lines, fieldNumber: 1)
+    }
+    if self.schools != 0 {
+      try visitor.visitSingularInt32Field(value: self.schools, fieldNumber: 2)
+    }
+    if self.certificates != 0 {
+      try visitor.visitSingularInt32Field(value: self.certificates, fieldNumber: 3)
+    }
+    if self.studentScale != 0 {
+      try visitor.visitSingularInt64Field(value: self.studentScale, fieldNumber: 4)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Xcert_Registry_V1_GetPilotSummaryTableResponse, rhs: Xcert_Registry_V1_GetPilotSummaryTableResponse) -> Bool {
+    if lhs.lines != rhs.lines {return false}
+    if lhs.schools != rhs.schools {return false}
+    if lhs.certificates != rhs.certificates {return false}
+    if lhs.studentScale != rhs.studentScale {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

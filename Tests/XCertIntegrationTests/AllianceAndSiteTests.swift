@@ -4,6 +4,7 @@ import XCertAPI
 import XCertDomain
 import XCertProto
 import XCertService
+import XCertStore
 import XCertTestSupport
 import XCertWire
 
@@ -606,6 +607,115 @@ struct AllianceAndSiteTests {
         request.form.workPlan = "组建联盟，开展师资培训，协调考点设立。"
         request.form.commitmentSigned = true
         return request
+    }
+
+    @Test(
+        """
+        002 appendix 2: one line per school with a qualification in force, by school type then code, with its certificates and levels, \
+        specialties, scale and computed remarks (lead school, revoked); the view says the same, and xctl prints it under 002's headers
+        """
+    )
+    func pilotSummaryTable() async throws {
+        try await withRegistry { registry in
+            let schools = try await self.seedAlliances(registry)
+            try await registry.createSchool("4136010099", type: .vocationalUndergraduate)
+            try await registry.qualify("4136010099", "NEV", scale: 120)
+            let revokedApplication = try #require(
+                try await registry.call(
+                    Xcert_Registry_V1_PilotService.Method.listQualifications,
+                    {
+                        var list = Xcert_Registry_V1_ListQualificationsRequest()
+                        list.schoolCode = schools[1]
+                        list.certificateCode = "AUTO"
+                        return list
+                    }(), token: registry.admin
+                ).qualifications.first)
+            var revoke = Xcert_Registry_V1_RevokeQualificationRequest()
+            revoke.qualificationID = revokedApplication.id
+            revoke.reason = "实训条件不达标"
+            _ = try await registry.call(Xcert_Registry_V1_PilotService.Method.revokeQualification, revoke, token: registry.admin)
+            var assign = Xcert_Registry_V1_AssignLeadSchoolsRequest()
+            assign.certificateCode = "AUTO"
+            assign.year = 2020
+            assign.reason = "申报学校数未达到10所，由省教育厅指定学校负责（000 第五条）"
+            assign.leads = self.leads([schools[0]], primary: [0])
+            _ = try await registry.call(Xcert_Registry_V1_AllianceService.Method.assignLeadSchools, assign, token: registry.admin)
+
+            var request = Xcert_Registry_V1_GetPilotSummaryTableRequest()
+            request.year = 2020
+            let table = try await registry.call(Xcert_Registry_V1_PilotService.Method.getPilotSummaryTable, request, token: registry.admin)
+            #expect(table.lines.map(\.schoolCode) == schools.sorted() + ["4136010099"], "higher vocational first, by code")
+            #expect(table.lines.map(\.number) == Array(1...13))
+            #expect(table.schools == 13 && table.certificates == 3)
+            let bimScale: Int64 = (10...21).reduce(0, +)
+            #expect(table.studentScale == bimScale + 50 * 2 + 120, "AUTO of the second school revoked")
+            let first = try #require(table.lines.first { $0.schoolCode == schools[0] })
+            let auto = try #require(first.certificates.first)
+            #expect(first.certificates.map(\.certificateCode) == ["AUTO", "BIM"] && auto.levels == [.elementary])
+            #expect(first.specialtyCount == 1 && first.specialtyNames == ["专业1"] && first.studentScale == 50 + 10)
+            #expect(first.schoolType == .higherVocational && first.remarks == "牵头院校：\(auto.certificateName)")
+            let second = try #require(table.lines.first { $0.schoolCode == schools[1] })
+            #expect(second.certificates.map(\.certificateCode) == ["BIM"])
+            #expect(second.remarks == "已撤销：\(auto.certificateName)（实训条件不达标）")
+            #expect(table.lines.last?.schoolType == .vocationalUndergraduate && table.lines.last?.remarks == "")
+
+            // One reviewing unit's schools; a city reviewer only the secondary schools under its unit (none here); a bad year.
+            request.reviewingUnitCode = "360400"
+            #expect(
+                try await registry.call(Xcert_Registry_V1_PilotService.Method.getPilotSummaryTable, request, token: registry.admin)
+                    .lines.map(\.schoolCode) == schools.filter { $0.hasPrefix("413604") })
+            request.reviewingUnitCode = ""
+            let reviewer = try await registry.token(role: "city_reviewer", party: "360100")
+            #expect(
+                try await registry.call(Xcert_Registry_V1_PilotService.Method.getPilotSummaryTable, request, token: reviewer).lines.isEmpty)
+            request.year = 1999
+            #expect(
+                await registry.refusal(Xcert_Registry_V1_PilotService.Method.getPilotSummaryTable, request, token: registry.admin)?
+                    .fieldViolations.map(\.field) == ["year"])
+            let organization = try await registry.token(role: "organization", party: "1")
+            #expect(
+                await registry.refusal(Xcert_Registry_V1_PilotService.Method.getPilotSummaryTable, request, token: organization)?.code
+                    == .permissionDenied)
+
+            // The analysts' view: the same lines.
+            let analyst = Database(client: registry.postgres, role: "xcert_analyst")
+            let viewed = try await analyst.transaction(timeout: .seconds(30), logger: testLogger("pilot-summary")) { connection in
+                var rows: [String] = []
+                for try await (number, school, type, certificates, count, scale, remarks) in try await connection.query(
+                    """
+                    SELECT number, school_code, school_type_name, certificates, specialty_count, student_scale, remarks
+                    FROM analytics.pilot_summary WHERE year = 2020 ORDER BY number
+                    """, logger: testLogger("pilot-summary")
+                ).decode((Int32, String, String, String, Int32, Int64, String).self) {
+                    rows.append("\(number) \(school) \(type) \(certificates) \(count) \(scale) \(remarks)")
+                }
+                return rows
+            }
+            #expect(
+                viewed
+                    == table.lines.map { line in
+                        let certificates = line.certificates.map { certificate in
+                            let levels = certificate.levels.compactMap { CertificateLevel(wire: $0)?.chineseName }
+                            return "\(certificate.certificateName)（\(levels.joined(separator: "、"))）"
+                        }
+                        return """
+                            \(line.number) \(line.schoolCode) \(SchoolType(wire: line.schoolType)?.chineseName ?? "") \
+                            \(certificates.joined(separator: "；")) \(line.specialtyCount) \(line.studentScale) \(line.remarks)
+                            """
+                    })
+
+            let xctl = ServiceProcess.binDirectory.appendingPathComponent("xctl").path
+            let printed = try await runCommand(
+                xctl,
+                [
+                    "report", "pilot-summary", "--year", "2020", "--format", "csv", "--chinese-headers", "--registry",
+                    "127.0.0.1:\(registry.registry.port)", "--token", registry.admin,
+                ])
+            #expect(printed.status == 0, "\(printed.output)")
+            #expect(printed.output.contains("序号,试点院校名称,学校类型,参与试点证书及等级,参与试点专业数量,参与试点专业名称,参与试点学生规模,备注"))
+            #expect(printed.output.contains("13,"), "\(printed.output)")
+            #expect(printed.output.contains("合计,13 所"), "\(printed.output)")
+        }
     }
 
     private func leads(_ schools: [String], primary: Set<Int>) -> [Xcert_Registry_V1_LeadSchool] {

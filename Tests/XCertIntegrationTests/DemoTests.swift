@@ -50,6 +50,7 @@ struct DemoTests {
                 "refused by the 40 % / 30 % caps", "corrected", "secondary schools under 赣江新区社会发展局", "1 outside any application window",
                 "reviewed by a designated bureau)", "1 organization suspended (1 roster refused meanwhile), 1 reinstated",
                 "3 small certificates given leads by the province, 1 lead replaced", "published textbooks",
+                "3 differ from the system's figures (1 returned with them and corrected, 2 awaiting review",
             ] {
                 #expect(first.output.contains(expected), "\(expected) in: \(first.output.suffix(3000))")
             }
@@ -66,6 +67,19 @@ struct DemoTests {
             #expect(reports.leads == views.leads, "the alliances' final leads = analytics.lead_schools")
             #expect(reports.textbooks == views.textbooks, "003 appendix table 4 = analytics.textbooks")
             #expect(reports.textbooks.count > 5, "the organizations' reports list textbooks: \(reports.textbooks.count)")
+            #expect(reports.pilotSummary == views.pilotSummary, "002 appendix 2 = analytics.pilot_summary")
+            #expect(reports.pilotSummary.count >= 25, "most of the 30 schools pilot: \(reports.pilotSummary.count)")
+            #expect(reports.differences == views.differences, "every live report's reconciliation = analytics.report_differences")
+            let deviating = Set(reports.differences.map { $0.split(separator: " ")[1] })
+            #expect(deviating.count == 2, "two organizations' reports awaiting review differ from the system: \(reports.differences)")
+            #expect(
+                reports.differences.contains { $0.hasSuffix(" true") } && reports.differences.contains { $0.contains(" registry sites ") }
+                    && reports.differences.contains { $0.contains(" textbook list ") },
+                "a missing fee line, a site count and a textbook count among them: \(reports.differences)")
+            #expect(reports.dueDays == views.dueDays, "each school's due day as its evaluation shows it = analytics.evaluation_due_days")
+            #expect(
+                reports.dueDays.filter { $0.contains(" true true 1") }.count == 1 && reports.dueDays.allSatisfy { $0.hasSuffix(" true 1") },
+                "one school's due day extended; every evaluation carries its report and attachment: \(reports.dueDays)")
             #expect(
                 views.leadChanges.filter { $0 == "assigned" }.count == 6 && views.leadChanges.contains("replaced"),
                 "three small certificates given two leads each, one replaced: \(views.leadChanges)")
@@ -118,6 +132,9 @@ struct DemoTests {
         var inspections: [String] = []
         var leads: [String] = []
         var textbooks: [String] = []
+        var pilotSummary: [String] = []
+        var differences: [String] = []
+        var dueDays: [String] = []
         var totalCompleted: Int64 = 0
         var totalExamined: Int64 = 0
         var received: Int64 = 0
@@ -195,6 +212,58 @@ struct DemoTests {
         reports.textbooks = try await filing.unary(
             Xcert_Filing_V1_ReportService.Method.getTextbookTable, textbooks, options: CallOptions(metadata: metadata)
         ).lines.map { "\($0.organizationID) \($0.title) \($0.authors.joined(separator: "、")) \($0.nationalPlanning) \($0.certificateCode)" }
+
+        var summary = Xcert_Registry_V1_GetPilotSummaryTableRequest()
+        summary.year = Self.year
+        reports.pilotSummary = try await registry.unary(
+            Xcert_Registry_V1_PilotService.Method.getPilotSummaryTable, summary, options: CallOptions(metadata: metadata)
+        ).lines.map { line in
+            let certificates = line.certificates.map { certificate in
+                let levels = certificate.levels.map { ["", "初级", "中级", "高级"][$0.rawValue] }
+                return "\(certificate.certificateName)（\(levels.joined(separator: "、"))）"
+            }
+            return """
+                \(line.number) \(line.schoolCode) \(line.schoolType.rawValue) \(certificates.joined(separator: "；")) \
+                \(line.specialtyCount) \(line.specialtyNames.joined(separator: "、")) \(line.studentScale) [\(line.remarks)]
+                """
+        }
+
+        // Every live yearly report's differences from the system's figures.
+        var list = Xcert_Filing_V1_ListReportsRequest()
+        list.year = Self.year
+        list.page.pageSize = 1000
+        for report in try await filing.unary(
+            Xcert_Filing_V1_ReportService.Method.listReports, list, options: CallOptions(metadata: metadata)
+        ).reports where report.state == .submitted || report.state == .accepted {
+            var reconcile = Xcert_Filing_V1_GetReportReconciliationRequest()
+            reconcile.reportID = report.id
+            let reconciliation = try await filing.unary(
+                Xcert_Filing_V1_ReportService.Method.getReportReconciliation, reconcile, options: CallOptions(metadata: metadata))
+            reports.differences += reconciliation.differences.map { difference in
+                """
+                \(report.id) \(report.organizationID) \(difference.table.rawValue) \(difference.certificateCode) \
+                \(difference.level.rawValue) \(difference.figure) \(difference.reported) \(difference.recorded) \(difference.source) \
+                \(difference.lineMissing)
+                """
+            }
+        }
+        reports.differences.sort()
+
+        // Each school's due day, as its evaluation shows it.
+        var results = Xcert_Assessment_V1_ListResultsRequest()
+        results.year = Self.year
+        for school in try await assessment.unary(
+            Xcert_Assessment_V1_ResultService.Method.listResults, results, options: CallOptions(metadata: metadata)
+        ).results.map(\.schoolCode).sorted() {
+            var get = Xcert_Assessment_V1_GetEvaluationRequest()
+            get.schoolCode = school
+            get.year = Self.year
+            let evaluation = try await assessment.unary(
+                Xcert_Assessment_V1_EvaluationService.Method.getEvaluation, get, options: CallOptions(metadata: metadata))
+            let due = String(format: "%04d-%02d-%02d", evaluation.dueOn.year, evaluation.dueOn.month, evaluation.dueOn.day)
+            reports.dueDays.append(
+                "\(school) \(due) \(evaluation.dueExtended) \(!evaluation.report.isEmpty) \(evaluation.attachments.count)")
+        }
         return reports
     }
 
@@ -218,6 +287,9 @@ struct DemoTests {
         var leads: [String] = []
         var leadChanges: [String] = []
         var textbooks: [String] = []
+        var pilotSummary: [String] = []
+        var differences: [String] = []
+        var dueDays: [String] = []
     }
 
     static func views(_ stack: FullStack) async throws -> Views {
@@ -342,6 +414,37 @@ struct DemoTests {
                 "SELECT kind FROM analytics.lead_changes WHERE year = \(year) ORDER BY change_id", logger: logger
             ).decode(String.self) {
                 views.leadChanges.append(kind)
+            }
+            for try await (number, school, type, certificates, count, names, scale, remarks) in try await connection.query(
+                """
+                SELECT number, school_code, school_type, certificates, specialty_count, specialty_names, student_scale, remarks
+                FROM analytics.pilot_summary WHERE year = \(year) ORDER BY number
+                """, logger: logger
+            ).decode((Int32, String, String, String, Int32, String, Int64, String).self) {
+                let wireType =
+                    [
+                        "secondary_vocational": 1, "higher_vocational": 2, "vocational_undergraduate": 3,
+                        "applied_undergraduate": 4, "open_university": 5, "technical_school": 6,
+                    ][type] ?? 0
+                views.pilotSummary.append("\(number) \(school) \(wireType) \(certificates) \(count) \(names) \(scale) [\(remarks)]")
+            }
+            for try await row in try await connection.query(
+                """
+                SELECT report_id, organization_id, table_no, certificate_code, level, figure, reported, recorded, source, line_missing
+                FROM analytics.report_differences WHERE year = \(year)
+                """, logger: logger
+            ).decode((Int64, Int64, Int32, String, Int32, String, Int64, Int64, String, Bool).self) {
+                views.differences.append(
+                    "\(row.0) \(row.1) \(row.2) \(row.3) \(row.4) \(row.5) \(row.6) \(row.7) \(row.8) \(row.9)")
+            }
+            views.differences.sort()
+            for try await (school, due, extended, sent, attachments) in try await connection.query(
+                """
+                SELECT school_code, to_char(due_on, 'YYYY-MM-DD'), extended, report_sent, attachments
+                FROM analytics.evaluation_due_days WHERE year = \(year) ORDER BY school_code
+                """, logger: logger
+            ).decode((String, String, Bool, Bool, Int32).self) {
+                views.dueDays.append("\(school) \(due) \(extended) \(sent) \(attachments)")
             }
             return views
         }

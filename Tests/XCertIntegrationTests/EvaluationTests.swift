@@ -2,7 +2,9 @@ import Foundation
 import SwiftProtobuf
 import Testing
 import XCertAPI
+import XCertDomain
 import XCertProto
+import XCertService
 import XCertTestSupport
 import XCertWire
 
@@ -16,6 +18,9 @@ struct EvaluationTests {
         evidence.sha256 = String(repeating: "ab", count: 32)
         return evidence
     }()
+
+    /// A self-evaluation report (自评报告) to send with the scores.
+    static let report = "本校2026年度1+X证书制度试点工作自评报告：组织保障、经费投入、师资培训、考核实施均按方案推进。"
 
     static func score(_ code: String, _ tenths: Int32, evidence: Bool = true) -> Xcert_Assessment_V1_SelfScore {
         var score = Xcert_Assessment_V1_SelfScore()
@@ -37,6 +42,7 @@ struct EvaluationTests {
             submit.schoolCode = "4136010001"
             submit.year = 2026
             submit.scores = [Self.score("2-1", 40)]
+            submit.report = Self.report
             let unpublished = try #require(
                 await assessment.refusal(Xcert_Assessment_V1_EvaluationService.Method.submitSelfEvaluation, submit, token: school))
             #expect(
@@ -206,6 +212,7 @@ struct EvaluationTests {
             submit.schoolCode = "4136010001"
             submit.year = 2026
             submit.scores = [Self.score("2-1", 40)]
+            submit.report = Self.report
             let open = try await assessment.call(Xcert_Assessment_V1_EvaluationService.Method.submitSelfEvaluation, submit, token: school)
             func points(_ evaluation: Xcert_Assessment_V1_Evaluation) -> [String: Int32] {
                 Dictionary(uniqueKeysWithValues: evaluation.items.filter(\.computed).map { ($0.code, $0.finalPointsTenths) })
@@ -263,6 +270,118 @@ struct EvaluationTests {
             settlement.setPayments("4136010001", year: 2026, due: 4, paidByDueDate: 0, receivableFen: 40_000, receivedFen: 0)
             try await h.registerSite("4136010001", "NEV", opened: 2026, token: h.admin)
             #expect(try await assessment.call(Xcert_Assessment_V1_EvaluationService.Method.getEvaluation, get, token: school) == locked)
+            await assessment.stop()
+        }
+    }
+
+    @Test(
+        """
+        the evaluation calendar: a self-evaluation after the year's due day is refused, unless the province extended the school's; \
+        the 自评报告 and its attachments come with it and are checked; the due days are in the view and through xctl
+        """
+    )
+    func evaluationCalendar() async throws {
+        try await withFilingStack { h in
+            try await h.seedReference()
+            for code in ["4136010001", "4136010002"] { try await h.createSchool(code) }
+            // The evaluated year is this one in the province, so that "yesterday" and "today" are due days it permits.
+            let today = LocalDate(containing: Int64(Date().timeIntervalSince1970))
+            let year = Int32(today.year)
+            let yesterday = today.adding(days: -1)
+            let assessment = try await Assessment.start(h)
+            try await assessment.publishDefaultScheme(year: year, token: h.admin)
+            let school = try await h.token(role: "school", party: "4136010001")
+            let method = Xcert_Assessment_V1_EvaluationService.Method.self
+
+            var submit = Xcert_Assessment_V1_SubmitSelfEvaluationRequest()
+            submit.schoolCode = "4136010001"
+            submit.year = year
+            submit.scores = [Self.score("2-1", 40)]
+            var attachment = Xcert_Filing_V1_Attachment()
+            attachment.name = "自评报告附件.pdf"
+            attachment.sizeBytes = 120_000
+            attachment.sha256 = "0123"
+            submit.attachments = [attachment]
+            // No report, a bad digest: both named, with the scores' problems, in one answer.
+            submit.scores.append(Self.score("9-9", 1))
+            let incomplete = try #require(await assessment.refusal(method.submitSelfEvaluation, submit, token: school))
+            #expect(
+                incomplete.fieldViolations.map(\.field) == ["report", "attachments[0].sha256", "scores[1].code"],
+                "\(incomplete.fieldViolations)")
+            submit.scores.removeLast()
+            submit.report = Self.report
+            submit.attachments[0].sha256 = String(repeating: "cd", count: 32)
+
+            // Without a calendar, no due day.
+            var get = Xcert_Assessment_V1_GetEvaluationCalendarRequest()
+            get.year = year
+            #expect(await assessment.refusal(method.getEvaluationCalendar, get, token: h.admin)?.code == .notFound)
+            let open = try await assessment.call(method.submitSelfEvaluation, submit, token: school)
+            #expect(open.report == Self.report && open.attachments == submit.attachments && !open.hasDueOn)
+
+            // Due yesterday: refused, naming the day; a school cannot set the calendar.
+            var set = Xcert_Assessment_V1_SetEvaluationCalendarRequest()
+            set.year = year
+            set.dueOn = yesterday.wire
+            #expect(await assessment.refusal(method.setEvaluationCalendar, set, token: school)?.code == .permissionDenied)
+            let calendar = try await assessment.call(method.setEvaluationCalendar, set, token: h.admin)
+            #expect(calendar.closingInstant == "\(yesterday) 23:59:59 +08:00" && calendar.setBy == "省厅管理员")
+            let late = try #require(await assessment.refusal(method.submitSelfEvaluation, submit, token: school))
+            #expect(
+                late.code == .failedPrecondition && late.message.contains("due by \(yesterday) 23:59:59 +08:00")
+                    && late.message.contains("extend"), "\(late.message)")
+            var admin = submit
+            admin.schoolCode = "4136010002"
+            #expect(
+                await assessment.refusal(method.submitSelfEvaluation, admin, token: h.admin)?.code == .failedPrecondition,
+                "the province submitting for a school keeps the day too")
+
+            // Extensions: after the year's day, with a reason; then the school submits.
+            var extend = Xcert_Assessment_V1_ExtendEvaluationDueRequest()
+            extend.schoolCode = "4136010001"
+            extend.year = year
+            extend.dueOn = yesterday.wire
+            extend.reason = "附件需补充盖章"
+            let notLater = try #require(await assessment.refusal(method.extendEvaluationDue, extend, token: h.admin))
+            #expect(notLater.fieldViolations.map(\.field) == ["due_on"], "\(notLater)")
+            extend.dueOn = today.wire
+            extend.reason = " "
+            #expect(
+                await assessment.refusal(method.extendEvaluationDue, extend, token: h.admin)?.fieldViolations.map(\.field) == ["reason"])
+            extend.reason = "附件需补充盖章"
+            let extended = try await assessment.call(method.extendEvaluationDue, extend, token: h.admin)
+            #expect(extended.extensions.map(\.schoolCode) == ["4136010001"] && extended.extensions[0].reason == "附件需补充盖章")
+            let accepted = try await assessment.call(method.submitSelfEvaluation, submit, token: school)
+            #expect(accepted.dueOn == today.wire && accepted.dueExtended && accepted.report == Self.report)
+            #expect(await assessment.refusal(method.submitSelfEvaluation, admin, token: h.admin)?.code == .failedPrecondition)
+
+            // Moving the year's day onto the extension is refused, naming the school; each school sees only its own extension.
+            set.dueOn = today.wire
+            let overtaken = try #require(await assessment.refusal(method.setEvaluationCalendar, set, token: h.admin))
+            #expect(overtaken.fieldViolations.first?.description.contains("school 4136010001 (to \(today))") == true, "\(overtaken)")
+            #expect(try await assessment.call(method.getEvaluationCalendar, get, token: school).extensions.count == 1)
+            let other = try await h.token(role: "school", party: "4136010002")
+            let seen = try await assessment.call(method.getEvaluationCalendar, get, token: other)
+            #expect(seen.extensions.isEmpty && seen.dueOn == yesterday.wire)
+
+            // The view: the school's day, its extension and its report.
+            let row = try await h.scalar(
+                """
+                SELECT to_char(due_on, 'YYYY-MM-DD') || ' ' || extended || ' ' || report_sent || ' ' || attachments
+                FROM analytics.evaluation_due_days WHERE year = \(year) AND school_code = '4136010001'
+                """, as: String.self)
+            #expect(row == "\(today) true true 1")
+
+            let xctl = ServiceProcess.binDirectory.appendingPathComponent("xctl").path
+            let shown = try await runCommand(
+                xctl,
+                [
+                    "assessment", "evaluation", "calendar", "show", "--year", String(year), "--format", "csv", "--token", h.admin,
+                    "--assessment", "127.0.0.1:\(assessment.address.port)",
+                ])
+            #expect(
+                shown.status == 0 && shown.output.contains("(all),\(yesterday),") && shown.output.contains("4136010001,\(today),附件需补充盖章"),
+                "\(shown.output)")
             await assessment.stop()
         }
     }

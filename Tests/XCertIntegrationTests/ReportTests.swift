@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import XCertAPI
 import XCertProto
+import XCertStore
 import XCertTestSupport
 import XCertWire
 
@@ -189,6 +190,172 @@ struct ReportTests {
             #expect(result.status == 0, "\(result.output)")
             #expect(result.output.contains("序号,教材名称,参编人员(前五),出版社名称,出版时间,是否是国家规划教材,对应证书名称及级别"), "\(result.output)")
             #expect(result.output.contains("2,新能源汽车技术（中级）,王一、王二、王三、王四、王五,高等教育出版社,2024-09-01,是,"), "\(result.output)")
+        }
+    }
+
+    @Test(
+        """
+        reconciliation against the real services: every figure the rosters, the registry's sites, the ledger and the textbook list do \
+        not back is listed with both numbers, as the view lists it; the province returns the report with them; a corrected one agrees
+        """
+    )
+    func reconciliation() async throws {
+        try await withFullStack { stack in
+            let h = stack.harness()
+            let world = try await h.rosterWorld()
+            // Sites of AUTO: one at 4136010001 for both levels, one at 4136010003 for the elementary level.
+            for (school, levels, opened) in [
+                ("4136010001", [Xcert_Common_V1_CertificateLevel.elementary, .intermediate], Int32(2026)),
+                ("4136010003", [.elementary], 2026),
+            ] {
+                var site = Xcert_Registry_V1_RegisterSiteRequest()
+                site.schoolCode = school
+                site.certificateCode = "AUTO"
+                site.levels = levels
+                site.capacity = 100
+                site.yearOpened = opened
+                _ = try await h.call(Xcert_Registry_V1_SiteService.Method.registerSite, site, token: world.car)
+            }
+            // One session: ten of 4136010001 and five of 4136010003.
+            let roster = try await h.createRoster(token: world.car)
+            _ = try await h.upload(
+                roster.id, chunk: 0, (0..<10).map { Candidates.row($0) } + (10..<15).map { Candidates.row($0, school: "4136010003") },
+                token: world.car)
+            let sealed = try await h.seal(roster.id, token: world.car)
+            let passed = sealed.tallies.reduce(0) { $0 + $1.passed }
+            // Settlement charges 300 yuan each (the filing's fee); 4136010001 pays 1,000 yuan.
+            let settlement = testClient(port: stack.settlement.port).authorized(token: stack.admin)
+            var fees = Xcert_Settlement_V1_GetOrganizationFeeTableRequest()
+            fees.year = RosterWorld.year
+            fees.organizationID = world.carOrganization
+            for _ in 0..<300 {
+                let table = try await settlement.unary(
+                    Xcert_Settlement_V1_SettlementReportService.Method.getOrganizationFeeTable, fees, options: CallOptions())
+                if table.total.completed == 15 { break }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            _ = try await settlement.unary(
+                Xcert_Settlement_V1_LedgerService.Method.recordPayment, SettlementTests.payment("4136010001", 100_000, (2026, 7, 1)),
+                options: CallOptions(idempotencyKey: "reconcile-pay"))
+
+            // The report: five declared too many, no line for the intermediate site, the payment counted as 1,500 yuan, two textbooks
+            // counted but one listed.
+            var submit = Self.report()
+            submit.year = RosterWorld.year
+            submit.content.exams = [submit.content.exams[0]]
+            submit.content.exams[0].province.declared = 20
+            submit.content.exams[0].province.approved = 15
+            submit.content.exams[0].province.completed = 15
+            submit.content.exams[0].province.passed = passed
+            submit.content.sites[0].sitesProvince = 2
+            submit.content.sites[0].candidatesAssessed = 15
+            submit.content.sites[0].examSessions = 1
+            submit.content.fees[0].completed = 15
+            submit.content.fees[0].receivable.fen = 450_000
+            submit.content.fees[0].received.fen = 150_000
+            submit.content.fees[0].outstanding.fen = 300_000
+            submit.content.resources[0].publishedTextbooks = 2
+            submit.content.textbooks = [submit.content.textbooks[0]]
+            let report = try await h.call(Xcert_Filing_V1_ReportService.Method.submitReport, submit, token: world.car)
+
+            var reconcile = Xcert_Filing_V1_GetReportReconciliationRequest()
+            reconcile.reportID = report.id
+            let reconciliation = try await h.call(Xcert_Filing_V1_ReportService.Method.getReportReconciliation, reconcile, token: h.admin)
+            let expected = [
+                "1 AUTO 1 province.declared 20 15 rosters false", "3 AUTO 2 sites_province 0 1 registry sites true",
+                "4 AUTO 1 received 150000 100000 ledger false", "4 AUTO 1 outstanding 300000 350000 ledger false",
+                "5 AUTO 1 published_textbooks 2 1 textbook list false",
+            ]
+            func lines(_ differences: [Xcert_Filing_V1_ReportDifference]) -> [String] {
+                differences.map {
+                    """
+                    \($0.table.rawValue) \($0.certificateCode) \($0.level.rawValue) \($0.figure) \($0.reported) \($0.recorded) \
+                    \($0.source) \($0.lineMissing)
+                    """
+                }
+            }
+            #expect(lines(reconciliation.differences) == expected)
+            #expect(reconciliation.figuresChecked == 4 + 2 * 3 + 4 + 1, "one exam line, two site lines, one fee line, one resource line")
+            #expect(reconciliation.differences[0].label == "申报人数" && reconciliation.differences[2].label == "实收金额(分)")
+            // The organization reconciles its own; another organization's is not found; a school may not.
+            #expect(
+                try await h.call(Xcert_Filing_V1_ReportService.Method.getReportReconciliation, reconcile, token: world.car)
+                    == reconciliation)
+            #expect(
+                await h.refusal(Xcert_Filing_V1_ReportService.Method.getReportReconciliation, reconcile, token: world.bim)?.code
+                    == .notFound)
+            let school = try await h.token(role: "school", party: "4136010001")
+            #expect(
+                await h.refusal(Xcert_Filing_V1_ReportService.Method.getReportReconciliation, reconcile, token: school)?.code
+                    == .permissionDenied)
+
+            // The analysts' view lists the same.
+            let viewed = try await Database(client: stack.postgres, role: "xcert_analyst").transaction(
+                timeout: .seconds(30), logger: testLogger("reconciliation")
+            ) { connection in
+                var rows: [String] = []
+                for try await row in try await connection.query(
+                    """
+                    SELECT table_no, certificate_code, level, figure, reported, recorded, source, line_missing
+                    FROM analytics.report_differences WHERE report_id = \(report.id) ORDER BY table_no, certificate_code, level, position
+                    """, logger: testLogger("reconciliation")
+                ).decode((Int32, String, Int32, String, Int64, Int64, String, Bool).self) {
+                    rows.append("\(row.0) \(row.1) \(row.2) \(row.3) \(row.4) \(row.5) \(row.6) \(row.7)")
+                }
+                return rows
+            }
+            #expect(viewed == expected)
+
+            // Returned with them: the reason lists them, the report keeps them; accepting "with differences" is refused.
+            var review = Xcert_Filing_V1_ReviewReportRequest()
+            review.id = report.id
+            review.accept = true
+            review.withDifferences = true
+            #expect(
+                await h.refusal(Xcert_Filing_V1_ReportService.Method.reviewReport, review, token: h.admin)?.fieldViolations.map(\.field)
+                    == ["with_differences"])
+            review.accept = false
+            review.reason = "请核对后重新报送。"
+            let returned = try await h.call(Xcert_Filing_V1_ReportService.Method.reviewReport, review, token: h.admin)
+            #expect(returned.state == .returned && lines(returned.returnedWith) == expected)
+            #expect(
+                returned.reviewReason.hasPrefix("请核对后重新报送。\n与系统记录不符 5 处：AUTO 初级 申报人数 填报 20，系统 15；")
+                    && returned.reviewReason.contains("AUTO 中级 考核站点数 缺少该行（系统 1）"), "\(returned.reviewReason)")
+            #expect(
+                try await h.scalar("SELECT count(*) FROM analytics.report_differences WHERE report_id = \(report.id)", as: Int64.self) == 0,
+                "a returned report is no longer live")
+
+            // Corrected: it agrees, and there is nothing to return it with.
+            submit.content.exams[0].province.declared = 15
+            var intermediate = submit.content.sites[0]
+            intermediate.level = .intermediate
+            intermediate.sitesProvince = 1
+            intermediate.candidatesAssessed = 0
+            intermediate.examSessions = 0
+            submit.content.sites.append(intermediate)
+            submit.content.fees[0].received.fen = 100_000
+            submit.content.fees[0].outstanding.fen = 350_000
+            submit.content.resources[0].publishedTextbooks = 1
+            let corrected = try await h.call(Xcert_Filing_V1_ReportService.Method.submitReport, submit, token: world.car)
+            reconcile.reportID = corrected.id
+            #expect(
+                try await h.call(Xcert_Filing_V1_ReportService.Method.getReportReconciliation, reconcile, token: h.admin).differences
+                    .isEmpty)
+            review.id = corrected.id
+            let agrees = try #require(await h.refusal(Xcert_Filing_V1_ReportService.Method.reviewReport, review, token: h.admin))
+            #expect(agrees.code == .failedPrecondition && agrees.message.contains("agrees with the system's figures"))
+
+            let xctl = ServiceProcess.binDirectory.appendingPathComponent("xctl").path
+            let printed = try await runCommand(
+                xctl,
+                [
+                    "report", "reconciliation", "--report-id", String(report.id), "--chinese-headers", "--format", "csv", "--filing",
+                    "127.0.0.1:\(stack.filing.port)", "--token", h.admin,
+                ])
+            #expect(printed.status == 0 && printed.output.contains("表,证书,级别,项目,填报数,系统数,系统数来源,缺少该行"), "\(printed.output)")
+            #expect(printed.output.contains("一.3,AUTO,中级,考核站点数,0,1,registry sites,是"), "\(printed.output)")
+            await h.client.close()
+            await h.filingClient?.close()
         }
     }
 

@@ -32,6 +32,7 @@ struct ResultTests {
                 submit.schoolCode = school
                 submit.year = 2026
                 submit.scores = scores.map { EvaluationTests.score($0.key, $0.value) }
+                submit.report = EvaluationTests.report
                 _ = try await assessment.call(Xcert_Assessment_V1_EvaluationService.Method.submitSelfEvaluation, submit, token: h.admin)
                 guard review else { return }
                 var request = Xcert_Assessment_V1_ReviewEvaluationRequest()

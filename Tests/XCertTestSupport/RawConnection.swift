@@ -92,8 +92,10 @@ public final class RawConnection: Sendable {
         }
     }
 
-    /// Waits until the server closes the connection; throws on timeout.
-    public func waitForClose(within timeout: Duration = .seconds(10)) async throws {
+    /// Waits until the server closes the connection; throws on timeout. The default is a
+    /// bound on liveness, not a measure of speed: generous, as a full run on two cores once
+    /// took more than 10 s to see a 2 s read timeout fire.
+    public func waitForClose(within timeout: Duration = .seconds(30)) async throws {
         let responses = self.responses
         try await withTimeout(timeout) {
             for await _ in responses {}

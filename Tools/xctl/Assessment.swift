@@ -306,7 +306,7 @@ extension Assessment {
         static let configuration = CommandConfiguration(
             commandName: "evaluation",
             abstract: "A school's self-evaluation and the province's review, from JSON; its scorecard as a table or CSV.",
-            subcommands: [Submit.self, Review.self, Show.self]
+            subcommands: [Submit.self, Review.self, Show.self, Calendar.self]
         )
 
         /// Whose evaluation, and the file of scores.
@@ -318,20 +318,29 @@ extension Assessment {
 
         struct Submit: AsyncParsableCommand {
             static let configuration = CommandConfiguration(
-                abstract: "A school submits its self-scores (again, until the review).",
+                abstract: "A school submits its self-scores and its self-evaluation report (again, until the review or its due day).",
                 discussion:
                     """
                     FILE is a SubmitSelfEvaluationRequest's scores in protobuf JSON: {\"scores\": [{\"code\": \"2-1\", \"points_tenths\": \
-                    40, \"evidence\": [{\"name\": \"…pdf\", \"sha256\": \"…\"}]}]}.
+                    40, \"evidence\": [{\"name\": \"…pdf\", \"sha256\": \"…\"}]}]}. The 自评报告 comes from --report-file (or the \
+                    JSON's \"report\"), its attachments from --attachment, each recorded by name, size and SHA-256.
                     """
             )
             @OptionGroup var input: ScoresInput
+            @Option(help: "A UTF-8 text file: the self-evaluation report (自评报告).") var reportFile: String?
+            @Option(
+                name: .customLong("attachment"), help: "A file attached to the report (repeatable): its name, size and SHA-256 are sent.")
+            var attachments: [String] = []
             @OptionGroup var change: ChangeOptions
             @OptionGroup var options: AssessmentOptions
             func run() async throws {
                 var request = try readJSON(self.input.json, as: Xcert_Assessment_V1_SubmitSelfEvaluationRequest.self)
                 request.schoolCode = self.input.school
                 request.year = self.input.year
+                if let reportFile = self.reportFile {
+                    request.report = try String(contentsOfFile: reportFile, encoding: .utf8)
+                }
+                request.attachments += try self.attachments.map { try attachment($0) }
                 let evaluation = try await self.options.call(
                     Xcert_Assessment_V1_EvaluationService.Method.submitSelfEvaluation, request, idempotencyKey: self.change.idempotencyKey)
                 print(
@@ -376,6 +385,78 @@ extension Assessment {
             func run() async throws {
                 try await self.scorecard.print()
             }
+        }
+    }
+}
+
+extension Assessment.EvaluationCommand {
+    /// `xctl assessment evaluation calendar …`: the year's due day for self-evaluations (003:
+    /// 4/1) and schools' extensions.
+    struct Calendar: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "The year's due day for self-evaluations (003: materials due 4/1) and the schools' extensions.",
+            subcommands: [SetDueDay.self, Extend.self, Show.self]
+        )
+
+        struct SetDueDay: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(
+                commandName: "set",
+                abstract: "The province sets (or moves) the year's due day; submissions after its end (Asia/Shanghai) are refused.")
+            @Option(help: "The evaluated year.") var year: Int32
+            @Option(help: "The due day, YYYY-MM-DD (in the evaluated year or the next).") var due: String
+            @OptionGroup var change: ChangeOptions
+            @OptionGroup var options: AssessmentOptions
+            func run() async throws {
+                var request = Xcert_Assessment_V1_SetEvaluationCalendarRequest()
+                request.year = self.year
+                request.dueOn = try wireDate(self.due, option: "--due")
+                let calendar = try await self.options.call(
+                    Xcert_Assessment_V1_EvaluationService.Method.setEvaluationCalendar, request, idempotencyKey: self.change.idempotencyKey)
+                Calendar.print(calendar, format: .table)
+            }
+        }
+
+        struct Extend: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "The province extends one school's due day, with why.")
+            @Option(help: "The school's code.") var school: String
+            @Option(help: "The evaluated year.") var year: Int32
+            @Option(help: "The school's new due day, YYYY-MM-DD (after the year's).") var due: String
+            @Option(help: "Why.") var reason: String
+            @OptionGroup var change: ChangeOptions
+            @OptionGroup var options: AssessmentOptions
+            func run() async throws {
+                var request = Xcert_Assessment_V1_ExtendEvaluationDueRequest()
+                request.schoolCode = self.school
+                request.year = self.year
+                request.dueOn = try wireDate(self.due, option: "--due")
+                request.reason = self.reason
+                let calendar = try await self.options.call(
+                    Xcert_Assessment_V1_EvaluationService.Method.extendEvaluationDue, request, idempotencyKey: self.change.idempotencyKey)
+                Calendar.print(calendar, format: .table)
+            }
+        }
+
+        struct Show: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "The year's due day and every extension (a school: its own).")
+            @Option(help: "The evaluated year.") var year: Int32
+            @Option(help: "table or csv.") var format: OutputFormat = .table
+            @OptionGroup var options: AssessmentOptions
+            func run() async throws {
+                var request = Xcert_Assessment_V1_GetEvaluationCalendarRequest()
+                request.year = self.year
+                Calendar.print(
+                    try await self.options.call(Xcert_Assessment_V1_EvaluationService.Method.getEvaluationCalendar, request),
+                    format: self.format)
+            }
+        }
+
+        /// The year's due day, then one row per extension.
+        static func print(_ calendar: Xcert_Assessment_V1_EvaluationCalendar, format: OutputFormat) {
+            emit(
+                ["school", "due_on", "reason", "by"],
+                [["(all)", dateText(calendar.dueOn), "", calendar.setBy]]
+                    + calendar.extensions.map { [$0.schoolCode, dateText($0.dueOn), $0.reason, $0.grantedBy] },
+                format: format)
         }
     }
 }

@@ -107,10 +107,15 @@ extension Filing {
 
         struct Review: AsyncParsableCommand {
             static let configuration = CommandConfiguration(
-                abstract: "The province accepts a report or returns it for correction (--reason required).")
+                abstract: """
+                    The province accepts a report or returns it for correction (--reason required, or --with-differences: the \
+                    figures the system's records do not back, as `xctl report reconciliation` lists them).
+                    """)
             @Argument(help: "The report's id.") var id: Int64
             @Flag(exclusivity: .exclusive, help: "The decision.") var decision: Decision
-            @Option(help: "What to correct (required to return).") var reason: String = ""
+            @Option(help: "What to correct (required to return, unless --with-differences).") var reason: String = ""
+            @Flag(help: "Return it with its differences from the system's figures as the reason (after --reason, if given).")
+            var withDifferences = false
             @OptionGroup var change: ChangeOptions
             @OptionGroup var options: FilingOptions
 
@@ -121,9 +126,11 @@ extension Filing {
                 request.id = self.id
                 request.accept = self.decision == .accept
                 request.reason = self.reason
+                request.withDifferences = self.withDifferences
                 let report = try await self.options.call(
                     Xcert_Filing_V1_ReportService.Method.reviewReport, request, idempotencyKey: self.change.idempotencyKey)
                 print("report \(report.id) (version \(report.version)): \(reportStateName(report.state))")
+                if !report.returnedWith.isEmpty { print(report.reviewReason) }
             }
         }
     }

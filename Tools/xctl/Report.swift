@@ -11,9 +11,13 @@ import XCertWire
 /// them, under English headers or (`--chinese-headers`) 003's own.
 struct Report: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "The province's report tables: 003's appendix tables 1–3, the organization fee table, the year's results.",
+        abstract: """
+            The province's report tables: 003's appendix tables 1–4, 002's pilot summary, the organization fee table, a yearly \
+            report's reconciliation, the year's results.
+            """,
         subcommands: [
             Declarations.self, Sites.self, Outstanding.self, Fees.self, Results.self, ExamCoverage.self, Inspections.self, Textbooks.self,
+            PilotSummary.self, Reconciliation.self,
         ]
     )
 
@@ -93,6 +97,49 @@ struct Report: AsyncParsableCommand {
             request.year = self.report.year
             let response = try await self.report.call(self.report.filing, Xcert_Filing_V1_ReportService.Method.getTextbookTable, request)
             ReportTables.textbooks(response).write(self.report)
+        }
+    }
+
+    struct PilotSummary: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "pilot-summary",
+            abstract: "002 appendix 2: the pilot schools' summary table, one line per school (from the registry).")
+        @Option(help: "Only the schools under this reviewing unit (审核单位) code.") var unit: String = ""
+        @OptionGroup var report: ReportOptions
+        func run() async throws {
+            var request = Xcert_Registry_V1_GetPilotSummaryTableRequest()
+            request.year = self.report.year
+            request.reviewingUnitCode = self.unit
+            let response = try await self.report.call(
+                self.report.registry, Xcert_Registry_V1_PilotService.Method.getPilotSummaryTable, request)
+            ReportTables.pilotSummary(response).write(self.report)
+        }
+    }
+
+    struct Reconciliation: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: """
+                An organization's yearly report against the system's own figures (rosters, sites, ledger, textbook list): every \
+                figure that differs, with both numbers (from filing).
+                """)
+        @Option(help: "The yearly report's id.") var reportId: Int64
+        @Option(help: "table or csv (UTF-8 with a BOM, for Excel).") var format: OutputFormat = .table
+        @Flag(help: "Chinese column headers instead of English ones.") var chineseHeaders = false
+        @Option(help: "The filing service, host:port.") var filing: String = "127.0.0.1:7102"
+        @OptionGroup var credentials: Credentials
+        @Option(help: "The call's deadline in milliseconds.") var timeoutMs: Int = 30_000
+        func run() async throws {
+            var request = Xcert_Filing_V1_GetReportReconciliationRequest()
+            request.reportID = self.reportId
+            let response = try await callService(
+                address: self.filing, Xcert_Filing_V1_ReportService.Method.getReportReconciliation, request,
+                credentials: self.credentials, timeoutMs: self.timeoutMs)
+            ReportTables.reconciliation(response).write(chineseHeaders: self.chineseHeaders, format: self.format)
+            if self.format == .table {
+                print(
+                    "\(response.figuresChecked) figures checked, \(response.differences.count) differ"
+                        + " (report \(response.reportID), version \(response.version), \(response.year))")
+            }
         }
     }
 
@@ -265,6 +312,41 @@ enum ReportTables {
                     "\(line.certificateName.isEmpty ? line.certificateCode : line.certificateName) "
                         + (CertificateLevel(wire: line.level)?.chineseName ?? ""),
                     line.organizationName,
+                ]
+            }
+        )
+    }
+
+    static func pilotSummary(_ response: Xcert_Registry_V1_GetPilotSummaryTableResponse) -> ReportTable {
+        ReportTable(
+            english: [
+                "no", "school", "school_type", "certificates_and_levels", "specialty_count", "specialties", "student_scale", "remarks",
+            ],
+            chinese: ["序号", "试点院校名称", "学校类型", "参与试点证书及等级", "参与试点专业数量", "参与试点专业名称", "参与试点学生规模", "备注"],
+            rows: response.lines.map { line in
+                [
+                    String(line.number), line.schoolName, SchoolType(wire: line.schoolType)?.chineseName ?? "",
+                    self.certificatesAndLevels(line.certificates), String(line.specialtyCount),
+                    line.specialtyNames.joined(separator: "、"), String(line.studentScale), line.remarks,
+                ]
+            } + [["合计", "\(response.schools) 所", "", "\(response.certificates) 个证书", "", "", String(response.studentScale), ""]]
+        )
+    }
+
+    /// 参与试点证书及等级 as the view shows it: `汽车运用与维修（初级、中级）；Web前端开发（初级）`.
+    static func certificatesAndLevels(_ certificates: [Xcert_Registry_V1_PilotSummaryCertificate]) -> String {
+        certificates.map { "\($0.certificateName.isEmpty ? $0.certificateCode : $0.certificateName)（\(levelNames($0.levels))）" }
+            .joined(separator: "；")
+    }
+
+    static func reconciliation(_ response: Xcert_Filing_V1_ReportReconciliation) -> ReportTable {
+        ReportTable(
+            english: ["table", "certificate", "level", "figure", "reported", "recorded", "source", "line_missing"],
+            chinese: ["表", "证书", "级别", "项目", "填报数", "系统数", "系统数来源", "缺少该行"],
+            rows: response.differences.map { difference in
+                [
+                    "一.\(difference.table.rawValue)", difference.certificateCode, levelNames([difference.level]), difference.label,
+                    String(difference.reported), String(difference.recorded), difference.source, difference.lineMissing ? "是" : "",
                 ]
             }
         )

@@ -27,6 +27,9 @@ public enum MigrationHistory {
         .v23LeadAdjustments,
         .v24MergedSelections,
         .v25Textbooks,
+        .v26PilotSummary,
+        .v27EvaluationCalendar,
+        .v28ReportReconciliation,
     ]
 
     /// The schema of each service, which is also the suffix of its role (`xcert_<schema>`).

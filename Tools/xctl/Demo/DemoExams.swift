@@ -285,6 +285,25 @@ extension DemoRun {
 
     // MARK: - Evaluation
 
+    /// The year's due day for self-evaluations: 003's 4/1 of the next year, or, as the demo
+    /// drives its year late, a week from today (within the next year, as the calendar allows);
+    /// one school's due day extended a week more.
+    private func evaluationCalendar(extending school: String?) async throws {
+        let last = LocalDate(year: Int(self.year) + 1, month: 12, day: 31)!
+        let due = min(max(LocalDate(year: Int(self.year) + 1, month: 4, day: 1)!, self.today.adding(days: 7)), last)
+        var set = Xcert_Assessment_V1_SetEvaluationCalendarRequest()
+        set.year = self.year
+        set.dueOn = due.wire
+        _ = try await self.stack.call(Xcert_Assessment_V1_EvaluationService.Method.setEvaluationCalendar, set, by: self.province)
+        guard let school, due < last else { return }
+        var extend = Xcert_Assessment_V1_ExtendEvaluationDueRequest()
+        extend.schoolCode = school
+        extend.year = self.year
+        extend.dueOn = min(due.adding(days: 7), last).wire
+        extend.reason = "学校申请：自评报告附件需补充盖章，延期一周报送"
+        _ = try await self.stack.call(Xcert_Assessment_V1_EvaluationService.Method.extendEvaluationDue, extend, by: self.province)
+    }
+
     /// The province publishes the year's scheme (003's indicator table with its default
     /// points); every pilot school scores itself with evidence; the province reviews
     /// almost all of them, marking some items down.
@@ -301,6 +320,7 @@ extension DemoRun {
         let manual = scheme.indicators.filter { $0.kind == .manual }
 
         let schools = Set(qualifications.map(\.schoolCode)).sorted()
+        try await self.evaluationCalendar(extending: schools.first)
         let plans = schools.map { school -> (String, [Xcert_Assessment_V1_SelfScore], [Xcert_Assessment_V1_ReviewScore]?) in
             // Schools differ: a strong one earns most of each item, a weak one about half.
             let strength = Int.random(in: 68...100, using: &random)
@@ -342,6 +362,11 @@ extension DemoRun {
             submit.schoolCode = school
             submit.year = self.year
             submit.scores = selfScores
+            submit.report = """
+                \(self.year)年度1+X证书制度试点工作自评报告：学校成立试点工作领导小组，落实专项经费，组织教师参加培训评价组织的师资培训，\
+                按计划完成证书培训与考核，书证融通课程改革有序推进。
+                """
+            submit.attachments = [demoDocument("\(school)-\(self.year)-自评报告附件.pdf")]
             _ = try await self.stack.call(
                 Xcert_Assessment_V1_EvaluationService.Method.submitSelfEvaluation, submit, by: parties.schools[school]!)
             guard let reviews else { return }

@@ -400,12 +400,7 @@ extension DemoRun {
 
     /// The school's pilot work plan (实施方案) for the certificate, as its application attaches it.
     static func workPlan(_ school: DemoSchool, _ certificate: Xcert_Registry_V1_Certificate) -> Xcert_Filing_V1_Attachment {
-        let name = "\(school.name)\(certificate.name)证书试点实施方案.pdf"
-        var plan = Xcert_Filing_V1_Attachment()
-        plan.name = name
-        plan.sizeBytes = Int64(180_000 + name.utf8.count * 1_000)
-        plan.sha256 = SHA256.hash(data: Data(name.utf8)).lowercaseHex
-        return plan
+        demoDocument("\(school.name)\(certificate.name)证书试点实施方案.pdf")
     }
 
     private func reviewApplication(

@@ -1,5 +1,9 @@
+import Crypto
 import Foundation
 import XCertDomain
+import XCertProto
+import XCertService
+import XCertStore
 
 /// SplitMix64: the same numbers for the same seed, so that a demo run is repeatable.
 struct SeededRandom: RandomNumberGenerator {
@@ -178,4 +182,14 @@ enum DemoPeople {
         let body = String(cityCode.prefix(4)) + "02" + String(format: "%04d%02d%02d%03d", day.year, day.month, day.day, n % 900 + 100)
         return NationalID(completing: body)!.value
     }
+}
+
+/// A document the demo attaches (a work plan, a report), by a name, a size and a SHA-256
+/// made from the name: the same each run.
+func demoDocument(_ name: String) -> Xcert_Filing_V1_Attachment {
+    var document = Xcert_Filing_V1_Attachment()
+    document.name = name
+    document.sizeBytes = Int64(180_000 + name.utf8.count * 1_000)
+    document.sha256 = SHA256.hash(data: Data(name.utf8)).lowercaseHex
+    return document
 }
