@@ -6,25 +6,30 @@ import XCertWire
 
 /// The measures of computed items that other services hold, asked over the wire when an
 /// evaluation is read, reviewed or ranked: settlement's payment timeliness (1-4-1 and
-/// 1-4-2), the registry's assessment sites new in the year (1-5) and the alliances a
-/// school leads (6-2). A source that does not answer leaves its items pending, with why.
+/// 1-4-2), the registry's assessment sites new in the year (1-5), its teacher trainings (4-1
+/// and 4-2) and the alliances a school leads (6-2). A source that does not answer leaves its
+/// items pending, with why.
 struct PeerMeasures: Sendable {
     /// Sites opened in the year, by school.
     var newSites: [String: Int] = [:]
     /// Certificates whose alliance the school leads in the year (final selections), by school.
     var alliancesLed: [String: Int] = [:]
+    /// The year's teacher trainings, by school.
+    var trainings: [String: Xcert_Registry_V1_SchoolTrainingMeasures] = [:]
     /// The year's receivables and payments, by school.
     var payments: [String: Xcert_Settlement_V1_SchoolPaymentTimeliness] = [:]
     /// Why a source's measures are missing: the peer's error.
     var unavailable: [Xcert_Assessment_V1_MeasureSource: String] = [:]
 
     static let settlementSources: Set<Xcert_Assessment_V1_MeasureSource> = [.feesPaidOnTime, .feesPaidShare]
+    static let trainingSources: Set<Xcert_Assessment_V1_MeasureSource> = [.certifiedTraining, .seedTeachers]
 
     /// Asks the peers, all at once, for one school's measures or (nil) every school's.
     static func fetch(year: Int32, school: String?, _ context: ServiceContext, _ call: RequestContext) async -> PeerMeasures {
         async let sites = Self.attempt { try await Self.newSites(year: year, school: school, context, call) }
         async let leads = Self.attempt { try await Self.alliancesLed(year: year, context, call) }
         async let payments = Self.attempt { try await Self.payments(year: year, school: school, context, call) }
+        async let trainings = Self.attempt { try await Self.trainings(year: year, school: school, context, call) }
         var measures = PeerMeasures()
         switch await sites {
         case .success(let counts): measures.newSites = counts
@@ -38,6 +43,11 @@ struct PeerMeasures: Sendable {
         case .success(let schools): measures.payments = schools
         case .failure(let error):
             for source in Self.settlementSources { measures.unavailable[source] = error.message }
+        }
+        switch await trainings {
+        case .success(let schools): measures.trainings = schools
+        case .failure(let error):
+            for source in Self.trainingSources { measures.unavailable[source] = error.message }
         }
         return measures
     }
@@ -54,6 +64,10 @@ struct PeerMeasures: Sendable {
         case .feesPaidShare:
             let payments = self.payments[school]
             return .rate(Rate(payments?.received.fen ?? 0, over: payments?.receivable.fen ?? 0))
+        case .certifiedTraining:
+            let trainings = self.trainings[school]
+            return .rate(Rate(Int64(trainings?.certificatesCertified ?? 0), over: Int64(trainings?.certificatesPiloted ?? 0)))
+        case .seedTeachers: return .count(Int(self.trainings[school]?.newSeedTeachers ?? 0))
         default: return nil
         }
     }
@@ -102,6 +116,18 @@ struct PeerMeasures: Sendable {
             for lead in Set(alliance.leads.map(\.schoolCode)) { counts[lead, default: 0] += 1 }
         }
         return counts
+    }
+
+    private static func trainings(
+        year: Int32, school: String?, _ context: ServiceContext, _ call: RequestContext
+    ) async throws -> [String: Xcert_Registry_V1_SchoolTrainingMeasures] {
+        var request = Xcert_Registry_V1_GetTrainingMeasuresRequest()
+        request.year = year
+        request.schoolCode = school ?? ""
+        let response = try await context.peers.call(
+            "registry", Xcert_Registry_V1_TeacherTrainingService.Method.getTrainingMeasures, request, context: call
+        )
+        return Dictionary(response.schools.map { ($0.schoolCode, $0) }, uniquingKeysWith: { first, _ in first })
     }
 
     private static func payments(

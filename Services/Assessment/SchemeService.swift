@@ -170,7 +170,8 @@ enum SchemeChecks {
     }
 
     private static func checkRule(_ indicator: Xcert_Assessment_V1_Indicator, _ item: String, _ checks: inout FieldChecks) {
-        let isRate = [.registrationRate, .participationRate, .passRate, .feesPaidOnTime, .feesPaidShare].contains(indicator.source)
+        let isRate = [.registrationRate, .participationRate, .passRate, .feesPaidOnTime, .feesPaidShare, .certifiedTraining].contains(
+            indicator.source)
         switch indicator.rule {
         case .rateRule(let rule)?:
             checks.require(isRate, "\(item).rate_rule", "\(indicator.source) is a count: give a count_rule")

@@ -6,8 +6,8 @@ import XCertService
 import XCertWire
 
 /// Reconciles an organization's yearly report with what the system holds (003's footnotes
-/// *1–*4): the filing service's own sealed rosters, the registry's sites (asked over the
-/// wire) and settlement's ledger (asked over the wire), and the report's own textbook list.
+/// *1–*4): the filing service's own sealed rosters, the registry's sites and teacher trainings
+/// and settlement's ledger (asked over the wire), and the report's own textbook list.
 /// The rule itself is ``ReportReconciliation`` of the domain.
 struct ReportReconciler {
     let context: ServiceContext
@@ -41,6 +41,12 @@ struct ReportReconciler {
             recorded.add(fee.received.fen, .received, of: key)
             recorded.add(fee.outstanding.fen, .outstanding, of: key)
         }
+        for session in try await self.trainings(of: report.organizationID, year: report.year, call) {
+            guard let start = LocalDate(wire: session.startOn) else { continue }
+            let key = ReportReconciliation.Line(training: session.trainingName, startingOn: start)
+            recorded.add(Int64(session.days), .trainingDays, of: key)
+            recorded.add(session.participantsProvince, .participants, of: key)
+        }
         for book in report.content.textbooks {
             guard let level = CertificateLevel(wire: book.level) else { continue }
             recorded.add(1, .publishedTextbooks, of: .init(certificate: book.certificateCode, level: level))
@@ -67,6 +73,12 @@ struct ReportReconciler {
             figures.add(exam.province.approved, .approved, of: key)
             figures.add(exam.province.completed, .completed, of: key)
             figures.add(exam.province.passed, .passed, of: key)
+        }
+        for training in content.trainings {
+            guard let start = LocalDate(wire: training.startDate) else { continue }
+            let key = ReportReconciliation.Line(training: training.name, startingOn: start)
+            figures.add(Int64(training.days), .trainingDays, of: key)
+            figures.add(training.participantsProvince, .participants, of: key)
         }
         for site in content.sites {
             guard let level = CertificateLevel(wire: site.level) else { continue }
@@ -96,7 +108,8 @@ struct ReportReconciler {
         var wire = Xcert_Filing_V1_ReportDifference()
         wire.table = Xcert_Filing_V1_ReportTable(rawValue: difference.figure.table.rawValue) ?? .unspecified
         wire.certificateCode = difference.line.certificate
-        wire.level = difference.line.level.wire
+        wire.level = difference.line.level?.wire ?? .unspecified
+        wire.training = difference.line.training
         wire.figure = difference.figure.rawValue
         wire.label = difference.figure.label
         wire.reported = difference.reported
@@ -112,6 +125,17 @@ struct ReportReconciler {
     ) async throws -> [Xcert_Registry_V1_AssessmentSite] {
         let registry = Xcert_Registry_V1_SiteService.Client(self.context.peers.caller("registry", for: call))
         return try await registry.allSites(of: organization).filter { $0.yearOpened <= year }
+    }
+
+    /// The trainings the organization gave in `year`, from the registry's teacher trainings.
+    private func trainings(of organization: Int64, year: Int32, _ call: RequestContext) async throws -> [Xcert_Registry_V1_TrainingSession]
+    {
+        var request = Xcert_Registry_V1_GetTrainingSessionsRequest()
+        request.year = year
+        request.organizationID = organization
+        return try await self.context.peers.call(
+            "registry", Xcert_Registry_V1_TeacherTrainingService.Method.getTrainingSessions, request, context: call
+        ).sessions
     }
 
     /// Settlement's fee table of the organization's year (003 appendix 2, 一.4).

@@ -129,8 +129,9 @@ struct ReportService: Xcert_Filing_V1_ReportService.Handler {
     /// whole in `returned_with`).
     static func reason(_ own: String, listing differences: [Xcert_Filing_V1_ReportDifference]) -> String {
         let listed = differences.map { difference in
-            let level = CertificateLevel(wire: difference.level)?.chineseName ?? "?"
-            let what = "\(difference.certificateCode) \(level) \(difference.label)"
+            let level = CertificateLevel(wire: difference.level)?.chineseName ?? ""
+            let line = difference.training.isEmpty ? "\(difference.certificateCode) \(level)" : difference.training
+            let what = "\(line) \(difference.label)"
             return difference.lineMissing
                 ? "\(what) 缺少该行（系统 \(difference.recorded)）" : "\(what) 填报 \(difference.reported)，系统 \(difference.recorded)"
         }

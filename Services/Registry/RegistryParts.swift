@@ -11,6 +11,7 @@ enum RegistryParts {
                 AllianceService(context: context),
                 SiteService(context: context),
                 OversightService(context: context),
+                TrainingService(context: context),
             ]
         }
     }

@@ -434,6 +434,14 @@ public enum XCertRequestBounds {
             fieldNames: [1: "year", 2: "certificate_code"],
             maximumItems: [:]
         ),
+        "xcert.registry.v1.GetTrainingMeasuresRequest": .init(
+            fieldNames: [1: "year", 2: "school_code"],
+            maximumItems: [:]
+        ),
+        "xcert.registry.v1.GetTrainingSessionsRequest": .init(
+            fieldNames: [1: "year", 2: "organization_id"],
+            maximumItems: [:]
+        ),
         "xcert.registry.v1.ImportRequest": .init(
             fieldNames: [1: "kind", 2: "csv", 3: "dry_run"],
             maximumItems: [:]
@@ -526,6 +534,10 @@ public enum XCertRequestBounds {
             fieldNames: [1: "principal_id", 2: "include_revoked", 3: "page"],
             maximumItems: [:]
         ),
+        "xcert.registry.v1.ListTrainingsRequest": .init(
+            fieldNames: [1: "year", 2: "school_code", 3: "organization_id", 4: "certificate_code", 5: "page"],
+            maximumItems: [:]
+        ),
         "xcert.registry.v1.NameLeadSchoolsRequest": .init(
             fieldNames: [1: "certificate_code", 2: "year", 3: "leads", 4: "notice_days"],
             maximumItems: [3: 10]
@@ -569,6 +581,10 @@ public enum XCertRequestBounds {
         "xcert.registry.v1.RecordOrganizationOpinionRequest": .init(
             fieldNames: [1: "application_id", 2: "opinion", 3: "text"],
             maximumItems: [:]
+        ),
+        "xcert.registry.v1.RecordTrainingsRequest": .init(
+            fieldNames: [1: "records"],
+            maximumItems: [1: 1000]
         ),
         "xcert.registry.v1.RegisterSiteRequest": .init(
             fieldNames: [1: "school_code", 2: "certificate_code", 3: "levels", 4: "capacity", 5: "year_opened"],
@@ -644,6 +660,10 @@ public enum XCertRequestBounds {
         ),
         "xcert.registry.v1.TeachingTeam": .init(
             fieldNames: [1: "specialty_code", 2: "teachers", 3: "dual_qualified_teachers", 4: "industry_experts", 5: "continuous_enrolment_years", 6: "recorded_at", 7: "recorded_by", 8: "eligible"],
+            maximumItems: [:]
+        ),
+        "xcert.registry.v1.TrainingRecord": .init(
+            fieldNames: [1: "id", 2: "school_code", 3: "teacher_name", 4: "certificate_code", 5: "level", 6: "training_name", 7: "start_on", 8: "end_on", 9: "hours", 10: "completion", 11: "seed_teacher", 12: "organization_id", 13: "recorded_by", 14: "recorded_at"],
             maximumItems: [:]
         ),
         "xcert.registry.v1.UpdateCertificateRequest": .init(

@@ -34,10 +34,13 @@ public enum ReportReconciliation {
         case received = "received"
         case outstanding = "outstanding"
         case publishedTextbooks = "published_textbooks"
+        case trainingDays = "days"
+        case participants = "participants_province"
 
         public var table: Table {
             switch self {
             case .declared, .approved, .completed, .passed: .exams
+            case .trainingDays, .participants: .trainings
             case .sites, .candidatesAssessed, .examSessions: .sites
             case .feeCompleted, .receivable, .received, .outstanding: .fees
             case .publishedTextbooks: .resources
@@ -59,6 +62,8 @@ public enum ReportReconciliation {
             case .received: "实收金额(分)"
             case .outstanding: "未结金额(分)"
             case .publishedTextbooks: "公开出版教材(部)"
+            case .trainingDays: "培训天数"
+            case .participants: "培训人数(江西省)"
             }
         }
 
@@ -69,6 +74,7 @@ public enum ReportReconciliation {
             case .sites: "registry sites"
             case .feeCompleted, .receivable, .received, .outstanding: "ledger"
             case .publishedTextbooks: "textbook list"
+            case .trainingDays, .participants: "training records"
             }
         }
 
@@ -79,17 +85,35 @@ public enum ReportReconciliation {
         public static func < (lhs: Self, rhs: Self) -> Bool { lhs.position < rhs.position }
     }
 
-    /// A line of a table: a certificate level.
+    /// A line of a table: a certificate level, or (table 一.2) a training by its name and
+    /// start day.
     public struct Line: Sendable, Hashable, Comparable {
+        /// The certificate's code; empty for a training.
         public let certificate: String
-        public let level: CertificateLevel
+        public let level: CertificateLevel?
+        /// The training's name and start day, e.g. `汽车运用与维修师资培训 2026-07-10`; empty for a certificate level.
+        public let training: String
 
         public init(certificate: String, level: CertificateLevel) {
             self.certificate = certificate
             self.level = level
+            self.training = ""
         }
 
-        public static func < (lhs: Self, rhs: Self) -> Bool { (lhs.certificate, lhs.level) < (rhs.certificate, rhs.level) }
+        public init(training name: String, startingOn day: LocalDate) {
+            self.certificate = ""
+            self.level = nil
+            self.training = "\(name) \(day)"
+        }
+
+        public static func < (lhs: Self, rhs: Self) -> Bool {
+            (lhs.certificate, lhs.level?.rawValue ?? 0, lhs.training) < (rhs.certificate, rhs.level?.rawValue ?? 0, rhs.training)
+        }
+
+        /// `AUTO 初级`, or the training.
+        public var description: String {
+            self.training.isEmpty ? "\(self.certificate) \(self.level?.chineseName ?? "")" : self.training
+        }
     }
 
     /// The figures of one side (the report's, or the system's), line by line.
@@ -131,7 +155,7 @@ public enum ReportReconciliation {
 
         /// `AUTO 初级 完成考核人数: reported 120, recorded 118`.
         public var description: String {
-            let what = "\(self.line.certificate) \(self.line.level.chineseName) \(self.figure.label)"
+            let what = "\(self.line.description) \(self.figure.label)"
             return self.lineMissing
                 ? "\(what): no line in the report, \(self.recorded) in the \(self.figure.source)"
                 : "\(what): reported \(self.reported), \(self.recorded) in the \(self.figure.source)"

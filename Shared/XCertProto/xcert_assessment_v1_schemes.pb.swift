@@ -92,6 +92,12 @@ public nonisolated enum Xcert_Assessment_V1_MeasureSource: SwiftProtobuf.Enum, S
 
   /// 6-2 certificates the school leads an alliance of, from registry
   case allianceLeads // = 7
+
+  /// 4-1 share of its piloted certificates with a teacher trained and certified, from registry
+  case certifiedTraining // = 8
+
+  /// 4-2 its teachers given the 种子师资 title in the year, from registry
+  case seedTeachers // = 9
   case UNRECOGNIZED(Int)
 
   public init() {
@@ -108,6 +114,8 @@ public nonisolated enum Xcert_Assessment_V1_MeasureSource: SwiftProtobuf.Enum, S
     case 5: self = .feesPaidShare
     case 6: self = .newSites
     case 7: self = .allianceLeads
+    case 8: self = .certifiedTraining
+    case 9: self = .seedTeachers
     default: self = .UNRECOGNIZED(rawValue)
     }
   }
@@ -122,6 +130,8 @@ public nonisolated enum Xcert_Assessment_V1_MeasureSource: SwiftProtobuf.Enum, S
     case .feesPaidShare: return 5
     case .newSites: return 6
     case .allianceLeads: return 7
+    case .certifiedTraining: return 8
+    case .seedTeachers: return 9
     case .UNRECOGNIZED(let i): return i
     }
   }
@@ -136,6 +146,8 @@ public nonisolated enum Xcert_Assessment_V1_MeasureSource: SwiftProtobuf.Enum, S
     .feesPaidShare,
     .newSites,
     .allianceLeads,
+    .certifiedTraining,
+    .seedTeachers,
   ]
 
 }
@@ -399,7 +411,7 @@ nonisolated extension Xcert_Assessment_V1_IndicatorKind: SwiftProtobuf._ProtoNam
 }
 
 nonisolated extension Xcert_Assessment_V1_MeasureSource: SwiftProtobuf._ProtoNameProviding {
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0MEASURE_SOURCE_UNSPECIFIED\0\u{1}MEASURE_SOURCE_REGISTRATION_RATE\0\u{1}MEASURE_SOURCE_PARTICIPATION_RATE\0\u{1}MEASURE_SOURCE_PASS_RATE\0\u{1}MEASURE_SOURCE_FEES_PAID_ON_TIME\0\u{1}MEASURE_SOURCE_FEES_PAID_SHARE\0\u{1}MEASURE_SOURCE_NEW_SITES\0\u{1}MEASURE_SOURCE_ALLIANCE_LEADS\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0MEASURE_SOURCE_UNSPECIFIED\0\u{1}MEASURE_SOURCE_REGISTRATION_RATE\0\u{1}MEASURE_SOURCE_PARTICIPATION_RATE\0\u{1}MEASURE_SOURCE_PASS_RATE\0\u{1}MEASURE_SOURCE_FEES_PAID_ON_TIME\0\u{1}MEASURE_SOURCE_FEES_PAID_SHARE\0\u{1}MEASURE_SOURCE_NEW_SITES\0\u{1}MEASURE_SOURCE_ALLIANCE_LEADS\0\u{1}MEASURE_SOURCE_CERTIFIED_TRAINING\0\u{1}MEASURE_SOURCE_SEED_TEACHERS\0")
 }
 
 nonisolated extension Xcert_Assessment_V1_SchemeState: SwiftProtobuf._ProtoNameProviding {

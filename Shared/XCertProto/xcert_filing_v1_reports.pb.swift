@@ -81,7 +81,7 @@ public nonisolated enum Xcert_Filing_V1_ReportTable: SwiftProtobuf.Enum, Swift.C
   /// 1 证书申报与考核情况 (the province's counts)
   case exams // = 1
 
-  /// 2 师资培训情况
+  /// 2 师资培训情况 (the province's participants and the days)
   case trainings // = 2
 
   /// 3 考核站点设置情况 (the province's sites)
@@ -645,12 +645,17 @@ public nonisolated struct Xcert_Filing_V1_ReportDifference: Sendable {
 
   /// Where the system's figure comes from: "rosters" (sealed rosters in force of the
   /// organization's exams in the year), "registry sites" (its sites for the level opened by
-  /// the year), "ledger" (settlement's receivables and payments), "textbook list" (the
-  /// report's own 附表4 lines).
+  /// the year), "training records" (the registry's teacher trainings of its certificates),
+  /// "ledger" (settlement's receivables and payments), "textbook list" (the report's own 附表4
+  /// lines).
   public var source: String = String()
 
   /// the system has figures for a certificate level the report has no line for
   public var lineMissing: Bool = false
+
+  /// Table 一.2's lines are trainings, not certificate levels: the training's name and start
+  /// day, e.g. "汽车运用与维修师资培训 2026-07-10" (certificate_code and level are then empty).
+  public var training: String = String()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -1643,7 +1648,7 @@ nonisolated extension Xcert_Filing_V1_ReviewReportRequest: SwiftProtobuf.Message
 
 nonisolated extension Xcert_Filing_V1_ReportDifference: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ReportDifference"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}table\0\u{3}certificate_code\0\u{1}level\0\u{1}figure\0\u{1}label\0\u{1}reported\0\u{1}recorded\0\u{1}source\0\u{3}line_missing\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}table\0\u{3}certificate_code\0\u{1}level\0\u{1}figure\0\u{1}label\0\u{1}reported\0\u{1}recorded\0\u{1}source\0\u{3}line_missing\0\u{1}training\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1660,6 +1665,7 @@ nonisolated extension Xcert_Filing_V1_ReportDifference: SwiftProtobuf.Message, S
       case 7: try { try decoder.decodeSingularInt64Field(value: &self.recorded) }()
       case 8: try { try decoder.decodeSingularStringField(value: &self.source) }()
       case 9: try { try decoder.decodeSingularBoolField(value: &self.lineMissing) }()
+      case 10: try { try decoder.decodeSingularStringField(value: &self.training) }()
       default: break
       }
     }
@@ -1693,6 +1699,9 @@ nonisolated extension Xcert_Filing_V1_ReportDifference: SwiftProtobuf.Message, S
     if self.lineMissing != false {
       try visitor.visitSingularBoolField(value: self.lineMissing, fieldNumber: 9)
     }
+    if !self.training.isEmpty {
+      try visitor.visitSingularStringField(value: self.training, fieldNumber: 10)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1706,6 +1715,7 @@ nonisolated extension Xcert_Filing_V1_ReportDifference: SwiftProtobuf.Message, S
     if lhs.recorded != rhs.recorded {return false}
     if lhs.source != rhs.source {return false}
     if lhs.lineMissing != rhs.lineMissing {return false}
+    if lhs.training != rhs.training {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

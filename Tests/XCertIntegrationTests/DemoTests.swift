@@ -50,7 +50,7 @@ struct DemoTests {
                 "refused by the 40 % / 30 % caps", "corrected", "secondary schools under 赣江新区社会发展局", "1 outside any application window",
                 "reviewed by a designated bureau)", "1 organization suspended (1 roster refused meanwhile), 1 reinstated",
                 "3 small certificates given leads by the province, 1 lead replaced", "published textbooks",
-                "3 differ from the system's figures (1 returned with them and corrected, 2 awaiting review",
+                "3 differ from the system's figures (1 returned with them and corrected, 2 awaiting review", "teachers trained in",
             ] {
                 #expect(first.output.contains(expected), "\(expected) in: \(first.output.suffix(3000))")
             }
@@ -76,6 +76,10 @@ struct DemoTests {
                 reports.differences.contains { $0.hasSuffix(" true") } && reports.differences.contains { $0.contains(" registry sites ") }
                     && reports.differences.contains { $0.contains(" textbook list ") },
                 "a missing fee line, a site count and a textbook count among them: \(reports.differences)")
+            #expect(reports.trainings == views.trainings, "the organizations' trainings = analytics.teacher_trainings")
+            #expect(reports.trainings.count >= 10, "a training per certificate: \(reports.trainings.count)")
+            #expect(
+                reports.differences.contains { $0.contains(" training records ") }, "a training's participants among the differences")
             #expect(reports.dueDays == views.dueDays, "each school's due day as its evaluation shows it = analytics.evaluation_due_days")
             #expect(
                 reports.dueDays.filter { $0.contains(" true true 1") }.count == 1 && reports.dueDays.allSatisfy { $0.hasSuffix(" true 1") },
@@ -135,6 +139,7 @@ struct DemoTests {
         var pilotSummary: [String] = []
         var differences: [String] = []
         var dueDays: [String] = []
+        var trainings: [String] = []
         var totalCompleted: Int64 = 0
         var totalExamined: Int64 = 0
         var received: Int64 = 0
@@ -228,6 +233,19 @@ struct DemoTests {
                 """
         }
 
+        var sessions = Xcert_Registry_V1_GetTrainingSessionsRequest()
+        sessions.year = Self.year
+        reports.trainings = try await registry.unary(
+            Xcert_Registry_V1_TeacherTrainingService.Method.getTrainingSessions, sessions, options: CallOptions(metadata: metadata)
+        ).sessions.map { session in
+            let start = String(format: "%04d-%02d-%02d", session.startOn.year, session.startOn.month, session.startOn.day)
+            return
+                """
+                \(session.organizationID) \(session.trainingName) \(start) \(session.days) \(session.participantsProvince) \
+                \(session.certified)
+                """
+        }
+
         // Every live yearly report's differences from the system's figures.
         var list = Xcert_Filing_V1_ListReportsRequest()
         list.year = Self.year
@@ -241,8 +259,9 @@ struct DemoTests {
                 Xcert_Filing_V1_ReportService.Method.getReportReconciliation, reconcile, options: CallOptions(metadata: metadata))
             reports.differences += reconciliation.differences.map { difference in
                 """
-                \(report.id) \(report.organizationID) \(difference.table.rawValue) \(difference.certificateCode) \
-                \(difference.level.rawValue) \(difference.figure) \(difference.reported) \(difference.recorded) \(difference.source) \
+                \(report.id) \(report.organizationID) \(difference.table.rawValue) \
+                \(difference.training.isEmpty ? difference.certificateCode : difference.training) \(difference.level.rawValue) \
+                \(difference.figure) \(difference.reported) \(difference.recorded) \(difference.source) \
                 \(difference.lineMissing)
                 """
             }
@@ -290,6 +309,7 @@ struct DemoTests {
         var pilotSummary: [String] = []
         var differences: [String] = []
         var dueDays: [String] = []
+        var trainings: [String] = []
     }
 
     static func views(_ stack: FullStack) async throws -> Views {
@@ -430,7 +450,8 @@ struct DemoTests {
             }
             for try await row in try await connection.query(
                 """
-                SELECT report_id, organization_id, table_no, certificate_code, level, figure, reported, recorded, source, line_missing
+                SELECT report_id, organization_id, table_no, coalesce(training, certificate_code), coalesce(level, 0), figure, reported,
+                       recorded, source, line_missing
                 FROM analytics.report_differences WHERE year = \(year)
                 """, logger: logger
             ).decode((Int64, Int64, Int32, String, Int32, String, Int64, Int64, String, Bool).self) {
@@ -438,6 +459,16 @@ struct DemoTests {
                     "\(row.0) \(row.1) \(row.2) \(row.3) \(row.4) \(row.5) \(row.6) \(row.7) \(row.8) \(row.9)")
             }
             views.differences.sort()
+            for try await (organization, name, start, days, participants, certified) in try await connection.query(
+                """
+                SELECT organization_id, training_name, to_char(start_on, 'YYYY-MM-DD'), max(days)::integer,
+                       count(DISTINCT (school_code, teacher_name)), count(DISTINCT (school_code, teacher_name)) FILTER (WHERE certified)
+                FROM analytics.teacher_trainings WHERE year = \(year) AND organization_id IS NOT NULL
+                GROUP BY organization_id, training_name, start_on ORDER BY organization_id, start_on, training_name
+                """, logger: logger
+            ).decode((Int64, String, String, Int32, Int64, Int64).self) {
+                views.trainings.append("\(organization) \(name) \(start) \(days) \(participants) \(certified)")
+            }
             for try await (school, due, extended, sent, attachments) in try await connection.query(
                 """
                 SELECT school_code, to_char(due_on, 'YYYY-MM-DD'), extended, report_sent, attachments

@@ -163,7 +163,8 @@ struct EvaluationTests {
 
     @Test(
         """
-        computed items: 1-1, 1-2 and 1-3 from the outcomes, 1-4-1 and 1-4-2 from settlement, 1-5 and 6-2 from the registry; they follow \
+        computed items: 1-1, 1-2 and 1-3 from the outcomes, 1-4-1 and 1-4-2 from settlement, 1-5, 4-1, 4-2 and 6-2 from the registry; \
+        they follow \
         changes until the review, which needs every source and freezes them
         """
     )
@@ -213,6 +214,25 @@ struct EvaluationTests {
             submit.year = 2026
             submit.scores = [Self.score("2-1", 40)]
             submit.report = Self.report
+            // Two of its teachers trained for AUTO by its organization, one certified, one made a 种子师资.
+            var trained = Xcert_Registry_V1_TrainingRecord()
+            trained.schoolCode = "4136010001"
+            trained.certificateCode = "AUTO"
+            trained.level = .elementary
+            trained.trainingName = "汽车运用与维修师资培训"
+            trained.startOn = LocalDate(year: 2026, month: 7, day: 10)!.wire
+            trained.endOn = LocalDate(year: 2026, month: 7, day: 14)!.wire
+            trained.hours = 40
+            var certified = trained
+            certified.teacherName = "王老师"
+            certified.completion.name = "结业证书.pdf"
+            certified.completion.sizeBytes = 80_000
+            certified.completion.sha256 = String(repeating: "ef", count: 32)
+            certified.seedTeacher = true
+            trained.teacherName = "李老师"
+            var record = Xcert_Registry_V1_RecordTrainingsRequest()
+            record.records = [certified, trained]
+            _ = try await h.call(Xcert_Registry_V1_TeacherTrainingService.Method.recordTrainings, record, token: world.car)
             let open = try await assessment.call(Xcert_Assessment_V1_EvaluationService.Method.submitSelfEvaluation, submit, token: school)
             func points(_ evaluation: Xcert_Assessment_V1_Evaluation) -> [String: Int32] {
                 Dictionary(uniqueKeysWithValues: evaluation.items.filter(\.computed).map { ($0.code, $0.finalPointsTenths) })
@@ -221,13 +241,19 @@ struct EvaluationTests {
                 evaluation.items.first { $0.code == code }
             }
             // 80 % registered: 6 × (80 − 50) / 40 = 4.5; all sat: 6; 75 % passed: 6 × 25 / 40 = 3.75, rounded down to 3.7.
-            // 75 % on time and 75 % paid: 4 × (75 − 50) / 50 = 2 each; one new site: 2; one alliance led: 3.
-            #expect(points(open) == ["1-1": 45, "1-2": 60, "1-3": 37, "1-4-1": 20, "1-4-2": 20, "1-5": 20, "6-2": 30])
+            // 75 % on time and 75 % paid: 4 × (75 − 50) / 50 = 2 each; one new site: 2; one alliance led: 3; its one certificate
+            // with a teacher certified: 4; one new 种子师资: 1.
+            #expect(
+                points(open) == [
+                    "1-1": 45, "1-2": 60, "1-3": 37, "1-4-1": 20, "1-4-2": 20, "1-5": 20, "4-1": 40, "4-2": 10, "6-2": 30,
+                ])
+            #expect(
+                item(open, "4-1")?.measure.numerator == 1 && item(open, "4-1")?.measure.denominator == 1 && item(open, "4-2")?.count == 1)
             #expect(item(open, "1-1")?.measure.numerator == 40 && item(open, "1-1")?.measure.denominator == 50)
             #expect(item(open, "1-4-2")?.measure.numerator == 30_000 && item(open, "1-4-2")?.measure.denominator == 40_000)
             #expect(item(open, "1-5")?.count == 1 && item(open, "6-2")?.count == 1)
             #expect(open.items.filter(\.computed).allSatisfy { $0.pendingReason.isEmpty })
-            #expect(open.computedTotalTenths == 232 && open.finalTotalTenths == 232, "manual items count once reviewed")
+            #expect(open.computedTotalTenths == 282 && open.finalTotalTenths == 282, "manual items count once reviewed")
 
             // The ten who failed were never there: 60 % registered (1.5), 100 % passed (6); and everything is paid now.
             let correction = try await h.createRoster(supersedes: roster.id, reason: "十人未报名", token: world.car)
@@ -259,7 +285,7 @@ struct EvaluationTests {
             settlement.answerTimeliness(true)
 
             let locked = try await assessment.call(Xcert_Assessment_V1_EvaluationService.Method.reviewEvaluation, review, token: h.admin)
-            #expect(locked.computedTotalTenths == 245 && locked.finalTotalTenths == 285)
+            #expect(locked.computedTotalTenths == 295 && locked.finalTotalTenths == 335)
             #expect(item(locked, "1-5")?.count == 1 && item(locked, "1-4-2")?.measure.denominator == 30_000)
 
             // After the review, outcomes, payments and sites may change; the evaluation does not.

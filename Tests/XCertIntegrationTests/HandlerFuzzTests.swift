@@ -105,6 +105,7 @@ struct HandlerFuzzTests {
             Xcert_Registry_V1_ReferenceDataService.Method.all + Xcert_Registry_V1_PrincipalService.Method.all
                 + Xcert_Registry_V1_PilotService.Method.all + Xcert_Registry_V1_SiteService.Method.all
                 + Xcert_Registry_V1_AllianceService.Method.all + Xcert_Registry_V1_OversightService.Method.all
+                + Xcert_Registry_V1_TeacherTrainingService.Method.all
         ),
         (
             "filing",

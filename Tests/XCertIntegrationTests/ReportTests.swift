@@ -1,7 +1,9 @@
 import Foundation
 import Testing
 import XCertAPI
+import XCertDomain
 import XCertProto
+import XCertService
 import XCertStore
 import XCertTestSupport
 import XCertWire
@@ -238,11 +240,30 @@ struct ReportTests {
                 Xcert_Settlement_V1_LedgerService.Method.recordPayment, SettlementTests.payment("4136010001", 100_000, (2026, 7, 1)),
                 options: CallOptions(idempotencyKey: "reconcile-pay"))
 
-            // The report: five declared too many, no line for the intermediate site, the payment counted as 1,500 yuan, two textbooks
-            // counted but one listed.
+            // Its training at 4136010001: three teachers, five days.
+            var training = Xcert_Registry_V1_TrainingRecord()
+            training.schoolCode = "4136010001"
+            training.certificateCode = "AUTO"
+            training.level = .elementary
+            training.trainingName = "汽车运用与维修师资培训"
+            training.startOn = LocalDate(year: 2026, month: 7, day: 10)!.wire
+            training.endOn = LocalDate(year: 2026, month: 7, day: 14)!.wire
+            training.hours = 40
+            var trainings = Xcert_Registry_V1_RecordTrainingsRequest()
+            trainings.records = ["王一", "王二", "王三"].map { teacher in
+                var record = training
+                record.teacherName = teacher
+                return record
+            }
+            _ = try await h.call(Xcert_Registry_V1_TeacherTrainingService.Method.recordTrainings, trainings, token: world.car)
+
+            // The report: five declared too many, four trained where three were, no line for the intermediate site, the payment
+            // counted as 1,500 yuan, two textbooks counted but one listed.
             var submit = Self.report()
             submit.year = RosterWorld.year
             submit.content.exams = [submit.content.exams[0]]
+            submit.content.trainings[0].startDate = training.startOn
+            submit.content.trainings[0].participantsProvince = 4
             submit.content.exams[0].province.declared = 20
             submit.content.exams[0].province.approved = 15
             submit.content.exams[0].province.completed = 15
@@ -262,21 +283,26 @@ struct ReportTests {
             reconcile.reportID = report.id
             let reconciliation = try await h.call(Xcert_Filing_V1_ReportService.Method.getReportReconciliation, reconcile, token: h.admin)
             let expected = [
-                "1 AUTO 1 province.declared 20 15 rosters false", "3 AUTO 2 sites_province 0 1 registry sites true",
+                "1 AUTO 1 province.declared 20 15 rosters false",
+                "2 汽车运用与维修师资培训 2026-07-10 0 participants_province 4 3 training records false",
+                "3 AUTO 2 sites_province 0 1 registry sites true",
                 "4 AUTO 1 received 150000 100000 ledger false", "4 AUTO 1 outstanding 300000 350000 ledger false",
                 "5 AUTO 1 published_textbooks 2 1 textbook list false",
             ]
             func lines(_ differences: [Xcert_Filing_V1_ReportDifference]) -> [String] {
                 differences.map {
                     """
-                    \($0.table.rawValue) \($0.certificateCode) \($0.level.rawValue) \($0.figure) \($0.reported) \($0.recorded) \
+                    \($0.table.rawValue) \($0.training.isEmpty ? $0.certificateCode : $0.training) \($0.level.rawValue) \
+                    \($0.figure) \($0.reported) \($0.recorded) \
                     \($0.source) \($0.lineMissing)
                     """
                 }
             }
             #expect(lines(reconciliation.differences) == expected)
-            #expect(reconciliation.figuresChecked == 4 + 2 * 3 + 4 + 1, "one exam line, two site lines, one fee line, one resource line")
-            #expect(reconciliation.differences[0].label == "申报人数" && reconciliation.differences[2].label == "实收金额(分)")
+            #expect(
+                reconciliation.figuresChecked == 4 + 2 + 2 * 3 + 4 + 1,
+                "one exam line, one training, two site lines, one fee line, one resource line")
+            #expect(reconciliation.differences[0].label == "申报人数" && reconciliation.differences[3].label == "实收金额(分)")
             // The organization reconciles its own; another organization's is not found; a school may not.
             #expect(
                 try await h.call(Xcert_Filing_V1_ReportService.Method.getReportReconciliation, reconcile, token: world.car)
@@ -296,7 +322,8 @@ struct ReportTests {
                 var rows: [String] = []
                 for try await row in try await connection.query(
                     """
-                    SELECT table_no, certificate_code, level, figure, reported, recorded, source, line_missing
+                    SELECT table_no, coalesce(training, certificate_code), coalesce(level, 0), figure, reported, recorded, source,
+                           line_missing
                     FROM analytics.report_differences WHERE report_id = \(report.id) ORDER BY table_no, certificate_code, level, position
                     """, logger: testLogger("reconciliation")
                 ).decode((Int32, String, Int32, String, Int64, Int64, String, Bool).self) {
@@ -319,7 +346,7 @@ struct ReportTests {
             let returned = try await h.call(Xcert_Filing_V1_ReportService.Method.reviewReport, review, token: h.admin)
             #expect(returned.state == .returned && lines(returned.returnedWith) == expected)
             #expect(
-                returned.reviewReason.hasPrefix("请核对后重新报送。\n与系统记录不符 5 处：AUTO 初级 申报人数 填报 20，系统 15；")
+                returned.reviewReason.hasPrefix("请核对后重新报送。\n与系统记录不符 6 处：AUTO 初级 申报人数 填报 20，系统 15；")
                     && returned.reviewReason.contains("AUTO 中级 考核站点数 缺少该行（系统 1）"), "\(returned.reviewReason)")
             #expect(
                 try await h.scalar("SELECT count(*) FROM analytics.report_differences WHERE report_id = \(report.id)", as: Int64.self) == 0,
@@ -327,6 +354,7 @@ struct ReportTests {
 
             // Corrected: it agrees, and there is nothing to return it with.
             submit.content.exams[0].province.declared = 15
+            submit.content.trainings[0].participantsProvince = 3
             var intermediate = submit.content.sites[0]
             intermediate.level = .intermediate
             intermediate.sitesProvince = 1
@@ -352,7 +380,7 @@ struct ReportTests {
                     "report", "reconciliation", "--report-id", String(report.id), "--chinese-headers", "--format", "csv", "--filing",
                     "127.0.0.1:\(stack.filing.port)", "--token", h.admin,
                 ])
-            #expect(printed.status == 0 && printed.output.contains("表,证书,级别,项目,填报数,系统数,系统数来源,缺少该行"), "\(printed.output)")
+            #expect(printed.status == 0 && printed.output.contains("表,证书或培训,级别,项目,填报数,系统数,系统数来源,缺少该行"), "\(printed.output)")
             #expect(printed.output.contains("一.3,AUTO,中级,考核站点数,0,1,registry sites,是"), "\(printed.output)")
             await h.client.close()
             await h.filingClient?.close()

@@ -11,7 +11,11 @@ import XCertWire
     .timeLimit(.minutes(3)))
 struct SchemeTests {
     @Test(
-        "the default template is 003's table: 7 first-level and 33 second-level indicators, the computable ones (1-1 … 1-5, 6-2) computed")
+        """
+        the default template is 003's table: 7 first-level and 33 second-level indicators, the computable ones (1-1 … 1-5, 4-1, 4-2, \
+        6-2) computed
+        """
+    )
     func defaultTemplate() async throws {
         try await withFilingStack { h in
             let assessment = try await Assessment.start(h)
@@ -21,7 +25,10 @@ struct SchemeTests {
             #expect(template.indicators.count == 33)
             #expect(Set(template.indicators.map(\.firstLevel)).count == 7)
             #expect(
-                template.indicators.filter { $0.kind == .computed }.map(\.code) == ["1-1", "1-2", "1-3", "1-4-1", "1-4-2", "1-5", "6-2"])
+                template.indicators.filter { $0.kind == .computed }.map(\.code) == [
+                    "1-1", "1-2", "1-3", "1-4-1", "1-4-2", "1-5", "4-1", "4-2", "6-2",
+                ])
+            #expect(template.indicators.first { $0.code == "4-1" }?.source == .certifiedTraining)
             #expect(template.totalMaxPointsTenths == 1000 && template.bonusMaxPointsTenths == 80)
             #expect(template.indicators.first { $0.code == "1-4-1" }?.name == "考核费用支付时间")
             await assessment.stop()

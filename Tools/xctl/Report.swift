@@ -341,11 +341,12 @@ enum ReportTables {
 
     static func reconciliation(_ response: Xcert_Filing_V1_ReportReconciliation) -> ReportTable {
         ReportTable(
-            english: ["table", "certificate", "level", "figure", "reported", "recorded", "source", "line_missing"],
-            chinese: ["表", "证书", "级别", "项目", "填报数", "系统数", "系统数来源", "缺少该行"],
+            english: ["table", "certificate_or_training", "level", "figure", "reported", "recorded", "source", "line_missing"],
+            chinese: ["表", "证书或培训", "级别", "项目", "填报数", "系统数", "系统数来源", "缺少该行"],
             rows: response.differences.map { difference in
                 [
-                    "一.\(difference.table.rawValue)", difference.certificateCode, levelNames([difference.level]), difference.label,
+                    "一.\(difference.table.rawValue)", difference.training.isEmpty ? difference.certificateCode : difference.training,
+                    levelNames([difference.level]), difference.label,
                     String(difference.reported), String(difference.recorded), difference.source, difference.lineMissing ? "是" : "",
                 ]
             }

@@ -11,7 +11,8 @@ struct XCtl: AsyncParsableCommand {
             migrations, tokens.
             """,
         subcommands: [
-            Call.self, Health.self, DB.self, Admin.self, Registry.self, Pilot.self, Alliance.self, Sites.self, Filing.self, Assessment.self,
+            Call.self, Health.self, DB.self, Admin.self, Registry.self, Pilot.self, Alliance.self, Sites.self, Trainings.self, Filing.self,
+            Assessment.self,
             Settlement.self, Report.self, Demo.self,
         ]
     )

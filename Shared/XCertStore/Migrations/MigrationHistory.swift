@@ -30,6 +30,7 @@ public enum MigrationHistory {
         .v26PilotSummary,
         .v27EvaluationCalendar,
         .v28ReportReconciliation,
+        .v29TeacherTraining,
     ]
 
     /// The schema of each service, which is also the suffix of its role (`xcert_<schema>`).

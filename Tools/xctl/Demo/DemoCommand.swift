@@ -80,6 +80,7 @@ struct Demo: AsyncParsableCommand {
         let (_, completed) = try await run.exams(reference, schools, qualifications, sites, parties)
         try await run.awaitFollowers(completed: completed)
         try await run.payments()
+        try await run.trainings(reference, qualifications, parties)
         try await run.yearlyReports(reference, parties)
         try await run.inspections(reference)
         try await run.oversight(reference, sites, parties)

@@ -7,7 +7,7 @@ import XCertWire
 
 /// Each organization's yearly report (年度试点工作汇报材料, 003 appendix 2) of the year, built
 /// from what the system shows it: its exams in the province (nationally a third more), its
-/// sites and sessions, its fees, its resources and published textbooks (003 appendix table
+/// teacher trainings, its sites and sessions, its fees, its resources and published textbooks (003 appendix table
 /// 4). Three organizations get figures wrong, as organizations do; the province reconciles
 /// every report with the system's figures before it decides: it accepts those that agree,
 /// returns the first wrong one with its differences (the organization corrects it), and
@@ -31,6 +31,7 @@ extension DemoRun {
             var submit = Xcert_Filing_V1_SubmitReportRequest()
             submit.year = self.year
             submit.content = self.content(lines, figures, reference, &random)
+            submit.content.trainings = figures.trainings[organizationID] ?? []
             textbooks += submit.content.textbooks.count
             // The first three organizations each get something wrong (003's footnotes: the
             // figures must agree with the detail tables).
@@ -55,6 +56,7 @@ extension DemoRun {
                 _ = try await self.stack.call(Xcert_Filing_V1_ReportService.Method.reviewReport, review, by: self.province)
                 var corrected = submit
                 corrected.content = self.content(lines, figures, reference, &random)
+                corrected.content.trainings = figures.trainings[organizationID] ?? []
                 let second = try await self.stack.call(Xcert_Filing_V1_ReportService.Method.submitReport, corrected, by: organization)
                 guard try await self.reconcile(second.id).isEmpty else {
                     throw CLIError("the corrected yearly report of organization \(organizationID) still differs from the system's figures")
@@ -136,7 +138,8 @@ extension DemoRun {
 
     /// Gets one thing wrong, as organizations do: mistake 0 counts candidates declared and
     /// approved twice over and reports a fee as all received; 1 leaves out a fee line and
-    /// counts a textbook the table does not list; 2 reports a site less and two sessions more.
+    /// counts a textbook the table does not list; 2 reports a site less, two sessions more and
+    /// two teachers trained more than recorded.
     /// Whether there was something to get wrong.
     private static func misreport(_ content: inout Xcert_Filing_V1_YearlyReportContent, mistake: Int) -> Bool {
         switch mistake {
@@ -157,6 +160,7 @@ extension DemoRun {
             guard let site = content.sites.firstIndex(where: { $0.sitesProvince > 1 }) else { return false }
             content.sites[site].sitesProvince -= 1
             content.sites[site].examSessions += 2
+            if !content.trainings.isEmpty { content.trainings[0].participantsProvince += 2 }
             return true
         }
     }
@@ -167,6 +171,7 @@ extension DemoRun {
         var exams: [Line: Xcert_Filing_V1_CandidateCounts] = [:]
         var sites: [Line: Xcert_Filing_V1_SiteLine] = [:]
         var fees: [Line: Xcert_Filing_V1_FeeLine] = [:]
+        var trainings: [Int64: [Xcert_Filing_V1_TeacherTraining]] = [:]
         var lines: Set<Line> { Set(self.exams.keys).union(self.sites.keys).union(self.fees.keys) }
     }
 
@@ -218,6 +223,20 @@ extension DemoRun {
             fee.received = line.received
             fee.outstanding = line.outstanding
             figures.fees[Line(certificate: line.certificateCode, level: line.level)] = fee
+        }
+        var trainings = Xcert_Registry_V1_GetTrainingSessionsRequest()
+        trainings.year = self.year
+        for session in try await self.stack.call(
+            Xcert_Registry_V1_TeacherTrainingService.Method.getTrainingSessions, trainings, by: self.province, kind: .read
+        ).sessions {
+            var training = Xcert_Filing_V1_TeacherTraining()
+            training.name = session.trainingName
+            training.startDate = session.startOn
+            training.days = session.days
+            training.place = "南昌"
+            training.participantsProvince = session.participantsProvince
+            training.participantsNational = session.participantsProvince * 8
+            figures.trainings[session.organizationID, default: []].append(training)
         }
         return figures
     }
