@@ -12,6 +12,7 @@ enum FilingParts {
                 FilingService(context: context, certificates: certificates),
                 ApprovalService(context: context),
                 ReportService(context: context),
+                PeriodicReportService(context: context),
                 RosterService(context: context, hasher: nationalIDs, certificates: certificates),
             ]
         }

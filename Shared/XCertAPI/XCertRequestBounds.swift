@@ -186,6 +186,10 @@ public enum XCertRequestBounds {
             fieldNames: [1: "certificate_code", 2: "level", 3: "completed", 4: "receivable", 5: "received", 6: "outstanding"],
             maximumItems: [:]
         ),
+        "xcert.filing.v1.FigureValue": .init(
+            fieldNames: [1: "code", 2: "value"],
+            maximumItems: [:]
+        ),
         "xcert.filing.v1.GetFilingRequest": .init(
             fieldNames: [1: "id"],
             maximumItems: [:]
@@ -196,6 +200,14 @@ public enum XCertRequestBounds {
         ),
         "xcert.filing.v1.GetReportRequest": .init(
             fieldNames: [1: "id"],
+            maximumItems: [:]
+        ),
+        "xcert.filing.v1.GetReportingCalendarRequest": .init(
+            fieldNames: [1: "year", 2: "party"],
+            maximumItems: [:]
+        ),
+        "xcert.filing.v1.GetReportingStatusRequest": .init(
+            fieldNames: [1: "year", 2: "party", 3: "period", 4: "late_only"],
             maximumItems: [:]
         ),
         "xcert.filing.v1.GetRosterRequest": .init(
@@ -250,6 +262,14 @@ public enum XCertRequestBounds {
             fieldNames: [1: "year", 2: "number", 3: "closes"],
             maximumItems: [:]
         ),
+        "xcert.filing.v1.ReportFigure": .init(
+            fieldNames: [1: "code", 2: "label"],
+            maximumItems: [:]
+        ),
+        "xcert.filing.v1.ReportingCalendar": .init(
+            fieldNames: [1: "year", 2: "party", 3: "first_period_starts", 4: "period_days", 5: "due_days_after", 6: "due_minute", 7: "figures", 8: "periods", 9: "set_by"],
+            maximumItems: [7: 30]
+        ),
         "xcert.filing.v1.ResourceLine": .init(
             fieldNames: [1: "certificate_code", 2: "level", 3: "published_textbooks", 4: "question_bank_size", 5: "mock_papers", 6: "resource_pack"],
             maximumItems: [:]
@@ -266,6 +286,10 @@ public enum XCertRequestBounds {
             fieldNames: [1: "roster_id", 2: "expected_row_count"],
             maximumItems: [:]
         ),
+        "xcert.filing.v1.SetReportingCalendarRequest": .init(
+            fieldNames: [1: "calendar"],
+            maximumItems: [:]
+        ),
         "xcert.filing.v1.SiteLine": .init(
             fieldNames: [1: "certificate_code", 2: "level", 3: "sites_national", 4: "sites_province", 5: "candidates_assessed", 6: "exam_sessions"],
             maximumItems: [:]
@@ -273,6 +297,10 @@ public enum XCertRequestBounds {
         "xcert.filing.v1.SubmitFilingRequest": .init(
             fieldNames: [1: "certificate_code", 2: "year", 3: "round_number", 4: "plan"],
             maximumItems: [:]
+        ),
+        "xcert.filing.v1.SubmitPeriodicReportRequest": .init(
+            fieldNames: [1: "year", 2: "party", 3: "period", 4: "school_code", 5: "figures", 6: "text", 7: "attachments"],
+            maximumItems: [5: 30, 7: 20]
         ),
         "xcert.filing.v1.SubmitReportRequest": .init(
             fieldNames: [1: "year", 2: "content"],

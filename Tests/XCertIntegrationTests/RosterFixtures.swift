@@ -17,14 +17,16 @@ struct RosterWorld {
 }
 
 extension RegistryHarness {
-    func rosterWorld() async throws -> RosterWorld {
+    /// Organizations "car" and "bim", schools 4136010001–3, car's AUTO filing of `year` approved,
+    /// 4136010001 and 4136010003 qualified for AUTO in `year`.
+    func rosterWorld(year: Int32 = RosterWorld.year) async throws -> RosterWorld {
         let seeded = try await self.seedReference()
         let car = try await self.token(role: "organization", party: String(seeded.carOrganization))
         let bim = try await self.token(role: "organization", party: String(seeded.bimOrganization))
         for code in ["4136010001", "4136010002", "4136010003"] { try await self.createSchool(code) }
 
         var round = Xcert_Filing_V1_OpenRoundRequest()
-        round.year = RosterWorld.year
+        round.year = year
         round.number = 1
         round.closes.year = 2099
         round.closes.month = 12
@@ -32,7 +34,7 @@ extension RegistryHarness {
         _ = try await self.call(Xcert_Filing_V1_FilingService.Method.openRound, round, token: self.admin)
         var submit = Xcert_Filing_V1_SubmitFilingRequest()
         submit.certificateCode = "AUTO"
-        submit.year = RosterWorld.year
+        submit.year = year
         submit.roundNumber = 1
         submit.plan.schoolLevels = [.secondary, .higherVocational]
         submit.plan.specialtyScope = ["汽车运用与维修", "S0 测试专业类"]
@@ -52,8 +54,8 @@ extension RegistryHarness {
         review.id = filing.id
         review.approve = true
         _ = try await self.call(Xcert_Filing_V1_FilingService.Method.reviewFiling, review, token: self.admin)
-        try await self.qualify("4136010001", "AUTO", year: RosterWorld.year)
-        try await self.qualify("4136010003", "AUTO", year: RosterWorld.year)
+        try await self.qualify("4136010001", "AUTO", year: year)
+        try await self.qualify("4136010003", "AUTO", year: year)
         return RosterWorld(car: car, bim: bim, carOrganization: seeded.carOrganization)
     }
 

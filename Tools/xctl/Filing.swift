@@ -25,7 +25,7 @@ struct Filing: AsyncParsableCommand {
         abstract: "Filing rounds, organizations' work-plan filings and their review, the approved certificates and their feed.",
         subcommands: [
             RoundCommand.self, Submit.self, Show.self, List.self, Withdraw.self, Review.self, Approved.self, Changes.self,
-            ReportCommand.self, RosterCommand.self,
+            ReportCommand.self, RosterCommand.self, Periodic.self,
         ]
     )
 

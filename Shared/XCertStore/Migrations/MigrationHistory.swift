@@ -31,6 +31,7 @@ public enum MigrationHistory {
         .v27EvaluationCalendar,
         .v28ReportReconciliation,
         .v29TeacherTraining,
+        .v30PeriodicReports,
     ]
 
     /// The schema of each service, which is also the suffix of its role (`xcert_<schema>`).
