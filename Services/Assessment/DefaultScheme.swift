@@ -37,7 +37,7 @@ enum DefaultScheme {
             self.manual("5-3", courses, "开展社会培训", 30),
             self.manual("6-1", office, "明确并稳定专职人员对接省1+X推进办", 30),
             self.count("6-2", office, "证书联盟牵头院校作用发挥", 60, .allianceLeads, perUnit: 30),
-            self.manual("6-3", office, "双周报报送质量", 30),
+            self.rate("6-3", office, "双周报报送质量", 30, .periodicReports, low: 5000, high: 10_000),
             self.manual("6-4", office, "其他工作", 30),
         ]
             + [

@@ -7,7 +7,7 @@ import XCertWire
 /// The measures of computed items that other services hold, asked over the wire when an
 /// evaluation is read, reviewed or ranked: settlement's payment timeliness (1-4-1 and
 /// 1-4-2), the registry's assessment sites new in the year (1-5), its teacher trainings (4-1
-/// and 4-2) and the alliances a school leads (6-2). A source that does not answer leaves its
+/// and 4-2) and the alliances a school leads (6-2), filing's periodic reports (6-3). A source that does not answer leaves its
 /// items pending, with why.
 struct PeerMeasures: Sendable {
     /// Sites opened in the year, by school.
@@ -16,6 +16,10 @@ struct PeerMeasures: Sendable {
     var alliancesLed: [String: Int] = [:]
     /// The year's teacher trainings, by school.
     var trainings: [String: Xcert_Registry_V1_SchoolTrainingMeasures] = [:]
+    /// The schools' calendar's periods due by now (nil: the year has no schools' calendar), and
+    /// each school's periodic reports of them on time and complete.
+    var reportingPeriodsDue: Int?
+    var reportsOnTime: [String: Int] = [:]
     /// The year's receivables and payments, by school.
     var payments: [String: Xcert_Settlement_V1_SchoolPaymentTimeliness] = [:]
     /// Why a source's measures are missing: the peer's error.
@@ -30,6 +34,7 @@ struct PeerMeasures: Sendable {
         async let leads = Self.attempt { try await Self.alliancesLed(year: year, context, call) }
         async let payments = Self.attempt { try await Self.payments(year: year, school: school, context, call) }
         async let trainings = Self.attempt { try await Self.trainings(year: year, school: school, context, call) }
+        async let reports = Self.attempt { try await Self.periodicReports(year: year, school: school, context, call) }
         var measures = PeerMeasures()
         switch await sites {
         case .success(let counts): measures.newSites = counts
@@ -43,6 +48,12 @@ struct PeerMeasures: Sendable {
         case .success(let schools): measures.payments = schools
         case .failure(let error):
             for source in Self.settlementSources { measures.unavailable[source] = error.message }
+        }
+        switch await reports {
+        case .success(let answer):
+            measures.reportingPeriodsDue = answer.periodsDue
+            measures.reportsOnTime = answer.schools
+        case .failure(let error): measures.unavailable[.periodicReports] = error.message
         }
         switch await trainings {
         case .success(let schools): measures.trainings = schools
@@ -68,6 +79,8 @@ struct PeerMeasures: Sendable {
             let trainings = self.trainings[school]
             return .rate(Rate(Int64(trainings?.certificatesCertified ?? 0), over: Int64(trainings?.certificatesPiloted ?? 0)))
         case .seedTeachers: return .count(Int(self.trainings[school]?.newSeedTeachers ?? 0))
+        case .periodicReports:
+            return .rate(Rate(Int64(self.reportsOnTime[school] ?? 0), over: Int64(self.reportingPeriodsDue ?? 0)))
         default: return nil
         }
     }
@@ -128,6 +141,21 @@ struct PeerMeasures: Sendable {
             "registry", Xcert_Registry_V1_TeacherTrainingService.Method.getTrainingMeasures, request, context: call
         )
         return Dictionary(response.schools.map { ($0.schoolCode, $0) }, uniquingKeysWith: { first, _ in first })
+    }
+
+    private static func periodicReports(
+        year: Int32, school: String?, _ context: ServiceContext, _ call: RequestContext
+    ) async throws -> (periodsDue: Int?, schools: [String: Int]) {
+        var request = Xcert_Filing_V1_GetReportingMeasuresRequest()
+        request.year = year
+        request.schoolCode = school ?? ""
+        let response = try await context.peers.call(
+            "filing", Xcert_Filing_V1_PeriodicReportService.Method.getReportingMeasures, request, context: call
+        )
+        return (
+            response.periodsDue == 0 && response.schools.isEmpty ? nil : Int(response.periodsDue),
+            Dictionary(response.schools.map { ($0.schoolCode, Int($0.onTimeAndComplete)) }, uniquingKeysWith: { first, _ in first })
+        )
     }
 
     private static func payments(

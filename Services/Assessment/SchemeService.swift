@@ -170,7 +170,9 @@ enum SchemeChecks {
     }
 
     private static func checkRule(_ indicator: Xcert_Assessment_V1_Indicator, _ item: String, _ checks: inout FieldChecks) {
-        let isRate = [.registrationRate, .participationRate, .passRate, .feesPaidOnTime, .feesPaidShare, .certifiedTraining].contains(
+        let isRate = [
+            .registrationRate, .participationRate, .passRate, .feesPaidOnTime, .feesPaidShare, .certifiedTraining, .periodicReports,
+        ].contains(
             indicator.source)
         switch indicator.rule {
         case .rateRule(let rule)?:

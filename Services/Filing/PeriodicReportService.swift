@@ -196,6 +196,43 @@ struct PeriodicReportService: Xcert_Filing_V1_PeriodicReportService.Handler {
         return response
     }
 
+    /// Item 6-3's measure per school: the schools' calendar's periods due by now, and each
+    /// school's reports of them on time and complete.
+    @Sendable
+    func getReportingMeasures(
+        _ request: Xcert_Filing_V1_GetReportingMeasuresRequest, _ call: RequestContext
+    ) async throws -> Xcert_Filing_V1_GetReportingMeasuresResponse {
+        let principal = try call.caller()
+        var checks = FieldChecks()
+        checks.require((2019...2100).contains(request.year), "year", "must be a pilot year, 2019 to 2100; not \(request.year)")
+        try checks.check()
+        var school = request.schoolCode.nonEmpty
+        if principal.role == .school {
+            guard school == nil || school == principal.party else { return .init() }
+            school = principal.party ?? "-"
+        }
+        let only = school
+        let now = Int64(Date().timeIntervalSince1970)
+        return try await self.context.database.transaction(call) { connection in
+            var response = Xcert_Filing_V1_GetReportingMeasuresResponse()
+            guard let stored = try await PeriodicReportStore.calendar(year: request.year, party: .school, connection, call.logger) else {
+                return response
+            }
+            let due = (1...stored.calendar.periods).filter { (stored.calendar.lateFrom($0) ?? .max) <= now }.count
+            response.periodsDue = Int32(due)
+            response.schools = try await PeriodicReportStore.onTimeAndComplete(
+                year: request.year, periods: Int32(due), school: only, connection, call.logger
+            ).map { school, count in
+                var measure = Xcert_Filing_V1_SchoolReportingMeasure()
+                measure.schoolCode = school
+                measure.periodsDue = Int32(due)
+                measure.onTimeAndComplete = count
+                return measure
+            }
+            return response
+        }
+    }
+
     /// The calendar of `year` and `party`; NOT_FOUND while the province has set none.
     private static func stored(
         _ year: Int32, _ party: Xcert_Filing_V1_ReportingParty, _ connection: PostgresConnection, _ call: RequestContext

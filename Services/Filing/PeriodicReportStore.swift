@@ -147,6 +147,24 @@ enum PeriodicReportStore {
         return reports
     }
 
+    /// Per school, its reports of the schools' calendar of `year` among `periods`, and how
+    /// many of them came on time and complete.
+    static func onTimeAndComplete(
+        year: Int32, periods: Int32, school: String?, _ connection: PostgresConnection, _ logger: Logger
+    ) async throws -> [(school: String, count: Int32)] {
+        let rows = try await connection.query(
+            """
+            SELECT party_code, count(*) FILTER (WHERE on_time AND complete)::integer FROM filing.periodic_reports
+            WHERE year = \(year) AND party = 'school' AND period <= \(periods) AND (\(school)::text IS NULL OR party_code = \(school))
+            GROUP BY party_code ORDER BY party_code
+            """,
+            logger: logger
+        )
+        var counts: [(school: String, count: Int32)] = []
+        for try await (code, count) in rows.decode((String, Int32).self) { counts.append((code, count)) }
+        return counts
+    }
+
     /// The organizations with a filing of `year` approved, as party codes (their ids).
     static func approvedOrganizations(year: Int32, _ connection: PostgresConnection, _ logger: Logger) async throws -> [String] {
         let rows = try await connection.query(

@@ -206,6 +206,10 @@ public enum XCertRequestBounds {
             fieldNames: [1: "year", 2: "party"],
             maximumItems: [:]
         ),
+        "xcert.filing.v1.GetReportingMeasuresRequest": .init(
+            fieldNames: [1: "year", 2: "school_code"],
+            maximumItems: [:]
+        ),
         "xcert.filing.v1.GetReportingStatusRequest": .init(
             fieldNames: [1: "year", 2: "party", 3: "period", 4: "late_only"],
             maximumItems: [:]

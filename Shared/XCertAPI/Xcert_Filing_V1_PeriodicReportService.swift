@@ -38,6 +38,12 @@ public enum Xcert_Filing_V1_PeriodicReportService {
             contract: MethodContract(roles: [.provinceAdmin, .service], isMutating: false, limitClass: .read),
             bounds: XCertRequestBounds.table
         )
+        /// `GetReportingMeasures`. Roles: provinceAdmin, school, service; reads.
+        public static let getReportingMeasures = MethodDescriptor<Xcert_Filing_V1_GetReportingMeasuresRequest, Xcert_Filing_V1_GetReportingMeasuresResponse>(
+            name: "/xcert.filing.v1.PeriodicReportService/GetReportingMeasures",
+            contract: MethodContract(roles: [.provinceAdmin, .school, .service], isMutating: false, limitClass: .read),
+            bounds: XCertRequestBounds.table
+        )
 
         /// Every method of the service.
         public static let all: [String] = [
@@ -45,6 +51,7 @@ public enum Xcert_Filing_V1_PeriodicReportService {
             getReportingCalendar.name,
             submitPeriodicReport.name,
             getReportingStatus.name,
+            getReportingMeasures.name,
         ]
     }
 
@@ -62,6 +69,10 @@ public enum Xcert_Filing_V1_PeriodicReportService {
         func submitPeriodicReport(_ request: Xcert_Filing_V1_SubmitPeriodicReportRequest, _ call: RequestContext) async throws -> Xcert_Filing_V1_PeriodicReport
         /// Roles: provinceAdmin, service; reads.
         func getReportingStatus(_ request: Xcert_Filing_V1_GetReportingStatusRequest, _ call: RequestContext) async throws -> Xcert_Filing_V1_GetReportingStatusResponse
+        /// The handler also checks: a school sees only its own.
+        ///
+        /// Roles: provinceAdmin, school, service; reads.
+        func getReportingMeasures(_ request: Xcert_Filing_V1_GetReportingMeasuresRequest, _ call: RequestContext) async throws -> Xcert_Filing_V1_GetReportingMeasuresResponse
     }
 
     /// Calls the service through any ``RPCCaller``: a connection, another service's
@@ -104,6 +115,14 @@ public enum Xcert_Filing_V1_PeriodicReportService {
         ) async throws -> Xcert_Filing_V1_GetReportingStatusResponse {
             try await self.caller.unary(Method.getReportingStatus, request, options: options)
         }
+
+        /// `GetReportingMeasures`. Roles: provinceAdmin, school, service; reads.
+        public func getReportingMeasures(
+            _ request: Xcert_Filing_V1_GetReportingMeasuresRequest = .init(),
+            options: CallOptions = .init()
+        ) async throws -> Xcert_Filing_V1_GetReportingMeasuresResponse {
+            try await self.caller.unary(Method.getReportingMeasures, request, options: options)
+        }
     }
 }
 
@@ -115,6 +134,7 @@ extension Xcert_Filing_V1_PeriodicReportService.Handler {
             .unary(Xcert_Filing_V1_PeriodicReportService.Method.getReportingCalendar) { request, call in try await self.getReportingCalendar(request, call) },
             .unary(Xcert_Filing_V1_PeriodicReportService.Method.submitPeriodicReport) { request, call in try await self.submitPeriodicReport(request, call) },
             .unary(Xcert_Filing_V1_PeriodicReportService.Method.getReportingStatus) { request, call in try await self.getReportingStatus(request, call) },
+            .unary(Xcert_Filing_V1_PeriodicReportService.Method.getReportingMeasures) { request, call in try await self.getReportingMeasures(request, call) },
         ]
     }
 }

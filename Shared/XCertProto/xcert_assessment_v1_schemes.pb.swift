@@ -98,6 +98,9 @@ public nonisolated enum Xcert_Assessment_V1_MeasureSource: SwiftProtobuf.Enum, S
 
   /// 4-2 its teachers given the 种子师资 title in the year, from registry
   case seedTeachers // = 9
+
+  /// 6-3 share of its periodic reports due reported on time and complete, from filing
+  case periodicReports // = 10
   case UNRECOGNIZED(Int)
 
   public init() {
@@ -116,6 +119,7 @@ public nonisolated enum Xcert_Assessment_V1_MeasureSource: SwiftProtobuf.Enum, S
     case 7: self = .allianceLeads
     case 8: self = .certifiedTraining
     case 9: self = .seedTeachers
+    case 10: self = .periodicReports
     default: self = .UNRECOGNIZED(rawValue)
     }
   }
@@ -132,6 +136,7 @@ public nonisolated enum Xcert_Assessment_V1_MeasureSource: SwiftProtobuf.Enum, S
     case .allianceLeads: return 7
     case .certifiedTraining: return 8
     case .seedTeachers: return 9
+    case .periodicReports: return 10
     case .UNRECOGNIZED(let i): return i
     }
   }
@@ -148,6 +153,7 @@ public nonisolated enum Xcert_Assessment_V1_MeasureSource: SwiftProtobuf.Enum, S
     .allianceLeads,
     .certifiedTraining,
     .seedTeachers,
+    .periodicReports,
   ]
 
 }
@@ -411,7 +417,7 @@ nonisolated extension Xcert_Assessment_V1_IndicatorKind: SwiftProtobuf._ProtoNam
 }
 
 nonisolated extension Xcert_Assessment_V1_MeasureSource: SwiftProtobuf._ProtoNameProviding {
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0MEASURE_SOURCE_UNSPECIFIED\0\u{1}MEASURE_SOURCE_REGISTRATION_RATE\0\u{1}MEASURE_SOURCE_PARTICIPATION_RATE\0\u{1}MEASURE_SOURCE_PASS_RATE\0\u{1}MEASURE_SOURCE_FEES_PAID_ON_TIME\0\u{1}MEASURE_SOURCE_FEES_PAID_SHARE\0\u{1}MEASURE_SOURCE_NEW_SITES\0\u{1}MEASURE_SOURCE_ALLIANCE_LEADS\0\u{1}MEASURE_SOURCE_CERTIFIED_TRAINING\0\u{1}MEASURE_SOURCE_SEED_TEACHERS\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0MEASURE_SOURCE_UNSPECIFIED\0\u{1}MEASURE_SOURCE_REGISTRATION_RATE\0\u{1}MEASURE_SOURCE_PARTICIPATION_RATE\0\u{1}MEASURE_SOURCE_PASS_RATE\0\u{1}MEASURE_SOURCE_FEES_PAID_ON_TIME\0\u{1}MEASURE_SOURCE_FEES_PAID_SHARE\0\u{1}MEASURE_SOURCE_NEW_SITES\0\u{1}MEASURE_SOURCE_ALLIANCE_LEADS\0\u{1}MEASURE_SOURCE_CERTIFIED_TRAINING\0\u{1}MEASURE_SOURCE_SEED_TEACHERS\0\u{1}MEASURE_SOURCE_PERIODIC_REPORTS\0")
 }
 
 nonisolated extension Xcert_Assessment_V1_SchemeState: SwiftProtobuf._ProtoNameProviding {

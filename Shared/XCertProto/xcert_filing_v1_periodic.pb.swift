@@ -461,6 +461,56 @@ public nonisolated struct Xcert_Filing_V1_GetReportingStatusResponse: Sendable {
   fileprivate var _periodEnds: Xcert_Common_V1_Date? = nil
 }
 
+/// A school's reports of the year on the schools' calendar, for the evaluation's item 6-3
+/// (双周报报送质量): the periods due by now and those reported on time and complete.
+public nonisolated struct Xcert_Filing_V1_SchoolReportingMeasure: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var schoolCode: String = String()
+
+  public var periodsDue: Int32 = 0
+
+  public var onTimeAndComplete: Int32 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Xcert_Filing_V1_GetReportingMeasuresRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// required
+  public var year: Int32 = 0
+
+  /// empty: every school with a report of the year
+  public var schoolCode: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Xcert_Filing_V1_GetReportingMeasuresResponse: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// by school code; empty while the year has no schools' calendar
+  public var schools: [Xcert_Filing_V1_SchoolReportingMeasure] = []
+
+  /// the calendar's periods due by now
+  public var periodsDue: Int32 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
 // MARK: - Code below here is support for the SwiftProtobuf runtime.
 
 fileprivate nonisolated let _protobuf_package = "xcert.filing.v1"
@@ -1077,6 +1127,116 @@ nonisolated extension Xcert_Filing_V1_GetReportingStatusResponse: SwiftProtobuf.
     if lhs.onTime != rhs.onTime {return false}
     if lhs.late != rhs.late {return false}
     if lhs.missing != rhs.missing {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Xcert_Filing_V1_SchoolReportingMeasure: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".SchoolReportingMeasure"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}school_code\0\u{3}periods_due\0\u{3}on_time_and_complete\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.schoolCode) }()
+      case 2: try { try decoder.decodeSingularInt32Field(value: &self.periodsDue) }()
+      case 3: try { try decoder.decodeSingularInt32Field(value: &self.onTimeAndComplete) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.schoolCode.isEmpty {
+      try visitor.visitSingularStringField(value: self.schoolCode, fieldNumber: 1)
+    }
+    if self.periodsDue != 0 {
+      try visitor.visitSingularInt32Field(value: self.periodsDue, fieldNumber: 2)
+    }
+    if self.onTimeAndComplete != 0 {
+      try visitor.visitSingularInt32Field(value: self.onTimeAndComplete, fieldNumber: 3)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Xcert_Filing_V1_SchoolReportingMeasure, rhs: Xcert_Filing_V1_SchoolReportingMeasure) -> Bool {
+    if lhs.schoolCode != rhs.schoolCode {return false}
+    if lhs.periodsDue != rhs.periodsDue {return false}
+    if lhs.onTimeAndComplete != rhs.onTimeAndComplete {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Xcert_Filing_V1_GetReportingMeasuresRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".GetReportingMeasuresRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}year\0\u{3}school_code\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularInt32Field(value: &self.year) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.schoolCode) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.year != 0 {
+      try visitor.visitSingularInt32Field(value: self.year, fieldNumber: 1)
+    }
+    if !self.schoolCode.isEmpty {
+      try visitor.visitSingularStringField(value: self.schoolCode, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Xcert_Filing_V1_GetReportingMeasuresRequest, rhs: Xcert_Filing_V1_GetReportingMeasuresRequest) -> Bool {
+    if lhs.year != rhs.year {return false}
+    if lhs.schoolCode != rhs.schoolCode {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Xcert_Filing_V1_GetReportingMeasuresResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".GetReportingMeasuresResponse"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}schools\0\u{3}periods_due\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeRepeatedMessageField(value: &self.schools) }()
+      case 2: try { try decoder.decodeSingularInt32Field(value: &self.periodsDue) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.schools.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.schools, fieldNumber: 1)
+    }
+    if self.periodsDue != 0 {
+      try visitor.visitSingularInt32Field(value: self.periodsDue, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Xcert_Filing_V1_GetReportingMeasuresResponse, rhs: Xcert_Filing_V1_GetReportingMeasuresResponse) -> Bool {
+    if lhs.schools != rhs.schools {return false}
+    if lhs.periodsDue != rhs.periodsDue {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -131,6 +131,16 @@ struct PeriodicReportTests {
                 #expect(try await h.call(method.getReportingStatus, status, token: h.admin).lines.map(\.status) == [.notDue, .notDue])
             }
 
+            // Item 6-3's measure: of the periods due by now, 4136010001's reports on time and complete (none: its one was late).
+            var measures = Xcert_Filing_V1_GetReportingMeasuresRequest()
+            measures.year = year
+            let measured = try await h.call(method.getReportingMeasures, measures, token: h.admin)
+            #expect(
+                measured.periodsDue == period && measured.schools.map { "\($0.schoolCode) \($0.onTimeAndComplete)" } == ["4136010001 0"])
+            #expect(try await h.call(method.getReportingMeasures, measures, token: school).schools.map(\.schoolCode) == ["4136010001"])
+            let other3 = try await h.token(role: "school", party: "4136010003")
+            #expect(try await h.call(method.getReportingMeasures, measures, token: other3).schools.isEmpty)
+
             // A calendar with reports in no longer changes.
             schools.calendar.periodDays = 7
             #expect(await h.refusal(method.setReportingCalendar, schools, token: h.admin)?.code == .failedPrecondition)

@@ -13,7 +13,7 @@ struct SchemeTests {
     @Test(
         """
         the default template is 003's table: 7 first-level and 33 second-level indicators, the computable ones (1-1 … 1-5, 4-1, 4-2, \
-        6-2) computed
+        6-2, 6-3) computed
         """
     )
     func defaultTemplate() async throws {
@@ -26,7 +26,7 @@ struct SchemeTests {
             #expect(Set(template.indicators.map(\.firstLevel)).count == 7)
             #expect(
                 template.indicators.filter { $0.kind == .computed }.map(\.code) == [
-                    "1-1", "1-2", "1-3", "1-4-1", "1-4-2", "1-5", "4-1", "4-2", "6-2",
+                    "1-1", "1-2", "1-3", "1-4-1", "1-4-2", "1-5", "4-1", "4-2", "6-2", "6-3",
                 ])
             #expect(template.indicators.first { $0.code == "4-1" }?.source == .certifiedTraining)
             #expect(template.totalMaxPointsTenths == 1000 && template.bonusMaxPointsTenths == 80)
