@@ -80,9 +80,7 @@ enum EvaluationStore {
         _ report: String, attachments: [Xcert_Filing_V1_Attachment], school: String, year: Int32,
         _ connection: PostgresConnection, _ logger: Logger
     ) async throws {
-        var options = JSONEncodingOptions()
-        options.preserveProtoFieldNames = true
-        let json = try Xcert_Filing_V1_Attachment.jsonString(from: attachments, options: options)
+        let json = try Xcert_Filing_V1_Attachment.jsonString(from: attachments, options: .stored)
         try await connection.query(
             """
             UPDATE assessment.evaluations SET report = \(report), attachments = \(json)::jsonb
@@ -144,14 +142,12 @@ enum EvaluationStore {
         try await connection.query(
             "DELETE FROM assessment.evaluation_items WHERE school_code = \(school) AND year = \(year)", logger: logger
         )
-        var options = JSONEncodingOptions()
-        options.preserveProtoFieldNames = true
         let codes = scores.map(\.code)
         let points = scores.map(\.pointsTenths)
         let evidence = try scores.map { score -> String in
             var holder = Xcert_Assessment_V1_SelfScore()
             holder.evidence = score.evidence
-            return try holder.jsonString(options: options)
+            return try holder.jsonString(options: .stored)
         }
         try await connection.query(
             """

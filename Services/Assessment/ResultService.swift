@@ -48,9 +48,7 @@ struct ResultService: Xcert_Assessment_V1_ResultService.Handler {
         checks.require(
             (0...10_000).contains(policy.registrationFloorBasisPoints), "policy.registration_floor_basis_points", "must be 0 to 10000")
         try checks.check()
-        var options = JSONEncodingOptions()
-        options.preserveProtoFieldNames = true
-        let json = try policy.jsonString(options: options)
+        let json = try policy.jsonString(options: .stored)
         return try await self.context.idempotency.perform(call) { connection in
             try await ResultStore.setPolicy(year: request.year, json: json, setBy: admin.name, connection, call.logger)
             return try await Self.policy(request.year, connection, call.logger)

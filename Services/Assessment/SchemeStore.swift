@@ -90,8 +90,6 @@ enum SchemeStore {
     private static func json(_ indicators: [Xcert_Assessment_V1_Indicator]) throws -> String {
         var scheme = Xcert_Assessment_V1_Scheme()
         scheme.indicators = indicators
-        var options = JSONEncodingOptions()
-        options.preserveProtoFieldNames = true
-        return try scheme.jsonString(options: options)
+        return try scheme.jsonString(options: .stored)
     }
 }

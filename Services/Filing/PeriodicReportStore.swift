@@ -58,7 +58,7 @@ enum PeriodicReportStore {
     static func save(
         _ calendar: Xcert_Filing_V1_ReportingCalendar, setBy: String, _ connection: PostgresConnection, _ logger: Logger
     ) async throws {
-        let figures = try Xcert_Filing_V1_ReportFigure.jsonString(from: calendar.figures, options: Self.json)
+        let figures = try Xcert_Filing_V1_ReportFigure.jsonString(from: calendar.figures, options: .stored)
         try await connection.query(
             """
             INSERT INTO filing.reporting_calendars (year, party, first_period_starts, period_days, due_days_after, due_minute, figures,
@@ -92,8 +92,8 @@ enum PeriodicReportStore {
         _ request: Xcert_Filing_V1_SubmitPeriodicReportRequest, partyCode: String, onTime: Bool, complete: Bool,
         submittedBy: String, _ connection: PostgresConnection, _ logger: Logger
     ) async throws -> Int64? {
-        let figures = try Xcert_Filing_V1_FigureValue.jsonString(from: request.figures, options: Self.json)
-        let attachments = try Xcert_Filing_V1_Attachment.jsonString(from: request.attachments, options: Self.json)
+        let figures = try Xcert_Filing_V1_FigureValue.jsonString(from: request.figures, options: .stored)
+        let attachments = try Xcert_Filing_V1_Attachment.jsonString(from: request.attachments, options: .stored)
         let rows = try await connection.query(
             """
             INSERT INTO filing.periodic_reports (year, party, party_code, period, figures, text, attachments, submitted_by, on_time,
@@ -172,11 +172,5 @@ enum PeriodicReportStore {
         var codes: [String] = []
         for try await code in rows.decode(String.self) { codes.append(code) }
         return codes
-    }
-
-    private static var json: JSONEncodingOptions {
-        var options = JSONEncodingOptions()
-        options.preserveProtoFieldNames = true
-        return options
     }
 }

@@ -24,9 +24,7 @@ struct ReportService: Xcert_Filing_V1_ReportService.Handler {
         ReportContentChecks.check(request.content, &checks)
         try checks.check()
         try await self.requireOwnCertificates(request.content, organizationID: organizationID, call)
-        var options = JSONEncodingOptions()
-        options.preserveProtoFieldNames = true
-        let json = try request.content.jsonString(options: options)
+        let json = try request.content.jsonString(options: .stored)
 
         return try await self.context.idempotency.perform(call) { connection in
             let live = try await ReportStore.liveVersions(organization: organizationID, year: request.year, connection, call.logger)

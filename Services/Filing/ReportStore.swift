@@ -114,9 +114,7 @@ enum ReportStore {
     static func saveReturnedWith(
         _ differences: [Xcert_Filing_V1_ReportDifference], report id: Int64, _ connection: PostgresConnection, _ logger: Logger
     ) async throws {
-        var options = JSONEncodingOptions()
-        options.preserveProtoFieldNames = true
-        let json = try Xcert_Filing_V1_ReportDifference.jsonString(from: differences, options: options)
+        let json = try Xcert_Filing_V1_ReportDifference.jsonString(from: differences, options: .stored)
         try await connection.query("UPDATE filing.reports SET returned_with = \(json)::jsonb WHERE id = \(id)", logger: logger)
     }
 

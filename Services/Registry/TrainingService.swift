@@ -24,11 +24,7 @@ struct TrainingService: Xcert_Registry_V1_TeacherTrainingService.Handler {
         for (index, record) in request.records.enumerated() {
             let field = "records[\(index)]"
             Self.check(record, field, &checks)
-            let key = [
-                record.schoolCode, record.teacherName.trimmed, record.certificateCode, String(record.level.rawValue),
-                record.trainingName.trimmed, "\(record.startOn.year)-\(record.startOn.month)-\(record.startOn.day)",
-            ].joined(separator: "\u{1F}")
-            if !seen.insert(key).inserted { checks.fail(field, "records the same teacher's same training twice") }
+            if !seen.insert(record.identity).inserted { checks.fail(field, "records the same teacher's same training twice") }
             if principal.role == .school, record.schoolCode != principal.party {
                 checks.fail("\(field).school_code", "a school records only its own teachers (\(principal.party ?? "none"))")
             }

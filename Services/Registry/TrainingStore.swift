@@ -40,16 +40,12 @@ enum TrainingStore {
         )
         var stored: [String: Int64] = [:]
         for try await row in rows.decode((Int64, String, String, String, Int32, String, String).self) {
-            stored[[row.1, row.2, row.3, String(row.4), row.5, row.6].joined(separator: "\u{1F}")] = row.0
+            stored[Xcert_Registry_V1_TrainingRecord.identity(row.1, row.2, row.3, Int(row.4), row.5, row.6)] = row.0
         }
         var ids: [Int64] = []
         var already: [Int] = []
         for (index, record) in records.enumerated() {
-            let key = [
-                record.schoolCode, record.teacherName.trimmed, record.certificateCode, String(record.level.rawValue),
-                record.trainingName.trimmed, LocalDate(wire: record.startOn)?.description ?? "",
-            ].joined(separator: "\u{1F}")
-            if let id = stored[key] { ids.append(id) } else { already.append(index) }
+            if let id = stored[record.identity] { ids.append(id) } else { already.append(index) }
         }
         return already.isEmpty ? .success(ids) : .failure(AlreadyRecorded(indexes: already))
     }
@@ -217,5 +213,21 @@ enum TrainingStore {
             sessions.append(session)
         }
         return sessions
+    }
+}
+
+extension Xcert_Registry_V1_TrainingRecord {
+    /// What makes a record one: the teacher (school and name), certificate, level, training and
+    /// start day (the table's unique key), as one string.
+    var identity: String {
+        let start = LocalDate(wire: self.startOn)?.description ?? "\(self.startOn.year)-\(self.startOn.month)-\(self.startOn.day)"
+        return Self.identity(
+            self.schoolCode, self.teacherName.trimmed, self.certificateCode, self.level.rawValue, self.trainingName.trimmed, start)
+    }
+
+    static func identity(
+        _ school: String, _ teacher: String, _ certificate: String, _ level: Int, _ training: String, _ start: String
+    ) -> String {
+        [school, teacher, certificate, String(level), training, start].joined(separator: "\u{1F}")
     }
 }

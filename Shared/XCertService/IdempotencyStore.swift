@@ -268,9 +268,7 @@ enum AuditTargets {
     }
 
     private static func object(_ message: any SwiftProtobuf.Message) -> [String: Any]? {
-        var options = JSONEncodingOptions()
-        options.preserveProtoFieldNames = true
-        guard let data = try? Self.withoutLists(message).jsonUTF8Data(options: options) else { return nil }
+        guard let data = try? Self.withoutLists(message).jsonUTF8Data(options: .stored) else { return nil }
         return (try? JSONSerialization.jsonObject(with: data)) as? [String: Any]
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import SwiftProtobuf
 import XCertDomain
 import XCertProto
 import XCertWire
@@ -159,5 +160,15 @@ extension OrganizationStanding {
         case .suspended: .suspended
         case .exited: .exited
         }
+    }
+}
+
+extension JSONEncodingOptions {
+    /// Protobuf JSON as the services store it in `jsonb` columns and analysts read it there:
+    /// the .proto field names (`certificate_code`), not the JSON names.
+    public static var stored: JSONEncodingOptions {
+        var options = JSONEncodingOptions()
+        options.preserveProtoFieldNames = true
+        return options
     }
 }
