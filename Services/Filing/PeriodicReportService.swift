@@ -75,14 +75,10 @@ struct PeriodicReportService: Xcert_Filing_V1_PeriodicReportService.Handler {
     ) async throws -> Xcert_Filing_V1_PeriodicReport {
         let principal = try call.caller()
         var checks = FieldChecks()
-        checks.require(PeriodicReportStore.stored(request.party) != nil, "party", "must be SCHOOL, LEAD_SCHOOL or ORGANIZATION")
-        checks.require(request.period >= 1, "period", "must be a period of the calendar, from 1")
-        checks.require(request.text.count <= 20_000, "text", "must be at most 20,000 characters")
-        for (index, figure) in request.figures.enumerated() {
-            checks.require(
-                (0...1_000_000_000_000).contains(figure.value), "figures[\(index)].value", "must be 0 to 10^12; not \(figure.value)")
-        }
-        for (index, attachment) in request.attachments.enumerated() { checks.requireAttachment(attachment, "attachments[\(index)]") }
+        let content = Content(
+            year: request.year, party: request.party, period: request.period, figures: request.figures, text: request.text,
+            attachments: request.attachments)
+        content.check(&checks)
         // Who reports: a school (as a school or a lead school) names itself; an organization is itself.
         let partyCode: String
         switch (principal.role, request.party) {
@@ -99,42 +95,115 @@ struct PeriodicReportService: Xcert_Filing_V1_PeriodicReportService.Handler {
         if request.party == .leadSchool, !(try await self.leadSchools(request.year, call).contains(partyCode)) {
             throw RPCError(.failedPrecondition, "school \(partyCode) leads no alliance of \(request.year); it reports as a school")
         }
-        let now = Date()
+        return try await self.store(content, of: partyCode, receivedAt: Date(), by: principal.name, recordedReason: nil, call)
+    }
+
+    /// 补录: the province records a report that reached it outside the system, as of when it
+    /// came; whether it was on time follows from that instant.
+    @Sendable
+    func recordPeriodicReport(
+        _ request: Xcert_Filing_V1_RecordPeriodicReportRequest, _ call: RequestContext
+    ) async throws -> Xcert_Filing_V1_PeriodicReport {
+        let admin = try call.caller()
+        var checks = FieldChecks()
+        let content = Content(
+            year: request.year, party: request.party, period: request.period, figures: request.figures, text: request.text,
+            attachments: request.attachments)
+        content.check(&checks)
+        checks.require(
+            !request.partyCode.trimmed.isEmpty && request.partyCode.count <= 20, "party_code",
+            "must be the school's code, or the organization's id")
+        let received = Date(request.receivedAt)
+        checks.require(
+            request.hasReceivedAt && received <= Date(), "received_at", "must be when the report was received, not later than now")
+        checks.require((1...500).contains(request.reason.trimmed.count), "reason", "must say how the report came, 1 to 500 characters")
+        try checks.check()
+        let expected: Bool
+        switch request.party {
+        case .school: expected = try await self.pilotSchools(request.year, only: request.partyCode, call).contains(request.partyCode)
+        case .leadSchool: expected = try await self.leadSchools(request.year, call).contains(request.partyCode)
+        default:
+            expected = try await self.context.database.transaction(call) { connection in
+                try await PeriodicReportStore.approvedOrganizations(year: request.year, connection, call.logger)
+            }.contains(request.partyCode)
+        }
+        guard expected else {
+            throw RPCError.invalidArgument([
+                .init(
+                    field: "party_code",
+                    description: "\(request.partyCode) is not expected on the \(request.year) \(request.party) calendar")
+            ])
+        }
+        return try await self.store(
+            content, of: request.partyCode, receivedAt: received, by: admin.name, recordedReason: request.reason.trimmed, call)
+    }
+
+    /// What a periodic report says, however it came.
+    private struct Content {
+        var year: Int32
+        var party: Xcert_Filing_V1_ReportingParty
+        var period: Int32
+        var figures: [Xcert_Filing_V1_FigureValue]
+        var text: String
+        var attachments: [Xcert_Filing_V1_Attachment]
+
+        func check(_ checks: inout FieldChecks) {
+            checks.require(PeriodicReportStore.stored(self.party) != nil, "party", "must be SCHOOL, LEAD_SCHOOL or ORGANIZATION")
+            checks.require(self.period >= 1, "period", "must be a period of the calendar, from 1")
+            checks.require(self.text.count <= 20_000, "text", "must be at most 20,000 characters")
+            for (index, figure) in self.figures.enumerated() {
+                checks.require(
+                    (0...1_000_000_000_000).contains(figure.value), "figures[\(index)].value", "must be 0 to 10^12; not \(figure.value)")
+            }
+            for (index, attachment) in self.attachments.enumerated() { checks.requireAttachment(attachment, "attachments[\(index)]") }
+        }
+    }
+
+    /// Stores one party's report of a period as received at `receivedAt`: refused before the
+    /// period begins, with a figure the calendar does not define, or when the party's report
+    /// of the period is in already.
+    private func store(
+        _ content: Content, of partyCode: String, receivedAt: Date, by name: String, recordedReason: String?, _ call: RequestContext
+    ) async throws -> Xcert_Filing_V1_PeriodicReport {
+        let received = Int64(receivedAt.timeIntervalSince1970.rounded(.down))
         return try await self.context.idempotency.perform(call) { connection in
-            guard let stored = try await PeriodicReportStore.calendar(year: request.year, party: request.party, connection, call.logger),
-                let period = stored.calendar.period(Int(request.period)), let due = stored.calendar.lateFrom(Int(request.period))
+            guard let stored = try await PeriodicReportStore.calendar(year: content.year, party: content.party, connection, call.logger),
+                let period = stored.calendar.period(Int(content.period)), let due = stored.calendar.lateFrom(Int(content.period))
             else {
                 throw RPCError.invalidArgument([
-                    .init(field: "period", description: "the \(request.year) \(request.party) calendar has no period \(request.period)")
+                    .init(field: "period", description: "the \(content.year) \(content.party) calendar has no period \(content.period)")
                 ])
             }
-            guard !(LocalDate(containing: Int64(now.timeIntervalSince1970)) < period.starts) else {
-                throw RPCError(.failedPrecondition, "period \(request.period) begins on \(period.starts); its report comes after")
+            guard !(LocalDate(containing: received) < period.starts) else {
+                throw RPCError(
+                    .failedPrecondition,
+                    "period \(content.period) begins on \(period.starts); its report comes after, not on \(LocalDate(containing: received))"
+                )
             }
             let defined = Set(stored.message.figures.map(\.code))
             var unknown = FieldChecks()
-            for (index, figure) in request.figures.enumerated() where !defined.contains(figure.code) {
+            for (index, figure) in content.figures.enumerated() where !defined.contains(figure.code) {
                 unknown.fail(
                     "figures[\(index)].code", "\(figure.code) is not a figure of the calendar (\(defined.sorted().joined(separator: ", ")))"
                 )
             }
             try unknown.check()
-            let complete = defined.isSubset(of: Set(request.figures.map(\.code))) && !request.text.trimmed.isEmpty
-            guard
-                let id = try await PeriodicReportStore.insert(
-                    request, partyCode: partyCode, onTime: Int64(now.timeIntervalSince1970.rounded(.down)) < due, complete: complete,
-                    submittedBy: principal.name, connection, call.logger)
-            else {
-                throw RPCError(.alreadyExists, "\(partyCode)'s report of period \(request.period) of \(request.year) is in already")
+            let complete = defined.isSubset(of: Set(content.figures.map(\.code))) && !content.text.trimmed.isEmpty
+            let row = PeriodicReportStore.Row(
+                year: content.year, party: content.party, partyCode: partyCode, period: content.period, figures: content.figures,
+                text: content.text, attachments: content.attachments, submittedAt: receivedAt, submittedBy: name, onTime: received < due,
+                complete: complete, recordedReason: recordedReason)
+            guard let id = try await PeriodicReportStore.insert(row, connection, call.logger) else {
+                throw RPCError(.alreadyExists, "\(partyCode)'s report of period \(content.period) of \(content.year) is in already")
             }
             guard
                 var report = try await PeriodicReportStore.reports(
-                    year: request.year, party: request.party, period: request.period, ids: [id], connection, call.logger
+                    year: content.year, party: content.party, period: content.period, ids: [id], connection, call.logger
                 ).first
             else { throw RPCError(.internal, "a report stored and not read back") }
             report.periodStarts = period.starts.wire
             report.periodEnds = period.ends.wire
-            report.dueInstant = stored.calendar.dueInstant(Int(request.period)) ?? ""
+            report.dueInstant = stored.calendar.dueInstant(Int(content.period)) ?? ""
             return report
         }
     }
@@ -243,11 +312,12 @@ struct PeriodicReportService: Xcert_Filing_V1_PeriodicReportService.Handler {
         return stored
     }
 
-    /// The schools with a qualification of `year` in force, by code.
-    private func pilotSchools(_ year: Int32, _ call: RequestContext) async throws -> [String] {
+    /// The schools with a qualification of `year` in force, by code (of school `only` when given).
+    private func pilotSchools(_ year: Int32, only: String? = nil, _ call: RequestContext) async throws -> [String] {
         let registry = Xcert_Registry_V1_PilotService.Client(self.context.peers.caller("registry", for: call))
         var request = Xcert_Registry_V1_ListQualificationsRequest()
         request.year = year
+        request.schoolCode = only ?? ""
         request.page.pageSize = Int32(Paging.maximumSize)
         var schools: Set<String> = []
         repeat {

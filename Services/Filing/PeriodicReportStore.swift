@@ -87,19 +87,33 @@ enum PeriodicReportStore {
         return false
     }
 
-    /// Stores a report received now (on time as the service's clock says); nil when the party's report of the period is in already.
-    static func insert(
-        _ request: Xcert_Filing_V1_SubmitPeriodicReportRequest, partyCode: String, onTime: Bool, complete: Bool,
-        submittedBy: String, _ connection: PostgresConnection, _ logger: Logger
-    ) async throws -> Int64? {
-        let figures = try Xcert_Filing_V1_FigureValue.jsonString(from: request.figures, options: .stored)
-        let attachments = try Xcert_Filing_V1_Attachment.jsonString(from: request.attachments, options: .stored)
+    /// A report as stored: received at `submittedAt` (now, or when the province says it came).
+    struct Row {
+        var year: Int32
+        var party: Xcert_Filing_V1_ReportingParty
+        var partyCode: String
+        var period: Int32
+        var figures: [Xcert_Filing_V1_FigureValue]
+        var text: String
+        var attachments: [Xcert_Filing_V1_Attachment]
+        var submittedAt: Date
+        var submittedBy: String
+        var onTime: Bool
+        var complete: Bool
+        /// 补录: why the province recorded it; nil when the party submitted it.
+        var recordedReason: String?
+    }
+
+    /// Stores a report; nil when the party's report of the period is in already.
+    static func insert(_ row: Row, _ connection: PostgresConnection, _ logger: Logger) async throws -> Int64? {
+        let figures = try Xcert_Filing_V1_FigureValue.jsonString(from: row.figures, options: .stored)
+        let attachments = try Xcert_Filing_V1_Attachment.jsonString(from: row.attachments, options: .stored)
         let rows = try await connection.query(
             """
-            INSERT INTO filing.periodic_reports (year, party, party_code, period, figures, text, attachments, submitted_by, on_time,
-                complete)
-            VALUES (\(request.year), \(Self.stored(request.party) ?? ""), \(partyCode), \(request.period), \(figures)::jsonb,
-                    \(request.text), \(attachments)::jsonb, \(submittedBy), \(onTime), \(complete))
+            INSERT INTO filing.periodic_reports (year, party, party_code, period, figures, text, attachments, submitted_at, submitted_by,
+                on_time, complete, recorded_reason)
+            VALUES (\(row.year), \(Self.stored(row.party) ?? ""), \(row.partyCode), \(row.period), \(figures)::jsonb, \(row.text),
+                    \(attachments)::jsonb, \(row.submittedAt), \(row.submittedBy), \(row.onTime), \(row.complete), \(row.recordedReason))
             ON CONFLICT (year, party, party_code, period) DO NOTHING
             RETURNING id
             """,
@@ -117,7 +131,8 @@ enum PeriodicReportStore {
     ) async throws -> [Xcert_Filing_V1_PeriodicReport] {
         let rows = try await connection.query(
             """
-            SELECT id, party_code, period, figures::text, text, attachments::text, submitted_at, submitted_by, on_time, complete
+            SELECT id, party_code, period, figures::text, text, attachments::text, submitted_at, submitted_by, on_time, complete,
+                   coalesce(recorded_reason, '')
             FROM filing.periodic_reports
             WHERE year = \(year) AND party = \(Self.stored(party) ?? "")
               AND (\(period)::integer IS NULL OR period = \(period))
@@ -128,7 +143,7 @@ enum PeriodicReportStore {
             logger: logger
         )
         var reports: [Xcert_Filing_V1_PeriodicReport] = []
-        for try await row in rows.decode((Int64, String, Int32, String, String, String, Date, String, Bool, Bool).self) {
+        for try await row in rows.decode((Int64, String, Int32, String, String, String, Date, String, Bool, Bool, String).self) {
             var report = Xcert_Filing_V1_PeriodicReport()
             report.id = row.0
             report.year = year
@@ -142,6 +157,7 @@ enum PeriodicReportStore {
             report.submittedBy = row.7
             report.onTime = row.8
             report.complete = row.9
+            report.recordedReason = row.10
             reports.append(report)
         }
         return reports

@@ -379,6 +379,21 @@ struct PilotService: Xcert_Registry_V1_PilotService.Handler {
         }
     }
 
+    /// The registry's part of the province's monthly bulletin.
+    @Sendable
+    func getApplicationActivity(
+        _ request: Xcert_Registry_V1_GetApplicationActivityRequest, _ call: RequestContext
+    ) async throws -> Xcert_Registry_V1_GetApplicationActivityResponse {
+        _ = try call.caller()
+        var checks = FieldChecks()
+        let days = checks.requireDays(from: request.from, to: request.to)
+        try checks.check()
+        guard let days else { throw RPCError(.internal, "a span of days checked and not kept") }
+        return try await self.context.database.transaction(call) { connection in
+            try await PilotStore.activity(days, connection, call.logger)
+        }
+    }
+
     /// Qualifications are also visible to the organization of their certificate.
     private func qualificationScope(_ call: RequestContext) async throws -> Scope {
         try Scope(try call.caller())

@@ -477,3 +477,29 @@ enum ApplicationStates {
         }
     }
 }
+
+extension PilotStore {
+    /// Applications submitted and qualifications granted on the days of `days` (Asia/Shanghai),
+    /// as one statement.
+    static func activity(
+        _ days: ClosedRange<LocalDate>, _ connection: PostgresConnection, _ logger: Logger
+    ) async throws -> Xcert_Registry_V1_GetApplicationActivityResponse {
+        let first = days.lowerBound.description
+        let last = days.upperBound.description
+        let rows = try await connection.query(
+            """
+            SELECT (SELECT count(*)::integer FROM registry.pilot_applications
+                    WHERE (submitted_at AT TIME ZONE 'Asia/Shanghai')::date BETWEEN \(first)::date AND \(last)::date),
+                   (SELECT count(*)::integer FROM registry.qualifications
+                    WHERE (granted_at AT TIME ZONE 'Asia/Shanghai')::date BETWEEN \(first)::date AND \(last)::date)
+            """,
+            logger: logger
+        )
+        var response = Xcert_Registry_V1_GetApplicationActivityResponse()
+        for try await (submitted, approved) in rows.decode((Int32, Int32).self) {
+            response.submitted = submitted
+            response.approved = approved
+        }
+        return response
+    }
+}

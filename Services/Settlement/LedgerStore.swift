@@ -307,4 +307,25 @@ enum LedgerStore {
         }
         return refunds
     }
+
+    /// The payments paid on the days of `days` (reversed payments not counted), as one
+    /// statement: how many, and their sum in fen.
+    static func receipts(
+        _ days: ClosedRange<LocalDate>, _ connection: PostgresConnection, _ logger: Logger
+    ) async throws -> Xcert_Settlement_V1_GetReceiptsResponse {
+        let rows = try await connection.query(
+            """
+            SELECT count(*)::integer, coalesce(sum(p.amount_fen), 0)::bigint FROM settlement.payments p
+            WHERE p.paid_on BETWEEN \(days.lowerBound.description)::date AND \(days.upperBound.description)::date
+              AND NOT EXISTS (SELECT 1 FROM settlement.reversals v WHERE v.payment_id = p.id)
+            """,
+            logger: logger
+        )
+        var response = Xcert_Settlement_V1_GetReceiptsResponse()
+        for try await (payments, received) in rows.decode((Int32, Int64).self) {
+            response.payments = payments
+            response.received.fen = received
+        }
+        return response
+    }
 }

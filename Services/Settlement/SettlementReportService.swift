@@ -131,6 +131,21 @@ struct SettlementReportService: Xcert_Settlement_V1_SettlementReportService.Hand
         return response
     }
 
+    /// Settlement's part of the province's monthly bulletin: the payments paid on the days asked.
+    @Sendable
+    func getReceipts(
+        _ request: Xcert_Settlement_V1_GetReceiptsRequest, _ call: RequestContext
+    ) async throws -> Xcert_Settlement_V1_GetReceiptsResponse {
+        _ = try call.caller()
+        var checks = FieldChecks()
+        let days = checks.requireDays(from: request.from, to: request.to)
+        try checks.check()
+        guard let days else { throw RPCError(.internal, "a span of days checked and not kept") }
+        return try await self.context.database.transaction(call) { connection in
+            try await LedgerStore.receipts(days, connection, call.logger)
+        }
+    }
+
     // MARK: - Helpers
 
     private struct Key: Hashable, Comparable {

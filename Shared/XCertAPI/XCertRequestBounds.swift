@@ -194,6 +194,10 @@ public enum XCertRequestBounds {
             fieldNames: [1: "id"],
             maximumItems: [:]
         ),
+        "xcert.filing.v1.GetMonthlyBulletinRequest": .init(
+            fieldNames: [1: "year", 2: "month"],
+            maximumItems: [:]
+        ),
         "xcert.filing.v1.GetReportReconciliationRequest": .init(
             fieldNames: [1: "report_id"],
             maximumItems: [:]
@@ -265,6 +269,10 @@ public enum XCertRequestBounds {
         "xcert.filing.v1.OpenRoundRequest": .init(
             fieldNames: [1: "year", 2: "number", 3: "closes"],
             maximumItems: [:]
+        ),
+        "xcert.filing.v1.RecordPeriodicReportRequest": .init(
+            fieldNames: [1: "year", 2: "party", 3: "period", 4: "party_code", 5: "figures", 6: "text", 7: "attachments", 8: "received_at", 9: "reason"],
+            maximumItems: [5: 30, 7: 20]
         ),
         "xcert.filing.v1.ReportFigure": .init(
             fieldNames: [1: "code", 2: "label"],
@@ -412,6 +420,10 @@ public enum XCertRequestBounds {
         ),
         "xcert.registry.v1.GetAllianceRequest": .init(
             fieldNames: [1: "certificate_code", 2: "year"],
+            maximumItems: [:]
+        ),
+        "xcert.registry.v1.GetApplicationActivityRequest": .init(
+            fieldNames: [1: "from", 2: "to"],
             maximumItems: [:]
         ),
         "xcert.registry.v1.GetApplicationRequest": .init(
@@ -756,6 +768,10 @@ public enum XCertRequestBounds {
         ),
         "xcert.settlement.v1.GetPaymentTimelinessRequest": .init(
             fieldNames: [1: "year", 2: "school_code"],
+            maximumItems: [:]
+        ),
+        "xcert.settlement.v1.GetReceiptsRequest": .init(
+            fieldNames: [1: "from", 2: "to"],
             maximumItems: [:]
         ),
         "xcert.settlement.v1.GetSubsidyAllocationRequest": .init(

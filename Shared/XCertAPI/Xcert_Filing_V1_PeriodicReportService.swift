@@ -32,6 +32,12 @@ public enum Xcert_Filing_V1_PeriodicReportService {
             contract: MethodContract(roles: [.school, .organization], isMutating: true, limitClass: .write),
             bounds: XCertRequestBounds.table
         )
+        /// `RecordPeriodicReport`. Roles: provinceAdmin; changes state (takes an idempotency-key).
+        public static let recordPeriodicReport = MethodDescriptor<Xcert_Filing_V1_RecordPeriodicReportRequest, Xcert_Filing_V1_PeriodicReport>(
+            name: "/xcert.filing.v1.PeriodicReportService/RecordPeriodicReport",
+            contract: MethodContract(roles: [.provinceAdmin], isMutating: true, limitClass: .write),
+            bounds: XCertRequestBounds.table
+        )
         /// `GetReportingStatus`. Roles: provinceAdmin, service; reads.
         public static let getReportingStatus = MethodDescriptor<Xcert_Filing_V1_GetReportingStatusRequest, Xcert_Filing_V1_GetReportingStatusResponse>(
             name: "/xcert.filing.v1.PeriodicReportService/GetReportingStatus",
@@ -50,6 +56,7 @@ public enum Xcert_Filing_V1_PeriodicReportService {
             setReportingCalendar.name,
             getReportingCalendar.name,
             submitPeriodicReport.name,
+            recordPeriodicReport.name,
             getReportingStatus.name,
             getReportingMeasures.name,
         ]
@@ -67,6 +74,11 @@ public enum Xcert_Filing_V1_PeriodicReportService {
         ///
         /// Roles: school, organization; changes state (takes an idempotency-key).
         func submitPeriodicReport(_ request: Xcert_Filing_V1_SubmitPeriodicReportRequest, _ call: RequestContext) async throws -> Xcert_Filing_V1_PeriodicReport
+        /// The handler also checks: the party is one the calendar expects (a school with a
+        /// qualification of the year, a lead school, an organization with a filing approved).
+        ///
+        /// Roles: provinceAdmin; changes state (takes an idempotency-key).
+        func recordPeriodicReport(_ request: Xcert_Filing_V1_RecordPeriodicReportRequest, _ call: RequestContext) async throws -> Xcert_Filing_V1_PeriodicReport
         /// Roles: provinceAdmin, service; reads.
         func getReportingStatus(_ request: Xcert_Filing_V1_GetReportingStatusRequest, _ call: RequestContext) async throws -> Xcert_Filing_V1_GetReportingStatusResponse
         /// The handler also checks: a school sees only its own.
@@ -108,6 +120,14 @@ public enum Xcert_Filing_V1_PeriodicReportService {
             try await self.caller.unary(Method.submitPeriodicReport, request, options: options)
         }
 
+        /// `RecordPeriodicReport`. Roles: provinceAdmin; changes state (takes an idempotency-key).
+        public func recordPeriodicReport(
+            _ request: Xcert_Filing_V1_RecordPeriodicReportRequest = .init(),
+            options: CallOptions = .init()
+        ) async throws -> Xcert_Filing_V1_PeriodicReport {
+            try await self.caller.unary(Method.recordPeriodicReport, request, options: options)
+        }
+
         /// `GetReportingStatus`. Roles: provinceAdmin, service; reads.
         public func getReportingStatus(
             _ request: Xcert_Filing_V1_GetReportingStatusRequest = .init(),
@@ -133,6 +153,7 @@ extension Xcert_Filing_V1_PeriodicReportService.Handler {
             .unary(Xcert_Filing_V1_PeriodicReportService.Method.setReportingCalendar) { request, call in try await self.setReportingCalendar(request, call) },
             .unary(Xcert_Filing_V1_PeriodicReportService.Method.getReportingCalendar) { request, call in try await self.getReportingCalendar(request, call) },
             .unary(Xcert_Filing_V1_PeriodicReportService.Method.submitPeriodicReport) { request, call in try await self.submitPeriodicReport(request, call) },
+            .unary(Xcert_Filing_V1_PeriodicReportService.Method.recordPeriodicReport) { request, call in try await self.recordPeriodicReport(request, call) },
             .unary(Xcert_Filing_V1_PeriodicReportService.Method.getReportingStatus) { request, call in try await self.getReportingStatus(request, call) },
             .unary(Xcert_Filing_V1_PeriodicReportService.Method.getReportingMeasures) { request, call in try await self.getReportingMeasures(request, call) },
         ]

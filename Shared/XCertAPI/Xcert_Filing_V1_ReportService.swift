@@ -56,6 +56,12 @@ public enum Xcert_Filing_V1_ReportService {
             contract: MethodContract(roles: [.provinceAdmin, .organization, .service], isMutating: false, limitClass: .read),
             bounds: XCertRequestBounds.table
         )
+        /// `GetMonthlyBulletin`. Roles: provinceAdmin, service; reads.
+        public static let getMonthlyBulletin = MethodDescriptor<Xcert_Filing_V1_GetMonthlyBulletinRequest, Xcert_Filing_V1_MonthlyBulletin>(
+            name: "/xcert.filing.v1.ReportService/GetMonthlyBulletin",
+            contract: MethodContract(roles: [.provinceAdmin, .service], isMutating: false, limitClass: .read),
+            bounds: XCertRequestBounds.table
+        )
 
         /// Every method of the service.
         public static let all: [String] = [
@@ -66,6 +72,7 @@ public enum Xcert_Filing_V1_ReportService {
             reviewReport.name,
             getReportReconciliation.name,
             getTextbookTable.name,
+            getMonthlyBulletin.name,
         ]
     }
 
@@ -99,6 +106,10 @@ public enum Xcert_Filing_V1_ReportService {
         ///
         /// Roles: provinceAdmin, organization, service; reads.
         func getTextbookTable(_ request: Xcert_Filing_V1_GetTextbookTableRequest, _ call: RequestContext) async throws -> Xcert_Filing_V1_GetTextbookTableResponse
+        /// Asks the registry (applications) and settlement (fees received) for their part.
+        ///
+        /// Roles: provinceAdmin, service; reads.
+        func getMonthlyBulletin(_ request: Xcert_Filing_V1_GetMonthlyBulletinRequest, _ call: RequestContext) async throws -> Xcert_Filing_V1_MonthlyBulletin
     }
 
     /// Calls the service through any ``RPCCaller``: a connection, another service's
@@ -165,6 +176,14 @@ public enum Xcert_Filing_V1_ReportService {
         ) async throws -> Xcert_Filing_V1_GetTextbookTableResponse {
             try await self.caller.unary(Method.getTextbookTable, request, options: options)
         }
+
+        /// `GetMonthlyBulletin`. Roles: provinceAdmin, service; reads.
+        public func getMonthlyBulletin(
+            _ request: Xcert_Filing_V1_GetMonthlyBulletinRequest = .init(),
+            options: CallOptions = .init()
+        ) async throws -> Xcert_Filing_V1_MonthlyBulletin {
+            try await self.caller.unary(Method.getMonthlyBulletin, request, options: options)
+        }
     }
 }
 
@@ -179,6 +198,7 @@ extension Xcert_Filing_V1_ReportService.Handler {
             .unary(Xcert_Filing_V1_ReportService.Method.reviewReport) { request, call in try await self.reviewReport(request, call) },
             .unary(Xcert_Filing_V1_ReportService.Method.getReportReconciliation) { request, call in try await self.getReportReconciliation(request, call) },
             .unary(Xcert_Filing_V1_ReportService.Method.getTextbookTable) { request, call in try await self.getTextbookTable(request, call) },
+            .unary(Xcert_Filing_V1_ReportService.Method.getMonthlyBulletin) { request, call in try await self.getMonthlyBulletin(request, call) },
         ]
     }
 }

@@ -92,6 +92,12 @@ public enum Xcert_Registry_V1_PilotService {
             contract: MethodContract(roles: [.provinceAdmin, .service], isMutating: false, limitClass: .read),
             bounds: XCertRequestBounds.table
         )
+        /// `GetApplicationActivity`. Roles: provinceAdmin, service; reads.
+        public static let getApplicationActivity = MethodDescriptor<Xcert_Registry_V1_GetApplicationActivityRequest, Xcert_Registry_V1_GetApplicationActivityResponse>(
+            name: "/xcert.registry.v1.PilotService/GetApplicationActivity",
+            contract: MethodContract(roles: [.provinceAdmin, .service], isMutating: false, limitClass: .read),
+            bounds: XCertRequestBounds.table
+        )
 
         /// Every method of the service.
         public static let all: [String] = [
@@ -108,6 +114,7 @@ public enum Xcert_Registry_V1_PilotService {
             getPilotSummaryTable.name,
             revokeQualification.name,
             listQualificationChanges.name,
+            getApplicationActivity.name,
         ]
     }
 
@@ -158,6 +165,8 @@ public enum Xcert_Registry_V1_PilotService {
         func revokeQualification(_ request: Xcert_Registry_V1_RevokeQualificationRequest, _ call: RequestContext) async throws -> Xcert_Registry_V1_PilotQualification
         /// Roles: provinceAdmin, service; reads.
         func listQualificationChanges(_ request: Xcert_Registry_V1_ListQualificationChangesRequest, _ call: RequestContext) async throws -> Xcert_Registry_V1_ListQualificationChangesResponse
+        /// Roles: provinceAdmin, service; reads.
+        func getApplicationActivity(_ request: Xcert_Registry_V1_GetApplicationActivityRequest, _ call: RequestContext) async throws -> Xcert_Registry_V1_GetApplicationActivityResponse
     }
 
     /// Calls the service through any ``RPCCaller``: a connection, another service's
@@ -272,6 +281,14 @@ public enum Xcert_Registry_V1_PilotService {
         ) async throws -> Xcert_Registry_V1_ListQualificationChangesResponse {
             try await self.caller.unary(Method.listQualificationChanges, request, options: options)
         }
+
+        /// `GetApplicationActivity`. Roles: provinceAdmin, service; reads.
+        public func getApplicationActivity(
+            _ request: Xcert_Registry_V1_GetApplicationActivityRequest = .init(),
+            options: CallOptions = .init()
+        ) async throws -> Xcert_Registry_V1_GetApplicationActivityResponse {
+            try await self.caller.unary(Method.getApplicationActivity, request, options: options)
+        }
     }
 }
 
@@ -292,6 +309,7 @@ extension Xcert_Registry_V1_PilotService.Handler {
             .unary(Xcert_Registry_V1_PilotService.Method.getPilotSummaryTable) { request, call in try await self.getPilotSummaryTable(request, call) },
             .unary(Xcert_Registry_V1_PilotService.Method.revokeQualification) { request, call in try await self.revokeQualification(request, call) },
             .unary(Xcert_Registry_V1_PilotService.Method.listQualificationChanges) { request, call in try await self.listQualificationChanges(request, call) },
+            .unary(Xcert_Registry_V1_PilotService.Method.getApplicationActivity) { request, call in try await self.getApplicationActivity(request, call) },
         ]
     }
 }

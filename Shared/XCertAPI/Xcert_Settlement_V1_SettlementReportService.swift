@@ -33,12 +33,19 @@ public enum Xcert_Settlement_V1_SettlementReportService {
             contract: MethodContract(roles: [.provinceAdmin, .school, .service], isMutating: false, limitClass: .read),
             bounds: XCertRequestBounds.table
         )
+        /// `GetReceipts`. Roles: provinceAdmin, service; reads.
+        public static let getReceipts = MethodDescriptor<Xcert_Settlement_V1_GetReceiptsRequest, Xcert_Settlement_V1_GetReceiptsResponse>(
+            name: "/xcert.settlement.v1.SettlementReportService/GetReceipts",
+            contract: MethodContract(roles: [.provinceAdmin, .service], isMutating: false, limitClass: .read),
+            bounds: XCertRequestBounds.table
+        )
 
         /// Every method of the service.
         public static let all: [String] = [
             getOutstandingTable.name,
             getOrganizationFeeTable.name,
             getPaymentTimeliness.name,
+            getReceipts.name,
         ]
     }
 
@@ -57,6 +64,8 @@ public enum Xcert_Settlement_V1_SettlementReportService {
         ///
         /// Roles: provinceAdmin, school, service; reads.
         func getPaymentTimeliness(_ request: Xcert_Settlement_V1_GetPaymentTimelinessRequest, _ call: RequestContext) async throws -> Xcert_Settlement_V1_GetPaymentTimelinessResponse
+        /// Roles: provinceAdmin, service; reads.
+        func getReceipts(_ request: Xcert_Settlement_V1_GetReceiptsRequest, _ call: RequestContext) async throws -> Xcert_Settlement_V1_GetReceiptsResponse
     }
 
     /// Calls the service through any ``RPCCaller``: a connection, another service's
@@ -91,6 +100,14 @@ public enum Xcert_Settlement_V1_SettlementReportService {
         ) async throws -> Xcert_Settlement_V1_GetPaymentTimelinessResponse {
             try await self.caller.unary(Method.getPaymentTimeliness, request, options: options)
         }
+
+        /// `GetReceipts`. Roles: provinceAdmin, service; reads.
+        public func getReceipts(
+            _ request: Xcert_Settlement_V1_GetReceiptsRequest = .init(),
+            options: CallOptions = .init()
+        ) async throws -> Xcert_Settlement_V1_GetReceiptsResponse {
+            try await self.caller.unary(Method.getReceipts, request, options: options)
+        }
     }
 }
 
@@ -101,6 +118,7 @@ extension Xcert_Settlement_V1_SettlementReportService.Handler {
             .unary(Xcert_Settlement_V1_SettlementReportService.Method.getOutstandingTable) { request, call in try await self.getOutstandingTable(request, call) },
             .unary(Xcert_Settlement_V1_SettlementReportService.Method.getOrganizationFeeTable) { request, call in try await self.getOrganizationFeeTable(request, call) },
             .unary(Xcert_Settlement_V1_SettlementReportService.Method.getPaymentTimeliness) { request, call in try await self.getPaymentTimeliness(request, call) },
+            .unary(Xcert_Settlement_V1_SettlementReportService.Method.getReceipts) { request, call in try await self.getReceipts(request, call) },
         ]
     }
 }

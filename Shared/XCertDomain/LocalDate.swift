@@ -65,6 +65,11 @@ public struct LocalDate: Sendable, Hashable, Comparable, CustomStringConvertible
         return LocalDate(year: year, month: month, day: day) ?? self
     }
 
+    /// The last day of this date's month.
+    public var lastOfMonth: LocalDate {
+        LocalDate(year: self.year, month: self.month, day: Self.days(inMonth: self.month, of: self.year)) ?? self
+    }
+
     /// The day of the week, ISO 8601: 1 Monday … 6 Saturday, 7 Sunday.
     public var weekday: Int {
         let days = Self.daysSinceEpoch(year: self.year, month: self.month, day: self.day)

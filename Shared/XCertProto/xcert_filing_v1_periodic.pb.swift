@@ -333,6 +333,12 @@ public nonisolated struct Xcert_Filing_V1_PeriodicReport: @unchecked Sendable {
     set {_uniqueStorage()._complete = newValue}
   }
 
+  /// 补录: why the province recorded it on receipt; empty: the party submitted it
+  public var recordedReason: String {
+    get {_storage._recordedReason}
+    set {_uniqueStorage()._recordedReason = newValue}
+  }
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -366,6 +372,50 @@ public nonisolated struct Xcert_Filing_V1_SubmitPeriodicReportRequest: Sendable 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
+}
+
+/// 补录: the province records a report that reached it outside the system (on paper, by
+/// e-mail) as of the instant it was received, which decides whether it was on time. The
+/// reason is kept with the report and in the audit log.
+public nonisolated struct Xcert_Filing_V1_RecordPeriodicReportRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var year: Int32 = 0
+
+  public var party: Xcert_Filing_V1_ReportingParty = .unspecified
+
+  public var period: Int32 = 0
+
+  /// the school's code, or the organization's id
+  public var partyCode: String = String()
+
+  public var figures: [Xcert_Filing_V1_FigureValue] = []
+
+  /// at most 20,000 characters
+  public var text: String = String()
+
+  public var attachments: [Xcert_Filing_V1_Attachment] = []
+
+  /// not before the period begins, not in the future
+  public var receivedAt: Xcert_Common_V1_Timestamp {
+    get {_receivedAt ?? Xcert_Common_V1_Timestamp()}
+    set {_receivedAt = newValue}
+  }
+  /// Returns true if `receivedAt` has been explicitly set.
+  public var hasReceivedAt: Bool {self._receivedAt != nil}
+  /// Clears the value of `receivedAt`. Subsequent reads from it will return its default value.
+  public mutating func clearReceivedAt() {self._receivedAt = nil}
+
+  /// e.g. "纸质报送，按收件日期补录"; 1 to 500 characters
+  public var reason: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _receivedAt: Xcert_Common_V1_Timestamp? = nil
 }
 
 public nonisolated struct Xcert_Filing_V1_ReportingStatusLine: Sendable {
@@ -738,7 +788,7 @@ nonisolated extension Xcert_Filing_V1_FigureValue: SwiftProtobuf.Message, SwiftP
 
 nonisolated extension Xcert_Filing_V1_PeriodicReport: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".PeriodicReport"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{1}year\0\u{1}party\0\u{3}party_code\0\u{1}period\0\u{3}period_starts\0\u{3}period_ends\0\u{3}due_instant\0\u{1}figures\0\u{1}text\0\u{1}attachments\0\u{3}submitted_at\0\u{3}submitted_by\0\u{3}on_time\0\u{1}complete\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{1}year\0\u{1}party\0\u{3}party_code\0\u{1}period\0\u{3}period_starts\0\u{3}period_ends\0\u{3}due_instant\0\u{1}figures\0\u{1}text\0\u{1}attachments\0\u{3}submitted_at\0\u{3}submitted_by\0\u{3}on_time\0\u{1}complete\0\u{3}recorded_reason\0")
 
   fileprivate class _StorageClass {
     var _id: Int64 = 0
@@ -756,6 +806,7 @@ nonisolated extension Xcert_Filing_V1_PeriodicReport: SwiftProtobuf.Message, Swi
     var _submittedBy: String = String()
     var _onTime: Bool = false
     var _complete: Bool = false
+    var _recordedReason: String = String()
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -781,6 +832,7 @@ nonisolated extension Xcert_Filing_V1_PeriodicReport: SwiftProtobuf.Message, Swi
       _submittedBy = source._submittedBy
       _onTime = source._onTime
       _complete = source._complete
+      _recordedReason = source._recordedReason
     }
   }
 
@@ -814,6 +866,7 @@ nonisolated extension Xcert_Filing_V1_PeriodicReport: SwiftProtobuf.Message, Swi
         case 13: try { try decoder.decodeSingularStringField(value: &_storage._submittedBy) }()
         case 14: try { try decoder.decodeSingularBoolField(value: &_storage._onTime) }()
         case 15: try { try decoder.decodeSingularBoolField(value: &_storage._complete) }()
+        case 16: try { try decoder.decodeSingularStringField(value: &_storage._recordedReason) }()
         default: break
         }
       }
@@ -871,6 +924,9 @@ nonisolated extension Xcert_Filing_V1_PeriodicReport: SwiftProtobuf.Message, Swi
       if _storage._complete != false {
         try visitor.visitSingularBoolField(value: _storage._complete, fieldNumber: 15)
       }
+      if !_storage._recordedReason.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._recordedReason, fieldNumber: 16)
+      }
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -895,6 +951,7 @@ nonisolated extension Xcert_Filing_V1_PeriodicReport: SwiftProtobuf.Message, Swi
         if _storage._submittedBy != rhs_storage._submittedBy {return false}
         if _storage._onTime != rhs_storage._onTime {return false}
         if _storage._complete != rhs_storage._complete {return false}
+        if _storage._recordedReason != rhs_storage._recordedReason {return false}
         return true
       }
       if !storagesAreEqual {return false}
@@ -959,6 +1016,80 @@ nonisolated extension Xcert_Filing_V1_SubmitPeriodicReportRequest: SwiftProtobuf
     if lhs.figures != rhs.figures {return false}
     if lhs.text != rhs.text {return false}
     if lhs.attachments != rhs.attachments {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Xcert_Filing_V1_RecordPeriodicReportRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".RecordPeriodicReportRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}year\0\u{1}party\0\u{1}period\0\u{3}party_code\0\u{1}figures\0\u{1}text\0\u{1}attachments\0\u{3}received_at\0\u{1}reason\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularInt32Field(value: &self.year) }()
+      case 2: try { try decoder.decodeSingularEnumField(value: &self.party) }()
+      case 3: try { try decoder.decodeSingularInt32Field(value: &self.period) }()
+      case 4: try { try decoder.decodeSingularStringField(value: &self.partyCode) }()
+      case 5: try { try decoder.decodeRepeatedMessageField(value: &self.figures) }()
+      case 6: try { try decoder.decodeSingularStringField(value: &self.text) }()
+      case 7: try { try decoder.decodeRepeatedMessageField(value: &self.attachments) }()
+      case 8: try { try decoder.decodeSingularMessageField(value: &self._receivedAt) }()
+      case 9: try { try decoder.decodeSingularStringField(value: &self.reason) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if self.year != 0 {
+      try visitor.visitSingularInt32Field(value: self.year, fieldNumber: 1)
+    }
+    if self.party != .unspecified {
+      try visitor.visitSingularEnumField(value: self.party, fieldNumber: 2)
+    }
+    if self.period != 0 {
+      try visitor.visitSingularInt32Field(value: self.period, fieldNumber: 3)
+    }
+    if !self.partyCode.isEmpty {
+      try visitor.visitSingularStringField(value: self.partyCode, fieldNumber: 4)
+    }
+    if !self.figures.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.figures, fieldNumber: 5)
+    }
+    if !self.text.isEmpty {
+      try visitor.visitSingularStringField(value: self.text, fieldNumber: 6)
+    }
+    if !self.attachments.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.attachments, fieldNumber: 7)
+    }
+    try { if let v = self._receivedAt {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 8)
+    } }()
+    if !self.reason.isEmpty {
+      try visitor.visitSingularStringField(value: self.reason, fieldNumber: 9)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Xcert_Filing_V1_RecordPeriodicReportRequest, rhs: Xcert_Filing_V1_RecordPeriodicReportRequest) -> Bool {
+    if lhs.year != rhs.year {return false}
+    if lhs.party != rhs.party {return false}
+    if lhs.period != rhs.period {return false}
+    if lhs.partyCode != rhs.partyCode {return false}
+    if lhs.figures != rhs.figures {return false}
+    if lhs.text != rhs.text {return false}
+    if lhs.attachments != rhs.attachments {return false}
+    if lhs._receivedAt != rhs._receivedAt {return false}
+    if lhs.reason != rhs.reason {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -783,6 +783,133 @@ public nonisolated struct Xcert_Filing_V1_GetTextbookTableResponse: Sendable {
   public init() {}
 }
 
+/// 月度简报 (004 items 2 and 18: monthly bulletins): what the services recorded in a month.
+/// Days are Asia/Shanghai. Filings and applications count by when they were submitted or
+/// decided in the system; exams and passes by the session's exam date (sealed rosters in
+/// force: a corrected session counts its correction); fees by the payment's paid-on date
+/// (reversed payments not counted).
+public nonisolated struct Xcert_Filing_V1_BulletinFigures: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// 提交备案 (every version)
+  public var filingsSubmitted: Int32 = 0
+
+  /// 备案通过
+  public var filingsApproved: Int32 = 0
+
+  /// 院校申报
+  public var applicationsSubmitted: Int32 = 0
+
+  /// 获批试点 (qualifications granted)
+  public var applicationsApproved: Int32 = 0
+
+  /// 考核场次
+  public var examSessions: Int32 = 0
+
+  /// 参加考核人数 (who sat)
+  public var candidatesExamined: Int64 = 0
+
+  /// 通过人数
+  public var candidatesPassed: Int64 = 0
+
+  /// 收费笔数
+  public var payments: Int32 = 0
+
+  /// 收费到账金额
+  public var feesReceived: Xcert_Common_V1_Money {
+    get {_feesReceived ?? Xcert_Common_V1_Money()}
+    set {_feesReceived = newValue}
+  }
+  /// Returns true if `feesReceived` has been explicitly set.
+  public var hasFeesReceived: Bool {self._feesReceived != nil}
+  /// Clears the value of `feesReceived`. Subsequent reads from it will return its default value.
+  public mutating func clearFeesReceived() {self._feesReceived = nil}
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _feesReceived: Xcert_Common_V1_Money? = nil
+}
+
+public nonisolated struct Xcert_Filing_V1_GetMonthlyBulletinRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// required
+  public var year: Int32 = 0
+
+  /// 1 to 12
+  public var month: Int32 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Xcert_Filing_V1_MonthlyBulletin: @unchecked Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var year: Int32 {
+    get {_storage._year}
+    set {_uniqueStorage()._year = newValue}
+  }
+
+  public var month: Int32 {
+    get {_storage._month}
+    set {_uniqueStorage()._month = newValue}
+  }
+
+  public var monthStarts: Xcert_Common_V1_Date {
+    get {_storage._monthStarts ?? Xcert_Common_V1_Date()}
+    set {_uniqueStorage()._monthStarts = newValue}
+  }
+  /// Returns true if `monthStarts` has been explicitly set.
+  public var hasMonthStarts: Bool {_storage._monthStarts != nil}
+  /// Clears the value of `monthStarts`. Subsequent reads from it will return its default value.
+  public mutating func clearMonthStarts() {_uniqueStorage()._monthStarts = nil}
+
+  public var monthEnds: Xcert_Common_V1_Date {
+    get {_storage._monthEnds ?? Xcert_Common_V1_Date()}
+    set {_uniqueStorage()._monthEnds = newValue}
+  }
+  /// Returns true if `monthEnds` has been explicitly set.
+  public var hasMonthEnds: Bool {_storage._monthEnds != nil}
+  /// Clears the value of `monthEnds`. Subsequent reads from it will return its default value.
+  public mutating func clearMonthEnds() {_uniqueStorage()._monthEnds = nil}
+
+  /// 本月
+  public var inMonth: Xcert_Filing_V1_BulletinFigures {
+    get {_storage._inMonth ?? Xcert_Filing_V1_BulletinFigures()}
+    set {_uniqueStorage()._inMonth = newValue}
+  }
+  /// Returns true if `inMonth` has been explicitly set.
+  public var hasInMonth: Bool {_storage._inMonth != nil}
+  /// Clears the value of `inMonth`. Subsequent reads from it will return its default value.
+  public mutating func clearInMonth() {_uniqueStorage()._inMonth = nil}
+
+  /// 本年累计: 1 January to the month's end
+  public var yearToDate: Xcert_Filing_V1_BulletinFigures {
+    get {_storage._yearToDate ?? Xcert_Filing_V1_BulletinFigures()}
+    set {_uniqueStorage()._yearToDate = newValue}
+  }
+  /// Returns true if `yearToDate` has been explicitly set.
+  public var hasYearToDate: Bool {_storage._yearToDate != nil}
+  /// Clears the value of `yearToDate`. Subsequent reads from it will return its default value.
+  public mutating func clearYearToDate() {_uniqueStorage()._yearToDate = nil}
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _storage = _StorageClass.defaultInstance
+}
+
 // MARK: - Code below here is support for the SwiftProtobuf runtime.
 
 fileprivate nonisolated let _protobuf_package = "xcert.filing.v1"
@@ -1960,6 +2087,220 @@ nonisolated extension Xcert_Filing_V1_GetTextbookTableResponse: SwiftProtobuf.Me
   public static func ==(lhs: Xcert_Filing_V1_GetTextbookTableResponse, rhs: Xcert_Filing_V1_GetTextbookTableResponse) -> Bool {
     if lhs.lines != rhs.lines {return false}
     if lhs.nationalPlanning != rhs.nationalPlanning {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Xcert_Filing_V1_BulletinFigures: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".BulletinFigures"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}filings_submitted\0\u{3}filings_approved\0\u{3}applications_submitted\0\u{3}applications_approved\0\u{3}exam_sessions\0\u{3}candidates_examined\0\u{3}candidates_passed\0\u{1}payments\0\u{3}fees_received\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularInt32Field(value: &self.filingsSubmitted) }()
+      case 2: try { try decoder.decodeSingularInt32Field(value: &self.filingsApproved) }()
+      case 3: try { try decoder.decodeSingularInt32Field(value: &self.applicationsSubmitted) }()
+      case 4: try { try decoder.decodeSingularInt32Field(value: &self.applicationsApproved) }()
+      case 5: try { try decoder.decodeSingularInt32Field(value: &self.examSessions) }()
+      case 6: try { try decoder.decodeSingularInt64Field(value: &self.candidatesExamined) }()
+      case 7: try { try decoder.decodeSingularInt64Field(value: &self.candidatesPassed) }()
+      case 8: try { try decoder.decodeSingularInt32Field(value: &self.payments) }()
+      case 9: try { try decoder.decodeSingularMessageField(value: &self._feesReceived) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if self.filingsSubmitted != 0 {
+      try visitor.visitSingularInt32Field(value: self.filingsSubmitted, fieldNumber: 1)
+    }
+    if self.filingsApproved != 0 {
+      try visitor.visitSingularInt32Field(value: self.filingsApproved, fieldNumber: 2)
+    }
+    if self.applicationsSubmitted != 0 {
+      try visitor.visitSingularInt32Field(value: self.applicationsSubmitted, fieldNumber: 3)
+    }
+    if self.applicationsApproved != 0 {
+      try visitor.visitSingularInt32Field(value: self.applicationsApproved, fieldNumber: 4)
+    }
+    if self.examSessions != 0 {
+      try visitor.visitSingularInt32Field(value: self.examSessions, fieldNumber: 5)
+    }
+    if self.candidatesExamined != 0 {
+      try visitor.visitSingularInt64Field(value: self.candidatesExamined, fieldNumber: 6)
+    }
+    if self.candidatesPassed != 0 {
+      try visitor.visitSingularInt64Field(value: self.candidatesPassed, fieldNumber: 7)
+    }
+    if self.payments != 0 {
+      try visitor.visitSingularInt32Field(value: self.payments, fieldNumber: 8)
+    }
+    try { if let v = self._feesReceived {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 9)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Xcert_Filing_V1_BulletinFigures, rhs: Xcert_Filing_V1_BulletinFigures) -> Bool {
+    if lhs.filingsSubmitted != rhs.filingsSubmitted {return false}
+    if lhs.filingsApproved != rhs.filingsApproved {return false}
+    if lhs.applicationsSubmitted != rhs.applicationsSubmitted {return false}
+    if lhs.applicationsApproved != rhs.applicationsApproved {return false}
+    if lhs.examSessions != rhs.examSessions {return false}
+    if lhs.candidatesExamined != rhs.candidatesExamined {return false}
+    if lhs.candidatesPassed != rhs.candidatesPassed {return false}
+    if lhs.payments != rhs.payments {return false}
+    if lhs._feesReceived != rhs._feesReceived {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Xcert_Filing_V1_GetMonthlyBulletinRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".GetMonthlyBulletinRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}year\0\u{1}month\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularInt32Field(value: &self.year) }()
+      case 2: try { try decoder.decodeSingularInt32Field(value: &self.month) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.year != 0 {
+      try visitor.visitSingularInt32Field(value: self.year, fieldNumber: 1)
+    }
+    if self.month != 0 {
+      try visitor.visitSingularInt32Field(value: self.month, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Xcert_Filing_V1_GetMonthlyBulletinRequest, rhs: Xcert_Filing_V1_GetMonthlyBulletinRequest) -> Bool {
+    if lhs.year != rhs.year {return false}
+    if lhs.month != rhs.month {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Xcert_Filing_V1_MonthlyBulletin: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".MonthlyBulletin"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}year\0\u{1}month\0\u{3}month_starts\0\u{3}month_ends\0\u{3}in_month\0\u{3}year_to_date\0")
+
+  fileprivate class _StorageClass {
+    var _year: Int32 = 0
+    var _month: Int32 = 0
+    var _monthStarts: Xcert_Common_V1_Date? = nil
+    var _monthEnds: Xcert_Common_V1_Date? = nil
+    var _inMonth: Xcert_Filing_V1_BulletinFigures? = nil
+    var _yearToDate: Xcert_Filing_V1_BulletinFigures? = nil
+
+      // This property is used as the initial default value for new instances of the type.
+      // The type itself is protecting the reference to its storage via CoW semantics.
+      // This will force a copy to be made of this reference when the first mutation occurs;
+      // hence, it is safe to mark this as `nonisolated(unsafe)`.
+      static nonisolated(unsafe) let defaultInstance = _StorageClass()
+
+    private init() {}
+
+    init(copying source: _StorageClass) {
+      _year = source._year
+      _month = source._month
+      _monthStarts = source._monthStarts
+      _monthEnds = source._monthEnds
+      _inMonth = source._inMonth
+      _yearToDate = source._yearToDate
+    }
+  }
+
+  fileprivate mutating func _uniqueStorage() -> _StorageClass {
+    if !isKnownUniquelyReferenced(&_storage) {
+      _storage = _StorageClass(copying: _storage)
+    }
+    return _storage
+  }
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    _ = _uniqueStorage()
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      while let fieldNumber = try decoder.nextFieldNumber() {
+        // The use of inline closures is to circumvent an issue where the compiler
+        // allocates stack space for every case branch when no optimizations are
+        // enabled. https://github.com/apple/swift-protobuf/issues/1034
+        switch fieldNumber {
+        case 1: try { try decoder.decodeSingularInt32Field(value: &_storage._year) }()
+        case 2: try { try decoder.decodeSingularInt32Field(value: &_storage._month) }()
+        case 3: try { try decoder.decodeSingularMessageField(value: &_storage._monthStarts) }()
+        case 4: try { try decoder.decodeSingularMessageField(value: &_storage._monthEnds) }()
+        case 5: try { try decoder.decodeSingularMessageField(value: &_storage._inMonth) }()
+        case 6: try { try decoder.decodeSingularMessageField(value: &_storage._yearToDate) }()
+        default: break
+        }
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every if/case branch local when no optimizations
+      // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+      // https://github.com/apple/swift-protobuf/issues/1182
+      if _storage._year != 0 {
+        try visitor.visitSingularInt32Field(value: _storage._year, fieldNumber: 1)
+      }
+      if _storage._month != 0 {
+        try visitor.visitSingularInt32Field(value: _storage._month, fieldNumber: 2)
+      }
+      try { if let v = _storage._monthStarts {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 3)
+      } }()
+      try { if let v = _storage._monthEnds {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 4)
+      } }()
+      try { if let v = _storage._inMonth {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 5)
+      } }()
+      try { if let v = _storage._yearToDate {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 6)
+      } }()
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Xcert_Filing_V1_MonthlyBulletin, rhs: Xcert_Filing_V1_MonthlyBulletin) -> Bool {
+    if lhs._storage !== rhs._storage {
+      let storagesAreEqual: Bool = withExtendedLifetime((lhs._storage, rhs._storage)) { (_args: (_StorageClass, _StorageClass)) in
+        let _storage = _args.0
+        let rhs_storage = _args.1
+        if _storage._year != rhs_storage._year {return false}
+        if _storage._month != rhs_storage._month {return false}
+        if _storage._monthStarts != rhs_storage._monthStarts {return false}
+        if _storage._monthEnds != rhs_storage._monthEnds {return false}
+        if _storage._inMonth != rhs_storage._inMonth {return false}
+        if _storage._yearToDate != rhs_storage._yearToDate {return false}
+        return true
+      }
+      if !storagesAreEqual {return false}
+    }
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

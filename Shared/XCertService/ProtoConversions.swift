@@ -140,6 +140,22 @@ extension FieldChecks {
         ]
         return !ok.contains(false)
     }
+
+    /// Checks a span of days given as `from` and `to` (both included): two dates, `to` not
+    /// before `from`, at most `maximumDays` apart. Returns the span when it is all right.
+    public mutating func requireDays(
+        from: Xcert_Common_V1_Date, to: Xcert_Common_V1_Date, fields: (from: String, to: String) = ("from", "to"), maximumDays: Int = 366
+    ) -> ClosedRange<LocalDate>? {
+        let first = LocalDate(wire: from)
+        let last = LocalDate(wire: to)
+        self.require(first != nil, fields.from, "must be a date, e.g. 2026-05-01")
+        self.require(last != nil, fields.to, "must be a date, e.g. 2026-05-31")
+        guard let first, let last else { return nil }
+        let days = first.days(until: last)
+        guard self.require((0...maximumDays).contains(days), fields.to, "must be \(first) to \(maximumDays) days after it; not \(last)")
+        else { return nil }
+        return first...last
+    }
 }
 
 extension OrganizationStanding {

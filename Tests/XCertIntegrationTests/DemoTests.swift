@@ -51,6 +51,7 @@ struct DemoTests {
                 "reviewed by a designated bureau)", "1 organization suspended (1 roster refused meanwhile), 1 reinstated",
                 "3 small certificates given leads by the province, 1 lead replaced", "published textbooks",
                 "3 differ from the system's figures (1 returned with them and corrected, 2 awaiting review", "teachers trained in",
+                "月度简报", "recorded on receipt, 补录",
             ] {
                 #expect(first.output.contains(expected), "\(expected) in: \(first.output.suffix(3000))")
             }
@@ -84,6 +85,23 @@ struct DemoTests {
             #expect(
                 reports.dueDays.filter { $0.contains(" true true 1") }.count == 1 && reports.dueDays.allSatisfy { $0.hasSuffix(" true 1") },
                 "one school's due day extended; every evaluation carries its report and attachment: \(reports.dueDays)")
+            #expect(reports.bulletin == views.bulletin, "each month's bulletin = analytics.monthly_bulletin")
+            #expect(reports.bulletin.count >= 3, "exams and payments over several months: \(reports.bulletin)")
+            let summed = reports.bulletin.map { $0.split(separator: " ").dropFirst().map { Int64($0)! } }.reduce(
+                [Int64](repeating: 0, count: 9)
+            ) { total, month in zip(total, month).map { $0 + $1 } }
+            #expect(
+                reports.bulletinYear == summed.map(String.init).joined(separator: " "), "December's year to date is the months' sum")
+            #expect(reports.reporting == views.reporting, "every fortnight's late table = analytics.periodic_report_status")
+            #expect(
+                ["on_time", "late", "missing"].allSatisfy { status in reports.reporting.contains { $0.contains(" \(status) ") } }
+                    && reports.reporting.contains { $0.hasSuffix(" on_time false") },
+                "reports on time, late, missing and incomplete")
+            #expect(reports.reportingMeasures == views.reportingMeasures, "6-3's measures = the view's counts")
+            #expect(
+                reports.sixThree.map { $0.split(separator: " ").prefix(3).joined(separator: " ") } == reports.reportingMeasures
+                    && reports.sixThree.contains { !$0.hasSuffix(" 0") },
+                "each evaluation's 6-3 is computed from the 双周报, some scoring: \(reports.sixThree)")
             #expect(
                 views.leadChanges.filter { $0 == "assigned" }.count == 6 && views.leadChanges.contains("replaced"),
                 "three small certificates given two leads each, one replaced: \(views.leadChanges)")
@@ -140,6 +158,11 @@ struct DemoTests {
         var differences: [String] = []
         var dueDays: [String] = []
         var trainings: [String] = []
+        var bulletin: [String] = []
+        var bulletinYear = ""
+        var reporting: [String] = []
+        var reportingMeasures: [String] = []
+        var sixThree: [String] = []
         var totalCompleted: Int64 = 0
         var totalExamined: Int64 = 0
         var received: Int64 = 0
@@ -268,6 +291,43 @@ struct DemoTests {
         }
         reports.differences.sort()
 
+        // The monthly bulletin of every month with anything in it, and December's year to date.
+        for month in Int32(1)...12 {
+            var request = Xcert_Filing_V1_GetMonthlyBulletinRequest()
+            request.year = Self.year
+            request.month = month
+            let bulletin = try await filing.unary(
+                Xcert_Filing_V1_ReportService.Method.getMonthlyBulletin, request, options: CallOptions(metadata: metadata))
+            let line = Self.bulletinLine(bulletin.inMonth)
+            if line != Self.bulletinLine(.init()) { reports.bulletin.append("\(month) \(line)") }
+            if month == 12 { reports.bulletinYear = Self.bulletinLine(bulletin.yearToDate) }
+        }
+
+        // The schools' 双周报: every period's late table, and item 6-3's measures.
+        var calendar = Xcert_Filing_V1_GetReportingCalendarRequest()
+        calendar.year = Self.year
+        calendar.party = .school
+        let periods = try await filing.unary(
+            Xcert_Filing_V1_PeriodicReportService.Method.getReportingCalendar, calendar, options: CallOptions(metadata: metadata)
+        ).periods
+        let statusNames: [Xcert_Filing_V1_ReportingStatus: String] = [
+            .onTime: "on_time", .late: "late", .missing: "missing", .notDue: "not_due",
+        ]
+        for period in stride(from: Int32(1), through: periods, by: 1) {
+            var status = Xcert_Filing_V1_GetReportingStatusRequest()
+            status.year = Self.year
+            status.party = .school
+            status.period = period
+            reports.reporting += try await filing.unary(
+                Xcert_Filing_V1_PeriodicReportService.Method.getReportingStatus, status, options: CallOptions(metadata: metadata)
+            ).lines.map { "\(period) \($0.partyCode) \(statusNames[$0.status] ?? "?") \($0.complete)" }
+        }
+        var measures = Xcert_Filing_V1_GetReportingMeasuresRequest()
+        measures.year = Self.year
+        reports.reportingMeasures = try await filing.unary(
+            Xcert_Filing_V1_PeriodicReportService.Method.getReportingMeasures, measures, options: CallOptions(metadata: metadata)
+        ).schools.map { "\($0.schoolCode) \($0.periodsDue) \($0.onTimeAndComplete)" }
+
         // Each school's due day, as its evaluation shows it.
         var results = Xcert_Assessment_V1_ListResultsRequest()
         results.year = Self.year
@@ -282,8 +342,19 @@ struct DemoTests {
             let due = String(format: "%04d-%02d-%02d", evaluation.dueOn.year, evaluation.dueOn.month, evaluation.dueOn.day)
             reports.dueDays.append(
                 "\(school) \(due) \(evaluation.dueExtended) \(!evaluation.report.isEmpty) \(evaluation.attachments.count)")
+            if let item = evaluation.items.first(where: { $0.code == "6-3" }), item.hasMeasure {
+                reports.sixThree.append("\(school) \(item.measure.denominator) \(item.measure.numerator) \(item.finalPointsTenths)")
+            }
         }
         return reports
+    }
+
+    /// A bulletin's figures in the view's column order.
+    static func bulletinLine(_ f: Xcert_Filing_V1_BulletinFigures) -> String {
+        """
+        \(f.filingsSubmitted) \(f.filingsApproved) \(f.applicationsSubmitted) \(f.applicationsApproved) \(f.examSessions) \
+        \(f.candidatesExamined) \(f.candidatesPassed) \(f.payments) \(f.feesReceived.fen)
+        """
     }
 
     /// The same lines from the analysts' views, read as xcert_analyst, and what the
@@ -310,6 +381,9 @@ struct DemoTests {
         var differences: [String] = []
         var dueDays: [String] = []
         var trainings: [String] = []
+        var bulletin: [String] = []
+        var reporting: [String] = []
+        var reportingMeasures: [String] = []
     }
 
     static func views(_ stack: FullStack) async throws -> Views {
@@ -476,6 +550,32 @@ struct DemoTests {
                 """, logger: logger
             ).decode((String, String, Bool, Bool, Int32).self) {
                 views.dueDays.append("\(school) \(due) \(extended) \(sent) \(attachments)")
+            }
+            for try await row in try await connection.query(
+                """
+                SELECT month, filings_submitted, filings_approved, applications_submitted, applications_approved, exam_sessions,
+                       candidates_examined, candidates_passed, payments, fees_received_fen
+                FROM analytics.monthly_bulletin WHERE year = \(year) ORDER BY month
+                """, logger: logger
+            ).decode((Int32, Int64, Int64, Int64, Int64, Int64, Int64, Int64, Int64, Int64).self) {
+                views.bulletin.append("\(row.0) \(row.1) \(row.2) \(row.3) \(row.4) \(row.5) \(row.6) \(row.7) \(row.8) \(row.9)")
+            }
+            for try await (period, school, status, complete) in try await connection.query(
+                """
+                SELECT period, party_code, status, complete FROM analytics.periodic_report_status
+                WHERE year = \(year) AND party = 'school' ORDER BY period, party_code
+                """, logger: logger
+            ).decode((Int32, String, String, Bool).self) {
+                views.reporting.append("\(period) \(school) \(status) \(complete)")
+            }
+            for try await (school, due, counted) in try await connection.query(
+                """
+                SELECT party_code, count(*) FILTER (WHERE status <> 'not_due'), count(*) FILTER (WHERE status = 'on_time' AND complete)
+                FROM analytics.periodic_report_status WHERE year = \(year) AND party = 'school'
+                GROUP BY party_code HAVING count(submitted_at) > 0 ORDER BY party_code
+                """, logger: logger
+            ).decode((String, Int64, Int64).self) {
+                views.reportingMeasures.append("\(school) \(due) \(counted)")
             }
             return views
         }

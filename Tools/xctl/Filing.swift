@@ -336,6 +336,16 @@ func wireDate(_ text: String, option: String) throws -> Xcert_Common_V1_Date {
     return date.wire
 }
 
+/// `YYYY-MM-DD HH:MM[:SS]` in Asia/Shanghai as seconds since the Unix epoch.
+func provinceInstant(_ text: String, option: String) throws -> Int64 {
+    let parts = text.split(separator: " ", omittingEmptySubsequences: true).map(String.init)
+    let time = parts.count == 2 ? parts[1].split(separator: ":").map { Int($0) } : []
+    guard parts.count == 2, let day = LocalDate(iso: parts[0]), (2...3).contains(time.count), let hour = time[0], let minute = time[1],
+        let second = time.count == 3 ? time[2] : 0, (0...23).contains(hour), (0...59).contains(minute), (0...59).contains(second)
+    else { throw ValidationError("\(option) takes \"YYYY-MM-DD HH:MM\" (Asia/Shanghai); not \(text)") }
+    return day.endInstant - 86_400 + Int64(hour * 3600 + minute * 60 + second)
+}
+
 func dateText(_ date: Xcert_Common_V1_Date) -> String {
     LocalDate(wire: date)?.description ?? "\(date.year)-\(date.month)-\(date.day)"
 }

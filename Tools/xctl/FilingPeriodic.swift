@@ -12,7 +12,7 @@ extension Filing {
     struct Periodic: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Periodic reports (周报, 双周报): the province's calendars, parties' reports, who is late or missing per period.",
-            subcommands: [SetCalendar.self, ShowCalendar.self, Submit.self, Status.self]
+            subcommands: [SetCalendar.self, ShowCalendar.self, Submit.self, Record.self, Status.self]
         )
 
         /// school, lead-school or organization.
@@ -115,22 +115,48 @@ extension Filing {
                 request.party = self.party.wire
                 request.period = self.period
                 request.schoolCode = self.school
-                request.figures = try self.figures.map { text in
-                    let parts = text.split(separator: "=", maxSplits: 1).map(String.init)
-                    guard parts.count == 2, let value = Int64(parts[1]) else {
-                        throw ValidationError("--figure is CODE=VALUE; not \(text)")
-                    }
-                    var figure = Xcert_Filing_V1_FigureValue()
-                    figure.code = parts[0]
-                    figure.value = value
-                    return figure
-                }
+                request.figures = try figureValues(self.figures)
                 if let textFile = self.textFile { request.text = try String(contentsOfFile: textFile, encoding: .utf8) }
                 request.attachments = try self.attachments.map { try attachment($0) }
                 let report = try await self.options.call(
                     Xcert_Filing_V1_PeriodicReportService.Method.submitPeriodicReport, request, idempotencyKey: self.change.idempotencyKey)
                 print(
                     "report \(report.id) of period \(report.period) (due \(report.dueInstant)): \(report.onTime ? "on time" : "late")"
+                        + (report.complete ? "" : ", incomplete"))
+            }
+        }
+
+        struct Record: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(
+                abstract: "The province records (补录) a report that reached it outside the system, as of when it came.")
+            @Option(help: "The year.") var year: Int32
+            @Option(help: "school, lead-school or organization.") var party: PartyKind
+            @Option(help: "The period, from 1.") var period: Int32
+            @Option(help: "The school's code, or the organization's id.") var partyCode: String
+            @Option(help: "When the report came, \"YYYY-MM-DD HH:MM\" (Asia/Shanghai).") var receivedAt: String
+            @Option(help: "How it came, e.g. 纸质报送，按收件日期补录.") var reason: String
+            @Option(name: .customLong("figure"), help: "A figure, CODE=VALUE (repeatable).") var figures: [String] = []
+            @Option(help: "A UTF-8 text file: the report's text.") var textFile: String?
+            @Option(name: .customLong("attachment"), help: "A file attached (repeatable): name, size and SHA-256 are sent.")
+            var attachments: [String] = []
+            @OptionGroup var change: ChangeOptions
+            @OptionGroup var options: FilingOptions
+            func run() async throws {
+                var request = Xcert_Filing_V1_RecordPeriodicReportRequest()
+                request.year = self.year
+                request.party = self.party.wire
+                request.period = self.period
+                request.partyCode = self.partyCode
+                request.receivedAt.seconds = try provinceInstant(self.receivedAt, option: "--received-at")
+                request.reason = self.reason
+                request.figures = try figureValues(self.figures)
+                if let textFile = self.textFile { request.text = try String(contentsOfFile: textFile, encoding: .utf8) }
+                request.attachments = try self.attachments.map { try attachment($0) }
+                let report = try await self.options.call(
+                    Xcert_Filing_V1_PeriodicReportService.Method.recordPeriodicReport, request, idempotencyKey: self.change.idempotencyKey)
+                print(
+                    "report \(report.id) of \(report.partyCode), period \(report.period) (due \(report.dueInstant)), recorded as received "
+                        + "\(LocalDate.provinceTime(report.submittedAt.seconds)): \(report.onTime ? "on time" : "late")"
                         + (report.complete ? "" : ", incomplete"))
             }
         }
@@ -169,5 +195,17 @@ extension Filing {
                 }
             }
         }
+    }
+}
+
+/// `CODE=VALUE` options as a report's figures.
+private func figureValues(_ texts: [String]) throws -> [Xcert_Filing_V1_FigureValue] {
+    try texts.map { text in
+        let parts = text.split(separator: "=", maxSplits: 1).map(String.init)
+        guard parts.count == 2, let value = Int64(parts[1]) else { throw ValidationError("--figure is CODE=VALUE; not \(text)") }
+        var figure = Xcert_Filing_V1_FigureValue()
+        figure.code = parts[0]
+        figure.value = value
+        return figure
     }
 }

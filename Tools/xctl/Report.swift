@@ -13,11 +13,11 @@ struct Report: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: """
             The province's report tables: 003's appendix tables 1–4, 002's pilot summary, the organization fee table, a yearly \
-            report's reconciliation, the year's results.
+            report's reconciliation, the year's results, the monthly bulletin.
             """,
         subcommands: [
             Declarations.self, Sites.self, Outstanding.self, Fees.self, Results.self, ExamCoverage.self, Inspections.self, Textbooks.self,
-            PilotSummary.self, Reconciliation.self,
+            PilotSummary.self, Reconciliation.self, Bulletin.self,
         ]
     )
 
@@ -113,6 +113,23 @@ struct Report: AsyncParsableCommand {
             let response = try await self.report.call(
                 self.report.registry, Xcert_Registry_V1_PilotService.Method.getPilotSummaryTable, request)
             ReportTables.pilotSummary(response).write(self.report)
+        }
+    }
+
+    struct Bulletin: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: """
+                The monthly bulletin (月度简报): filings, applications, exams, passes and fees received in a month and in the year to \
+                its end (from filing, which asks the registry and settlement).
+                """)
+        @Option(help: "The month, 1 to 12.") var month: Int32
+        @OptionGroup var report: ReportOptions
+        func run() async throws {
+            var request = Xcert_Filing_V1_GetMonthlyBulletinRequest()
+            request.year = self.report.year
+            request.month = self.month
+            let bulletin = try await self.report.call(self.report.filing, Xcert_Filing_V1_ReportService.Method.getMonthlyBulletin, request)
+            ReportTables.bulletin(bulletin).write(self.report)
         }
     }
 
@@ -314,6 +331,28 @@ enum ReportTables {
                     line.organizationName,
                 ]
             }
+        )
+    }
+
+    static func bulletin(_ bulletin: Xcert_Filing_V1_MonthlyBulletin) -> ReportTable {
+        let month = bulletin.inMonth
+        let year = bulletin.yearToDate
+        // The bulletin's lines are its figures, named as the province writes them.
+        let lines: [(String, (Xcert_Filing_V1_BulletinFigures) -> String)] = [
+            ("提交备案（份）", { String($0.filingsSubmitted) }),
+            ("备案通过（份）", { String($0.filingsApproved) }),
+            ("院校申报（项）", { String($0.applicationsSubmitted) }),
+            ("获批试点（项）", { String($0.applicationsApproved) }),
+            ("考核场次", { String($0.examSessions) }),
+            ("参加考核人数", { String($0.candidatesExamined) }),
+            ("通过人数", { String($0.candidatesPassed) }),
+            ("收费笔数", { String($0.payments) }),
+            ("收费到账金额（元）", { "\(Money(fen: $0.feesReceived.fen))" }),
+        ]
+        return ReportTable(
+            english: ["figure", "\(bulletin.year)-\(bulletin.month)", "year_to_date"],
+            chinese: ["项目", "\(bulletin.year)年\(bulletin.month)月", "本年累计"],
+            rows: lines.map { name, value in [name, value(month), value(year)] }
         )
     }
 

@@ -32,6 +32,7 @@ public enum MigrationHistory {
         .v28ReportReconciliation,
         .v29TeacherTraining,
         .v30PeriodicReports,
+        .v31MonthlyBulletin,
     ]
 
     /// The schema of each service, which is also the suffix of its role (`xcert_<schema>`).

@@ -84,6 +84,7 @@ struct Demo: AsyncParsableCommand {
         try await run.yearlyReports(reference, parties)
         try await run.inspections(reference)
         try await run.oversight(reference, sites, parties)
+        try await run.periodicReports(qualifications)
         try await run.evaluations(qualifications, parties)
         run.progress("demo", "the pilot year \(run.year) is done")
     }
@@ -116,6 +117,12 @@ struct Demo: AsyncParsableCommand {
         resultsRequest.year = run.year
         let results = try await stack.call(
             Xcert_Assessment_V1_ResultService.Method.listResults, resultsRequest, by: run.province, kind: .read)
+        // December's bulletin: its year-to-date column is the whole year.
+        var bulletinRequest = Xcert_Filing_V1_GetMonthlyBulletinRequest()
+        bulletinRequest.year = run.year
+        bulletinRequest.month = 12
+        let bulletin = try await stack.call(
+            Xcert_Filing_V1_ReportService.Method.getMonthlyBulletin, bulletinRequest, by: run.province, kind: .read)
 
         if !self.summaryOnly {
             for (title, table) in [
@@ -129,6 +136,13 @@ struct Demo: AsyncParsableCommand {
                     ReportTables.outstanding(outstanding)
                 ),
                 ("培训评价组织考核费用结算情况 (the organization fee table; xctl report fees)", ReportTables.fees(fees)),
+                (
+                    """
+                    月度简报 (the monthly bulletin of December, with the year to its end; xctl report bulletin --month 12). Filings and \
+                    applications count in the month they were entered: this run's are in \(run.today.year)-\(run.today.month)'s bulletin
+                    """,
+                    ReportTables.bulletin(bulletin)
+                ),
             ] {
                 print("\n\(title), \(run.year)\n")
                 table.write(chineseHeaders: true, format: .table)
@@ -181,6 +195,9 @@ struct Demo: AsyncParsableCommand {
                   sites  \(run.counted("sites")) registered, \(run.counted("coverage gaps")) coverage gaps
                   rosters  \(run.counted("rosters sealed")) sealed, \(run.counted("rosters corrected")) corrected; \
                 \(run.counted("payments")) payments recorded
+                  双周报  \(run.counted("periodic reports on time")) on time, \(run.counted("periodic reports late")) late, \
+                \(run.counted("periodic reports missing")) never came, \(run.counted("periodic reports incomplete")) without text \
+                (recorded on receipt, 补录; xctl filing periodic status; indicator 6-3)
                   yearly reports  \(run.counted("yearly reports")) accepted, \(run.counted("textbooks")) published textbooks \
                 (xctl report textbooks)
                   oversight  \(run.counted("organization irregularities")) irregularity recorded, \
