@@ -165,7 +165,7 @@ struct EvaluationService: Xcert_Assessment_V1_EvaluationService.Handler {
     ) async throws -> Xcert_Assessment_V1_EvaluationCalendar {
         let admin = try call.caller()
         var checks = FieldChecks()
-        checks.require((2019...2100).contains(request.year), "year", "must be the evaluated year, 2019 to 2100; not \(request.year)")
+        checks.requireYear(request.year, "year", "the evaluated year")
         let day = LocalDate(wire: request.dueOn)
         checks.require(request.hasDueOn && day != nil, "due_on", "must be a date, e.g. 2025-04-01")
         try checks.check()
@@ -213,7 +213,7 @@ struct EvaluationService: Xcert_Assessment_V1_EvaluationService.Handler {
     ) async throws -> Xcert_Assessment_V1_EvaluationCalendar {
         let principal = try call.caller()
         var checks = FieldChecks()
-        checks.require((2019...2100).contains(request.year), "year", "must be the evaluated year, 2019 to 2100; not \(request.year)")
+        checks.requireYear(request.year, "year", "the evaluated year")
         try checks.check()
         return try await self.context.database.transaction(call) { connection in
             try await Self.calendar(request.year, for: principal, connection, call.logger)
@@ -241,7 +241,7 @@ struct EvaluationService: Xcert_Assessment_V1_EvaluationService.Handler {
     private static func checkKey(_ school: String, _ year: Int32) throws {
         var checks = FieldChecks()
         checks.require(school.isDigits(10), "school_code", "must be the school's 10-digit code")
-        checks.require((2019...2100).contains(year), "year", "must be the evaluated year, 2019 to 2100")
+        checks.requireYear(year, "year", "the evaluated year")
         try checks.check()
     }
 

@@ -29,9 +29,7 @@ struct OutcomeService: Xcert_Assessment_V1_OutcomeService.Handler {
         _ request: Xcert_Assessment_V1_GetDeclarationTableRequest, _ call: RequestContext
     ) async throws -> Xcert_Assessment_V1_GetDeclarationTableResponse {
         let scope = try await self.scope(call, naming: "")
-        guard (2019...2100).contains(request.year) else {
-            throw RPCError.invalidArgument([.init(field: "year", description: "must be a pilot year, 2019 to 2100")])
-        }
+        try FieldChecks.checkYear(request.year)
         var filter = Xcert_Assessment_V1_ListOutcomesRequest()
         filter.year = request.year
         filter.certificateCode = request.certificateCode
@@ -68,9 +66,7 @@ struct OutcomeService: Xcert_Assessment_V1_OutcomeService.Handler {
         _ request: Xcert_Assessment_V1_GetExamCoverageTableRequest, _ call: RequestContext
     ) async throws -> Xcert_Assessment_V1_GetExamCoverageTableResponse {
         let scope = try await self.scope(call, naming: "")
-        guard (2019...2100).contains(request.year) else {
-            throw RPCError.invalidArgument([.init(field: "year", description: "must be a pilot year, 2019 to 2100")])
-        }
+        try FieldChecks.checkYear(request.year)
         var certificates: [String]?
         if let organization = scope.organization {
             certificates = try await self.context.referenceData(for: call).allCertificates(of: organization).map(\.code)
@@ -112,9 +108,7 @@ struct OutcomeService: Xcert_Assessment_V1_OutcomeService.Handler {
         _ request: Xcert_Assessment_V1_ListCertificateOutcomesRequest, _ call: RequestContext
     ) async throws -> Xcert_Assessment_V1_ListCertificateOutcomesResponse {
         let scope = try await self.scope(call, naming: request.schoolCode)
-        guard (2019...2100).contains(request.year) else {
-            throw RPCError.invalidArgument([.init(field: "year", description: "must be a pilot year, 2019 to 2100")])
-        }
+        try FieldChecks.checkYear(request.year)
         var certificates: [String]?
         if let organization = scope.organization {
             certificates = try await self.context.referenceData(for: call).allCertificates(of: organization).map(\.code)

@@ -36,7 +36,7 @@ struct ResultService: Xcert_Assessment_V1_ResultService.Handler {
     ) async throws -> Xcert_Assessment_V1_ResultPolicy {
         let admin = try call.caller()
         var checks = FieldChecks()
-        checks.require((2019...2100).contains(request.year), "year", "must be the evaluated year, 2019 to 2100")
+        checks.requireYear(request.year, "year", "the evaluated year")
         let policy = request.policy
         var names = Set<String>()
         for (index, tier) in policy.tiers.enumerated() {
@@ -69,9 +69,7 @@ struct ResultService: Xcert_Assessment_V1_ResultService.Handler {
         _ request: Xcert_Assessment_V1_ListResultsRequest, _ call: RequestContext
     ) async throws -> Xcert_Assessment_V1_ListResultsResponse {
         let reader = try call.readScope()
-        guard (2019...2100).contains(request.year) else {
-            throw RPCError.invalidArgument([.init(field: "year", description: "must be the evaluated year, 2019 to 2100")])
-        }
+        try FieldChecks.checkYear(request.year, "year", "the evaluated year")
         let schools = try await self.context.referenceData(for: call).allSchools()
         // Every school's measures: a school's rank is among all schools of its type.
         let peers = await PeerMeasures.fetch(year: request.year, school: nil, self.context, call)
@@ -105,9 +103,7 @@ struct ResultService: Xcert_Assessment_V1_ResultService.Handler {
         _ request: Xcert_Assessment_V1_ListOrganizationResultsRequest, _ call: RequestContext
     ) async throws -> Xcert_Assessment_V1_ListOrganizationResultsResponse {
         let reader = try call.readScope()
-        guard (2019...2100).contains(request.year) else {
-            throw RPCError.invalidArgument([.init(field: "year", description: "must be the evaluated year, 2019 to 2100")])
-        }
+        try FieldChecks.checkYear(request.year, "year", "the evaluated year")
         var organization = request.organizationID == 0 ? nil : request.organizationID
         if let own = reader.organization {
             guard organization == nil || organization == own else {

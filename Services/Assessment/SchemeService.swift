@@ -128,7 +128,7 @@ struct SchemeService: Xcert_Assessment_V1_SchemeService.Handler {
     }
 
     private static func checkYear(_ year: Int32, _ checks: inout FieldChecks) {
-        checks.require((2019...2100).contains(year), "year", "must be the evaluated year, 2019 to 2100; not \(year)")
+        checks.requireYear(year, "year", "the evaluated year")
     }
 }
 

@@ -35,9 +35,7 @@ struct ApprovalService: Xcert_Filing_V1_ApprovalService.Handler {
     func listApprovedCertificates(
         _ request: Xcert_Filing_V1_ListApprovedCertificatesRequest, _ call: RequestContext
     ) async throws -> Xcert_Filing_V1_ListApprovedCertificatesResponse {
-        guard (2019...2100).contains(request.year) else {
-            throw RPCError.invalidArgument([.init(field: "year", description: "must be a pilot year, 2019 to 2100")])
-        }
+        try FieldChecks.checkYear(request.year)
         return try await self.context.database.transaction(call) { connection in
             var response = Xcert_Filing_V1_ListApprovedCertificatesResponse()
             response.certificates = try await FilingStore.approvals(

@@ -13,6 +13,7 @@ enum FilingParts {
                 ApprovalService(context: context),
                 ReportService(context: context),
                 PeriodicReportService(context: context),
+                ResultNoticeService(context: context),
                 RosterService(context: context, hasher: nationalIDs, certificates: certificates),
             ]
         }

@@ -22,7 +22,7 @@ struct FilingService: Xcert_Filing_V1_FilingService.Handler {
     func openRound(_ request: Xcert_Filing_V1_OpenRoundRequest, _ call: RequestContext) async throws -> Xcert_Filing_V1_FilingRound {
         let admin = try call.caller()
         var checks = FieldChecks()
-        checks.require((2019...2100).contains(request.year), "year", "must be a pilot year, 2019 to 2100")
+        checks.requireYear(request.year)
         checks.require((1...99).contains(request.number), "number", "must be the round's number in its year, 1 to 99")
         let closes = LocalDate(year: Int(request.closes.year), month: Int(request.closes.month), day: Int(request.closes.day))
         checks.require(closes != nil, "closes", "must be a real date (year, month, day), the round's last day in Asia/Shanghai")
@@ -71,7 +71,7 @@ struct FilingService: Xcert_Filing_V1_FilingService.Handler {
         checks.require(
             request.certificateCode.isCertificateCode, "certificate_code",
             "must be a certificate's code as the registry has it, e.g. BIM; not \"\(request.certificateCode)\"")
-        checks.require((2019...2100).contains(request.year), "year", "must be a pilot year, 2019 to 2100; not \(request.year)")
+        checks.requireYear(request.year)
         checks.require(
             (1...99).contains(request.roundNumber), "round_number",
             "must name a filing round of the year (1, 2, …); not \(request.roundNumber)")

@@ -15,7 +15,7 @@ extension ReportService {
     ) async throws -> Xcert_Filing_V1_MonthlyBulletin {
         _ = try call.caller()
         var checks = FieldChecks()
-        checks.require((2019...2100).contains(request.year), "year", "must be a pilot year, 2019 to 2100; not \(request.year)")
+        checks.requireYear(request.year)
         checks.require((1...12).contains(request.month), "month", "must be a month, 1 to 12; not \(request.month)")
         try checks.check()
         guard let starts = LocalDate(year: Int(request.year), month: Int(request.month), day: 1),

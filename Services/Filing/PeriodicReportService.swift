@@ -20,7 +20,7 @@ struct PeriodicReportService: Xcert_Filing_V1_PeriodicReportService.Handler {
         let admin = try call.caller()
         let calendar = request.calendar
         var checks = FieldChecks()
-        checks.require((2019...2100).contains(calendar.year), "calendar.year", "must be a pilot year, 2019 to 2100")
+        checks.requireYear(calendar.year, "calendar.year", "a pilot year")
         checks.require(PeriodicReportStore.stored(calendar.party) != nil, "calendar.party", "must be SCHOOL, LEAD_SCHOOL or ORGANIZATION")
         let first = LocalDate(wire: calendar.firstPeriodStarts)
         checks.require(calendar.hasFirstPeriodStarts && first != nil, "calendar.first_period_starts", "must be a date, e.g. 2026-01-05")
@@ -273,7 +273,7 @@ struct PeriodicReportService: Xcert_Filing_V1_PeriodicReportService.Handler {
     ) async throws -> Xcert_Filing_V1_GetReportingMeasuresResponse {
         let principal = try call.caller()
         var checks = FieldChecks()
-        checks.require((2019...2100).contains(request.year), "year", "must be a pilot year, 2019 to 2100; not \(request.year)")
+        checks.requireYear(request.year)
         try checks.check()
         var school = request.schoolCode.nonEmpty
         if principal.role == .school {

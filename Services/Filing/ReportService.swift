@@ -20,7 +20,7 @@ struct ReportService: Xcert_Filing_V1_ReportService.Handler {
         let organization = try call.caller()
         let organizationID = try organization.organizationID()
         var checks = FieldChecks()
-        checks.require((2019...2100).contains(request.year), "year", "must be the report's pilot year, 2019 to 2100; not \(request.year)")
+        checks.requireYear(request.year, "year", "the report's pilot year")
         ReportContentChecks.check(request.content, &checks)
         try checks.check()
         try await self.requireOwnCertificates(request.content, organizationID: organizationID, call)
@@ -171,7 +171,7 @@ struct ReportService: Xcert_Filing_V1_ReportService.Handler {
     ) async throws -> Xcert_Filing_V1_GetTextbookTableResponse {
         let organization = try await Callers.readerOrganization(self.context, call)
         var checks = FieldChecks()
-        checks.require((2019...2100).contains(request.year), "year", "must be the reports' pilot year, 2019 to 2100")
+        checks.requireYear(request.year, "year", "the reports' pilot year")
         try checks.check()
         var filter = ReportStore.Filter()
         filter.organizationID = organization

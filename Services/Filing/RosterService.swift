@@ -39,7 +39,7 @@ struct RosterService: Xcert_Filing_V1_RosterService.Handler {
             session.siteSchoolCode.isDigits(10), "session.site_school_code", "must be the 10-digit code of the school that hosted the exam")
         let examDate = LocalDate(year: Int(session.examDate.year), month: Int(session.examDate.month), day: Int(session.examDate.day))
         if let examDate {
-            checks.require((2019...2100).contains(examDate.year), "session.exam_date", "must be in a pilot year, 2019 to 2100")
+            checks.requireYear(examDate.year, "session.exam_date", "in a pilot year")
             checks.require(
                 examDate.endInstant - 86_400 <= Int64(Date().timeIntervalSince1970), "session.exam_date",
                 "\(examDate) is after today in Asia/Shanghai: upload results after the exam")
@@ -261,9 +261,7 @@ struct RosterService: Xcert_Filing_V1_RosterService.Handler {
         _ request: Xcert_Filing_V1_GetSiteSessionTableRequest, _ call: RequestContext
     ) async throws -> Xcert_Filing_V1_GetSiteSessionTableResponse {
         let organization = try await Callers.readerOrganization(self.context, call)
-        guard (2019...2100).contains(request.year) else {
-            throw RPCError.invalidArgument([.init(field: "year", description: "must be an exam year, 2019 to 2100")])
-        }
+        try FieldChecks.checkYear(request.year, "year", "an exam year")
         async let schools = self.context.referenceData(for: call).allSchools()
         async let certificates = self.context.referenceData(for: call).allCertificates(of: organization)
         var response = try await self.context.database.transaction(call) { connection in

@@ -71,8 +71,8 @@ struct AllianceService: Xcert_Registry_V1_AllianceService.Handler {
         _ request: Xcert_Registry_V1_OpenLeadSelectionRequest, _ call: RequestContext
     ) async throws -> Xcert_Registry_V1_LeadSelection {
         var checks = FieldChecks()
-        checks.require((2019...2100).contains(request.year), "year", "must be a pilot year, 2019 to 2100")
-        let close = LocalDate(wire: request.applicationsClose).flatMap { (2019...2100).contains($0.year) ? $0 : nil }
+        checks.requireYear(request.year)
+        let close = LocalDate(wire: request.applicationsClose).flatMap { FieldChecks.pilotYears.contains($0.year) ? $0 : nil }
         if close == nil {
             let date = request.applicationsClose
             checks.fail("applications_close", "must be a real date from 2019 on, not \(date.year)-\(date.month)-\(date.day)")

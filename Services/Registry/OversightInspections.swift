@@ -19,7 +19,7 @@ extension OversightService {
         var checks = FieldChecks()
         checks.require(
             inspection.certificateCode.isCertificateCode, "inspection.certificate_code", "must be a certificate's code, e.g. BIM")
-        checks.require((2019...2100).contains(inspection.year), "inspection.year", "must be the pilot year, 2019 to 2100")
+        checks.requireYear(inspection.year, "inspection.year", "the pilot year")
         checks.require(inspection.schoolCode.isDigits(10), "inspection.school_code", "must be the 10-digit code of the monitoring point")
         let checked = InspectionStore.domain(inspection)
         if let checked {
@@ -118,7 +118,7 @@ extension OversightService {
     ) async throws -> Xcert_Registry_V1_GetInspectionTableResponse {
         let scope = try call.readScope()
         var checks = FieldChecks()
-        checks.require((2019...2100).contains(request.year), "year", "must be the pilot year, 2019 to 2100")
+        checks.requireYear(request.year, "year", "the pilot year")
         try checks.check()
         let lines = try await self.context.database.transaction(call) { connection in
             try await InspectionStore.table(year: request.year, organization: scope.organization, connection, call.logger)

@@ -25,7 +25,7 @@ struct OversightService: Xcert_Registry_V1_OversightService.Handler {
         checks.require(kind != nil, "kind", "must be AGENTS, FORCED_PURCHASE, FEES, AGREEMENT or OTHER")
         let description = request.description_p.trimmed
         checks.require((1...1000).contains(description.count), "description", "must say what happened, 1 to 1000 characters")
-        checks.require((2019...2100).contains(request.year), "year", "must be the pilot year it happened in, 2019 to 2100")
+        checks.requireYear(request.year, "year", "the pilot year it happened in")
         try checks.check()
         guard let kind else { throw RPCError(.internal, "the irregularity's kind was not checked") }
         return try await self.context.idempotency.perform(call) { connection in

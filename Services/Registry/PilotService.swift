@@ -24,7 +24,7 @@ struct PilotService: Xcert_Registry_V1_PilotService.Handler {
         var checks = FieldChecks()
         checks.require(request.schoolCode.isDigits(10), "school_code", "must be a school's 10-digit national code")
         checks.require(request.certificateCode.isCertificateCode, "certificate_code", "must be a certificate's code, e.g. BIM")
-        checks.require((2019...2100).contains(request.year), "year", "must be a pilot year, 2019 to 2100; not \(request.year)")
+        checks.requireYear(request.year)
         let levels = request.levels.compactMap(CertificateLevel.init(wire:))
         checks.require(
             !levels.isEmpty && levels.count == request.levels.count, "levels",
@@ -290,7 +290,7 @@ struct PilotService: Xcert_Registry_V1_PilotService.Handler {
     ) async throws -> Xcert_Registry_V1_ApplicationWindow {
         let admin = try call.caller()
         var checks = FieldChecks()
-        checks.require((2019...2100).contains(request.year), "year", "must be a pilot year, 2019 to 2100; not \(request.year)")
+        checks.requireYear(request.year)
         checks.require(
             (1...20).contains(request.number), "number", "must be the window's number in its year, 1 to 20; not \(request.number)")
         let opens = LocalDate(wire: request.opens)
@@ -312,9 +312,7 @@ struct PilotService: Xcert_Registry_V1_PilotService.Handler {
     func listApplicationWindows(
         _ request: Xcert_Registry_V1_ListApplicationWindowsRequest, _ call: RequestContext
     ) async throws -> Xcert_Registry_V1_ListApplicationWindowsResponse {
-        guard (2019...2100).contains(request.year) else {
-            throw RPCError.invalidArgument([.init(field: "year", description: "must be a pilot year, 2019 to 2100; not \(request.year)")])
-        }
+        try FieldChecks.checkYear(request.year)
         return try await self.context.database.transaction(call) { connection in
             let now = Date()
             var response = Xcert_Registry_V1_ListApplicationWindowsResponse()
@@ -363,7 +361,7 @@ struct PilotService: Xcert_Registry_V1_PilotService.Handler {
     ) async throws -> Xcert_Registry_V1_GetPilotSummaryTableResponse {
         let scope = try Scope(try call.caller())
         var checks = FieldChecks()
-        checks.require((2019...2100).contains(request.year), "year", "must be a pilot year, 2019 to 2100; not \(request.year)")
+        checks.requireYear(request.year)
         checks.require(
             request.reviewingUnitCode.isEmpty || request.reviewingUnitCode.isDigits(6), "reviewing_unit_code",
             "must be a reviewing unit's 6-digit code, or empty for every unit")

@@ -181,9 +181,7 @@ struct ReferenceDataService: Xcert_Registry_V1_ReferenceDataService.Handler {
     func listCalendarDays(
         _ request: Xcert_Registry_V1_ListCalendarDaysRequest, _ call: RequestContext
     ) async throws -> Xcert_Registry_V1_ListCalendarDaysResponse {
-        guard (2019...2100).contains(request.year) else {
-            throw RPCError.invalidArgument([.init(field: "year", description: "must be a year, 2019 to 2100; not \(request.year)")])
-        }
+        try FieldChecks.checkYear(request.year, "year", "a year")
         return try await self.read(call) { connection in
             var response = Xcert_Registry_V1_ListCalendarDaysResponse()
             response.days = try await CalendarStore.days(year: request.year, connection, call.logger).map { day in
@@ -274,7 +272,7 @@ struct ReferenceDataService: Xcert_Registry_V1_ReferenceDataService.Handler {
         checks.require(kind != nil, "kind", "must be TRAINING_OR_FACILITIES, FUNDS_MISUSED, REFORM_DEFECTS or OTHER")
         let description = request.description_p.trimmed
         checks.require((1...1000).contains(description.count), "description", "must say what happened, 1 to 1000 characters")
-        checks.require((2019...2100).contains(request.year), "year", "must be the pilot year it happened in, 2019 to 2100")
+        checks.requireYear(request.year, "year", "the pilot year it happened in")
         try checks.check()
         return try await self.change(call, request) { connection, admin in
             _ = try await ReferenceStore.school(request.schoolCode, connection, call.logger)

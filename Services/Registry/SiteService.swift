@@ -102,9 +102,7 @@ struct SiteService: Xcert_Registry_V1_SiteService.Handler {
     ) async throws -> Xcert_Registry_V1_GetSiteCoverageResponse {
         let principal = try call.caller()
         let scope = try Scope(principal)
-        guard (2019...2100).contains(request.year) else {
-            throw RPCError.invalidArgument([.init(field: "year", description: "must be a pilot year, 2019 to 2100")])
-        }
+        try FieldChecks.checkYear(request.year)
         let certificate = request.certificateCode.nonEmpty
         return try await self.context.database.transaction(call) { connection in
             var response = Xcert_Registry_V1_GetSiteCoverageResponse()
@@ -125,7 +123,7 @@ struct SiteService: Xcert_Registry_V1_SiteService.Handler {
     ) async throws -> Xcert_Registry_V1_MonitoringPoints {
         let admin = try call.caller()
         var checks = FieldChecks()
-        checks.require((2019...2100).contains(request.year), "year", "must be a pilot year, 2019 to 2100")
+        checks.requireYear(request.year)
         checks.require((0...30).contains(request.target), "target", "must be 0 (about 10) to 30")
         checks.require(request.schoolCodes.count <= 30, "school_codes", "at most 30 schools")
         checks.require(Set(request.schoolCodes).count == request.schoolCodes.count, "school_codes", "lists a school twice")

@@ -86,7 +86,7 @@ struct TrainingService: Xcert_Registry_V1_TeacherTrainingService.Handler {
         let start = LocalDate(wire: record.startOn)
         let end = LocalDate(wire: record.endOn)
         if checks.require(
-            record.hasStartOn && start.map { (2019...2100).contains($0.year) } == true, "\(field).start_on",
+            record.hasStartOn && start.map { FieldChecks.pilotYears.contains($0.year) } == true, "\(field).start_on",
             "must be the training's first day, 2019 to 2100")
         {
             if let start, checks.require(record.hasEndOn && end != nil, "\(field).end_on", "must be the training's last day"), let end {
@@ -126,7 +126,7 @@ struct TrainingService: Xcert_Registry_V1_TeacherTrainingService.Handler {
     ) async throws -> Xcert_Registry_V1_GetTrainingMeasuresResponse {
         let principal = try call.caller()
         var checks = FieldChecks()
-        checks.require((2019...2100).contains(request.year), "year", "must be a pilot year, 2019 to 2100; not \(request.year)")
+        checks.requireYear(request.year)
         try checks.check()
         var school = request.schoolCode.nonEmpty
         if principal.role == .school {
@@ -147,7 +147,7 @@ struct TrainingService: Xcert_Registry_V1_TeacherTrainingService.Handler {
     ) async throws -> Xcert_Registry_V1_GetTrainingSessionsResponse {
         let principal = try call.caller()
         var checks = FieldChecks()
-        checks.require((2019...2100).contains(request.year), "year", "must be a pilot year, 2019 to 2100; not \(request.year)")
+        checks.requireYear(request.year)
         try checks.check()
         var organization = request.organizationID == 0 ? nil : request.organizationID
         if principal.role == .organization {

@@ -39,7 +39,7 @@ struct LedgerService: Xcert_Settlement_V1_LedgerService.Handler {
         let admin = try call.caller()
         let policy = request.policy
         var checks = FieldChecks()
-        checks.require((2019...2100).contains(policy.year), "policy.year", "must be an exam year, 2019 to 2100")
+        checks.requireYear(policy.year, "policy.year", "an exam year")
         checks.require(policy.basis == .beforeExam || policy.basis == .afterExam, "policy.basis", "must be BEFORE_EXAM or AFTER_EXAM")
         checks.require((0...366).contains(policy.days), "policy.days", "must be 0 to 366 days, not \(policy.days)")
         try checks.check()
@@ -239,7 +239,7 @@ struct LedgerService: Xcert_Settlement_V1_LedgerService.Handler {
 
     /// A real day, not after today in the province.
     private static func checkDay(_ date: Xcert_Common_V1_Date, field: String, _ checks: inout FieldChecks) -> LocalDate? {
-        guard let day = LocalDate(wire: date), (2019...2100).contains(day.year) else {
+        guard let day = LocalDate(wire: date), FieldChecks.pilotYears.contains(day.year) else {
             checks.fail(field, "must be a real date from 2019 on, not \(date.year)-\(date.month)-\(date.day)")
             return nil
         }

@@ -17,7 +17,7 @@ struct SettlementReportService: Xcert_Settlement_V1_SettlementReportService.Hand
         _ request: Xcert_Settlement_V1_GetOutstandingTableRequest, _ call: RequestContext
     ) async throws -> Xcert_Settlement_V1_GetOutstandingTableResponse {
         let reader = try await self.provinceOrOrganization(call)
-        try Self.checkYear(request.year)
+        try FieldChecks.checkYear(request.year, "year", "an exam year")
         var filter = LedgerStore.Filter()
         filter.year = request.year
         filter.organization = reader
@@ -56,7 +56,7 @@ struct SettlementReportService: Xcert_Settlement_V1_SettlementReportService.Hand
         _ request: Xcert_Settlement_V1_GetOrganizationFeeTableRequest, _ call: RequestContext
     ) async throws -> Xcert_Settlement_V1_GetOrganizationFeeTableResponse {
         var organization = try await self.provinceOrOrganization(call)
-        try Self.checkYear(request.year)
+        try FieldChecks.checkYear(request.year, "year", "an exam year")
         if request.organizationID != 0 {
             if let own = organization, own != request.organizationID {
                 throw RPCError.notFound("the fee table of organization \(request.organizationID)")
@@ -101,7 +101,7 @@ struct SettlementReportService: Xcert_Settlement_V1_SettlementReportService.Hand
         _ request: Xcert_Settlement_V1_GetPaymentTimelinessRequest, _ call: RequestContext
     ) async throws -> Xcert_Settlement_V1_GetPaymentTimelinessResponse {
         let reader = try call.readScope()
-        try Self.checkYear(request.year)
+        try FieldChecks.checkYear(request.year, "year", "an exam year")
         var school = request.schoolCode.nonEmpty
         if let own = reader.school {
             guard school == nil || school == own else { throw RPCError.notFound("school \(school ?? "")'s payments") }
@@ -169,9 +169,4 @@ struct SettlementReportService: Xcert_Settlement_V1_SettlementReportService.Hand
         try call.readScope().organization
     }
 
-    private static func checkYear(_ year: Int32) throws {
-        guard (2019...2100).contains(year) else {
-            throw RPCError.invalidArgument([.init(field: "year", description: "must be an exam year, 2019 to 2100")])
-        }
-    }
 }

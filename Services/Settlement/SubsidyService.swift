@@ -20,7 +20,7 @@ struct SubsidyService: Xcert_Settlement_V1_SubsidyService.Handler {
     ) async throws -> Xcert_Settlement_V1_SubsidyAllocation {
         let admin = try call.caller()
         var checks = FieldChecks()
-        checks.require((2019...2100).contains(request.year), "year", "must be a pilot year, 2019 to 2100")
+        checks.requireYear(request.year)
         checks.require(
             (1...1_000_000_000_000).contains(request.budget.fen), "budget.fen",
             "must be 1 fen to 10,000,000,000 yuan, not \(request.budget.fen)")

@@ -150,6 +150,10 @@ public enum XCertRequestBounds {
             fieldNames: [1: "seconds", 2: "nanos"],
             maximumItems: [:]
         ),
+        "xcert.filing.v1.AnswerObjectionRequest": .init(
+            fieldNames: [1: "objection_id", 2: "correcting_roster_id", 3: "rejection_reason"],
+            maximumItems: [:]
+        ),
         "xcert.filing.v1.Attachment": .init(
             fieldNames: [1: "name", 2: "size_bytes", 3: "sha256"],
             maximumItems: [:]
@@ -164,6 +168,10 @@ public enum XCertRequestBounds {
         ),
         "xcert.filing.v1.CheckCertificateApprovalRequest": .init(
             fieldNames: [1: "certificate_code", 2: "year"],
+            maximumItems: [:]
+        ),
+        "xcert.filing.v1.CloseNoticeRequest": .init(
+            fieldNames: [1: "roster_id"],
             maximumItems: [:]
         ),
         "xcert.filing.v1.CloseRoundRequest": .init(
@@ -196,6 +204,14 @@ public enum XCertRequestBounds {
         ),
         "xcert.filing.v1.GetMonthlyBulletinRequest": .init(
             fieldNames: [1: "year", 2: "month"],
+            maximumItems: [:]
+        ),
+        "xcert.filing.v1.GetNoticePolicyRequest": .init(
+            fieldNames: [1: "year"],
+            maximumItems: [:]
+        ),
+        "xcert.filing.v1.GetNoticeRequest": .init(
+            fieldNames: [1: "roster_id"],
             maximumItems: [:]
         ),
         "xcert.filing.v1.GetReportReconciliationRequest": .init(
@@ -250,6 +266,14 @@ public enum XCertRequestBounds {
             fieldNames: [1: "organization_id", 2: "certificate_code", 3: "year", 4: "state", 5: "all_versions", 6: "page"],
             maximumItems: [:]
         ),
+        "xcert.filing.v1.ListNoticesRequest": .init(
+            fieldNames: [1: "year", 2: "state", 3: "certificate_code", 4: "page"],
+            maximumItems: [:]
+        ),
+        "xcert.filing.v1.ListObjectionsRequest": .init(
+            fieldNames: [1: "year", 2: "roster_id", 3: "open_only", 4: "page"],
+            maximumItems: [:]
+        ),
         "xcert.filing.v1.ListReportsRequest": .init(
             fieldNames: [1: "organization_id", 2: "year", 3: "state", 4: "all_versions", 5: "page"],
             maximumItems: [:]
@@ -264,6 +288,14 @@ public enum XCertRequestBounds {
         ),
         "xcert.filing.v1.ListRoundsRequest": .init(
             fieldNames: [1: "year"],
+            maximumItems: [:]
+        ),
+        "xcert.filing.v1.LodgeObjectionRequest": .init(
+            fieldNames: [1: "roster_id", 2: "candidate_number", 3: "reason", 4: "evidence"],
+            maximumItems: [4: 20]
+        ),
+        "xcert.filing.v1.NoticePolicy": .init(
+            fieldNames: [1: "year", 2: "days", 3: "set_by"],
             maximumItems: [:]
         ),
         "xcert.filing.v1.OpenRoundRequest": .init(
@@ -298,12 +330,20 @@ public enum XCertRequestBounds {
             fieldNames: [1: "roster_id", 2: "expected_row_count"],
             maximumItems: [:]
         ),
+        "xcert.filing.v1.SetNoticePolicyRequest": .init(
+            fieldNames: [1: "policy"],
+            maximumItems: [:]
+        ),
         "xcert.filing.v1.SetReportingCalendarRequest": .init(
             fieldNames: [1: "calendar"],
             maximumItems: [:]
         ),
         "xcert.filing.v1.SiteLine": .init(
             fieldNames: [1: "certificate_code", 2: "level", 3: "sites_national", 4: "sites_province", 5: "candidates_assessed", 6: "exam_sessions"],
+            maximumItems: [:]
+        ),
+        "xcert.filing.v1.StartNoticeRequest": .init(
+            fieldNames: [1: "roster_id", 2: "starts_on", 3: "reason"],
             maximumItems: [:]
         ),
         "xcert.filing.v1.SubmitFilingRequest": .init(

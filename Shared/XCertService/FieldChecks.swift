@@ -15,6 +15,26 @@ public struct FieldChecks: Sendable {
         return condition
     }
 
+    /// The years the pilot's records may name.
+    public static let pilotYears = 2019...2100
+
+    /// Records a violation of `field` unless `year` is one the pilot's records may name;
+    /// `what` says which year it is ("a pilot year", "the evaluated year"). Returns whether it is.
+    @discardableResult
+    public mutating func requireYear(_ year: some BinaryInteger, _ field: String = "year", _ what: String = "a pilot year") -> Bool {
+        self.require(
+            Self.pilotYears.contains(Int(clamping: year)), field,
+            "must be \(what), \(Self.pilotYears.lowerBound) to \(Self.pilotYears.upperBound); not \(year)")
+    }
+
+    /// Throws INVALID_ARGUMENT naming `field` unless `year` is one the pilot's records may
+    /// name: ``requireYear(_:_:_:)`` for a request with no other field to check.
+    public static func checkYear(_ year: some BinaryInteger, _ field: String = "year", _ what: String = "a pilot year") throws {
+        var checks = FieldChecks()
+        checks.requireYear(year, field, what)
+        try checks.check()
+    }
+
     /// Records a violation of `field`.
     public mutating func fail(_ field: String, _ description: String) {
         self.violations.append(.init(field: field, description: description))

@@ -51,7 +51,7 @@ struct DemoTests {
                 "reviewed by a designated bureau)", "1 organization suspended (1 roster refused meanwhile), 1 reinstated",
                 "3 small certificates given leads by the province, 1 lead replaced", "published textbooks",
                 "3 differ from the system's figures (1 returned with them and corrected, 2 awaiting review", "teachers trained in",
-                "月度简报", "recorded on receipt, 补录",
+                "月度简报", "recorded on receipt, 补录", "2 objections (1 upheld by a correction, 1 rejected",
             ] {
                 #expect(first.output.contains(expected), "\(expected) in: \(first.output.suffix(3000))")
             }
@@ -85,6 +85,10 @@ struct DemoTests {
             #expect(
                 reports.dueDays.filter { $0.contains(" true true 1") }.count == 1 && reports.dueDays.allSatisfy { $0.hasSuffix(" true 1") },
                 "one school's due day extended; every evaluation carries its report and attachment: \(reports.dueDays)")
+            #expect(
+                views.noticeStates["on_notice"] == 2 && (views.noticeStates["final"] ?? 0) > 10 && views.noticeStates["registered"] == nil,
+                "every session's results on notice; all final but the two with objections: \(views.noticeStates)")
+            #expect(views.objections == ["corrected", "rejected"], "one objection upheld by a correction, one rejected")
             #expect(reports.bulletin == views.bulletin, "each month's bulletin = analytics.monthly_bulletin")
             #expect(reports.bulletin.count >= 3, "exams and payments over several months: \(reports.bulletin)")
             let summed = reports.bulletin.map { $0.split(separator: " ").dropFirst().map { Int64($0)! } }.reduce(
@@ -384,6 +388,8 @@ struct DemoTests {
         var bulletin: [String] = []
         var reporting: [String] = []
         var reportingMeasures: [String] = []
+        var noticeStates: [String: Int64] = [:]
+        var objections: [String] = []
     }
 
     static func views(_ stack: FullStack) async throws -> Views {
@@ -576,6 +582,16 @@ struct DemoTests {
                 """, logger: logger
             ).decode((String, Int64, Int64).self) {
                 views.reportingMeasures.append("\(school) \(due) \(counted)")
+            }
+            for try await (state, count) in try await connection.query(
+                "SELECT state, count(*) FROM analytics.result_notices WHERE year = \(year) GROUP BY state", logger: logger
+            ).decode((String, Int64).self) {
+                views.noticeStates[state] = count
+            }
+            for try await state in try await connection.query(
+                "SELECT state FROM analytics.result_objections WHERE year = \(year) ORDER BY state", logger: logger
+            ).decode(String.self) {
+                views.objections.append(state)
             }
             return views
         }

@@ -111,7 +111,7 @@ struct HandlerFuzzTests {
             "filing",
             Xcert_Filing_V1_FilingService.Method.all + Xcert_Filing_V1_ApprovalService.Method.all
                 + Xcert_Filing_V1_RosterService.Method.all + Xcert_Filing_V1_ReportService.Method.all
-                + Xcert_Filing_V1_PeriodicReportService.Method.all
+                + Xcert_Filing_V1_PeriodicReportService.Method.all + Xcert_Filing_V1_ResultNoticeService.Method.all
         ),
         (
             "assessment",

@@ -166,9 +166,11 @@ public func freePort() throws -> Int {
 /// Spawned with `posix_spawn` and reaped by polling `waitpid`, without blocking a thread:
 /// tests run on Swift's small cooperative pool, and a blocked pool would stall the
 /// in-process database work the command may be waiting for. (Foundation's `Process` was
-/// seen never to report the exit of `scripts/pg`, whose postmaster outlives it.)
+/// seen never to report the exit of `scripts/pg`, whose postmaster outlives it.) A command
+/// still running after `timeout`, or when the test is cancelled, is killed: a hung child
+/// never holds a test beyond its bound.
 public func runCommand(
-    _ executable: String, _ arguments: [String], environment extra: [String: String] = [:]
+    _ executable: String, _ arguments: [String], environment extra: [String: String] = [:], timeout: Duration = .seconds(300)
 ) async throws -> (status: Int32, output: String) {
     var environment = ProcessInfo.processInfo.environment
     for (key, value) in extra { environment[key] = value }
@@ -193,11 +195,27 @@ public func runCommand(
     guard spawned == 0 else { throw ProcessFailure("cannot start \(executable): error \(spawned)") }
 
     var status: Int32 = 0
+    let deadline = ContinuousClock.now + timeout
     while true {
         let reaped = waitpid(pid, &status, WNOHANG)
         if reaped == pid { break }
         if reaped < 0 { throw ProcessFailure("waitpid failed for \(executable): errno \(errno)") }
-        try await Task.sleep(for: .milliseconds(20))
+        // A command that hangs, or a test that is cancelled, does not leave its child behind.
+        let overdue = ContinuousClock.now >= deadline
+        do {
+            if !overdue { try await Task.sleep(for: .milliseconds(20)) }
+        } catch {
+            kill(pid, SIGKILL)
+            _ = waitpid(pid, &status, 0)
+            throw error
+        }
+        if overdue {
+            kill(pid, SIGKILL)
+            _ = waitpid(pid, &status, 0)
+            let output = (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? ""
+            throw ProcessFailure(
+                "\(executable) \(arguments.joined(separator: " ")) did not finish within \(timeout); killed. Output: \(output)")
+        }
     }
     // Exit status as a shell reports it: the code, or 128 + the signal.
     let exitStatus = (status & 0x7F) == 0 ? (status >> 8) & 0xFF : 128 + (status & 0x7F)

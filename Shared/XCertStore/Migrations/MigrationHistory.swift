@@ -33,6 +33,7 @@ public enum MigrationHistory {
         .v29TeacherTraining,
         .v30PeriodicReports,
         .v31MonthlyBulletin,
+        .v32ResultNotices,
     ]
 
     /// The schema of each service, which is also the suffix of its role (`xcert_<schema>`).

@@ -79,6 +79,7 @@ struct Demo: AsyncParsableCommand {
         let sites = try await run.sites(reference, schools, qualifications, parties)
         let (_, completed) = try await run.exams(reference, schools, qualifications, sites, parties)
         try await run.awaitFollowers(completed: completed)
+        try await run.notices(reference, parties)
         try await run.payments()
         try await run.trainings(reference, qualifications, parties)
         try await run.yearlyReports(reference, parties)
@@ -194,6 +195,9 @@ struct Demo: AsyncParsableCommand {
                 \(run.counted("leads replaced")) lead replaced (analytics.lead_changes)
                   sites  \(run.counted("sites")) registered, \(run.counted("coverage gaps")) coverage gaps
                   rosters  \(run.counted("rosters sealed")) sealed, \(run.counted("rosters corrected")) corrected; \
+                results on notice: \(run.counted("notices closed")) final, \(run.counted("objections")) objections \
+                (\(run.counted("objections upheld by a correction")) upheld by a correction, \(run.counted("objections rejected")) \
+                rejected; xctl results objections list); \
                 \(run.counted("payments")) payments recorded
                   双周报  \(run.counted("periodic reports on time")) on time, \(run.counted("periodic reports late")) late, \
                 \(run.counted("periodic reports missing")) never came, \(run.counted("periodic reports incomplete")) without text \

@@ -128,9 +128,14 @@ extension DemoRun {
             session.rows[absent].attended = true
             session.rows[absent].componentScoresTenths = rule.components.map { _ in 780 }
             session.rows[absent].passed = rule.score(tenths: rule.components.map { _ in 780 }).passed
-            _ = try await self.upload(
+            // The results go on notice, and the candidate's school objects before the organization corrects the roster.
+            let organization = parties.organizations[session.certificate.organizationID]!
+            let objection = try await self.objectBeforeCorrection(
+                roster: uploaded[index], candidate: session.rows[absent], organization: organization, parties)
+            let correction = try await self.upload(
                 session, parties: parties, supersedes: uploaded[index].id,
                 reason: "考点复核：准考证号\(session.rows[absent].candidateNumber)考生实际参加考核，原误记为缺考")
+            if let objection { try await self.answer(objection, correction: correction, organization: organization) }
             correctedCompleted = 1
             self.count("rosters corrected")
             self.progress(
