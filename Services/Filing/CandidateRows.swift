@@ -2,6 +2,7 @@ import Foundation
 import XCertDomain
 import XCertProto
 import XCertService
+import XCertStore
 import XCertWire
 
 /// A roster row that passed every check, ready to store: the national ID only as its
@@ -11,7 +12,11 @@ struct CheckedCandidate: Sendable {
     var candidateNumber: String
     var name: String
     var nationalIDHash: String
+    var nationalIDFirstFour: String
     var nationalIDLastFour: String
+    /// Holder binding for a certificate: a random salt and SHA-256(salt ‖ ID), both hex.
+    var holderSalt: String
+    var holderDigest: String
     var schoolCode: String
     var specialty: String
     var approved: Bool
@@ -125,10 +130,14 @@ struct CandidateRowChecks {
                 return []
             }
             guard checks.isEmpty, let nationalID else { continue }
+            var generator = SystemRandomNumberGenerator()
+            let salt = Data((0..<16).map { _ in UInt8.random(in: 0...255, using: &generator) })
             candidates.append(
                 CheckedCandidate(
                     rowIndex: Int32(index), candidateNumber: number, name: name,
-                    nationalIDHash: self.hasher.hash(nationalID), nationalIDLastFour: nationalID.lastFour,
+                    nationalIDHash: self.hasher.hash(nationalID), nationalIDFirstFour: String(nationalID.value.prefix(4)),
+                    nationalIDLastFour: nationalID.lastFour, holderSalt: salt.lowercaseHex,
+                    holderDigest: CertificateCredential.holderDigest(salt: salt, nationalID: nationalID.value).lowercaseHex,
                     schoolCode: row.schoolCode, specialty: specialty, approved: approved, attended: row.attended,
                     scoresTenths: row.attended ? scores : [], totalTenths: result?.totalTenths ?? 0, passed: row.passed
                 ))

@@ -3,9 +3,11 @@ import XCertService
 
 /// The filing service as a whole, as its executable runs it.
 enum FilingParts {
-    /// - Throws: when `environment` holds no usable national-ID key (`XCERT_NATIONAL_ID_KEY…`).
+    /// - Throws: when `environment` holds no usable national-ID key (`XCERT_NATIONAL_ID_KEY…`),
+    ///   or names an issuer key (`XCERT_ISSUER_KEY…`) that is not an Ed25519 key.
     static func definition(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> ServiceDefinition {
         let nationalIDs = try NationalIDHasher(environment: environment)
+        let issuance = try CertificateIssuance(environment: environment)
         return ServiceDefinition(name: "filing", defaultPort: 7102) { context in
             let certificates = CertificateCache()
             return [
@@ -13,7 +15,8 @@ enum FilingParts {
                 ApprovalService(context: context),
                 ReportService(context: context),
                 PeriodicReportService(context: context),
-                ResultNoticeService(context: context),
+                ResultNoticeService(context: context, issuance: issuance),
+                CertificateService(context: context, issuance: issuance),
                 RosterService(context: context, hasher: nationalIDs, certificates: certificates),
             ]
         }

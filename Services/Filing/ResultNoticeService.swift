@@ -12,6 +12,8 @@ import XCertWire
 /// the close that makes the results final (考试已结束).
 struct ResultNoticeService: Xcert_Filing_V1_ResultNoticeService.Handler {
     let context: ServiceContext
+    /// Closing a notice issues the session's certificates.
+    let issuance: CertificateIssuance
 
     @Sendable
     func setNoticePolicy(
@@ -131,6 +133,12 @@ struct ResultNoticeService: Xcert_Filing_V1_ResultNoticeService.Handler {
         let principal = try call.caller()
         let organization = principal.role == .organization ? try principal.organizationID() : nil
         let now = Int64(Date().timeIntervalSince1970)
+        // What the certificates will say, asked before the transaction: the issuer, the certificate's and organization's names.
+        let before = try await self.context.database.transaction(call) { connection in
+            try await self.notice(ofRoster: request.rosterID, organization: organization, connection, call)
+        }
+        let issuer = try await self.issuance.issuer(self.context, call)
+        let names = try await self.issuance.names(of: before, self.context, call)
         return try await self.context.idempotency.perform(call) { connection in
             let session = try await self.notice(ofRoster: request.rosterID, organization: organization, connection, call)
             guard var notice = try await ResultNoticeStore.lockedNotice(session: session.sessionRosterID, connection, call.logger) else {
@@ -142,6 +150,8 @@ struct ResultNoticeService: Xcert_Filing_V1_ResultNoticeService.Handler {
             let open = try await ResultNoticeStore.objections(filter, connection, call.logger)
             try notice.close(at: now, openObjections: open.map { "\($0.id) (candidate \($0.candidateNumber))" })
             try await ResultNoticeStore.close(session: session.sessionRosterID, closedBy: principal.name, connection, call.logger)
+            _ = try await self.issuance.issue(
+                session, issuer: issuer, names: names, issuedOn: LocalDate(containing: now), connection, call.logger)
             return try await self.notice(session: session.sessionRosterID, connection, call)
         }
     }

@@ -89,7 +89,8 @@ enum ResultNoticeStore {
                        coalesce(n.working_days, false), coalesce(n.days, 0), coalesce(n.started_by, ''), coalesce(n.start_reason, ''),
                        n.closed_at, coalesce(n.closed_by, ''),
                        (SELECT count(*)::integer FROM filing.objections o WHERE o.session_roster_id = root.id),
-                       (SELECT count(*)::integer FROM filing.objections o WHERE o.session_roster_id = root.id AND o.state = 'open')
+                       (SELECT count(*)::integer FROM filing.objections o WHERE o.session_roster_id = root.id AND o.state = 'open'),
+                       (SELECT count(*)::integer FROM filing.certificates c WHERE c.session_roster_id = root.id)
                 FROM filing.rosters r
                 JOIN filing.rosters root ON root.certificate_code = r.certificate_code AND root.level = r.level
                      AND root.site_school_code = r.site_school_code AND root.exam_date = r.exam_date AND root.version = 1
@@ -109,7 +110,7 @@ enum ResultNoticeStore {
         for try await row in rows.decode(
             (
                 Int64, Int64, Int64, String, Int32, String, String, String, String, String, Bool, Int32, String, String, Date?,
-                String, Int32, Int32
+                String, Int32, Int32, Int32
             ).self)
         {
             var notice = Xcert_Filing_V1_ResultNotice()
@@ -131,6 +132,7 @@ enum ResultNoticeStore {
             notice.closedBy = row.15
             notice.objections = row.16
             notice.openObjections = row.17
+            notice.certificates = row.18
             notices.append(notice)
         }
         return notices

@@ -383,10 +383,7 @@ struct PilotService: Xcert_Registry_V1_PilotService.Handler {
         _ request: Xcert_Registry_V1_GetApplicationActivityRequest, _ call: RequestContext
     ) async throws -> Xcert_Registry_V1_GetApplicationActivityResponse {
         _ = try call.caller()
-        var checks = FieldChecks()
-        let days = checks.requireDays(from: request.from, to: request.to)
-        try checks.check()
-        guard let days else { throw RPCError(.internal, "a span of days checked and not kept") }
+        let days = try FieldChecks.checkDays(from: request.from, to: request.to)
         return try await self.context.database.transaction(call) { connection in
             try await PilotStore.activity(days, connection, call.logger)
         }

@@ -137,10 +137,7 @@ struct SettlementReportService: Xcert_Settlement_V1_SettlementReportService.Hand
         _ request: Xcert_Settlement_V1_GetReceiptsRequest, _ call: RequestContext
     ) async throws -> Xcert_Settlement_V1_GetReceiptsResponse {
         _ = try call.caller()
-        var checks = FieldChecks()
-        let days = checks.requireDays(from: request.from, to: request.to)
-        try checks.check()
-        guard let days else { throw RPCError(.internal, "a span of days checked and not kept") }
+        let days = try FieldChecks.checkDays(from: request.from, to: request.to)
         return try await self.context.database.transaction(call) { connection in
             try await LedgerStore.receipts(days, connection, call.logger)
         }

@@ -198,8 +198,16 @@ public enum XCertRequestBounds {
             fieldNames: [1: "code", 2: "value"],
             maximumItems: [:]
         ),
+        "xcert.filing.v1.GetCertificateRequest": .init(
+            fieldNames: [1: "number"],
+            maximumItems: [:]
+        ),
         "xcert.filing.v1.GetFilingRequest": .init(
             fieldNames: [1: "id"],
+            maximumItems: [:]
+        ),
+        "xcert.filing.v1.GetIssuerRequest": .init(
+            fieldNames: [:],
             maximumItems: [:]
         ),
         "xcert.filing.v1.GetMonthlyBulletinRequest": .init(
@@ -242,6 +250,10 @@ public enum XCertRequestBounds {
             fieldNames: [1: "year", 2: "certificate_code"],
             maximumItems: [:]
         ),
+        "xcert.filing.v1.GetStatusListRequest": .init(
+            fieldNames: [1: "list"],
+            maximumItems: [:]
+        ),
         "xcert.filing.v1.GetTextbookTableRequest": .init(
             fieldNames: [1: "year"],
             maximumItems: [:]
@@ -260,6 +272,10 @@ public enum XCertRequestBounds {
         ),
         "xcert.filing.v1.ListCandidatesRequest": .init(
             fieldNames: [1: "roster_id", 2: "school_code", 3: "page"],
+            maximumItems: [:]
+        ),
+        "xcert.filing.v1.ListCertificatesRequest": .init(
+            fieldNames: [1: "year", 2: "certificate_code", 3: "school_code", 4: "page"],
             maximumItems: [:]
         ),
         "xcert.filing.v1.ListFilingsRequest": .init(
@@ -326,6 +342,10 @@ public enum XCertRequestBounds {
             fieldNames: [1: "id", 2: "accept", 3: "reason", 4: "with_differences"],
             maximumItems: [:]
         ),
+        "xcert.filing.v1.RevokeCertificateRequest": .init(
+            fieldNames: [1: "number", 2: "reason"],
+            maximumItems: [:]
+        ),
         "xcert.filing.v1.SealRosterRequest": .init(
             fieldNames: [1: "roster_id", 2: "expected_row_count"],
             maximumItems: [:]
@@ -369,6 +389,10 @@ public enum XCertRequestBounds {
         "xcert.filing.v1.UploadChunkRequest": .init(
             fieldNames: [1: "roster_id", 2: "chunk_index", 3: "rows"],
             maximumItems: [3: 5000]
+        ),
+        "xcert.filing.v1.VerifyCertificateRequest": .init(
+            fieldNames: [1: "number", 2: "holder_name"],
+            maximumItems: [:]
         ),
         "xcert.filing.v1.WithdrawFilingRequest": .init(
             fieldNames: [1: "id", 2: "reason"],

@@ -292,6 +292,12 @@ public nonisolated struct Xcert_Filing_V1_ResultNotice: @unchecked Sendable {
     set {_uniqueStorage()._closedBy = newValue}
   }
 
+  /// certificates issued when the notice closed (certificates.proto)
+  public var certificates: Int32 {
+    get {_storage._certificates}
+    set {_uniqueStorage()._certificates = newValue}
+  }
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -394,7 +400,9 @@ public nonisolated struct Xcert_Filing_V1_ListNoticesResponse: Sendable {
   fileprivate var _page: Xcert_Common_V1_PageResponse? = nil
 }
 
-/// Refused before the window has ended, or while an objection is open (named).
+/// Refused before the window has ended, or while an objection is open (named). Closing
+/// issues the certificates of the candidates who passed (certificates.proto); it is refused
+/// while the filing service has no issuer key.
 public nonisolated struct Xcert_Filing_V1_CloseNoticeRequest: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
@@ -716,7 +724,7 @@ nonisolated extension Xcert_Filing_V1_GetNoticePolicyRequest: SwiftProtobuf.Mess
 
 nonisolated extension Xcert_Filing_V1_ResultNotice: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ResultNotice"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}session_roster_id\0\u{3}roster_id\0\u{3}organization_id\0\u{3}certificate_code\0\u{1}level\0\u{3}site_school_code\0\u{3}exam_date\0\u{1}state\0\u{3}starts_on\0\u{3}ends_on\0\u{3}working_days\0\u{1}days\0\u{1}objections\0\u{3}open_objections\0\u{3}started_by\0\u{3}start_reason\0\u{3}closed_at\0\u{3}closed_by\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}session_roster_id\0\u{3}roster_id\0\u{3}organization_id\0\u{3}certificate_code\0\u{1}level\0\u{3}site_school_code\0\u{3}exam_date\0\u{1}state\0\u{3}starts_on\0\u{3}ends_on\0\u{3}working_days\0\u{1}days\0\u{1}objections\0\u{3}open_objections\0\u{3}started_by\0\u{3}start_reason\0\u{3}closed_at\0\u{3}closed_by\0\u{1}certificates\0")
 
   fileprivate class _StorageClass {
     var _sessionRosterID: Int64 = 0
@@ -737,6 +745,7 @@ nonisolated extension Xcert_Filing_V1_ResultNotice: SwiftProtobuf.Message, Swift
     var _startReason: String = String()
     var _closedAt: Xcert_Common_V1_Timestamp? = nil
     var _closedBy: String = String()
+    var _certificates: Int32 = 0
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -765,6 +774,7 @@ nonisolated extension Xcert_Filing_V1_ResultNotice: SwiftProtobuf.Message, Swift
       _startReason = source._startReason
       _closedAt = source._closedAt
       _closedBy = source._closedBy
+      _certificates = source._certificates
     }
   }
 
@@ -801,6 +811,7 @@ nonisolated extension Xcert_Filing_V1_ResultNotice: SwiftProtobuf.Message, Swift
         case 16: try { try decoder.decodeSingularStringField(value: &_storage._startReason) }()
         case 17: try { try decoder.decodeSingularMessageField(value: &_storage._closedAt) }()
         case 18: try { try decoder.decodeSingularStringField(value: &_storage._closedBy) }()
+        case 19: try { try decoder.decodeSingularInt32Field(value: &_storage._certificates) }()
         default: break
         }
       }
@@ -867,6 +878,9 @@ nonisolated extension Xcert_Filing_V1_ResultNotice: SwiftProtobuf.Message, Swift
       if !_storage._closedBy.isEmpty {
         try visitor.visitSingularStringField(value: _storage._closedBy, fieldNumber: 18)
       }
+      if _storage._certificates != 0 {
+        try visitor.visitSingularInt32Field(value: _storage._certificates, fieldNumber: 19)
+      }
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -894,6 +908,7 @@ nonisolated extension Xcert_Filing_V1_ResultNotice: SwiftProtobuf.Message, Swift
         if _storage._startReason != rhs_storage._startReason {return false}
         if _storage._closedAt != rhs_storage._closedAt {return false}
         if _storage._closedBy != rhs_storage._closedBy {return false}
+        if _storage._certificates != rhs_storage._certificates {return false}
         return true
       }
       if !storagesAreEqual {return false}

@@ -49,6 +49,12 @@ public final class Authenticator: CallAdmission {
         try self.limits.admit(principal, limitClass: limitClass)
     }
 
+    /// Takes a call of a public method that answers about someone (a certificate's check)
+    /// from its address's limit of calls without a token: such answers are not to be mined.
+    public func limitWithoutToken(_ context: RequestContext) throws {
+        try self.limits.admitUnauthenticated(from: context.clientAddress)
+    }
+
     private func principal(_ context: RequestContext) async throws -> Principal {
         guard let header = context.metadata["authorization"] else {
             throw RPCError(.unauthenticated, "this method needs the metadata authorization: Bearer <token>")

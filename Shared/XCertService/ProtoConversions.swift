@@ -156,6 +156,16 @@ extension FieldChecks {
         else { return nil }
         return first...last
     }
+
+    /// The span of days of a request with nothing else to check: ``requireDays(from:to:fields:maximumDays:)``
+    /// that throws INVALID_ARGUMENT naming the fields.
+    public static func checkDays(from: Xcert_Common_V1_Date, to: Xcert_Common_V1_Date) throws -> ClosedRange<LocalDate> {
+        var checks = FieldChecks()
+        let days = checks.requireDays(from: from, to: to)
+        try checks.check()
+        guard let days else { throw RPCError(.internal, "a span of days checked and not kept") }
+        return days
+    }
 }
 
 extension OrganizationStanding {

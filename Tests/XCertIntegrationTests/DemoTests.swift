@@ -89,6 +89,11 @@ struct DemoTests {
                 views.noticeStates["on_notice"] == 2 && (views.noticeStates["final"] ?? 0) > 10 && views.noticeStates["registered"] == nil,
                 "every session's results on notice; all final but the two with objections: \(views.noticeStates)")
             #expect(views.objections == ["corrected", "rejected"], "one objection upheld by a correction, one rejected")
+            #expect(
+                views.certificates > 1_000 && views.certificatesOfSessionsNotFinal == 0,
+                "certificates for the passed of final sessions only: \(views.certificates)")
+            #expect(first.output.contains("\(views.certificates) certificates"), "the summary counts them")
+            #expect(views.certificatesRevoked == 1, "one certificate revoked")
             #expect(reports.bulletin == views.bulletin, "each month's bulletin = analytics.monthly_bulletin")
             #expect(reports.bulletin.count >= 3, "exams and payments over several months: \(reports.bulletin)")
             let summed = reports.bulletin.map { $0.split(separator: " ").dropFirst().map { Int64($0)! } }.reduce(
@@ -390,6 +395,9 @@ struct DemoTests {
         var reportingMeasures: [String] = []
         var noticeStates: [String: Int64] = [:]
         var objections: [String] = []
+        var certificates: Int64 = 0
+        var certificatesOfSessionsNotFinal: Int64 = 0
+        var certificatesRevoked: Int64 = 0
     }
 
     static func views(_ stack: FullStack) async throws -> Views {
@@ -592,6 +600,17 @@ struct DemoTests {
                 "SELECT state FROM analytics.result_objections WHERE year = \(year) ORDER BY state", logger: logger
             ).decode(String.self) {
                 views.objections.append(state)
+            }
+            for try await (count, notFinal, revoked) in try await connection.query(
+                """
+                SELECT count(*), count(*) FILTER (WHERE n.state <> 'final'), count(*) FILTER (WHERE c.revoked_at IS NOT NULL)
+                FROM analytics.certificates c
+                JOIN analytics.result_notices n ON n.session_roster_id = c.session_roster_id WHERE c.year = \(year)
+                """, logger: logger
+            ).decode((Int64, Int64, Int64).self) {
+                views.certificates = count
+                views.certificatesOfSessionsNotFinal = notFinal
+                views.certificatesRevoked = revoked
             }
             return views
         }

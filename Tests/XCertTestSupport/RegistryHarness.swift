@@ -292,6 +292,9 @@ public func withRegistryProcess<Result: Sendable>(
 /// ``ServiceProcess`` gets it).
 public let nationalIDKey = "xcert-test-national-id-key-0123456789abcdef"
 
+/// The tests' issuer key (an Ed25519 private key, base64): certificates are signed with it.
+public let issuerKey = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="
+
 /// Starts a fresh database, a registry and a filing process that ask each other, and a
 /// settlement fake the filing process asks; runs `body`, and stops them: for tests whose
 /// subject is the filing process (killed, restarted, its log). Handler tests serve the
@@ -359,6 +362,7 @@ public struct FilingStackSetting: Sendable {
             "XCERT_SETTLEMENT_ADDRESS": "127.0.0.1:\(self.settlementPort)",
             "XCERT_SERVICE_TOKEN": self.filingToken,
             "XCERT_NATIONAL_ID_KEY": nationalIDKey,
+            "XCERT_ISSUER_KEY": issuerKey,
         ]
     }
 

@@ -61,6 +61,7 @@ public final class ServiceProcess: @unchecked Sendable {
         environment["XCERT_METRICS_PORT"] = "\(metricsPort)"
         // Filing needs its national ID key; the tests' is public (``nationalIDKey``).
         environment["XCERT_NATIONAL_ID_KEY"] = nationalIDKey
+        environment["XCERT_ISSUER_KEY"] = issuerKey
         // Many test stacks share one cluster: small pools keep them under its max_connections.
         environment["XCERT_DB_MAX_CONNECTIONS"] = "4"
         environment["PGHOST"] = database.host

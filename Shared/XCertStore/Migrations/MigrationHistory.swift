@@ -34,6 +34,8 @@ public enum MigrationHistory {
         .v30PeriodicReports,
         .v31MonthlyBulletin,
         .v32ResultNotices,
+        .v33Certificates,
+        .v34Revocation,
     ]
 
     /// The schema of each service, which is also the suffix of its role (`xcert_<schema>`).

@@ -195,7 +195,9 @@ struct Demo: AsyncParsableCommand {
                 \(run.counted("leads replaced")) lead replaced (analytics.lead_changes)
                   sites  \(run.counted("sites")) registered, \(run.counted("coverage gaps")) coverage gaps
                   rosters  \(run.counted("rosters sealed")) sealed, \(run.counted("rosters corrected")) corrected; \
-                results on notice: \(run.counted("notices closed")) final, \(run.counted("objections")) objections \
+                results on notice: \(run.counted("notices closed")) final with \(run.counted("certificates issued")) certificates \
+                (\(run.counted("certificates revoked")) revoked; xctl certificates list|export|verify), \
+                \(run.counted("objections")) objections \
                 (\(run.counted("objections upheld by a correction")) upheld by a correction, \(run.counted("objections rejected")) \
                 rejected; xctl results objections list); \
                 \(run.counted("payments")) payments recorded

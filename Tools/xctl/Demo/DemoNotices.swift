@@ -11,7 +11,8 @@ import XCertWire
 /// demo's year being past, every other session's notice is recorded by the province as held
 /// a week after its exam, and closed, so that its results are final. One more session goes
 /// on notice today, and the organization rejects a school's objection with its reason: that
-/// one and the corrected one stay on notice until their windows end.
+/// one and the corrected one stay on notice until their windows end. Closing a notice issues
+/// the signed certificates of the candidates who passed.
 extension DemoRun {
     /// Sets the year's window, puts the session of `roster` on notice today and has the school
     /// of `candidate` object for it; returns the objection, which a correction answers.
@@ -101,13 +102,28 @@ extension DemoRun {
             guard let ends = LocalDate(wire: started.endsOn), ends < self.today else { return }
             var close = Xcert_Filing_V1_CloseNoticeRequest()
             close.rosterID = notice.rosterID
-            _ = try await self.stack.call(Xcert_Filing_V1_ResultNoticeService.Method.closeNotice, close, by: self.province)
+            let final = try await self.stack.call(Xcert_Filing_V1_ResultNoticeService.Method.closeNotice, close, by: self.province)
             self.count("notices closed")
+            self.count("certificates issued", Int(final.certificates))
+        }
+        // Monitoring finds one certificate issued on a substitute's exam: the province revokes it.
+        var issued = Xcert_Filing_V1_ListCertificatesRequest()
+        issued.year = self.year
+        issued.page.pageSize = 1
+        if let first = try await self.stack.call(
+            Xcert_Filing_V1_CertificateService.Method.listCertificates, issued, by: self.province, kind: .read
+        ).certificates.first {
+            var revoke = Xcert_Filing_V1_RevokeCertificateRequest()
+            revoke.number = first.number
+            revoke.reason = "省级监测发现该考生由他人代考，成绩无效，撤销证书"
+            _ = try await self.stack.call(Xcert_Filing_V1_CertificateService.Method.revokeCertificate, revoke, by: self.province)
+            self.count("certificates revoked")
         }
         self.progress(
             "notices",
             """
-            \(self.counted("notices closed")) sessions' results final after their notice; \(self.counted("objections")) objections \
+            \(self.counted("notices closed")) sessions' results final after their notice, \(self.counted("certificates issued")) \
+            certificates issued and signed (\(self.counted("certificates revoked")) revoked); \(self.counted("objections")) objections \
             (\(self.counted("objections upheld by a correction")) upheld by a correction, \(self.counted("objections rejected")) \
             rejected), their sessions on notice until the window ends (xctl results notice list)
             """)

@@ -1,0 +1,293 @@
+import Crypto
+import Foundation
+import XCertStore
+
+/// The province as the issuer of certificates: its Ed25519 signing key and its identifier.
+/// Certificates are W3C Verifiable Credentials 2.0 secured as a JWS (VC-JOSE-COSE: compact
+/// serialization, header `alg` EdDSA, `typ` vc+jwt, `kid` the key's id), so that any JOSE
+/// library can check them with the province's public key, published as a JWK.
+public struct CertificateIssuer: Sendable {
+    /// `urn:xcert:issuer:<province code>`.
+    public let id: String
+    /// e.g. 江西省教育厅.
+    public let name: String
+    private let key: Curve25519.Signing.PrivateKey
+
+    /// - Parameter privateKey: the key's 32 bytes, base64.
+    public init(provinceCode: String, provinceName: String, privateKey: String) throws {
+        guard let raw = Data(base64Encoded: privateKey.trimmingCharacters(in: .whitespacesAndNewlines)), raw.count == 32 else {
+            throw CredentialError("the issuer key must be an Ed25519 private key: 32 bytes, base64")
+        }
+        self.key = try Curve25519.Signing.PrivateKey(rawRepresentation: raw)
+        self.id = "urn:xcert:issuer:\(provinceCode)"
+        self.name = provinceName.hasSuffix("教育厅") ? provinceName : provinceName + "教育厅"
+    }
+
+    /// The issuer key of a service's environment: `XCERT_ISSUER_KEY` (base64) or the file
+    /// named by `XCERT_ISSUER_KEY_FILE`; nil when neither is set.
+    public static func privateKey(environment: [String: String]) throws -> String? {
+        if let key = environment["XCERT_ISSUER_KEY"], !key.isEmpty { return key }
+        guard let file = environment["XCERT_ISSUER_KEY_FILE"], !file.isEmpty else { return nil }
+        guard let text = try? String(contentsOfFile: file, encoding: .utf8) else {
+            throw CredentialError("XCERT_ISSUER_KEY_FILE names \(file), which cannot be read")
+        }
+        return text
+    }
+
+    /// A new key, base64, for `scripts/up` and the tests.
+    public static func newPrivateKey() -> String {
+        Curve25519.Signing.PrivateKey().rawRepresentation.base64EncodedString()
+    }
+
+    /// The key's id: the issuer's id and the first 16 hex digits of the public key's SHA-256.
+    public var keyID: String {
+        let digest = SHA256.hash(data: self.key.publicKey.rawRepresentation).lowercaseHex
+        return "\(self.id)#\(digest.prefix(16))"
+    }
+
+    /// The public key as a JWK (RFC 8037), what verifiers are given.
+    public var publicJWK: String {
+        CredentialJSON.text([
+            "kty": "OKP", "crv": "Ed25519", "kid": self.keyID, "x": Base64URL.encode(self.key.publicKey.rawRepresentation),
+            "use": "sig", "alg": "EdDSA",
+        ])
+    }
+
+    /// The credential `payload` (a JSON object) signed: a compact JWS.
+    public func sign(_ payload: [String: any Sendable]) throws -> String {
+        let header = CredentialJSON.text(["alg": "EdDSA", "typ": "vc+jwt", "kid": self.keyID])
+        let input = Base64URL.encode(Data(header.utf8)) + "." + Base64URL.encode(Data(CredentialJSON.text(payload).utf8))
+        let signature = try self.key.signature(for: Data(input.utf8))
+        return input + "." + Base64URL.encode(signature)
+    }
+}
+
+/// What a credential says of its holder and certificate, and how it is checked.
+public enum CertificateCredential {
+    /// The VC 2.0 document of one certificate.
+    public static func payload(
+        issuer: CertificateIssuer, number: String, holderName: String, nationalIDMasked: String, holderSalt: Data?,
+        holderDigest: Data?, certificateCode: String, certificateName: String, level: String, organization: String,
+        examDate: String, issuedOn: String, status: [String: any Sendable]? = nil
+    ) -> [String: any Sendable] {
+        var subject: [String: any Sendable] = [
+            "type": "VocationalSkillCertificateHolder", "name": holderName, "nationalIdMasked": nationalIDMasked,
+            "certificateNumber": number, "certificateCode": certificateCode, "certificateName": certificateName, "level": level,
+            "awardedBy": organization, "examDate": examDate,
+        ]
+        if let holderSalt, let holderDigest {
+            // Holder binding: whoever is shown the ID checks SHA-256(salt ‖ ID) against it.
+            subject["nationalIdSalt"] = Base64URL.encode(holderSalt)
+            subject["nationalIdSha256"] = holderDigest.lowercaseHex
+        }
+        var credential: [String: any Sendable] = [
+            "@context": ["https://www.w3.org/ns/credentials/v2"],
+            "id": "urn:xcert:certificate:\(number)",
+            "type": ["VerifiableCredential", "VocationalSkillLevelCertificate"],
+            "issuer": ["id": issuer.id, "name": issuer.name] as [String: any Sendable],
+            "validFrom": "\(issuedOn)T00:00:00+08:00",
+            "name": "1+X职业技能等级证书",
+            "credentialSubject": subject,
+        ]
+        if let status { credential["credentialStatus"] = status }
+        return credential
+    }
+
+    /// How a credential failed, or what it says when it holds.
+    public enum Verification: Sendable, Equatable {
+        case valid(payload: String)
+        case invalid(String)
+    }
+
+    /// Checks a compact JWS against the issuer's JWK: its form, header (EdDSA, vc+jwt, the
+    /// key's id), signature, and that the issuer named inside is the key's.
+    public static func verify(_ jws: String, jwk: String) -> Verification {
+        let parts = jws.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count == 3, let headerData = Base64URL.decode(String(parts[0])), let payloadData = Base64URL.decode(String(parts[1])),
+            let signature = Base64URL.decode(String(parts[2]))
+        else { return .invalid("not a compact JWS (three base64url parts)") }
+        guard let key = (try? JSONSerialization.jsonObject(with: Data(jwk.utf8))) as? [String: Any], key["kty"] as? String == "OKP",
+            key["crv"] as? String == "Ed25519", let x = (key["x"] as? String).flatMap(Base64URL.decode),
+            let publicKey = try? Curve25519.Signing.PublicKey(rawRepresentation: x), let keyID = key["kid"] as? String
+        else { return .invalid("the issuer key is not an Ed25519 JWK") }
+        guard let header = (try? JSONSerialization.jsonObject(with: headerData)) as? [String: Any], header["alg"] as? String == "EdDSA",
+            header["typ"] as? String == "vc+jwt"
+        else { return .invalid("the header is not alg EdDSA, typ vc+jwt") }
+        guard header["kid"] as? String == keyID else { return .invalid("signed with key \(header["kid"] ?? "none"), not \(keyID)") }
+        guard publicKey.isValidSignature(signature, for: Data("\(parts[0]).\(parts[1])".utf8)) else {
+            return .invalid("the signature does not match: the credential was changed or not signed by this issuer")
+        }
+        guard let payload = (try? JSONSerialization.jsonObject(with: payloadData)) as? [String: Any],
+            let issuer = payload["issuer"] as? [String: Any], let issuerID = issuer["id"] as? String,
+            keyID.hasPrefix(issuerID + "#")
+        else { return .invalid("the credential names another issuer than the key's") }
+        return .valid(payload: String(decoding: payloadData, as: UTF8.self))
+    }
+
+    /// The credential subject's text fields of a verified payload.
+    public static func subject(of payload: String) -> [String: String] {
+        guard let object = (try? JSONSerialization.jsonObject(with: Data(payload.utf8))) as? [String: Any],
+            let subject = object["credentialSubject"] as? [String: Any]
+        else { return [:] }
+        return subject.compactMapValues { $0 as? String }
+    }
+
+    /// Whether `nationalID` is the holder's, by the salted digest the payload carries.
+    public static func holds(_ payload: String, nationalID: String) -> Bool {
+        guard let object = (try? JSONSerialization.jsonObject(with: Data(payload.utf8))) as? [String: Any],
+            let subject = object["credentialSubject"] as? [String: Any],
+            let salt = (subject["nationalIdSalt"] as? String).flatMap(Base64URL.decode),
+            let digest = subject["nationalIdSha256"] as? String
+        else { return false }
+        return holderDigest(salt: salt, nationalID: nationalID).lowercaseHex == digest
+    }
+
+    /// SHA-256 of the salt and the ID's characters (UTF-8, a lowercase x made uppercase).
+    public static func holderDigest(salt: Data, nationalID: String) -> Data {
+        Data(SHA256.hash(data: salt + Data(nationalID.uppercased().utf8)))
+    }
+
+    /// The ID as the national platform shows it: its first and last four characters.
+    public static func masked(first4: String, last4: String, length: Int = 18) -> String {
+        first4 + String(repeating: "*", count: max(0, length - 8)) + last4
+    }
+}
+
+public struct CredentialError: Error, CustomStringConvertible, Sendable {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}
+
+/// Base64url without padding (RFC 7515 §2).
+public enum Base64URL {
+    public static func encode(_ data: Data) -> String {
+        data.base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+            .replacingOccurrences(of: "=", with: "")
+    }
+
+    public static func decode(_ text: String) -> Data? {
+        guard text.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") }) else { return nil }
+        var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        base64 += String(repeating: "=", count: (4 - base64.count % 4) % 4)
+        return Data(base64Encoded: base64)
+    }
+}
+
+/// JSON text with sorted keys and unescaped slashes: the same object always gives the same bytes.
+enum CredentialJSON {
+    static func text(_ object: [String: any Sendable]) -> String {
+        guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]) else {
+            return "{}"
+        }
+        return String(decoding: data, as: UTF8.self)
+    }
+}
+
+/// A W3C Bitstring Status List (revocation): one bit per certificate's status index, set
+/// when revoked, GZIP-compressed and multibase base64url-encoded (`u…`) in a credential the
+/// issuer signs like the certificates.
+public enum CertificateStatusList {
+    /// Entries per list: the specification's minimum, 16 KiB of bits.
+    public static let size = 131_072
+
+    /// The list's id: `urn:xcert:status:<province code>:<list number>`.
+    public static func id(issuer: CertificateIssuer, list: Int) -> String {
+        "urn:xcert:status:\(issuer.id.split(separator: ":").last ?? ""):\(list)"
+    }
+
+    /// What a certificate's credential says of its status.
+    public static func entry(issuer: CertificateIssuer, index: Int) -> [String: any Sendable] {
+        let list = self.id(issuer: issuer, list: index / self.size)
+        return [
+            "id": "\(list)#\(index % self.size)", "type": "BitstringStatusListEntry", "statusPurpose": "revocation",
+            "statusListIndex": String(index % self.size), "statusListCredential": list,
+        ]
+    }
+
+    /// The status list credential of list `list` with the positions `revoked` set.
+    public static func payload(issuer: CertificateIssuer, list: Int, revoked: [Int], validFrom: String) -> [String: any Sendable] {
+        var bits = [UInt8](repeating: 0, count: self.size / 8)
+        for position in revoked where (0..<self.size).contains(position) {
+            bits[position / 8] |= 0x80 >> UInt8(position % 8)
+        }
+        let id = self.id(issuer: issuer, list: list)
+        return [
+            "@context": ["https://www.w3.org/ns/credentials/v2"], "id": id,
+            "type": ["VerifiableCredential", "BitstringStatusListCredential"],
+            "issuer": ["id": issuer.id, "name": issuer.name] as [String: any Sendable], "validFrom": validFrom,
+            "credentialSubject": [
+                "id": "\(id)#list", "type": "BitstringStatusList", "statusPurpose": "revocation",
+                "encodedList": "u" + Base64URL.encode(GZip.stored(Data(bits))),
+            ] as [String: any Sendable],
+        ]
+    }
+
+    /// Whether the certificate whose verified payload is `certificate` is revoked by the
+    /// verified status list payload `list`; nil when the list is not the one it names.
+    public static func isRevoked(certificate: String, list: String) -> Bool? {
+        guard let certificateObject = (try? JSONSerialization.jsonObject(with: Data(certificate.utf8))) as? [String: Any],
+            let status = certificateObject["credentialStatus"] as? [String: Any], let listID = status["statusListCredential"] as? String,
+            let index = (status["statusListIndex"] as? String).flatMap(Int.init),
+            let listObject = (try? JSONSerialization.jsonObject(with: Data(list.utf8))) as? [String: Any],
+            listObject["id"] as? String == listID,
+            let subject = listObject["credentialSubject"] as? [String: Any], let encoded = subject["encodedList"] as? String,
+            encoded.hasPrefix("u"), let compressed = Base64URL.decode(String(encoded.dropFirst())), let bits = GZip.unstored(compressed),
+            index / 8 < bits.count
+        else { return nil }
+        return bits[bits.startIndex + index / 8] & (0x80 >> UInt8(index % 8)) != 0
+    }
+}
+
+/// GZIP (RFC 1952) with stored deflate blocks (RFC 1951 §3.2.4): any gunzip reads it. A
+/// status list is mostly zeros; stored, it is 16 KiB, which is small enough to send as is.
+enum GZip {
+    static func stored(_ data: Data) -> Data {
+        var out = Data([0x1F, 0x8B, 0x08, 0x00, 0, 0, 0, 0, 0x00, 0xFF])
+        var offset = 0
+        repeat {
+            let length = min(65_535, data.count - offset)
+            let last: UInt8 = offset + length >= data.count ? 1 : 0
+            out.append(last)
+            out.append(contentsOf: [UInt8(length & 0xFF), UInt8(length >> 8), UInt8(~length & 0xFF), UInt8((~length >> 8) & 0xFF)])
+            out.append(data[data.startIndex + offset..<data.startIndex + offset + length])
+            offset += length
+        } while offset < data.count
+        for value in [CRC32.checksum(data), UInt32(truncatingIfNeeded: data.count)] {
+            out.append(contentsOf: (0..<4).map { UInt8(truncatingIfNeeded: value >> (8 * $0)) })
+        }
+        return out
+    }
+
+    /// The data of a GZIP member made of stored blocks (what ``stored(_:)`` writes); nil for
+    /// anything else, or when its checksum does not match.
+    static func unstored(_ gzip: Data) -> Data? {
+        let bytes = [UInt8](gzip)
+        guard bytes.count >= 18, bytes[0] == 0x1F, bytes[1] == 0x8B, bytes[2] == 0x08, bytes[3] == 0 else { return nil }
+        var position = 10
+        var out = Data()
+        while true {
+            guard position + 5 <= bytes.count, bytes[position] & 0x06 == 0 else { return nil }
+            let last = bytes[position] & 1 == 1
+            let length = Int(bytes[position + 1]) | Int(bytes[position + 2]) << 8
+            let complement = Int(bytes[position + 3]) | Int(bytes[position + 4]) << 8
+            guard length == ~complement & 0xFFFF, position + 5 + length <= bytes.count else { return nil }
+            out.append(contentsOf: bytes[(position + 5)..<(position + 5 + length)])
+            position += 5 + length
+            if last { break }
+        }
+        guard position + 8 <= bytes.count else { return nil }
+        let crc = (0..<4).reduce(UInt32(0)) { $0 | UInt32(bytes[position + $1]) << (8 * UInt32($1)) }
+        return crc == CRC32.checksum(out) ? out : nil
+    }
+}
+
+/// CRC-32 (ISO 3309, as GZIP uses it).
+enum CRC32 {
+    private static let table: [UInt32] = (0..<256).map { byte in
+        (0..<8).reduce(UInt32(byte)) { crc, _ in crc & 1 == 1 ? 0xEDB8_8320 ^ (crc >> 1) : crc >> 1 }
+    }
+
+    static func checksum(_ data: Data) -> UInt32 {
+        ~data.reduce(~UInt32(0)) { crc, byte in self.table[Int((crc ^ UInt32(byte)) & 0xFF)] ^ (crc >> 8) }
+    }
+}
