@@ -146,6 +146,28 @@ struct DemoTests {
                 views.standingChanges.count == 1 && views.standingChanges[0].hasSuffix(" 1 active>suspended,suspended>active"),
                 "one organization suspended for its irregularity, then reinstated: \(views.standingChanges)")
 
+            // A holder's certificate, exported, checks offline with the province's key; one byte changed, it does not.
+            let folder = FileManager.default.temporaryDirectory.appendingPathComponent("xcert-demo-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(at: folder) }
+            let filing = ["--filing", "127.0.0.1:\(stack.filing.port)", "--token", stack.admin]
+            let listed = try await runCommand(
+                xctl,
+                ["certificates", "list", "--year", String(Self.year), "--school", views.firstCertificateSchool, "--format", "csv"] + filing)
+            let number = try #require(
+                listed.output.split(separator: "\r\n").dropFirst().first?.split(separator: ",").first.map(String.init))
+            let jwk = folder.appendingPathComponent("issuer.jwk").path
+            let file = folder.appendingPathComponent("certificate.jws").path
+            #expect(try await runCommand(xctl, ["certificates", "issuer", "--out", jwk] + filing).status == 0)
+            #expect(try await runCommand(xctl, ["certificates", "export", number, "--out", file] + filing).status == 0)
+            let valid = try await runCommand(xctl, ["certificates", "verify", file, "--issuer-key", jwk])
+            #expect(valid.status == 0 && valid.output.hasPrefix("valid: \(number)"), "\(valid.output)")
+            var bytes = try Data(contentsOf: URL(fileURLWithPath: file))
+            bytes[bytes.count / 2] = bytes[bytes.count / 2] == UInt8(ascii: "A") ? UInt8(ascii: "B") : UInt8(ascii: "A")
+            try bytes.write(to: URL(fileURLWithPath: file))
+            let invalid = try await runCommand(xctl, ["certificates", "verify", file, "--issuer-key", jwk])
+            #expect(invalid.status == 1 && invalid.output.hasPrefix("invalid"), "\(invalid.output)")
+
             // Again on the same stack: nothing is driven twice; the same reports come out.
             let second = try await runCommand(xctl, demo + ["--summary-only"])
             #expect(second.status == 0 && second.output.contains("has already been driven"), "\(second.output.suffix(2000))")
@@ -398,6 +420,7 @@ struct DemoTests {
         var certificates: Int64 = 0
         var certificatesOfSessionsNotFinal: Int64 = 0
         var certificatesRevoked: Int64 = 0
+        var firstCertificateSchool = ""
     }
 
     static func views(_ stack: FullStack) async throws -> Views {
@@ -611,6 +634,12 @@ struct DemoTests {
                 views.certificates = count
                 views.certificatesOfSessionsNotFinal = notFinal
                 views.certificatesRevoked = revoked
+            }
+            for try await school in try await connection.query(
+                "SELECT school_code FROM analytics.certificates WHERE year = \(year) AND revoked_at IS NULL ORDER BY number LIMIT 1",
+                logger: logger
+            ).decode(String.self) {
+                views.firstCertificateSchool = school
             }
             return views
         }
