@@ -103,10 +103,7 @@ extension Filing {
             @Option(help: "school, lead-school or organization.") var party: PartyKind
             @Option(help: "The period, from 1.") var period: Int32
             @Option(help: "The school's own code (schools and lead schools).") var school: String = ""
-            @Option(name: .customLong("figure"), help: "A figure, CODE=VALUE (repeatable).") var figures: [String] = []
-            @Option(help: "A UTF-8 text file: the report's text.") var textFile: String?
-            @Option(name: .customLong("attachment"), help: "A file attached (repeatable): name, size and SHA-256 are sent.")
-            var attachments: [String] = []
+            @OptionGroup var content: ReportContent
             @OptionGroup var change: ChangeOptions
             @OptionGroup var options: FilingOptions
             func run() async throws {
@@ -115,9 +112,7 @@ extension Filing {
                 request.party = self.party.wire
                 request.period = self.period
                 request.schoolCode = self.school
-                request.figures = try figureValues(self.figures)
-                if let textFile = self.textFile { request.text = try String(contentsOfFile: textFile, encoding: .utf8) }
-                request.attachments = try self.attachments.map { try attachment($0) }
+                (request.figures, request.text, request.attachments) = try self.content.values()
                 let report = try await self.options.call(
                     Xcert_Filing_V1_PeriodicReportService.Method.submitPeriodicReport, request, idempotencyKey: self.change.idempotencyKey)
                 print(
@@ -135,10 +130,7 @@ extension Filing {
             @Option(help: "The school's code, or the organization's id.") var partyCode: String
             @Option(help: "When the report came, \"YYYY-MM-DD HH:MM\" (Asia/Shanghai).") var receivedAt: String
             @Option(help: "How it came, e.g. 纸质报送，按收件日期补录.") var reason: String
-            @Option(name: .customLong("figure"), help: "A figure, CODE=VALUE (repeatable).") var figures: [String] = []
-            @Option(help: "A UTF-8 text file: the report's text.") var textFile: String?
-            @Option(name: .customLong("attachment"), help: "A file attached (repeatable): name, size and SHA-256 are sent.")
-            var attachments: [String] = []
+            @OptionGroup var content: ReportContent
             @OptionGroup var change: ChangeOptions
             @OptionGroup var options: FilingOptions
             func run() async throws {
@@ -149,9 +141,7 @@ extension Filing {
                 request.partyCode = self.partyCode
                 request.receivedAt.seconds = try provinceInstant(self.receivedAt, option: "--received-at")
                 request.reason = self.reason
-                request.figures = try figureValues(self.figures)
-                if let textFile = self.textFile { request.text = try String(contentsOfFile: textFile, encoding: .utf8) }
-                request.attachments = try self.attachments.map { try attachment($0) }
+                (request.figures, request.text, request.attachments) = try self.content.values()
                 let report = try await self.options.call(
                     Xcert_Filing_V1_PeriodicReportService.Method.recordPeriodicReport, request, idempotencyKey: self.change.idempotencyKey)
                 print(
@@ -198,14 +188,23 @@ extension Filing {
     }
 }
 
-/// `CODE=VALUE` options as a report's figures.
-private func figureValues(_ texts: [String]) throws -> [Xcert_Filing_V1_FigureValue] {
-    try texts.map { text in
-        let parts = text.split(separator: "=", maxSplits: 1).map(String.init)
-        guard parts.count == 2, let value = Int64(parts[1]) else { throw ValidationError("--figure is CODE=VALUE; not \(text)") }
-        var figure = Xcert_Filing_V1_FigureValue()
-        figure.code = parts[0]
-        figure.value = value
-        return figure
+/// What a periodic report says, as options: its figures, text and attachments.
+struct ReportContent: ParsableArguments {
+    @Option(name: .customLong("figure"), help: "A figure, CODE=VALUE (repeatable).") var figures: [String] = []
+    @Option(help: "A UTF-8 text file: the report's text.") var textFile: String?
+    @Option(name: .customLong("attachment"), help: "A file attached (repeatable): name, size and SHA-256 are sent.")
+    var attachments: [String] = []
+
+    func values() throws -> ([Xcert_Filing_V1_FigureValue], String, [Xcert_Filing_V1_Attachment]) {
+        let figures = try self.figures.map { text in
+            let parts = text.split(separator: "=", maxSplits: 1).map(String.init)
+            guard parts.count == 2, let value = Int64(parts[1]) else { throw ValidationError("--figure is CODE=VALUE; not \(text)") }
+            var figure = Xcert_Filing_V1_FigureValue()
+            figure.code = parts[0]
+            figure.value = value
+            return figure
+        }
+        let text = try self.textFile.map { try String(contentsOfFile: $0, encoding: .utf8) } ?? ""
+        return (figures, text, try self.attachments.map { try attachment($0) })
     }
 }
