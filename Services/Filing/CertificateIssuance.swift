@@ -60,13 +60,13 @@ struct CertificateIssuance: Sendable {
         let first = try await CertificateStore.allocate(
             holders.count, year: Int32(exam.year), certificate: notice.certificateCode, level: level, connection, logger)
         let statusIndices = try await CertificateStore.statusIndices(holders.count, connection, logger)
-        let province = issuer.id.split(separator: ":").last.map(String.init) ?? ""
         let levelName = CertificateLevel(wire: notice.level)?.chineseName ?? ""
         var certificates: [Xcert_Filing_V1_Certificate] = []
         certificates.reserveCapacity(holders.count)
         for (offset, holder) in holders.enumerated() {
             var certificate = Xcert_Filing_V1_Certificate()
-            certificate.number = "\(province)-\(exam.year)-\(notice.certificateCode)-\(level)-" + Self.sequence(Int(first) + offset)
+            certificate.number =
+                "\(issuer.provinceCode)-\(exam.year)-\(notice.certificateCode)-\(level)-" + Self.sequence(Int(first) + offset)
             certificate.holderName = holder.name
             certificate.nationalIDMasked = CertificateCredential.masked(first4: holder.first4 ?? "****", last4: holder.last4)
             certificate.certificateCode = notice.certificateCode

@@ -107,9 +107,7 @@ struct CertificateService: Xcert_Filing_V1_CertificateService.Handler {
         let revoked = try await self.context.database.transaction(call) { connection in
             try await CertificateStore.revokedPositions(list: request.list, connection, call.logger)
         }
-        let now = Int64(Date().timeIntervalSince1970)
-        let validFrom = LocalDate.provinceTime(now).replacingOccurrences(of: " +08:00", with: "+08:00").replacingOccurrences(
-            of: " ", with: "T")
+        let validFrom = LocalDate.provinceTimestamp(Int64(Date().timeIntervalSince1970))
         var list = Xcert_Filing_V1_StatusList()
         list.list = request.list
         list.revoked = Int32(revoked.count)

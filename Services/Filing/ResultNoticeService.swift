@@ -253,9 +253,7 @@ struct ResultNoticeService: Xcert_Filing_V1_ResultNoticeService.Handler {
         let reader = try call.readScope()
         let page = try Paging(request.page, field: "page")
         var checks = FieldChecks()
-        checks.require(
-            request.rosterID > 0 || FieldChecks.pilotYears.contains(Int(request.year)), "year",
-            "must be an exam year, 2019 to 2100, or name a roster_id")
+        if request.rosterID == 0 { checks.requireYear(request.year, "year", "an exam year (or name a roster_id)") }
         try checks.check()
         var filter = ResultNoticeStore.ObjectionFilter()
         filter.year = request.rosterID > 0 ? nil : request.year
@@ -335,8 +333,4 @@ struct ResultNoticeService: Xcert_Filing_V1_ResultNoticeService.Handler {
         }
         return WorkingDayCalendar(exceptions: exceptions)
     }
-}
-
-private func dateText(_ date: Xcert_Common_V1_Date) -> String {
-    LocalDate(wire: date)?.description ?? "\(date.year)-\(date.month)-\(date.day)"
 }

@@ -48,14 +48,23 @@ public struct LocalDate: Sendable, Hashable, Comparable, CustomStringConvertible
 
     /// An instant as the province writes it, e.g. `2020-05-29 23:59:59 +08:00`.
     public static func provinceTime(_ seconds: Int64) -> String {
-        let date = LocalDate(containing: seconds)
+        let (date, time) = Self.provinceDateAndTime(seconds)
+        return "\(date) \(time) +08:00"
+    }
+
+    /// An instant in ISO 8601 with the province's offset, e.g. `2020-05-29T23:59:59+08:00`
+    /// (a credential's `validFrom`).
+    public static func provinceTimestamp(_ seconds: Int64) -> String {
+        let (date, time) = Self.provinceDateAndTime(seconds)
+        return "\(date)T\(time)+08:00"
+    }
+
+    /// The province's day of an instant and its time of day, `HH:MM:SS`.
+    private static func provinceDateAndTime(_ seconds: Int64) -> (LocalDate, String) {
         let local = seconds + Self.utcOffsetSeconds
         let second = ((local % 86_400) + 86_400) % 86_400
-        return
-            """
-            \(date) \(Self.padded(Int(second / 3600), 2)):\(Self.padded(Int(second / 60 % 60), 2)):\(Self.padded(Int(second % 60), 2)) \
-            +08:00
-            """
+        let time = "\(Self.padded(Int(second / 3600), 2)):\(Self.padded(Int(second / 60 % 60), 2)):\(Self.padded(Int(second % 60), 2))"
+        return (LocalDate(containing: seconds), time)
     }
 
     /// The date `days` later (earlier when negative).

@@ -7,11 +7,17 @@ import XCertStore
 /// serialization, header `alg` EdDSA, `typ` vc+jwt, `kid` the key's id), so that any JOSE
 /// library can check them with the province's public key, published as a JWK.
 public struct CertificateIssuer: Sendable {
+    /// The province's 2-digit code (GB/T 2260).
+    public let provinceCode: String
     /// `urn:xcert:issuer:<province code>`.
     public let id: String
     /// e.g. 江西省教育厅.
     public let name: String
+    /// The key's id: the issuer's id and the first 16 hex digits of the public key's SHA-256.
+    public let keyID: String
     private let key: Curve25519.Signing.PrivateKey
+    /// The JWS header every credential of this issuer carries, base64url: made once, not per signature.
+    private let encodedHeader: String
 
     /// - Parameter privateKey: the key's 32 bytes, base64.
     public init(provinceCode: String, provinceName: String, privateKey: String) throws {
@@ -19,8 +25,11 @@ public struct CertificateIssuer: Sendable {
             throw CredentialError("the issuer key must be an Ed25519 private key: 32 bytes, base64")
         }
         self.key = try Curve25519.Signing.PrivateKey(rawRepresentation: raw)
+        self.provinceCode = provinceCode
         self.id = "urn:xcert:issuer:\(provinceCode)"
         self.name = provinceName.hasSuffix("教育厅") ? provinceName : provinceName + "教育厅"
+        self.keyID = "\(self.id)#\(SHA256.hash(data: self.key.publicKey.rawRepresentation).lowercaseHex.prefix(16))"
+        self.encodedHeader = Base64URL.encode(Data(CredentialJSON.text(["alg": "EdDSA", "typ": "vc+jwt", "kid": self.keyID]).utf8))
     }
 
     /// The issuer key of a service's environment: `XCERT_ISSUER_KEY` (base64) or the file
@@ -34,17 +43,6 @@ public struct CertificateIssuer: Sendable {
         return text
     }
 
-    /// A new key, base64, for `scripts/up` and the tests.
-    public static func newPrivateKey() -> String {
-        Curve25519.Signing.PrivateKey().rawRepresentation.base64EncodedString()
-    }
-
-    /// The key's id: the issuer's id and the first 16 hex digits of the public key's SHA-256.
-    public var keyID: String {
-        let digest = SHA256.hash(data: self.key.publicKey.rawRepresentation).lowercaseHex
-        return "\(self.id)#\(digest.prefix(16))"
-    }
-
     /// The public key as a JWK (RFC 8037), what verifiers are given.
     public var publicJWK: String {
         CredentialJSON.text([
@@ -55,8 +53,7 @@ public struct CertificateIssuer: Sendable {
 
     /// The credential `payload` (a JSON object) signed: a compact JWS.
     public func sign(_ payload: [String: any Sendable]) throws -> String {
-        let header = CredentialJSON.text(["alg": "EdDSA", "typ": "vc+jwt", "kid": self.keyID])
-        let input = Base64URL.encode(Data(header.utf8)) + "." + Base64URL.encode(Data(CredentialJSON.text(payload).utf8))
+        let input = self.encodedHeader + "." + Base64URL.encode(Data(CredentialJSON.text(payload).utf8))
         let signature = try self.key.signature(for: Data(input.utf8))
         return input + "." + Base64URL.encode(signature)
     }
@@ -192,7 +189,7 @@ public enum CertificateStatusList {
 
     /// The list's id: `urn:xcert:status:<province code>:<list number>`.
     public static func id(issuer: CertificateIssuer, list: Int) -> String {
-        "urn:xcert:status:\(issuer.id.split(separator: ":").last ?? ""):\(list)"
+        "urn:xcert:status:\(issuer.provinceCode):\(list)"
     }
 
     /// What a certificate's credential says of its status.

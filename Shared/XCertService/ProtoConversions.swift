@@ -125,6 +125,11 @@ extension LocalDate {
     }
 }
 
+/// A wire date as `YYYY-MM-DD` (as sent, when it is no date), for messages and tables.
+public func dateText(_ date: Xcert_Common_V1_Date) -> String {
+    LocalDate(wire: date)?.description ?? "\(date.year)-\(date.month)-\(date.day)"
+}
+
 extension FieldChecks {
     /// Checks a document recorded by name, size and digest (a filing's attachment, a school's
     /// work plan): a name of 1 to 200 characters, 0 to 4 GiB, the SHA-256 as 64 lowercase hex

@@ -346,10 +346,6 @@ func provinceInstant(_ text: String, option: String) throws -> Int64 {
     return day.endInstant - 86_400 + Int64(hour * 3600 + minute * 60 + second)
 }
 
-func dateText(_ date: Xcert_Common_V1_Date) -> String {
-    LocalDate(wire: date)?.description ?? "\(date.year)-\(date.month)-\(date.day)"
-}
-
 private func wireSchoolLevel(_ name: String) throws -> Xcert_Filing_V1_SchoolLevel {
     switch name.trimmingCharacters(in: .whitespaces).lowercased() {
     case "中职", "secondary": .secondary
