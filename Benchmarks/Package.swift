@@ -20,6 +20,8 @@ let package = Package(
         .executable(name: "xcert-load", targets: ["XCertLoad"]),
         // RPCClient against a running service's Health/Check.
         .executable(name: "wire-bench", targets: ["WireBench"]),
+        // Certificates signed and verified (B6, B7), in process.
+        .executable(name: "cert-bench", targets: ["CertBench"]),
     ],
     dependencies: [
         .package(name: "XCert", path: ".."),
@@ -34,6 +36,7 @@ let package = Package(
         .package(url: "https://github.com/grpc/grpc-swift-2", from: "2.4.3"),
         .package(url: "https://github.com/grpc/grpc-swift-nio-transport", from: "2.9.2"),
         .package(url: "https://github.com/grpc/grpc-swift-protobuf", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
     ],
     targets: [
         // What the load generators share: measuring a cell and reporting it.
@@ -127,6 +130,16 @@ let package = Package(
                 .product(name: "XCertAPI", package: "XCert"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+            ]
+        ),
+        .executableTarget(
+            name: "CertBench",
+            dependencies: [
+                "BenchSupport",
+                .product(name: "XCertService", package: "XCert"),
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ]

@@ -5,8 +5,9 @@ import XCertService
 import XCertStore
 import XCertWire
 
-/// A roster row that passed every check, ready to store: the national ID only as its
-/// keyed hash and last four characters.
+/// A roster row that passed every check, ready to store: the national ID as its keyed hash
+/// (for matching), sealed (for the credit bank's export) and its first and last four
+/// characters (for display), never in clear.
 struct CheckedCandidate: Sendable {
     var rowIndex: Int32
     var candidateNumber: String
@@ -14,6 +15,8 @@ struct CheckedCandidate: Sendable {
     var nationalIDHash: String
     var nationalIDFirstFour: String
     var nationalIDLastFour: String
+    /// The full number sealed by ``NationalIDSealer``, bound to the hash; hex.
+    var nationalIDSealed: String
     /// Holder binding for a certificate: a random salt and SHA-256(salt ‖ ID), both hex.
     var holderSalt: String
     var holderDigest: String
@@ -35,8 +38,9 @@ struct CandidateRowChecks {
 
     let rule: ScoringRule
     let hasher: NationalIDHasher
+    let sealer: NationalIDSealer
 
-    func check(_ rows: [Xcert_Filing_V1_CandidateRow], _ checks: inout FieldChecks) -> [CheckedCandidate] {
+    func check(_ rows: [Xcert_Filing_V1_CandidateRow], _ checks: inout FieldChecks) throws -> [CheckedCandidate] {
         var candidates: [CheckedCandidate] = []
         candidates.reserveCapacity(rows.count)
         var numbers: [String: Int] = [:]
@@ -132,11 +136,13 @@ struct CandidateRowChecks {
             guard checks.isEmpty, let nationalID else { continue }
             var generator = SystemRandomNumberGenerator()
             let salt = Data((0..<16).map { _ in UInt8.random(in: 0...255, using: &generator) })
+            let hash = self.hasher.digest(nationalID)
             candidates.append(
                 CheckedCandidate(
                     rowIndex: Int32(index), candidateNumber: number, name: name,
-                    nationalIDHash: self.hasher.hash(nationalID), nationalIDFirstFour: String(nationalID.value.prefix(4)),
-                    nationalIDLastFour: nationalID.lastFour, holderSalt: salt.lowercaseHex,
+                    nationalIDHash: hash.lowercaseHex, nationalIDFirstFour: String(nationalID.value.prefix(4)),
+                    nationalIDLastFour: nationalID.lastFour,
+                    nationalIDSealed: try self.sealer.seal(nationalID, boundTo: hash).lowercaseHex, holderSalt: salt.lowercaseHex,
                     holderDigest: CertificateCredential.holderDigest(salt: salt, nationalID: nationalID.value).lowercaseHex,
                     schoolCode: row.schoolCode, specialty: specialty, approved: approved, attended: row.attended,
                     scoresTenths: row.attended ? scores : [], totalTenths: result?.totalTenths ?? 0, passed: row.passed

@@ -3,6 +3,7 @@ import Foundation
 import SwiftProtobuf
 import XCertDomain
 import XCertProto
+import XCertService
 import XCertStore
 
 /// Keeps national ID numbers out of the database: a keyed HMAC-SHA256 matches the same
@@ -25,25 +26,22 @@ struct NationalIDHasher: Sendable {
 
     /// The hasher of the environment's key.
     init(environment: [String: String]) throws {
-        if let secret = environment["XCERT_NATIONAL_ID_KEY"], !secret.isEmpty {
-            try self.init(secret: secret)
-        } else if let file = environment["XCERT_NATIONAL_ID_KEY_FILE"], !file.isEmpty {
-            guard let text = try? String(contentsOfFile: file, encoding: .utf8) else {
-                throw NationalIDKeyError("XCERT_NATIONAL_ID_KEY_FILE names \(file), which cannot be read")
-            }
-            try self.init(secret: text.trimmingCharacters(in: .whitespacesAndNewlines))
-        } else {
+        guard let secret = try EnvironmentSecret.value("XCERT_NATIONAL_ID_KEY", in: environment) else {
             throw NationalIDKeyError(
                 "set XCERT_NATIONAL_ID_KEY or XCERT_NATIONAL_ID_KEY_FILE: rosters keep national ID numbers only as a keyed hash")
         }
+        try self.init(secret: secret)
+    }
+
+    /// The HMAC-SHA256 of the number.
+    func digest(_ id: NationalID) -> Data {
+        var hmac = self.keyed
+        hmac.update(data: Data(id.value.utf8))
+        return Data(hmac.finalize())
     }
 
     /// The HMAC-SHA256 of the number, as 64 lowercase hex digits.
-    func hash(_ id: NationalID) -> String {
-        var hmac = self.keyed
-        hmac.update(data: Data(id.value.utf8))
-        return hmac.finalize().lowercaseHex
-    }
+    func hash(_ id: NationalID) -> String { self.digest(id).lowercaseHex }
 }
 
 extension NationalIDHasher {

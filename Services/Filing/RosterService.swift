@@ -16,6 +16,7 @@ import XCertWire
 struct RosterService: Xcert_Filing_V1_RosterService.Handler {
     let context: ServiceContext
     let hasher: NationalIDHasher
+    let sealer: NationalIDSealer
     /// What the registry said of certificates lately.
     let certificates: CertificateCache
 
@@ -129,7 +130,7 @@ struct RosterService: Xcert_Filing_V1_RosterService.Handler {
         }
 
         var rowChecks = FieldChecks()
-        let candidates = CandidateRowChecks(rule: rule, hasher: self.hasher).check(request.rows, &rowChecks)
+        let candidates = try CandidateRowChecks(rule: rule, hasher: self.hasher, sealer: self.sealer).check(request.rows, &rowChecks)
         try rowChecks.check()
         try await self.checkQualifications(candidates, roster: roster, call)
 

@@ -158,9 +158,9 @@ enum RosterStore {
             """
             INSERT INTO filing.roster_candidates (roster_id, chunk_index, row_index, candidate_number, name, national_id_hmac,
                 national_id_last4, school_code, specialty, approved, attended, scores_tenths, total_tenths, passed, national_id_first4,
-                holder_salt, holder_digest)
+                holder_salt, holder_digest, national_id_sealed)
             SELECT \(rosterID), \(index), r, n, nm, decode(h, 'hex'), l4, sc, sp, ap, at, s::integer[], t, p, f4, decode(hs, 'hex'),
-                   decode(hd, 'hex')
+                   decode(hd, 'hex'), decode(ids, 'hex')
             FROM unnest(\(candidates.map(\.rowIndex))::integer[], \(candidates.map(\.candidateNumber))::text[],
                         \(candidates.map(\.name))::text[], \(candidates.map(\.nationalIDHash))::text[],
                         \(candidates.map(\.nationalIDLastFour))::text[], \(candidates.map(\.schoolCode))::text[],
@@ -169,8 +169,8 @@ enum RosterStore {
                         \(candidates.map { "{" + $0.scoresTenths.map(String.init).joined(separator: ",") + "}" })::text[],
                         \(candidates.map { Int32($0.totalTenths) })::integer[], \(candidates.map(\.passed))::boolean[],
                         \(candidates.map(\.nationalIDFirstFour))::text[], \(candidates.map(\.holderSalt))::text[],
-                        \(candidates.map(\.holderDigest))::text[])
-                 AS x(r, n, nm, h, l4, sc, sp, ap, at, s, t, p, f4, hs, hd)
+                        \(candidates.map(\.holderDigest))::text[], \(candidates.map(\.nationalIDSealed))::text[])
+                 AS x(r, n, nm, h, l4, sc, sp, ap, at, s, t, p, f4, hs, hd, ids)
             """,
             logger: logger
         )

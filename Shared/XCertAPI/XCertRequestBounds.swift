@@ -182,12 +182,20 @@ public enum XCertRequestBounds {
             fieldNames: [1: "session", 2: "supersedes_roster_id", 3: "correction_reason"],
             maximumItems: [:]
         ),
+        "xcert.filing.v1.CreditMapping": .init(
+            fieldNames: [1: "certificate_code", 2: "level", 3: "learning_outcome_code", 4: "learning_outcome_name", 5: "credits_tenths", 6: "set_by", 7: "set_at"],
+            maximumItems: [:]
+        ),
         "xcert.filing.v1.ExamLine": .init(
             fieldNames: [1: "certificate_code", 2: "level", 3: "national", 4: "province"],
             maximumItems: [:]
         ),
         "xcert.filing.v1.ExamSession": .init(
             fieldNames: [1: "certificate_code", 2: "level", 3: "site_school_code", 4: "exam_date"],
+            maximumItems: [:]
+        ),
+        "xcert.filing.v1.ExportLearningOutcomesRequest": .init(
+            fieldNames: [1: "year", 2: "page"],
             maximumItems: [:]
         ),
         "xcert.filing.v1.FeeLine": .init(
@@ -208,6 +216,10 @@ public enum XCertRequestBounds {
         ),
         "xcert.filing.v1.GetIssuerRequest": .init(
             fieldNames: [:],
+            maximumItems: [:]
+        ),
+        "xcert.filing.v1.GetLearningOutcomeSummaryRequest": .init(
+            fieldNames: [1: "year"],
             maximumItems: [:]
         ),
         "xcert.filing.v1.GetMonthlyBulletinRequest": .init(
@@ -278,6 +290,10 @@ public enum XCertRequestBounds {
             fieldNames: [1: "year", 2: "certificate_code", 3: "school_code", 4: "page"],
             maximumItems: [:]
         ),
+        "xcert.filing.v1.ListCreditMappingsRequest": .init(
+            fieldNames: [1: "certificate_code"],
+            maximumItems: [:]
+        ),
         "xcert.filing.v1.ListFilingsRequest": .init(
             fieldNames: [1: "organization_id", 2: "certificate_code", 3: "year", 4: "state", 5: "all_versions", 6: "page"],
             maximumItems: [:]
@@ -305,6 +321,10 @@ public enum XCertRequestBounds {
         "xcert.filing.v1.ListRoundsRequest": .init(
             fieldNames: [1: "year"],
             maximumItems: [:]
+        ),
+        "xcert.filing.v1.LoadCreditMappingsRequest": .init(
+            fieldNames: [1: "mappings"],
+            maximumItems: [1: 1500]
         ),
         "xcert.filing.v1.LodgeObjectionRequest": .init(
             fieldNames: [1: "roster_id", 2: "candidate_number", 3: "reason", 4: "evidence"],

@@ -97,18 +97,24 @@ public struct ServiceConfiguration: Sendable {
             unauthenticatedPerSecond: Double(try reader.int("XCERT_LIMIT_UNAUTHENTICATED_PER_SECOND", default: 20, in: 0...1_000_000)),
             unauthenticatedBurst: Double(try reader.int("XCERT_LIMIT_UNAUTHENTICATED_BURST", default: 200, in: 0...1_000_000))
         )
-        if let token = environment["XCERT_SERVICE_TOKEN"], !token.isEmpty {
-            self.serviceToken = token
-        } else if let file = environment["XCERT_SERVICE_TOKEN_FILE"], !file.isEmpty {
-            guard let text = try? String(contentsOfFile: file, encoding: .utf8),
-                case let token = text.trimmingCharacters(in: .whitespacesAndNewlines), !token.isEmpty
-            else {
-                throw ConfigurationError("XCERT_SERVICE_TOKEN_FILE names \(file), which holds no token")
-            }
-            self.serviceToken = token
-        } else {
-            self.serviceToken = nil
+        self.serviceToken = try EnvironmentSecret.value("XCERT_SERVICE_TOKEN", in: environment)
+    }
+}
+
+/// A secret a service is given: the variable itself, or the file named by the variable with
+/// `_FILE` appended (how containers pass secrets), its text trimmed.
+public enum EnvironmentSecret {
+    /// The secret `name` of `environment`; nil when neither `name` nor `name_FILE` is set.
+    /// - Throws: ``ConfigurationError`` when `name_FILE` names a file that cannot be read or is empty.
+    public static func value(_ name: String, in environment: [String: String]) throws -> String? {
+        if let value = environment[name], !value.isEmpty { return value }
+        guard let file = environment[name + "_FILE"], !file.isEmpty else { return nil }
+        guard let text = try? String(contentsOfFile: file, encoding: .utf8) else {
+            throw ConfigurationError("\(name)_FILE names \(file), which cannot be read")
         }
+        let value = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !value.isEmpty else { throw ConfigurationError("\(name)_FILE names \(file), which is empty") }
+        return value
     }
 }
 

@@ -13,7 +13,7 @@ struct AnalyticsTests {
         "filings", "audit_log", "pending_unit_reviews", "teaching_teams", "exam_coverage", "organization_standings", "standing_changes",
         "organization_irregularities", "inspections", "inspection_summary", "lead_schools", "lead_changes", "textbooks", "pilot_summary",
         "evaluation_due_days", "report_differences", "teacher_trainings", "periodic_report_status", "monthly_bulletin", "result_notices",
-        "result_objections", "certificates",
+        "result_objections", "certificates", "credit_mappings", "learning_outcomes",
     ]
 
     @Test("xcert_analyst reads every view and nothing else: no base table, no write, nothing created; every view and column is documented")

@@ -3,6 +3,7 @@ import Logging
 import PostgresNIO
 import Testing
 import XCertAPI
+import XCertDomain
 import XCertProto
 import XCertStore
 import XCertTestSupport
@@ -40,9 +41,12 @@ struct DemoTests {
                 try #require(result.status == 0, "xctl \(arguments.joined(separator: " ")): \(result.output)")
             }
 
+            let creditBankFile = FileManager.default.temporaryDirectory.appendingPathComponent(
+                "xcert-demo-outcomes-\(UUID().uuidString).csv")
+            defer { try? FileManager.default.removeItem(at: creditBankFile) }
             let demo =
                 ["demo", "--year", String(Self.year), "--seed", "7", "--schools", "30", "--candidates", "3000", "--token", stack.admin]
-                + stack.addressOptions
+                + ["--credit-bank-file", creditBankFile.path] + stack.addressOptions
             let first = try await runCommand(xctl, demo)
             try #require(first.status == 0, "xctl demo: \(first.output.suffix(4000))")
             for expected in [
@@ -94,6 +98,18 @@ struct DemoTests {
                 "certificates for the passed of final sessions only: \(views.certificates)")
             #expect(first.output.contains("\(views.certificates) certificates"), "the summary counts them")
             #expect(views.certificatesRevoked == 1, "one certificate revoked")
+            // The credit bank file: one record per exported learning outcome of the view, each with a full, valid ID.
+            let outcomes = String(decoding: try Data(contentsOf: creditBankFile).dropFirst(3), as: UTF8.self).split(separator: "\r\n")
+            #expect(
+                views.learningOutcomesExported > 1_000 && outcomes.count == views.learningOutcomesExported + 1,
+                "\(outcomes.count - 1) records, \(views.learningOutcomesExported) exported in analytics.learning_outcomes")
+            #expect(
+                outcomes.dropFirst().allSatisfy { NationalID.problem(String($0.split(separator: ",")[3])) == nil },
+                "every record carries its holder's full ID")
+            #expect(views.levelsToMap > 0, "one examined certificate is left unmapped: \(views.levelsToMap)")
+            #expect(
+                first.output.contains("\(views.learningOutcomesExported) learning outcomes exported")
+                    && first.output.contains("\(views.levelsToMap) certificate levels still to map"), "the summary counts them")
             #expect(reports.bulletin == views.bulletin, "each month's bulletin = analytics.monthly_bulletin")
             #expect(reports.bulletin.count >= 3, "exams and payments over several months: \(reports.bulletin)")
             let summed = reports.bulletin.map { $0.split(separator: " ").dropFirst().map { Int64($0)! } }.reduce(
@@ -420,6 +436,8 @@ struct DemoTests {
         var certificates: Int64 = 0
         var certificatesOfSessionsNotFinal: Int64 = 0
         var certificatesRevoked: Int64 = 0
+        var learningOutcomesExported: Int64 = 0
+        var levelsToMap: Int64 = 0
         var firstCertificateSchool = ""
     }
 
@@ -634,6 +652,16 @@ struct DemoTests {
                 views.certificates = count
                 views.certificatesOfSessionsNotFinal = notFinal
                 views.certificatesRevoked = revoked
+            }
+            for try await (exported, toMap) in try await connection.query(
+                """
+                SELECT count(*) FILTER (WHERE exported),
+                       count(DISTINCT (certificate_code, level)) FILTER (WHERE learning_outcome_code IS NULL AND NOT revoked)
+                FROM analytics.learning_outcomes WHERE year = \(year)
+                """, logger: logger
+            ).decode((Int64, Int64).self) {
+                views.learningOutcomesExported = exported
+                views.levelsToMap = toMap
             }
             for try await school in try await connection.query(
                 "SELECT school_code FROM analytics.certificates WHERE year = \(year) AND revoked_at IS NULL ORDER BY number LIMIT 1",

@@ -112,7 +112,7 @@ struct HandlerFuzzTests {
             Xcert_Filing_V1_FilingService.Method.all + Xcert_Filing_V1_ApprovalService.Method.all
                 + Xcert_Filing_V1_RosterService.Method.all + Xcert_Filing_V1_ReportService.Method.all
                 + Xcert_Filing_V1_PeriodicReportService.Method.all + Xcert_Filing_V1_ResultNoticeService.Method.all
-                + Xcert_Filing_V1_CertificateService.Method.all
+                + Xcert_Filing_V1_CertificateService.Method.all + Xcert_Filing_V1_CreditBankService.Method.all
         ),
         (
             "assessment",

@@ -295,6 +295,9 @@ public let nationalIDKey = "xcert-test-national-id-key-0123456789abcdef"
 /// The tests' issuer key (an Ed25519 private key, base64): certificates are signed with it.
 public let issuerKey = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="
 
+/// The tests' key under which filing keeps full ID numbers encrypted (AES-256, base64).
+public let idEncryptionKey = "ICEiIyQlJicoKSorLC0uLzAxMjM0NTY3ODk6Ozw9Pj8="
+
 /// Starts a fresh database, a registry and a filing process that ask each other, and a
 /// settlement fake the filing process asks; runs `body`, and stops them: for tests whose
 /// subject is the filing process (killed, restarted, its log). Handler tests serve the
@@ -363,6 +366,7 @@ public struct FilingStackSetting: Sendable {
             "XCERT_SERVICE_TOKEN": self.filingToken,
             "XCERT_NATIONAL_ID_KEY": nationalIDKey,
             "XCERT_ISSUER_KEY": issuerKey,
+            "XCERT_ID_ENCRYPTION_KEY": idEncryptionKey,
         ]
     }
 

@@ -62,6 +62,7 @@ public final class ServiceProcess: @unchecked Sendable {
         // Filing needs its national ID key; the tests' is public (``nationalIDKey``).
         environment["XCERT_NATIONAL_ID_KEY"] = nationalIDKey
         environment["XCERT_ISSUER_KEY"] = issuerKey
+        environment["XCERT_ID_ENCRYPTION_KEY"] = idEncryptionKey
         // Many test stacks share one cluster: small pools keep them under its max_connections.
         environment["XCERT_DB_MAX_CONNECTIONS"] = "4"
         environment["PGHOST"] = database.host

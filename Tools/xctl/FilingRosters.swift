@@ -1,5 +1,4 @@
 import ArgumentParser
-import CSV
 import Foundation
 import XCertAPI
 import XCertDomain
@@ -230,29 +229,11 @@ enum RosterCSV {
     ]
 
     static func read(_ file: String) throws -> [Line] {
-        guard let data = FileManager.default.contents(atPath: file) else { throw CLIError("cannot read \(file)") }
-        guard var text = String(data: data, encoding: .utf8) else { throw CLIError("\(file) is not UTF-8 text; save it as CSV UTF-8") }
-        if text.hasPrefix("\u{FEFF}") { text.removeFirst() }
-        let reader = try CSVReader(string: text, hasHeaderRow: false)
-        guard let header = reader.next() else { throw CLIError("\(file) is empty; its first line must be the header row") }
-        var positions: [String: Int] = [:]
-        for (index, name) in header.enumerated() {
-            let name = name.trimmingCharacters(in: .whitespaces).lowercased()
-            if let column = self.columns.first(where: { $0.names.contains(name) }) { positions[column.key] = index }
-        }
-        let missing = self.columns.filter { positions[$0.key] == nil }.map { "\($0.names[0]) (\($0.names[1]))" }
-        guard missing.isEmpty else { throw CLIError("line 1 (the header) lacks the columns \(missing.joined(separator: ", "))") }
-
         var lines: [Line] = []
         var problems: [String] = []
-        var lineNumber = 1
-        while let fields = reader.next() {
-            lineNumber += 1
-            if fields.allSatisfy({ $0.trimmingCharacters(in: .whitespaces).isEmpty }) { continue }
-            func value(_ key: String) -> String {
-                let index = positions[key]!
-                return index < fields.count ? fields[index].trimmingCharacters(in: .whitespaces) : ""
-            }
+        for csvRow in try CSVTable.read(file, columns: self.columns) {
+            let lineNumber = csvRow.line
+            let value = csvRow.value
             func flag(_ key: String) -> Bool? {
                 switch value(key).lowercased() {
                 case "是", "yes", "true", "1", "y": true
@@ -312,15 +293,7 @@ enum RosterCSV {
     /// The chunk's refusal with each `rows[i]` named by its CSV line too, e.g.
     /// `line 14 (rows[12]).school_code`.
     static func naming(lines chunk: [Line], in error: RPCError) -> RPCError {
-        var error = error
-        for index in error.fieldViolations.indices {
-            let field = error.fieldViolations[index].field
-            guard field.hasPrefix("rows["), let close = field.firstIndex(of: "]"),
-                let row = Int(field[field.index(field.startIndex, offsetBy: 5)..<close]), chunk.indices.contains(row)
-            else { continue }
-            error.fieldViolations[index].field = "line \(chunk[row].line) (rows[\(row)])" + field[field.index(after: close)...]
-        }
-        return error
+        CSVTable.naming("rows", lines: chunk.map(\.line), in: error)
     }
 
     /// `80.5` → 805; nil unless a non-negative number with at most one decimal.

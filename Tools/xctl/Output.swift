@@ -1,8 +1,10 @@
 import ArgumentParser
+import CSV
 import Foundation
 import SwiftProtobuf
 import XCertDomain
 import XCertProto
+import XCertWire
 
 /// How a command prints what it lists.
 enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
@@ -16,11 +18,7 @@ enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
 func emit(_ header: [String], _ rows: [[String]], format: OutputFormat) {
     switch format {
     case .csv:
-        var text = "\u{FEFF}"
-        for row in [header] + rows {
-            text += row.map(csvField).joined(separator: ",") + "\r\n"
-        }
-        FileHandle.standardOutput.write(Data(text.utf8))
+        FileHandle.standardOutput.write(Data(csvText(header, rows).utf8))
     case .table:
         let all = [header] + rows
         var widths = [Int](repeating: 0, count: header.count)
@@ -51,6 +49,15 @@ func emit(_ message: some SwiftProtobuf.Message) throws {
     } else {
         print(json)
     }
+}
+
+/// Rows under a header as RFC 4180 CSV, UTF-8 with a BOM so that Excel reads it, lines ending CRLF.
+func csvText(_ header: [String], _ rows: [[String]]) -> String {
+    var text = "\u{FEFF}"
+    for row in [header] + rows {
+        text += row.map(csvField).joined(separator: ",") + "\r\n"
+    }
+    return text
 }
 
 private func csvField(_ text: String) -> String {
@@ -101,5 +108,70 @@ func readJSON<Message: SwiftProtobuf.Message>(_ file: String, as: Message.Type) 
         return try Message(jsonString: String(decoding: data, as: UTF8.self))
     } catch {
         throw CLIError("\(file) is not a \(Message.protoMessageName) in protobuf JSON: \(error)")
+    }
+}
+
+/// A CSV file as offices keep them (UTF-8, maybe with a BOM, a header row), its columns
+/// found by their English or Chinese header in any order.
+struct CSVTable {
+    /// A row and the file's line it came from.
+    struct Row {
+        var line: Int
+        private let fields: [String]
+        private let positions: [String: Int]
+
+        fileprivate init(line: Int, fields: [String], positions: [String: Int]) {
+            self.line = line
+            self.fields = fields
+            self.positions = positions
+        }
+
+        /// The column `key`'s value, trimmed; empty when the row is short.
+        func value(_ key: String) -> String {
+            guard let index = self.positions[key], index < self.fields.count else { return "" }
+            return self.fields[index].trimmingCharacters(in: .whitespaces)
+        }
+    }
+
+    /// A refusal of a request whose list `list` was made from CSV rows, each `list[i]` named by
+    /// the line it came from too, e.g. `line 14 (rows[12]).school_code`.
+    /// - Parameter lines: the line of each element of the list.
+    static func naming(_ list: String, lines: [Int], in error: RPCError) -> RPCError {
+        var error = error
+        let prefix = list + "["
+        for index in error.fieldViolations.indices {
+            let field = error.fieldViolations[index].field
+            guard field.hasPrefix(prefix), let close = field.firstIndex(of: "]"),
+                let position = Int(field[field.index(field.startIndex, offsetBy: prefix.count)..<close]), lines.indices.contains(position)
+            else { continue }
+            error.fieldViolations[index].field = "line \(lines[position]) (\(list)[\(position)])" + field[field.index(after: close)...]
+        }
+        return error
+    }
+
+    /// The rows of `file` after its header, blank rows skipped.
+    /// - Parameter columns: each column's key and the headers that name it (the key first).
+    /// - Throws: ``CLIError`` when the file cannot be read, is not UTF-8, or lacks a column.
+    static func read(_ file: String, columns: [(key: String, names: [String])]) throws -> [Row] {
+        guard let data = FileManager.default.contents(atPath: file) else { throw CLIError("cannot read \(file)") }
+        guard var text = String(data: data, encoding: .utf8) else { throw CLIError("\(file) is not UTF-8 text; save it as CSV UTF-8") }
+        if text.hasPrefix("\u{FEFF}") { text.removeFirst() }
+        let reader = try CSVReader(string: text, hasHeaderRow: false)
+        guard let header = reader.next() else { throw CLIError("\(file) is empty; its first line must be the header row") }
+        var positions: [String: Int] = [:]
+        for (index, name) in header.enumerated() {
+            let name = name.trimmingCharacters(in: .whitespaces).lowercased()
+            if let column = columns.first(where: { $0.names.contains(name) }) { positions[column.key] = index }
+        }
+        let missing = columns.filter { positions[$0.key] == nil }.map { "\($0.names[0]) (\($0.names.dropFirst().joined(separator: ", ")))" }
+        guard missing.isEmpty else { throw CLIError("line 1 (the header) lacks the columns \(missing.joined(separator: ", "))") }
+        var rows: [Row] = []
+        var line = 1
+        while let fields = reader.next() {
+            line += 1
+            if fields.allSatisfy({ $0.trimmingCharacters(in: .whitespaces).isEmpty }) { continue }
+            rows.append(Row(line: line, fields: fields, positions: positions))
+        }
+        return rows
     }
 }

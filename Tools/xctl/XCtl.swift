@@ -13,7 +13,7 @@ struct XCtl: AsyncParsableCommand {
         subcommands: [
             Call.self, Health.self, DB.self, Admin.self, Registry.self, Pilot.self, Alliance.self, Sites.self, Trainings.self, Filing.self,
             Assessment.self,
-            Settlement.self, Results.self, Certificates.self, Report.self, Demo.self,
+            Settlement.self, Results.self, Certificates.self, CreditBank.self, Report.self, Demo.self,
         ]
     )
 }

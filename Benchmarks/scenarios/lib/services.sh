@@ -22,6 +22,8 @@ services_up() {
         done
         (umask 077 && echo "$(random_secret)$(random_secret)" >"$state/national-id.key")
     fi
+    [ -s "$state/id-encryption.key" ] || (umask 077 && head -c 32 /dev/urandom | base64 >"$state/id-encryption.key")
+    [ -s "$state/issuer.key" ] || (umask 077 && head -c 32 /dev/urandom | base64 >"$state/issuer.key")
     BENCH_ADMIN_TOKEN=$(cat "$state/admin.token")
 
     local -A ports=([registry]=7301 [filing]=7302 [assessment]=7303 [settlement]=7304)
@@ -35,6 +37,7 @@ services_up() {
         bench_start "svc-$name" env "${peers[@]}" XCERT_PORT="${ports[$name]}" XCERT_METRICS_PORT=$((ports[$name] + 1000)) \
             XCERT_MIGRATE=false XCERT_LOG_LEVEL=warning XCERT_LIMIT_READS_PER_SECOND=0 XCERT_LIMIT_WRITES_PER_SECOND=0 \
             XCERT_SERVICE_TOKEN="$(cat "$state/$name.service-token")" XCERT_NATIONAL_ID_KEY_FILE="$state/national-id.key" \
+            XCERT_ID_ENCRYPTION_KEY_FILE="$state/id-encryption.key" XCERT_ISSUER_KEY_FILE="$state/issuer.key" \
             "$XCERT_BIN/$name"
     done
     local tries=0

@@ -36,6 +36,7 @@ public enum MigrationHistory {
         .v32ResultNotices,
         .v33Certificates,
         .v34Revocation,
+        .v35CreditBank,
     ]
 
     /// The schema of each service, which is also the suffix of its role (`xcert_<schema>`).

@@ -19,7 +19,8 @@ struct Demo: AsyncParsableCommand {
             ceilings, filings in two rounds (some rejected and filed again, one organization
             late), applications (some refused by the 40 % / 30 % caps) reviewed by city
             bureaus and the province, alliances and lead schools, assessment sites with a
-            few coverage gaps, exam rosters, payments (some late, some outstanding),
+            few coverage gaps, exam rosters, results on notice and certificates, the credit
+            bank's export, payments (some late, some outstanding),
             self-evaluations and reviews. The same --seed gives the same year. A year already
             driven on the stack is not driven again: its reports are printed.
             """
@@ -30,6 +31,8 @@ struct Demo: AsyncParsableCommand {
     @Option(help: "How many schools the province has.") var schools: Int = 120
     @Option(help: "About how many candidates sit the year's exams.") var candidates: Int = 50_000
     @Flag(help: "Print only the summary, not the report tables.") var summaryOnly = false
+    @Option(help: "Where to write the year's credit bank export (CSV, with full IDs; default .xcert/learning-outcomes-YEAR.csv).")
+    var creditBankFile: String?
     @Option(help: "The registry, host:port.") var registry: String = "127.0.0.1:7101"
     @Option(help: "The filing service, host:port.") var filing: String = "127.0.0.1:7102"
     @Option(help: "The assessment service, host:port.") var assessment: String = "127.0.0.1:7103"
@@ -80,6 +83,7 @@ struct Demo: AsyncParsableCommand {
         let (_, completed) = try await run.exams(reference, schools, qualifications, sites, parties)
         try await run.awaitFollowers(completed: completed)
         try await run.notices(reference, parties)
+        try await run.creditBank(reference, file: self.creditBankFile ?? ".xcert/learning-outcomes-\(run.year).csv")
         try await run.payments()
         try await run.trainings(reference, qualifications, parties)
         try await run.yearlyReports(reference, parties)
@@ -197,6 +201,8 @@ struct Demo: AsyncParsableCommand {
                   rosters  \(run.counted("rosters sealed")) sealed, \(run.counted("rosters corrected")) corrected; \
                 results on notice: \(run.counted("notices closed")) final with \(run.counted("certificates issued")) certificates \
                 (\(run.counted("certificates revoked")) revoked; xctl certificates list|export|verify), \
+                \(run.counted("learning outcomes exported")) learning outcomes exported to the credit bank file \
+                (\(run.counted("certificate levels to map")) certificate levels still to map; xctl credit-bank summary), \
                 \(run.counted("objections")) objections \
                 (\(run.counted("objections upheld by a correction")) upheld by a correction, \(run.counted("objections rejected")) \
                 rejected; xctl results objections list); \
