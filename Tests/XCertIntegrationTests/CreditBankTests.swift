@@ -49,27 +49,13 @@ struct CreditBankTests {
     func mappingAndExport() async throws {
         try await withFilingStack { h in
             let world = try await h.rosterWorld()
-            let notices = Xcert_Filing_V1_ResultNoticeService.Method.self
             let bank = Xcert_Filing_V1_CreditBankService.Method.self
             // Four pass (three of 4136010001, one of 4136010003) and one fails; the results become final.
-            let roster = try await h.createRoster(token: world.car)
-            _ = try await h.upload(
-                roster.id, chunk: 0,
+            let final = try await h.finalSession(
                 (0..<3).map { Candidates.row($0, theory: 800, practical: 700) } + [Candidates.row(3, theory: 300, practical: 300)]
                     + [Candidates.row(4, school: "4136010003", theory: 900, practical: 900)], token: world.car)
-            _ = try await h.seal(roster.id, token: world.car)
-            var policy = Xcert_Filing_V1_SetNoticePolicyRequest()
-            policy.policy.year = 2026
-            policy.policy.days = 5
-            _ = try await h.call(notices.setNoticePolicy, policy, token: h.admin)
-            var start = Xcert_Filing_V1_StartNoticeRequest()
-            start.rosterID = roster.id
-            start.startsOn = LocalDate(year: 2026, month: 6, day: 20)!.wire
-            start.reason = "已于6月20日起在省厅网站公示"
-            _ = try await h.call(notices.startNotice, start, token: h.admin)
-            var close = Xcert_Filing_V1_CloseNoticeRequest()
-            close.rosterID = roster.id
-            #expect(try await h.call(notices.closeNotice, close, token: world.car).certificates == 4)
+            #expect(final.certificates == 4)
+            let roster = final.rosterID
 
             // Full IDs are nowhere in clear: not in the roster's rows, the certificates, or the views.
             for n in [0, 1, 2, 3, 4] {
@@ -149,7 +135,7 @@ struct CreditBankTests {
             try await h.postgres.query(
                 """
                 UPDATE filing.roster_candidates SET national_id_sealed = NULL
-                WHERE roster_id = \(roster.id) AND candidate_number = \(issued[2].candidateNumber)
+                WHERE roster_id = \(roster) AND candidate_number = \(issued[2].candidateNumber)
                 """, logger: testLogger("credit bank"))
             summary = try await h.call(bank.getLearningOutcomeSummary, summaryRequest, token: h.admin)
             #expect(
@@ -189,7 +175,7 @@ struct CreditBankTests {
                 """
                 UPDATE filing.roster_candidates r SET national_id_sealed = o.national_id_sealed
                 FROM filing.roster_candidates o
-                WHERE r.roster_id = \(roster.id) AND r.candidate_number = \(issued[0].candidateNumber)
+                WHERE r.roster_id = \(roster) AND r.candidate_number = \(issued[0].candidateNumber)
                   AND o.roster_id = r.roster_id AND o.candidate_number = \(issued[3].candidateNumber)
                 """, logger: testLogger("credit bank"))
             export.page = .init()
@@ -204,21 +190,7 @@ struct CreditBankTests {
     func xctlLoadAndExport() async throws {
         try await withFilingStack { h in
             let world = try await h.rosterWorld()
-            let roster = try await h.createRoster(token: world.car)
-            _ = try await h.upload(roster.id, chunk: 0, (0..<3).map { Candidates.row($0, theory: 800, practical: 700) }, token: world.car)
-            _ = try await h.seal(roster.id, token: world.car)
-            var policy = Xcert_Filing_V1_SetNoticePolicyRequest()
-            policy.policy.year = 2026
-            policy.policy.days = 5
-            _ = try await h.call(Xcert_Filing_V1_ResultNoticeService.Method.setNoticePolicy, policy, token: h.admin)
-            var start = Xcert_Filing_V1_StartNoticeRequest()
-            start.rosterID = roster.id
-            start.startsOn = LocalDate(year: 2026, month: 6, day: 20)!.wire
-            start.reason = "已于6月20日起在省厅网站公示"
-            _ = try await h.call(Xcert_Filing_V1_ResultNoticeService.Method.startNotice, start, token: h.admin)
-            var close = Xcert_Filing_V1_CloseNoticeRequest()
-            close.rosterID = roster.id
-            _ = try await h.call(Xcert_Filing_V1_ResultNoticeService.Method.closeNotice, close, token: world.car)
+            _ = try await h.finalSession((0..<3).map { Candidates.row($0, theory: 800, practical: 700) }, token: world.car)
 
             let folder = FileManager.default.temporaryDirectory.appendingPathComponent("xcert-credit-bank-\(UUID().uuidString)")
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)

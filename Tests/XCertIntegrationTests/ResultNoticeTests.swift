@@ -203,27 +203,11 @@ struct ResultNoticeTests {
     func certificatesOnFinalResults() async throws {
         try await withFilingStack { h in
             let world = try await h.rosterWorld()
-            let method = Xcert_Filing_V1_ResultNoticeService.Method.self
             let certificates = Xcert_Filing_V1_CertificateService.Method.self
             // Three of 4136010001 pass and one fails; one of 4136010003 passes.
-            let roster = try await h.createRoster(token: world.car)
-            _ = try await h.upload(
-                roster.id, chunk: 0,
+            let final = try await h.finalSession(
                 (0..<3).map { Candidates.row($0, theory: 800, practical: 700) } + [Candidates.row(3, theory: 300, practical: 300)]
                     + [Candidates.row(4, school: "4136010003", theory: 900, practical: 900)], token: world.car)
-            _ = try await h.seal(roster.id, token: world.car)
-            var policy = Xcert_Filing_V1_SetNoticePolicyRequest()
-            policy.policy.year = 2026
-            policy.policy.days = 5
-            _ = try await h.call(method.setNoticePolicy, policy, token: h.admin)
-            var start = Xcert_Filing_V1_StartNoticeRequest()
-            start.rosterID = roster.id
-            start.startsOn = LocalDate(year: 2026, month: 6, day: 20)!.wire
-            start.reason = "已于6月20日起在省厅网站公示"
-            _ = try await h.call(method.startNotice, start, token: h.admin)
-            var close = Xcert_Filing_V1_CloseNoticeRequest()
-            close.rosterID = roster.id
-            let final = try await h.call(method.closeNotice, close, token: world.car)
             #expect(final.state == .final && final.certificates == 4, "\(final)")
 
             // The issuer's key, with no token.

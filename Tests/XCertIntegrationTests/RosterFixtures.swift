@@ -1,5 +1,6 @@
 import Foundation
 import XCertAPI
+import XCertDomain
 import XCertProto
 import XCertTestSupport
 import XCertWire
@@ -102,6 +103,28 @@ extension RegistryHarness {
         request.rosterID = roster
         request.expectedRowCount = rows
         return try await self.call(Xcert_Filing_V1_RosterService.Method.sealRoster, request, token: token)
+    }
+
+    /// A session of `rows` made final: uploaded and sealed by the organization of `token`, its
+    /// notice (5 days in 2026) recorded by the province as started on 20 June, and closed by
+    /// the organization, which issues its certificates. Returns the closed notice.
+    func finalSession(_ rows: [Xcert_Filing_V1_CandidateRow], token: String) async throws -> Xcert_Filing_V1_ResultNotice {
+        let notices = Xcert_Filing_V1_ResultNoticeService.Method.self
+        let roster = try await self.createRoster(token: token)
+        _ = try await self.upload(roster.id, chunk: 0, rows, token: token)
+        _ = try await self.seal(roster.id, token: token)
+        var policy = Xcert_Filing_V1_SetNoticePolicyRequest()
+        policy.policy.year = 2026
+        policy.policy.days = 5
+        _ = try await self.call(notices.setNoticePolicy, policy, token: self.admin)
+        var start = Xcert_Filing_V1_StartNoticeRequest()
+        start.rosterID = roster.id
+        start.startsOn = LocalDate(year: 2026, month: 6, day: 20)!.wire
+        start.reason = "已于6月20日起在省厅网站公示"
+        _ = try await self.call(notices.startNotice, start, token: self.admin)
+        var close = Xcert_Filing_V1_CloseNoticeRequest()
+        close.rosterID = roster.id
+        return try await self.call(notices.closeNotice, close, token: token)
     }
 
     func roster(_ id: Int64, token: String) async throws -> Xcert_Filing_V1_Roster {
