@@ -13,6 +13,9 @@ import XCertWire
 struct CertificateIssuance: Sendable {
     /// The issuer key from the environment (base64); nil when the service has none.
     let issuerKey: String?
+    /// The issuer as the registry last named the province: the public GetIssuer and
+    /// GetStatusList would otherwise ask the registry on every call, for anyone who calls.
+    private let issuers = ExpiringCache<String, CertificateIssuer>(lifetime: CertificateCache.lifetime, capacity: 1)
 
     /// - Throws: when `environment` names an issuer key that is not one.
     init(environment: [String: String]) throws {
@@ -21,15 +24,20 @@ struct CertificateIssuance: Sendable {
         self.issuerKey = key
     }
 
-    /// The province as issuer, from the registry; FAILED_PRECONDITION without a key.
+    /// The province as issuer, from the registry (its answer trusted for
+    /// ``CertificateCache/lifetime``); FAILED_PRECONDITION without a key.
     func issuer(_ context: ServiceContext, _ call: RequestContext) async throws -> CertificateIssuer {
         guard let key = self.issuerKey else {
             throw RPCError(
                 .failedPrecondition,
                 "the filing service has no issuer key (XCERT_ISSUER_KEY_FILE): it cannot issue the certificates that final results bring")
         }
+        let asked = ContinuousClock.now
+        if let issuer = self.issuers.value(for: "province", now: asked) { return issuer }
         let province = try await context.referenceData(for: call).getProvince(Xcert_Registry_V1_GetProvinceRequest())
-        return try CertificateIssuer(provinceCode: province.code, provinceName: province.name, privateKey: key)
+        let issuer = try CertificateIssuer(provinceCode: province.code, provinceName: province.name, privateKey: key)
+        self.issuers.insert(issuer, for: "province", now: asked)
+        return issuer
     }
 
     /// What every certificate of a session says of its certificate and organization.
