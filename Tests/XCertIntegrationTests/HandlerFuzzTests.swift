@@ -358,11 +358,14 @@ struct HandlerFuzzTests {
             let result = try await runCommand(xctl, arguments + registry)
             try #require(result.status == 0, "xctl \(arguments.joined(separator: " ")): \(result.output)")
         }
+        // The demo's credit bank file goes to a temporary folder, not the repository's .xcert/.
+        let creditBankFile = FileManager.default.temporaryDirectory.appendingPathComponent("xcert-fuzz-outcomes-\(UUID().uuidString).csv")
+        defer { try? FileManager.default.removeItem(at: creditBankFile) }
         let demo = try await runCommand(
             xctl,
             [
                 "demo", "--year", String(Self.demoYear), "--seed", "7", "--schools", "12", "--candidates", "300",
-                "--summary-only", "--token", stack.admin,
+                "--summary-only", "--credit-bank-file", creditBankFile.path, "--token", stack.admin,
             ] + stack.addressOptions)
         try #require(demo.status == 0, "xctl demo: \(demo.output.suffix(4000))")
     }

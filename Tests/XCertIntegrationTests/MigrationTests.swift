@@ -68,6 +68,49 @@ struct MigrationTests {
         }
     }
 
+    @Test(
+        """
+        logged in as its own role with the password xctl admin service-login keeps (a pgpass line, mode 600), filing writes its \
+        schema, reads the tokens, and cannot write the registry's, read its schools, or create anything in another schema
+        """
+    )
+    func serviceLogin() async throws {
+        try await withTestDatabase { configuration, _ in
+            let xctl = ServiceProcess.binDirectory.appendingPathComponent("xctl").path
+            let file = FileManager.default.temporaryDirectory.appendingPathComponent("filing-\(UUID().uuidString).pgpass").path
+            defer { try? FileManager.default.removeItem(atPath: file) }
+            let made = try await runCommand(
+                xctl, ["admin", "service-login", "--service", "filing", "--out", file], environment: configuration.libpqEnvironment)
+            try #require(made.status == 0, "\(made.output)")
+            #expect((try FileManager.default.attributesOfItem(atPath: file)[.posixPermissions] as? Int) == 0o600)
+            let line = try String(contentsOfFile: file, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+            let fields = line.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
+            try #require(fields.count == 5 && fields[3] == "xcert_filing", "\(line)")
+            var login = configuration
+            login.user = "xcert_filing"
+            login.password = fields[4]
+            let logger = testLogger("service login")
+            try await withRunningClient(login) { filing in
+                #expect(try await filing.scalar("SELECT current_user", as: String.self) == "xcert_filing")
+                try await filing.query(
+                    """
+                    INSERT INTO filing.credit_mappings
+                        (certificate_code, level, learning_outcome_code, learning_outcome_name, credits_tenths, set_by)
+                    VALUES ('AUTO', 1, 'X', 'x', 10, 'test')
+                    """, logger: logger)
+                _ = try await filing.scalar("SELECT count(*) FROM registry.tokens", as: Int64.self)
+                for statement: PostgresQuery in [
+                    "INSERT INTO registry.principals (name, role) VALUES ('x', 'province_admin')",
+                    "SELECT count(*) FROM registry.schools", "SELECT count(*) FROM settlement.fee_ceilings",
+                    "CREATE TABLE registry.intruder (id integer)", "CREATE TABLE public.intruder (id integer)",
+                    "SELECT count(*) FROM analytics.certificates",
+                ] {
+                    await #expect(throws: PSQLError.self, "\(statement.sql)") { try await filing.query(statement, logger: logger) }
+                }
+            }
+        }
+    }
+
     @Test("each service role writes its own schema only; analysts read nothing yet")
     func rolesAreSeparated() async throws {
         try await withTestDatabase { configuration, client in
