@@ -205,11 +205,11 @@ enum CredentialJSON {
             text += String(number)
         case let object as [String: any Sendable]:
             text += "{"
-            for (offset, key) in object.keys.sorted().enumerated() {
+            for (offset, member) in object.sorted(by: { $0.key < $1.key }).enumerated() {
                 if offset > 0 { text += "," }
-                self.write(string: key, into: &text)
+                self.write(string: member.key, into: &text)
                 text += ":"
-                self.write(object[key]!, into: &text)
+                self.write(member.value, into: &text)
             }
             text += "}"
         case let array as [any Sendable]:
