@@ -32,7 +32,7 @@ struct CertificateService: Xcert_Filing_V1_CertificateService.Handler {
     ) async throws -> Xcert_Filing_V1_Certificate {
         let reader = try call.readScope()
         var checks = FieldChecks()
-        checks.require((1...60).contains(request.number.count), "number", "must be a certificate number, e.g. 36-2026-AUTO-1-000001")
+        Self.requireNumber(request.number, &checks)
         try checks.check()
         var filter = CertificateStore.Filter()
         filter.numbers = [request.number]
@@ -78,7 +78,7 @@ struct CertificateService: Xcert_Filing_V1_CertificateService.Handler {
     ) async throws -> Xcert_Filing_V1_Certificate {
         let admin = try call.caller()
         var checks = FieldChecks()
-        checks.require((1...60).contains(request.number.count), "number", "must be a certificate number, e.g. 36-2026-AUTO-1-000001")
+        Self.requireNumber(request.number, &checks)
         checks.require((1...500).contains(request.reason.trimmed.count), "reason", "must say why it is revoked, 1 to 500 characters")
         try checks.check()
         return try await self.context.idempotency.perform(call) { connection in
@@ -124,7 +124,7 @@ struct CertificateService: Xcert_Filing_V1_CertificateService.Handler {
     ) async throws -> Xcert_Filing_V1_VerifyCertificateResponse {
         try self.context.authenticator.limitWithoutToken(call)
         var checks = FieldChecks()
-        checks.require((1...60).contains(request.number.count), "number", "must be a certificate number, e.g. 36-2026-AUTO-1-000001")
+        Self.requireNumber(request.number, &checks)
         checks.require((1...50).contains(request.holderName.trimmed.count), "holder_name", "must be the holder's name, 1 to 50 characters")
         try checks.check()
         let revoked = try await self.context.database.transaction(call) { connection in
@@ -133,5 +133,11 @@ struct CertificateService: Xcert_Filing_V1_CertificateService.Handler {
         var response = Xcert_Filing_V1_VerifyCertificateResponse()
         response.result = revoked.map { $0 ? .revoked : .valid } ?? .unknown
         return response
+    }
+
+    /// A certificate number is 1 to 60 characters (numbers are made as
+    /// `<province>-<year>-<certificate>-<level>-<sequence>`).
+    private static func requireNumber(_ number: String, _ checks: inout FieldChecks) {
+        checks.require((1...60).contains(number.count), "number", "must be a certificate number, e.g. 36-2026-AUTO-1-000001")
     }
 }

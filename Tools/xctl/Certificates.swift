@@ -47,18 +47,18 @@ struct Certificates: AsyncParsableCommand {
             request.certificateCode = self.certificate
             request.schoolCode = self.school
             request.page.pageSize = Int32(Paging.maximumSize)
-            var rows: [[String]] = []
-            repeat {
+            let certificates = try await allPages { token in
+                request.page.pageToken = token
                 let page = try await self.options.call(Xcert_Filing_V1_CertificateService.Method.listCertificates, request)
-                rows += page.certificates.map { certificate in
-                    [
-                        certificate.number, certificate.holderName, certificate.nationalIDMasked, certificate.certificateName,
-                        CertificateLevel(wire: certificate.level)?.chineseName ?? "", certificate.organizationName,
-                        dateText(certificate.examDate), dateText(certificate.issuedOn), certificate.schoolCode,
-                    ]
-                }
-                request.page.pageToken = page.page.nextPageToken
-            } while !request.page.pageToken.isEmpty
+                return (page.certificates, page.page.nextPageToken)
+            }
+            let rows = certificates.map { certificate in
+                [
+                    certificate.number, certificate.holderName, certificate.nationalIDMasked, certificate.certificateName,
+                    CertificateLevel(wire: certificate.level)?.chineseName ?? "", certificate.organizationName,
+                    dateText(certificate.examDate), dateText(certificate.issuedOn), certificate.schoolCode,
+                ]
+            }
             emit(
                 self.chineseHeaders
                     ? ["证书编号", "姓名", "身份证号", "证书名称", "等级", "培训评价组织", "考核日期", "发证日期", "所在院校"]

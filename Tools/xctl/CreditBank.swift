@@ -28,8 +28,8 @@ struct CreditBank: AsyncParsableCommand {
     struct Load: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: """
-                Loads the province's mapping from a CSV file (certificate_code, level 1-3 or 初级/中级/高级, learning_outcome_code, \
-                learning_outcome_name, credits); each row replaces its certificate's and level's mapping.
+                Loads the province's mapping from a CSV file (certificate_code, level 1-3 or its name (初级, elementary, …), \
+                learning_outcome_code, learning_outcome_name, credits); each row replaces its certificate's and level's mapping.
                 """)
         @Argument(help: "The mapping file (CSV, UTF-8).") var file: String
         @OptionGroup var options: FilingOptions
@@ -139,13 +139,9 @@ struct CreditBank: AsyncParsableCommand {
         return lines.joined(separator: "\n")
     }
 
+    /// The level a mapping file names: 1 to 3, or its name (初级, elementary, …).
     static func level(_ text: String) -> Xcert_Common_V1_CertificateLevel? {
-        switch text {
-        case "1", "初级": .elementary
-        case "2", "中级": .intermediate
-        case "3", "高级": .advanced
-        default: nil
-        }
+        (CertificateLevel(name: text) ?? Int(text).flatMap(CertificateLevel.init(rawValue:)))?.wire
     }
 }
 
