@@ -79,6 +79,12 @@ def fragment(args):
         figures["ratio_peer"] = first_peer[0]
         figures["ratio_cell"] = headline
         words.append(f"ratio={fmt(figures['ratio'], 3)}")
+    if headline:
+        # Each peer's ratio at the headline cell, for targets against a peer other than the first.
+        figures["ratio_by_peer"] = {label: ratio(xcert.get(headline), cells_.get(headline)) for label, cells_ in peers}
+        for label, value in figures["ratio_by_peer"].items():
+            if label != (first_peer[0] if first_peer else None):
+                words.append(f"ratio_{label.replace(' ', '_')}={fmt(value, 3)}")
     if args.floor_peer:
         floor_cells = dict(peers)[args.floor_peer]
         shares = {}

@@ -152,7 +152,7 @@ struct EvaluationService: Xcert_Assessment_V1_EvaluationService.Handler {
     ) async throws -> Xcert_Assessment_V1_Evaluation {
         _ = try call.caller(actingForSchool: request.schoolCode, record: "the evaluation of school \(request.schoolCode)")
         let peers = await PeerMeasures.fetch(year: request.year, school: request.schoolCode, self.context, call)
-        return try await self.context.database.transaction(call) { connection in
+        return try await self.context.database.read(call) { connection in
             try await Self.evaluation(request.schoolCode, request.year, peers: peers, connection, call.logger)
         }
     }
@@ -215,7 +215,7 @@ struct EvaluationService: Xcert_Assessment_V1_EvaluationService.Handler {
         var checks = FieldChecks()
         checks.requireYear(request.year, "year", "the evaluated year")
         try checks.check()
-        return try await self.context.database.transaction(call) { connection in
+        return try await self.context.database.read(call) { connection in
             try await Self.calendar(request.year, for: principal, connection, call.logger)
         }
     }

@@ -71,7 +71,7 @@ struct OutcomeService: Xcert_Assessment_V1_OutcomeService.Handler {
         if let organization = scope.organization {
             certificates = try await self.context.referenceData(for: call).allCertificates(of: organization).map(\.code)
         }
-        let outcomes = try await self.context.database.transaction(call) { connection in
+        let outcomes = try await self.context.database.read(call) { connection in
             try await OutcomeStore.certificateOutcomes(
                 year: request.year, school: scope.school, certificate: request.certificateCode.nonEmpty, certificates: certificates,
                 connection, call.logger)
@@ -114,7 +114,7 @@ struct OutcomeService: Xcert_Assessment_V1_OutcomeService.Handler {
             certificates = try await self.context.referenceData(for: call).allCertificates(of: organization).map(\.code)
         }
         let school = scope.school ?? request.schoolCode.nonEmpty
-        return try await self.context.database.transaction(call) { connection in
+        return try await self.context.database.read(call) { connection in
             // Every school with a qualification in force or with counted candidates.
             let outcomes = try await OutcomeStore.certificateOutcomes(
                 year: request.year, school: school, certificate: request.certificateCode.nonEmpty, certificates: certificates,
@@ -137,7 +137,7 @@ struct OutcomeService: Xcert_Assessment_V1_OutcomeService.Handler {
     ) async throws -> Xcert_Assessment_V1_GetFollowingResponse {
         // One statement, one snapshot: read apart, a page committed between the reads showed
         // rosters counted at an older cursor (or the other way round).
-        let following = try await self.context.database.transaction(call) { connection in
+        let following = try await self.context.database.read(call) { connection in
             try await OutcomeStore.following(
                 rosterFeed: OutcomeFollowers.rosterFeed, qualificationFeed: OutcomeFollowers.qualificationFeed, connection, call.logger)
         }
@@ -186,7 +186,7 @@ struct OutcomeService: Xcert_Assessment_V1_OutcomeService.Handler {
     ) async throws -> [Xcert_Assessment_V1_Outcome] {
         let level = request.level == .unspecified ? nil : Int32(request.level.rawValue)
         let school = scope.school ?? request.schoolCode.nonEmpty
-        return try await self.context.database.transaction(call) { connection in
+        return try await self.context.database.read(call) { connection in
             try await OutcomeStore.outcomes(
                 school: school, organization: scope.organization, certificate: request.certificateCode.nonEmpty, level: level,
                 year: request.year, connection, call.logger

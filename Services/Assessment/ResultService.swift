@@ -59,7 +59,7 @@ struct ResultService: Xcert_Assessment_V1_ResultService.Handler {
     func getResultPolicy(
         _ request: Xcert_Assessment_V1_GetResultPolicyRequest, _ call: RequestContext
     ) async throws -> Xcert_Assessment_V1_ResultPolicy {
-        return try await self.context.database.transaction(call) { connection in
+        return try await self.context.database.read(call) { connection in
             try await Self.policy(request.year, connection, call.logger)
         }
     }
@@ -73,7 +73,7 @@ struct ResultService: Xcert_Assessment_V1_ResultService.Handler {
         let schools = try await self.context.referenceData(for: call).allSchools()
         // Every school's measures: a school's rank is among all schools of its type.
         let peers = await PeerMeasures.fetch(year: request.year, school: nil, self.context, call)
-        var response = try await self.context.database.transaction(call) { connection in
+        var response = try await self.context.database.read(call) { connection in
             var response = Xcert_Assessment_V1_ListResultsResponse()
             response.policy = try await Self.policy(request.year, connection, call.logger)
             for code in try await EvaluationStore.schools(evaluatedIn: request.year, connection, call.logger) {
@@ -118,7 +118,7 @@ struct ResultService: Xcert_Assessment_V1_ResultService.Handler {
         )
         async let certificates = self.context.referenceData(for: call).allCertificates(of: organization)
         async let cities = self.context.referenceData(for: call).allCities()
-        let counts = try await self.context.database.transaction(call) { connection in
+        let counts = try await self.context.database.read(call) { connection in
             var counts: [String: (completed: Int64, passed: Int64)] = [:]
             for count in try await OutcomeStore.levelCounts(year: request.year, organization: organization, connection, call.logger) {
                 counts["\(count.certificateCode)/\(count.level)"] = (count.completed, count.passed)

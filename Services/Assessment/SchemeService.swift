@@ -81,7 +81,7 @@ struct SchemeService: Xcert_Assessment_V1_SchemeService.Handler {
 
     @Sendable
     func getScheme(_ request: Xcert_Assessment_V1_GetSchemeRequest, _ call: RequestContext) async throws -> Xcert_Assessment_V1_Scheme {
-        return try await self.context.database.transaction(call) { connection in
+        return try await self.context.database.read(call) { connection in
             guard request.version == 0 else {
                 return try await Self.scheme(year: request.year, version: request.version, connection, call.logger)
             }
@@ -100,7 +100,7 @@ struct SchemeService: Xcert_Assessment_V1_SchemeService.Handler {
     func listSchemes(
         _ request: Xcert_Assessment_V1_ListSchemesRequest, _ call: RequestContext
     ) async throws -> Xcert_Assessment_V1_ListSchemesResponse {
-        return try await self.context.database.transaction(call) { connection in
+        return try await self.context.database.read(call) { connection in
             var response = Xcert_Assessment_V1_ListSchemesResponse()
             response.schemes = try await SchemeStore.schemes(year: request.year == 0 ? nil : request.year, connection, call.logger)
             return response

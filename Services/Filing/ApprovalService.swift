@@ -15,7 +15,7 @@ struct ApprovalService: Xcert_Filing_V1_ApprovalService.Handler {
     func checkCertificateApproval(
         _ request: Xcert_Filing_V1_CheckCertificateApprovalRequest, _ call: RequestContext
     ) async throws -> Xcert_Filing_V1_CheckCertificateApprovalResponse {
-        return try await self.context.database.transaction(call) { connection in
+        return try await self.context.database.read(call) { connection in
             var response = Xcert_Filing_V1_CheckCertificateApprovalResponse()
             if let approval = try await FilingStore.approvals(
                 certificateCode: request.certificateCode, year: request.year, limit: 1, connection, call.logger
@@ -36,7 +36,7 @@ struct ApprovalService: Xcert_Filing_V1_ApprovalService.Handler {
         _ request: Xcert_Filing_V1_ListApprovedCertificatesRequest, _ call: RequestContext
     ) async throws -> Xcert_Filing_V1_ListApprovedCertificatesResponse {
         try FieldChecks.checkYear(request.year)
-        return try await self.context.database.transaction(call) { connection in
+        return try await self.context.database.read(call) { connection in
             var response = Xcert_Filing_V1_ListApprovedCertificatesResponse()
             response.certificates = try await FilingStore.approvals(
                 year: request.year, roundNumber: request.roundNumber == 0 ? nil : request.roundNumber, connection, call.logger

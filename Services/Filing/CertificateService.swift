@@ -39,7 +39,7 @@ struct CertificateService: Xcert_Filing_V1_CertificateService.Handler {
         filter.organization = reader.organization
         filter.school = reader.school
         filter.withCredential = true
-        return try await self.context.database.transaction(call) { connection in
+        return try await self.context.database.read(call) { connection in
             guard let certificate = try await CertificateStore.certificates(filter, connection, call.logger).first else {
                 throw RPCError.notFound("certificate \(request.number)")
             }
@@ -64,7 +64,7 @@ struct CertificateService: Xcert_Filing_V1_CertificateService.Handler {
         filter.organization = reader.organization
         filter.afterNumber = page.afterCode
         filter.limit = page.size + 1
-        return try await self.context.database.transaction(call) { connection in
+        return try await self.context.database.read(call) { connection in
             var response = Xcert_Filing_V1_ListCertificatesResponse()
             (response.certificates, response.page) = page.cut(
                 try await CertificateStore.certificates(filter, connection, call.logger), key: \.number)
@@ -104,7 +104,7 @@ struct CertificateService: Xcert_Filing_V1_CertificateService.Handler {
         checks.require((0...16_383).contains(request.list), "list", "must be a status list's number, from 0")
         try checks.check()
         let issuer = try await self.issuance.issuer(self.context, call)
-        let revoked = try await self.context.database.transaction(call) { connection in
+        let revoked = try await self.context.database.read(call) { connection in
             try await CertificateStore.revokedPositions(list: request.list, connection, call.logger)
         }
         let validFrom = LocalDate.provinceTimestamp(Int64(Date().timeIntervalSince1970))
@@ -127,7 +127,7 @@ struct CertificateService: Xcert_Filing_V1_CertificateService.Handler {
         Self.requireNumber(request.number, &checks)
         checks.require((1...50).contains(request.holderName.trimmed.count), "holder_name", "must be the holder's name, 1 to 50 characters")
         try checks.check()
-        let revoked = try await self.context.database.transaction(call) { connection in
+        let revoked = try await self.context.database.read(call) { connection in
             try await CertificateStore.isRevoked(request.number, holderName: request.holderName.trimmed, connection, call.logger)
         }
         var response = Xcert_Filing_V1_VerifyCertificateResponse()

@@ -102,7 +102,7 @@ struct CreditBankService: Xcert_Filing_V1_CreditBankService.Handler {
             code.isEmpty || code.isCertificateCode, "certificate_code",
             "must be empty (every certificate) or a certificate's code, e.g. AUTO")
         try checks.check()
-        return try await self.context.database.transaction(call) { connection in
+        return try await self.context.database.read(call) { connection in
             var response = Xcert_Filing_V1_ListCreditMappingsResponse()
             response.mappings = try await CreditBankStore.mappings(certificate: code.nonEmpty, connection, call.logger)
             return response
@@ -120,7 +120,7 @@ struct CreditBankService: Xcert_Filing_V1_CreditBankService.Handler {
         var checks = FieldChecks()
         checks.requireYear(request.year, "year", "an exam year")
         try checks.check()
-        let sealed = try await self.context.database.transaction(call) { connection in
+        let sealed = try await self.context.database.read(call) { connection in
             try await CreditBankStore.exportable(
                 year: request.year, after: page.afterCode, limit: page.size + 1, connection, call.logger)
         }
@@ -151,7 +151,7 @@ struct CreditBankService: Xcert_Filing_V1_CreditBankService.Handler {
         var checks = FieldChecks()
         checks.requireYear(request.year, "year", "an exam year")
         try checks.check()
-        return try await self.context.database.transaction(call) { connection in
+        return try await self.context.database.read(call) { connection in
             try await CreditBankStore.summary(year: request.year, connection, call.logger)
         }
     }

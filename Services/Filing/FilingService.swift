@@ -40,7 +40,7 @@ struct FilingService: Xcert_Filing_V1_FilingService.Handler {
     @Sendable
     func listRounds(_ request: Xcert_Filing_V1_ListRoundsRequest, _ call: RequestContext) async throws -> Xcert_Filing_V1_ListRoundsResponse
     {
-        return try await self.context.database.transaction(call) { connection in
+        return try await self.context.database.read(call) { connection in
             var response = Xcert_Filing_V1_ListRoundsResponse()
             let now = Date()
             response.rounds = try await FilingStore.rounds(year: request.year == 0 ? nil : request.year, connection, call.logger).map {
@@ -113,7 +113,7 @@ struct FilingService: Xcert_Filing_V1_FilingService.Handler {
     @Sendable
     func getFiling(_ request: Xcert_Filing_V1_GetFilingRequest, _ call: RequestContext) async throws -> Xcert_Filing_V1_Filing {
         let organization = try await Callers.readerOrganization(self.context, call)
-        return try await self.context.database.transaction(call) { connection in
+        return try await self.context.database.read(call) { connection in
             try await FilingStore.filing(request.id, organization: organization, connection, call.logger)
         }
     }
@@ -136,7 +136,7 @@ struct FilingService: Xcert_Filing_V1_FilingService.Handler {
         filter.latestOnly = !request.allVersions
         filter.after = page.after
         filter.limit = page.size + 1
-        return try await self.context.database.transaction(call) { connection in
+        return try await self.context.database.read(call) { connection in
             var response = Xcert_Filing_V1_ListFilingsResponse()
             (response.filings, response.page) = page.cut(try await FilingStore.filings(filter, connection, call.logger), id: \.id)
             return response

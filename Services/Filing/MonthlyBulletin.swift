@@ -47,7 +47,7 @@ extension ReportService {
             "registry", Xcert_Registry_V1_PilotService.Method.getApplicationActivity, applicationsRequest, context: call)
         async let receipts = self.context.peers.call(
             "settlement", Xcert_Settlement_V1_SettlementReportService.Method.getReceipts, receiptsRequest, context: call)
-        var figures = try await self.context.database.transaction(call) { connection in
+        var figures = try await self.context.database.read(call) { connection in
             try await BulletinStore.figures(days, connection, call.logger)
         }
         figures.applicationsSubmitted = try await applications.submitted

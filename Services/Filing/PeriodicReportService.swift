@@ -64,7 +64,7 @@ struct PeriodicReportService: Xcert_Filing_V1_PeriodicReportService.Handler {
         _ request: Xcert_Filing_V1_GetReportingCalendarRequest, _ call: RequestContext
     ) async throws -> Xcert_Filing_V1_ReportingCalendar {
         _ = try call.caller()
-        return try await self.context.database.transaction(call) { connection in
+        return try await self.context.database.read(call) { connection in
             try await Self.stored(request.year, request.party, connection, call).message
         }
     }
@@ -123,7 +123,7 @@ struct PeriodicReportService: Xcert_Filing_V1_PeriodicReportService.Handler {
         case .school: expected = try await self.pilotSchools(request.year, only: request.partyCode, call).contains(request.partyCode)
         case .leadSchool: expected = try await self.leadSchools(request.year, call).contains(request.partyCode)
         default:
-            expected = try await self.context.database.transaction(call) { connection in
+            expected = try await self.context.database.read(call) { connection in
                 try await PeriodicReportStore.approvedOrganizations(year: request.year, connection, call.logger)
             }.contains(request.partyCode)
         }
@@ -213,7 +213,7 @@ struct PeriodicReportService: Xcert_Filing_V1_PeriodicReportService.Handler {
         _ request: Xcert_Filing_V1_GetReportingStatusRequest, _ call: RequestContext
     ) async throws -> Xcert_Filing_V1_GetReportingStatusResponse {
         _ = try call.caller()
-        let (rule, reports, organizations) = try await self.context.database.transaction(call) { connection in
+        let (rule, reports, organizations) = try await self.context.database.read(call) { connection in
             let rule = try await Self.stored(request.year, request.party, connection, call).calendar
             let reports = try await PeriodicReportStore.reports(
                 year: request.year, party: request.party, period: request.period, connection, call.logger)
@@ -282,7 +282,7 @@ struct PeriodicReportService: Xcert_Filing_V1_PeriodicReportService.Handler {
         }
         let only = school
         let now = Int64(Date().timeIntervalSince1970)
-        return try await self.context.database.transaction(call) { connection in
+        return try await self.context.database.read(call) { connection in
             var response = Xcert_Filing_V1_GetReportingMeasuresResponse()
             guard let stored = try await PeriodicReportStore.calendar(year: request.year, party: .school, connection, call.logger) else {
                 return response

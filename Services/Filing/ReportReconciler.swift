@@ -14,7 +14,7 @@ struct ReportReconciler {
 
     /// The report's differences from the system's figures as they stand now.
     func reconcile(_ report: Xcert_Filing_V1_YearlyReport, _ call: RequestContext) async throws -> Xcert_Filing_V1_ReportReconciliation {
-        let rosters = try await self.context.database.transaction(call) { connection in
+        let rosters = try await self.context.database.read(call) { connection in
             try await ReportStore.rosterFigures(organization: report.organizationID, year: report.year, connection, call.logger)
         }
         var recorded = ReportReconciliation.Figures()

@@ -39,7 +39,7 @@ struct ReportService: Xcert_Filing_V1_ReportService.Handler {
     @Sendable
     func getReport(_ request: Xcert_Filing_V1_GetReportRequest, _ call: RequestContext) async throws -> Xcert_Filing_V1_YearlyReport {
         let organization = try await Callers.readerOrganization(self.context, call)
-        return try await self.context.database.transaction(call) { connection in
+        return try await self.context.database.read(call) { connection in
             try await ReportStore.report(request.id, organization: organization, connection, call.logger)
         }
     }
@@ -60,7 +60,7 @@ struct ReportService: Xcert_Filing_V1_ReportService.Handler {
         filter.latestOnly = !request.allVersions
         filter.after = page.after
         filter.limit = page.size + 1
-        return try await self.context.database.transaction(call) { connection in
+        return try await self.context.database.read(call) { connection in
             var response = Xcert_Filing_V1_ListReportsResponse()
             (response.reports, response.page) = page.cut(try await ReportStore.reports(filter, connection, call.logger), id: \.id)
             return response
@@ -96,7 +96,7 @@ struct ReportService: Xcert_Filing_V1_ReportService.Handler {
         var reason = request.reason
         if request.withDifferences && !request.accept {
             try checks.check()
-            let report = try await self.context.database.transaction(call) { connection in
+            let report = try await self.context.database.read(call) { connection in
                 try await ReportStore.report(request.id, organization: nil, connection, call.logger)
             }
             differences = try await ReportReconciler(context: self.context).reconcile(report, call).differences
@@ -147,7 +147,7 @@ struct ReportService: Xcert_Filing_V1_ReportService.Handler {
         var checks = FieldChecks()
         checks.require(request.reportID > 0, "report_id", "must name a report")
         try checks.check()
-        let report = try await self.context.database.transaction(call) { connection in
+        let report = try await self.context.database.read(call) { connection in
             try await ReportStore.report(request.reportID, organization: organization, connection, call.logger)
         }
         return try await ReportReconciler(context: self.context).reconcile(report, call)
@@ -177,7 +177,7 @@ struct ReportService: Xcert_Filing_V1_ReportService.Handler {
         filter.organizationID = organization
         filter.year = request.year
         filter.liveOnly = true
-        let reports = try await self.context.database.transaction(call) { connection in
+        let reports = try await self.context.database.read(call) { connection in
             try await ReportStore.reports(filter, connection, call.logger)
         }.sorted { ($0.organizationID, $0.id) < ($1.organizationID, $1.id) }
         let registry = self.context.referenceData(for: call)

@@ -40,7 +40,7 @@ struct ResultNoticeService: Xcert_Filing_V1_ResultNoticeService.Handler {
         _ request: Xcert_Filing_V1_GetNoticePolicyRequest, _ call: RequestContext
     ) async throws -> Xcert_Filing_V1_NoticePolicy {
         _ = try call.caller()
-        return try await self.context.database.transaction(call) { connection in
+        return try await self.context.database.read(call) { connection in
             guard let policy = try await ResultNoticeStore.policy(year: request.year, connection, call.logger) else {
                 throw RPCError(.notFound, "the province has set no notice window for \(request.year)")
             }
@@ -69,7 +69,7 @@ struct ResultNoticeService: Xcert_Filing_V1_ResultNoticeService.Handler {
         if request.hasStartsOn, starts != today, organization != nil {
             throw RPCError(.permissionDenied, "an organization starts a notice today; only the province records an earlier start")
         }
-        let session = try await self.context.database.transaction(call) { connection in
+        let session = try await self.context.database.read(call) { connection in
             try await self.notice(ofRoster: request.rosterID, organization: organization, connection, call)
         }
         guard let exam = LocalDate(wire: session.examDate), starts >= exam else {
@@ -99,7 +99,7 @@ struct ResultNoticeService: Xcert_Filing_V1_ResultNoticeService.Handler {
     @Sendable
     func getNotice(_ request: Xcert_Filing_V1_GetNoticeRequest, _ call: RequestContext) async throws -> Xcert_Filing_V1_ResultNotice {
         let reader = try call.readScope()
-        return try await self.context.database.transaction(call) { connection in
+        return try await self.context.database.read(call) { connection in
             try await self.notice(ofRoster: request.rosterID, organization: reader.organization, connection, call)
         }
     }
@@ -120,7 +120,7 @@ struct ResultNoticeService: Xcert_Filing_V1_ResultNoticeService.Handler {
         filter.state = ResultNoticeStore.stored(request.state)
         filter.after = page.after
         filter.limit = page.size + 1
-        return try await self.context.database.transaction(call) { connection in
+        return try await self.context.database.read(call) { connection in
             var response = Xcert_Filing_V1_ListNoticesResponse()
             (response.notices, response.page) = page.cut(
                 try await ResultNoticeStore.notices(filter, connection, call.logger), id: \.sessionRosterID)
@@ -134,7 +134,7 @@ struct ResultNoticeService: Xcert_Filing_V1_ResultNoticeService.Handler {
         let organization = principal.role == .organization ? try principal.organizationID() : nil
         let now = Int64(Date().timeIntervalSince1970)
         // What the certificates will say, asked before the transaction: the issuer, the certificate's and organization's names.
-        let before = try await self.context.database.transaction(call) { connection in
+        let before = try await self.context.database.read(call) { connection in
             try await self.notice(ofRoster: request.rosterID, organization: organization, connection, call)
         }
         let issuer = try await self.issuance.issuer(self.context, call)
@@ -262,7 +262,7 @@ struct ResultNoticeService: Xcert_Filing_V1_ResultNoticeService.Handler {
         filter.openOnly = request.openOnly
         filter.after = page.after
         filter.limit = page.size + 1
-        return try await self.context.database.transaction(call) { connection in
+        return try await self.context.database.read(call) { connection in
             if request.rosterID > 0 {
                 guard
                     let session = try await ResultNoticeStore.session(

@@ -115,7 +115,7 @@ struct RosterService: Xcert_Filing_V1_RosterService.Handler {
         let digest = try self.hasher.chunkDigest(request.rows)
 
         // Before any work: the roster must be the caller's and open, and a repeated chunk answers as before.
-        let (roster, rule) = try await self.context.database.transaction(call) { connection in
+        let (roster, rule) = try await self.context.database.read(call) { connection in
             (
                 try await RosterStore.roster(request.rosterID, organization: organizationID, connection, call.logger),
                 try await RosterStore.scoringRule(of: request.rosterID, connection, call.logger)
@@ -179,7 +179,7 @@ struct RosterService: Xcert_Filing_V1_RosterService.Handler {
     @Sendable
     func getRoster(_ request: Xcert_Filing_V1_GetRosterRequest, _ call: RequestContext) async throws -> Xcert_Filing_V1_Roster {
         let reader = try await self.reader(call)
-        return try await self.context.database.transaction(call) { connection in
+        return try await self.context.database.read(call) { connection in
             try await RosterStore.roster(
                 request.id, organization: reader.organization, candidateSchool: reader.school, connection, call.logger)
         }
@@ -202,7 +202,7 @@ struct RosterService: Xcert_Filing_V1_RosterService.Handler {
         filter.state = RosterStates.stored(request.state)
         filter.after = page.after
         filter.limit = page.size + 1
-        return try await self.context.database.transaction(call) { connection in
+        return try await self.context.database.read(call) { connection in
             var response = Xcert_Filing_V1_ListRostersResponse()
             (response.rosters, response.page) = page.cut(try await RosterStore.rosters(filter, connection, call.logger), id: \.id)
             return response
@@ -229,7 +229,7 @@ struct RosterService: Xcert_Filing_V1_RosterService.Handler {
         let school = reader.school ?? request.schoolCode.nonEmpty
         let size = request.page.pageSize == 0 ? 1000 : Int(request.page.pageSize)
         let after = Int64(request.page.pageToken) ?? -1
-        return try await self.context.database.transaction(call) { connection in
+        return try await self.context.database.read(call) { connection in
             _ = try await RosterStore.roster(
                 request.rosterID, organization: reader.organization, candidateSchool: reader.school, connection, call.logger)
             var candidates = try await RosterStore.candidates(
@@ -265,7 +265,7 @@ struct RosterService: Xcert_Filing_V1_RosterService.Handler {
         try FieldChecks.checkYear(request.year, "year", "an exam year")
         async let schools = self.context.referenceData(for: call).allSchools()
         async let certificates = self.context.referenceData(for: call).allCertificates(of: organization)
-        var response = try await self.context.database.transaction(call) { connection in
+        var response = try await self.context.database.read(call) { connection in
             var response = Xcert_Filing_V1_GetSiteSessionTableResponse()
             response.lines = try await RosterStore.siteSessionLines(
                 year: request.year, certificate: request.certificateCode.nonEmpty, organization: organization, connection, call.logger

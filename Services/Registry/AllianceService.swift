@@ -20,7 +20,7 @@ struct AllianceService: Xcert_Registry_V1_AllianceService.Handler {
 
     @Sendable
     func getAlliance(_ request: Xcert_Registry_V1_GetAllianceRequest, _ call: RequestContext) async throws -> Xcert_Registry_V1_Alliance {
-        return try await self.context.database.transaction(call) { connection in
+        return try await self.context.database.read(call) { connection in
             let certificate = try await ReferenceStore.certificate(request.certificateCode, connection, call.logger)
             var alliance = Xcert_Registry_V1_Alliance()
             alliance.certificateCode = certificate.code
@@ -47,7 +47,7 @@ struct AllianceService: Xcert_Registry_V1_AllianceService.Handler {
     func listAlliances(
         _ request: Xcert_Registry_V1_ListAlliancesRequest, _ call: RequestContext
     ) async throws -> Xcert_Registry_V1_ListAlliancesResponse {
-        return try await self.context.database.transaction(call) { connection in
+        return try await self.context.database.read(call) { connection in
             var alliances: [Xcert_Registry_V1_Alliance] = []
             for var alliance in try await AllianceStore.alliances(year: request.year, connection, call.logger) {
                 alliance.openToLeadSelection = alliance.applicantCount >= AllianceRules.minimumSchoolsForSelection
@@ -126,7 +126,7 @@ struct AllianceService: Xcert_Registry_V1_AllianceService.Handler {
         _ request: Xcert_Registry_V1_GetLeadSelectionRequest, _ call: RequestContext
     ) async throws -> Xcert_Registry_V1_LeadSelection {
         let principal = try call.caller()
-        return try await self.context.database.transaction(call) { connection in
+        return try await self.context.database.read(call) { connection in
             var selection = try await Self.requireSelection(request.certificateCode, request.year, connection, call.logger)
             // Applications are read by the province; a school sees its own; the certificate's
             // organization all of them (it gives its opinion, 000 第四条); a city reviewer those

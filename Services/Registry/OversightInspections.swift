@@ -104,7 +104,7 @@ extension OversightService {
             if filter.school != nil && filter.school != school { return .init() }
             filter.school = school
         }
-        return try await self.context.database.transaction(call) { connection in
+        return try await self.context.database.read(call) { connection in
             var response = Xcert_Registry_V1_ListInspectionsResponse()
             (response.inspections, response.page) = page.cut(
                 try await InspectionStore.inspections(filter, connection, call.logger), id: \.id)
@@ -120,7 +120,7 @@ extension OversightService {
         var checks = FieldChecks()
         checks.requireYear(request.year, "year", "the pilot year")
         try checks.check()
-        let lines = try await self.context.database.transaction(call) { connection in
+        let lines = try await self.context.database.read(call) { connection in
             try await InspectionStore.table(year: request.year, organization: scope.organization, connection, call.logger)
         }
         var response = Xcert_Registry_V1_GetInspectionTableResponse()

@@ -83,7 +83,7 @@ struct OversightService: Xcert_Registry_V1_OversightService.Handler {
     func getOrganizationOversight(
         _ request: Xcert_Registry_V1_GetOrganizationOversightRequest, _ call: RequestContext
     ) async throws -> Xcert_Registry_V1_OrganizationOversight {
-        try await self.context.database.transaction(call) { connection in
+        try await self.context.database.read(call) { connection in
             try await OversightStore.oversight(request.organizationID, connection, call.logger)
         }
     }

@@ -145,7 +145,7 @@ struct PilotService: Xcert_Registry_V1_PilotService.Handler {
         _ request: Xcert_Registry_V1_GetApplicationRequest, _ call: RequestContext
     ) async throws -> Xcert_Registry_V1_PilotApplication {
         let scope = try await self.applicationScope(call)
-        return try await self.context.database.transaction(call) { connection in
+        return try await self.context.database.read(call) { connection in
             try await PilotStore.application(request.id, scope: scope, now: Date(), connection, call.logger)
         }
     }
@@ -163,7 +163,7 @@ struct PilotService: Xcert_Registry_V1_PilotService.Handler {
         filter.state = ApplicationStates.stored(request.state)
         let now = Date()
         if request.overdueOnly { filter.reviewDueBefore = LocalDate(containing: Int64(now.timeIntervalSince1970)) }
-        return try await self.context.database.transaction(call) { connection in
+        return try await self.context.database.read(call) { connection in
             let applications = try await PilotStore.applications(filter, scope: scope, now: now, connection, call.logger)
             var response = Xcert_Registry_V1_ListApplicationsResponse()
             (response.applications, response.page) = page.cut(applications, id: \.id)
@@ -268,7 +268,7 @@ struct PilotService: Xcert_Registry_V1_PilotService.Handler {
         _ request: Xcert_Registry_V1_ListTeachingTeamsRequest, _ call: RequestContext
     ) async throws -> Xcert_Registry_V1_ListTeachingTeamsResponse {
         let scope = try Scope(try call.caller())
-        return try await self.context.database.transaction(call) { connection in
+        return try await self.context.database.read(call) { connection in
             guard let school = try await ReferenceStore.schools(codes: [request.schoolCode], connection, call.logger).first,
                 let type = SchoolType(wire: school.type),
                 scope.covers(
@@ -313,7 +313,7 @@ struct PilotService: Xcert_Registry_V1_PilotService.Handler {
         _ request: Xcert_Registry_V1_ListApplicationWindowsRequest, _ call: RequestContext
     ) async throws -> Xcert_Registry_V1_ListApplicationWindowsResponse {
         try FieldChecks.checkYear(request.year)
-        return try await self.context.database.transaction(call) { connection in
+        return try await self.context.database.read(call) { connection in
             let now = Date()
             var response = Xcert_Registry_V1_ListApplicationWindowsResponse()
             response.windows = try await ApplicationWindowStore.windows(year: request.year, connection, call.logger).map {
@@ -330,7 +330,7 @@ struct PilotService: Xcert_Registry_V1_PilotService.Handler {
         _ request: Xcert_Registry_V1_GetQualificationRequest, _ call: RequestContext
     ) async throws -> Xcert_Registry_V1_PilotQualification {
         let scope = try await self.qualificationScope(call)
-        return try await self.context.database.transaction(call) { connection in
+        return try await self.context.database.read(call) { connection in
             try await PilotStore.qualification(request.id, scope: scope, connection, call.logger)
         }
     }
@@ -346,7 +346,7 @@ struct PilotService: Xcert_Registry_V1_PilotService.Handler {
             reviewingUnitCode: request.reviewingUnitCode, page: page
         )
         filter.includeRevoked = request.includeRevoked
-        return try await self.context.database.transaction(call) { connection in
+        return try await self.context.database.read(call) { connection in
             let qualifications = try await PilotStore.qualifications(filter, scope: scope, connection, call.logger)
             var response = Xcert_Registry_V1_ListQualificationsResponse()
             (response.qualifications, response.page) = page.cut(qualifications, id: \.id)
@@ -366,7 +366,7 @@ struct PilotService: Xcert_Registry_V1_PilotService.Handler {
             request.reviewingUnitCode.isEmpty || request.reviewingUnitCode.isDigits(6), "reviewing_unit_code",
             "must be a reviewing unit's 6-digit code, or empty for every unit")
         try checks.check()
-        return try await self.context.database.transaction(call) { connection in
+        return try await self.context.database.read(call) { connection in
             var response = Xcert_Registry_V1_GetPilotSummaryTableResponse()
             response.lines = try await PilotSummaryStore.lines(
                 year: request.year, reviewingUnit: request.reviewingUnitCode.nonEmpty, scope: scope, connection, call.logger)
@@ -384,7 +384,7 @@ struct PilotService: Xcert_Registry_V1_PilotService.Handler {
     ) async throws -> Xcert_Registry_V1_GetApplicationActivityResponse {
         _ = try call.caller()
         let days = try FieldChecks.checkDays(from: request.from, to: request.to)
-        return try await self.context.database.transaction(call) { connection in
+        return try await self.context.database.read(call) { connection in
             try await PilotStore.activity(days, connection, call.logger)
         }
     }

@@ -64,7 +64,7 @@ struct PrincipalService: Xcert_Registry_V1_PrincipalService.Handler {
     ) async throws -> Xcert_Registry_V1_ListPrincipalsResponse {
         let page = try Paging(request.page, field: "page")
         let role: String? = request.role == .unspecified ? nil : try PrincipalValidation.role(request.role, field: "role").rawValue
-        return try await self.context.database.transaction(call) { connection in
+        return try await self.context.database.read(call) { connection in
             let principals = try await PrincipalStore.principals(
                 role: role, after: page.after, limit: page.size + 1, connection, call.logger
             )
@@ -97,7 +97,8 @@ struct PrincipalService: Xcert_Registry_V1_PrincipalService.Handler {
 
         let (token, digest) = Authenticator.newToken()
         let validDays = request.validDays == 0 ? nil : request.validDays
-        return try await self.context.database.transaction(call) { connection in
+        // One statement: no explicit transaction.
+        return try await self.context.database.autocommit(logger: call.logger) { connection in
             guard
                 let info = try await PrincipalStore.addToken(
                     principal: request.principalID, digest: digest, label: request.label, validDays: validDays, connection, call.logger
@@ -138,7 +139,7 @@ struct PrincipalService: Xcert_Registry_V1_PrincipalService.Handler {
     ) async throws -> Xcert_Registry_V1_ListTokensResponse {
         let page = try Paging(request.page, field: "page")
         let principal: Int64? = request.principalID == 0 ? nil : request.principalID
-        return try await self.context.database.transaction(call) { connection in
+        return try await self.context.database.read(call) { connection in
             let tokens = try await PrincipalStore.tokens(
                 principal: principal, includeRevoked: request.includeRevoked, after: page.after, limit: page.size + 1,
                 connection, call.logger

@@ -24,18 +24,11 @@ struct ReferenceDataService: Xcert_Registry_V1_ReferenceDataService.Handler {
         }
     }
 
-    /// Runs a read by any authenticated principal.
-    private func read<Response: Sendable>(
-        _ call: RequestContext, _ body: (PostgresConnection) async throws -> Response
-    ) async throws -> Response {
-        try await self.context.database.transaction(call, body)
-    }
-
     // MARK: - Province and cities
 
     @Sendable
     func getProvince(_ request: Xcert_Registry_V1_GetProvinceRequest, _ call: RequestContext) async throws -> Xcert_Registry_V1_Province {
-        try await self.read(call) { connection in
+        try await self.context.database.read(call) { connection in
             guard let province = try await ReferenceStore.province(connection, call.logger) else {
                 throw RPCError(.notFound, "the province is not set yet; a province admin sets it with SetProvince")
             }
@@ -87,7 +80,7 @@ struct ReferenceDataService: Xcert_Registry_V1_ReferenceDataService.Handler {
 
     @Sendable
     func getCity(_ request: Xcert_Registry_V1_GetCityRequest, _ call: RequestContext) async throws -> Xcert_Registry_V1_City {
-        try await self.read(call) { connection in
+        try await self.context.database.read(call) { connection in
             guard let city = try await ReferenceStore.cities(codes: [request.code], connection, call.logger).first else {
                 throw RPCError(.notFound, "there is no city \(request.code)")
             }
@@ -100,7 +93,7 @@ struct ReferenceDataService: Xcert_Registry_V1_ReferenceDataService.Handler {
         _ request: Xcert_Registry_V1_ListCitiesRequest, _ call: RequestContext
     ) async throws -> Xcert_Registry_V1_ListCitiesResponse {
         let page = try Paging(request.page, field: "page", key: .code)
-        return try await self.read(call) { connection in
+        return try await self.context.database.read(call) { connection in
             let cities = try await ReferenceStore.cities(after: page.afterCode, limit: page.size + 1, connection, call.logger)
             var response = Xcert_Registry_V1_ListCitiesResponse()
             (response.cities, response.page) = page.cut(cities, key: \.code)
@@ -141,7 +134,7 @@ struct ReferenceDataService: Xcert_Registry_V1_ReferenceDataService.Handler {
         _ request: Xcert_Registry_V1_ListReviewingUnitsRequest, _ call: RequestContext
     ) async throws -> Xcert_Registry_V1_ListReviewingUnitsResponse {
         let page = try Paging(request.page, field: "page", key: .code)
-        return try await self.read(call) { connection in
+        return try await self.context.database.read(call) { connection in
             let units = try await ReferenceStore.reviewingUnits(after: page.afterCode, limit: page.size + 1, connection, call.logger)
             var response = Xcert_Registry_V1_ListReviewingUnitsResponse()
             (response.units, response.page) = page.cut(units, key: \.code)
@@ -182,7 +175,7 @@ struct ReferenceDataService: Xcert_Registry_V1_ReferenceDataService.Handler {
         _ request: Xcert_Registry_V1_ListCalendarDaysRequest, _ call: RequestContext
     ) async throws -> Xcert_Registry_V1_ListCalendarDaysResponse {
         try FieldChecks.checkYear(request.year, "year", "a year")
-        return try await self.read(call) { connection in
+        return try await self.context.database.read(call) { connection in
             var response = Xcert_Registry_V1_ListCalendarDaysResponse()
             response.days = try await CalendarStore.days(year: request.year, connection, call.logger).map { day in
                 var message = Xcert_Registry_V1_CalendarDay()
@@ -221,7 +214,7 @@ struct ReferenceDataService: Xcert_Registry_V1_ReferenceDataService.Handler {
     @Sendable
     func getSchool(_ request: Xcert_Registry_V1_GetSchoolRequest, _ call: RequestContext) async throws -> Xcert_Registry_V1_School {
         let reader = try call.caller()
-        return try await self.read(call) { connection in
+        return try await self.context.database.read(call) { connection in
             Self.school(try await ReferenceStore.school(request.code, connection, call.logger), as: reader)
         }
     }
@@ -251,7 +244,7 @@ struct ReferenceDataService: Xcert_Registry_V1_ReferenceDataService.Handler {
         let page = try Paging(request.page, field: "page", key: .code)
         let type = request.type == .unspecified ? nil : SchoolType(wire: request.type)?.rawValue
         let reader = try call.caller()
-        return try await self.read(call) { connection in
+        return try await self.context.database.read(call) { connection in
             let schools = try await ReferenceStore.schools(
                 cityCode: request.cityCode.nonEmpty, reviewingUnitCode: request.reviewingUnitCode.nonEmpty, type: type,
                 nameContains: request.nameContains.isEmpty ? nil : request.nameContains,
@@ -321,7 +314,7 @@ struct ReferenceDataService: Xcert_Registry_V1_ReferenceDataService.Handler {
     func getOrganization(
         _ request: Xcert_Registry_V1_GetOrganizationRequest, _ call: RequestContext
     ) async throws -> Xcert_Registry_V1_Organization {
-        try await self.read(call) { connection in
+        try await self.context.database.read(call) { connection in
             guard let organization = try await ReferenceStore.organizations(ids: [request.id], connection, call.logger).first else {
                 throw RPCError(.notFound, "there is no organization \(request.id)")
             }
@@ -334,7 +327,7 @@ struct ReferenceDataService: Xcert_Registry_V1_ReferenceDataService.Handler {
         _ request: Xcert_Registry_V1_ListOrganizationsRequest, _ call: RequestContext
     ) async throws -> Xcert_Registry_V1_ListOrganizationsResponse {
         let page = try Paging(request.page, field: "page")
-        return try await self.read(call) { connection in
+        return try await self.context.database.read(call) { connection in
             let organizations = try await ReferenceStore.organizations(
                 nameContains: request.nameContains.isEmpty ? nil : request.nameContains,
                 after: page.after, limit: page.size + 1, connection, call.logger
@@ -376,7 +369,7 @@ struct ReferenceDataService: Xcert_Registry_V1_ReferenceDataService.Handler {
     func getCertificate(
         _ request: Xcert_Registry_V1_GetCertificateRequest, _ call: RequestContext
     ) async throws -> Xcert_Registry_V1_Certificate {
-        try await self.read(call) { connection in
+        try await self.context.database.read(call) { connection in
             try await ReferenceStore.certificate(request.code, connection, call.logger)
         }
     }
@@ -386,7 +379,7 @@ struct ReferenceDataService: Xcert_Registry_V1_ReferenceDataService.Handler {
         _ request: Xcert_Registry_V1_ListCertificatesRequest, _ call: RequestContext
     ) async throws -> Xcert_Registry_V1_ListCertificatesResponse {
         let page = try Paging(request.page, field: "page", key: .code)
-        return try await self.read(call) { connection in
+        return try await self.context.database.read(call) { connection in
             let certificates = try await ReferenceStore.certificates(
                 organizationID: request.organizationID == 0 ? nil : request.organizationID,
                 batch: request.batch == 0 ? nil : request.batch,

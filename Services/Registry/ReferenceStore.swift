@@ -172,8 +172,14 @@ enum ReferenceStore {
 
     // MARK: - Schools
 
-    typealias SchoolRow = (String, String, String, String, Int32, Int32, [String], Int64, [String], [String], String)
+    typealias SchoolRow = (
+        String, String, String, String, Int32, Int32, [String], Int64, [String], [String], String,
+        [Int64], [String], [String], [Int32], [Date], [String]
+    )
 
+    /// Schools by the filters given, in code order, each with its specialties and (with
+    /// `withIrregularities`) its irregularities: one statement, the irregularities gathered
+    /// per school as arrays.
     static func schools(
         codes: [String]? = nil, cityCode: String? = nil, reviewingUnitCode: String? = nil, type: String? = nil,
         nameContains: String? = nil,
@@ -186,8 +192,17 @@ enum ReferenceStore {
             SELECT s.code, s.name, s.type, s.city_code, s.specialty_count, s.enrolled_students, s.honours, s.version,
                    ARRAY(SELECT code FROM registry.school_specialties WHERE school_code = s.code ORDER BY position),
                    ARRAY(SELECT name FROM registry.school_specialties WHERE school_code = s.code ORDER BY position),
-                   coalesce(s.reviewing_bureau_code, s.city_code)
+                   coalesce(s.reviewing_bureau_code, s.city_code),
+                   i.ids, i.kinds, i.descriptions, i.years, i.recorded_at, i.recorded_by
             FROM registry.schools s
+            CROSS JOIN LATERAL (
+                SELECT coalesce(array_agg(id ORDER BY id), '{}') AS ids, coalesce(array_agg(kind ORDER BY id), '{}') AS kinds,
+                       coalesce(array_agg(description ORDER BY id), '{}') AS descriptions,
+                       coalesce(array_agg(year ORDER BY id), '{}') AS years,
+                       coalesce(array_agg(recorded_at ORDER BY id), '{}') AS recorded_at,
+                       coalesce(array_agg(recorded_by ORDER BY id), '{}') AS recorded_by
+                FROM registry.irregularities WHERE school_code = s.code AND \(withIrregularities)
+            ) i
             WHERE s.code > \(after)
               AND (\(codes)::text[] IS NULL OR s.code = ANY(\(codes)))
               AND (\(cityCode)::text IS NULL OR s.city_code = \(cityCode))
@@ -216,13 +231,17 @@ enum ReferenceStore {
                 specialty.name = name
                 return specialty
             }
-            schools.append(school)
-        }
-        if withIrregularities, !schools.isEmpty {
-            let irregularities = try await self.irregularities(schools: schools.map(\.code), connection, logger)
-            for index in schools.indices {
-                schools[index].irregularities = irregularities[schools[index].code] ?? []
+            school.irregularities = row.11.indices.map { index in
+                var irregularity = Xcert_Registry_V1_Irregularity()
+                irregularity.id = row.11[index]
+                irregularity.kind = IrregularityKinds.wire(row.12[index])
+                irregularity.description_p = row.13[index]
+                irregularity.year = row.14[index]
+                irregularity.recordedAt = .init(row.15[index])
+                irregularity.recordedBy = row.16[index]
+                return irregularity
             }
+            schools.append(school)
         }
         return schools
     }
@@ -232,30 +251,6 @@ enum ReferenceStore {
             throw RPCError(.notFound, "there is no school \(code)")
         }
         return school
-    }
-
-    static func irregularities(
-        schools: [String], _ connection: PostgresConnection, _ logger: Logger
-    ) async throws -> [String: [Xcert_Registry_V1_Irregularity]] {
-        let rows = try await connection.query(
-            """
-            SELECT school_code, id, kind, description, year, recorded_at, recorded_by FROM registry.irregularities
-            WHERE school_code = ANY(\(schools)) ORDER BY id
-            """,
-            logger: logger
-        )
-        var result: [String: [Xcert_Registry_V1_Irregularity]] = [:]
-        for try await row in rows.decode((String, Int64, String, String, Int32, Date, String).self) {
-            var irregularity = Xcert_Registry_V1_Irregularity()
-            irregularity.id = row.1
-            irregularity.kind = IrregularityKinds.wire(row.2)
-            irregularity.description_p = row.3
-            irregularity.year = row.4
-            irregularity.recordedAt = .init(row.5)
-            irregularity.recordedBy = row.6
-            result[row.0, default: []].append(irregularity)
-        }
-        return result
     }
 
     /// Records an irregularity (`kind` as stored) of `school` in `year`, and who recorded it.

@@ -83,7 +83,7 @@ struct SiteService: Xcert_Registry_V1_SiteService.Handler {
         // Sites are public to the pilot; an organization lists its own.
         let scope = principal.role == .organization ? try Scope(principal) : .everything
         let page = try Paging(request.page, field: "page")
-        return try await self.context.database.transaction(call) { connection in
+        return try await self.context.database.read(call) { connection in
             let sites = try await SiteStore.sites(
                 certificateCode: request.certificateCode.nonEmpty, cityCode: request.cityCode.nonEmpty,
                 schoolCode: request.schoolCode.nonEmpty, organizationID: request.organizationID == 0 ? nil : request.organizationID,
@@ -104,7 +104,7 @@ struct SiteService: Xcert_Registry_V1_SiteService.Handler {
         let scope = try Scope(principal)
         try FieldChecks.checkYear(request.year)
         let certificate = request.certificateCode.nonEmpty
-        return try await self.context.database.transaction(call) { connection in
+        return try await self.context.database.read(call) { connection in
             var response = Xcert_Registry_V1_GetSiteCoverageResponse()
             response.gaps = try await SiteStore.coverageGaps(
                 year: request.year, certificate: certificate, scope: scope, connection, call.logger
@@ -161,7 +161,7 @@ struct SiteService: Xcert_Registry_V1_SiteService.Handler {
     func getMonitoringPoints(
         _ request: Xcert_Registry_V1_GetMonitoringPointsRequest, _ call: RequestContext
     ) async throws -> Xcert_Registry_V1_MonitoringPoints {
-        return try await self.context.database.transaction(call) { connection in
+        return try await self.context.database.read(call) { connection in
             try await Self.points(request.certificateCode, request.year, connection, call.logger)
         }
     }

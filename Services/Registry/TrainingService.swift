@@ -112,7 +112,7 @@ struct TrainingService: Xcert_Registry_V1_TeacherTrainingService.Handler {
         filter.certificateCode = request.certificateCode.nonEmpty
         filter.after = page.after
         filter.limit = page.size + 1
-        return try await self.context.database.transaction(call) { connection in
+        return try await self.context.database.read(call) { connection in
             var response = Xcert_Registry_V1_ListTrainingsResponse()
             (response.records, response.page) = page.cut(
                 try await TrainingStore.records(filter, scope: scope, connection, call.logger), id: \.id)
@@ -134,7 +134,7 @@ struct TrainingService: Xcert_Registry_V1_TeacherTrainingService.Handler {
             school = principal.party ?? "-"
         }
         let only = school
-        return try await self.context.database.transaction(call) { connection in
+        return try await self.context.database.read(call) { connection in
             var response = Xcert_Registry_V1_GetTrainingMeasuresResponse()
             response.schools = try await TrainingStore.measures(year: request.year, school: only, connection, call.logger)
             return response
@@ -156,7 +156,7 @@ struct TrainingService: Xcert_Registry_V1_TeacherTrainingService.Handler {
             organization = own
         }
         let only = organization
-        return try await self.context.database.transaction(call) { connection in
+        return try await self.context.database.read(call) { connection in
             var response = Xcert_Registry_V1_GetTrainingSessionsResponse()
             response.sessions = try await TrainingStore.sessions(year: request.year, organization: only, connection, call.logger)
             return response

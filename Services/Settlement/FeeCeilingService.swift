@@ -52,7 +52,7 @@ struct FeeCeilingService: Xcert_Settlement_V1_FeeCeilingService.Handler {
     func listFeeCeilings(
         _ request: Xcert_Settlement_V1_ListFeeCeilingsRequest, _ call: RequestContext
     ) async throws -> Xcert_Settlement_V1_ListFeeCeilingsResponse {
-        return try await self.context.database.transaction(call) { connection in
+        return try await self.context.database.read(call) { connection in
             var response = Xcert_Settlement_V1_ListFeeCeilingsResponse()
             response.ceilings = try await FeeCeilingStore.ceilings(
                 certificates: request.certificateCode.isEmpty ? nil : [request.certificateCode], connection, call.logger
@@ -72,7 +72,7 @@ struct FeeCeilingService: Xcert_Settlement_V1_FeeCeilingService.Handler {
             checks.require(fee.fee.fen >= 0, "fees[\(index)].fee.fen", "must not be negative")
         }
         try checks.check()
-        let ceilings = try await self.context.database.transaction(call) { connection in
+        let ceilings = try await self.context.database.read(call) { connection in
             try await FeeCeilingStore.ceilings(certificates: [request.certificateCode], connection, call.logger)
         }
         let byLevel = Dictionary(ceilings.map { ($0.level, $0.ceiling) }, uniquingKeysWith: { first, _ in first })

@@ -23,7 +23,7 @@ struct LedgerService: Xcert_Settlement_V1_LedgerService.Handler {
     func listFeeStandards(
         _ request: Xcert_Settlement_V1_ListFeeStandardsRequest, _ call: RequestContext
     ) async throws -> Xcert_Settlement_V1_ListFeeStandardsResponse {
-        return try await self.context.database.transaction(call) { connection in
+        return try await self.context.database.read(call) { connection in
             var response = Xcert_Settlement_V1_ListFeeStandardsResponse()
             response.standards = try await FeeStandardStore.standards(
                 year: request.year, certificateCode: request.certificateCode, connection, call.logger
@@ -53,7 +53,7 @@ struct LedgerService: Xcert_Settlement_V1_LedgerService.Handler {
     func getDuePolicy(
         _ request: Xcert_Settlement_V1_GetDuePolicyRequest, _ call: RequestContext
     ) async throws -> Xcert_Settlement_V1_DuePolicy {
-        return try await self.context.database.transaction(call) { connection in
+        return try await self.context.database.read(call) { connection in
             try await DuePolicies.policy(year: request.year, connection, call.logger)
         }
     }
@@ -69,7 +69,7 @@ struct LedgerService: Xcert_Settlement_V1_LedgerService.Handler {
         if let school = reader.school, !request.schoolCode.isEmpty, request.schoolCode != school {
             throw RPCError.notFound("school \(request.schoolCode)'s receivables")
         }
-        return try await self.context.database.transaction(call) { connection in
+        return try await self.context.database.read(call) { connection in
             var filter = LedgerStore.Filter()
             filter.year = request.year == 0 ? nil : request.year
             filter.school = reader.school ?? request.schoolCode.nonEmpty

@@ -22,7 +22,7 @@ struct SettlementReportService: Xcert_Settlement_V1_SettlementReportService.Hand
         filter.year = request.year
         filter.organization = reader
         filter.certificate = request.certificateCode.nonEmpty
-        let receivables = try await self.context.database.transaction(call) { connection in
+        let receivables = try await self.context.database.read(call) { connection in
             try await LedgerStore.receivables(filter, connection, call.logger)
         }
         async let schools = self.context.referenceData(for: call).allSchools()
@@ -66,7 +66,7 @@ struct SettlementReportService: Xcert_Settlement_V1_SettlementReportService.Hand
         var filter = LedgerStore.Filter()
         filter.year = request.year
         filter.organization = organization
-        let receivables = try await self.context.database.transaction(call) { connection in
+        let receivables = try await self.context.database.read(call) { connection in
             try await LedgerStore.receivables(filter, connection, call.logger)
         }
         let certificates = Dictionary(
@@ -110,7 +110,7 @@ struct SettlementReportService: Xcert_Settlement_V1_SettlementReportService.Hand
         var filter = LedgerStore.Filter()
         filter.year = request.year
         filter.school = school
-        let receivables = try await self.context.database.transaction(call) { connection in
+        let receivables = try await self.context.database.read(call) { connection in
             try await LedgerStore.receivables(filter, connection, call.logger)
         }
         let today = LocalDate(containing: Int64(Date().timeIntervalSince1970))
@@ -138,7 +138,7 @@ struct SettlementReportService: Xcert_Settlement_V1_SettlementReportService.Hand
     ) async throws -> Xcert_Settlement_V1_GetReceiptsResponse {
         _ = try call.caller()
         let days = try FieldChecks.checkDays(from: request.from, to: request.to)
-        return try await self.context.database.transaction(call) { connection in
+        return try await self.context.database.read(call) { connection in
             try await LedgerStore.receipts(days, connection, call.logger)
         }
     }

@@ -74,7 +74,7 @@ struct SubsidyService: Xcert_Settlement_V1_SubsidyService.Handler {
         _ request: Xcert_Settlement_V1_GetSubsidyAllocationRequest, _ call: RequestContext
     ) async throws -> Xcert_Settlement_V1_SubsidyAllocation {
         let school = try await self.reader(call)
-        return try await self.context.database.transaction(call) { connection in
+        return try await self.context.database.read(call) { connection in
             let allocations = try await SubsidyStore.allocations(id: request.id, year: nil, school: school, connection, call.logger)
             guard let allocation = allocations.first else {
                 throw RPCError(.notFound, "there is no subsidy allocation \(request.id)")
@@ -88,7 +88,7 @@ struct SubsidyService: Xcert_Settlement_V1_SubsidyService.Handler {
         _ request: Xcert_Settlement_V1_ListSubsidyAllocationsRequest, _ call: RequestContext
     ) async throws -> Xcert_Settlement_V1_ListSubsidyAllocationsResponse {
         _ = try await self.reader(call)
-        return try await self.context.database.transaction(call) { connection in
+        return try await self.context.database.read(call) { connection in
             var response = Xcert_Settlement_V1_ListSubsidyAllocationsResponse()
             let year = request.year == 0 ? nil : request.year
             response.allocations = try await SubsidyStore.allocations(id: nil, year: year, school: nil, connection, call.logger)

@@ -83,7 +83,7 @@ public final class Authenticator: CallAdmission {
     }
 
     private func lookUp(digest: Data, context: RequestContext) async throws -> Principal? {
-        try await self.database.transaction(context) { connection in
+        try await self.database.read(context) { connection in
             let rows = try await connection.query(
                 """
                 SELECT p.id, p.name, p.role, p.party

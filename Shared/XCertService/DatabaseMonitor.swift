@@ -17,18 +17,23 @@ public final class DatabaseMonitor: Service, Sendable {
     }
 
     private let database: Database
-    private let migrator: Migrator?
+    private let migrator: Migrator
+    /// Who migrates: the login of the service's configuration (the owner), on a connection
+    /// of its own; nil skips migrations (when a one-shot step applies them).
+    private let migratingLogin: DatabaseConfiguration?
     private let idempotencyStore: IdempotencyStore
     private let logger: Logger
     private let interval: Duration
     private let current = Mutex(State(isServing: false, detail: "starting: the database was not reached yet"))
 
-    /// `migrator` nil skips migrations (when a one-shot step applies them).
+    /// `migratingLogin` nil skips migrations (when a one-shot step applies them).
     public init(
-        database: Database, migrator: Migrator?, idempotencyStore: IdempotencyStore, logger: Logger, interval: Duration = .seconds(1)
+        database: Database, migratingLogin: DatabaseConfiguration?, migrator: Migrator = Migrator(), idempotencyStore: IdempotencyStore,
+        logger: Logger, interval: Duration = .seconds(1)
     ) {
         self.database = database
         self.migrator = migrator
+        self.migratingLogin = migratingLogin
         self.idempotencyStore = idempotencyStore
         self.logger = logger
         self.interval = interval
@@ -44,7 +49,7 @@ public final class DatabaseMonitor: Service, Sendable {
     }
 
     private func watch() async {
-        var migrated = self.migrator == nil
+        var migrated = self.migratingLogin == nil
         var lastPurge = ContinuousClock.now
         while !Task.isCancelled {
             if !migrated {
@@ -67,10 +72,10 @@ public final class DatabaseMonitor: Service, Sendable {
     }
 
     private func applyMigrations() async -> Bool {
-        guard let migrator = self.migrator else { return true }
+        guard let login = self.migratingLogin else { return true }
         do {
             let applied = try await withTimeout(.seconds(60)) {
-                try await migrator.migrate(client: self.database.client, logger: self.logger)
+                try await self.migrator.migrate(login: login, logger: self.logger)
             }
             self.logger.info("schema is up to date", metadata: ["applied": "\(applied)"])
             return true

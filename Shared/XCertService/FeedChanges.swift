@@ -12,7 +12,7 @@ extension FeedPaging {
         read: @escaping @Sendable (_ after: Int64, _ limit: Int, PostgresConnection, Logger) async throws -> [Change]
     ) async throws -> (changes: [Change], nextCursor: Int64) {
         let feed = try FeedPaging(after: after, limit: limit)
-        let changes = try await context.database.transaction(call) { connection in
+        let changes = try await context.database.read(call) { connection in
             try await read(feed.after, feed.limit, connection, call.logger)
         }
         return (changes, changes.last.map(cursor) ?? after)

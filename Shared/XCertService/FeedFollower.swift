@@ -103,7 +103,7 @@ public struct FeedFollower: Service {
     /// The stored cursor of `feed` in `schema` (0 before its first page).
     public static func cursor(of feed: String, schema: String, _ database: Database, _ logger: Logger) async throws -> Int64 {
         let table = "\(schema).feed_cursors"
-        return try await database.transaction(timeout: .seconds(10), logger: logger) { connection in
+        return try await database.autocommit(timeout: .seconds(10), logger: logger) { connection in
             let rows = try await connection.query("SELECT cursor FROM \(unescaped: table) WHERE feed = \(feed)", logger: logger)
             for try await value in rows.decode(Int64.self) { return value }
             return 0

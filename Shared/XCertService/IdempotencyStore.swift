@@ -49,7 +49,7 @@ public struct IdempotencyStore: ChangeRecording {
                 // stored, say a new token), or nothing to change: on record all the same,
                 // and answered even if the record cannot be written (the change stands).
                 do {
-                    try await self.database.transaction(call) { connection in
+                    try await self.database.autocommit(logger: call.logger) { connection in
                         try await self.audit(
                             call, principal: principal, targets: AuditTargets.describe(mutation.request, response), outcome: "OK",
                             connection)
@@ -77,7 +77,7 @@ public struct IdempotencyStore: ChangeRecording {
             let status = RPCError(mapping: answer)
             if status.code != .unavailable {
                 // The refusal, on record; a log that cannot be written must not hide it.
-                _ = try? await self.database.transaction(call) { connection in
+                _ = try? await self.database.autocommit(logger: call.logger) { connection in
                     try await self.audit(
                         call, principal: principal, targets: AuditTargets.describe(mutation.request, Optional<Response>.none),
                         outcome: status.code.description, connection)
@@ -210,7 +210,7 @@ public struct IdempotencyStore: ChangeRecording {
     public func purgeExpired(logger: Logging.Logger) async throws -> Int {
         let hours = Int(Self.retention.components.seconds / 3600)
         let table = self.table
-        return try await self.database.transaction(timeout: .seconds(60), logger: logger) { connection in
+        return try await self.database.autocommit(timeout: .seconds(60), logger: logger) { connection in
             let rows = try await connection.query(
                 """
                 WITH gone AS (DELETE FROM \(unescaped: table) WHERE created_at < now() - make_interval(hours => \(hours)) RETURNING 1)

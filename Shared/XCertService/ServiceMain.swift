@@ -146,14 +146,17 @@ public struct ServiceAssembly: Sendable {
         eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
         logger: Logger
     ) {
-        let client = PostgresClient(
-            configuration: configuration.database.clientConfiguration, eventLoopGroup: eventLoopGroup, backgroundLogger: logger
-        )
-        let database = Database(client: client, role: "xcert_\(configuration.name)")
+        var login = configuration.database
+        // A service logs in as its own role; a login that is another (the owner, migrating)
+        // acts as it from each session's start. No statement outlives the longest deadline.
+        login.sessionRole = "xcert_\(configuration.name)"
+        login.statementTimeout = configuration.server.maximumTimeout
+        let client = PostgresClient(configuration: login.clientConfiguration, eventLoopGroup: eventLoopGroup, backgroundLogger: logger)
+        let database = Database(client: client, configuration: login)
         let idempotency = IdempotencyStore(schema: configuration.name, database: database)
         let monitor = DatabaseMonitor(
             database: database,
-            migrator: configuration.migrate ? Migrator() : nil,
+            migratingLogin: configuration.migrate ? configuration.database : nil,
             idempotencyStore: idempotency,
             logger: logger
         )

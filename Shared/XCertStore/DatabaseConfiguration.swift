@@ -15,6 +15,13 @@ public struct DatabaseConfiguration: Sendable, Equatable {
     public var database: String
     /// Connections the pool may open.
     public var maximumConnections: Int
+    /// The role each session acts as when the login is another one that may take it (the
+    /// owner running a service, say): set once per connection at start-up, as the startup
+    /// parameter `role`. Nil (the usual case: a service logs in as its own role) sets none.
+    public var sessionRole: String?
+    /// `statement_timeout` of every session, sent at start-up: no statement outlives it, even
+    /// one whose request's cancellation never reached the database. Nil keeps the server's.
+    public var statementTimeout: Duration?
 
     public static let defaultHost = "127.0.0.1"
     public static let defaultPort = 55432
@@ -47,7 +54,7 @@ public struct DatabaseConfiguration: Sendable, Equatable {
             }
             maximumConnections = value
         }
-        var password = environment["PGPASSWORD"]
+        var password = environment["PGPASSWORD"].nonEmpty  // empty is unset, as libpq has it
         if password == nil {
             var files = [environment["PGPASSFILE"].nonEmpty ?? ".xcert/pgpass"]
             if let home = environment["HOME"] { files.append(home + "/.pgpass") }
@@ -63,7 +70,8 @@ public struct DatabaseConfiguration: Sendable, Equatable {
         self.init(host: host, port: port, user: user, password: password, database: database, maximumConnections: maximumConnections)
     }
 
-    /// The PostgresNIO client configuration (plaintext; TLS to the database is not used).
+    /// The PostgresNIO client configuration (plaintext; TLS to the database is not used),
+    /// with ``sessionRole`` and ``statementTimeout`` as startup parameters.
     public var clientConfiguration: PostgresClient.Configuration {
         var configuration = PostgresClient.Configuration(
             host: self.host, port: self.port, username: self.user, password: self.password,
@@ -71,7 +79,32 @@ public struct DatabaseConfiguration: Sendable, Equatable {
         )
         configuration.options.maximumConnections = self.maximumConnections
         configuration.options.connectTimeout = .seconds(3)
+        configuration.options.additionalStartupParameters = self.startupParameters
         return configuration
+    }
+
+    /// A single connection's configuration, as the login alone: no startup parameters (the
+    /// connection that cancels a pooled one's statement must act as the login, which owns
+    /// the pooled sessions, not as ``sessionRole``).
+    var loginConfiguration: PostgresConnection.Configuration {
+        var configuration = PostgresConnection.Configuration(
+            host: self.host, port: self.port, username: self.user, password: self.password, database: self.database, tls: .disable
+        )
+        configuration.options.connectTimeout = .seconds(3)
+        return configuration
+    }
+
+    private var startupParameters: [(String, String)] {
+        var parameters: [(String, String)] = []
+        if let role = self.sessionRole, role != self.user {
+            parameters.append(("role", role))
+        }
+        if let timeout = self.statementTimeout {
+            let components = timeout.components
+            let milliseconds = max(1, components.seconds * 1000 + components.attoseconds / 1_000_000_000_000_000)
+            parameters.append(("statement_timeout", "\(milliseconds)"))
+        }
+        return parameters
     }
 }
 

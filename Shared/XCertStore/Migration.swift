@@ -52,16 +52,38 @@ public struct Migrator: Sendable {
     /// disagrees with this one.
     @discardableResult
     public func migrate(client: PostgresClient, logger: Logger) async throws -> [Int] {
+        try await client.withConnection { connection in
+            try await self.migrate(connection: connection, logger: logger)
+        }
+    }
+
+    /// As ``migrate(client:logger:)``, as `login`'s user alone (none of its startup
+    /// parameters: a service's login whose sessions act as the service's role migrates as
+    /// the owner it is), on a connection opened for it and closed after.
+    @discardableResult
+    public func migrate(login: DatabaseConfiguration, logger: Logger) async throws -> [Int] {
+        let connection = try await PostgresConnection.connect(configuration: login.loginConfiguration, id: 0, logger: logger)
         do {
-            return try await self.migrateInTransaction(client: client, logger: logger)
+            let applied = try await self.migrate(connection: connection, logger: logger)
+            try? await connection.close()
+            return applied
+        } catch {
+            try? await connection.close()
+            throw error
+        }
+    }
+
+    private func migrate(connection: PostgresConnection, logger: Logger) async throws -> [Int] {
+        do {
+            return try await self.migrateInTransaction(connection: connection, logger: logger)
         } catch let error as PostgresTransactionError {
             if let mismatch = error.closureError as? MigrationError { throw mismatch }
             throw error
         }
     }
 
-    private func migrateInTransaction(client: PostgresClient, logger: Logger) async throws -> [Int] {
-        try await client.withTransaction(logger: logger) { connection in
+    private func migrateInTransaction(connection: PostgresConnection, logger: Logger) async throws -> [Int] {
+        try await connection.withTransaction(logger: logger) { connection in
             try await connection.query("SELECT pg_advisory_xact_lock(\(Self.lockKey))", logger: logger)
             try await connection.query("CREATE SCHEMA IF NOT EXISTS xcert_meta", logger: logger)
             try await connection.query(

@@ -678,8 +678,7 @@ struct AllianceAndSiteTests {
                     == .permissionDenied)
 
             // The analysts' view: the same lines.
-            let analyst = Database(client: registry.postgres, role: "xcert_analyst")
-            let viewed = try await analyst.transaction(timeout: .seconds(30), logger: testLogger("pilot-summary")) { connection in
+            let viewed = try await withRole("xcert_analyst", on: registry.postgres) { connection in
                 var rows: [String] = []
                 for try await (number, school, type, certificates, count, scale, remarks) in try await connection.query(
                     """

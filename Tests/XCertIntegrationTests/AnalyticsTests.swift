@@ -20,9 +20,8 @@ struct AnalyticsTests {
     func analystReadsOnlyTheViews() async throws {
         try await withTestDatabase { _, client in
             let logger = testLogger("analytics")
-            let analyst = Database(client: client, role: "xcert_analyst")
             for view in Self.views {
-                _ = try await analyst.transaction(timeout: .seconds(5), logger: logger) { connection in
+                _ = try await withRole("xcert_analyst", on: client) { connection in
                     try await connection.query(PostgresQuery(unsafeSQL: "SELECT count(*) FROM analytics.\(view)"), logger: logger)
                 }
             }
@@ -37,7 +36,7 @@ struct AnalyticsTests {
             ]
             for statement in refused {
                 await #expect(throws: StoreError.self, "\(statement)") {
-                    try await analyst.transaction(timeout: .seconds(5), logger: logger) { connection in
+                    try await withRole("xcert_analyst", on: client) { connection in
                         try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
                     }
                 }

@@ -40,8 +40,7 @@ struct AuditLogTests {
             let rows = Candidates.rows(from: 1, count: 10)
             _ = try await h.upload(roster.id, chunk: 0, rows, token: world.car)
 
-            let analyst = Database(client: h.postgres, role: "xcert_analyst")
-            let entries = try await analyst.transaction(timeout: .seconds(10), logger: testLogger("audit")) { connection in
+            let entries = try await withRole("xcert_analyst", on: h.postgres) { connection in
                 var entries: [(String, String, String, String, String, String)] = []
                 let result = try await connection.query(
                     "SELECT service, principal_role, method, targets, request_id, outcome FROM analytics.audit_log ORDER BY at, id",
@@ -70,10 +69,9 @@ struct AuditLogTests {
             #expect(!everything.contains(world.car) && !everything.contains(h.admin))
 
             // Append-only: the filing service's own role may not change or remove an entry.
-            let service = Database(client: h.postgres, role: "xcert_filing")
             for statement in ["UPDATE filing.audit_log SET outcome = 'OK'", "DELETE FROM filing.audit_log", "TRUNCATE filing.audit_log"] {
                 do {
-                    try await service.transaction(timeout: .seconds(5), logger: testLogger("audit")) { connection in
+                    try await withRole("xcert_filing", on: h.postgres) { connection in
                         try await connection.query(PostgresQuery(unsafeSQL: statement), logger: testLogger("audit"))
                     }
                     Issue.record("\(statement) was allowed")
@@ -106,8 +104,7 @@ struct AuditLogTests {
             create.label = "audited"
             let made = try await h.call(Xcert_Registry_V1_PrincipalService.Method.createToken, create, token: h.admin)
 
-            let analyst = Database(client: h.postgres, role: "xcert_analyst")
-            let entries = try await analyst.transaction(timeout: .seconds(10), logger: testLogger("audit")) { connection in
+            let entries = try await withRole("xcert_analyst", on: h.postgres) { connection in
                 var entries: [(String, String, String, String)] = []
                 let result = try await connection.query(
                     "SELECT service, method, targets, outcome FROM analytics.audit_log ORDER BY at, id",

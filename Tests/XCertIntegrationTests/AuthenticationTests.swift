@@ -43,10 +43,10 @@ struct AuthenticationTests {
 
     @Test("missing, malformed and unknown tokens are UNAUTHENTICATED; a wrong role is PERMISSION_DENIED")
     func refusals() async throws {
-        try await withTestDatabase { _, client in
+        try await withTestDatabase { configuration, client in
             let admin = try await self.token(role: "province_admin", party: nil, client: client)
             let school = try await self.token(role: "school", party: "4136010001", client: client)
-            let authenticator = Authenticator(database: Database(client: client, role: "xcert_filing"))
+            let authenticator = Authenticator(database: Database(client: client, configuration: configuration))
             try await withTestServer(self.methods(authenticator), admission: authenticator) { _, port in
                 let rpc = testClient(port: port)
                 #expect(try await self.code(rpc, [:]) == .unauthenticated)
@@ -66,7 +66,7 @@ struct AuthenticationTests {
 
     @Test("only the SHA-256 of a token is stored")
     func onlyHashesStored() async throws {
-        try await withTestDatabase { _, client in
+        try await withTestDatabase { configuration, client in
             let token = try await self.token(role: "province_admin", party: nil, client: client)
             let stored = try await client.scalar("SELECT token_sha256 FROM registry.tokens", as: Data.self)
             #expect(stored == Authenticator.digest(of: token))
@@ -80,9 +80,9 @@ struct AuthenticationTests {
 
     @Test("a revoked token stops working within 5 seconds")
     func revocation() async throws {
-        try await withTestDatabase { _, client in
+        try await withTestDatabase { configuration, client in
             let admin = try await self.token(role: "province_admin", party: nil, client: client)
-            let authenticator = Authenticator(database: Database(client: client, role: "xcert_settlement"))
+            let authenticator = Authenticator(database: Database(client: client, configuration: configuration))
             try await withTestServer(self.methods(authenticator), admission: authenticator) { _, port in
                 let rpc = testClient(port: port)
                 let metadata = ["authorization": "Bearer \(admin)"]
@@ -108,10 +108,10 @@ struct AuthenticationTests {
 
     @Test("an expired token is refused")
     func expiry() async throws {
-        try await withTestDatabase { _, client in
+        try await withTestDatabase { configuration, client in
             let admin = try await self.token(role: "province_admin", party: nil, client: client)
             try await client.query("UPDATE registry.tokens SET expires_at = now() - interval '1 second'", logger: testLogger("auth"))
-            let authenticator = Authenticator(database: Database(client: client, role: "xcert_registry"))
+            let authenticator = Authenticator(database: Database(client: client, configuration: configuration))
             try await withTestServer(self.methods(authenticator), admission: authenticator) { _, port in
                 let rpc = testClient(port: port)
                 let code = try await self.code(rpc, ["authorization": "Bearer \(admin)"])

@@ -442,9 +442,8 @@ struct DemoTests {
     }
 
     static func views(_ stack: FullStack) async throws -> Views {
-        let analyst = Database(client: stack.postgres, role: "xcert_analyst")
         let logger = testLogger("demo-views")
-        return try await analyst.transaction(timeout: .seconds(30), logger: logger) { connection in
+        return try await withRole("xcert_analyst", on: stack.postgres) { connection in
             var views = Views()
             let year = Self.year
             for try await (certificate, level, school, declared, approved, completed, passed) in try await connection.query(

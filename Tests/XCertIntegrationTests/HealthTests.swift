@@ -12,7 +12,7 @@ struct HealthTests {
     func followsPostgres() async throws {
         // A cluster of its own: stopping the shared one would fail the other tests.
         try await PrivateCluster.with { cluster in
-            let service = try await ServiceProcess.start("registry", database: cluster.database)
+            let service = try await ServiceProcess.start("registry", database: cluster.database, migrating: true)
             try await service.waitForHealth(.serving)
 
             try await cluster.stop()

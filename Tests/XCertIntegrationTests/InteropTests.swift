@@ -74,8 +74,7 @@ struct InteropTests {
                 filings.map { "\($0.organizationID) \($0.certificateCode) \($0.year) v\($0.version) \($0.state)" }
                     == ["\(seeded.carOrganization) AUTO 2020 v1 submitted"])
             #expect(try await h.scalar("SELECT count(*) FROM filing.idempotency_keys WHERE key = \(key)", as: Int64.self) == 1)
-            let analyst = Database(client: h.postgres, role: "xcert_analyst")
-            let rows = try await analyst.transaction(timeout: .seconds(5), logger: testLogger("interop")) { connection in
+            let rows = try await withRole("xcert_analyst", on: h.postgres) { connection in
                 let rows = try await connection.query(
                     """
                     SELECT filing_id

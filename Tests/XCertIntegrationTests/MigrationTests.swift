@@ -75,7 +75,10 @@ struct MigrationTests {
         """
     )
     func serviceLogin() async throws {
-        try await withTestDatabase { configuration, _ in
+        // A cluster of its own: service-login sets the role's password, which the services of
+        // other tests use in the shared cluster.
+        try await PrivateCluster.with { cluster in
+            let configuration = cluster.database
             let xctl = ServiceProcess.binDirectory.appendingPathComponent("xctl").path
             let file = FileManager.default.temporaryDirectory.appendingPathComponent("filing-\(UUID().uuidString).pgpass").path
             defer { try? FileManager.default.removeItem(atPath: file) }
@@ -115,20 +118,19 @@ struct MigrationTests {
     func rolesAreSeparated() async throws {
         try await withTestDatabase { configuration, client in
             let logger = testLogger("roles")
-            let filing = Database(client: client, role: "xcert_filing")
             // Filing may read tokens (the shared token check) …
-            _ = try await filing.transaction(timeout: .seconds(5), logger: logger) { connection in
+            _ = try await withRole("xcert_filing", on: client) { connection in
                 try await connection.query("SELECT count(*) FROM registry.tokens", logger: logger)
             }
             // … but not write the registry's tables.
             await #expect(throws: StoreError.self) {
-                try await filing.transaction(timeout: .seconds(5), logger: logger) { connection in
+                try await withRole("xcert_filing", on: client) { connection in
                     try await connection.query(
                         "INSERT INTO registry.principals (name, role) VALUES ('x', 'province_admin')", logger: logger)
                 }
             }
             // It writes its own schema.
-            try await filing.transaction(timeout: .seconds(5), logger: logger) { connection in
+            try await withRole("xcert_filing", on: client) { connection in
                 try await connection.query(
                     """
                     INSERT INTO filing.idempotency_keys (principal, method, key, request_sha256, response)
@@ -137,10 +139,9 @@ struct MigrationTests {
                     logger: logger
                 )
             }
-            let analyst = Database(client: client, role: "xcert_analyst")
             for table in ["registry.tokens", "filing.idempotency_keys", "xcert_meta.schema_migrations"] {
                 await #expect(throws: StoreError.self) {
-                    try await analyst.transaction(timeout: .seconds(5), logger: logger) { connection in
+                    try await withRole("xcert_analyst", on: client) { connection in
                         try await connection.query(PostgresQuery(unsafeSQL: "SELECT count(*) FROM \(table)"), logger: logger)
                     }
                 }

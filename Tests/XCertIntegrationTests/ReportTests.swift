@@ -316,9 +316,7 @@ struct ReportTests {
                     == .permissionDenied)
 
             // The analysts' view lists the same.
-            let viewed = try await Database(client: stack.postgres, role: "xcert_analyst").transaction(
-                timeout: .seconds(30), logger: testLogger("reconciliation")
-            ) { connection in
+            let viewed = try await withRole("xcert_analyst", on: stack.postgres) { connection in
                 var rows: [String] = []
                 for try await row in try await connection.query(
                     """

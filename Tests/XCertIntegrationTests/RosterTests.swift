@@ -207,8 +207,7 @@ struct RosterTests {
             #expect(table.lines.map { "\($0.siteSchoolCode):\($0.sessions):\($0.candidates)" } == ["\(RosterWorld.site):2:9"])
             #expect(table.total.candidates == 9 && table.total.sessions == 2, "the total counts the examined too")
 
-            let analyst = Database(client: h.postgres, role: "xcert_analyst")
-            let viewed = try await analyst.transaction(timeout: .seconds(5), logger: testLogger("analytics")) { connection in
+            let viewed = try await withRole("xcert_analyst", on: h.postgres) { connection in
                 let rows = try await connection.query(
                     "SELECT sessions, candidates FROM analytics.assessment_sites WHERE year = \(RosterWorld.year)",
                     logger: testLogger("analytics"))

@@ -19,7 +19,7 @@ struct ServiceProcessTests {
         try await withTestDatabase(migrated: false) { configuration, client in
             let services = try await withThrowingTaskGroup(of: ServiceProcess.self) { group in
                 for name in Self.names {
-                    group.addTask { try await ServiceProcess.start(name, database: configuration) }
+                    group.addTask { try await ServiceProcess.start(name, database: configuration, migrating: true) }
                 }
                 var started: [ServiceProcess] = []
                 for try await service in group { started.append(service) }

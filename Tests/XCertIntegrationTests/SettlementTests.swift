@@ -224,8 +224,7 @@ struct SettlementTests {
                     "\($0.certificateCode):\($0.level):\($0.completed):\($0.receivable.fen):\($0.received.fen):\($0.outstanding.fen)"
                 } == ["AUTO:elementary:13:390000:290000:100000"])
             // The analysts' views give the numbers of the services' reports.
-            let analyst = Database(client: h.postgres, role: "xcert_analyst")
-            let viewed = try await analyst.transaction(timeout: .seconds(5), logger: testLogger("analytics")) { connection in
+            let viewed = try await withRole("xcert_analyst", on: h.postgres) { connection in
                 var lines: [String] = []
                 let outstandingRows = try await connection.query(
                     """
@@ -307,7 +306,7 @@ struct SettlementTests {
                 sites.status == 0 && sites.output.contains("1,汽车运用与维修,初级,学校4136010001,1,2026-06-15,13\r\n合计,,,,1,,13"), "\(sites.output)")
             let declarations = try await runCommand(xctl, ["report", "declarations", "--year", "2026", "--format", "csv"] + services)
             #expect(declarations.status == 0 && declarations.output.contains("合计,,,,13,13,13,13,100.00%"), "\(declarations.output)")
-            let siteView = try await analyst.transaction(timeout: .seconds(5), logger: testLogger("analytics")) { connection in
+            let siteView = try await withRole("xcert_analyst", on: h.postgres) { connection in
                 let rows = try await connection.query(
                     "SELECT sessions, exam_dates, candidates FROM analytics.assessment_sites WHERE year = 2026",
                     logger: testLogger("analytics"))

@@ -18,8 +18,8 @@ struct TokenGuessingTests {
 
     @Test("an unknown token is remembered as unknown for a moment: a token made meanwhile works once that has passed")
     func missesRemembered() async throws {
-        try await withTestDatabase { _, client in
-            let authenticator = Authenticator(database: Database(client: client, role: "xcert_registry"))
+        try await withTestDatabase { configuration, client in
+            let authenticator = Authenticator(database: Database(client: client, configuration: configuration))
             let token = "xct_test_\(UUID().uuidString)"
             let first = await rpcRefusal { _ = try await authenticator.authenticate(Self.call(token)) }
             #expect(first?.code == .unauthenticated)
@@ -38,9 +38,9 @@ struct TokenGuessingTests {
 
     @Test("calls without a valid token are limited per address; another address, and a valid token, are not affected")
     func limitedPerAddress() async throws {
-        try await withTestDatabase { _, client in
+        try await withTestDatabase { configuration, client in
             let limits = CallLimits(CallLimitConfiguration(unauthenticatedPerSecond: 0.1, unauthenticatedBurst: 2))
-            let authenticator = Authenticator(database: Database(client: client, role: "xcert_registry"), limits: limits)
+            let authenticator = Authenticator(database: Database(client: client, configuration: configuration), limits: limits)
             let valid = try await makeToken(client, role: "organization", party: "1", name: "某组织")
             let codes = await (0..<3).asyncMap { index in
                 await rpcRefusal { _ = try await authenticator.authenticate(Self.call("xct_guess_\(index)")) }?.code

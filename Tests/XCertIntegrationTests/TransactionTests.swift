@@ -25,6 +25,7 @@ private final class WriteMethods: Sendable {
 
     static let sleepAfterInsert = "/test.v1.Write/SleepAfterInsert"
     static let slowStatementAfterInsert = "/test.v1.Write/SlowStatementAfterInsert"
+    static let slowRead = "/test.v1.Write/SlowRead"
     static let count = "/test.v1.Write/Count"
     /// Changes state; public, so the test server needs no token check.
     static let write = MethodContract(isPublic: true, roles: [], isMutating: true, limitClass: .write)
@@ -56,6 +57,14 @@ private final class WriteMethods: Sendable {
                     return Xcert_Health_V1_HealthCheckResponse()
                 }
             },
+            .unary(Self.slowRead, contract: Self.write) {
+                (request: Xcert_Health_V1_HealthCheckRequest, context) -> Xcert_Health_V1_HealthCheckResponse in
+                try await self.database.read(context) { connection in
+                    // The rows read, as a handler reads them: the statement's end (or error) comes with them.
+                    for try await _ in try await connection.query("SELECT pg_sleep(30)", logger: context.logger) {}
+                    return Xcert_Health_V1_HealthCheckResponse()
+                }
+            },
             .unary(Self.count, contract: Self.write) {
                 (request: Xcert_Health_V1_HealthCheckRequest, context) -> Xcert_Health_V1_HealthCheckResponse in
                 try await self.idempotency.perform(context) { connection in
@@ -82,16 +91,24 @@ private final class WriteMethods: Sendable {
     }
 }
 
-/// A fresh database with the test tables, and a server of ``WriteMethods`` on it.
+/// A fresh database with the test tables, and a server of ``WriteMethods`` on it whose
+/// pool has `connections` connections (no `statement_timeout`: only cancellation stops a
+/// statement at its deadline).
 private func withWriteServer(
+    connections: Int = 4,
     _ body:
         @Sendable (_ database: DatabaseConfiguration, _ client: PostgresClient, _ methods: WriteMethods, _ port: Int) async throws -> Void
 ) async throws {
     try await withTestDatabase { configuration, client in
         try await WriteMethods.prepare(client)
-        let methods = WriteMethods(database: Database(client: client, role: "xcert_filing"))
-        try await withTestServer(methods.methods, changes: methods.idempotency) { _, port in
-            try await body(configuration, client, methods, port)
+        var configured = configuration
+        configured.maximumConnections = connections
+        let pool = configured
+        try await withRunningClient(pool) { served in
+            let methods = WriteMethods(database: Database(client: served, configuration: pool))
+            try await withTestServer(methods.methods, changes: methods.idempotency) { _, port in
+                try await body(configuration, client, methods, port)
+            }
         }
     }
 }
@@ -115,8 +132,8 @@ struct TransactionTests {
         }
     }
 
-    @Test("a statement still running at the deadline is stopped by statement_timeout and rolled back")
-    func statementTimeout() async throws {
+    @Test("a statement still running at the deadline is cancelled and its transaction rolled back")
+    func statementCancelled() async throws {
         try await withWriteServer { configuration, client, methods, port in
             let rpc = testClient(port: port)
             let start = ContinuousClock.now
@@ -135,6 +152,34 @@ struct TransactionTests {
                 as: Int.self
             )
             #expect(sleeping == 0)
+            await rpc.close()
+        }
+    }
+
+    @Test("a slow read stops when its request's deadline passes, and its connection serves the next request")
+    func slowReadCancelled() async throws {
+        try await withWriteServer(connections: 1) { configuration, client, methods, port in
+            let rpc = testClient(port: port)
+            let start = ContinuousClock.now
+            let response = try await rpc.call(
+                WriteMethods.slowRead, payload: try request("read").serializedData(), timeout: .milliseconds(400))
+            #expect(response.status.code == .deadlineExceeded)
+            #expect(ContinuousClock.now - start < .seconds(10), "pg_sleep(30) must have been cut off")
+            let sleeping = try await client.scalar(
+                """
+                SELECT count(*)
+                FROM pg_stat_activity
+                WHERE datname = \(configuration.database) AND query LIKE 'SELECT pg_sleep%' AND state = 'active'
+                """,
+                as: Int.self
+            )
+            #expect(sleeping == 0)
+            // The pool's one connection answers the next requests: it is usable, and the
+            // first request's cancellation did not reach theirs.
+            for attempt in 1...3 {
+                let next = try await rpc.call(WriteMethods.count, payload: try request("after-\(attempt)").serializedData())
+                #expect(next.status.code == .ok, "\(next.status)")
+            }
             await rpc.close()
         }
     }

@@ -52,7 +52,9 @@ public final class InProcessService: Sendable {
         environment extra: [String: String] = [:],
         tls: ClientTLSConfiguration? = nil
     ) async throws -> InProcessService {
+        let database = try await ServiceLogins.shared.login(definition.name, on: database)
         var environment = extra
+        environment["XCERT_MIGRATE"] = "false"
         environment["XCERT_PORT"] = extra["XCERT_PORT"] ?? "0"
         environment["PGHOST"] = database.host
         environment["PGPORT"] = "\(database.port)"

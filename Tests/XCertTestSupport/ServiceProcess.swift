@@ -27,13 +27,20 @@ public final class ServiceProcess: @unchecked Sendable {
     /// Starts `name` (`registry`, `filing`, …) and waits until it listens. Ports are
     /// picked free just before the start (unless `port` names one a peer was told of); should another process take one meanwhile, the
     /// service fails to start and is started again on other ports (three tries).
+    ///
+    /// It logs in as its own role (``ServiceLogins``), to a database already migrated; with
+    /// `migrating`, as `database`'s user (the owner), and migrates at start.
     public static func start(
         _ name: String,
         database: DatabaseConfiguration,
+        migrating: Bool = false,
         port: Int? = nil,
         environment extra: [String: String] = [:],
         tls: ClientTLSConfiguration? = nil
     ) async throws -> ServiceProcess {
+        let database = migrating ? database : try await ServiceLogins.shared.login(name, on: database)
+        var extra = extra
+        extra["XCERT_MIGRATE"] = extra["XCERT_MIGRATE"] ?? "\(migrating)"
         var attempt = 1
         while true {
             do {

@@ -93,3 +93,64 @@ public actor AnalystRoleLock {
         return try await body()
     }
 }
+
+/// Runs `body` in a transaction acting as `role` (`SET LOCAL ROLE`; the owner is a member of
+/// every XCert role): for a test of what a role may read or write. The database's failures
+/// come as ``StoreError``s, as a service sees them.
+public func withRole<Result: Sendable>(
+    _ role: String,
+    on client: PostgresClient,
+    _ body: (PostgresConnection) async throws -> Result
+) async throws -> Result {
+    let logger = testLogger(role)
+    do {
+        return try await client.withTransaction(logger: logger) { connection in
+            try await connection.query("SELECT set_config('role', \(role), true)", logger: logger)
+            return try await body(connection)
+        }
+    } catch {
+        throw StoreError.mapping(error)
+    }
+}
+
+/// The logins of the services' roles (`xcert_registry`, …) in the clusters the tests use:
+/// a service started by the tests logs in as its own role, as it does when deployed.
+/// Roles belong to a cluster, so each role's login is set once per cluster (after the first
+/// migration there made it), with a password of the tests' own.
+public actor ServiceLogins {
+    public static let shared = ServiceLogins()
+    private var ready: Set<String> = []
+
+    /// The password of every service role in the tests' clusters.
+    public static let password = "xcert-test-service-\(UInt32.random(in: 0...UInt32.max))"
+
+    /// `database` (an owner's configuration of a migrated database) as service `name`'s role.
+    public func login(_ name: String, on database: DatabaseConfiguration) async throws -> DatabaseConfiguration {
+        let role = "xcert_\(name)"
+        let key = "\(database.host):\(database.port) \(role)"
+        if !self.ready.contains(key) {
+            let logger = testLogger("logins")
+            try await withRunningClient(database) { owner in
+                try await owner.withTransaction(logger: logger) { connection in
+                    // ALTER ROLE takes no parameters: the password goes in bound, and PostgreSQL quotes it.
+                    try await connection.query(
+                        "SELECT set_config('xcert.login_role', \(role), true), set_config('xcert.login_password', \(Self.password), true)",
+                        logger: logger)
+                    try await connection.query(
+                        """
+                        DO $$ BEGIN
+                            EXECUTE format('ALTER ROLE %I LOGIN PASSWORD %L',
+                                current_setting('xcert.login_role'), current_setting('xcert.login_password'));
+                        END $$
+                        """,
+                        logger: logger)
+                }
+            }
+            self.ready.insert(key)
+        }
+        var login = database
+        login.user = role
+        login.password = Self.password
+        return login
+    }
+}

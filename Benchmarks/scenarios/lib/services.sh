@@ -19,6 +19,8 @@ services_up() {
         "$XCERT_BIN/xctl" admin bootstrap-token --out "$state/admin.token" >/dev/null
         for name in registry filing assessment settlement; do
             "$XCERT_BIN/xctl" admin bootstrap-token --service "$name" --out "$state/$name.service-token" >/dev/null
+            # Each service logs in as its own role, as deployed (scripts/up, compose).
+            "$XCERT_BIN/xctl" admin service-login --service "$name" --out "$state/$name.pgpass" >/dev/null
         done
         (umask 077 && echo "$(random_secret)$(random_secret)" >"$state/national-id.key")
     fi
@@ -37,6 +39,7 @@ services_up() {
         bench_start "svc-$name" env "${peers[@]}" XCERT_PORT="${ports[$name]}" XCERT_METRICS_PORT=$((ports[$name] + 1000)) \
             XCERT_MIGRATE=false XCERT_LOG_LEVEL=warning XCERT_LIMIT_READS_PER_SECOND=0 XCERT_LIMIT_WRITES_PER_SECOND=0 \
             XCERT_SERVICE_TOKEN="$(cat "$state/$name.service-token")" XCERT_NATIONAL_ID_KEY_FILE="$state/national-id.key" \
+            PGUSER="xcert_$name" PGPASSWORD= PGPASSFILE="$state/$name.pgpass" \
             XCERT_ID_ENCRYPTION_KEY_FILE="$state/id-encryption.key" XCERT_ISSUER_KEY_FILE="$state/issuer.key" \
             "$XCERT_BIN/$name"
     done
@@ -71,12 +74,14 @@ print("CELL " + json.dumps({"target": target, "connections": int(connections), "
 ' "$@"
 }
 
-# pgbench_cell SCRIPT SECONDS NOTE: runs SCRIPT with 16 clients (2 threads) for SECONDS on the
-# benchmark database and prints its CELL line, latencies from pgbench's per-transaction log.
+# pgbench_cell SCRIPT SECONDS NOTE [PROTOCOL]: runs SCRIPT with 16 clients (2 threads) for
+# SECONDS on the benchmark database and prints its CELL line, latencies from pgbench's
+# per-transaction log. PROTOCOL is pgbench's -M: simple (the default), extended or prepared.
 pgbench_cell() {
-    local script=$1 seconds=$2 note=$3 logs
+    local script=$1 seconds=$2 note=$3 protocol=${4:-simple} logs
     logs=$(mktemp -d "$BENCH_WORK/pgbench.XXXXXX")
-    (cd "$logs" && "$PG_BIN/pgbench" -n -c 16 -j 2 -T "$seconds" -l --log-prefix="$logs/tx" -f "$script" >"$logs/summary" 2>&1) \
+    (cd "$logs" && "$PG_BIN/pgbench" -n -M "$protocol" -c 16 -j 2 -T "$seconds" -l --log-prefix="$logs/tx" -f "$script" \
+        >"$logs/summary" 2>&1) \
         || { cat "$logs/summary" >&2; die "pgbench failed"; }
     local figures
     figures=$(python3 - "$logs" <<'PY'
