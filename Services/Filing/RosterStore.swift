@@ -142,42 +142,71 @@ enum RosterStore {
         throw RPCError(.notFound, "there is no roster \(rosterID)")
     }
 
-    /// Stores a checked chunk: its acknowledgement, its candidates, the roster's count.
+    /// Stores a checked chunk: its acknowledgement, its candidates, the roster's count, in
+    /// one prepared statement (``ChunkStatement``).
     static func insertChunk(
         roster rosterID: Int64, index: Int32, digest: Data, _ candidates: [CheckedCandidate], _ connection: PostgresConnection,
         _ logger: Logger
     ) async throws {
-        try await connection.query(
-            """
-            INSERT INTO filing.roster_chunks (roster_id, chunk_index, row_count, sha256)
-            VALUES (\(rosterID), \(index), \(Int32(candidates.count)), \(digest))
-            """,
-            logger: logger
-        )
-        try await connection.query(
-            """
+        let statement = ChunkStatement(roster: rosterID, index: index, digest: digest, candidates: candidates)
+        for try await _ in try await connection.execute(statement, logger: logger) {}
+    }
+
+    /// ``insertChunk(roster:index:digest:_:_:_:)``'s statement, prepared once per connection:
+    /// the chunk's acknowledgement, its candidates (from one array per column) and the
+    /// roster's new count.
+    struct ChunkStatement: PostgresPreparedStatement {
+        static let name = "filing.roster_chunk"
+        static let sql = """
+            WITH chunk AS (
+                INSERT INTO filing.roster_chunks (roster_id, chunk_index, row_count, sha256)
+                VALUES ($1::bigint, $2::integer, $3::integer, $4::bytea)
+            ), counted AS (
+                UPDATE filing.rosters SET row_count = row_count + $3::integer WHERE id = $1::bigint
+            )
             INSERT INTO filing.roster_candidates (roster_id, chunk_index, row_index, candidate_number, name, national_id_hmac,
                 national_id_last4, school_code, specialty, approved, attended, scores_tenths, total_tenths, passed, national_id_first4,
                 holder_salt, holder_digest, national_id_sealed)
-            SELECT \(rosterID), \(index), r, n, nm, decode(h, 'hex'), l4, sc, sp, ap, at, s::integer[], t, p, f4, decode(hs, 'hex'),
+            SELECT $1::bigint, $2::integer, r, n, nm, decode(h, 'hex'), l4, sc, sp, ap, at, s::integer[], t, p, f4, decode(hs, 'hex'),
                    decode(hd, 'hex'), decode(ids, 'hex')
-            FROM unnest(\(candidates.map(\.rowIndex))::integer[], \(candidates.map(\.candidateNumber))::text[],
-                        \(candidates.map(\.name))::text[], \(candidates.map(\.nationalIDHash))::text[],
-                        \(candidates.map(\.nationalIDLastFour))::text[], \(candidates.map(\.schoolCode))::text[],
-                        \(candidates.map(\.specialty))::text[], \(candidates.map(\.approved))::boolean[],
-                        \(candidates.map(\.attended))::boolean[],
-                        \(candidates.map { "{" + $0.scoresTenths.map(String.init).joined(separator: ",") + "}" })::text[],
-                        \(candidates.map { Int32($0.totalTenths) })::integer[], \(candidates.map(\.passed))::boolean[],
-                        \(candidates.map(\.nationalIDFirstFour))::text[], \(candidates.map(\.holderSalt))::text[],
-                        \(candidates.map(\.holderDigest))::text[], \(candidates.map(\.nationalIDSealed))::text[])
+            FROM unnest($5::integer[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::boolean[],
+                        $13::boolean[], $14::text[], $15::integer[], $16::boolean[], $17::text[], $18::text[], $19::text[], $20::text[])
                  AS x(r, n, nm, h, l4, sc, sp, ap, at, s, t, p, f4, hs, hd, ids)
-            """,
-            logger: logger
-        )
-        try await connection.query(
-            "UPDATE filing.rosters SET row_count = row_count + \(Int64(candidates.count)) WHERE id = \(rosterID)",
-            logger: logger
-        )
+            """
+        typealias Row = Void
+
+        let roster: Int64
+        let index: Int32
+        let digest: Data
+        let candidates: [CheckedCandidate]
+
+        func makeBindings() throws -> PostgresBindings {
+            let candidates = self.candidates
+            var bindings = PostgresBindings(capacity: 20)
+            bindings.append(self.roster)
+            bindings.append(self.index)
+            bindings.append(Int32(candidates.count))
+            try bindings.append(self.digest)
+            bindings.append(candidates.map(\.rowIndex))
+            bindings.append(candidates.map(\.candidateNumber))
+            bindings.append(candidates.map(\.name))
+            bindings.append(candidates.map(\.nationalIDHash))
+            bindings.append(candidates.map(\.nationalIDLastFour))
+            bindings.append(candidates.map(\.schoolCode))
+            bindings.append(candidates.map(\.specialty))
+            bindings.append(candidates.map(\.approved))
+            bindings.append(candidates.map(\.attended))
+            bindings.append(candidates.map { "{" + $0.scoresTenths.map(String.init).joined(separator: ",") + "}" })
+            bindings.append(candidates.map { Int32($0.totalTenths) })
+            bindings.append(candidates.map(\.passed))
+            bindings.append(candidates.map(\.nationalIDFirstFour))
+            bindings.append(candidates.map(\.holderSalt))
+            bindings.append(candidates.map(\.holderDigest))
+            bindings.append(candidates.map(\.nationalIDSealed))
+            return bindings
+        }
+
+        func decodeRow(_ row: PostgresRow) throws {}
     }
 
     /// Candidates of `candidates` whose number or person is already in another chunk of

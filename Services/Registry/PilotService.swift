@@ -269,7 +269,7 @@ struct PilotService: Xcert_Registry_V1_PilotService.Handler {
     ) async throws -> Xcert_Registry_V1_ListTeachingTeamsResponse {
         let scope = try Scope(try call.caller())
         return try await self.context.database.read(call) { connection in
-            guard let school = try await ReferenceStore.schools(codes: [request.schoolCode], connection, call.logger).first,
+            guard let school = try await ReferenceStore.findSchool(request.schoolCode, withIrregularities: false, connection, call.logger),
                 let type = SchoolType(wire: school.type),
                 scope.covers(
                     school: school.code, type: type.rawValue, reviewingUnit: school.reviewingUnitCode, certificateOrganization: nil)

@@ -43,7 +43,7 @@ struct PrincipalService: Xcert_Registry_V1_PrincipalService.Handler {
         let known: Bool
         switch role {
         case .cityReviewer: known = try await !ReferenceStore.reviewingUnits(codes: [party], connection, logger).isEmpty
-        case .school: known = try await !ReferenceStore.schools(codes: [party], connection, logger).isEmpty
+        case .school: known = try await ReferenceStore.findSchool(party, withIrregularities: false, connection, logger) != nil
         case .organization: known = try await !ReferenceStore.organizations(ids: [Int64(party) ?? 0], connection, logger).isEmpty
         default: known = true
         }

@@ -178,77 +178,142 @@ enum ReferenceStore {
     )
 
     /// Schools by the filters given, in code order, each with its specialties and (with
-    /// `withIrregularities`) its irregularities: one statement, the irregularities gathered
-    /// per school as arrays.
+    /// `withIrregularities`) its irregularities: one prepared statement (``SchoolListStatement``).
     static func schools(
-        codes: [String]? = nil, cityCode: String? = nil, reviewingUnitCode: String? = nil, type: String? = nil,
-        nameContains: String? = nil,
+        cityCode: String? = nil, reviewingUnitCode: String? = nil, type: String? = nil, nameContains: String? = nil,
         after: String = "", limit: Int = 10_000, withIrregularities: Bool = false,
         _ connection: PostgresConnection, _ logger: Logger
     ) async throws -> [Xcert_Registry_V1_School] {
-        let pattern = nameContains.map(likePattern(containing:))
-        let rows = try await connection.query(
-            """
-            SELECT s.code, s.name, s.type, s.city_code, s.specialty_count, s.enrolled_students, s.honours, s.version,
-                   ARRAY(SELECT code FROM registry.school_specialties WHERE school_code = s.code ORDER BY position),
-                   ARRAY(SELECT name FROM registry.school_specialties WHERE school_code = s.code ORDER BY position),
-                   coalesce(s.reviewing_bureau_code, s.city_code),
-                   i.ids, i.kinds, i.descriptions, i.years, i.recorded_at, i.recorded_by
-            FROM registry.schools s
-            CROSS JOIN LATERAL (
-                SELECT coalesce(array_agg(id ORDER BY id), '{}') AS ids, coalesce(array_agg(kind ORDER BY id), '{}') AS kinds,
-                       coalesce(array_agg(description ORDER BY id), '{}') AS descriptions,
-                       coalesce(array_agg(year ORDER BY id), '{}') AS years,
-                       coalesce(array_agg(recorded_at ORDER BY id), '{}') AS recorded_at,
-                       coalesce(array_agg(recorded_by ORDER BY id), '{}') AS recorded_by
-                FROM registry.irregularities WHERE school_code = s.code AND \(withIrregularities)
-            ) i
-            WHERE s.code > \(after)
-              AND (\(codes)::text[] IS NULL OR s.code = ANY(\(codes)))
-              AND (\(cityCode)::text IS NULL OR s.city_code = \(cityCode))
-              AND (\(reviewingUnitCode)::text IS NULL OR coalesce(s.reviewing_bureau_code, s.city_code) = \(reviewingUnitCode))
-              AND (\(type)::text IS NULL OR s.type = \(type))
-              AND (\(pattern)::text IS NULL OR s.name LIKE \(pattern))
-            ORDER BY s.code LIMIT \(limit)
-            """,
-            logger: logger
-        )
+        let statement = SchoolListStatement(
+            withIrregularities: withIrregularities, after: after, cityCode: cityCode, reviewingUnitCode: reviewingUnitCode, type: type,
+            namePattern: nameContains.map(likePattern(containing:)), limit: limit)
         var schools: [Xcert_Registry_V1_School] = []
-        for try await row in rows.decode(SchoolRow.self) {
-            var school = Xcert_Registry_V1_School()
-            school.code = row.0
-            school.name = row.1
-            school.type = SchoolType(rawValue: row.2)?.wire ?? .unspecified
-            school.cityCode = row.3
-            school.reviewingUnitCode = row.10
-            school.specialtyCount = row.4
-            school.enrolledStudents = row.5
-            school.honours = row.6
-            school.version = row.7
-            school.specialties = zip(row.8, row.9).map { code, name in
-                var specialty = Xcert_Registry_V1_Specialty()
-                specialty.code = code
-                specialty.name = name
-                return specialty
-            }
-            school.irregularities = row.11.indices.map { index in
-                var irregularity = Xcert_Registry_V1_Irregularity()
-                irregularity.id = row.11[index]
-                irregularity.kind = IrregularityKinds.wire(row.12[index])
-                irregularity.description_p = row.13[index]
-                irregularity.year = row.14[index]
-                irregularity.recordedAt = .init(row.15[index])
-                irregularity.recordedBy = row.16[index]
-                return irregularity
-            }
-            schools.append(school)
-        }
+        for try await row in try await connection.execute(statement, logger: logger) { schools.append(Self.school(row)) }
         return schools
     }
 
+    /// School `code` with its specialties and (with `withIrregularities`) its
+    /// irregularities; nil when there is none. One prepared statement (``SchoolStatement``).
+    static func findSchool(
+        _ code: String, withIrregularities: Bool, _ connection: PostgresConnection, _ logger: Logger
+    ) async throws -> Xcert_Registry_V1_School? {
+        let statement = SchoolStatement(withIrregularities: withIrregularities, code: code)
+        for try await row in try await connection.execute(statement, logger: logger) { return Self.school(row) }
+        return nil
+    }
+
+    /// School `code` with its specialties and irregularities; NOT_FOUND when there is none.
     static func school(_ code: String, _ connection: PostgresConnection, _ logger: Logger) async throws -> Xcert_Registry_V1_School {
-        guard let school = try await self.schools(codes: [code], withIrregularities: true, connection, logger).first else {
+        guard let school = try await self.findSchool(code, withIrregularities: true, connection, logger) else {
             throw RPCError(.notFound, "there is no school \(code)")
+        }
+        return school
+    }
+
+    /// What the school statements select: the school, its specialties, its reviewing unit,
+    /// and its irregularities (when `$1` is true) gathered as arrays, one row per school.
+    private static let schoolSelection = """
+        SELECT s.code, s.name, s.type, s.city_code, s.specialty_count, s.enrolled_students, s.honours, s.version,
+               ARRAY(SELECT code FROM registry.school_specialties WHERE school_code = s.code ORDER BY position),
+               ARRAY(SELECT name FROM registry.school_specialties WHERE school_code = s.code ORDER BY position),
+               coalesce(s.reviewing_bureau_code, s.city_code),
+               i.ids, i.kinds, i.descriptions, i.years, i.recorded_at, i.recorded_by
+        FROM registry.schools s
+        CROSS JOIN LATERAL (
+            SELECT coalesce(array_agg(id ORDER BY id), '{}') AS ids, coalesce(array_agg(kind ORDER BY id), '{}') AS kinds,
+                   coalesce(array_agg(description ORDER BY id), '{}') AS descriptions,
+                   coalesce(array_agg(year ORDER BY id), '{}') AS years,
+                   coalesce(array_agg(recorded_at ORDER BY id), '{}') AS recorded_at,
+                   coalesce(array_agg(recorded_by ORDER BY id), '{}') AS recorded_by
+            FROM registry.irregularities WHERE school_code = s.code AND $1::boolean
+        ) i
+        """
+
+    /// GetSchool's statement, prepared once per connection: one school by its code.
+    struct SchoolStatement: PostgresPreparedStatement {
+        static let name = "registry.school"
+        static let sql = schoolSelection + "\nWHERE s.code = $2::text"
+        typealias Row = SchoolRow
+
+        var withIrregularities: Bool
+        var code: String
+
+        func makeBindings() throws -> PostgresBindings {
+            var bindings = PostgresBindings(capacity: 2)
+            bindings.append(self.withIrregularities)
+            bindings.append(self.code)
+            return bindings
+        }
+
+        func decodeRow(_ row: PostgresRow) throws -> Row { try row.decode(Row.self) }
+    }
+
+    /// ListSchools' statement, prepared once per connection: a page of schools after a code,
+    /// in code order, by the filters given (each NULL when not given). Its generic plan walks
+    /// the schools' key from the page's start, which is what a page of a list needs.
+    struct SchoolListStatement: PostgresPreparedStatement {
+        static let name = "registry.school_list"
+        static let sql =
+            schoolSelection + """
+
+                WHERE s.code > $2::text
+                  AND ($3::text IS NULL OR s.city_code = $3::text)
+                  AND ($4::text IS NULL OR coalesce(s.reviewing_bureau_code, s.city_code) = $4::text)
+                  AND ($5::text IS NULL OR s.type = $5::text)
+                  AND ($6::text IS NULL OR s.name LIKE $6::text)
+                ORDER BY s.code LIMIT $7::bigint
+                """
+        typealias Row = SchoolRow
+
+        var withIrregularities: Bool
+        var after: String
+        var cityCode: String?
+        var reviewingUnitCode: String?
+        var type: String?
+        var namePattern: String?
+        var limit: Int
+
+        func makeBindings() throws -> PostgresBindings {
+            var bindings = PostgresBindings(capacity: 7)
+            bindings.append(self.withIrregularities)
+            bindings.append(self.after)
+            bindings.append(self.cityCode)
+            bindings.append(self.reviewingUnitCode)
+            bindings.append(self.type)
+            bindings.append(self.namePattern)
+            bindings.append(self.limit)
+            return bindings
+        }
+
+        func decodeRow(_ row: PostgresRow) throws -> Row { try row.decode(Row.self) }
+    }
+
+    private static func school(_ row: SchoolRow) -> Xcert_Registry_V1_School {
+        var school = Xcert_Registry_V1_School()
+        school.code = row.0
+        school.name = row.1
+        school.type = SchoolType(rawValue: row.2)?.wire ?? .unspecified
+        school.cityCode = row.3
+        school.reviewingUnitCode = row.10
+        school.specialtyCount = row.4
+        school.enrolledStudents = row.5
+        school.honours = row.6
+        school.version = row.7
+        school.specialties = zip(row.8, row.9).map { code, name in
+            var specialty = Xcert_Registry_V1_Specialty()
+            specialty.code = code
+            specialty.name = name
+            return specialty
+        }
+        school.irregularities = row.11.indices.map { index in
+            var irregularity = Xcert_Registry_V1_Irregularity()
+            irregularity.id = row.11[index]
+            irregularity.kind = IrregularityKinds.wire(row.12[index])
+            irregularity.description_p = row.13[index]
+            irregularity.year = row.14[index]
+            irregularity.recordedAt = .init(row.15[index])
+            irregularity.recordedBy = row.16[index]
+            return irregularity
         }
         return school
     }
@@ -273,7 +338,7 @@ enum ReferenceStore {
         _ school: SchoolRecord, creating: Bool, upsert: Bool = false, expectedVersion: Int64 = 0,
         field: (String) -> String, _ connection: PostgresConnection, _ logger: Logger
     ) async throws -> (Outcome, Xcert_Registry_V1_School?) {
-        let existing = try await self.schools(codes: [school.code], connection, logger).first
+        let existing = try await self.findSchool(school.code, withIrregularities: false, connection, logger)
         if let existing {
             if creating && !upsert { throw RPCError(.alreadyExists, "school \(school.code) exists (\(existing.name))") }
             if expectedVersion != 0 && existing.version != expectedVersion {

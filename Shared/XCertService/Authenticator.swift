@@ -84,21 +84,34 @@ public final class Authenticator: CallAdmission {
 
     private func lookUp(digest: Data, context: RequestContext) async throws -> Principal? {
         try await self.database.read(context) { connection in
-            let rows = try await connection.query(
-                """
-                SELECT p.id, p.name, p.role, p.party
-                FROM registry.tokens t JOIN registry.principals p ON p.id = t.principal_id
-                WHERE t.token_sha256 = \(digest) AND t.revoked_at IS NULL
-                  AND (t.expires_at IS NULL OR t.expires_at > now())
-                """,
-                logger: context.logger
-            )
-            for try await (id, name, role, party) in rows.decode((Int64, String, String, String?).self) {
+            for try await (id, name, role, party) in try await connection.execute(TokenStatement(digest: digest), logger: context.logger) {
                 guard let role = Principal.Role(rawValue: role) else { return nil }
                 return Principal(id: id, name: name, role: role, party: party)
             }
             return nil
         }
+    }
+
+    /// The token check's statement, prepared once per connection: every call whose token is
+    /// not cached runs it.
+    struct TokenStatement: PostgresPreparedStatement {
+        static let name = "token_check"
+        static let sql = """
+            SELECT p.id, p.name, p.role, p.party
+            FROM registry.tokens t JOIN registry.principals p ON p.id = t.principal_id
+            WHERE t.token_sha256 = $1::bytea AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > now())
+            """
+        typealias Row = (Int64, String, String, String?)
+
+        var digest: Data
+
+        func makeBindings() throws -> PostgresBindings {
+            var bindings = PostgresBindings(capacity: 1)
+            try bindings.append(self.digest)
+            return bindings
+        }
+
+        func decodeRow(_ row: PostgresRow) throws -> Row { try row.decode(Row.self) }
     }
 
     /// The SHA-256 of a token, the only form in which tokens are stored.

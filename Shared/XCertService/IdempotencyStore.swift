@@ -22,9 +22,8 @@ import XCertWire
 public struct IdempotencyStore: ChangeRecording {
     /// The table, `<schema>.idempotency_keys`, in the service's own schema.
     private let table: String
-    /// The service's audit log, `<schema>.audit_log`.
-    private let auditTable: String
     private let database: Database
+    private let statements: IdempotencyStatements
 
     /// How long keys are kept; the protocol promises at least 24 hours.
     public static let retention: Duration = .seconds(48 * 3600)
@@ -32,8 +31,8 @@ public struct IdempotencyStore: ChangeRecording {
     public init(schema: String, database: Database) {
         precondition(schema.allSatisfy { $0.isLetter || $0 == "_" }, "schema names are identifiers")
         self.table = "\(schema).idempotency_keys"
-        self.auditTable = "\(schema).audit_log"
         self.database = database
+        self.statements = IdempotencyStatements(schema: schema)
     }
 
     public func recording<Response: SwiftProtobuf.Message>(
@@ -152,18 +151,8 @@ public struct IdempotencyStore: ChangeRecording {
     ) async throws -> Response? {
         let method = context.method
         // Two concurrent calls with one key: the second waits here for the first.
-        try await connection.query(
-            "SELECT pg_advisory_xact_lock(hashtextextended(\(principal) || ' ' || \(method) || ' ' || \(key), 0))",
-            logger: context.logger
-        )
-        let rows = try await connection.query(
-            """
-            SELECT request_sha256, response FROM \(unescaped: self.table)
-            WHERE principal = \(principal) AND method = \(method) AND key = \(key)
-            """,
-            logger: context.logger
-        )
-        for try await (storedHash, storedResponse) in rows.decode((Data, Data).self) {
+        try await self.statements.lock(principal, method, key, connection, context.logger)
+        if let (storedHash, storedResponse) = try await self.statements.storedAnswer(principal, method, key, connection, context.logger) {
             guard storedHash == (try Self.hash(request)) else {
                 throw RPCError(
                     .failedPrecondition,
@@ -189,20 +178,10 @@ public struct IdempotencyStore: ChangeRecording {
         keeping kept: (key: String, requestHash: Data, response: Data)? = nil, _ connection: PostgresConnection
     ) async throws {
         let principalID = principal.hasPrefix("principal:") ? Int64(principal.dropFirst("principal:".count)) : nil
-        try await connection.query(
-            """
-            WITH kept AS (
-                INSERT INTO \(unescaped: self.table) (principal, method, key, request_sha256, response)
-                SELECT \(principal), \(context.method), \(kept?.key)::text, \(kept?.requestHash)::bytea, \(kept?.response)::bytea
-                WHERE \(kept?.key)::text IS NOT NULL
-            )
-            INSERT INTO \(unescaped: self.auditTable) (principal_id, principal_name, principal_role, method, targets, request_id, outcome)
-            SELECT \(principalID), coalesce(p.name, \(principal)), coalesce(p.role, 'unknown'), \(context.method), \(targets),
-                   \(context.requestID), \(outcome)
-            FROM (SELECT 1) AS one LEFT JOIN registry.principals p ON p.id = \(principalID)
-            """,
-            logger: context.logger
-        )
+        let entry = AuditEntry(
+            principal: principal, principalID: principalID, method: context.method, targets: targets, requestID: context.requestID,
+            outcome: outcome, kept: kept)
+        try await self.statements.audit(entry, connection, context.logger)
     }
 
     /// Deletes keys older than ``retention``; returns how many.

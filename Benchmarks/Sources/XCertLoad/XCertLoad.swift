@@ -368,13 +368,16 @@ struct Roster: AsyncParsableCommand {
             let row = Self.row(n, schools: schools)
             let scores = row.componentScoresTenths
             let total = scores.count == 2 ? (Int(scores[0]) * 40 + Int(scores[1]) * 60) / 100 : 0
-            // The keyed hash is 32 bytes; any 32 bytes cost COPY the same.
+            // The keyed hash and the holder's digest are 32 bytes, the salt 16, the sealed ID
+            // (format, key id, nonce, 18 bytes, tag) 51: any bytes of those lengths cost COPY the same.
             let hmac = String(format: "%064x", n)
+            let salt = String(format: "%032x", n)
+            let sealed = String(repeating: "ab", count: 51)
             text +=
                 """
                 1,\(n / chunk),\(n % chunk),\(row.candidateNumber),\(row.name),\\\\x\(hmac),\(row.nationalID.suffix(4)),\(row.schoolCode),\
                 \(row.specialty),t,\(row.attended ? "t" : "f"),\"{\(scores.map(String.init).joined(separator: ","))}\",\(total),\
-                \(row.passed ? "t" : "f")\n
+                \(row.passed ? "t" : "f"),\(row.nationalID.prefix(4)),\\\\x\(salt),\\\\x\(hmac),\\\\x\(sealed)\n
                 """
             if text.utf8.count > 1 << 20 {
                 file.write(Data(text.utf8))
